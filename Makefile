@@ -1,0 +1,54 @@
+# HFT Simulator. `make run` and `make test` are all a new machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STATIC := server/src/hftsim/web/static/index.html
+PORT   ?= 8000
+
+.PHONY: run test test-server test-client test-e2e bench soak setup web chromium lint clean
+
+run: setup web
+	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
+
+test: setup web chromium
+	$(MAKE) test-server test-client test-e2e
+
+test-server: setup
+	cd server && ../$(BIN)/python -m pytest -q
+
+test-client: setup
+	cd market-client && ../$(BIN)/python -m pytest -q
+
+test-e2e: setup web chromium
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+setup: $(STAMP)
+
+$(STAMP): server/pyproject.toml market-client/pyproject.toml requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e server -e market-client -r requirements-dev.txt
+	touch $(STAMP)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web: $(STATIC)
+
+$(STATIC): web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
+	cd web && npm run build
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+lint: setup
+	$(BIN)/ruff check server/src market-client/src
+	$(BIN)/mypy --strict market-client/src/market_client
+
+clean:
+	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static

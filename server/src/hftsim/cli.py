@@ -1,0 +1,132 @@
+"""The `hftsim` command: serve the exchange, manage users, run remote agents."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, Settings, load
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load(args.config)
+    except ConfigError as exc:
+        sys.exit(f"hftsim: {exc}")
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .gateway.app import create_app
+
+    settings = _settings(args)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, args.data_dir, seed=args.seed, bots=not args.no_bots)
+    hard_limit = max(1024 * 1024, settings.server.max_message_bytes * 2)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=hard_limit,
+        ws_per_message_deflate=False,
+        access_log=False,
+    )
+
+
+def users_add(args: argparse.Namespace) -> None:
+    from .protocol.roles import Role
+    from .store.users import UserExists, UserStore
+
+    settings = _settings(args)
+    password = args.password
+    if password is None:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if password != getpass.getpass("again: "):
+            sys.exit("hftsim: the passwords differ")
+    if not password:
+        sys.exit("hftsim: the password must not be empty")
+    store = UserStore(args.data_dir / "hftsim.db", settings.session.password_profile)
+    try:
+        user = store.add(args.name, password, Role.parse(args.role))
+    except (UserExists, ValueError) as exc:
+        sys.exit(f"hftsim: {exc}")
+    print(f"added {user.username} (user_id {user.user_id}, role {user.role.label})")
+
+
+def users_list(args: argparse.Namespace) -> None:
+    from .store.users import UserStore
+
+    settings = _settings(args)
+    for user in UserStore(args.data_dir / "hftsim.db", settings.session.password_profile).all():
+        kind = "guest" if user.is_guest else "bot" if user.is_bot else "user"
+        print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}")
+
+
+def bots(args: argparse.Namespace) -> None:
+    from .sim.remote import run_remote
+
+    settings = _settings(args)
+    try:
+        asyncio.run(run_remote(args.url, settings.sim, seed=args.seed))
+    except KeyboardInterrupt:
+        pass
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hftsim", description="HFT Simulator: a self-hosted exchange simulator.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, help="TOML file merged over the shipped defaults")
+
+    s = sub.add_parser("serve", help="run the exchange, its agents and the website")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
+    s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    common(s)
+    s.set_defaults(func=serve)
+
+    u = sub.add_parser("users", help="manage user accounts")
+    usub = u.add_subparsers(dest="users_command", required=True)
+    a = usub.add_parser("add", help="add a user (prompts for the password when --password is omitted)")
+    a.add_argument("name")
+    a.add_argument("--role", default="trader", choices=["viewer", "trader", "admin"])
+    a.add_argument("--password")
+    a.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    common(a)
+    a.set_defaults(func=users_add)
+    ls = usub.add_parser("list", help="list user accounts")
+    ls.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    common(ls)
+    ls.set_defaults(func=users_list)
+
+    b = sub.add_parser("bots", help="run the simulated participants against a remote server")
+    b.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")
+    b.add_argument("--seed", type=int, default=1)
+    common(b)
+    b.set_defaults(func=bots)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Settings: a TOML file, overridden by HFTSIM_* environment variables.
+
+Everything is validated when the server starts, so a typo in the config
+stops it with a message naming the field instead of surfacing as a strange
+rejection an hour later. Settings are never read at import time: `load()`
+builds them once and the app receives them explicitly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from .engine import Instrument, Limits
+from .sim.config import SimSettings
+
+DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
+
+
+class SymbolSettings(BaseModel):
+    sym: str = Field(pattern=r"^[A-Z0-9][A-Z0-9._-]{0,15}$")
+    tick: Decimal = Field(gt=0)
+    lot: int = Field(default=1, ge=1)
+    min_qty: int = Field(default=1, ge=1)
+    ref_price: Decimal = Field(gt=0)
+    band_pct: Decimal = Field(default=Decimal(25), gt=0, lt=100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SymbolSettings:
+        if self.ref_price % self.tick:
+            raise ValueError(f"{self.sym}: ref_price {self.ref_price} is not a multiple of tick {self.tick}")
+        if self.min_qty % self.lot:
+            raise ValueError(f"{self.sym}: min_qty {self.min_qty} is not a multiple of lot {self.lot}")
+        return self
+
+    def instrument(self) -> Instrument:
+        return Instrument(
+            sym=self.sym,
+            tick=self.tick,
+            lot=self.lot,
+            min_qty=self.min_qty,
+            ref_price=int(self.ref_price / self.tick),
+            band_pct=self.band_pct,
+        )
+
+
+class ServerSettings(BaseModel):
+    allowed_origins: list[str] = []
+    """Extra origins allowed to open sockets; the server's own origin always is."""
+    max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    send_queue_limit: int = Field(default=20_000, ge=16)
+    """Messages queued for one connection before it is cut off as a slow consumer."""
+    heartbeat_ms: int = Field(default=1000, ge=50)
+
+
+class RateSettings(BaseModel):
+    burst: int = Field(ge=1)
+    per_second: float = Field(gt=0)
+
+
+class SessionSettings(BaseModel):
+    token_ttl_s: float = Field(default=900, gt=0)
+    allow_guests: bool = True
+    handshake_per_ip: RateSettings = RateSettings(burst=60, per_second=5)
+    login_per_user: RateSettings = RateSettings(burst=10, per_second=1)
+    password_profile: Literal["RFC_9106_LOW_MEMORY", "CHEAPEST"] = "RFC_9106_LOW_MEMORY"
+    """argon2 parameters; CHEAPEST is for tests only."""
+
+
+class AccountSettings(BaseModel):
+    initial_cash: Decimal = Field(default=Decimal(1_000_000), ge=0)
+
+
+class LimitSettings(BaseModel):
+    max_order_qty: int = Field(default=100_000, ge=1)
+    max_position: int = Field(default=1_000_000, ge=1)
+
+
+class TestingSettings(BaseModel):
+    enable_hooks: bool = False
+    """Enables the `test.*` ops (e.g. dropping one MD event to force a gap)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HFTSIM_", env_nested_delimiter="__", extra="forbid")
+
+    server: ServerSettings = ServerSettings()
+    session: SessionSettings = SessionSettings()
+    accounts: AccountSettings = AccountSettings()
+    limits: LimitSettings = LimitSettings()
+    symbols: list[SymbolSettings] = []
+    sim: SimSettings = SimSettings()
+    testing: TestingSettings = TestingSettings()
+
+    @field_validator("symbols")
+    @classmethod
+    def _unique(cls, symbols: list[SymbolSettings]) -> list[SymbolSettings]:
+        if not symbols:
+            raise ValueError("at least one symbol must be configured")
+        names = [s.sym for s in symbols]
+        if len(set(names)) != len(names):
+            raise ValueError(f"symbol names must be unique, got {names}")
+        return symbols
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def instruments(self) -> list[Instrument]:
+        return [s.instrument() for s in self.symbols]
+
+    def engine_limits(self) -> Limits:
+        return Limits(max_order_qty=self.limits.max_order_qty, max_position=self.limits.max_position)
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message lists every problem."""
+
+
+def load(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the shipped defaults, `config_file`, the environment and `overrides`.
+
+    A user's TOML file is merged over the shipped defaults table by table,
+    except `symbols`, which it replaces whole when present.
+    """
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=[DEFAULT_CONFIG, *([config_file] if config_file else [])])
+
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration:\n{problems}") from None

@@ -1,0 +1,70 @@
+"""The FastAPI application factory.
+
+`create_app` builds the venue and mounts the routes; the lifespan starts
+the background work (heartbeats, in-process agents) and stops it again,
+closing every socket with 1012 so clients know to reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from ..config import Settings
+from .dispatch import Dispatcher
+from .http import router as http_router
+from .outbox import CLOSE_SERVICE_RESTART
+from .sockets import router as socket_router
+from .venue import Venue
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+NOT_BUILT = """<!doctype html><title>HFT Simulator</title>
+<body style="font-family:sans-serif;background:#111;color:#ddd;padding:2em">
+<h1>HFT Simulator</h1><p>The server is running, but the website has not been built.
+Run <code>make run</code> (or <code>make web</code>) from the repository root.</p></body>"""
+
+
+def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool = True) -> FastAPI:
+    venue = Venue.build(settings, data_dir)
+    if bots:
+        from .agents import start_agents
+
+        venue.agents = start_agents(venue, seed)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        heartbeat = asyncio.create_task(venue.hub.heartbeats(settings.server.heartbeat_ms))
+        if venue.agents is not None:
+            venue.agents.start()
+        try:
+            yield
+        finally:
+            if venue.agents is not None:
+                await venue.agents.stop()
+            heartbeat.cancel()
+            venue.hub.close_all(CLOSE_SERVICE_RESTART, "server shutting down")
+            await asyncio.sleep(0.05)
+
+    app = FastAPI(title="HFT Simulator", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.state.dispatcher = Dispatcher(venue)
+    app.state.venue = venue
+    app.include_router(http_router)
+    app.include_router(socket_router)
+    if (STATIC_DIR / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
+    else:
+
+        @app.get("/", include_in_schema=False)
+        async def not_built() -> HTMLResponse:
+            return HTMLResponse(NOT_BUILT)
+
+    return app

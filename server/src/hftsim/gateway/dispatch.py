@@ -1,0 +1,322 @@
+"""Op dispatch: one request from an authenticated connection → a response payload.
+
+The same dispatcher serves the CMD WebSocket and `POST /api/request`; the
+transport only differs in how the answer travels back. Handlers raise
+ProtocolError for anything the client must be told; the caller turns it
+into an error response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import Command, Result, SetSymbolStatus, SymbolStatus
+from ..protocol import payloads as p
+from ..protocol.envelope import Request
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_roles
+from ..store.history import Bar
+from ..store.users import User
+from .clock import now_ms
+from .sessions import Grant
+from .venue import Venue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Context:
+    """The connection a request came in on."""
+
+    grant: Grant
+    ip: str
+    on_login: Callable[[User | None, User], None] | None = None
+    """Called with (previous user, new user) so a socket can re-register for events."""
+    on_renew: Callable[[Grant], None] | None = None
+
+
+Handler = Callable[["Dispatcher", Context, Request, Role], Awaitable[dict[str, Any]] | dict[str, Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def op(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+class Dispatcher:
+    def __init__(self, venue: Venue) -> None:
+        self.venue = venue
+        self._roles = dict(OP_ROLES)
+        if venue.settings.testing.enable_hooks:
+            self._roles.update(TEST_OP_ROLES)
+
+    async def handle(self, ctx: Context, req: Request) -> dict[str, Any]:
+        if req.op not in self._roles:
+            raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown op {req.op!r}; see docs/protocol.md for the list")
+        needed = self._roles[req.op]
+        role = Role.VIEWER
+        if needed is not None:
+            user = ctx.grant.session.user
+            if user is None:
+                raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {req.op}")
+            role = acting_role(user.role, req.as_role)
+            if role < needed:
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN, f"{req.op} needs the {needed.label} role; this request acts as {role.label}"
+                )
+        result = HANDLERS[req.op](self, ctx, req, role)
+        if isinstance(result, Awaitable):
+            return await result
+        return result
+
+    # Helpers ---------------------------------------------------------------
+
+    def submit(self, command: Command) -> Result:
+        result = self.venue.sequencer.submit(command)
+        if result.rejection is not None:
+            raise ProtocolError(result.rejection.code, result.rejection.message)
+        return result
+
+    def user_id(self, ctx: Context) -> int:
+        user = ctx.grant.session.user
+        assert user is not None
+        return user.user_id
+
+    def order_payload(self, result: Result) -> dict[str, Any]:
+        assert result.order is not None
+        return {"order": self.venue.renderer.order(result.order)}
+
+    async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
+        venue = self.venue
+        if payload.get("username") is None and payload.get("password") is None:
+            if payload.get("guest", True) is not True:
+                raise ProtocolError(ErrorCode.INVALID_FIELD, "give 'username' and 'password', or 'guest': true")
+            if not venue.settings.session.allow_guests:
+                raise ProtocolError(ErrorCode.GUEST_DISABLED, "guest access is turned off on this server; log in")
+            if not venue.login_limiter.allow(f"guest@{ctx.ip}"):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many guest logins from this address; retry later")
+            user = venue.users.create_guest()
+        else:
+            username = p.str_field(payload, "username", max_len=32)
+            password = p.str_field(payload, "password", max_len=256)
+            if not venue.login_limiter.allow(username) or not venue.login_limiter.allow(f"login@{ctx.ip}"):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many login attempts; retry in a few seconds")
+            found = await asyncio.to_thread(venue.users.authenticate, username, password)
+            if found is None:
+                raise ProtocolError(ErrorCode.INVALID_CREDENTIALS, "wrong username or password")
+            user = found
+        previous = ctx.grant.session.user
+        ctx.grant.session.user = user
+        if ctx.on_login is not None:
+            ctx.on_login(previous, user)
+        return user
+
+
+def whoami(user: User | None) -> dict[str, Any]:
+    if user is None:
+        return {"user_id": None, "username": None, "roles": [], "is_admin": False}
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "roles": [r.label for r in held_roles(user.role)],
+        "is_admin": user.role is Role.ADMIN,
+    }
+
+
+# Session ops -----------------------------------------------------------------
+
+
+@op("ping")
+def _ping(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return {"ts": now_ms()}
+
+
+@op("auth.login")
+async def _login(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return whoami(await d.login(ctx, req.payload))
+
+
+@op("auth.renew")
+def _renew(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    grant = d.venue.sessions.renew(ctx.grant.token)
+    ctx.grant = grant
+    if ctx.on_renew is not None:
+        ctx.on_renew(grant)
+    return {"token": grant.token, "expires_at": grant.expires_at}
+
+
+@op("auth.whoami")
+def _whoami(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return {**whoami(ctx.grant.session.user), "expires_at": ctx.grant.expires_at}
+
+
+# Market data ops -------------------------------------------------------------
+
+
+@op("symbols.list")
+def _symbols(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    v = d.venue
+    return {"symbols": [v.renderer.symbol(i, v.history.first_price(i.sym)) for i in v.engine.instruments]}
+
+
+@op("book.get")
+def _book(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    engine, render = d.venue.engine, d.venue.renderer
+    sym = p.sym_field(req.payload, engine)
+    depth = p.int_field(req.payload, "depth", 20, lo=1, hi=1000)
+    bids, asks = engine.book_levels(sym, depth)
+    return {
+        "sym": sym,
+        "seq": engine.md_seq(sym),
+        "status": engine.status(sym).value,
+        "bids": render.levels(sym, bids),
+        "asks": render.levels(sym, asks),
+    }
+
+
+@op("trades.list")
+def _trades(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    limit = p.int_field(req.payload, "limit", 100, lo=1, hi=10_000)
+    return {"sym": sym, "trades": [d.venue.renderer.trade(t) for t in d.venue.history.trades(sym, limit)]}
+
+
+@op("candles.get")
+def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    interval_ms = p.int_field(req.payload, "interval_ms", 1000, lo=1)
+    depth = p.int_field(req.payload, "depth", 50, lo=1)
+    try:
+        bars = d.venue.history.candles(sym, interval_ms, depth, d.venue.sequencer.now())
+    except ValueError as exc:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, str(exc)) from None
+    price = d.venue.renderer.price
+
+    def candle(b: Bar) -> dict[str, Any]:
+        return {"t": b.t, "o": price(sym, b.o), "h": price(sym, b.h), "l": price(sym, b.l), "c": price(sym, b.c),
+                "v": b.v}
+
+    return {"sym": sym, "interval_ms": interval_ms, "candles": [candle(b) for b in bars]}
+
+
+# Trading ops -----------------------------------------------------------------
+
+
+@op("order.place")
+def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return d.order_payload(d.submit(p.place_order(req.payload, d.user_id(ctx), d.venue.engine)))
+
+
+@op("order.cancel")
+def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return d.order_payload(d.submit(p.cancel_order(req.payload, d.user_id(ctx))))
+
+
+@op("order.cancel_all")
+def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    result = d.submit(p.cancel_all(req.payload, d.user_id(ctx), d.venue.engine))
+    return {"canceled": result.canceled, "count": len(result.canceled)}
+
+
+@op("order.amend")
+def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return d.order_payload(d.submit(p.amend_order(req.payload, d.user_id(ctx), d.venue.engine)))
+
+
+@op("orders.list")
+def _orders(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    engine = d.venue.engine
+    sym = p.sym_field(req.payload, engine) if req.payload.get("sym") is not None else None
+    status = req.payload.get("status", "open")
+    if status not in ("open", "all"):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'status' must be 'open' or 'all'")
+    user_id = d.user_id(ctx)
+    orders = engine.open_orders(user_id, sym) if status == "open" else engine.recent_orders(user_id, sym)
+    return {"orders": [d.venue.renderer.order(o) for o in orders]}
+
+
+@op("fills.list")
+def _fills(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine) if req.payload.get("sym") is not None else None
+    limit = p.int_field(req.payload, "limit", 100, lo=1, hi=1000)
+    fills = d.venue.fills.fills(d.user_id(ctx), sym, limit)
+    return {"fills": [d.venue.renderer.fill(f) for f in fills]}
+
+
+@op("account.get")
+def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    engine, render = d.venue.engine, d.venue.renderer
+    user = ctx.grant.session.user
+    assert user is not None
+    positions = engine.positions(user.user_id)
+    unrealized = sum(render.unrealized(pos, engine.last_price(pos.sym)) for pos in positions)
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "cash": render.cash(engine.cash(user.user_id)),
+        "realized_pnl": render.cash(sum(pos.realized_pnl for pos in positions)),
+        "unrealized_pnl": render.cash(unrealized),
+        "positions": [render.position(pos) for pos in positions],
+    }
+
+
+# Admin ops -------------------------------------------------------------------
+
+
+def _set_status(d: Dispatcher, req: Request, status: SymbolStatus) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    d.submit(SetSymbolStatus(sym=sym, status=status))
+    return {"sym": sym, "status": d.venue.engine.status(sym).value}
+
+
+@op("admin.halt")
+def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return _set_status(d, req, SymbolStatus.HALTED)
+
+
+@op("admin.resume")
+def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return _set_status(d, req, SymbolStatus.TRADING)
+
+
+@op("admin.users")
+def _users(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    users = d.venue.users.all()
+    return {
+        "users": [
+            {**whoami(u), "is_guest": u.is_guest, "is_bot": u.is_bot}
+            for u in users
+        ]
+    }
+
+
+@op("admin.sim")
+def _sim(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    agents = d.venue.agents
+    intensity = req.payload.get("intensity")
+    if intensity is not None:
+        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 100:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'intensity' must be a number from 0 to 100")
+        if agents is None:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "this server runs without in-process agents (--no-bots)")
+        agents.set_intensity(float(intensity))
+    return {"intensity": agents.intensity if agents else 0.0, "running": bool(agents and agents.intensity > 0)}
+
+
+# Test hooks (only with testing.enable_hooks) ------------------------------------
+
+
+@op("test.drop_md")
+def _drop_md(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    count = p.int_field(req.payload, "count", 1, lo=1, hi=1000)
+    d.venue.hub.drop_next_md(sym, count)
+    return {"sym": sym, "count": count}

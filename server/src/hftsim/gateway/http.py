@@ -1,0 +1,122 @@
+"""HTTP routes: the handshake, the one-shot request endpoint and the health check."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..protocol import envelope
+from ..protocol.errors import ErrorCode, ProtocolError
+from .dispatch import Context, Dispatcher, whoami
+from .sessions import Grant
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+STATUS_OF: dict[str, int] = {
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.GUEST_DISABLED: 403,
+    ErrorCode.MESSAGE_TOO_LARGE: 413,
+}
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def handshake_error(exc: ProtocolError) -> Response:
+    status = STATUS_OF.get(exc.code, 400)
+    return json_response({"status": "error", "error": {"code": exc.code, "message": exc.message}}, status)
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(ErrorCode.MESSAGE_TOO_LARGE, f"request body above the limit of {limit} bytes")
+    return bytes(body)
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    return json_response({"status": "ok"})
+
+
+@router.post("/auth/handshake")
+async def handshake(request: Request) -> Response:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    venue = dispatcher.venue
+    ip = client_ip(request)
+    try:
+        if not venue.handshake_limiter.allow(ip):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many handshakes from this address; retry in a few seconds")
+        raw = await read_body(request, venue.settings.server.max_message_bytes)
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError:
+            raise ProtocolError(ErrorCode.BAD_ENVELOPE, "handshake body must be a JSON object") from None
+        if not isinstance(body, dict):
+            raise ProtocolError(ErrorCode.BAD_ENVELOPE, "handshake body must be a JSON object")
+        token = body.get("token")
+        if token is not None and not isinstance(token, str):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'token' must be a string")
+        grant: Grant = venue.sessions.renew(token) if token else venue.sessions.issue()
+        if body.get("username") is not None or body.get("password") is not None or body.get("guest") is True:
+            login = {k: body[k] for k in ("username", "password", "guest") if k in body}
+            await dispatcher.login(Context(grant=grant, ip=ip), login)
+    except ProtocolError as exc:
+        return handshake_error(exc)
+    return json_response({"status": "ok", **whoami(grant.session.user), "token": grant.token,
+                          "expires_at": grant.expires_at})
+
+
+@router.post("/api/request")
+async def api_request(request: Request) -> Response:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    venue = dispatcher.venue
+    ts = venue.sequencer.now
+    limit = venue.settings.server.max_message_bytes
+    raw = b""
+    try:
+        raw = await read_body(request, limit)
+        req = envelope.parse_request(raw, limit)
+    except ProtocolError as exc:
+        body = envelope.error_response(envelope.salvage_msg_id(raw), None, exc.code, exc.message, ts())
+        return Response(body, status_code=STATUS_OF.get(exc.code, 400), media_type="application/json")
+    try:
+        grant = venue.sessions.resolve(bearer(request))
+    except ProtocolError as exc:
+        return Response(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()), status_code=401,
+                        media_type="application/json")
+    try:
+        payload = await dispatcher.handle(Context(grant=grant, ip=client_ip(request)), req)
+    except ProtocolError as exc:
+        return Response(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()),
+                        media_type="application/json")
+    except Exception:
+        log.exception("internal error handling %s", req.op)
+        return Response(
+            envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged",
+                                    ts()),
+            media_type="application/json",
+        )
+    return Response(envelope.response(req.msg_id, req.op, payload, ts()), media_type="application/json")

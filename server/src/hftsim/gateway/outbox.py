@@ -1,0 +1,84 @@
+"""One socket's bounded send queue and the task that drains it.
+
+Everything sent to a client goes through its outbox, so the engine and the
+fan-out never await a socket: they append encoded frames and move on. A
+client that lets its queue overflow is cut off with close code 4008
+instead of slowing anyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from starlette.websockets import WebSocket
+
+log = logging.getLogger(__name__)
+
+CLOSE_TOKEN_EXPIRED = 4001
+CLOSE_INVALID_TOKEN = 4002
+CLOSE_SLOW_CONSUMER = 4008
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_TIMEOUT_S = 2.0
+
+
+class Outbox:
+    def __init__(self, ws: WebSocket, limit: int) -> None:
+        self._ws = ws
+        self._limit = limit
+        self._frames: deque[bytes] = deque()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self.closed = asyncio.Event()
+        """Set once the socket is closed by us, for whatever reason."""
+        self._writer = asyncio.create_task(self._write())
+
+    @property
+    def is_open(self) -> bool:
+        return not self._closing
+
+    def push(self, frame: bytes) -> None:
+        if self._closing:
+            return
+        if len(self._frames) >= self._limit:
+            self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._limit} messages queued")
+            return
+        self._frames.append(frame)
+        self._wakeup.set()
+
+    async def _write(self) -> None:
+        frames = self._frames
+        send = self._ws.send
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while frames:
+                await send({"type": "websocket.send", "text": frames.popleft().decode()})
+
+    def close(self, code: int, reason: str) -> None:
+        """Stop sending and close the socket with `code`; safe to call more than once."""
+        if self._closing:
+            return
+        self._closing = True
+        self._frames.clear()
+        self._writer.cancel()
+        asyncio.create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        try:
+            await asyncio.wait_for(self._ws.close(code=code, reason=reason), CLOSE_TIMEOUT_S)
+        except Exception:  # the peer may already be gone; closing is best effort
+            log.debug("close(%s) did not complete cleanly", code)
+        self.closed.set()
+
+    async def flush_and_stop(self) -> None:
+        """The socket was closed by the peer: stop the writer."""
+        self._closing = True
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._writer
+        self.closed.set()

@@ -1,0 +1,228 @@
+"""The two WebSockets: /ws/cmd (requests + private events) and /ws/md (public data).
+
+Both accept the session token three ways (Authorization header, the
+`bearer.<token>` subprotocol browsers can set, or `?token=`), refuse
+foreign origins before the upgrade, and close the socket with 4001 when
+its token expires unless the client renewed it in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from ..protocol import envelope
+from ..protocol.envelope import Request
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..store.users import User
+from .dispatch import Context, Dispatcher
+from .outbox import CLOSE_INVALID_TOKEN, CLOSE_TOKEN_EXPIRED, Outbox
+from .sessions import Grant
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+SUBPROTOCOL = "hftsim.v1"
+BEARER_PREFIX = "bearer."
+
+
+def socket_token(ws: WebSocket) -> str | None:
+    scheme, _, token = ws.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    for proto in ws.scope.get("subprotocols", []):
+        if proto.startswith(BEARER_PREFIX):
+            return proto[len(BEARER_PREFIX):]
+    return ws.query_params.get("token")
+
+
+def origin_allowed(ws: WebSocket, allowed: list[str]) -> bool:
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: browsers always send Origin on WebSocket upgrades
+    if origin in allowed:
+        return True
+    return urlsplit(origin).netloc == ws.headers.get("host")
+
+
+async def open_socket(ws: WebSocket, dispatcher: Dispatcher) -> tuple[Grant, Outbox] | None:
+    """Check origin and token, accept, and give the socket its outbox; None if refused."""
+    settings = dispatcher.venue.settings.server
+    if not origin_allowed(ws, settings.allowed_origins):
+        await ws.close(code=1008)  # before accept: the client sees HTTP 403
+        return None
+    offered = ws.scope.get("subprotocols", [])
+    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    try:
+        grant = dispatcher.venue.sessions.resolve(socket_token(ws))
+    except ProtocolError as exc:
+        code = CLOSE_TOKEN_EXPIRED if exc.code == ErrorCode.TOKEN_EXPIRED else CLOSE_INVALID_TOKEN
+        await ws.close(code=code, reason=exc.message[:120])
+        return None
+    return grant, Outbox(ws, settings.send_queue_limit)
+
+
+class ExpiryTimer:
+    """Closes the socket with 4001 when its current token expires."""
+
+    def __init__(self, outbox: Outbox, grant: Grant, now: int) -> None:
+        self._outbox = outbox
+        self._handle: asyncio.TimerHandle | None = None
+        self.reset(grant, now)
+
+    def reset(self, grant: Grant, now: int) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        delay = max(0.0, (grant.expires_at - now) / 1000)
+        self._handle = asyncio.get_running_loop().call_later(
+            delay, self._outbox.close, CLOSE_TOKEN_EXPIRED, "token expired: renew it and reconnect"
+        )
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+
+async def receive_frames(ws: WebSocket, outbox: Outbox) -> Any:
+    """Yield each text (or binary) frame until the peer goes away or we close."""
+    while outbox.is_open:
+        try:
+            message = await ws.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        yield data
+
+
+@router.websocket("/ws/cmd")
+async def cmd_socket(ws: WebSocket) -> None:
+    dispatcher: Dispatcher = ws.app.state.dispatcher
+    venue = dispatcher.venue
+    opened = await open_socket(ws, dispatcher)
+    if opened is None:
+        return
+    grant, outbox = opened
+    timer = ExpiryTimer(outbox, grant, venue.sequencer.now())
+    registered: list[int] = []
+
+    def on_login(previous: User | None, user: User) -> None:
+        for user_id in registered:
+            venue.hub.remove_cmd(user_id, outbox)
+        registered[:] = [user.user_id]
+        venue.hub.add_cmd(user.user_id, outbox)
+
+    ctx = Context(
+        grant=grant,
+        ip=ws.client.host if ws.client else "unknown",
+        on_login=on_login,
+        on_renew=lambda g: timer.reset(g, venue.sequencer.now()),
+    )
+    if grant.session.user is not None:
+        on_login(None, grant.session.user)
+    limit = venue.settings.server.max_message_bytes
+    try:
+        async for data in receive_frames(ws, outbox):
+            await answer(dispatcher, ctx, outbox, data, limit)
+    finally:
+        timer.cancel()
+        for user_id in registered:
+            venue.hub.remove_cmd(user_id, outbox)
+        await outbox.flush_and_stop()
+
+
+async def answer(dispatcher: Dispatcher, ctx: Context, outbox: Outbox, data: str | bytes, limit: int) -> None:
+    now = dispatcher.venue.sequencer.now
+    try:
+        req = envelope.parse_request(data, limit)
+    except ProtocolError as exc:
+        outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now()))
+        return
+    try:
+        payload = await dispatcher.handle(ctx, req)
+    except ProtocolError as exc:
+        outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()))
+        return
+    except Exception:
+        log.exception("internal error handling %s", req.op)
+        outbox.push(envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged",
+                                            now()))
+        return
+    outbox.push(envelope.response(req.msg_id, req.op, payload, now()))
+
+
+@router.websocket("/ws/md")
+async def md_socket(ws: WebSocket) -> None:
+    dispatcher: Dispatcher = ws.app.state.dispatcher
+    venue = dispatcher.venue
+    opened = await open_socket(ws, dispatcher)
+    if opened is None:
+        return
+    grant, outbox = opened
+    timer = ExpiryTimer(outbox, grant, venue.sequencer.now())
+    venue.hub.add_md(outbox)
+    limit = venue.settings.server.max_message_bytes
+    try:
+        async for data in receive_frames(ws, outbox):
+            now = venue.sequencer.now()
+            try:
+                req = envelope.parse_request(data, limit)
+            except ProtocolError as exc:
+                outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now))
+                continue
+            try:
+                response, after = md_request(dispatcher, outbox, req, timer)
+            except ProtocolError as exc:
+                outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now))
+                continue
+            outbox.push(envelope.response(req.msg_id, req.op, response, now))
+            if after:
+                venue.hub.subscribe(outbox, after)
+    finally:
+        timer.cancel()
+        venue.hub.remove_md(outbox)
+        await outbox.flush_and_stop()
+
+
+def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
+    known = [i.sym for i in dispatcher.venue.engine.instruments]
+    syms = req.payload.get("syms", "*")
+    if syms == "*":
+        return known
+    if not isinstance(syms, list) or not all(isinstance(s, str) for s in syms):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'syms' must be a list of symbols or \"*\"")
+    unknown = [s for s in syms if s not in known]
+    if unknown:
+        raise ProtocolError("UNKNOWN_SYMBOL", f"unknown symbols {unknown}; symbols are {', '.join(known)}")
+    return list(dict.fromkeys(syms))
+
+
+def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer) -> tuple[dict[str, Any], list[str]]:
+    """Answer one MD request; also return the symbols whose snapshots follow the response."""
+    hub = dispatcher.venue.hub
+    if req.op == "md.subscribe":
+        syms = md_syms(dispatcher, req)
+        return {"syms": syms}, syms
+    if req.op == "md.unsubscribe":
+        syms = md_syms(dispatcher, req)
+        hub.unsubscribe(outbox, syms)
+        return {"syms": hub.subscriptions(outbox)}, []
+    if req.op == "md.snapshot":
+        syms = md_syms(dispatcher, Request(req.msg_id, req.op, {"syms": [req.payload.get("sym")]}))
+        return hub.snapshot(syms[0]), []
+    if req.op == "md.renew":
+        token = req.payload.get("token")
+        grant = dispatcher.venue.sessions.resolve(token if isinstance(token, str) else None)
+        timer.reset(grant, dispatcher.venue.sequencer.now())
+        return {"expires_at": grant.expires_at}, []
+    if req.op == "ping":
+        return {"ts": dispatcher.venue.sequencer.now()}, []
+    raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown MD op {req.op!r}; MD ops are md.subscribe, md.unsubscribe, "
+                                              "md.snapshot, md.renew")

@@ -1,0 +1,132 @@
+"""Run a real `hftsim serve` in a subprocess, for tests and benchmarks.
+
+Tests talk to the server exactly as users do: over loopback, through the
+public protocol. Settings go in as HFTSIM_* environment variables (one
+JSON value per table, merged over the shipped defaults).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TEST_DEFAULTS: dict[str, Any] = {
+    "session": {
+        "password_profile": "CHEAPEST",
+        "handshake_per_ip": {"burst": 100_000, "per_second": 10_000},
+        "login_per_user": {"burst": 100_000, "per_second": 10_000},
+    },
+    "testing": {"enable_hooks": True},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+class ServerProcess:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        bots: bool = False,
+        seed: int = 1,
+        config: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._bots = bots
+        self._seed = seed
+        self._config = _merge(TEST_DEFAULTS, config or {})
+        self._env = env or {}
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "server.log"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}, **self._env}
+        cmd = [sys.executable, "-m", "hftsim", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+               "--data-dir", str(self.data_dir), "--seed", str(self._seed), "--log-level", "warning"]
+        if not self._bots:
+            cmd.append("--no-bots")
+        log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"hftsim serve exited with {self._proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"hftsim serve did not become healthy in {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def add_user(self, name: str, password: str, role: str = "trader") -> None:
+        """Add a user through the real CLI, as an operator would."""
+        env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}}
+        subprocess.run(
+            [sys.executable, "-m", "hftsim", "users", "add", name, "--role", role, "--password", password,
+             "--data-dir", str(self.data_dir)],
+            env=env, check=True, capture_output=True,
+        )
+
+
+@contextmanager
+def server_process(
+    data_dir: Path,
+    *,
+    bots: bool = False,
+    seed: int = 1,
+    config: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[ServerProcess]:
+    server = ServerProcess(data_dir, bots=bots, seed=seed, config=config, env=env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
