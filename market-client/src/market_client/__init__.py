@@ -1,0 +1,43 @@
+"""market_client: an async Python SDK for the HFT Simulator exchange.
+
+The public API is what this module exports; the underscore modules are
+implementation and may change.
+"""
+
+from ._client import MarketClient
+from ._envelope import Event, Response
+from ._exceptions import (
+    AuthenticationError,
+    ClientClosed,
+    ConnectionLost,
+    InvalidPrice,
+    MarketClientError,
+    MarketConnectionError,
+    OrderRejected,
+    RequestTimeout,
+    ServerError,
+)
+from ._links import STATES, State
+from ._prices import to_wire_price
+from ._session import RequestSession
+
+__all__ = [
+    "STATES",
+    "AuthenticationError",
+    "ClientClosed",
+    "ConnectionLost",
+    "Event",
+    "InvalidPrice",
+    "MarketClient",
+    "MarketClientError",
+    "MarketConnectionError",
+    "OrderRejected",
+    "RequestSession",
+    "RequestTimeout",
+    "Response",
+    "ServerError",
+    "State",
+    "to_wire_price",
+]
+
+__version__ = "0.1.0"

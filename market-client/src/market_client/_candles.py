@@ -1,0 +1,92 @@
+"""OHLCV candles of one symbol: seeded from the server, then grown from MD trades.
+
+Seeding and live trades travel on different sockets (CMD and MD), so a
+trade can reach us before or after the server counted it in the seed.
+The seed response's server timestamp is the fence: trades stamped at or
+before it are taken as already counted, later ones are added. Trades
+that arrive while the seed is in flight are held and replayed through
+the same fence, so none is lost or counted twice (up to trades stamped in
+the very millisecond of the response).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+Candle = dict[str, Any]
+"""{"t": interval start ms, "o", "h", "l", "c": price strings, "v": int volume}"""
+
+
+class CandleSeries:
+    """A window of the newest `depth` candles of `interval_ms` each, without holes."""
+
+    def __init__(self, interval_ms: int = 1000, depth: int = 50) -> None:
+        if interval_ms <= 0 or depth <= 0:
+            raise ValueError(f"interval_ms and depth must be positive, got {interval_ms} and {depth}")
+        self.interval_ms = interval_ms
+        self.depth = depth
+        self._candles: list[Candle] = []
+        self._fence: int | None = None
+        self._held: list[tuple[str, int, int]] | None = None
+
+    def begin_seed(self) -> None:
+        """A seed request is in flight: hold trades until it lands."""
+        self._held = []
+
+    def seed(self, candles: Iterable[Mapping[str, Any]], as_of_ts: int | None) -> None:
+        """Replace the window with the server's candles, then replay held trades past the fence."""
+        self._candles = [_copy(c) for c in sorted(candles, key=lambda c: int(c["t"]))][-self.depth :]
+        self._fence = as_of_ts
+        held, self._held = self._held or [], None
+        for price, qty, ts in held:
+            self.add_trade(price, qty, ts)
+
+    def abort_seed(self) -> None:
+        """The seed failed: apply the held trades as if it had never been asked."""
+        held, self._held = self._held or [], None
+        for price, qty, ts in held:
+            self.add_trade(price, qty, ts)
+
+    def add_trade(self, price: str, qty: int, ts: int) -> None:
+        """Fold one trade into its interval, filling skipped intervals with flat candles."""
+        if self._held is not None:
+            self._held.append((price, qty, ts))
+            return
+        if self._fence is not None and ts <= self._fence:
+            return
+        start = ts - ts % self.interval_ms
+        if not self._candles:
+            self._candles.append({"t": start, "o": price, "h": price, "l": price, "c": price, "v": qty})
+            return
+        last = self._candles[-1]
+        if start < last["t"]:
+            return  # older than the window's newest interval: already closed, out of order
+        if start == last["t"]:
+            value = Decimal(price)
+            if value > Decimal(last["h"]):
+                last["h"] = price
+            if value < Decimal(last["l"]):
+                last["l"] = price
+            last["c"] = price
+            last["v"] += qty
+        else:
+            close = last["c"]
+            t = last["t"] + self.interval_ms
+            # Only the newest `depth` intervals can survive the trim below.
+            t = max(t, start - self.depth * self.interval_ms)
+            while t < start:
+                self._candles.append({"t": t, "o": close, "h": close, "l": close, "c": close, "v": 0})
+                t += self.interval_ms
+            self._candles.append({"t": start, "o": price, "h": price, "l": price, "c": price, "v": qty})
+        del self._candles[: -self.depth]
+
+    def entries(self) -> list[Candle]:
+        """Copies of the candles, oldest first, ready for a chart."""
+        return [dict(c) for c in self._candles]
+
+
+def _copy(candle: Mapping[str, Any]) -> Candle:
+    prices = {k: str(candle[k]) for k in ("o", "h", "l", "c")}
+    return {"t": int(candle["t"]), **prices, "v": int(candle["v"])}

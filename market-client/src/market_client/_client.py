@@ -1,0 +1,377 @@
+"""MarketClient: the high-level SDK the user described.
+
+State lives in plain objects updated by events and read synchronously
+(books, candles, symbol statuses, the transactions buffer), as in
+ib_async; the network work is delegated to `Links`. Every method that
+needs the server goes over the one CMD socket, except `handshake` and
+`api_request`, which use HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from ._book import OrderBook
+from ._callbacks import Callback, CallbackRunner
+from ._envelope import JSON, Event
+from ._exceptions import InvalidPrice, MarketClientError
+from ._links import Links, State
+from ._market import MarketState
+from ._prices import PriceLike, to_wire_price
+from ._ring import RingBuffer
+from ._session import RequestSession
+
+logger = logging.getLogger("market_client")
+
+
+class MarketClient:
+    """An async client of one HFT Simulator server.
+
+    Use ``client = await MarketClient.connect(url)`` (and ``await
+    client.aclose()`` at the end), or ``async with MarketClient(url) as
+    client:`` which connects on entry and closes on exit. A client from
+    ``connect()`` is an async context manager too, so ``async with await
+    MarketClient.connect(url) as client:`` works as well.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        connect_md: bool = True,
+        on_md_event: Callback | None = None,
+        on_cmd_event: Callback | None = None,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        request_timeout: float = 5.0,
+        connect_timeout: float = 10.0,
+        reconnect_delay: tuple[float, float] = (0.1, 5.0),
+        on_state_change: Callback | None = None,
+        transactions_capacity: int = 1000,
+    ) -> None:
+        """Prepare a client; nothing touches the network until connect/`async with`.
+
+        `reconnect_delay` is (first, longest) pause in seconds between
+        reconnect attempts; the pause doubles each time, with jitter.
+        """
+        self.base_url = base_url.rstrip("/")
+        self.market = MarketState()
+        """Books and candles maintained from MD (read it synchronously)."""
+        self._on_md_event = on_md_event
+        self._on_cmd_event = on_cmd_event
+        self._on_state_change = on_state_change
+        self._event_hook: Callback | None = None
+        self._transactions: RingBuffer[JSON] = RingBuffer(transactions_capacity)
+        self._symbols: list[JSON] | None = None
+        self._callbacks = CallbackRunner()
+        self._links = Links(
+            self.base_url,
+            self.market,
+            username=username,
+            password=password,
+            connect_md=connect_md,
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
+            reconnect_delay=reconnect_delay,
+            on_cmd_event=self._cmd_event,
+            on_md_event=self._md_event,
+            on_state=self._state_changed,
+        )
+        self._connected = asyncio.Event()
+
+    # -- connecting and closing ------------------------------------------------
+
+    @classmethod
+    async def connect(
+        cls,
+        base_url: str,
+        connect_md: bool = True,
+        on_md_event: Callback | None = None,
+        on_cmd_event: Callback | None = None,
+        **options: Any,
+    ) -> MarketClient:
+        """Handshake -> open CMD -> log in -> subscribe MD (all symbols), in one call.
+
+        `options` are the keyword arguments of the constructor (username,
+        password, request_timeout, connect_timeout, reconnect_delay,
+        on_state_change, transactions_capacity). Without a username the
+        client logs in as a new guest.
+        """
+        client = cls(base_url, connect_md, on_md_event, on_cmd_event, **options)
+        await client._start()
+        return client
+
+    async def _start(self) -> None:
+        try:
+            await self._links.start()
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def __aenter__(self) -> MarketClient:
+        if self._links.state == "disconnected":
+            await self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close sockets, stop reconnects, renewals and resyncs; fail pending requests. Idempotent."""
+        await self._links.aclose()
+        await self._callbacks.aclose()
+
+    @property
+    def state(self) -> State:
+        """'disconnected', 'connecting', 'connected', 'reconnecting', 'resyncing' or 'closed'."""
+        return self._links.state
+
+    def set_state_hook(self, handler: Callback | None) -> None:
+        """Call `handler(state)` (sync or async) on every state change."""
+        self._on_state_change = handler
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Return once the client is (again) fully connected; raise TimeoutError otherwise."""
+        if self.state != "connected":
+            await asyncio.wait_for(self._connected.wait(), timeout)
+
+    @property
+    def token(self) -> str | None:
+        """The current session token (renewed automatically)."""
+        return self._links.token
+
+    @property
+    def user(self) -> JSON | None:
+        """{user_id, username, roles, is_admin} of the logged-in user, or None."""
+        return self._links.user
+
+    @property
+    def resync_counts(self) -> dict[str, int]:
+        """How many times each symbol's book was resynced after an MD gap."""
+        return dict(self.market.resyncs)
+
+    # -- low level -------------------------------------------------------------
+
+    async def handshake(
+        self,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        guest: bool = False,
+    ) -> JSON:
+        """POST /auth/handshake: a new token (or renew `token`); the client adopts it."""
+        body: JSON = {}
+        if token is not None:
+            body["token"] = token
+        if username is not None:
+            body.update(username=username, password=password)
+        if guest:
+            body["guest"] = True
+        return await self._links.handshake(body)
+
+    async def api_request(
+        self,
+        op: str,
+        payload: Mapping[str, Any] | None = None,
+        as_role: str | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """One request over HTTP (`POST /api/request`); returns the response payload."""
+        return (await self._links.api_request(op, dict(payload or {}), as_role, timeout)).payload
+
+    async def open_cmd(self) -> RequestSession:
+        """Open the CMD socket with the current token; events go to the transactions buffer."""
+        return await self._links.open_cmd()
+
+    async def open_md(self) -> RequestSession:
+        """Open MD, subscribe to all symbols and wait for their snapshots."""
+        return await self._links.open_md()
+
+    async def login(self) -> JSON:
+        """auth.login over CMD with the client's credentials (guest when none)."""
+        return await self._links.login()
+
+    # -- requests ----------------------------------------------------------------
+
+    async def send(
+        self, op: str, payload: Mapping[str, Any] | None = None, as_role: str | None = None, timeout: float = 5.0
+    ) -> JSON:
+        """Send any request over CMD and return its response payload.
+
+        Raises ServerError (or AuthenticationError / OrderRejected) when the
+        server refuses, RequestTimeout after `timeout` seconds,
+        ConnectionLost when CMD drops meanwhile, MarketConnectionError when
+        CMD is down (reconnecting) at the time of the call.
+        """
+        session = self._links.require_cmd()
+        return (await session.request(op, payload, as_role=as_role, timeout=timeout)).payload
+
+    async def get_symbols(self, force_refresh: bool = False) -> list[JSON]:
+        """Every symbol {sym, tick, min_qty, lot, status, ...}; cached, statuses kept current by MD."""
+        if self._symbols is None or force_refresh:
+            self._symbols = list((await self.send("symbols.list")).get("symbols", []))
+        for symbol in self._symbols:
+            status = self.market.statuses.get(symbol["sym"])
+            if status is not None:
+                symbol["status"] = status
+        return [dict(s) for s in self._symbols]
+
+    async def get_book(self, sym: str, depth: int = 20) -> JSON:
+        """The server's book now (`book.get`): {sym, seq, status, bids, asks}, best first."""
+        return await self.send("book.get", {"sym": sym, "depth": depth})
+
+    async def configure_candles(self, sym: str, interval_ms: int = 1000, depth: int = 50) -> list[JSON]:
+        """Start a candle window for `sym` seeded from the server; MD trades extend it.
+
+        Returns the seeded candles (as `get_candles` would). Reconnects and
+        MD gaps re-seed the window, since trades may have been missed.
+        """
+        self.market.configure_candles(sym, interval_ms, depth)
+        await self._links.seed_candles(sym)
+        return self.get_candles(sym)
+
+    def get_candles(self, sym: str) -> list[JSON]:
+        """Candles {t, o, h, l, c, v}, oldest first, no holes; [] when not configured."""
+        return self.market.candle_entries(sym)
+
+    async def place_order(
+        self,
+        sym: str,
+        side: str,
+        price: PriceLike | None,
+        qty: int,
+        tif: str = "GTC",
+        *,
+        type: str = "limit",
+        post_only: bool = False,
+        client_order_id: str | None = None,
+        as_role: str | None = None,
+        timeout: float = 5.0,
+    ) -> JSON:
+        """Place an order; returns {"order": Order}. A refusal raises OrderRejected with its code.
+
+        `price` is a str, int or Decimal (a float raises InvalidPrice); it
+        must be None for `type="market"`.
+        """
+        payload: JSON = {"sym": sym, "side": side, "type": type, "qty": qty, "tif": tif, "post_only": post_only}
+        if price is not None:
+            payload["price"] = to_wire_price(price)
+        elif type == "limit":
+            raise InvalidPrice("a limit order needs a price")
+        if client_order_id is not None:
+            payload["client_order_id"] = client_order_id
+        return await self.send("order.place", payload, as_role, timeout)
+
+    async def cancel_order(self, order_id: int | None = None, *, client_order_id: str | None = None) -> JSON:
+        """Cancel one order by id (or client_order_id); returns {"order": Order}."""
+        return await self.send("order.cancel", _order_ref(order_id, client_order_id))
+
+    async def amend_order(
+        self,
+        order_id: int | None = None,
+        *,
+        price: PriceLike | None = None,
+        qty: int | None = None,
+        client_order_id: str | None = None,
+    ) -> JSON:
+        """Change an order's price and/or total qty; returns {"order": Order}."""
+        payload = _order_ref(order_id, client_order_id)
+        if price is not None:
+            payload["price"] = to_wire_price(price)
+        if qty is not None:
+            payload["qty"] = qty
+        return await self.send("order.amend", payload)
+
+    async def cancel_all(self, sym: str | None = None) -> JSON:
+        """Cancel every live order (of one symbol); returns {"canceled": [ids], "count"}."""
+        return await self.send("order.cancel_all", {"sym": sym} if sym is not None else {})
+
+    async def list_orders(self, sym: str | None = None, status: str = "open") -> list[JSON]:
+        """The user's orders: live ones by default, every one with status="all"."""
+        payload: JSON = {"status": status}
+        if sym is not None:
+            payload["sym"] = sym
+        return list((await self.send("orders.list", payload)).get("orders", []))
+
+    async def list_fills(self, sym: str | None = None, limit: int = 100) -> list[JSON]:
+        """The user's newest fills, oldest first."""
+        payload: JSON = {"limit": limit}
+        if sym is not None:
+            payload["sym"] = sym
+        return list((await self.send("fills.list", payload)).get("fills", []))
+
+    async def get_account(self) -> JSON:
+        """Cash, PnL and positions of the logged-in user."""
+        return await self.send("account.get")
+
+    # -- the MD-maintained books (no network) ------------------------------------
+
+    def book_snapshot(self, sym: str, depth: int = 20) -> JSON:
+        """The local book from MD: {sym, seq, status, bids, asks}, best first, `depth` levels."""
+        return self._book(sym).snapshot(depth)
+
+    def best_bid_ask(self, sym: str) -> JSON:
+        """Top of the local book: {sym, seq, bid, bid_qty, ask, ask_qty}; None on an empty side."""
+        book = self._book(sym)
+        bid, ask = book.best_bid(), book.best_ask()
+        return {
+            "sym": sym,
+            "seq": book.seq,
+            "bid": bid[0] if bid else None,
+            "bid_qty": bid[1] if bid else None,
+            "ask": ask[0] if ask else None,
+            "ask_qty": ask[1] if ask else None,
+        }
+
+    def _book(self, sym: str) -> OrderBook:
+        book = self.market.book(sym)
+        if book is None:
+            raise MarketClientError(f"no market data for {sym!r} (unknown symbol, or MD not connected)")
+        return book
+
+    # -- transactions ------------------------------------------------------------
+
+    def configure_transactions(self, capacity: int = 1000) -> None:
+        """Resize the CMD event buffer; when shrinking, the newest events are kept."""
+        self._transactions.resize(capacity)
+
+    def get_transactions(self, limit: int | None = None) -> list[JSON]:
+        """The newest `limit` CMD events (all when None), oldest first, as received envelopes."""
+        return self._transactions.items(limit)
+
+    def clear_transactions(self) -> None:
+        self._transactions.clear()
+
+    def set_event_hook(self, handler: Callback | None) -> None:
+        """Call `handler(event)` (sync or async) for every CMD event; None removes it."""
+        self._event_hook = handler
+
+    # -- event plumbing ----------------------------------------------------------
+
+    def _cmd_event(self, event: Event) -> None:
+        self._transactions.append(event.raw)
+        self._callbacks.call("on_cmd_event", self._on_cmd_event, event.raw)
+        self._callbacks.call("event hook", self._event_hook, event.raw)
+
+    def _md_event(self, event: Event) -> None:
+        self._callbacks.call("on_md_event", self._on_md_event, event.raw)
+
+    def _state_changed(self, state: State) -> None:
+        if state == "connected":
+            self._connected.set()
+        else:
+            self._connected.clear()
+        self._callbacks.call("state hook", self._on_state_change, state)
+
+
+def _order_ref(order_id: int | None, client_order_id: str | None) -> JSON:
+    if (order_id is None) == (client_order_id is None):
+        raise ValueError("give exactly one of order_id and client_order_id")
+    return {"order_id": order_id} if order_id is not None else {"client_order_id": client_order_id}
