@@ -1,0 +1,117 @@
+"""Orders, private events, isolation, market data and candles over the real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hftsim.testing import ServerProcess
+
+from .conftest import Wire, handshake, open_wire
+
+
+async def test_place_fill_and_events_precede_response(trader: Wire, other_trader: Wire) -> None:
+    maker = await trader.ok("order.place", {"sym": "ACME", "side": "sell", "price": "101.00", "qty": 5,
+                                             "client_order_id": "m-1"})
+    assert maker["order"]["status"] == "new" and maker["order"]["client_order_id"] == "m-1"
+    assert (await trader.next_event("order.accepted"))["payload"]["order"]["order_id"] == maker["order"]["order_id"]
+
+    msg_before = len(other_trader.events)
+    taker = await other_trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": "101.00", "qty": 3})
+    assert taker["order"]["status"] == "filled" and taker["order"]["avg_fill_price"] == "101.00"
+    ops = [e["op"] for e in other_trader.events[msg_before:]]
+    assert ops[:3] == ["order.accepted", "order.filled", "account.update"]
+
+    fill = await trader.next_event("order.partially_filled")
+    assert fill["payload"]["fill"]["liquidity"] == "maker" and fill["payload"]["fill"]["qty"] == 3
+    account = await other_trader.ok("account.get")
+    assert account["positions"][0]["qty"] == 3 and account["positions"][0]["avg_price"] == "101.00"
+    fills = (await other_trader.ok("fills.list", {"sym": "ACME"}))["fills"]
+    assert [f["qty"] for f in fills] == [3]
+
+    assert await other_trader.error("order.cancel", {"order_id": maker["order"]["order_id"]}) == "NOT_YOUR_ORDER"
+    assert (await other_trader.ok("orders.list"))["orders"] == []
+    canceled = await trader.ok("order.cancel", {"client_order_id": "m-1"})
+    assert canceled["order"]["status"] == "canceled" and canceled["order"]["filled_qty"] == 3
+
+
+async def test_amend_cancel_all_and_rejections(trader: Wire) -> None:
+    placed = await trader.ok("order.place", {"sym": "BOLT", "side": "buy", "price": "40.00", "qty": 10})
+    oid = placed["order"]["order_id"]
+    amended = await trader.ok("order.amend", {"order_id": oid, "qty": 6})
+    assert amended["order"]["qty"] == 6 and amended["order"]["price"] == "40.00"
+    assert (await trader.ok("order.amend", {"order_id": oid, "price": "40.05"}))["order"]["price"] == "40.05"
+    assert await trader.error("order.place", {"sym": "BOLT", "side": "buy", "price": "40.01", "qty": 1}) == \
+        "PRICE_NOT_ON_TICK"
+    assert await trader.error("order.place", {"sym": "BOLT", "side": "buy", "price": "1.00", "qty": 1}) == \
+        "PRICE_OUT_OF_BAND"
+    assert await trader.error("order.place", {"sym": "DUNE", "side": "buy", "price": "1.250", "qty": 150}) == \
+        "QTY_NOT_LOT_MULTIPLE"
+    assert await trader.error("order.cancel", {"order_id": 999_999}) == "UNKNOWN_ORDER"
+    rejected = await trader.next_event("order.rejected")
+    assert rejected["payload"]["error"]["code"] == "PRICE_OUT_OF_BAND"  # malformed prices never reach the engine
+    await trader.ok("order.place", {"sym": "BOLT", "side": "sell", "price": "45.00", "qty": 2})
+    result = await trader.ok("order.cancel_all", {"sym": "BOLT"})
+    assert result["count"] == 2
+    assert (await trader.ok("orders.list", {"sym": "BOLT"}))["orders"] == []
+    history = (await trader.ok("orders.list", {"sym": "BOLT", "status": "all"}))["orders"]
+    assert {o["status"] for o in history} == {"canceled"}
+
+
+async def test_market_data_snapshot_deltas_trades_and_heartbeat(server: ServerProcess, trader: Wire,
+                                                                 other_trader: Wire) -> None:
+    md = await open_wire(server.url, "/ws/md", handshake(server.url)["token"])
+    sub = await md.ok("md.subscribe", {"syms": ["CRUX"]})
+    assert sub["syms"] == ["CRUX"]
+    snap = (await md.next_event("md.snapshot"))["payload"]
+    seq = snap["seq"]
+    await trader.ok("order.place", {"sym": "CRUX", "side": "sell", "price": "4500.25", "qty": 4})
+    await other_trader.ok("order.place", {"sym": "CRUX", "side": "buy", "price": "4500.25", "qty": 1})
+    delta = (await md.next_event("md.delta"))["payload"]
+    assert delta["seq"] == seq + 1 and delta["asks"] == [["4500.25", 4]]
+    trade = (await md.next_event("md.trade"))["payload"]
+    assert trade["seq"] == seq + 2 and trade["price"] == "4500.25" and trade["side"] == "buy"
+    delta = (await md.next_event("md.delta"))["payload"]
+    assert delta["seq"] == seq + 3 and delta["asks"] == [["4500.25", 3]]
+    beat = (await md.next_event("md.heartbeat"))["payload"]
+    assert beat["seqs"] == {"CRUX": seq + 3}
+    snap = await md.ok("md.snapshot", {"sym": "CRUX"})
+    assert snap["seq"] == seq + 3 and snap["asks"][0] == ["4500.25", 3]
+    candles = (await trader.ok("candles.get", {"sym": "CRUX", "interval_ms": 1000, "depth": 5}))["candles"]
+    assert candles[-1]["c"] == "4500.25" or candles[-1]["v"] == 0
+    assert sum(c["v"] for c in candles) >= 1
+    tape = (await trader.ok("trades.list", {"sym": "CRUX"}))["trades"]
+    assert tape[-1]["trade_id"] == trade["trade_id"]
+    await trader.ok("order.cancel_all")
+    await md.ws.close()
+
+
+async def test_halt_is_broadcast_and_refuses_orders(server: ServerProcess, trader: Wire) -> None:
+    server.add_user("haltadmin", "pw-admin", role="admin")
+    admin = await open_wire(server.url, "/ws/cmd", handshake(server.url)["token"])
+    await admin.ok("auth.login", {"username": "haltadmin", "password": "pw-admin"})
+    md = await open_wire(server.url, "/ws/md", handshake(server.url)["token"])
+    await md.ok("md.subscribe", {"syms": ["EMBR"]})
+    resting = await trader.ok("order.place", {"sym": "EMBR", "side": "buy", "price": "29000.0", "qty": 1})
+    assert (await admin.ok("admin.halt", {"sym": "EMBR"}))["status"] == "halted"
+    assert (await md.next_event("md.status"))["payload"]["status"] == "halted"
+    assert await trader.error("order.place", {"sym": "EMBR", "side": "buy", "price": "29000.0", "qty": 1}) == \
+        "SYMBOL_HALTED"
+    symbols = {s["sym"]: s for s in (await trader.ok("symbols.list"))["symbols"]}
+    assert symbols["EMBR"]["status"] == "halted"
+    await trader.ok("order.cancel", {"order_id": resting["order"]["order_id"]})
+    await admin.ok("admin.resume", {"sym": "EMBR"})
+    assert await trader.error("order.place", {"sym": "EMBR", "side": "buy", "price": "1.0", "qty": 1}) == \
+        "PRICE_OUT_OF_BAND"
+    await asyncio.gather(admin.ws.close(), md.ws.close())
+
+
+async def test_many_requests_in_flight_on_one_socket(trader: Wire) -> None:
+    ids = [f"p{i}" for i in range(50)]
+    for i, msg_id in enumerate(ids):
+        await trader.ws.send(
+            '{"type":"request","ver":1,"msg_id":"%s","ts":0,"op":"order.place","payload":'
+            '{"sym":"ACME","side":"buy","price":"90.%02d","qty":1}}' % (msg_id, i)
+        )
+    answers = [await trader.response(msg_id) for msg_id in ids]
+    assert all(a["ok"] for a in answers)
+    assert (await trader.ok("order.cancel_all", {"sym": "ACME"}))["count"] == 50
