@@ -1,0 +1,120 @@
+// Glue: the session, the state stores and the screens.
+
+import { type Credentials, Session } from "./connection";
+import { Market } from "./market";
+import type { ProtocolError, UserInfo } from "./protocol";
+import { Trading } from "./trading";
+import { adminView } from "./ui/admin";
+import { blotterView } from "./ui/blotter";
+import { chartView } from "./ui/chart";
+import { h } from "./ui/dom";
+import { ladderView } from "./ui/ladder";
+import { loginView } from "./ui/login";
+import { tapeView } from "./ui/tape";
+import { ticketView } from "./ui/ticket";
+import { type Screen, topbarView } from "./ui/topbar";
+import { watchlistView } from "./ui/watchlist";
+
+export class App {
+  private session: Session;
+  private market: Market;
+  private trading: Trading;
+  private toasts = h("div", { class: "toasts", testid: "toasts", "aria-live": "polite" });
+  private shell: HTMLElement | null = null;
+  private topbar: ReturnType<typeof topbarView> | null = null;
+  private admin: ReturnType<typeof adminView> | null = null;
+  private tradeEl: HTMLElement | null = null;
+
+  constructor(private readonly root: HTMLElement) {
+    this.session = new Session({
+      state: (s, detail) => {
+        this.topbar?.setConn(s, detail);
+        document.body.dataset.conn = s;
+      },
+      cmdEvent: (env) => this.trading.onCmdEvent(env),
+      mdEvent: (env) => this.market.onMdEvent(env),
+      ready: (user, reconnect) => this.ready(user, reconnect),
+      fatal: (err) => this.showLogin(`${err.code}: ${err.message}`),
+    });
+    this.market = new Market(this.session);
+    this.trading = new Trading(this.session, this.market);
+    // Unrealized PnL is marked to the last trade: re-price on every tick.
+    this.market.changes.on("symbols", () => this.trading.changes.emit("account"));
+    // Hooks for tests and for the curious: read-only views of the state.
+    (window as any).hftsim = { session: this.session, market: this.market, trading: this.trading };
+  }
+
+  async start(): Promise<void> {
+    this.root.replaceChildren(h("div", { class: "boot muted" }, "Connecting…"), this.toasts);
+    const user = await this.session.resume();
+    if (user) this.showShell(user);
+    else this.showLogin();
+  }
+
+  notify = (msg: string, bad = false): void => {
+    const t = h("div", { class: `toast${bad ? " bad" : ""}`, testid: bad ? "toast-error" : "toast" }, msg);
+    this.toasts.append(t);
+    setTimeout(() => t.remove(), bad ? 6_000 : 3_000);
+  };
+
+  private showLogin(notice = ""): void {
+    this.shell = null;
+    this.topbar = null;
+    this.root.replaceChildren(
+      loginView(async (c: Credentials) => {
+        const user = await this.session.login(c);
+        this.showShell(user);
+      }, notice),
+      this.toasts,
+    );
+  }
+
+  private async ready(user: UserInfo, _reconnect: boolean): Promise<void> {
+    this.topbar?.setUser(user.username ?? "?", user.roles, user.is_admin);
+    await this.market.load();
+    await this.trading.load(user.roles);
+  }
+
+  private showShell(user: UserInfo): void {
+    this.topbar = topbarView(
+      this.trading,
+      (s) => this.setScreen(s),
+      () => {
+        this.session.logout();
+        this.showLogin();
+      },
+    );
+    this.topbar.setConn(this.session.state, "");
+    this.topbar.setUser(user.username ?? "?", user.roles, user.is_admin);
+
+    const ticket = ticketView(this.market, this.trading);
+    this.tradeEl = h(
+      "main",
+      { class: "trade", testid: "trading-screen" },
+      watchlistView(this.market),
+      chartView(this.market),
+      ladderView(this.market, this.trading, (p) => ticket.setPrice(p)),
+      h("div", { class: "right-col" }, ticket.el, tapeView(this.market)),
+      blotterView(this.market, this.trading, this.notify),
+    );
+    this.admin = user.is_admin ? adminView(this.session, this.market, this.notify) : null;
+    this.shell = h("div", { class: "shell" }, this.topbar.el, this.tradeEl);
+    this.root.replaceChildren(this.shell, this.toasts);
+    // The state loaded before the views existed: tell them to draw it.
+    for (const t of ["symbols", "book", "trades", "candles", "selected"] as const) this.market.changes.emit(t);
+    for (const t of ["orders", "fills", "account"] as const) this.trading.changes.emit(t);
+  }
+
+  private setScreen(s: Screen): void {
+    if (!this.shell || !this.tradeEl) return;
+    if (s === "admin" && this.admin) {
+      this.tradeEl.replaceWith(this.admin.el);
+      this.admin.refresh();
+    } else if (s === "trade" && this.admin?.el.isConnected) {
+      this.admin.el.replaceWith(this.tradeEl);
+    }
+    this.topbar?.setScreen(s);
+  }
+}
+
+export type { ProtocolError };

@@ -1,0 +1,221 @@
+// The user's private state: open orders, fills, positions and PnL.
+// Loaded with account.get / orders.list / fills.list, then kept current by
+// the CMD events (order.*, account.update).
+
+import type { Session } from "./connection";
+import { type Dec, add, decimalsOf, formatDec, mulInt, parseDec, roundDec, sub } from "./decimal";
+import { Emitter } from "./emitter";
+import type { Market } from "./market";
+import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol";
+
+export type TradingTopic = "orders" | "fills" | "account" | "reject";
+
+const LIVE = new Set(["new", "partially_filled"]);
+const FILLS_KEPT = 200;
+const ZERO: Dec = { units: 0n, scale: 0 };
+
+export interface OrderTicket {
+  sym: string;
+  side: Side;
+  type: OrderType;
+  price: string | null; // decimal string; never a float
+  qty: number;
+  tif: Tif;
+  post_only: boolean;
+}
+
+export interface PnlRow {
+  sym: string;
+  qty: number;
+  avg: string | null;
+  last: string | null;
+  unrealized: string;
+  realized: string;
+}
+
+let cidCounter = 0;
+
+export class Trading {
+  readonly changes = new Emitter<TradingTopic>();
+  readonly orders = new Map<number, Order>();
+  fills: Fill[] = []; // newest first
+  readonly positions = new Map<string, Position>();
+  private readonly closed = new Set<number>();
+  cash = "0";
+  realizedTotal: Dec = ZERO;
+  canTrade = false;
+  /** The last asynchronous rejection (order.rejected event). */
+  lastReject: { code: string; message: string } | null = null;
+
+  constructor(
+    private readonly session: Session,
+    private readonly market: Market,
+  ) {}
+
+  async load(roles: string[]): Promise<void> {
+    this.canTrade = roles.includes("trader") || roles.includes("admin");
+    this.orders.clear();
+    this.fills = [];
+    this.positions.clear();
+    if (!this.canTrade) {
+      this.emitAll();
+      return;
+    }
+    const [acct, ol, fl] = await Promise.all([
+      this.session.request<Account>("account.get"),
+      this.session.request<{ orders: Order[] }>("orders.list", { status: "open" }),
+      this.session.request<{ fills: Fill[] }>("fills.list", { limit: FILLS_KEPT }),
+    ]);
+    this.cash = acct.cash;
+    this.realizedTotal = parseDec(acct.realized_pnl ?? "0");
+    for (const p of acct.positions ?? []) this.positions.set(p.sym, { ...p });
+    for (const o of ol.orders ?? []) if (LIVE.has(o.status)) this.orders.set(o.order_id, o);
+    this.fills = (fl.fills ?? []).slice().reverse();
+    this.emitAll();
+  }
+
+  onCmdEvent(env: Envelope): void {
+    const p = env.payload ?? {};
+    switch (env.op) {
+      case "order.accepted":
+      case "order.canceled":
+      case "order.expired":
+      case "order.amended":
+        this.upsert(p.order);
+        break;
+      case "order.partially_filled":
+      case "order.filled":
+        this.upsert(p.order);
+        if (p.fill) this.addFill(p.fill);
+        break;
+      case "order.rejected":
+        this.lastReject = p.error ?? { code: "REJECTED", message: "order rejected" };
+        this.changes.emit("reject");
+        break;
+      case "account.update":
+        this.onAccountUpdate(p);
+        break;
+    }
+  }
+
+  async place(t: OrderTicket): Promise<Order> {
+    const payload: Record<string, unknown> = {
+      sym: t.sym,
+      side: t.side,
+      type: t.type,
+      qty: t.qty,
+      client_order_id: `web-${Date.now().toString(36)}-${++cidCounter}`,
+    };
+    // A market order takes no price and never rests: leave TIF and post-only at their defaults.
+    if (t.type === "limit") Object.assign(payload, { price: t.price, tif: t.tif, post_only: t.post_only });
+    const r = await this.session.request<{ order: Order }>("order.place", payload);
+    this.upsert(r.order);
+    return r.order;
+  }
+
+  async cancel(orderId: number): Promise<void> {
+    const r = await this.session.request<{ order: Order }>("order.cancel", { order_id: orderId });
+    this.upsert(r.order);
+  }
+
+  async cancelAll(sym?: string): Promise<number> {
+    const r = await this.session.request<{ canceled: number[]; count: number }>(
+      "order.cancel_all",
+      sym ? { sym } : {},
+    );
+    for (const id of r.canceled ?? []) this.orders.delete(id);
+    this.changes.emit("orders");
+    return r.count ?? 0;
+  }
+
+  openOrders(): Order[] {
+    return [...this.orders.values()].sort((a, b) => b.order_id - a.order_id);
+  }
+
+  /** Own resting quantity per price level of `sym`, keyed like the book. */
+  ownLevels(sym: string, key: (price: string) => bigint): { buy: Map<bigint, number>; sell: Map<bigint, number> } {
+    const buy = new Map<bigint, number>();
+    const sell = new Map<bigint, number>();
+    for (const o of this.orders.values()) {
+      if (o.sym !== sym || o.price === null) continue;
+      const m = o.side === "buy" ? buy : sell;
+      const k = key(o.price);
+      m.set(k, (m.get(k) ?? 0) + o.leaves_qty);
+    }
+    return { buy, sell };
+  }
+
+  /** Positions with unrealized PnL marked to the last trade price. */
+  pnlRows(): PnlRow[] {
+    const rows: PnlRow[] = [];
+    for (const p of this.positions.values()) {
+      const last = this.market.symbols.get(p.sym)?.last ?? p.last ?? null;
+      rows.push({
+        sym: p.sym,
+        qty: p.qty,
+        avg: p.avg_price,
+        last,
+        unrealized: formatDec(this.unrealized(p, last)),
+        realized: p.realized_pnl,
+      });
+    }
+    return rows.sort((a, b) => a.sym.localeCompare(b.sym));
+  }
+
+  totals(): { cash: string; realized: string; unrealized: string } {
+    let u: Dec = ZERO;
+    for (const p of this.positions.values()) {
+      u = add(u, this.unrealized(p, this.market.symbols.get(p.sym)?.last ?? p.last ?? null));
+    }
+    return { cash: this.cash, realized: formatDec(this.realizedTotal), unrealized: formatDec(u) };
+  }
+
+  private unrealized(p: Position, last: string | null): Dec {
+    if (!p.qty || !p.avg_price || !last) return ZERO;
+    const diff = sub(parseDec(last), parseDec(p.avg_price));
+    const scale = Math.max(2, decimalsOf(this.market.symbols.get(p.sym)?.tick ?? "0.01"));
+    return roundDec(mulInt(diff, p.qty), scale);
+  }
+
+  private onAccountUpdate(p: any): void {
+    if (typeof p.cash === "string") this.cash = p.cash;
+    const pos = p.position as Position | undefined;
+    if (pos?.sym) {
+      const old = this.positions.get(pos.sym);
+      const before = parseDec(old?.realized_pnl ?? "0");
+      const after = parseDec(pos.realized_pnl ?? "0");
+      this.realizedTotal = add(this.realizedTotal, sub(after, before));
+      this.positions.set(pos.sym, { ...old, ...pos });
+    }
+    this.changes.emit("account");
+  }
+
+  private upsert(o: Order | undefined): void {
+    if (!o) return;
+    if (LIVE.has(o.status)) {
+      // A late answer must not bring back an order an event already closed.
+      if (this.closed.has(o.order_id)) return;
+      const had = this.orders.get(o.order_id);
+      if (had && had.filled_qty > o.filled_qty) return;
+      this.orders.set(o.order_id, o);
+    } else {
+      this.orders.delete(o.order_id);
+      this.closed.add(o.order_id);
+      if (this.closed.size > 5_000) this.closed.delete(this.closed.values().next().value as number);
+    }
+    this.changes.emit("orders");
+  }
+
+  private addFill(f: Fill): void {
+    if (this.fills.some((x) => x.fill_id === f.fill_id)) return;
+    this.fills.unshift(f);
+    if (this.fills.length > FILLS_KEPT) this.fills.length = FILLS_KEPT;
+    this.changes.emit("fills");
+  }
+
+  private emitAll(): void {
+    this.changes.emit("orders");
+    this.changes.emit("fills");
+    this.changes.emit("account");
+  }
+}

@@ -1,0 +1,75 @@
+// Login page: username/password, or continue as guest.
+
+import type { Credentials } from "../connection";
+import { h, setText } from "./dom";
+
+export function loginView(onLogin: (c: Credentials) => Promise<void>, notice = ""): HTMLElement {
+  const user = h("input", {
+    testid: "login-username",
+    id: "login-username",
+    autocomplete: "username",
+    placeholder: "username",
+    spellcheck: "false",
+  });
+  const pass = h("input", {
+    testid: "login-password",
+    id: "login-password",
+    type: "password",
+    autocomplete: "current-password",
+    placeholder: "password",
+  });
+  const error = h("div", { class: "login-error", testid: "login-error", role: "alert" }, notice);
+  const submit = h("button", { class: "btn btn-primary", type: "submit", testid: "login-submit" }, "Log in");
+  const guest = h(
+    "button",
+    { class: "btn btn-ghost", type: "button", testid: "login-guest" },
+    "Continue as guest",
+  );
+
+  const busy = (on: boolean) => {
+    submit.disabled = on;
+    guest.disabled = on;
+  };
+  const run = async (c: Credentials) => {
+    setText(error, "");
+    busy(true);
+    try {
+      await onLogin(c);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      setText(error, e.code ? `${e.code}: ${e.message}` : String(e.message ?? err));
+      busy(false);
+    }
+  };
+
+  const form = h(
+    "form",
+    {
+      class: "login-card",
+      testid: "login-form",
+      onsubmit: (ev: Event) => {
+        ev.preventDefault();
+        if (!user.value.trim()) {
+          setText(error, "Enter a username, or continue as guest.");
+          user.focus();
+          return;
+        }
+        void run({ username: user.value.trim(), password: pass.value });
+      },
+    },
+    h("div", { class: "brand brand-lg" }, h("span", { class: "brand-mark" }), "HFT", h("b", null, "SIM")),
+    h("p", { class: "login-sub" }, "Simulated exchange — live order books, real matching."),
+    h("label", { for: "login-username" }, "Username"),
+    user,
+    h("label", { for: "login-password" }, "Password"),
+    pass,
+    error,
+    submit,
+    h("div", { class: "login-or" }, h("span", null, "or")),
+    guest,
+  );
+  guest.addEventListener("click", () => void run({ guest: true }));
+  const page = h("div", { class: "login-page", testid: "login-page" }, form);
+  queueMicrotask(() => user.focus());
+  return page;
+}

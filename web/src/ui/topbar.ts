@@ -1,0 +1,90 @@
+// Top bar: brand, screen tabs, account summary, connection indicator, user.
+
+import type { ConnState } from "../connection";
+import { fixed, grouped } from "../decimal";
+import { schedule } from "../emitter";
+import type { Trading } from "../trading";
+import { h, setClass, setText, signClass } from "./dom";
+
+export type Screen = "trade" | "admin";
+
+const STATE_LABEL: Record<ConnState, string> = {
+  idle: "offline",
+  connecting: "connecting",
+  connected: "connected",
+  reconnecting: "reconnecting",
+  resyncing: "resyncing",
+  closed: "disconnected",
+};
+
+export interface TopbarApi {
+  el: HTMLElement;
+  setConn(state: ConnState, detail: string): void;
+  setUser(name: string, roles: string[], isAdmin: boolean): void;
+  setScreen(s: Screen): void;
+}
+
+export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLogout: () => void): TopbarApi {
+  const conn = h("div", { class: "conn", testid: "conn-status", "data-state": "idle" }, h("i", { class: "dot" }));
+  const connLabel = h("span", { testid: "conn-label" }, "offline");
+  conn.append(connLabel);
+  const tradeTab = h("button", { type: "button", class: "nav on", testid: "nav-trade" }, "Trade");
+  const adminTab = h("button", { type: "button", class: "nav", testid: "nav-admin", hidden: true }, "Admin");
+  tradeTab.addEventListener("click", () => onScreen("trade"));
+  adminTab.addEventListener("click", () => onScreen("admin"));
+  const cash = h("b", { testid: "acct-cash" });
+  const realized = h("b", { testid: "acct-realized" });
+  const unrealized = h("b", { testid: "acct-unrealized" });
+  const user = h("span", { class: "user", testid: "user-name" });
+  const role = h("span", { class: "role", testid: "user-role" });
+  const logout = h("button", { type: "button", class: "btn btn-small btn-ghost", testid: "logout" }, "Log out");
+  logout.addEventListener("click", onLogout);
+
+  const acct = h(
+    "div",
+    { class: "acct", testid: "acct-summary" },
+    h("span", null, "Cash ", cash),
+    h("span", null, "Realized ", realized),
+    h("span", null, "Unrealized ", unrealized),
+  );
+  const el = h(
+    "header",
+    { class: "topbar" },
+    h("div", { class: "brand" }, h("span", { class: "brand-mark" }), "HFT", h("b", null, "SIM")),
+    h("nav", null, tradeTab, adminTab),
+    h("span", { class: "grow" }),
+    acct,
+    conn,
+    h("div", { class: "who" }, user, role),
+    logout,
+  );
+
+  const renderAcct = () => {
+    const t = trading.totals();
+    acct.hidden = !trading.canTrade;
+    setText(cash, grouped(fixed(t.cash, 2)));
+    setText(realized, grouped(fixed(t.realized, 2)));
+    setText(unrealized, grouped(fixed(t.unrealized, 2)));
+    setClass(realized, signClass(fixed(t.realized, 2)));
+    setClass(unrealized, signClass(fixed(t.unrealized, 2)));
+  };
+  trading.changes.on("account", () => schedule(renderAcct));
+
+  return {
+    el,
+    setConn(state, detail) {
+      conn.dataset.state = state;
+      conn.title = detail || STATE_LABEL[state];
+      setText(connLabel, STATE_LABEL[state]);
+    },
+    setUser(name, roles, isAdmin) {
+      setText(user, name);
+      setText(role, isAdmin ? "admin" : roles.includes("trader") ? "trader" : roles[0] ?? "");
+      adminTab.hidden = !isAdmin;
+    },
+    setScreen(s) {
+      tradeTab.classList.toggle("on", s === "trade");
+      adminTab.classList.toggle("on", s === "admin");
+    },
+  };
+}
