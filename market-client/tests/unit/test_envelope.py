@@ -1,0 +1,76 @@
+import orjson
+import pytest
+
+from market_client import AuthenticationError, Event, OrderRejected, Response, ServerError
+from market_client._envelope import EnvelopeError, Envelopes, error_for, parse
+
+
+def test_request_fills_in_the_envelope() -> None:
+    envelopes = Envelopes("c", clock=lambda: 1234)
+    msg_id, frame = envelopes.request("order.place", {"sym": "ACME"})
+    assert orjson.loads(frame) == {
+        "type": "request",
+        "ver": 1,
+        "msg_id": msg_id,
+        "ts": 1234,
+        "op": "order.place",
+        "payload": {"sym": "ACME"},
+    }
+
+
+def test_request_ids_are_unique_and_as_is_optional() -> None:
+    envelopes = Envelopes("c")
+    ids = {envelopes.request("ping")[0] for _ in range(100)}
+    assert len(ids) == 100
+    _, frame = envelopes.request("book.get", None, as_role="viewer")
+    message = orjson.loads(frame)
+    assert message["as"] == "viewer" and message["payload"] == {}
+
+
+def test_parse_ok_response() -> None:
+    frame = b'{"type":"response","ver":1,"msg_id":"s-1","ts":5,"op":"ping","corr_id":"c-1","ok":true,"payload":{"ts":5}}'
+    response = parse(frame)
+    assert isinstance(response, Response)
+    assert (response.corr_id, response.ok, response.payload, response.ts) == ("c-1", True, {"ts": 5}, 5)
+
+
+def test_parse_error_response_maps_to_exception() -> None:
+    frame = (
+        '{"type":"response","ver":1,"msg_id":"s-2","ts":5,"op":"order.place","corr_id":"c-2","ok":false,'
+        '"error":{"code":"PRICE_NOT_ON_TICK","message":"bad tick"}}'
+    )
+    response = parse(frame)
+    assert isinstance(response, Response) and not response.ok
+    error = response.error()
+    assert isinstance(error, OrderRejected)
+    assert (error.code, error.message, error.op) == ("PRICE_NOT_ON_TICK", "bad tick", "order.place")
+
+
+def test_parse_event() -> None:
+    event = parse('{"type":"event","ver":1,"msg_id":"s-3","ts":7,"op":"md.trade","payload":{"sym":"ACME"}}')
+    assert isinstance(event, Event)
+    assert event.op == "md.trade" and event.payload == {"sym": "ACME"} and event.raw["msg_id"] == "s-3"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["not json", "[1, 2]", '{"type":"event","payload":{}}', '{"type":"request","op":"x","payload":{}}',
+     '{"type":"event","op":"x","payload":[]}'],
+)
+def test_parse_refuses_non_envelopes(frame: str) -> None:
+    with pytest.raises(EnvelopeError):
+        parse(frame)
+
+
+def test_response_with_null_corr_id() -> None:
+    response = parse('{"type":"response","op":"x","corr_id":null,"ok":false,"error":{"code":"BAD_ENVELOPE"}}')
+    assert isinstance(response, Response) and response.corr_id is None and response.error_code == "BAD_ENVELOPE"
+
+
+def test_error_for_picks_the_class() -> None:
+    assert type(error_for("auth.login", "INVALID_CREDENTIALS", "")) is AuthenticationError
+    assert type(error_for("orders.list", "UNAUTHENTICATED", "")) is AuthenticationError
+    assert type(error_for("order.amend", "SYMBOL_HALTED", "")) is OrderRejected
+    assert type(error_for("order.cancel", "UNKNOWN_ORDER", "")) is ServerError
+    assert type(error_for("nope", "UNKNOWN_OP", "")) is ServerError
+    assert issubclass(OrderRejected, ServerError) and issubclass(AuthenticationError, ServerError)

@@ -1,0 +1,120 @@
+"""RequestSession over a fake connection: matching, events, timeouts, drops."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from market_client import (
+    ClientClosed,
+    ConnectionLost,
+    Event,
+    OrderRejected,
+    RequestSession,
+    RequestTimeout,
+    ServerError,
+)
+
+from .fakes import FakeConnection
+
+
+def open_session(**kwargs: Any) -> tuple[RequestSession, FakeConnection]:
+    conn = FakeConnection()
+    return RequestSession(conn, **kwargs), conn
+
+
+async def test_many_requests_in_flight_are_matched_by_corr_id() -> None:
+    session, conn = open_session()
+    tasks = [asyncio.create_task(session.request("ping", {"n": n})) for n in range(5)]
+    requests = await conn.next_sent(5)
+    assert session.in_flight == 5
+    for request in reversed(requests):  # answered in the opposite order
+        conn.respond(request, {"n": request["payload"]["n"]})
+    results = await asyncio.gather(*tasks)
+    assert [r.payload["n"] for r in results] == [0, 1, 2, 3, 4]
+    assert all(r["type"] == "request" and r["ver"] == 1 and isinstance(r["ts"], int) for r in requests)
+    assert session.in_flight == 0
+    await session.close()
+
+
+async def test_events_go_to_the_handler_before_the_response_resolves() -> None:
+    seen: list[str] = []
+    session, conn = open_session(on_event=lambda e: seen.append(e.op))
+    task = asyncio.create_task(session.request("order.place"))
+    [request] = await conn.next_sent()
+    conn.push({"type": "event", "ver": 1, "msg_id": "s-1", "ts": 1, "op": "order.accepted", "payload": {}})
+    conn.respond(request, {"order": {}})
+    await task
+    assert seen == ["order.accepted"]
+    await session.close()
+
+
+async def test_refusals_raise_the_mapped_server_error() -> None:
+    session, conn = open_session()
+    task = asyncio.create_task(session.request("order.place"))
+    [request] = await conn.next_sent()
+    conn.respond(request, error="PRICE_OUT_OF_BAND")
+    with pytest.raises(OrderRejected) as info:
+        await task
+    assert info.value.code == "PRICE_OUT_OF_BAND" and info.value.message == "PRICE_OUT_OF_BAND message"
+    task = asyncio.create_task(session.request("bogus"))
+    [_, request] = await conn.next_sent(2)
+    conn.respond(request, error="UNKNOWN_OP")
+    with pytest.raises(ServerError, match="UNKNOWN_OP"):
+        await task
+    await session.close()
+
+
+async def test_timeout_raises_and_a_late_response_is_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    session, conn = open_session()
+    with pytest.raises(RequestTimeout, match="ping got no response within 0.05s"):
+        await session.request("ping", timeout=0.05)
+    assert isinstance(RequestTimeout("x"), TimeoutError)
+    conn.respond(conn.sent[0], {})
+    task = asyncio.create_task(session.request("ping"))
+    [_, request] = await conn.next_sent(2)
+    conn.respond(request, {"ok": 1})
+    assert (await task).payload == {"ok": 1}
+    assert "response to no pending request" in caplog.text
+    await session.close()
+
+
+async def test_a_drop_fails_requests_in_flight_at_once_and_reports_the_code() -> None:
+    closes: list[tuple[int | None, str]] = []
+    session, conn = open_session(on_close=lambda code, reason: closes.append((code, reason)))
+    task = asyncio.create_task(session.request("ping", timeout=30))
+    await conn.next_sent()
+    conn.drop(1012, "server shutting down")
+    with pytest.raises(ConnectionLost, match="1012"):
+        await asyncio.wait_for(task, 1)
+    assert closes == [(1012, "server shutting down")]
+    assert session.closed and session.close_code == 1012
+    with pytest.raises(ConnectionLost):
+        await session.request("ping")
+
+
+async def test_close_by_the_owner_raises_client_closed_without_on_close() -> None:
+    closes: list[Any] = []
+    session, conn = open_session(on_close=lambda *a: closes.append(a))
+    task = asyncio.create_task(session.request("ping", timeout=30))
+    await conn.next_sent()
+    await session.close()
+    with pytest.raises(ClientClosed):
+        await task
+    await session.close()  # idempotent
+    assert closes == []
+
+
+async def test_junk_frames_and_failing_handlers_do_not_stop_reading(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(event: Event) -> None:
+        raise RuntimeError("handler bug")
+
+    session, conn = open_session(on_event=handler)
+    conn.push("not json")
+    conn.push({"type": "event", "op": "x", "payload": {}})
+    task = asyncio.create_task(session.request("ping"))
+    [request] = await conn.next_sent()
+    conn.respond(request, {"pong": True})
+    assert (await task).payload == {"pong": True}
+    assert "not an envelope" in caplog.text and "event handler failed" in caplog.text
+    await session.close()
