@@ -82,9 +82,21 @@ class CandleSeries:
             self._candles.append({"t": start, "o": price, "h": price, "l": price, "c": price, "v": qty})
         del self._candles[: -self.depth]
 
-    def entries(self) -> list[Candle]:
-        """Copies of the candles, oldest first, ready for a chart."""
-        return [dict(c) for c in self._candles]
+    def entries(self, now_ms: int | None = None) -> list[Candle]:
+        """Copies of the candles, oldest first, ready for a chart.
+
+        With `now_ms`, quiet intervals up to the one holding `now_ms` are
+        shown as flat candles, as the server's `candles.get` does, so the
+        chart moves on even when nothing trades.
+        """
+        out = [dict(c) for c in self._candles]
+        if now_ms is not None and out:
+            close = out[-1]["c"]
+            t = max(out[-1]["t"] + self.interval_ms, now_ms - now_ms % self.interval_ms - self.depth * self.interval_ms)
+            while t <= now_ms:
+                out.append({"t": t, "o": close, "h": close, "l": close, "c": close, "v": 0})
+                t += self.interval_ms
+        return out[-self.depth :]
 
 
 def _copy(candle: Mapping[str, Any]) -> Candle:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
-from ._envelope import JSON, Event
+from ._envelope import JSON, Event, now_ms
 from ._exceptions import InvalidPrice, MarketClientError
 from ._links import Links, State
 from ._market import MarketState
@@ -238,8 +238,8 @@ class MarketClient:
         return self.get_candles(sym)
 
     def get_candles(self, sym: str) -> list[JSON]:
-        """Candles {t, o, h, l, c, v}, oldest first, no holes; [] when not configured."""
-        return self.market.candle_entries(sym)
+        """Candles {t, o, h, l, c, v}, oldest first, without holes up to now; [] when not configured."""
+        return self.market.candle_entries(sym, now_ms())
 
     async def place_order(
         self,

@@ -118,9 +118,9 @@ class MarketState:
         self._candles[sym] = series
         return series
 
-    def candle_entries(self, sym: str) -> list[Candle]:
+    def candle_entries(self, sym: str, now_ms: int | None = None) -> list[Candle]:
         series = self._candles.get(sym)
-        return series.entries() if series is not None else []
+        return series.entries(now_ms) if series is not None else []
 
     def candle_symbols(self) -> list[str]:
         return list(self._candles)

@@ -84,3 +84,17 @@ def test_old_trades_do_not_reopen_closed_intervals() -> None:
 def test_settings_must_be_positive(interval: int, depth: int) -> None:
     with pytest.raises(ValueError):
         CandleSeries(interval, depth)
+
+
+def test_entries_extend_flat_candles_up_to_now() -> None:
+    series = CandleSeries(1000, 3)
+    assert series.entries(now_ms=9_999) == []
+    series.add_trade("10", 1, 1_500)
+    assert series.entries(now_ms=1_700) == [c(1000, "10", "10", "10", "10", 1)]
+    assert series.entries(now_ms=3_200) == [
+        c(1000, "10", "10", "10", "10", 1),
+        c(2000, "10", "10", "10", "10", 0),
+        c(3000, "10", "10", "10", "10", 0),
+    ]
+    assert [e["t"] for e in series.entries(now_ms=1_000_000_500)] == [999_998_000, 999_999_000, 1_000_000_000]
+    assert len(series.entries()) == 1  # reading never changes the window
