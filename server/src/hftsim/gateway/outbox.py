@@ -21,7 +21,8 @@ CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_INVALID_TOKEN = 4002
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_SERVICE_RESTART = 1012
-CLOSE_TIMEOUT_S = 2.0
+CLOSE_TIMEOUT_S = 5.0
+"""How long a close may wait behind a full TCP buffer before the socket is dropped."""
 
 
 class Outbox:
@@ -33,6 +34,9 @@ class Outbox:
         self._closing = False
         self.closed = asyncio.Event()
         """Set once the socket is closed by us, for whatever reason."""
+        self.abandoned = False
+        """True when a close could not get through and the socket's handler was cancelled."""
+        self._owner = asyncio.current_task()
         self._writer = asyncio.create_task(self._write())
 
     @property
@@ -71,6 +75,12 @@ class Outbox:
             await self._writer
         try:
             await asyncio.wait_for(self._ws.close(code=code, reason=reason), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            # The peer reads nothing, so even the close frame cannot be sent: end the
+            # socket's handler, which makes the server drop the connection.
+            self.abandoned = True
+            if self._owner is not None:
+                self._owner.cancel()
         except Exception:  # the peer may already be gone; closing is best effort
             log.debug("close(%s) did not complete cleanly", code)
         self.closed.set()

@@ -88,14 +88,21 @@ class ExpiryTimer:
 
 
 async def receive_frames(ws: WebSocket, outbox: Outbox) -> Any:
-    """Yield each text (or binary) frame until the peer goes away or we close."""
-    while outbox.is_open:
+    """Yield each text (or binary) frame until the peer goes away.
+
+    Frames arriving while our close is under way are read and dropped: the
+    handler must stay alive until the close handshake ends, or the server
+    would reset a connection whose close frame is still queued.
+    """
+    while True:
         try:
             message = await ws.receive()
         except (WebSocketDisconnect, RuntimeError):
             return
         if message["type"] == "websocket.disconnect":
             return
+        if not outbox.is_open:
+            continue
         data = message.get("text")
         if data is None:
             data = message.get("bytes") or b""
@@ -131,6 +138,9 @@ async def cmd_socket(ws: WebSocket) -> None:
     try:
         async for data in receive_frames(ws, outbox):
             await answer(dispatcher, ctx, outbox, data, limit)
+    except asyncio.CancelledError:
+        if not outbox.abandoned:
+            raise
     finally:
         timer.cancel()
         for user_id in registered:
@@ -185,6 +195,9 @@ async def md_socket(ws: WebSocket) -> None:
             outbox.push(envelope.response(req.msg_id, req.op, response, now))
             if after:
                 venue.hub.subscribe(outbox, after)
+    except asyncio.CancelledError:
+        if not outbox.abandoned:
+            raise
     finally:
         timer.cancel()
         venue.hub.remove_md(outbox)
