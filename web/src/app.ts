@@ -24,12 +24,16 @@ export class App {
   private topbar: ReturnType<typeof topbarView> | null = null;
   private admin: ReturnType<typeof adminView> | null = null;
   private tradeEl: HTMLElement | null = null;
+  /** Connection states seen so far (newest last), for the status tooltip and tests. */
+  readonly connHistory: string[] = [];
 
   constructor(private readonly root: HTMLElement) {
     this.session = new Session({
       state: (s, detail) => {
         this.topbar?.setConn(s, detail);
         document.body.dataset.conn = s;
+        this.connHistory.push(s);
+        if (this.connHistory.length > 200) this.connHistory.splice(0, 100);
       },
       cmdEvent: (env) => this.trading.onCmdEvent(env),
       mdEvent: (env) => this.market.onMdEvent(env),
@@ -41,7 +45,12 @@ export class App {
     // Unrealized PnL is marked to the last trade: re-price on every tick.
     this.market.changes.on("symbols", () => this.trading.changes.emit("account"));
     // Hooks for tests and for the curious: read-only views of the state.
-    (window as any).hftsim = { session: this.session, market: this.market, trading: this.trading };
+    (window as any).hftsim = {
+      session: this.session,
+      market: this.market,
+      trading: this.trading,
+      connHistory: this.connHistory,
+    };
   }
 
   async start(): Promise<void> {

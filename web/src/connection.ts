@@ -304,7 +304,8 @@ export class Session {
   private scheduleRenew(): void {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     const left = this.expiresAt - Date.now();
-    const delay = Math.max(2_000, Math.min(left * 0.75, left - 30_000));
+    // A minute early for normal lifetimes; at 60% of the lifetime for short ones.
+    const delay = Math.max(1_000, left > 150_000 ? left - 60_000 : left * 0.6);
     const gen = this.generation;
     this.renewTimer = setTimeout(() => void this.renew(gen), delay);
   }

@@ -3,7 +3,7 @@
 // the CMD events (order.*, account.update).
 
 import type { Session } from "./connection";
-import { type Dec, add, decimalsOf, formatDec, mulInt, parseDec, roundDec, sub } from "./decimal";
+import { type Dec, add, fixed, formatDec, mulInt, parseDec, sub } from "./decimal";
 import { Emitter } from "./emitter";
 import type { Market } from "./market";
 import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol";
@@ -13,6 +13,8 @@ export type TradingTopic = "orders" | "fills" | "account" | "reject";
 const LIVE = new Set(["new", "partially_filled"]);
 const FILLS_KEPT = 200;
 const ZERO: Dec = { units: 0n, scale: 0 };
+/** Cash and PnL are shown to the cent (computed exactly, rounded half away from zero). */
+export const MONEY_DECIMALS = 2;
 
 export interface OrderTicket {
   sym: string;
@@ -39,6 +41,8 @@ export class Trading {
   readonly changes = new Emitter<TradingTopic>();
   readonly orders = new Map<number, Order>();
   fills: Fill[] = []; // newest first
+  /** Fills received live since the page opened (the blotter flashes on new ones). */
+  liveFills = 0;
   readonly positions = new Map<string, Position>();
   private readonly closed = new Set<number>();
   cash = "0";
@@ -155,8 +159,8 @@ export class Trading {
         qty: p.qty,
         avg: p.avg_price,
         last,
-        unrealized: formatDec(this.unrealized(p, last)),
-        realized: p.realized_pnl,
+        unrealized: fixed(formatDec(this.unrealized(p, last)), MONEY_DECIMALS),
+        realized: fixed(p.realized_pnl, MONEY_DECIMALS),
       });
     }
     return rows.sort((a, b) => a.sym.localeCompare(b.sym));
@@ -172,9 +176,7 @@ export class Trading {
 
   private unrealized(p: Position, last: string | null): Dec {
     if (!p.qty || !p.avg_price || !last) return ZERO;
-    const diff = sub(parseDec(last), parseDec(p.avg_price));
-    const scale = Math.max(2, decimalsOf(this.market.symbols.get(p.sym)?.tick ?? "0.01"));
-    return roundDec(mulInt(diff, p.qty), scale);
+    return mulInt(sub(parseDec(last), parseDec(p.avg_price)), p.qty);
   }
 
   private onAccountUpdate(p: any): void {
@@ -209,6 +211,7 @@ export class Trading {
   private addFill(f: Fill): void {
     if (this.fills.some((x) => x.fill_id === f.fill_id)) return;
     this.fills.unshift(f);
+    this.liveFills++;
     if (this.fills.length > FILLS_KEPT) this.fills.length = FILLS_KEPT;
     this.changes.emit("fills");
   }

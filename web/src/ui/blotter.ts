@@ -163,10 +163,15 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
   };
 
   trading.changes.on("orders", () => schedule(renderOrders));
+  let fillsSeen = trading.liveFills;
   trading.changes.on("fills", () => {
     schedule(renderFills);
-    if (tab === "orders") fillsTabBtn.classList.add("flash");
-    setTimeout(() => fillsTabBtn.classList.remove("flash"), 600);
+    const grew = trading.liveFills > fillsSeen;
+    fillsSeen = trading.liveFills;
+    if (grew && tab === "orders") {
+      fillsTabBtn.classList.add("flash");
+      setTimeout(() => fillsTabBtn.classList.remove("flash"), 600);
+    }
   });
   trading.changes.on("account", () => schedule(renderPositions));
   market.changes.on("symbols", () => schedule(renderPositions));

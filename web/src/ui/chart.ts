@@ -85,6 +85,7 @@ export function chartView(market: Market): HTMLElement {
       priceLineVisible: false,
     });
     chart.priceScale("vol").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
   };
 
   const candleOf = (b: Bar) => ({ time: chartTime(b.t), open: b.o, high: b.h, low: b.l, close: b.c });
