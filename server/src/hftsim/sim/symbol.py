@@ -1,0 +1,175 @@
+"""Per-symbol state the agents share: scales, the fair value, and what was observed.
+
+Scales are derived once from the instrument and the settings (typical order
+size, agents' position cap, one second of volatility in ticks). Observations
+are updated at the start of every step from the market (mid, last price,
+their moving averages, a running volatility estimate) and from the trades
+the simulation saw in results (signed aggressive flow).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from ..engine.commands import Side
+from ..engine.events import Trade
+from ..engine.instruments import Instrument
+from ..engine.risk import Limits
+from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
+from .fairvalue import FairValue
+from .market import StepView
+
+FAST_HALF_LIFE_S = 10.0
+SLOW_HALF_LIFE_S = 60.0
+VOL_HALF_LIFE_S = 20.0
+FLOW_HALF_LIFE_S = 5.0
+CONSENSUS_ERROR_HALF_LIFE_S = 60.0
+
+
+def _decay(dt_s: float, half_life_s: float) -> float:
+    return math.exp(-math.log(2) * dt_s / half_life_s)
+
+
+def round_qty(qty: float, lot: int, min_qty: int) -> int:
+    """Nearest lot multiple, at least min_qty (rounded up to a lot)."""
+    units = max(int(round(qty / lot)), 1) * lot
+    floor = -(-min_qty // lot) * lot
+    return max(units, floor)
+
+
+class SymbolState:
+    def __init__(
+        self, instrument: Instrument, params: SymbolSimSettings, limits: Limits | None, seed: int
+    ) -> None:
+        self.inst = instrument
+        self.sym = instrument.sym
+        self.params = params
+        self.lot = instrument.lot
+        self.min_qty = instrument.min_qty
+        self.band_low = instrument.band_low
+        self.band_high = instrument.band_high
+        ref = float(instrument.ref_price)
+        margin = (self.band_high - self.band_low) * 0.1
+        fair_rng = random.Random(f"{seed}:fair:{instrument.sym}")
+        self.fair = FairValue(params, ref, self.band_low + margin, self.band_high - margin, fair_rng)
+        self._rng = random.Random(f"{seed}:consensus:{instrument.sym}")
+        self.sigma_1s = ref * params.volatility / math.sqrt(TRADING_SECONDS_PER_YEAR)
+        """Configured one-second volatility in ticks (at the reference price)."""
+        self.sigma_1s_ticks = max(self.sigma_1s, 0.05)
+
+        max_order = limits.max_order_qty if limits is not None else None
+        server_cap = limits.max_position if limits is not None else None
+        size = params.order_size if params.order_size is not None else max(10 * self.lot, self.min_qty)
+        if server_cap is not None:
+            size = min(size, server_cap // 60)
+        if max_order is not None:
+            size = min(size, max_order // 4)
+        self.order_size = round_qty(size, self.lot, self.min_qty)
+        self.max_order = max_order if max_order is not None else 1_000 * self.order_size
+        cap = params.max_position if params.max_position is not None else 100 * self.order_size
+        if server_cap is not None:
+            cap = min(cap, int(server_cap * 0.8))
+        self.max_position = max(cap, self.order_size)
+        """Every agent keeps |position| plus open orders on the growing side within this."""
+
+        self.half_spread = params.mm_half_spread_ticks or max(1.0, 0.6 * self.sigma_1s_ticks)
+        self.level_step = max(1, round(0.5 * self.sigma_1s_ticks))
+        self.depth_scale = max(1.0, 0.5 * self.sigma_1s_ticks)
+
+        # The market's shared view of value: the fair value seen through a slowly wandering common
+        # error, plus a transient offset pushed by aggressive flow (how trading moves prices).
+        self.common_error = 0.0
+        """Log error of the consensus on the fair value (an OU process)."""
+        self.flow_offset = 0.0
+        """Ticks added to the consensus by recent aggressive flow, decaying with impact_half_life_s."""
+
+        # Observations.
+        self.paused_until_ms = 0.0
+        self.initialized = False
+        self.mid: float = ref
+        self.last: float = ref
+        self.ema_fast: float = ref
+        self.ema_slow: float = ref
+        self.var_1s: float = self.sigma_1s_ticks**2
+        """Running estimate of the variance of mid changes per second (ticks^2)."""
+        self.flow = 0.0
+        """Signed aggressive volume (buy +) seen since the previous step."""
+        self.flow_ewma = 0.0
+        self.abs_flow_ewma = 0.0
+        self.trades: list[Trade] = []
+        self.bid_levels = 0
+        self.ask_levels = 0
+
+    # ------------------------------------------------------------------
+
+    @property
+    def vol_ratio(self) -> float:
+        """Recent volatility over the configured one (1 = normal)."""
+        return math.sqrt(self.var_1s) / self.sigma_1s_ticks
+
+    @property
+    def consensus(self) -> float:
+        """What the market makers and liquidity providers think the value is (ticks)."""
+        return self.fair.value * math.exp(self.common_error) + self.flow_offset
+
+    def record_trade(self, trade: Trade) -> None:
+        self.trades.append(trade)
+        self.flow += trade.qty if trade.aggressor is Side.BUY else -trade.qty
+
+    def observe(self, view: StepView, dt_s: float) -> None:
+        """Update the observations from the market at the start of a step."""
+        bids, asks = view.levels
+        self.bid_levels = len(bids)
+        self.ask_levels = len(asks)
+        mid = view.mid
+        last = view.last
+        if not self.initialized:
+            start = mid if mid is not None else last
+            if start is not None:
+                self.fair.reset(float(start))
+            value = self.fair.value
+            self.mid = self.last = self.ema_fast = self.ema_slow = value if start is None else float(start)
+            self.initialized = True
+        if mid is None:
+            mid = float(last) if last is not None else self.fair.value
+        if dt_s > 0:
+            change = mid - self.mid
+            keep = _decay(dt_s, VOL_HALF_LIFE_S)
+            self.var_1s = keep * self.var_1s + (1 - keep) * change * change / dt_s
+            price = float(last) if last is not None else mid
+            self.ema_fast += (1 - _decay(dt_s, FAST_HALF_LIFE_S)) * (price - self.ema_fast)
+            self.ema_slow += (1 - _decay(dt_s, SLOW_HALF_LIFE_S)) * (price - self.ema_slow)
+            keep = _decay(dt_s, FLOW_HALF_LIFE_S)
+            self.flow_ewma = keep * self.flow_ewma + self.flow
+            self.abs_flow_ewma = keep * self.abs_flow_ewma + abs(self.flow)
+        params = self.params
+        if dt_s > 0:
+            keep = _decay(dt_s, CONSENSUS_ERROR_HALF_LIFE_S)
+            sd = params.consensus_error_bps * 1e-4
+            self.common_error = self.common_error * keep + sd * math.sqrt(1 - keep * keep) * self._rng.gauss(0, 1)
+            keep = _decay(dt_s, params.impact_half_life_s)
+            self.flow_offset = self.flow_offset * keep + params.impact * self.flow / self.order_size
+        self.mid = mid
+        if last is not None:
+            self.last = float(last)
+
+    def end_step(self) -> None:
+        self.flow = 0.0
+        self.trades.clear()
+
+    # Price helpers ----------------------------------------------------------
+
+    def clamp_price(self, price: int) -> int | None:
+        """The price if inside the band, else None (never place outside the band)."""
+        if self.band_low <= price <= self.band_high:
+            return price
+        return None
+
+    def qty(self, units: float) -> int:
+        """A size in order-size units, as a valid quantity within the per-order maximum."""
+        return min(round_qty(units * self.order_size, self.lot, self.min_qty), self.max_order_lots)
+
+    @property
+    def max_order_lots(self) -> int:
+        return (self.max_order // self.lot) * self.lot
