@@ -2,21 +2,31 @@
 
 Seeding and live trades travel on different sockets (CMD and MD), so a
 trade can reach us before or after the server counted it in the seed.
-The seed response's server timestamp is the fence: trades stamped at or
-before it are taken as already counted, later ones are added. Trades
-that arrive while the seed is in flight are held and replayed through
-the same fence, so none is lost or counted twice (up to trades stamped in
-the very millisecond of the response).
+A fence tells them apart: the MD sequence number the seed reflects, when
+the server gives one (`seq` in the `candles.get` answer), else the
+answer's server timestamp (trades stamped before it are taken as
+counted; one stamped in that very millisecond is taken as not counted).
+Trades arriving while the seed is in flight are held and replayed
+through the fence, so none is lost and, with a `seq`, none is counted twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 Candle = dict[str, Any]
 """{"t": interval start ms, "o", "h", "l", "c": price strings, "v": int volume}"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Trade:
+    price: str
+    qty: int
+    ts: int
+    seq: int
 
 
 class CandleSeries:
@@ -28,33 +38,30 @@ class CandleSeries:
         self.interval_ms = interval_ms
         self.depth = depth
         self._candles: list[Candle] = []
-        self._fence: int | None = None
-        self._held: list[tuple[str, int, int]] | None = None
+        self._fence_seq: int | None = None
+        self._fence_ts: int | None = None
+        self._held: list[_Trade] | None = None
 
     def begin_seed(self) -> None:
         """A seed request is in flight: hold trades until it lands."""
         self._held = []
 
-    def seed(self, candles: Iterable[Mapping[str, Any]], as_of_ts: int | None) -> None:
+    def seed(self, candles: Iterable[Mapping[str, Any]], *, seq: int | None = None, ts: int | None = None) -> None:
         """Replace the window with the server's candles, then replay held trades past the fence."""
         self._candles = [_copy(c) for c in sorted(candles, key=lambda c: int(c["t"]))][-self.depth :]
-        self._fence = as_of_ts
-        held, self._held = self._held or [], None
-        for price, qty, ts in held:
-            self.add_trade(price, qty, ts)
+        self._fence_seq, self._fence_ts = seq, ts
+        self._replay()
 
     def abort_seed(self) -> None:
         """The seed failed: apply the held trades as if it had never been asked."""
-        held, self._held = self._held or [], None
-        for price, qty, ts in held:
-            self.add_trade(price, qty, ts)
+        self._replay()
 
-    def add_trade(self, price: str, qty: int, ts: int) -> None:
+    def add_trade(self, price: str, qty: int, ts: int, seq: int) -> None:
         """Fold one trade into its interval, filling skipped intervals with flat candles."""
         if self._held is not None:
-            self._held.append((price, qty, ts))
+            self._held.append(_Trade(price, qty, ts, seq))
             return
-        if self._fence is not None and ts <= self._fence:
+        if self._counted_by_seed(ts, seq):
             return
         start = ts - ts % self.interval_ms
         if not self._candles:
@@ -97,6 +104,24 @@ class CandleSeries:
                 out.append({"t": t, "o": close, "h": close, "l": close, "c": close, "v": 0})
                 t += self.interval_ms
         return out[-self.depth :]
+
+
+    def _counted_by_seed(self, ts: int, seq: int) -> bool:
+        """True for a trade the seed already holds; the first trade past the fence lifts it."""
+        if self._fence_seq is not None:
+            counted = seq <= self._fence_seq
+        elif self._fence_ts is not None:
+            counted = ts < self._fence_ts
+        else:
+            return False
+        if not counted:
+            self._fence_seq = self._fence_ts = None  # trades arrive in order: the rest are new too
+        return counted
+
+    def _replay(self) -> None:
+        held, self._held = self._held or [], None
+        for trade in held:
+            self.add_trade(trade.price, trade.qty, trade.ts, trade.seq)
 
 
 def _copy(candle: Mapping[str, Any]) -> Candle:

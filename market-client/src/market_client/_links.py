@@ -260,7 +260,8 @@ class Links:
             series.abort_seed()
             raise
         if self.market.candles(sym) is series:
-            series.seed(response.payload.get("candles", []), response.ts)
+            seq = response.payload.get("seq")
+            series.seed(response.payload.get("candles", []), seq=seq if isinstance(seq, int) else None, ts=response.ts)
 
     # -- reconnects ----------------------------------------------------------
 

@@ -144,7 +144,7 @@ class MarketState:
         elif event.op == "md.trade":
             series = self._candles.get(book.sym)
             if series is not None:
-                series.add_trade(str(payload["price"]), int(payload["qty"]), int(payload["ts"]))
+                series.add_trade(str(payload["price"]), int(payload["qty"]), int(payload["ts"]), seq)
         else:
             book.status = str(payload["status"])
             self.statuses[book.sym] = book.status
