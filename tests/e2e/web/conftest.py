@@ -19,11 +19,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from hftsim.testing import ServerProcess, server_process
 
-from .helpers import REPO
+from .helpers import ARTIFACTS, REPO
 
 WEB = REPO / "web"
 STATIC_INDEX = REPO / "server" / "src" / "hftsim" / "web" / "static" / "index.html"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("HFTSIM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

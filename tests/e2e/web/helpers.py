@@ -16,6 +16,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 REPO = Path(__file__).resolve().parents[3]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 _ids = itertools.count(1)
 
@@ -110,3 +111,9 @@ def select_symbol(page: Page, sym: str) -> None:
 def page_state(page: Page, expr: str) -> Any:
     """Evaluates `expr` against the page's read-only state hook `window.hftsim`."""
     return page.evaluate(f"() => {{ const s = window.hftsim; return {expr}; }}")
+
+
+def snap(page: Page, name: str) -> None:
+    """Saves a screenshot of the page as a test artefact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

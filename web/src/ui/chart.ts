@@ -120,7 +120,13 @@ export function chartView(market: Market): HTMLElement {
       }
     }
     const last = series.bars[series.bars.length - 1];
-    setText(ohlc, last ? `O ${last.o}  H ${last.h}  L ${last.l}  C ${last.c}  V ${last.v}` : "no trades yet");
+    const dp = market.scaleOf(sym);
+    setText(
+      ohlc,
+      last
+        ? `O ${last.o.toFixed(dp)}  H ${last.h.toFixed(dp)}  L ${last.l.toFixed(dp)}  C ${last.c.toFixed(dp)}  V ${last.v}`
+        : "no trades yet",
+    );
     root.dataset.bars = String(series.bars.length);
     root.dataset.interval = String(series.intervalMs);
   };
