@@ -28,7 +28,10 @@ def serve(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, args.data_dir, seed=args.seed, bots=not args.no_bots)
+    try:
+        app = create_app(settings, args.data_dir, seed=args.seed, bots=not args.no_bots, reset=args.reset)
+    except ConfigError as exc:
+        sys.exit(f"hftsim: {exc}")
     hard_limit = max(1024 * 1024, settings.server.max_message_bytes * 2)
     uvicorn.run(
         app,
@@ -96,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
     s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
+    s.add_argument("--reset", action="store_true", help="open a new market: drop the books, orders and positions "
+                   "journaled in the data dir (user accounts are kept)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     common(s)
     s.set_defaults(func=serve)

@@ -80,6 +80,13 @@ class LimitSettings(BaseModel):
     max_position: int = Field(default=1_000_000, ge=1)
 
 
+class JournalSettings(BaseModel):
+    sync: Literal["normal", "full"] = "normal"
+    """normal: a committed command survives a crash of the server; full: also a power loss (fsync per group)."""
+    snapshot_every: int = Field(default=500_000, ge=1000)
+    """Commands between engine snapshots; a restart replays at most this many."""
+
+
 class TestingSettings(BaseModel):
     enable_hooks: bool = False
     """Enables the `test.*` ops (e.g. dropping one MD event to force a gap)."""
@@ -94,6 +101,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     symbols: list[SymbolSettings] = []
     sim: SimSettings = SimSettings()
+    journal: JournalSettings = JournalSettings()
     testing: TestingSettings = TestingSettings()
 
     @field_validator("symbols")

@@ -98,6 +98,13 @@ class ServerProcess:
             self._proc.wait()
         self._proc = None
 
+    def kill(self) -> None:
+        """End the server abruptly (SIGKILL), as a crash would."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
     def restart(self) -> None:
         self.stop()
         self.start()

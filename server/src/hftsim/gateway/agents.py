@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from ..engine import CancelAll
 from ..sim import AgentRunner, Simulation
 from .venue import Venue
 
 
 def start_agents(venue: Venue, seed: int) -> AgentRunner:
-    """Build the agents with their own user accounts; the caller starts the runner in the event loop."""
+    """Build the agents with their own user accounts; the caller starts the runner in the event loop.
+
+    Agents start with no memory of orders they left on a recovered book, so
+    those orders are canceled first.
+    """
     sim = Simulation(venue.settings.sim, venue.engine.instruments, seed, limits=venue.settings.engine_limits())
-    sim.bind_users({name: venue.users.ensure_bot(name).user_id for name in sim.agent_names()})
+    users = {name: venue.users.ensure_bot(name).user_id for name in sim.agent_names()}
+    for user_id in users.values():
+        if venue.engine.open_orders(user_id):
+            venue.sequencer.submit(CancelAll(user_id=user_id))
+    sim.bind_users(users)
     return AgentRunner(sim, venue.engine, venue.sequencer.submit)

@@ -33,8 +33,8 @@ NOT_BUILT = """<!doctype html><title>HFT Simulator</title>
 Run <code>make run</code> (or <code>make web</code>) from the repository root.</p></body>"""
 
 
-def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool = True) -> FastAPI:
-    venue = Venue.build(settings, data_dir)
+def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool = True, reset: bool = False) -> FastAPI:
+    venue = Venue.build(settings, data_dir, reset=reset)
     if bots:
         from .agents import start_agents
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool 
             heartbeat.cancel()
             venue.hub.close_all(CLOSE_SERVICE_RESTART, "server shutting down")
             await asyncio.sleep(0.05)
+            venue.close()
 
     app = FastAPI(title="HFT Simulator", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.dispatcher = Dispatcher(venue)

@@ -119,4 +119,5 @@ async def api_request(request: Request) -> Response:
                                     ts()),
             media_type="application/json",
         )
+    venue.sequencer.flush()  # acknowledged means journaled
     return Response(envelope.response(req.msg_id, req.op, payload, ts()), media_type="application/json")

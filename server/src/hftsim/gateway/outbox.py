@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket
 
@@ -26,8 +27,10 @@ CLOSE_TIMEOUT_S = 5.0
 
 
 class Outbox:
-    def __init__(self, ws: WebSocket, limit: int) -> None:
+    def __init__(self, ws: WebSocket, limit: int, before_send: Callable[[], None] | None = None) -> None:
         self._ws = ws
+        self._before_send = before_send
+        """Runs before each send: the journal's group commit (cheap when nothing is pending)."""
         self._limit = limit
         self._frames: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
@@ -58,7 +61,10 @@ class Outbox:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            before_send = self._before_send
             while frames:
+                if before_send is not None:
+                    before_send()
                 await send({"type": "websocket.send", "text": frames.popleft().decode()})
 
     def close(self, code: int, reason: str) -> None:

@@ -1,20 +1,24 @@
 """Everything one running exchange is made of, wired together once.
 
 The FastAPI app, the CLI and the tests build a Venue from settings; the
-routes only ever reach the parts through it.
+routes only ever reach the parts through it. Building a venue recovers the
+market from its data directory: the latest snapshot, then the journal.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Settings
+from ..config import ConfigError, Settings
 from ..engine import Engine, OrderFilled, Result, Trade
 from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
 from ..store.history import FillHistory, MarketHistory
+from ..store.journal import Journal
 from ..store.users import UserStore
 from .hub import Hub
 from .ratelimit import RateLimiter
@@ -23,6 +27,11 @@ from .sessions import SessionManager
 
 if TYPE_CHECKING:
     from ..sim.runner import AgentRunner
+
+log = logging.getLogger(__name__)
+
+MARKET_DB = "market.db"
+USERS_DB = "hftsim.db"
 
 
 @dataclass(slots=True)
@@ -38,38 +47,80 @@ class Venue:
     sessions: SessionManager
     handshake_limiter: RateLimiter
     login_limiter: RateLimiter
+    journal: Journal
     agents: AgentRunner | None = None
 
     @classmethod
-    def build(cls, settings: Settings, data_dir: Path) -> Venue:
-        instruments = settings.instruments()
-        initial_cash = settings.accounts.initial_cash.scaleb(cash_decimals(instruments))
-        engine = Engine(instruments, settings.engine_limits(), initial_cash=int(initial_cash))
+    def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
+        journal = Journal(data_dir / MARKET_DB, settings.journal.sync)
+        if reset:
+            journal.reset()
+        engine, history, fills = recover(settings, journal)
         renderer = Renderer(engine)
+        session = settings.session
         venue = cls(
             settings=settings,
             engine=engine,
-            sequencer=Sequencer(engine),
+            sequencer=Sequencer(engine, journal),
             renderer=renderer,
             hub=Hub(engine, renderer),
-            history=MarketHistory([i.sym for i in instruments]),
-            fills=FillHistory(),
-            users=UserStore(data_dir / "hftsim.db", settings.session.password_profile),
-            sessions=SessionManager(int(settings.session.token_ttl_s * 1000)),
-            handshake_limiter=RateLimiter(
-                settings.session.handshake_per_ip.burst, settings.session.handshake_per_ip.per_second
-            ),
-            login_limiter=RateLimiter(
-                settings.session.login_per_user.burst, settings.session.login_per_user.per_second
-            ),
+            history=history,
+            fills=fills,
+            users=UserStore(data_dir / USERS_DB, session.password_profile),
+            sessions=SessionManager(int(session.token_ttl_s * 1000)),
+            handshake_limiter=RateLimiter(session.handshake_per_ip.burst, session.handshake_per_ip.per_second),
+            login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
+            journal=journal,
         )
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)
         return venue
 
     def _record(self, result: Result) -> None:
-        for ev in result.events:
-            if isinstance(ev, Trade):
-                self.history.on_trade(ev)
-            elif isinstance(ev, OrderFilled):
-                self.fills.on_fill(ev.fill)
+        record(result, self.history, self.fills)
+        if result.seq % self.settings.journal.snapshot_every == 0:
+            asyncio.get_running_loop().call_soon(self.checkpoint)
+
+    def checkpoint(self) -> None:
+        """Snapshot the market so that a restart replays only what follows."""
+        self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
+
+    def close(self) -> None:
+        self.checkpoint()
+        self.journal.close()
+
+
+def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:
+    for ev in result.events:
+        if isinstance(ev, Trade):
+            history.on_trade(ev)
+        elif isinstance(ev, OrderFilled):
+            fills.on_fill(ev.fill)
+
+
+def recover(settings: Settings, journal: Journal) -> tuple[Engine, MarketHistory, FillHistory]:
+    """The market as the journal left it: snapshot, then every later command replayed."""
+    instruments = settings.instruments()
+    limits = settings.engine_limits()
+    initial_cash = int(settings.accounts.initial_cash.scaleb(cash_decimals(instruments)))
+    snapshot = journal.load_snapshot()
+    if snapshot is None:
+        engine = Engine(instruments, limits, initial_cash=initial_cash)
+        history, fills = MarketHistory([i.sym for i in instruments]), FillHistory()
+    else:
+        _, (engine, history, fills) = snapshot
+        if (list(engine.instruments), engine.limits, engine.initial_cash) != (instruments, limits, initial_cash):
+            raise ConfigError(
+                "the market in this data directory was created with other symbols, limits or initial cash; "
+                "start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
+            )
+    replayed = 0
+    for seq, ts, command in journal.replay(engine.seq):
+        result = engine.apply(command, ts)
+        if result.seq != seq:
+            raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")
+        record(result, history, fills)
+        replayed += 1
+    if snapshot is not None or replayed:
+        log.info("recovered the market at command %d (%d replayed from the journal)", engine.seq, replayed)
+    return engine, history, fills

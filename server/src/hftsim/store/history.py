@@ -7,7 +7,7 @@ holds a fixed amount of it.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
 
 from ..engine import FillView, Trade
@@ -104,10 +104,14 @@ class FillHistory:
     """The last fills of each user, for `fills.list`."""
 
     def __init__(self, per_user: int = 1000) -> None:
-        self._fills: defaultdict[int, deque[FillView]] = defaultdict(lambda: deque(maxlen=per_user))
+        self._per_user = per_user
+        self._fills: dict[int, deque[FillView]] = {}
 
     def on_fill(self, fill: FillView) -> None:
-        self._fills[fill.user_id].append(fill)
+        fills = self._fills.get(fill.user_id)
+        if fills is None:
+            fills = self._fills[fill.user_id] = deque(maxlen=self._per_user)
+        fills.append(fill)
 
     def fills(self, user_id: int, sym: str | None, limit: int) -> list[FillView]:
         fills = [f for f in self._fills.get(user_id, ()) if sym is None or f.sym == sym]

@@ -1,0 +1,40 @@
+"""Commands ↔ JSON for the journal.
+
+The journal stores exactly what the engine was given, so the encoding is a
+plain mapping of each command's fields; enums are stored by value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+
+from ..engine import AmendOrder, CancelAll, CancelOrder, Command, OrderType, PlaceOrder, SetSymbolStatus, Side, Tif
+from ..engine import SymbolStatus
+
+KINDS: dict[str, type[Any]] = {
+    "place": PlaceOrder,
+    "cancel": CancelOrder,
+    "cancel_all": CancelAll,
+    "amend": AmendOrder,
+    "status": SetSymbolStatus,
+}
+KIND_OF = {cls: kind for kind, cls in KINDS.items()}
+ENUM_FIELDS: dict[str, type[Any]] = {"side": Side, "type": OrderType, "tif": Tif, "status": SymbolStatus}
+
+
+def encode(command: Command) -> bytes:
+    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
+    return orjson.dumps({"k": KIND_OF[type(command)], **fields})
+
+
+def decode(data: bytes | str) -> Command:
+    fields = orjson.loads(data)
+    cls = KINDS[fields.pop("k")]
+    for name, enum in ENUM_FIELDS.items():
+        if name in fields:
+            fields[name] = enum(fields[name])
+    command: Command = cls(**fields)
+    return command

@@ -1,0 +1,57 @@
+"""Nothing acknowledged is lost: a restart, clean or a crash, rebuilds the same market."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hftsim.testing import ServerProcess, server_process
+
+from .conftest import Wire, handshake, open_wire
+
+
+async def login(srv: ServerProcess, name: str) -> Wire:
+    wire = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
+    await wire.ok("auth.login", {"username": name, "password": f"pw-{name}"})
+    return wire
+
+
+async def market_state(srv: ServerProcess) -> tuple[object, ...]:
+    alice, bob = await login(srv, "alice"), await login(srv, "bob")
+    state = (
+        await alice.ok("orders.list"),
+        await alice.ok("account.get"),
+        await bob.ok("account.get"),
+        await bob.ok("fills.list"),
+        (await alice.ok("book.get", {"sym": "ACME"})),
+        sum(c["v"] for c in (await alice.ok("candles.get", {"sym": "ACME", "depth": 120}))["candles"]),
+    )
+    await alice.ws.close()
+    await bob.ws.close()
+    return state
+
+
+@pytest.mark.parametrize("stop", ["clean", "crash"])
+async def test_restart_recovers_orders_positions_and_history(tmp_path: Path, stop: str) -> None:
+    with server_process(tmp_path) as srv:
+        srv.add_user("alice", "pw-alice")
+        srv.add_user("bob", "pw-bob")
+        alice, bob = await login(srv, "alice"), await login(srv, "bob")
+        for i in range(5):
+            await alice.ok("order.place", {"sym": "ACME", "side": "sell", "price": f"100.0{i}", "qty": 10})
+        await bob.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.02", "qty": 25})
+        await alice.ok("order.amend", {"order_id": 5, "qty": 4})
+        before = await market_state(srv)
+        assert before[1]["positions"][0]["qty"] == -25  # type: ignore[index]
+        if stop == "clean":
+            srv.stop()
+        else:
+            srv.kill()
+        srv.start()
+        after = await market_state(srv)
+        assert after == before
+        bob = await login(srv, "bob")
+        placed = await bob.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.04", "qty": 4})
+        assert placed["order"]["order_id"] == 7 and placed["order"]["status"] == "filled"
+    assert "Traceback" not in srv.log()
