@@ -1,0 +1,197 @@
+"""1. Engine: commands/s in-process for the mix of bench/mix.py, and per-command latency.
+
+Sides, alternated and repeated:
+
+- **engine**: `Engine.apply` on the mix (fresh engine per run, commands built beforehand);
+- **floor**: `mix.Floor` running the same commands with no validation, accounts or events;
+- **nautilus**: nautilus_trader's L3 order book applying the same *book changes* the
+  engine's events describe (adds of resting orders, size updates of partly filled
+  makers, deletes of filled and canceled ones). It does not match, validate or
+  account, so it is a floor of another kind: what a compiled book costs per change.
+
+Latency is measured in a separate pass (`perf_counter_ns` around each call adds
+about 0.1 µs, shown as `timer`), so the throughput runs carry no timing overhead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from typing import Any
+
+from hftsim.config import load
+from hftsim.engine import OrderCanceled, OrderFilled, OrderStatus, PlaceOrder
+
+from . import peers
+from .common import Scale, alternate, median, percentiles, row
+from .mix import KIND_NAMES, Floor, Mix, floor_levels, make_mix, new_engine
+
+NAME = "engine"
+TS = 1_764_000_000_000
+TARGET = 400_000
+
+
+def engine_seconds(mix: Mix) -> float:
+    engine = new_engine(mix.instruments)
+    apply = engine.apply
+    commands = mix.commands
+    gc.collect()
+    t0 = time.perf_counter()
+    for command in commands:
+        apply(command, TS)
+    return time.perf_counter() - t0
+
+
+def floor_seconds(mix: Mix) -> float:
+    floor = Floor(len(mix.instruments))
+    gc.collect()
+    t0 = time.perf_counter()
+    floor.run(mix.floor_ops)
+    return time.perf_counter() - t0
+
+
+def engine_latency(mix: Mix) -> list[int]:
+    engine = new_engine(mix.instruments)
+    apply = engine.apply
+    clock = time.perf_counter_ns
+    samples: list[int] = []
+    append = samples.append
+    gc.collect()
+    for command in mix.commands:
+        t0 = clock()
+        apply(command, TS)
+        append(clock() - t0)
+    return samples
+
+
+def floor_latency(mix: Mix) -> list[int]:
+    floor = Floor(len(mix.instruments))
+    place, cancel = floor.place, floor.cancel
+    clock = time.perf_counter_ns
+    samples: list[int] = []
+    append = samples.append
+    gc.collect()
+    for op in mix.floor_ops:
+        t0 = clock()
+        if op[0] == 1:
+            cancel(op[1])
+        else:
+            place(op[1], op[2], op[3], op[4], op[5])
+        append(clock() - t0)
+    return samples
+
+
+def timer_overhead(n: int = 200_000) -> float:
+    clock = time.perf_counter_ns
+    samples = []
+    for _ in range(n):
+        t0 = clock()
+        samples.append(clock() - t0)
+    return percentiles(samples)["p50"] / 1000
+
+
+def micros(samples: list[int]) -> dict[str, float]:
+    return {k: v / 1000 for k, v in percentiles(samples).items()}
+
+
+def book_changes(mix: Mix) -> list[tuple[str, int, bool, int, int, int]]:
+    """What the engine did to its books, order by order, from its events (for the nautilus side)."""
+    engine = new_engine(mix.instruments)
+    index = {inst.sym: k for k, inst in enumerate(mix.instruments)}
+    where: dict[int, tuple[int, bool, int]] = {}
+    changes: list[tuple[str, int, bool, int, int, int]] = []
+    for command in mix.commands:
+        result = engine.apply(command, TS)
+        for ev in result.events:
+            if type(ev) is OrderFilled and ev.fill.is_maker:
+                order = ev.order
+                k, is_buy, price = where[order.order_id]
+                if order.status is OrderStatus.FILLED:
+                    del where[order.order_id]
+                    changes.append(("d", k, is_buy, price, 0, order.order_id))
+                else:
+                    changes.append(("u", k, is_buy, price, order.qty - order.filled_qty, order.order_id))
+            elif type(ev) is OrderCanceled:
+                k, is_buy, price = where.pop(ev.order.order_id)
+                changes.append(("d", k, is_buy, price, 0, ev.order.order_id))
+        order = result.order
+        if type(command) is PlaceOrder and order is not None and order.leaves_qty and order.price is not None:
+            where[order.order_id] = entry = (index[order.sym], order.side == "buy", order.price)
+            changes.append(("a", *entry, order.leaves_qty, order.order_id))
+    return changes
+
+
+def check_books(mix: Mix) -> bool:
+    """The engine ends with exactly the floor's books (levels and totals)."""
+    engine = new_engine(mix.instruments)
+    for command in mix.commands:
+        engine.apply(command, TS)
+    return all(
+        floor_levels(mix.final, k) == tuple(engine.book_levels(inst.sym)) for k, inst in enumerate(mix.instruments)
+    )
+
+
+def run(scale: Scale) -> dict[str, Any]:
+    n = scale.pick(1_000_000, 200_000, 5_000)
+    mix = make_mix(n, load().instruments())
+    sides: dict[str, Any] = {"engine": lambda: engine_seconds(mix), "floor": lambda: floor_seconds(mix)}
+    latency_sides: dict[str, Any] = {"engine": lambda: engine_latency(mix), "floor": lambda: floor_latency(mix)}
+    naut = peers.nautilus()
+    changes_count = 0
+    handover = peers.handover((book_changes(mix), len(mix.instruments))) if naut else contextlib.nullcontext("")
+    with handover as path:
+        if naut is not None:
+            sides["nautilus"] = lambda: naut.call("l3", path)["seconds"]
+            latency_sides["nautilus"] = lambda: naut.call("l3", path, "latency")["latency_us"]
+            changes_count = naut.call("l3", path)["ops"]
+        seconds = alternate(sides, scale.reps)
+        latency_runs = alternate(latency_sides, min(scale.reps, 3))
+    rates = {side: [n / s for s in runs] for side, runs in seconds.items()}
+    rate = {side: median(r) for side, r in rates.items()}
+
+    latency: dict[str, Any] = {}
+    for side, runs in latency_runs.items():
+        if side == "nautilus":
+            latency[side] = {"all": _median_pcts(runs)}
+            continue
+        per_run = [micros(s) for s in runs]
+        entry = {"all": _median_pcts(per_run)}
+        if side == "engine":
+            for kind, name in enumerate(KIND_NAMES):
+                entry[name] = _median_pcts([micros([s for s, k in zip(r, mix.kinds) if k == kind]) for r in runs])
+        latency[side] = entry
+    del latency_runs
+
+    eng, flo = rate["engine"], rate["floor"]
+    lat_e, lat_f = latency["engine"]["all"], latency["floor"]["all"]
+    rows = [
+        row(NAME, "commands/s (mix)", eng, "cmd/s", "floor (bare dict/deque loop)", flo,
+            target=f">= {TARGET:,}/s", met=eng >= TARGET),
+        row(NAME, "latency p50", lat_e["p50"], "µs", "floor", lat_f["p50"]),
+        row(NAME, "latency p99", lat_e["p99"], "µs", "floor", lat_f["p99"]),
+        row(NAME, "latency p99.9", lat_e["p99.9"], "µs", "floor", lat_f["p99.9"]),
+    ]  # fmt: skip
+    if naut is not None:
+        lat_n = latency["nautilus"]["all"]
+        rows += [
+            row(NAME, "commands/s (mix)", eng, "cmd/s", "nautilus L3 book, same book changes", rate["nautilus"]),
+            row(NAME, "latency p99", lat_e["p99"], "µs", "nautilus, per book change", lat_n["p99"]),
+        ]
+    result: dict[str, Any] = {
+        "commands": n,
+        "mix": mix.counts(),
+        "resting_orders_at_end": len(mix.final.orders),
+        "rate_cmd_per_s": rate,
+        "rate_runs": rates,
+        "latency_us": latency,
+        "timer_overhead_us": timer_overhead(),
+        "rows": rows,
+    }
+    if naut is not None:
+        result["nautilus_book_changes"] = changes_count
+    return result
+
+
+def _median_pcts(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: median(r[key] for r in runs) for key in runs[0]}
