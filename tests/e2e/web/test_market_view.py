@@ -4,6 +4,7 @@ and the protocol's sequence rule (a gap resyncs that one symbol)."""
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -14,6 +15,8 @@ from .helpers import REPO, HttpTrader, login_guest, page_state, select_symbol, t
 
 # Records every op the page sends on its sockets (window.__sent), so a test
 # can see exactly which snapshots the page asked for.
+ANY = re.compile(r".+")
+
 RECORD_SENT = """
 (() => {
   window.__sent = [];
@@ -61,8 +64,8 @@ def test_guest_sees_live_book_fill_with_agents(bot_server: ServerProcess, new_pa
     for sym in syms:
         expect(page.get_by_test_id(f"watch-row-{sym}")).to_be_visible()
     # The agents quote both sides: the ladder fills up and prices print.
-    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", r".+", timeout=30_000)
-    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute("data-price", r".+", timeout=30_000)
+    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", ANY, timeout=30_000)
+    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute("data-price", ANY, timeout=30_000)
     expect(page.get_by_test_id("tape-row").first).to_be_visible(timeout=30_000)
     first = next(iter(syms))
     expect(page.get_by_test_id(f"watch-last-{first}")).not_to_have_text("—", timeout=30_000)
