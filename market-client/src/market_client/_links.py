@@ -295,6 +295,8 @@ class Links:
     async def _restore(self) -> None:
         """Bring back whatever is down: token, CMD + login, MD + books, candles."""
         self._set_state("reconnecting")
+        if self._token_refused and self.cmd is not None and not self.cmd.closed:
+            await self.cmd.close()  # it shares the refused token: it would be closed next
         if self.cmd is None or self.cmd.closed:
             await self._refresh_token()
             cmd = await self.open_cmd()

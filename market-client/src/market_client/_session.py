@@ -134,6 +134,8 @@ class RequestSession:
             try:
                 await self._connection.send(frame.decode())
             except ConnectionClosed:
+                if future.done():
+                    future.exception()  # the reader failed it meanwhile: mark the error seen
                 raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
             try:
                 response = await asyncio.wait_for(future, limit)

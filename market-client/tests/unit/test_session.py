@@ -118,3 +118,26 @@ async def test_junk_frames_and_failing_handlers_do_not_stop_reading(caplog: pyte
     assert (await task).payload == {"pong": True}
     assert "not an envelope" in caplog.text and "event handler failed" in caplog.text
     await session.close()
+
+
+async def test_a_drop_during_send_raises_connection_lost_and_leaves_no_unretrieved_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.frames import Close
+
+    class DyingConnection(FakeConnection):
+        async def send(self, message: str) -> None:
+            self.drop(1006, "gone")
+            await asyncio.sleep(0.01)  # the reader sees the close and fails what is pending
+            raise ConnectionClosed(Close(1006, "gone"), None)
+
+    session = RequestSession(DyingConnection())
+    with pytest.raises(ConnectionLost, match="while sending ping"):
+        await session.request("ping")
+    import gc
+
+    gc.collect()
+    await asyncio.sleep(0)
+    assert "never retrieved" not in caplog.text
+    assert session.closed
