@@ -126,3 +126,16 @@ export function grouped(s: string): string {
   const frac = dot < 0 ? "" : body.slice(dot);
   return (neg ? "-" : "") + int.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + frac;
 }
+
+/** Drops trailing zeros beyond `minScale` digits ("99.985000", 2 -> "99.985"). Display only. */
+export function trimmed(s: string | null | undefined, minScale: number): string {
+  if (!s || !isDecimalString(s)) return s ?? "";
+  const d = parseDec(s);
+  let scale = d.scale;
+  let units = d.units;
+  while (scale > minScale && units % 10n === 0n) {
+    units /= 10n;
+    scale--;
+  }
+  return formatDec(rescale({ units, scale }, Math.max(scale, minScale)));
+}

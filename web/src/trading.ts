@@ -3,7 +3,7 @@
 // the CMD events (order.*, account.update).
 
 import type { Session } from "./connection";
-import { type Dec, add, fixed, formatDec, mulInt, parseDec, sub } from "./decimal";
+import { type Dec, add, decimalsOf, fixed, formatDec, mulInt, parseDec, sub, trimmed } from "./decimal";
 import { Emitter } from "./emitter";
 import type { Market } from "./market";
 import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol";
@@ -157,7 +157,7 @@ export class Trading {
       rows.push({
         sym: p.sym,
         qty: p.qty,
-        avg: p.avg_price,
+        avg: p.avg_price ? trimmed(p.avg_price, decimalsOf(this.market.symbols.get(p.sym)?.tick ?? "0.01")) : null,
         last,
         unrealized: fixed(formatDec(this.unrealized(p, last)), MONEY_DECIMALS),
         realized: fixed(p.realized_pnl, MONEY_DECIMALS),

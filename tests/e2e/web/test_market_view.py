@@ -74,8 +74,19 @@ def test_guest_sees_live_book_fill_with_agents(bot_server: ServerProcess, new_pa
     ask = page.get_by_test_id("ladder-ask-0").get_attribute("data-price") or ""
     assert float(bid) < float(ask), f"crossed book on the page: {bid} / {ask}"
 
-    # Let the chart collect a few candles, then keep the product screenshot.
-    page.wait_for_timeout(8_000)
+    # Trade a little from the page so every panel has something to show.
+    page.get_by_test_id("ticket-type-market").click()
+    page.get_by_test_id("ticket-qty").fill("5")
+    page.get_by_test_id("ticket-submit").click()
+    expect(page.get_by_test_id("fills-count")).not_to_have_text("0")
+    expect(page.get_by_test_id(f"position-qty-{first}")).to_have_text("5")
+    page.get_by_test_id("ticket-type-limit").click()
+    page.get_by_test_id("ticket-price").fill(ticks_from(bid, syms[first]["tick"], -10))
+    page.get_by_test_id("ticket-submit").click()
+    expect(page.get_by_test_id("orders-count")).not_to_have_text("0")
+
+    # Let the chart collect candles, then keep the product screenshot.
+    page.wait_for_timeout(15_000)
     (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(REPO / "docs" / "img" / "trading.png"))
 

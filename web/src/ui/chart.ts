@@ -68,7 +68,7 @@ export function chartView(market: Market): HTMLElement {
       },
       grid: { vertLines: { color: "#1a212b" }, horzLines: { color: "#1a212b" } },
       rightPriceScale: { borderColor: "#232c38" },
-      timeScale: { borderColor: "#232c38", timeVisible: true, secondsVisible: true, rightOffset: 4 },
+      timeScale: { borderColor: "#232c38", timeVisible: true, secondsVisible: true, rightOffset: 4, barSpacing: 9 },
       crosshair: { mode: CrosshairMode.Normal },
     });
     candles = chart.addSeries(CandlestickSeries, {

@@ -37,12 +37,18 @@ export function ladderView(market: Market, trading: Trading, onPick: (price: str
         schedule(render);
       },
     },
-    ...DEPTHS.map((d) => h("option", { value: String(d), selected: d === depth }, `${d} levels`)),
+    ...DEPTHS.map((d) => h("option", { value: String(d), selected: d === depth }, String(d))),
   );
   const root = h(
     "section",
     { class: "panel ladder", testid: "ladder" },
-    h("header", { class: "panel-head" }, h("span", null, "Order book"), seqEl, depthSel),
+    h(
+      "header",
+      { class: "panel-head" },
+      h("span", null, "Order book"),
+      seqEl,
+      h("label", { class: "muted small depth-label" }, "depth", depthSel),
+    ),
     h(
       "div",
       { class: "ladder-cols" },
