@@ -74,12 +74,12 @@ class SymbolSimSettings(BaseModel):
     mm_levels: int = Field(5, ge=1, le=20)
     """Price levels each market maker quotes on each side."""
     mm_half_spread_ticks: float | None = Field(None, gt=0)
-    """Base half-spread; default about one second of volatility, at least one tick."""
+    """Base half-spread; default about one second of volatility (0.6 sigma_1s, at least 0.1 tick)."""
     consensus_error_bps: float = Field(1.5, ge=0)
     """How far (bp, standard deviation) the market's consensus strays from the fair value on its own."""
-    impact: float = Field(0.4, ge=0)
-    """Ticks the consensus value moves per order size of aggressive flow (before it decays)."""
-    impact_half_life_s: float = Field(30.0, gt=0)
+    impact: float = Field(0.25, ge=0)
+    """Move of the consensus value per order size of unexpected aggressive flow, in one-second volatilities."""
+    impact_half_life_s: float = Field(120.0, gt=0)
     """How fast the flow-driven part of the consensus decays back (the informed trade it away sooner)."""
 
 

@@ -23,7 +23,8 @@ from .market import StepView
 FAST_HALF_LIFE_S = 10.0
 SLOW_HALF_LIFE_S = 60.0
 VOL_HALF_LIFE_S = 20.0
-FLOW_HALF_LIFE_S = 5.0
+FLOW_HALF_LIFE_S = 10.0
+FLOW_ANTICIPATION = 0.7
 CONSENSUS_ERROR_HALF_LIFE_S = 60.0
 
 
@@ -73,7 +74,10 @@ class SymbolState:
         self.max_position = max(cap, self.order_size)
         """Every agent keeps |position| plus open orders on the growing side within this."""
 
-        self.half_spread = params.mm_half_spread_ticks or max(1.0, 0.6 * self.sigma_1s_ticks)
+        self.impact_ticks = params.impact * self.sigma_1s_ticks
+        """Consensus move per order size of surprising aggressive flow."""
+        self.half_spread = params.mm_half_spread_ticks or max(0.1, 0.6 * self.sigma_1s_ticks)
+        """Base half-spread of the makers (ticks): about a second of volatility; tiny for large-tick symbols."""
         self.level_step = max(1, round(0.5 * self.sigma_1s_ticks))
         self.depth_scale = max(1.0, 0.5 * self.sigma_1s_ticks)
 
@@ -92,11 +96,12 @@ class SymbolState:
         self.ema_fast: float = ref
         self.ema_slow: float = ref
         self.var_1s: float = self.sigma_1s_ticks**2
+        self._seen_value = ref
         """Running estimate of the variance of mid changes per second (ticks^2)."""
         self.flow = 0.0
         """Signed aggressive volume (buy +) seen since the previous step."""
-        self.flow_ewma = 0.0
-        self.abs_flow_ewma = 0.0
+        self.flow_rate = 0.0
+        """Recent signed aggressive volume per second (EWMA): the part of flow the market expects to go on."""
         self.trades: list[Trade] = []
         self.bid_levels = 0
         self.ask_levels = 0
@@ -130,26 +135,32 @@ class SymbolState:
                 self.fair.reset(float(start))
             value = self.fair.value
             self.mid = self.last = self.ema_fast = self.ema_slow = value if start is None else float(start)
+            self._seen_value = self.consensus
             self.initialized = True
         if mid is None:
             mid = float(last) if last is not None else self.fair.value
         if dt_s > 0:
-            change = mid - self.mid
-            keep = _decay(dt_s, VOL_HALF_LIFE_S)
-            self.var_1s = keep * self.var_1s + (1 - keep) * change * change / dt_s
             price = float(last) if last is not None else mid
             self.ema_fast += (1 - _decay(dt_s, FAST_HALF_LIFE_S)) * (price - self.ema_fast)
             self.ema_slow += (1 - _decay(dt_s, SLOW_HALF_LIFE_S)) * (price - self.ema_slow)
-            keep = _decay(dt_s, FLOW_HALF_LIFE_S)
-            self.flow_ewma = keep * self.flow_ewma + self.flow
-            self.abs_flow_ewma = keep * self.abs_flow_ewma + abs(self.flow)
-        params = self.params
-        if dt_s > 0:
+            params = self.params
             keep = _decay(dt_s, CONSENSUS_ERROR_HALF_LIFE_S)
             sd = params.consensus_error_bps * 1e-4
             self.common_error = self.common_error * keep + sd * math.sqrt(1 - keep * keep) * self._rng.gauss(0, 1)
+            # Only the surprise in the flow moves the value: split orders that keep coming are
+            # partly anticipated, which keeps returns uncorrelated despite persistent order signs.
+            surprise = self.flow - FLOW_ANTICIPATION * self.flow_rate * dt_s
             keep = _decay(dt_s, params.impact_half_life_s)
-            self.flow_offset = self.flow_offset * keep + params.impact * self.flow / self.order_size
+            self.flow_offset = self.flow_offset * keep + self.impact_ticks * surprise / self.order_size
+            keep = _decay(dt_s, FLOW_HALF_LIFE_S)
+            self.flow_rate = keep * self.flow_rate + (1 - keep) * self.flow / dt_s
+            # Volatility as the makers see it: of the value estimate, not of the quoted mid (whose
+            # tick-sized jumps would feed back into wider quotes and bigger jumps).
+            value = self.consensus
+            change = value - self._seen_value
+            self._seen_value = value
+            keep = _decay(dt_s, VOL_HALF_LIFE_S)
+            self.var_1s = keep * self.var_1s + (1 - keep) * change * change / dt_s
         self.mid = mid
         if last is not None:
             self.last = float(last)

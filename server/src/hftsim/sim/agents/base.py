@@ -102,29 +102,16 @@ class Orders:
         for order in orders:
             self.cancel(order)
 
-    def amend(self, order: OrderView, price: int | None = None, leaves: int | None = None) -> bool:
-        """Move and/or resize a resting order (`leaves` is the new remaining quantity)."""
-        if price is not None and self.state.clamp_price(price) is None:
+    def move(self, order: OrderView, price: int) -> bool:
+        """Move a resting order to a new price (it loses its queue place; its size stays).
+
+        Only the price is amended: a quantity computed from this step's view could
+        fall below what fills earlier in the same step left, and be refused.
+        """
+        if self.state.clamp_price(price) is None:
             return False
-        new_leaves = order.leaves_qty if leaves is None else leaves
-        growth = new_leaves - order.leaves_qty
-        if growth > 0:
-            growth = min(growth, self.room(order.side))
-            new_leaves = order.leaves_qty + growth
-        lot = self.state.lot
-        new_leaves = (new_leaves // lot) * lot
-        total = order.filled_qty + new_leaves
-        if new_leaves <= 0 or total < self.state.min_qty or total > self.state.max_order_lots:
-            self.cancel(order)
-            return False
-        if (price is None or price == order.price) and new_leaves == order.leaves_qty:
-            return True
-        qty = None if total == order.qty else total
-        self._out.append(AmendOrder(self.user_id, order.order_id, None, price if price != order.price else None, qty))
-        if order.side is Side.BUY:
-            self.open_buy += new_leaves - order.leaves_qty
-        else:
-            self.open_sell += new_leaves - order.leaves_qty
+        if price != order.price:
+            self._out.append(AmendOrder(self.user_id, order.order_id, None, price, None))
         return True
 
 

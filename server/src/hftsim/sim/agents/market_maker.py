@@ -27,6 +27,7 @@ REQUOTE_HYSTERESIS = 0.6
 TOXICITY_HALF_LIFE_S = 10.0
 TOXICITY_FREE = 3.0
 """Net fills (order sizes) a maker takes as normal before it widens."""
+MAX_VOL_WIDENING = 2.0
 PICK_OFF_SIZE = 2.0
 """Order sizes taken at once from stale quotes."""
 """Ticks the quote centre must move before the ladder moves."""
@@ -90,7 +91,7 @@ class MarketMaker(Agent):
         estimate = state.consensus * math.exp(book.error)
         inventory = position / cap
         half = state.half_spread * self.width
-        half *= 1.0 + 0.8 * max(0.0, state.vol_ratio - 1.0) + 0.1 * min(toxicity, 10.0)
+        half *= 1.0 + min(0.8 * max(0.0, state.vol_ratio - 1.0), MAX_VOL_WIDENING) + 0.1 * min(toxicity, 10.0)
         centre = estimate - inventory * 2.0 * half
         if book.centre is not None and abs(centre - book.centre) < REQUOTE_HYSTERESIS and abs(half - book.half) < 0.5:
             if book.quoted and self._intact(book, orders.open):
@@ -136,7 +137,7 @@ class MarketMaker(Agent):
         self, state: SymbolState, orders: Orders, estimate: float, half: float, best_bid: int | None, best_ask: int | None
     ) -> None:
         """Take others' quotes that sit through the estimate by more than a spread."""
-        edge = 2 * half
+        edge = max(1.0, 2 * half)
         if best_ask is not None and best_ask < estimate - edge:
             orders.take(Side.BUY, state.qty(PICK_OFF_SIZE), math.floor(estimate - edge))
         elif best_bid is not None and best_bid > estimate + edge:
@@ -173,16 +174,16 @@ class MarketMaker(Agent):
         for order in stale[len(moves):]:
             orders.cancel(order)
         quoted: dict[int, int] = {}
-        lot = state.lot
         for price, order in keep.items():
             qty = int(wanted[price])
             if order.leaves_qty > 2 * qty or order.leaves_qty * 2 < qty:
-                orders.amend(order, leaves=max(lot, (qty // lot) * lot))
-            quoted[price] = qty
-        for price, order in moves:
-            qty = int(wanted[price])
-            if orders.amend(order, price=price, leaves=max(lot, (qty // lot) * lot)):
+                orders.cancel(order)  # resize: replace it (after the cancels, so the room is known)
+                missing.append(price)
+            else:
                 quoted[price] = qty
+        for price, order in moves:
+            if orders.move(order, price):
+                quoted[price] = int(wanted[price])
         for price in missing[len(moves):]:
             qty = int(wanted[price])
             if orders.limit(side, price, qty) is not None:

@@ -7,6 +7,8 @@ attract more orders. That gives clustered activity, and with it clustered
 volatility and volume-volatility correlation, made by the traders rather
 than by the fair value. Sizes are Pareto (tail index 1.6) with round-lot
 spikes; sides are random, leaning gently against the account's inventory.
+Some arrivals are small metaorders: a Pareto-distributed number of same-side
+children sent over the next seconds, which gives order signs long memory.
 """
 
 from __future__ import annotations
@@ -25,17 +27,25 @@ MARKET_SHARE = 0.1
 """Share of plain market orders; the rest are IOC limits a few ticks through the touch."""
 MOVE_FEEDBACK = 0.3
 """Extra excitation per standard deviation of a large mid move."""
+MOVE_WINDOW_MS = 1000.0
 MAX_RATE_MULTIPLE = 15.0
+SPLIT_SHARE = 0.5
+"""Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
+SPLIT_TAIL = 1.4
+"""Tail index of the number of children: a few long runs give order signs their long memory."""
+SPLIT_CAP = 40.0
+CHILD_EVERY_S = 1.0
 
 
 class HawkesState:
     """The shared excitation of one symbol's noise flow (orders per second above the base rate)."""
 
-    __slots__ = ("excitation", "last_mid", "updated_ms")
+    __slots__ = ("excitation", "last_mid", "mid_ms", "updated_ms")
 
     def __init__(self) -> None:
         self.excitation = 0.0
         self.last_mid: float | None = None
+        self.mid_ms = 0.0
         self.updated_ms = -1.0
 
 
@@ -47,6 +57,8 @@ class NoiseTrader(Agent):
         self.share = 1.0 / count
         self._hawkes = hawkes
         self._arrivals = 0
+        self._runs: dict[str, tuple[Side, int, float, float]] = {}
+        """sym -> (side, children left, size in order sizes, next child time in ms)."""
 
     def _state(self, now_ms: float, dt_s: float, state: SymbolState) -> HawkesState:
         """The symbol's Hawkes state, decayed and fed with the mid move once per step."""
@@ -55,12 +67,15 @@ class NoiseTrader(Agent):
             params = state.params
             beta = math.log(2) / params.hawkes_half_life_s
             hawkes.excitation *= math.exp(-beta * dt_s)
-            mid = state.mid
-            if hawkes.last_mid is not None and dt_s > 0:
-                z = abs(mid - hawkes.last_mid) / (state.sigma_1s_ticks * math.sqrt(dt_s))
+            # Large moves attract traders: compare the mid with the one a second (or more) ago.
+            if hawkes.last_mid is None:
+                hawkes.last_mid, hawkes.mid_ms = state.mid, now_ms
+            elif now_ms - hawkes.mid_ms >= MOVE_WINDOW_MS:
+                elapsed_s = (now_ms - hawkes.mid_ms) / 1000
+                z = abs(state.mid - hawkes.last_mid) / (state.sigma_1s_ticks * math.sqrt(elapsed_s))
                 if z > 2.0:
                     hawkes.excitation += MOVE_FEEDBACK * (z - 2.0) * params.taker_rate
-            hawkes.last_mid = mid
+                hawkes.last_mid, hawkes.mid_ms = state.mid, now_ms
             hawkes.updated_ms = now_ms
         return hawkes
 
@@ -70,14 +85,22 @@ class NoiseTrader(Agent):
         base = params.taker_rate * (1.0 - params.hawkes_branching)
         rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
         self._arrivals = poisson(self.rng, rate * self.share * dt_s)
-        return self._arrivals > 0
+        run = self._runs.get(state.sym)
+        return self._arrivals > 0 or (run is not None and now_ms >= run[3])
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         params = state.params
         hawkes = self._hawkes[state.sym]
         beta = math.log(2) / params.hawkes_half_life_s
         rng = self.rng
-        view = orders.view
+        run = self._runs.get(state.sym)
+        if run is not None and now_ms >= run[3]:
+            side, left, units, _ = run
+            self._send(state, orders, side, units)
+            if left > 1:
+                self._runs[state.sym] = (side, left - 1, units, now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()))
+            else:
+                del self._runs[state.sym]
         for _ in range(self._arrivals):
             hawkes.excitation += params.hawkes_branching * beta
             p_buy = 0.5 - 0.5 * orders.position / state.max_position
@@ -85,13 +108,23 @@ class NoiseTrader(Agent):
             units = SIZE_SCALE * pareto(rng, SIZE_TAIL, SIZE_CAP / SIZE_SCALE)
             if rng.random() < 0.3:
                 units = max(0.5, round(units * 2) / 2)  # round lots
-            qty = state.qty(units)
-            if rng.random() < MARKET_SHARE:
-                orders.take(side, qty)
-                continue
-            touch = view.best_ask if side is Side.BUY else view.best_bid
-            if touch is None:
-                continue
-            slip = int(-math.log(1.0 - rng.random()) * 1.0) * state.level_step
-            price = touch + slip if side is Side.BUY else touch - slip
-            orders.take(side, qty, price)
+            if state.sym not in self._runs and rng.random() < SPLIT_SHARE:
+                children = int(pareto(rng, SPLIT_TAIL, SPLIT_CAP))
+                units = max(SIZE_SCALE, units / 2)
+                if children > 1:
+                    self._runs[state.sym] = (side, children - 1, units, now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()))
+            self._send(state, orders, side, units)
+
+    def _send(self, state: SymbolState, orders: Orders, side: Side, units: float) -> None:
+        rng = self.rng
+        qty = state.qty(units)
+        if rng.random() < MARKET_SHARE:
+            orders.take(side, qty)
+            return
+        view = orders.view
+        touch = view.best_ask if side is Side.BUY else view.best_bid
+        if touch is None:
+            return
+        slip = int(-math.log(1.0 - rng.random()) * 1.0) * state.level_step
+        price = touch + slip if side is Side.BUY else touch - slip
+        orders.take(side, qty, price)

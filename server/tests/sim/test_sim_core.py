@@ -1,0 +1,175 @@
+"""The simulation core: determinism, settings, clock and intensity, halts, other instruments."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
+
+from hftsim.engine import Code, Engine, SetSymbolStatus, SymbolStatus
+from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
+from hftsim.sim.config import AgentCounts
+from hftsim.sim.fairvalue import FairValue
+from hftsim.sim.stats import market_stats, path_stats, run_offline
+
+
+def tape(seed: int, seconds: float = 300) -> list[tuple[int, int, str, int, int, int]]:
+    run = run_offline([ACME], SimSettings(), seed, seconds, limits=LIMITS, initial_cash=INITIAL_CASH)
+    return [(t.price, t.qty, str(t.aggressor), t.ts, t.buyer_id, t.seller_id) for t in run.recordings["ACME"].trades]
+
+
+def test_same_seed_same_tape_different_seed_different_tape() -> None:
+    first = tape(11)
+    assert len(first) > 100
+    assert tape(11) == first
+    assert tape(12) != first
+
+
+def bound(settings: SimSettings, instruments=(ACME,), seed: int = 1) -> tuple[Simulation, Engine]:
+    engine = Engine(list(instruments), LIMITS, INITIAL_CASH)
+    sim = Simulation(settings, list(instruments), seed, limits=LIMITS)
+    sim.bind_users({name: i + 100 for i, name in enumerate(sim.agent_names())})
+    return sim, engine
+
+
+def drive(sim: Simulation, engine: Engine, steps: int, t0: int = 0) -> int:
+    sent = 0
+    for n in range(steps):
+        for command in sim.step(t0 + n * 100, engine):
+            sim.on_result(engine.apply(command, t0 + n * 100))
+            sent += 1
+    return sent
+
+
+def test_agent_names_are_unique_and_configurable() -> None:
+    settings = SimSettings(name_prefix="sim-", agents=AgentCounts(market_makers=3, noise=2))
+    names = Simulation(settings, [ACME], 1).agent_names()
+    assert len(names) == len(set(names))
+    assert all(name.startswith("sim-") for name in names)
+    assert sum("mm_" in n for n in names) == 3 and sum("noise_" in n for n in names) == 2
+
+
+def test_step_needs_bound_users() -> None:
+    sim = Simulation(SimSettings(), [ACME], 1)
+    with pytest.raises(RuntimeError):
+        sim.step(0, Engine([ACME], LIMITS, INITIAL_CASH))
+    with pytest.raises(KeyError):
+        sim.bind_users({})
+
+
+def test_intensity_scales_simulated_time_and_zero_pauses() -> None:
+    sim, engine = bound(SimSettings())
+    drive(sim, engine, 10)
+    assert sim.sim_time_ms == pytest.approx(1000)
+    sim.set_intensity(0)
+    assert sim.step(5000, engine) == []
+    assert sim.sim_time_ms == pytest.approx(1000)
+    sim.set_intensity(3)
+    drive(sim, engine, 10)
+    assert sim.sim_time_ms == pytest.approx(4000)
+    for bad in (-1.0, math.nan, math.inf):
+        with pytest.raises(ValueError):
+            sim.set_intensity(bad)
+
+
+def test_higher_intensity_means_more_trading_per_step() -> None:
+    counts = {}
+    for intensity in (0.5, 2.0):
+        settings = SimSettings(intensity=intensity)
+        # The same number of steps (1200): four times the simulated time at 2.0 than at 0.5.
+        run = run_offline([ACME], settings, 3, 120 * intensity, limits=LIMITS)
+        counts[intensity] = len(run.recordings["ACME"].trades)
+    assert counts[2.0] > 2 * counts[0.5]
+
+
+def test_per_symbol_overrides_only_change_what_they_name() -> None:
+    settings = SimSettings.model_validate(
+        {"defaults": {"volatility": 0.3, "taker_rate": 0.5}, "symbols": {"ACME": {"volatility": 0.6}}}
+    )
+    acme = settings.for_symbol("ACME")
+    assert acme.volatility == 0.6 and acme.taker_rate == 0.5
+    assert settings.for_symbol("BOLT").volatility == 0.3
+    with pytest.raises(ValueError):
+        SimSettings.model_validate({"symbols": {"ACME": {"volatilty": 0.6}}})
+
+
+def test_disabled_symbol_is_left_alone() -> None:
+    settings = SimSettings(symbols={"BOLT": SymbolSimSettings(enabled=False)})
+    sim, engine = bound(settings, instruments=ALL[:2])
+    drive(sim, engine, 50)
+    assert sim.symbols == ["ACME"]
+    assert engine.book_levels("BOLT") == ([], [])
+    assert engine.book_levels("ACME")[0]
+
+
+def test_all_default_symbols_get_a_deep_two_sided_market() -> None:
+    run = run_offline(ALL, SimSettings(), 5, 600, limits=LIMITS, initial_cash=INITIAL_CASH)
+    assert set(run.sim.rejections) <= {Code.UNKNOWN_ORDER}
+    assert run.sim.errors == 0
+    for sym, rec in run.recordings.items():
+        stats = market_stats(rec)
+        assert stats["two_sided_share"] > 0.99, sym
+        assert stats["five_levels_share"] > 0.95, sym
+        assert stats["trades_per_min"] > 20, sym
+        inst = run.engine.instrument(sym)
+        assert inst is not None
+        low, high = inst.band_low, inst.band_high
+        assert all(low <= t.price <= high for t in rec.trades), sym
+
+
+def test_agents_stay_within_small_server_limits() -> None:
+    from hftsim.engine import Limits
+
+    small = Limits(max_order_qty=50, max_position=600)
+    run = run_offline([ACME], SimSettings(), 2, 600, limits=small, initial_cash=INITIAL_CASH)
+    assert run.sim.rejections[Code.POSITION_LIMIT] == 0
+    assert run.sim.rejections[Code.QTY_ABOVE_MAX] == 0
+    assert len(run.recordings["ACME"].trades) > 100
+    for user_id in run.sim.user_ids.values():
+        assert abs(run.engine.position(user_id, "ACME").qty) <= small.max_position
+
+
+def test_halted_symbol_makes_agents_back_off_then_resume() -> None:
+    sim, engine = bound(SimSettings())
+    drive(sim, engine, 100)
+    engine.apply(SetSymbolStatus("ACME", SymbolStatus.HALTED), 10_000)
+    before = sim.rejections[Code.SYMBOL_HALTED]
+    drive(sim, engine, 300, t0=10_000)  # 30 s halted
+    halted = sim.rejections[Code.SYMBOL_HALTED] - before
+    assert 0 < halted < 200
+    engine.apply(SetSymbolStatus("ACME", SymbolStatus.TRADING), 40_000)
+    assert drive(sim, engine, 200, t0=40_000) > 0
+    assert sim.errors == 0
+
+
+def test_restart_continues_on_the_books_left_behind() -> None:
+    """A new simulation (e.g. after a server restart) adopts the agents' live orders, no duplicate ids."""
+    sim, engine = bound(SimSettings(), seed=4)
+    drive(sim, engine, 300)
+    users = sim.user_ids
+    again = Simulation(SimSettings(), [ACME], 4, limits=LIMITS)
+    again.bind_users(users)
+    drive(again, engine, 300, t0=100_000)
+    assert set(again.rejections) <= {Code.UNKNOWN_ORDER}
+
+
+def test_fair_value_volatility_and_band() -> None:
+    params = SymbolSimSettings(volatility=0.4)
+    fv = FairValue(params, 10000.0, 9200.0, 10800.0, random.Random(1))
+    path = []
+    for i in range(36000 * 4):
+        fv.advance(0.1)
+        if i % 10 == 9:
+            path.append(fv.value)
+    stats = path_stats(path)
+    assert 0.25 <= stats["vol_10s"] <= 0.6
+    assert stats["kurt_1s"] > 1  # jumps and regimes: fat tails
+    assert stats["absacf_1s_10_50"] > 0.05  # volatility clustering
+    assert abs(stats["acf_1s_1"]) < 0.05
+    assert all(9200 <= p <= 10800 for p in path)
+    wild = FairValue(SymbolSimSettings(volatility=5.0), 10000.0, 9200.0, 10800.0, random.Random(2))
+    for _ in range(100_000):
+        wild.advance(0.1)
+        assert 9200 - 1e-6 <= wild.value <= 10800 + 1e-6
