@@ -4,6 +4,7 @@ The public API is what this module exports; the underscore modules are
 implementation and may change.
 """
 
+from ._book import OrderBook
 from ._client import MarketClient
 from ._envelope import Event, Response
 from ._exceptions import (
@@ -18,6 +19,7 @@ from ._exceptions import (
     ServerError,
 )
 from ._links import STATES, State
+from ._market import MarketState
 from ._prices import to_wire_price
 from ._session import RequestSession
 
@@ -31,6 +33,8 @@ __all__ = [
     "MarketClient",
     "MarketClientError",
     "MarketConnectionError",
+    "MarketState",
+    "OrderBook",
     "OrderRejected",
     "RequestSession",
     "RequestTimeout",

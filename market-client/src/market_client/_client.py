@@ -92,16 +92,33 @@ class MarketClient:
         connect_md: bool = True,
         on_md_event: Callback | None = None,
         on_cmd_event: Callback | None = None,
-        **options: Any,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        request_timeout: float = 5.0,
+        connect_timeout: float = 10.0,
+        reconnect_delay: tuple[float, float] = (0.1, 5.0),
+        on_state_change: Callback | None = None,
+        transactions_capacity: int = 1000,
     ) -> MarketClient:
         """Handshake -> open CMD -> log in -> subscribe MD (all symbols), in one call.
 
-        `options` are the keyword arguments of the constructor (username,
-        password, request_timeout, connect_timeout, reconnect_delay,
-        on_state_change, transactions_capacity). Without a username the
-        client logs in as a new guest.
+        Without a username the client logs in as a new guest. The keyword
+        arguments are those of the constructor.
         """
-        client = cls(base_url, connect_md, on_md_event, on_cmd_event, **options)
+        client = cls(
+            base_url,
+            connect_md,
+            on_md_event,
+            on_cmd_event,
+            username=username,
+            password=password,
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
+            reconnect_delay=reconnect_delay,
+            on_state_change=on_state_change,
+            transactions_capacity=transactions_capacity,
+        )
         await client._start()
         return client
 

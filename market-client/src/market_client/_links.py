@@ -93,13 +93,15 @@ class Links:
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
-        """Handshake, open CMD, log in, open MD; then keep it all alive."""
+        """Handshake, open CMD, log in, open MD (skipping steps already done by hand); then keep it all alive."""
         self._set_state("connecting")
         if self.token is None:
             await self.handshake()
-        await self.open_cmd()
-        await self.login()
-        if self.connect_md:
+        if self.cmd is None or self.cmd.closed:
+            await self.open_cmd()
+        if self.user is None:
+            await self.login()
+        if self.connect_md and (self.md is None or self.md.closed):
             await self.open_md()
         self._supervisor = self._start_task(self._supervise(), "supervisor")
         self._renewer = self._start_task(self._renew_loop(), "renewer")

@@ -117,3 +117,16 @@ async def test_guests_turned_off(tmp_path: Path) -> None:
         with pytest.raises(AuthenticationError) as info:
             await MarketClient.connect(srv.url)
         assert info.value.code == "GUEST_DISABLED"
+
+
+async def test_low_level_steps_then_async_with_starts_the_rest(server: ServerProcess) -> None:
+    client = MarketClient(server.url)
+    guest = await client.handshake(guest=True)
+    cmd = await client.open_cmd()
+    async with client:
+        assert client.state == "connected"
+        assert client.user is not None and client.user["user_id"] == guest["user_id"]  # no second login
+        assert (await client.send("auth.whoami"))["user_id"] == guest["user_id"]
+        assert not cmd.closed  # the socket opened by hand is the one in use
+        assert client.book_snapshot("ACME")["sym"] == "ACME"
+    assert cmd.closed

@@ -45,6 +45,7 @@ def test_a_gap_asks_for_one_snapshot_of_that_symbol_only() -> None:
     book_b = market.book("B")
     assert book_b is not None and book_b.asks() == [["20", 1]]
     assert not market.is_synced("A") and market.is_synced("B")
+    assert market.symbols() == ["A", "B"]
     assert market.resyncs == {"A": 1}
 
 
