@@ -130,3 +130,24 @@ async def test_low_level_steps_then_async_with_starts_the_rest(server: ServerPro
         assert not cmd.closed  # the socket opened by hand is the one in use
         assert client.book_snapshot("ACME")["sym"] == "ACME"
     assert cmd.closed
+
+
+async def test_state_hook_and_api_request_errors(server: ServerProcess) -> None:
+    from market_client import OrderRejected
+
+    seen: list[str] = []
+
+    async def hook(state: str) -> None:
+        seen.append(state)
+
+    client = await MarketClient.connect(server.url)
+    try:
+        client.set_state_hook(hook)
+        with pytest.raises(OrderRejected) as info:
+            await client.api_request("order.place", {"sym": "ACME", "side": "buy", "price": "1.001", "qty": 1})
+        assert info.value.code == "PRICE_NOT_ON_TICK"
+        with pytest.raises(MarketConnectionError, match="call handshake"):
+            await MarketClient(server.url).api_request("ping")  # no token yet: refused before any request
+    finally:
+        await client.aclose()
+    assert seen == ["closed"]
