@@ -9,11 +9,11 @@ import pytest
 
 pytest.importorskip("market_client")
 
-from market_client import MarketClient  # noqa: E402
+from market_client import MarketClient
 
-from hftsim.sim import SimSettings  # noqa: E402
-from hftsim.sim.remote import run_remote  # noqa: E402
-from hftsim.testing import server_process  # noqa: E402
+from hftsim.sim import SimSettings
+from hftsim.sim.remote import run_remote
+from hftsim.testing import server_process
 
 
 def test_remote_agents_make_a_market_on_a_real_server(tmp_path: Path) -> None:

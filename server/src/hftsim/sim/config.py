@@ -39,47 +39,47 @@ class SymbolSimSettings(BaseModel):
     """Whether the agents trade this symbol at all."""
 
     # Fair value ---------------------------------------------------------------
-    volatility: float = Field(0.4, ge=0, le=5)
+    volatility: float = Field(default=0.4, ge=0, le=5)
     """Annualised volatility of the fair value, jumps and regimes included."""
-    jump_rate_per_hour: float = Field(2.0, ge=0)
+    jump_rate_per_hour: float = Field(default=2.0, ge=0)
     """Mean number of fair-value jumps per hour."""
-    jump_size: float = Field(0.002, ge=0, le=0.2)
+    jump_size: float = Field(default=0.002, ge=0, le=0.2)
     """Standard deviation of one jump's log return (0.002 = 20 bp)."""
-    vol_of_vol: float = Field(0.5, ge=0, le=2)
+    vol_of_vol: float = Field(default=0.5, ge=0, le=2)
     """Standard deviation of the log-volatility regime (0 turns stochastic volatility off)."""
-    vol_half_life_s: float = Field(300.0, gt=0)
+    vol_half_life_s: float = Field(default=300.0, gt=0)
     """How long a volatility regime lasts (half-life of the log-volatility)."""
-    anchor_half_life_s: float = Field(6 * 3600.0, gt=0)
+    anchor_half_life_s: float = Field(default=6 * 3600.0, gt=0)
     """Weak pull of the fair value back to the reference price, so it stays inside the price band."""
 
     # Scales (None: derived from the instrument) -------------------------------
-    order_size: int | None = Field(None, ge=1)
+    order_size: int | None = Field(default=None, ge=1)
     """Typical order size in units; default 10 lots (at least min_qty)."""
-    max_position: int | None = Field(None, ge=1)
+    max_position: int | None = Field(default=None, ge=1)
     """Cap of every agent's absolute position (incl. open orders); default 100 order sizes, within the server limit."""
 
     # Activity -----------------------------------------------------------------
-    taker_rate: float = Field(0.6, ge=0)
+    taker_rate: float = Field(default=0.6, ge=0)
     """Mean number of noise-trader market orders per second (before self-excitation)."""
-    hawkes_branching: float = Field(0.6, ge=0, lt=1)
+    hawkes_branching: float = Field(default=0.6, ge=0, lt=1)
     """Share of noise orders triggered by earlier orders (self-excitation, bursty flow)."""
-    hawkes_half_life_s: float = Field(3.0, gt=0)
+    hawkes_half_life_s: float = Field(default=3.0, gt=0)
     """How fast the excitation of one order fades."""
-    liquidity_rate: float = Field(4.0, ge=0)
+    liquidity_rate: float = Field(default=4.0, ge=0)
     """Limit orders per second from the liquidity providers."""
-    informed_rate: float = Field(1 / 20, ge=0)
+    informed_rate: float = Field(default=1 / 20, ge=0)
     """Parent orders per second started by the informed trader on its own (it also reacts to mispricing)."""
 
     # Market makers ------------------------------------------------------------
-    mm_levels: int = Field(5, ge=1, le=20)
+    mm_levels: int = Field(default=5, ge=1, le=20)
     """Price levels each market maker quotes on each side."""
-    mm_half_spread_ticks: float | None = Field(None, gt=0)
+    mm_half_spread_ticks: float | None = Field(default=None, gt=0)
     """Base half-spread; default about one second of volatility (0.6 sigma_1s, at least 0.1 tick)."""
-    consensus_error_bps: float = Field(1.5, ge=0)
+    consensus_error_bps: float = Field(default=1.5, ge=0)
     """How far (bp, standard deviation) the market's consensus strays from the fair value on its own."""
-    impact: float = Field(0.25, ge=0)
+    impact: float = Field(default=0.25, ge=0)
     """Move of the consensus value per order size of unexpected aggressive flow, in one-second volatilities."""
-    impact_half_life_s: float = Field(120.0, gt=0)
+    impact_half_life_s: float = Field(default=120.0, gt=0)
     """How fast the flow-driven part of the consensus decays back (the informed trade it away sooner)."""
 
 
@@ -88,12 +88,12 @@ class AgentCounts(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    market_makers: int = Field(2, ge=0, le=20)
-    liquidity_providers: int = Field(3, ge=0, le=50)
-    noise: int = Field(4, ge=0, le=100)
-    momentum: int = Field(2, ge=0, le=50)
-    mean_reversion: int = Field(2, ge=0, le=50)
-    informed: int = Field(1, ge=0, le=20)
+    market_makers: int = Field(default=2, ge=0, le=20)
+    liquidity_providers: int = Field(default=3, ge=0, le=50)
+    noise: int = Field(default=4, ge=0, le=100)
+    momentum: int = Field(default=2, ge=0, le=50)
+    mean_reversion: int = Field(default=2, ge=0, le=50)
+    informed: int = Field(default=1, ge=0, le=20)
 
 
 class SimSettings(BaseModel):
@@ -103,11 +103,11 @@ class SimSettings(BaseModel):
 
     enabled: bool = True
     """Run the agents in-process with the server (`hftsim serve --no-bots` also turns them off)."""
-    step_ms: int = Field(100, ge=10, le=10_000)
+    step_ms: int = Field(default=100, ge=10, le=10_000)
     """Simulated milliseconds per step at intensity 1 (the runner steps every step_ms of real time)."""
-    intensity: float = Field(1.0, ge=0, le=100)
+    intensity: float = Field(default=1.0, ge=0, le=100)
     """Speed multiplier: simulated time per step is step_ms * intensity; 0 pauses the agents."""
-    name_prefix: str = Field("bot_", max_length=16)
+    name_prefix: str = Field(default="bot_", max_length=16)
     """Prefix of the agents' account names."""
     password: str | None = None
     """Password of the agents' accounts in out-of-process mode (None: log in as guests)."""

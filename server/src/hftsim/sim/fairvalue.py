@@ -71,7 +71,11 @@ class FairValue:
         s = self.vol_of_vol
         if s:
             keep = math.exp(-self._vol_decay * dt_s)
-            self.log_vol = self._vol_mean + (self.log_vol - self._vol_mean) * keep + s * math.sqrt(1 - keep * keep) * rng.gauss(0.0, 1.0)
+            self.log_vol = (
+                self._vol_mean
+                + (self.log_vol - self._vol_mean) * keep
+                + s * math.sqrt(1 - keep * keep) * rng.gauss(0.0, 1.0)
+            )
         sigma = self.sigma * self.vol_multiplier
         move = sigma * math.sqrt(dt_s) * rng.gauss(0.0, 1.0)
         move -= self._anchor_decay * (self.log_value - self.anchor) * dt_s

@@ -22,7 +22,9 @@ BOOK_DEPTH = 20
 class MarketView(Protocol):
     """The read methods the simulation needs; `Engine` satisfies it."""
 
-    def book_levels(self, sym: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...
+    def book_levels(
+        self, sym: str, depth: int | None = None
+    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...
 
     def best_bid_ask(self, sym: str) -> tuple[int | None, int | None]: ...
 
@@ -38,7 +40,7 @@ class MarketView(Protocol):
 class StepView:
     """One symbol's market as seen at the start of a step (read lazily, cached)."""
 
-    __slots__ = ("_market", "sym", "_levels", "_last", "_last_read", "_orders", "_positions")
+    __slots__ = ("_last", "_last_read", "_levels", "_market", "_orders", "_positions", "sym")
 
     def __init__(self, market: MarketView, sym: str) -> None:
         self._market = market

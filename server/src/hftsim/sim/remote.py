@@ -144,10 +144,9 @@ class ClientMarketView:
         return [(inst.to_ticks(str(price)), int(qty)) for price, qty in rows]
 
     def book_levels(self, sym: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        try:
-            book = self._md.book_snapshot(sym, depth if depth is not None else 1000)
-        except Exception:  # no MD for the symbol yet
+        if self._md.market.book(sym) is None:  # no MD for the symbol (yet)
             return [], []
+        book = self._md.book_snapshot(sym, depth if depth is not None else 1000)
         return self._levels(sym, book.get("bids", [])), self._levels(sym, book.get("asks", []))
 
     def best_bid_ask(self, sym: str) -> tuple[int | None, int | None]:
@@ -201,7 +200,9 @@ async def _execute(client: Any, view: ClientMarketView, command: Command) -> Rej
             order = view.account(command.user_id).orders.get(command.order_id or -1)
             inst = view.instrument(order.sym) if order is not None else None
             price = inst.to_price(command.price) if inst is not None and command.price is not None else None
-            await client.amend_order(command.order_id, price=price, qty=command.qty, client_order_id=command.client_order_id)
+            await client.amend_order(
+                command.order_id, price=price, qty=command.qty, client_order_id=command.client_order_id
+            )
         else:
             return None
     except ServerError as exc:
@@ -303,7 +304,7 @@ async def run_remote(
             stats.steps += 1
             stats.commands += len(commands)
             outcomes = await asyncio.gather(
-                *(_execute(by_user[c.user_id], view, c) for c in commands if getattr(c, "user_id", None) in by_user),
+                *(_execute(by_user[uid], view, c) for c in commands if (uid := getattr(c, "user_id", None)) in by_user),
                 return_exceptions=True,
             )
             for outcome in outcomes:
@@ -323,10 +324,10 @@ async def run_remote(
             try:
                 await client.cancel_all()
             except Exception:
-                pass
+                log.warning("could not cancel an agent's orders on the way out", exc_info=True)
         for client in [*clients.values(), md]:
             try:
                 await client.aclose()
             except Exception:
-                pass
+                log.warning("could not close a client", exc_info=True)
     return stats

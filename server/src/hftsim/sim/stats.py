@@ -76,8 +76,8 @@ def run_offline(
     sim = Simulation(settings, instruments, seed, limits=limits)
     sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())})
     step_ms = settings.step_ms * settings.intensity
-    steps = int(round(seconds * 1000 / step_ms))
-    per_second = max(1, int(round(1000 / step_ms)))
+    steps = round(seconds * 1000 / step_ms)
+    per_second = max(1, round(1000 / step_ms))
     recs = {s: Recording(s, step_ms, 0) for s in sim.symbols}
     started = time.perf_counter()
     for n in range(1, steps + 1):
@@ -276,7 +276,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1, help="first seed")
-    parser.add_argument("--pure-gbm", action="store_true", help="also run with a plain GBM fair value (no regimes, jumps)")
+    parser.add_argument(
+        "--pure-gbm", action="store_true", help="also run with a plain GBM fair value (no regimes, jumps)"
+    )
     args = parser.parse_args(argv)
     settings = SimSettings()
     configs = {"default": settings}

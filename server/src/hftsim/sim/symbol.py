@@ -34,15 +34,13 @@ def _decay(dt_s: float, half_life_s: float) -> float:
 
 def round_qty(qty: float, lot: int, min_qty: int) -> int:
     """Nearest lot multiple, at least min_qty (rounded up to a lot)."""
-    units = max(int(round(qty / lot)), 1) * lot
+    units = max(round(qty / lot), 1) * lot
     floor = -(-min_qty // lot) * lot
     return max(units, floor)
 
 
 class SymbolState:
-    def __init__(
-        self, instrument: Instrument, params: SymbolSimSettings, limits: Limits | None, seed: int
-    ) -> None:
+    def __init__(self, instrument: Instrument, params: SymbolSimSettings, limits: Limits | None, seed: int) -> None:
         self.inst = instrument
         self.sym = instrument.sym
         self.params = params

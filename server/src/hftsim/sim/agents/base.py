@@ -70,7 +70,9 @@ class Orders:
         if not qty:
             return None
         coid = self.agent.next_coid()
-        self._out.append(PlaceOrder(self.user_id, self.state.sym, side, qty, price, OrderType.LIMIT, Tif.GTC, post_only, coid))
+        self._out.append(
+            PlaceOrder(self.user_id, self.state.sym, side, qty, price, OrderType.LIMIT, Tif.GTC, post_only, coid)
+        )
         if side is Side.BUY:
             self.open_buy += qty
         else:
@@ -84,10 +86,14 @@ class Orders:
             return 0
         state = self.state
         if limit_price is None:
-            command = PlaceOrder(self.user_id, state.sym, side, qty, None, OrderType.MARKET, Tif.IOC, False, self.agent.next_coid())
+            command = PlaceOrder(
+                self.user_id, state.sym, side, qty, None, OrderType.MARKET, Tif.IOC, False, self.agent.next_coid()
+            )
         else:
             price = min(max(limit_price, state.band_low), state.band_high)
-            command = PlaceOrder(self.user_id, state.sym, side, qty, price, OrderType.LIMIT, Tif.IOC, False, self.agent.next_coid())
+            command = PlaceOrder(
+                self.user_id, state.sym, side, qty, price, OrderType.LIMIT, Tif.IOC, False, self.agent.next_coid()
+            )
         self._out.append(command)
         return qty
 
@@ -164,4 +170,4 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 def pareto(rng: random.Random, alpha: float, cap: float) -> float:
     """Pareto sample >= 1 with tail index `alpha`, truncated at `cap`."""
-    return min((1.0 - rng.random()) ** (-1.0 / alpha), cap)
+    return min(float((1.0 - rng.random()) ** (-1.0 / alpha)), cap)

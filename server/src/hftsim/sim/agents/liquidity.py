@@ -65,8 +65,8 @@ class LiquidityProvider(Agent):
         expiry = self._expiry.setdefault(sym, {})
         live = {o.client_order_id: o for o in orders.open}
         # Forget orders that are gone; adopt unknown live ones (e.g. after a restart) with a fresh lifetime.
-        for coid in [c for c in expiry if c not in live]:
-            del expiry[coid]
+        for gone in [c for c in expiry if c not in live]:
+            del expiry[gone]
         next_due = math.inf
         value = state.consensus
         self._guarded[sym] = value

@@ -134,7 +134,13 @@ class MarketMaker(Agent):
         book.quoted = quoted
 
     def _pick_off(
-        self, state: SymbolState, orders: Orders, estimate: float, half: float, best_bid: int | None, best_ask: int | None
+        self,
+        state: SymbolState,
+        orders: Orders,
+        estimate: float,
+        half: float,
+        best_bid: int | None,
+        best_ask: int | None,
     ) -> None:
         """Take others' quotes that sit through the estimate by more than a spread."""
         edge = max(1.0, 2 * half)
@@ -148,16 +154,17 @@ class MarketMaker(Agent):
         resting: dict[Side, dict[int, int]] = {Side.BUY: {}, Side.SELL: {}}
         for order in open_orders:
             assert order.price is not None
-            side = resting[order.side]
-            side[order.price] = side.get(order.price, 0) + order.leaves_qty
-        for side, levels in book.quoted.items():
-            for price, qty in levels.items():
+            levels = resting[order.side]
+            levels[order.price] = levels.get(order.price, 0) + order.leaves_qty
+        for side, quoted in book.quoted.items():
+            for price, qty in quoted.items():
                 if resting[side].get(price, 0) * 2 < qty:
                     return False
         return True
 
-    def _requote(self, orders: Orders, side: Side, wanted: dict[int, float], current: list[OrderView]) -> dict[int, int]:
-        state = orders.state
+    def _requote(
+        self, orders: Orders, side: Side, wanted: dict[int, float], current: list[OrderView]
+    ) -> dict[int, int]:
         keep: dict[int, OrderView] = {}
         stale: list[OrderView] = []
         for order in current:
@@ -171,7 +178,7 @@ class MarketMaker(Agent):
         prices = sorted(wanted, reverse=side is Side.BUY)
         missing = [p for p in prices if p not in keep]
         moves = list(zip(missing, stale))
-        for order in stale[len(moves):]:
+        for order in stale[len(moves) :]:
             orders.cancel(order)
         quoted: dict[int, int] = {}
         for price, order in keep.items():
@@ -184,7 +191,7 @@ class MarketMaker(Agent):
         for price, order in moves:
             if orders.move(order, price):
                 quoted[price] = int(wanted[price])
-        for price in missing[len(moves):]:
+        for price in missing[len(moves) :]:
             qty = int(wanted[price])
             if orders.limit(side, price, qty) is not None:
                 quoted[price] = qty

@@ -98,7 +98,12 @@ class NoiseTrader(Agent):
             side, left, units, _ = run
             self._send(state, orders, side, units)
             if left > 1:
-                self._runs[state.sym] = (side, left - 1, units, now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()))
+                self._runs[state.sym] = (
+                    side,
+                    left - 1,
+                    units,
+                    now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
+                )
             else:
                 del self._runs[state.sym]
         for _ in range(self._arrivals):
@@ -112,7 +117,12 @@ class NoiseTrader(Agent):
                 children = int(pareto(rng, SPLIT_TAIL, SPLIT_CAP))
                 units = max(SIZE_SCALE, units / 2)
                 if children > 1:
-                    self._runs[state.sym] = (side, children - 1, units, now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()))
+                    self._runs[state.sym] = (
+                        side,
+                        children - 1,
+                        units,
+                        now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
+                    )
             self._send(state, orders, side, units)
 
     def _send(self, state: SymbolState, orders: Orders, side: Side, units: float) -> None:
