@@ -1,19 +1,19 @@
 // Glue: the session, the state stores and the screens.
 
-import { type Credentials, Session } from "./connection";
-import { Market } from "./market";
-import type { ProtocolError, UserInfo } from "./protocol";
-import { Trading } from "./trading";
-import { adminView } from "./ui/admin";
-import { blotterView } from "./ui/blotter";
-import { chartView } from "./ui/chart";
-import { h } from "./ui/dom";
-import { ladderView } from "./ui/ladder";
-import { loginView } from "./ui/login";
-import { tapeView } from "./ui/tape";
-import { ticketView } from "./ui/ticket";
-import { type Screen, topbarView } from "./ui/topbar";
-import { watchlistView } from "./ui/watchlist";
+import { type Credentials, Session } from "./connection.ts";
+import { Market } from "./market.ts";
+import type { ProtocolError, UserInfo } from "./protocol.ts";
+import { Trading } from "./trading.ts";
+import { adminView } from "./ui/admin.ts";
+import { blotterView } from "./ui/blotter.ts";
+import { chartView } from "./ui/chart.ts";
+import { h } from "./ui/dom.ts";
+import { ladderView } from "./ui/ladder.ts";
+import { loginView } from "./ui/login.ts";
+import { tapeView } from "./ui/tape.ts";
+import { ticketView } from "./ui/ticket.ts";
+import { type Screen, topbarView } from "./ui/topbar.ts";
+import { watchlistView } from "./ui/watchlist.ts";
 
 export class App {
   private session: Session;

@@ -5,8 +5,8 @@
 // snapshot is needed ("gap") and reports trades and status changes through
 // the listener. Other symbols are never affected by one symbol's gap.
 
-import { parseDec, rescale } from "./decimal";
-import type { BookSnapshot, Level, SymbolStatus, Trade } from "./protocol";
+import { parseDec, rescale } from "./decimal.ts";
+import type { BookSnapshot, Level, SymbolStatus, Trade } from "./protocol.ts";
 
 export interface StreamEvent {
   op: string; // "md.delta" | "md.trade" | "md.status"

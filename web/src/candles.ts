@@ -1,7 +1,7 @@
 // Candle series for one symbol and interval: seeded from `candles.get`,
 // extended from live md.trade events. Numbers here are for drawing only.
 
-import type { Candle, Trade } from "./protocol";
+import type { Candle, Trade } from "./protocol.ts";
 
 export interface Bar {
   t: number; // interval start, ms

@@ -11,7 +11,7 @@ import {
   RequestTracker,
   type UserInfo,
   parseEnvelope,
-} from "./protocol";
+} from "./protocol.ts";
 
 export type ConnState = "idle" | "connecting" | "connected" | "reconnecting" | "resyncing" | "closed";
 
@@ -149,6 +149,16 @@ export class Session {
   /** A CMD request (`as` picks one of the user's roles). */
   request<T = any>(op: string, payload: object = {}, as?: string): Promise<T> {
     return this.send(this.cmd, this.cmdRpc, op, payload, as);
+  }
+
+  /** A CMD request answered with the whole response envelope. */
+  requestEnvelope(op: string, payload: object = {}): Promise<Envelope> {
+    if (!this.cmd || this.cmd.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new ProtocolError("DISCONNECTED", "not connected to the server"));
+    }
+    const [env, promise] = this.cmdRpc.requestEnvelope(op, payload);
+    this.cmd.send(JSON.stringify(env));
+    return promise;
   }
 
   /** An MD request (md.snapshot, md.subscribe, ...). */

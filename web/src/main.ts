@@ -1,5 +1,5 @@
 import "./styles.css";
-import { App } from "./app";
+import { App } from "./app.ts";
 
 const root = document.getElementById("app");
 if (root) void new App(root).start();

@@ -1,12 +1,17 @@
 // Public market state: symbols, per-symbol books (sequence-checked), the
 // trades tape and the selected symbol's candles. Fed by MD events.
 
-import { BookStream } from "./book";
-import { CandleSeries } from "./candles";
-import type { Session } from "./connection";
-import { decimalsOf } from "./decimal";
-import { Emitter } from "./emitter";
-import type { BookSnapshot, Candle, Envelope, SymbolInfo, SymbolStatus, Trade } from "./protocol";
+import { BookStream } from "./book.ts";
+import { CandleSeries } from "./candles.ts";
+import type { Session } from "./connection.ts";
+import { decimalsOf } from "./decimal.ts";
+import { Emitter } from "./emitter.ts";
+import type { BookSnapshot, Candle, Envelope, SymbolInfo, SymbolStatus, Trade } from "./protocol.ts";
+
+interface CandlesAnswer {
+  candles: Candle[];
+  seq?: number;
+}
 
 export type MarketTopic = "symbols" | "book" | "trades" | "candles" | "selected";
 
@@ -25,6 +30,8 @@ export class Market {
   /** Snapshot requests sent for resyncs (shown in the status tooltip, checked by tests). */
   resyncs = 0;
   private snapshotInFlight = new Set<string>();
+  /** Live trades of the selected symbol held while its candles are being fetched. */
+  private heldTrades: Trade[] | null = null;
 
   constructor(private readonly session: Session) {}
 
@@ -162,24 +169,26 @@ export class Market {
     const interval_ms = this.intervalMs;
     const series = new CandleSeries(sym, interval_ms);
     this.candles = series;
+    const held: Trade[] = [];
+    this.heldTrades = held;
     this.changes.emit("candles");
-    let r: { candles: Candle[] };
+    let env: Envelope;
     try {
-      r = await this.session.request("candles.get", { sym, interval_ms, depth: CANDLE_DEPTH });
+      env = await this.session.requestEnvelope("candles.get", { sym, interval_ms, depth: CANDLE_DEPTH });
     } catch {
-      try {
-        r = await this.session.request("candles.get", { sym, interval_ms });
-      } catch {
-        return;
-      }
+      if (this.heldTrades === held) this.heldTrades = null;
+      return;
     }
     if (this.candles !== series) return;
-    // Live trades that arrived while the request was out are newer than the
-    // answer's last candle only if they fall in a later interval.
-    const early = series.bars;
+    this.heldTrades = null;
+    const r = env.payload as CandlesAnswer;
     series.seed(r.candles ?? []);
-    const lastT = series.bars.length ? series.bars[series.bars.length - 1].t : -Infinity;
-    for (const b of early) if (b.t > lastT) series.bars.push(b);
+    // The fence between the seed and live trades: the answer's `seq` if the
+    // server gives one, else its timestamp (same clock as the trades').
+    const fenceSeq = typeof r.seq === "number" ? r.seq : null;
+    for (const t of held) {
+      if (fenceSeq !== null ? (t.seq ?? 0) > fenceSeq : t.ts > env.ts) series.addTrade(t);
+    }
     this.changes.emit("candles");
   }
 
@@ -194,7 +203,8 @@ export class Market {
     tape.unshift(t);
     if (tape.length > TAPE_LEN) tape.length = TAPE_LEN;
     if (t.sym === this.selected) {
-      this.candles?.addTrade(t);
+      if (this.heldTrades) this.heldTrades.push(t);
+      else this.candles?.addTrade(t);
       this.changes.emit("trades");
       this.changes.emit("candles");
     }

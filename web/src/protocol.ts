@@ -144,7 +144,7 @@ export const TIMEOUT = "TIMEOUT";
 
 interface PendingRequest {
   op: string;
-  resolve: (payload: any) => void;
+  resolve: (env: Envelope) => void;
   reject: (err: ProtocolError) => void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -164,10 +164,16 @@ export class RequestTracker {
 
   /** Returns the envelope to send and a promise of the response payload. */
   request<T = any>(op: string, payload: object = {}, as?: string): [Envelope, Promise<T>] {
+    const [env, answer] = this.requestEnvelope(op, payload, as);
+    return [env, answer.then((r) => (r.payload ?? {}) as T)];
+  }
+
+  /** Like `request`, but the promise gives the whole response envelope (its `ts`, say). */
+  requestEnvelope(op: string, payload: object = {}, as?: string): [Envelope, Promise<Envelope>] {
     const msg_id = `${this.prefix}-${this.next++}`;
     const env: Envelope = { type: "request", ver: 1, msg_id, ts: Date.now(), op, payload };
     if (as) env.as = as;
-    const promise = new Promise<T>((resolve, reject) => {
+    const promise = new Promise<Envelope>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(msg_id);
         reject(new ProtocolError(TIMEOUT, `${op}: no answer within ${this.timeoutMs} ms`));
@@ -185,7 +191,7 @@ export class RequestTracker {
     if (!p) return false;
     this.pending.delete(id);
     clearTimeout(p.timer);
-    if (env.ok) p.resolve(env.payload ?? {});
+    if (env.ok) p.resolve(env);
     else {
       const e = env.error ?? { code: "UNKNOWN", message: "request failed" };
       p.reject(new ProtocolError(e.code, e.message));

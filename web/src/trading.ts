@@ -2,11 +2,11 @@
 // Loaded with account.get / orders.list / fills.list, then kept current by
 // the CMD events (order.*, account.update).
 
-import type { Session } from "./connection";
-import { type Dec, add, decimalsOf, fixed, formatDec, mulInt, parseDec, sub, trimmed } from "./decimal";
-import { Emitter } from "./emitter";
-import type { Market } from "./market";
-import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol";
+import type { Session } from "./connection.ts";
+import { type Dec, add, decimalsOf, fixed, formatDec, mulInt, parseDec, sub, trimmed } from "./decimal.ts";
+import { Emitter } from "./emitter.ts";
+import type { Market } from "./market.ts";
+import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol.ts";
 
 export type TradingTopic = "orders" | "fills" | "account" | "reject";
 

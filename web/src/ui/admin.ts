@@ -1,9 +1,9 @@
 // Admin screen (is_admin only): halt / resume symbols, agent intensity, users.
 
-import type { Session } from "../connection";
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import { h, pctChange, setText } from "./dom";
+import type { Session } from "../connection.ts";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import { h, pctChange, setText } from "./dom.ts";
 
 interface AdminUser {
   user_id: number;

@@ -1,9 +1,9 @@
 // Open orders (cancel, cancel all), fills, and positions with PnL.
 
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import type { Trading } from "../trading";
-import { h, setText, signClass, timeOfDay } from "./dom";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import type { Trading } from "../trading.ts";
+import { h, setText, signClass, timeOfDay } from "./dom.ts";
 
 type Tab = "orders" | "fills";
 

@@ -11,10 +11,10 @@ import {
   type UTCTimestamp,
   createChart,
 } from "lightweight-charts";
-import { type Bar, INTERVALS } from "../candles";
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import { h, setText } from "./dom";
+import { type Bar, INTERVALS } from "../candles.ts";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import { h, setText } from "./dom.ts";
 
 const UP = "#22c38e";
 const DOWN = "#f2495c";

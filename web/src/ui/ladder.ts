@@ -2,11 +2,11 @@
 // bars, the user's own resting orders marked; click a level to price the
 // ticket. Rows are built once per depth and only their text changes.
 
-import { formatUnits } from "../decimal";
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import type { Trading } from "../trading";
-import { h, setClass, setText } from "./dom";
+import { formatUnits } from "../decimal.ts";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import type { Trading } from "../trading.ts";
+import { h, setClass, setText } from "./dom.ts";
 
 interface LevelRow {
   el: HTMLElement;

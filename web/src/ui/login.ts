@@ -1,7 +1,7 @@
 // Login page: username/password, or continue as guest.
 
-import type { Credentials } from "../connection";
-import { h, setText } from "./dom";
+import type { Credentials } from "../connection.ts";
+import { h, setText } from "./dom.ts";
 
 export function loginView(onLogin: (c: Credentials) => Promise<void>, notice = ""): HTMLElement {
   const user = h("input", {

@@ -1,8 +1,8 @@
 // Live trades tape of the selected symbol (newest on top).
 
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import { h, timeOfDay } from "./dom";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import { h, timeOfDay } from "./dom.ts";
 
 const SHOWN = 60;
 

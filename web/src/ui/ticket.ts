@@ -5,12 +5,12 @@
 // Keys: B / S pick the side and focus the price, Enter submits, Esc clears,
 // ArrowUp / ArrowDown step the price by one tick and the quantity by one lot.
 
-import { formatUnits, isDecimalString, isMultipleOf, parseDec, rescale, toUnits } from "../decimal";
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import type { OrderType, Side, SymbolInfo, Tif } from "../protocol";
-import type { Trading } from "../trading";
-import { h, setText } from "./dom";
+import { formatUnits, isDecimalString, isMultipleOf, parseDec, rescale, toUnits } from "../decimal.ts";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import type { OrderType, Side, SymbolInfo, Tif } from "../protocol.ts";
+import type { Trading } from "../trading.ts";
+import { h, setText } from "./dom.ts";
 
 export interface TicketApi {
   el: HTMLElement;

@@ -1,10 +1,10 @@
 // Top bar: brand, screen tabs, account summary, connection indicator, user.
 
-import type { ConnState } from "../connection";
-import { fixed, grouped } from "../decimal";
-import { schedule } from "../emitter";
-import type { Trading } from "../trading";
-import { h, setClass, setText, signClass } from "./dom";
+import type { ConnState } from "../connection.ts";
+import { fixed, grouped } from "../decimal.ts";
+import { schedule } from "../emitter.ts";
+import type { Trading } from "../trading.ts";
+import { h, setClass, setText, signClass } from "./dom.ts";
 
 export type Screen = "trade" | "admin";
 

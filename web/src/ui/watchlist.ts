@@ -1,8 +1,8 @@
 // Watchlist: every symbol with last price, change vs open, and status.
 
-import { schedule } from "../emitter";
-import type { Market } from "../market";
-import { h, pctChange, setClass, setText } from "./dom";
+import { schedule } from "../emitter.ts";
+import type { Market } from "../market.ts";
+import { h, pctChange, setClass, setText } from "./dom.ts";
 
 interface Row {
   el: HTMLElement;
