@@ -314,8 +314,9 @@ export class Session {
   private scheduleRenew(): void {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     const left = this.expiresAt - Date.now();
-    // A minute early for normal lifetimes; at 60% of the lifetime for short ones.
-    const delay = Math.max(1_000, left > 150_000 ? left - 60_000 : left * 0.6);
+    // Two minutes early for normal lifetimes (a hidden tab's timers may run up
+    // to a minute late); at 60% of the lifetime for short ones.
+    const delay = Math.max(1_000, left > 300_000 ? left - 120_000 : left * 0.6);
     const gen = this.generation;
     this.renewTimer = setTimeout(() => void this.renew(gen), delay);
   }

@@ -38,8 +38,8 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
 
   const orders = table(
     "open-orders",
-    ["ID", "Sym", "Side", "Price", "Qty", "Filled", "TIF", "Status", ""],
-    [false, false, false, true, true, true, false, false, false],
+    ["ID", "Sym", "Side", "Price", "Filled / Qty", "TIF", "Status", ""],
+    [false, false, false, true, true, false, false, false],
   );
   const fills = table(
     "fills",
@@ -112,15 +112,14 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
           td(o.sym),
           td(o.side.toUpperCase(), o.side),
           td(o.price ?? "MKT", "num"),
-          td(o.qty, "num"),
-          td(o.filled_qty, "num"),
+          td(`${o.filled_qty} / ${o.qty}`, "num"),
           td(o.tif),
           td(o.status.replace("_", " "), "muted"),
           h("td", { class: "act" }, btn),
         );
       }),
     );
-    if (!list.length) orders.body.append(h("tr", { class: "empty" }, h("td", { colspan: "9" }, "No open orders")));
+    if (!list.length) orders.body.append(h("tr", { class: "empty" }, h("td", { colspan: "8" }, "No open orders")));
   };
 
   const renderFills = () => {

@@ -41,15 +41,16 @@ export function validateTicket(
   return null;
 }
 
-/** The price band around the reference price, as exact strings (for the hint). */
+/** The lowest and highest limit prices on tick inside the band (for the hint). */
 function band(info: SymbolInfo, scale: number): string {
   try {
-    const ref = rescale(parseDec(info.ref_price), scale + 4);
-    const pct = parseDec(info.band_pct);
-    const d = (ref.units * rescale(pct, 4).units) / 1_000_000n; // ref * pct / 100, at scale + 4
-    const lo = formatUnits((ref.units - d) / 10_000n, scale);
-    const hi = formatUnits((ref.units + d) / 10_000n, scale);
-    return `${lo} – ${hi}`;
+    const s = scale + 4;
+    const ref = rescale(parseDec(info.ref_price), s).units;
+    const tick = rescale(parseDec(info.tick), s).units;
+    const d = (ref * rescale(parseDec(info.band_pct), 4).units) / 1_000_000n; // ref * pct / 100
+    const lo = ((ref - d + tick - 1n) / tick) * tick; // round up onto a tick
+    const hi = ((ref + d) / tick) * tick; // round down onto a tick
+    return `${formatUnits(lo / 10_000n, scale)} – ${formatUnits(hi / 10_000n, scale)}`;
   } catch {
     return "—";
   }
