@@ -61,9 +61,9 @@ class SymbolSimSettings(BaseModel):
     # Activity -----------------------------------------------------------------
     taker_rate: float = Field(default=0.6, ge=0)
     """Mean number of noise-trader market orders per second (before self-excitation)."""
-    hawkes_branching: float = Field(default=0.6, ge=0, lt=1)
+    hawkes_branching: float = Field(default=0.7, ge=0, lt=1)
     """Share of noise orders triggered by earlier orders (self-excitation, bursty flow)."""
-    hawkes_half_life_s: float = Field(default=3.0, gt=0)
+    hawkes_half_life_s: float = Field(default=10.0, gt=0)
     """How fast the excitation of one order fades."""
     liquidity_rate: float = Field(default=4.0, ge=0)
     """Limit orders per second from the liquidity providers."""

@@ -1,0 +1,91 @@
+"""AgentRunner: an asyncio task stepping the simulation against a host's submit callable."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sim_data import ACME, INITIAL_CASH, LIMITS
+
+from hftsim.engine import Command, Engine, Result, Trade
+from hftsim.sim import AgentRunner, SimSettings, Simulation
+
+
+def make() -> tuple[Simulation, Engine]:
+    """Steps every 10 ms of real time, each 100 ms of simulated time (intensity 10)."""
+    engine = Engine([ACME], LIMITS, INITIAL_CASH)
+    sim = Simulation(SimSettings(step_ms=10, intensity=10), [ACME], 1, limits=LIMITS)
+    sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())})
+    return sim, engine
+
+
+async def test_runner_steps_submits_and_stops() -> None:
+    sim, engine = make()
+    trades: list[Trade] = []
+
+    def submit(command: Command) -> Result:
+        result = engine.apply(command, 0)
+        trades.extend(e for e in result.events if isinstance(e, Trade))
+        return result
+
+    runner = AgentRunner(sim, engine, submit)
+    runner.start()
+    runner.start()  # idempotent
+    assert runner.running
+    await asyncio.sleep(1.5)
+    await runner.stop()
+    assert not runner.running
+    assert runner.steps > 50
+    assert runner.commands > 100
+    assert engine.book_levels("ACME")[0] and engine.book_levels("ACME")[1]
+    steps = runner.steps
+    await asyncio.sleep(0.1)
+    assert runner.steps == steps  # really stopped
+    await runner.stop()  # idempotent
+
+
+async def test_intensity_zero_pauses_the_agents() -> None:
+    sim, engine = make()
+    runner = AgentRunner(sim, engine, lambda c: engine.apply(c, 0))
+    runner.set_intensity(0)
+    runner.start()
+    await asyncio.sleep(0.3)
+    assert runner.steps > 5 and runner.commands == 0
+    runner.set_intensity(15)
+    assert runner.intensity == 15
+    await asyncio.sleep(0.3)
+    await runner.stop()
+    assert runner.commands > 0
+
+
+async def test_failures_are_logged_and_the_loop_goes_on(caplog) -> None:  # type: ignore[no-untyped-def]
+    sim, engine = make()
+    calls = 0
+
+    def flaky(command: Command) -> Result:
+        nonlocal calls
+        calls += 1
+        if calls % 3 == 0:
+            raise RuntimeError("host hiccup")
+        return engine.apply(command, 0)
+
+    runner = AgentRunner(sim, engine, flaky)
+    runner.start()
+    await asyncio.sleep(0.5)
+    assert runner.running
+    await runner.stop()
+    assert runner.failures > 0
+    assert runner.steps > 10
+    assert "host hiccup" in caplog.text
+
+
+async def test_async_submit_is_awaited() -> None:
+    sim, engine = make()
+
+    async def submit(command: Command) -> Result:
+        await asyncio.sleep(0)
+        return engine.apply(command, 0)
+
+    runner = AgentRunner(sim, engine, submit)
+    await runner.step_once()
+    assert runner.commands > 0
+    assert runner.failures == 0
