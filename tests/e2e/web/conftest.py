@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
 from hftsim.testing import ServerProcess, server_process
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from .helpers import ARTIFACTS, REPO
 
@@ -103,7 +103,7 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageF
     for i, (page, errors) in enumerate(opened):
         try:
             page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"))
-        except Exception as exc:  # a crashed page still must not hide the test's own result
+        except PlaywrightError as exc:  # a crashed page must not hide the test's own result
             problems.append(f"screenshot failed: {exc}")
         problems += errors
         page.context.close()

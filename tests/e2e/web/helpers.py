@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,8 +42,14 @@ class HttpTrader:
         self.username: str = data["username"]
 
     def request(self, op: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-        env = {"type": "request", "ver": 1, "msg_id": f"t-{next(_ids)}", "ts": int(time.time() * 1000),
-               "op": op, "payload": payload or {}}
+        env = {
+            "type": "request",
+            "ver": 1,
+            "msg_id": f"t-{next(_ids)}",
+            "ts": int(time.time() * 1000),
+            "op": op,
+            "payload": payload or {},
+        }
         resp = self.http.post("/api/request", json=env, headers={"Authorization": f"Bearer {self.token}"})
         data = resp.json()
         if not data.get("ok"):

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
-
 from hftsim.testing import ServerProcess
+from playwright.sync_api import expect
 
 from .conftest import PageFactory
 from .helpers import ApiError, HttpTrader, login_guest, login_user, select_symbol, snap
@@ -64,9 +63,7 @@ def test_login_with_password_and_wrong_password(users_server: ServerProcess, new
     expect(page.get_by_test_id("login-page")).to_be_visible()
 
 
-def test_admin_halts_symbol_and_trader_page_refuses_orders(
-    users_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_admin_halts_symbol_and_trader_page_refuses_orders(users_server: ServerProcess, new_page: PageFactory) -> None:
     trader = new_page(users_server.url)
     login_user(trader, *TRADER)
     select_symbol(trader, "ACME")

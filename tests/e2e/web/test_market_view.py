@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.sync_api import Page, expect
-
 from hftsim.testing import ServerProcess
+from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
 from .helpers import REPO, HttpTrader, login_guest, page_state, select_symbol, ticks_from, wait_until
@@ -185,9 +184,9 @@ def test_gap_resyncs_only_that_symbol(server: ServerProcess, new_page: PageFacto
     )
     assert [m["payload"] for m in snaps] == [{"sym": "ACME"}], json.dumps(snaps)
     # No other symbol resynced; the session itself never reconnected.
-    assert page_state(page, "[...s.market.streams.values()].filter(x => x.sym !== 'ACME').map(x => x.gaps)") == [
-        0
-    ] * (len(mm.symbols()) - 1)
+    assert page_state(page, "[...s.market.streams.values()].filter(x => x.sym !== 'ACME').map(x => x.gaps)") == [0] * (
+        len(mm.symbols()) - 1
+    )
     assert "reconnecting" not in page_state(page, "s.connHistory")
     expect(page.get_by_test_id("ladder")).to_have_attribute("data-synced", "true")
 

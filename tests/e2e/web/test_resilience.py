@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from hftsim.testing import ServerProcess, server_process
+from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
 from .helpers import HttpTrader, login_guest, page_state, select_symbol, snap, wait_until

@@ -3,12 +3,13 @@ fills, positions and PnL, and rejections shown to the user."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from hftsim.testing import ServerProcess
+from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
-from .helpers import HttpTrader, login_guest, page_state, select_symbol, ticks_from, wait_until
+from .helpers import HttpTrader, login_guest, page_state, select_symbol, wait_until
 
 
 def ticket(page: Page, side: str, price: str | None, qty: int, tif: str = "GTC", post_only: bool = False) -> None:
@@ -162,17 +163,26 @@ def test_server_rejection_is_shown(server: ServerProcess, new_page: PageFactory)
 
 
 def test_ticket_validates_tick_lot_and_min_qty_in_the_page(server: ServerProcess, new_page: PageFactory) -> None:
-    page = new_page(server.url, init_script="""
+    page = new_page(
+        server.url,
+        init_script="""
         window.__placed = 0;
         const send = WebSocket.prototype.send;
         WebSocket.prototype.send = function (d) {
             if (String(d).includes('"order.place"')) window.__placed++;
             return send.call(this, d);
-        };""")
+        };""",
+    )
     login_guest(page)
     error = page.get_by_test_id("ticket-error")
 
     select_symbol(page, "BOLT")  # tick 0.05
+    # The band hint names the outermost limit prices on tick.
+    info = HttpTrader(server.url).symbols()["BOLT"]
+    ref, tick, pct = Decimal(info["ref_price"]), Decimal(info["tick"]), Decimal(info["band_pct"])
+    lo = ((ref - ref * pct / 100) / tick).to_integral_value(ROUND_CEILING) * tick
+    hi = ((ref + ref * pct / 100) / tick).to_integral_value(ROUND_FLOOR) * tick
+    expect(page.get_by_test_id("ticket-hint")).to_contain_text(f"band {lo} – {hi}")
     ticket(page, "buy", "42.52", 1)
     expect(error).to_contain_text("multiple of the tick 0.05")
     expect(error).to_have_attribute("data-source", "page")
