@@ -96,7 +96,7 @@ async def test_an_expired_token_closes_with_4001_and_the_client_recovers(tmp_pat
     with server_process(tmp_path / "s", config={"session": {"token_ttl_s": 1.0}}) as srv:
         client = await MarketClient.connect(srv.url, reconnect_delay=(0.05, 0.5))
         try:
-            time.sleep(2.5)  # block the loop: no renewal can happen, the server closes both sockets with 4001
+            time.sleep(2.5)  # noqa: ASYNC251  # block the loop on purpose: no renewal can happen, the server closes both sockets with 4001
             await eventually(lambda: client.state != "connected", what="the 4001 close")
             await client.wait_connected(timeout=15)
             assert (await client.send("ping"))["ts"] > 0

@@ -23,7 +23,8 @@ async def test_place_amend_cancel_and_list(client: MarketClient) -> None:
 
     amended = (await client.amend_order(order["order_id"], price="99.55", qty=4))["order"]
     assert (amended["price"], amended["qty"]) == ("99.55", 4)
-    assert {o["order_id"] for o in await client.list_orders()} == {order["order_id"], second["order_id"], third["order_id"]}
+    ids = {order["order_id"], second["order_id"], third["order_id"]}
+    assert {o["order_id"] for o in await client.list_orders()} == ids
     assert [o["order_id"] for o in await client.list_orders(sym="BOLT")] == [third["order_id"]]
 
     canceled = (await client.cancel_order(client_order_id="mine-1"))["order"]

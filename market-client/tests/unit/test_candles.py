@@ -2,7 +2,6 @@ import pytest
 
 from market_client._candles import CandleSeries
 
-
 SEQ = iter(range(1, 1_000_000))
 
 

@@ -28,7 +28,10 @@ def test_request_ids_are_unique_and_as_is_optional() -> None:
 
 
 def test_parse_ok_response() -> None:
-    frame = b'{"type":"response","ver":1,"msg_id":"s-1","ts":5,"op":"ping","corr_id":"c-1","ok":true,"payload":{"ts":5}}'
+    frame = (
+        b'{"type":"response","ver":1,"msg_id":"s-1","ts":5,"op":"ping",'
+        b'"corr_id":"c-1","ok":true,"payload":{"ts":5}}'
+    )
     response = parse(frame)
     assert isinstance(response, Response)
     assert (response.corr_id, response.ok, response.payload, response.ts) == ("c-1", True, {"ts": 5}, 5)

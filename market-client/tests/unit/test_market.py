@@ -141,7 +141,7 @@ def test_dropping_any_events_then_resyncing_converges_to_the_full_book(
             assert market.on_snapshot(ref_book.snapshot(depth=None)) == []
     ref_book = reference.book("A")
     assert ref_book is not None
-    for sym in market.on_event(ev("md.heartbeat", ts=0, seqs={"A": ref_book.seq})):
+    for _ in market.on_event(ev("md.heartbeat", ts=0, seqs={"A": ref_book.seq})):
         market.on_snapshot(ref_book.snapshot(depth=None))
     book = market.book("A")
     assert book is not None

@@ -9,7 +9,13 @@ from market_client import InvalidPrice, MarketClientError, to_wire_price
 
 @pytest.mark.parametrize(
     ("price", "wire"),
-    [("100.25", "100.25"), (" 100.25 ", "100.25"), (100, "100"), (Decimal("100.10"), "100.10"), (Decimal("1E+2"), "100")],
+    [
+        ("100.25", "100.25"),
+        (" 100.25 ", "100.25"),
+        (100, "100"),
+        (Decimal("100.10"), "100.10"),
+        (Decimal("1E+2"), "100"),
+    ],
 )
 def test_accepted_prices_become_decimal_strings(price: str | int | Decimal, wire: str) -> None:
     assert to_wire_price(price) == wire

@@ -67,7 +67,7 @@ async def test_refusals_raise_the_mapped_server_error() -> None:
 
 async def test_timeout_raises_and_a_late_response_is_ignored(caplog: pytest.LogCaptureFixture) -> None:
     session, conn = open_session()
-    with pytest.raises(RequestTimeout, match="ping got no response within 0.05s"):
+    with pytest.raises(RequestTimeout, match=r"ping got no response within 0\.05s"):
         await session.request("ping", timeout=0.05)
     assert isinstance(RequestTimeout("x"), TimeoutError)
     conn.respond(conn.sent[0], {})
