@@ -6,15 +6,15 @@ STAMP  := $(VENV)/.installed
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 
-.PHONY: run test test-server test-client test-e2e bench soak setup web chromium lint clean
+.PHONY: run test test-server test-client test-e2e bench soak setup web chromium postgres lint clean
 
 run: setup web
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
-test: setup web chromium
+test: setup web chromium postgres
 	$(MAKE) test-server test-client test-e2e
 
-test-server: setup
+test-server: setup postgres
 	cd server && ../$(BIN)/python -m pytest -q
 
 test-client: setup
@@ -31,7 +31,7 @@ setup: $(STAMP)
 $(STAMP): server/pyproject.toml market-client/pyproject.toml requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e server -e market-client -r requirements-dev.txt
+	$(BIN)/pip install -q -c constraints.txt -e 'server[postgres]' -e market-client -r requirements-dev.txt
 	touch $(STAMP)
 
 web/node_modules/.package-lock.json: web/package-lock.json
@@ -45,6 +45,10 @@ $(STATIC): web/node_modules/.package-lock.json $(shell find web/src web/index.ht
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+# PostgreSQL server binaries for the tests that start a real server (they run it themselves).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
 lint: setup
 	$(BIN)/ruff check server/src market-client/src

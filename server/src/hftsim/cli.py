@@ -9,7 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .config import ConfigError, Settings, load
+
+if TYPE_CHECKING:
+    from .store.users import UserStore
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -47,9 +52,17 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
+def user_store(settings: Settings, data_dir: Path) -> UserStore:
+    from .gateway.venue import USERS_DB
+    from .store.database import Database
+    from .store.users import UserStore
+
+    return UserStore(Database.choose(settings.store.url, data_dir, USERS_DB), settings.session.password_profile)
+
+
 def users_add(args: argparse.Namespace) -> None:
     from .protocol.roles import Role
-    from .store.users import UserExists, UserStore
+    from .store.users import UserExists
 
     settings = _settings(args)
     password = args.password
@@ -59,7 +72,7 @@ def users_add(args: argparse.Namespace) -> None:
             sys.exit("hftsim: the passwords differ")
     if not password:
         sys.exit("hftsim: the password must not be empty")
-    store = UserStore(args.data_dir / "hftsim.db", settings.session.password_profile)
+    store = user_store(settings, args.data_dir)
     try:
         user = store.add(args.name, password, Role.parse(args.role))
     except (UserExists, ValueError) as exc:
@@ -68,10 +81,8 @@ def users_add(args: argparse.Namespace) -> None:
 
 
 def users_list(args: argparse.Namespace) -> None:
-    from .store.users import UserStore
-
     settings = _settings(args)
-    for user in UserStore(args.data_dir / "hftsim.db", settings.session.password_profile).all():
+    for user in user_store(settings, args.data_dir).all():
         kind = "guest" if user.is_guest else "bot" if user.is_bot else "user"
         print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}")
 

@@ -80,6 +80,11 @@ class LimitSettings(BaseModel):
     max_position: int = Field(default=1_000_000, ge=1)
 
 
+class StoreSettings(BaseModel):
+    url: str = Field(default="", pattern=r"^(|postgres(ql)?://.*)$")
+    """Empty: SQLite files in the data directory. Or a PostgreSQL URL, e.g. postgresql://hftsim@db/hftsim."""
+
+
 class JournalSettings(BaseModel):
     sync: Literal["normal", "full"] = "normal"
     """normal: a committed command survives a crash of the server; full: also a power loss (fsync per group)."""
@@ -101,6 +106,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     symbols: list[SymbolSettings] = []
     sim: SimSettings = SimSettings()
+    store: StoreSettings = StoreSettings()
     journal: JournalSettings = JournalSettings()
     testing: TestingSettings = TestingSettings()
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,3 +139,40 @@ def server_process(
         yield server
     finally:
         server.stop()
+
+
+def postgres_bin_dir() -> Path:
+    """Debian's PostgreSQL server binaries (`apt-get install postgresql`)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql (make test does)")
+    return found[-1].parent
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a loopback port; yields an admin URL.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the
+    `postgres` system user that Debian's package creates (in a folder of its
+    own under the system temp dir, which that user can reach).
+    """
+    bin_dir = postgres_bin_dir()
+    base_dir = Path(tempfile.mkdtemp(prefix="hftsim-pg-"))
+    data = base_dir / "pgdata"
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base_dir, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "hftsim",
+                    "--no-sync"], check=True, capture_output=True)
+    options = f"-p {port} -k {base_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base_dir / "pg.log"),
+                    "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://hftsim@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base_dir, ignore_errors=True)

@@ -32,9 +32,12 @@ async def market_state(srv: ServerProcess) -> tuple[object, ...]:
     return state
 
 
-@pytest.mark.parametrize("stop", ["clean", "crash"])
-async def test_restart_recovers_orders_positions_and_history(tmp_path: Path, stop: str) -> None:
-    with server_process(tmp_path) as srv:
+@pytest.mark.parametrize(("stop", "store"), [("clean", "sqlite"), ("crash", "sqlite"), ("crash", "postgres")])
+async def test_restart_recovers_orders_positions_and_history(
+    tmp_path: Path, stop: str, store: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("new_postgres_db")() if store == "postgres" else ""
+    with server_process(tmp_path, config={"store": {"url": url}}) as srv:
         srv.add_user("alice", "pw-alice")
         srv.add_user("bob", "pw-bob")
         alice, bob = await login(srv, "alice"), await login(srv, "bob")

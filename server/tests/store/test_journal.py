@@ -13,6 +13,7 @@ from hftsim.engine import SymbolStatus, Tif
 from hftsim.gateway.sequencer import Sequencer
 from hftsim.gateway.venue import recover
 from hftsim.store import codec
+from hftsim.store.database import Database
 from hftsim.store.journal import Journal
 
 
@@ -46,10 +47,17 @@ def test_codec_round_trips_every_command_kind() -> None:
     assert [codec.decode(codec.encode(c)) for c in commands] == commands
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    if request.param == "sqlite":
+        return Database(str(tmp_path / "market.db"))
+    return Database(request.getfixturevalue("new_postgres_db")())
+
+
 @pytest.mark.parametrize("snapshot_at", [None, 700])
-def test_recovery_reproduces_the_state_hash(tmp_path: Path, snapshot_at: int | None) -> None:
+def test_recovery_reproduces_the_state_hash(database: Database, snapshot_at: int | None) -> None:
     settings = load()
-    journal = Journal(tmp_path / "market.db")
+    journal = Journal(database)
     engine, history, fills = recover(settings, journal)
     sequencer = Sequencer(engine, journal)
     for i, command in enumerate(random_commands(2000, seed=11), start=1):
@@ -57,14 +65,14 @@ def test_recovery_reproduces_the_state_hash(tmp_path: Path, snapshot_at: int | N
         if i == snapshot_at:
             journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()
-    again, _, _ = recover(settings, Journal(tmp_path / "market.db"))
+    again, _, _ = recover(settings, Journal(database))
     assert again.seq == engine.seq == 2000
     assert again.state_hash() == engine.state_hash()
 
 
-def test_a_market_with_other_symbols_is_refused(tmp_path: Path) -> None:
+def test_a_market_with_other_symbols_is_refused(database: Database) -> None:
     settings = load()
-    journal = Journal(tmp_path / "market.db")
+    journal = Journal(database)
     engine, history, fills = recover(settings, journal)
     journal.save_snapshot(engine.seq, (engine, history, fills))
     fewer = load(symbols=[s.model_dump() for s in settings.symbols[:2]])

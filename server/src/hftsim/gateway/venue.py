@@ -17,6 +17,7 @@ from ..config import ConfigError, Settings
 from ..engine import Engine, OrderFilled, Result, Trade
 from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
+from ..store.database import Database
 from ..store.history import FillHistory, MarketHistory
 from ..store.journal import Journal
 from ..store.users import UserStore
@@ -52,7 +53,8 @@ class Venue:
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
-        journal = Journal(data_dir / MARKET_DB, settings.journal.sync)
+        store_url = settings.store.url
+        journal = Journal(Database.choose(store_url, data_dir, MARKET_DB), settings.journal.sync)
         if reset:
             journal.reset()
         engine, history, fills = recover(settings, journal)
@@ -66,7 +68,7 @@ class Venue:
             hub=Hub(engine, renderer),
             history=history,
             fills=fills,
-            users=UserStore(data_dir / USERS_DB, session.password_profile),
+            users=UserStore(Database.choose(store_url, data_dir, USERS_DB), session.password_profile),
             sessions=SessionManager(int(session.token_ttl_s * 1000)),
             handshake_limiter=RateLimiter(session.handshake_per_ip.burst, session.handshake_per_ip.per_second),
             login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
