@@ -40,7 +40,10 @@ async def test_server_restart_reconnects_logs_in_and_resyncs(server: ServerProce
         await eventually(lambda: client.book_snapshot("BOLT") == fresh_bolt, what="BOLT to match a fresh snapshot")
         placed = await client.place_order("ACME", "buy", "99.50", 1)  # logged in again: can trade
         assert placed["order"]["status"] == "new"
-        assert [o["order_id"] for o in await client.list_orders()] == [placed["order"]["order_id"]]
+        open_ids = [o["order_id"] for o in await client.list_orders()]
+        assert placed["order"]["order_id"] in open_ids
+        # Same user only if the server kept the session across its restart; else a new guest with one order.
+        assert len(open_ids) == (2 if client.user["user_id"] == first_user["user_id"] else 1)
     finally:
         await client.aclose()
     assert states[:2] == ["connecting", "connected"]
