@@ -10,7 +10,6 @@ needs the server goes over the one CMD socket, except `handshake` and
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -24,8 +23,6 @@ from ._market import MarketState
 from ._prices import PriceLike, to_wire_price
 from ._ring import RingBuffer
 from ._session import RequestSession
-
-logger = logging.getLogger("market_client")
 
 
 class MarketClient:
