@@ -23,6 +23,7 @@ from ..engine.commands import AmendOrder, CancelOrder, Command, OrderType, Place
 from ..engine.errors import Code
 from ..engine.events import OrderStatus, OrderView, PositionView, Rejected, Result, Trade
 from ..engine.instruments import Instrument
+from ..engine.risk import Limits
 from .config import SimSettings
 from .simulation import Simulation
 
@@ -223,11 +224,14 @@ async def run_remote(
     *,
     duration_s: float | None = None,
     stop: asyncio.Event | None = None,
+    limits: Limits | None = None,
     client_factory: Callable[..., Any] | None = None,
 ) -> RemoteStats:
     """Connect one client per agent and run the agents until `stop` is set or `duration_s` passes.
 
-    Agents' resting orders are canceled on the way out.
+    `limits` are the server's risk limits if known (the protocol does not
+    publish them); the agents stay well inside them. Agents' resting orders
+    are canceled on the way out.
     """
     if client_factory is None:
         from market_client import MarketClient
@@ -253,7 +257,7 @@ async def run_remote(
             if s.get("last") is not None:
                 view.set_last(inst.sym, inst.to_ticks(str(s["last"])))
         md_target.append(view.on_md_event)
-        sim = Simulation(settings, list(instruments.values()), seed)
+        sim = Simulation(settings, list(instruments.values()), seed, limits=limits)
 
         users: dict[str, int] = {}
         for name in sim.agent_names():

@@ -186,7 +186,12 @@ class Simulation:
         return out
 
     def on_result(self, result: Result) -> None:
-        """Learn from what a command did: public trades, and the agents' rejections."""
+        """Learn from what a command did: public trades, and the agents' rejections.
+
+        Any result may be passed, users' too: the agents then also see the
+        users' trades in their flow model (they always see their effect on
+        the book and their own positions).
+        """
         for event in result.events:
             if type(event) is Trade:
                 state = self._states.get(event.sym)
