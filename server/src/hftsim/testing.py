@@ -74,8 +74,8 @@ class ServerProcess:
                "--data-dir", str(self.data_dir), "--seed", str(self._seed), "--log-level", "warning"]
         if not self._bots:
             cmd.append("--no-bots")
-        log = self.log_path.open("ab")
-        self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -58,3 +58,19 @@ async def test_restart_recovers_orders_positions_and_history(
         placed = await bob.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.04", "qty": 4})
         assert placed["order"]["order_id"] == 7 and placed["order"]["status"] == "filled"
     assert "Traceback" not in srv.log()
+
+
+async def test_a_token_survives_a_restart_with_its_user(tmp_path: Path) -> None:
+    with server_process(tmp_path) as srv:
+        grant = handshake(srv.url, guest=True)
+        wire = await open_wire(srv.url, "/ws/cmd", grant["token"])
+        placed = await wire.ok("order.place", {"sym": "BOLT", "side": "buy", "price": "40.00", "qty": 3})
+        await wire.ws.close()
+        srv.kill()
+        srv.start()
+        renewed = handshake(srv.url, token=grant["token"])
+        assert renewed["user_id"] == grant["user_id"] and renewed["username"] == grant["username"]
+        wire = await open_wire(srv.url, "/ws/cmd", renewed["token"])
+        orders = (await wire.ok("orders.list"))["orders"]
+        assert [o["order_id"] for o in orders] == [placed["order"]["order_id"]]
+        await wire.ws.close()

@@ -114,7 +114,7 @@ class Dispatcher:
                 raise ProtocolError(ErrorCode.INVALID_CREDENTIALS, "wrong username or password")
             user = found
         previous = ctx.grant.session.user
-        ctx.grant.session.user = user
+        venue.sessions.bind(ctx.grant.session, user)
         if ctx.on_login is not None:
             ctx.on_login(previous, user)
         return user
@@ -204,7 +204,8 @@ def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
         return {"t": b.t, "o": price(sym, b.o), "h": price(sym, b.h), "l": price(sym, b.l), "c": price(sym, b.c),
                 "v": b.v}
 
-    return {"sym": sym, "interval_ms": interval_ms, "candles": [candle(b) for b in bars]}
+    seq = d.venue.engine.md_seq(sym)
+    return {"sym": sym, "interval_ms": interval_ms, "seq": seq, "candles": [candle(b) for b in bars]}
 
 
 # Trading ops -----------------------------------------------------------------

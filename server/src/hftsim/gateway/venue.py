@@ -20,6 +20,7 @@ from ..protocol.render import Renderer
 from ..store.database import Database
 from ..store.history import FillHistory, MarketHistory
 from ..store.journal import Journal
+from ..store.sessions import SessionStore
 from ..store.users import UserStore
 from .hub import Hub
 from .ratelimit import RateLimiter
@@ -60,6 +61,8 @@ class Venue:
         engine, history, fills = recover(settings, journal)
         renderer = Renderer(engine)
         session = settings.session
+        users = UserStore(Database.choose(store_url, data_dir, USERS_DB), session.password_profile)
+        sessions = SessionStore(Database.choose(store_url, data_dir, USERS_DB))
         venue = cls(
             settings=settings,
             engine=engine,
@@ -68,8 +71,8 @@ class Venue:
             hub=Hub(engine, renderer),
             history=history,
             fills=fills,
-            users=UserStore(Database.choose(store_url, data_dir, USERS_DB), session.password_profile),
-            sessions=SessionManager(int(session.token_ttl_s * 1000)),
+            users=users,
+            sessions=SessionManager(int(session.token_ttl_s * 1000), sessions, users.get),
             handshake_limiter=RateLimiter(session.handshake_per_ip.burst, session.handshake_per_ip.per_second),
             login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
             journal=journal,

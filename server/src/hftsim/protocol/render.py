@@ -46,10 +46,8 @@ class Renderer:
     def _average(self, sym: str, total: Decimal, qty: int) -> str:
         """An average price: on the tick when it is, else with a few more decimals."""
         tick = self._instruments[sym].tick
-        value = total / qty
-        if value % tick == 0:
-            return str(value.quantize(tick))
-        return str(value.quantize(tick.scaleb(-EXTRA_AVG_DECIMALS)))
+        value = (total / qty).quantize(tick.scaleb(-EXTRA_AVG_DECIMALS)).normalize()
+        return str(value.quantize(tick) if value.as_tuple().exponent > tick.as_tuple().exponent else value)
 
     def order(self, o: OrderView) -> dict[str, Any]:
         tick = self._instruments[o.sym].tick

@@ -113,6 +113,12 @@ class UserStore:
             return existing
         return self.add(name, None, Role.TRADER, is_bot=True)
 
+    def get(self, user_id: int) -> User | None:
+        with self._query("SELECT user_id, username, role, is_guest, is_bot FROM users WHERE user_id = ?",
+                         (user_id,)) as cur:
+            row = cur.fetchone()
+        return None if row is None else _user(row)
+
     def by_name(self, username: str) -> User | None:
         with self._query("SELECT user_id, username, role, is_guest, is_bot FROM users WHERE username = ?",
                          (username,)) as cur:

@@ -26,7 +26,8 @@ SIZE_CAP = 25.0
 MARKET_SHARE = 0.1
 """Share of plain market orders; the rest are IOC limits a few ticks through the touch."""
 MOVE_FEEDBACK = 0.3
-"""Extra excitation per standard deviation of a large mid move."""
+"""Extra excitation (in taker rates) per standard deviation of a large value move beyond the threshold."""
+MOVE_THRESHOLD = 2.5
 MOVE_WINDOW_MS = 1000.0
 MAX_RATE_MULTIPLE = 15.0
 SPLIT_SHARE = 0.5
@@ -35,6 +36,9 @@ SPLIT_TAIL = 1.4
 """Tail index of the number of children: a few long runs give order signs their long memory."""
 SPLIT_CAP = 40.0
 CHILD_EVERY_S = 1.0
+_RUN_MEAN = SPLIT_TAIL / (SPLIT_TAIL - 1) * (1 - SPLIT_CAP ** (1 - SPLIT_TAIL))
+ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
+"""Mean orders an arrival brings (runs included), so the configured rate counts orders."""
 
 
 class HawkesState:
@@ -67,22 +71,25 @@ class NoiseTrader(Agent):
             params = state.params
             beta = math.log(2) / params.hawkes_half_life_s
             hawkes.excitation *= math.exp(-beta * dt_s)
-            # Large moves attract traders: compare the mid with the one a second (or more) ago.
+            # Large moves of the value (news, bursts of flow) attract traders: compare the consensus
+            # with the one a second (or more) ago; the mid's tick-sized jumps would fire all the time.
+            value = state.consensus
             if hawkes.last_mid is None:
-                hawkes.last_mid, hawkes.mid_ms = state.mid, now_ms
+                hawkes.last_mid, hawkes.mid_ms = value, now_ms
             elif now_ms - hawkes.mid_ms >= MOVE_WINDOW_MS:
                 elapsed_s = (now_ms - hawkes.mid_ms) / 1000
-                z = abs(state.mid - hawkes.last_mid) / (state.sigma_1s_ticks * math.sqrt(elapsed_s))
-                if z > 2.0:
-                    hawkes.excitation += MOVE_FEEDBACK * (z - 2.0) * params.taker_rate
-                hawkes.last_mid, hawkes.mid_ms = state.mid, now_ms
+                z = abs(value - hawkes.last_mid) / (state.sigma_1s_ticks * math.sqrt(elapsed_s))
+                if z > MOVE_THRESHOLD:
+                    hawkes.excitation += MOVE_FEEDBACK * (z - MOVE_THRESHOLD) * params.taker_rate
+                hawkes.last_mid, hawkes.mid_ms = value, now_ms
             hawkes.updated_ms = now_ms
         return hawkes
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
         params = state.params
         hawkes = self._state(now_ms, dt_s, state)
-        base = params.taker_rate * (1.0 - params.hawkes_branching)
+        # Arrivals (single orders or the start of a run) such that orders average taker_rate.
+        base = params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
         rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
         self._arrivals = poisson(self.rng, rate * self.share * dt_s)
         run = self._runs.get(state.sym)
