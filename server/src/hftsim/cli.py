@@ -30,6 +30,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .gateway.app import create_app
+    from .logs import server_log_config
 
     settings = _settings(args)
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,7 @@ def serve(args: argparse.Namespace) -> None:
         ws_max_size=hard_limit,
         ws_per_message_deflate=False,
         access_log=False,
+        log_config=server_log_config(),
     )
 
 

@@ -56,8 +56,10 @@ class ServerProcess:
         config: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
         port: int | None = None,
+        log_level: str = "warning",
     ) -> None:
         self.data_dir = data_dir
+        self._log_level = log_level
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._bots = bots
@@ -71,7 +73,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}, **self._env}
         cmd = [sys.executable, "-m", "hftsim", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), "--seed", str(self._seed), "--log-level", "warning"]
+               "--data-dir", str(self.data_dir), "--seed", str(self._seed), "--log-level", self._log_level]
         if not self._bots:
             cmd.append("--no-bots")
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor

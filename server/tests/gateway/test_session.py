@@ -145,3 +145,21 @@ def test_http_request_endpoint(server: ServerProcess) -> None:
     assert r.status_code == 200 and msg["ok"] and msg["corr_id"] == "h1" and msg["payload"]["sym"] == "BOLT"
     r = httpx.post(f"{server.url}/api/request", json=body)
     assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
+
+
+async def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, log_level="info")
+    server.start()
+    try:
+        token = handshake(server.url)["token"]
+        async with websockets.connect(ws_url(server.url, f"/ws/md?token={token}")) as ws:
+            await ws.send(orjson.dumps({"type": "request", "msg_id": "1", "op": "ping"}).decode())
+            await ws.recv()
+        with pytest.raises(websockets.InvalidStatus):
+            await websockets.connect(ws_url(server.url, f"/ws/cmd?token={token}&x=1"), origin="http://evil.example")
+        await asyncio.sleep(0.2)
+    finally:
+        server.stop()
+    log = server.log()
+    assert "/ws/md?token=[redacted]" in log and "/ws/cmd?token=[redacted]&x=1" in log
+    assert token not in log
