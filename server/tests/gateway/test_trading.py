@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, server_process
 
 from .conftest import Wire, handshake, open_wire
 
@@ -115,3 +116,19 @@ async def test_many_requests_in_flight_on_one_socket(trader: Wire) -> None:
     answers = [await trader.response(msg_id) for msg_id in ids]
     assert all(a["ok"] for a in answers)
     assert (await trader.ok("order.cancel_all", {"sym": "ACME"}))["count"] == 50
+
+
+async def test_leaderboard_ranks_by_marked_pnl(tmp_path: Path) -> None:
+    with server_process(tmp_path) as srv:
+        seller = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])
+        buyer = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])
+        await seller.ok("order.place", {"sym": "ACME", "side": "sell", "price": "100.00", "qty": 10})
+        await buyer.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.00", "qty": 10})
+        await seller.ok("order.place", {"sym": "ACME", "side": "sell", "price": "101.00", "qty": 1})
+        await buyer.ok("order.place", {"sym": "ACME", "side": "buy", "price": "101.00", "qty": 1})
+        leaders = (await seller.ok("leaderboard.get"))["leaders"]
+        # last trade 101.00: the buyer is long 11 (cost 1101.00, worth 1111.00), the seller short 11
+        assert [(r["rank"], r["pnl"]) for r in leaders] == [(1, "10.000"), (2, "-10.000")]
+        buyer_id = (await buyer.ok("auth.whoami"))["user_id"]
+        assert leaders[0]["user_id"] == buyer_id and leaders[0]["unrealized_pnl"] == "10.000"
+        assert (await seller.ok("leaderboard.get", {"limit": 1}))["leaders"][0]["rank"] == 1

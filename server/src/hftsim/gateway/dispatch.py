@@ -269,6 +269,35 @@ def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
     }
 
 
+@op("leaderboard.get")
+def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    """Users ranked by total PnL: cash gained plus open positions marked to the last trade."""
+    engine, render = d.venue.engine, d.venue.renderer
+    limit = p.int_field(req.payload, "limit", 20, lo=1, hi=1000)
+    include_bots = p.bool_field(req.payload, "include_bots")
+    users = {u.user_id: u for u in d.venue.users.all() if include_bots or not u.is_bot}
+    rows = []
+    for user_id in engine.user_ids():
+        user = users.get(user_id)
+        if user is None:
+            continue
+        realized = unrealized = market_value = 0
+        for pos in engine.positions(user_id):
+            mark = render.unrealized(pos, engine.last_price(pos.sym))
+            realized += pos.realized_pnl
+            unrealized += mark
+            market_value += pos.cost + mark
+        rows.append((engine.cash(user_id) - engine.initial_cash + market_value, realized, unrealized, user))
+    rows.sort(key=lambda row: (-row[0], row[3].user_id))
+    return {
+        "leaders": [
+            {"rank": rank, "user_id": user.user_id, "username": user.username, "is_bot": user.is_bot,
+             "pnl": render.cash(total), "realized_pnl": render.cash(realized), "unrealized_pnl": render.cash(unrealized)}
+            for rank, (total, realized, unrealized, user) in enumerate(rows[:limit], start=1)
+        ]
+    }
+
+
 # Admin ops -------------------------------------------------------------------
 
 

@@ -63,6 +63,7 @@ OP_ROLES: dict[str, Role | None] = {
     "orders.list": Role.TRADER,
     "fills.list": Role.TRADER,
     "account.get": Role.TRADER,
+    "leaderboard.get": Role.VIEWER,
     "admin.halt": Role.ADMIN,
     "admin.resume": Role.ADMIN,
     "admin.users": Role.ADMIN,
