@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from ...engine.commands import Side
+from ..config import SymbolSimSettings
 from ..symbol import SymbolState
 from .base import Agent, Orders, pareto, poisson
 
@@ -36,7 +37,7 @@ SPLIT_TAIL = 1.4
 """Tail index of the number of children: a few long runs give order signs their long memory."""
 SPLIT_CAP = 40.0
 CHILD_EVERY_S = 1.0
-_RUN_MEAN = SPLIT_TAIL / (SPLIT_TAIL - 1) * (1 - SPLIT_CAP ** (1 - SPLIT_TAIL))
+_RUN_MEAN = SPLIT_TAIL / (SPLIT_TAIL - 1) * (1 - float(SPLIT_CAP ** (1 - SPLIT_TAIL)))
 ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
 """Mean orders an arrival brings (runs included), so the configured rate counts orders."""
 
@@ -66,9 +67,14 @@ class NoiseTrader(Agent):
 
     def _state(self, now_ms: float, dt_s: float, state: SymbolState) -> HawkesState:
         """The symbol's Hawkes state, decayed and fed with the mid move once per step."""
-        hawkes = self._hawkes.setdefault(state.sym, HawkesState())
+        params = state.params
+        hawkes = self._hawkes.get(state.sym)
+        if hawkes is None:
+            # Start at the stationary level, so the market is busy from the first second.
+            hawkes = self._hawkes[state.sym] = HawkesState()
+            n = params.hawkes_branching
+            hawkes.excitation = self._base_rate(params) * n / (1 - n)
         if hawkes.updated_ms != now_ms:
-            params = state.params
             beta = math.log(2) / params.hawkes_half_life_s
             hawkes.excitation *= math.exp(-beta * dt_s)
             # Large moves of the value (news, bursts of flow) attract traders: compare the consensus
@@ -85,11 +91,16 @@ class NoiseTrader(Agent):
             hawkes.updated_ms = now_ms
         return hawkes
 
+    @staticmethod
+    def _base_rate(params: SymbolSimSettings) -> float:
+        """Arrivals per second without excitation (single orders or the start of a run), so that
+        orders average `taker_rate`."""
+        return params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
+
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
         params = state.params
         hawkes = self._state(now_ms, dt_s, state)
-        # Arrivals (single orders or the start of a run) such that orders average taker_rate.
-        base = params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
+        base = self._base_rate(params)
         rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
         self._arrivals = poisson(self.rng, rate * self.share * dt_s)
         run = self._runs.get(state.sym)

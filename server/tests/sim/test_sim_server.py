@@ -1,8 +1,9 @@
-"""Out-of-process agents: the same simulation as market-client users of a real server."""
+"""The agents on a real server: in-process (`hftsim serve`), and out of process as market-client users."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -32,4 +33,23 @@ def test_remote_agents_make_a_market_on_a_real_server(tmp_path: Path) -> None:
             assert book["bids"] == [] and book["asks"] == []
 
     with server_process(tmp_path / "data", bots=False) as server:
+        asyncio.run(scenario(server.url))
+
+
+def test_in_process_agents_make_a_living_market_within_seconds(tmp_path: Path) -> None:
+    async def scenario(url: str) -> None:
+        async with await MarketClient.connect(url) as watcher:
+            symbols = [s["sym"] for s in await watcher.get_symbols()]
+            deadline = time.monotonic() + 15
+            waiting = set(symbols)
+            while waiting and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                for sym in list(waiting):
+                    book = watcher.book_snapshot(sym, 20)
+                    trades = await watcher.send("trades.list", {"sym": sym, "limit": 10})
+                    if len(book["bids"]) >= 5 and len(book["asks"]) >= 5 and trades["trades"]:
+                        waiting.discard(sym)
+            assert not waiting, f"no deep two-sided book with trades yet on {sorted(waiting)}"
+
+    with server_process(tmp_path / "data", bots=True) as server:
         asyncio.run(scenario(server.url))
