@@ -94,7 +94,8 @@ def bots(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     try:
-        asyncio.run(run_remote(args.url, settings.sim, seed=args.seed))
+        asyncio.run(run_remote(args.url, settings.sim, seed=args.seed, duration_s=args.duration,
+                               limits=settings.engine_limits()))
     except KeyboardInterrupt:
         pass
 
@@ -135,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bots", help="run the simulated participants against a remote server")
     b.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")
     b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--duration", type=float, help="stop after this many seconds (default: run until interrupted)")
     common(b)
     b.set_defaults(func=bots)
     return top

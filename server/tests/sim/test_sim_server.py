@@ -6,10 +6,6 @@ import asyncio
 import time
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("market_client")
-
 from market_client import MarketClient
 
 from hftsim.sim import SimSettings

@@ -35,7 +35,7 @@ Run <code>make run</code> (or <code>make web</code>) from the repository root.</
 
 def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool = True, reset: bool = False) -> FastAPI:
     venue = Venue.build(settings, data_dir, reset=reset)
-    if bots:
+    if bots and settings.sim.enabled:
         from .agents import start_agents
 
         venue.agents = start_agents(venue, seed)
