@@ -1,0 +1,539 @@
+"""The engine: one deterministic state machine fed one command at a time.
+
+`apply(command, ts)` validates, changes state and returns every event in
+order; nothing else changes state. There is no clock, randomness or I/O in
+here: `ts` comes with the command, so the same commands give the same
+events and the same `state_hash()`, which is what journaling, replay and
+recovery rely on.
+
+A rejection is an ordinary result (`Rejected` event + `Result.rejection`)
+that changes nothing but the command sequence number; exceptions are kept
+for programming errors (a non-command passed to `apply`, an unknown symbol
+passed to a query).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .accounts import Account
+from .book import Book
+from .commands import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    OrderType,
+    PlaceOrder,
+    SetSymbolStatus,
+    Side,
+    SymbolStatus,
+    Tif,
+)
+from .errors import Code
+from .events import (
+    CancelReason,
+    Event,
+    OrderAccepted,
+    OrderAmended,
+    OrderCanceled,
+    OrderExpired,
+    OrderStatus,
+    OrderView,
+    PositionView,
+    Rejected,
+    Result,
+    StatusChanged,
+)
+from .instruments import Instrument, cash_decimals, tick_value
+from .matching import can_fill_completely, crosses, match
+from .orders import Order, Registry
+from .risk import Limits, order_qty_breach, position_breach
+from .validation import ORDER_TYPES, SIDES, STATUSES, TIFS, amend_fields_error, band_error, place_fields_error, qty_rule
+
+RECENT_ORDERS = 500
+"""Finished orders remembered per user for `recent_orders` and `order`."""
+
+_HALTED = SymbolStatus.HALTED
+_NEW = OrderStatus.NEW
+_GTC = Tif.GTC
+_FOK = Tif.FOK
+_LIMIT = OrderType.LIMIT
+
+
+def _user(value: object) -> int | None:
+    return value if type(value) is int else None
+
+
+class Engine:
+    """Books, orders and accounts for a fixed set of instruments."""
+
+    def __init__(
+        self,
+        instruments: Sequence[Instrument],
+        limits: Limits,
+        initial_cash: int,
+        *,
+        recent_orders: int = RECENT_ORDERS,
+    ) -> None:
+        syms = [i.sym for i in instruments]
+        if len(set(syms)) != len(syms):
+            raise ValueError(f"duplicate symbols in {syms}")
+        if recent_orders < 1:
+            raise ValueError(f"recent_orders must be at least 1, got {recent_orders}")
+        self._instruments = tuple(instruments)
+        self.cash_decimals = cash_decimals(self._instruments)
+        self._books = {i.sym: Book(i, tick_value(i, self.cash_decimals)) for i in self._instruments}
+        self._limits = limits
+        self._initial_cash = initial_cash
+        self._recent_orders = recent_orders
+        self._accounts: dict[int, Account] = {}
+        self._registry = Registry(recent_orders)
+        self.seq = 0
+
+    # Commands ---------------------------------------------------------------
+
+    def apply(self, command: Command, ts: int) -> Result:
+        """Apply one command; every command, accepted or rejected, takes the next `seq`."""
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"not an engine command: {command!r}")
+        self.seq += 1
+        return handler(self, command, ts)
+
+    def _reject(
+        self,
+        code: Code,
+        message: str,
+        user_id: object,
+        sym: object = None,
+        client_order_id: object = None,
+        is_place: bool = False,
+    ) -> Result:
+        rejection = Rejected(
+            _user(user_id),
+            code,
+            message,
+            sym if isinstance(sym, str) else None,
+            client_order_id if isinstance(client_order_id, str) else None,
+            is_place,
+        )
+        return Result(self.seq, [rejection], rejection=rejection)
+
+    def _unknown_symbol(self, sym: object) -> str:
+        return f"unknown symbol {sym!r}; known symbols: {', '.join(self._books)}"
+
+    def _place(self, cmd: PlaceOrder, ts: int) -> Result:
+        sym = cmd.sym
+        book = self._books.get(sym) if isinstance(sym, str) else None
+        coid = cmd.client_order_id
+        user_id = cmd.user_id
+        if book is None:
+            return self._reject(Code.UNKNOWN_SYMBOL, self._unknown_symbol(sym), user_id, sym, coid, True)
+        if book.status is _HALTED:
+            return self._reject(
+                Code.SYMBOL_HALTED,
+                f"{sym} is halted: new orders are refused until it resumes",
+                user_id,
+                sym,
+                coid,
+                True,
+            )
+        error = place_fields_error(cmd)
+        if error is not None:
+            return self._reject(Code.INVALID_FIELD, error, user_id, sym, coid, True)
+        qty = cmd.qty
+        price = cmd.price
+        broken = qty_rule(book, qty)
+        if broken is not None:
+            return self._reject(broken[0], broken[1], user_id, sym, coid, True)
+        if price is not None:
+            error = band_error(book, price)
+            if error is not None:
+                return self._reject(Code.PRICE_OUT_OF_BAND, error, user_id, sym, coid, True)
+        error = order_qty_breach(self._limits, qty)
+        if error is not None:
+            return self._reject(Code.QTY_ABOVE_MAX, error, user_id, sym, coid, True)
+        side = SIDES[cmd.side]
+        is_buy = side is Side.BUY
+        account = self._accounts.get(user_id)
+        position = account.positions.get(sym) if account is not None else None
+        error = position_breach(self._limits, sym, is_buy, position, qty)
+        if error is not None:
+            return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
+        if coid is not None and account is not None:
+            holder = account.by_coid.get(coid)
+            if holder is not None:
+                return self._reject(
+                    Code.DUPLICATE_CLIENT_ORDER_ID,
+                    f"client_order_id {coid!r} is already used by live order {holder.order_id}",
+                    user_id,
+                    sym,
+                    coid,
+                    True,
+                )
+        if cmd.post_only and crosses(book, is_buy, price):
+            return self._reject(
+                Code.POST_ONLY_WOULD_CROSS, self._cross_message(book, is_buy, price), user_id, sym, coid, True
+            )
+
+        if account is None:
+            account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
+        if position is None:
+            position = account.position(sym)
+        registry = self._registry
+        registry.last_order_id += 1
+        order = Order(
+            registry.last_order_id,
+            coid,
+            sym,
+            side,
+            ORDER_TYPES[cmd.type],
+            price,
+            qty,
+            TIFS[cmd.tif],
+            cmd.post_only,
+            ts,
+            account,
+            position,
+        )
+        registry.add(order)
+        accepted = order.view()
+        events: list[Event] = [OrderAccepted(user_id, accepted)]
+        fillable = order.tif is not _FOK or can_fill_completely(book, order)
+        if fillable and crosses(book, is_buy, price):
+            match(order, book, registry, events, ts)
+        self._settle(order, book, events, ts)
+        delta = book.take_delta()
+        if delta is not None:
+            events.append(delta)
+        return Result(self.seq, events, accepted if order.status is _NEW else order.view())
+
+    def _cross_message(self, book: Book, is_buy: bool, price: int | None) -> str:
+        opposite = book.asks.best() if is_buy else book.bids.best()
+        assert price is not None and opposite is not None
+        to_price = book.instrument.to_price
+        return (
+            f"post-only {'buy' if is_buy else 'sell'} at {to_price(price)} would trade against the best "
+            f"{'ask' if is_buy else 'bid'} {to_price(opposite)}; post-only orders must rest"
+        )
+
+    def _settle(self, order: Order, book: Book, events: list[Event], ts: int) -> None:
+        """After matching: finish a filled order, rest a GTC limit remainder, expire any other."""
+        leaves = order.qty - order.filled
+        if not leaves:
+            self._registry.finish(order)
+        elif order.tif is _GTC and order.type is _LIMIT:
+            if order.is_buy:
+                book.bids.add(order)
+                order.position.open_buy += leaves
+            else:
+                book.asks.add(order)
+                order.position.open_sell += leaves
+        else:
+            order.status = OrderStatus.EXPIRED
+            order.updated_ts = ts
+            self._registry.finish(order)
+            events.append(OrderExpired(order.user_id, order.view()))
+
+    def _find(self, user_id: object, order_id: object, client_order_id: object) -> Order | tuple[Code, str]:
+        """The caller's live order named by id (preferred) or client_order_id, or why not."""
+        if type(user_id) is not int:
+            return Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}"
+        if order_id is not None:
+            if type(order_id) is not int:
+                return Code.INVALID_FIELD, f"order_id must be an integer, got {order_id!r}"
+            order = self._registry.live.get(order_id)
+            if order is None:
+                return (
+                    Code.UNKNOWN_ORDER,
+                    f"order {order_id} is not live: unknown, or already filled, canceled or expired",
+                )
+            if order.user_id != user_id:
+                return Code.NOT_YOUR_ORDER, f"order {order_id} belongs to another user"
+            return order
+        if client_order_id is not None:
+            if not isinstance(client_order_id, str):
+                return Code.INVALID_FIELD, f"client_order_id must be a string, got {client_order_id!r}"
+            account = self._accounts.get(user_id)
+            found = account.by_coid.get(client_order_id) if account is not None else None
+            if found is None:
+                return Code.UNKNOWN_ORDER, f"no live order with client_order_id {client_order_id!r}"
+            return found
+        return Code.INVALID_FIELD, "name the order with order_id or client_order_id"
+
+    def _remove_resting(self, order: Order, book: Book, ts: int) -> OrderView:
+        """Cancel a resting order: off the book, out of the open quantity, into the finished orders."""
+        leaves = order.qty - order.filled
+        if order.is_buy:
+            book.bids.remove(order, leaves)
+            order.position.open_buy -= leaves
+        else:
+            book.asks.remove(order, leaves)
+            order.position.open_sell -= leaves
+        order.status = OrderStatus.CANCELED
+        order.updated_ts = ts
+        self._registry.finish(order)
+        return order.view()
+
+    def _cancel(self, cmd: CancelOrder, ts: int) -> Result:
+        found = self._find(cmd.user_id, cmd.order_id, cmd.client_order_id)
+        if not isinstance(found, Order):
+            return self._reject(found[0], found[1], cmd.user_id, None, cmd.client_order_id)
+        book = self._books[found.sym]
+        view = self._remove_resting(found, book, ts)
+        events: list[Event] = [OrderCanceled(found.user_id, view, CancelReason.USER)]
+        delta = book.take_delta()
+        if delta is not None:
+            events.append(delta)
+        return Result(self.seq, events, view)
+
+    def _cancel_all(self, cmd: CancelAll, ts: int) -> Result:
+        user_id = cmd.user_id
+        sym = cmd.sym
+        if type(user_id) is not int:
+            return self._reject(Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}", None, sym)
+        if sym is not None and (not isinstance(sym, str) or sym not in self._books):
+            return self._reject(Code.UNKNOWN_SYMBOL, self._unknown_symbol(sym), user_id, sym)
+        result = Result(self.seq)
+        account = self._accounts.get(user_id)
+        if account is None:
+            return result
+        targets = [o for o in account.orders.values() if sym is None or o.sym == sym]
+        events = result.events
+        for order in targets:
+            view = self._remove_resting(order, self._books[order.sym], ts)
+            events.append(OrderCanceled(user_id, view, CancelReason.CANCEL_ALL))
+            result.canceled.append(order.order_id)
+        if targets:
+            for book in [self._books[sym]] if sym is not None else self._books.values():
+                delta = book.take_delta()
+                if delta is not None:
+                    events.append(delta)
+        return result
+
+    def _amend(self, cmd: AmendOrder, ts: int) -> Result:
+        found = self._find(cmd.user_id, cmd.order_id, cmd.client_order_id)
+        if not isinstance(found, Order):
+            return self._reject(found[0], found[1], cmd.user_id, None, cmd.client_order_id)
+        order = found
+        user_id = order.user_id
+        sym = order.sym
+        coid = order.client_order_id
+        book = self._books[sym]
+        if book.status is _HALTED:
+            return self._reject(
+                Code.SYMBOL_HALTED, f"{sym} is halted: amends are refused until it resumes", user_id, sym, coid
+            )
+        error = amend_fields_error(cmd, order.filled)
+        if error is not None:
+            return self._reject(Code.INVALID_FIELD, error, user_id, sym, coid)
+        assert order.price is not None
+        price = order.price if cmd.price is None else cmd.price
+        qty = order.qty if cmd.qty is None else cmd.qty
+        broken = qty_rule(book, qty)
+        if broken is not None:
+            return self._reject(broken[0], broken[1], user_id, sym, coid)
+        error = band_error(book, price)
+        if error is not None:
+            return self._reject(Code.PRICE_OUT_OF_BAND, error, user_id, sym, coid)
+        error = order_qty_breach(self._limits, qty)
+        if error is not None:
+            return self._reject(Code.QTY_ABOVE_MAX, error, user_id, sym, coid)
+        is_buy = order.is_buy
+        growth = qty - order.qty
+        if growth > 0:
+            error = position_breach(self._limits, sym, is_buy, order.position, growth)
+            if error is not None:
+                return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid)
+        new_price = price != order.price
+        will_cross = new_price and crosses(book, is_buy, price)
+        if will_cross and order.post_only:
+            return self._reject(
+                Code.POST_ONLY_WOULD_CROSS, self._cross_message(book, is_buy, price), user_id, sym, coid
+            )
+
+        events: list[Event] = []
+        if not new_price and growth <= 0:
+            if growth:
+                book.side(is_buy).shrink(order, -growth)
+                if is_buy:
+                    order.position.open_buy += growth
+                else:
+                    order.position.open_sell += growth
+            order.qty = qty
+            order.updated_ts = ts
+            amended = order.view()
+            events.append(OrderAmended(user_id, amended))
+        else:
+            leaves = order.qty - order.filled
+            book.side(is_buy).remove(order, leaves)
+            if is_buy:
+                order.position.open_buy -= leaves
+            else:
+                order.position.open_sell -= leaves
+            order.price = price
+            order.qty = qty
+            order.updated_ts = ts
+            amended = order.view()
+            events.append(OrderAmended(user_id, amended))
+            if will_cross:
+                match(order, book, self._registry, events, ts)
+            self._settle(order, book, events, ts)
+        delta = book.take_delta()
+        if delta is not None:
+            events.append(delta)
+        return Result(self.seq, events, amended if order.filled == amended.filled_qty else order.view())
+
+    def _set_status(self, cmd: SetSymbolStatus, ts: int) -> Result:
+        sym = cmd.sym
+        book = self._books.get(sym) if isinstance(sym, str) else None
+        if book is None:
+            return self._reject(Code.UNKNOWN_SYMBOL, self._unknown_symbol(sym), None, sym)
+        status = STATUSES.get(cmd.status) if isinstance(cmd.status, str) else None
+        if status is None:
+            return self._reject(
+                Code.INVALID_FIELD, f"status must be one of {', '.join(STATUSES)}, got {cmd.status!r}", None, sym
+            )
+        book.status = status
+        book.md_seq += 1
+        return Result(self.seq, [StatusChanged(sym, book.md_seq, status)])
+
+    # Queries ----------------------------------------------------------------
+
+    def _book(self, sym: str) -> Book:
+        book = self._books.get(sym)
+        if book is None:
+            raise KeyError(self._unknown_symbol(sym))
+        return book
+
+    def instrument(self, sym: str) -> Instrument | None:
+        book = self._books.get(sym)
+        return book.instrument if book is not None else None
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._instruments
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    @property
+    def initial_cash(self) -> int:
+        return self._initial_cash
+
+    def status(self, sym: str) -> SymbolStatus:
+        return self._book(sym).status
+
+    def md_seq(self, sym: str) -> int:
+        return self._book(sym).md_seq
+
+    def book_levels(self, sym: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        book = self._book(sym)
+        return book.bids.depth(depth), book.asks.depth(depth)
+
+    def best_bid_ask(self, sym: str) -> tuple[int | None, int | None]:
+        book = self._book(sym)
+        return book.bids.best(), book.asks.best()
+
+    def last_price(self, sym: str) -> int | None:
+        return self._book(sym).last_price
+
+    def order(self, order_id: int) -> OrderView | None:
+        """A live order, or a finished one still among its owner's recent orders."""
+        order = self._registry.get(order_id)
+        return order.view() if order is not None else None
+
+    def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
+        account = self._accounts.get(user_id)
+        if account is None:
+            return []
+        return [o.view() for o in account.orders.values() if sym is None or o.sym == sym]
+
+    def recent_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
+        """Open orders plus the user's most recent finished ones (bounded), oldest first."""
+        account = self._accounts.get(user_id)
+        if account is None:
+            return []
+        orders = sorted([*account.finished, *account.orders.values()], key=lambda o: o.order_id)
+        return [o.view() for o in orders if sym is None or o.sym == sym]
+
+    def user_ids(self) -> list[int]:
+        """Users with an account (anyone who ever had an order accepted), ascending."""
+        return sorted(self._accounts)
+
+    def cash(self, user_id: int) -> int:
+        account = self._accounts.get(user_id)
+        return account.cash if account is not None else self._initial_cash
+
+    def position(self, user_id: int, sym: str) -> PositionView:
+        account = self._accounts.get(user_id)
+        position = account.positions.get(sym) if account is not None else None
+        return position.view() if position is not None else PositionView(user_id, sym, 0, 0, 0)
+
+    def positions(self, user_id: int) -> list[PositionView]:
+        """Positions that are open or have realized PnL, in instrument order."""
+        account = self._accounts.get(user_id)
+        if account is None:
+            return []
+        views = []
+        for sym in self._books:
+            position = account.positions.get(sym)
+            if position is not None and (position.qty or position.realized):
+                views.append(position.view())
+        return views
+
+    def state_hash(self) -> str:
+        """SHA-256 of everything that is state: sequences, ids, books in queue order, orders, accounts.
+
+        Two engines with equal hashes answer every query the same way and
+        react to every future command the same way.
+        """
+        registry = self._registry
+        books = [
+            (
+                book.sym,
+                str(book.status),
+                book.md_seq,
+                book.last_price,
+                [(p, [o.order_id for o in book.bids.levels[p].orders()]) for p, _ in book.bids.depth(None)],
+                [(p, [o.order_id for o in book.asks.levels[p].orders()]) for p, _ in book.asks.depth(None)],
+            )
+            for book in self._books.values()
+        ]
+        orders = [o.key() for _, o in sorted({**registry.live, **registry.finished}.items())]
+        accounts = [
+            (
+                account.user_id,
+                account.cash,
+                [
+                    (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
+                    for _, p in sorted(account.positions.items())
+                ],
+                [o.order_id for o in account.finished],
+            )
+            for _, account in sorted(self._accounts.items())
+        ]
+        state = (
+            self.seq,
+            registry.last_order_id,
+            registry.last_fill_id,
+            registry.last_trade_id,
+            books,
+            orders,
+            accounts,
+        )
+        return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+_HANDLERS: dict[type, Callable[[Engine, Any, int], Result]] = {
+    PlaceOrder: Engine._place,
+    CancelOrder: Engine._cancel,
+    CancelAll: Engine._cancel_all,
+    AmendOrder: Engine._amend,
+    SetSymbolStatus: Engine._set_status,
+}
+"""Dispatch by command type; module-level so an engine pickles (journal snapshots) as plain data."""

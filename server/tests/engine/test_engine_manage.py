@@ -1,0 +1,260 @@
+"""Managing orders: cancel, cancel-all, amend, halt and resume."""
+
+from __future__ import annotations
+
+from hftsim.engine import (
+    AmendOrder,
+    BookDelta,
+    CancelAll,
+    CancelOrder,
+    CancelReason,
+    Code,
+    Command,
+    Engine,
+    OrderAmended,
+    OrderCanceled,
+    OrderFilled,
+    OrderStatus,
+    OrderView,
+    PlaceOrder,
+    Result,
+    SetSymbolStatus,
+    Side,
+    StatusChanged,
+    SymbolStatus,
+    Trade,
+)
+
+
+def run(engine: Engine, command: Command) -> Result:
+    return engine.apply(command, 1000 + engine.seq)
+
+
+def rest(
+    engine: Engine, user: int, side: Side, qty: int, price: int, sym: str = "ACME", coid: str | None = None
+) -> OrderView:
+    result = run(engine, PlaceOrder(user, sym, side, qty, price, client_order_id=coid))
+    assert result.order is not None and result.order.leaves_qty, result.rejection
+    return result.order
+
+
+def final(result: Result) -> OrderView:
+    assert result.order is not None, result.rejection
+    return result.order
+
+
+def code(result: Result) -> Code | None:
+    return result.rejection.code if result.rejection else None
+
+
+def maker_ids(result: Result) -> list[int]:
+    return [e.order.order_id for e in result.events if isinstance(e, OrderFilled) and e.fill.is_maker]
+
+
+# Cancel ----------------------------------------------------------------------
+
+
+def test_cancel_by_order_id(engine: Engine) -> None:
+    order = rest(engine, 1, Side.BUY, 10, 9990)
+    result = run(engine, CancelOrder(1, order_id=order.order_id))
+    canceled = result.events[0]
+    assert isinstance(canceled, OrderCanceled) and canceled.reason is CancelReason.USER
+    assert final(result).status is OrderStatus.CANCELED and final(result) == canceled.order
+    assert result.events[1] == BookDelta("ACME", 2, ((9990, 0),), ())
+    assert engine.book_levels("ACME") == ([], [])
+    assert engine.open_orders(1) == []
+
+
+def test_cancel_by_client_order_id_and_reuse_it(engine: Engine) -> None:
+    rest(engine, 1, Side.SELL, 10, 10010, coid="x")
+    assert (
+        code(run(engine, PlaceOrder(1, "ACME", Side.SELL, 1, 10010, client_order_id="x")))
+        is Code.DUPLICATE_CLIENT_ORDER_ID
+    )
+    assert final(run(engine, CancelOrder(1, client_order_id="x"))).status is OrderStatus.CANCELED
+    assert code(run(engine, CancelOrder(1, client_order_id="x"))) is Code.UNKNOWN_ORDER
+    assert rest(engine, 1, Side.SELL, 1, 10010, coid="x").client_order_id == "x"
+
+
+def test_client_order_ids_are_per_user(engine: Engine) -> None:
+    rest(engine, 1, Side.SELL, 10, 10010, coid="x")
+    rest(engine, 2, Side.SELL, 10, 10010, coid="x")
+    assert code(run(engine, CancelOrder(3, client_order_id="x"))) is Code.UNKNOWN_ORDER
+
+
+def test_cancel_unknown_finished_and_foreign_orders(engine: Engine) -> None:
+    order = rest(engine, 1, Side.BUY, 10, 9990)
+    assert code(run(engine, CancelOrder(1, order_id=999))) is Code.UNKNOWN_ORDER
+    foreign = run(engine, CancelOrder(2, order_id=order.order_id))
+    assert code(foreign) is Code.NOT_YOUR_ORDER and foreign.rejection and not foreign.rejection.is_place
+    run(engine, CancelOrder(1, order_id=order.order_id))
+    assert code(run(engine, CancelOrder(1, order_id=order.order_id))) is Code.UNKNOWN_ORDER
+    assert code(run(engine, CancelOrder(1))) is Code.INVALID_FIELD
+
+
+def test_cancel_keeps_the_rest_of_the_queue(engine: Engine) -> None:
+    a = rest(engine, 1, Side.SELL, 1, 10000)
+    b = rest(engine, 2, Side.SELL, 2, 10000)
+    c = rest(engine, 3, Side.SELL, 3, 10000)
+    run(engine, CancelOrder(2, order_id=b.order_id))
+    assert engine.book_levels("ACME") == ([], [(10000, 4)])
+    result = run(engine, PlaceOrder(4, "ACME", Side.BUY, 4, 10000))
+    assert maker_ids(result) == [a.order_id, c.order_id]
+
+
+def test_cancel_all_one_symbol(engine: Engine) -> None:
+    a = rest(engine, 1, Side.BUY, 10, 9990)
+    rest(engine, 1, Side.SELL, 20, 1100, sym="BOLT")
+    b = rest(engine, 1, Side.SELL, 10, 10010)
+    rest(engine, 2, Side.BUY, 10, 9990)
+    result = run(engine, CancelAll(1, "ACME"))
+    assert result.canceled == [a.order_id, b.order_id]
+    reasons = [e.reason for e in result.events if isinstance(e, OrderCanceled)]
+    assert reasons == [CancelReason.CANCEL_ALL] * 2
+    assert result.events[-1] == BookDelta("ACME", 4, ((9990, 10),), ((10010, 0),))
+    assert [o.sym for o in engine.open_orders(1)] == ["BOLT"]
+
+
+def test_cancel_all_symbols_one_delta_per_book(engine: Engine) -> None:
+    rest(engine, 1, Side.BUY, 10, 9990)
+    rest(engine, 1, Side.SELL, 20, 1100, sym="BOLT")
+    result = run(engine, CancelAll(1))
+    assert len(result.canceled) == 2
+    deltas = [e for e in result.events if isinstance(e, BookDelta)]
+    assert [(d.sym, d.seq) for d in deltas] == [("ACME", 2), ("BOLT", 2)]
+    assert engine.open_orders(1) == []
+
+
+def test_cancel_all_with_nothing_to_cancel(engine: Engine) -> None:
+    assert run(engine, CancelAll(7)).events == []
+    assert code(run(engine, CancelAll(7, "NOPE"))) is Code.UNKNOWN_SYMBOL
+
+
+# Amend -----------------------------------------------------------------------
+
+
+def test_amend_qty_down_keeps_priority(engine: Engine) -> None:
+    a = rest(engine, 1, Side.SELL, 10, 10000)
+    b = rest(engine, 2, Side.SELL, 10, 10000)
+    result = run(engine, AmendOrder(1, order_id=a.order_id, qty=4))
+    assert isinstance(result.events[0], OrderAmended)
+    assert final(result).qty == 4 and final(result).status is OrderStatus.NEW
+    assert result.events[1] == BookDelta("ACME", 3, (), ((10000, 14),))
+    assert maker_ids(run(engine, PlaceOrder(3, "ACME", Side.BUY, 5, 10000))) == [a.order_id, b.order_id]
+
+
+def test_amend_qty_up_loses_priority(engine: Engine) -> None:
+    a = rest(engine, 1, Side.SELL, 10, 10000)
+    b = rest(engine, 2, Side.SELL, 10, 10000)
+    run(engine, AmendOrder(1, order_id=a.order_id, qty=12))
+    assert engine.book_levels("ACME") == ([], [(10000, 22)])
+    assert maker_ids(run(engine, PlaceOrder(3, "ACME", Side.BUY, 11, 10000))) == [b.order_id, a.order_id]
+
+
+def test_amend_price_loses_priority_and_moves_level(engine: Engine) -> None:
+    a = rest(engine, 1, Side.BUY, 10, 9990)
+    b = rest(engine, 2, Side.BUY, 10, 9995)
+    result = run(engine, AmendOrder(1, client_order_id=None, order_id=a.order_id, price=9995))
+    assert result.events[-1] == BookDelta("ACME", 3, ((9995, 20), (9990, 0)), ())
+    assert maker_ids(run(engine, PlaceOrder(3, "ACME", Side.SELL, 15, 9995))) == [b.order_id, a.order_id]
+
+
+def test_amend_to_crossing_price_trades_as_taker(engine: Engine) -> None:
+    ask = rest(engine, 1, Side.SELL, 5, 10005)
+    bid = rest(engine, 2, Side.BUY, 8, 9995, coid="bid")
+    result = run(engine, AmendOrder(2, client_order_id="bid", price=10010))
+    names = [type(e).__name__ for e in result.events]
+    assert names == [
+        "OrderAmended",
+        "OrderFilled",
+        "OrderFilled",
+        "AccountUpdate",
+        "AccountUpdate",
+        "Trade",
+        "BookDelta",
+    ]
+    taker = result.events[2]
+    assert isinstance(taker, OrderFilled) and taker.order.order_id == bid.order_id and not taker.fill.is_maker
+    trade = result.events[5]
+    assert isinstance(trade, Trade) and trade.price == 10005 and trade.aggressor is Side.BUY
+    assert final(result).status is OrderStatus.PARTIALLY_FILLED and final(result).price == 10010
+    assert result.events[-1] == BookDelta("ACME", 4, ((10010, 3), (9995, 0)), ((10005, 0),))
+    assert engine.order(ask.order_id) is not None
+    assert engine.book_levels("ACME") == ([(10010, 3)], [])
+
+
+def test_amend_post_only_to_crossing_price_is_rejected(engine: Engine) -> None:
+    rest(engine, 1, Side.SELL, 5, 10005)
+    result = run(engine, PlaceOrder(2, "ACME", Side.BUY, 5, 9995, post_only=True))
+    order = final(result)
+    before = engine.state_hash()
+    rejected = run(engine, AmendOrder(2, order_id=order.order_id, price=10005))
+    assert code(rejected) is Code.POST_ONLY_WOULD_CROSS
+    assert rejected.rejection and rejected.rejection.sym == "ACME"
+    assert engine.order(order.order_id) == order
+    assert engine.state_hash() != before  # only the command sequence moved
+    assert engine.book_levels("ACME") == ([(9995, 5)], [(10005, 5)])
+
+
+def test_amend_qty_must_exceed_filled(engine: Engine) -> None:
+    a = rest(engine, 1, Side.SELL, 10, 10000)
+    run(engine, PlaceOrder(2, "ACME", Side.BUY, 4, 10000))
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=4))) is Code.INVALID_FIELD
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id))) is Code.INVALID_FIELD
+    result = run(engine, AmendOrder(1, order_id=a.order_id, qty=5))
+    assert final(result).leaves_qty == 1 and final(result).filled_qty == 4
+    assert engine.book_levels("ACME") == ([], [(10000, 1)])
+
+
+def test_amend_validates_like_a_new_order(engine: Engine) -> None:
+    a = rest(engine, 1, Side.BUY, 20, 1000, sym="BOLT")
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=25))) is Code.QTY_NOT_LOT_MULTIPLE
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=10))) is Code.QTY_BELOW_MIN
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, price=1300))) is Code.PRICE_OUT_OF_BAND
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=1010))) is Code.QTY_ABOVE_MAX
+    assert code(run(engine, AmendOrder(2, order_id=a.order_id, qty=30))) is Code.NOT_YOUR_ORDER
+    assert code(run(engine, AmendOrder(1, order_id=99, qty=30))) is Code.UNKNOWN_ORDER
+    assert engine.order(a.order_id) == a
+
+
+def test_amend_position_limit_counts_growth_only(engine: Engine) -> None:
+    a = rest(engine, 1, Side.BUY, 1000, 9990)
+    rest(engine, 1, Side.BUY, 900, 9980)
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=1000, price=9985))) is None
+    assert code(run(engine, PlaceOrder(1, "ACME", Side.BUY, 101, 9970))) is Code.POSITION_LIMIT
+    b = rest(engine, 1, Side.BUY, 100, 9970)
+    assert code(run(engine, AmendOrder(1, order_id=b.order_id, qty=101))) is Code.POSITION_LIMIT
+    assert code(run(engine, AmendOrder(1, order_id=b.order_id, qty=50))) is None
+
+
+def test_unchanged_amend_is_accepted_in_place(engine: Engine) -> None:
+    a = rest(engine, 1, Side.BUY, 10, 9990)
+    result = run(engine, AmendOrder(1, order_id=a.order_id, price=9990, qty=10))
+    assert [type(e).__name__ for e in result.events] == ["OrderAmended"]
+
+
+# Halt and resume --------------------------------------------------------------
+
+
+def test_halt_refuses_orders_and_amends_but_accepts_cancels(engine: Engine) -> None:
+    a = rest(engine, 1, Side.BUY, 10, 9990)
+    b = rest(engine, 1, Side.BUY, 10, 9980)
+    result = run(engine, SetSymbolStatus("ACME", SymbolStatus.HALTED))
+    assert result.events == [StatusChanged("ACME", 3, SymbolStatus.HALTED)]
+    assert engine.status("ACME") is SymbolStatus.HALTED
+    assert engine.book_levels("ACME") == ([(9990, 10), (9980, 10)], [])
+    assert code(run(engine, PlaceOrder(2, "ACME", Side.SELL, 5, 9990))) is Code.SYMBOL_HALTED
+    assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=5))) is Code.SYMBOL_HALTED
+    assert final(run(engine, CancelOrder(1, order_id=a.order_id))).status is OrderStatus.CANCELED
+    assert run(engine, CancelAll(1, "ACME")).canceled == [b.order_id]
+    assert final(run(engine, PlaceOrder(2, "BOLT", Side.SELL, 20, 1000))).status is OrderStatus.NEW
+    run(engine, SetSymbolStatus("ACME", SymbolStatus.TRADING))
+    assert engine.status("ACME") is SymbolStatus.TRADING
+    assert engine.md_seq("ACME") == 6
+    assert final(run(engine, PlaceOrder(2, "ACME", Side.SELL, 5, 9990))).status is OrderStatus.NEW
+
+
+def test_status_command_rejections(engine: Engine) -> None:
+    assert code(run(engine, SetSymbolStatus("NOPE", SymbolStatus.HALTED))) is Code.UNKNOWN_SYMBOL
+    assert code(run(engine, SetSymbolStatus("ACME", "paused"))) is Code.INVALID_FIELD  # type: ignore[arg-type]
+    assert engine.md_seq("ACME") == 0

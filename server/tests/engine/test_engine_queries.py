@@ -1,0 +1,154 @@
+"""Read-side API, exports, construction errors and the state hash."""
+
+from __future__ import annotations
+
+import pickle
+from decimal import Decimal
+
+import pytest
+
+import hftsim.engine as engine_package
+from hftsim.engine import (
+    CancelOrder,
+    Engine,
+    Instrument,
+    Limits,
+    OrderStatus,
+    PlaceOrder,
+    Side,
+    SymbolStatus,
+)
+
+
+def test_exports_are_complete_and_unique() -> None:
+    exported = engine_package.__all__
+    assert len(exported) == len(set(exported))
+    public = {name for name in vars(engine_package) if not name.startswith("_")}
+    modules = {
+        "accounts",
+        "book",
+        "commands",
+        "engine",
+        "errors",
+        "events",
+        "instruments",
+        "matching",
+        "orders",
+        "risk",
+        "validation",
+    }
+    assert set(exported) == public - modules
+    for name in (
+        "Engine",
+        "Limits",
+        "Instrument",
+        "Code",
+        "PlaceOrder",
+        "CancelOrder",
+        "CancelAll",
+        "AmendOrder",
+        "SetSymbolStatus",
+        "Result",
+    ):
+        assert name in exported
+
+
+def test_instruments_and_symbol_queries(engine: Engine) -> None:
+    assert [i.sym for i in engine.instruments] == ["ACME", "BOLT"]
+    acme = engine.instrument("ACME")
+    assert acme is not None and acme.tick == Decimal("0.01")
+    assert engine.instrument("NOPE") is None
+    assert engine.status("BOLT") is SymbolStatus.TRADING
+    assert engine.last_price("ACME") is None
+    assert engine.best_bid_ask("ACME") == (None, None)
+    for query in (engine.status, engine.md_seq, engine.book_levels, engine.best_bid_ask, engine.last_price):
+        with pytest.raises(KeyError, match="NOPE"):
+            query("NOPE")
+
+
+def test_book_levels_depth_best_first(engine: Engine) -> None:
+    for i, price in enumerate((9990, 9995, 9980, 9985)):
+        engine.apply(PlaceOrder(1, "ACME", Side.BUY, 1 + i, price), i)
+    for i, price in enumerate((10010, 10005, 10020)):
+        engine.apply(PlaceOrder(2, "ACME", Side.SELL, 1, price), 10 + i)
+    engine.apply(PlaceOrder(3, "ACME", Side.SELL, 4, 10005), 20)
+    assert engine.book_levels("ACME") == (
+        [(9995, 2), (9990, 1), (9985, 4), (9980, 3)],
+        [(10005, 5), (10010, 1), (10020, 1)],
+    )
+    assert engine.book_levels("ACME", 2) == ([(9995, 2), (9990, 1)], [(10005, 5), (10010, 1)])
+    assert engine.book_levels("ACME", 0) == ([], [])
+    assert engine.best_bid_ask("ACME") == (9995, 10005)
+
+
+def test_open_orders_oldest_first_with_symbol_filter(engine: Engine) -> None:
+    engine.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9990), 1)
+    engine.apply(PlaceOrder(1, "BOLT", Side.BUY, 20, 990), 2)
+    engine.apply(PlaceOrder(1, "ACME", Side.SELL, 1, 10010), 3)
+    assert [o.order_id for o in engine.open_orders(1)] == [1, 2, 3]
+    assert [o.order_id for o in engine.open_orders(1, "ACME")] == [1, 3]
+    assert engine.open_orders(2) == [] and engine.recent_orders(2) == []
+
+
+def test_recent_orders_are_bounded_per_user(engine: Engine) -> None:
+    small = Engine(engine.instruments, engine.limits, engine.initial_cash, recent_orders=3)
+    for i in range(6):
+        small.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9990 + i), i)
+    for order_id in (1, 2, 3, 4):
+        small.apply(CancelOrder(1, order_id=order_id), 10 + order_id)
+    recent = small.recent_orders(1)
+    assert [o.order_id for o in recent] == [2, 3, 4, 5, 6]
+    assert [o.status for o in recent] == [OrderStatus.CANCELED] * 3 + [OrderStatus.NEW] * 2
+    assert small.order(1) is None
+    canceled = small.order(2)
+    assert canceled is not None and canceled.status is OrderStatus.CANCELED and canceled.updated_ts == 12
+    assert [o.order_id for o in small.recent_orders(1, "BOLT")] == []
+
+
+def test_construction_errors() -> None:
+    acme = Instrument("ACME", Decimal("0.01"), 1, 1, 10000, Decimal(10))
+    with pytest.raises(ValueError, match="duplicate"):
+        Engine([acme, acme], Limits(1, 1), 0)
+    with pytest.raises(ValueError, match="recent_orders"):
+        Engine([acme], Limits(1, 1), 0, recent_orders=0)
+    with pytest.raises(ValueError, match="positive"):
+        Limits(0, 10)
+    fine = Engine([acme, Instrument("MILLI", Decimal("0.001"), 1, 1, 5000, Decimal(5))], Limits(1, 1), 0)
+    assert fine.cash_decimals == 3
+
+
+def test_apply_refuses_non_commands_without_taking_a_seq(engine: Engine) -> None:
+    with pytest.raises(TypeError):
+        engine.apply("cancel everything", 1)  # type: ignore[arg-type]
+    assert engine.seq == 0
+
+
+def test_state_hash_tracks_state(engine: Engine) -> None:
+    twin = Engine(engine.instruments, engine.limits, engine.initial_cash)
+    assert engine.state_hash() == twin.state_hash()
+    commands = [PlaceOrder(1, "ACME", Side.BUY, 5, 9990), PlaceOrder(2, "ACME", Side.SELL, 3, 9990)]
+    for i, command in enumerate(commands):
+        assert engine.apply(command, i) == twin.apply(command, i)
+    assert engine.state_hash() == twin.state_hash()
+    engine.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9980), 5)
+    twin.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9980), 6)
+    assert engine.state_hash() != twin.state_hash()
+
+
+def test_user_ids_lists_accounts(engine: Engine) -> None:
+    engine.apply(PlaceOrder(5, "ACME", Side.BUY, 5, 9990), 1)
+    engine.apply(PlaceOrder(2, "ACME", Side.BUY, 0, 9990), 2)
+    engine.apply(PlaceOrder(3, "ACME", Side.BUY, 1, None, "market"), 3)  # type: ignore[arg-type]
+    assert engine.user_ids() == [3, 5]
+
+
+def test_pickle_round_trip_with_a_long_queue(engine: Engine) -> None:
+    """Journal snapshots pickle the engine; a deep FIFO queue must not recurse once per order."""
+    for i in range(5000):
+        engine.apply(PlaceOrder(1 + i % 3, "ACME", Side.SELL, 1, 10001, client_order_id=f"o{i}"), i)
+    restored = pickle.loads(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
+    assert restored.state_hash() == engine.state_hash()
+    sweep = PlaceOrder(9, "ACME", Side.BUY, 1000, 10001)
+    assert restored.apply(sweep, 9000) == engine.apply(sweep, 9000)
+    assert restored.state_hash() == engine.state_hash()
+    assert restored.book_levels("ACME") == ([], [(10001, 4000)])
