@@ -132,3 +132,46 @@ def test_no_long_tasks_over_30s_of_live_data(bot_server: ServerProcess, new_page
     assert end - start > 100, f"too little market data to judge smoothness: {end - start} events"
     assert max(tasks, default=0) <= 200, f"long tasks over 200 ms: {tasks}"
     expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected")
+
+
+def test_guest_keeps_identity_and_orders_across_server_restart(server: ServerProcess, new_page: PageFactory) -> None:
+    page = new_page(server.url)
+    login_guest(page)
+    select_symbol(page, "ACME")
+    username = page.get_by_test_id("user-name").inner_text()
+    assert username, "no username in the top bar"
+    user_id = page_state(page, "s.session.user.user_id")
+    page.get_by_test_id("ticket-buy").click()
+    page.get_by_test_id("ticket-price").fill("98.70")
+    page.get_by_test_id("ticket-qty").fill("7")
+    page.get_by_test_id("ticket-submit").click()
+    expect(page.get_by_test_id("ticket-result")).to_contain_text("new")
+    row = page.get_by_test_id("open-orders-body").locator("tr[data-order-id]")
+    expect(row).to_have_count(1)
+    order_id = row.first.get_attribute("data-order-id")
+    gen_before = len(page_state(page, "s.connHistory"))
+
+    server.stop()
+    server.start()
+
+    # The page notices by itself (no reload, no click) and comes back as the same guest.
+    conn = page.get_by_test_id("conn-status")
+    wait_until(
+        lambda: "reconnecting" in page_state(page, "s.connHistory")[gen_before:],
+        timeout=15,
+        what="the page to notice the restart",
+    )
+    expect(conn).to_have_attribute("data-state", "connected", timeout=30_000)
+    assert page_state(page, "s.session.user.user_id") == user_id
+    expect(page.get_by_test_id("user-name")).to_have_text(username)
+    expect(page.get_by_test_id("login-guest")).to_have_count(0)
+    # The resting order survived in the journal and is the page's again.
+    expect(page.get_by_test_id(f"order-row-{order_id}")).to_contain_text("98.70")
+    expect(page.get_by_test_id("orders-count")).to_have_text("1")
+    level = page.locator('[data-testid^="ladder-bid-"][data-price="98.70"]')
+    expect(level).to_have_attribute("data-own", "7")
+    expect(level).to_have_class("lvl bid filled mine")
+    # The server sees the same user owning it.
+    other = HttpTrader(server.url)
+    assert other.request("book.get", {"sym": "ACME"})["bids"][0] == ["98.70", 7]
+    snap(page, "identity-after-restart")
