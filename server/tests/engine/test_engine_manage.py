@@ -187,12 +187,10 @@ def test_amend_post_only_to_crossing_price_is_rejected(engine: Engine) -> None:
     rest(engine, 1, Side.SELL, 5, 10005)
     result = run(engine, PlaceOrder(2, "ACME", Side.BUY, 5, 9995, post_only=True))
     order = final(result)
-    before = engine.state_hash()
     rejected = run(engine, AmendOrder(2, order_id=order.order_id, price=10005))
     assert code(rejected) is Code.POST_ONLY_WOULD_CROSS
     assert rejected.rejection and rejected.rejection.sym == "ACME"
     assert engine.order(order.order_id) == order
-    assert engine.state_hash() != before  # only the command sequence moved
     assert engine.book_levels("ACME") == ([(9995, 5)], [(10005, 5)])
 
 

@@ -61,7 +61,7 @@ LIMITS = Limits(max_order_qty=60, max_position=100)
 INITIAL_CASH = 10_000_000
 USERS = (1, 2, 3, 4)
 SYMS = ("ACME", "BOLT")
-REFS = {"ACME": 10000, "BOLT": 1000}
+REFS = {i.sym: i.ref_price for i in INSTRUMENTS}
 QTYS = {"ACME": st.sampled_from([1, 2, 3, 5, 8, 13]), "BOLT": st.sampled_from([20, 30, 50])}
 BAD_QTYS = st.sampled_from([0, -1, 15, 10, 70])
 COIDS = st.sampled_from([None, None, None, "a", "b", "c"])
@@ -292,7 +292,7 @@ class Checker:
                         else:
                             del levels[price]
             if isinstance(event, Trade):
-                self.check_trade(result.seq, events[i - 4 : i + 1])
+                self.check_trade(events[i - 4 : i + 1])
             view = getattr(event, "order", None)
             if isinstance(view, OrderView):
                 self.record(result.seq, view, event)
@@ -328,7 +328,8 @@ class Checker:
             assert view.filled_qty < view.qty and view.leaves_qty == 0
         self.views[view.order_id] = view
 
-    def check_trade(self, seq: int, window: list[Event]) -> None:
+    def check_trade(self, window: list[Event]) -> None:
+        """A fill pair, both account updates and the trade agree; the maker was first in its queue."""
         maker, taker, maker_update, taker_update, trade = window
         assert isinstance(maker, OrderFilled) and isinstance(taker, OrderFilled) and isinstance(trade, Trade)
         assert isinstance(maker_update, AccountUpdate) and maker_update.user_id == maker.user_id
