@@ -1,8 +1,10 @@
 """Events: what the engine says happened.
 
 Private events name the user they belong to; public ones carry the symbol's
-market-data sequence number. Order and position states are immutable
-snapshots taken when the event was emitted, so a consumer may keep them.
+market-data sequence number. Order and position states are snapshots taken
+when the event was emitted, so a consumer may keep them. They are read-only
+by convention rather than `frozen`: a frozen dataclass costs several times
+more to build, and the engine builds several per command.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class CancelReason(StrEnum):
     SELF_TRADE = "self_trade"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderView:
     order_id: int
     client_order_id: str | None
@@ -53,7 +55,7 @@ class OrderView:
         return self.qty - self.filled_qty if self.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED) else 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FillView:
     fill_id: int
     order_id: int
@@ -68,7 +70,7 @@ class FillView:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PositionView:
     user_id: int
     sym: str
@@ -83,13 +85,13 @@ class PositionView:
 # Private events -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderAccepted:
     user_id: int
     order: OrderView
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Rejected:
     """A command refused by validation or risk; nothing changed."""
 
@@ -102,7 +104,7 @@ class Rejected:
     """True when the refused command was a new order (→ order.rejected event)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderFilled:
     """A fill; `order.status` tells partially filled from filled."""
 
@@ -111,26 +113,26 @@ class OrderFilled:
     fill: FillView
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderCanceled:
     user_id: int
     order: OrderView
     reason: CancelReason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderExpired:
     user_id: int
     order: OrderView
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderAmended:
     user_id: int
     order: OrderView
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccountUpdate:
     user_id: int
     cash: int
@@ -140,7 +142,7 @@ class AccountUpdate:
 # Public events --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trade:
     sym: str
     seq: int
@@ -153,7 +155,7 @@ class Trade:
     seller_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BookDelta:
     """New total quantity per changed level (0 removes the level)."""
 
@@ -163,7 +165,7 @@ class BookDelta:
     asks: tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StatusChanged:
     sym: str
     seq: int
