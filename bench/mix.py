@@ -65,7 +65,7 @@ def new_engine(instruments: Sequence[Instrument]) -> Engine:
 
 
 class FloorSide:
-    __slots__ = ("sign", "keys", "levels")
+    __slots__ = ("keys", "levels", "sign")
 
     def __init__(self, is_bid: bool) -> None:
         self.sign = 1 if is_bid else -1

@@ -42,7 +42,7 @@ class Nautilus:
     def call(self, *args: str | int, timeout: float = 600) -> dict[str, Any]:
         """Run one worker command; its JSON answer."""
         proc = subprocess.run(
-            [str(self.python), str(WORKER), *map(str, args)], capture_output=True, text=True, timeout=timeout
+            [str(self.python), str(WORKER), *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False
         )
         if proc.returncode != 0:
             raise RuntimeError(f"nautilus worker {args[0]} failed:\n{proc.stderr[-2000:]}")
