@@ -26,6 +26,10 @@ test-e2e: setup web chromium
 bench: setup
 	$(BIN)/python -m bench.run
 
+SOAK_SECONDS ?= 600
+soak: setup
+	$(BIN)/python tests/soak/soak.py --seconds $(SOAK_SECONDS)
+
 setup: $(STAMP)
 
 $(STAMP): server/pyproject.toml market-client/pyproject.toml requirements-dev.txt constraints.txt

@@ -102,6 +102,11 @@ class ServerProcess:
             self._proc.wait()
         self._proc = None
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "the server is not running"
+        return self._proc.pid
+
     def kill(self) -> None:
         """End the server abruptly (SIGKILL), as a crash would."""
         if self._proc is not None:
