@@ -6,19 +6,22 @@ STAMP  := $(VENV)/.installed
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 
-.PHONY: run test test-server test-client test-e2e bench soak setup web chromium postgres lint clean
+.PHONY: run test test-server test-client test-web test-e2e bench soak setup web chromium postgres lint clean
 
 run: setup web
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
 test: setup web chromium postgres
-	$(MAKE) test-server test-client test-e2e
+	$(MAKE) test-server test-client test-web test-e2e
 
 test-server: setup postgres
 	cd server && ../$(BIN)/python -m pytest -q
 
 test-client: setup
 	cd market-client && ../$(BIN)/python -m pytest -q
+
+test-web: web/node_modules/.package-lock.json
+	cd web && npm test
 
 test-e2e: setup web chromium
 	$(BIN)/python -m pytest -q tests/e2e
