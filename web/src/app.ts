@@ -9,6 +9,7 @@ import { blotterView } from "./ui/blotter.ts";
 import { chartView } from "./ui/chart.ts";
 import { h } from "./ui/dom.ts";
 import { ladderView } from "./ui/ladder.ts";
+import { type LeaderboardApi, leaderboardView } from "./ui/leaderboard.ts";
 import { loginView } from "./ui/login.ts";
 import { tapeView } from "./ui/tape.ts";
 import { ticketView } from "./ui/ticket.ts";
@@ -23,7 +24,10 @@ export class App {
   private shell: HTMLElement | null = null;
   private topbar: ReturnType<typeof topbarView> | null = null;
   private admin: ReturnType<typeof adminView> | null = null;
+  private board: LeaderboardApi | null = null;
   private tradeEl: HTMLElement | null = null;
+  /** The screen below the top bar (trade, leaderboard or admin). */
+  private mainEl: HTMLElement | null = null;
   /** Connection states seen so far (newest last), for the status tooltip and tests. */
   readonly connHistory: string[] = [];
 
@@ -67,6 +71,8 @@ export class App {
   };
 
   private showLogin(notice = ""): void {
+    this.board?.dispose();
+    this.board = null;
     this.shell = null;
     this.topbar = null;
     this.root.replaceChildren(
@@ -107,6 +113,10 @@ export class App {
       blotterView(this.market, this.trading, this.notify),
     );
     this.admin = user.is_admin ? adminView(this.session, this.market, this.notify) : null;
+    this.board?.dispose();
+    this.board = leaderboardView(this.session);
+    (window as any).hftsim.leaderboard = this.board.state;
+    this.mainEl = this.tradeEl;
     this.shell = h("div", { class: "shell" }, this.topbar.el, this.tradeEl);
     this.root.replaceChildren(this.shell, this.toasts);
     // The state loaded before the views existed: tell them to draw it.
@@ -115,13 +125,16 @@ export class App {
   }
 
   private setScreen(s: Screen): void {
-    if (!this.shell || !this.tradeEl) return;
-    if (s === "admin" && this.admin) {
-      this.tradeEl.replaceWith(this.admin.el);
-      this.admin.refresh();
-    } else if (s === "trade" && this.admin?.el.isConnected) {
-      this.admin.el.replaceWith(this.tradeEl);
+    if (!this.shell || !this.tradeEl || !this.mainEl) return;
+    const target = s === "admin" ? this.admin?.el : s === "leaderboard" ? this.board?.el : this.tradeEl;
+    if (!target) return;
+    if (target !== this.mainEl) {
+      if (this.mainEl === this.board?.el) this.board.hide();
+      this.mainEl.replaceWith(target);
+      this.mainEl = target;
     }
+    if (s === "admin") this.admin?.refresh();
+    if (s === "leaderboard") this.board?.show();
     this.topbar?.setScreen(s);
   }
 }

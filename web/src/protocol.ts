@@ -88,6 +88,17 @@ export interface Account {
   positions: Position[];
 }
 
+/** One row of `leaderboard.get` (cash strings, ranked by `pnl`). */
+export interface Leader {
+  rank: number;
+  user_id: number;
+  username: string;
+  is_bot: boolean;
+  pnl: string;
+  realized_pnl: string;
+  unrealized_pnl: string;
+}
+
 export interface UserInfo {
   user_id: number | null;
   username: string | null;

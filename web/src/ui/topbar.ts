@@ -6,7 +6,7 @@ import { schedule } from "../emitter.ts";
 import type { Trading } from "../trading.ts";
 import { h, setClass, setText, signClass } from "./dom.ts";
 
-export type Screen = "trade" | "admin";
+export type Screen = "trade" | "leaderboard" | "admin";
 
 const STATE_LABEL: Record<ConnState, string> = {
   idle: "offline",
@@ -29,8 +29,10 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
   const connLabel = h("span", { testid: "conn-label" }, "offline");
   conn.append(connLabel);
   const tradeTab = h("button", { type: "button", class: "nav on", testid: "nav-trade" }, "Trade");
+  const boardTab = h("button", { type: "button", class: "nav", testid: "nav-leaderboard" }, "Leaderboard");
   const adminTab = h("button", { type: "button", class: "nav", testid: "nav-admin", hidden: true }, "Admin");
   tradeTab.addEventListener("click", () => onScreen("trade"));
+  boardTab.addEventListener("click", () => onScreen("leaderboard"));
   adminTab.addEventListener("click", () => onScreen("admin"));
   const cash = h("b", { testid: "acct-cash" });
   const realized = h("b", { testid: "acct-realized" });
@@ -51,7 +53,7 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
     "header",
     { class: "topbar" },
     h("div", { class: "brand" }, h("span", { class: "brand-mark" }), "HFT", h("b", null, "SIM")),
-    h("nav", null, tradeTab, adminTab),
+    h("nav", null, tradeTab, boardTab, adminTab),
     h("span", { class: "grow" }),
     acct,
     conn,
@@ -84,6 +86,7 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
     },
     setScreen(s) {
       tradeTab.classList.toggle("on", s === "trade");
+      boardTab.classList.toggle("on", s === "leaderboard");
       adminTab.classList.toggle("on", s === "admin");
     },
   };

@@ -1,0 +1,244 @@
+// Leaderboard screen: users ranked by marked PnL (`leaderboard.get`), for
+// instructors and competition hosts. Polled every few seconds while the
+// screen is shown and the browser tab is visible; never otherwise.
+
+import type { Session } from "../connection.ts";
+import { grouped } from "../decimal.ts";
+import { schedule } from "../emitter.ts";
+import type { Leader } from "../protocol.ts";
+import { h, setClass, setText, signClass, timeOfDay } from "./dom.ts";
+
+export const LEADERBOARD_POLL_MS = 3_000;
+/** Rows asked for: a whole class or a competition fits; the table scrolls. */
+export const LEADERBOARD_LIMIT = 100;
+const BOTS_KEY = "hftsim.leaderboard.bots";
+
+/** What the screen shows; exposed on `window.hftsim.leaderboard` for tests. */
+export interface LeaderboardState {
+  rows: Leader[];
+  /** Whether the shown rows include the simulated agents. */
+  includeBots: boolean;
+  /** Poll period while visible (tests may shorten it). */
+  pollMs: number;
+  /** True while the screen is shown and the tab visible: only then does it poll. */
+  polling: boolean;
+  updatedAt: number;
+  error: string;
+}
+
+export interface LeaderboardApi {
+  el: HTMLElement;
+  state: LeaderboardState;
+  show(): void;
+  hide(): void;
+  /** Stops for good (logout). */
+  dispose(): void;
+}
+
+function storedBots(): boolean {
+  try {
+    return localStorage.getItem(BOTS_KEY) === "1";
+  } catch {
+    return false;
+  }
+}
+
+export function leaderboardView(session: Session): LeaderboardApi {
+  const state: LeaderboardState = {
+    rows: [],
+    includeBots: storedBots(),
+    pollMs: LEADERBOARD_POLL_MS,
+    polling: false,
+    updatedAt: 0,
+    error: "",
+  };
+  let shown = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let ticket = 0; // bumps per request: a stale answer neither draws nor re-arms
+
+  // --- DOM -------------------------------------------------------------------
+  const bots = h("input", { type: "checkbox", testid: "leaderboard-include-bots", checked: state.includeBots });
+  const count = h("span", { class: "count", testid: "leaderboard-count" }, "0");
+  const updated = h("span", { class: "muted small board-updated", testid: "leaderboard-updated" }, "—");
+  const me = h("span", { class: "board-me", testid: "leaderboard-me" });
+  const body = h("tbody", { testid: "leaderboard-body" });
+  const numHead = (t: string) => h("th", { class: "num" }, t);
+  const panel = h(
+    "section",
+    { class: "panel board-panel", testid: "leaderboard" },
+    h(
+      "header",
+      { class: "panel-head" },
+      h("span", null, "Leaderboard "),
+      count,
+      me,
+      h("span", { class: "grow" }),
+      updated,
+      h("label", { class: "check board-toggle", title: "Show the simulated market agents too" }, bots, "Include agents"),
+    ),
+    h(
+      "div",
+      { class: "scroll" },
+      h(
+        "table",
+        { class: "grid board" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", { class: "rank" }, "#"),
+            h("th", null, "Trader"),
+            numHead("PnL"),
+            numHead("Realized"),
+            numHead("Unrealized"),
+          ),
+        ),
+        body,
+      ),
+    ),
+    h(
+      "p",
+      { class: "muted small board-note" },
+      "Ranked by PnL: cash gained since the start plus open positions marked to the last trade. ",
+      `Top ${LEADERBOARD_LIMIT}, refreshed every few seconds while this screen is open.`,
+    ),
+  );
+  const el = h("main", { class: "board-screen", testid: "leaderboard-screen" }, panel);
+
+  // --- render ----------------------------------------------------------------
+  const money = (s: string, testid: string, extra = "") =>
+    h("td", { class: `num ${signClass(s)} ${extra}`.trim(), testid, "data-value": s }, grouped(s));
+
+  const render = () => {
+    const myId = session.user?.user_id ?? null;
+    setText(count, String(state.rows.length));
+    if (state.error) {
+      setText(updated, state.updatedAt ? `stale since ${timeOfDay(state.updatedAt)} — ${state.error}` : state.error);
+      setClass(updated, "small board-updated board-error");
+    } else {
+      setText(updated, state.updatedAt ? `updated ${timeOfDay(state.updatedAt)}` : "loading…");
+      setClass(updated, "muted small board-updated");
+    }
+    updated.dataset.ts = String(state.updatedAt);
+    const mine = state.rows.find((r) => r.user_id === myId);
+    setText(me, mine ? `You: #${mine.rank} · ${grouped(mine.pnl)}` : state.updatedAt ? "You: not ranked" : "");
+    me.dataset.rank = mine ? String(mine.rank) : "";
+    body.replaceChildren(
+      ...state.rows.map((r) => {
+        const isMe = r.user_id === myId;
+        return h(
+          "tr",
+          {
+            class: `${isMe ? "me" : ""} ${r.rank <= 3 ? `top top-${r.rank}` : ""}`.trim() || null,
+            testid: `leaderboard-row-${r.user_id}`,
+            "data-rank": r.rank,
+            "data-user-id": r.user_id,
+            "data-username": r.username,
+            "data-bot": String(r.is_bot),
+            "data-me": String(isMe),
+            "data-pnl": r.pnl,
+          },
+          h("td", { class: "rank", testid: `leaderboard-rank-${r.user_id}` }, String(r.rank)),
+          h(
+            "td",
+            null,
+            h(
+              "span",
+              { class: "who-cell" },
+              h("span", { testid: `leaderboard-name-${r.user_id}` }, r.username),
+              isMe ? h("span", { class: "tag tag-me" }, "you") : null,
+              r.is_bot ? h("span", { class: "tag tag-bot" }, "agent") : null,
+            ),
+          ),
+          money(r.pnl, `leaderboard-pnl-${r.user_id}`, "pnl"),
+          money(r.realized_pnl, `leaderboard-realized-${r.user_id}`),
+          money(r.unrealized_pnl, `leaderboard-unrealized-${r.user_id}`),
+        );
+      }),
+    );
+    if (!state.rows.length && state.updatedAt) {
+      body.append(h("tr", { class: "empty" }, h("td", { colspan: "5" }, "Nobody has traded yet")));
+    }
+    el.dataset.includeBots = String(state.includeBots);
+  };
+
+  // --- polling ---------------------------------------------------------------
+  const active = () => shown && document.visibilityState !== "hidden";
+  const stop = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    state.polling = false;
+  };
+  const arm = () => {
+    stop();
+    if (!active()) return;
+    state.polling = true;
+    timer = setTimeout(() => void fetchNow(), state.pollMs);
+  };
+  const fetchNow = async () => {
+    stop();
+    if (!active()) return;
+    state.polling = true;
+    const mine = ++ticket;
+    const includeBots = state.includeBots;
+    try {
+      const r = await session.request<{ leaders: Leader[] }>("leaderboard.get", {
+        limit: LEADERBOARD_LIMIT,
+        include_bots: includeBots,
+      });
+      if (mine !== ticket) return;
+      state.rows = r.leaders ?? [];
+      state.updatedAt = Date.now();
+      state.error = "";
+    } catch (err) {
+      if (mine !== ticket) return;
+      const e = err as { code?: string; message?: string };
+      state.error = e.code === "DISCONNECTED" ? "waiting for the connection" : `${e.code ?? "ERROR"}: ${e.message ?? err}`;
+    }
+    schedule(render);
+    arm();
+  };
+
+  bots.addEventListener("change", () => {
+    state.includeBots = bots.checked;
+    try {
+      localStorage.setItem(BOTS_KEY, bots.checked ? "1" : "0");
+    } catch {
+      /* storage unavailable: the choice lasts for this page */
+    }
+    void fetchNow();
+  });
+  const onVisibility = () => {
+    if (!shown) return;
+    if (document.visibilityState === "hidden") {
+      ticket++;
+      stop();
+    } else {
+      void fetchNow();
+    }
+  };
+  document.addEventListener("visibilitychange", onVisibility);
+
+  return {
+    el,
+    state,
+    show() {
+      shown = true;
+      schedule(render);
+      void fetchNow();
+    },
+    hide() {
+      shown = false;
+      ticket++;
+      stop();
+    },
+    dispose() {
+      shown = false;
+      ticket++;
+      stop();
+      document.removeEventListener("visibilitychange", onVisibility);
+    },
+  };
+}
