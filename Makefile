@@ -58,7 +58,8 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
 lint: setup
-	$(BIN)/ruff check server/src market-client/src
+	$(BIN)/ruff check server/src server/tests market-client/src market-client/tests
+	$(BIN)/mypy --strict server/src/hftsim
 	$(BIN)/mypy --strict market-client/src/market_client
 
 clean:

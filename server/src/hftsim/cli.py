@@ -8,7 +8,6 @@ import getpass
 import logging
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .config import ConfigError, Settings, load
@@ -94,8 +93,11 @@ def bots(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     try:
-        asyncio.run(run_remote(args.url, settings.sim, seed=args.seed, duration_s=args.duration,
-                               limits=settings.engine_limits()))
+        asyncio.run(
+            run_remote(
+                args.url, settings.sim, seed=args.seed, duration_s=args.duration, limits=settings.engine_limits()
+            )
+        )
     except KeyboardInterrupt:
         pass
 
@@ -113,8 +115,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
     s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
-    s.add_argument("--reset", action="store_true", help="open a new market: drop the books, orders and positions "
-                   "journaled in the data dir (user accounts are kept)")
+    s.add_argument(
+        "--reset",
+        action="store_true",
+        help="open a new market: drop the books, orders and positions "
+        "journaled in the data dir (user accounts are kept)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     common(s)
     s.set_defaults(func=serve)

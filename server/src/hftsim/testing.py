@@ -72,8 +72,22 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}, **self._env}
-        cmd = [sys.executable, "-m", "hftsim", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), "--seed", str(self._seed), "--log-level", self._log_level]
+        cmd = [
+            sys.executable,
+            "-m",
+            "hftsim",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--seed",
+            str(self._seed),
+            "--log-level",
+            self._log_level,
+        ]
         if not self._bots:
             cmd.append("--no-bots")
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
@@ -125,9 +139,23 @@ class ServerProcess:
         """Add a user through the real CLI, as an operator would."""
         env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}}
         subprocess.run(
-            [sys.executable, "-m", "hftsim", "users", "add", name, "--role", role, "--password", password,
-             "--data-dir", str(self.data_dir)],
-            env=env, check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "hftsim",
+                "users",
+                "add",
+                name,
+                "--role",
+                role,
+                "--password",
+                password,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
         )
 
 
@@ -172,14 +200,32 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(base_dir, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     port = free_port()
-    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "hftsim",
-                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "hftsim", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {base_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base_dir / "pg.log"),
-                    "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(base_dir / "pg.log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://hftsim@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base_dir, ignore_errors=True)

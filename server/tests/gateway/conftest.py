@@ -42,8 +42,11 @@ class Wire:
 
     async def request(self, op: str, payload: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
         msg_id = f"t{next(self._ids)}"
-        await self.ws.send(orjson.dumps({"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": op,
-                                         "payload": payload or {}, **extra}).decode())
+        await self.ws.send(
+            orjson.dumps(
+                {"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": op, "payload": payload or {}, **extra}
+            ).decode()
+        )
         return await self.response(msg_id)
 
     async def response(self, msg_id: str | None) -> dict[str, Any]:

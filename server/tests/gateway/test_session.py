@@ -94,10 +94,16 @@ async def test_bad_input_gets_errors_and_the_connection_lives(trader: Wire) -> N
         assert msg["ok"] is False and msg["error"]["code"] == "BAD_ENVELOPE"
     assert await trader.error("no.such.op") == "UNKNOWN_OP"
     assert await trader.error("ping", ver=2) == "UNSUPPORTED_VERSION"
-    assert await trader.error("order.place", {"sym": "ACME", "side": "buy", "price": 100.5, "qty": 1}) == "INVALID_FIELD"
+    assert (
+        await trader.error("order.place", {"sym": "ACME", "side": "buy", "price": 100.5, "qty": 1}) == "INVALID_FIELD"
+    )
     assert await trader.error("order.place", {"sym": "ACME", "side": "up", "price": "100", "qty": 1}) == "INVALID_FIELD"
-    assert await trader.error("order.place", {"sym": "ACME", "side": "buy", "price": "100", "qty": "1"}) == "INVALID_FIELD"
-    assert await trader.error("order.place", {"sym": "NOPE", "side": "buy", "price": "100", "qty": 1}) == "UNKNOWN_SYMBOL"
+    assert (
+        await trader.error("order.place", {"sym": "ACME", "side": "buy", "price": "100", "qty": "1"}) == "INVALID_FIELD"
+    )
+    assert (
+        await trader.error("order.place", {"sym": "NOPE", "side": "buy", "price": "100", "qty": 1}) == "UNKNOWN_SYMBOL"
+    )
     big = {"sym": "ACME", "pad": "x" * 70_000}
     assert await trader.error("book.get", big) == "MESSAGE_TOO_LARGE"
     assert (await trader.ok("ping"))["ts"] > 0
@@ -118,8 +124,12 @@ async def test_short_lived_token_closes_socket_with_4001_unless_renewed(tmp_path
                     await stale.ws.recv()
         assert info.value.rcvd is not None and info.value.rcvd.code == 4001
         assert (await kept.ok("ping"))["ts"] > 0
-        r = httpx.post(f"{srv.url}/api/request", headers={"Authorization": "Bearer " + renewed["token"]},
-                       json={"type": "request", "ver": 1, "msg_id": "h1", "op": "account.get", "payload": {}})
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                f"{srv.url}/api/request",
+                headers={"Authorization": "Bearer " + renewed["token"]},
+                json={"type": "request", "ver": 1, "msg_id": "h1", "op": "account.get", "payload": {}},
+            )
         assert r.json()["ok"], r.text
 
 

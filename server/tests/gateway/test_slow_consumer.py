@@ -22,8 +22,11 @@ async def test_non_reading_subscriber_is_closed_with_4008(tmp_path: Path) -> Non
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", srv.port))
         slow = await websockets.connect(ws_url(srv.url, f"/ws/md?token={token}"), sock=sock, max_queue=1)
-        await slow.send(orjson.dumps({"type": "request", "msg_id": "s", "op": "md.subscribe",
-                                      "payload": {"syms": ["ACME"]}}).decode())
+        await slow.send(
+            orjson.dumps(
+                {"type": "request", "msg_id": "s", "op": "md.subscribe", "payload": {"syms": ["ACME"]}}
+            ).decode()
+        )
         healthy = await open_wire(srv.url, "/ws/md", handshake(srv.url)["token"])
         await healthy.ok("md.subscribe", {"syms": ["ACME"]})
         trader = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
@@ -31,8 +34,11 @@ async def test_non_reading_subscriber_is_closed_with_4008(tmp_path: Path) -> Non
         for i in range(300):  # a deep book makes every snapshot ~5 KB
             await trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": f"{80 + i * 0.01:.2f}", "qty": 1})
         for i in range(2000):  # ~10 MB of answers that the slow client does not read
-            await slow.send(orjson.dumps({"type": "request", "msg_id": f"q{i}", "op": "md.snapshot",
-                                          "payload": {"sym": "ACME"}}).decode())
+            await slow.send(
+                orjson.dumps(
+                    {"type": "request", "msg_id": f"q{i}", "op": "md.snapshot", "payload": {"sym": "ACME"}}
+                ).decode()
+            )
         await trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": "79.00", "qty": 1})
         async with asyncio.timeout(10):  # the healthy subscriber sees every delta, up to the last one
             while (await healthy.next_event("md.delta"))["payload"]["bids"] != [["79.00", 1]]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
+
 from hftsim.testing import ServerProcess, server_process
 
 from .conftest import Wire, handshake, open_wire
 
 
 async def test_place_fill_and_events_precede_response(trader: Wire, other_trader: Wire) -> None:
-    maker = await trader.ok("order.place", {"sym": "ACME", "side": "sell", "price": "101.00", "qty": 5,
-                                             "client_order_id": "m-1"})
+    maker = await trader.ok(
+        "order.place", {"sym": "ACME", "side": "sell", "price": "101.00", "qty": 5, "client_order_id": "m-1"}
+    )
     assert maker["order"]["status"] == "new" and maker["order"]["client_order_id"] == "m-1"
     assert (await trader.next_event("order.accepted"))["payload"]["order"]["order_id"] == maker["order"]["order_id"]
 
@@ -41,12 +44,18 @@ async def test_amend_cancel_all_and_rejections(trader: Wire) -> None:
     amended = await trader.ok("order.amend", {"order_id": oid, "qty": 6})
     assert amended["order"]["qty"] == 6 and amended["order"]["price"] == "40.00"
     assert (await trader.ok("order.amend", {"order_id": oid, "price": "40.05"}))["order"]["price"] == "40.05"
-    assert await trader.error("order.place", {"sym": "BOLT", "side": "buy", "price": "40.01", "qty": 1}) == \
-        "PRICE_NOT_ON_TICK"
-    assert await trader.error("order.place", {"sym": "BOLT", "side": "buy", "price": "1.00", "qty": 1}) == \
-        "PRICE_OUT_OF_BAND"
-    assert await trader.error("order.place", {"sym": "DUNE", "side": "buy", "price": "1.250", "qty": 150}) == \
-        "QTY_NOT_LOT_MULTIPLE"
+    assert (
+        await trader.error("order.place", {"sym": "BOLT", "side": "buy", "price": "40.01", "qty": 1})
+        == "PRICE_NOT_ON_TICK"
+    )
+    assert (
+        await trader.error("order.place", {"sym": "BOLT", "side": "buy", "price": "1.00", "qty": 1})
+        == "PRICE_OUT_OF_BAND"
+    )
+    assert (
+        await trader.error("order.place", {"sym": "DUNE", "side": "buy", "price": "1.250", "qty": 150})
+        == "QTY_NOT_LOT_MULTIPLE"
+    )
     assert await trader.error("order.cancel", {"order_id": 999_999}) == "UNKNOWN_ORDER"
     rejected = await trader.next_event("order.rejected")
     assert rejected["payload"]["error"]["code"] == "PRICE_OUT_OF_BAND"  # malformed prices never reach the engine
@@ -58,8 +67,9 @@ async def test_amend_cancel_all_and_rejections(trader: Wire) -> None:
     assert {o["status"] for o in history} == {"canceled"}
 
 
-async def test_market_data_snapshot_deltas_trades_and_heartbeat(server: ServerProcess, trader: Wire,
-                                                                 other_trader: Wire) -> None:
+async def test_market_data_snapshot_deltas_trades_and_heartbeat(
+    server: ServerProcess, trader: Wire, other_trader: Wire
+) -> None:
     md = await open_wire(server.url, "/ws/md", handshake(server.url)["token"])
     sub = await md.ok("md.subscribe", {"syms": ["CRUX"]})
     assert sub["syms"] == ["CRUX"]
@@ -95,24 +105,27 @@ async def test_halt_is_broadcast_and_refuses_orders(server: ServerProcess, trade
     resting = await trader.ok("order.place", {"sym": "EMBR", "side": "buy", "price": "29000.0", "qty": 1})
     assert (await admin.ok("admin.halt", {"sym": "EMBR"}))["status"] == "halted"
     assert (await md.next_event("md.status"))["payload"]["status"] == "halted"
-    assert await trader.error("order.place", {"sym": "EMBR", "side": "buy", "price": "29000.0", "qty": 1}) == \
-        "SYMBOL_HALTED"
+    assert (
+        await trader.error("order.place", {"sym": "EMBR", "side": "buy", "price": "29000.0", "qty": 1})
+        == "SYMBOL_HALTED"
+    )
     symbols = {s["sym"]: s for s in (await trader.ok("symbols.list"))["symbols"]}
     assert symbols["EMBR"]["status"] == "halted"
     await trader.ok("order.cancel", {"order_id": resting["order"]["order_id"]})
     await admin.ok("admin.resume", {"sym": "EMBR"})
-    assert await trader.error("order.place", {"sym": "EMBR", "side": "buy", "price": "1.0", "qty": 1}) == \
-        "PRICE_OUT_OF_BAND"
+    assert (
+        await trader.error("order.place", {"sym": "EMBR", "side": "buy", "price": "1.0", "qty": 1})
+        == "PRICE_OUT_OF_BAND"
+    )
     await asyncio.gather(admin.ws.close(), md.ws.close())
 
 
 async def test_many_requests_in_flight_on_one_socket(trader: Wire) -> None:
     ids = [f"p{i}" for i in range(50)]
     for i, msg_id in enumerate(ids):
-        await trader.ws.send(
-            '{"type":"request","ver":1,"msg_id":"%s","ts":0,"op":"order.place","payload":'
-            '{"sym":"ACME","side":"buy","price":"90.%02d","qty":1}}' % (msg_id, i)
-        )
+        payload = {"sym": "ACME", "side": "buy", "price": f"90.{i:02d}", "qty": 1}
+        await trader.ws.send(orjson.dumps({"type": "request", "msg_id": msg_id, "op": "order.place",
+                                           "payload": payload}).decode())
     answers = [await trader.response(msg_id) for msg_id in ids]
     assert all(a["ok"] for a in answers)
     assert (await trader.ok("order.cancel_all", {"sym": "ACME"}))["count"] == 50

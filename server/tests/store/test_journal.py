@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from hftsim.config import ConfigError, load
-from hftsim.engine import AmendOrder, CancelAll, CancelOrder, Command, OrderType, PlaceOrder, SetSymbolStatus, Side
-from hftsim.engine import SymbolStatus, Tif
+from hftsim.engine import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    OrderType,
+    PlaceOrder,
+    SetSymbolStatus,
+    Side,
+    SymbolStatus,
+    Tif,
+)
 from hftsim.gateway.sequencer import Sequencer
 from hftsim.gateway.venue import recover
 from hftsim.store import codec
@@ -25,11 +35,18 @@ def random_commands(n: int, seed: int) -> list[Command]:
         roll = rng.random()
         if roll < 0.6:
             market = rng.random() < 0.1
-            out.append(PlaceOrder(user_id=user, sym=rng.choice(["ACME", "BOLT"]), side=rng.choice(list(Side)),
-                                  qty=rng.randint(1, 20), price=None if market else rng.randint(840, 860) * 5,
-                                  type=OrderType.MARKET if market else OrderType.LIMIT,
-                                  tif=Tif.IOC if market else rng.choice(list(Tif)),
-                                  client_order_id=f"c{rng.randint(1, 50)}" if rng.random() < 0.3 else None))
+            out.append(
+                PlaceOrder(
+                    user_id=user,
+                    sym=rng.choice(["ACME", "BOLT"]),
+                    side=rng.choice(list(Side)),
+                    qty=rng.randint(1, 20),
+                    price=None if market else rng.randint(840, 860) * 5,
+                    type=OrderType.MARKET if market else OrderType.LIMIT,
+                    tif=Tif.IOC if market else rng.choice(list(Tif)),
+                    client_order_id=f"c{rng.randint(1, 50)}" if rng.random() < 0.3 else None,
+                )
+            )
         elif roll < 0.85:
             out.append(CancelOrder(user_id=user, order_id=rng.randint(1, n)))
         elif roll < 0.95:

@@ -201,8 +201,14 @@ def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
     price = d.venue.renderer.price
 
     def candle(b: Bar) -> dict[str, Any]:
-        return {"t": b.t, "o": price(sym, b.o), "h": price(sym, b.h), "l": price(sym, b.l), "c": price(sym, b.c),
-                "v": b.v}
+        return {
+            "t": b.t,
+            "o": price(sym, b.o),
+            "h": price(sym, b.h),
+            "l": price(sym, b.l),
+            "c": price(sym, b.c),
+            "v": b.v,
+        }
 
     seq = d.venue.engine.md_seq(sym)
     return {"sym": sym, "interval_ms": interval_ms, "seq": seq, "candles": [candle(b) for b in bars]}
@@ -291,8 +297,15 @@ def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[
     rows.sort(key=lambda row: (-row[0], row[3].user_id))
     return {
         "leaders": [
-            {"rank": rank, "user_id": user.user_id, "username": user.username, "is_bot": user.is_bot,
-             "pnl": render.cash(total), "realized_pnl": render.cash(realized), "unrealized_pnl": render.cash(unrealized)}
+            {
+                "rank": rank,
+                "user_id": user.user_id,
+                "username": user.username,
+                "is_bot": user.is_bot,
+                "pnl": render.cash(total),
+                "realized_pnl": render.cash(realized),
+                "unrealized_pnl": render.cash(unrealized),
+            }
             for rank, (total, realized, unrealized, user) in enumerate(rows[:limit], start=1)
         ]
     }
@@ -320,12 +333,7 @@ def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, 
 @op("admin.users")
 def _users(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     users = d.venue.users.all()
-    return {
-        "users": [
-            {**whoami(u), "is_guest": u.is_guest, "is_bot": u.is_bot}
-            for u in users
-        ]
-    }
+    return {"users": [{**whoami(u), "is_guest": u.is_guest, "is_bot": u.is_bot} for u in users]}
 
 
 @op("admin.sim")

@@ -85,8 +85,9 @@ async def handshake(request: Request) -> Response:
             await dispatcher.login(Context(grant=grant, ip=ip), login)
     except ProtocolError as exc:
         return handshake_error(exc)
-    return json_response({"status": "ok", **whoami(grant.session.user), "token": grant.token,
-                          "expires_at": grant.expires_at})
+    return json_response(
+        {"status": "ok", **whoami(grant.session.user), "token": grant.token, "expires_at": grant.expires_at}
+    )
 
 
 @router.post("/api/request")
@@ -105,18 +106,23 @@ async def api_request(request: Request) -> Response:
     try:
         grant = venue.sessions.resolve(bearer(request))
     except ProtocolError as exc:
-        return Response(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()), status_code=401,
-                        media_type="application/json")
+        return Response(
+            envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()),
+            status_code=401,
+            media_type="application/json",
+        )
     try:
         payload = await dispatcher.handle(Context(grant=grant, ip=client_ip(request)), req)
     except ProtocolError as exc:
-        return Response(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()),
-                        media_type="application/json")
+        return Response(
+            envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()), media_type="application/json"
+        )
     except Exception:
         log.exception("internal error handling %s", req.op)
         return Response(
-            envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged",
-                                    ts()),
+            envelope.error_response(
+                req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged", ts()
+            ),
             media_type="application/json",
         )
     venue.sequencer.flush()  # acknowledged means journaled

@@ -103,8 +103,12 @@ class Hub:
                 self._publish(
                     ev.sym,
                     "md.delta",
-                    {"sym": ev.sym, "seq": ev.seq, "bids": render.levels(ev.sym, ev.bids),
-                     "asks": render.levels(ev.sym, ev.asks)},
+                    {
+                        "sym": ev.sym,
+                        "seq": ev.seq,
+                        "bids": render.levels(ev.sym, ev.bids),
+                        "asks": render.levels(ev.sym, ev.asks),
+                    },
                     ts,
                 )
             elif isinstance(ev, Trade):

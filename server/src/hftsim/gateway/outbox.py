@@ -41,6 +41,7 @@ class Outbox:
         """True when a close could not get through and the socket's handler was cancelled."""
         self._owner = asyncio.current_task()
         self._writer = asyncio.create_task(self._write())
+        self._closer: asyncio.Task[None] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -74,7 +75,7 @@ class Outbox:
         self._closing = True
         self._frames.clear()
         self._writer.cancel()
-        asyncio.create_task(self._close(code, reason))
+        self._closer = asyncio.create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):

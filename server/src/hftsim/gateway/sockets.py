@@ -34,10 +34,11 @@ def socket_token(ws: WebSocket) -> str | None:
     scheme, _, token = ws.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    for proto in ws.scope.get("subprotocols", []):
+    protocols: list[str] = ws.scope.get("subprotocols", [])
+    for proto in protocols:
         if proto.startswith(BEARER_PREFIX):
-            return proto[len(BEARER_PREFIX):]
-    return ws.query_params.get("token")
+            return proto[len(BEARER_PREFIX) :]
+    return ws.query_params.get("token") or None
 
 
 def origin_allowed(ws: WebSocket, allowed: list[str]) -> bool:
@@ -162,8 +163,11 @@ async def answer(dispatcher: Dispatcher, ctx: Context, outbox: Outbox, data: str
         return
     except Exception:
         log.exception("internal error handling %s", req.op)
-        outbox.push(envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged",
-                                            now()))
+        outbox.push(
+            envelope.error_response(
+                req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged", now()
+            )
+        )
         return
     outbox.push(envelope.response(req.msg_id, req.op, payload, now()))
 
@@ -217,7 +221,9 @@ def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
     return list(dict.fromkeys(syms))
 
 
-def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer) -> tuple[dict[str, Any], list[str]]:
+def md_request(
+    dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer
+) -> tuple[dict[str, Any], list[str]]:
     """Answer one MD request; also return the symbols whose snapshots follow the response."""
     hub = dispatcher.venue.hub
     if req.op == "md.subscribe":
@@ -237,5 +243,7 @@ def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: Expi
         return {"expires_at": grant.expires_at}, []
     if req.op == "ping":
         return {"ts": dispatcher.venue.sequencer.now()}, []
-    raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown MD op {req.op!r}; MD ops are md.subscribe, md.unsubscribe, "
-                                              "md.snapshot, md.renew")
+    raise ProtocolError(
+        ErrorCode.UNKNOWN_OP,
+        f"unknown MD op {req.op!r}; MD ops are md.subscribe, md.unsubscribe, md.snapshot, md.renew",
+    )

@@ -47,7 +47,9 @@ class Renderer:
         """An average price: on the tick when it is, else with a few more decimals."""
         tick = self._instruments[sym].tick
         value = (total / qty).quantize(tick.scaleb(-EXTRA_AVG_DECIMALS)).normalize()
-        return str(value.quantize(tick) if value.as_tuple().exponent > tick.as_tuple().exponent else value)
+        if int(value.as_tuple().exponent) > int(tick.as_tuple().exponent):
+            value = value.quantize(tick)  # never fewer decimals than the tick
+        return str(value)
 
     def order(self, o: OrderView) -> dict[str, Any]:
         tick = self._instruments[o.sym].tick

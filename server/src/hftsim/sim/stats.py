@@ -202,7 +202,7 @@ def market_stats(rec: Recording) -> dict[str, float]:
         "two_sided_share": len(spreads) / len(rec.spreads) if rec.spreads else float("nan"),
         "bid_levels_median": quantile(rec.bid_levels, 0.5),
         "ask_levels_median": quantile(rec.ask_levels, 0.5),
-        "five_levels_share": sum(1 for b, a in zip(rec.bid_levels, rec.ask_levels) if b >= 5 and a >= 5)
+        "five_levels_share": sum(1 for b, a in zip(rec.bid_levels, rec.ask_levels, strict=True) if b >= 5 and a >= 5)
         / max(1, len(rec.bid_levels)),
         "trades_per_min": len(rec.trades) / minutes,
         "volume_per_min": sum(t.qty for t in rec.trades) / minutes,
@@ -216,7 +216,7 @@ def market_stats(rec: Recording) -> dict[str, float]:
 
 def _tracking(rec: Recording) -> float:
     """Root mean square gap between mid and fair value, in ticks."""
-    gaps = [(m - f) ** 2 for m, f in zip(rec.mids, rec.fair) if m is not None]
+    gaps = [(m - f) ** 2 for m, f in zip(rec.mids, rec.fair, strict=True) if m is not None]
     return math.sqrt(sum(gaps) / len(gaps)) if gaps else float("nan")
 
 
@@ -266,7 +266,7 @@ def table(columns: dict[str, dict[str, float]]) -> str:
         cells = []
         for name in names:
             value = columns[name].get(key)
-            cells.append("–" if value is None or math.isnan(value) else fmt.format(value))
+            cells.append("-" if value is None or math.isnan(value) else fmt.format(value))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -11,8 +11,18 @@ from typing import Any
 
 import orjson
 
-from ..engine import AmendOrder, CancelAll, CancelOrder, Command, OrderType, PlaceOrder, SetSymbolStatus, Side, Tif
-from ..engine import SymbolStatus
+from ..engine import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    OrderType,
+    PlaceOrder,
+    SetSymbolStatus,
+    Side,
+    SymbolStatus,
+    Tif,
+)
 
 KINDS: dict[str, type[Any]] = {
     "place": PlaceOrder,

@@ -61,8 +61,9 @@ class Journal:
             self._conn.cursor().executemany(insert, rows)
 
     def replay(self, after_seq: int) -> Iterator[tuple[int, int, Command]]:
-        cursor = self._conn.execute(self._db.sql("SELECT seq, ts, command FROM journal WHERE seq > ? ORDER BY seq"),
-                                  (after_seq,))
+        cursor = self._conn.execute(
+            self._db.sql("SELECT seq, ts, command FROM journal WHERE seq > ? ORDER BY seq"), (after_seq,)
+        )
         for seq, ts, data in cursor:
             yield seq, ts, codec.decode(bytes(data))
 
@@ -80,7 +81,7 @@ class Journal:
         row = self._conn.execute("SELECT seq, state FROM snapshot WHERE id = 1").fetchone()
         if row is None:
             return None
-        return int(row[0]), pickle.loads(bytes(row[1]))  # noqa: S301 - our own file, written by save_snapshot
+        return int(row[0]), pickle.loads(bytes(row[1]))
 
     def reset(self) -> None:
         self._pending.clear()

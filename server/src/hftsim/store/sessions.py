@@ -41,7 +41,9 @@ class SessionStore:
         )
 
     def bind(self, session_key: str, user_id: int) -> None:
-        self._conn.execute(self._db.sql("UPDATE sessions SET user_id = ? WHERE session_key = ?"), (user_id, session_key))
+        self._conn.execute(
+            self._db.sql("UPDATE sessions SET user_id = ? WHERE session_key = ?"), (user_id, session_key)
+        )
 
     def find(self, token: str) -> tuple[str, int | None, int] | None:
         """(session_key, user_id, expires_at) of a stored token."""

@@ -177,7 +177,7 @@ class MarketMaker(Agent):
         # levels (one amend instead of a cancel and a place); leftovers are canceled first.
         prices = sorted(wanted, reverse=side is Side.BUY)
         missing = [p for p in prices if p not in keep]
-        moves = list(zip(missing, stale))
+        moves = list(zip(missing, stale, strict=False))
         for order in stale[len(moves) :]:
             orders.cancel(order)
         quoted: dict[int, int] = {}
