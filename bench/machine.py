@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 LIBRARIES = ("hftsim", "market-client", "websockets", "uvicorn", "uvloop", "httptools", "starlette", "fastapi",
@@ -44,6 +46,31 @@ def versions() -> dict[str, str]:
     return out
 
 
+def code() -> dict[str, Any]:
+    """Which server and client code was measured, and at which commit.
+
+    `HFTSIM_BENCH_CODE_COMMIT` names the commit when the code comes from an
+    export of it (e.g. `git archive` put first on PYTHONPATH); otherwise the
+    repository's HEAD, flagged when the server or client has uncommitted changes.
+    """
+    import hftsim
+    import market_client
+
+    paths = {"hftsim": str(Path(hftsim.__file__).parent), "market_client": str(Path(market_client.__file__).parent)}
+    commit = os.environ.get("HFTSIM_BENCH_CODE_COMMIT")
+    if commit:
+        return {**paths, "commit": commit, "uncommitted_changes": False}
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "server/src", "market-client/src"], cwd=repo,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return {**paths, "commit": None, "uncommitted_changes": None}
+    return {**paths, "commit": head, "uncommitted_changes": bool(dirty)}
+
+
 def info() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
@@ -52,4 +79,5 @@ def info() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
         "libraries": versions(),
+        "code": code(),
     }

@@ -78,6 +78,7 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
         f"- {m['cores']} cores: {m['cpu']}{memory}; {m['os']}",
         f"- {m['python']}; {libs}",
         f"- peer: {first['peers']}",
+        f"- code measured: {code_text(m.get('code'))}",
         "- runs: " + "; ".join(
             f"{name} {r['scale']} x{r['reps']} at {r['started']} ({r['duration_s']:.0f} s, load avg "
             f"{r['loadavg_1min_before']} → {r['loadavg_1min_after']})"
@@ -86,6 +87,13 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
         "",
     ]
     return lines
+
+
+def code_text(code: dict[str, Any] | None) -> str:
+    if not code:
+        return "not recorded"
+    state = " (with uncommitted changes)" if code.get("uncommitted_changes") else ""
+    return f"commit {code.get('commit')}{state}; hftsim from `{code.get('hftsim')}`"
 
 
 def table(results: dict[str, dict[str, Any]]) -> list[str]:
