@@ -98,9 +98,11 @@ async def test_short_lived_tokens_are_renewed_transparently(tmp_path: Path) -> N
 async def test_an_expired_token_closes_with_4001_and_the_client_recovers(tmp_path: Path) -> None:
     with server_process(tmp_path / "s", config={"session": {"token_ttl_s": 1.0}}) as srv:
         client = await MarketClient.connect(srv.url, reconnect_delay=(0.05, 0.5))
+        states: list[str] = []
+        client.set_state_hook(states.append)  # the reconnect can be over before a poll would see it
         try:
             time.sleep(2.5)  # noqa: ASYNC251  # block the loop on purpose: no renewal can happen, the server closes both sockets with 4001
-            await eventually(lambda: client.state != "connected", what="the 4001 close")
+            await eventually(lambda: "reconnecting" in states, what="the 4001 close")
             await client.wait_connected(timeout=15)
             assert (await client.send("ping"))["ts"] > 0
             assert client.book_snapshot("ACME")["sym"] == "ACME"
