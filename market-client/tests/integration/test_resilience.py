@@ -30,7 +30,8 @@ async def test_server_restart_reconnects_logs_in_and_resyncs(server: ServerProce
         await asyncio.to_thread(server.start)
         await client.wait_connected(timeout=15)
 
-        assert client.user is not None and client.user["user_id"] is not None
+        assert client.user is not None and client.user["user_id"] == first_user["user_id"]  # the session survived
+        assert [o["price"] for o in await client.list_orders()] == ["99.00"]
         async with await MarketClient.connect(server.url, connect_md=False) as other:
             await other.place_order("ACME", "sell", "101.00", 2)
             await other.place_order("BOLT", "buy", "42.00", 3)
