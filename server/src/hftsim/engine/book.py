@@ -197,6 +197,45 @@ class Book:
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks
 
+    def add_alone(self, order: Order) -> BookDelta:
+        """Queue a new order's leaves when that is the command's only book change; return its delta.
+
+        The fast path of a passive order: one level changes, so the delta is
+        that level's new total and the `touched` record is not needed (it is
+        empty, as between any two commands).
+        """
+        price = order.price
+        assert price is not None
+        is_buy = order.is_buy
+        side = self.bids if is_buy else self.asks
+        level = side.levels.get(price)
+        if level is None:
+            level = side.levels[price] = Level()
+            insort(side.keys, side.sign * price)
+        level.append(order)
+        level.total = total = level.total + order.qty - order.filled
+        self.md_seq = md_seq = self.md_seq + 1
+        change = ((price, total),)
+        return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
+
+    def remove_alone(self, order: Order, leaves: int) -> BookDelta:
+        """Take a resting order off when that is the command's only book change; return its delta.
+
+        The fast path of a cancel, like `add_alone`; `leaves` is what the order had resting.
+        """
+        price = order.price
+        assert price is not None
+        is_buy = order.is_buy
+        side = self.bids if is_buy else self.asks
+        level = side.levels[price]
+        level.unlink(order)
+        level.total = total = level.total - leaves
+        if level.head is None:
+            side.drop(price)
+        self.md_seq = md_seq = self.md_seq + 1
+        change = ((price, total),)
+        return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
+
     def take_delta(self) -> BookDelta | None:
         """The net level changes of the current command as one delta with the next md seq, or None."""
         bids = self.bids.take_changes() if self.bids.touched else ()

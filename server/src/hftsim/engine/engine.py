@@ -51,13 +51,19 @@ from .instruments import Instrument, cash_decimals, tick_value
 from .matching import can_fill_completely, crosses, match
 from .orders import Order, Registry
 from .risk import Limits, order_qty_breach, position_breach
-from .validation import ORDER_TYPES, SIDES, STATUSES, TIFS, amend_fields_error, band_error, place_fields_error, qty_rule
+from .validation import STATUSES, amend_fields_error, band_error, place_kind, qty_rule
 
 RECENT_ORDERS = 500
 """Finished orders remembered per user for `recent_orders` and `order`."""
 
+# Enum members bound once: `OrderStatus.CANCELED` is a descriptor lookup on the
+# enum class, several times dearer than reading a module global.
 _HALTED = SymbolStatus.HALTED
-_NEW = OrderStatus.NEW
+_CANCELED = OrderStatus.CANCELED
+_EXPIRED = OrderStatus.EXPIRED
+_USER = CancelReason.USER
+_CANCEL_ALL = CancelReason.CANCEL_ALL
+_BUY = Side.BUY
 _GTC = Tif.GTC
 _FOK = Tif.FOK
 _LIMIT = OrderType.LIMIT
@@ -126,6 +132,13 @@ class Engine:
         return f"unknown symbol {sym!r}; known symbols: {', '.join(self._books)}"
 
     def _place(self, cmd: PlaceOrder, ts: int) -> Result:
+        """Validate, then trade, rest or expire a new order.
+
+        The checks run in the documented order of precedence (the first
+        broken rule names the rejection). The instrument and risk rules are
+        tested inline with plain comparisons, and their functions are called
+        only to word a rejection: a new order is the most common command.
+        """
         sym = cmd.sym
         book = self._books.get(sym) if isinstance(sym, str) else None
         coid = cmd.client_order_id
@@ -141,27 +154,33 @@ class Engine:
                 coid,
                 True,
             )
-        error = place_fields_error(cmd)
-        if error is not None:
-            return self._reject(Code.INVALID_FIELD, error, user_id, sym, coid, True)
+        kind = place_kind(cmd)
+        if isinstance(kind, str):
+            return self._reject(Code.INVALID_FIELD, kind, user_id, sym, coid, True)
+        side, order_type, tif = kind
         qty = cmd.qty
         price = cmd.price
-        broken = qty_rule(book, qty)
-        if broken is not None:
+        instrument = book.instrument
+        if qty % instrument.lot or qty < instrument.min_qty:
+            broken = qty_rule(book, qty)
+            assert broken is not None
             return self._reject(broken[0], broken[1], user_id, sym, coid, True)
-        if price is not None:
-            error = band_error(book, price)
-            if error is not None:
-                return self._reject(Code.PRICE_OUT_OF_BAND, error, user_id, sym, coid, True)
-        error = order_qty_breach(self._limits, qty)
-        if error is not None:
-            return self._reject(Code.QTY_ABOVE_MAX, error, user_id, sym, coid, True)
-        side = SIDES[cmd.side]
-        is_buy = side is Side.BUY
+        if price is not None and not book.band_low <= price <= book.band_high:
+            return self._reject(Code.PRICE_OUT_OF_BAND, band_error(book, price) or "", user_id, sym, coid, True)
+        limits = self._limits
+        if qty > limits.max_order_qty:
+            return self._reject(Code.QTY_ABOVE_MAX, order_qty_breach(limits, qty) or "", user_id, sym, coid, True)
+        is_buy = side is _BUY
         account = self._accounts.get(user_id)
         position = account.positions.get(sym) if account is not None else None
-        error = position_breach(self._limits, sym, is_buy, position, qty)
-        if error is not None:
+        if position is None:
+            worst = qty
+        elif is_buy:
+            worst = position.qty + position.open_buy + qty
+        else:
+            worst = position.open_sell + qty - position.qty
+        if worst > limits.max_position:
+            error = position_breach(limits, sym, is_buy, position, qty) or ""
             return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
         if coid is not None and account is not None:
             holder = account.by_coid.get(coid)
@@ -174,7 +193,10 @@ class Engine:
                     coid,
                     True,
                 )
-        if cmd.post_only and crosses(book, is_buy, price):
+        opposite = book.asks if is_buy else book.bids
+        keys = opposite.keys
+        crossing = bool(keys) and (price is None or keys[-1] >= opposite.sign * price)
+        if crossing and cmd.post_only:
             return self._reject(
                 Code.POST_ONLY_WOULD_CROSS, self._cross_message(book, is_buy, price), user_id, sym, coid, True
             )
@@ -184,32 +206,26 @@ class Engine:
         if position is None:
             position = account.position(sym)
         registry = self._registry
-        registry.last_order_id += 1
-        order = Order(
-            registry.last_order_id,
-            coid,
-            sym,
-            side,
-            ORDER_TYPES[cmd.type],
-            price,
-            qty,
-            TIFS[cmd.tif],
-            cmd.post_only,
-            ts,
-            account,
-            position,
-        )
+        registry.last_order_id = order_id = registry.last_order_id + 1
+        order = Order(order_id, coid, sym, side, order_type, price, qty, tif, cmd.post_only, ts, account, position)
         registry.add(order)
-        accepted = order.view()
-        events: list[Event] = [OrderAccepted(user_id, accepted)]
-        fillable = order.tif is not _FOK or can_fill_completely(book, order)
-        if fillable and crosses(book, is_buy, price):
-            match(order, book, registry, events, ts)
-        self._settle(order, book, events, ts)
-        delta = book.take_delta()
-        if delta is not None:
-            events.append(delta)
-        return Result(self.seq, events, accepted if order.status is _NEW else order.view())
+        view = order.view()
+        events: list[Event] = [OrderAccepted(user_id, view)]
+        if crossing and (tif is not _FOK or can_fill_completely(book, order)):
+            view = match(order, book, registry, events, ts, view)
+            view = self._settle(order, book, events, ts, view)
+            delta = book.take_delta()
+            if delta is not None:
+                events.append(delta)
+        elif tif is _GTC and order_type is _LIMIT:
+            events.append(book.add_alone(order))
+            if is_buy:
+                position.open_buy += qty
+            else:
+                position.open_sell += qty
+        else:
+            view = self._expire(order, events, ts)
+        return Result(self.seq, events, view, None, [])
 
     def _cross_message(self, book: Book, is_buy: bool, price: int | None) -> str:
         opposite = book.asks.best() if is_buy else book.bids.best()
@@ -220,8 +236,11 @@ class Engine:
             f"{'ask' if is_buy else 'bid'} {to_price(opposite)}; post-only orders must rest"
         )
 
-    def _settle(self, order: Order, book: Book, events: list[Event], ts: int) -> None:
-        """After matching: finish a filled order, rest a GTC limit remainder, expire any other."""
+    def _settle(self, order: Order, book: Book, events: list[Event], ts: int, view: OrderView) -> OrderView:
+        """After matching: finish a filled order, rest a GTC limit remainder, expire any other.
+
+        `view` is the order's latest snapshot; returns its snapshot after settling.
+        """
         leaves = order.qty - order.filled
         if not leaves:
             self._registry.finish(order)
@@ -233,10 +252,17 @@ class Engine:
                 book.asks.add(order)
                 order.position.open_sell += leaves
         else:
-            order.status = OrderStatus.EXPIRED
-            order.updated_ts = ts
-            self._registry.finish(order)
-            events.append(OrderExpired(order.user_id, order.view()))
+            view = self._expire(order, events, ts)
+        return view
+
+    def _expire(self, order: Order, events: list[Event], ts: int) -> OrderView:
+        """Finish an order whose remainder may not rest (IOC, FOK, market); return its final snapshot."""
+        order.status = _EXPIRED
+        order.updated_ts = ts
+        self._registry.finish(order)
+        view = order.view()
+        events.append(OrderExpired(order.user_id, view))
+        return view
 
     def _find(self, user_id: object, order_id: object, client_order_id: object) -> Order | tuple[Code, str]:
         """The caller's live order named by id (preferred) or client_order_id, or why not."""
@@ -273,22 +299,32 @@ class Engine:
         else:
             book.asks.remove(order, leaves)
             order.position.open_sell -= leaves
-        order.status = OrderStatus.CANCELED
+        order.status = _CANCELED
         order.updated_ts = ts
         self._registry.finish(order)
         return order.view()
 
     def _cancel(self, cmd: CancelOrder, ts: int) -> Result:
-        found = self._find(cmd.user_id, cmd.order_id, cmd.client_order_id)
-        if not isinstance(found, Order):
-            return self._reject(found[0], found[1], cmd.user_id, None, cmd.client_order_id)
-        book = self._books[found.sym]
-        view = self._remove_resting(found, book, ts)
-        events: list[Event] = [OrderCanceled(found.user_id, view, CancelReason.USER)]
-        delta = book.take_delta()
-        if delta is not None:
-            events.append(delta)
-        return Result(self.seq, events, view)
+        """Cancel one live order; the common "own order by id" case skips `_find` and the `touched` record."""
+        user_id = cmd.user_id
+        order_id = cmd.order_id
+        order = self._registry.live.get(order_id) if type(order_id) is int else None
+        if order is None or type(user_id) is not int or order.user_id != user_id:
+            found = self._find(user_id, order_id, cmd.client_order_id)
+            if not isinstance(found, Order):
+                return self._reject(found[0], found[1], user_id, None, cmd.client_order_id)
+            order = found
+        leaves = order.qty - order.filled
+        if order.is_buy:
+            order.position.open_buy -= leaves
+        else:
+            order.position.open_sell -= leaves
+        delta = self._books[order.sym].remove_alone(order, leaves)
+        order.status = _CANCELED
+        order.updated_ts = ts
+        self._registry.finish(order)
+        view = order.view()
+        return Result(self.seq, [OrderCanceled(order.user_id, view, _USER), delta], view, None, [])
 
     def _cancel_all(self, cmd: CancelAll, ts: int) -> Result:
         user_id = cmd.user_id
@@ -305,7 +341,7 @@ class Engine:
         events = result.events
         for order in targets:
             view = self._remove_resting(order, self._books[order.sym], ts)
-            events.append(OrderCanceled(user_id, view, CancelReason.CANCEL_ALL))
+            events.append(OrderCanceled(user_id, view, _CANCEL_ALL))
             result.canceled.append(order.order_id)
         if targets:
             for book in [self._books[sym]] if sym is not None else self._books.values():
@@ -365,8 +401,8 @@ class Engine:
                     order.position.open_sell += growth
             order.qty = qty
             order.updated_ts = ts
-            amended = order.view()
-            events.append(OrderAmended(user_id, amended))
+            view = order.view()
+            events.append(OrderAmended(user_id, view))
         else:
             leaves = order.qty - order.filled
             book.side(is_buy).remove(order, leaves)
@@ -377,15 +413,15 @@ class Engine:
             order.price = price
             order.qty = qty
             order.updated_ts = ts
-            amended = order.view()
-            events.append(OrderAmended(user_id, amended))
+            view = order.view()
+            events.append(OrderAmended(user_id, view))
             if will_cross:
-                match(order, book, self._registry, events, ts)
-            self._settle(order, book, events, ts)
+                view = match(order, book, self._registry, events, ts, view)
+            view = self._settle(order, book, events, ts, view)
         delta = book.take_delta()
         if delta is not None:
             events.append(delta)
-        return Result(self.seq, events, amended if order.filled == amended.filled_qty else order.view())
+        return Result(self.seq, events, view, None, [])
 
     def _set_status(self, cmd: SetSymbolStatus, ts: int) -> Result:
         sym = cmd.sym

@@ -18,6 +18,8 @@ from .events import (
     OrderCanceled,
     OrderFilled,
     OrderStatus,
+    OrderView,
+    PositionView,
     Trade,
 )
 from .orders import Order, Registry
@@ -62,13 +64,23 @@ def can_fill_completely(book: Book, taker: Order) -> bool:
     return False
 
 
-def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts: int) -> None:
+def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts: int, view: OrderView) -> OrderView:
     """Trade the taker against the book until it is filled or no longer crosses.
 
     Appends, per fill: maker OrderFilled, taker OrderFilled, both
     AccountUpdates, the public Trade; and an OrderCanceled for each own
     resting order met on the way. The taker's status and fills are updated;
-    resting or expiring its remainder is the caller's decision.
+    resting or expiring its remainder is the caller's decision. Returns the
+    taker's latest snapshot (`view`, the one from before matching, when
+    nothing filled) so that the caller reuses it instead of building an
+    equal one.
+
+    This is the loop of every marketable order, so it is written flat: the
+    maker met is always the head of the best level (fills and self-trade
+    cancels take from the front), so a filled one is unlinked in place; the
+    maker is on the other side, so its open quantity is `open_sell` for a
+    buying taker; and the id counters, the md sequence and the last price
+    stay in locals until the loop ends.
     """
     is_buy = taker.is_buy
     opposite = book.asks if is_buy else book.bids
@@ -84,6 +96,13 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
     tick_value = book.tick_value
     sym = book.sym
     side = taker.side
+    maker_is_buy = not is_buy
+    finish = registry.finish
+    append = events.append
+    md_seq = book.md_seq
+    last_price = book.last_price
+    trade_id = registry.last_trade_id
+    fill_id = registry.last_fill_id
     while remaining and keys:
         key = keys[-1]
         if limit_key is not None and key < limit_key:
@@ -100,31 +119,36 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             if maker.user_id == user_id:
                 level.unlink(maker)
                 level.total -= maker_leaves
-                if maker.is_buy:
-                    maker_position.open_buy -= maker_leaves
-                else:
+                if is_buy:
                     maker_position.open_sell -= maker_leaves
+                else:
+                    maker_position.open_buy -= maker_leaves
                 maker.status = _CANCELED
                 maker.updated_ts = ts
-                registry.finish(maker)
-                events.append(OrderCanceled(user_id, maker.view(), _SELF_TRADE))
+                finish(maker)
+                append(OrderCanceled(user_id, maker.view(), _SELF_TRADE))
                 maker = following
                 continue
-            qty = min(maker_leaves, remaining)
+            qty = maker_leaves if maker_leaves < remaining else remaining
             remaining -= qty
             notional = price * qty
             level.total -= qty
             maker.filled += qty
             maker.filled_cost += notional
             maker.updated_ts = ts
-            if maker.is_buy:
-                maker_position.open_buy -= qty
-            else:
+            if is_buy:
                 maker_position.open_sell -= qty
+            else:
+                maker_position.open_buy -= qty
             if qty == maker_leaves:
                 maker.status = _FILLED
-                level.unlink(maker)
-                registry.finish(maker)
+                level.head = following  # the maker is the head: unlink it in place
+                if following is None:
+                    level.tail = None
+                else:
+                    following.prev = None
+                maker.next = None
+                finish(maker)
             else:
                 maker.status = _PARTIAL
             taker.filled += qty
@@ -132,70 +156,37 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             taker.updated_ts = ts
             taker.status = _PARTIAL if remaining else _FILLED
             maker_account = maker.account
-            apply_fill(maker_account, maker_position, maker.is_buy, price, qty, tick_value)
+            apply_fill(maker_account, maker_position, maker_is_buy, price, qty, tick_value)
             apply_fill(taker_account, taker_position, is_buy, price, qty, tick_value)
-            registry.last_trade_id = trade_id = registry.last_trade_id + 1
-            maker_fill_id = registry.last_fill_id + 1
-            registry.last_fill_id = taker_fill_id = maker_fill_id + 1
+            trade_id += 1
+            fill_id += 2
             maker_id = maker.user_id
-            events.append(
-                OrderFilled(
-                    maker_id,
-                    maker.view(),
-                    FillView(
-                        maker_fill_id,
-                        maker.order_id,
-                        maker.client_order_id,
-                        maker_id,
-                        sym,
-                        maker.side,
-                        price,
-                        qty,
-                        True,
-                        trade_id,
-                        ts,
-                    ),
-                )
+            maker_fill = FillView(
+                fill_id - 1, maker.order_id, maker.client_order_id, maker_id, sym, maker.side, price, qty, True,
+                trade_id, ts,
+            )  # fmt: skip
+            append(OrderFilled(maker_id, maker.view(), maker_fill))
+            view = taker.view()
+            taker_fill = FillView(
+                fill_id, taker.order_id, taker.client_order_id, user_id, sym, side, price, qty, False, trade_id, ts
             )
-            events.append(
-                OrderFilled(
-                    user_id,
-                    taker.view(),
-                    FillView(
-                        taker_fill_id,
-                        taker.order_id,
-                        taker.client_order_id,
-                        user_id,
-                        sym,
-                        side,
-                        price,
-                        qty,
-                        False,
-                        trade_id,
-                        ts,
-                    ),
-                )
-            )
-            events.append(AccountUpdate(maker_id, maker_account.cash, maker_position.view()))
-            events.append(AccountUpdate(user_id, taker_account.cash, taker_position.view()))
-            book.md_seq += 1
-            book.last_price = price
-            events.append(
-                Trade(
-                    sym,
-                    book.md_seq,
-                    trade_id,
-                    price,
-                    qty,
-                    side,
-                    ts,
-                    user_id if is_buy else maker_id,
-                    maker_id if is_buy else user_id,
-                )
-            )
+            append(OrderFilled(user_id, view, taker_fill))
+            position = PositionView(maker_id, sym, maker_position.qty, maker_position.cost, maker_position.realized)
+            append(AccountUpdate(maker_id, maker_account.cash, position))
+            position = PositionView(user_id, sym, taker_position.qty, taker_position.cost, taker_position.realized)
+            append(AccountUpdate(user_id, taker_account.cash, position))
+            md_seq += 1
+            last_price = price
+            buyer_id, seller_id = (user_id, maker_id) if is_buy else (maker_id, user_id)
+            append(Trade(sym, md_seq, trade_id, price, qty, side, ts, buyer_id, seller_id))
             if not remaining:
                 break
             maker = following
         if level.head is None:
             del levels[price]
             keys.pop()
+    book.md_seq = md_seq
+    book.last_price = last_price
+    registry.last_trade_id = trade_id
+    registry.last_fill_id = fill_id
+    return view

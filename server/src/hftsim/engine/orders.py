@@ -13,6 +13,10 @@ from .accounts import Account, Position
 from .commands import OrderType, Side, Tif
 from .events import OrderStatus, OrderView
 
+_BUY = Side.BUY
+_NEW = OrderStatus.NEW
+"""Enum members bound once: `Side.BUY` is a descriptor lookup on the enum class, several times dearer than a global."""
+
 
 class Order:
     __slots__ = (
@@ -58,7 +62,7 @@ class Order:
         self.user_id = account.user_id
         self.sym = sym
         self.side = side
-        self.is_buy = side is Side.BUY
+        self.is_buy = side is _BUY
         self.type = order_type
         self.price = price
         self.qty = qty
@@ -66,7 +70,7 @@ class Order:
         self.filled_cost = 0
         self.tif = tif
         self.post_only = post_only
-        self.status = OrderStatus.NEW
+        self.status = _NEW
         self.created_ts = ts
         self.updated_ts = ts
         self.account = account

@@ -21,6 +21,15 @@ SIDES: dict[str, Side] = {s.value: s for s in Side}
 ORDER_TYPES: dict[str, OrderType] = {t.value: t for t in OrderType}
 TIFS: dict[str, Tif] = {t.value: t for t in Tif}
 STATUSES: dict[str, SymbolStatus] = {s.value: s for s in SymbolStatus}
+KINDS: dict[tuple[str, str, str], tuple[Side, OrderType, Tif]] = {
+    (side, order_type, tif): (SIDES[side], ORDER_TYPES[order_type], TIFS[tif])
+    for side in SIDES
+    for order_type in ORDER_TYPES
+    for tif in TIFS
+}
+"""(side, type, tif) of a new order, as given -> as enums: one lookup validates all three."""
+_MARKET = OrderType.MARKET
+_GTC = Tif.GTC
 
 
 def _enum_error(name: str, value: object, allowed: Mapping[str, object]) -> str | None:
@@ -29,22 +38,25 @@ def _enum_error(name: str, value: object, allowed: Mapping[str, object]) -> str 
     return f"{name} must be one of {', '.join(allowed)}, got {value!r}"
 
 
-def place_fields_error(cmd: PlaceOrder) -> str | None:
-    """Types and combinations of a new order's fields (all INVALID_FIELD).
+def place_kind(cmd: PlaceOrder) -> tuple[Side, OrderType, Tif] | str:
+    """A new order's side, type and tif as enums when all its fields are valid, else the INVALID_FIELD message.
 
-    Runs for every order, so the common valid case is one chain of cheap
-    tests; the message is worked out only on failure.
+    Runs for every order, so the common valid case is one dict lookup (all
+    three enums at once) and a chain of cheap tests; the message is worked
+    out only on failure.
     """
     try:
-        known = cmd.side in SIDES and cmd.type in ORDER_TYPES and cmd.tif in TIFS
+        kind = KINDS.get((cmd.side, cmd.type, cmd.tif))
     except TypeError:  # an unhashable value where an enum belongs
-        known = False
-    if not known:
-        return (
+        kind = None
+    if kind is None:
+        error = (
             _enum_error("side", cmd.side, SIDES)
             or _enum_error("type", cmd.type, ORDER_TYPES)
             or _enum_error("tif", cmd.tif, TIFS)
         )
+        assert error is not None
+        return error
     if type(cmd.user_id) is not int:
         return f"user_id must be an integer, got {cmd.user_id!r}"
     if type(cmd.qty) is not int or cmd.qty <= 0:
@@ -55,7 +67,7 @@ def place_fields_error(cmd: PlaceOrder) -> str | None:
     if coid is not None and (type(coid) is not str or not 0 < len(coid) <= MAX_CLIENT_ORDER_ID):
         return f"client_order_id must be a string of 1 to {MAX_CLIENT_ORDER_ID} characters, got {coid!r}"
     price = cmd.price
-    if cmd.type == "market":
+    if kind[1] is _MARKET:
         if price is not None:
             return "a market order takes no price"
         if cmd.post_only:
@@ -64,9 +76,9 @@ def place_fields_error(cmd: PlaceOrder) -> str | None:
         return "a limit order needs a price"
     elif type(price) is not int or price <= 0:
         return f"price must be a positive number of ticks, got {price!r}"
-    elif cmd.post_only and cmd.tif != "GTC":
+    elif cmd.post_only and kind[2] is not _GTC:
         return f"a post_only order must be GTC, got {cmd.tif}"
-    return None
+    return kind
 
 
 def amend_fields_error(cmd: AmendOrder, filled: int) -> str | None:
