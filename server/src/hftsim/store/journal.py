@@ -40,6 +40,8 @@ class Journal:
         if db.is_postgres:
             self._conn.execute(f"SET synchronous_commit = {'on' if sync == 'full' else 'off'}")
         else:
+            # The server is the journal's only user: holding the lock halves the cost of a commit.
+            self._conn.execute("PRAGMA locking_mode=EXCLUSIVE")
             self._conn.execute(f"PRAGMA synchronous={sync.upper()}")
         for statement in schema(db):
             self._conn.execute(statement)
