@@ -166,13 +166,18 @@ class Engine:
             assert broken is not None
             return self._reject(broken[0], broken[1], user_id, sym, coid, True)
         if price is not None and not book.band_low <= price <= book.band_high:
-            return self._reject(Code.PRICE_OUT_OF_BAND, band_error(book, price) or "", user_id, sym, coid, True)
+            error = band_error(book, price)
+            assert error is not None
+            return self._reject(Code.PRICE_OUT_OF_BAND, error, user_id, sym, coid, True)
         limits = self._limits
         if qty > limits.max_order_qty:
-            return self._reject(Code.QTY_ABOVE_MAX, order_qty_breach(limits, qty) or "", user_id, sym, coid, True)
+            error = order_qty_breach(limits, qty)
+            assert error is not None
+            return self._reject(Code.QTY_ABOVE_MAX, error, user_id, sym, coid, True)
         is_buy = side is _BUY
         account = self._accounts.get(user_id)
         position = account.positions.get(sym) if account is not None else None
+        # The worst case of risk.position_breach, which words the rejection.
         if position is None:
             worst = qty
         elif is_buy:
@@ -180,7 +185,8 @@ class Engine:
         else:
             worst = position.open_sell + qty - position.qty
         if worst > limits.max_position:
-            error = position_breach(limits, sym, is_buy, position, qty) or ""
+            error = position_breach(limits, sym, is_buy, position, qty)
+            assert error is not None
             return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
         if coid is not None and account is not None:
             holder = account.by_coid.get(coid)
@@ -225,7 +231,7 @@ class Engine:
                 position.open_sell += qty
         else:
             view = self._expire(order, events, ts)
-        return Result(self.seq, events, view, None, [])
+        return Result(self.seq, events, view, None, [])  # all fields given: skips the default factories
 
     def _cross_message(self, book: Book, is_buy: bool, price: int | None) -> str:
         opposite = book.asks.best() if is_buy else book.bids.best()

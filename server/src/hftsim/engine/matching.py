@@ -177,8 +177,19 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             append(AccountUpdate(user_id, taker_account.cash, position))
             md_seq += 1
             last_price = price
-            buyer_id, seller_id = (user_id, maker_id) if is_buy else (maker_id, user_id)
-            append(Trade(sym, md_seq, trade_id, price, qty, side, ts, buyer_id, seller_id))
+            append(
+                Trade(
+                    sym,
+                    md_seq,
+                    trade_id,
+                    price,
+                    qty,
+                    side,
+                    ts,
+                    user_id if is_buy else maker_id,
+                    maker_id if is_buy else user_id,
+                )
+            )
             if not remaining:
                 break
             maker = following
