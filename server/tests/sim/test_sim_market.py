@@ -91,4 +91,4 @@ def test_every_kind_of_agent_trades(hour: OfflineRun) -> None:
     rec = hour.recordings["ACME"]
     active = {t.buyer_id for t in rec.trades} | {t.seller_id for t in rec.trades}
     kinds = {name.split("_")[1] for name, uid in hour.sim.user_ids.items() if uid in active}
-    assert kinds == {"mm", "lp", "noise", "momentum", "meanrev", "informed"}
+    assert kinds == {"mm", "lp", "noise", "momentum", "meanrev", "informed", "inst"}

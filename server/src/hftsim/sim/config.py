@@ -94,6 +94,7 @@ class AgentCounts(BaseModel):
     momentum: int = Field(default=2, ge=0, le=50)
     mean_reversion: int = Field(default=2, ge=0, le=50)
     informed: int = Field(default=1, ge=0, le=20)
+    institutional: int = Field(default=1, ge=0, le=20)
 
 
 class SimSettings(BaseModel):

@@ -33,6 +33,7 @@ from .agents import (
     Agent,
     HawkesState,
     InformedTrader,
+    InstitutionalTrader,
     LiquidityProvider,
     MarketMaker,
     MeanReversionTrader,
@@ -95,6 +96,7 @@ class Simulation:
         agents += [MeanReversionTrader(f"{prefix}meanrev_{i + 1}", seed, i) for i in range(counts.mean_reversion)]
         n = counts.informed
         agents += [InformedTrader(f"{prefix}informed_{i + 1}", seed, n) for i in range(n)]
+        agents += [InstitutionalTrader(f"{prefix}inst_{i + 1}", seed) for i in range(counts.institutional)]
         return agents
 
     # Host API ---------------------------------------------------------------

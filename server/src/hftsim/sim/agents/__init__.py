@@ -2,6 +2,7 @@
 
 from .base import Agent, Orders
 from .informed import InformedTrader
+from .institutional import InstitutionalTrader
 from .liquidity import LiquidityProvider
 from .market_maker import MarketMaker
 from .mean_reversion import MeanReversionTrader
@@ -12,6 +13,7 @@ __all__ = [
     "Agent",
     "HawkesState",
     "InformedTrader",
+    "InstitutionalTrader",
     "LiquidityProvider",
     "MarketMaker",
     "MeanReversionTrader",
