@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -110,102 +111,105 @@ async def receive_frames(ws: WebSocket, outbox: Outbox) -> Any:
         yield data
 
 
-@router.websocket("/ws/cmd")
-async def cmd_socket(ws: WebSocket) -> None:
-    dispatcher: Dispatcher = ws.app.state.dispatcher
-    venue = dispatcher.venue
+Reply = tuple[dict[str, Any], Callable[[], None] | None]
+"""A response payload, and what to do right after the response is queued."""
+Handle = Callable[[Request], Awaitable[Reply]]
+Setup = Callable[[Grant, Outbox, ExpiryTimer], tuple[Handle, Callable[[], None]]]
+"""Prepares one socket's request handler and its clean-up."""
+
+
+async def serve_socket(ws: WebSocket, dispatcher: Dispatcher, setup: Setup) -> None:
+    """The life of one socket: open it, answer each frame with `handle`, clean up with `teardown`."""
     opened = await open_socket(ws, dispatcher)
     if opened is None:
         return
     grant, outbox = opened
-    timer = ExpiryTimer(outbox, grant, venue.sequencer.now())
-    registered: list[int] = []
-
-    def on_login(previous: User | None, user: User) -> None:
-        for user_id in registered:
-            venue.hub.remove_cmd(user_id, outbox)
-        registered[:] = [user.user_id]
-        venue.hub.add_cmd(user.user_id, outbox)
-
-    ctx = Context(
-        grant=grant,
-        ip=ws.client.host if ws.client else "unknown",
-        on_login=on_login,
-        on_renew=lambda g: timer.reset(g, venue.sequencer.now()),
-    )
-    if grant.session.user is not None:
-        on_login(None, grant.session.user)
-    limit = venue.settings.server.max_message_bytes
+    sequencer = dispatcher.venue.sequencer
+    timer = ExpiryTimer(outbox, grant, sequencer.now())
+    handle, teardown = setup(grant, outbox, timer)
+    limit = dispatcher.venue.settings.server.max_message_bytes
     try:
         async for data in receive_frames(ws, outbox):
-            await answer(dispatcher, ctx, outbox, data, limit)
+            await answer(outbox, data, limit, sequencer.now, handle)
     except asyncio.CancelledError:
         if not outbox.abandoned:
             raise
     finally:
         timer.cancel()
-        for user_id in registered:
-            venue.hub.remove_cmd(user_id, outbox)
+        teardown()
         await outbox.flush_and_stop()
 
 
-async def answer(dispatcher: Dispatcher, ctx: Context, outbox: Outbox, data: str | bytes, limit: int) -> None:
-    now = dispatcher.venue.sequencer.now
+async def answer(outbox: Outbox, data: str | bytes, limit: int, now: Callable[[], int], handle: Handle) -> None:
     try:
         req = envelope.parse_request(data, limit)
     except ProtocolError as exc:
         outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now()))
         return
     try:
-        payload = await dispatcher.handle(ctx, req)
+        payload, follow_up = await handle(req)
     except ProtocolError as exc:
         outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()))
         return
     except Exception:
         log.exception("internal error handling %s", req.op)
-        outbox.push(
-            envelope.error_response(
-                req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged", now()
-            )
-        )
+        message = "internal server error; it was logged"
+        outbox.push(envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now()))
         return
     outbox.push(envelope.response(req.msg_id, req.op, payload, now()))
+    if follow_up is not None:
+        follow_up()
+
+
+@router.websocket("/ws/cmd")
+async def cmd_socket(ws: WebSocket) -> None:
+    dispatcher: Dispatcher = ws.app.state.dispatcher
+    hub, sequencer = dispatcher.venue.hub, dispatcher.venue.sequencer
+
+    def setup(grant: Grant, outbox: Outbox, timer: ExpiryTimer) -> tuple[Handle, Callable[[], None]]:
+        registered: list[int] = []
+
+        def on_login(previous: User | None, user: User) -> None:
+            for user_id in registered:
+                hub.remove_cmd(user_id, outbox)
+            registered[:] = [user.user_id]
+            hub.add_cmd(user.user_id, outbox)
+
+        ctx = Context(
+            grant=grant,
+            ip=ws.client.host if ws.client else "unknown",
+            on_login=on_login,
+            on_renew=lambda g: timer.reset(g, sequencer.now()),
+        )
+        if grant.session.user is not None:
+            on_login(None, grant.session.user)
+
+        async def handle(req: Request) -> Reply:
+            return await dispatcher.handle(ctx, req), None
+
+        def teardown() -> None:
+            for user_id in registered:
+                hub.remove_cmd(user_id, outbox)
+
+        return handle, teardown
+
+    await serve_socket(ws, dispatcher, setup)
 
 
 @router.websocket("/ws/md")
 async def md_socket(ws: WebSocket) -> None:
     dispatcher: Dispatcher = ws.app.state.dispatcher
-    venue = dispatcher.venue
-    opened = await open_socket(ws, dispatcher)
-    if opened is None:
-        return
-    grant, outbox = opened
-    timer = ExpiryTimer(outbox, grant, venue.sequencer.now())
-    venue.hub.add_md(outbox)
-    limit = venue.settings.server.max_message_bytes
-    try:
-        async for data in receive_frames(ws, outbox):
-            now = venue.sequencer.now()
-            try:
-                req = envelope.parse_request(data, limit)
-            except ProtocolError as exc:
-                outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now))
-                continue
-            try:
-                response, after = md_request(dispatcher, outbox, req, timer)
-            except ProtocolError as exc:
-                outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now))
-                continue
-            outbox.push(envelope.response(req.msg_id, req.op, response, now))
-            if after:
-                venue.hub.subscribe(outbox, after)
-    except asyncio.CancelledError:
-        if not outbox.abandoned:
-            raise
-    finally:
-        timer.cancel()
-        venue.hub.remove_md(outbox)
-        await outbox.flush_and_stop()
+    hub = dispatcher.venue.hub
+
+    def setup(grant: Grant, outbox: Outbox, timer: ExpiryTimer) -> tuple[Handle, Callable[[], None]]:
+        hub.add_md(outbox)
+
+        async def handle(req: Request) -> Reply:
+            return md_request(dispatcher, outbox, req, timer)
+
+        return handle, lambda: hub.remove_md(outbox)
+
+    await serve_socket(ws, dispatcher, setup)
 
 
 def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
@@ -221,28 +225,25 @@ def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
     return list(dict.fromkeys(syms))
 
 
-def md_request(
-    dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer
-) -> tuple[dict[str, Any], list[str]]:
-    """Answer one MD request; also return the symbols whose snapshots follow the response."""
+def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer) -> Reply:
+    """Answer one MD request; a subscription's snapshots follow its response."""
     hub = dispatcher.venue.hub
     if req.op == "md.subscribe":
         syms = md_syms(dispatcher, req)
-        return {"syms": syms}, syms
+        return {"syms": syms}, lambda: hub.subscribe(outbox, syms)
     if req.op == "md.unsubscribe":
-        syms = md_syms(dispatcher, req)
-        hub.unsubscribe(outbox, syms)
-        return {"syms": hub.subscriptions(outbox)}, []
+        hub.unsubscribe(outbox, md_syms(dispatcher, req))
+        return {"syms": hub.subscriptions(outbox)}, None
     if req.op == "md.snapshot":
         syms = md_syms(dispatcher, Request(req.msg_id, req.op, {"syms": [req.payload.get("sym")]}))
-        return hub.snapshot(syms[0]), []
+        return hub.snapshot(syms[0]), None
     if req.op == "md.renew":
         token = req.payload.get("token")
         grant = dispatcher.venue.sessions.resolve(token if isinstance(token, str) else None)
         timer.reset(grant, dispatcher.venue.sequencer.now())
-        return {"expires_at": grant.expires_at}, []
+        return {"expires_at": grant.expires_at}, None
     if req.op == "ping":
-        return {"ts": dispatcher.venue.sequencer.now()}, []
+        return {"ts": dispatcher.venue.sequencer.now()}, None
     raise ProtocolError(
         ErrorCode.UNKNOWN_OP,
         f"unknown MD op {req.op!r}; MD ops are md.subscribe, md.unsubscribe, md.snapshot, md.renew",
