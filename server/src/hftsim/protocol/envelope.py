@@ -81,38 +81,20 @@ def next_msg_id() -> str:
     return f"s{next(_server_ids)}"
 
 
-def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> bytes:
+def _encode(kind: str, op: str | None, payload: dict[str, Any], ts: int, **extra: Any) -> bytes:
     return orjson.dumps(
-        {
-            "type": "response",
-            "ver": VERSION,
-            "msg_id": next_msg_id(),
-            "ts": ts,
-            "op": op,
-            "corr_id": corr_id,
-            "ok": True,
-            "payload": payload,
-        }
+        {"type": kind, "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload, **extra}
     )
+
+
+def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> bytes:
+    return _encode("response", op, payload, ts, corr_id=corr_id, ok=True)
 
 
 def error_response(corr_id: str | None, op: str | None, code: str, message: str, ts: int) -> bytes:
-    return orjson.dumps(
-        {
-            "type": "response",
-            "ver": VERSION,
-            "msg_id": next_msg_id(),
-            "ts": ts,
-            "op": op,
-            "corr_id": corr_id,
-            "ok": False,
-            "payload": {},
-            "error": {"code": str(code), "message": message},
-        }
-    )
+    error = {"code": str(code), "message": message}
+    return _encode("response", op, {}, ts, corr_id=corr_id, ok=False, error=error)
 
 
 def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
-    return orjson.dumps(
-        {"type": "event", "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload}
-    )
+    return _encode("event", op, payload, ts)
