@@ -1,0 +1,109 @@
+"""The sans-I/O protocol pieces, without sockets: envelope codec, roles, payload parsing, rendering."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from hftsim.config import load
+from hftsim.engine import Engine, Limits, OrderType, PlaceOrder, Side, Tif
+from hftsim.protocol import envelope, payloads
+from hftsim.protocol.errors import ProtocolError
+from hftsim.protocol.render import Renderer
+from hftsim.protocol.roles import Role, acting_role
+
+
+def engine() -> Engine:
+    return Engine(load().instruments(), Limits(max_order_qty=1000, max_position=10_000), initial_cash=10**9)
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"{", "BAD_ENVELOPE"),
+        (b"[]", "BAD_ENVELOPE"),
+        (b'{"type":"event","msg_id":"1","op":"ping"}', "BAD_ENVELOPE"),
+        (b'{"type":"request","msg_id":"","op":"ping"}', "BAD_ENVELOPE"),
+        (b'{"type":"request","msg_id":"1","op":""}', "BAD_ENVELOPE"),
+        (b'{"type":"request","msg_id":"1","op":"ping","payload":[1]}', "BAD_ENVELOPE"),
+        (b'{"type":"request","msg_id":"1","op":"ping","ver":2}', "UNSUPPORTED_VERSION"),
+        (b'{"type":"request","msg_id":"1","op":"ping","as":5}', "BAD_ENVELOPE"),
+        (b'{"type":"request","msg_id":"1","op":"ping","pad":"' + b"x" * 2000 + b'"}', "MESSAGE_TOO_LARGE"),
+    ],
+)
+def test_malformed_requests_name_their_fault(raw: bytes, code: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        envelope.parse_request(raw, max_bytes=1024)
+    assert info.value.code == code and info.value.message
+
+
+def test_request_round_trip_and_responses() -> None:
+    req = envelope.parse_request(b'{"type":"request","msg_id":"a1","op":"book.get","payload":{"sym":"ACME"}}', 1024)
+    assert (req.msg_id, req.op, req.payload, req.as_role) == ("a1", "book.get", {"sym": "ACME"}, None)
+    ok = orjson.loads(envelope.response("a1", "book.get", {"x": 1}, ts=5))
+    assert ok["corr_id"] == "a1" and ok["ok"] is True and ok["payload"] == {"x": 1} and ok["type"] == "response"
+    err = orjson.loads(envelope.error_response("a1", "book.get", "UNKNOWN_SYMBOL", "no such symbol", ts=5))
+    assert err["ok"] is False and err["error"] == {"code": "UNKNOWN_SYMBOL", "message": "no such symbol"}
+    assert envelope.salvage_msg_id(b'{"msg_id":"z9","type":"nope"}') == "z9"
+    assert envelope.salvage_msg_id(b"not json") is None
+
+
+def test_roles_are_ordered_and_as_is_checked() -> None:
+    assert acting_role(Role.ADMIN, "trader") is Role.TRADER
+    assert acting_role(Role.TRADER, None) is Role.TRADER
+    for user_role, wanted in [(Role.VIEWER, "trader"), (Role.TRADER, "admin"), (Role.TRADER, "root")]:
+        with pytest.raises(ProtocolError) as info:
+            acting_role(user_role, wanted)
+        assert info.value.code == "ROLE_NOT_HELD"
+
+
+def test_place_payload_becomes_a_command_in_ticks() -> None:
+    e = engine()
+    cmd = payloads.place_order({"sym": "BOLT", "side": "sell", "price": "42.55", "qty": 3, "tif": "IOC"}, 7, e)
+    assert cmd == PlaceOrder(user_id=7, sym="BOLT", side=Side.SELL, qty=3, price=851, tif=Tif.IOC)
+    market = payloads.place_order({"sym": "ACME", "side": "buy", "type": "market", "qty": 1}, 7, e)
+    assert market.type is OrderType.MARKET and market.price is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "field"),
+    [
+        ({"sym": "ACME", "side": "buy", "price": 100.5, "qty": 1}, "INVALID_FIELD", "price"),
+        ({"sym": "ACME", "side": "buy", "price": "1e400x", "qty": 1}, "INVALID_FIELD", "price"),
+        ({"sym": "ACME", "side": "buy", "price": "100.001", "qty": 1}, "PRICE_NOT_ON_TICK", "price"),
+        ({"sym": "ACME", "side": "buy", "price": "-1", "qty": 1}, "INVALID_FIELD", "price"),
+        ({"sym": "ACME", "side": "buy", "qty": 1}, "INVALID_FIELD", "price"),
+        ({"sym": "ACME", "side": "buy", "type": "market", "price": "1", "qty": 1}, "INVALID_FIELD", "price"),
+        ({"sym": "ACME", "side": "buy", "price": "100", "qty": True}, "INVALID_FIELD", "qty"),
+        ({"sym": "ACME", "side": "buy", "price": "100", "qty": 0}, "INVALID_FIELD", "qty"),
+        ({"sym": "ACME", "side": "hold", "price": "100", "qty": 1}, "INVALID_FIELD", "side"),
+        ({"sym": "ACME", "side": "buy", "price": "100", "qty": 1, "tif": "DAY"}, "INVALID_FIELD", "tif"),
+        ({"sym": "ACME", "side": "buy", "price": "100", "qty": 1, "post_only": "yes"}, "INVALID_FIELD", "post_only"),
+        ({"sym": "ZZZ", "side": "buy", "price": "100", "qty": 1}, "UNKNOWN_SYMBOL", "ZZZ"),
+    ],
+)
+def test_bad_place_payloads(payload: dict[str, object], code: str, field: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        payloads.place_order(payload, 1, engine())
+    assert info.value.code == code and field in info.value.message
+
+
+def test_order_references_need_exactly_one_id() -> None:
+    for payload in [{}, {"order_id": 1, "client_order_id": "a"}, {"order_id": "1"}]:
+        with pytest.raises(ProtocolError):
+            payloads.cancel_order(payload, 1)
+    assert payloads.cancel_order({"client_order_id": "a"}, 1).client_order_id == "a"
+
+
+def test_render_prices_cash_and_averages() -> None:
+    e = engine()
+    render = Renderer(e)
+    assert render.price("DUNE", 1250) == "1.250" and render.price("EMBR", 60001) == "30000.5"
+    assert render.cash(123456) == "123.456"  # cash decimals: the finest tick (DUNE, 0.001)
+    e.apply(PlaceOrder(user_id=1, sym="ACME", side=Side.SELL, qty=1, price=9999), ts=1)
+    e.apply(PlaceOrder(user_id=1, sym="ACME", side=Side.SELL, qty=1, price=9998), ts=2)
+    result = e.apply(PlaceOrder(user_id=2, sym="ACME", side=Side.BUY, qty=2, price=9999), ts=3)
+    assert result.order is not None
+    assert render.order(result.order)["avg_fill_price"] == "99.985"
+    position = render.position(e.position(2, "ACME"))
+    assert position["avg_price"] == "99.985" and position["unrealized_pnl"] == "0.010" and position["last"] == "99.99"
