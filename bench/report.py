@@ -155,21 +155,22 @@ def roundtrip_details(r: dict[str, Any]) -> list[str]:
 
 def throughput_details(r: dict[str, Any]) -> list[str]:
     header = (
-        "| clients | side | orders/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU | load generator CPU "
-        "| frames/order |"
+        "| clients | side | orders/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU | server CPU µs/order "
+        "| load generator CPU | frames/order |"
     )
     lines = [
         f"{r['window_per_client']} orders in flight per client, {r['seconds_per_phase']:g} s per phase.",
         "",
         header,
-        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for n, c in r["clients"].items():
         for side in ("gateway", "echo"):
             s = c[side]
             lines.append(
                 f"| {n} | {side} | {fmt(s['orders_per_s'])} | {pct_cells(s['latency_us'])} | "
-                f"{s['server_cpu_share']:.2f} | {s['client_cpu_share']:.2f} | {c['frames_per_order']:.2f} |"
+                f"{s['server_cpu_share']:.2f} | {fmt(s.get('server_cpu_us_per_order'))} | {s['client_cpu_share']:.2f} | "
+                f"{c['frames_per_order']:.2f} |"
             )
     return lines
 
