@@ -5,6 +5,15 @@ size, agents' position cap, one second of volatility in ticks). Observations
 are updated at the start of every step from the market (mid, last price,
 their moving averages, a running volatility estimate) and from the trades
 the simulation saw in results (signed aggressive flow).
+
+Aggressive flow moves the consensus (`flow_offset`): only its surprise (flow
+that keeps coming is partly anticipated), concave in size (square root
+beyond one order size). A move of the consensus far beyond the volatility
+the market is used to starts a spell of liquidity stress (`stress`): the
+makers quote wider and thinner, so flow moves the price many times more,
+and noise traders flock in; the spell lasts about a minute (longer if new
+shocks come) and then fades as quotes refill. Large moves beget large
+moves for a while: volatility clusters even on an i.i.d. fair value.
 """
 
 from __future__ import annotations
@@ -23,13 +32,30 @@ from .market import StepView
 FAST_HALF_LIFE_S = 10.0
 SLOW_HALF_LIFE_S = 60.0
 VOL_HALF_LIFE_S = 20.0
-FLOW_HALF_LIFE_S = 10.0
+FLOW_HALF_LIFE_S = 30.0
 FLOW_ANTICIPATION = 0.7
 CONSENSUS_ERROR_HALF_LIFE_S = 60.0
+STRESS_WINDOW_S = 1.0
+"""Moves of the consensus are judged over windows of this length."""
+STRESS_THRESHOLD = 2.9
+"""A move larger than this many sigmas of its window (at the volatility the market is used to) is a shock."""
+STRESS_EPISODE_S = 60.0
+"""Mean length of the stressed spell a shock starts (exponential; a new shock can prolong it)."""
+STRESS_REFILL_HALF_LIFE_S = 15.0
+"""After the spell, stress fades with this half-life: the makers refill their quotes gradually."""
+STRESS_IMPACT = 12.0
+"""Extra impact of flow at full stress, in units of the calm impact (thin books move more)."""
 
 
 def _decay(dt_s: float, half_life_s: float) -> float:
     return math.exp(-math.log(2) * dt_s / half_life_s)
+
+
+def concave(x: float) -> float:
+    """Linear up to one unit, square root beyond: large orders move prices less than in proportion."""
+    if -1.0 <= x <= 1.0:
+        return x
+    return math.copysign(math.sqrt(abs(x)), x)
 
 
 def round_qty(qty: float, lot: int, min_qty: int) -> int:
@@ -53,6 +79,7 @@ class SymbolState:
         fair_rng = random.Random(f"{seed}:fair:{instrument.sym}")
         self.fair = FairValue(params, ref, self.band_low + margin, self.band_high - margin, fair_rng)
         self._rng = random.Random(f"{seed}:consensus:{instrument.sym}")
+        self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
         self.sigma_1s = ref * params.volatility / math.sqrt(TRADING_SECONDS_PER_YEAR)
         """Configured one-second volatility in ticks (at the reference price)."""
         self.sigma_1s_ticks = max(self.sigma_1s, 0.05)
@@ -85,6 +112,14 @@ class SymbolState:
         """Log error of the consensus on the fair value (an OU process)."""
         self.flow_offset = 0.0
         """Ticks added to the consensus by recent aggressive flow, decaying with impact_half_life_s."""
+        self.stress = 0.0
+        """Liquidity stress in [0, 1]: 0 in calm markets, 1 for a spell after a large move of the
+        consensus, then fading as the makers refill. Makers quote wider and thinner under stress,
+        so the same flow moves the price more, and noise traders trade more: volatility clusters."""
+        self._stress_value = 0.0
+        self._stress_elapsed_s = 0.0
+        self._clock_s = 0.0
+        self._stressed_until_s = -1.0
 
         # Observations.
         self.paused_until_ms = 0.0
@@ -133,7 +168,7 @@ class SymbolState:
                 self.fair.reset(float(start))
             value = self.fair.value
             self.mid = self.last = self.ema_fast = self.ema_slow = value if start is None else float(start)
-            self._seen_value = self.consensus
+            self._seen_value = self._stress_value = self.consensus
             self.initialized = True
         if mid is None:
             mid = float(last) if last is not None else self.fair.value
@@ -149,7 +184,11 @@ class SymbolState:
             # partly anticipated, which keeps returns uncorrelated despite persistent order signs.
             surprise = self.flow - FLOW_ANTICIPATION * self.flow_rate * dt_s
             keep = _decay(dt_s, params.impact_half_life_s)
-            self.flow_offset = self.flow_offset * keep + self.impact_ticks * surprise / self.order_size
+            # Impact is smaller in calm spells (it scales with the volatility, never above the
+            # configured one) and larger when the book is stressed (thin quotes after a shock).
+            calm = min(1.0, self.fair.vol_multiplier)
+            impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress)
+            self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
             keep = _decay(dt_s, FLOW_HALF_LIFE_S)
             self.flow_rate = keep * self.flow_rate + (1 - keep) * self.flow / dt_s
             # Volatility as the makers see it: of the value estimate, not of the quoted mid (whose
@@ -159,9 +198,28 @@ class SymbolState:
             self._seen_value = value
             keep = _decay(dt_s, VOL_HALF_LIFE_S)
             self.var_1s = keep * self.var_1s + (1 - keep) * change * change / dt_s
+            self._update_stress(value, dt_s)
         self.mid = mid
         if last is not None:
             self.last = float(last)
+
+    def _update_stress(self, value: float, dt_s: float) -> None:
+        self._clock_s += dt_s
+        if self._clock_s < self._stressed_until_s:
+            self.stress = 1.0
+        else:
+            self.stress *= _decay(dt_s, STRESS_REFILL_HALF_LIFE_S)
+        self._stress_elapsed_s += dt_s
+        if self._stress_elapsed_s >= STRESS_WINDOW_S:
+            # Judged against the volatility the market has got used to, so a spell feeds on new
+            # surprises only and ends in a lasting storm instead of locking in.
+            expected = self.sigma_1s_ticks * max(1.0, self.vol_ratio) * math.sqrt(self._stress_elapsed_s)
+            if abs(value - self._stress_value) > STRESS_THRESHOLD * expected:
+                length = -STRESS_EPISODE_S * math.log(1.0 - self._stress_rng.random())
+                self._stressed_until_s = max(self._stressed_until_s, self._clock_s + length)
+                self.stress = 1.0
+            self._stress_value = value
+            self._stress_elapsed_s = 0.0
 
     def end_step(self) -> None:
         self.flow = 0.0

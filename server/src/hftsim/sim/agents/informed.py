@@ -61,8 +61,8 @@ class InformedTrader(Agent):
         return self.rng.random() < state.params.informed_rate * self.share * dt_s
 
     def _edge(self, state: SymbolState) -> float:
-        """Mispricing (ticks) worth trading on: about a spread."""
-        return max(1.5, 1.5 * state.half_spread)
+        """Mispricing (ticks) worth trading on: about a spread, more when liquidity is stressed."""
+        return max(1.5, 1.5 * state.half_spread) * (1.0 + state.stress)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         parent = self._parents.get(state.sym)

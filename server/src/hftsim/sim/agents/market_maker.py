@@ -5,7 +5,9 @@ a common error, moved by aggressive flow: see `SymbolState.consensus`) with
 a persistent private error on top. Other participants' quotes that are
 stale by more than a spread against the estimate are picked off. Quotes are skewed against inventory (centre
 and sizes), widen when recent volatility or one-sided (informed) flow is
-high, and never cross other participants' best prices. Requoting diffs the
+high, widen and thin after a shock (liquidity stress, `SymbolState.stress`;
+they refill gradually as it fades), and never cross other participants'
+best prices. Requoting diffs the
 target ladder against the resting orders, so a one-tick move costs one
 amend per side, not a full cancel-and-replace.
 """
@@ -28,6 +30,10 @@ TOXICITY_HALF_LIFE_S = 10.0
 TOXICITY_FREE = 3.0
 """Net fills (order sizes) a maker takes as normal before it widens."""
 MAX_VOL_WIDENING = 2.0
+STRESS_WIDENING = 0.25
+"""Half-spread added per unit of liquidity stress (share of the normal half-spread)."""
+STRESS_THINNING = 0.5
+"""Quote sizes are divided by 1 + this times the stress: thin books after shocks."""
 PICK_OFF_SIZE = 2.0
 """Order sizes taken at once from stale quotes."""
 """Ticks the quote centre must move before the ladder moves."""
@@ -91,7 +97,12 @@ class MarketMaker(Agent):
         estimate = state.consensus * math.exp(book.error)
         inventory = position / cap
         half = state.half_spread * self.width
-        half *= 1.0 + min(0.8 * max(0.0, state.vol_ratio - 1.0), MAX_VOL_WIDENING) + 0.1 * min(toxicity, 10.0)
+        half *= (
+            1.0
+            + min(0.8 * max(0.0, state.vol_ratio - 1.0), MAX_VOL_WIDENING)
+            + 0.1 * min(toxicity, 10.0)
+            + STRESS_WIDENING * state.stress
+        )
         centre = estimate - inventory * 2.0 * half
         if book.centre is not None and abs(centre - book.centre) < REQUOTE_HYSTERESIS and abs(half - book.half) < 0.5:
             if book.quoted and self._intact(book, orders.open):
@@ -120,7 +131,7 @@ class MarketMaker(Agent):
 
         step = state.level_step
         levels = state.params.mm_levels
-        base = self.size * state.order_size
+        base = self.size * state.order_size / (1.0 + STRESS_THINNING * state.stress)
         buy_scale = max(0.0, min(1.0, 1.0 - inventory))
         sell_scale = max(0.0, min(1.0, 1.0 + inventory))
         targets = {

@@ -2,10 +2,13 @@
 
 Arrivals are a self-exciting (Hawkes) process shared by all noise accounts of
 a symbol: every order raises the intensity by `hawkes_branching` expected
-follow-up orders fading with `hawkes_half_life_s`, and large price moves
-attract more orders. That gives clustered activity, and with it clustered
-volatility and volume-volatility correlation, made by the traders rather
-than by the fair value. Sizes are Pareto (tail index 1.6) with round-lot
+follow-up orders fading with `hawkes_half_life_s`, and a stressed market
+(a spell after a large move, see `SymbolState.stress`) draws in more
+orders: the rate of new (immigrant) arrivals grows by `STRESS_ACTIVITY`
+times the stress, the branching ratio stays as set, so the process stays
+stable. That gives clustered activity, and with it clustered volatility and
+volume-volatility correlation, made by the traders rather than by the fair
+value. Sizes are Pareto (tail index 1.6) with round-lot
 spikes; sides are random, leaning gently against the account's inventory.
 Some arrivals are small metaorders: a Pareto-distributed number of same-side
 children sent over the next seconds, which gives order signs long memory.
@@ -26,11 +29,9 @@ SIZE_SCALE = 0.5
 SIZE_CAP = 25.0
 MARKET_SHARE = 0.1
 """Share of plain market orders; the rest are IOC limits a few ticks through the touch."""
-MOVE_FEEDBACK = 0.3
-"""Extra excitation (in taker rates) per standard deviation of a large value move beyond the threshold."""
-MOVE_THRESHOLD = 2.5
-MOVE_WINDOW_MS = 1000.0
 MAX_RATE_MULTIPLE = 15.0
+STRESS_ACTIVITY = 2.0
+"""Extra activity per unit of liquidity stress (turbulent markets draw traders in)."""
 SPLIT_SHARE = 0.5
 """Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
 SPLIT_TAIL = 1.4
@@ -45,12 +46,10 @@ ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
 class HawkesState:
     """The shared excitation of one symbol's noise flow (orders per second above the base rate)."""
 
-    __slots__ = ("excitation", "last_mid", "mid_ms", "updated_ms")
+    __slots__ = ("excitation", "updated_ms")
 
     def __init__(self) -> None:
         self.excitation = 0.0
-        self.last_mid: float | None = None
-        self.mid_ms = 0.0
         self.updated_ms = -1.0
 
 
@@ -66,7 +65,7 @@ class NoiseTrader(Agent):
         """sym -> (side, children left, size in order sizes, next child time in ms)."""
 
     def _state(self, now_ms: float, dt_s: float, state: SymbolState) -> HawkesState:
-        """The symbol's Hawkes state, decayed and fed with the mid move once per step."""
+        """The symbol's Hawkes state, decayed once per step."""
         params = state.params
         hawkes = self._hawkes.get(state.sym)
         if hawkes is None:
@@ -77,17 +76,6 @@ class NoiseTrader(Agent):
         if hawkes.updated_ms != now_ms:
             beta = math.log(2) / params.hawkes_half_life_s
             hawkes.excitation *= math.exp(-beta * dt_s)
-            # Large moves of the value (news, bursts of flow) attract traders: compare the consensus
-            # with the one a second (or more) ago; the mid's tick-sized jumps would fire all the time.
-            value = state.consensus
-            if hawkes.last_mid is None:
-                hawkes.last_mid, hawkes.mid_ms = value, now_ms
-            elif now_ms - hawkes.mid_ms >= MOVE_WINDOW_MS:
-                elapsed_s = (now_ms - hawkes.mid_ms) / 1000
-                z = abs(value - hawkes.last_mid) / (state.sigma_1s_ticks * math.sqrt(elapsed_s))
-                if z > MOVE_THRESHOLD:
-                    hawkes.excitation += MOVE_FEEDBACK * (z - MOVE_THRESHOLD) * params.taker_rate
-                hawkes.last_mid, hawkes.mid_ms = value, now_ms
             hawkes.updated_ms = now_ms
         return hawkes
 
@@ -101,6 +89,8 @@ class NoiseTrader(Agent):
         params = state.params
         hawkes = self._state(now_ms, dt_s, state)
         base = self._base_rate(params)
+        # Stress raises the immigrant rate only: the branching ratio (and stability) stays as set.
+        base *= 1.0 + STRESS_ACTIVITY * state.stress
         rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
         self._arrivals = poisson(self.rng, rate * self.share * dt_s)
         run = self._runs.get(state.sym)

@@ -1,0 +1,72 @@
+"""Stylised facts the agents make themselves, measured on a market whose fair value is a plain GBM.
+
+With no volatility regimes and no jumps, the fair value's returns are i.i.d.
+Gaussian: whatever clustering or memory the market shows comes from the
+agents (see docs in `hftsim.sim.stats` and the market-realism guide).
+Statistics are pooled over a few seeded half-hours; the thresholds sit well
+below the measured values (about 0.05 for |r| and 0.13 for signs at lag 10)
+and well above what the same market shows with the mechanisms turned off
+(about 0.00 and 0.04).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sim_data import ACME, INITIAL_CASH, LIMITS
+
+from hftsim.engine import Code
+from hftsim.sim import SimSettings, SymbolSimSettings
+from hftsim.sim.stats import OfflineRun, autocorr, fair_stats, market_stats, pooled, run_offline
+
+SEEDS = (1, 2, 3)
+SECONDS = 1800
+
+
+@pytest.fixture(scope="module")
+def gbm_runs() -> list[OfflineRun]:
+    settings = SimSettings(defaults=SymbolSimSettings(vol_of_vol=0.0, jump_rate_per_hour=0.0))
+    return [run_offline([ACME], settings, seed, SECONDS, limits=LIMITS, initial_cash=INITIAL_CASH) for seed in SEEDS]
+
+
+def sign_acf(runs: list[OfflineRun], lag: int) -> float:
+    values = []
+    for run in runs:
+        signs = [1.0 if t.aggressor == "buy" else -1.0 for t in run.recordings["ACME"].trades]
+        values.append(autocorr(signs, lag))
+    return sum(values) / len(values)
+
+
+def test_order_signs_have_long_memory(gbm_runs: list[OfflineRun]) -> None:
+    """Split parent orders: the sign of a trade still predicts the sign ten and fifty trades later."""
+    lag1, lag10, lag50 = (sign_acf(gbm_runs, lag) for lag in (1, 10, 50))
+    assert lag10 >= 0.08
+    assert lag50 >= 0.02
+    assert lag10 >= lag1 / 4, "slow (power-law-like) decay, not exponential"
+
+
+def test_volatility_clusters_although_the_fair_value_does_not(gbm_runs: list[OfflineRun]) -> None:
+    recs = [run.recordings["ACME"] for run in gbm_runs]
+    fair = pooled([fair_stats(rec) for rec in recs])
+    market = pooled([market_stats(rec) for rec in recs])
+    assert abs(fair["absacf_1s_10_50"]) < 0.02, "the fair value alone has no clustering"
+    assert market["absacf_1s_10_50"] >= 0.025
+    assert market["absacf_1s_1"] >= 0.03
+    assert market["kurt_1s"] > fair["kurt_1s"] + 0.5
+
+
+def test_returns_stay_uncorrelated_and_the_market_realistic(gbm_runs: list[OfflineRun]) -> None:
+    recs = [run.recordings["ACME"] for run in gbm_runs]
+    market = pooled([market_stats(rec) for rec in recs])
+    configured = SymbolSimSettings().volatility
+    assert abs(market["acf_1s_1"]) <= 0.1
+    assert abs(market["acf_10s_1"]) <= 0.15
+    assert 0.8 * configured <= market["vol_10s"] <= 1.4 * configured
+    assert market["spread_median"] <= 3 and market["spread_le3_share"] >= 0.7
+    assert market["five_levels_share"] >= 0.95
+    assert 45 <= market["trades_per_min"] <= 150
+    for run in gbm_runs:
+        assert run.sim.rejections[Code.POSITION_LIMIT] == 0
+        assert run.sim.errors == 0
+    assert all(not math.isnan(v) for v in market.values())
