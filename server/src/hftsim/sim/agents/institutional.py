@@ -2,7 +2,7 @@
 
 A fund rebalancing does not send its order at once: it cuts a parent order
 into child orders and feeds them to the market over minutes. Parent sizes
-are Pareto (tail index `PARENT_TAIL` = 1.5, Lillo–Mike–Farmer), so a few
+are Pareto (tail index `PARENT_TAIL` = 1.5, Lillo-Mike-Farmer), so a few
 parents are very long; the children are small marketable orders sent at
 random intervals. The side of a new parent is random, leaning against the
 account's inventory so its position stays well inside its cap.
