@@ -26,8 +26,9 @@ test-web: web/node_modules/.package-lock.json
 test-e2e: setup web chromium
 	$(BIN)/python -m pytest -q tests/e2e
 
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 SOAK_SECONDS ?= 600
 soak: setup

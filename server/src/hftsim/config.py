@@ -52,8 +52,10 @@ class ServerSettings(BaseModel):
     allowed_origins: list[str] = []
     """Extra origins allowed to open sockets; the server's own origin always is."""
     max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
-    send_queue_limit: int = Field(default=20_000, ge=16)
-    """Messages queued for one connection before it is cut off as a slow consumer."""
+    send_queue_limit: int = Field(default=200_000, ge=16)
+    """Messages queued for one connection before it is cut off as a slow consumer (a memory bound)."""
+    stall_s: float = Field(default=5.0, gt=0)
+    """Seconds a connection's queue may stand still before it is cut off as a slow consumer."""
     heartbeat_ms: int = Field(default=1000, ge=50)
 
 

@@ -15,8 +15,13 @@ from hftsim.testing import server_process
 from .conftest import handshake, open_wire, ws_url
 
 
-async def test_non_reading_subscriber_is_closed_with_4008(tmp_path: Path) -> None:
-    with server_process(tmp_path, config={"server": {"send_queue_limit": 32}}) as srv:
+@pytest.mark.parametrize(
+    "limits",
+    [{"send_queue_limit": 32, "stall_s": 60}, {"send_queue_limit": 1_000_000, "stall_s": 0.5}],
+    ids=["queue-limit", "stall"],
+)
+async def test_non_reading_subscriber_is_closed_with_4008(tmp_path: Path, limits: dict[str, float]) -> None:
+    with server_process(tmp_path, config={"server": limits}) as srv:
         token = handshake(srv.url)["token"]
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -43,7 +48,7 @@ async def test_non_reading_subscriber_is_closed_with_4008(tmp_path: Path) -> Non
         async with asyncio.timeout(10):  # the healthy subscriber sees every delta, up to the last one
             while (await healthy.next_event("md.delta"))["payload"]["bids"] != [["79.00", 1]]:
                 pass
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.5)  # past the stall limit and a heartbeat's check
         with pytest.raises(websockets.ConnectionClosed) as info:
             async with asyncio.timeout(15):
                 while True:

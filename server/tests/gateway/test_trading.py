@@ -124,8 +124,9 @@ async def test_many_requests_in_flight_on_one_socket(trader: Wire) -> None:
     ids = [f"p{i}" for i in range(50)]
     for i, msg_id in enumerate(ids):
         payload = {"sym": "ACME", "side": "buy", "price": f"90.{i:02d}", "qty": 1}
-        await trader.ws.send(orjson.dumps({"type": "request", "msg_id": msg_id, "op": "order.place",
-                                           "payload": payload}).decode())
+        await trader.ws.send(
+            orjson.dumps({"type": "request", "msg_id": msg_id, "op": "order.place", "payload": payload}).decode()
+        )
     answers = [await trader.response(msg_id) for msg_id in ids]
     assert all(a["ok"] for a in answers)
     assert (await trader.ok("order.cancel_all", {"sym": "ACME"}))["count"] == 50
@@ -145,3 +146,22 @@ async def test_leaderboard_ranks_by_marked_pnl(tmp_path: Path) -> None:
         buyer_id = (await buyer.ok("auth.whoami"))["user_id"]
         assert leaders[0]["user_id"] == buyer_id and leaders[0]["unrealized_pnl"] == "10.000"
         assert (await seller.ok("leaderboard.get", {"limit": 1}))["leaders"][0]["rank"] == 1
+
+
+async def test_a_burst_that_drains_is_not_a_slow_consumer(tmp_path: Path) -> None:
+    """Canceling 21,000 orders queues 21,000 events at once: a reading client must keep its socket."""
+    with server_process(tmp_path, config={"limits": {"max_position": 10**9}}) as srv:
+        wire = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])
+        n = 21_000
+        for i in range(n):
+            side, base = ("buy", 1000) if i % 2 else ("sell", 1300)
+            payload = {"sym": "DUNE", "side": side, "price": f"{(base + i % 200) / 1000:.3f}", "qty": 100}
+            await wire.ws.send(
+                orjson.dumps({"type": "request", "msg_id": f"b{i}", "op": "order.place", "payload": payload}).decode()
+            )
+        for i in range(n):
+            assert (await wire.response(f"b{i}"))["ok"]
+        wire.events.clear()
+        result = await wire.ok("order.cancel_all")
+        assert result["count"] == n
+        assert sum(e["op"] == "order.canceled" for e in wire.events) == n

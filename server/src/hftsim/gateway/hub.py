@@ -8,6 +8,7 @@ symbol's MD subscribers.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -165,13 +166,16 @@ class Hub:
     # Heartbeats ------------------------------------------------------------
 
     async def heartbeats(self, interval_ms: int) -> None:
-        """Every interval, tell each MD socket the last seq of its symbols."""
+        """Every interval, tell each MD socket the last seq of its symbols, and cut off stalled sockets."""
         md_seq = self._engine.md_seq
         while True:
             await asyncio.sleep(interval_ms / 1000)
             ts = now_ms()
             for box, subs in list(self._subs.items()):
                 box.push(envelope.event("md.heartbeat", {"ts": ts, "seqs": {s: md_seq(s) for s in subs}}, ts))
+            now = time.monotonic()
+            for box in [*self._subs, *(b for boxes in self._cmd.values() for b in boxes)]:
+                box.check_stalled(now)
 
     def close_all(self, code: int, reason: str) -> None:
         for boxes in list(self._cmd.values()):

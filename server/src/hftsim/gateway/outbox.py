@@ -2,8 +2,10 @@
 
 Everything sent to a client goes through its outbox, so the engine and the
 fan-out never await a socket: they append encoded frames and move on. A
-client that lets its queue overflow is cut off with close code 4008
-instead of slowing anyone else down.
+client whose queue stops moving for `stall_s` seconds, or grows past
+`limit` messages, is cut off with close code 4008 instead of slowing anyone
+else down. Stalls, not queue length, are the usual signal: a burst (say,
+the events of canceling 20,000 orders) is fine as long as it drains.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -27,8 +30,13 @@ CLOSE_TIMEOUT_S = 5.0
 
 
 class Outbox:
-    def __init__(self, ws: WebSocket, limit: int, before_send: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, ws: WebSocket, limit: int, stall_s: float, before_send: Callable[[], None] | None = None
+    ) -> None:
         self._ws = ws
+        self._stall_s = stall_s
+        self._waiting_since = 0.0
+        """When the frame at the head of the queue started waiting (monotonic seconds)."""
         self._before_send = before_send
         """Runs before each send: the journal's group commit (cheap when nothing is pending)."""
         self._limit = limit
@@ -50,11 +58,19 @@ class Outbox:
     def push(self, frame: bytes) -> None:
         if self._closing:
             return
-        if len(self._frames) >= self._limit:
+        frames = self._frames
+        if not frames:
+            self._waiting_since = time.monotonic()
+        elif len(frames) >= self._limit:
             self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._limit} messages queued")
             return
-        self._frames.append(frame)
+        frames.append(frame)
         self._wakeup.set()
+
+    def check_stalled(self, now: float) -> None:
+        """Cut the socket off if its queue has not moved for `stall_s` seconds (called periodically)."""
+        if self._frames and now - self._waiting_since > self._stall_s:
+            self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: nothing read for {self._stall_s:g} s")
 
     async def _write(self) -> None:
         frames = self._frames
@@ -67,6 +83,7 @@ class Outbox:
                 if before_send is not None:
                     before_send()
                 await send({"type": "websocket.send", "text": frames.popleft().decode()})
+                self._waiting_since = time.monotonic()
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`; safe to call more than once."""

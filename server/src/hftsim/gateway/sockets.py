@@ -65,7 +65,7 @@ async def open_socket(ws: WebSocket, dispatcher: Dispatcher) -> tuple[Grant, Out
         code = CLOSE_TOKEN_EXPIRED if exc.code == ErrorCode.TOKEN_EXPIRED else CLOSE_INVALID_TOKEN
         await ws.close(code=code, reason=exc.message[:120])
         return None
-    return grant, Outbox(ws, settings.send_queue_limit, dispatcher.venue.sequencer.flush)
+    return grant, Outbox(ws, settings.send_queue_limit, settings.stall_s, dispatcher.venue.sequencer.flush)
 
 
 class ExpiryTimer:

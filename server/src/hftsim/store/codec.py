@@ -32,12 +32,13 @@ KINDS: dict[str, type[Any]] = {
     "status": SetSymbolStatus,
 }
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
+FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in KINDS.values()}
 ENUM_FIELDS: dict[str, type[Any]] = {"side": Side, "type": OrderType, "tif": Tif, "status": SymbolStatus}
 
 
 def encode(command: Command) -> bytes:
-    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
-    return orjson.dumps({"k": KIND_OF[type(command)], **fields})
+    kind = type(command)
+    return orjson.dumps({"k": KIND_OF[kind], **{name: getattr(command, name) for name in FIELDS[kind]}})
 
 
 def decode(data: bytes | str) -> Command:
