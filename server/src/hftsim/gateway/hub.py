@@ -98,26 +98,9 @@ class Hub:
 
     def on_result(self, result: Result) -> None:
         ts = now_ms()
-        render = self._render
         for ev in result.events:
-            if isinstance(ev, BookDelta):
-                self._publish(
-                    ev.sym,
-                    "md.delta",
-                    {
-                        "sym": ev.sym,
-                        "seq": ev.seq,
-                        "bids": render.levels(ev.sym, ev.bids),
-                        "asks": render.levels(ev.sym, ev.asks),
-                    },
-                    ts,
-                )
-            elif isinstance(ev, Trade):
-                payload = render.trade(ev)
-                del payload["seq"]
-                self._publish(ev.sym, "md.trade", {"sym": ev.sym, "seq": ev.seq, **payload}, ts)
-            elif isinstance(ev, StatusChanged):
-                self._publish(ev.sym, "md.status", {"sym": ev.sym, "seq": ev.seq, "status": ev.status.value}, ts)
+            if isinstance(ev, (BookDelta, Trade, StatusChanged)):
+                self._publish(ev, ts)
             elif ev.user_id is not None and ev.user_id in self._cmd:
                 op, payload = self._private(ev)
                 if op:
@@ -125,15 +108,31 @@ class Hub:
                     for box in self._cmd[ev.user_id]:
                         box.push(frame)
 
-    def _publish(self, sym: str, op: str, payload: dict[str, Any], ts: int) -> None:
+    def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int) -> None:
+        """Encode a public event once for all of its symbol's subscribers (not at all when there are none)."""
+        sym = ev.sym
         if self._drop_next.get(sym):
             self._drop_next[sym] -= 1
             return
         boxes = self._md[sym]
-        if boxes:
-            frame = envelope.event(op, payload, ts)
-            for box in boxes:
-                box.push(frame)
+        if not boxes:
+            return
+        if isinstance(ev, BookDelta):
+            render = self._render
+            op = "md.delta"
+            payload = {
+                "sym": sym,
+                "seq": ev.seq,
+                "bids": render.levels(sym, ev.bids),
+                "asks": render.levels(sym, ev.asks),
+            }
+        elif isinstance(ev, Trade):
+            op, payload = "md.trade", self._render.trade(ev)
+        else:
+            op, payload = "md.status", {"sym": sym, "seq": ev.seq, "status": ev.status.value}
+        frame = envelope.event(op, payload, ts)
+        for box in boxes:
+            box.push(frame)
 
     def _private(self, ev: object) -> tuple[str, dict[str, Any]]:
         render = self._render
