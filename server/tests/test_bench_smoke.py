@@ -7,15 +7,10 @@ are: a loaded test machine must not fail the build. The full suite is
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
 from bench import client_book, engine, fanout, memory, peers, report, roundtrip, throughput
 from bench.common import SMOKE, percentiles
 from bench.mix import Floor, make_mix
