@@ -258,43 +258,52 @@ def _fills(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, A
     return {"fills": [d.venue.renderer.fill(f) for f in fills]}
 
 
+@dataclass(frozen=True, slots=True)
+class Pnl:
+    """A user's PnL in cash units, positions marked to each symbol's last trade."""
+
+    realized: int
+    unrealized: int
+    total: int
+    """Cash gained since the start plus the market value of the open positions."""
+
+
+def pnl(d: Dispatcher, user_id: int) -> Pnl:
+    engine, render = d.venue.engine, d.venue.renderer
+    realized = unrealized = market_value = 0
+    for pos in engine.positions(user_id):
+        mark = render.unrealized(pos, engine.last_price(pos.sym))
+        realized += pos.realized_pnl
+        unrealized += mark
+        market_value += pos.cost + mark
+    return Pnl(realized, unrealized, engine.cash(user_id) - engine.initial_cash + market_value)
+
+
 @op("account.get")
 def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     engine, render = d.venue.engine, d.venue.renderer
     user = ctx.grant.session.user
     assert user is not None
-    positions = engine.positions(user.user_id)
-    unrealized = sum(render.unrealized(pos, engine.last_price(pos.sym)) for pos in positions)
+    totals = pnl(d, user.user_id)
     return {
         "user_id": user.user_id,
         "username": user.username,
         "cash": render.cash(engine.cash(user.user_id)),
-        "realized_pnl": render.cash(sum(pos.realized_pnl for pos in positions)),
-        "unrealized_pnl": render.cash(unrealized),
-        "positions": [render.position(pos) for pos in positions],
+        "realized_pnl": render.cash(totals.realized),
+        "unrealized_pnl": render.cash(totals.unrealized),
+        "positions": [render.position(pos) for pos in engine.positions(user.user_id)],
     }
 
 
 @op("leaderboard.get")
 def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     """Users ranked by total PnL: cash gained plus open positions marked to the last trade."""
-    engine, render = d.venue.engine, d.venue.renderer
+    render = d.venue.renderer
     limit = p.int_field(req.payload, "limit", 20, lo=1, hi=1000)
     include_bots = p.bool_field(req.payload, "include_bots")
     users = {u.user_id: u for u in d.venue.users.all() if include_bots or not u.is_bot}
-    rows = []
-    for user_id in engine.user_ids():
-        user = users.get(user_id)
-        if user is None:
-            continue
-        realized = unrealized = market_value = 0
-        for pos in engine.positions(user_id):
-            mark = render.unrealized(pos, engine.last_price(pos.sym))
-            realized += pos.realized_pnl
-            unrealized += mark
-            market_value += pos.cost + mark
-        rows.append((engine.cash(user_id) - engine.initial_cash + market_value, realized, unrealized, user))
-    rows.sort(key=lambda row: (-row[0], row[3].user_id))
+    rows = [(pnl(d, user_id), users[user_id]) for user_id in d.venue.engine.user_ids() if user_id in users]
+    rows.sort(key=lambda row: (-row[0].total, row[1].user_id))
     return {
         "leaders": [
             {
@@ -302,11 +311,11 @@ def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[
                 "user_id": user.user_id,
                 "username": user.username,
                 "is_bot": user.is_bot,
-                "pnl": render.cash(total),
-                "realized_pnl": render.cash(realized),
-                "unrealized_pnl": render.cash(unrealized),
+                "pnl": render.cash(totals.total),
+                "realized_pnl": render.cash(totals.realized),
+                "unrealized_pnl": render.cash(totals.unrealized),
             }
-            for rank, (total, realized, unrealized, user) in enumerate(rows[:limit], start=1)
+            for rank, (totals, user) in enumerate(rows[:limit], start=1)
         ]
     }
 
