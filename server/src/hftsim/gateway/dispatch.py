@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Command, Result, SetSymbolStatus, SymbolStatus
+from ..protocol import envelope
 from ..protocol import payloads as p
 from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -118,6 +119,24 @@ class Dispatcher:
         if ctx.on_login is not None:
             ctx.on_login(previous, user)
         return user
+
+
+Reply = tuple[dict[str, Any], Callable[[], None] | None]
+"""A response payload, and what to do right after the response is sent."""
+Handle = Callable[[Request], Awaitable[Reply]]
+
+
+async def respond(req: Request, handle: Handle, now: Callable[[], int]) -> tuple[bytes, Callable[[], None] | None]:
+    """Run one request's handler and encode its response, or the error it raised; the transport sends it."""
+    try:
+        payload, follow_up = await handle(req)
+    except ProtocolError as exc:
+        return envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()), None
+    except Exception:
+        log.exception("internal error handling %s", req.op)
+        message = "internal server error; it was logged"
+        return envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now()), None
+    return envelope.response(req.msg_id, req.op, payload, now()), follow_up
 
 
 def whoami(user: User | None) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
@@ -11,10 +10,9 @@ from fastapi.responses import Response
 
 from ..protocol import envelope
 from ..protocol.errors import ErrorCode, ProtocolError
-from .dispatch import Context, Dispatcher, whoami
+from .dispatch import Context, Dispatcher, Reply, respond, whoami
 from .sessions import Grant
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 
 STATUS_OF: dict[str, int] = {
@@ -111,19 +109,11 @@ async def api_request(request: Request) -> Response:
             status_code=401,
             media_type="application/json",
         )
-    try:
-        payload = await dispatcher.handle(Context(grant=grant, ip=client_ip(request)), req)
-    except ProtocolError as exc:
-        return Response(
-            envelope.error_response(req.msg_id, req.op, exc.code, exc.message, ts()), media_type="application/json"
-        )
-    except Exception:
-        log.exception("internal error handling %s", req.op)
-        return Response(
-            envelope.error_response(
-                req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged", ts()
-            ),
-            media_type="application/json",
-        )
+    ctx = Context(grant=grant, ip=client_ip(request))
+
+    async def handle(r: envelope.Request) -> Reply:
+        return await dispatcher.handle(ctx, r), None
+
+    body, _ = await respond(req, handle, ts)
     venue.sequencer.flush()  # acknowledged means journaled
-    return Response(envelope.response(req.msg_id, req.op, payload, ts()), media_type="application/json")
+    return Response(body, media_type="application/json")

@@ -9,8 +9,7 @@ its token expires unless the client renewed it in time.
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +19,10 @@ from ..protocol import envelope
 from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.users import User
-from .dispatch import Context, Dispatcher
+from .dispatch import Context, Dispatcher, Handle, Reply, respond
 from .outbox import CLOSE_INVALID_TOKEN, CLOSE_TOKEN_EXPIRED, Outbox
 from .sessions import Grant
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 
 SUBPROTOCOL = "hftsim.v1"
@@ -111,9 +109,6 @@ async def receive_frames(ws: WebSocket, outbox: Outbox) -> Any:
         yield data
 
 
-Reply = tuple[dict[str, Any], Callable[[], None] | None]
-"""A response payload, and what to do right after the response is queued."""
-Handle = Callable[[Request], Awaitable[Reply]]
 Setup = Callable[[Grant, Outbox, ExpiryTimer], tuple[Handle, Callable[[], None]]]
 """Prepares one socket's request handler and its clean-up."""
 
@@ -146,17 +141,8 @@ async def answer(outbox: Outbox, data: str | bytes, limit: int, now: Callable[[]
     except ProtocolError as exc:
         outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now()))
         return
-    try:
-        payload, follow_up = await handle(req)
-    except ProtocolError as exc:
-        outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()))
-        return
-    except Exception:
-        log.exception("internal error handling %s", req.op)
-        message = "internal server error; it was logged"
-        outbox.push(envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now()))
-        return
-    outbox.push(envelope.response(req.msg_id, req.op, payload, now()))
+    frame, follow_up = await respond(req, handle, now)
+    outbox.push(frame)
     if follow_up is not None:
         follow_up()
 
