@@ -29,6 +29,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .gateway.app import create_app
+    from .gateway.transport import WebSocketProtocol
     from .logs import server_log_config
 
     settings = _settings(args)
@@ -45,7 +46,7 @@ def serve(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_max_size=hard_limit,
         ws_per_message_deflate=False,
         access_log=False,

@@ -54,6 +54,8 @@ class ServerSettings(BaseModel):
     max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
     send_queue_limit: int = Field(default=200_000, ge=16)
     """Messages queued for one connection before it is cut off as a slow consumer (a memory bound)."""
+    send_queue_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    """Bytes queued for one connection before it is cut off as a slow consumer (a memory bound)."""
     stall_s: float = Field(default=5.0, gt=0)
     """Seconds a connection's queue may stand still before it is cut off as a slow consumer."""
     heartbeat_ms: int = Field(default=1000, ge=50)
@@ -62,6 +64,20 @@ class ServerSettings(BaseModel):
 class RateSettings(BaseModel):
     burst: int = Field(ge=1)
     per_second: float = Field(gt=0)
+
+
+class TrafficSettings(BaseModel):
+    """How many messages each connection and each user may send: the one engine is shared fairly."""
+
+    per_connection: RateSettings = RateSettings(burst=200, per_second=100)
+    per_user: RateSettings = RateSettings(burst=400, per_second=200)
+    """Over all of a user's connections and HTTP requests."""
+    breach_policy: Literal["reject", "throttle", "disconnect"] = "reject"
+    """reject: answer RATE_LIMITED with retry_after_ms; throttle: stop reading the socket until a token
+    is free; disconnect: reject, and close the socket (4029) after `disconnect_after` breaches in 10 s."""
+    disconnect_after: int = Field(default=50, ge=1)
+    queued_per_user: int = Field(default=64, ge=1)
+    """Commands of one user waiting for the engine; more are refused with RATE_LIMITED."""
 
 
 class SessionSettings(BaseModel):
@@ -104,6 +120,7 @@ class Settings(BaseSettings):
 
     server: ServerSettings = ServerSettings()
     session: SessionSettings = SessionSettings()
+    traffic: TrafficSettings = TrafficSettings()
     accounts: AccountSettings = AccountSettings()
     limits: LimitSettings = LimitSettings()
     symbols: list[SymbolSettings] = []

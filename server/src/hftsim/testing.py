@@ -28,8 +28,14 @@ TEST_DEFAULTS: dict[str, Any] = {
         "handshake_per_ip": {"burst": 100_000, "per_second": 10_000},
         "login_per_user": {"burst": 100_000, "per_second": 10_000},
     },
+    "traffic": {
+        "per_connection": {"burst": 100_000, "per_second": 100_000},
+        "per_user": {"burst": 100_000, "per_second": 100_000},
+        "queued_per_user": 10_000,
+    },
     "testing": {"enable_hooks": True},
 }
+"""Limits high enough that only the tests of the limits meet them."""
 
 
 def free_port() -> int:

@@ -45,7 +45,7 @@ async def test_token_via_header_subprotocol_and_query(server: ServerProcess) -> 
         await ws.send(orjson.dumps(msg).decode())
         assert orjson.loads(await ws.recv())["ok"]
     async with websockets.connect(ws_url(server.url, f"/ws/cmd?token={token}")) as ws:
-        await ws.send(orjson.dumps(msg).decode())
+        await ws.send(orjson.dumps({**msg, "msg_id": "2"}).decode())
         assert orjson.loads(await ws.recv())["ok"]
 
 

@@ -78,7 +78,7 @@ def test_recovery_reproduces_the_state_hash(database: Database, snapshot_at: int
     engine, history, fills = recover(settings, journal)
     sequencer = Sequencer(engine, journal)
     for i, command in enumerate(random_commands(2000, seed=11), start=1):
-        sequencer.submit(command)
+        sequencer.submit_now(command)
         if i == snapshot_at:
             journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..engine import CancelAll
+from collections.abc import Awaitable
+
+from ..engine import CancelAll, Command, Result, SetSymbolStatus
 from ..sim import AgentRunner, Simulation
 from .venue import Venue
 
@@ -15,8 +17,13 @@ def start_agents(venue: Venue, seed: int) -> AgentRunner:
     """
     sim = Simulation(venue.settings.sim, venue.engine.instruments, seed, limits=venue.settings.engine_limits())
     users = {name: venue.users.ensure_bot(name).user_id for name in sim.agent_names()}
+    sequencer = venue.sequencer
     for user_id in users.values():
         if venue.engine.open_orders(user_id):
-            venue.sequencer.submit(CancelAll(user_id=user_id))
+            sequencer.submit_now(CancelAll(user_id=user_id))
     sim.bind_users(users)
-    return AgentRunner(sim, venue.engine, venue.sequencer.submit)
+
+    def submit(command: Command) -> Awaitable[Result]:
+        return sequencer.submit(command, command.user_id if not isinstance(command, SetSymbolStatus) else None)
+
+    return AgentRunner(sim, venue.engine, submit, ready=lambda: sequencer.store_error is None)

@@ -51,6 +51,7 @@ def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool 
             if venue.agents is not None:
                 await venue.agents.stop()
             heartbeat.cancel()
+            await venue.sequencer.stop()
             venue.hub.close_all(CLOSE_SERVICE_RESTART, "server shutting down")
             await asyncio.sleep(0.05)
             venue.close()

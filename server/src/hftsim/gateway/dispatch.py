@@ -18,12 +18,14 @@ from ..engine import Command, Result, SetSymbolStatus, SymbolStatus
 from ..protocol import envelope
 from ..protocol import payloads as p
 from ..protocol.envelope import Request
-from ..protocol.errors import ErrorCode, ProtocolError
+from ..protocol.errors import TRANSIENT, ErrorCode, ProtocolError
 from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_roles
 from ..store.history import Bar
 from ..store.users import User
 from .clock import now_ms
+from .replies import Replies
 from .sessions import Grant
+from .traffic import announced
 from .venue import Venue
 
 log = logging.getLogger(__name__)
@@ -42,11 +44,15 @@ class Context:
 
 Handler = Callable[["Dispatcher", Context, Request, Role], Awaitable[dict[str, Any]] | dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
+CHANGES_STATE: set[str] = set()
+"""Ops whose answers are kept for a repeated msg_id (see replies.py)."""
 
 
-def op(name: str) -> Callable[[Handler], Handler]:
+def op(name: str, *, changes_state: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[name] = fn
+        if changes_state:
+            CHANGES_STATE.add(name)
         return fn
 
     return register
@@ -80,8 +86,9 @@ class Dispatcher:
 
     # Helpers ---------------------------------------------------------------
 
-    def submit(self, command: Command) -> Result:
-        result = self.venue.sequencer.submit(command)
+    async def submit(self, command: Command, user_id: int | None) -> Result:
+        """Queue the command in the user's lane (admins' status changes share one) and await its result."""
+        result = await self.venue.sequencer.submit(command, user_id)
         if result.rejection is not None:
             raise ProtocolError(result.rejection.code, result.rejection.message)
         return result
@@ -126,17 +133,48 @@ Reply = tuple[dict[str, Any], Callable[[], None] | None]
 Handle = Callable[[Request], Awaitable[Reply]]
 
 
-async def respond(req: Request, handle: Handle, now: Callable[[], int]) -> tuple[bytes, Callable[[], None] | None]:
-    """Run one request's handler and encode its response, or the error it raised; the transport sends it."""
+async def respond(
+    req: Request, handle: Handle, now: Callable[[], int], replies: Replies
+) -> tuple[bytes, Callable[[], None] | None]:
+    """Answer one request once per session: run its handler, or give a repeated msg_id its first answer.
+
+    A state-changing request runs shielded: if its socket goes away while
+    it waits for the engine, it still completes and its answer is kept for
+    the client's retry.
+    """
+    try:
+        earlier = replies.begin(req.msg_id)
+    except ProtocolError as exc:
+        return envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()), None
+    if earlier is not None:
+        return earlier, None
+    if req.op in CHANGES_STATE:
+        return await asyncio.shield(asyncio.ensure_future(_run(req, handle, now, replies)))
+    return await _run(req, handle, now, replies)
+
+
+async def _run(
+    req: Request, handle: Handle, now: Callable[[], int], replies: Replies
+) -> tuple[bytes, Callable[[], None] | None]:
+    follow_up = None
     try:
         payload, follow_up = await handle(req)
     except ProtocolError as exc:
-        return envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()), None
+        frame = envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now(), exc.retry_after_ms)
+        transient = exc.code in TRANSIENT
     except Exception:
         log.exception("internal error handling %s", req.op)
         message = "internal server error; it was logged"
-        return envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now()), None
-    return envelope.response(req.msg_id, req.op, payload, now()), follow_up
+        frame = envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now())
+        transient = True
+    else:
+        frame = envelope.response(req.msg_id, req.op, payload, now())
+        transient = False
+    if transient:
+        replies.forget(req.msg_id)
+    else:
+        replies.finish(req.msg_id, frame if req.op in CHANGES_STATE else None)
+    return frame, follow_up
 
 
 def whoami(user: User | None) -> dict[str, Any]:
@@ -158,9 +196,9 @@ def _ping(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, An
     return {"ts": now_ms()}
 
 
-@op("auth.login")
+@op("auth.login", changes_state=True)
 async def _login(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return whoami(await d.login(ctx, req.payload))
+    return {**whoami(await d.login(ctx, req.payload)), "limits": announced(d.venue.settings)}
 
 
 @op("auth.renew")
@@ -236,25 +274,29 @@ def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
 # Trading ops -----------------------------------------------------------------
 
 
-@op("order.place")
-def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return d.order_payload(d.submit(p.place_order(req.payload, d.user_id(ctx), d.venue.engine)))
+@op("order.place", changes_state=True)
+async def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    return d.order_payload(await d.submit(p.place_order(req.payload, user_id, d.venue.engine), user_id))
 
 
-@op("order.cancel")
-def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return d.order_payload(d.submit(p.cancel_order(req.payload, d.user_id(ctx))))
+@op("order.cancel", changes_state=True)
+async def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    return d.order_payload(await d.submit(p.cancel_order(req.payload, user_id), user_id))
 
 
-@op("order.cancel_all")
-def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    result = d.submit(p.cancel_all(req.payload, d.user_id(ctx), d.venue.engine))
+@op("order.cancel_all", changes_state=True)
+async def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    result = await d.submit(p.cancel_all(req.payload, user_id, d.venue.engine), user_id)
     return {"canceled": result.canceled, "count": len(result.canceled)}
 
 
-@op("order.amend")
-def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return d.order_payload(d.submit(p.amend_order(req.payload, d.user_id(ctx), d.venue.engine)))
+@op("order.amend", changes_state=True)
+async def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    return d.order_payload(await d.submit(p.amend_order(req.payload, user_id, d.venue.engine), user_id))
 
 
 @op("orders.list")
@@ -342,20 +384,20 @@ def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[
 # Admin ops -------------------------------------------------------------------
 
 
-def _set_status(d: Dispatcher, req: Request, status: SymbolStatus) -> dict[str, Any]:
+async def _set_status(d: Dispatcher, req: Request, status: SymbolStatus) -> dict[str, Any]:
     sym = p.sym_field(req.payload, d.venue.engine)
-    d.submit(SetSymbolStatus(sym=sym, status=status))
+    await d.submit(SetSymbolStatus(sym=sym, status=status), None)
     return {"sym": sym, "status": d.venue.engine.status(sym).value}
 
 
-@op("admin.halt")
-def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return _set_status(d, req, SymbolStatus.HALTED)
+@op("admin.halt", changes_state=True)
+async def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return await _set_status(d, req, SymbolStatus.HALTED)
 
 
-@op("admin.resume")
-def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return _set_status(d, req, SymbolStatus.TRADING)
+@op("admin.resume", changes_state=True)
+async def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return await _set_status(d, req, SymbolStatus.TRADING)
 
 
 @op("admin.users")
@@ -364,7 +406,7 @@ def _users(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, A
     return {"users": [{**whoami(u), "is_guest": u.is_guest, "is_bot": u.is_bot} for u in users]}
 
 
-@op("admin.sim")
+@op("admin.sim", changes_state=True)
 def _sim(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     agents = d.venue.agents
     intensity = req.payload.get("intensity")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from ..protocol import envelope
 from ..protocol.errors import ErrorCode, ProtocolError
 from .dispatch import Context, Dispatcher, Reply, respond, whoami
 from .sessions import Grant
+from .sockets import sender_key
 
 router = APIRouter()
 
@@ -109,11 +111,19 @@ async def api_request(request: Request) -> Response:
             status_code=401,
             media_type="application/json",
         )
+    session = grant.session
+    key = sender_key(session)
+    wait = venue.user_messages.retry_after(key)
+    if wait:
+        retry_ms = math.ceil(wait * 1000)
+        message = f"message rate limit exceeded; retry in {retry_ms} ms"
+        body = envelope.error_response(req.msg_id, req.op, ErrorCode.RATE_LIMITED, message, ts(), retry_ms)
+        return Response(body, status_code=429, media_type="application/json")
+    venue.user_messages.allow(key)
     ctx = Context(grant=grant, ip=client_ip(request))
 
     async def handle(r: envelope.Request) -> Reply:
         return await dispatcher.handle(ctx, r), None
 
-    body, _ = await respond(req, handle, ts)
-    venue.sequencer.flush()  # acknowledged means journaled
+    body, _ = await respond(req, handle, ts, session.replies)
     return Response(body, media_type="application/json")

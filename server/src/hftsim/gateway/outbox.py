@@ -2,10 +2,18 @@
 
 Everything sent to a client goes through its outbox, so the engine and the
 fan-out never await a socket: they append encoded frames and move on. A
-client whose queue stops moving for `stall_s` seconds, or grows past
-`limit` messages, is cut off with close code 4008 instead of slowing anyone
-else down. Stalls, not queue length, are the usual signal: a burst (say,
-the events of canceling 20,000 orders) is fine as long as it drains.
+client that falls `stall_s` seconds behind (the oldest frame in its queue
+waited that long), or whose queue grows past its bounds (messages or
+bytes), is cut off with close code 4008 instead of slowing anyone else
+down. Lag, not queue length, is the usual signal: a burst (say, the events
+of canceling 20,000 orders) is fine as long as it drains in time, while a
+reader slower than its feed is cut even though its queue still moves.
+
+Cutting off works even when the peer reads nothing at all: the close frame
+is queued past the full buffer and the connection is aborted after
+CLOSE_TIMEOUT_S (see transport.py). So a non-reader holds at most its
+queue bounds, plus the transport's and the kernel's buffers, for at most
+stall_s + one heartbeat + CLOSE_TIMEOUT_S.
 """
 
 from __future__ import annotations
@@ -15,32 +23,32 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 
 from starlette.websockets import WebSocket
+
+from .transport import CUT
 
 log = logging.getLogger(__name__)
 
 CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_INVALID_TOKEN = 4002
 CLOSE_SLOW_CONSUMER = 4008
+CLOSE_RATE_LIMITED = 4029
 CLOSE_SERVICE_RESTART = 1012
-CLOSE_TIMEOUT_S = 5.0
-"""How long a close may wait behind a full TCP buffer before the socket is dropped."""
+CLOSE_TIMEOUT_S = 2.0
+"""How long a close may wait for the peer before the connection is aborted."""
 
 
 class Outbox:
-    def __init__(
-        self, ws: WebSocket, limit: int, stall_s: float, before_send: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, ws: WebSocket, limit: int, stall_s: float, limit_bytes: int = 1 << 62) -> None:
         self._ws = ws
         self._stall_s = stall_s
-        self._waiting_since = 0.0
-        """When the frame at the head of the queue started waiting (monotonic seconds)."""
-        self._before_send = before_send
-        """Runs before each send: the journal's group commit (cheap when nothing is pending)."""
         self._limit = limit
+        self._limit_bytes = limit_bytes
         self._frames: deque[bytes] = deque()
+        self._queued_at: deque[float] = deque()
+        """When each queued frame was pushed (monotonic seconds), oldest first."""
+        self._bytes = 0
         self._wakeup = asyncio.Event()
         self._closing = False
         self.closed = asyncio.Event()
@@ -59,31 +67,33 @@ class Outbox:
         if self._closing:
             return
         frames = self._frames
-        if not frames:
-            self._waiting_since = time.monotonic()
-        elif len(frames) >= self._limit:
-            self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._limit} messages queued")
+        if len(frames) >= self._limit or self._bytes + len(frame) > self._limit_bytes:
+            self.close(
+                CLOSE_SLOW_CONSUMER,
+                f"slow consumer: more than {self._limit} messages or {self._limit_bytes} bytes queued",
+            )
             return
         frames.append(frame)
+        self._queued_at.append(time.monotonic())
+        self._bytes += len(frame)
         self._wakeup.set()
 
     def check_stalled(self, now: float) -> None:
-        """Cut the socket off if its queue has not moved for `stall_s` seconds (called periodically)."""
-        if self._frames and now - self._waiting_since > self._stall_s:
-            self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: nothing read for {self._stall_s:g} s")
+        """Cut the socket off if its oldest queued frame waited `stall_s` seconds (called periodically)."""
+        if self._queued_at and now - self._queued_at[0] > self._stall_s:
+            self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._stall_s:g} s behind")
 
     async def _write(self) -> None:
-        frames = self._frames
+        frames, queued_at = self._frames, self._queued_at
         send = self._ws.send
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            before_send = self._before_send
             while frames:
-                if before_send is not None:
-                    before_send()
-                await send({"type": "websocket.send", "text": frames.popleft().decode()})
-                self._waiting_since = time.monotonic()
+                frame = frames.popleft()
+                queued_at.popleft()
+                self._bytes -= len(frame)
+                await send({"type": "websocket.send", "text": frame.decode()})
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`; safe to call more than once."""
@@ -91,10 +101,18 @@ class Outbox:
             return
         self._closing = True
         self._frames.clear()
+        self._queued_at.clear()
+        self._bytes = 0
         self._writer.cancel()
+        cut = self._ws.scope.get("extensions", {}).get(CUT)
+        if cut is not None:
+            cut["cut"](code, reason, CLOSE_TIMEOUT_S)
+            self.closed.set()
+            return
         self._closer = asyncio.create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
+        """Close through ASGI alone (a server without the cut extension, e.g. in unit tests)."""
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
         try:

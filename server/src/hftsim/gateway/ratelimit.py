@@ -1,4 +1,4 @@
-"""Token buckets keyed by IP or username, for handshakes and logins."""
+"""Token buckets keyed by address, user or connection: handshakes, logins and every message."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ class RateLimiter:
         if len(self._buckets) > 100_000:
             self._forget_full(now)
         return True
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until `key` may take a token (0 when it may now); takes nothing."""
+        tokens, last = self._buckets.get(key, (self._burst, 0.0))
+        tokens = min(self._burst, tokens + (self._clock() - last) * self._rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self._rate
 
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled: they hold no information."""

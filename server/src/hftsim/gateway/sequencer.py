@@ -1,36 +1,67 @@
-"""The one writer: every state change passes through `Sequencer.submit`.
+"""The one writer: every state change passes through the sequencer, journal first.
 
-The gateway and the in-process agents all call `submit`, which stamps the
-command with the time, applies it to the engine and hands the result to
-the listeners (read models, then fan-out) before returning. asyncio runs
-one callback at a time, so no lock is needed and commands are totally
-ordered by the engine's sequence number.
+Commands wait in per-user queues (`FairQueue`) and are drained in batches
+on the event loop: each batch is encoded, written to the journal in one
+transaction (group commit), and only then applied to the engine and handed
+to the listeners (read models, then fan-out). So nothing a client hears of
+is missing from the journal, and a command the journal cannot represent
+never reaches the engine.
 
-Each command is appended to the journal before any listener sees it; the
-group commit runs as the next ready callback, and every socket writer calls
-`flush` before it sends, so a client never hears of a command that is not
-journaled.
+Fail closed: when a journal write fails, the batch is refused with
+STORE_UNAVAILABLE (the engine has not seen it), every later command is
+refused at once, and a probe retries the store until it takes writes
+again; then the venue accepts commands by itself. Reads never stop.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from ..engine import Command, Engine, Result
-from ..store.journal import Journal
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..store.codec import CodecError, encode
+from ..store.journal import Journal, StoreUnavailable
 from .clock import now_ms
+from .fairqueue import FairQueue
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[[Result], None]
 
+BATCH_MAX = 512
+"""Commands per group commit: bounds how long one drain holds the loop."""
+PROBE_S = 0.5
+"""Seconds between attempts to write to a failed store."""
+
+
+@dataclass(slots=True)
+class _Waiting:
+    command: Command
+    future: asyncio.Future[Result] | None
+
 
 class Sequencer:
-    def __init__(self, engine: Engine, journal: Journal | None = None, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        journal: Journal | None = None,
+        clock: Callable[[], int] = now_ms,
+        *,
+        queue_limit: int = 256,
+    ) -> None:
         self.engine = engine
         self.journal = journal
         self._clock = clock
         self._last_ts = 0
         self._listeners: list[Listener] = []
+        self._queue: FairQueue[_Waiting] = FairQueue(queue_limit)
+        self._drain_scheduled = False
+        self.store_error: str | None = None
+        """Why the journal refuses writes; None while it works."""
+        self._probe: asyncio.Task[None] | None = None
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -43,20 +74,121 @@ class Sequencer:
         self._last_ts = ts
         return ts
 
-    def flush(self) -> None:
-        """Commit the journal's pending group now (a no-op when there is none)."""
-        if self.journal is not None:
-            self.journal.commit()
+    def submit(self, command: Command, key: Hashable) -> asyncio.Future[Result]:
+        """Queue `command` behind `key`'s earlier ones; the future resolves once it is journaled and applied.
 
-    def submit(self, command: Command) -> Result:
+        Raises ProtocolError at once when the store is down or `key` already
+        has its limit of commands waiting.
+        """
+        if self.store_error is not None:
+            raise self._unavailable()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        if not self._queue.push(key, _Waiting(command, future)):
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"{self._queue.per_key_limit} of your commands are already waiting; wait for their answers",
+                retry_after_ms=10,
+            )
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            loop.call_soon(self._drain)
+        return future
+
+    def submit_now(self, command: Command) -> Result:
+        """Journal and apply one command at once, outside the queues: start-up and tools, not clients."""
+        waiting = _Waiting(command, None)
+        results = self._run([waiting])
+        if not results:
+            raise self._unavailable() if self.store_error is not None else ValueError(f"cannot journal {command!r}")
+        return results[0]
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        batch = self._queue.pop(BATCH_MAX)
+        if self._queue:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain)
+        if self.store_error is not None:
+            error = self._unavailable()
+            for waiting in batch:
+                _fail(waiting, error)
+            return
+        self._run(batch)
+
+    def _run(self, batch: list[_Waiting]) -> list[Result]:
+        """Encode, journal, then apply `batch`; commands that cannot be journaled are refused alone."""
         ts = self.now()
-        result = self.engine.apply(command, ts)
-        journal = self.journal
-        if journal is not None and journal.append(result.seq, ts, command):
+        seq = self.engine.seq
+        records: list[tuple[int, int, bytes]] = []
+        admitted: list[_Waiting] = []
+        for waiting in batch:
             try:
-                asyncio.get_running_loop().call_soon(journal.commit)
-            except RuntimeError:  # no loop yet (start-up): commit at once
-                journal.commit()
-        for listener in self._listeners:
-            listener(result)
-        return result
+                data = encode(waiting.command)
+            except CodecError as exc:
+                _fail(waiting, ProtocolError(ErrorCode.INVALID_FIELD, f"a field is out of range: {exc}"))
+                continue
+            seq += 1
+            records.append((seq, ts, data))
+            admitted.append(waiting)
+        if self.journal is not None and records:
+            try:
+                self.journal.write(records)
+            except StoreUnavailable as exc:
+                self._store_failed(str(exc))
+                error = self._unavailable()
+                for waiting in admitted:
+                    _fail(waiting, error)
+                return []
+        results = []
+        for waiting, (expected, _, _) in zip(admitted, records, strict=True):
+            result = self.engine.apply(waiting.command, ts)
+            if result.seq != expected:
+                raise RuntimeError(f"engine sequence {result.seq} does not match the journal's {expected}")
+            for listener in self._listeners:
+                try:
+                    listener(result)
+                except Exception:
+                    log.exception("listener failed on command %d; the command stands", result.seq)
+            future = waiting.future
+            if future is not None and not future.done():
+                future.set_result(result)
+            results.append(result)
+        return results
+
+    def _unavailable(self) -> ProtocolError:
+        return ProtocolError(
+            ErrorCode.STORE_UNAVAILABLE,
+            f"the market's journal cannot be written ({self.store_error}); state-changing requests are refused "
+            "and nothing was changed; reads still work; retry once the operator has fixed the store",
+        )
+
+    def _store_failed(self, reason: str) -> None:
+        self.store_error = reason
+        log.error("journal write failed (%s): refusing state-changing commands until the store works again", reason)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # start-up: there is nobody to serve until it works
+            return
+        if self._probe is None or self._probe.done():
+            self._probe = loop.create_task(self._probe_until_writable(), name="hftsim-store-probe")
+
+    async def _probe_until_writable(self) -> None:
+        assert self.journal is not None
+        while self.store_error is not None:
+            await asyncio.sleep(PROBE_S)
+            if self.journal.probe():
+                log.warning("the journal takes writes again: accepting state-changing commands")
+                self.store_error = None
+
+    async def stop(self) -> None:
+        """Run what is queued, then stop probing; called once the server takes no more requests."""
+        while self._queue:
+            self._drain()
+        if self._probe is not None:
+            self._probe.cancel()
+
+
+def _fail(waiting: _Waiting, error: ProtocolError) -> None:
+    if waiting.future is not None and not waiting.future.done():
+        waiting.future.set_exception(error)

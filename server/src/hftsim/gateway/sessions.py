@@ -17,12 +17,15 @@ from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.sessions import SessionStore
 from ..store.users import User
 from .clock import now_ms
+from .replies import Replies
 
 
 @dataclass(slots=True)
 class Session:
     key: str = field(default_factory=lambda: secrets.token_hex(16))
     user: User | None = None
+    replies: Replies = field(default_factory=Replies)
+    """Answers by msg_id, so a request sent twice in this session runs once."""
 
 
 @dataclass(frozen=True, slots=True)

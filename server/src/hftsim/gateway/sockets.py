@@ -9,6 +9,7 @@ its token expires unless the client renewed it in time.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +21,10 @@ from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.users import User
 from .dispatch import Context, Dispatcher, Handle, Reply, respond
-from .outbox import CLOSE_INVALID_TOKEN, CLOSE_TOKEN_EXPIRED, Outbox
-from .sessions import Grant
+from .outbox import CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
+from .replies import Replies
+from .sessions import Grant, Session
+from .traffic import Admission
 
 router = APIRouter()
 
@@ -63,7 +66,7 @@ async def open_socket(ws: WebSocket, dispatcher: Dispatcher) -> tuple[Grant, Out
         code = CLOSE_TOKEN_EXPIRED if exc.code == ErrorCode.TOKEN_EXPIRED else CLOSE_INVALID_TOKEN
         await ws.close(code=code, reason=exc.message[:120])
         return None
-    return grant, Outbox(ws, settings.send_queue_limit, settings.stall_s, dispatcher.venue.sequencer.flush)
+    return grant, Outbox(ws, settings.send_queue_limit, settings.stall_s, settings.send_queue_bytes)
 
 
 class ExpiryTimer:
@@ -122,10 +125,14 @@ async def serve_socket(ws: WebSocket, dispatcher: Dispatcher, setup: Setup) -> N
     sequencer = dispatcher.venue.sequencer
     timer = ExpiryTimer(outbox, grant, sequencer.now())
     handle, teardown = setup(grant, outbox, timer)
-    limit = dispatcher.venue.settings.server.max_message_bytes
+    venue = dispatcher.venue
+    limit = venue.settings.server.max_message_bytes
+    admission = Admission(venue.settings.traffic, venue.user_messages)
+    session = grant.session
     try:
         async for data in receive_frames(ws, outbox):
-            await answer(outbox, data, limit, sequencer.now, handle)
+            if await admitted(admission, outbox, data, sender_key(session), sequencer.now):
+                await answer(outbox, data, limit, sequencer.now, handle, session.replies)
     except asyncio.CancelledError:
         if not outbox.abandoned:
             raise
@@ -135,13 +142,41 @@ async def serve_socket(ws: WebSocket, dispatcher: Dispatcher, setup: Setup) -> N
         await outbox.flush_and_stop()
 
 
-async def answer(outbox: Outbox, data: str | bytes, limit: int, now: Callable[[], int], handle: Handle) -> None:
+def sender_key(session: Session) -> str:
+    """Whose message bucket a message draws on: the user's once logged in, else the session's."""
+    return f"u{session.user.user_id}" if session.user is not None else f"s{session.key}"
+
+
+async def admitted(
+    admission: Admission, outbox: Outbox, data: str | bytes, key: str, now: Callable[[], int]
+) -> bool:
+    """Apply the rate limits and the breach policy to one frame; False when it is not to be answered."""
+    while True:
+        wait = admission.admit(key)
+        if not wait:
+            return True
+        if admission.policy != "throttle":
+            break
+        await asyncio.sleep(wait)  # not reading the socket pushes back on the sender alone
+    if admission.breach():
+        outbox.close(CLOSE_RATE_LIMITED, "message rate limit exceeded too often")
+        return False
+    retry_ms = math.ceil(wait * 1000)
+    message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
+    msg_id = envelope.salvage_msg_id(data)
+    outbox.push(envelope.error_response(msg_id, None, ErrorCode.RATE_LIMITED, message, now(), retry_ms))
+    return False
+
+
+async def answer(
+    outbox: Outbox, data: str | bytes, limit: int, now: Callable[[], int], handle: Handle, replies: Replies
+) -> None:
     try:
         req = envelope.parse_request(data, limit)
     except ProtocolError as exc:
         outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now()))
         return
-    frame, follow_up = await respond(req, handle, now)
+    frame, follow_up = await respond(req, handle, now, replies)
     outbox.push(frame)
     if follow_up is not None:
         follow_up()

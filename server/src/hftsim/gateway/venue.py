@@ -19,13 +19,14 @@ from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
 from ..store.database import Database
 from ..store.history import FillHistory, MarketHistory
-from ..store.journal import Journal
+from ..store.journal import Journal, StoreUnavailable
 from ..store.sessions import SessionStore
 from ..store.users import UserStore
 from .hub import Hub
 from .ratelimit import RateLimiter
 from .sequencer import Sequencer
 from .sessions import SessionManager
+from .traffic import user_limiter
 
 if TYPE_CHECKING:
     from ..sim.runner import AgentRunner
@@ -49,6 +50,8 @@ class Venue:
     sessions: SessionManager
     handshake_limiter: RateLimiter
     login_limiter: RateLimiter
+    user_messages: RateLimiter
+    """Each user's message bucket, shared by all of the user's connections."""
     journal: Journal
     agents: AgentRunner | None = None
 
@@ -66,7 +69,7 @@ class Venue:
         venue = cls(
             settings=settings,
             engine=engine,
-            sequencer=Sequencer(engine, journal),
+            sequencer=Sequencer(engine, journal, queue_limit=settings.traffic.queued_per_user),
             renderer=renderer,
             hub=Hub(engine, renderer),
             history=history,
@@ -75,6 +78,7 @@ class Venue:
             sessions=SessionManager(int(session.token_ttl_s * 1000), sessions, users.get),
             handshake_limiter=RateLimiter(session.handshake_per_ip.burst, session.handshake_per_ip.per_second),
             login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
+            user_messages=user_limiter(settings.traffic),
             journal=journal,
         )
         venue.sequencer.subscribe(venue._record)
@@ -87,8 +91,15 @@ class Venue:
             asyncio.get_running_loop().call_soon(self.checkpoint)
 
     def checkpoint(self) -> None:
-        """Snapshot the market so that a restart replays only what follows."""
-        self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
+        """Snapshot the market so that a restart replays only what follows.
+
+        A snapshot is an optimisation: when the store refuses it, the journal
+        still holds every command, so the failure is logged and trading goes on.
+        """
+        try:
+            self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
+        except StoreUnavailable as exc:
+            log.error("snapshot at command %d failed (%s); the journal still covers it", self.engine.seq, exc)
 
     def close(self) -> None:
         self.checkpoint()

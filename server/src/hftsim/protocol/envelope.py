@@ -91,8 +91,12 @@ def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> 
     return _encode("response", op, payload, ts, corr_id=corr_id, ok=True)
 
 
-def error_response(corr_id: str | None, op: str | None, code: str, message: str, ts: int) -> bytes:
-    error = {"code": str(code), "message": message}
+def error_response(
+    corr_id: str | None, op: str | None, code: str, message: str, ts: int, retry_after_ms: int | None = None
+) -> bytes:
+    error: dict[str, Any] = {"code": str(code), "message": message}
+    if retry_after_ms is not None:
+        error["retry_after_ms"] = retry_after_ms
     return _encode("response", op, {}, ts, corr_id=corr_id, ok=False, error=error)
 
 

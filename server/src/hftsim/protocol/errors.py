@@ -21,13 +21,23 @@ class ErrorCode(StrEnum):
     ROLE_NOT_HELD = "ROLE_NOT_HELD"
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
+    DUPLICATE_MSG = "DUPLICATE_MSG"
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 
-class ProtocolError(Exception):
-    """A request refused before or instead of reaching the engine."""
+TRANSIENT: frozenset[str] = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE, ErrorCode.INTERNAL})
+"""Refusals that say nothing about the request itself: the same msg_id may be sent again."""
 
-    def __init__(self, code: str, message: str) -> None:
+
+class ProtocolError(Exception):
+    """A request refused before or instead of reaching the engine.
+
+    `retry_after_ms` tells a rate-limited client when a new request would be admitted.
+    """
+
+    def __init__(self, code: str, message: str, retry_after_ms: int | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = str(code)
         self.message = message
+        self.retry_after_ms = retry_after_ms

@@ -46,13 +46,19 @@ class AgentRunner:
         *,
         step_ms: int | None = None,
         clock: Callable[[], int] = _wall_ms,
+        ready: Callable[[], bool] = lambda: True,
     ) -> None:
-        """`step_ms` is the real time between steps (default: the simulation's step_ms)."""
+        """`step_ms` is the real time between steps (default: the simulation's step_ms).
+
+        `ready` says whether the host takes commands now (False while its
+        store is down): steps are skipped meanwhile, not failed command by command.
+        """
         self.sim = sim
         self.market = market
         self._submit = submit
         self.step_s = (step_ms if step_ms is not None else sim.step_ms) / 1000.0
         self._clock = clock
+        self._ready = ready
         self._task: asyncio.Task[None] | None = None
         self.steps = 0
         self.commands = 0
@@ -88,6 +94,8 @@ class AgentRunner:
 
     async def step_once(self) -> int:
         """Run one step now; returns the number of commands submitted."""
+        if not self._ready():
+            return 0
         try:
             commands = self.sim.step(self._clock(), self.market)
         except Exception:

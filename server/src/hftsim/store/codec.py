@@ -36,9 +36,16 @@ FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in KINDS.v
 ENUM_FIELDS: dict[str, type[Any]] = {"side": Side, "type": OrderType, "tif": Tif, "status": SymbolStatus}
 
 
+class CodecError(ValueError):
+    """A command the journal cannot represent exactly."""
+
+
 def encode(command: Command) -> bytes:
     kind = type(command)
-    return orjson.dumps({"k": KIND_OF[kind], **{name: getattr(command, name) for name in FIELDS[kind]}})
+    try:
+        return orjson.dumps({"k": KIND_OF[kind], **{name: getattr(command, name) for name in FIELDS[kind]}})
+    except (KeyError, TypeError, orjson.JSONEncodeError) as exc:
+        raise CodecError(f"cannot journal {command!r}: {exc}") from None
 
 
 def decode(data: bytes | str) -> Command:

@@ -33,6 +33,10 @@ def schema(db: Database) -> list[str]:
     ]
 
 
+class StoreUnavailable(Exception):
+    """The journal cannot be written; nothing of the failed batch was stored."""
+
+
 class Journal:
     def __init__(self, db: Database, sync: Literal["normal", "full"] = "normal") -> None:
         self._db = db
@@ -61,6 +65,24 @@ class Journal:
         with self._db.transaction(self._conn):
             insert = self._db.sql("INSERT INTO journal (seq, ts, command) VALUES (?, ?, ?)")
             self._conn.cursor().executemany(insert, rows)
+
+    def write(self, records: list[tuple[int, int, bytes]]) -> None:
+        """Commit encoded records in one transaction, or raise StoreUnavailable with nothing stored."""
+        try:
+            with self._db.transaction(self._conn):
+                insert = self._db.sql("INSERT INTO journal (seq, ts, command) VALUES (?, ?, ?)")
+                self._conn.cursor().executemany(insert, records)
+        except Exception as exc:
+            raise StoreUnavailable(f"journal write failed: {exc}") from exc
+
+    def probe(self) -> bool:
+        """True once the store accepts a write transaction again."""
+        try:
+            with self._db.transaction(self._conn):
+                self._conn.execute("DELETE FROM journal WHERE seq < 0")
+        except Exception:
+            return False
+        return True
 
     def replay(self, after_seq: int) -> Iterator[tuple[int, int, Command]]:
         cursor = self._conn.execute(

@@ -1,0 +1,55 @@
+"""uvicorn's sans-I/O WebSocket protocol, plus a way to cut off a peer that reads nothing.
+
+An ASGI app cannot close a socket whose peer stopped reading: the close
+frame waits behind the full send buffer forever, and closing the transport
+waits for that buffer to drain. This protocol gives the app the
+`hftsim.cut` extension: queue the close frame past the buffer's limit (a
+peer that does read sees the close code after the data it was sent), then
+abort the connection if it has not closed within `timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any, Protocol
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+CUT = "hftsim.cut"
+
+
+class Cut(Protocol):
+    def __call__(self, code: int, reason: str, timeout: float) -> None: ...
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:  # None when the upgrade itself was refused
+            scope["extensions"][CUT] = {"cut": self._cut}
+
+    def _cut(self, code: int, reason: str, timeout: float) -> None:
+        if self.transport.is_closing():
+            return
+        if not self.close_sent:
+            self.conn.send_close(code, reason)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.close_sent = True
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.writable.set()  # let a send blocked on the full buffer return (it finds close_sent)
+        self.loop.call_later(timeout, self._abort_if_open)
+
+    def _abort_if_open(self) -> None:
+        """Reset the connection: with linger 0 the kernel drops its unsent data and sends RST.
+
+        A plain close would leave the kernel trying to deliver that data to a
+        peer whose window is shut, keeping the connection alive for minutes.
+        """
+        if self.disconnected:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
