@@ -147,9 +147,7 @@ def sender_key(session: Session) -> str:
     return f"u{session.user.user_id}" if session.user is not None else f"s{session.key}"
 
 
-async def admitted(
-    admission: Admission, outbox: Outbox, data: str | bytes, key: str, now: Callable[[], int]
-) -> bool:
+async def admitted(admission: Admission, outbox: Outbox, data: str | bytes, key: str, now: Callable[[], int]) -> bool:
     """Apply the rate limits and the breach policy to one frame; False when it is not to be answered."""
     while True:
         wait = admission.admit(key)
