@@ -29,7 +29,10 @@ def rss() -> int:
 def percentiles(samples: list[int]) -> dict[str, float]:
     ordered = sorted(samples)
     n = len(ordered)
-    return {f"p{p:g}": ordered[min(n - 1, max(0, int(p / 100 * n + 0.5) - 1))] / 1000 for p in (50, 90, 99, 99.9)}
+    return {
+        f"p{p:g}": ordered[min(n - 1, max(0, int(p / 100 * n + 0.5) - 1))] / 1000
+        for p in (50, 90, 99, 99.9)
+    }
 
 
 def version() -> dict[str, object]:
@@ -48,12 +51,27 @@ def l3(path: str, latency: bool) -> dict[str, object]:
 
     with open(path, "rb") as f:
         changes, syms = pickle.load(f)
-    books = [OrderBook(InstrumentId.from_str(f"{s}.SIM"), BookType.L3_MBO) for s in range(syms)]
+    books = [
+        OrderBook(InstrumentId.from_str(f"{s}.SIM"), BookType.L3_MBO)
+        for s in range(syms)
+    ]
     ops = []
     for action, sym, is_buy, price, qty, order_id in changes:
         book = books[sym]
-        method = book.add if action == "a" else book.update if action == "u" else book.delete
-        ops.append((method, BookOrder(OrderSide.BUY if is_buy else OrderSide.SELL, Price.from_int(price), Quantity.from_int(qty), order_id)))
+        method = (
+            book.add if action == "a" else book.update if action == "u" else book.delete
+        )
+        ops.append(
+            (
+                method,
+                BookOrder(
+                    OrderSide.BUY if is_buy else OrderSide.SELL,
+                    Price.from_int(price),
+                    Quantity.from_int(qty),
+                    order_id,
+                ),
+            )
+        )
     gc.collect()
     if latency:
         clock = time.perf_counter_ns
@@ -68,7 +86,11 @@ def l3(path: str, latency: bool) -> dict[str, object]:
     for method, order in ops:
         method(order, 0)
     seconds = time.perf_counter() - t0
-    return {"ops": len(ops), "seconds": seconds, "best": [str(b.best_bid_price()) for b in books]}
+    return {
+        "ops": len(ops),
+        "seconds": seconds,
+        "best": [str(b.best_bid_price()) for b in books],
+    }
 
 
 def l2(path: str) -> dict[str, object]:
@@ -86,11 +108,20 @@ def l2(path: str) -> dict[str, object]:
     update, delete = BookAction.UPDATE, BookAction.DELETE
     buy, sell = OrderSide.BUY, OrderSide.SELL
 
-    def convert(sym: str, levels: list[list[object]], side: OrderSide) -> list[OrderBookDelta]:
+    def convert(
+        sym: str, levels: list[list[object]], side: OrderSide
+    ) -> list[OrderBookDelta]:
         iid = ids[sym]
         return [
-            OrderBookDelta(iid, update if qty else delete, BookOrder(side, Price.from_str(price), Quantity.from_int(qty), 0),
-                           0, 0, 0, 0)
+            OrderBookDelta(
+                iid,
+                update if qty else delete,
+                BookOrder(side, Price.from_str(price), Quantity.from_int(qty), 0),
+                0,
+                0,
+                0,
+                0,
+            )
             for price, qty in levels
         ]
 
@@ -107,7 +138,10 @@ def l2(path: str) -> dict[str, object]:
 
     def prebuilt() -> float:
         books = {s: OrderBook(ids[s], BookType.L2_MBP) for s in syms}
-        built = [(books[sym], convert(sym, bids, buy) + convert(sym, asks, sell)) for sym, bids, asks in deltas]
+        built = [
+            (books[sym], convert(sym, bids, buy) + convert(sym, asks, sell))
+            for sym, bids, asks in deltas
+        ]
         gc.collect()
         t0 = time.perf_counter()
         for book, ds in built:
@@ -115,7 +149,11 @@ def l2(path: str) -> dict[str, object]:
                 book.apply_delta(d)
         return time.perf_counter() - t0
 
-    return {"deltas": len(deltas), "from_wire_seconds": from_wire(), "prebuilt_seconds": prebuilt()}
+    return {
+        "deltas": len(deltas),
+        "from_wire_seconds": from_wire(),
+        "prebuilt_seconds": prebuilt(),
+    }
 
 
 def mem_l3(n: int) -> dict[str, object]:
@@ -126,13 +164,20 @@ def mem_l3(n: int) -> dict[str, object]:
     from nautilus_trader.model.identifiers import InstrumentId
     from nautilus_trader.model.objects import Price, Quantity
 
-    books = [OrderBook(InstrumentId.from_str(f"S{s}.SIM"), BookType.L3_MBO) for s in range(5)]
+    books = [
+        OrderBook(InstrumentId.from_str(f"S{s}.SIM"), BookType.L3_MBO) for s in range(5)
+    ]
     gc.collect()
     before = rss()
     for i in range(n):
         is_buy = i % 2 == 0
         price = 100_000 - 1 - (i // 10) % 1000 if is_buy else 100_000 + (i // 10) % 1000
-        order = BookOrder(OrderSide.BUY if is_buy else OrderSide.SELL, Price.from_int(price), Quantity.from_int(1 + i % 10), i + 1)
+        order = BookOrder(
+            OrderSide.BUY if is_buy else OrderSide.SELL,
+            Price.from_int(price),
+            Quantity.from_int(1 + i % 10),
+            i + 1,
+        )
         books[i % 5].add(order, 0)
     gc.collect()
     return {"orders": n, "rss_delta": rss() - before}
@@ -152,9 +197,16 @@ def mem_l2(syms: int, levels: int) -> dict[str, object]:
         iid = InstrumentId.from_str(f"S{s}.SIM")
         book = OrderBook(iid, BookType.L2_MBP)
         for i in range(levels):
-            for side, price in ((OrderSide.BUY, f"{99.99 - i * 0.01:.2f}"), (OrderSide.SELL, f"{100.00 + i * 0.01:.2f}")):
-                order = BookOrder(side, Price.from_str(price), Quantity.from_int(1 + i % 50), 0)
-                book.apply_delta(OrderBookDelta(iid, BookAction.UPDATE, order, 0, 0, 0, 0))
+            for side, price in (
+                (OrderSide.BUY, f"{99.99 - i * 0.01:.2f}"),
+                (OrderSide.SELL, f"{100.00 + i * 0.01:.2f}"),
+            ):
+                order = BookOrder(
+                    side, Price.from_str(price), Quantity.from_int(1 + i % 50), 0
+                )
+                book.apply_delta(
+                    OrderBookDelta(iid, BookAction.UPDATE, order, 0, 0, 0, 0)
+                )
         books.append(book)
     gc.collect()
     return {"books": syms, "levels_per_side": levels, "rss_delta": rss() - before}

@@ -59,7 +59,9 @@ def wire_deltas(n_commands: int) -> list[dict[str, Any]]:
 def fresh_state(syms: list[str]) -> MarketState:
     state = MarketState()
     for sym in syms:
-        state.on_snapshot({"sym": sym, "seq": 0, "status": "trading", "bids": [], "asks": []})
+        state.on_snapshot(
+            {"sym": sym, "seq": 0, "status": "trading", "bids": [], "asks": []}
+        )
     return state
 
 
@@ -86,7 +88,9 @@ def from_frames_seconds(frames: list[bytes], syms: list[str]) -> float:
 
 
 def floor_seconds(payloads: list[dict[str, Any]], syms: list[str]) -> float:
-    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {s: ({}, {}) for s in syms}
+    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {
+        s: ({}, {}) for s in syms
+    }
     gc.collect()
     t0 = time.perf_counter()
     for p in payloads:
@@ -109,7 +113,9 @@ def check(events: list[Event], payloads: list[dict[str, Any]], syms: list[str]) 
     state = fresh_state(syms)
     for event in events:
         assert not state.on_event(event)
-    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {s: ({}, {}) for s in syms}
+    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {
+        s: ({}, {}) for s in syms
+    }
     for p in payloads:
         for side, levels in zip(books[p["sym"]], (p["bids"], p["asks"])):
             for price, qty in levels:
@@ -120,7 +126,9 @@ def check(events: list[Event], payloads: list[dict[str, Any]], syms: list[str]) 
     for sym in syms:
         book = state.book(sym)
         assert book is not None
-        if {p: q for p, q in book.bids()} != books[sym][0] or {p: q for p, q in book.asks()} != books[sym][1]:
+        if {p: q for p, q in book.bids()} != books[sym][0] or {
+            p: q for p, q in book.asks()
+        } != books[sym][1]:
             return False
     return True
 
@@ -139,7 +147,11 @@ def run(scale: Scale) -> dict[str, Any]:
         "floor": lambda: floor_seconds(payloads, syms),
     }
     naut = peers.nautilus()
-    handover = peers.handover([(p["sym"], p["bids"], p["asks"]) for p in payloads]) if naut else contextlib.nullcontext("")
+    handover = (
+        peers.handover([(p["sym"], p["bids"], p["asks"]) for p in payloads])
+        if naut
+        else contextlib.nullcontext("")
+    )
     with handover as path:
         if naut is not None:
             sides["nautilus"] = lambda: naut.call("l2", path)
@@ -147,7 +159,9 @@ def run(scale: Scale) -> dict[str, Any]:
     rates: dict[str, float] = {}
     for side, rs in runs.items():
         if side == "nautilus":
-            rates["nautilus from strings"] = median(n / r["from_wire_seconds"] for r in rs)
+            rates["nautilus from strings"] = median(
+                n / r["from_wire_seconds"] for r in rs
+            )
             rates["nautilus prebuilt"] = median(n / r["prebuilt_seconds"] for r in rs)
         else:
             rates[side] = median(n / s for s in rs)
@@ -160,10 +174,22 @@ def run(scale: Scale) -> dict[str, Any]:
     ]  # fmt: skip
     if naut is not None:
         rows += [
-            row(NAME, "deltas/s applied (MarketState)", ours, "deltas/s", "nautilus L2, from wire strings",
-                rates["nautilus from strings"]),
-            row(NAME, "deltas/s applied (MarketState)", ours, "deltas/s", "nautilus L2, prebuilt deltas",
-                rates["nautilus prebuilt"]),
+            row(
+                NAME,
+                "deltas/s applied (MarketState)",
+                ours,
+                "deltas/s",
+                "nautilus L2, from wire strings",
+                rates["nautilus from strings"],
+            ),
+            row(
+                NAME,
+                "deltas/s applied (MarketState)",
+                ours,
+                "deltas/s",
+                "nautilus L2, prebuilt deltas",
+                rates["nautilus prebuilt"],
+            ),
         ]
     return {
         "deltas": n,

@@ -24,7 +24,11 @@ EVENT = '{"type":"event","op":"echo"}'
 
 
 def reply(size: int, msg_id: str | None) -> str:
-    text = EVENT if msg_id is None else f'{{"type":"response","corr_id":"{msg_id}","ok":true}}'
+    text = (
+        EVENT
+        if msg_id is None
+        else f'{{"type":"response","corr_id":"{msg_id}","ok":true}}'
+    )
     return text + " " * max(0, size - len(text))
 
 
@@ -45,11 +49,15 @@ async def handler(ws: ServerConnection) -> None:
 
 
 async def main() -> None:
-    async with serve(handler, "127.0.0.1", 0, compression=None, max_size=2**24, max_queue=None) as server:
+    async with serve(
+        handler, "127.0.0.1", 0, compression=None, max_size=2**24, max_queue=None
+    ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         sys.stdout.write(orjson.dumps({"port": port}).decode() + "\n")
         sys.stdout.flush()
-        while (line := await asyncio.to_thread(sys.stdin.readline)) and line.strip() != "quit":
+        while (
+            line := await asyncio.to_thread(sys.stdin.readline)
+        ) and line.strip() != "quit":
             pass  # serve until the parent says quit or goes away
 
 

@@ -111,13 +111,31 @@ def book_changes(mix: Mix) -> list[tuple[str, int, bool, int, int, int]]:
                     del where[order.order_id]
                     changes.append(("d", k, is_buy, price, 0, order.order_id))
                 else:
-                    changes.append(("u", k, is_buy, price, order.qty - order.filled_qty, order.order_id))
+                    changes.append(
+                        (
+                            "u",
+                            k,
+                            is_buy,
+                            price,
+                            order.qty - order.filled_qty,
+                            order.order_id,
+                        )
+                    )
             elif type(ev) is OrderCanceled:
                 k, is_buy, price = where.pop(ev.order.order_id)
                 changes.append(("d", k, is_buy, price, 0, ev.order.order_id))
         order = result.order
-        if type(command) is PlaceOrder and order is not None and order.leaves_qty and order.price is not None:
-            where[order.order_id] = entry = (index[order.sym], order.side == "buy", order.price)
+        if (
+            type(command) is PlaceOrder
+            and order is not None
+            and order.leaves_qty
+            and order.price is not None
+        ):
+            where[order.order_id] = entry = (
+                index[order.sym],
+                order.side == "buy",
+                order.price,
+            )
             changes.append(("a", *entry, order.leaves_qty, order.order_id))
     return changes
 
@@ -128,22 +146,35 @@ def check_books(mix: Mix) -> bool:
     for command in mix.commands:
         engine.apply(command, TS)
     return all(
-        floor_levels(mix.final, k) == tuple(engine.book_levels(inst.sym)) for k, inst in enumerate(mix.instruments)
+        floor_levels(mix.final, k) == tuple(engine.book_levels(inst.sym))
+        for k, inst in enumerate(mix.instruments)
     )
 
 
 def run(scale: Scale) -> dict[str, Any]:
     n = scale.pick(1_000_000, 200_000, 5_000)
     mix = make_mix(n, load().instruments())
-    sides: dict[str, Any] = {"engine": lambda: engine_seconds(mix), "floor": lambda: floor_seconds(mix)}
-    latency_sides: dict[str, Any] = {"engine": lambda: engine_latency(mix), "floor": lambda: floor_latency(mix)}
+    sides: dict[str, Any] = {
+        "engine": lambda: engine_seconds(mix),
+        "floor": lambda: floor_seconds(mix),
+    }
+    latency_sides: dict[str, Any] = {
+        "engine": lambda: engine_latency(mix),
+        "floor": lambda: floor_latency(mix),
+    }
     naut = peers.nautilus()
     changes_count = 0
-    handover = peers.handover((book_changes(mix), len(mix.instruments))) if naut else contextlib.nullcontext("")
+    handover = (
+        peers.handover((book_changes(mix), len(mix.instruments)))
+        if naut
+        else contextlib.nullcontext("")
+    )
     with handover as path:
         if naut is not None:
             sides["nautilus"] = lambda: naut.call("l3", path)["seconds"]
-            latency_sides["nautilus"] = lambda: naut.call("l3", path, "latency")["latency_us"]
+            latency_sides["nautilus"] = lambda: naut.call("l3", path, "latency")[
+                "latency_us"
+            ]
             changes_count = naut.call("l3", path)["ops"]
         seconds = alternate(sides, scale.reps)
         latency_runs = alternate(latency_sides, min(scale.reps, 3))
@@ -159,7 +190,12 @@ def run(scale: Scale) -> dict[str, Any]:
         entry = {"all": _median_pcts(per_run)}
         if side == "engine":
             for kind, name in enumerate(KIND_NAMES):
-                entry[name] = _median_pcts([micros([s for s, k in zip(r, mix.kinds) if k == kind]) for r in runs])
+                entry[name] = _median_pcts(
+                    [
+                        micros([s for s, k in zip(r, mix.kinds) if k == kind])
+                        for r in runs
+                    ]
+                )
         latency[side] = entry
     del latency_runs
 
@@ -175,8 +211,22 @@ def run(scale: Scale) -> dict[str, Any]:
     if naut is not None:
         lat_n = latency["nautilus"]["all"]
         rows += [
-            row(NAME, "commands/s (mix)", eng, "cmd/s", "nautilus L3 book, same book changes", rate["nautilus"]),
-            row(NAME, "latency p99", lat_e["p99"], "µs", "nautilus, per book change", lat_n["p99"]),
+            row(
+                NAME,
+                "commands/s (mix)",
+                eng,
+                "cmd/s",
+                "nautilus L3 book, same book changes",
+                rate["nautilus"],
+            ),
+            row(
+                NAME,
+                "latency p99",
+                lat_e["p99"],
+                "µs",
+                "nautilus, per book change",
+                lat_n["p99"],
+            ),
         ]
     result: dict[str, Any] = {
         "commands": n,

@@ -81,8 +81,12 @@ class Feeds:
 
     @classmethod
     async def open(cls, url: str, n: int) -> Feeds:
-        parts = [n // WORKERS + (1 if i < n % WORKERS else 0) for i in range(min(WORKERS, n))]
-        started = await asyncio.gather(*(Child.start("bench.md_worker", url, k, timeout=180) for k in parts))
+        parts = [
+            n // WORKERS + (1 if i < n % WORKERS else 0) for i in range(min(WORKERS, n))
+        ]
+        started = await asyncio.gather(
+            *(Child.start("bench.md_worker", url, k, timeout=180) for k in parts)
+        )
         return cls([c for c, _ in started], list(started[0][1]["syms"]))
 
     async def phase(self, seconds: float, server: ServerProcess) -> dict[str, Any]:
@@ -101,7 +105,9 @@ class Feeds:
         while True:
             server = admin.md_seqs(self.syms)
             seqs = [s for c in self.children for s in (await c.ask("seqs"))["seqs"]]
-            done = sum(1 for s in seqs if all(s.get(sym) == server[sym] for sym in self.syms))
+            done = sum(
+                1 for s in seqs if all(s.get(sym) == server[sym] for sym in self.syms)
+            )
             if done == len(seqs) or time.monotonic() > deadline:
                 return done
             await asyncio.sleep(0.5)
@@ -150,7 +156,9 @@ def summarize(phases: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-async def sweep(server: ServerProcess, counts: list[int], seconds: float, reps: int, settle: float) -> dict[str, Any]:
+async def sweep(
+    server: ServerProcess, counts: list[int], seconds: float, reps: int, settle: float
+) -> dict[str, Any]:
     admin = Admin(server.url)
     results: dict[str, Any] = {}
     for n in counts:
@@ -161,7 +169,9 @@ async def sweep(server: ServerProcess, counts: list[int], seconds: float, reps: 
             for rep in range(reps):
                 order = [("default", 1.0), ("raised", float(RAISED))]
                 for label, intensity in order if rep % 2 == 0 else reversed(order):
-                    await feeds.complete(admin, drain_s=DRAIN_S)  # no backlog of the last phase in this one
+                    await feeds.complete(
+                        admin, drain_s=DRAIN_S
+                    )  # no backlog of the last phase in this one
                     admin.set_intensity(intensity)
                     await asyncio.sleep(settle)
                     phases[label].append(await feeds.phase(seconds, server))
@@ -196,7 +206,9 @@ class Slow:
     @classmethod
     async def open(cls, server: ServerProcess, token: str) -> Slow:
         slow = cls()
-        slow.socket = await RawSocket.connect("127.0.0.1", server.port, "/ws/md", token, slow.on_text, rcvbuf=4096)
+        slow.socket = await RawSocket.connect(
+            "127.0.0.1", server.port, "/ws/md", token, slow.on_text, rcvbuf=4096
+        )
         slow.opened_ms = time.time() * 1000
         slow.socket.send_text(SUBSCRIBE)
         slow.socket.pause()
@@ -216,7 +228,12 @@ class Slow:
 
 
 async def slow_consumer(
-    server: ServerProcess, n: int, seconds: float, reps: int, hold_s: float, settle: float
+    server: ServerProcess,
+    n: int,
+    seconds: float,
+    reps: int,
+    hold_s: float,
+    settle: float,
 ) -> dict[str, Any]:
     """Others' latency without / with a non-reading subscriber; then one held until it is cut off.
 
@@ -251,7 +268,10 @@ async def slow_consumer(
         await feeds.close()
         admin.set_intensity(1)
     without, with_slow = summarize(phases["without"]), summarize(phases["with"])
-    p99_pairs = [b["latency_ms"]["p99"] / a["latency_ms"]["p99"] for a, b in zip(phases["without"], phases["with"])]
+    p99_pairs = [
+        b["latency_ms"]["p99"] / a["latency_ms"]["p99"]
+        for a, b in zip(phases["without"], phases["with"])
+    ]
     return {
         "subscribers": n,
         "intensity": SLOW_INTENSITY,
@@ -275,38 +295,85 @@ def run(scale: Scale) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         with server_process(Path(tmp) / "a", bots=True) as server:
             server.add_user(*ADMIN, role="admin")
-            sweep_results = asyncio.run(sweep(server, counts, seconds, scale.reps, settle))
+            sweep_results = asyncio.run(
+                sweep(server, counts, seconds, scale.reps, settle)
+            )
         with server_process(Path(tmp) / "b", bots=True,
                             config={"server": {"send_queue_limit": SLOW_QUEUE_LIMIT}}) as server:  # fmt: skip
             server.add_user(*ADMIN, role="admin")
-            slow = asyncio.run(slow_consumer(server, slow_n, seconds, scale.reps, hold_s, settle))
+            slow = asyncio.run(
+                slow_consumer(server, slow_n, seconds, scale.reps, hold_s, settle)
+            )
 
     rows = []
     one = sweep_results[str(counts[0])]
     for n in counts:
         r = sweep_results[str(n)]
         d = r["default"]
-        everyone = r["complete_subscribers"] == n and d["gaps"] == 0 and d["closed"] == 0
-        rows.append(row(NAME, f"{n} subs, default rate: events/s delivered", d["delivered_per_s"], "ev/s",
-                        "market rate x subscribers", d["market_events_per_s"] * n,
-                        target="every event, no drops" if n == max(counts) else None,
-                        met=everyone if n == max(counts) else None,
-                        note=f"{r['complete_subscribers']}/{n} complete, {d['gaps']} gaps, {d['closed']} closed"))
-        rows.append(row(NAME, f"{n} subs, default rate: latency p99", d["latency_ms"].get("p99"), "ms",
-                        f"{counts[0]} subscriber", one["default"]["latency_ms"].get("p99")))
+        everyone = (
+            r["complete_subscribers"] == n and d["gaps"] == 0 and d["closed"] == 0
+        )
+        rows.append(
+            row(
+                NAME,
+                f"{n} subs, default rate: events/s delivered",
+                d["delivered_per_s"],
+                "ev/s",
+                "market rate x subscribers",
+                d["market_events_per_s"] * n,
+                target="every event, no drops" if n == max(counts) else None,
+                met=everyone if n == max(counts) else None,
+                note=f"{r['complete_subscribers']}/{n} complete, {d['gaps']} gaps, {d['closed']} closed",
+            )
+        )
+        rows.append(
+            row(
+                NAME,
+                f"{n} subs, default rate: latency p99",
+                d["latency_ms"].get("p99"),
+                "ms",
+                f"{counts[0]} subscriber",
+                one["default"]["latency_ms"].get("p99"),
+            )
+        )
         x = r["raised"]
-        rows.append(row(NAME, f"{n} subs, intensity {RAISED}: events/s delivered", x["delivered_per_s"], "ev/s",
-                        "market rate x subscribers", x["market_events_per_s"] * n,
-                        note=f"{x['gaps']} gaps, {x['closed']} closed"))
+        rows.append(
+            row(
+                NAME,
+                f"{n} subs, intensity {RAISED}: events/s delivered",
+                x["delivered_per_s"],
+                "ev/s",
+                "market rate x subscribers",
+                x["market_events_per_s"] * n,
+                note=f"{x['gaps']} gaps, {x['closed']} closed",
+            )
+        )
     ratio_p99 = slow["p99_ratio_with_over_without"]
-    rows.append(row(NAME, f"slow subscriber among {slow_n}: others' p99", slow["with"]["latency_ms"].get("p99"), "ms",
-                    "same, without the slow one", slow["without"]["latency_ms"].get("p99"),
-                    target="< +10%", met=ratio_p99 < 1.10,
-                    note=f"median of the paired ratios {ratio_p99:.2f}; default market rate"))
+    rows.append(
+        row(
+            NAME,
+            f"slow subscriber among {slow_n}: others' p99",
+            slow["with"]["latency_ms"].get("p99"),
+            "ms",
+            "same, without the slow one",
+            slow["without"]["latency_ms"].get("p99"),
+            target="< +10%",
+            met=ratio_p99 < 1.10,
+            note=f"median of the paired ratios {ratio_p99:.2f}; default market rate",
+        )
+    )
     held = slow["held"]
     code = held["slow"]["close_code"]
-    rows.append(row(NAME, "slow subscriber: its data stops after", held["slow"]["blocked_after_s"], "s",
-                    target="cut off with 4008", met=code == 4008,
-                    note=f"close code {code}; others' p99 over its {held['seconds']:.0f} s life "
-                         f"{held['others']['latency_ms'].get('p99')} ms"))
+    rows.append(
+        row(
+            NAME,
+            "slow subscriber: its data stops after",
+            held["slow"]["blocked_after_s"],
+            "s",
+            target="cut off with 4008",
+            met=code == 4008,
+            note=f"close code {code}; others' p99 over its {held['seconds']:.0f} s life "
+            f"{held['others']['latency_ms'].get('p99')} ms",
+        )
+    )
     return {"sweep": sweep_results, "slow_consumer": slow, "rows": rows}

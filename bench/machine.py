@@ -56,7 +56,10 @@ def code() -> dict[str, Any]:
     import hftsim
     import market_client
 
-    paths = {"hftsim": str(Path(hftsim.__file__).parent), "market_client": str(Path(market_client.__file__).parent)}
+    paths = {
+        "hftsim": str(Path(hftsim.__file__).parent),
+        "market_client": str(Path(market_client.__file__).parent),
+    }
     commit = os.environ.get("HFTSIM_BENCH_CODE_COMMIT")
     if commit:
         return {**paths, "commit": commit, "uncommitted_changes": False}

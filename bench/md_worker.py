@@ -87,19 +87,29 @@ class Worker:
 
     async def connect(self) -> None:
         async with httpx.AsyncClient() as http:
-            token = (await http.post(f"{self.url}/auth/handshake", json={})).json()["token"]
-        subscribe = orjson.dumps({"type": "request", "ver": 1, "msg_id": "sub", "ts": 0, "op": "md.subscribe",
-                                  "payload": {"syms": "*"}})  # fmt: skip
-        for chunk in range(0, self.count, 50):  # connect everyone first, then subscribe everyone
+            token = (await http.post(f"{self.url}/auth/handshake", json={})).json()[
+                "token"
+            ]
+        for chunk in range(
+            0, self.count, 50
+        ):  # connect everyone first, then subscribe everyone
             batch = self.subs[chunk : chunk + 50]
             sockets = await asyncio.gather(
-                *(RawSocket.connect(self.host, self.port, "/ws/md", token, sub.on_text, timeout=30) for sub in batch)
+                *(
+                    RawSocket.connect(
+                        self.host, self.port, "/ws/md", token, sub.on_text, timeout=30
+                    )
+                    for sub in batch
+                )
             )
             for sub, sock in zip(batch, sockets):
                 sub.socket = sock
-        for sub in self.subs:
+        for i, sub in enumerate(
+            self.subs
+        ):  # msg_ids are answered once per session, so each socket gets its own
             assert sub.socket is not None
-            sub.socket.send_text(subscribe)
+            sub.socket.send_text(orjson.dumps({"type": "request", "ver": 1, "msg_id": f"sub-{i}", "ts": 0,
+                                               "op": "md.subscribe", "payload": {"syms": "*"}}))  # fmt: skip
         async with asyncio.timeout(60):
             while not all(len(s.last) >= 1 for s in self.subs):
                 await asyncio.sleep(0.05)
@@ -128,11 +138,17 @@ class Worker:
         for sub in self.subs:
             sub.recording = False
         elapsed = time.monotonic() - self._t0
-        closed = [s.socket.close_code for s in self.subs if s.socket is not None and s.socket.closed.done()]
+        closed = [
+            s.socket.close_code
+            for s in self.subs
+            if s.socket is not None and s.socket.closed.done()
+        ]
         front = self.front()
         return {
             "elapsed": elapsed,
-            "market_events": sum(seq - self._seq0.get(sym, seq) for sym, seq in front.items()),
+            "market_events": sum(
+                seq - self._seq0.get(sym, seq) for sym, seq in front.items()
+            ),
             "subscribers": self.count,
             "events": sum(s.events for s in self.subs),
             "min_events": min(s.events for s in self.subs),

@@ -55,7 +55,14 @@ def engine_orders(n: int) -> dict[str, Any]:
         away = 1 + (i // (2 * len(plan))) % levels
         price = inst.ref_price - away if is_buy else inst.ref_price + away
         result = engine.apply(
-            PlaceOrder(1 + i % 100, inst.sym, Side.BUY if is_buy else Side.SELL, inst.lot * (1 + i % 10), price), 1
+            PlaceOrder(
+                1 + i % 100,
+                inst.sym,
+                Side.BUY if is_buy else Side.SELL,
+                inst.lot * (1 + i % 10),
+                price,
+            ),
+            1,
         )
         assert result.rejection is None, result.rejection
     gc.collect()
@@ -72,7 +79,9 @@ def floor_orders(n: int) -> dict[str, Any]:
         k = i % 5
         is_buy = (i // 5) % 2 == 0
         away = 1 + (i // 10) % 1000
-        floor.place(k, is_buy, 100_000 - away if is_buy else 100_000 + away, 1 + i % 10, True)
+        floor.place(
+            k, is_buy, 100_000 - away if is_buy else 100_000 + away, 1 + i % 10, True
+        )
     gc.collect()
     return {"orders": n, "rss_delta": rss_bytes() - before, "rss": rss_bytes()}
 
@@ -90,10 +99,17 @@ def client_books(syms: int, levels: int) -> dict[str, Any]:
     start = rss_bytes()
     state = MarketState()
     for s in range(syms):
-        state.on_snapshot(snapshot(f"S{s}", levels))  # the snapshot dict is garbage afterwards, as from the wire
+        state.on_snapshot(
+            snapshot(f"S{s}", levels)
+        )  # the snapshot dict is garbage afterwards, as from the wire
     gc.collect()
     assert len(state.symbols()) == syms
-    return {"books": syms, "levels_per_side": levels, "rss_delta": rss_bytes() - start, "rss": rss_bytes()}
+    return {
+        "books": syms,
+        "levels_per_side": levels,
+        "rss_delta": rss_bytes() - start,
+        "rss": rss_bytes(),
+    }
 
 
 def client_floor(syms: int, levels: int) -> dict[str, Any]:
@@ -104,7 +120,12 @@ def client_floor(syms: int, levels: int) -> dict[str, Any]:
         snap = snapshot(f"S{s}", levels)
         books.append(({p: q for p, q in snap["bids"]}, {p: q for p, q in snap["asks"]}))
     gc.collect()
-    return {"books": syms, "levels_per_side": levels, "rss_delta": rss_bytes() - start, "rss": rss_bytes()}
+    return {
+        "books": syms,
+        "levels_per_side": levels,
+        "rss_delta": rss_bytes() - start,
+        "rss": rss_bytes(),
+    }
 
 
 def measure(what: str, *args: int) -> dict[str, Any]:
@@ -122,15 +143,23 @@ def run(scale: Scale) -> dict[str, Any]:
     syms, levels = scale.pick((50, 1000), (50, 1000), (5, 100))
     reps = min(scale.reps, 3)
     naut = peers.nautilus()
-    server_sides: dict[str, Any] = {"engine": lambda: measure("engine", n), "floor": lambda: measure("floor", n)}
+    server_sides: dict[str, Any] = {
+        "engine": lambda: measure("engine", n),
+        "floor": lambda: measure("floor", n),
+    }
     client_sides: dict[str, Any] = {"market_client": lambda: measure("client", syms, levels),
                                     "floor": lambda: measure("client_floor", syms, levels)}  # fmt: skip
     if naut is not None:
         server_sides["nautilus"] = lambda: naut.call("mem_l3", n)
         client_sides["nautilus"] = lambda: naut.call("mem_l2", syms, levels)
-    server = {side: median(r["rss_delta"] for r in rs) for side, rs in alternate(server_sides, reps).items()}
+    server = {
+        side: median(r["rss_delta"] for r in rs)
+        for side, rs in alternate(server_sides, reps).items()
+    }
     client_runs = alternate(client_sides, reps)
-    client = {side: median(r["rss_delta"] for r in rs) for side, rs in client_runs.items()}
+    client = {
+        side: median(r["rss_delta"] for r in rs) for side, rs in client_runs.items()
+    }
     client_total = median(r["rss"] for r in client_runs["market_client"])
     rows = [
         row(NAME, f"engine RSS growth, {n:,} resting orders", server["engine"] / MIB, "MiB", "floor (lists in deques)",
@@ -141,10 +170,22 @@ def run(scale: Scale) -> dict[str, Any]:
     ]  # fmt: skip
     if naut is not None:
         rows += [
-            row(NAME, f"engine RSS growth, {n:,} resting orders", server["engine"] / MIB, "MiB", "nautilus L3 books",
-                server["nautilus"] / MIB),
-            row(NAME, f"client RSS growth, {syms} symbols x {levels:,} levels/side", client["market_client"] / MIB,
-                "MiB", "nautilus L2 books", client["nautilus"] / MIB),
+            row(
+                NAME,
+                f"engine RSS growth, {n:,} resting orders",
+                server["engine"] / MIB,
+                "MiB",
+                "nautilus L3 books",
+                server["nautilus"] / MIB,
+            ),
+            row(
+                NAME,
+                f"client RSS growth, {syms} symbols x {levels:,} levels/side",
+                client["market_client"] / MIB,
+                "MiB",
+                "nautilus L2 books",
+                client["nautilus"] / MIB,
+            ),
         ]
     return {"orders": n, "books": syms, "levels_per_side": levels, "server_rss_delta": server,
             "client_rss_delta": client, "client_process_rss": client_total, "rows": rows}  # fmt: skip
@@ -152,7 +193,12 @@ def run(scale: Scale) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     what, args = argv[0], [int(a) for a in argv[1:]]
-    fn = {"engine": engine_orders, "floor": floor_orders, "client": client_books, "client_floor": client_floor}[what]
+    fn = {
+        "engine": engine_orders,
+        "floor": floor_orders,
+        "client": client_books,
+        "client_floor": client_floor,
+    }[what]
     print(orjson.dumps(fn(*args)).decode())
 
 

@@ -31,7 +31,9 @@ INSTALL_TIMEOUT_S = 900
 
 
 def peers_dir() -> Path:
-    return Path(os.environ.get("HFTSIM_BENCH_PEERS", "~/.cache/hftsim-bench/peers")).expanduser()
+    return Path(
+        os.environ.get("HFTSIM_BENCH_PEERS", "~/.cache/hftsim-bench/peers")
+    ).expanduser()
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,18 @@ class Nautilus:
     def call(self, *args: str | int, timeout: float = 600) -> dict[str, Any]:
         """Run one worker command; its JSON answer."""
         proc = subprocess.run(
-            [str(self.python), str(WORKER), *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False
+            [str(self.python), str(WORKER), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if proc.returncode != 0:
-            raise RuntimeError(f"nautilus worker {args[0]} failed:\n{proc.stderr[-2000:]}")
+            raise RuntimeError(
+                f"nautilus worker {args[0]} failed:\n{proc.stderr[-2000:]}"
+            )
         answer: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
         return answer
-
 
 
 @contextmanager
@@ -81,12 +88,20 @@ def setup(allow_install: bool, log: Any = print) -> None:
             return
         log(f"peers: installing {NAUTILUS} into {root} (once; about 670 MB)")
         try:
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--clear", str(root)],
+                check=True,
+                capture_output=True,
+            )
             subprocess.run(
                 [str(python), "-m", "pip", "install", "-q", NAUTILUS],
                 check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
             )  # fmt: skip
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        except (
+            subprocess.CalledProcessError,
+            subprocess.TimeoutExpired,
+            OSError,
+        ) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             PEERS.note = f"nautilus_trader skipped: installing it failed: {str(detail).strip()[-300:]}"
             log(f"peers: {PEERS.note}")

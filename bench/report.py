@@ -71,7 +71,9 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
     first = next(iter(results.values()))
     m = first["machine"]
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
-    memory = f", {m['memory_bytes'] / 2**30:.0f} GiB RAM" if m.get("memory_bytes") else ""
+    memory = (
+        f", {m['memory_bytes'] / 2**30:.0f} GiB RAM" if m.get("memory_bytes") else ""
+    )
     lines = [
         "## Machine",
         "",
@@ -79,7 +81,8 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
         f"- {m['python']}; {libs}",
         f"- peer: {first['peers']}",
         f"- code measured: {code_text(m.get('code'))}",
-        "- runs: " + "; ".join(
+        "- runs: "
+        + "; ".join(
             f"{name} {r['scale']} x{r['reps']} at {r['started']} ({r['duration_s']:.0f} s, load avg "
             f"{r['loadavg_1min_before']} → {r['loadavg_1min_after']})"
             for name, r in results.items()
@@ -126,9 +129,16 @@ def engine_details(r: dict[str, Any]) -> list[str]:
         f"{r['commands']:,} commands: {mix}; {r['resting_orders_at_end']:,} orders resting at the end; "
         f"timer overhead {r['timer_overhead_us']:.2f} µs per latency sample."
     )
-    lines = [intro, "", "| side | commands/s | p50 µs | p90 µs | p99 µs | p99.9 µs |", "|---|--:|--:|--:|--:|--:|"]
+    lines = [
+        intro,
+        "",
+        "| side | commands/s | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
     for side, lat in r["latency_us"].items():
-        lines.append(f"| {side} | {fmt(r['rate_cmd_per_s'].get(side))} | {pct_cells(lat['all'])} |")
+        lines.append(
+            f"| {side} | {fmt(r['rate_cmd_per_s'].get(side))} | {pct_cells(lat['all'])} |"
+        )
         for kind, p in lat.items():
             if kind != "all":
                 lines.append(f"| {side}: {kind} | | {pct_cells(p)} |")
@@ -147,7 +157,12 @@ def roundtrip_details(r: dict[str, Any]) -> list[str]:
         f"{r['orders_per_run']:,} orders per run after {r['warmup']:,} warm-up; request {sizes['request'][0]} B; "
         f"frames back: ack {sizes['ack']} B, fill {sizes['fill']} B."
     )
-    lines = [intro, "", "| side | p50 µs | p90 µs | p99 µs | p99.9 µs |", "|---|--:|--:|--:|--:|"]
+    lines = [
+        intro,
+        "",
+        "| side | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+        "|---|--:|--:|--:|--:|",
+    ]
     for side, p in r["latency_us"].items():
         lines.append(f"| {side} | {pct_cells(p)} |")
     return lines
@@ -189,7 +204,9 @@ def fanout_details(r: dict[str, Any]) -> list[str]:
                 f"{fmt(x['per_subscriber_min_per_s'])} | {pct_cells(x['latency_ms'])} | {x['gaps']} | {x['closed']} | "
                 f"{x['server_cpu_share']:.2f} | {fmt(x['server_cpu_us_per_event'])} |"
             )
-        lines.append(f"| {n} | every event at the end | {s['complete_subscribers']}/{n} subscribers | | | | | | | | | | |")
+        lines.append(
+            f"| {n} | every event at the end | {s['complete_subscribers']}/{n} subscribers | | | | | | | | | | |"
+        )
     slow = r["slow_consumer"]
     held = slow["held"]
     cut = held["slow"]
@@ -229,7 +246,9 @@ def memory_details(r: dict[str, Any]) -> list[str]:
     mib = 1024 * 1024
     lines = ["| what | side | RSS growth MiB | per item |", "|---|---|--:|--:|"]
     for side, v in r["server_rss_delta"].items():
-        lines.append(f"| {r['orders']:,} resting orders | {side} | {v / mib:.1f} | {v / r['orders']:.0f} B/order |")
+        lines.append(
+            f"| {r['orders']:,} resting orders | {side} | {v / mib:.1f} | {v / r['orders']:.0f} B/order |"
+        )
     levels = r["books"] * r["levels_per_side"] * 2
     for side, v in r["client_rss_delta"].items():
         lines.append(f"| {r['books']} books x {r['levels_per_side']:,} levels/side | {side} | {v / mib:.1f} | "
@@ -257,10 +276,14 @@ def generated(results: dict[str, dict[str, Any]]) -> str:
 
 
 def render(results_dir: Path, readme: Path = README) -> Path:
-    text = readme.read_text() if readme.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    text = (
+        readme.read_text() if readme.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    )
     if BEGIN not in text or END not in text:
         text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{BEGIN}\n\n{generated(load_results(results_dir))}\n{END}{tail}")
+    readme.write_text(
+        f"{head}{BEGIN}\n\n{generated(load_results(results_dir))}\n{END}{tail}"
+    )
     return readme

@@ -72,8 +72,17 @@ async def frame_sizes(url: str) -> dict[str, list[int]]:
                     return len(frame), sizes
 
         await exchange("auth.login", {"guest": True})
-        order = {"sym": SYM, "side": "buy", "type": "limit", "qty": 1, "tif": "GTC", "post_only": False}
-        request_size, ack = await exchange("order.place", {**order, "price": REST_PRICE})
+        order = {
+            "sym": SYM,
+            "side": "buy",
+            "type": "limit",
+            "qty": 1,
+            "tif": "GTC",
+            "post_only": False,
+        }
+        request_size, ack = await exchange(
+            "order.place", {**order, "price": REST_PRICE}
+        )
         place_maker(url)
         _, fill = await exchange("order.place", {**order, "price": MAKER_PRICE})
         await exchange("order.cancel_all", {})
@@ -85,7 +94,9 @@ def place_maker(url: str) -> None:
     token = handshake(url, guest=True)["token"]
     body = {"type": "request", "ver": 1, "msg_id": "m", "ts": 0, "op": "order.place",
             "payload": {"sym": SYM, "side": "sell", "price": MAKER_PRICE, "qty": MAKER_QTY}}  # fmt: skip
-    answer = httpx.post(f"{url}/api/request", json=body, headers={"Authorization": f"Bearer {token}"}).json()
+    answer = httpx.post(
+        f"{url}/api/request", json=body, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     if not answer.get("ok"):
         raise RuntimeError(f"maker order refused: {answer}")
 
@@ -98,7 +109,10 @@ class Gateway:
         client.set_event_hook(self._on_event)
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        if self.filled_at is None and event["op"] in ("order.filled", "order.partially_filled"):
+        if self.filled_at is None and event["op"] in (
+            "order.filled",
+            "order.partially_filled",
+        ):
             self.filled_at = time.perf_counter_ns()
 
     async def ack(self, n: int) -> list[int]:
@@ -158,14 +172,19 @@ class Echo:
         return await self._run(n, self.sizes["fill"], 2)
 
 
-async def measure(server: ServerProcess, n: int, warmup: int, reps: int) -> dict[str, Any]:
+async def measure(
+    server: ServerProcess, n: int, warmup: int, reps: int
+) -> dict[str, Any]:
     sizes = await frame_sizes(server.url)
     echo_proc, hello = await Child.start("bench.echo_server")
     client = await MarketClient.connect(server.url, connect_md=False)
     try:
         async with connect(f"ws://127.0.0.1:{hello['port']}", max_size=2**24) as ws:
             gateway, echo = Gateway(server, client), Echo(ws, sizes)
-            for side in (gateway, echo):  # warm-up: caches, JIT-less but allocator and branch state
+            for side in (
+                gateway,
+                echo,
+            ):  # warm-up: caches, JIT-less but allocator and branch state
                 await side.ack(warmup)
                 await side.fill(warmup)
             runs: dict[str, list[dict[str, float]]] = {k: [] for k in ("gateway ack", "echo ack", "gateway fill",
@@ -184,11 +203,21 @@ async def measure(server: ServerProcess, n: int, warmup: int, reps: int) -> dict
 def run(scale: Scale) -> dict[str, Any]:
     n = scale.pick(20_000, 5_000, 100)
     warmup = scale.pick(2_000, 500, 20)
-    with tempfile.TemporaryDirectory(prefix="bench-rt-") as tmp, server_process(Path(tmp), config=WIDE_LIMITS) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-rt-") as tmp,
+        server_process(Path(tmp), config=WIDE_LIMITS) as server,
+    ):
         measured = uvloop.run(measure(server, n, warmup, scale.reps))
     runs = measured["runs"]
-    pcts = {name: {k: median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
-    ack, echo_ack, fill, echo_fill = pcts["gateway ack"], pcts["echo ack"], pcts["gateway fill"], pcts["echo fill"]
+    pcts = {
+        name: {k: median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
+    }
+    ack, echo_ack, fill, echo_fill = (
+        pcts["gateway ack"],
+        pcts["echo ack"],
+        pcts["gateway fill"],
+        pcts["echo fill"],
+    )
     r50 = ack["p50"] / echo_ack["p50"]
     r99 = ack["p99"] / echo_ack["p99"]
     rows = [
@@ -203,4 +232,10 @@ def run(scale: Scale) -> dict[str, Any]:
         row(NAME, "place→fill event p99", fill["p99"], "µs", "websockets echo, same bytes", echo_fill["p99"]),
         row(NAME, "place→fill event p99.9", fill["p99.9"], "µs", "websockets echo, same bytes", echo_fill["p99.9"]),
     ]  # fmt: skip
-    return {"orders_per_run": n, "warmup": warmup, "latency_us": pcts, **measured, "rows": rows}
+    return {
+        "orders_per_run": n,
+        "warmup": warmup,
+        "latency_us": pcts,
+        **measured,
+        "rows": rows,
+    }

@@ -75,7 +75,10 @@ def save(name: str, result: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+    tmp.write_bytes(
+        orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+        + b"\n"
+    )
     tmp.replace(path)
     return path
 
@@ -84,19 +87,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}")  # fmt: skip
-    parser.add_argument("--quick", action="store_true", help="smaller sizes and 3 repetitions instead of 5")
-    parser.add_argument("--no-peers", action="store_true", help="skip nautilus_trader (no separate venv)")
-    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
-                        help="before each benchmark, wait up to S seconds for the load average to drop below 1")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes and 3 repetitions instead of 5",
+    )
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="skip nautilus_trader (no separate venv)",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before each benchmark, wait up to S seconds for the load average to drop below 1",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
-        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        parser.error(
+            f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
+        )
     names = args.names or list(BENCHMARKS)
     scale = QUICK if args.quick else FULL
     if not args.no_peers:
         peers.setup(allow_install=True)
-    print(f"bench: {', '.join(names)} ({scale.name}, {scale.reps} repetitions); {peers.PEERS.note}", flush=True)
+    print(
+        f"bench: {', '.join(names)} ({scale.name}, {scale.reps} repetitions); {peers.PEERS.note}",
+        flush=True,
+    )
     failed = []
     for name in names:
         print(f"bench: {name} ...", flush=True)
@@ -105,10 +126,16 @@ def main(argv: list[str] | None = None) -> int:
             result = run_one(name, scale, args.wait_quiet)
         except Exception as exc:  # noqa: BLE001 (one broken benchmark must not lose the others' results)
             failed.append(name)
-            print(f"bench: {name} FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            print(
+                f"bench: {name} FAILED: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
             continue
         path = save(name, result)
-        print(f"bench: {name} done in {time.monotonic() - t0:.0f}s -> {path}", flush=True)
+        print(
+            f"bench: {name} done in {time.monotonic() - t0:.0f}s -> {path}", flush=True
+        )
         for r in result["rows"]:
             print(f"    {report.row_text(r)}", flush=True)
     readme = report.render(RESULTS)

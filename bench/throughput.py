@@ -68,9 +68,13 @@ class Pipeline:
         self.answered = 0
 
     @classmethod
-    async def open(cls, port: int, path: str, token: str, name: str, make: Any) -> Pipeline:
+    async def open(
+        cls, port: int, path: str, token: str, name: str, make: Any
+    ) -> Pipeline:
         pipe = cls(name, make)
-        pipe.socket = await RawSocket.connect("127.0.0.1", port, path, token, pipe.on_text)
+        pipe.socket = await RawSocket.connect(
+            "127.0.0.1", port, path, token, pipe.on_text
+        )
         return pipe
 
     def on_text(self, data: bytes, now: float) -> None:
@@ -124,8 +128,13 @@ async def open_gateway(url: str, n: int) -> list[Pipeline]:
 
     async def one(k: int) -> Pipeline:
         token = handshake(url)["token"]
-        pipe = await Pipeline.open(port, "/ws/cmd", token, f"c{k}",
-                                   lambda msg_id, i: ORDER.format(msg_id, "buy" if i % 2 else "sell").encode())
+        pipe = await Pipeline.open(
+            port,
+            "/ws/cmd",
+            token,
+            f"c{k}",
+            lambda msg_id, i: ORDER.format(msg_id, "buy" if i % 2 else "sell").encode(),
+        )
         await pipe.request(orjson.dumps({"type": "request", "ver": 1, "msg_id": "login", "ts": 0, "op": "auth.login",
                                          "payload": {"guest": True}}))  # fmt: skip
         return pipe
@@ -133,10 +142,17 @@ async def open_gateway(url: str, n: int) -> list[Pipeline]:
     return [await one(k) for k in range(n)]
 
 
-async def open_echo(port: int, n: int, sizes: list[int], request_size: int) -> list[Pipeline]:
+async def open_echo(
+    port: int, n: int, sizes: list[int], request_size: int
+) -> list[Pipeline]:
     async def one(k: int) -> Pipeline:
-        return await Pipeline.open(port, "/", "-", f"c{k}",
-                                   lambda msg_id, i: echo_request(sizes, msg_id, request_size).encode())
+        return await Pipeline.open(
+            port,
+            "/",
+            "-",
+            f"c{k}",
+            lambda msg_id, i: echo_request(sizes, msg_id, request_size).encode(),
+        )
 
     return [await one(k) for k in range(n)]
 
@@ -151,32 +167,48 @@ async def phase(pipes: list[Pipeline], seconds: float, pid: int) -> dict[str, An
         "orders_per_s": sum(p.answered for p in pipes) / seconds,
         "latency_us": {k: v / 1000 for k, v in percentiles(samples).items()},
         "server_cpu_share": (cpu_seconds(pid) - cpu0) / elapsed,
-        "server_cpu_us_per_order": (cpu_seconds(pid) - cpu0) / max(1, sum(p.answered for p in pipes)) * 1e6,
+        "server_cpu_us_per_order": (cpu_seconds(pid) - cpu0)
+        / max(1, sum(p.answered for p in pipes))
+        * 1e6,
         "client_cpu_share": (cpu_seconds() - me0) / elapsed,
     }
 
 
-async def measure(server: ServerProcess, seconds: float, reps: int, counts: tuple[int, ...]) -> dict[str, Any]:
+async def measure(
+    server: ServerProcess, seconds: float, reps: int, counts: tuple[int, ...]
+) -> dict[str, Any]:
     echo, hello = await Child.start("bench.echo_server")
     results: dict[str, Any] = {}
     try:
         for n in counts:
             gateway = await open_gateway(server.url, n)
-            await phase(gateway, min(1.0, seconds), server_pid(server))  # warm-up, and the frames per order
+            await phase(
+                gateway, min(1.0, seconds), server_pid(server)
+            )  # warm-up, and the frames per order
             frames = sum(p.frames for p in gateway)
             orders = sum(p._i for p in gateway)
             per_order = max(1, round(frames / orders))
             avg = round(sum(p.bytes for p in gateway) / frames)
-            echoes = await open_echo(hello["port"], n, [avg] * per_order, len(ORDER.format("c0-1", "sell")))
+            echoes = await open_echo(
+                hello["port"], n, [avg] * per_order, len(ORDER.format("c0-1", "sell"))
+            )
             await phase(echoes, min(1.0, seconds), echo.proc.pid)
             runs: dict[str, list[dict[str, Any]]] = {"gateway": [], "echo": []}
-            sides = [("gateway", gateway, server_pid(server)), ("echo", echoes, echo.proc.pid)]
+            sides = [
+                ("gateway", gateway, server_pid(server)),
+                ("echo", echoes, echo.proc.pid),
+            ]
             for rep in range(reps):
                 for name, pipes, pid in sides if rep % 2 == 0 else reversed(sides):
                     runs[name].append(await phase(pipes, seconds, pid))
             for pipe in gateway + echoes:
                 await pipe.close()
-            results[str(n)] = {"clients": n, "frames_per_order": frames / orders, "bytes_per_frame": avg, "runs": runs}
+            results[str(n)] = {
+                "clients": n,
+                "frames_per_order": frames / orders,
+                "bytes_per_frame": avg,
+                "runs": runs,
+            }
     finally:
         await echo.quit()
     return results
@@ -185,7 +217,9 @@ async def measure(server: ServerProcess, seconds: float, reps: int, counts: tupl
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "orders_per_s": median(r["orders_per_s"] for r in runs),
-        "latency_us": {k: median(r["latency_us"][k] for r in runs) for k in runs[0]["latency_us"]},
+        "latency_us": {
+            k: median(r["latency_us"][k] for r in runs) for k in runs[0]["latency_us"]
+        },
         "server_cpu_share": median(r["server_cpu_share"] for r in runs),
         "server_cpu_us_per_order": median(r["server_cpu_us_per_order"] for r in runs),
         "client_cpu_share": median(r["client_cpu_share"] for r in runs),
@@ -194,22 +228,58 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run(scale: Scale) -> dict[str, Any]:
     seconds = scale.pick(5.0, 2.0, 0.3)
-    with tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp, server_process(Path(tmp), config=WIDE_LIMITS) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp,
+        server_process(Path(tmp), config=WIDE_LIMITS) as server,
+    ):
         results = uvloop.run(measure(server, seconds, scale.reps, CLIENTS))
     rows = []
     for n in CLIENTS:
         r = results[str(n)]
         g, e = summarize(r["runs"]["gateway"]), summarize(r["runs"]["echo"])
         r["gateway"], r["echo"] = g, e
-        best = n == max(CLIENTS, key=lambda c: summarize(results[str(c)]["runs"]["gateway"])["orders_per_s"])
-        rows.append(row(NAME, f"{n} clients: orders/s", g["orders_per_s"], "orders/s", "websockets echo, same frames",
-                        e["orders_per_s"], target=f">= {TARGET:,}/s" if best else None,
-                        met=g["orders_per_s"] >= TARGET if best else None,
-                        note=f"server CPU {g['server_cpu_share']:.2f} ({g['server_cpu_us_per_order']:.0f} µs/order, "
-                             f"so {1e6 / g['server_cpu_us_per_order']:,.0f}/s per core), "
-                             f"load generator CPU {g['client_cpu_share']:.2f}"))
-        rows.append(row(NAME, f"{n} clients: latency p50", g["latency_us"]["p50"], "µs", "websockets echo",
-                        e["latency_us"]["p50"]))
-        rows.append(row(NAME, f"{n} clients: latency p99", g["latency_us"]["p99"], "µs", "websockets echo",
-                        e["latency_us"]["p99"]))
-    return {"window_per_client": WINDOW, "seconds_per_phase": seconds, "clients": results, "rows": rows}
+        best = n == max(
+            CLIENTS,
+            key=lambda c: summarize(results[str(c)]["runs"]["gateway"])["orders_per_s"],
+        )
+        rows.append(
+            row(
+                NAME,
+                f"{n} clients: orders/s",
+                g["orders_per_s"],
+                "orders/s",
+                "websockets echo, same frames",
+                e["orders_per_s"],
+                target=f">= {TARGET:,}/s" if best else None,
+                met=g["orders_per_s"] >= TARGET if best else None,
+                note=f"server CPU {g['server_cpu_share']:.2f} ({g['server_cpu_us_per_order']:.0f} µs/order, "
+                f"so {1e6 / g['server_cpu_us_per_order']:,.0f}/s per core), "
+                f"load generator CPU {g['client_cpu_share']:.2f}",
+            )
+        )
+        rows.append(
+            row(
+                NAME,
+                f"{n} clients: latency p50",
+                g["latency_us"]["p50"],
+                "µs",
+                "websockets echo",
+                e["latency_us"]["p50"],
+            )
+        )
+        rows.append(
+            row(
+                NAME,
+                f"{n} clients: latency p99",
+                g["latency_us"]["p99"],
+                "µs",
+                "websockets echo",
+                e["latency_us"]["p99"],
+            )
+        )
+    return {
+        "window_per_client": WINDOW,
+        "seconds_per_phase": seconds,
+        "clients": results,
+        "rows": rows,
+    }

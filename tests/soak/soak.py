@@ -26,9 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from market_client import MarketClient, ServerError
-
 from hftsim.testing import ServerProcess
+from market_client import MarketClient, ServerError
 
 TRADERS = 4
 
@@ -40,7 +39,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def trade(client: MarketClient, symbols: list[dict[str, Any]], rng: random.Random, until: float) -> int:
+async def trade(
+    client: MarketClient,
+    symbols: list[dict[str, Any]],
+    rng: random.Random,
+    until: float,
+) -> int:
     """Random limit, marketable and cancel traffic near the touch."""
     placed = 0
     while time.monotonic() < until:
@@ -56,7 +60,11 @@ async def trade(client: MarketClient, symbols: list[dict[str, Any]], rng: random
         try:
             if roll < 0.6:
                 away = tick * rng.randint(0, 5)
-                price = Decimal(top["bid"]) - away if side == "buy" else Decimal(top["ask"]) + away
+                price = (
+                    Decimal(top["bid"]) - away
+                    if side == "buy"
+                    else Decimal(top["ask"]) + away
+                )
                 await client.place_order(sym["sym"], side, str(price), qty)
             elif roll < 0.75:
                 await client.place_order(sym["sym"], side, None, qty, type="market")
@@ -78,11 +86,16 @@ async def check_books(client: MarketClient, symbols: list[str]) -> None:
             server = await client.get_book(sym, depth=1000)
             local = client.book_snapshot(sym, depth=1000)
             if local["seq"] == server["seq"]:
-                assert (local["bids"], local["asks"]) == (server["bids"], server["asks"]), f"{sym} book differs"
+                assert (local["bids"], local["asks"]) == (
+                    server["bids"],
+                    server["asks"],
+                ), f"{sym} book differs"
                 break
             await asyncio.sleep(0.01)
         else:
-            raise AssertionError(f"{sym}: the client's book never caught up with the server")
+            raise AssertionError(
+                f"{sym}: the client's book never caught up with the server"
+            )
 
 
 async def ledger(admin: MarketClient) -> list[dict[str, Any]]:
@@ -92,7 +105,9 @@ async def ledger(admin: MarketClient) -> list[dict[str, Any]]:
 
 
 async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
-    admin = await MarketClient.connect(server.url, username="soak-admin", password="soak-admin-pw")
+    admin = await MarketClient.connect(
+        server.url, username="soak-admin", password="soak-admin-pw"
+    )
     await admin.send("admin.sim", {"intensity": 3})
     traders = [await MarketClient.connect(server.url) for _ in range(TRADERS)]
     symbols = await admin.get_symbols()
@@ -103,13 +118,18 @@ async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
     placed = 0
     while time.monotonic() - start < seconds:
         until = min(time.monotonic() + 30, start + seconds)
-        counts = await asyncio.gather(*(trade(c, symbols, random.Random(rng.random()), until) for c in traders))
+        counts = await asyncio.gather(
+            *(trade(c, symbols, random.Random(rng.random()), until) for c in traders)
+        )
         placed += sum(counts)
         await asyncio.gather(*(check_books(c, names) for c in traders))
         total = sum(Decimal(r["pnl"]) for r in await ledger(admin))
         assert total == 0, f"the market is not zero-sum: total PnL {total}"
-        print(f"  {time.monotonic() - start:6.0f}s  {placed} trader requests, RSS {rss_mb(server.pid):.0f} MB, "
-              f"books equal, total PnL {total}", flush=True)
+        print(
+            f"  {time.monotonic() - start:6.0f}s  {placed} trader requests, RSS {rss_mb(server.pid):.0f} MB, "
+            f"books equal, total PnL {total}",
+            flush=True,
+        )
     await admin.send("admin.sim", {"intensity": 0})
     await asyncio.sleep(0.5)
     accounts_before = [settled(await t.get_account()) for t in traders]
@@ -118,7 +138,9 @@ async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
 
     server.kill()
     server.start()
-    admin = await MarketClient.connect(server.url, username="soak-admin", password="soak-admin-pw")
+    admin = await MarketClient.connect(
+        server.url, username="soak-admin", password="soak-admin-pw"
+    )
     await admin.send("admin.sim", {"intensity": 0})
     for client in traders:
         await client.wait_connected(timeout=30)
@@ -128,18 +150,29 @@ async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
     assert "Traceback" not in server.log(), "the server logged a traceback"
     for client in [admin, *traders]:
         await client.aclose()
-    print(f"soak passed: {seconds:.0f}s, {placed} trader requests, RSS {rss_start:.0f} -> {rss_end:.0f} MB, "
-          f"{len(traders)} traders recovered exactly after a crash")
+    print(
+        f"soak passed: {seconds:.0f}s, {placed} trader requests, RSS {rss_start:.0f} -> {rss_end:.0f} MB, "
+        f"{len(traders)} traders recovered exactly after a crash"
+    )
 
 
 def settled(account: dict[str, Any]) -> dict[str, Any]:
     """What a crash must not change: cash and positions (marks move with the next trade)."""
-    positions = [{k: p[k] for k in ("sym", "qty", "avg_price", "realized_pnl")} for p in account["positions"]]
-    return {"user_id": account["user_id"], "cash": account["cash"], "positions": positions}
+    positions = [
+        {k: p[k] for k in ("sym", "qty", "avg_price", "realized_pnl")}
+        for p in account["positions"]
+    ]
+    return {
+        "user_id": account["user_id"],
+        "cash": account["cash"],
+        "positions": positions,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

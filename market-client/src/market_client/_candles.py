@@ -105,7 +105,6 @@ class CandleSeries:
                 t += self.interval_ms
         return out[-self.depth :]
 
-
     def _counted_by_seed(self, ts: int, seq: int) -> bool:
         """True for a trade the seed already holds; the first trade past the fence lifts it."""
         if self._fence_seq is not None:

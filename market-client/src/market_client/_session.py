@@ -192,8 +192,13 @@ class RequestSession:
             return
         future = self._pending.get(message.corr_id) if message.corr_id is not None else None
         if future is None:
-            logger.warning("%s: response to no pending request (late or unparsable): %s %s %s",
-                           self.name, message.op, message.error_code, message.error_message)
+            logger.warning(
+                "%s: response to no pending request (late or unparsable): %s %s %s",
+                self.name,
+                message.op,
+                message.error_code,
+                message.error_message,
+            )
         elif not future.done():
             future.set_result(message)
 

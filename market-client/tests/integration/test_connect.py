@@ -74,7 +74,12 @@ async def test_low_level_steps_by_hand(server: ServerProcess) -> None:
         md = await client.open_md()
         assert isinstance(md, RequestSession)
         assert client.best_bid_ask("ACME") == {
-            "sym": "ACME", "seq": 0, "bid": None, "bid_qty": None, "ask": None, "ask_qty": None
+            "sym": "ACME",
+            "seq": 0,
+            "bid": None,
+            "bid_qty": None,
+            "ask": None,
+            "ask_qty": None,
         }
         # HTTP is there too, on the same session.
         assert (await client.api_request("auth.whoami"))["user_id"] == user["user_id"]

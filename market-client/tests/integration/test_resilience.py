@@ -84,8 +84,10 @@ async def test_aclose_while_reconnecting_stops_everything(server: ServerProcess)
 async def test_short_lived_tokens_are_renewed_transparently(tmp_path: Path) -> None:
     states: list[str] = []
     with server_process(tmp_path / "s", config={"session": {"token_ttl_s": 1.5}}) as srv:
-        async with await MarketClient.connect(srv.url, on_state_change=states.append) as client, \
-                await MarketClient.connect(srv.url, connect_md=False) as other:
+        async with (
+            await MarketClient.connect(srv.url, on_state_change=states.append) as client,
+            await MarketClient.connect(srv.url, connect_md=False) as other,
+        ):
             user, token = client.user, client.token
             await asyncio.sleep(5)  # more than three lifetimes
             assert client.token != token and client.user == user

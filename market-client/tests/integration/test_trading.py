@@ -60,7 +60,9 @@ async def test_two_clients_trade_and_each_sees_its_fills(server: ServerProcess) 
 
         [open_sell] = await seller.list_orders()
         assert (open_sell["order_id"], open_sell["filled_qty"], open_sell["status"]) == (
-            sell["order_id"], 5, "partially_filled"
+            sell["order_id"],
+            5,
+            "partially_filled",
         )
         [done] = await buyer.list_orders(status="all")
         assert done["status"] == "filled" and await buyer.list_orders() == []
@@ -86,8 +88,9 @@ async def test_a_rejected_order_raises_order_rejected_with_its_code(client: Mark
     with pytest.raises(OrderRejected) as info:
         await client.place_order("NOPE", "buy", "1.00", 1)
     assert info.value.code == "UNKNOWN_SYMBOL"
-    await eventually(lambda: any(t["op"] == "order.rejected" for t in client.get_transactions()),
-                     what="the order.rejected event")
+    await eventually(
+        lambda: any(t["op"] == "order.rejected" for t in client.get_transactions()), what="the order.rejected event"
+    )
 
 
 async def test_cancel_of_an_unknown_order_is_a_server_error(client: MarketClient) -> None:

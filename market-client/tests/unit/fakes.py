@@ -44,8 +44,16 @@ class FakeConnection:
         return self.sent[:count]
 
     def respond(self, request: dict[str, Any], payload: dict[str, Any] | None = None, error: str | None = None) -> None:
-        message: dict[str, Any] = {"type": "response", "ver": 1, "msg_id": "s", "ts": 1, "op": request["op"],
-                                   "corr_id": request["msg_id"], "ok": error is None, "payload": payload or {}}
+        message: dict[str, Any] = {
+            "type": "response",
+            "ver": 1,
+            "msg_id": "s",
+            "ts": 1,
+            "op": request["op"],
+            "corr_id": request["msg_id"],
+            "ok": error is None,
+            "payload": payload or {},
+        }
         if error is not None:
             message["error"] = {"code": error, "message": f"{error} message"}
         self.push(message)

@@ -29,8 +29,7 @@ def test_request_ids_are_unique_and_as_is_optional() -> None:
 
 def test_parse_ok_response() -> None:
     frame = (
-        b'{"type":"response","ver":1,"msg_id":"s-1","ts":5,"op":"ping",'
-        b'"corr_id":"c-1","ok":true,"payload":{"ts":5}}'
+        b'{"type":"response","ver":1,"msg_id":"s-1","ts":5,"op":"ping","corr_id":"c-1","ok":true,"payload":{"ts":5}}'
     )
     response = parse(frame)
     assert isinstance(response, Response)
@@ -57,8 +56,13 @@ def test_parse_event() -> None:
 
 @pytest.mark.parametrize(
     "frame",
-    ["not json", "[1, 2]", '{"type":"event","payload":{}}', '{"type":"request","op":"x","payload":{}}',
-     '{"type":"event","op":"x","payload":[]}'],
+    [
+        "not json",
+        "[1, 2]",
+        '{"type":"event","payload":{}}',
+        '{"type":"request","op":"x","payload":{}}',
+        '{"type":"event","op":"x","payload":[]}',
+    ],
 )
 def test_parse_refuses_non_envelopes(frame: str) -> None:
     with pytest.raises(EnvelopeError):

@@ -11,9 +11,7 @@ def test_all_has_no_duplicates() -> None:
 
 def test_all_is_complete() -> None:
     public = {
-        name
-        for name, value in vars(market_client).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
+        name for name, value in vars(market_client).items() if not name.startswith("_") and not inspect.ismodule(value)
     }
     assert public == set(market_client.__all__)
 

@@ -32,6 +32,9 @@ def handshake(url: str, **body: Any) -> dict[str, Any]:
     return data
 
 
+_wires = itertools.count(1)
+
+
 class Wire:
     """One raw socket: send requests, collect events, await responses by corr_id."""
 
@@ -39,9 +42,10 @@ class Wire:
         self.ws = ws
         self.events: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        self._prefix = f"t{next(_wires)}-"  # msg_ids are answered once per session, across all its sockets
 
     async def request(self, op: str, payload: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-        msg_id = f"t{next(self._ids)}"
+        msg_id = f"{self._prefix}{next(self._ids)}"
         await self.ws.send(
             orjson.dumps(
                 {"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": op, "payload": payload or {}, **extra}
@@ -50,6 +54,9 @@ class Wire:
         return await self.response(msg_id)
 
     async def response(self, msg_id: str | None) -> dict[str, Any]:
+        for i, msg in enumerate(self.events):  # read past while awaiting another response
+            if msg["type"] == "response" and msg["corr_id"] == msg_id:
+                return self.events.pop(i)
         while True:
             msg = orjson.loads(await self.ws.recv())
             if msg["type"] == "response" and msg["corr_id"] == msg_id:
@@ -58,7 +65,7 @@ class Wire:
 
     async def next_event(self, op: str) -> dict[str, Any]:
         for i, ev in enumerate(self.events):
-            if ev["op"] == op:
+            if ev["type"] == "event" and ev["op"] == op:
                 return self.events.pop(i)
         while True:
             msg = orjson.loads(await self.ws.recv())

@@ -53,9 +53,13 @@ def built_site() -> Path:
 
 @pytest.fixture(scope="session")
 def browser(built_site: Path) -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    )
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield b
         finally:
@@ -84,7 +88,9 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageF
     """Opens pages in fresh browser contexts; screenshots each one at the end of the test."""
     opened: list[tuple[Page, list[str]]] = []
 
-    def make(url: str, width: int = 1440, height: int = 900, init_script: str | None = None) -> Page:
+    def make(
+        url: str, width: int = 1440, height: int = 900, init_script: str | None = None
+    ) -> Page:
         context = browser.new_context(viewport={"width": width, "height": height})
         if init_script:
             context.add_init_script(init_script)
@@ -103,7 +109,9 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageF
     for i, (page, errors) in enumerate(opened):
         try:
             page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"))
-        except PlaywrightError as exc:  # a crashed page must not hide the test's own result
+        except (
+            PlaywrightError
+        ) as exc:  # a crashed page must not hide the test's own result
             problems.append(f"screenshot failed: {exc}")
         problems += errors
         page.context.close()

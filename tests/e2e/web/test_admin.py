@@ -44,7 +44,9 @@ def users_bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess
         srv.stop()
 
 
-def test_login_with_password_and_wrong_password(users_server: ServerProcess, new_page: PageFactory) -> None:
+def test_login_with_password_and_wrong_password(
+    users_server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(users_server.url)
     snap(page, "login")
     page.get_by_test_id("login-username").fill(TRADER[0])
@@ -63,7 +65,9 @@ def test_login_with_password_and_wrong_password(users_server: ServerProcess, new
     expect(page.get_by_test_id("login-page")).to_be_visible()
 
 
-def test_admin_halts_symbol_and_trader_page_refuses_orders(users_server: ServerProcess, new_page: PageFactory) -> None:
+def test_admin_halts_symbol_and_trader_page_refuses_orders(
+    users_server: ServerProcess, new_page: PageFactory
+) -> None:
     trader = new_page(users_server.url)
     login_user(trader, *TRADER)
     select_symbol(trader, "ACME")
@@ -79,7 +83,9 @@ def test_admin_halts_symbol_and_trader_page_refuses_orders(users_server: ServerP
     # Users: the two accounts and the guest.
     expect(admin.get_by_test_id(f"admin-user-{ADMIN[0]}")).to_contain_text("admin")
     expect(admin.get_by_test_id(f"admin-user-{TRADER[0]}")).to_contain_text("trader")
-    expect(admin.get_by_test_id("admin-users-body").locator("tr", has_text="guest")).not_to_have_count(0)
+    expect(
+        admin.get_by_test_id("admin-users-body").locator("tr", has_text="guest")
+    ).not_to_have_count(0)
 
     admin.get_by_test_id("admin-halt-ACME").click()
     expect(admin.get_by_test_id("admin-status-ACME")).to_have_text("HALTED")
@@ -115,7 +121,9 @@ def test_admin_halts_symbol_and_trader_page_refuses_orders(users_server: ServerP
     expect(admin.get_by_test_id("trading-screen")).to_be_visible()
 
 
-def test_admin_sets_agent_intensity(users_bot_server: ServerProcess, new_page: PageFactory) -> None:
+def test_admin_sets_agent_intensity(
+    users_bot_server: ServerProcess, new_page: PageFactory
+) -> None:
     admin = new_page(users_bot_server.url)
     login_user(admin, *ADMIN)
     admin.get_by_test_id("nav-admin").click()
@@ -135,7 +143,9 @@ def test_admin_sets_agent_intensity(users_bot_server: ServerProcess, new_page: P
     expect(state).to_have_attribute("data-running", "true")
 
 
-def test_guest_cannot_reach_admin_ops(server: ServerProcess, new_page: PageFactory) -> None:
+def test_guest_cannot_reach_admin_ops(
+    server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(server.url)
     login_guest(page)
     expect(page.get_by_test_id("nav-admin")).to_be_hidden()

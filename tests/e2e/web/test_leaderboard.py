@@ -12,7 +12,14 @@ from hftsim.testing import ServerProcess
 from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
-from .helpers import ARTIFACTS, HttpTrader, login_guest, page_state, select_symbol, wait_until
+from .helpers import (
+    ARTIFACTS,
+    HttpTrader,
+    login_guest,
+    page_state,
+    select_symbol,
+    wait_until,
+)
 
 RECORD_LEADERBOARD_REQUESTS = """
 (() => {
@@ -40,17 +47,29 @@ SHOWN_ROWS = """() => [...document.querySelectorAll('[data-testid="leaderboard-b
     unrealized_pnl: r.querySelector('[data-testid^="leaderboard-unrealized-"]').textContent,
 }))"""
 
-FIELDS = ("rank", "user_id", "username", "is_bot", "pnl", "realized_pnl", "unrealized_pnl")
+FIELDS = (
+    "rank",
+    "user_id",
+    "username",
+    "is_bot",
+    "pnl",
+    "realized_pnl",
+    "unrealized_pnl",
+)
 
 
 def leaders(trader: HttpTrader, include_bots: bool = False) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = trader.request("leaderboard.get", {"limit": 100, "include_bots": include_bots})["leaders"]
+    rows: list[dict[str, Any]] = trader.request(
+        "leaderboard.get", {"limit": 100, "include_bots": include_bots}
+    )["leaders"]
     return rows
 
 
 def shown(page: Page) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = page.evaluate(SHOWN_ROWS)
-    for r in rows:  # money is shown grouped ("1,234.50"); the digits are the server's own
+    for (
+        r
+    ) in rows:  # money is shown grouped ("1,234.50"); the digits are the server's own
         for k in ("pnl", "realized_pnl", "unrealized_pnl"):
             r[k] = r[k].replace(",", "")
     return rows
@@ -58,9 +77,9 @@ def shown(page: Page) -> list[dict[str, Any]]:
 
 def same_as_server(page: Page, expected: list[dict[str, Any]]) -> bool:
     rows = shown(page)
-    return [{k: r[k] for k in FIELDS} for r in rows] == [{k: e[k] for k in FIELDS} for e in expected] and all(
-        r["shown_rank"] == str(r["rank"]) for r in rows
-    )
+    return [{k: r[k] for k in FIELDS} for r in rows] == [
+        {k: e[k] for k in FIELDS} for e in expected
+    ] and all(r["shown_rank"] == str(r["rank"]) for r in rows)
 
 
 def order(page: Page, side: str, price: str, qty: int) -> None:
@@ -77,7 +96,9 @@ def board_requests(page: Page) -> int:
     return n
 
 
-def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(server: ServerProcess, new_page: PageFactory) -> None:
+def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(
+    server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(server.url, width=1280, height=800)
     login_guest(page)
     select_symbol(page, "ACME")
@@ -93,7 +114,15 @@ def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(server: Serve
 
     expected = leaders(other)
     # Page user: +5 realized, 5 left marked at 101 (+5); the other trader the mirror image.
-    assert [(e["user_id"], Decimal(e["pnl"]), Decimal(e["realized_pnl"]), Decimal(e["unrealized_pnl"])) for e in expected] == [
+    assert [
+        (
+            e["user_id"],
+            Decimal(e["pnl"]),
+            Decimal(e["realized_pnl"]),
+            Decimal(e["unrealized_pnl"]),
+        )
+        for e in expected
+    ] == [
         (me["user_id"], Decimal(10), Decimal(5), Decimal(5)),
         (other.user_id, Decimal(-10), Decimal(-5), Decimal(-5)),
     ], expected
@@ -102,24 +131,41 @@ def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(server: Serve
     expect(page.get_by_test_id("leaderboard-screen")).to_be_visible()
     expect(page.get_by_test_id("nav-leaderboard")).to_have_class("nav on")
     expect(page.get_by_test_id("trading-screen")).to_have_count(0)
-    wait_until(lambda: same_as_server(page, expected), timeout=5, what="leaderboard == leaderboard.get")
+    wait_until(
+        lambda: same_as_server(page, expected),
+        timeout=5,
+        what="leaderboard == leaderboard.get",
+    )
     rows = shown(page)
     assert [r["username"] for r in rows] == [me["username"], other.username]
     assert [r["me"] for r in rows] == [True, False]
     mine = page.get_by_test_id(f"leaderboard-row-{me['user_id']}")
     expect(mine).to_have_class("me top top-1")
     expect(mine).to_contain_text("you")
-    expect(page.get_by_test_id(f"leaderboard-row-{other.user_id}")).to_have_class("top top-2")
-    expect(page.get_by_test_id(f"leaderboard-pnl-{me['user_id']}")).to_have_class("num pos pnl")
-    expect(page.get_by_test_id(f"leaderboard-pnl-{other.user_id}")).to_have_class("num neg pnl")
+    expect(page.get_by_test_id(f"leaderboard-row-{other.user_id}")).to_have_class(
+        "top top-2"
+    )
+    expect(page.get_by_test_id(f"leaderboard-pnl-{me['user_id']}")).to_have_class(
+        "num pos pnl"
+    )
+    expect(page.get_by_test_id(f"leaderboard-pnl-{other.user_id}")).to_have_class(
+        "num neg pnl"
+    )
     expect(page.get_by_test_id("leaderboard-me")).to_have_attribute("data-rank", "1")
     expect(page.get_by_test_id("leaderboard-count")).to_have_text("2")
 
     # The screen fits 1280x800 in the dark theme.
     box = page.get_by_test_id("leaderboard").bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1280.5 and box["y"] + box["height"] <= 800.5, box
+    assert (
+        box
+        and box["x"] >= 0
+        and box["x"] + box["width"] <= 1280.5
+        and box["y"] + box["height"] <= 800.5
+    ), box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
-    bg = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=leaderboard]')).backgroundColor")
+    bg = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-testid=leaderboard]')).backgroundColor"
+    )
     assert bg == "rgb(16, 21, 28)", bg
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "leaderboard.png"))
@@ -129,12 +175,22 @@ def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(server: Serve
     other.place("ACME", "buy", "102.00", 2)
     third.place("ACME", "sell", "102.00", 2)
     expected = leaders(other)
-    assert [e["user_id"] for e in expected] == [me["user_id"], third.user_id, other.user_id], expected
+    assert [e["user_id"] for e in expected] == [
+        me["user_id"],
+        third.user_id,
+        other.user_id,
+    ], expected
     assert expected[0]["pnl"] != rows[0]["pnl"], "the marks should have moved"
     start = time.monotonic()
-    wait_until(lambda: same_as_server(page, expected), timeout=8, what="leaderboard refreshed by itself")
+    wait_until(
+        lambda: same_as_server(page, expected),
+        timeout=8,
+        what="leaderboard refreshed by itself",
+    )
     print(f"leaderboard caught up after {time.monotonic() - start:.1f}s")
-    expect(page.get_by_test_id(f"leaderboard-row-{third.user_id}")).to_have_attribute("data-me", "false")
+    expect(page.get_by_test_id(f"leaderboard-row-{third.user_id}")).to_have_attribute(
+        "data-me", "false"
+    )
 
     # And back to trading: the trade screen is intact.
     page.get_by_test_id("nav-trade").click()
@@ -149,27 +205,43 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
     login_guest(page)
     page.evaluate("() => { window.hftsim.leaderboard.pollMs = 250; }")
     observer = HttpTrader(bot_server.url)
-    wait_until(lambda: any(r["is_bot"] for r in leaders(observer, True)), timeout=15, what="agents to trade")
+    wait_until(
+        lambda: any(r["is_bot"] for r in leaders(observer, True)),
+        timeout=15,
+        what="agents to trade",
+    )
 
     # Not shown: no requests at all.
     page.wait_for_timeout(800)
     assert board_requests(page) == 0
 
     page.get_by_test_id("nav-leaderboard").click()
-    expect(page.get_by_test_id("leaderboard-updated")).not_to_have_attribute("data-ts", "0")
-    assert page.evaluate("() => window.__board[0]") == {"limit": 100, "include_bots": False}
+    expect(page.get_by_test_id("leaderboard-updated")).not_to_have_attribute(
+        "data-ts", "0"
+    )
+    assert page.evaluate("() => window.__board[0]") == {
+        "limit": 100,
+        "include_bots": False,
+    }
     # Agents are left out by default; the page's guest has not traded.
     bot_rows = page.locator('[data-testid="leaderboard-body"] tr[data-bot="true"]')
     expect(bot_rows).to_have_count(0)
-    expect(page.get_by_test_id("leaderboard-body")).to_contain_text("Nobody has traded yet")
+    expect(page.get_by_test_id("leaderboard-body")).to_contain_text(
+        "Nobody has traded yet"
+    )
     expect(page.get_by_test_id("leaderboard-me")).to_have_text("You: not ranked")
     # Shown: it polls.
     n = board_requests(page)
-    wait_until(lambda: board_requests(page) >= n + 3, timeout=3, what="polling while shown")
+    wait_until(
+        lambda: board_requests(page) >= n + 3, timeout=3, what="polling while shown"
+    )
 
     page.get_by_test_id("leaderboard-include-bots").check()
     expect(bot_rows.first).to_be_visible()
-    assert page.evaluate("() => window.__board.at(-1)") == {"limit": 100, "include_bots": True}
+    assert page.evaluate("() => window.__board.at(-1)") == {
+        "limit": 100,
+        "include_bots": True,
+    }
     bots = {r["username"] for r in leaders(observer, True) if r["is_bot"]}
     rows = shown(page)
     assert rows and all(r["is_bot"] and r["username"] in bots for r in rows), rows
@@ -204,10 +276,17 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
             document.dispatchEvent(new Event("visibilitychange"));
         }"""
     )
-    wait_until(lambda: board_requests(page) >= n + 2, timeout=3, what="polling after the tab is visible again")
+    wait_until(
+        lambda: board_requests(page) >= n + 2,
+        timeout=3,
+        what="polling after the tab is visible again",
+    )
 
     # The choice is remembered; unticking leaves the agents out again.
     assert page.evaluate("() => localStorage.getItem('hftsim.leaderboard.bots')") == "1"
     page.get_by_test_id("leaderboard-include-bots").uncheck()
     expect(bot_rows).to_have_count(0)
-    assert page.evaluate("() => window.__board.at(-1)") == {"limit": 100, "include_bots": False}
+    assert page.evaluate("() => window.__board.at(-1)") == {
+        "limit": 100,
+        "include_bots": False,
+    }

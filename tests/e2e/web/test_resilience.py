@@ -13,7 +13,14 @@ from hftsim.testing import ServerProcess, server_process
 from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
-from .helpers import HttpTrader, login_guest, page_state, select_symbol, snap, wait_until
+from .helpers import (
+    HttpTrader,
+    login_guest,
+    page_state,
+    select_symbol,
+    snap,
+    wait_until,
+)
 
 ANY = re.compile(r".+")
 
@@ -56,7 +63,9 @@ def ladder_matches_server(page: Page, mm: HttpTrader, sym: str) -> bool:
     return bool(shown["bids"] == book["bids"] and shown["asks"] == book["asks"])
 
 
-def test_reconnects_and_resyncs_after_server_restart(server: ServerProcess, new_page: PageFactory) -> None:
+def test_reconnects_and_resyncs_after_server_restart(
+    server: ServerProcess, new_page: PageFactory
+) -> None:
     mm = HttpTrader(server.url)
     mm.place("ACME", "buy", "99.90", 10)
     mm.place("ACME", "sell", "100.10", 10)
@@ -80,7 +89,10 @@ def test_reconnects_and_resyncs_after_server_restart(server: ServerProcess, new_
 
     # The books come back from a fresh snapshot and match the server's.
     mm2 = HttpTrader(server.url)
-    wait_until(lambda: ladder_matches_server(page, mm2, "ACME"), what="ladder == book.get after restart")
+    wait_until(
+        lambda: ladder_matches_server(page, mm2, "ACME"),
+        what="ladder == book.get after restart",
+    )
     # Live data flows again on the new sockets...
     mm2.place("ACME", "buy", "99.95", 6)
     expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", "99.95")
@@ -89,16 +101,22 @@ def test_reconnects_and_resyncs_after_server_restart(server: ServerProcess, new_
     page.get_by_test_id("ticket-qty").fill("2")
     page.get_by_test_id("ticket-submit").click()
     expect(page.get_by_test_id("ticket-result")).to_contain_text("new")
-    expect(page.locator('[data-testid^="ladder-bid-"][data-price="99.80"]')).to_have_attribute("data-own", "2")
+    expect(
+        page.locator('[data-testid^="ladder-bid-"][data-price="99.80"]')
+    ).to_have_attribute("data-own", "2")
 
 
 @pytest.fixture
 def short_token_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    with server_process(tmp_path / "data", config={"session": {"token_ttl_s": 6}}) as srv:
+    with server_process(
+        tmp_path / "data", config={"session": {"token_ttl_s": 6}}
+    ) as srv:
         yield srv
 
 
-def test_token_is_renewed_before_expiry(short_token_server: ServerProcess, new_page: PageFactory) -> None:
+def test_token_is_renewed_before_expiry(
+    short_token_server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(short_token_server.url, init_script=RECORD_SENT)
     login_guest(page)
     page.wait_for_timeout(15_000)  # two and a half token lifetimes
@@ -107,34 +125,52 @@ def test_token_is_renewed_before_expiry(short_token_server: ServerProcess, new_p
     assert sent.count("md.renew") >= 2, sent
     history = page_state(page, "s.connHistory")
     assert "reconnecting" not in history, history
-    expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected")
+    expect(page.get_by_test_id("conn-status")).to_have_attribute(
+        "data-state", "connected"
+    )
     # Both sockets still work: an order goes through and shows on the ladder.
     page.get_by_test_id("ticket-price").fill("99.00")
     page.get_by_test_id("ticket-submit").click()
     expect(page.get_by_test_id("ticket-result")).to_contain_text("new")
-    expect(page.locator('[data-testid^="ladder-bid-"][data-price="99.00"]')).to_have_attribute("data-own", "1")
+    expect(
+        page.locator('[data-testid^="ladder-bid-"][data-price="99.00"]')
+    ).to_have_attribute("data-own", "1")
 
 
-def test_no_long_tasks_over_30s_of_live_data(bot_server: ServerProcess, new_page: PageFactory) -> None:
+def test_no_long_tasks_over_30s_of_live_data(
+    bot_server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(bot_server.url, init_script=LONGTASKS)
     login_guest(page)
-    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", ANY, timeout=30_000)
+    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute(
+        "data-price", ANY, timeout=30_000
+    )
     page.evaluate("() => { window.__longtasks.length = 0; }")
-    start = page_state(page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)")
+    start = page_state(
+        page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)"
+    )
     # Walk around the screen meanwhile, as a trader would.
     for i, sym in enumerate(page_state(page, "[...s.market.symbols.keys()]") * 2):
         select_symbol(page, sym)
         page.get_by_test_id(f"chart-interval-{['1s', '5s', '1m', '5m'][i % 4]}").click()
         page.wait_for_timeout(3_000)
-    end = page_state(page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)")
+    end = page_state(
+        page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)"
+    )
     tasks = page.evaluate("() => window.__longtasks")
     print(f"md events in 30 s: {end - start}; long tasks (ms): {json.dumps(tasks)}")
-    assert end - start > 100, f"too little market data to judge smoothness: {end - start} events"
+    assert end - start > 100, (
+        f"too little market data to judge smoothness: {end - start} events"
+    )
     assert max(tasks, default=0) <= 200, f"long tasks over 200 ms: {tasks}"
-    expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected")
+    expect(page.get_by_test_id("conn-status")).to_have_attribute(
+        "data-state", "connected"
+    )
 
 
-def test_guest_keeps_identity_and_orders_across_server_restart(server: ServerProcess, new_page: PageFactory) -> None:
+def test_guest_keeps_identity_and_orders_across_server_restart(
+    server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(server.url)
     login_guest(page)
     select_symbol(page, "ACME")

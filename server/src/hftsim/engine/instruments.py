@@ -12,6 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from .errors import Code
 
+MAX_PRICE_DIGITS = 15
+"""A wire price has at most this many digits before the point: far above any band, and its
+tick count stays exact in a 64-bit journal field and in Decimal's default precision."""
+
 
 class PriceError(ValueError):
     """A wire price that cannot become ticks; `code` says why."""
@@ -51,6 +55,10 @@ class Instrument:
             raise PriceError(Code.INVALID_FIELD, f"price {price!r} is not a decimal number") from None
         if not value.is_finite() or value <= 0:
             raise PriceError(Code.INVALID_FIELD, f"price {price} must be a positive number")
+        if value.adjusted() >= MAX_PRICE_DIGITS:
+            raise PriceError(
+                Code.INVALID_FIELD, f"price {price} is out of range: prices are below 1e{MAX_PRICE_DIGITS}"
+            )
         ticks, remainder = divmod(value, self.tick)
         if remainder:
             raise PriceError(

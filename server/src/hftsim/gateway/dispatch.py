@@ -143,7 +143,7 @@ async def respond(
     the client's retry.
     """
     try:
-        earlier = replies.begin(req.msg_id)
+        earlier = replies.begin(req.msg_id, req.op)
     except ProtocolError as exc:
         return envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()), None
     if earlier is not None:

@@ -5,7 +5,8 @@ same request again with the same msg_id. A state-changing request's answer
 is kept, so the copy gets the very same answer and the order is placed
 once; any other request's msg_id is remembered without its answer (a book
 can be large), and its copy is told DUPLICATE_MSG. A copy that arrives
-while the first is still running is told DUPLICATE_MSG too. Transient
+while the first is still running, or that names another op, is told
+DUPLICATE_MSG too: only a true copy gets the kept answer. Transient
 refusals (rate limit, store down) are forgotten, so the client may retry
 them as they were. Memory is bounded: the last `window` msg_ids per session.
 """
@@ -26,16 +27,22 @@ _ANSWERED = b"\x00"
 class Replies:
     def __init__(self, window: int = WINDOW) -> None:
         self._window = window
-        self._seen: OrderedDict[str, bytes] = OrderedDict()
+        self._seen: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        """msg_id -> (its op, its kept answer or a marker)."""
 
-    def begin(self, msg_id: str) -> bytes | None:
+    def begin(self, msg_id: str, op: str) -> bytes | None:
         """None for a new msg_id (now marked running); the kept answer of a repeated one; else DUPLICATE_MSG."""
-        earlier = self._seen.get(msg_id)
-        if earlier is None:
-            self._seen[msg_id] = _RUNNING
+        seen = self._seen.get(msg_id)
+        if seen is None:
+            self._seen[msg_id] = (op, _RUNNING)
             if len(self._seen) > self._window:
                 self._seen.popitem(last=False)
             return None
+        earlier_op, earlier = seen
+        if earlier_op != op:
+            raise ProtocolError(
+                ErrorCode.DUPLICATE_MSG, f"msg_id {msg_id!r} was already used for {earlier_op}; use a new msg_id"
+            )
         if earlier == _RUNNING:
             raise ProtocolError(
                 ErrorCode.DUPLICATE_MSG, f"msg_id {msg_id!r} is still being processed; its answer will follow"
@@ -48,8 +55,9 @@ class Replies:
 
     def finish(self, msg_id: str, answer: bytes | None) -> None:
         """Record the answer to keep for copies (None: remember only that it was answered)."""
-        if msg_id in self._seen:
-            self._seen[msg_id] = _ANSWERED if answer is None else answer
+        seen = self._seen.get(msg_id)
+        if seen is not None:
+            self._seen[msg_id] = (seen[0], _ANSWERED if answer is None else answer)
 
     def forget(self, msg_id: str) -> None:
         self._seen.pop(msg_id, None)

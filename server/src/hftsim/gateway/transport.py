@@ -39,7 +39,15 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.close_sent = True
             self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
         self.writable.set()  # let a send blocked on the full buffer return (it finds close_sent)
-        self.loop.call_later(timeout, self._abort_if_open)
+        if self.read_paused:  # keep reading, or the peer's closing frame would never arrive
+            self.read_paused = False
+            self.transport.resume_reading()
+        # As close_timer, it also stops uvicorn from closing the transport when the app returns:
+        # closing a socket with unread input makes the kernel reset it, and the peer would never
+        # see the close code. The peer's closing frame cancels it and closes cleanly.
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+        self.close_timer = self.loop.call_later(timeout, self._abort_if_open)
 
     def _abort_if_open(self) -> None:
         """Reset the connection: with linger 0 the kernel drops its unsent data and sends RST.
