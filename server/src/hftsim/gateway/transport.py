@@ -1,5 +1,8 @@
 """uvicorn's sans-I/O WebSocket protocol, plus a way to cut off a peer that reads nothing.
 
+It also closes a connection that sends text which is not UTF-8 with 1007
+and one line in the log, where uvicorn would log a traceback per frame.
+
 An ASGI app cannot close a socket whose peer stopped reading: the close
 frame waits behind the full send buffer forever, and closing the transport
 waits for that buffer to drain. This protocol gives the app the
@@ -29,6 +32,24 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:  # None when the upgrade itself was refused
             scope["extensions"][CUT] = {"cut": self._cut}
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type != "text" or self.close_sent:
+            super().send_receive_event_to_app()
+            return
+        data = b"".join(self.frames)
+        self.frames = []
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            self.logger.info("closing a connection that sent text that is not UTF-8")
+            self.conn.send_close(1007, "text frames must be UTF-8")
+            self.handle_parser_exception()
+            return
+        self.queue.put_nowait({"type": "websocket.receive", "text": text})
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
 
     def _cut(self, code: int, reason: str, timeout: float) -> None:
         if self.transport.is_closing():
