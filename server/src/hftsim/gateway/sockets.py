@@ -163,6 +163,9 @@ async def admitted(admission: Admission, outbox: Outbox, data: str | bytes, key:
     message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
     msg_id = envelope.salvage_msg_id(data)
     outbox.push(envelope.error_response(msg_id, None, ErrorCode.RATE_LIMITED, message, now(), retry_ms))
+    # Read nothing more from this socket until the retry time: what a flooder sends meanwhile waits in
+    # its own socket buffers and costs the venue nothing, instead of a refusal each.
+    await asyncio.sleep(wait)
     return False
 
 
