@@ -21,11 +21,12 @@ def tampered(token: str) -> str:
 async def test_a_tampered_token_is_refused_everywhere_and_the_real_one_works(server: ServerProcess) -> None:
     token = handshake(server.url, guest=True)["token"]
     forged = tampered(token)
-    r = httpx.post(f"{server.url}/auth/handshake", json={"token": forged})
-    assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
     ping = {"type": "request", "ver": 1, "msg_id": "p", "op": "ping", "payload": {}}
-    r = httpx.post(f"{server.url}/api/request", json=ping, headers={"Authorization": f"Bearer {forged}"})
-    assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
+    async with httpx.AsyncClient() as http:
+        r = await http.post(f"{server.url}/auth/handshake", json={"token": forged})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
+        r = await http.post(f"{server.url}/api/request", json=ping, headers={"Authorization": f"Bearer {forged}"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
     for path in ("/ws/cmd", "/ws/md"):
         async with websockets.connect(
             ws_url(server.url, path), additional_headers={"Authorization": f"Bearer {forged}"}
@@ -47,7 +48,8 @@ async def test_password_guessing_is_cut_off_and_the_venue_carries_on(tmp_path: P
         assert codes == ["INVALID_CREDENTIALS"] * 3
         assert await guesser.error("auth.login", {"username": "victim", "password": "guess3"}) == "RATE_LIMITED"
         assert await guesser.error("auth.login", {"username": "victim", "password": "the-real-pw"}) == "RATE_LIMITED"
-        r = httpx.post(f"{srv.url}/auth/handshake", json={"username": "victim", "password": "the-real-pw"})
+        async with httpx.AsyncClient() as http:
+            r = await http.post(f"{srv.url}/auth/handshake", json={"username": "victim", "password": "the-real-pw"})
         assert r.status_code == 429 and r.json()["error"]["code"] == "RATE_LIMITED"
         assert (await guesser.ok("ping"))["ts"] > 0
         guest = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])

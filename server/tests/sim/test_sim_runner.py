@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from sim_data import ACME, INITIAL_CASH, LIMITS
 
@@ -18,6 +19,13 @@ def make() -> tuple[Simulation, Engine]:
     return sim, engine
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for `condition` however loaded the machine is; fail after 30 seconds."""
+    async with asyncio.timeout(30):
+        while not condition():  # noqa: ASYNC110 - the runner's counters have no event to await
+            await asyncio.sleep(0.02)
+
+
 async def test_runner_steps_submits_and_stops() -> None:
     sim, engine = make()
     trades: list[Trade] = []
@@ -31,11 +39,9 @@ async def test_runner_steps_submits_and_stops() -> None:
     runner.start()
     runner.start()  # idempotent
     assert runner.running
-    await asyncio.sleep(1.5)
+    await until(lambda: runner.steps > 50 and runner.commands > 100)
     await runner.stop()
     assert not runner.running
-    assert runner.steps > 50
-    assert runner.commands > 100
     assert engine.book_levels("ACME")[0] and engine.book_levels("ACME")[1]
     steps = runner.steps
     await asyncio.sleep(0.1)
@@ -48,13 +54,12 @@ async def test_intensity_zero_pauses_the_agents() -> None:
     runner = AgentRunner(sim, engine, lambda c: engine.apply(c, 0))
     runner.set_intensity(0)
     runner.start()
-    await asyncio.sleep(0.3)
-    assert runner.steps > 5 and runner.commands == 0
+    await until(lambda: runner.steps > 5)
+    assert runner.commands == 0
     runner.set_intensity(15)
     assert runner.intensity == 15
-    await asyncio.sleep(0.3)
+    await until(lambda: runner.commands > 0)
     await runner.stop()
-    assert runner.commands > 0
 
 
 async def test_failures_are_logged_and_the_loop_goes_on(caplog) -> None:  # type: ignore[no-untyped-def]
@@ -70,11 +75,9 @@ async def test_failures_are_logged_and_the_loop_goes_on(caplog) -> None:  # type
 
     runner = AgentRunner(sim, engine, flaky)
     runner.start()
-    await asyncio.sleep(0.5)
+    await until(lambda: runner.failures > 0 and runner.steps > 10)
     assert runner.running
     await runner.stop()
-    assert runner.failures > 0
-    assert runner.steps > 10
     assert "host hiccup" in caplog.text
 
 
