@@ -88,7 +88,15 @@ async def test_login_user_added_while_running_and_roles(server: ServerProcess) -
 
 async def test_bad_input_gets_errors_and_the_connection_lives(trader: Wire) -> None:
     ws = trader.ws
-    for bad in ["not json", "[]", "42", '"text"', "null", '{"type":"request"}', '{"type":"response","msg_id":"x","op":"ping"}']:
+    for bad in [
+        "not json",
+        "[]",
+        "42",
+        '"text"',
+        "null",
+        '{"type":"request"}',
+        '{"type":"response","msg_id":"x","op":"ping"}',
+    ]:
         await ws.send(bad)
         msg = orjson.loads(await ws.recv())
         assert msg["ok"] is False and msg["error"]["code"] == "BAD_ENVELOPE"
