@@ -65,11 +65,11 @@ CASES = {
         "best bid 99.95",
         [PlaceOrder(2, "ACME", BUY, 1, 9995)],
     ),
-    "unknown order": Case(Code.UNKNOWN_ORDER, CancelOrder(1, order_id=5), "order 5 is not live"),
-    "not yours": Case(
-        Code.NOT_YOUR_ORDER,
+    "unknown order": Case(Code.UNKNOWN_ORDER, CancelOrder(1, order_id=5), "no live order 5"),
+    "another user's order, told like a missing one": Case(
+        Code.UNKNOWN_ORDER,
         CancelOrder(2, order_id=1),
-        "belongs to another user",
+        "no live order 1: unknown",
         [PlaceOrder(1, "ACME", BUY, 1, 9990)],
     ),
 }

@@ -278,13 +278,11 @@ class Engine:
             if type(order_id) is not int:
                 return Code.INVALID_FIELD, f"order_id must be an integer, got {order_id!r}"
             order = self._registry.live.get(order_id)
-            if order is None:
+            if order is None or order.user_id != user_id:  # another user's order is not worth telling apart
                 return (
                     Code.UNKNOWN_ORDER,
-                    f"order {order_id} is not live: unknown, or already filled, canceled or expired",
+                    f"you have no live order {order_id}: unknown, or already filled, canceled or expired",
                 )
-            if order.user_id != user_id:
-                return Code.NOT_YOUR_ORDER, f"order {order_id} belongs to another user"
             return order
         if client_order_id is not None:
             if not isinstance(client_order_id, str):
