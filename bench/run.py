@@ -22,6 +22,7 @@ import orjson
 from . import (
     client_book,
     engine,
+    fairness,
     fanout,
     machine,
     memory,
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "fanout": fanout,
     "client_book": client_book,
     "memory": memory,
+    "fairness": fairness,
 }
 RESULTS = Path(__file__).with_name("results")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench import client_book, engine, fanout, memory, peers, report, roundtrip, throughput
+from bench import client_book, engine, fairness, fanout, memory, peers, report, roundtrip, throughput
 from bench.common import SMOKE, percentiles
 from bench.mix import Floor, make_mix
 
@@ -110,3 +110,14 @@ def test_nautilus_worker() -> None:
     changes = [("a", 0, True, 100, 5, 1), ("u", 0, True, 100, 2, 1), ("d", 0, True, 100, 0, 1)]
     with peers.handover((changes, 1)) as path:
         assert naut.call("l3", path)["ops"] == 3
+
+
+def test_fairness() -> None:
+    result = fairness.run(SMOKE)
+    for phase in result["phases"].values():
+        assert phase["latency_us"]["ping"]["p50"] > 0 and phase["latency_us"]["order"]["p50"] > 0
+    for name in ("ping flood", "order flood"):
+        flooder = result["phases"][name]["flooder"]
+        assert flooder["sent"] > 0 and flooder["ok"] > 0
+        assert flooder["unanswered"] >= 0
+    rows_ok(result)
