@@ -164,8 +164,9 @@ async def admitted(admission: Admission, outbox: Outbox, data: str | bytes, key:
     msg_id = envelope.salvage_msg_id(data)
     outbox.push(envelope.error_response(msg_id, None, ErrorCode.RATE_LIMITED, message, now(), retry_ms))
     # Read nothing more from this socket until the retry time: what a flooder sends meanwhile waits in
-    # its own socket buffers and costs the venue nothing, instead of a refusal each.
-    await asyncio.sleep(wait)
+    # its own socket buffers and costs the venue nothing, instead of a refusal each. Whole milliseconds,
+    # as announced: the loop's timers are no finer, and a shorter wait would end before the token is due.
+    await asyncio.sleep(retry_ms / 1000)
     return False
 
 
