@@ -37,6 +37,17 @@ def damage(data_dir: Path, which: str) -> int:
     return int(seq)
 
 
+def quarantined(data_dir: Path) -> str:
+    [kept] = data_dir.glob("journal-quarantine-*.jsonl")
+    return kept.read_text()
+
+
+def truncate(data_dir: Path, seq: int) -> str:
+    """The operator's way out, through the real CLI."""
+    cli = [sys.executable, "-m", "hftsim", "journal", "truncate", "--from", str(seq), "--data-dir", str(data_dir)]
+    return subprocess.run(cli, capture_output=True, text=True, check=True).stdout
+
+
 async def test_a_garbage_last_record_is_cut_and_the_market_restarts(tmp_path: Path) -> None:
     with server_process(tmp_path) as srv:
         bids = await bids_after_three_orders(srv)
@@ -45,8 +56,7 @@ async def test_a_garbage_last_record_is_cut_and_the_market_restarts(tmp_path: Pa
         srv.start()
         book = await (await trader(srv)).ok("book.get", {"sym": "ACME"})
         assert book["bids"] == bids[1:]  # the 99.00 bid was the damaged record
-        [kept] = tmp_path.glob("journal-quarantine-*.jsonl")
-        assert f'"seq":{seq}' in kept.read_text()
+        assert f'"seq":{seq}' in quarantined(tmp_path)
         assert f"journal: cut 1 damaged record(s) from command {seq} on" in srv.log()
         srv.kill()
         srv.start()  # and the next start finds a sound journal
@@ -64,8 +74,6 @@ async def test_damage_in_the_middle_stops_the_start_until_the_operator_truncates
         assert f"journal record {seq} is damaged" in str(info.value)
         assert f"hftsim journal truncate --from {seq}" in str(info.value)
         assert "Traceback" not in srv.log()
-        cli = [sys.executable, "-m", "hftsim", "journal", "truncate", "--from", str(seq), "--data-dir", str(tmp_path)]
-        done = subprocess.run(cli, capture_output=True, text=True, check=True)
-        assert "moved 3 record(s)" in done.stdout
+        assert "moved 3 record(s)" in truncate(tmp_path, seq)
         srv.start()
         assert (await (await trader(srv)).ok("book.get", {"sym": "ACME"}))["bids"] == []
