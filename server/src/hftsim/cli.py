@@ -104,14 +104,15 @@ def journal_truncate(args: argparse.Namespace) -> None:
         covered = journal.snapshot_seq()
         if args.from_seq <= covered:
             sys.exit(f"hftsim: the snapshot already holds commands up to {covered}; truncate from a later one")
-        rows = journal.cut(args.from_seq)
+        rows = list(journal.rows(args.from_seq - 1))
+        if not rows:
+            print(f"the journal has no record from {args.from_seq} on; nothing was changed")
+            return
+        path = quarantine(args.data_dir, rows)
+        journal.delete_from(args.from_seq)
         journal.close()
     except StoreError as exc:
         sys.exit(f"hftsim: {exc}")
-    if not rows:
-        print(f"the journal has no record from {args.from_seq} on; nothing was changed")
-        return
-    path = quarantine(args.data_dir, rows)
     print(f"moved {len(rows)} record(s), commands {rows[0].seq} to {rows[-1].seq}, to {path}")
 
 

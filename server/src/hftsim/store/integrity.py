@@ -16,6 +16,7 @@ matches and it decodes to a command. The first unsound record decides:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,8 @@ def replay(journal: Journal, after_seq: int, data_dir: Path) -> Iterator[tuple[i
         if reason is not None:
             rest = [row, *rows]
             check_tail(expected, reason, rest, data_dir)
-            path = quarantine(data_dir, journal.cut(expected))
+            path = quarantine(data_dir, rest)
+            journal.delete_from(expected)
             log.warning(
                 "journal: cut %d damaged record(s) from command %d on (%s); the market restarts as of command %d; "
                 "the cut bytes are in %s",
@@ -78,13 +80,19 @@ def check_tail(seq: int, reason: str, rest: list[Row], data_dir: Path) -> None:
 
 
 def quarantine(data_dir: Path, rows: list[Row]) -> Path:
-    """Keep cut records, byte for byte, in a JSON-lines file nobody reads by accident."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """Keep cut records, byte for byte, in a JSON-lines file nobody reads by accident.
+
+    The file is on disk (fsync) before the caller deletes the records: a
+    crash in between leaves them in both places, never in neither.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     first = rows[0].seq if rows else 0
     path = data_dir / f"journal-quarantine-{first}-{stamp}.jsonl"
     data_dir.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
+    with path.open("xb") as out:
         for row in rows:
             out.write(orjson.dumps({"seq": row.seq, "ts": row.ts, "crc": row.crc, "command": row.command.hex()}))
             out.write(b"\n")
+        out.flush()
+        os.fsync(out.fileno())
     return path

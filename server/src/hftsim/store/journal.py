@@ -107,12 +107,10 @@ class Journal:
         for seq, ts, data, crc in cursor:
             yield Row(int(seq), int(ts), bytes(data), None if crc is None else int(crc))
 
-    def cut(self, from_seq: int) -> list[Row]:
-        """Remove the records from `from_seq` on and return them (the caller quarantines them)."""
-        removed = list(self.rows(from_seq - 1))
+    def delete_from(self, from_seq: int) -> None:
+        """Remove the records from `from_seq` on (quarantine them first)."""
         with self._db.transaction(self._conn):
             self._conn.execute(self._db.sql("DELETE FROM journal WHERE seq >= ?"), (from_seq,))
-        return removed
 
     def save_snapshot(self, seq: int, state: Any) -> None:
         """Store `state` as of `seq` and drop the journal rows it covers."""
