@@ -31,12 +31,13 @@ def serve(args: argparse.Namespace) -> None:
     from .gateway.app import create_app
     from .gateway.transport import WebSocketProtocol
     from .logs import server_log_config
+    from .store.errors import StoreError
 
     settings = _settings(args)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         app = create_app(settings, args.data_dir, seed=args.seed, bots=not args.no_bots, reset=args.reset)
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:
         sys.exit(f"hftsim: {exc}")
     hard_limit = max(1024 * 1024, settings.server.max_message_bytes * 2)
     uvicorn.run(
@@ -89,6 +90,30 @@ def users_list(args: argparse.Namespace) -> None:
         print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}")
 
 
+def journal_truncate(args: argparse.Namespace) -> None:
+    """Move journal records from --from on to a quarantine file: the way past a damaged middle."""
+    from .gateway.venue import MARKET_DB
+    from .store.database import Database
+    from .store.integrity import truncate
+    from .store.journal import Journal
+
+    settings = _settings(args)
+    if args.from_seq < 1:
+        sys.exit("hftsim: --from must be a command number, 1 or more")
+    try:
+        journal = Journal(Database.choose(settings.store.url, args.data_dir, MARKET_DB))
+        try:
+            count, path = truncate(journal, args.from_seq, args.data_dir)
+        finally:
+            journal.close()
+    except Exception as exc:
+        sys.exit(f"hftsim: cannot truncate the journal ({exc}); stop the server that uses this data dir first")
+    if path is None:
+        print(f"the journal holds no command from {args.from_seq} on; nothing changed")
+    else:
+        print(f"moved {count} journal record(s) from command {args.from_seq} on to {path}")
+
+
 def bots(args: argparse.Namespace) -> None:
     from .sim.remote import run_remote
 
@@ -139,6 +164,14 @@ def parser() -> argparse.ArgumentParser:
     ls.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     common(ls)
     ls.set_defaults(func=users_list)
+
+    j = sub.add_parser("journal", help="repair the market journal")
+    jsub = j.add_subparsers(dest="journal_command", required=True)
+    t = jsub.add_parser("truncate", help="move the records from a command on to a quarantine file in the data dir")
+    t.add_argument("--from", dest="from_seq", type=int, required=True, help="the first command to remove")
+    t.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    common(t)
+    t.set_defaults(func=journal_truncate)
 
     b = sub.add_parser("bots", help="run the simulated participants against a remote server")
     b.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")

@@ -72,29 +72,29 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
 
 
 @pytest.mark.parametrize("snapshot_at", [None, 700])
-def test_recovery_reproduces_the_state_hash(database: Database, snapshot_at: int | None) -> None:
+def test_recovery_reproduces_the_state_hash(database: Database, snapshot_at: int | None, tmp_path: Path) -> None:
     settings = load()
     journal = Journal(database)
-    engine, history, fills = recover(settings, journal)
+    engine, history, fills = recover(settings, journal, tmp_path)
     sequencer = Sequencer(engine, journal)
     for i, command in enumerate(random_commands(2000, seed=11), start=1):
         sequencer.submit_now(command)
         if i == snapshot_at:
             journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()
-    again, _, _ = recover(settings, Journal(database))
+    again, _, _ = recover(settings, Journal(database), tmp_path)
     assert again.seq == engine.seq == 2000
     assert again.state_hash() == engine.state_hash()
 
 
-def test_a_market_with_other_symbols_is_refused(database: Database) -> None:
+def test_a_market_with_other_symbols_is_refused(database: Database, tmp_path: Path) -> None:
     settings = load()
     journal = Journal(database)
-    engine, history, fills = recover(settings, journal)
+    engine, history, fills = recover(settings, journal, tmp_path)
     journal.save_snapshot(engine.seq, (engine, history, fills))
     fewer = load(symbols=[s.model_dump() for s in settings.symbols[:2]])
     with pytest.raises(ConfigError, match="--reset"):
-        recover(fewer, journal)
+        recover(fewer, journal, tmp_path)
     journal.reset()
-    engine, _, _ = recover(fewer, journal)
+    engine, _, _ = recover(fewer, journal, tmp_path)
     assert [i.sym for i in engine.instruments] == ["ACME", "BOLT"]

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from ..engine import Command, Engine, Result
 from ..protocol.errors import ErrorCode, ProtocolError
-from ..store.codec import CodecError, encode
-from ..store.journal import Journal, StoreUnavailable
+from ..store.codec import encode
+from ..store.errors import CodecError, StoreUnavailable
+from ..store.journal import Journal
 from .clock import now_ms
 from .fairqueue import FairQueue
 

@@ -18,8 +18,10 @@ from ..engine import Engine, OrderFilled, Result, Trade
 from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
 from ..store.database import Database
+from ..store.errors import StoreUnavailable
 from ..store.history import FillHistory, MarketHistory
-from ..store.journal import Journal, StoreUnavailable
+from ..store.integrity import verified
+from ..store.journal import Journal
 from ..store.sessions import SessionStore
 from ..store.users import UserStore
 from .hub import Hub
@@ -61,7 +63,7 @@ class Venue:
         journal = Journal(Database.choose(store_url, data_dir, MARKET_DB), settings.journal.sync)
         if reset:
             journal.reset()
-        engine, history, fills = recover(settings, journal)
+        engine, history, fills = recover(settings, journal, data_dir)
         renderer = Renderer(engine)
         session = settings.session
         users = UserStore(Database.choose(store_url, data_dir, USERS_DB), session.password_profile)
@@ -114,8 +116,11 @@ def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:
             fills.on_fill(ev.fill)
 
 
-def recover(settings: Settings, journal: Journal) -> tuple[Engine, MarketHistory, FillHistory]:
-    """The market as the journal left it: snapshot, then every later command replayed."""
+def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engine, MarketHistory, FillHistory]:
+    """The market as the journal left it: snapshot, then every intact later command replayed.
+
+    A torn journal tail is cut into a quarantine file in `data_dir`; damage anywhere else raises a StoreError.
+    """
     instruments = settings.instruments()
     limits = settings.engine_limits()
     initial_cash = int(settings.accounts.initial_cash.scaleb(cash_decimals(instruments)))
@@ -131,7 +136,7 @@ def recover(settings: Settings, journal: Journal) -> tuple[Engine, MarketHistory
                 "start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
             )
     replayed = 0
-    for seq, ts, command in journal.replay(engine.seq):
+    for seq, ts, command in verified(journal, engine.seq, data_dir):
         result = engine.apply(command, ts)
         if result.seq != seq:
             raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")

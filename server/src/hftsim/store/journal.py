@@ -1,40 +1,67 @@
 """The command journal and engine snapshots, in SQLite or PostgreSQL.
 
-Every command the sequencer applies is appended here with its sequence
-number and time; restarting replays the journal over the latest snapshot
-and rebuilds exactly the same state, because the engine is deterministic.
+Every command the sequencer applies is written here first, with its
+sequence number and time; restarting replays the journal over the latest
+snapshot and rebuilds exactly the same state, because the engine is
+deterministic. The sequencer hands over already-encoded records in batches
+and `write` commits each batch in one transaction.
 
-Rows are committed in groups: the sequencer appends during a loop tick and
-the commit runs as the next ready callback, before any socket writer gets
-to run, so nothing about a command reaches a client before it is in the
-journal. With the default `sync = "normal"` a commit survives a crash of
-the server process (SQLite WAL with `synchronous = NORMAL`, PostgreSQL with
+Each row carries a CRC-32 (zlib.crc32, the IEEE polynomial) over the
+big-endian signed 64-bit seq and ts followed by the command bytes, and the
+snapshot one over its seq and pickled state, so a torn or flipped row is
+found at start-up instead of replayed (see integrity.py). Tables from
+before the checksum get the column on open and their rows are checksummed
+then: they were trusted until now, and a filled column keeps one rule for
+every row afterwards.
+
+With the default `sync = "normal"` a commit survives a crash of the server
+process (SQLite WAL with `synchronous = NORMAL`, PostgreSQL with
 `synchronous_commit = off`); `sync = "full"` also survives a power loss at
-the cost of an fsync per group.
+the cost of an fsync per batch.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
+import struct
+import zlib
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..engine import Command
-from . import codec
 from .database import Database
+from .errors import CorruptSnapshot, StoreUnavailable
 
 
 def schema(db: Database) -> list[str]:
     blob = "BYTEA" if db.is_postgres else "BLOB"
     return [
-        f"CREATE TABLE IF NOT EXISTS journal (seq BIGINT PRIMARY KEY, ts BIGINT NOT NULL, command {blob} NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS journal (seq BIGINT PRIMARY KEY, ts BIGINT NOT NULL, command {blob} NOT NULL, "
+        "crc BIGINT)",
         f"CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, "
-        f"state {blob} NOT NULL)",
+        f"state {blob} NOT NULL, crc BIGINT)",
     ]
 
 
-class StoreUnavailable(Exception):
-    """The journal cannot be written; nothing of the failed batch was stored."""
+def record_crc(seq: int, ts: int, data: bytes) -> int:
+    return zlib.crc32(struct.pack(">qq", seq, ts) + data)
+
+
+def snapshot_crc(seq: int, blob: bytes) -> int:
+    return zlib.crc32(struct.pack(">q", seq) + blob)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One journal row as stored; `crc` is None only if something wrote the row behind the journal's back."""
+
+    seq: int
+    ts: int
+    data: bytes
+    crc: int | None
+
+    @property
+    def intact(self) -> bool:
+        return self.crc == record_crc(self.seq, self.ts, self.data)
 
 
 class Journal:
@@ -49,29 +76,35 @@ class Journal:
             self._conn.execute(f"PRAGMA synchronous={sync.upper()}")
         for statement in schema(db):
             self._conn.execute(statement)
-        self._pending: list[tuple[int, int, bytes]] = []
-        self.appended = 0
+        self._add_checksums()
 
-    def append(self, seq: int, ts: int, command: Command) -> bool:
-        """Queue one command; True when it is the first of a new group (the caller schedules `commit`)."""
-        self._pending.append((seq, ts, codec.encode(command)))
-        self.appended += 1
-        return len(self._pending) == 1
+    def _columns(self, table: str) -> set[str]:
+        cursor = self._conn.execute(f"SELECT * FROM {table} LIMIT 0")
+        return {column[0] for column in cursor.description}
 
-    def commit(self) -> None:
-        if not self._pending:
-            return
-        rows, self._pending = self._pending, []
+    def _add_checksums(self) -> None:
+        """Give a journal written before checksums its crc column, filled for every existing row."""
+        sql = self._db.sql
         with self._db.transaction(self._conn):
-            insert = self._db.sql("INSERT INTO journal (seq, ts, command) VALUES (?, ?, ?)")
-            self._conn.cursor().executemany(insert, rows)
+            for table in ("journal", "snapshot"):
+                if "crc" not in self._columns(table):
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN crc BIGINT")
+            old = self._conn.execute("SELECT seq, ts, command FROM journal WHERE crc IS NULL").fetchall()
+            for seq, ts, data in old:
+                crc = record_crc(int(seq), int(ts), bytes(data))
+                self._conn.execute(sql("UPDATE journal SET crc = ? WHERE seq = ?"), (crc, seq))
+            row = self._conn.execute("SELECT seq, state FROM snapshot WHERE crc IS NULL").fetchone()
+            if row is not None:
+                crc = snapshot_crc(int(row[0]), bytes(row[1]))
+                self._conn.execute(sql("UPDATE snapshot SET crc = ?"), (crc,))
 
     def write(self, records: list[tuple[int, int, bytes]]) -> None:
         """Commit encoded records in one transaction, or raise StoreUnavailable with nothing stored."""
+        rows = [(seq, ts, data, record_crc(seq, ts, data)) for seq, ts, data in records]
         try:
             with self._db.transaction(self._conn):
-                insert = self._db.sql("INSERT INTO journal (seq, ts, command) VALUES (?, ?, ?)")
-                self._conn.cursor().executemany(insert, records)
+                insert = self._db.sql("INSERT INTO journal (seq, ts, command, crc) VALUES (?, ?, ?, ?)")
+                self._conn.cursor().executemany(insert, rows)
         except Exception as exc:
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
 
@@ -84,35 +117,51 @@ class Journal:
             return False
         return True
 
-    def replay(self, after_seq: int) -> Iterator[tuple[int, int, Command]]:
+    def records(self, after_seq: int) -> list[Record]:
+        """Every stored row after `after_seq`, unchecked: integrity.py decides what they are worth."""
         cursor = self._conn.execute(
-            self._db.sql("SELECT seq, ts, command FROM journal WHERE seq > ? ORDER BY seq"), (after_seq,)
+            self._db.sql("SELECT seq, ts, command, crc FROM journal WHERE seq > ? ORDER BY seq"), (after_seq,)
         )
-        for seq, ts, data in cursor:
-            yield seq, ts, codec.decode(bytes(data))
+        return [
+            Record(int(seq), int(ts), bytes(data), None if crc is None else int(crc)) for seq, ts, data, crc in cursor
+        ]
+
+    def delete_from(self, seq: int) -> None:
+        with self._db.transaction(self._conn):
+            self._conn.execute(self._db.sql("DELETE FROM journal WHERE seq >= ?"), (seq,))
 
     def save_snapshot(self, seq: int, state: Any) -> None:
-        """Store `state` as of `seq` and drop the journal rows it covers."""
-        self.commit()
+        """Store `state` as of `seq` and drop the journal rows it covers; StoreUnavailable if the store refuses."""
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         sql = self._db.sql
-        with self._db.transaction(self._conn):
-            self._conn.execute(sql("DELETE FROM snapshot"))
-            self._conn.execute(sql("INSERT INTO snapshot (id, seq, state) VALUES (1, ?, ?)"), (seq, blob))
-            self._conn.execute(sql("DELETE FROM journal WHERE seq <= ?"), (seq,))
+        try:
+            with self._db.transaction(self._conn):
+                self._conn.execute(sql("DELETE FROM snapshot"))
+                self._conn.execute(
+                    sql("INSERT INTO snapshot (id, seq, state, crc) VALUES (1, ?, ?, ?)"),
+                    (seq, blob, snapshot_crc(seq, blob)),
+                )
+                self._conn.execute(sql("DELETE FROM journal WHERE seq <= ?"), (seq,))
+        except Exception as exc:
+            raise StoreUnavailable(f"snapshot write failed: {exc}") from exc
 
     def load_snapshot(self) -> tuple[int, Any] | None:
-        row = self._conn.execute("SELECT seq, state FROM snapshot WHERE id = 1").fetchone()
+        """The latest snapshot, checked against its checksum; CorruptSnapshot when it does not match."""
+        row = self._conn.execute("SELECT seq, state, crc FROM snapshot WHERE id = 1").fetchone()
         if row is None:
             return None
-        return int(row[0]), pickle.loads(bytes(row[1]))
+        seq, blob = int(row[0]), bytes(row[1])
+        if row[2] is None or int(row[2]) != snapshot_crc(seq, blob):
+            raise CorruptSnapshot(seq, "its checksum does not match")
+        try:
+            return seq, pickle.loads(blob)
+        except Exception as exc:
+            raise CorruptSnapshot(seq, f"it cannot be read: {exc}") from None
 
     def reset(self) -> None:
-        self._pending.clear()
         with self._db.transaction(self._conn):
             self._conn.execute("DELETE FROM journal")
             self._conn.execute("DELETE FROM snapshot")
 
     def close(self) -> None:
-        self.commit()
         self._conn.close()
