@@ -83,20 +83,21 @@ class Journal:
         return {column[0] for column in cursor.description}
 
     def _add_checksums(self) -> None:
-        """Give a journal written before checksums its crc column, filled for every existing row."""
+        """Give tables written before checksums their crc column, filled for every existing row.
+
+        Only at that migration: afterwards a row without a crc was not written by the journal and counts as damaged.
+        """
         sql = self._db.sql
         with self._db.transaction(self._conn):
-            for table in ("journal", "snapshot"):
-                if "crc" not in self._columns(table):
-                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN crc BIGINT")
-            old = self._conn.execute("SELECT seq, ts, command FROM journal WHERE crc IS NULL").fetchall()
-            for seq, ts, data in old:
-                crc = record_crc(int(seq), int(ts), bytes(data))
-                self._conn.execute(sql("UPDATE journal SET crc = ? WHERE seq = ?"), (crc, seq))
-            row = self._conn.execute("SELECT seq, state FROM snapshot WHERE crc IS NULL").fetchone()
-            if row is not None:
-                crc = snapshot_crc(int(row[0]), bytes(row[1]))
-                self._conn.execute(sql("UPDATE snapshot SET crc = ?"), (crc,))
+            if "crc" not in self._columns("journal"):
+                self._conn.execute("ALTER TABLE journal ADD COLUMN crc BIGINT")
+                for seq, ts, data in self._conn.execute("SELECT seq, ts, command FROM journal").fetchall():
+                    crc = record_crc(int(seq), int(ts), bytes(data))
+                    self._conn.execute(sql("UPDATE journal SET crc = ? WHERE seq = ?"), (crc, seq))
+            if "crc" not in self._columns("snapshot"):
+                self._conn.execute("ALTER TABLE snapshot ADD COLUMN crc BIGINT")
+                for seq, blob in self._conn.execute("SELECT seq, state FROM snapshot").fetchall():
+                    self._conn.execute(sql("UPDATE snapshot SET crc = ?"), (snapshot_crc(int(seq), bytes(blob)),))
 
     def write(self, records: list[tuple[int, int, bytes]]) -> None:
         """Commit encoded records in one transaction, or raise StoreUnavailable with nothing stored."""
