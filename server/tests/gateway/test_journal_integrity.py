@@ -47,6 +47,21 @@ def journal_seqs(data_dir: Path) -> list[int]:
     return seqs
 
 
+def quarantined(data_dir: Path, seq: int) -> list[str]:
+    """The lines of the one quarantine file whose cut starts at `seq`."""
+    (path,) = data_dir.glob(f"journal-quarantine-{seq}-*.jsonl")
+    return path.read_text().splitlines()
+
+
+def truncate(data_dir: Path, seq: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hftsim", "journal", "truncate", "--from", str(seq), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def flip_a_byte(data_dir: Path, seq: int) -> None:
     db = sqlite3.connect(data_dir / "market.db")
     (data,) = db.execute("SELECT command FROM journal WHERE seq = ?", (seq,)).fetchone()
@@ -73,11 +88,11 @@ async def test_a_torn_tail_is_cut_and_the_server_starts(tmp_path: Path, damage: 
             survivors = ids
         srv.start()
         assert await open_order_ids(srv) == survivors
-        (quarantine,) = tmp_path.glob("journal-quarantine-*.jsonl")
-        assert quarantine.name.startswith(f"journal-quarantine-{last if damage == 'flipped' else last + 1}-")
-        assert len(quarantine.read_text().splitlines()) == 1
+        cut_from = last if damage == "flipped" else last + 1
+        assert len(quarantined(tmp_path, cut_from)) == 1
         warnings = [line for line in srv.log().splitlines() if "damaged record(s)" in line]
-        assert len(warnings) == 1 and str(quarantine) in warnings[0]
+        assert len(warnings) == 1 and f"from command {cut_from}" in warnings[0]
+        assert f"{tmp_path}/journal-quarantine-{cut_from}-" in warnings[0]
         # The venue keeps trading on from the last good command.
         alice = await trader(srv)
         placed = await alice.ok("order.place", {"sym": "ACME", "side": "buy", "price": "89.00", "qty": 1})
@@ -99,14 +114,8 @@ async def test_a_damaged_middle_stops_serve_until_truncated(tmp_path: Path) -> N
         assert f"damaged at command {bad}" in message and way_out in message
         assert "Traceback" not in message
         assert journal_seqs(tmp_path) == seqs, "a failed start must not change the journal"
-        truncated = subprocess.run(
-            [sys.executable, "-m", "hftsim", "journal", "truncate", "--from", str(bad), "--data-dir", str(tmp_path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        truncated = truncate(tmp_path, bad)
         assert truncated.returncode == 0, truncated.stderr
         srv.start()
         assert await open_order_ids(srv) == ids[:-3]
-        (quarantine,) = tmp_path.glob(f"journal-quarantine-{bad}-*.jsonl")
-        assert len(quarantine.read_text().splitlines()) == 3
+        assert len(quarantined(tmp_path, bad)) == 3
