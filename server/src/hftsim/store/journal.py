@@ -67,16 +67,21 @@ class Record:
 class Journal:
     def __init__(self, db: Database, sync: Literal["normal", "full"] = "normal") -> None:
         self._db = db
-        self._conn = db.connect()
-        if db.is_postgres:
-            self._conn.execute(f"SET synchronous_commit = {'on' if sync == 'full' else 'off'}")
-        else:
-            # The server is the journal's only user: holding the lock halves the cost of a commit.
-            self._conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            self._conn.execute(f"PRAGMA synchronous={sync.upper()}")
+        self._sync = sync
+        self._conn = self._connect()
         for statement in schema(db):
             self._conn.execute(statement)
         self._add_checksums()
+
+    def _connect(self) -> Any:
+        conn = self._db.connect()
+        if self._db.is_postgres:
+            conn.execute(f"SET synchronous_commit = {'on' if self._sync == 'full' else 'off'}")
+        else:
+            # The server is the journal's only user: holding the lock halves the cost of a commit.
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
+        return conn
 
     def _columns(self, table: str) -> set[str]:
         cursor = self._conn.execute(f"SELECT * FROM {table} LIMIT 0")
@@ -110,13 +115,30 @@ class Journal:
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
 
     def probe(self) -> bool:
-        """True once the store accepts a write transaction again."""
+        """True once the store accepts a write transaction again, on a new connection if the old one died.
+
+        A restarted PostgreSQL never takes the old connection back, so a failed probe reconnects for the next.
+        SQLite keeps its connection: a new one would wait on the lock the old one holds.
+        """
         try:
             with self._db.transaction(self._conn):
                 self._conn.execute("DELETE FROM journal WHERE seq < 0")
         except Exception:
+            self._reconnect()
             return False
         return True
+
+    def _reconnect(self) -> None:
+        if not self._db.is_postgres:
+            return
+        try:
+            self._conn.close()
+        except Exception:
+            pass  # it is broken already; the new connection replaces it either way
+        try:
+            self._conn = self._connect()
+        except Exception:
+            return  # still down: this closed connection fails the next probe, which tries again
 
     def records(self, after_seq: int) -> list[Record]:
         """Every stored row after `after_seq`, unchecked: integrity.py decides what they are worth."""
