@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -192,3 +193,15 @@ def test_truncate_moves_the_records_from_a_seq_on_to_quarantine(tmp_path: Path) 
     again = hftsim("journal", "truncate", "--from", "4", "--data-dir", str(tmp_path))
     assert again.returncode == 0 and "nothing changed" in again.stdout
     assert hftsim("journal", "truncate", "--from", "0", "--data-dir", str(tmp_path)).returncode != 0
+
+
+def test_a_store_that_lost_committed_commands_stays_refused(new_postgres_db: Callable[[], str]) -> None:
+    database = Database(new_postgres_db())
+    journal = Journal(database)
+    fill(journal)
+    assert journal.probe()
+    raw(database, "DELETE FROM journal WHERE seq >= 5")  # what a crash under synchronous_commit = off can do
+    assert not journal.probe()
+    journal.save_snapshot(6, {"state": 1})  # an operator's repair, or the store catching up
+    assert journal.probe()
+    journal.close()

@@ -22,6 +22,7 @@ the cost of an fsync per batch.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import struct
 import zlib
@@ -30,6 +31,8 @@ from typing import Any, Literal
 
 from .database import Database
 from .errors import CorruptSnapshot, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def schema(db: Database) -> list[str]:
@@ -72,6 +75,9 @@ class Journal:
         for statement in schema(db):
             self._conn.execute(statement)
         self._add_checksums()
+        self._written_through = 0
+        """The last seq this journal committed: a store that comes back without it lost acknowledged commands."""
+        self._lost_reported = False
 
     def _connect(self) -> Any:
         conn = self._db.connect()
@@ -113,20 +119,43 @@ class Journal:
                 self._conn.cursor().executemany(insert, rows)
         except Exception as exc:
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
+        if records:
+            self._written_through = records[-1][0]
 
     def probe(self) -> bool:
-        """True once the store accepts a write transaction again, on a new connection if the old one died.
+        """True once the store accepts a write transaction again and still holds everything it acknowledged.
 
         A restarted PostgreSQL never takes the old connection back, so a failed probe reconnects for the next.
-        SQLite keeps its connection: a new one would wait on the lock the old one holds.
+        SQLite keeps its connection: a new one would wait on the lock the old one holds. A store that comes
+        back without commands it had committed (a database crash under `synchronous_commit = off`) stays
+        refused: writing on would leave a hole in the journal that stops the next start.
         """
         try:
             with self._db.transaction(self._conn):
                 self._conn.execute("DELETE FROM journal WHERE seq < 0")
+            kept = self._last_seq()
         except Exception:
             self._reconnect()
             return False
+        if kept < self._written_through:
+            if not self._lost_reported:
+                self._lost_reported = True
+                log.error(
+                    "the store came back holding the journal only up to command %d, but commands up to %d had "
+                    'been committed (a database crash with journal.sync = "normal"?): state-changing requests '
+                    "stay refused; restart the server to continue from what the store kept",
+                    kept,
+                    self._written_through,
+                )
+            return False
         return True
+
+    def _last_seq(self) -> int:
+        """The highest seq the store holds, in the journal or covered by the snapshot."""
+        row = self._conn.execute(
+            "SELECT MAX(seq) FROM (SELECT seq FROM journal UNION ALL SELECT seq FROM snapshot) AS stored"
+        ).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
 
     def _reconnect(self) -> None:
         if not self._db.is_postgres:
