@@ -28,17 +28,16 @@ from .journal import Journal, Record
 log = logging.getLogger(__name__)
 
 
-def _problem(record: Record, expected_seq: int) -> str | None:
-    """Why `record` cannot be replayed at `expected_seq`, or None."""
+def _check(record: Record, expected_seq: int) -> Command | str:
+    """The command `record` holds if it can be replayed at `expected_seq`, or why not."""
     if not record.intact:
         return "its checksum does not match"
     if record.seq != expected_seq:
         return f"command {expected_seq} is missing"
     try:
-        codec.decode(record.data)
+        return codec.decode(record.data)
     except CodecError as exc:
         return str(exc)
-    return None
 
 
 def _readable(record: Record) -> bool:
@@ -56,27 +55,29 @@ def verified(journal: Journal, after_seq: int, data_dir: Path) -> list[tuple[int
     records = journal.records(after_seq)
     good: list[tuple[int, int, Command]] = []
     for index, record in enumerate(records):
-        expected = after_seq + index + 1
-        problem = _problem(record, expected)
-        if problem is None:
-            good.append((record.seq, record.ts, codec.decode(record.data)))
-            continue
-        # A readable record from here on (this one, after a gap, included) means the damage is not a torn tail.
-        if any(_readable(later) for later in records[index:]):
-            raise CorruptJournal(expected, problem, str(data_dir))
-        tail = records[index:]
-        path = quarantine(tail, data_dir)
-        journal.delete_from(tail[0].seq)
-        log.warning(
-            "journal: cut %d damaged record(s) from the end, from command %d (%s); they were never "
-            "acknowledged and are kept in %s",
-            len(tail),
-            tail[0].seq,
-            problem,
-            path,
-        )
-        break
+        checked = _check(record, after_seq + index + 1)
+        if isinstance(checked, str):
+            _cut_tail(journal, records[index:], after_seq + index + 1, checked, data_dir)
+            break
+        good.append((record.seq, record.ts, checked))
     return good
+
+
+def _cut_tail(journal: Journal, rest: list[Record], seq: int, problem: str, data_dir: Path) -> None:
+    """Quarantine and delete `rest`, the records from the first bad one on, unless a readable one is among them."""
+    # A readable record from here on (the first, after a gap, included) means the damage is not a torn tail.
+    if any(_readable(record) for record in rest):
+        raise CorruptJournal(seq, problem, str(data_dir))
+    path = quarantine(rest, data_dir)
+    journal.delete_from(rest[0].seq)
+    log.warning(
+        "journal: cut %d damaged record(s) from the end, from command %d (%s); they were never "
+        "acknowledged and are kept in %s",
+        len(rest),
+        rest[0].seq,
+        problem,
+        path,
+    )
 
 
 def quarantine(records: list[Record], data_dir: Path) -> Path:
