@@ -91,29 +91,27 @@ def users_list(args: argparse.Namespace) -> None:
 
 
 def journal_truncate(args: argparse.Namespace) -> None:
-    """Move the journal's records from --from on to a quarantine file: the way past damage in the middle."""
+    """Move journal records from --from on to a quarantine file: the way past a damaged middle."""
     from .gateway.venue import MARKET_DB
     from .store.database import Database
-    from .store.errors import StoreError
-    from .store.integrity import quarantine
+    from .store.integrity import truncate
     from .store.journal import Journal
 
     settings = _settings(args)
+    if args.from_seq < 1:
+        sys.exit("hftsim: --from must be a command number, 1 or more")
     try:
         journal = Journal(Database.choose(settings.store.url, args.data_dir, MARKET_DB))
-        covered = journal.snapshot_seq()
-        if args.from_seq <= covered:
-            sys.exit(f"hftsim: the snapshot already holds commands up to {covered}; truncate from a later one")
-        rows = list(journal.rows(args.from_seq - 1))
-        if not rows:
-            print(f"the journal has no record from {args.from_seq} on; nothing was changed")
-            return
-        path = quarantine(args.data_dir, rows)
-        journal.delete_from(args.from_seq)
-        journal.close()
-    except StoreError as exc:
-        sys.exit(f"hftsim: {exc}")
-    print(f"moved {len(rows)} record(s), commands {rows[0].seq} to {rows[-1].seq}, to {path}")
+        try:
+            count, path = truncate(journal, args.from_seq, args.data_dir)
+        finally:
+            journal.close()
+    except Exception as exc:
+        sys.exit(f"hftsim: cannot truncate the journal ({exc}); stop the server that uses this data dir first")
+    if path is None:
+        print(f"the journal holds no command from {args.from_seq} on; nothing changed")
+    else:
+        print(f"moved {count} journal record(s) from command {args.from_seq} on to {path}")
 
 
 def bots(args: argparse.Namespace) -> None:
@@ -167,9 +165,9 @@ def parser() -> argparse.ArgumentParser:
     common(ls)
     ls.set_defaults(func=users_list)
 
-    j = sub.add_parser("journal", help="repair the market's journal")
+    j = sub.add_parser("journal", help="repair the market journal")
     jsub = j.add_subparsers(dest="journal_command", required=True)
-    t = jsub.add_parser("truncate", help="move the records from a command on to a quarantine file")
+    t = jsub.add_parser("truncate", help="move the records from a command on to a quarantine file in the data dir")
     t.add_argument("--from", dest="from_seq", type=int, required=True, help="the first command to remove")
     t.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     common(t)

@@ -190,48 +190,67 @@ def postgres_bin_dir() -> Path:
     return found[-1].parent
 
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL server on a loopback port; yields an admin URL.
+class PostgresServer:
+    """A throwaway PostgreSQL server on a loopback port that can be stopped and started again on that port.
 
     PostgreSQL refuses to run as root, so as root the server runs as the
     `postgres` system user that Debian's package creates (in a folder of its
     own under the system temp dir, which that user can reach).
     """
-    bin_dir = postgres_bin_dir()
-    base_dir = Path(tempfile.mkdtemp(prefix="hftsim-pg-"))
-    data = base_dir / "pgdata"
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(base_dir, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run(
-        [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "hftsim", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {base_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *as_user,
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(base_dir / "pg.log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://hftsim@127.0.0.1:{port}/postgres"
-    finally:
+
+    def __init__(self) -> None:
+        self._bin = postgres_bin_dir()
+        self.base_dir = Path(tempfile.mkdtemp(prefix="hftsim-pg-"))
+        self._data = self.base_dir / "pgdata"
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.base_dir, "postgres")
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        self.url = f"postgresql://hftsim@127.0.0.1:{self.port}/postgres"
+        """An admin URL."""
+        initdb = [str(self._bin / "initdb"), "-D", str(self._data), "-A", "trust", "-U", "hftsim", "--no-sync"]
         subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+            [*self._as_user, *initdb],
+            check=True,
+            capture_output=True,
         )
-        shutil.rmtree(base_dir, ignore_errors=True)
+
+    def _ctl(self, *args: str, check: bool = True) -> None:
+        subprocess.run(
+            [*self._as_user, str(self._bin / "pg_ctl"), "-D", str(self._data), *args], check=check, capture_output=True
+        )
+
+    def start(self) -> None:
+        """Start, and return once it accepts connections."""
+        options = f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-o", options, "-l", str(self.base_dir / "pg.log"), "-w", "start")
+
+    def stop(self) -> None:
+        """Shut down as an operator would: clients lose their connections, committed work is kept.
+
+        Not `immediate`: with `synchronous_commit = off` (the journal's "normal" sync) that would also
+        drop the last acknowledged transactions, which is a power loss, not an outage.
+        """
+        self._ctl("-m", "fast", "-w", "stop", check=False)
+
+    def remove(self) -> None:
+        self._ctl("-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+@contextmanager
+def postgres_instance() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a loopback port; yields an admin URL."""
+    with postgres_instance() as server:
+        yield server.url

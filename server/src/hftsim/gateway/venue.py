@@ -17,10 +17,10 @@ from ..config import ConfigError, Settings
 from ..engine import Engine, OrderFilled, Result, Trade
 from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
-from ..store import integrity
 from ..store.database import Database
 from ..store.errors import StoreUnavailable
 from ..store.history import FillHistory, MarketHistory
+from ..store.integrity import verified
 from ..store.journal import Journal
 from ..store.sessions import SessionStore
 from ..store.users import UserStore
@@ -117,7 +117,10 @@ def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:
 
 
 def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engine, MarketHistory, FillHistory]:
-    """The market as the journal left it: snapshot, then every sound later command replayed."""
+    """The market as the journal left it: snapshot, then every intact later command replayed.
+
+    A torn journal tail is cut into a quarantine file in `data_dir`; damage anywhere else raises a StoreError.
+    """
     instruments = settings.instruments()
     limits = settings.engine_limits()
     initial_cash = int(settings.accounts.initial_cash.scaleb(cash_decimals(instruments)))
@@ -133,7 +136,7 @@ def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engin
                 "start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
             )
     replayed = 0
-    for seq, ts, command in integrity.replay(journal, engine.seq, data_dir):
+    for seq, ts, command in verified(journal, engine.seq, data_dir):
         result = engine.apply(command, ts)
         if result.seq != seq:
             raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")

@@ -1,42 +1,38 @@
 """The command journal and engine snapshots, in SQLite or PostgreSQL.
 
 Every command the sequencer applies is written here first, with its
-sequence number and time, in one transaction per batch (group commit);
-restarting replays the journal over the latest snapshot and rebuilds
-exactly the same state, because the engine is deterministic. With the
-default `sync = "normal"` a commit survives a crash of the server process
-(SQLite WAL with `synchronous = NORMAL`, PostgreSQL with
+sequence number and time; restarting replays the journal over the latest
+snapshot and rebuilds exactly the same state, because the engine is
+deterministic. The sequencer hands over already-encoded records in batches
+and `write` commits each batch in one transaction.
+
+Each row carries a CRC-32 (zlib.crc32, the IEEE polynomial) over the
+big-endian signed 64-bit seq and ts followed by the command bytes, and the
+snapshot one over its seq and pickled state, so a torn or flipped row is
+found at start-up instead of replayed (see integrity.py). Tables from
+before the checksum get the column on open and their rows are checksummed
+then: they were trusted until now, and a filled column keeps one rule for
+every row afterwards.
+
+With the default `sync = "normal"` a commit survives a crash of the server
+process (SQLite WAL with `synchronous = NORMAL`, PostgreSQL with
 `synchronous_commit = off`); `sync = "full"` also survives a power loss at
 the cost of an fsync per batch.
-
-Each record and the snapshot carry a CRC-32 (zlib's) of their content:
-`store.integrity` checks them before anything is replayed. Journals written
-before the checksum existed get the column on open; their rows are checked
-by decoding alone.
 """
 
 from __future__ import annotations
 
+import logging
 import pickle
 import struct
 import zlib
-from collections.abc import Iterator
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from .database import Database
-from .errors import CorruptJournal, StoreUnavailable
+from .errors import CorruptSnapshot, StoreUnavailable
 
-
-class Row(NamedTuple):
-    seq: int
-    ts: int
-    command: bytes
-    crc: int | None
-    """None for a row written before records carried a checksum."""
-
-
-def record_crc(seq: int, ts: int, command: bytes) -> int:
-    return zlib.crc32(command, zlib.crc32(struct.pack("<qq", seq, ts)))
+log = logging.getLogger(__name__)
 
 
 def schema(db: Database) -> list[str]:
@@ -49,34 +45,70 @@ def schema(db: Database) -> list[str]:
     ]
 
 
+def record_crc(seq: int, ts: int, data: bytes) -> int:
+    return zlib.crc32(struct.pack(">qq", seq, ts) + data)
+
+
+def snapshot_crc(seq: int, blob: bytes) -> int:
+    return zlib.crc32(struct.pack(">q", seq) + blob)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One journal row as stored; `crc` is None only if something wrote the row behind the journal's back."""
+
+    seq: int
+    ts: int
+    data: bytes
+    crc: int | None
+
+    @property
+    def intact(self) -> bool:
+        return self.crc == record_crc(self.seq, self.ts, self.data)
+
+
 class Journal:
     def __init__(self, db: Database, sync: Literal["normal", "full"] = "normal") -> None:
         self._db = db
-        try:
-            self._conn = db.connect()
-            if db.is_postgres:
-                self._conn.execute(f"SET synchronous_commit = {'on' if sync == 'full' else 'off'}")
-            else:
-                # The server is the journal's only user: holding the lock halves the cost of a commit.
-                self._conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-                self._conn.execute(f"PRAGMA synchronous={sync.upper()}")
-            for statement in schema(db):
-                self._conn.execute(statement)
-            self._add_checksums()
-        except Exception as exc:
-            raise StoreUnavailable(f"cannot open the market's journal ({exc}); is the store reachable?") from exc
+        self._sync = sync
+        self._conn = self._connect()
+        for statement in schema(db):
+            self._conn.execute(statement)
+        self._add_checksums()
+        self._written_through = 0
+        """The last seq this journal committed: a store that comes back without it lost acknowledged commands."""
+        self._lost_reported = False
+
+    def _connect(self) -> Any:
+        conn = self._db.connect()
+        if self._db.is_postgres:
+            conn.execute(f"SET synchronous_commit = {'on' if self._sync == 'full' else 'off'}")
+        else:
+            # The server is the journal's only user: holding the lock halves the cost of a commit.
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
+        return conn
+
+    def _columns(self, table: str) -> set[str]:
+        cursor = self._conn.execute(f"SELECT * FROM {table} LIMIT 0")
+        return {column[0] for column in cursor.description}
 
     def _add_checksums(self) -> None:
-        """Give a journal from before record checksums its `crc` columns (old rows keep NULL)."""
-        for table in ("journal", "snapshot"):
-            if self._db.is_postgres:
-                found = self._conn.execute(
-                    "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = 'crc'", (table,)
-                ).fetchone()
-            else:
-                found = any(col[1] == "crc" for col in self._conn.execute(f"PRAGMA table_info({table})"))
-            if not found:
-                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN crc BIGINT")
+        """Give tables written before checksums their crc column, filled for every existing row.
+
+        Only at that migration: afterwards a row without a crc was not written by the journal and counts as damaged.
+        """
+        sql = self._db.sql
+        with self._db.transaction(self._conn):
+            if "crc" not in self._columns("journal"):
+                self._conn.execute("ALTER TABLE journal ADD COLUMN crc BIGINT")
+                for seq, ts, data in self._conn.execute("SELECT seq, ts, command FROM journal").fetchall():
+                    crc = record_crc(int(seq), int(ts), bytes(data))
+                    self._conn.execute(sql("UPDATE journal SET crc = ? WHERE seq = ?"), (crc, seq))
+            if "crc" not in self._columns("snapshot"):
+                self._conn.execute("ALTER TABLE snapshot ADD COLUMN crc BIGINT")
+                for seq, blob in self._conn.execute("SELECT seq, state FROM snapshot").fetchall():
+                    self._conn.execute(sql("UPDATE snapshot SET crc = ?"), (snapshot_crc(int(seq), bytes(blob)),))
 
     def write(self, records: list[tuple[int, int, bytes]]) -> None:
         """Commit encoded records in one transaction, or raise StoreUnavailable with nothing stored."""
@@ -87,33 +119,71 @@ class Journal:
                 self._conn.cursor().executemany(insert, rows)
         except Exception as exc:
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
+        if records:
+            self._written_through = records[-1][0]
 
     def probe(self) -> bool:
-        """True once the store takes a write again (a row written and removed in one transaction)."""
+        """True once the store accepts a write transaction again and still holds everything it acknowledged.
+
+        A restarted PostgreSQL never takes the old connection back, so a failed probe reconnects for the next.
+        SQLite keeps its connection: a new one would wait on the lock the old one holds. A store that comes
+        back without commands it had committed (a database crash under `synchronous_commit = off`) stays
+        refused: writing on would leave a hole in the journal that stops the next start.
+        """
         try:
             with self._db.transaction(self._conn):
-                sql = self._db.sql
-                self._conn.execute(sql("INSERT INTO journal (seq, ts, command) VALUES (?, 0, ?)"), (-1, b"probe"))
-                self._conn.execute(sql("DELETE FROM journal WHERE seq = ?"), (-1,))
+                self._conn.execute("DELETE FROM journal WHERE seq < 0")
+            kept = self._last_seq()
         except Exception:
+            self._reconnect()
+            return False
+        if kept < self._written_through:
+            if not self._lost_reported:
+                self._lost_reported = True
+                log.error(
+                    "the store came back holding the journal only up to command %d, but commands up to %d had "
+                    'been committed (a database crash with journal.sync = "normal"?): state-changing requests '
+                    "stay refused; restart the server to continue from what the store kept",
+                    kept,
+                    self._written_through,
+                )
             return False
         return True
 
-    def rows(self, after_seq: int) -> Iterator[Row]:
-        """Every record after `after_seq`, in order, unchecked: `store.integrity` checks them."""
+    def _last_seq(self) -> int:
+        """The highest seq the store holds, in the journal or covered by the snapshot."""
+        row = self._conn.execute(
+            "SELECT MAX(seq) FROM (SELECT seq FROM journal UNION ALL SELECT seq FROM snapshot) AS stored"
+        ).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    def _reconnect(self) -> None:
+        if not self._db.is_postgres:
+            return
+        try:
+            self._conn.close()
+        except Exception:
+            pass  # it is broken already; the new connection replaces it either way
+        try:
+            self._conn = self._connect()
+        except Exception:
+            return  # still down: this closed connection fails the next probe, which tries again
+
+    def records(self, after_seq: int) -> list[Record]:
+        """Every stored row after `after_seq`, unchecked: integrity.py decides what they are worth."""
         cursor = self._conn.execute(
             self._db.sql("SELECT seq, ts, command, crc FROM journal WHERE seq > ? ORDER BY seq"), (after_seq,)
         )
-        for seq, ts, data, crc in cursor:
-            yield Row(int(seq), int(ts), bytes(data), None if crc is None else int(crc))
+        return [
+            Record(int(seq), int(ts), bytes(data), None if crc is None else int(crc)) for seq, ts, data, crc in cursor
+        ]
 
-    def delete_from(self, from_seq: int) -> None:
-        """Remove the records from `from_seq` on (quarantine them first)."""
+    def delete_from(self, seq: int) -> None:
         with self._db.transaction(self._conn):
-            self._conn.execute(self._db.sql("DELETE FROM journal WHERE seq >= ?"), (from_seq,))
+            self._conn.execute(self._db.sql("DELETE FROM journal WHERE seq >= ?"), (seq,))
 
     def save_snapshot(self, seq: int, state: Any) -> None:
-        """Store `state` as of `seq` and drop the journal rows it covers."""
+        """Store `state` as of `seq` and drop the journal rows it covers; StoreUnavailable if the store refuses."""
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         sql = self._db.sql
         try:
@@ -121,29 +191,24 @@ class Journal:
                 self._conn.execute(sql("DELETE FROM snapshot"))
                 self._conn.execute(
                     sql("INSERT INTO snapshot (id, seq, state, crc) VALUES (1, ?, ?, ?)"),
-                    (seq, blob, zlib.crc32(blob)),
+                    (seq, blob, snapshot_crc(seq, blob)),
                 )
                 self._conn.execute(sql("DELETE FROM journal WHERE seq <= ?"), (seq,))
         except Exception as exc:
             raise StoreUnavailable(f"snapshot write failed: {exc}") from exc
 
-    def snapshot_seq(self) -> int:
-        """The command the snapshot covers up to, 0 without one."""
-        row = self._conn.execute("SELECT seq FROM snapshot WHERE id = 1").fetchone()
-        return 0 if row is None else int(row[0])
-
     def load_snapshot(self) -> tuple[int, Any] | None:
+        """The latest snapshot, checked against its checksum; CorruptSnapshot when it does not match."""
         row = self._conn.execute("SELECT seq, state, crc FROM snapshot WHERE id = 1").fetchone()
         if row is None:
             return None
         seq, blob = int(row[0]), bytes(row[1])
-        if row[2] is not None and zlib.crc32(blob) != int(row[2]):
-            raise CorruptJournal(
-                f"the market's snapshot at command {seq} fails its checksum, and the journal records it covers "
-                "are gone; restore the data directory (or the database) from a backup, or start with --reset "
-                "to open a new market (user accounts are kept)"
-            )
-        return seq, pickle.loads(blob)
+        if row[2] is None or int(row[2]) != snapshot_crc(seq, blob):
+            raise CorruptSnapshot(seq, "its checksum does not match")
+        try:
+            return seq, pickle.loads(blob)
+        except Exception as exc:
+            raise CorruptSnapshot(seq, f"it cannot be read: {exc}") from None
 
     def reset(self) -> None:
         with self._db.transaction(self._conn):
