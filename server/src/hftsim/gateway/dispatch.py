@@ -146,7 +146,7 @@ class Dispatcher:
 
 def audit_refusal(ctx: Context, user: User, req: Request, needed: Role) -> None:
     audit.warning(
-        "refused user=%s user_id=%s op=%s role_asked=%s role_required=%s role_held=%s peer=%s",
+        "audit: refused user=%s user_id=%s op=%s role_asked=%s role_required=%s role_held=%s peer=%s",
         user.username,
         user.user_id,
         req.op,
