@@ -20,7 +20,8 @@ from urllib.parse import unquote
 from uvicorn.config import LOGGING_CONFIG
 
 TOKEN_SHAPES = (
-    re.compile(r"""(token\\?["']?\s*[=:]\s*\\?["']?)[^&\s"'\\,;}\]]+""", re.IGNORECASE),
+    re.compile(r"""(token\s*=\s*)[^&\s"'\\,;}\]]+""", re.IGNORECASE),
+    re.compile(r"""(token\\?["']\s*:\s*\\?["'])[^"'\\]+""", re.IGNORECASE),
     re.compile(r"""(bearer[\s.]+)[^\s"'\\,;}\]]+""", re.IGNORECASE),
 )
 REDACTED = r"\1[redacted]"
