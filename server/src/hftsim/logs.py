@@ -3,10 +3,11 @@
 Tokens reach log lines in many shapes: a WebSocket path's query string
 (`?token=...`, or percent-encoded as `?%74oken=...`), and at debug level
 the handshake headers (`Authorization: Bearer ...`, the `bearer.<token>`
-subprotocol) and the frames themselves (`"token": "..."` in auth.renew and
-md.renew). The filter sits on every handler, so no logger at any level can
-write one: each message is percent-decoded until it is stable and every
-token-shaped value is replaced.
+subprotocol) and the frames themselves (auth.renew, md.renew). The filter
+sits on every handler, so no logger at any level can write one: each
+message is percent-decoded until it is stable and every token-shaped value
+is replaced. Frame contents are dropped whole: the debug log shortens them
+in the middle, which can leave a token's tail with no name in front of it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ TOKEN_SHAPES = (
     re.compile(r"""(bearer[\s.]+)[^\s"'\\,;}\]]+""", re.IGNORECASE),
 )
 REDACTED = r"\1[redacted]"
+FRAME = re.compile(r"^([<>] (?:TEXT|BINARY|CONT)) .*?(\[\d+ bytes\])$", re.DOTALL)
 
 
 def redact(text: str) -> str:
     """`text` with every token value replaced, in its percent-decoded form if that is where a token was found."""
+    text = FRAME.sub(r"\1 [contents not logged] \2", text)
     decoded = text
     for _ in range(5):  # each pass undoes one layer of percent-encoding
         once = unquote(decoded)
