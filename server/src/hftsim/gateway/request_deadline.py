@@ -27,6 +27,8 @@ def deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
     class DeadlineProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _receiving = False
+        _previous: object = None
+        """The cycle of the request before the one arriving (the parser makes a new one after the headers)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -39,6 +41,9 @@ def deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
 
         def on_message_begin(self) -> None:
             self._receiving = True
+            self._previous = self.cycle
+            if self._deadline is None:  # a pipelined request, behind one that just completed
+                self._arm()
             super().on_message_begin()
 
         def on_message_complete(self) -> None:
@@ -66,7 +71,8 @@ def deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
             self._deadline = None
             if self.transport.is_closing():
                 return
-            if self.cycle is None or not self.cycle.response_started:
+            current = None if self.cycle is self._previous else self.cycle
+            if current is None or not current.response_started:
                 self.transport.write(TIMEOUT_RESPONSE)
             self.transport.close()
 
