@@ -50,7 +50,7 @@ class SymbolSettings(BaseModel):
 
 class ServerSettings(BaseModel):
     allowed_origins: list[str] = []
-    """Extra origins allowed to open sockets; the server's own origin always is."""
+    """Extra browser origins (exact `scheme://host[:port]`) allowed besides those naming an allowed host."""
     max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
     send_queue_limit: int = Field(default=200_000, ge=16)
     """Messages queued for one connection before it is cut off as a slow consumer (a memory bound)."""

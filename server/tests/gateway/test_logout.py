@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -11,17 +10,7 @@ import websockets
 
 from hftsim.testing import server_process
 
-from .conftest import Wire, handshake, open_wire, ws_url
-
-
-async def close_code(wire: Wire) -> int:
-    """Read until the server closes the socket; its close code."""
-    with pytest.raises(websockets.ConnectionClosed) as info:
-        async with asyncio.timeout(5):
-            while True:  # heartbeats and events may come first
-                await wire.ws.recv()
-    assert info.value.rcvd is not None
-    return info.value.rcvd.code
+from .conftest import close_code, handshake, open_wire, ws_url
 
 
 async def api_ping(url: str, token: str) -> httpx.Response:

@@ -7,20 +7,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-import websockets
 
 from hftsim.testing import server_process
 
-from .conftest import Wire, handshake, open_wire
-
-
-async def close_code(wire: Wire) -> int:
-    with pytest.raises(websockets.ConnectionClosed) as info:
-        async with asyncio.timeout(5):
-            while True:
-                await wire.ws.recv()
-    assert info.value.rcvd is not None
-    return info.value.rcvd.code
+from .conftest import close_code, handshake, open_wire
 
 
 async def test_idle_sockets_are_closed_after_the_login_deadline(tmp_path: Path) -> None:

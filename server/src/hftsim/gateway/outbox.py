@@ -30,6 +30,7 @@ from .transport import CUT
 
 log = logging.getLogger(__name__)
 
+# The close codes the server uses; docs/protocol.md explains each to clients.
 CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_INVALID_TOKEN = 4002
 CLOSE_LOGGED_OUT = 4003
