@@ -60,6 +60,15 @@ async function handshake(body: object): Promise<HandshakeAnswer> {
   return data as HandshakeAnswer;
 }
 
+/** Revokes the session's tokens on the server, which closes its sockets with 4003. */
+async function revoke(token: string): Promise<void> {
+  try {
+    await fetch("/auth/logout", { method: "POST", headers: { authorization: `Bearer ${token}` }, keepalive: true });
+  } catch {
+    // unreachable server: the token still expires on its own
+  }
+}
+
 function openSocket(path: string, token: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket;
@@ -136,8 +145,9 @@ export class Session {
     }
   }
 
-  /** Logs out locally: closes the sockets and forgets the token. */
+  /** Logs out: revokes the token on the server, closes the sockets and forgets the token. */
   logout(): void {
+    if (this.token) void revoke(this.token);
     this.stopped = true;
     sessionStorage.removeItem(STORAGE_KEY);
     this.teardown("logged out");
@@ -250,6 +260,11 @@ export class Session {
 
   private onClose(gen: number, which: string, e: CloseEvent): void {
     if (gen !== this.generation || this.stopped) return;
+    if (e.code === 4003) {
+      // the session was logged out elsewhere (another tab sharing it, or POST /auth/logout)
+      this.logout();
+      return;
+    }
     const why = e.reason ? `${e.code} ${e.reason}` : `code ${e.code}`;
     if (e.code === 4001 || e.code === 4002) this.token = null; // expired/unknown: new handshake
     this.lost(`${which} socket closed (${why})`);

@@ -160,18 +160,32 @@ interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** `kind` followed by 12 random hex digits. */
+export function randomPrefix(kind: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return kind + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * Builds request envelopes and matches responses by `corr_id`.
  * One instance per socket; `failAll` on disconnect.
+ *
+ * The server answers each msg_id once per session, over all the session's
+ * sockets (a repeat gets the first answer or DUPLICATE_MSG), so every
+ * tracker numbers its requests under a random prefix of its own: two tabs,
+ * or a socket reopened after a reconnect, never reuse each other's ids.
  */
 export class RequestTracker {
   private next = 1;
   private pending = new Map<string, PendingRequest>();
+  readonly prefix: string;
 
   constructor(
-    private readonly prefix: string,
+    kind: string,
     private readonly timeoutMs = 10_000,
-  ) {}
+  ) {
+    this.prefix = randomPrefix(kind);
+  }
 
   /** Returns the envelope to send and a promise of the response payload. */
   request<T = any>(op: string, payload: object = {}, as?: string): [Envelope, Promise<T>] {

@@ -29,6 +29,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from .gateway.app import create_app
+    from .gateway.request_deadline import deadline_protocol
     from .gateway.transport import WebSocketProtocol
     from .logs import server_log_config
     from .store.errors import StoreError
@@ -36,7 +37,9 @@ def serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        app = create_app(settings, args.data_dir, seed=args.seed, bots=not args.no_bots, reset=args.reset)
+        app = create_app(
+            settings, args.data_dir, seed=args.seed, bots=not args.no_bots, reset=args.reset, bind_host=args.host
+        )
     except (ConfigError, StoreError) as exc:
         sys.exit(f"hftsim: {exc}")
     hard_limit = max(1024 * 1024, settings.server.max_message_bytes * 2)
@@ -46,7 +49,7 @@ def serve(args: argparse.Namespace) -> None:
         port=args.port,
         log_level=args.log_level,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
+        http=deadline_protocol(settings.server.request_deadline_s),
         ws=WebSocketProtocol,
         ws_max_size=hard_limit,
         ws_per_message_deflate=False,

@@ -50,7 +50,7 @@ class SymbolSettings(BaseModel):
 
 class ServerSettings(BaseModel):
     allowed_origins: list[str] = []
-    """Extra origins allowed to open sockets; the server's own origin always is."""
+    """Extra browser origins (exact `scheme://host[:port]`) allowed besides those naming an allowed host."""
     max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
     send_queue_limit: int = Field(default=200_000, ge=16)
     """Messages queued for one connection before it is cut off as a slow consumer (a memory bound)."""
@@ -59,6 +59,17 @@ class ServerSettings(BaseModel):
     stall_s: float = Field(default=5.0, gt=0)
     """Seconds a connection's queue may stand still before it is cut off as a slow consumer."""
     heartbeat_ms: int = Field(default=1000, ge=50)
+    allowed_hosts: list[str] = []
+    """Extra host names the server answers to (Host header, and Origin for browsers); loopback names and the
+    bind host always are. Anything else is refused, so a DNS-rebound name cannot reach the server."""
+    login_deadline_s: float = Field(default=10.0, gt=0)
+    """Seconds a new socket has to log in (CMD) or subscribe (MD) before it is closed with 4004."""
+    request_deadline_s: float = Field(default=10.0, gt=0)
+    """Seconds an HTTP request (headers and body) has to arrive in full before it is answered 408."""
+    sockets_per_token: int = Field(default=8, ge=1)
+    """Open sockets per session token; more are closed with 4005."""
+    sockets_per_user: int = Field(default=32, ge=1)
+    """Open sockets per logged-in user, over all their tokens; more are closed with 4005."""
 
 
 class RateSettings(BaseModel):

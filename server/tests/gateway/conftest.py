@@ -6,6 +6,7 @@ tests check the wire protocol itself, independent of market_client.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -83,6 +84,16 @@ class Wire:
         assert not msg["ok"], msg
         assert msg["error"]["message"]
         return str(msg["error"]["code"])
+
+
+async def close_code(wire: Wire, within: float = 5.0) -> int:
+    """Read until the server closes the socket (heartbeats and events may come first); its close code."""
+    with pytest.raises(websockets.ConnectionClosed) as info:
+        async with asyncio.timeout(within):
+            while True:
+                await wire.ws.recv()
+    assert info.value.rcvd is not None
+    return info.value.rcvd.code
 
 
 def ws_url(url: str, path: str) -> str:

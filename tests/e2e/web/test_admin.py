@@ -3,9 +3,11 @@ intensity, users. A trader's page shows a halt and refuses orders."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from hftsim.testing import ServerProcess
 from playwright.sync_api import expect
@@ -61,8 +63,16 @@ def test_login_with_password_and_wrong_password(
     expect(page.get_by_test_id("user-role")).to_have_text("trader")
     expect(page.get_by_test_id("nav-admin")).to_be_hidden()
 
-    page.get_by_test_id("logout").click()
+    saved = page.evaluate("sessionStorage.getItem('hftsim.session')")
+    bearer = {"Authorization": f"Bearer {json.loads(saved)['token']}"}
+    with page.expect_response("**/auth/logout") as logout:
+        page.get_by_test_id("logout").click()
+    assert logout.value.status == 200
     expect(page.get_by_test_id("login-page")).to_be_visible()
+    # the website's logout revoked the token on the server
+    ping = {"type": "request", "ver": 1, "msg_id": "late", "op": "ping", "payload": {}}
+    refused = httpx.post(f"{users_server.url}/api/request", json=ping, headers=bearer)
+    assert refused.status_code == 401
 
 
 def test_admin_halts_symbol_and_trader_page_refuses_orders(

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
 from .dispatch import Dispatcher
+from .hosts import HostGuard, allowed_hosts
 from .http import router as http_router
 from .outbox import CLOSE_SERVICE_RESTART
 from .sockets import router as socket_router
@@ -33,7 +34,15 @@ NOT_BUILT = """<!doctype html><title>HFT Simulator</title>
 Run <code>make run</code> (or <code>make web</code>) from the repository root.</p></body>"""
 
 
-def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool = True, reset: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings,
+    data_dir: Path,
+    *,
+    seed: int = 1,
+    bots: bool = True,
+    reset: bool = False,
+    bind_host: str = "127.0.0.1",
+) -> FastAPI:
     venue = Venue.build(settings, data_dir, reset=reset)
     if bots and settings.sim.enabled:
         from .agents import start_agents
@@ -59,6 +68,8 @@ def create_app(settings: Settings, data_dir: Path, *, seed: int = 1, bots: bool 
     app = FastAPI(title="HFT Simulator", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.dispatcher = Dispatcher(venue)
     app.state.venue = venue
+    server = settings.server
+    app.add_middleware(HostGuard, hosts=allowed_hosts(bind_host, server.allowed_hosts), origins=server.allowed_origins)
     app.include_router(http_router)
     app.include_router(socket_router)
     if (STATIC_DIR / "index.html").is_file():

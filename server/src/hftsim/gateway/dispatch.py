@@ -23,12 +23,15 @@ from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_ro
 from ..store.history import Bar
 from ..store.users import User
 from .clock import now_ms
+from .registry import SocketRegistry
 from .replies import Replies
 from .sessions import Grant
 from .traffic import announced
 from .venue import Venue
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("hftsim.audit")
+"""One line per refused authorization, for whoever watches for probing."""
 
 
 @dataclass(slots=True)
@@ -40,6 +43,12 @@ class Context:
     on_login: Callable[[User | None, User], None] | None = None
     """Called with (previous user, new user) so a socket can re-register for events."""
     on_renew: Callable[[Grant], None] | None = None
+    after: Callable[[], None] | None = None
+    """Set by a handler: what to do once its response is on its way (a logout closes the sockets)."""
+
+    def take_after(self) -> Callable[[], None] | None:
+        after, self.after = self.after, None
+        return after
 
 
 Handler = Callable[["Dispatcher", Context, Request, Role], Awaitable[dict[str, Any]] | dict[str, Any]]
@@ -61,6 +70,8 @@ def op(name: str, *, changes_state: bool = False) -> Callable[[Handler], Handler
 class Dispatcher:
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
+        server = venue.settings.server
+        self.sockets = SocketRegistry(server.sockets_per_token, server.sockets_per_user)
         self._roles = dict(OP_ROLES)
         if venue.settings.testing.enable_hooks:
             self._roles.update(TEST_OP_ROLES)
@@ -74,8 +85,13 @@ class Dispatcher:
             user = ctx.grant.session.user
             if user is None:
                 raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {req.op}")
-            role = acting_role(user.role, req.as_role)
+            try:
+                role = acting_role(user.role, req.as_role)
+            except ProtocolError:
+                audit_refusal(ctx, user, req, needed)
+                raise
             if role < needed:
+                audit_refusal(ctx, user, req, needed)
                 raise ProtocolError(
                     ErrorCode.FORBIDDEN, f"{req.op} needs the {needed.label} role; this request acts as {role.label}"
                 )
@@ -126,6 +142,19 @@ class Dispatcher:
         if ctx.on_login is not None:
             ctx.on_login(previous, user)
         return user
+
+
+def audit_refusal(ctx: Context, user: User, req: Request, needed: Role) -> None:
+    audit.warning(
+        "audit: refused user=%s user_id=%s op=%s role_asked=%s role_required=%s role_held=%s peer=%s",
+        user.username,
+        user.user_id,
+        req.op,
+        req.as_role or "-",
+        needed.label,
+        user.role.label,
+        ctx.ip,
+    )
 
 
 Reply = tuple[dict[str, Any], Callable[[], None] | None]
@@ -208,6 +237,13 @@ def _renew(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, A
     if ctx.on_renew is not None:
         ctx.on_renew(grant)
     return {"token": grant.token, "expires_at": grant.expires_at}
+
+
+@op("auth.logout")
+def _logout(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    session = d.venue.sessions.revoke(ctx.grant.token)
+    ctx.after = lambda: d.sockets.log_out(session.key)
+    return {"status": "logged_out"}
 
 
 @op("auth.whoami")

@@ -1,4 +1,4 @@
-"""HTTP routes: the handshake, the one-shot request endpoint and the health check."""
+"""HTTP routes: the handshake, the logout, the one-shot request endpoint and the health check."""
 
 from __future__ import annotations
 
@@ -90,6 +90,18 @@ async def handshake(request: Request) -> Response:
     )
 
 
+@router.post("/auth/logout")
+async def logout(request: Request) -> Response:
+    """Revoke the Bearer token's session and close its sockets with 4003."""
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    try:
+        session = dispatcher.venue.sessions.revoke(bearer(request))
+    except ProtocolError as exc:
+        return handshake_error(exc)
+    dispatcher.sockets.log_out(session.key)
+    return json_response({"status": "logged_out"})
+
+
 @router.post("/api/request")
 async def api_request(request: Request) -> Response:
     dispatcher: Dispatcher = request.app.state.dispatcher
@@ -126,4 +138,7 @@ async def api_request(request: Request) -> Response:
         return await dispatcher.handle(ctx, r), None
 
     body, _ = await respond(req, handle, ts, session.replies)
+    after = ctx.take_after()
+    if after is not None:
+        after()
     return Response(body, media_type="application/json")

@@ -30,8 +30,12 @@ from .transport import CUT
 
 log = logging.getLogger(__name__)
 
+# The close codes the server uses; docs/protocol.md explains each to clients.
 CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_INVALID_TOKEN = 4002
+CLOSE_LOGGED_OUT = 4003
+CLOSE_DEADLINE = 4004
+CLOSE_TOO_MANY_SOCKETS = 4005
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_RATE_LIMITED = 4029
 CLOSE_SERVICE_RESTART = 1012
@@ -58,13 +62,15 @@ class Outbox:
         self._owner = asyncio.current_task()
         self._writer = asyncio.create_task(self._write())
         self._closer: asyncio.Task[None] | None = None
+        self._then_close: tuple[int, str] | None = None
+        """Set by close_after_sent: the close that follows the frames already queued."""
 
     @property
     def is_open(self) -> bool:
         return not self._closing
 
     def push(self, frame: bytes) -> None:
-        if self._closing:
+        if self._closing or self._then_close is not None:
             return
         frames = self._frames
         if len(frames) >= self._limit or self._bytes + len(frame) > self._limit_bytes:
@@ -94,6 +100,16 @@ class Outbox:
                 queued_at.popleft()
                 self._bytes -= len(frame)
                 await send({"type": "websocket.send", "text": frame.decode()})
+            if self._then_close is not None:
+                self.close(*self._then_close)
+                return
+
+    def close_after_sent(self, code: int, reason: str) -> None:
+        """Close once the frames already queued are sent, so e.g. a logout's answer arrives before its close."""
+        if self._closing or self._then_close is not None:
+            return
+        self._then_close = (code, reason)
+        self._wakeup.set()
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`; safe to call more than once."""

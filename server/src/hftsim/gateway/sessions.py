@@ -79,6 +79,14 @@ class SessionManager:
             raise ProtocolError(ErrorCode.TOKEN_EXPIRED, "session token expired: call /auth/handshake for a new one")
         return grant
 
+    def revoke(self, token: str | None) -> Session:
+        """Log the token's session out: every token of it is refused from now on, here and after a restart."""
+        session = self.resolve(token).session
+        self._grants = {t: g for t, g in self._grants.items() if g.session is not session}
+        self._sessions.pop(session.key, None)
+        self._store.revoke(session.key)
+        return session
+
     def renew(self, token: str) -> Grant:
         return self.issue(self.resolve(token).session)
 

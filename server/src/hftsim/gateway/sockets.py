@@ -1,9 +1,12 @@
 """The two WebSockets: /ws/cmd (requests + private events) and /ws/md (public data).
 
 Both accept the session token three ways (Authorization header, the
-`bearer.<token>` subprotocol browsers can set, or `?token=`), refuse
-foreign origins before the upgrade, and close the socket with 4001 when
-its token expires unless the client renewed it in time.
+`bearer.<token>` subprotocol browsers can set, or `?token=`) and close the
+socket with 4001 when its token expires unless the client renewed it in
+time, with 4004 when it neither logged in (CMD) nor subscribed (MD) within
+`server.login_deadline_s`, and with 4005 past the per-token or per-user
+socket limit. Foreign hosts and origins are refused before the upgrade
+(hosts.py).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import asyncio
 import math
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -21,7 +23,7 @@ from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.users import User
 from .dispatch import Context, Dispatcher, Handle, Reply, respond
-from .outbox import CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
+from .outbox import CLOSE_DEADLINE, CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
 from .replies import Replies
 from .sessions import Grant, Session
 from .traffic import Admission
@@ -43,21 +45,9 @@ def socket_token(ws: WebSocket) -> str | None:
     return ws.query_params.get("token") or None
 
 
-def origin_allowed(ws: WebSocket, allowed: list[str]) -> bool:
-    origin = ws.headers.get("origin")
-    if origin is None:
-        return True  # not a browser: browsers always send Origin on WebSocket upgrades
-    if origin in allowed:
-        return True
-    return urlsplit(origin).netloc == ws.headers.get("host")
-
-
 async def open_socket(ws: WebSocket, dispatcher: Dispatcher) -> tuple[Grant, Outbox] | None:
-    """Check origin and token, accept, and give the socket its outbox; None if refused."""
+    """Check the token, accept, and give the socket its outbox; None if refused."""
     settings = dispatcher.venue.settings.server
-    if not origin_allowed(ws, settings.allowed_origins):
-        await ws.close(code=1008)  # before accept: the client sees HTTP 403
-        return None
     offered = ws.scope.get("subprotocols", [])
     await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     try:
@@ -112,7 +102,24 @@ async def receive_frames(ws: WebSocket, outbox: Outbox) -> Any:
         yield data
 
 
-Setup = Callable[[Grant, Outbox, ExpiryTimer], tuple[Handle, Callable[[], None]]]
+class Deadline:
+    """Closes the socket with 4004 unless it is put to use (`met`) in time: an idle socket only costs the server."""
+
+    def __init__(self, outbox: Outbox, seconds: float) -> None:
+        self._handle: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            seconds,
+            outbox.close,
+            CLOSE_DEADLINE,
+            f"no auth.login (CMD) or md.subscribe (MD) within {seconds:g} s",
+        )
+
+    def met(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+Setup = Callable[[Grant, Outbox, ExpiryTimer, Deadline], tuple[Handle, Callable[[], None]]]
 """Prepares one socket's request handler and its clean-up."""
 
 
@@ -122,13 +129,15 @@ async def serve_socket(ws: WebSocket, dispatcher: Dispatcher, setup: Setup) -> N
     if opened is None:
         return
     grant, outbox = opened
-    sequencer = dispatcher.venue.sequencer
-    timer = ExpiryTimer(outbox, grant, sequencer.now())
-    handle, teardown = setup(grant, outbox, timer)
     venue = dispatcher.venue
+    sequencer = venue.sequencer
+    timer = ExpiryTimer(outbox, grant, sequencer.now())
+    deadline = Deadline(outbox, venue.settings.server.login_deadline_s)
+    session = grant.session
+    dispatcher.sockets.add(outbox, grant.token, session.key, session.user.user_id if session.user else None)
+    handle, teardown = setup(grant, outbox, timer, deadline)
     limit = venue.settings.server.max_message_bytes
     admission = Admission(venue.settings.traffic, venue.user_messages)
-    session = grant.session
     try:
         async for data in receive_frames(ws, outbox):
             if await admitted(admission, outbox, data, sender_key(session), sequencer.now):
@@ -138,6 +147,8 @@ async def serve_socket(ws: WebSocket, dispatcher: Dispatcher, setup: Setup) -> N
             raise
     finally:
         timer.cancel()
+        deadline.met()
+        dispatcher.sockets.remove(outbox)
         teardown()
         await outbox.flush_and_stop()
 
@@ -189,10 +200,15 @@ async def cmd_socket(ws: WebSocket) -> None:
     dispatcher: Dispatcher = ws.app.state.dispatcher
     hub, sequencer = dispatcher.venue.hub, dispatcher.venue.sequencer
 
-    def setup(grant: Grant, outbox: Outbox, timer: ExpiryTimer) -> tuple[Handle, Callable[[], None]]:
+    def setup(
+        grant: Grant, outbox: Outbox, timer: ExpiryTimer, deadline: Deadline
+    ) -> tuple[Handle, Callable[[], None]]:
         registered: list[int] = []
 
         def on_login(previous: User | None, user: User) -> None:
+            deadline.met()
+            if not dispatcher.sockets.bind(outbox, user.user_id):
+                return
             for user_id in registered:
                 hub.remove_cmd(user_id, outbox)
             registered[:] = [user.user_id]
@@ -208,7 +224,7 @@ async def cmd_socket(ws: WebSocket) -> None:
             on_login(None, grant.session.user)
 
         async def handle(req: Request) -> Reply:
-            return await dispatcher.handle(ctx, req), None
+            return await dispatcher.handle(ctx, req), ctx.take_after()
 
         def teardown() -> None:
             for user_id in registered:
@@ -224,11 +240,13 @@ async def md_socket(ws: WebSocket) -> None:
     dispatcher: Dispatcher = ws.app.state.dispatcher
     hub = dispatcher.venue.hub
 
-    def setup(grant: Grant, outbox: Outbox, timer: ExpiryTimer) -> tuple[Handle, Callable[[], None]]:
+    def setup(
+        grant: Grant, outbox: Outbox, timer: ExpiryTimer, deadline: Deadline
+    ) -> tuple[Handle, Callable[[], None]]:
         hub.add_md(outbox)
 
         async def handle(req: Request) -> Reply:
-            return md_request(dispatcher, outbox, req, timer)
+            return md_request(dispatcher, outbox, req, timer, deadline)
 
         return handle, lambda: hub.remove_md(outbox)
 
@@ -248,11 +266,12 @@ def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
     return list(dict.fromkeys(syms))
 
 
-def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer) -> Reply:
+def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer, deadline: Deadline) -> Reply:
     """Answer one MD request; a subscription's snapshots follow its response."""
     hub = dispatcher.venue.hub
     if req.op == "md.subscribe":
         syms = md_syms(dispatcher, req)
+        deadline.met()
         return {"syms": syms}, lambda: hub.subscribe(outbox, syms)
     if req.op == "md.unsubscribe":
         hub.unsubscribe(outbox, md_syms(dispatcher, req))

@@ -63,7 +63,7 @@ def user_limiter(settings: TrafficSettings) -> RateLimiter:
 
 def announced(settings: Settings) -> dict[str, Any]:
     """The limits a user trades under, as the login response tells them."""
-    traffic, limits = settings.traffic, settings.limits
+    traffic, limits, server = settings.traffic, settings.limits, settings.server
     return {
         "messages_per_second": traffic.per_connection.per_second,
         "message_burst": traffic.per_connection.burst,
@@ -74,4 +74,6 @@ def announced(settings: Settings) -> dict[str, Any]:
         "queued_commands": traffic.queued_per_user,
         "max_order_qty": limits.max_order_qty,
         "max_position": limits.max_position,
+        "sockets_per_token": server.sockets_per_token,
+        "sockets_per_user": server.sockets_per_user,
     }

@@ -52,6 +52,7 @@ OP_ROLES: dict[str, Role | None] = {
     "auth.login": None,
     "auth.renew": None,
     "auth.whoami": None,
+    "auth.logout": None,
     "symbols.list": Role.VIEWER,
     "book.get": Role.VIEWER,
     "trades.list": Role.VIEWER,

@@ -52,6 +52,10 @@ class SessionStore:
         ).fetchone()
         return None if row is None else (str(row[0]), None if row[1] is None else int(row[1]), int(row[2]))
 
+    def revoke(self, session_key: str) -> None:
+        """Forget every token of the session (a logout)."""
+        self._conn.execute(self._db.sql("DELETE FROM sessions WHERE session_key = ?"), (session_key,))
+
     def purge(self, now: int) -> None:
         self._conn.execute(self._db.sql("DELETE FROM sessions WHERE expires_at <= ?"), (now,))
 
