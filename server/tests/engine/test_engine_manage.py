@@ -86,7 +86,10 @@ def test_cancel_unknown_finished_and_foreign_orders(engine: Engine) -> None:
     order = rest(engine, 1, Side.BUY, 10, 9990)
     assert code(run(engine, CancelOrder(1, order_id=999))) is Code.UNKNOWN_ORDER
     foreign = run(engine, CancelOrder(2, order_id=order.order_id))
-    assert code(foreign) is Code.NOT_YOUR_ORDER and foreign.rejection and not foreign.rejection.is_place
+    missing = run(engine, CancelOrder(2, order_id=999))
+    assert foreign.rejection and missing.rejection and not foreign.rejection.is_place
+    assert code(foreign) is Code.UNKNOWN_ORDER
+    assert foreign.rejection.message == missing.rejection.message.replace("999", str(order.order_id))
     run(engine, CancelOrder(1, order_id=order.order_id))
     assert code(run(engine, CancelOrder(1, order_id=order.order_id))) is Code.UNKNOWN_ORDER
     assert code(run(engine, CancelOrder(1))) is Code.INVALID_FIELD
@@ -210,7 +213,7 @@ def test_amend_validates_like_a_new_order(engine: Engine) -> None:
     assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=10))) is Code.QTY_BELOW_MIN
     assert code(run(engine, AmendOrder(1, order_id=a.order_id, price=1300))) is Code.PRICE_OUT_OF_BAND
     assert code(run(engine, AmendOrder(1, order_id=a.order_id, qty=1010))) is Code.QTY_ABOVE_MAX
-    assert code(run(engine, AmendOrder(2, order_id=a.order_id, qty=30))) is Code.NOT_YOUR_ORDER
+    assert code(run(engine, AmendOrder(2, order_id=a.order_id, qty=30))) is Code.UNKNOWN_ORDER
     assert code(run(engine, AmendOrder(1, order_id=99, qty=30))) is Code.UNKNOWN_ORDER
     assert engine.order(a.order_id) == a
 

@@ -67,9 +67,9 @@ CASES = {
     ),
     "unknown order": Case(Code.UNKNOWN_ORDER, CancelOrder(1, order_id=5), "order 5 is not live"),
     "not yours": Case(
-        Code.NOT_YOUR_ORDER,
+        Code.UNKNOWN_ORDER,
         CancelOrder(2, order_id=1),
-        "belongs to another user",
+        "order 1 is not live",
         [PlaceOrder(1, "ACME", BUY, 1, 9990)],
     ),
 }

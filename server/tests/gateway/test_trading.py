@@ -32,7 +32,7 @@ async def test_place_fill_and_events_precede_response(trader: Wire, other_trader
     fills = (await other_trader.ok("fills.list", {"sym": "ACME"}))["fills"]
     assert [f["qty"] for f in fills] == [3]
 
-    assert await other_trader.error("order.cancel", {"order_id": maker["order"]["order_id"]}) == "NOT_YOUR_ORDER"
+    assert await other_trader.error("order.cancel", {"order_id": maker["order"]["order_id"]}) == "UNKNOWN_ORDER"
     assert (await other_trader.ok("orders.list"))["orders"] == []
     canceled = await trader.ok("order.cancel", {"client_order_id": "m-1"})
     assert canceled["order"]["status"] == "canceled" and canceled["order"]["filled_qty"] == 3

@@ -271,20 +271,22 @@ class Engine:
         return view
 
     def _find(self, user_id: object, order_id: object, client_order_id: object) -> Order | tuple[Code, str]:
-        """The caller's live order named by id (preferred) or client_order_id, or why not."""
+        """The caller's live order named by id (preferred) or client_order_id, or why not.
+
+        Another user's order answers exactly like a missing one, so order ids
+        reveal nothing about other users' orders.
+        """
         if type(user_id) is not int:
             return Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}"
         if order_id is not None:
             if type(order_id) is not int:
                 return Code.INVALID_FIELD, f"order_id must be an integer, got {order_id!r}"
             order = self._registry.live.get(order_id)
-            if order is None:
+            if order is None or order.user_id != user_id:
                 return (
                     Code.UNKNOWN_ORDER,
                     f"order {order_id} is not live: unknown, or already filled, canceled or expired",
                 )
-            if order.user_id != user_id:
-                return Code.NOT_YOUR_ORDER, f"order {order_id} belongs to another user"
             return order
         if client_order_id is not None:
             if not isinstance(client_order_id, str):
