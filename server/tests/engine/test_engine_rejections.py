@@ -127,7 +127,8 @@ def test_each_rejection_code(engine: Engine, name: str) -> None:
 
 
 def test_cases_cover_every_code() -> None:
-    covered = {case.code for case in CASES.values()} | {Code.PRICE_NOT_ON_TICK}
+    # INSUFFICIENT_FUNDS needs less cash than the shared fixture has: test_engine_funds.py covers it.
+    covered = {case.code for case in CASES.values()} | {Code.PRICE_NOT_ON_TICK, Code.INSUFFICIENT_FUNDS}
     assert covered == set(Code)
 
 

@@ -48,9 +48,9 @@ from .events import (
     StatusChanged,
 )
 from .instruments import Instrument, cash_decimals, tick_value
-from .matching import can_fill_completely, crosses, match
+from .matching import can_fill_completely, crosses, market_buy_cost, match
 from .orders import Order, Registry
-from .risk import Limits, order_qty_breach, position_breach
+from .risk import Limits, funds_breach, order_qty_breach, position_breach
 from .validation import STATUSES, amend_fields_error, band_error, place_kind, qty_rule
 
 RECENT_ORDERS = 500
@@ -188,17 +188,17 @@ class Engine:
             error = position_breach(limits, sym, is_buy, position, qty)
             assert error is not None
             return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
-        if coid is not None and account is not None:
-            holder = account.by_coid.get(coid)
-            if holder is not None:
+        if is_buy:
+            cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
+            available = account.available() if account is not None else self._initial_cash
+            if cost > available:
                 return self._reject(
-                    Code.DUPLICATE_CLIENT_ORDER_ID,
-                    f"client_order_id {coid!r} is already used by live order {holder.order_id}",
-                    user_id,
-                    sym,
-                    coid,
-                    True,
+                    Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty, cost, available), user_id, sym, coid, True
                 )
+        if coid is not None and account is not None and coid in account.coids:
+            return self._reject(
+                Code.DUPLICATE_CLIENT_ORDER_ID, self._coid_message(account, coid), user_id, sym, coid, True
+            )
         opposite = book.asks if is_buy else book.bids
         keys = opposite.keys
         crossing = bool(keys) and (price is None or keys[-1] >= opposite.sign * price)
@@ -227,11 +227,21 @@ class Engine:
             events.append(book.add_alone(order))
             if is_buy:
                 position.open_buy += qty
+                account.reserved += cost
             else:
                 position.open_sell += qty
         else:
             view = self._expire(order, events, ts)
         return Result(self.seq, events, view, None, [])  # all fields given: skips the default factories
+
+    def _coid_message(self, account: Account, coid: str) -> str:
+        order_id = account.coids[coid]
+        if coid in account.by_coid:
+            return f"client_order_id {coid!r} is already used by live order {order_id}"
+        return (
+            f"client_order_id {coid!r} was already used by order {order_id}, now finished; "
+            "a client_order_id names one order for the whole life of the market"
+        )
 
     def _cross_message(self, book: Book, is_buy: bool, price: int | None) -> str:
         opposite = book.asks.best() if is_buy else book.bids.best()
@@ -252,8 +262,10 @@ class Engine:
             self._registry.finish(order)
         elif order.tif is _GTC and order.type is _LIMIT:
             if order.is_buy:
+                assert order.price is not None
                 book.bids.add(order)
                 order.position.open_buy += leaves
+                order.account.reserved += order.price * leaves * book.tick_value
             else:
                 book.asks.add(order)
                 order.position.open_sell += leaves
@@ -304,6 +316,7 @@ class Engine:
         if order.is_buy:
             book.bids.remove(order, leaves)
             order.position.open_buy -= leaves
+            order.account.reserved -= _resting_value(order, leaves, book)
         else:
             book.asks.remove(order, leaves)
             order.position.open_sell -= leaves
@@ -323,11 +336,13 @@ class Engine:
                 return self._reject(found[0], found[1], user_id, None, cmd.client_order_id)
             order = found
         leaves = order.qty - order.filled
+        book = self._books[order.sym]
         if order.is_buy:
             order.position.open_buy -= leaves
+            order.account.reserved -= _resting_value(order, leaves, book)
         else:
             order.position.open_sell -= leaves
-        delta = self._books[order.sym].remove_alone(order, leaves)
+        delta = book.remove_alone(order, leaves)
         order.status = _CANCELED
         order.updated_ts = ts
         self._registry.finish(order)
@@ -392,6 +407,14 @@ class Engine:
             error = position_breach(self._limits, sym, is_buy, order.position, growth)
             if error is not None:
                 return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid)
+        if is_buy:
+            leaves = order.qty - order.filled
+            added = price * (qty - order.filled) * book.tick_value - _resting_value(order, leaves, book)
+            available = order.account.available()
+            if added > available:
+                return self._reject(
+                    Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty - order.filled, added, available), user_id, sym, coid
+                )
         new_price = price != order.price
         will_cross = new_price and crosses(book, is_buy, price)
         if will_cross and order.post_only:
@@ -405,6 +428,7 @@ class Engine:
                 book.side(is_buy).shrink(order, -growth)
                 if is_buy:
                     order.position.open_buy += growth
+                    order.account.reserved += _resting_value(order, growth, book)
                 else:
                     order.position.open_sell += growth
             order.qty = qty
@@ -416,6 +440,7 @@ class Engine:
             book.side(is_buy).remove(order, leaves)
             if is_buy:
                 order.position.open_buy -= leaves
+                order.account.reserved -= _resting_value(order, leaves, book)
             else:
                 order.position.open_sell -= leaves
             order.price = price
@@ -553,6 +578,8 @@ class Engine:
             (
                 account.user_id,
                 account.cash,
+                account.reserved,
+                sorted(account.coids.items()),
                 [
                     (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
                     for _, p in sorted(account.positions.items())
@@ -571,6 +598,12 @@ class Engine:
             accounts,
         )
         return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+def _resting_value(order: Order, qty: int, book: Book) -> int:
+    """Cash that `qty` units of a resting limit order commit (what `Account.reserved` counts)."""
+    assert order.price is not None
+    return order.price * qty * book.tick_value
 
 
 _HANDLERS: dict[type, Callable[[Engine, Any, int], Result]] = {
