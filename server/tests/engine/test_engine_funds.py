@@ -14,6 +14,7 @@ from hftsim.engine import (
     Code,
     Engine,
     Limits,
+    OpenAccount,
     OrderStatus,
     OrderType,
     PlaceOrder,
@@ -21,6 +22,7 @@ from hftsim.engine import (
     Side,
     Tif,
 )
+from hftsim.store.codec import decode, encode
 
 CASH = 2_000_000
 
@@ -103,3 +105,28 @@ def test_amending_a_buy_up_rechecks_the_cash(engine: Engine) -> None:
     assert run(engine, AmendOrder(1, order_id=order.order_id, qty=100)).rejection is None
     assert code(run(engine, PlaceOrder(1, "BOLT", Side.BUY, 240, 1000))) is Code.INSUFFICIENT_FUNDS
     assert run(engine, PlaceOrder(1, "BOLT", Side.BUY, 220, 1000)).rejection is None
+
+
+def test_open_account_funds_a_new_account_once(engine: Engine) -> None:
+    assert run_any(engine, OpenAccount(7, 5 * CASH)).events == []
+    assert engine.cash(7) == engine.opening_cash(7) == 5 * CASH
+    assert run(engine, PlaceOrder(7, "ACME", Side.BUY, 1000, 10000)).rejection is None
+    run_any(engine, OpenAccount(7, 9 * CASH))
+    assert engine.cash(7) == 5 * CASH and engine.opening_cash(1) == CASH
+    assert code(run_any(engine, OpenAccount(8, -1))) is Code.INVALID_FIELD
+
+
+def test_open_account_is_journaled_and_replays_to_the_same_state(engine: Engine) -> None:
+    commands = [OpenAccount(7, 5 * CASH), PlaceOrder(7, "ACME", Side.BUY, 1000, 10000, client_order_id="k")]
+    decoded = [decode(encode(c)) for c in commands]
+    assert decoded == commands
+    replayed = Engine(engine.instruments, engine.limits, engine.initial_cash)
+    for command in commands:
+        run_any(engine, command)
+    for command in decoded:
+        run_any(replayed, command)
+    assert replayed.state_hash() == engine.state_hash()
+
+
+def run_any(engine: Engine, command: OpenAccount | PlaceOrder) -> Result:
+    return engine.apply(command, engine.seq + 1)

@@ -55,11 +55,13 @@ class Account:
     cancel is refused instead of trading twice.
     """
 
-    __slots__ = ("by_coid", "cash", "coids", "finished", "orders", "positions", "reserved", "user_id")
+    __slots__ = ("by_coid", "cash", "coids", "finished", "opening_cash", "orders", "positions", "reserved", "user_id")
 
     def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
         self.user_id = user_id
         self.cash = cash
+        self.opening_cash = cash
+        """What the account opened with: PnL is measured from it."""
         self.reserved = 0
         self.coids: dict[str, int] = {}
         self.positions: dict[str, Position] = {}

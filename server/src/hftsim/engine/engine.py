@@ -25,6 +25,7 @@ from .commands import (
     CancelAll,
     CancelOrder,
     Command,
+    OpenAccount,
     OrderType,
     PlaceOrder,
     SetSymbolStatus,
@@ -470,6 +471,17 @@ class Engine:
         book.md_seq += 1
         return Result(self.seq, [StatusChanged(sym, book.md_seq, status)])
 
+    def _open_account(self, cmd: OpenAccount, ts: int) -> Result:
+        """Create the account with the given cash; an existing account is left as it is."""
+        user_id = cmd.user_id
+        if type(user_id) is not int:
+            return self._reject(Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}", None)
+        if type(cmd.cash) is not int or cmd.cash < 0:
+            return self._reject(Code.INVALID_FIELD, f"cash must be a non-negative integer, got {cmd.cash!r}", user_id)
+        if user_id not in self._accounts:
+            self._accounts[user_id] = Account(user_id, cmd.cash, self._recent_orders)
+        return Result(self.seq)
+
     # Queries ----------------------------------------------------------------
 
     def _book(self, sym: str) -> Book:
@@ -538,6 +550,11 @@ class Engine:
         account = self._accounts.get(user_id)
         return account.cash if account is not None else self._initial_cash
 
+    def opening_cash(self, user_id: int) -> int:
+        """The cash the user's account opened with (`OpenAccount` may give more than the initial cash)."""
+        account = self._accounts.get(user_id)
+        return account.opening_cash if account is not None else self._initial_cash
+
     def position(self, user_id: int, sym: str) -> PositionView:
         account = self._accounts.get(user_id)
         position = account.positions.get(sym) if account is not None else None
@@ -578,6 +595,7 @@ class Engine:
             (
                 account.user_id,
                 account.cash,
+                account.opening_cash,
                 account.reserved,
                 sorted(account.coids.items()),
                 [
@@ -612,5 +630,6 @@ _HANDLERS: dict[type, Callable[[Engine, Any, int], Result]] = {
     CancelAll: Engine._cancel_all,
     AmendOrder: Engine._amend,
     SetSymbolStatus: Engine._set_status,
+    OpenAccount: Engine._open_account,
 }
 """Dispatch by command type; module-level so an engine pickles (journal snapshots) as plain data."""

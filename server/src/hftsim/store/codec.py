@@ -16,6 +16,7 @@ from ..engine import (
     CancelAll,
     CancelOrder,
     Command,
+    OpenAccount,
     OrderType,
     PlaceOrder,
     SetSymbolStatus,
@@ -30,6 +31,7 @@ KINDS: dict[str, type[Any]] = {
     "cancel_all": CancelAll,
     "amend": AmendOrder,
     "status": SetSymbolStatus,
+    "open_account": OpenAccount,
 }
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in KINDS.values()}
