@@ -191,7 +191,7 @@ class Engine:
             return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
         if is_buy:
             cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
-            available = account.available() if account is not None else self._initial_cash
+            available = account.cash - account.reserved if account is not None else self._initial_cash
             if cost > available:
                 return self._reject(
                     Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty, cost, available), user_id, sym, coid, True
