@@ -543,7 +543,7 @@ class Engine:
         return [o.view() for o in orders if sym is None or o.sym == sym]
 
     def user_ids(self) -> list[int]:
-        """Users with an account (anyone who ever had an order accepted), ascending."""
+        """Users with an account (opened by `OpenAccount` or a first accepted order), ascending."""
         return sorted(self._accounts)
 
     def cash(self, user_id: int) -> int:
