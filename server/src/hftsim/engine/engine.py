@@ -54,6 +54,14 @@ from .orders import Order, Registry
 from .risk import Limits, funds_breach, order_qty_breach, position_breach
 from .validation import STATUSES, amend_fields_error, band_error, place_kind, qty_rule
 
+RULES = 2
+"""Version of the engine's rules and state; 2 added buying power and lifelong client order ids.
+
+A snapshot records the version it was made under: one made under other rules
+lacks state these rules need (cash committed to open buys, used client order
+ids), so it cannot be resumed.
+"""
+
 RECENT_ORDERS = 500
 """Finished orders remembered per user for `recent_orders` and `order`."""
 
@@ -99,6 +107,7 @@ class Engine:
         self._accounts: dict[int, Account] = {}
         self._registry = Registry(recent_orders)
         self.seq = 0
+        self.rules = RULES
 
     # Commands ---------------------------------------------------------------
 
