@@ -65,15 +65,28 @@ def test_cancel_by_order_id(engine: Engine) -> None:
     assert engine.open_orders(1) == []
 
 
-def test_cancel_by_client_order_id_and_reuse_it(engine: Engine) -> None:
+def test_cancel_by_client_order_id_and_never_reuse_it(engine: Engine) -> None:
     rest(engine, 1, Side.SELL, 10, 10010, coid="x")
-    assert (
-        code(run(engine, PlaceOrder(1, "ACME", Side.SELL, 1, 10010, client_order_id="x")))
-        is Code.DUPLICATE_CLIENT_ORDER_ID
-    )
+    live = run(engine, PlaceOrder(1, "ACME", Side.SELL, 1, 10010, client_order_id="x"))
+    assert code(live) is Code.DUPLICATE_CLIENT_ORDER_ID and live.rejection and "live order" in live.rejection.message
     assert final(run(engine, CancelOrder(1, client_order_id="x"))).status is OrderStatus.CANCELED
     assert code(run(engine, CancelOrder(1, client_order_id="x"))) is Code.UNKNOWN_ORDER
-    assert rest(engine, 1, Side.SELL, 1, 10010, coid="x").client_order_id == "x"
+    again = run(engine, PlaceOrder(1, "ACME", Side.SELL, 1, 10010, client_order_id="x"))
+    assert code(again) is Code.DUPLICATE_CLIENT_ORDER_ID and again.rejection
+    assert "already used by order 1, now finished" in again.rejection.message
+
+
+def test_a_filled_client_order_id_never_trades_again(engine: Engine) -> None:
+    rest(engine, 2, Side.SELL, 20, 10010)
+    assert final(run(engine, PlaceOrder(1, "ACME", Side.BUY, 10, 10010, client_order_id="b"))).filled_qty == 10
+    resent = run(engine, PlaceOrder(1, "ACME", Side.BUY, 10, 10010, client_order_id="b"))
+    assert code(resent) is Code.DUPLICATE_CLIENT_ORDER_ID
+    assert engine.position(1, "ACME").qty == 10
+
+
+def test_a_rejected_client_order_id_stays_free(engine: Engine) -> None:
+    assert code(run(engine, PlaceOrder(1, "ACME", Side.BUY, 10, 1, client_order_id="r"))) is Code.PRICE_OUT_OF_BAND
+    assert rest(engine, 1, Side.BUY, 10, 9990, coid="r").client_order_id == "r"
 
 
 def test_client_order_ids_are_per_user(engine: Engine) -> None:
@@ -84,10 +97,11 @@ def test_client_order_ids_are_per_user(engine: Engine) -> None:
 
 def test_cancel_unknown_finished_and_foreign_orders(engine: Engine) -> None:
     order = rest(engine, 1, Side.BUY, 10, 9990)
-    missing = run(engine, CancelOrder(1, order_id=999))
+    assert code(run(engine, CancelOrder(1, order_id=999))) is Code.UNKNOWN_ORDER
     foreign = run(engine, CancelOrder(2, order_id=order.order_id))
-    assert code(foreign) is Code.UNKNOWN_ORDER and foreign.rejection and not foreign.rejection.is_place
-    assert missing.rejection and foreign.rejection  # no oracle: the same answer, but for the id named
+    missing = run(engine, CancelOrder(2, order_id=999))
+    assert foreign.rejection and missing.rejection and not foreign.rejection.is_place
+    assert code(foreign) is Code.UNKNOWN_ORDER
     assert foreign.rejection.message == missing.rejection.message.replace("999", str(order.order_id))
     run(engine, CancelOrder(1, order_id=order.order_id))
     assert code(run(engine, CancelOrder(1, order_id=order.order_id))) is Code.UNKNOWN_ORDER

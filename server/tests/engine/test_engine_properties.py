@@ -52,13 +52,15 @@ from hftsim.engine import (
     Tif,
     Trade,
 )
+from hftsim.engine.instruments import cash_decimals, tick_value
 
 INSTRUMENTS = (
     Instrument("ACME", Decimal("0.01"), 1, 1, 10000, Decimal(10)),
     Instrument("BOLT", Decimal("0.05"), 10, 20, 1000, Decimal(20)),
 )
 LIMITS = Limits(max_order_qty=60, max_position=100)
-INITIAL_CASH = 10_000_000
+INITIAL_CASH = 500_000
+"""Less than the largest ACME buy (60 at up to 110.00), so buying power binds often."""
 USERS = (1, 2, 3, 4)
 SYMS = ("ACME", "BOLT")
 REFS = {i.sym: i.ref_price for i in INSTRUMENTS}
@@ -67,6 +69,7 @@ BAD_QTYS = st.sampled_from([0, -1, 15, 10, 70])
 COIDS = st.sampled_from([None, None, None, "a", "b", "c"])
 ORDER_IDS = st.integers(1, 60)
 LIVE = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+TICK_VALUE = {i.sym: tick_value(i, cash_decimals(INSTRUMENTS)) for i in INSTRUMENTS}
 
 
 @st.composite
@@ -197,6 +200,8 @@ class Checker:
         self.traded = {s: {Side.BUY: 0, Side.SELL: 0} for s in SYMS}
         self.md_book: dict[str, dict[Side, dict[int, int]]] = {s: {Side.BUY: {}, Side.SELL: {}} for s in SYMS}
         """Each book as a market-data client rebuilds it from the deltas alone."""
+        self.coids: dict[int, set[str]] = defaultdict(set)
+        """Every client_order_id each user ever had accepted."""
 
     def apply(self, command: Command, ts: int) -> Result:
         before = observable(self.engine)
@@ -228,7 +233,7 @@ class Checker:
         if isinstance(command, PlaceOrder):
             sym, is_buy, price, added = command.sym, command.side is Side.BUY, command.price, command.qty
             if code is Code.DUPLICATE_CLIENT_ORDER_ID:
-                assert command.client_order_id in {o.client_order_id for o in mine}
+                assert command.client_order_id in self.coids[user]
         else:
             order_id, coid = command.order_id, command.client_order_id
             named = [o for o in mine if o.order_id == order_id or (order_id is None and o.client_order_id == coid)]
@@ -247,11 +252,55 @@ class Checker:
             bid, ask = engine.best_bid_ask(sym)
             assert price is not None
             assert ask is not None and price >= ask if is_buy else bid is not None and price <= bid
+        elif code is Code.INSUFFICIENT_FUNDS:
+            assert is_buy
+            self.check_unaffordable(command, open_before, sym, price, added)
         elif code is Code.POSITION_LIMIT:
             held = engine.position(user, sym).qty
             same = sum(o.leaves_qty for o in mine if o.sym == sym and (o.side is Side.BUY) == is_buy)
             worst = held + same + added if is_buy else same + added - held
             assert worst > LIMITS.max_position
+
+    def check_unaffordable(
+        self, command: Command, open_before: list[OrderView], sym: str, price: int | None, added: int
+    ) -> None:
+        """A buy refused for money cost more than the cash not committed to the user's resting buys."""
+        user = command.user_id
+        committed = sum(
+            o.leaves_qty * o.price * TICK_VALUE[o.sym]
+            for o in open_before
+            if o.user_id == user and o.side is Side.BUY and o.price is not None
+        )
+        if isinstance(command, AmendOrder):
+            target = next(
+                o
+                for o in open_before
+                if o.order_id == command.order_id
+                or (command.order_id is None and o.user_id == user and o.client_order_id == command.client_order_id)
+            )
+            assert price is not None and target.price is not None
+            new_leaves = (target.qty + added) - target.filled_qty
+            cost = (price * new_leaves - target.price * target.leaves_qty) * TICK_VALUE[sym]
+        elif price is not None:
+            cost = price * added * TICK_VALUE[sym]
+        else:
+            cost = self.walk_asks(open_before, user, sym, added)
+        assert cost > self.engine.cash(user) - committed
+
+    @staticmethod
+    def walk_asks(open_before: list[OrderView], user: int, sym: str, qty: int) -> int:
+        """What a market buy would pay: other users' asks, best price first, oldest first."""
+        asks = sorted(
+            (o for o in open_before if o.sym == sym and o.side is Side.SELL and o.user_id != user),
+            key=lambda o: (o.price, o.order_id),
+        )
+        cost = 0
+        for ask in asks:
+            assert ask.price is not None
+            take = min(ask.leaves_qty, qty)
+            cost += ask.price * take
+            qty -= take
+        return cost * TICK_VALUE[sym]
 
     def check_outcome(self, command: PlaceOrder, result: Result) -> None:
         """What each order type and TIF promises about the order's end state."""
@@ -305,6 +354,9 @@ class Checker:
         previous = self.views.get(view.order_id)
         if isinstance(event, OrderAccepted):
             self.stamp[view.order_id] = seq
+            if view.client_order_id is not None:
+                assert view.client_order_id not in self.coids[view.user_id], "client_order_id reused"
+                self.coids[view.user_id].add(view.client_order_id)
         elif isinstance(event, OrderAmended):
             assert previous is not None and previous.price is not None
             if view.price != previous.price or view.qty > previous.qty:
@@ -383,6 +435,12 @@ class Checker:
                 assert (view.qty == 0) == (view.cost == 0)
             coids = [o.client_order_id for o in open_orders if o.user_id == user and o.client_order_id]
             assert len(coids) == len(set(coids))
+            committed = sum(
+                o.leaves_qty * o.price * TICK_VALUE[o.sym]
+                for o in open_orders
+                if o.user_id == user and o.side is Side.BUY and o.price is not None
+            )
+            assert engine.cash(user) >= committed >= 0, "buys spent or committed more cash than the user had"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

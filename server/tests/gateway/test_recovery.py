@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from hftsim.config import ConfigError, load
+from hftsim.gateway.venue import recover
+from hftsim.store.database import Database
+from hftsim.store.journal import Journal
 from hftsim.testing import ServerProcess, server_process
 
 from .conftest import Wire, handshake, open_wire
@@ -74,3 +78,15 @@ async def test_a_token_survives_a_restart_with_its_user(tmp_path: Path) -> None:
         orders = (await wire.ok("orders.list"))["orders"]
         assert [o["order_id"] for o in orders] == [placed["order"]["order_id"]]
         await wire.ws.close()
+
+
+def test_a_snapshot_saved_under_older_rules_is_refused(tmp_path: Path) -> None:
+    """A pre-buying-power snapshot lacks the committed cash and used client order ids: resuming it is refused."""
+    settings = load()
+    journal = Journal(Database(str(tmp_path / "market.db")))
+    engine, history, fills = recover(settings, journal, tmp_path)
+    del engine.rules
+    journal.save_snapshot(engine.seq, (engine, history, fills))
+    journal.close()
+    with pytest.raises(ConfigError, match="--reset"):
+        recover(settings, Journal(Database(str(tmp_path / "market.db"))), tmp_path)

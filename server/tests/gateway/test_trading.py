@@ -32,12 +32,7 @@ async def test_place_fill_and_events_precede_response(trader: Wire, other_trader
     fills = (await other_trader.ok("fills.list", {"sym": "ACME"}))["fills"]
     assert [f["qty"] for f in fills] == [3]
 
-    foreign = await other_trader.request("order.cancel", {"order_id": maker["order"]["order_id"]})
-    missing = await other_trader.request("order.cancel", {"order_id": 10**12})
-    assert foreign["error"]["code"] == missing["error"]["code"] == "UNKNOWN_ORDER"
-    assert foreign["error"]["message"] == missing["error"]["message"].replace(
-        str(10**12), str(maker["order"]["order_id"])
-    )
+    assert await other_trader.error("order.cancel", {"order_id": maker["order"]["order_id"]}) == "UNKNOWN_ORDER"
     assert (await other_trader.ok("orders.list"))["orders"] == []
     canceled = await trader.ok("order.cancel", {"client_order_id": "m-1"})
     assert canceled["order"]["status"] == "canceled" and canceled["order"]["filled_qty"] == 3
@@ -70,6 +65,44 @@ async def test_amend_cancel_all_and_rejections(trader: Wire) -> None:
     assert (await trader.ok("orders.list", {"sym": "BOLT"}))["orders"] == []
     history = (await trader.ok("orders.list", {"sym": "BOLT", "status": "all"}))["orders"]
     assert {o["status"] for o in history} == {"canceled"}
+
+
+async def test_buys_beyond_buying_power_are_refused(trader: Wire) -> None:
+    """A guest has 1,000,000.00: ACME at 95.00 buys at most 10,526, counting resting buys."""
+    cash = (await trader.ok("account.get"))["cash"]
+    too_big = {"sym": "ACME", "side": "buy", "price": "95.00", "qty": 10_527, "client_order_id": "big-1"}
+    assert await trader.error("order.place", too_big) == "INSUFFICIENT_FUNDS"
+    rejected = await trader.next_event("order.rejected")
+    assert rejected["payload"]["error"]["code"] == "INSUFFICIENT_FUNDS"
+    assert rejected["payload"]["client_order_id"] == "big-1"
+    resting = await trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": "95.00", "qty": 10_000})
+    one_more = {"sym": "ACME", "side": "buy", "price": "95.00", "qty": 527}
+    assert await trader.error("order.place", one_more) == "INSUFFICIENT_FUNDS"
+    amend_up = {"order_id": resting["order"]["order_id"], "qty": 10_527}
+    assert await trader.error("order.amend", amend_up) == "INSUFFICIENT_FUNDS"
+    assert (await trader.ok("order.place", {**one_more, "qty": 526}))["order"]["status"] == "new"
+    assert (await trader.ok("account.get"))["cash"] == cash
+    assert (await trader.ok("order.cancel_all", {"sym": "ACME"}))["count"] == 2
+
+
+async def test_a_foreign_order_id_answers_like_a_missing_one(trader: Wire, other_trader: Wire) -> None:
+    mine = await trader.ok("order.place", {"sym": "BOLT", "side": "buy", "price": "40.00", "qty": 10})
+    foreign_id = mine["order"]["order_id"]
+    missing_id = foreign_id + 1_000_000
+    for op, extra in (("order.cancel", {}), ("order.amend", {"qty": 20})):
+        foreign = await other_trader.request(op, {"order_id": foreign_id, **extra})
+        missing = await other_trader.request(op, {"order_id": missing_id, **extra})
+        assert foreign["error"]["code"] == missing["error"]["code"] == "UNKNOWN_ORDER"
+        assert foreign["error"]["message"] == missing["error"]["message"].replace(str(missing_id), str(foreign_id))
+    assert (await trader.ok("order.cancel", {"order_id": foreign_id}))["order"]["status"] == "canceled"
+
+
+async def test_a_client_order_id_is_never_reused(trader: Wire) -> None:
+    order = {"sym": "BOLT", "side": "buy", "price": "40.00", "qty": 10, "client_order_id": "once"}
+    await trader.ok("order.place", order)
+    await trader.ok("order.cancel", {"client_order_id": "once"})
+    assert await trader.error("order.place", order) == "DUPLICATE_CLIENT_ORDER_ID"
+    assert (await trader.ok("orders.list", {"sym": "BOLT"}))["orders"] == []
 
 
 async def test_market_data_snapshot_deltas_trades_and_heartbeat(
@@ -155,7 +188,9 @@ async def test_leaderboard_ranks_by_marked_pnl(tmp_path: Path) -> None:
 
 async def test_a_burst_that_drains_is_not_a_slow_consumer(tmp_path: Path) -> None:
     """Canceling 21,000 orders queues 21,000 events at once: a reading client must keep its socket."""
-    with server_process(tmp_path, config={"limits": {"max_position": 10**9}}) as srv:
+    # 10,500 resting buys of 100 DUNE at about 1.10 need more than a guest's default cash
+    config = {"limits": {"max_position": 10**9}, "accounts": {"initial_cash": 10**7}}
+    with server_process(tmp_path, config=config) as srv:
         wire = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])
         n = 21_000
         for i in range(n):

@@ -30,7 +30,9 @@ def test_same_seed_same_tape_different_seed_different_tape() -> None:
 def bound(settings: SimSettings, instruments=(ACME,), seed: int = 1) -> tuple[Simulation, Engine]:
     engine = Engine(list(instruments), LIMITS, INITIAL_CASH)
     sim = Simulation(settings, list(instruments), seed, limits=LIMITS)
-    sim.bind_users({name: i + 100 for i, name in enumerate(sim.agent_names())})
+    sim.bind_users({name: i + 100 for i, name in enumerate(sim.agent_names())}, "1")
+    for opening in sim.open_accounts(engine.cash_decimals):
+        engine.apply(opening, 0)
     return sim, engine
 
 
@@ -56,7 +58,7 @@ def test_step_needs_bound_users() -> None:
     with pytest.raises(RuntimeError):
         sim.step(0, Engine([ACME], LIMITS, INITIAL_CASH))
     with pytest.raises(KeyError):
-        sim.bind_users({})
+        sim.bind_users({}, "1")
 
 
 def test_intensity_scales_simulated_time_and_zero_pauses() -> None:
@@ -150,7 +152,7 @@ def test_restart_continues_on_the_books_left_behind() -> None:
     drive(sim, engine, 300)
     users = sim.user_ids
     again = Simulation(SimSettings(), [ACME], 4, limits=LIMITS)
-    again.bind_users(users)
+    again.bind_users(users, "2")
     drive(again, engine, 300, t0=100_000)
     assert set(again.rejections) <= {Code.UNKNOWN_ORDER}
 

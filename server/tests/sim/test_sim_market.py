@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sim_data import ACME, INITIAL_CASH, LIMITS
+from sim_data import ACME, LIMITS
 
 from hftsim.engine import Code, tick_value
 from hftsim.sim.stats import OfflineRun, fair_stats, market_stats
@@ -83,7 +83,7 @@ def test_positions_and_cash_reconcile_with_the_trades(hour: OfflineRun) -> None:
     traded = 0
     for user_id in hour.sim.user_ids.values():
         assert engine.position(user_id, "ACME").qty == qty[user_id]
-        assert engine.cash(user_id) == INITIAL_CASH + cash[user_id]
+        assert engine.cash(user_id) == engine.opening_cash(user_id) + cash[user_id]
         traded += bool(qty[user_id] or cash[user_id])
     assert traded >= 8, "most agents should have traded"
 

@@ -15,7 +15,7 @@ def make() -> tuple[Simulation, Engine]:
     """Steps every 10 ms of real time, each 100 ms of simulated time (intensity 10)."""
     engine = Engine([ACME], LIMITS, INITIAL_CASH)
     sim = Simulation(SimSettings(step_ms=10, intensity=10), [ACME], 1, limits=LIMITS)
-    sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())})
+    sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())}, "1")
     return sim, engine
 
 

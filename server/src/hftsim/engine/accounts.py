@@ -5,6 +5,10 @@ Money is integer cash units throughout. A position keeps its cost basis
 on average cost needs no division until a partial close, and a close to
 flat releases the cost exactly: `cash + sum(cost) - sum(realized)` stays
 equal to the initial cash, which the property tests check.
+
+Money is real: `reserved` is the cash committed to the user's resting buy
+orders (limit price x leaves), and a buy is accepted only if it fits in
+`cash - reserved`, so no sequence of fills takes cash below zero.
 """
 
 from __future__ import annotations
@@ -45,18 +49,29 @@ class Account:
 
     `orders` holds the live orders by id in creation order (so "oldest first"
     is free); `finished` the most recent finished ones, bounded so memory
-    does not grow with the user's history.
+    does not grow with the user's history. `coids` maps every client order
+    id the user ever had accepted to its order id: a client order id names
+    one order for the whole life of the market, so a resend after a fill or
+    cancel is refused instead of trading twice.
     """
 
-    __slots__ = ("by_coid", "cash", "finished", "orders", "positions", "user_id")
+    __slots__ = ("by_coid", "cash", "coids", "finished", "opening_cash", "orders", "positions", "reserved", "user_id")
 
     def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
         self.user_id = user_id
         self.cash = cash
+        self.opening_cash = cash
+        """What the account opened with: PnL is measured from it."""
+        self.reserved = 0
+        self.coids: dict[str, int] = {}
         self.positions: dict[str, Position] = {}
         self.orders: dict[int, Order] = {}
         self.by_coid: dict[str, Order] = {}
         self.finished: deque[Order] = deque(maxlen=recent_limit)
+
+    def available(self) -> int:
+        """Cash not yet committed to resting buy orders: what a new buy may spend."""
+        return self.cash - self.reserved
 
     def position(self, sym: str) -> Position:
         """The position in `sym`, created flat on first use."""

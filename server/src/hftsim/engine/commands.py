@@ -75,4 +75,17 @@ class SetSymbolStatus:
     status: SymbolStatus
 
 
-Command = PlaceOrder | CancelOrder | CancelAll | AmendOrder | SetSymbolStatus
+@dataclass(frozen=True, slots=True)
+class OpenAccount:
+    """Open `user_id`'s account with `cash` (integer cash units) instead of the initial cash.
+
+    For accounts the venue itself runs (the simulated agents), which need more
+    buying power than a client. An account that already exists keeps its
+    cash: reopening it would create money, and a restart sends the command again.
+    """
+
+    user_id: int
+    cash: int
+
+
+Command = PlaceOrder | CancelOrder | CancelAll | AmendOrder | SetSymbolStatus | OpenAccount

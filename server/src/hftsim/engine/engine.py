@@ -25,6 +25,7 @@ from .commands import (
     CancelAll,
     CancelOrder,
     Command,
+    OpenAccount,
     OrderType,
     PlaceOrder,
     SetSymbolStatus,
@@ -48,10 +49,18 @@ from .events import (
     StatusChanged,
 )
 from .instruments import Instrument, cash_decimals, tick_value
-from .matching import can_fill_completely, crosses, match
+from .matching import can_fill_completely, crosses, market_buy_cost, match
 from .orders import Order, Registry
-from .risk import Limits, order_qty_breach, position_breach
+from .risk import Limits, funds_breach, order_qty_breach, position_breach
 from .validation import STATUSES, amend_fields_error, band_error, place_kind, qty_rule
+
+RULES = 2
+"""Version of the engine's rules and state; 2 added buying power and lifelong client order ids.
+
+A snapshot records the version it was made under: one made under other rules
+lacks state these rules need (cash committed to open buys, used client order
+ids), so it cannot be resumed.
+"""
 
 RECENT_ORDERS = 500
 """Finished orders remembered per user for `recent_orders` and `order`."""
@@ -98,6 +107,7 @@ class Engine:
         self._accounts: dict[int, Account] = {}
         self._registry = Registry(recent_orders)
         self.seq = 0
+        self.rules = RULES
 
     # Commands ---------------------------------------------------------------
 
@@ -188,17 +198,17 @@ class Engine:
             error = position_breach(limits, sym, is_buy, position, qty)
             assert error is not None
             return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
-        if coid is not None and account is not None:
-            holder = account.by_coid.get(coid)
-            if holder is not None:
+        if is_buy:
+            cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
+            available = account.cash - account.reserved if account is not None else self._initial_cash
+            if cost > available:
                 return self._reject(
-                    Code.DUPLICATE_CLIENT_ORDER_ID,
-                    f"client_order_id {coid!r} is already used by live order {holder.order_id}",
-                    user_id,
-                    sym,
-                    coid,
-                    True,
+                    Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty, cost, available), user_id, sym, coid, True
                 )
+        if coid is not None and account is not None and coid in account.coids:
+            return self._reject(
+                Code.DUPLICATE_CLIENT_ORDER_ID, self._coid_message(account, coid), user_id, sym, coid, True
+            )
         opposite = book.asks if is_buy else book.bids
         keys = opposite.keys
         crossing = bool(keys) and (price is None or keys[-1] >= opposite.sign * price)
@@ -227,11 +237,21 @@ class Engine:
             events.append(book.add_alone(order))
             if is_buy:
                 position.open_buy += qty
+                account.reserved += cost
             else:
                 position.open_sell += qty
         else:
             view = self._expire(order, events, ts)
         return Result(self.seq, events, view, None, [])  # all fields given: skips the default factories
+
+    def _coid_message(self, account: Account, coid: str) -> str:
+        order_id = account.coids[coid]
+        if coid in account.by_coid:
+            return f"client_order_id {coid!r} is already used by live order {order_id}"
+        return (
+            f"client_order_id {coid!r} was already used by order {order_id}, now finished; "
+            "a client_order_id names one order for the whole life of the market"
+        )
 
     def _cross_message(self, book: Book, is_buy: bool, price: int | None) -> str:
         opposite = book.asks.best() if is_buy else book.bids.best()
@@ -252,8 +272,10 @@ class Engine:
             self._registry.finish(order)
         elif order.tif is _GTC and order.type is _LIMIT:
             if order.is_buy:
+                assert order.price is not None
                 book.bids.add(order)
                 order.position.open_buy += leaves
+                order.account.reserved += order.price * leaves * book.tick_value
             else:
                 book.asks.add(order)
                 order.position.open_sell += leaves
@@ -271,17 +293,21 @@ class Engine:
         return view
 
     def _find(self, user_id: object, order_id: object, client_order_id: object) -> Order | tuple[Code, str]:
-        """The caller's live order named by id (preferred) or client_order_id, or why not."""
+        """The caller's live order named by id (preferred) or client_order_id, or why not.
+
+        Another user's order answers exactly like a missing one, so order ids
+        reveal nothing about other users' orders.
+        """
         if type(user_id) is not int:
             return Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}"
         if order_id is not None:
             if type(order_id) is not int:
                 return Code.INVALID_FIELD, f"order_id must be an integer, got {order_id!r}"
             order = self._registry.live.get(order_id)
-            if order is None or order.user_id != user_id:  # another user's order is not worth telling apart
+            if order is None or order.user_id != user_id:
                 return (
                     Code.UNKNOWN_ORDER,
-                    f"you have no live order {order_id}: unknown, or already filled, canceled or expired",
+                    f"order {order_id} is not live: unknown, or already filled, canceled or expired",
                 )
             return order
         if client_order_id is not None:
@@ -300,6 +326,7 @@ class Engine:
         if order.is_buy:
             book.bids.remove(order, leaves)
             order.position.open_buy -= leaves
+            order.account.reserved -= _resting_value(order, leaves, book)
         else:
             book.asks.remove(order, leaves)
             order.position.open_sell -= leaves
@@ -319,11 +346,13 @@ class Engine:
                 return self._reject(found[0], found[1], user_id, None, cmd.client_order_id)
             order = found
         leaves = order.qty - order.filled
+        book = self._books[order.sym]
         if order.is_buy:
             order.position.open_buy -= leaves
+            order.account.reserved -= _resting_value(order, leaves, book)
         else:
             order.position.open_sell -= leaves
-        delta = self._books[order.sym].remove_alone(order, leaves)
+        delta = book.remove_alone(order, leaves)
         order.status = _CANCELED
         order.updated_ts = ts
         self._registry.finish(order)
@@ -388,6 +417,14 @@ class Engine:
             error = position_breach(self._limits, sym, is_buy, order.position, growth)
             if error is not None:
                 return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid)
+        if is_buy:
+            leaves = order.qty - order.filled
+            added = price * (qty - order.filled) * book.tick_value - _resting_value(order, leaves, book)
+            available = order.account.available()
+            if added > available:
+                return self._reject(
+                    Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty - order.filled, added, available), user_id, sym, coid
+                )
         new_price = price != order.price
         will_cross = new_price and crosses(book, is_buy, price)
         if will_cross and order.post_only:
@@ -401,6 +438,7 @@ class Engine:
                 book.side(is_buy).shrink(order, -growth)
                 if is_buy:
                     order.position.open_buy += growth
+                    order.account.reserved += _resting_value(order, growth, book)
                 else:
                     order.position.open_sell += growth
             order.qty = qty
@@ -412,6 +450,7 @@ class Engine:
             book.side(is_buy).remove(order, leaves)
             if is_buy:
                 order.position.open_buy -= leaves
+                order.account.reserved -= _resting_value(order, leaves, book)
             else:
                 order.position.open_sell -= leaves
             order.price = price
@@ -440,6 +479,17 @@ class Engine:
         book.status = status
         book.md_seq += 1
         return Result(self.seq, [StatusChanged(sym, book.md_seq, status)])
+
+    def _open_account(self, cmd: OpenAccount, ts: int) -> Result:
+        """Create the account with the given cash; an existing account is left as it is."""
+        user_id = cmd.user_id
+        if type(user_id) is not int:
+            return self._reject(Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}", None)
+        if type(cmd.cash) is not int or cmd.cash < 0:
+            return self._reject(Code.INVALID_FIELD, f"cash must be a non-negative integer, got {cmd.cash!r}", user_id)
+        if user_id not in self._accounts:
+            self._accounts[user_id] = Account(user_id, cmd.cash, self._recent_orders)
+        return Result(self.seq)
 
     # Queries ----------------------------------------------------------------
 
@@ -502,12 +552,17 @@ class Engine:
         return [o.view() for o in orders if sym is None or o.sym == sym]
 
     def user_ids(self) -> list[int]:
-        """Users with an account (anyone who ever had an order accepted), ascending."""
+        """Users with an account (opened by `OpenAccount` or a first accepted order), ascending."""
         return sorted(self._accounts)
 
     def cash(self, user_id: int) -> int:
         account = self._accounts.get(user_id)
         return account.cash if account is not None else self._initial_cash
+
+    def opening_cash(self, user_id: int) -> int:
+        """The cash the user's account opened with (`OpenAccount` may give more than the initial cash)."""
+        account = self._accounts.get(user_id)
+        return account.opening_cash if account is not None else self._initial_cash
 
     def position(self, user_id: int, sym: str) -> PositionView:
         account = self._accounts.get(user_id)
@@ -549,6 +604,9 @@ class Engine:
             (
                 account.user_id,
                 account.cash,
+                account.opening_cash,
+                account.reserved,
+                sorted(account.coids.items()),
                 [
                     (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
                     for _, p in sorted(account.positions.items())
@@ -569,11 +627,18 @@ class Engine:
         return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
+def _resting_value(order: Order, qty: int, book: Book) -> int:
+    """Cash that `qty` units of a resting limit order commit (what `Account.reserved` counts)."""
+    assert order.price is not None
+    return order.price * qty * book.tick_value
+
+
 _HANDLERS: dict[type, Callable[[Engine, Any, int], Result]] = {
     PlaceOrder: Engine._place,
     CancelOrder: Engine._cancel,
     CancelAll: Engine._cancel_all,
     AmendOrder: Engine._amend,
     SetSymbolStatus: Engine._set_status,
+    OpenAccount: Engine._open_account,
 }
 """Dispatch by command type; module-level so an engine pickles (journal snapshots) as plain data."""

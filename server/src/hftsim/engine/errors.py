@@ -20,6 +20,7 @@ class Code(StrEnum):
     # Risk
     QTY_ABOVE_MAX = "QTY_ABOVE_MAX"
     POSITION_LIMIT = "POSITION_LIMIT"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
     # Matching
     POST_ONLY_WOULD_CROSS = "POST_ONLY_WOULD_CROSS"
     # Orders of a user

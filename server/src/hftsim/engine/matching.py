@@ -64,6 +64,31 @@ def can_fill_completely(book: Book, taker: Order) -> bool:
     return False
 
 
+def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
+    """Exact cash a market buy of `qty` would spend now, in cash units.
+
+    Walks the asks as `match` would (best first, skipping the user's own
+    orders, which self-trade prevention cancels rather than fills); what the
+    book cannot supply expires unfilled and costs nothing. The engine applies
+    one command at a time, so this is exactly what the fills will cost.
+    """
+    asks = book.asks
+    levels = asks.levels
+    cost = 0
+    for key in reversed(asks.keys):
+        price = -key
+        maker = levels[price].head
+        while maker is not None:
+            if maker.user_id != user_id:
+                take = min(maker.qty - maker.filled, qty)
+                cost += price * take
+                qty -= take
+                if not qty:
+                    return cost * book.tick_value
+            maker = maker.next
+    return cost * book.tick_value
+
+
 def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts: int, view: OrderView) -> OrderView:
     """Trade the taker against the book until it is filled or no longer crosses.
 
@@ -123,6 +148,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
                     maker_position.open_sell -= maker_leaves
                 else:
                     maker_position.open_buy -= maker_leaves
+                    maker.account.reserved -= price * maker_leaves * tick_value
                 maker.status = _CANCELED
                 maker.updated_ts = ts
                 finish(maker)
@@ -140,6 +166,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
                 maker_position.open_sell -= qty
             else:
                 maker_position.open_buy -= qty
+                maker.account.reserved -= notional * tick_value
             if qty == maker_leaves:
                 maker.status = _FILLED
                 level.head = following  # the maker is the head: unlink it in place

@@ -160,6 +160,7 @@ class Registry:
         account.orders[order.order_id] = order
         if order.client_order_id is not None:
             account.by_coid[order.client_order_id] = order
+            account.coids[order.client_order_id] = order.order_id
 
     def finish(self, order: Order) -> None:
         """Move an order whose status is already final from the live index to the recent ones."""

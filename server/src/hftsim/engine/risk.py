@@ -31,6 +31,14 @@ def order_qty_breach(limits: Limits, qty: int) -> str | None:
     return None
 
 
+def funds_breach(sym: str, qty: int, cost: int, available: int) -> str:
+    """Word an INSUFFICIENT_FUNDS rejection; amounts are integer cash units, as on the account."""
+    return (
+        f"buying {qty} {sym} could cost {cost} cash units but only {available} are available "
+        "(cash less what open buy orders have committed)"
+    )
+
+
 def position_breach(limits: Limits, sym: str, is_buy: bool, position: Position | None, added: int) -> str | None:
     """Check the worst case after `added` more units rest (or trade) on the order's side.
 

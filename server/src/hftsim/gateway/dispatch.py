@@ -373,7 +373,7 @@ def pnl(d: Dispatcher, user_id: int) -> Pnl:
         realized += pos.realized_pnl
         unrealized += mark
         market_value += pos.cost + mark
-    return Pnl(realized, unrealized, engine.cash(user_id) - engine.initial_cash + market_value)
+    return Pnl(realized, unrealized, engine.cash(user_id) - engine.opening_cash(user_id) + market_value)
 
 
 @op("account.get")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..config import ConfigError, Settings
 from ..engine import Engine, OrderFilled, Result, Trade
+from ..engine.engine import RULES
 from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
 from ..store.database import Database
@@ -130,6 +131,11 @@ def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engin
         history, fills = MarketHistory([i.sym for i in instruments]), FillHistory()
     else:
         _, (engine, history, fills) = snapshot
+        if getattr(engine, "rules", 1) != RULES:
+            raise ConfigError(
+                "the market in this data directory was saved by an engine with other trading rules (before buying "
+                "power); start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
+            )
         if (list(engine.instruments), engine.limits, engine.initial_cash) != (instruments, limits, initial_cash):
             raise ConfigError(
                 "the market in this data directory was created with other symbols, limits or initial cash; "

@@ -25,6 +25,8 @@ second: at a price of 100 with a 0.01 tick, about 1.6 ticks per second.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
@@ -112,6 +114,8 @@ class SimSettings(BaseModel):
     """Prefix of the agents' account names."""
     password: str | None = None
     """Password of the agents' accounts in out-of-process mode (None: log in as guests)."""
+    agent_cash: Decimal = Field(default=Decimal(1_000_000_000), ge=0)
+    """Cash each in-process agent's account opens with: buys must be paid for, and the agents make the market."""
     agents: AgentCounts = AgentCounts()
     defaults: SymbolSimSettings = SymbolSimSettings()
     symbols: dict[str, SymbolSimSettings] = {}

@@ -273,7 +273,7 @@ async def run_remote(
             holder["id"] = int(user["user_id"])
             users[name] = holder["id"]
             clients[name] = client
-        sim.bind_users(users)
+        sim.bind_users(users, str(time.time_ns()))  # the wall clock at start: a later run has a larger id
         by_user = {users[name]: clients[name] for name in clients}
 
         async def resync() -> None:

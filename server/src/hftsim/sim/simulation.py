@@ -24,7 +24,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from ..engine.commands import Command
+from ..engine.commands import Command, OpenAccount
 from ..engine.errors import Code
 from ..engine.events import Rejected, Result, Trade
 from ..engine.instruments import Instrument
@@ -78,7 +78,6 @@ class Simulation:
                 self._states[inst.sym] = SymbolState(inst, params, limits, seed)
         self._agents = self._make_agents()
         self._by_user: dict[int, Agent] = {}
-        self._synced: set[tuple[str, str]] = set()
         self._order_rng = random.Random(f"{seed}:order")
 
     def _make_agents(self) -> list[Agent]:
@@ -105,15 +104,26 @@ class Simulation:
         """One account per name; the host creates them and calls `bind_users`."""
         return [agent.name for agent in self._agents]
 
-    def bind_users(self, users: Mapping[str, int]) -> None:
-        """Tell each agent its account's user id (every name of `agent_names()` is needed)."""
+    def bind_users(self, users: Mapping[str, int], run_id: str) -> None:
+        """Tell each agent its account's user id (every name of `agent_names()` is needed).
+
+        `run_id` must differ from every earlier run's on the same market: a
+        client order id names one order for the market's whole life, so the
+        agents' ids (name, run, counter) must never repeat across restarts.
+        """
         missing = [agent.name for agent in self._agents if agent.name not in users]
         if missing:
             raise KeyError(f"no user id for agents {', '.join(missing)}")
         self._by_user = {}
         for agent in self._agents:
             agent.user_id = users[agent.name]
+            agent.run_id = run_id
             self._by_user[agent.user_id] = agent
+
+    def open_accounts(self, cash_decimals: int) -> list[OpenAccount]:
+        """One `OpenAccount` per bound agent with `agent_cash`: the agents make the market, so they need money."""
+        cash = int(self.settings.agent_cash.scaleb(cash_decimals))
+        return [OpenAccount(user_id, cash) for user_id in self._by_user]
 
     @property
     def user_ids(self) -> dict[str, int]:
@@ -177,9 +187,6 @@ class Simulation:
                 try:
                     if agent.wants_to_act(now, dt_s, state):
                         sink = Orders(agent, state, view, out)
-                        if (agent.name, sym) not in self._synced:
-                            self._synced.add((agent.name, sym))
-                            agent.sync_coids(sink.open)
                         agent.act(now, dt_s, state, sink)
                 except Exception:
                     self.errors += 1

@@ -95,7 +95,9 @@ def run_offline(
     """Step the simulation for `seconds` of simulated time against an Engine, recording everything."""
     engine = engine if engine is not None else Engine(instruments, limits, initial_cash)
     sim = Simulation(settings, instruments, seed, limits=limits)
-    sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())})
+    sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())}, "1")
+    for opening in sim.open_accounts(engine.cash_decimals):
+        engine.apply(opening, ts0)
     step_ms = settings.step_ms * settings.intensity
     steps = round(seconds * 1000 / step_ms)
     per_second = max(1, round(1000 / step_ms))

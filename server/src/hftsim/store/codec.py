@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from ..engine import AmendOrder, CancelAll, CancelOrder, Command, PlaceOrder, SetSymbolStatus
+from ..engine import AmendOrder, CancelAll, CancelOrder, Command, OpenAccount, PlaceOrder, SetSymbolStatus
 from .errors import CodecError
 
 KINDS: dict[str, type[Any]] = {
@@ -30,6 +30,7 @@ KINDS: dict[str, type[Any]] = {
     "cancel_all": CancelAll,
     "amend": AmendOrder,
     "status": SetSymbolStatus,
+    "open_account": OpenAccount,
 }
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

@@ -130,19 +130,13 @@ class Agent:
         self.name = name
         self.user_id: int | None = None
         self.rng = random.Random(f"{seed}:{name}")
+        self.run_id = ""
+        """Names this run of the agent in its client order ids, which the engine never lets a user reuse."""
         self._coid = 0
 
     def next_coid(self) -> str:
         self._coid += 1
-        return f"{self.name}-{self._coid}"
-
-    def sync_coids(self, open_orders: Iterable[OrderView]) -> None:
-        """Continue numbering after the client order ids of live orders left by an earlier run."""
-        prefix = f"{self.name}-"
-        for order in open_orders:
-            coid = order.client_order_id
-            if coid is not None and coid.startswith(prefix) and coid[len(prefix) :].isdigit():
-                self._coid = max(self._coid, int(coid[len(prefix) :]))
+        return f"{self.name}-{self.run_id}-{self._coid}"
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         """Decide this step's commands for one symbol (now_ms is simulated time)."""
