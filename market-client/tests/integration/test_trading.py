@@ -56,7 +56,11 @@ async def test_two_clients_trade_and_each_sees_its_fills(server: ServerProcess) 
         )
         maker = next(t for t in seller.get_transactions() if t["op"] == "order.partially_filled")
         assert maker["payload"]["fill"]["liquidity"] == "maker" and maker["payload"]["order"]["leaves_qty"] == 2
-        assert [t["op"] for t in seller.get_transactions()].count("account.update") == 1
+        # The maker's account.update follows its fill event: wait for it, never assume it is there yet.
+        await eventually(
+            lambda: [t["op"] for t in seller.get_transactions()].count("account.update") == 1,
+            what="the maker's account.update",
+        )
 
         [open_sell] = await seller.list_orders()
         assert (open_sell["order_id"], open_sell["filled_qty"], open_sell["status"]) == (
