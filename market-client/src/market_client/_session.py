@@ -79,6 +79,8 @@ class RequestSession:
         self._silent_for: float | None = None
         """Set when the watchdog gave up on the link: how long it had been silent."""
         self._last_frame = time.monotonic()
+        self._probes: set[str] = set()
+        """msg_ids of the watchdog's pings: their answers only prove life."""
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read(), name=f"market_client.{name}.reader")
         self._watchdog = (
@@ -221,7 +223,8 @@ class RequestSession:
                 break
             if silent >= probe_after and now - pinged_at >= probe_after:
                 pinged_at = now
-                _msg_id, frame = self._envelopes.request("ping")
+                probe_id, frame = self._envelopes.request("ping")
+                self._probes.add(probe_id)
                 try:
                     await asyncio.wait_for(self._connection.send(frame.decode()), timeout - silent)
                 except (ConnectionClosed, OSError, TimeoutError):
@@ -251,6 +254,9 @@ class RequestSession:
                     self._on_event(message)
                 except Exception:
                     logger.exception("%s: event handler failed on %s", self.name, message.op)
+            return
+        if message.corr_id in self._probes:
+            self._probes.discard(message.corr_id)
             return
         future = self._pending.get(message.corr_id) if message.corr_id is not None else None
         if future is None:

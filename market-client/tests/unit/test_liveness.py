@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from market_client import ConnectionLost, RequestSession
 
 from .fakes import FakeConnection
@@ -31,7 +33,7 @@ async def test_a_silent_link_is_aborted_and_reported_as_a_drop() -> None:
     assert any(m["op"] == "ping" for m in conn.sent[1:])  # the watchdog probed before giving up
 
 
-async def test_answered_pings_keep_an_idle_link_alive() -> None:
+async def test_answered_pings_keep_an_idle_link_alive(caplog: pytest.LogCaptureFixture) -> None:
     closes: list[tuple[int | None, str]] = []
     conn = FakeConnection()
     session = RequestSession(conn, on_close=lambda c, r: closes.append((c, r)), liveness_timeout=0.3)
@@ -40,6 +42,7 @@ async def test_answered_pings_keep_an_idle_link_alive() -> None:
         assert probe["op"] == "ping"
         conn.respond(probe, {"ts": 1})
     assert not session.closed and closes == []
+    assert "no pending request" not in caplog.text  # a probe's answer is expected, not a stray
     await session.close()
 
 
