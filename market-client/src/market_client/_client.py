@@ -375,9 +375,9 @@ class MarketClient:
                 if exc.code not in ("DUPLICATE_MSG", "DUPLICATE_CLIENT_ORDER_ID"):
                     raise
                 lost = exc  # the first copy is still running, or its order is live: look again
-                await asyncio.sleep(0.05)
             except (MarketConnectionError, RequestTimeout, TimeoutError) as exc:
                 lost = exc
+            await asyncio.sleep(0.05)  # a breath before looking again, so a flapping link is not hammered
         raise OutcomeUnknown(
             f"{op} ({msg_id}) lost its answer ({lost}) and its outcome was not learned within "
             f"{self._recover_timeout}s; check list_orders(status='all') once wait_connected() returns"
