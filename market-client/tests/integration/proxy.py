@@ -8,7 +8,7 @@ it, and the test decides what the network does:
 - `mute_replies()` / `mute_requests()`: drop only what the server sends /
   only what the client sends, on the connections open now;
 - `reset()`: RST every open connection (SO_LINGER 0, then abort);
-- `heal()`: forward everything again.
+- `heal()`: end the black hole (connections opened from then on work).
 
 It works on bytes, never on frames (client frames are masked), so tests
 tell what happened from the server's side or from `dropped_*` counters.
@@ -92,10 +92,6 @@ class TcpProxy:
 
     def heal(self) -> None:
         self.blackholed = False
-
-    @property
-    def open_connections(self) -> int:
-        return len(self._pairs)
 
     # -- forwarding ----------------------------------------------------------------
 
