@@ -15,8 +15,10 @@ from ._exceptions import (
     MarketClientError,
     MarketConnectionError,
     OrderRejected,
+    OutcomeUnknown,
     RequestTimeout,
     ServerError,
+    StaleBook,
 )
 from ._links import STATES, State
 from ._market import MarketState
@@ -36,10 +38,12 @@ __all__ = [
     "MarketState",
     "OrderBook",
     "OrderRejected",
+    "OutcomeUnknown",
     "RequestSession",
     "RequestTimeout",
     "Response",
     "ServerError",
+    "StaleBook",
     "State",
     "to_wire_price",
 ]

@@ -10,14 +10,25 @@ needs the server goes over the one CMD socket, except `handshake` and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
 from ._envelope import JSON, Event, now_ms
-from ._exceptions import InvalidPrice, MarketClientError
+from ._exceptions import (
+    ClientClosed,
+    ConnectionLost,
+    InvalidPrice,
+    MarketClientError,
+    MarketConnectionError,
+    OutcomeUnknown,
+    RequestTimeout,
+    ServerError,
+    StaleBook,
+)
 from ._links import Links, State
 from ._market import MarketState
 from ._prices import PriceLike, to_wire_price
@@ -49,11 +60,19 @@ class MarketClient:
         reconnect_delay: tuple[float, float] = (0.1, 5.0),
         on_state_change: Callback | None = None,
         transactions_capacity: int = 1000,
+        liveness_timeout: float | None = 5.0,
+        recover_timeout: float = 30.0,
     ) -> None:
         """Prepare a client; nothing touches the network until connect/`async with`.
 
         `reconnect_delay` is (first, longest) pause in seconds between
         reconnect attempts; the pause doubles each time, with jitter.
+        `liveness_timeout` is how long a socket may stay silent (no frame at
+        all, although MD heartbeats every second and an idle socket is
+        pinged) before the client declares the link dead and reconnects;
+        None turns the watchdog off. `recover_timeout` is how long
+        place_order / cancel_order keep trying to learn the outcome of a
+        request whose answer was lost before raising OutcomeUnknown.
         """
         self.base_url = base_url.rstrip("/")
         self.market = MarketState()
@@ -65,6 +84,7 @@ class MarketClient:
         self._transactions: RingBuffer[JSON] = RingBuffer(transactions_capacity)
         self._symbols: list[JSON] | None = None
         self._callbacks = CallbackRunner()
+        self._recover_timeout = recover_timeout
         self._links = Links(
             self.base_url,
             self.market,
@@ -74,6 +94,7 @@ class MarketClient:
             request_timeout=request_timeout,
             connect_timeout=connect_timeout,
             reconnect_delay=reconnect_delay,
+            liveness_timeout=liveness_timeout,
             on_cmd_event=self._cmd_event,
             on_md_event=self._md_event,
             on_state=self._state_changed,
@@ -97,6 +118,8 @@ class MarketClient:
         reconnect_delay: tuple[float, float] = (0.1, 5.0),
         on_state_change: Callback | None = None,
         transactions_capacity: int = 1000,
+        liveness_timeout: float | None = 5.0,
+        recover_timeout: float = 30.0,
     ) -> MarketClient:
         """Handshake -> open CMD -> log in -> subscribe MD (all symbols), in one call.
 
@@ -115,6 +138,8 @@ class MarketClient:
             reconnect_delay=reconnect_delay,
             on_state_change=on_state_change,
             transactions_capacity=transactions_capacity,
+            liveness_timeout=liveness_timeout,
+            recover_timeout=recover_timeout,
         )
         await client._start()
         return client
@@ -269,23 +294,98 @@ class MarketClient:
         as_role: str | None = None,
         timeout: float = 5.0,
     ) -> JSON:
-        """Place an order; returns {"order": Order}. A refusal raises OrderRejected with its code.
+        """Place an order exactly once; returns {"order": Order}. A refusal raises OrderRejected.
 
         `price` is a str, int or Decimal (a float raises InvalidPrice); it
-        must be None for `type="market"`.
+        must be None for `type="market"`. Without a `client_order_id` the
+        client makes one up, so that when the answer is lost (the link
+        drops, or `timeout` passes) it can look the order up after
+        reconnecting: it returns the order found, and sends again (as a
+        copy the server recognises) only when there is none. OutcomeUnknown
+        when that takes longer than `recover_timeout`.
         """
         payload: JSON = {"sym": sym, "side": side, "type": type, "qty": qty, "tif": tif, "post_only": post_only}
         if price is not None:
             payload["price"] = to_wire_price(price)
         elif type == "limit":
             raise InvalidPrice("a limit order needs a price")
-        if client_order_id is not None:
-            payload["client_order_id"] = client_order_id
-        return await self.send("order.place", payload, as_role, timeout)
+        coid = client_order_id if client_order_id is not None else self._links.envelopes.next_id()
+        payload["client_order_id"] = coid
 
-    async def cancel_order(self, order_id: int | None = None, *, client_order_id: str | None = None) -> JSON:
-        """Cancel one order by id (or client_order_id); returns {"order": Order}."""
-        return await self.send("order.cancel", _order_ref(order_id, client_order_id))
+        def placed(orders: list[JSON]) -> JSON | None:
+            return _newest(orders, "client_order_id", coid)
+
+        return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed)
+
+    async def cancel_order(
+        self, order_id: int | None = None, *, client_order_id: str | None = None, timeout: float = 5.0
+    ) -> JSON:
+        """Cancel one order by id (or client_order_id); returns {"order": Order}.
+
+        When the answer is lost, the client reconnects and checks the order:
+        already canceled, it returns it; otherwise it sends the cancel again
+        (as a copy the server recognises), so the answer is the real one.
+        """
+        payload = _order_ref(order_id, client_order_id)
+        key, value = next(iter(payload.items()))
+
+        def canceled(orders: list[JSON]) -> JSON | None:
+            order = _newest(orders, key, value)
+            return order if order is not None and order.get("status") == "canceled" else None
+
+        return await self._exactly_once("order.cancel", payload, None, timeout, None, canceled)
+
+    async def _exactly_once(
+        self,
+        op: str,
+        payload: JSON,
+        as_role: str | None,
+        timeout: float,
+        sym: str | None,
+        settled: Callable[[list[JSON]], JSON | None],
+    ) -> JSON:
+        """Send `op` so that it takes effect once, even when its answer is lost.
+
+        A lost answer (ConnectionLost, RequestTimeout) is not reported as
+        such: the client waits until it is connected again, lists the
+        user's orders and returns the one `settled` recognises. Only when
+        there is none does it send again, with the SAME msg_id: the server
+        runs a msg_id once per session, so a request that did reach it is
+        answered with its first answer (DUPLICATE_MSG while it still runs,
+        then we look again), and one that never arrived runs now.
+        """
+        msg_id = self._links.envelopes.next_id()
+        try:
+            return await self._request(op, payload, as_role, timeout, msg_id)
+        except ClientClosed:
+            raise
+        except (ConnectionLost, RequestTimeout) as exc:
+            lost: Exception = exc
+        deadline = time.monotonic() + self._recover_timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                await self.wait_connected(remaining)
+                found = settled(await self.list_orders(sym, status="all"))
+                if found is not None:
+                    return {"order": found}
+                return await self._request(op, payload, as_role, min(timeout, remaining), msg_id)
+            except ClientClosed:
+                raise
+            except ServerError as exc:
+                if exc.code not in ("DUPLICATE_MSG", "DUPLICATE_CLIENT_ORDER_ID"):
+                    raise
+                lost = exc  # the first copy is still running, or its order is live: look again
+            except (MarketConnectionError, RequestTimeout, TimeoutError) as exc:
+                lost = exc
+            await asyncio.sleep(0.05)  # a breath before looking again, so a flapping link is not hammered
+        raise OutcomeUnknown(
+            f"{op} ({msg_id}) lost its answer ({lost}) and its outcome was not learned within "
+            f"{self._recover_timeout}s; check list_orders(status='all') once wait_connected() returns"
+        )
+
+    async def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
+        session = self._links.require_cmd()
+        return (await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)).payload
 
     async def amend_order(
         self,
@@ -327,13 +427,20 @@ class MarketClient:
 
     # -- the MD-maintained books (no network) ------------------------------------
 
-    def book_snapshot(self, sym: str, depth: int = 20) -> JSON:
-        """The local book from MD: {sym, seq, status, bids, asks}, best first, `depth` levels."""
-        return self._book(sym).snapshot(depth)
+    def book_snapshot(self, sym: str, depth: int = 20, *, allow_stale: bool = False) -> JSON:
+        """The local book from MD: {sym, seq, status, bids, asks}, best first, `depth` levels.
 
-    def best_bid_ask(self, sym: str) -> JSON:
-        """Top of the local book: {sym, seq, bid, bid_qty, ask, ask_qty}; None on an empty side."""
-        book = self._book(sym)
+        Raises StaleBook while the book may be out of date (reconnecting,
+        resyncing, or awaiting a snapshot after a gap) unless `allow_stale`.
+        """
+        return self._book(sym, allow_stale).snapshot(depth)
+
+    def best_bid_ask(self, sym: str, *, allow_stale: bool = False) -> JSON:
+        """Top of the local book: {sym, seq, bid, bid_qty, ask, ask_qty}; None on an empty side.
+
+        Raises StaleBook while the book may be out of date, as book_snapshot does.
+        """
+        book = self._book(sym, allow_stale)
         bid, ask = book.best_bid(), book.best_ask()
         return {
             "sym": sym,
@@ -344,10 +451,22 @@ class MarketClient:
             "ask_qty": ask[1] if ask else None,
         }
 
-    def _book(self, sym: str) -> OrderBook:
+    def _book(self, sym: str, allow_stale: bool) -> OrderBook:
         book = self.market.book(sym)
         if book is None:
             raise MarketClientError(f"no market data for {sym!r} (unknown symbol, or MD not connected)")
+        if allow_stale:
+            return book
+        if self.state in ("reconnecting", "resyncing"):
+            raise StaleBook(
+                f"the book of {sym} may be stale: the client is {self.state}; "
+                "await client.wait_connected() and read again, or pass allow_stale=True"
+            )
+        if not self.market.is_synced(sym):
+            raise StaleBook(
+                f"the book of {sym} awaits its snapshot after a sequence gap; "
+                "read again in a moment, or pass allow_stale=True"
+            )
         return book
 
     # -- transactions ------------------------------------------------------------
@@ -383,6 +502,12 @@ class MarketClient:
         else:
             self._connected.clear()
         self._callbacks.call("state hook", self._on_state_change, state)
+
+
+def _newest(orders: list[JSON], key: str, value: Any) -> JSON | None:
+    """The newest order whose `key` is `value` (a client_order_id may be reused once its order is done)."""
+    matching = [o for o in orders if o.get(key) == value]
+    return max(matching, key=lambda o: int(o.get("order_id") or 0)) if matching else None
 
 
 def _order_ref(order_id: int | None, client_order_id: str | None) -> JSON:

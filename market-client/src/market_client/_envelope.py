@@ -45,11 +45,21 @@ class Envelopes:
         self._ids = itertools.count(1)
         self._clock = clock
 
+    def next_id(self) -> str:
+        """A msg_id never handed out before by this builder."""
+        return f"{self._prefix}-{next(self._ids)}"
+
     def request(
-        self, op: str, payload: Mapping[str, Any] | None = None, as_role: str | None = None
+        self,
+        op: str,
+        payload: Mapping[str, Any] | None = None,
+        as_role: str | None = None,
+        *,
+        msg_id: str | None = None,
     ) -> tuple[str, bytes]:
-        """Return (msg_id, encoded frame) for one request."""
-        msg_id = f"{self._prefix}-{next(self._ids)}"
+        """Return (msg_id, encoded frame) for one request; `msg_id` given: a copy of an earlier one."""
+        if msg_id is None:
+            msg_id = self.next_id()
         message: JSON = {
             "type": "request",
             "ver": PROTOCOL_VERSION,

@@ -7,8 +7,11 @@ The tree::
     │                                 (a float, a bool, "abc", NaN, ...)
     ├── MarketConnectionError         no usable connection to the server
     │   ├── ConnectionLost            the socket dropped while a request was in flight
+    │   │   └── OutcomeUnknown        (also a RequestTimeout) an order's answer was lost and
+    │   │                             its fate could not be learned before the deadline
     │   └── ClientClosed              the client (or session) was closed by its owner
     ├── RequestTimeout (TimeoutError) no response within the request's timeout
+    ├── StaleBook                     a local book read while it may be out of date
     └── ServerError                   the server answered ok=false; `.code`, `.message`, `.op`
         ├── AuthenticationError       handshake or login refused, token unknown/expired
         └── OrderRejected             order.place / order.amend refused (e.g. PRICE_NOT_ON_TICK)
@@ -29,8 +32,10 @@ __all__ = [
     "MarketClientError",
     "MarketConnectionError",
     "OrderRejected",
+    "OutcomeUnknown",
     "RequestTimeout",
     "ServerError",
+    "StaleBook",
 ]
 
 
@@ -64,6 +69,27 @@ class ClientClosed(MarketConnectionError):
 
 class RequestTimeout(MarketClientError, TimeoutError):
     """No response arrived within the request's timeout (the request may still take effect)."""
+
+
+class OutcomeUnknown(ConnectionLost, RequestTimeout):
+    """place_order / cancel_order lost its answer and could not learn what happened in time.
+
+    The client reconnects, looks the order up by client_order_id (or id)
+    and resends only when it is not there; this is raised only when that
+    did not finish within `recover_timeout`. Check list_orders(status="all")
+    once `wait_connected()` returns. It is a ConnectionLost and a
+    RequestTimeout, so code written for either still catches it.
+    """
+
+
+class StaleBook(MarketClientError):
+    """A local book was read while it may not match the market.
+
+    Raised by book_snapshot() and best_bid_ask() while the client is
+    reconnecting or resyncing, or while that symbol waits for its snapshot
+    after a sequence gap. `await client.wait_connected()` and read again,
+    or pass `allow_stale=True` to read the last known book anyway.
+    """
 
 
 class ServerError(MarketClientError):

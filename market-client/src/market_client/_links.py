@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from functools import partial
@@ -59,6 +60,7 @@ class Links:
         request_timeout: float,
         connect_timeout: float,
         reconnect_delay: tuple[float, float],
+        liveness_timeout: float | None,
         on_cmd_event: Callable[[Event], None],
         on_md_event: Callable[[Event], None],
         on_state: Callable[[State], None],
@@ -71,13 +73,15 @@ class Links:
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
         self.reconnect_delay = reconnect_delay
+        self.liveness_timeout = liveness_timeout
         self.token: str | None = None
         self.expires_at: int | None = None
         self.user: JSON | None = None
         self.cmd: RequestSession | None = None
         self.md: RequestSession | None = None
         self.state: State = "disconnected"
-        self.envelopes = Envelopes("c")
+        self.envelopes = Envelopes(f"c{secrets.token_hex(4)}")
+        """Random per client: the server answers a msg_id once per session, and two clients may share one."""
         self.http = httpx.AsyncClient()
         self._on_cmd_event = on_cmd_event
         self._on_md_event = on_md_event
@@ -166,6 +170,7 @@ class Links:
             on_close=partial(self._link_closed, "cmd"),
             open_timeout=self.connect_timeout,
             request_timeout=self.request_timeout,
+            liveness_timeout=self.liveness_timeout,
         )
         return self.cmd
 
@@ -186,6 +191,7 @@ class Links:
             on_close=partial(self._link_closed, "md"),
             open_timeout=self.connect_timeout,
             request_timeout=self.request_timeout,
+            liveness_timeout=self.liveness_timeout,
         )
         self.md = md
         self.market.reset()

@@ -5,12 +5,20 @@ any number of requests can be in flight on one socket; everything else
 that arrives is an event handed to `on_event`. It knows nothing of books,
 tokens or reconnects: when the socket drops it fails the requests in
 flight at once and tells `on_close`, and the owner decides what follows.
+
+A link can also die silently (a NAT or firewall forgets it, a cable is
+pulled: no FIN, no RST), and TCP then says nothing for minutes. So a
+session given a `liveness_timeout` watches its own input: after a third of
+that timeout without a frame it sends a `ping` (any answer, heartbeat or
+event counts as life), and after the whole timeout without a frame it
+aborts the transport and reports the close as code 1006, like any drop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -55,6 +63,7 @@ class RequestSession:
         on_event: Callable[[Event], None] | None = None,
         on_close: Callable[[int | None, str], None] | None = None,
         request_timeout: float = 5.0,
+        liveness_timeout: float | None = None,
     ) -> None:
         self.name = name
         self.request_timeout = request_timeout
@@ -67,7 +76,18 @@ class RequestSession:
         self._pending: dict[str, asyncio.Future[Response]] = {}
         self._closing = False
         self._closed = False
-        self._reader = asyncio.get_running_loop().create_task(self._read(), name=f"market_client.{name}.reader")
+        self._silent_for: float | None = None
+        """Set when the watchdog gave up on the link: how long it had been silent."""
+        self._last_frame = time.monotonic()
+        self._probes: set[str] = set()
+        """msg_ids of the watchdog's pings: their answers only prove life."""
+        loop = asyncio.get_running_loop()
+        self._reader = loop.create_task(self._read(), name=f"market_client.{name}.reader")
+        self._watchdog = (
+            loop.create_task(self._watch(liveness_timeout), name=f"market_client.{name}.watchdog")
+            if liveness_timeout is not None
+            else None
+        )
 
     @classmethod
     async def open(
@@ -81,6 +101,7 @@ class RequestSession:
         on_close: Callable[[int | None, str], None] | None = None,
         open_timeout: float = 10.0,
         request_timeout: float = 5.0,
+        liveness_timeout: float | None = None,
     ) -> RequestSession:
         """Connect to `url` with the token as a Bearer header and start reading."""
         try:
@@ -104,6 +125,7 @@ class RequestSession:
             on_event=on_event,
             on_close=on_close,
             request_timeout=request_timeout,
+            liveness_timeout=liveness_timeout,
         )
 
     @property
@@ -122,11 +144,17 @@ class RequestSession:
         *,
         as_role: str | None = None,
         timeout: float | None = None,
+        msg_id: str | None = None,
     ) -> Response:
-        """Send one request and wait for its response; raise the matching ServerError when refused."""
+        """Send one request and wait for its response; raise the matching ServerError when refused.
+
+        `msg_id` reuses the id of an earlier request whose answer was lost:
+        the server runs a msg_id once per session and answers a true copy
+        of a state-changing request with the first answer (docs/protocol.md).
+        """
         if self._closed:
             raise self._closed_error()
-        msg_id, frame = self._envelopes.request(op, payload, as_role)
+        msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
         limit = self.request_timeout if timeout is None else timeout
@@ -153,6 +181,9 @@ class RequestSession:
             await asyncio.gather(self._reader, return_exceptions=True)
             return
         self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
         try:
             await asyncio.wait_for(self._connection.close(), 5.0)
         except (TimeoutError, OSError, ConnectionClosed):
@@ -168,14 +199,48 @@ class RequestSession:
         reason = ""
         try:
             while True:
-                self._receive(await self._connection.recv())
+                frame = await self._connection.recv()
+                self._last_frame = time.monotonic()
+                self._receive(frame)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else 1006
             reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
         except OSError as exc:
             code, reason = 1006, str(exc)
         finally:
+            if self._silent_for is not None:
+                code, reason = 1006, f"no frame for {self._silent_for:.1f}s: link presumed dead"
             self._finish(code, reason)
+
+    async def _watch(self, timeout: float) -> None:
+        """Ping when idle; abort the link when nothing at all arrived within `timeout`."""
+        probe_after = timeout / 3
+        pinged_at = 0.0
+        while True:
+            now = time.monotonic()
+            silent = now - self._last_frame
+            if silent >= timeout:
+                break
+            if silent >= probe_after and now - pinged_at >= probe_after:
+                pinged_at = now
+                probe_id, frame = self._envelopes.request("ping")
+                self._probes.add(probe_id)
+                try:
+                    await asyncio.wait_for(self._connection.send(frame.decode()), timeout - silent)
+                except (ConnectionClosed, OSError, TimeoutError):
+                    pass  # the reader or the next pass notices
+            await asyncio.sleep(probe_after / 4)
+        self._silent_for = time.monotonic() - self._last_frame
+        logger.warning("%s: no frame for %.1fs; aborting the link", self.name, self._silent_for)
+        self._abort()
+
+    def _abort(self) -> None:
+        """Drop the link at once, without the closing handshake a dead peer would never answer."""
+        transport = getattr(self._connection, "transport", None)
+        if transport is not None:
+            transport.abort()
+        else:
+            self._reader.cancel()
 
     def _receive(self, frame: str | bytes) -> None:
         try:
@@ -189,6 +254,9 @@ class RequestSession:
                     self._on_event(message)
                 except Exception:
                     logger.exception("%s: event handler failed on %s", self.name, message.op)
+            return
+        if message.corr_id in self._probes:
+            self._probes.discard(message.corr_id)
             return
         future = self._pending.get(message.corr_id) if message.corr_id is not None else None
         if future is None:
@@ -204,6 +272,8 @@ class RequestSession:
 
     def _finish(self, code: int | None, reason: str) -> None:
         self._closed = True
+        if self._watchdog is not None and self._watchdog is not asyncio.current_task():
+            self._watchdog.cancel()
         self.close_code, self.close_reason = code, reason
         error = self._closed_error()
         for future in self._pending.values():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hftsim.testing import ServerProcess, server_process
 
-from market_client import MarketClient
+from market_client import MarketClient, StaleBook
 
 
 @pytest.fixture
@@ -27,9 +27,19 @@ async def client(server: ServerProcess) -> AsyncIterator[MarketClient]:
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll `check` until it holds; fail the test with `what` after `timeout` seconds."""
+    """Poll `check` until it holds; fail the test with `what` after `timeout` seconds.
+
+    A check that reads a book which is stale right now (StaleBook) does not hold yet.
+    """
     deadline = time.monotonic() + timeout
-    while not check():
+    while not _holds(check):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def _holds(check: Callable[[], bool]) -> bool:
+    try:
+        return check()
+    except StaleBook:
+        return False

@@ -56,7 +56,11 @@ async def test_two_clients_trade_and_each_sees_its_fills(server: ServerProcess) 
         )
         maker = next(t for t in seller.get_transactions() if t["op"] == "order.partially_filled")
         assert maker["payload"]["fill"]["liquidity"] == "maker" and maker["payload"]["order"]["leaves_qty"] == 2
-        assert [t["op"] for t in seller.get_transactions()].count("account.update") == 1
+        # The maker's account.update follows its fill event: wait for it, never assume it is there yet.
+        await eventually(
+            lambda: [t["op"] for t in seller.get_transactions()].count("account.update") == 1,
+            what="the maker's account.update",
+        )
 
         [open_sell] = await seller.list_orders()
         assert (open_sell["order_id"], open_sell["filled_qty"], open_sell["status"]) == (
@@ -75,7 +79,8 @@ async def test_two_clients_trade_and_each_sees_its_fills(server: ServerProcess) 
         assert (position["sym"], position["qty"]) == ("ACME", 5)
 
         await eventually(lambda: seller.best_bid_ask("ACME")["ask_qty"] == 2, what="the maker's book")
-        assert seller.book_snapshot("ACME") == await seller.get_book("ACME")
+        server_book = await seller.get_book("ACME")  # the market is quiet now: this is final
+        await eventually(lambda: seller.book_snapshot("ACME") == server_book, what="the trade's seq on MD too")
 
 
 async def test_a_rejected_order_raises_order_rejected_with_its_code(client: MarketClient) -> None:

@@ -27,6 +27,21 @@ def test_request_ids_are_unique_and_as_is_optional() -> None:
     assert message["as"] == "viewer" and message["payload"] == {}
 
 
+def test_a_copy_reuses_the_msg_id_and_new_ids_never_collide_with_it() -> None:
+    envelopes = Envelopes("c")
+    first = envelopes.next_id()
+    copy_id, frame = envelopes.request("order.place", {"sym": "ACME"}, msg_id=first)
+    assert copy_id == first and orjson.loads(frame)["msg_id"] == first
+    assert envelopes.request("ping")[0] != first
+
+
+def test_each_client_has_its_own_msg_id_prefix() -> None:
+    from market_client import MarketClient
+
+    ids = {MarketClient("http://127.0.0.1:1")._links.envelopes.next_id() for _ in range(20)}
+    assert len(ids) == 20  # two clients sharing a session never reuse each other's msg_ids
+
+
 def test_parse_ok_response() -> None:
     frame = (
         b'{"type":"response","ver":1,"msg_id":"s-1","ts":5,"op":"ping","corr_id":"c-1","ok":true,"payload":{"ts":5}}'
