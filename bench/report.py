@@ -6,6 +6,7 @@ it (method, profiles of misses) is written by hand and kept as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
         "",
         f"- {m['cores']} cores: {m['cpu']}{memory}; {m['os']}",
         f"- {m['python']}; {libs}",
-        f"- peer: {first['peers']}",
+        f"- peer: {re.sub(r'/(?:root|home/[^/]+)/', '~/', str(first['peers']))}",
         f"- code measured: {code_text(m.get('code'))}",
         "- runs: "
         + "; ".join(
@@ -97,7 +98,10 @@ def code_text(code: dict[str, Any] | None) -> str:
     if not code:
         return "not recorded"
     state = " (with uncommitted changes)" if code.get("uncommitted_changes") else ""
-    return f"commit {code.get('commit')}{state}; hftsim from `{code.get('hftsim')}`"
+    where = Path(str(code.get("hftsim")))
+    repo = Path(__file__).resolve().parent.parent
+    source = "this repository" if where.is_relative_to(repo) else "an export of that commit"
+    return f"commit {code.get('commit')}{state}; hftsim from {source}"
 
 
 def table(results: dict[str, dict[str, Any]]) -> list[str]:
