@@ -56,14 +56,17 @@ def code() -> dict[str, Any]:
     import hftsim
     import market_client
 
-    paths = {
-        "hftsim": str(Path(hftsim.__file__).parent),
-        "market_client": str(Path(market_client.__file__).parent),
-    }
+    repo = Path(__file__).resolve().parent.parent
+
+    def where(module: Any) -> str:
+        """The package's folder within the repository, or "export" when it was imported from elsewhere."""
+        folder = Path(module.__file__).resolve().parent
+        return str(folder.relative_to(repo)) if folder.is_relative_to(repo) else "export"
+
+    paths = {"hftsim": where(hftsim), "market_client": where(market_client)}
     commit = os.environ.get("HFTSIM_BENCH_CODE_COMMIT")
     if commit:
         return {**paths, "commit": commit, "uncommitted_changes": False}
-    repo = Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
                               check=True).stdout.strip()  # fmt: skip

@@ -36,6 +36,12 @@ def peers_dir() -> Path:
     ).expanduser()
 
 
+def shown(path: Path) -> str:
+    """`path` as the report may print it: under `~` rather than this machine's home."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
 @dataclass(frozen=True)
 class Nautilus:
     python: Path
@@ -109,11 +115,11 @@ def setup(allow_install: bool, log: Any = print) -> None:
     try:
         version = str(Nautilus(python, "?").call("version", timeout=120)["version"])
     except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as exc:
-        PEERS.note = f"nautilus_trader skipped: the peers venv at {root} does not import it ({exc})"
+        PEERS.note = f"nautilus_trader skipped: the peers venv at {shown(root)} does not import it ({exc})"
         log(f"peers: {PEERS.note}")
         return
     PEERS.nautilus = Nautilus(python, version)
-    PEERS.note = f"nautilus_trader {version} in a separate venv ({root})"
+    PEERS.note = f"nautilus_trader {version} in a separate venv ({shown(root)})"
 
 
 def nautilus() -> Nautilus | None:

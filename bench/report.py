@@ -6,7 +6,6 @@ it (method, profiles of misses) is written by hand and kept as it is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,7 +80,7 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
         "",
         f"- {m['cores']} cores: {m['cpu']}{memory}; {m['os']}",
         f"- {m['python']}; {libs}",
-        f"- peer: {re.sub(r'/(?:root|home/[^/]+)/', '~/', str(first['peers']))}",
+        f"- peer: {first['peers']}",
         f"- code measured: {code_text(m.get('code'))}",
         "- runs: "
         + "; ".join(
@@ -98,9 +97,7 @@ def code_text(code: dict[str, Any] | None) -> str:
     if not code:
         return "not recorded"
     state = " (with uncommitted changes)" if code.get("uncommitted_changes") else ""
-    where = Path(str(code.get("hftsim")))
-    repo = Path(__file__).resolve().parent.parent
-    source = "this repository" if where.is_relative_to(repo) else "an export of that commit"
+    source = "an export of that commit" if code.get("hftsim") == "export" else "this repository"
     return f"commit {code.get('commit')}{state}; hftsim from {source}"
 
 
