@@ -45,7 +45,7 @@ def test_a_limit_buy_beyond_cash_is_refused_and_changes_nothing(engine: Engine) 
     before = engine.state_hash()
     result = run(engine, PlaceOrder(1, "ACME", Side.BUY, 201, 10000))
     assert code(result) is Code.INSUFFICIENT_FUNDS and result.rejection is not None
-    assert "could cost 2010000 cash units but only 2000000 are available" in result.rejection.message
+    assert "could cost 20100.00 but only 20000.00 is available" in result.rejection.message
     assert engine.cash(1) == CASH and engine.open_orders(1) == []
     assert engine.state_hash() != before  # only the sequence number moved
     assert run(engine, PlaceOrder(1, "ACME", Side.BUY, 200, 10000)).rejection is None
@@ -82,7 +82,7 @@ def test_a_market_buy_is_priced_by_walking_the_asks(engine: Engine) -> None:
     run(engine, PlaceOrder(1, "ACME", Side.SELL, 500, 10500))  # own order: canceled by STP, not bought
     refused = run(engine, PlaceOrder(1, "ACME", Side.BUY, 200, None, OrderType.MARKET, Tif.IOC))
     assert code(refused) is Code.INSUFFICIENT_FUNDS and refused.rejection is not None
-    assert "could cost 2050000 cash units" in refused.rejection.message
+    assert "could cost 20500.00 but only" in refused.rejection.message
     bought = run(engine, PlaceOrder(1, "ACME", Side.BUY, 101, None, OrderType.MARKET, Tif.IOC)).order
     assert bought is not None and bought.filled_qty == 101
     assert engine.cash(1) == CASH - 100 * 9500 - 11000

@@ -202,9 +202,8 @@ class Engine:
             cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
             available = account.cash - account.reserved if account is not None else self._initial_cash
             if cost > available:
-                return self._reject(
-                    Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty, cost, available), user_id, sym, coid, True
-                )
+                message = funds_breach(sym, qty, cost, available, self.cash_decimals)
+                return self._reject(Code.INSUFFICIENT_FUNDS, message, user_id, sym, coid, True)
         if coid is not None and account is not None and coid in account.coids:
             return self._reject(
                 Code.DUPLICATE_CLIENT_ORDER_ID, self._coid_message(account, coid), user_id, sym, coid, True
@@ -422,9 +421,8 @@ class Engine:
             added = price * (qty - order.filled) * book.tick_value - _resting_value(order, leaves, book)
             available = order.account.available()
             if added > available:
-                return self._reject(
-                    Code.INSUFFICIENT_FUNDS, funds_breach(sym, qty - order.filled, added, available), user_id, sym, coid
-                )
+                message = funds_breach(sym, qty - order.filled, added, available, self.cash_decimals)
+                return self._reject(Code.INSUFFICIENT_FUNDS, message, user_id, sym, coid)
         new_price = price != order.price
         will_cross = new_price and crosses(book, is_buy, price)
         if will_cross and order.post_only:

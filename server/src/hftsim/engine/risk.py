@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .accounts import Position
+from .instruments import format_cash
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +32,11 @@ def order_qty_breach(limits: Limits, qty: int) -> str | None:
     return None
 
 
-def funds_breach(sym: str, qty: int, cost: int, available: int) -> str:
-    """Word an INSUFFICIENT_FUNDS rejection; amounts are integer cash units, as on the account."""
+def funds_breach(sym: str, qty: int, cost: int, available: int, decimals: int) -> str:
+    """Word an INSUFFICIENT_FUNDS rejection, with the amounts as the wire shows cash."""
     return (
-        f"buying {qty} {sym} could cost {cost} cash units but only {available} are available "
-        "(cash less what open buy orders have committed)"
+        f"buying {qty} {sym} could cost {format_cash(cost, decimals)} but only {format_cash(available, decimals)} "
+        "is available (cash less what open buy orders have committed)"
     )
 
 
