@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -313,7 +314,8 @@ class MarketClient:
         payload["client_order_id"] = coid
 
         def placed(orders: list[JSON]) -> JSON | None:
-            return _newest(orders, "client_order_id", coid)
+            order = _newest(orders, "client_order_id", coid)
+            return None if order is None else {"order": order}
 
         return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed)
 
@@ -331,7 +333,7 @@ class MarketClient:
 
         def canceled(orders: list[JSON]) -> JSON | None:
             order = _newest(orders, key, value)
-            return order if order is not None and order.get("status") == "canceled" else None
+            return {"order": order} if order is not None and order.get("status") == "canceled" else None
 
         return await self._exactly_once("order.cancel", payload, None, timeout, None, canceled)
 
@@ -348,7 +350,7 @@ class MarketClient:
 
         A lost answer (ConnectionLost, RequestTimeout) is not reported as
         such: the client waits until it is connected again, lists the
-        user's orders and returns the one `settled` recognises. Only when
+        user's orders and returns the answer `settled` makes of them. Only when
         there is none does it send again, with the SAME msg_id: the server
         runs a msg_id once per session, so a request that did reach it is
         answered with its first answer (DUPLICATE_MSG while it still runs,
@@ -367,7 +369,7 @@ class MarketClient:
                 await self.wait_connected(remaining)
                 found = settled(await self.list_orders(sym, status="all"))
                 if found is not None:
-                    return {"order": found}
+                    return found
                 return await self._request(op, payload, as_role, min(timeout, remaining), msg_id)
             except ClientClosed:
                 raise
@@ -394,18 +396,40 @@ class MarketClient:
         price: PriceLike | None = None,
         qty: int | None = None,
         client_order_id: str | None = None,
+        timeout: float = 5.0,
     ) -> JSON:
-        """Change an order's price and/or total qty; returns {"order": Order}."""
+        """Change an order's price and/or total qty; returns {"order": Order}.
+
+        Exactly once, as `cancel_order`: when the answer is lost, an order
+        found with the asked price and qty is the answer; otherwise the
+        amend is sent again as a copy the server recognises.
+        """
         payload = _order_ref(order_id, client_order_id)
         if price is not None:
             payload["price"] = to_wire_price(price)
         if qty is not None:
             payload["qty"] = qty
-        return await self.send("order.amend", payload)
+        key, value = next(iter(payload.items()))
 
-    async def cancel_all(self, sym: str | None = None) -> JSON:
-        """Cancel every live order (of one symbol); returns {"canceled": [ids], "count"}."""
-        return await self.send("order.cancel_all", {"sym": sym} if sym is not None else {})
+        def amended(orders: list[JSON]) -> JSON | None:
+            order = _newest(orders, key, value)
+            if order is None or order.get("status") not in ("new", "partially_filled"):
+                return None
+            if "price" in payload and Decimal(order["price"]) != Decimal(payload["price"]):
+                return None
+            return {"order": order} if "qty" not in payload or order.get("qty") == payload["qty"] else None
+
+        return await self._exactly_once("order.amend", payload, None, timeout, None, amended)
+
+    async def cancel_all(self, sym: str | None = None, *, timeout: float = 5.0) -> JSON:
+        """Cancel every live order (of one symbol); returns {"canceled": [ids], "count"}.
+
+        When the answer is lost it is sent again as a copy the server
+        recognises (its first answer if it ran); after a server restart the
+        copy cancels what is still live, which is what was asked.
+        """
+        payload: JSON = {"sym": sym} if sym is not None else {}
+        return await self._exactly_once("order.cancel_all", payload, None, timeout, sym, lambda orders: None)
 
     async def list_orders(self, sym: str | None = None, status: str = "open") -> list[JSON]:
         """The user's orders: live ones by default, every one with status="all"."""

@@ -147,3 +147,21 @@ async def test_a_lost_cancel_answer_returns_the_canceled_order(server: ServerPro
         assert await client.list_orders() == []
     finally:
         await client.aclose()
+
+
+async def test_a_lost_amend_answer_returns_the_amended_order(server: ServerProcess, proxy: TcpProxy) -> None:
+    states: list[str] = []
+    client = await proxied_client(proxy, states)
+    try:
+        placed = (await client.place_order("ACME", "sell", "101.40", 1))["order"]
+        async with await MarketClient.connect(server.url) as watcher:
+            await eventually(lambda: watcher.best_bid_ask("ACME")["ask"] == "101.40", what="the order on MD")
+            proxy.mute_replies()
+            amending = asyncio.create_task(client.amend_order(placed["order_id"], price="101.45", timeout=30))
+            await eventually(lambda: watcher.best_bid_ask("ACME")["ask"] == "101.45", what="the amend on the server")
+            proxy.reset()
+            amended = (await amending)["order"]
+        assert (amended["order_id"], amended["price"]) == (placed["order_id"], "101.45")
+        assert [o["price"] for o in await client.list_orders()] == ["101.45"]
+    finally:
+        await client.aclose()

@@ -98,3 +98,29 @@ async def test_a_lost_cancel_of_a_live_order_is_sent_again() -> None:
     script = Script(client, [ConnectionLost("dropped"), canceled], [[{"order_id": 5, "status": "new"}]])
     assert await client.cancel_order(5) == canceled
     assert script.sent[0] == script.sent[1]
+
+
+async def test_a_lost_amend_answer_returns_the_order_already_amended() -> None:
+    client = new_client()
+    amended = {"order_id": 5, "status": "new", "price": "99.50", "qty": 3}
+    script = Script(client, [RequestTimeout("slow")], [[amended]])
+    assert (await client.amend_order(5, price="99.5", qty=3))["order"] == amended
+    assert len(script.sent) == 1
+
+
+async def test_a_lost_amend_of_an_order_not_yet_amended_is_sent_again() -> None:
+    client = new_client()
+    answer = {"order": {"order_id": 5, "status": "new", "price": "99.50", "qty": 3}}
+    before = {"order_id": 5, "status": "new", "price": "99.00", "qty": 3}
+    script = Script(client, [ConnectionLost("dropped"), answer], [[before]])
+    assert await client.amend_order(5, price="99.50") == answer
+    assert script.sent[0] == script.sent[1]
+
+
+async def test_a_lost_cancel_all_answer_is_asked_again_as_a_copy() -> None:
+    client = new_client()
+    answer = {"canceled": [4, 5], "count": 2}
+    script = Script(client, [ConnectionLost("dropped"), answer], [[]])
+    assert await client.cancel_all("ACME") == answer
+    [(op, payload, first_id), (_, _, again_id)] = script.sent
+    assert op == "order.cancel_all" and payload == {"sym": "ACME"} and first_id == again_id
