@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from hftsim.gateway.sequencer import Sequencer
 from hftsim.gateway.venue import recover
 from hftsim.store import codec
 from hftsim.store.database import Database
+from hftsim.store.errors import StoreUnavailable
 from hftsim.store.journal import Journal
 
 
@@ -98,3 +100,12 @@ def test_a_market_with_other_symbols_is_refused(database: Database, tmp_path: Pa
     journal.reset()
     engine, _, _ = recover(fewer, journal, tmp_path)
     assert [i.sym for i in engine.instruments] == ["ACME", "BOLT"]
+
+
+def test_one_process_at_a_time_holds_a_postgresql_journal(new_postgres_db: Callable[[], str]) -> None:
+    database = Database(new_postgres_db())
+    first = Journal(database)
+    with pytest.raises(StoreUnavailable, match="another hftsim process holds this database's journal"):
+        Journal(database)
+    first.close()
+    Journal(database).close()

@@ -82,6 +82,13 @@ class Journal:
     def _connect(self) -> Any:
         conn = self._db.connect()
         if self._db.is_postgres:
+            # One writer per journal, as SQLite's exclusive lock gives: a second server (or a truncate
+            # while the server runs) on the same database would interleave two histories.
+            if not conn.execute("SELECT pg_try_advisory_lock(hashtext('hftsim.journal'))").fetchone()[0]:
+                conn.close()
+                raise StoreUnavailable(
+                    "another hftsim process holds this database's journal; stop it first (one server per market)"
+                )
             conn.execute(f"SET synchronous_commit = {'on' if self._sync == 'full' else 'off'}")
         else:
             # The server is the journal's only user: holding the lock halves the cost of a commit.
@@ -131,8 +138,9 @@ class Journal:
         refused: writing on would leave a hole in the journal that stops the next start.
         """
         try:
-            with self._db.transaction(self._conn):
-                self._conn.execute("DELETE FROM journal WHERE seq < 0")
+            with self._db.transaction(self._conn):  # a real write: deleting nothing would not touch the disk
+                self._conn.execute(self._db.sql("INSERT INTO journal (seq, ts, command) VALUES (-1, 0, ?)"), (b"",))
+                self._conn.execute("DELETE FROM journal WHERE seq = -1")
             kept = self._last_seq()
         except Exception:
             self._reconnect()
