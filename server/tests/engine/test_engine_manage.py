@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hftsim.engine import (
     AmendOrder,
     BookDelta,
@@ -23,6 +25,7 @@ from hftsim.engine import (
     StatusChanged,
     SymbolStatus,
     Trade,
+    accounts,
 )
 
 
@@ -272,3 +275,23 @@ def test_status_command_rejections(engine: Engine) -> None:
     assert code(run(engine, SetSymbolStatus("NOPE", SymbolStatus.HALTED))) is Code.UNKNOWN_SYMBOL
     assert code(run(engine, SetSymbolStatus("ACME", "paused"))) is Code.INVALID_FIELD  # type: ignore[arg-type]
     assert engine.md_seq("ACME") == 0
+
+
+def test_client_order_ids_are_remembered_for_a_bounded_number_of_orders(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accounts, "COID_MEMORY", 3)
+    live = rest(engine, 1, Side.BUY, 1, 9900, coid="live")
+    for coid in ("a", "b", "c", "d"):
+        rest(engine, 1, Side.BUY, 1, 9901, coid=coid)
+        run(engine, CancelOrder(1, client_order_id=coid))
+    assert (
+        code(run(engine, PlaceOrder(1, "ACME", Side.BUY, 1, 9902, client_order_id="b")))
+        is Code.DUPLICATE_CLIENT_ORDER_ID
+    )
+    assert (
+        code(run(engine, PlaceOrder(1, "ACME", Side.BUY, 1, 9902, client_order_id="live")))
+        is Code.DUPLICATE_CLIENT_ORDER_ID
+    )
+    assert rest(engine, 1, Side.BUY, 1, 9902, coid="a").client_order_id == "a"  # fell out of the memory
+    assert engine.order(live.order_id) == live

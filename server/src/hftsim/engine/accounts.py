@@ -44,15 +44,21 @@ class Position:
         return PositionView(self.user_id, self.sym, self.qty, self.cost, self.realized)
 
 
+COID_MEMORY = 20_000
+"""Client order ids remembered per user after their orders finish. A bound, because simulated agents
+place orders all day and every order would otherwise stay in memory; a resend comes within seconds,
+and the SDK's own ids never repeat, so the last 20,000 orders cover every real case."""
+
+
 class Account:
     """Everything the engine knows about one user.
 
     `orders` holds the live orders by id in creation order (so "oldest first"
     is free); `finished` the most recent finished ones, bounded so memory
-    does not grow with the user's history. `coids` maps every client order
-    id the user ever had accepted to its order id: a client order id names
-    one order for the whole life of the market, so a resend after a fill or
-    cancel is refused instead of trading twice.
+    does not grow with the user's history. `coids` maps the client order ids
+    of the user's last COID_MEMORY accepted orders to their order ids: a
+    client order id names one order, so a resend after a fill or cancel is
+    refused instead of trading twice.
     """
 
     __slots__ = ("by_coid", "cash", "coids", "finished", "opening_cash", "orders", "positions", "reserved", "user_id")

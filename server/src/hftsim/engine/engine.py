@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .accounts import Account
+from .accounts import COID_MEMORY, Account
 from .book import Book
 from .commands import (
     AmendOrder,
@@ -204,7 +204,7 @@ class Engine:
             if cost > available:
                 message = funds_breach(sym, qty, cost, available, self.cash_decimals)
                 return self._reject(Code.INSUFFICIENT_FUNDS, message, user_id, sym, coid, True)
-        if coid is not None and account is not None and coid in account.coids:
+        if coid is not None and account is not None and (coid in account.by_coid or coid in account.coids):
             return self._reject(
                 Code.DUPLICATE_CLIENT_ORDER_ID, self._coid_message(account, coid), user_id, sym, coid, True
             )
@@ -244,12 +244,12 @@ class Engine:
         return Result(self.seq, events, view, None, [])  # all fields given: skips the default factories
 
     def _coid_message(self, account: Account, coid: str) -> str:
-        order_id = account.coids[coid]
-        if coid in account.by_coid:
-            return f"client_order_id {coid!r} is already used by live order {order_id}"
+        live = account.by_coid.get(coid)
+        if live is not None:
+            return f"client_order_id {coid!r} is already used by live order {live.order_id}"
         return (
-            f"client_order_id {coid!r} was already used by order {order_id}, now finished; "
-            "a client_order_id names one order for the whole life of the market"
+            f"client_order_id {coid!r} was already used by order {account.coids[coid]}, now finished; "
+            f"a client_order_id names one order (among the user's last {COID_MEMORY:,} orders)"
         )
 
     def _cross_message(self, book: Book, is_buy: bool, price: int | None) -> str:

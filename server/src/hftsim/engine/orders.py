@@ -9,6 +9,7 @@ user up.
 
 from __future__ import annotations
 
+from . import accounts
 from .accounts import Account, Position
 from .commands import OrderType, Side, Tif
 from .events import OrderStatus, OrderView
@@ -161,6 +162,8 @@ class Registry:
         if order.client_order_id is not None:
             account.by_coid[order.client_order_id] = order
             account.coids[order.client_order_id] = order.order_id
+            if len(account.coids) > accounts.COID_MEMORY:  # the oldest first: dicts keep insertion order
+                del account.coids[next(iter(account.coids))]
 
     def finish(self, order: Order) -> None:
         """Move an order whose status is already final from the live index to the recent ones."""
