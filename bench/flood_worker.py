@@ -30,6 +30,7 @@ import httpx
 import orjson
 import uvloop
 
+from .gateway import emit
 from .wsraw import RawSocket
 
 OPS = {
@@ -127,11 +128,6 @@ async def main(url: str, kind: str) -> None:
             flooder.drop()
             await asyncio.sleep(0.1)
             return
-
-
-def emit(answer: dict[str, Any]) -> None:
-    sys.stdout.write(orjson.dumps(answer).decode() + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":

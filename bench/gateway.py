@@ -59,6 +59,12 @@ class Admin:
         }
 
 
+def emit(answer: dict[str, Any]) -> None:
+    """The child's side of `Child`: one JSON line per answer on standard output."""
+    sys.stdout.write(orjson.dumps(answer).decode() + "\n")
+    sys.stdout.flush()
+
+
 class Child:
     """A bench subprocess speaking one JSON line per command (see md_worker.py)."""
 

@@ -32,6 +32,7 @@ import httpx
 import orjson
 import uvloop
 
+from .gateway import emit
 from .wsraw import RawSocket
 
 SEQUENCED = frozenset({"md.delta", "md.trade", "md.status"})
@@ -185,11 +186,6 @@ async def main(url: str, count: int) -> None:
             worker.close()
             await asyncio.sleep(0.1)
             return
-
-
-def emit(answer: dict[str, Any]) -> None:
-    sys.stdout.write(orjson.dumps(answer).decode() + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
