@@ -55,7 +55,7 @@ from .risk import Limits, funds_breach, order_qty_breach, position_breach
 from .validation import STATUSES, amend_fields_error, band_error, place_kind, qty_rule
 
 RULES = 2
-"""Version of the engine's rules and state; 2 added buying power and lifelong client order ids.
+"""Version of the engine's rules and state; 2 added buying power and remembered client order ids.
 
 A snapshot records the version it was made under: one made under other rules
 lacks state these rules need (cash committed to open buys, used client order
@@ -200,7 +200,7 @@ class Engine:
             return self._reject(Code.POSITION_LIMIT, error, user_id, sym, coid, True)
         if is_buy:
             cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
-            available = account.cash - account.reserved if account is not None else self._initial_cash
+            available = account.available() if account is not None else self._initial_cash
             if cost > available:
                 message = funds_breach(sym, qty, cost, available, self.cash_decimals)
                 return self._reject(Code.INSUFFICIENT_FUNDS, message, user_id, sym, coid, True)
@@ -271,10 +271,9 @@ class Engine:
             self._registry.finish(order)
         elif order.tif is _GTC and order.type is _LIMIT:
             if order.is_buy:
-                assert order.price is not None
                 book.bids.add(order)
                 order.position.open_buy += leaves
-                order.account.reserved += order.price * leaves * book.tick_value
+                order.account.reserved += _resting_value(order, leaves, book)
             else:
                 book.asks.add(order)
                 order.position.open_sell += leaves
