@@ -118,17 +118,31 @@ def journal_truncate(args: argparse.Namespace) -> None:
 
 
 def bots(args: argparse.Namespace) -> None:
-    from .sim.remote import run_remote
+    import os
+
+    from .sim.remote import BotsRefused, Credentials, run_remote
 
     settings = _settings(args)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns what matters
+    admin = None
+    if args.admin_user is not None:
+        password = os.environ.get(args.admin_password_env)
+        if not password:
+            sys.exit(f"hftsim bots: set ${args.admin_password_env} to the password of {args.admin_user}")
+        admin = Credentials(args.admin_user, password)
+    sim = settings.sim.model_copy(update={"name_prefix": args.prefix})
     try:
-        asyncio.run(
+        stats = asyncio.run(
             run_remote(
-                args.url, settings.sim, seed=args.seed, duration_s=args.duration, limits=settings.engine_limits()
+                args.url, sim, seed=args.seed, duration_s=args.duration, limits=settings.engine_limits(), admin=admin
             )
         )
+    except BotsRefused as exc:
+        sys.exit(f"hftsim bots: {exc}")
     except KeyboardInterrupt:
-        pass
+        return
+    refused = ", ".join(f"{code} x{n}" for code, n in sorted(stats.rejections.items())) or "none"
+    print(f"{stats.steps} steps, {stats.commands} commands, {stats.trades_seen} trades seen; refused: {refused}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -180,6 +194,18 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")
     b.add_argument("--seed", type=int, default=1)
     b.add_argument("--duration", type=float, help="stop after this many seconds (default: run until interrupted)")
+    b.add_argument("--admin-user", help="an admin account: the agents then trade as funded bot accounts it opens")
+    b.add_argument(
+        "--admin-password-env",
+        default="HFTSIM_ADMIN_PASSWORD",
+        metavar="VAR",
+        help="environment variable holding the admin's password (default: HFTSIM_ADMIN_PASSWORD)",
+    )
+    b.add_argument(
+        "--prefix",
+        default="remote_",
+        help="prefix of the agents' account names (default: remote_; the server's own agents use sim.name_prefix)",
+    )
     common(b)
     b.set_defaults(func=bots)
     return top

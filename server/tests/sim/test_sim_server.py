@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from market_client import MarketClient
 
 from hftsim.sim import SimSettings
-from hftsim.sim.remote import run_remote
+from hftsim.sim.remote import BotsRefused, Credentials, run_remote
 from hftsim.testing import server_process
+
+GUEST_LIMIT = {"session": {"login_per_user": {"burst": 10, "per_second": 1}}}
+"""The shipped limit on guest logins per address (the test defaults lift it)."""
 
 
 def test_remote_agents_make_a_market_on_a_real_server(tmp_path: Path) -> None:
+    """With admin credentials the agents trade as funded bot accounts, even under the shipped guest limit."""
+
     async def scenario(url: str) -> None:
-        stats = await run_remote(url, SimSettings(), seed=3, duration_s=8.0)
+        settings = SimSettings(name_prefix="remote_")
+        stats = await run_remote(url, settings, seed=3, duration_s=8.0, admin=Credentials("root", "rootpw"))
         assert stats.steps > 30
         assert stats.commands > 100
         assert stats.trades_seen > 0
@@ -27,9 +37,45 @@ def test_remote_agents_make_a_market_on_a_real_server(tmp_path: Path) -> None:
             assert trades["trades"]
             book = await watcher.get_book("ACME")
             assert book["bids"] == [] and book["asks"] == []
+        async with await MarketClient.connect(url, connect_md=False, username="root", password="rootpw") as root:
+            bots = [u for u in (await root.send("admin.users"))["users"] if u["is_bot"]]
+            assert len(bots) == sum(settings.agents.model_dump().values())
+            assert {u["username"][:7] for u in bots} == {"remote_"}
+            assert "INSUFFICIENT_FUNDS" not in stats.rejections
 
-    with server_process(tmp_path / "data", bots=False) as server:
+    with server_process(tmp_path / "data", bots=False, config=GUEST_LIMIT) as server:
+        server.add_user("root", "rootpw", "admin")
         asyncio.run(scenario(server.url))
+
+
+def test_guest_agents_stopped_by_the_guest_limit_say_so(tmp_path: Path) -> None:
+    with server_process(tmp_path / "data", bots=False, config=GUEST_LIMIT) as server:
+        with pytest.raises(BotsRefused) as refused:
+            asyncio.run(run_remote(server.url, SimSettings(), seed=3, duration_s=1.0))
+        message = str(refused.value)
+        assert "guest login" in message and "RATE_LIMITED" in message and "--admin-user" in message
+        assert f"of {sum(SimSettings().agents.model_dump().values())}" in message
+        # The command line reports it in one line and exits non-zero, with no traceback.
+        env = {**os.environ, "HFTSIM_SESSION": '{"password_profile": "CHEAPEST"}'}
+        done = subprocess.run(
+            [sys.executable, "-m", "hftsim", "bots", "--url", server.url, "--duration", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "hftsim bots: the market-data guest login was refused (RATE_LIMITED" in done.stderr, done.stderr
+
+
+def test_bots_need_an_admin(tmp_path: Path) -> None:
+    with server_process(tmp_path / "data", bots=False) as server:
+        server.add_user("ann", "annpw", "trader")
+        with pytest.raises(BotsRefused, match="ann is not an admin"):
+            asyncio.run(run_remote(server.url, SimSettings(), duration_s=1.0, admin=Credentials("ann", "annpw")))
+        with pytest.raises(BotsRefused, match=r"admin login as ann was refused \(INVALID_CREDENTIALS"):
+            asyncio.run(run_remote(server.url, SimSettings(), duration_s=1.0, admin=Credentials("ann", "wrong")))
 
 
 def test_in_process_agents_make_a_living_market_within_seconds(tmp_path: Path) -> None:

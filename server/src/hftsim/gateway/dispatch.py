@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Command, Result, SetSymbolStatus, SymbolStatus
+from ..engine import Command, OpenAccount, Result, SetSymbolStatus, SymbolStatus
 from ..protocol import envelope
 from ..protocol import payloads as p
 from ..protocol.envelope import Request
@@ -54,6 +54,8 @@ class Context:
 Handler = Callable[["Dispatcher", Context, Request, Role], Awaitable[dict[str, Any]] | dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 CHANGES_STATE: set[str] = set()
+MAX_BOTS = 256
+"""Bot sessions one `admin.bots` request may open."""
 """Ops whose answers are kept for a repeated msg_id (see replies.py)."""
 
 
@@ -453,6 +455,37 @@ def _sim(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any
             raise ProtocolError(ErrorCode.INVALID_FIELD, "this server runs without in-process agents (--no-bots)")
         agents.set_intensity(float(intensity))
     return {"intensity": agents.intensity if agents else 0.0, "running": bool(agents and agents.intensity > 0)}
+
+
+@op("admin.bots", changes_state=True)
+async def _bots(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    """Sessions for out-of-process agents (`hftsim bots --url`): bot accounts, funded, logged in.
+
+    Only bot accounts: a name that belongs to a person is refused, so an
+    admin cannot borrow a user's identity through this op, and neither can
+    it take over one of this server's own in-process agents.
+    """
+    venue = d.venue
+    names = p.name_list_field(req.payload, "names", max_items=MAX_BOTS)
+    own = set(venue.agents.sim.agent_names()) if venue.agents is not None else set()
+    cash = int(venue.settings.sim.agent_cash.scaleb(venue.engine.cash_decimals))
+    opened = set(venue.engine.user_ids())
+    bots = []
+    for name in names:
+        if name in own:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, f"{name!r} is one of this server's own agents; use another name prefix"
+            )
+        user = venue.users.ensure_bot(name)
+        if not user.is_bot:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"{name!r} is a user account, not a bot account")
+        if user.user_id not in opened:
+            await d.submit(OpenAccount(user_id=user.user_id, cash=cash), user.user_id)
+        grant = venue.sessions.issue()
+        venue.sessions.bind(grant.session, user)
+        bots.append({**whoami(user), "token": grant.token, "expires_at": grant.expires_at})
+    audit.info("audit: admin %s opened %d bot session(s)", d.user_id(ctx), len(bots))
+    return {"bots": bots}
 
 
 # Test hooks (only with testing.enable_hooks) ------------------------------------

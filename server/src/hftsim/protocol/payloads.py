@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from ..engine import AmendOrder, CancelAll, CancelOrder, Code, Engine, OrderType, PlaceOrder, Side, Tif
 from ..engine.instruments import PriceError
+from ..store.users import check_username
 from .errors import ErrorCode, ProtocolError
 
 E = TypeVar("E", Side, OrderType, Tif)
@@ -47,6 +48,21 @@ def str_field(payload: dict[str, Any], name: str, default: str | None = None, *,
 
 def opt_str(payload: dict[str, Any], name: str, *, max_len: int = 64) -> str | None:
     return None if payload.get(name) is None else str_field(payload, name, max_len=max_len)
+
+
+def name_list_field(payload: dict[str, Any], name: str, *, max_items: int) -> list[str]:
+    """A non-empty list of distinct account names (the rule of `check_username`)."""
+    value = payload.get(name)
+    if not isinstance(value, list) or not 1 <= len(value) <= max_items:
+        raise _invalid(f"field '{name}' must be a list of 1 to {max_items} names")
+    for item in value:
+        try:
+            check_username(item if isinstance(item, str) else "")
+        except ValueError as exc:
+            raise _invalid(f"field '{name}': {item!r}: {exc}") from None
+    if len(set(value)) != len(value):
+        raise _invalid(f"field '{name}' names an account twice")
+    return list(value)
 
 
 def bool_field(payload: dict[str, Any], name: str, default: bool = False) -> bool:

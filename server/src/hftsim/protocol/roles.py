@@ -69,6 +69,7 @@ OP_ROLES: dict[str, Role | None] = {
     "admin.resume": Role.ADMIN,
     "admin.users": Role.ADMIN,
     "admin.sim": Role.ADMIN,
+    "admin.bots": Role.ADMIN,
 }
 
 TEST_OP_ROLES: dict[str, Role | None] = {"test.drop_md": Role.VIEWER}

@@ -1,12 +1,23 @@
 """Run the simulated participants out of process, as market-client users.
 
 `hftsim bots --url URL` calls `run_remote`: the same `Simulation` as
-in-process, but every agent is one `MarketClient` (username = agent name
-with `settings.password`, or a guest when no password is configured) and
-everything goes through the public protocol. `ClientMarketView` is the
-`MarketView` the agents read: books and trades from one client's MD stream,
-each agent's orders and positions from its own CMD events (resynced from
-the server now and then, and after reconnects).
+in-process, but every agent is one `MarketClient` and everything goes
+through the public protocol. The agents' accounts come, in this order of
+preference, from:
+
+- admin credentials (`admin=`): the admin's client asks `admin.bots` for
+  one funded bot account and logged-in session per agent, so neither
+  passwords nor guest logins are needed;
+- `settings.password`: each agent logs in as the existing user named
+  after it, with that password;
+- otherwise guests, which a server allows only a few of per address.
+
+When the server refuses a step (a limit, a wrong password, a missing
+role) `BotsRefused` says which step, why, and what to do instead.
+`ClientMarketView` is the `MarketView` the agents read: books and trades
+from the watcher client's MD stream, each agent's orders and positions
+from its own CMD events (resynced from the server now and then, and after
+reconnects).
 """
 
 from __future__ import annotations
@@ -217,6 +228,69 @@ async def _execute(client: Any, view: ClientMarketView, command: Command) -> Rej
     return None
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """A username and password to log in with."""
+
+    username: str
+    password: str
+
+
+class BotsRefused(Exception):
+    """The server would not let the agents start; the message says which step failed, why, and what to do."""
+
+
+GUEST_HINT = (
+    "give admin credentials (hftsim bots --admin-user NAME, password in $HFTSIM_ADMIN_PASSWORD) "
+    "so the agents trade as funded bot accounts instead of guests"
+)
+
+
+def _refusal(step: str, exc: Exception, hint: str | None = None) -> BotsRefused:
+    code = getattr(exc, "code", None)
+    reason = f"{code}: {exc}" if code else str(exc) or type(exc).__name__
+    return BotsRefused(f"{step} was refused ({reason})" + (f"; {hint}" if hint else ""))
+
+
+async def _connect_agents(
+    url: str,
+    names: list[str],
+    watcher: Any,
+    password: str | None,
+    admin: bool,
+    on_event: Callable[[str], Callable[[Any], None]],
+) -> dict[str, Any]:
+    """One logged-in CMD client per agent name (see the module docstring for where accounts come from)."""
+    from market_client import MarketClient, MarketClientError
+
+    clients: dict[str, Any] = {}
+    try:
+        if admin:
+            try:
+                granted = (await watcher.send("admin.bots", {"names": names}, timeout=30.0))["bots"]
+            except MarketClientError as exc:
+                raise _refusal("opening bot accounts (admin.bots)", exc) from exc
+            for bot in granted:
+                name = str(bot["username"])
+                client = MarketClient(url, connect_md=False, on_cmd_event=on_event(name))
+                clients[name] = client
+                await client.handshake(token=str(bot["token"]))
+                await client.__aenter__()
+            return clients
+        for number, name in enumerate(names, start=1):
+            options: dict[str, Any] = {"username": name, "password": password} if password else {}
+            try:
+                hook = on_event(name)
+                clients[name] = await MarketClient.connect(url, connect_md=False, on_cmd_event=hook, **options)
+            except MarketClientError as exc:
+                step = f"login of agent {name}" if password else f"guest login {number} of {len(names)}"
+                raise _refusal(step, exc, None if password else GUEST_HINT) from exc
+        return clients
+    except BaseException:
+        await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
+        raise
+
+
 async def run_remote(
     url: str,
     settings: SimSettings,
@@ -225,30 +299,35 @@ async def run_remote(
     duration_s: float | None = None,
     stop: asyncio.Event | None = None,
     limits: Limits | None = None,
-    client_factory: Callable[..., Any] | None = None,
+    admin: Credentials | None = None,
 ) -> RemoteStats:
     """Connect one client per agent and run the agents until `stop` is set or `duration_s` passes.
 
-    `limits` are the server's risk limits if known (the protocol does not
-    publish them); the agents stay well inside them. Agents' resting orders
-    are canceled on the way out.
+    `admin` lets the run open funded bot accounts for its agents (see the
+    module docstring). `limits` are the server's risk limits if known (the
+    protocol does not publish them); the agents stay well inside them.
+    Agents' resting orders are canceled on the way out. Raises BotsRefused
+    when the server will not let the agents start.
     """
-    if client_factory is None:
-        from market_client import MarketClient
+    from market_client import MarketClient, MarketClientError
 
-        client_factory = MarketClient.connect
-    password = settings.password
     stats = RemoteStats()
-
     md_target: list[Callable[[Any], None]] = []
 
     def md_hook(event: Any) -> None:  # forwards to the view once the symbols are known
         if md_target:
             md_target[0](event)
 
-    md = await client_factory(url, connect_md=True, on_md_event=md_hook)
+    login: dict[str, Any] = {"username": admin.username, "password": admin.password} if admin else {}
+    try:
+        md = await MarketClient.connect(url, connect_md=True, on_md_event=md_hook, **login)
+    except MarketClientError as exc:
+        step = f"the admin login as {admin.username}" if admin else "the market-data guest login"
+        raise _refusal(step, exc, None if admin else GUEST_HINT) from exc
     clients: dict[str, Any] = {}
     try:
+        if admin and not (md.user or {}).get("is_admin"):
+            raise BotsRefused(f"{admin.username} is not an admin, so it cannot open bot accounts")
         symbols = await md.get_symbols(force_refresh=True)
         instruments = {s["sym"]: instrument_from_wire(s) for s in symbols}
         view = ClientMarketView(md, instruments)
@@ -260,19 +339,17 @@ async def run_remote(
         sim = Simulation(settings, list(instruments.values()), seed, limits=limits)
 
         users: dict[str, int] = {}
-        for name in sim.agent_names():
-            options: dict[str, Any] = {"username": name, "password": password} if password else {}
-            holder: dict[str, int] = {}
 
-            def hook(event: Any, holder: dict[str, int] = holder) -> None:
-                if "id" in holder:
-                    view.on_cmd_event(holder["id"], event)
+        def on_event(name: str) -> Callable[[Any], None]:
+            def hook(event: Any) -> None:
+                if name in users:
+                    view.on_cmd_event(users[name], event)
 
-            client = await client_factory(url, connect_md=False, on_cmd_event=hook, **options)
-            user = client.user or {}
-            holder["id"] = int(user["user_id"])
-            users[name] = holder["id"]
-            clients[name] = client
+            return hook
+
+        clients = await _connect_agents(url, sim.agent_names(), md, settings.password, admin is not None, on_event)
+        for name, client in clients.items():
+            users[name] = int((client.user or {})["user_id"])
         sim.bind_users(users, str(time.time_ns()))  # the wall clock at start: a later run has a larger id
         by_user = {users[name]: clients[name] for name in clients}
 
@@ -313,6 +390,8 @@ async def run_remote(
             )
             for outcome in outcomes:
                 if isinstance(outcome, Rejected):
+                    if outcome.code not in stats.rejections:
+                        log.warning("the server refused an agent's order: %s (%s)", outcome.code, outcome.message)
                     stats.rejections[outcome.code] = stats.rejections.get(outcome.code, 0) + 1
                     sim.on_result(Result(0, [outcome]))
                 elif isinstance(outcome, BaseException):
