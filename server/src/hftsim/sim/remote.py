@@ -248,7 +248,9 @@ GUEST_HINT = (
 
 def _refusal(step: str, exc: Exception, hint: str | None = None) -> BotsRefused:
     code = getattr(exc, "code", None)
-    reason = f"{code}: {exc}" if code else str(exc) or type(exc).__name__
+    reason = str(exc) or type(exc).__name__
+    if code and str(code) not in reason:
+        reason = f"{code}: {reason}"
     return BotsRefused(f"{step} was refused ({reason})" + (f"; {hint}" if hint else ""))
 
 
