@@ -22,6 +22,7 @@ from ._exceptions import (
 )
 from ._links import STATES, State
 from ._market import MarketState
+from ._orders import Order
 from ._prices import to_wire_price
 from ._session import RequestSession
 
@@ -36,6 +37,7 @@ __all__ = [
     "MarketClientError",
     "MarketConnectionError",
     "MarketState",
+    "Order",
     "OrderBook",
     "OrderRejected",
     "OutcomeUnknown",

@@ -32,6 +32,7 @@ from ._exceptions import (
 )
 from ._links import Links, State
 from ._market import MarketState
+from ._orders import Order, OrderTracker
 from ._prices import PriceLike, to_wire_price
 from ._ring import RingBuffer
 from ._session import RequestSession
@@ -101,6 +102,7 @@ class MarketClient:
             on_state=self._state_changed,
         )
         self._connected = asyncio.Event()
+        self._orders = OrderTracker()
 
     # -- connecting and closing ------------------------------------------------
 
@@ -319,6 +321,50 @@ class MarketClient:
 
         return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed)
 
+    async def submit_order(
+        self,
+        sym: str,
+        side: str,
+        price: PriceLike | None,
+        qty: int,
+        tif: str = "GTC",
+        *,
+        type: str = "limit",
+        post_only: bool = False,
+        client_order_id: str | None = None,
+        as_role: str | None = None,
+        timeout: float = 5.0,
+    ) -> Order:
+        """Place an order like `place_order`, but return an `Order` handle that the events keep current.
+
+        `await order.done()` waits for its final status; `order.cancel()`
+        and `order.amend(...)` act on it; `order.fills` and
+        `order.queue_ahead` follow the CMD and MD events. A refusal raises
+        OrderRejected, as place_order does.
+        """
+        coid = client_order_id if client_order_id is not None else self._links.envelopes.next_id()
+        request = {"sym": sym, "side": side, "type": type, "qty": qty, "tif": tif, "post_only": post_only}
+        handle = Order(self, coid, {**request, "price": None if price is None else to_wire_price(price)})
+        self._orders.watch(handle)  # before sending: the order's events come before its answer
+        try:
+            answer = await self.place_order(
+                sym, side, price, qty, tif, type=type, post_only=post_only, client_order_id=coid,
+                as_role=as_role, timeout=timeout,
+            )  # fmt: skip
+        except ServerError as exc:
+            handle.reject({"code": exc.code, "message": exc.message})
+            self._orders.forget(handle)
+            raise
+        except BaseException:
+            self._orders.forget(handle)
+            raise
+        self._orders.on_answer(handle, answer["order"])
+        book = self.market.book(sym)
+        if book is not None and handle.price is not None:
+            levels = book.bids() if side == "buy" else book.asks()
+            self._orders.seed_queue(handle, next((q for p, q in levels if Decimal(p) == Decimal(handle.price)), 0))
+        return handle
+
     async def cancel_order(
         self, order_id: int | None = None, *, client_order_id: str | None = None, timeout: float = 5.0
     ) -> JSON:
@@ -513,16 +559,20 @@ class MarketClient:
     # -- event plumbing ----------------------------------------------------------
 
     def _cmd_event(self, event: Event) -> None:
+        self._orders.on_cmd_event(event.op, event.payload)
         self._transactions.append(event.raw)
         self._callbacks.call("on_cmd_event", self._on_cmd_event, event.raw)
         self._callbacks.call("event hook", self._event_hook, event.raw)
 
     def _md_event(self, event: Event) -> None:
+        self._orders.on_md_event(event.op, event.payload)
         self._callbacks.call("on_md_event", self._on_md_event, event.raw)
 
     def _state_changed(self, state: State) -> None:
         if state == "connected":
             self._connected.set()
+            for handle in self._orders.live():  # events may have been missed while the link was down
+                self._links.spawn(handle.refresh(), f"refresh.{handle.client_order_id}")
         else:
             self._connected.clear()
         self._callbacks.call("state hook", self._on_state_change, state)
