@@ -58,12 +58,25 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
-def user_store(settings: Settings, data_dir: Path) -> UserStore:
+def user_store(settings: Settings, args: argparse.Namespace) -> UserStore:
+    """The user accounts of `--data-dir`, which must exist unless `--create` asks for it (a typo would
+    otherwise open an empty database and report no users)."""
     from .gateway.venue import USERS_DB
     from .store.database import Database
     from .store.users import UserStore
 
-    return UserStore(Database.choose(settings.store.url, data_dir, USERS_DB), settings.session.password_profile)
+    data_dir: Path = args.data_dir
+    if not settings.store.url and not data_dir.is_dir():
+        if not args.create:
+            sys.exit(
+                f"hftsim: data directory {data_dir} does not exist; check --data-dir, "
+                "or add --create to start a new one"
+            )
+        data_dir.mkdir(parents=True)
+    session = settings.session
+    return UserStore(
+        Database.choose(settings.store.url, data_dir, USERS_DB), session.password_profile, session.password_min_length
+    )
 
 
 def users_add(args: argparse.Namespace) -> None:
@@ -76,9 +89,7 @@ def users_add(args: argparse.Namespace) -> None:
         password = getpass.getpass(f"password for {args.name}: ")
         if password != getpass.getpass("again: "):
             sys.exit("hftsim: the passwords differ")
-    if not password:
-        sys.exit("hftsim: the password must not be empty")
-    store = user_store(settings, args.data_dir)
+    store = user_store(settings, args)
     try:
         user = store.add(args.name, password, Role.parse(args.role))
     except (UserExists, ValueError) as exc:
@@ -88,7 +99,7 @@ def users_add(args: argparse.Namespace) -> None:
 
 def users_list(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    for user in user_store(settings, args.data_dir).all():
+    for user in user_store(settings, args).all():
         kind = "guest" if user.is_guest else "bot" if user.is_bot else "user"
         print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}")
 
@@ -152,6 +163,10 @@ def parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", type=Path, help="TOML file merged over the shipped defaults")
 
+    def users_data_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the server's data directory")
+        p.add_argument("--create", action="store_true", help="create the data directory when it does not exist")
+
     s = sub.add_parser("serve", help="run the exchange, its agents and the website")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
@@ -174,11 +189,11 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a.add_argument("--role", default="trader", choices=["viewer", "trader", "admin"])
     a.add_argument("--password")
-    a.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    users_data_dir(a)
     common(a)
     a.set_defaults(func=users_add)
     ls = usub.add_parser("list", help="list user accounts")
-    ls.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    users_data_dir(ls)
     common(ls)
     ls.set_defaults(func=users_list)
 

@@ -8,20 +8,30 @@ builds them once and the app receives them explicitly.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from .config_names import model_at, nearest, unknown_variables
 from .engine import Instrument, Limits
 from .sim.config import SimSettings
+from .store.passwords import DEFAULT_MIN_LENGTH
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 
 
-class SymbolSettings(BaseModel):
+class Table(BaseModel):
+    """A settings table: a key it does not know is a mistake (a typo would otherwise be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SymbolSettings(Table):
     sym: str = Field(pattern=r"^[A-Z0-9][A-Z0-9._-]{0,15}$")
     tick: Decimal = Field(gt=0)
     lot: int = Field(default=1, ge=1)
@@ -48,7 +58,7 @@ class SymbolSettings(BaseModel):
         )
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Table):
     allowed_origins: list[str] = []
     """Extra browser origins (exact `scheme://host[:port]`) allowed besides those naming an allowed host."""
     max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
@@ -72,12 +82,12 @@ class ServerSettings(BaseModel):
     """Open sockets per logged-in user, over all their tokens; more are closed with 4005."""
 
 
-class RateSettings(BaseModel):
+class RateSettings(Table):
     burst: int = Field(ge=1)
     per_second: float = Field(gt=0)
 
 
-class TrafficSettings(BaseModel):
+class TrafficSettings(Table):
     """How many messages each connection and each user may send: the one engine is shared fairly."""
 
     per_connection: RateSettings = RateSettings(burst=200, per_second=100)
@@ -91,37 +101,39 @@ class TrafficSettings(BaseModel):
     """Commands of one user waiting for the engine; more are refused with RATE_LIMITED."""
 
 
-class SessionSettings(BaseModel):
+class SessionSettings(Table):
     token_ttl_s: float = Field(default=900, gt=0)
     allow_guests: bool = True
     handshake_per_ip: RateSettings = RateSettings(burst=60, per_second=5)
     login_per_user: RateSettings = RateSettings(burst=10, per_second=1)
     password_profile: Literal["RFC_9106_LOW_MEMORY", "CHEAPEST"] = "RFC_9106_LOW_MEMORY"
     """argon2 parameters; CHEAPEST is for tests only."""
+    password_min_length: int = Field(default=DEFAULT_MIN_LENGTH, ge=1, le=128)
+    """Shortest password `hftsim users add` accepts (common passwords and the user name are always refused)."""
 
 
-class AccountSettings(BaseModel):
+class AccountSettings(Table):
     initial_cash: Decimal = Field(default=Decimal(1_000_000), ge=0)
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(Table):
     max_order_qty: int = Field(default=100_000, ge=1)
     max_position: int = Field(default=1_000_000, ge=1)
 
 
-class StoreSettings(BaseModel):
+class StoreSettings(Table):
     url: str = Field(default="", pattern=r"^(|postgres(ql)?://.*)$")
     """Empty: SQLite files in the data directory. Or a PostgreSQL URL, e.g. postgresql://hftsim@db/hftsim."""
 
 
-class JournalSettings(BaseModel):
+class JournalSettings(Table):
     sync: Literal["normal", "full"] = "normal"
     """normal: a committed command survives a crash of the server; full: also a power loss (fsync per group)."""
     snapshot_every: int = Field(default=500_000, ge=1000)
     """Commands between engine snapshots; a restart replays at most this many."""
 
 
-class TestingSettings(BaseModel):
+class TestingSettings(Table):
     enable_hooks: bool = False
     """Enables the `test.*` ops (e.g. dropping one MD event to force a gap)."""
 
@@ -176,10 +188,14 @@ def load(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from the shipped defaults, `config_file`, the environment and `overrides`.
 
     A user's TOML file is merged over the shipped defaults table by table,
-    except `symbols`, which it replaces whole when present.
+    except `symbols`, which it replaces whole when present. A key or an
+    `HFTSIM_` variable that names no setting is an error, like a bad value.
     """
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
+    unknown = unknown_variables(Settings, os.environ)
+    if unknown:
+        raise ConfigError("unknown environment variable(s):\n" + "\n".join(f"  {line}" for line in unknown))
 
     class FileSettings(Settings):
         model_config = SettingsConfigDict(toml_file=[DEFAULT_CONFIG, *([config_file] if config_file else [])])
@@ -187,7 +203,16 @@ def load(config_file: Path | None = None, **overrides: Any) -> Settings:
     try:
         return FileSettings(**overrides)
     except ValidationError as exc:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "\n".join(f"  {_problem(err)}" for err in exc.errors())
         raise ConfigError(f"invalid configuration:\n{problems}") from None
+
+
+def _problem(err: ErrorDetails) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "(top)"
+    if err["type"] != "extra_forbidden":
+        return f"{where}: {err['msg']}"
+    *table, key = err["loc"]
+    model = model_at(Settings, table)
+    hint = nearest(str(key), model.model_fields) if model is not None else None
+    meant = f"; did you mean {'.'.join(str(p) for p in [*table, hint])}?" if hint else ""
+    return f"{where}: unknown setting{meant}"

@@ -25,6 +25,7 @@ import httpx
 TEST_DEFAULTS: dict[str, Any] = {
     "session": {
         "password_profile": "CHEAPEST",
+        "password_min_length": 1,
         "handshake_per_ip": {"burst": 100_000, "per_second": 10_000},
         "login_per_user": {"burst": 100_000, "per_second": 10_000},
     },
@@ -35,7 +36,8 @@ TEST_DEFAULTS: dict[str, Any] = {
     },
     "testing": {"enable_hooks": True},
 }
-"""Limits high enough that only the tests of the limits meet them."""
+"""Limits high enough that only the tests of the limits meet them; cheap hashes and short passwords for
+throwaway test accounts (the password policy's own tests set it back)."""
 
 
 def free_port() -> int:
@@ -143,6 +145,7 @@ class ServerProcess:
 
     def add_user(self, name: str, password: str, role: str = "trader") -> None:
         """Add a user through the real CLI, as an operator would."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}}
         subprocess.run(
             [

@@ -67,7 +67,9 @@ class Venue:
         engine, history, fills = recover(settings, journal, data_dir)
         renderer = Renderer(engine)
         session = settings.session
-        users = UserStore(Database.choose(store_url, data_dir, USERS_DB), session.password_profile)
+        users = UserStore(
+            Database.choose(store_url, data_dir, USERS_DB), session.password_profile, session.password_min_length
+        )
         sessions = SessionStore(Database.choose(store_url, data_dir, USERS_DB))
         venue = cls(
             settings=settings,
