@@ -19,9 +19,16 @@ from pydantic import BaseModel
 ENV_PREFIX = "HFTSIM_"
 ENV_DELIMITER = "__"
 NOT_SETTINGS = frozenset(
-    {"HFTSIM_CHROMIUM", "HFTSIM_UPDATE_SCREENSHOT", "HFTSIM_BENCH_PEERS", "HFTSIM_BENCH_CODE_COMMIT"}
+    {
+        "HFTSIM_ADMIN_PASSWORD",
+        "HFTSIM_CHROMIUM",
+        "HFTSIM_UPDATE_SCREENSHOT",
+        "HFTSIM_BENCH_PEERS",
+        "HFTSIM_BENCH_CODE_COMMIT",
+    }
 )
-"""Variables of the project's own tools (tests, benchmarks) that share the prefix but are not settings."""
+"""Variables of the project's own tools (`hftsim bots`, tests, benchmarks) that share the prefix but are not
+settings: the server lets them pass."""
 
 
 def nearest(name: str, candidates: Iterable[str]) -> str | None:

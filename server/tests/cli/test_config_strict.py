@@ -74,6 +74,7 @@ def test_known_variables_apply_and_tool_variables_pass(monkeypatch: pytest.Monke
     monkeypatch.setenv("HFTSIM_TRAFFIC__PER_USER__BURST", "7")
     monkeypatch.setenv("HFTSIM_SESSION", '{"allow_guests": false}')
     monkeypatch.setenv("HFTSIM_CHROMIUM", "/usr/bin/chromium")
+    monkeypatch.setenv("HFTSIM_ADMIN_PASSWORD", "for hftsim bots")
     settings = load()
     assert settings.traffic.per_user.burst == 7
     assert settings.session.allow_guests is False
