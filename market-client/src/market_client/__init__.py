@@ -21,18 +21,22 @@ from ._exceptions import (
     StaleBook,
 )
 from ._links import STATES, State
+from ._live import LiveBroker, RunSummary, run_live
 from ._market import MarketState
 from ._orders import Order
 from ._prices import to_wire_price
 from ._session import RequestSession
+from ._strategy import Broker, Strategy, StrategyRunner
 
 __all__ = [
     "STATES",
     "AuthenticationError",
+    "Broker",
     "ClientClosed",
     "ConnectionLost",
     "Event",
     "InvalidPrice",
+    "LiveBroker",
     "MarketClient",
     "MarketClientError",
     "MarketConnectionError",
@@ -44,9 +48,13 @@ __all__ = [
     "RequestSession",
     "RequestTimeout",
     "Response",
+    "RunSummary",
     "ServerError",
     "StaleBook",
     "State",
+    "Strategy",
+    "StrategyRunner",
+    "run_live",
     "to_wire_price",
 ]
 

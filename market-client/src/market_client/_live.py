@@ -1,0 +1,203 @@
+"""Running a strategy against a live server: `market-client run` and `run_live`.
+
+`LiveBroker` is the strategy's market over one `MarketClient`: orders are
+`submit_order` handles, books are the client's MD-maintained books,
+positions and cash start from `account.get` and follow `account.update`
+events. `run_live` connects, queues every MD and CMD event for one task
+that feeds the `StrategyRunner` (a hook that awaits its own order never
+holds up the socket readers), fires the timer, and on the way out calls
+`on_stop`, cancels the strategy's orders and closes the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ._client import MarketClient
+from ._envelope import JSON
+from ._orders import Order
+from ._prices import PriceLike
+from ._strategy import Broker, Strategy, StrategyRunner
+
+BOOK_OPS = frozenset({"md.delta", "md.snapshot"})
+
+
+class LiveBroker(Broker):
+    """A strategy's market over a connected MarketClient."""
+
+    def __init__(self, client: MarketClient) -> None:
+        self.client = client
+        self._symbols: list[JSON] = []
+        self._orders: dict[str, Order] = {}
+        self._positions: dict[str, int] = {}
+        self._cash = Decimal(0)
+        self.account: JSON = {}
+        """The newest `account.get` answer (for PnL)."""
+        self.latencies_ms: deque[float] = deque(maxlen=200)
+        """Round trips of the strategy's order requests, newest last."""
+        self.submitted = 0
+        """Orders the strategy sent (refused ones included)."""
+
+    async def load(self) -> None:
+        """Read symbols, cash and positions from the server (at start)."""
+        self._symbols = await self.client.get_symbols()
+        await self.refresh_account()
+
+    async def refresh_account(self) -> None:
+        self.account = await self.client.get_account()
+        self._cash = Decimal(str(self.account.get("cash", "0")))
+        self._positions = {str(p["sym"]): int(p.get("qty", 0)) for p in self.account.get("positions", [])}
+
+    async def submit(
+        self, sym: str, side: str, price: PriceLike | None, qty: int, *, tif: str, type: str, post_only: bool
+    ) -> Order:
+        self.submitted += 1
+        started = time.perf_counter()
+        order = await self.client.submit_order(sym, side, price, qty, tif, type=type, post_only=post_only)
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if not order.is_done:
+            self._orders[order.client_order_id] = order
+        return order
+
+    async def cancel_all(self, sym: str | None = None) -> int:
+        return int((await self.client.cancel_all(sym))["count"])
+
+    def symbols(self) -> list[JSON]:
+        return self._symbols
+
+    def book(self, sym: str, depth: int) -> JSON:
+        return self.client.book_snapshot(sym, depth)
+
+    def position(self, sym: str) -> int:
+        return self._positions.get(sym, 0)
+
+    def cash(self) -> Decimal:
+        return self._cash
+
+    def positions(self) -> dict[str, int]:
+        """Every symbol's signed position, as last reported."""
+        return dict(self._positions)
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def open_orders(self) -> list[Order]:
+        return [o for o in self._orders.values() if not o.is_done]
+
+    def on_cmd_event(self, op: str, payload: Mapping[str, Any]) -> Order | None:
+        if op == "account.update":
+            self._cash = Decimal(str(payload.get("cash", self._cash)))
+            position = payload.get("position") or {}
+            if "sym" in position:
+                self._positions[str(position["sym"])] = int(position.get("qty", 0))
+            return None
+        order_obj = payload.get("order")
+        coid = order_obj.get("client_order_id") if isinstance(order_obj, Mapping) else payload.get("client_order_id")
+        order = self._orders.get(str(coid)) if coid is not None else None
+        if order is not None and order.is_done:
+            del self._orders[order.client_order_id]
+        return order
+
+    def latency(self) -> dict[str, float | None]:
+        """{last, median, p99} of the order round trips in ms (None before the first)."""
+        values = list(self.latencies_ms)
+        if not values:
+            return {"last": None, "median": None, "p99": None}
+        ordered = sorted(values)
+        return {
+            "last": values[-1],
+            "median": statistics.median(values),
+            "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        }
+
+
+@dataclass
+class RunSummary:
+    """What a run did, printed at its end and returned to callers."""
+
+    hooks: int = 0
+    errors: int = 0
+    orders: int = 0
+    fills: list[JSON] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)
+    cash: str = "0"
+    canceled_on_exit: bool = True
+
+
+async def run_live(
+    strategy: Strategy,
+    url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    stop: asyncio.Event | None = None,
+    duration_s: float | None = None,
+    on_tick: Callable[[LiveBroker, StrategyRunner], Awaitable[None] | None] | None = None,
+) -> RunSummary:
+    """Run `strategy` on the server at `url` until `stop` is set or `duration_s` passes.
+
+    Logs in as `username` (a new guest when None). `on_tick` is called
+    about every 0.2 s with the broker and runner (the terminal view uses
+    it). On the way out: `on_stop`, then every resting order of the user is
+    canceled, then the client is closed, whatever happened before.
+    """
+    stop = stop if stop is not None else asyncio.Event()
+    queue: asyncio.Queue[tuple[str, JSON]] = asyncio.Queue()
+    pending_books: dict[str, int] = {}
+
+    def md_event(event: JSON) -> None:
+        if event.get("op") in BOOK_OPS:
+            sym = str(event["payload"].get("sym"))
+            pending_books[sym] = pending_books.get(sym, 0) + 1
+        queue.put_nowait((str(event.get("op")), event.get("payload") or {}))
+
+    def cmd_event(event: JSON) -> None:
+        queue.put_nowait((str(event.get("op")), event.get("payload") or {}))
+
+    client = await MarketClient.connect(url, on_md_event=md_event, username=username, password=password)
+    client.set_event_hook(cmd_event)
+    broker = LiveBroker(client)
+    runner = StrategyRunner(strategy, broker)
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + duration_s if duration_s is not None else None
+    try:
+        await broker.load()
+        await runner.start()
+        next_view = loop.time()
+        while not stop.is_set() and (ends is None or loop.time() < ends):
+            with contextlib.suppress(TimeoutError):
+                op, payload = await asyncio.wait_for(queue.get(), 0.05)
+                if op in BOOK_OPS:
+                    sym = str(payload.get("sym"))
+                    pending_books[sym] -= 1
+                    if pending_books[sym] > 0:
+                        continue  # a newer change of this book is queued: one on_book for both
+                await runner.deliver(op, payload)
+            await runner.tick()
+            if on_tick is not None and loop.time() >= next_view:
+                next_view = loop.time() + 0.2
+                result = on_tick(broker, runner)
+                if result is not None:
+                    await result
+    finally:
+        summary = RunSummary()
+        try:
+            await runner.stop()
+            with contextlib.suppress(Exception):
+                await broker.refresh_account()
+                summary.canceled_on_exit = not await client.list_orders()
+        finally:
+            await client.aclose()
+        summary.hooks, summary.errors, summary.fills = runner.hooks, runner.errors, runner.fills
+        summary.orders = broker.submitted
+        summary.positions = {s: q for s, q in broker.positions().items() if q}
+        summary.cash = str(broker.cash())
+    return summary
