@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hftsim.testing import ServerProcess, server_process
 
-from market_client import MarketClient, run_live
+from market_client import LiveBroker, MarketClient, Strategy, StrategyRunner, run_live
 from market_client._cli import load_strategy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -28,7 +28,7 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield srv
 
 
-def example(name: str, **constants: object) -> object:
+def example(name: str, **constants: object) -> Strategy:
     """Load an example bot, with some of its module constants changed (shorter windows for a short run)."""
     strategy = load_strategy(EXAMPLES / f"{name}.py")
     module = sys.modules[type(strategy).__module__]
@@ -43,14 +43,21 @@ def example(name: str, **constants: object) -> object:
     [
         ("market_maker", {}),
         ("momentum_taker", {"WINDOW": 3, "THRESHOLD": 0}),
-        ("pairs_trader", {"WINDOW": 3, "ENTRY": 0.0, "EXIT": 0.0}),
+        ("pairs_trader", {"WINDOW": 2, "ENTRY": 0.0, "EXIT": 0.0}),
     ],
 )
 async def test_each_example_trades_on_a_live_market_and_cleans_up(
     market: ServerProcess, name: str, constants: dict[str, object]
 ) -> None:
     strategy = example(name, **constants)
-    summary = await run_live(strategy, market.url, duration_s=4.0)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+
+    def after_first_order(broker: LiveBroker, runner: StrategyRunner) -> None:
+        if broker.submitted >= 2:
+            stop.set()
+
+    summary = await run_live(strategy, market.url, stop=stop, duration_s=30.0, on_tick=after_first_order)
+    assert stop.is_set(), f"{name} did not trade within 30 s"
     assert summary.errors == 0
     assert summary.orders > 0, f"{name} sent no order"
     assert summary.canceled_on_exit
