@@ -112,6 +112,24 @@ def run_command(args: argparse.Namespace) -> None:
     print_summary(args.file.name, summary)
 
 
+def backtest_command(args: argparse.Namespace) -> None:
+    from ._backtest import run_backtest
+
+    strategy = load_strategy(args.file, args.class_name)
+    try:
+        result = asyncio.run(
+            run_backtest(strategy, seed=args.seed, minutes=args.minutes, warmup_s=args.warmup, config=args.config)
+        )
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    print_summary(
+        f"{args.file.name} seed {args.seed}",
+        RunSummary(result.hooks, result.errors, result.orders, result.fills, result.positions, result.cash),
+    )
+    speed = f"{args.minutes:g} simulated minutes in {result.wall_s:.1f} s ({result.speedup:.0f}x real time)"
+    print(f"pnl {result.pnl}; {speed}")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="market-client", description="Run HFT Simulator strategies.")
     top.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -130,6 +148,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--view", choices=["auto", "on", "off"], default="auto",
                    help="live terminal view (auto: when stdout is a terminal)")  # fmt: skip
     r.set_defaults(func=run_command)
+
+    b = sub.add_parser("backtest", help="run a strategy file against the in-process engine and agents")
+    b.add_argument("file", type=Path, help="a Python file defining one Strategy subclass")
+    b.add_argument("--seed", type=int, default=1, help="seed of the simulated agents (default: %(default)s)")
+    b.add_argument("--minutes", type=float, default=5.0, help="simulated minutes to run (default: %(default)s)")
+    b.add_argument("--warmup", type=float, default=30.0,
+                   help="simulated seconds of trading before the strategy starts (default: %(default)s)")  # fmt: skip
+    b.add_argument("--config", type=Path, help="the server's TOML configuration (symbols, agents, limits)")
+    b.add_argument("--class", dest="class_name", help="the Strategy subclass to run, when the file has several")
+    b.set_defaults(func=backtest_command)
     return top
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from ._client import MarketClient
 from ._envelope import JSON
-from ._orders import Order
+from ._orders import Order, OwnOrders
 from ._prices import PriceLike
 from ._strategy import Broker, Strategy, StrategyRunner
 
@@ -36,7 +36,7 @@ class LiveBroker(Broker):
     def __init__(self, client: MarketClient) -> None:
         self.client = client
         self._symbols: list[JSON] = []
-        self._orders: dict[str, Order] = {}
+        self._orders = OwnOrders()
         self._positions: dict[str, int] = {}
         self._cash = Decimal(0)
         self.account: JSON = {}
@@ -63,8 +63,7 @@ class LiveBroker(Broker):
         started = time.perf_counter()
         order = await self.client.submit_order(sym, side, price, qty, tif, type=type, post_only=post_only)
         self.latencies_ms.append((time.perf_counter() - started) * 1000)
-        if not order.is_done:
-            self._orders[order.client_order_id] = order
+        self._orders.add(order)
         return order
 
     async def cancel_all(self, sym: str | None = None) -> int:
@@ -90,7 +89,7 @@ class LiveBroker(Broker):
         return int(time.time() * 1000)
 
     def open_orders(self) -> list[Order]:
-        return [o for o in self._orders.values() if not o.is_done]
+        return self._orders.live()
 
     def on_cmd_event(self, op: str, payload: Mapping[str, Any]) -> Order | None:
         if op == "account.update":
@@ -99,12 +98,7 @@ class LiveBroker(Broker):
             if "sym" in position:
                 self._positions[str(position["sym"])] = int(position.get("qty", 0))
             return None
-        order_obj = payload.get("order")
-        coid = order_obj.get("client_order_id") if isinstance(order_obj, Mapping) else payload.get("client_order_id")
-        order = self._orders.get(str(coid)) if coid is not None else None
-        if order is not None and order.is_done:
-            del self._orders[order.client_order_id]
-        return order
+        return self._orders.find(payload)
 
     def latency(self) -> dict[str, float | None]:
         """{last, median, p99} of the order round trips in ms (None before the first)."""

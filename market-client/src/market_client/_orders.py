@@ -267,3 +267,32 @@ class OrderTracker:
         """Start a resting order's estimate from the local book's quantity at its price."""
         if handle.is_live and level_qty is not None and handle.queue_ahead is None:
             handle.on_level(level_qty + handle.leaves_qty)  # the book may not show the order yet: assume it does not
+
+
+class OwnOrders:
+    """A strategy's handles by client_order_id.
+
+    Final handles are kept (the newest `keep_done` of them) because the
+    events of an order that traded at once are delivered after it is
+    already final, and must still find it.
+    """
+
+    def __init__(self, keep_done: int = 1024) -> None:
+        self._orders: dict[str, Order] = {}
+        self._keep_done = keep_done
+
+    def add(self, order: Order) -> None:
+        self._orders[order.client_order_id] = order
+        if len(self._orders) > 2 * self._keep_done:
+            done = [k for k, o in self._orders.items() if o.is_done]
+            for key in done[: len(done) - self._keep_done]:
+                del self._orders[key]
+
+    def find(self, payload: Mapping[str, Any]) -> Order | None:
+        """The handle a CMD event payload is about, if it is one of ours."""
+        order = payload.get("order")
+        coid = order.get("client_order_id") if isinstance(order, Mapping) else payload.get("client_order_id")
+        return self._orders.get(str(coid)) if coid is not None else None
+
+    def live(self) -> list[Order]:
+        return [o for o in self._orders.values() if not o.is_done]

@@ -1,0 +1,65 @@
+"""Backtests on the in-process engine and agents: reproducible, and the strategy file is the live one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from market_client import OrderRejected, Strategy
+from market_client._backtest import run_backtest
+from market_client._cli import load_strategy
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def maker() -> Strategy:
+    """The example market maker, quoting one tick either side of the mid so that it trades within a minute."""
+    strategy = load_strategy(EXAMPLES / "market_maker.py")
+    sys.modules[type(strategy).__module__].HALF_SPREAD = 1  # type: ignore[attr-defined]
+    return strategy
+
+
+async def test_the_same_seed_gives_the_same_fills() -> None:
+    first = await run_backtest(maker(), seed=5, minutes=1.0, warmup_s=10)
+    second = await run_backtest(maker(), seed=5, minutes=1.0, warmup_s=10)
+    assert first.fills, "the market maker never traded in a simulated minute"
+    assert first.errors == 0 and first.orders > 10
+    key = [(f["fill_id"], f["side"], f["price"], f["qty"], f["ts"]) for f in first.fills]
+    assert key == [(f["fill_id"], f["side"], f["price"], f["qty"], f["ts"]) for f in second.fills]
+    assert (first.cash, first.pnl, first.positions, first.hooks) == (second.cash, second.pnl, second.positions, second.hooks)
+    assert first.steps == 700  # 10 s of warm-up and 60 s of run, 100 ms a step
+
+
+class Taker(Strategy):
+    """Takes liquidity once and tries a price off the tick: what the engine answers reaches the strategy as live."""
+
+    symbols = ("ACME",)
+
+    async def on_start(self) -> None:
+        self.bought = await self.buy("ACME", 3)
+        with pytest.raises(OrderRejected) as refused:
+            await self.sell("ACME", 1, "100.001")
+        self.refusal = refused.value.code
+        self.filled_events: list[int] = []
+
+    async def on_fill(self, order: object, fill: dict[str, object]) -> None:
+        self.filled_events.append(int(str(fill["qty"])))
+
+
+async def test_orders_fill_against_the_agents_and_refusals_raise_as_live() -> None:
+    bot = Taker()
+    result = await run_backtest(bot, seed=2, minutes=0.05, warmup_s=20)
+    assert bot.refusal == "PRICE_NOT_ON_TICK"
+    assert bot.bought.status == "filled" and bot.bought.filled_qty == 3
+    assert sum(bot.filled_events) == 3 and result.positions == {"ACME": 3}
+
+
+def test_the_command_line_prints_a_reproducible_summary() -> None:
+    command = [sys.executable, "-m", "market_client", "backtest", str(EXAMPLES / "momentum_taker.py"),
+               "--seed", "4", "--minutes", "0.5", "--warmup", "10"]  # fmt: skip
+    runs = [subprocess.run(command, capture_output=True, text=True, timeout=120, check=True) for _ in range(2)]
+    summaries = [run.stdout.splitlines()[0] for run in runs]
+    assert summaries[0].startswith("momentum_taker.py seed 4: ") and summaries[0] == summaries[1]
