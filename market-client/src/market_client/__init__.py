@@ -4,6 +4,7 @@ The public API is what this module exports; the underscore modules are
 implementation and may change.
 """
 
+from ._backtest import BacktestResult, run_backtest
 from ._book import OrderBook
 from ._client import MarketClient
 from ._envelope import Event, Response
@@ -31,6 +32,7 @@ from ._strategy import Broker, Strategy, StrategyRunner
 __all__ = [
     "STATES",
     "AuthenticationError",
+    "BacktestResult",
     "Broker",
     "ClientClosed",
     "ConnectionLost",
@@ -54,6 +56,7 @@ __all__ = [
     "State",
     "Strategy",
     "StrategyRunner",
+    "run_backtest",
     "run_live",
     "to_wire_price",
 ]
