@@ -1,4 +1,13 @@
-"""The `hftsim` command: serve the exchange, manage users, run remote agents."""
+"""The `hftsim` command: serve the exchange, manage users, repair the journal, run remote agents.
+
+Each subcommand is declared by one `add_<name>(commands)` function: its
+arguments, a one-line summary, an example for `--help`, and its handler.
+A new subcommand is one more such function, listed in `COMMANDS`.
+
+A user's mistake (a bad setting, a taken port, a missing data directory, a
+weak password) ends the command with one line on stderr that says what to
+do, `hftsim: ...`, and exit status 1, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +16,118 @@ import asyncio
 import getpass
 import logging
 import sys
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import ConfigError, Settings, load
+from .logs import PLAIN
 
 if TYPE_CHECKING:
     from .store.users import UserStore
 
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 DEFAULT_DATA_DIR = Path("data")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def version() -> str:
     try:
-        return load(args.config)
-    except ConfigError as exc:
-        sys.exit(f"hftsim: {exc}")
+        return package_version("hftsim")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(args.config)
+
+
+def command(
+    commands: Commands,
+    name: str,
+    summary: str,
+    examples: list[str],
+    handler: Callable[[argparse.Namespace], None] | None = None,
+) -> argparse.ArgumentParser:
+    """A subcommand whose `--help` ends with examples; `handler` runs it (None for a group of subcommands)."""
+    sub = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog="example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {e}" for e in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if handler is not None:
+        sub.set_defaults(func=handler)
+    return sub
+
+
+def with_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="TOML file merged over the shipped defaults")
+
+
+def with_data_dir(p: argparse.ArgumentParser, *, creatable: bool = False) -> None:
+    p.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the server's data directory (default: data)"
+    )
+    if creatable:
+        p.add_argument("--create", action="store_true", help="create the data directory when it does not exist")
+
+
+# serve -----------------------------------------------------------------------
 
 
 def serve(args: argparse.Namespace) -> None:
-    import uvicorn
+    from .banner import Listening
+    from .serving import UserError, serve
 
-    from .gateway.app import create_app
-    from .gateway.request_deadline import deadline_protocol
-    from .gateway.transport import WebSocketProtocol
-    from .logs import server_log_config
-    from .store.errors import StoreError
-
-    settings = _settings(args)
-    args.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        app = create_app(
-            settings, args.data_dir, seed=args.seed, bots=not args.no_bots, reset=args.reset, bind_host=args.host
+        serve(
+            _settings(args),
+            Listening(args.host, args.port, args.data_dir, args.seed),
+            bots=not args.no_bots,
+            reset=args.reset,
+            log_level=args.log_level,
+            log_format=args.log_format,
+            version=version(),
         )
-    except (ConfigError, StoreError) as exc:
+    except UserError as exc:
         sys.exit(f"hftsim: {exc}")
-    hard_limit = max(1024 * 1024, settings.server.max_message_bytes * 2)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http=deadline_protocol(settings.server.request_deadline_s),
-        ws=WebSocketProtocol,
-        ws_max_size=hard_limit,
-        ws_per_message_deflate=False,
-        access_log=False,
-        log_config=server_log_config(),
+
+
+def add_serve(commands: Commands) -> None:
+    s = command(
+        commands,
+        "serve",
+        "run the exchange, its simulated participants and the website",
+        [
+            "hftsim serve                                  # http://127.0.0.1:8000, data in ./data",
+            "hftsim serve --port 9000 --no-bots --reset    # a new, quiet market on another port",
+            "hftsim serve --host 0.0.0.0 --config class.toml --log-format json",
+        ],
+        serve,
     )
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    with_data_dir(s)
+    s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
+    s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
+    s.add_argument(
+        "--reset",
+        action="store_true",
+        help="open a new market: drop the books, orders and positions "
+        "journaled in the data dir (user accounts are kept)",
+    )
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.add_argument(
+        "--log-format", default="plain", choices=["plain", "json"], help="json: one JSON object per log line"
+    )
+    with_config(s)
+
+
+# users -----------------------------------------------------------------------
 
 
 def user_store(settings: Settings, args: argparse.Namespace) -> UserStore:
@@ -88,7 +160,7 @@ def users_add(args: argparse.Namespace) -> None:
     if password is None:
         password = getpass.getpass(f"password for {args.name}: ")
         if password != getpass.getpass("again: "):
-            sys.exit("hftsim: the passwords differ")
+            sys.exit("hftsim: the passwords differ; run the command again")
     store = user_store(settings, args)
     try:
         user = store.add(args.name, password, Role.parse(args.role))
@@ -104,6 +176,37 @@ def users_list(args: argparse.Namespace) -> None:
         print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}")
 
 
+def add_users(commands: Commands) -> None:
+    u = command(
+        commands,
+        "users",
+        "manage user accounts",
+        ["hftsim users add teacher --role admin", "hftsim users list --data-dir data"],
+    )
+    accounts = u.add_subparsers(dest="users_command", required=True, metavar="{add,list}")
+    a = command(
+        accounts,
+        "add",
+        "add a user (prompts for the password when --password is omitted)",
+        [
+            "hftsim users add alice                         # a trader; asks for the password twice",
+            "hftsim users add teacher --role admin --create # before the server's first start",
+        ],
+        users_add,
+    )
+    a.add_argument("name", help="1-32 letters, digits, '.', '_' or '-'")
+    a.add_argument("--role", default="trader", choices=["viewer", "trader", "admin"])
+    a.add_argument("--password", help="the password (visible in your shell history: prefer the prompt)")
+    with_data_dir(a, creatable=True)
+    with_config(a)
+    ls = command(accounts, "list", "list user accounts", ["hftsim users list --data-dir data"], users_list)
+    with_data_dir(ls, creatable=True)
+    with_config(ls)
+
+
+# journal ---------------------------------------------------------------------
+
+
 def journal_truncate(args: argparse.Namespace) -> None:
     """Move journal records from --from on to a quarantine file: the way past a damaged middle."""
     from .gateway.venue import MARKET_DB
@@ -114,6 +217,8 @@ def journal_truncate(args: argparse.Namespace) -> None:
     settings = _settings(args)
     if args.from_seq < 1:
         sys.exit("hftsim: --from must be a command number, 1 or more")
+    if not settings.store.url and not (args.data_dir / MARKET_DB).is_file():
+        sys.exit(f"hftsim: there is no journal in {args.data_dir}; check --data-dir")
     try:
         journal = Journal(Database.choose(settings.store.url, args.data_dir, MARKET_DB))
         try:
@@ -126,6 +231,24 @@ def journal_truncate(args: argparse.Namespace) -> None:
         print(f"the journal holds no command from {args.from_seq} on; nothing changed")
     else:
         print(f"moved {count} journal record(s) from command {args.from_seq} on to {path}")
+
+
+def add_journal(commands: Commands) -> None:
+    j = command(commands, "journal", "repair the market journal", ["hftsim journal truncate --from 1234"])
+    repairs = j.add_subparsers(dest="journal_command", required=True, metavar="{truncate}")
+    t = command(
+        repairs,
+        "truncate",
+        "move the records from a command on to a quarantine file in the data dir",
+        ["hftsim journal truncate --from 1234 --data-dir data   # the server named 1234 as damaged"],
+        journal_truncate,
+    )
+    t.add_argument("--from", dest="from_seq", type=int, required=True, help="the first command to remove")
+    with_data_dir(t)
+    with_config(t)
+
+
+# bots ------------------------------------------------------------------------
 
 
 def bots(args: argparse.Namespace) -> None:
@@ -156,57 +279,18 @@ def bots(args: argparse.Namespace) -> None:
     print(f"{stats.steps} steps, {stats.commands} commands, {stats.trades_seen} trades seen; refused: {refused}")
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="hftsim", description="HFT Simulator: a self-hosted exchange simulator.")
-    sub = top.add_subparsers(dest="command", required=True)
-
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", type=Path, help="TOML file merged over the shipped defaults")
-
-    def users_data_dir(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the server's data directory")
-        p.add_argument("--create", action="store_true", help="create the data directory when it does not exist")
-
-    s = sub.add_parser("serve", help="run the exchange, its agents and the website")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
-    s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
-    s.add_argument(
-        "--reset",
-        action="store_true",
-        help="open a new market: drop the books, orders and positions "
-        "journaled in the data dir (user accounts are kept)",
+def add_bots(commands: Commands) -> None:
+    b = command(
+        commands,
+        "bots",
+        "run the simulated participants against a remote server",
+        [
+            "hftsim bots --url http://127.0.0.1:8000 --seed 7 --duration 600",
+            "HFTSIM_ADMIN_PASSWORD=... hftsim bots --url http://host:8000 --admin-user teacher",
+        ],
+        bots,
     )
-    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    common(s)
-    s.set_defaults(func=serve)
-
-    u = sub.add_parser("users", help="manage user accounts")
-    usub = u.add_subparsers(dest="users_command", required=True)
-    a = usub.add_parser("add", help="add a user (prompts for the password when --password is omitted)")
-    a.add_argument("name")
-    a.add_argument("--role", default="trader", choices=["viewer", "trader", "admin"])
-    a.add_argument("--password")
-    users_data_dir(a)
-    common(a)
-    a.set_defaults(func=users_add)
-    ls = usub.add_parser("list", help="list user accounts")
-    users_data_dir(ls)
-    common(ls)
-    ls.set_defaults(func=users_list)
-
-    j = sub.add_parser("journal", help="repair the market journal")
-    jsub = j.add_subparsers(dest="journal_command", required=True)
-    t = jsub.add_parser("truncate", help="move the records from a command on to a quarantine file in the data dir")
-    t.add_argument("--from", dest="from_seq", type=int, required=True, help="the first command to remove")
-    t.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    common(t)
-    t.set_defaults(func=journal_truncate)
-
-    b = sub.add_parser("bots", help="run the simulated participants against a remote server")
-    b.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")
+    b.add_argument("--url", required=True, help="the server's address, e.g. http://127.0.0.1:8000")
     b.add_argument("--seed", type=int, default=1)
     b.add_argument("--duration", type=float, help="stop after this many seconds (default: run until interrupted)")
     b.add_argument("--admin-user", help="an admin account: the agents then trade as funded bot accounts it opens")
@@ -221,15 +305,44 @@ def parser() -> argparse.ArgumentParser:
         default="remote_",
         help="prefix of the agents' account names (default: remote_; the server's own agents use sim.name_prefix)",
     )
-    common(b)
-    b.set_defaults(func=bots)
+    with_config(b)
+
+
+# the command -----------------------------------------------------------------
+
+COMMANDS: list[Callable[[Commands], None]] = [
+    add_serve,
+    add_users,
+    add_journal,
+    add_bots,
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="hftsim",
+        description="HFT Simulator: a self-hosted exchange simulator.",
+        epilog="examples:\n  hftsim serve\n  hftsim users add teacher --role admin\n  hftsim serve --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"hftsim {version()}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(commands)
     return top
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .store.errors import StoreError
+
+    logging.basicConfig(level=logging.INFO, format=PLAIN)  # `serve` sets up its own, uvicorn's lines included
     args = parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except (ConfigError, StoreError) as exc:
+        sys.exit(f"hftsim: {exc}")
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import socket
 import struct
 from typing import Any, Protocol
 
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 CUT = "hftsim.cut"
@@ -32,6 +33,13 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:  # None when the upgrade itself was refused
             scope["extensions"][CUT] = {"cut": self._cut}
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.handshake_complete and getattr(self, "scope", None) is not None:
+            self.logger.debug(
+                '%s - "WebSocket %s" closed', get_client_addr(self.scope), get_path_with_query_string(self.scope)
+            )
+        super().connection_lost(exc)
 
     def send_receive_event_to_app(self) -> None:
         if self.curr_msg_data_type != "text" or self.close_sent:

@@ -57,6 +57,8 @@ class Venue:
     """Each user's message bucket, shared by all of the user's connections."""
     journal: Journal
     agents: AgentRunner | None = None
+    recovered_at: int = 0
+    """The last command the market was recovered with at start (0: a new market)."""
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
@@ -64,6 +66,7 @@ class Venue:
         journal = Journal(Database.choose(store_url, data_dir, MARKET_DB), settings.journal.sync)
         if reset:
             journal.reset()
+            log.info("--reset: opened a new market (empty books, every account back to its opening cash); users kept")
         engine, history, fills = recover(settings, journal, data_dir)
         renderer = Renderer(engine)
         session = settings.session
@@ -85,6 +88,7 @@ class Venue:
             login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
             user_messages=user_limiter(settings.traffic),
             journal=journal,
+            recovered_at=engine.seq,
         )
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)
