@@ -39,7 +39,7 @@ setup: $(STAMP)
 $(STAMP): server/pyproject.toml market-client/pyproject.toml requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e 'server[postgres]' -e market-client -r requirements-dev.txt
+	$(BIN)/pip install -q -c constraints.txt -e 'server[postgres,cluster]' -e market-client -r requirements-dev.txt
 	touch $(STAMP)
 
 web/node_modules/.package-lock.json: web/package-lock.json

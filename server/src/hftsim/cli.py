@@ -308,6 +308,35 @@ def add_bots(commands: Commands) -> None:
     with_config(b)
 
 
+# engine ----------------------------------------------------------------------
+
+
+def engine(args: argparse.Namespace) -> None:
+    from .cluster.shard import ShardDiverged, ShardSpec, run_shard
+
+    spec = ShardSpec(args.shard, tuple(s.strip() for s in args.symbols.split(",") if s.strip()))
+    try:
+        asyncio.run(run_shard(spec, _settings(args), args.nats, args.data_dir, args.snapshot_every))
+    except ShardDiverged as exc:
+        sys.exit(f"hftsim engine: {exc}")
+
+
+def add_engine(commands: Commands) -> None:
+    e = command(
+        commands,
+        "engine",
+        "run one engine shard on a NATS JetStream command stream",
+        ["hftsim engine --shard a --symbols ACME,BOLT --nats nats://127.0.0.1:4222 --data-dir data/shard-a"],
+        engine,
+    )
+    e.add_argument("--shard", required=True, help="the shard's name: its stream is HFTSIM_CMD_<NAME>")
+    e.add_argument("--symbols", required=True, help="comma-separated symbols this shard trades")
+    e.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
+    with_data_dir(e)
+    e.add_argument("--snapshot-every", type=int, default=50_000, help="commands between snapshots (default: 50000)")
+    with_config(e)
+
+
 # the command -----------------------------------------------------------------
 
 COMMANDS: list[Callable[[Commands], None]] = [
@@ -315,6 +344,7 @@ COMMANDS: list[Callable[[Commands], None]] = [
     add_users,
     add_journal,
     add_bots,
+    add_engine,
 ]
 
 
