@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 
-.PHONY: run test test-server test-client test-web test-e2e bench soak setup web chromium postgres lint clean
+.PHONY: run test test-server test-client test-web test-e2e bench soak realism setup web chromium postgres lint clean
 
 run: setup web
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
@@ -34,12 +34,17 @@ SOAK_SECONDS ?= 600
 soak: setup
 	$(BIN)/python tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
+# The market's realism report (docs/realism/): every symbol, 3 seeds x 60 simulated minutes.
+REALISM_ARGS ?=
+realism: setup
+	$(BIN)/hftsim realism $(REALISM_ARGS)
+
 setup: $(STAMP)
 
 $(STAMP): server/pyproject.toml market-client/pyproject.toml requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e 'server[postgres,cluster]' -e market-client -r requirements-dev.txt
+	$(BIN)/pip install -q -c constraints.txt -e 'server[postgres,cluster,realism]' -e market-client -r requirements-dev.txt
 	touch $(STAMP)
 
 web/node_modules/.package-lock.json: web/package-lock.json

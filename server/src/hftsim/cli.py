@@ -1,4 +1,4 @@
-"""The `hftsim` command: serve the exchange, manage users, repair the journal, run remote agents.
+"""The `hftsim` command: serve the exchange, manage users, repair the journal, run remote agents, measure realism.
 
 Each subcommand is declared by one `add_<name>(commands)` function: its
 arguments, a one-line summary, an example for `--help`, and its handler.
@@ -337,6 +337,47 @@ def add_engine(commands: Commands) -> None:
     with_config(e)
 
 
+# realism ---------------------------------------------------------------------
+
+
+def realism(args: argparse.Namespace) -> None:
+    try:
+        from .realism.command import main as run_study
+    except ImportError as exc:
+        sys.exit(f"hftsim: the realism report needs numpy and matplotlib ({exc}); pip install 'hftsim[realism]'")
+    run_study(args)
+
+
+def add_realism(commands: Commands) -> None:
+    r = command(
+        commands,
+        "realism",
+        "run the market offline over several seeds, measure the stylised facts of real markets on it"
+        " and write the realism report (Markdown and figures)",
+        [
+            "hftsim realism",
+            "hftsim realism --symbols ACME --minutes 30 --seeds 2 --out /tmp/realism",
+            "hftsim realism --slow",
+        ],
+        realism,
+    )
+    r.add_argument("--symbols", help="comma-separated symbols (default: every symbol of the market)")
+    r.add_argument("--minutes", type=float, default=60.0, help="simulated minutes per run (default 60)")
+    r.add_argument("--seeds", type=int, default=3, help="runs per configuration, pooled (default 3)")
+    r.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
+    r.add_argument("--out", type=Path, default=Path("docs/realism"), help="report folder (default docs/realism)")
+    r.add_argument("--no-agents-only", action="store_true", help="skip the agents-only market (plain GBM fair value)")
+    r.add_argument(
+        "--slow",
+        action="store_true",
+        help="also measure the slow facts on the first symbol: square-root impact, intraday U-shape",
+    )
+    r.add_argument(
+        "--save-reference", type=Path, help="also store this run's histograms as a reference for the distances"
+    )
+    with_config(r)
+
+
 # the command -----------------------------------------------------------------
 
 COMMANDS: list[Callable[[Commands], None]] = [
@@ -345,6 +386,7 @@ COMMANDS: list[Callable[[Commands], None]] = [
     add_journal,
     add_bots,
     add_engine,
+    add_realism,
 ]
 
 

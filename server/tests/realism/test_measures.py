@@ -1,0 +1,70 @@
+"""The statistics behind the facts, on synthetic data whose answer is known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hftsim.realism.measures import (
+    acf,
+    ccdf_slope,
+    excess_kurtosis,
+    fano,
+    hill,
+    power_law_slope,
+    returns,
+    robust_se,
+)
+
+
+def test_returns_skip_missing_prices_and_use_non_overlapping_steps() -> None:
+    r = returns([100.0, 101.0, float("nan"), 103.0, 104.0], 1)
+    assert len(r) == 2
+    assert r[0] == pytest.approx(math.log(101 / 100))
+    assert returns([100.0, 0.0, 110.0], 2) == pytest.approx([math.log(1.1)])
+
+
+def test_acf_finds_an_ar1_coefficient_and_pools_runs() -> None:
+    rng = np.random.default_rng(3)
+    runs = []
+    for _ in range(3):
+        x = np.zeros(20_000)
+        for i in range(1, len(x)):
+            x[i] = 0.5 * x[i - 1] + rng.normal()
+        runs.append(x)
+    rho = acf(runs, [1, 2])
+    assert rho[0] == pytest.approx(0.5, abs=0.02)
+    assert rho[1] == pytest.approx(0.25, abs=0.02)
+
+
+def test_robust_se_is_wider_than_the_naive_one_when_volatility_clusters() -> None:
+    rng = np.random.default_rng(4)
+    n = 20_000
+    vol = np.exp(np.repeat(rng.normal(0, 1, n // 100), 100))
+    r = rng.normal(size=n) * vol
+    se = robust_se([r], [1])[0]
+    assert se > 1.5 / math.sqrt(n)
+    white = robust_se([rng.normal(size=n)], [1])[0]
+    assert white == pytest.approx(1 / math.sqrt(n), rel=0.1)
+
+
+def test_tail_estimators_recover_a_pareto_exponent_for_continuous_and_integer_data() -> None:
+    rng = np.random.default_rng(5)
+    x = (1 - rng.random(50_000)) ** (-1 / 1.5)
+    assert hill(x, 0.05) == pytest.approx(1.5, abs=0.15)
+    assert ccdf_slope(np.floor(x), 2.0) == pytest.approx(1.5, abs=0.15)
+    assert math.isnan(hill(np.ones(1000)))
+
+
+def test_kurtosis_fano_and_power_law_slope() -> None:
+    rng = np.random.default_rng(6)
+    assert excess_kurtosis(rng.normal(size=100_000)) == pytest.approx(0.0, abs=0.1)
+    assert excess_kurtosis(rng.laplace(size=100_000)) == pytest.approx(3.0, abs=0.3)
+    poisson_times = np.sort(rng.random(36_000) * 3600)
+    assert fano(poisson_times, 1.0, 3600) == pytest.approx(1.0, abs=0.1)
+    bursts = np.concatenate([t + rng.random(20) * 0.5 for t in rng.random(1800) * 3600])
+    assert fano(bursts, 1.0, 3600) > 5
+    lags = [1, 2, 5, 10, 20, 50]
+    assert power_law_slope(lags, np.asarray([0.3 * k**-0.6 for k in lags])) == pytest.approx(0.6)

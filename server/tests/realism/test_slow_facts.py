@@ -1,0 +1,35 @@
+"""The slow facts' machinery on short runs (the real measurement is `make realism`)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sim_data import ACME, INITIAL_CASH, LIMITS
+
+from hftsim.realism.slow import BUCKET_S, measure_intraday, section, square_root_impact
+from hftsim.sim import SimSettings
+
+
+def test_a_larger_metaorder_moves_the_price_more_its_way() -> None:
+    impact = square_root_impact(
+        ACME, SimSettings(), LIMITS, INITIAL_CASH, 1, start_s=60, execution_s=120, fractions=(0.05, 0.5)
+    )
+    assert impact.impact[1] > 0
+    assert impact.impact[1] > impact.impact[0]
+    assert "Square-root impact" in "\n".join(section("ACME", impact, None))
+
+
+def test_intraday_u_shape_is_found_when_there_and_not_when_flat() -> None:
+    buckets = 13
+    seconds = buckets * BUCKET_S
+    rng = np.random.default_rng(1)
+    shape = np.asarray([2.0, 1.5, 1.2] + [1.0] * 7 + [1.2, 1.5, 2.0])
+    per_second = np.repeat(shape, BUCKET_S)
+    volume = list(rng.poisson(10 * per_second))
+    mid = list(10_000 * np.exp(np.concatenate([[0], np.cumsum(rng.normal(0, 1e-4, seconds) * per_second)])))
+    day = measure_intraday(volume, mid)
+    assert day.passed and day.volume_u > 1.5
+    flat = measure_intraday(
+        list(rng.poisson(10, seconds)), list(10_000 * np.exp(np.cumsum(rng.normal(0, 1e-4, seconds + 1))))
+    )
+    assert not flat.passed
+    assert "U-shape" in "\n".join(section("ACME", None, day))
