@@ -104,61 +104,22 @@ class BacktestBroker(Broker):
 
     def publish(self, result: Result) -> None:
         """Queue the wire events of one engine result: public ones of wanted symbols, the strategy's private ones."""
-        from hftsim.engine import BookDelta, StatusChanged, Trade
+        from ._wire import private_event, public_event
 
         render, wanted, me = self.venue.render, self._wanted, self.venue.user_id
         for ev in result.events:
-            if isinstance(ev, (BookDelta, Trade, StatusChanged)):
-                if wanted is not None and ev.sym not in wanted:
-                    continue
-                if isinstance(ev, BookDelta):
-                    levels = {"bids": render.levels(ev.sym, ev.bids), "asks": render.levels(ev.sym, ev.asks)}
-                    self.pending.append(("md.delta", {"sym": ev.sym, "seq": ev.seq, **levels}))
-                elif isinstance(ev, Trade):
-                    self.pending.append(("md.trade", render.trade(ev)))
-                else:
-                    self.pending.append(("md.status", {"sym": ev.sym, "seq": ev.seq, "status": ev.status.value}))
-            elif getattr(ev, "user_id", None) == me:
-                private = self._private(ev)
-                if private is not None:
-                    self.tracker.on_cmd_event(*private)
-                    self.pending.append(private)
-
-    def _private(self, ev: object) -> tuple[str, JSON] | None:
-        """A private engine event as its CMD event (docs/protocol.md, "Private events")."""
-        from hftsim.engine import (
-            AccountUpdate,
-            OrderAccepted,
-            OrderAmended,
-            OrderCanceled,
-            OrderExpired,
-            OrderFilled,
-            OrderStatus,
-            Rejected,
-        )
-
-        render = self.venue.render
-        if isinstance(ev, OrderFilled):
-            op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
-            fill = render.fill(ev.fill)
-            self.fills.append(fill)
-            return op, {"order": render.order(ev.order), "fill": fill}
-        if isinstance(ev, AccountUpdate):
-            position = render.position(ev.position)
-            keys = ("sym", "qty", "avg_price", "realized_pnl")
-            return "account.update", {"cash": render.cash(ev.cash), "position": {k: position[k] for k in keys}}
-        if isinstance(ev, OrderAccepted):
-            return "order.accepted", {"order": render.order(ev.order)}
-        if isinstance(ev, OrderCanceled):
-            return "order.canceled", {"order": render.order(ev.order), "reason": ev.reason.value}
-        if isinstance(ev, OrderExpired):
-            return "order.expired", {"order": render.order(ev.order)}
-        if isinstance(ev, OrderAmended):
-            return "order.amended", {"order": render.order(ev.order)}
-        if isinstance(ev, Rejected) and ev.is_place:
-            error = {"code": ev.code.value, "message": ev.message}
-            return "order.rejected", {"client_order_id": ev.client_order_id, "sym": ev.sym, "error": error}
-        return None
+            public = public_event(render, ev)
+            if public is not None:
+                if wanted is None or public[0] in wanted:
+                    self.pending.append(public[1:])
+                continue
+            private = private_event(render, ev)
+            if private is not None and private[0] == me:
+                _, op, payload = private
+                if "fill" in payload:
+                    self.fills.append(payload["fill"])
+                self.tracker.on_cmd_event(op, payload)
+                self.pending.append((op, payload))
 
     def _apply(self, command: Any, op: str, error: type[ServerError] = ServerError) -> Result:
         venue = self.venue
