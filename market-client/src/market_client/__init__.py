@@ -26,6 +26,8 @@ from ._live import LiveBroker, RunSummary, run_live
 from ._market import MarketState
 from ._orders import Order
 from ._prices import to_wire_price
+from ._record import Recording, read_recording
+from ._replay import ReplayResult, run_replay
 from ._session import RequestSession
 from ._strategy import Broker, Strategy, StrategyRunner
 
@@ -47,6 +49,8 @@ __all__ = [
     "OrderBook",
     "OrderRejected",
     "OutcomeUnknown",
+    "Recording",
+    "ReplayResult",
     "RequestSession",
     "RequestTimeout",
     "Response",
@@ -56,8 +60,10 @@ __all__ = [
     "State",
     "Strategy",
     "StrategyRunner",
+    "read_recording",
     "run_backtest",
     "run_live",
+    "run_replay",
     "to_wire_price",
 ]
 

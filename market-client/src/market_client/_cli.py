@@ -89,16 +89,14 @@ async def _run(args: argparse.Namespace) -> RunSummary:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     view_wanted = args.view == "on" or (args.view == "auto" and sys.stdout.isatty())
+    options = {"username": args.user, "password": password, "stop": stop, "duration_s": args.duration,
+               "record": args.record}  # fmt: skip
     if not view_wanted:
-        return await run_live(strategy, args.url, username=args.user, password=password, stop=stop,
-                              duration_s=args.duration)  # fmt: skip
+        return await run_live(strategy, args.url, **options)
     from ._view import TerminalView
 
     with TerminalView(f"{type(strategy).__name__} @ {args.url}") as view:
-        return await run_live(
-            strategy, args.url, username=args.user, password=password, stop=stop, duration_s=args.duration,
-            on_tick=view.tick,
-        )  # fmt: skip
+        return await run_live(strategy, args.url, on_tick=view.tick, **options)
 
 
 def run_command(args: argparse.Namespace) -> None:
@@ -130,6 +128,24 @@ def backtest_command(args: argparse.Namespace) -> None:
     print(f"pnl {result.pnl}; {speed}")
 
 
+def replay_command(args: argparse.Namespace) -> None:
+    from ._replay import run_replay
+
+    strategy = load_strategy(args.strategy, args.class_name)
+    try:
+        result = asyncio.run(run_replay(strategy, args.file))
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    traded = sum(int(f.get("qty", 0)) for f in result.fills)
+    print(
+        f"{args.file.name} through {args.strategy.name}: {result.events} events, {len(result.decisions)} decisions "
+        f"({len(result.divergences)} not as recorded), {len(result.fills)} fills ({traded} traded); "
+        f"{result.hooks} hooks, {result.errors} raised"
+    )
+    for line in result.divergences[:20]:
+        print(f"  diverged: {line}")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="market-client", description="Run HFT Simulator strategies.")
     top.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -147,7 +163,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     r.add_argument("--view", choices=["auto", "on", "off"], default="auto",
                    help="live terminal view (auto: when stdout is a terminal)")  # fmt: skip
+    r.add_argument("--record", type=Path, metavar="FILE", help="record both sockets' frames (gzip JSON lines)")
     r.set_defaults(func=run_command)
+
+    p = sub.add_parser("replay", help="feed a recording to a strategy, deterministically")
+    p.add_argument("file", type=Path, help="a recording (client.record() or run --record)")
+    p.add_argument("--strategy", type=Path, required=True, help="a Python file defining one Strategy subclass")
+    p.add_argument("--class", dest="class_name", help="the Strategy subclass to run, when the file has several")
+    p.set_defaults(func=replay_command)
 
     b = sub.add_parser("backtest", help="run a strategy file against the in-process engine and agents")
     b.add_argument("file", type=Path, help="a Python file defining one Strategy subclass")

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -34,6 +35,7 @@ from ._links import Links, State
 from ._market import MarketState
 from ._orders import Order, OrderTracker
 from ._prices import PriceLike, to_wire_price
+from ._record import Recording
 from ._ring import RingBuffer
 from ._session import RequestSession
 
@@ -538,6 +540,25 @@ class MarketClient:
                 "read again in a moment, or pass allow_stale=True"
             )
         return book
+
+    # -- recording ---------------------------------------------------------------
+
+    def record(self, path: str | Path) -> Recording:
+        """Write every frame of both sockets, timestamped, to `path` (gzip JSON lines) until closed.
+
+        Returns the `Recording`; `close()` it (or use it in a `with`) to
+        stop. Reconnects are recorded too. `market-client replay` reads it.
+        """
+        recording = Recording(path, self.base_url)
+
+        def tap(sock: str, direction: str, frame: str | bytes) -> None:
+            if recording.closed:
+                self._links.set_tap(None)
+            else:
+                recording.write(sock, direction, frame)
+
+        self._links.set_tap(tap)
+        return recording
 
     # -- transactions ------------------------------------------------------------
 

@@ -93,6 +93,8 @@ class Links:
         self._token_refused = False
         self._supervisor: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
+        self.tap: Callable[[str, str, str | bytes], None] | None = None
+        """Given to every session opened (see RequestSession.tap): the recorder's hook."""
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -172,6 +174,7 @@ class Links:
             request_timeout=self.request_timeout,
             liveness_timeout=self.liveness_timeout,
         )
+        self.cmd.tap = self.tap
         return self.cmd
 
     async def login(self) -> JSON:
@@ -194,6 +197,7 @@ class Links:
             liveness_timeout=self.liveness_timeout,
         )
         self.md = md
+        md.tap = self.tap
         self.market.reset()
         try:
             subscribed = (await md.request("md.subscribe", {"syms": "*"})).payload.get("syms", [])
@@ -209,6 +213,13 @@ class Links:
         if self.cmd is None or self.cmd.closed:
             raise MarketConnectionError(f"the CMD connection is not up (state: {self.state})")
         return self.cmd
+
+    def set_tap(self, tap: Callable[[str, str, str | bytes], None] | None) -> None:
+        """Tap every frame of the sockets open now and of those opened later (None: stop)."""
+        self.tap = tap
+        for session in (self.cmd, self.md):
+            if session is not None:
+                session.tap = tap
 
     # -- MD ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ._client import MarketClient
@@ -26,8 +27,6 @@ from ._envelope import JSON
 from ._orders import Order, OwnOrders
 from ._prices import PriceLike
 from ._strategy import Broker, Strategy, StrategyRunner
-
-BOOK_OPS = frozenset({"md.delta", "md.snapshot"})
 
 
 class LiveBroker(Broker):
@@ -135,29 +134,33 @@ async def run_live(
     stop: asyncio.Event | None = None,
     duration_s: float | None = None,
     on_tick: Callable[[LiveBroker, StrategyRunner], Awaitable[None] | None] | None = None,
+    record: str | Path | None = None,
 ) -> RunSummary:
     """Run `strategy` on the server at `url` until `stop` is set or `duration_s` passes.
 
     Logs in as `username` (a new guest when None). `on_tick` is called
     about every 0.2 s with the broker and runner (the terminal view uses
-    it). On the way out: `on_stop`, then every resting order of the user is
+    it). `record` writes the session's frames to that file (see
+    `MarketClient.record`) for `market-client replay`. Every event reaches
+    the hooks, in arrival order (none is merged away), so a replay of the
+    recording sees what the live run saw. On the way out: `on_stop`, then every resting order of the user is
     canceled, then the client is closed, whatever happened before.
     """
     stop = stop if stop is not None else asyncio.Event()
     queue: asyncio.Queue[tuple[str, JSON]] = asyncio.Queue()
-    pending_books: dict[str, int] = {}
 
-    def md_event(event: JSON) -> None:
-        if event.get("op") in BOOK_OPS:
-            sym = str(event["payload"].get("sym"))
-            pending_books[sym] = pending_books.get(sym, 0) + 1
+    def event(event: JSON) -> None:
         queue.put_nowait((str(event.get("op")), event.get("payload") or {}))
 
-    def cmd_event(event: JSON) -> None:
-        queue.put_nowait((str(event.get("op")), event.get("payload") or {}))
-
-    client = await MarketClient.connect(url, on_md_event=md_event, username=username, password=password)
-    client.set_event_hook(cmd_event)
+    client = MarketClient(url, on_md_event=event, username=username, password=password)
+    recording = client.record(record) if record is not None else None
+    try:
+        await client.__aenter__()
+    except BaseException:
+        if recording is not None:
+            recording.close()
+        raise
+    client.set_event_hook(event)
     broker = LiveBroker(client)
     runner = StrategyRunner(strategy, broker)
     loop = asyncio.get_running_loop()
@@ -169,11 +172,6 @@ async def run_live(
         while not stop.is_set() and (ends is None or loop.time() < ends):
             with contextlib.suppress(TimeoutError):
                 op, payload = await asyncio.wait_for(queue.get(), 0.05)
-                if op in BOOK_OPS:
-                    sym = str(payload.get("sym"))
-                    pending_books[sym] -= 1
-                    if pending_books[sym] > 0:
-                        continue  # a newer change of this book is queued: one on_book for both
                 await runner.deliver(op, payload)
             await runner.tick()
             if on_tick is not None and loop.time() >= next_view:
@@ -190,6 +188,8 @@ async def run_live(
                 summary.canceled_on_exit = not await client.list_orders()
         finally:
             await client.aclose()
+            if recording is not None:
+                recording.close()
         summary.hooks, summary.errors, summary.fills = runner.hooks, runner.errors, runner.fills
         summary.orders = broker.submitted
         summary.positions = {s: q for s, q in broker.positions().items() if q}

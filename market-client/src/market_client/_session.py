@@ -79,6 +79,8 @@ class RequestSession:
         self._silent_for: float | None = None
         """Set when the watchdog gave up on the link: how long it had been silent."""
         self._last_frame = time.monotonic()
+        self.tap: Callable[[str, str, str | bytes], None] | None = None
+        """Called with (socket name, "in" or "out", frame) for every request sent and frame received (recording)."""
         self._probes: set[str] = set()
         """msg_ids of the watchdog's pings: their answers only prove life."""
         loop = asyncio.get_running_loop()
@@ -160,6 +162,8 @@ class RequestSession:
         limit = self.request_timeout if timeout is None else timeout
         try:
             try:
+                if self.tap is not None:
+                    self.tap(self.name, "out", frame)
                 await self._connection.send(frame.decode())
             except ConnectionClosed:
                 if future.done():
@@ -201,6 +205,8 @@ class RequestSession:
             while True:
                 frame = await self._connection.recv()
                 self._last_frame = time.monotonic()
+                if self.tap is not None:
+                    self.tap(self.name, "in", frame)
                 self._receive(frame)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else 1006
