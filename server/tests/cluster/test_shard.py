@@ -23,6 +23,7 @@ import pytest
 from nats.aio.client import Client as Nats
 
 from hftsim.cluster.commandlog import CommandLog
+from hftsim.cluster.connection import connect
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.cluster.shard import build_engine
 from hftsim.config import load
@@ -40,7 +41,7 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 
 @pytest.fixture
 async def nc(nats_server: NatsServer) -> AsyncIterator[Nats]:
-    client = await nats.connect(nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
+    client = await connect(nats_server.url, "test")
     yield client
     await client.close()
 

@@ -42,6 +42,8 @@ class Entry:
     ts: int
     """Milliseconds since the epoch at which the stream stored the command."""
     command: Command
+    msg_id: str | None
+    """The appender's `Nats-Msg-Id`: how a gateway recognises its own command coming back."""
 
 
 def subject(shard: str) -> str:
@@ -98,6 +100,7 @@ class CommandLog:
         try:
             async for msg in sub.messages:
                 meta = msg.metadata
-                yield Entry(meta.sequence.stream, (meta.timestamp - _EPOCH) // _MS, decode(msg.data))
+                msg_id = msg.headers.get("Nats-Msg-Id") if msg.headers else None
+                yield Entry(meta.sequence.stream, (meta.timestamp - _EPOCH) // _MS, decode(msg.data), msg_id)
         finally:
             await sub.unsubscribe()

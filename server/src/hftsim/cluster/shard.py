@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nats
 import orjson
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
@@ -36,6 +35,7 @@ from ..config import ConfigError, Settings
 from ..engine import Engine
 from ..engine.instruments import cash_decimals
 from .commandlog import CommandLog
+from .connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +173,7 @@ async def run_shard(
     it applied.
     """
     engine, snapshots = restore(spec, settings, data_dir)
-    nc = await nats.connect(
-        nats_url, name=f"hftsim-shard-{spec.name}", max_reconnect_attempts=-1, reconnect_time_wait=0.25
-    )
+    nc = await connect(nats_url, f"hftsim-shard-{spec.name}")
     shard = EngineShard(spec, engine, nc, snapshots, snapshot_every)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

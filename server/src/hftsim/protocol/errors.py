@@ -23,10 +23,13 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     DUPLICATE_MSG = "DUPLICATE_MSG"
     STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    ENGINE_UNAVAILABLE = "ENGINE_UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 
-TRANSIENT: frozenset[str] = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE, ErrorCode.INTERNAL})
+TRANSIENT: frozenset[str] = frozenset(
+    {ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE, ErrorCode.ENGINE_UNAVAILABLE, ErrorCode.INTERNAL}
+)
 """Refusals that say nothing about the request itself: the same msg_id may be sent again."""
 
 
