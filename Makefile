@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 
-.PHONY: run test test-server test-client test-web test-e2e bench soak realism setup web chromium postgres lint clean
+.PHONY: run test test-server test-client test-web test-e2e bench soak realism setup web chromium postgres lint api-docs clean
 
 run: setup web
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
@@ -62,6 +62,10 @@ chromium:
 # PostgreSQL server binaries for the tests that start a real server (they run it themselves).
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+# The market-client API reference (HTML, from the docstrings) in market-client/build/api.
+api-docs: setup
+	$(BIN)/pdoc -o market-client/build/api market_client market_client.testing market_client.ccxt
 
 lint: setup
 	$(BIN)/ruff check server/src server/tests market-client/src market-client/tests

@@ -48,9 +48,11 @@ class OrderBook:
         return _levels(self._asks, reverse=False, depth=depth)
 
     def best_bid(self) -> Level | None:
+        """[price, qty] of the highest bid, or None."""
         return [str(p := max(self._bids)), self._bids[p]] if self._bids else None
 
     def best_ask(self) -> Level | None:
+        """[price, qty] of the lowest ask, or None."""
         return [str(p := min(self._asks)), self._asks[p]] if self._asks else None
 
     def snapshot(self, depth: int | None = 20) -> dict[str, Any]:

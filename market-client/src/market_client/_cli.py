@@ -78,6 +78,8 @@ def print_summary(label: str, summary: RunSummary) -> None:
         f"positions: {positions}, cash {summary.cash}; {summary.hooks} hooks, {summary.errors} raised"
         + ("" if summary.canceled_on_exit else "; WARNING: orders were left resting")
     )
+    if summary.last_error:
+        print(f"last error: {summary.last_error}")
 
 
 async def _run(args: argparse.Namespace) -> RunSummary:

@@ -571,6 +571,7 @@ class MarketClient:
         return self._transactions.items(limit)
 
     def clear_transactions(self) -> None:
+        """Empty the CMD event buffer."""
         self._transactions.clear()
 
     def set_event_hook(self, handler: Callback | None) -> None:

@@ -51,6 +51,7 @@ class LiveBroker(Broker):
         await self.refresh_account()
 
     async def refresh_account(self) -> None:
+        """Ask the server for cash, PnL and positions now (the view does, once a second)."""
         self.account = await self.client.get_account()
         self._cash = Decimal(str(self.account.get("cash", "0")))
         self._positions = {str(p["sym"]): int(p.get("qty", 0)) for p in self.account.get("positions", [])}
@@ -123,6 +124,8 @@ class RunSummary:
     positions: dict[str, int] = field(default_factory=dict)
     cash: str = "0"
     canceled_on_exit: bool = True
+    last_error: str | None = None
+    """What the newest raising hook raised (a refusal such as RATE_LIMITED names its code)."""
 
 
 async def run_live(
@@ -192,6 +195,7 @@ async def run_live(
                 recording.close()
         summary.hooks, summary.errors, summary.fills = runner.hooks, runner.errors, runner.fills
         summary.orders = broker.submitted
+        summary.last_error = runner.last_error
         summary.positions = {s: q for s, q in broker.positions().items() if q}
         summary.cash = str(broker.cash())
     return summary

@@ -91,15 +91,18 @@ class Order:
 
     @property
     def price(self) -> str | None:
+        """The limit price as the server wrote it (None for a market order)."""
         price = self.data.get("price")
         return None if price is None else str(price)
 
     @property
     def qty(self) -> int:
+        """The order's total quantity (amends change it)."""
         return int(self.data.get("qty") or 0)
 
     @property
     def filled_qty(self) -> int:
+        """Quantity traded so far."""
         return int(self.data.get("filled_qty") or 0)
 
     @property
@@ -111,6 +114,7 @@ class Order:
 
     @property
     def avg_fill_price(self) -> str | None:
+        """Average price of the fills so far (None before the first)."""
         value = self.data.get("avg_fill_price")
         return None if value is None else str(value)
 
@@ -121,6 +125,7 @@ class Order:
 
     @property
     def is_done(self) -> bool:
+        """Filled, canceled, expired or rejected: it will not change again."""
         return self.status in TERMINAL
 
     def __repr__(self) -> str:
@@ -180,6 +185,7 @@ class Order:
             self._done.set()
 
     def apply_fill(self, fill: Mapping[str, Any]) -> None:
+        """Add a fill object (once: a fill seen again is ignored)."""
         key = fill.get("fill_id", (fill.get("trade_id"), fill.get("ts"), fill.get("qty")))
         if key in self._fill_ids:
             return
@@ -189,6 +195,7 @@ class Order:
             self.queue_ahead = 0  # it traded: nothing rests ahead of it any more
 
     def reject(self, error: Mapping[str, Any]) -> None:
+        """The exchange refused the order: keep its {code, message} and end the handle."""
         self.error = dict(error)
         self.apply_order({**self.data, "status": "rejected"})
 

@@ -48,6 +48,7 @@ class Recording:
 
     @property
     def closed(self) -> bool:
+        """True once close() ran: nothing more is written."""
         return self._file is None
 
     def close(self) -> None:

@@ -126,6 +126,7 @@ class Strategy:
 
     @property
     def broker(self) -> Broker:
+        """The runner's broker (live, backtest or replay); RuntimeError before the run starts."""
         if self._broker is None:
             raise RuntimeError("the strategy is not attached to a runner yet (use it from on_start on)")
         return self._broker
@@ -207,6 +208,7 @@ class Strategy:
 
     @property
     def cash(self) -> Decimal:
+        """The strategy's cash, as the venue last reported it."""
         return self.broker.cash()
 
     def open_orders(self, sym: str | None = None) -> list[Order]:
@@ -232,6 +234,8 @@ class StrategyRunner:
         self.broker = broker
         strategy._broker = broker
         self.errors = 0
+        self.last_error: str | None = None
+        """What the newest raising hook raised, e.g. "on_timer: OrderRejected: ... RATE_LIMITED: ..."."""
         self.hooks = 0
         self.fills: list[JSON] = []
         """Every fill of the strategy's orders, in order (what `backtest` and `replay` report)."""
@@ -239,6 +243,7 @@ class StrategyRunner:
         self._next_timer: int | None = None
 
     async def start(self) -> None:
+        """Call `on_start` and arm the timer."""
         await self._call("on_start")
         if self.strategy.timer_s is not None:
             self._next_timer = self.broker.now_ms() + int(self.strategy.timer_s * 1000)
@@ -277,14 +282,16 @@ class StrategyRunner:
         await self._call("on_stop")
         try:
             await self.broker.cancel_all()
-        except Exception:
+        except Exception as exc:
             self.errors += 1
+            self.last_error = f"cancel on the way out: {type(exc).__name__}: {exc}"
             logger.exception("canceling the strategy's orders on the way out failed")
 
     async def _call(self, name: str, *args: Any) -> None:
         self.hooks += 1
         try:
             await getattr(self.strategy, name)(*args)
-        except Exception:
+        except Exception as exc:
             self.errors += 1
+            self.last_error = f"{name}: {type(exc).__name__}: {exc}"
             logger.exception("%s.%s raised; the run goes on", type(self.strategy).__name__, name)

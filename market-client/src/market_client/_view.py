@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from rich.console import Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
@@ -20,9 +20,9 @@ from ._strategy import StrategyRunner
 class TerminalView:
     """Redraws a rich Live display on every tick of `run_live` (pass `tick` as its `on_tick`)."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, console: Console | None = None) -> None:
         self.title = title
-        self.live = Live(auto_refresh=False, transient=False)
+        self.live = Live(auto_refresh=False, transient=False, console=console)
         self._account_due = 0.0
 
     def __enter__(self) -> TerminalView:
@@ -79,8 +79,10 @@ def render(title: str, broker: LiveBroker, runner: StrategyRunner) -> Group:
     for o in broker.open_orders()[:20]:
         ahead = "-" if o.queue_ahead is None else str(o.queue_ahead)
         orders.add_row(str(o.order_id), o.sym, o.side, o.price or "mkt", str(o.qty), str(o.filled_qty), o.status, ahead)
-    parts: list[object] = [Panel(head), positions, orders]
+    parts: list[RenderableType] = [Panel(head), positions, orders]
     note = account.get("note")
     if note:
         parts.append(f"[yellow]{note}[/yellow]")
-    return Group(*parts)  # type: ignore[arg-type]
+    if runner.last_error:
+        parts.append(f"[red]last error: {runner.last_error}[/red]")
+    return Group(*parts)

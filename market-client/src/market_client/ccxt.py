@@ -79,6 +79,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     """The HFT Simulator as a ccxt exchange (see the module docstring)."""
 
     def describe(self) -> Any:
+        """ccxt's description of the exchange: capabilities, timeframes, URLs, precision mode."""
         return self.deep_extend(
             super().describe(),
             {
@@ -186,6 +187,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     # -- markets ---------------------------------------------------------------------------
 
     async def fetch_markets(self, params: Any = None) -> list[Any]:
+        """Every symbol as a ccxt spot market `SYM/USD` (`symbols.list`)."""
         symbols = (await self._send("symbols.list"))["symbols"]
         return [self._parse_market(s) for s in symbols]
 
@@ -225,6 +227,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     # -- market data ---------------------------------------------------------------------------
 
     async def fetch_order_book(self, symbol: str, limit: int | None = None, params: Any = None) -> Any:
+        """The server's book now (`book.get`), ccxt-shaped; `nonce` is its MD seq."""
         book = await self._send("book.get", {"sym": self._sym(symbol), "depth": limit or 100})
         return self._order_book(symbol, book)
 
@@ -237,6 +240,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
         return symbol if "/" in symbol else f"{symbol}/{QUOTE}"
 
     async def fetch_ticker(self, symbol: str, params: Any = None) -> Any:
+        """Top of book, the day's candle and the last trade as a ccxt ticker."""
         sym = self._sym(symbol)
         book = await self._send("book.get", {"sym": sym, "depth": 1})
         day = await self._send("candles.get", {"sym": sym, "interval_ms": 86_400_000, "depth": 1})
@@ -267,6 +271,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     async def fetch_ohlcv(
         self, symbol: str, timeframe: str = "1m", since: int | None = None, limit: int | None = None, params: Any = None
     ) -> list[list[Any]]:
+        """Candles `[t, o, h, l, c, v]`, oldest first (`candles.get`)."""
         if timeframe not in TIMEFRAMES:
             raise ExchangeError(f"{self.id} timeframes are {', '.join(TIMEFRAMES)}, not {timeframe!r}")
         answer = await self._send(
@@ -314,6 +319,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     async def create_order(
         self, symbol: str, type: str, side: str, amount: float, price: Any = None, params: Any = None
     ) -> Any:
+        """Place an order exactly once; `params` may hold timeInForce, postOnly, clientOrderId."""
         qty = Decimal(str(amount))
         if qty != qty.to_integral_value():
             raise InvalidOrder(f"{self.id} quantities are whole units, got {amount}")
@@ -330,6 +336,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
         return self._order(answer["order"])
 
     async def cancel_order(self, id: str, symbol: str | None = None, params: Any = None) -> Any:
+        """Cancel by order id, exactly once; the canceled order, ccxt-shaped."""
         client = await self._market_client()
         try:
             answer = await client.cancel_order(int(id))
@@ -338,6 +345,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
         return self._order(answer["order"])
 
     async def fetch_order(self, id: str, symbol: str | None = None, params: Any = None) -> Any:
+        """One of the user's recent orders by id (OrderNotFound otherwise)."""
         orders = (await self._send("orders.list", {"status": "all"}))["orders"]
         for order in orders:
             if str(order["order_id"]) == str(id):
@@ -347,6 +355,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     async def fetch_open_orders(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None, params: Any = None
     ) -> list[Any]:
+        """The user's live orders (of one symbol)."""
         payload: JSON = {"status": "open"}
         if symbol is not None:
             payload["sym"] = self._sym(symbol)
@@ -356,6 +365,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
     async def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None, params: Any = None
     ) -> list[Any]:
+        """The user's fills as ccxt trades, oldest first."""
         payload: JSON = {"limit": min(limit or 100, 1000)}
         if symbol is not None:
             payload["sym"] = self._sym(symbol)
@@ -381,6 +391,7 @@ class hftsim(ccxt_async.Exchange):  # type: ignore[misc]  # ccxt is untyped; low
         return list(self.filter_by_since_limit(trades, since, limit))
 
     async def fetch_balance(self, params: Any = None) -> Any:
+        """Cash as USD (used: committed to open buys) and each position as its base currency."""
         account = await self._send("account.get")
         orders = (await self._send("orders.list", {"status": "open"}))["orders"]
         committed = sum(

@@ -227,6 +227,7 @@ class FakeVenue:
     # -- lifecycle ---------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on the loopback port (`url`); returns once the venue accepts connections."""
         app = Starlette(
             routes=[
                 Route("/auth/handshake", self._handshake, methods=["POST"]),
@@ -242,6 +243,7 @@ class FakeVenue:
         await self.until(lambda: self._server is not None and self._server.started, timeout=10)
 
     async def stop(self) -> None:
+        """Close every socket (1001) and stop listening."""
         await self._close_all(1001)
         if self._server is not None:
             self._server.should_exit = True
