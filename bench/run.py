@@ -24,6 +24,7 @@ from . import (
     engine,
     fairness,
     fanout,
+    journal,
     machine,
     memory,
     peers,
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "client_book": client_book,
     "memory": memory,
     "fairness": fairness,
+    "journal": journal,
 }
 RESULTS = Path(__file__).with_name("results")
 

@@ -52,6 +52,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         heartbeat = asyncio.create_task(venue.hub.heartbeats(settings.server.heartbeat_ms))
+        lag = asyncio.create_task(venue.loop_lag.watch(), name="hftsim-loop-lag")
         if venue.agents is not None:
             venue.agents.start()
         try:
@@ -60,6 +61,7 @@ def create_app(
             if venue.agents is not None:
                 await venue.agents.stop()
             heartbeat.cancel()
+            lag.cancel()
             await venue.sequencer.stop()
             venue.hub.close_all(CLOSE_SERVICE_RESTART, "server shutting down")
             await asyncio.sleep(0.05)

@@ -497,3 +497,9 @@ def _drop_md(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
     count = p.int_field(req.payload, "count", 1, lo=1, hi=1000)
     d.venue.hub.drop_next_md(sym, count)
     return {"sym": sym, "count": count}
+
+
+@op("test.loop_lag")
+def _loop_lag(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    longest_s, samples = d.venue.loop_lag.take()
+    return {"longest_stall_ms": round(longest_s * 1000, 3), "samples": samples}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from ..store.journal import Journal
 from ..store.sessions import SessionStore
 from ..store.users import UserStore
 from .hub import Hub
+from .looplag import LoopLag
 from .ratelimit import RateLimiter
 from .sequencer import Sequencer
 from .sessions import SessionManager
@@ -59,6 +60,7 @@ class Venue:
     agents: AgentRunner | None = None
     recovered_at: int = 0
     """The last command the market was recovered with at start (0: a new market)."""
+    loop_lag: LoopLag = field(default_factory=LoopLag)
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:

@@ -72,5 +72,5 @@ OP_ROLES: dict[str, Role | None] = {
     "admin.bots": Role.ADMIN,
 }
 
-TEST_OP_ROLES: dict[str, Role | None] = {"test.drop_md": Role.VIEWER}
+TEST_OP_ROLES: dict[str, Role | None] = {"test.drop_md": Role.VIEWER, "test.loop_lag": Role.VIEWER}
 """Ops that exist only when the config enables test hooks."""

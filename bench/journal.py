@@ -1,0 +1,249 @@
+"""8. The journal's cost: server CPU per order by durability mode, and the loop stall of a snapshot.
+
+*Durability modes.* One server per mode (`journal.durability` = "os", then
+"fsync"), each driven by one raw CMD client (bench/wsraw.py) keeping
+`WINDOW` orders in flight for a phase of `seconds`; the phases alternate
+between the servers. Orders alternate buy and sell at one price, so every
+order rests or trades, as in bench/throughput.py. Per mode: orders answered
+per second, send → response latency, and the server's CPU time per order
+(from /proc): the figure the journal's write path moves.
+
+*Snapshot stall.* Two servers built alike, driven alike: resting orders at
+distinct prices (a book that only grows, so a snapshot has much to write),
+`snapshot_orders` per repetition, pipelined as above. One snapshots every
+`snapshot_orders` commands, so each repetition crosses one snapshot; the
+other never snapshots in the run. Per repetition the longest event-loop
+stall of each is read from the server's loop-lag monitor (`test.loop_lag`,
+sampled every 5 ms): the difference is what a snapshot costs every client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import orjson
+import uvloop
+from hftsim.testing import ServerProcess, server_process
+
+from .common import Scale, cpu_seconds, median, percentiles, row
+from .fanout import server_pid
+from .gateway import WIDE_LIMITS, handshake
+from .wsraw import RawSocket
+
+NAME = "journal"
+WINDOW = 16
+MODES = {"os": {"sync": "normal"}, "fsync": {"sync": "full"}}
+"""The `[journal]` table of each mode's server."""
+CPU_TARGET_US = 18.0
+STALL_TARGET_MS = 5.0
+NEVER = 10**12
+TRADE = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","payload":'
+         '{{"sym":"ACME","side":"{}","type":"limit","price":"100.00","qty":1}}}}')  # fmt: skip
+REST = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","payload":'
+        '{{"sym":"ACME","side":"{}","type":"limit","price":"{}","qty":1}}}}')  # fmt: skip
+RICH = {**WIDE_LIMITS, "accounts": {"initial_cash": "1000000000000"}}
+"""Resting buys reserve cash: enough for every order of the run."""
+
+
+def trade(msg_id: str, i: int) -> bytes:
+    return TRADE.format(msg_id, "buy" if i % 2 else "sell").encode()
+
+
+def rest(msg_id: str, i: int) -> bytes:
+    """Buys from 99.99 down to 75.00 and sells from 100.01 up to 125.00: never crossing, always resting."""
+    step = (i // 2) % 2500
+    side, cents = ("buy", 9999 - step) if i % 2 else ("sell", 10001 + step)
+    return REST.format(msg_id, side, f"{cents // 100}.{cents % 100:02d}").encode()
+
+
+class Stream:
+    """One CMD socket with `WINDOW` orders in flight; latency per response."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.socket: RawSocket | None = None
+        self.sent: dict[str, int] = {}
+        self.latencies: list[int] = []
+        self.answers: dict[str, dict[str, Any]] = {}
+        self._window = asyncio.Semaphore(WINDOW)
+        self._i = 0
+
+    @classmethod
+    async def open(cls, url: str, name: str) -> Stream:
+        stream = cls(name)
+        port = int(url.rsplit(":", 1)[1])
+        stream.socket = await RawSocket.connect("127.0.0.1", port, "/ws/cmd", handshake(url)["token"], stream.on_text)
+        await stream.ask("auth.login", {"guest": True})
+        return stream
+
+    def on_text(self, data: bytes, now: float) -> None:
+        if not data.startswith(b'{"type":"response"'):
+            return
+        done = time.perf_counter_ns()
+        msg = orjson.loads(data)
+        t0 = self.sent.pop(msg["corr_id"], None)
+        if t0 is None:
+            self.answers[msg["corr_id"]] = msg
+            return
+        self.latencies.append(done - t0)
+        self._window.release()
+
+    async def ask(self, op: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One request outside the pipeline, and its answer's payload."""
+        assert self.socket is not None
+        self._i += 1
+        msg_id = f"{self.name}-ask-{self._i}"
+        body = {"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": op, "payload": payload}
+        self.socket.send_text(orjson.dumps(body))
+        async with asyncio.timeout(30):
+            while msg_id not in self.answers:
+                await asyncio.sleep(0.005)
+        answer = self.answers.pop(msg_id)
+        if not answer["ok"]:
+            raise RuntimeError(f"{op} refused: {answer['error']}")
+        payload_out: dict[str, Any] = answer["payload"]
+        return payload_out
+
+    async def pipeline(self, make: Any, *, seconds: float | None = None, count: int | None = None) -> float:
+        """Send orders for `seconds` or `count` orders, then wait for every answer; the elapsed seconds."""
+        assert self.socket is not None
+        self.latencies = []
+        clock = time.perf_counter_ns
+        t0 = clock()
+        until = t0 + int((seconds or 0) * 1e9)
+        sent = 0
+        while (count is not None and sent < count) or (seconds is not None and clock() < until):
+            await asyncio.wait_for(self._window.acquire(), 30)
+            self._i += 1
+            sent += 1
+            msg_id = f"{self.name}-{self._i}"
+            self.sent[msg_id] = clock()
+            self.socket.send_text(make(msg_id, self._i))
+        async with asyncio.timeout(60):
+            while self.sent:
+                await asyncio.sleep(0.002)
+        return (clock() - t0) / 1e9
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+
+
+async def mode_phase(stream: Stream, seconds: float, pid: int) -> dict[str, Any]:
+    cpu0 = cpu_seconds(pid)
+    elapsed = await stream.pipeline(trade, seconds=seconds)
+    cpu = cpu_seconds(pid) - cpu0
+    answered = len(stream.latencies)
+    return {
+        "orders_per_s": answered / elapsed,
+        "latency_us": {k: v / 1000 for k, v in percentiles(stream.latencies).items()},
+        "server_cpu_share": cpu / elapsed,
+        "server_cpu_us_per_order": cpu / max(1, answered) * 1e6,
+    }
+
+
+async def modes(servers: dict[str, ServerProcess], seconds: float, reps: int) -> dict[str, list[dict[str, Any]]]:
+    streams = {mode: await Stream.open(srv.url, mode) for mode, srv in servers.items()}
+    pids = {mode: server_pid(srv) for mode, srv in servers.items()}
+    try:
+        for mode, stream in streams.items():
+            await mode_phase(stream, min(1.0, seconds), pids[mode])  # warm-up
+        runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in streams}
+        names = list(streams)
+        for rep in range(reps):
+            for mode in names if rep % 2 == 0 else reversed(names):
+                runs[mode].append(await mode_phase(streams[mode], seconds, pids[mode]))
+        return runs
+    finally:
+        for stream in streams.values():
+            stream.close()
+
+
+async def stalls(servers: dict[str, ServerProcess], orders: int, reps: int) -> dict[str, list[dict[str, Any]]]:
+    streams = {side: await Stream.open(srv.url, side) for side, srv in servers.items()}
+    try:
+        runs: dict[str, list[dict[str, Any]]] = {side: [] for side in streams}
+        names = list(streams)
+        for rep in range(reps):
+            for side in names if rep % 2 == 0 else reversed(names):
+                stream = streams[side]
+                await stream.ask("test.loop_lag", {})
+                elapsed = await stream.pipeline(rest, count=orders)
+                lag = await stream.ask("test.loop_lag", {})
+                runs[side].append(
+                    {
+                        "longest_stall_ms": lag["longest_stall_ms"],
+                        "orders_per_s": orders / elapsed,
+                        "latency_us": {k: v / 1000 for k, v in percentiles(stream.latencies).items()},
+                        "resting_orders": (rep + 1) * orders,
+                    }
+                )
+        return runs
+    finally:
+        for stream in streams.values():
+            stream.close()
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, first in runs[0].items():
+        if isinstance(first, dict):
+            out[key] = {k: median(r[key][k] for r in runs) for k in first}
+        else:
+            out[key] = median(r[key] for r in runs)
+    return out
+
+
+def run(scale: Scale) -> dict[str, Any]:
+    seconds = scale.pick(5.0, 2.0, 0.3)
+    orders = scale.pick(100_000, 20_000, 1_000)
+    with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp, ExitStack() as stack:
+        servers = {
+            mode: stack.enter_context(
+                server_process(Path(tmp) / mode, config={**WIDE_LIMITS, "journal": journal})
+            )
+            for mode, journal in MODES.items()
+        }
+        mode_runs = uvloop.run(modes(servers, seconds, scale.reps))
+        for srv in servers.values():
+            srv.stop()
+        snapshotting = {
+            "snapshot": stack.enter_context(
+                server_process(Path(tmp) / "snap", config={**RICH, "journal": {"snapshot_every": orders}})
+            ),
+            "no snapshot": stack.enter_context(
+                server_process(Path(tmp) / "nosnap", config={**RICH, "journal": {"snapshot_every": NEVER}})
+            ),
+        }
+        stall_runs = uvloop.run(stalls(snapshotting, orders, scale.reps))
+    by_mode = {mode: summarize(r) for mode, r in mode_runs.items()}
+    by_stall = {side: summarize(r) for side, r in stall_runs.items()}
+    os_mode, fsync_mode = by_mode["os"], by_mode["fsync"]
+    snap, nosnap = by_stall["snapshot"], by_stall["no snapshot"]
+    rows = [
+        row(NAME, "server CPU per order, pipelined, `os` mode", os_mode["server_cpu_us_per_order"], "µs",
+            target=f"<= {CPU_TARGET_US:g} µs", met=os_mode["server_cpu_us_per_order"] <= CPU_TARGET_US,
+            note=f"{os_mode['orders_per_s']:,.0f} orders/s, server CPU {os_mode['server_cpu_share']:.2f}"),
+        row(NAME, "server CPU per order, pipelined, `fsync` mode", fsync_mode["server_cpu_us_per_order"], "µs",
+            "`os` mode", os_mode["server_cpu_us_per_order"],
+            note=f"{fsync_mode['orders_per_s']:,.0f} orders/s, server CPU {fsync_mode['server_cpu_share']:.2f}"),
+        row(NAME, "pipelined latency p50, `fsync` mode", fsync_mode["latency_us"]["p50"], "µs",
+            "`os` mode", os_mode["latency_us"]["p50"]),
+        row(NAME, "longest loop stall, a run crossing a snapshot", snap["longest_stall_ms"], "ms",
+            "same run, no snapshot", nosnap["longest_stall_ms"],
+            target=f"<= {STALL_TARGET_MS:g} ms", met=snap["longest_stall_ms"] <= STALL_TARGET_MS,
+            note=f"{orders:,} resting orders added per repetition, up to {orders * scale.reps:,}"),
+    ]  # fmt: skip
+    return {
+        "window": WINDOW,
+        "seconds_per_phase": seconds,
+        "snapshot_orders": orders,
+        "modes": {mode: {"runs": mode_runs[mode], **by_mode[mode]} for mode in mode_runs},
+        "stall": {side: {"runs": stall_runs[side], **by_stall[side]} for side in stall_runs},
+        "rows": rows,
+    }
