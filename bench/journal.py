@@ -15,11 +15,18 @@ distinct prices (a book that only grows, so a snapshot has much to write),
 other never snapshots in the run. Per repetition the longest event-loop
 stall of each is read from the server's loop-lag monitor (`test.loop_lag`,
 sampled every 5 ms): the difference is what a snapshot costs every client.
+
+With `HFTSIM_BENCH_JOURNAL_BEFORE=<dir>/server/src` (an earlier commit
+exported with `git archive`) the same runs also drive servers of that code
+(its `journal.sync` normal and full beside `os` and `fsync`, and its
+snapshot), alternating with this code's in the same run: before and after
+as ratios of one run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from contextlib import ExitStack
@@ -37,8 +44,12 @@ from .wsraw import RawSocket
 
 NAME = "journal"
 WINDOW = 16
-MODES = {"os": {"sync": "normal"}, "fsync": {"sync": "full"}}
+MODES = {"os": {"durability": "os"}, "fsync": {"durability": "fsync"}}
 """The `[journal]` table of each mode's server."""
+BEFORE = "HFTSIM_BENCH_JOURNAL_BEFORE"
+"""Names the `server/src` of an exported earlier commit (with the loop-lag monitor) to measure beside this one."""
+BEFORE_MODES = {"before: os": {"sync": "normal"}, "before: fsync": {"sync": "full"}}
+"""The earlier commit's settings closest to each mode: its SQLite journal with `sync` normal or full."""
 CPU_TARGET_US = 18.0
 STALL_TARGET_MS = 5.0
 NEVER = 10**12
@@ -202,35 +213,36 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def run(scale: Scale) -> dict[str, Any]:
     seconds = scale.pick(5.0, 2.0, 0.3)
     orders = scale.pick(100_000, 20_000, 1_000)
+    before = os.environ.get(BEFORE)
+    old_env = {"PYTHONPATH": before} if before else {}
+    mode_sides = {mode: (journal, {}) for mode, journal in MODES.items()}
+    stall_sides = {"snapshot": ({"snapshot_every": orders}, {}), "no snapshot": ({"snapshot_every": NEVER}, {})}
+    if before:
+        mode_sides |= {mode: (journal, old_env) for mode, journal in BEFORE_MODES.items()}
+        stall_sides |= {"before: snapshot": ({"snapshot_every": orders}, old_env)}
     with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp, ExitStack() as stack:
-        servers = {
-            mode: stack.enter_context(
-                server_process(Path(tmp) / mode, config={**WIDE_LIMITS, "journal": journal})
-            )
-            for mode, journal in MODES.items()
-        }
+
+        def start(name: str, config: dict[str, Any], env: dict[str, str]) -> ServerProcess:
+            path = Path(tmp) / name.replace(" ", "-").replace(":", "")
+            return stack.enter_context(server_process(path, config=config, env=env))
+
+        servers = {side: start(side, {**WIDE_LIMITS, "journal": j}, env) for side, (j, env) in mode_sides.items()}
         mode_runs = uvloop.run(modes(servers, seconds, scale.reps))
         for srv in servers.values():
             srv.stop()
-        snapshotting = {
-            "snapshot": stack.enter_context(
-                server_process(Path(tmp) / "snap", config={**RICH, "journal": {"snapshot_every": orders}})
-            ),
-            "no snapshot": stack.enter_context(
-                server_process(Path(tmp) / "nosnap", config={**RICH, "journal": {"snapshot_every": NEVER}})
-            ),
-        }
+        snapshotting = {side: start(side, {**RICH, "journal": j}, env) for side, (j, env) in stall_sides.items()}
         stall_runs = uvloop.run(stalls(snapshotting, orders, scale.reps))
     by_mode = {mode: summarize(r) for mode, r in mode_runs.items()}
     by_stall = {side: summarize(r) for side, r in stall_runs.items()}
     os_mode, fsync_mode = by_mode["os"], by_mode["fsync"]
     snap, nosnap = by_stall["snapshot"], by_stall["no snapshot"]
+    cpu = "server_cpu_us_per_order"
     rows = [
-        row(NAME, "server CPU per order, pipelined, `os` mode", os_mode["server_cpu_us_per_order"], "µs",
-            target=f"<= {CPU_TARGET_US:g} µs", met=os_mode["server_cpu_us_per_order"] <= CPU_TARGET_US,
+        row(NAME, "server CPU per order, pipelined, `os` mode", os_mode[cpu], "µs",
+            *(("before: SQLite journal, sync normal", by_mode["before: os"][cpu]) if before else ()),
+            target=f"<= {CPU_TARGET_US:g} µs", met=os_mode[cpu] <= CPU_TARGET_US,
             note=f"{os_mode['orders_per_s']:,.0f} orders/s, server CPU {os_mode['server_cpu_share']:.2f}"),
-        row(NAME, "server CPU per order, pipelined, `fsync` mode", fsync_mode["server_cpu_us_per_order"], "µs",
-            "`os` mode", os_mode["server_cpu_us_per_order"],
+        row(NAME, "server CPU per order, pipelined, `fsync` mode", fsync_mode[cpu], "µs", "`os` mode", os_mode[cpu],
             note=f"{fsync_mode['orders_per_s']:,.0f} orders/s, server CPU {fsync_mode['server_cpu_share']:.2f}"),
         row(NAME, "pipelined latency p50, `fsync` mode", fsync_mode["latency_us"]["p50"], "µs",
             "`os` mode", os_mode["latency_us"]["p50"]),
@@ -239,10 +251,21 @@ def run(scale: Scale) -> dict[str, Any]:
             target=f"<= {STALL_TARGET_MS:g} ms", met=snap["longest_stall_ms"] <= STALL_TARGET_MS,
             note=f"{orders:,} resting orders added per repetition, up to {orders * scale.reps:,}"),
     ]  # fmt: skip
+    if before:
+        old_fsync, old_snap = by_mode["before: fsync"], by_stall["before: snapshot"]
+        rows += [
+            row(NAME, "server CPU per order, pipelined, `fsync` mode", fsync_mode[cpu], "µs",
+                "before: SQLite journal, sync full", old_fsync[cpu]),
+            row(NAME, "orders/s pipelined, `fsync` mode", fsync_mode["orders_per_s"], "orders/s",
+                "before: SQLite journal, sync full", old_fsync["orders_per_s"]),
+            row(NAME, "longest loop stall, a run crossing a snapshot", snap["longest_stall_ms"], "ms",
+                "before: snapshot pickled on the loop", old_snap["longest_stall_ms"]),
+        ]  # fmt: skip
     return {
         "window": WINDOW,
         "seconds_per_phase": seconds,
         "snapshot_orders": orders,
+        "before": "an earlier commit, exported" if before else None,
         "modes": {mode: {"runs": mode_runs[mode], **by_mode[mode]} for mode in mode_runs},
         "stall": {side: {"runs": stall_runs[side], **by_stall[side]} for side in stall_runs},
         "rows": rows,

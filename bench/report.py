@@ -293,10 +293,13 @@ def fairness_details(r: dict[str, Any]) -> list[str]:
 
 
 def journal_details(r: dict[str, Any]) -> list[str]:
-    lines = [
+    intro = (
         f"One client, {r['window']} orders in flight, {r['seconds_per_phase']:g} s per phase, by durability mode; "
         f"then {r['snapshot_orders']:,} resting orders per repetition to a server snapshotting every "
-        f"{r['snapshot_orders']:,} commands and to one that does not.",
+        f"{r['snapshot_orders']:,} commands and to one that does not."
+    )
+    lines = [
+        intro,
         "",
         "| durability | orders/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU | server CPU µs/order |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",

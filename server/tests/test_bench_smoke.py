@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench import client_book, engine, fairness, fanout, memory, peers, report, roundtrip, throughput
+from bench import client_book, engine, fairness, fanout, journal, memory, peers, report, roundtrip, throughput
 from bench.common import SMOKE, percentiles
 from bench.mix import Floor, make_mix
 
@@ -120,4 +120,13 @@ def test_fairness() -> None:
         flooder = result["phases"][name]["flooder"]
         assert flooder["sent"] > 0 and flooder["ok"] > 0
         assert flooder["unanswered"] >= 0
+    rows_ok(result)
+
+
+def test_journal() -> None:
+    result = journal.run(SMOKE)
+    for mode in ("os", "fsync"):
+        assert result["modes"][mode]["orders_per_s"] > 0 and result["modes"][mode]["server_cpu_us_per_order"] > 0
+    for side in ("snapshot", "no snapshot"):
+        assert result["stall"][side]["longest_stall_ms"] >= 0 and result["stall"][side]["orders_per_s"] > 0
     rows_ok(result)

@@ -209,10 +209,8 @@ def add_users(commands: Commands) -> None:
 
 def journal_truncate(args: argparse.Namespace) -> None:
     """Move journal records from --from on to a quarantine file: the way past a damaged middle."""
-    from .gateway.venue import MARKET_DB
-    from .store.database import Database
+    from .gateway.venue import market_journal
     from .store.integrity import truncate
-    from .store.journal import Journal
 
     settings = _settings(args)
     if args.from_seq < 1:
@@ -220,7 +218,7 @@ def journal_truncate(args: argparse.Namespace) -> None:
     if not settings.store.url and not (args.data_dir / MARKET_DB).is_file():
         sys.exit(f"hftsim: there is no journal in {args.data_dir}; check --data-dir")
     try:
-        journal = Journal(Database.choose(settings.store.url, args.data_dir, MARKET_DB))
+        journal = market_journal(settings, args.data_dir, migrate_legacy=False)
         try:
             count, path = truncate(journal, args.from_seq, args.data_dir)
         finally:

@@ -127,10 +127,27 @@ class StoreSettings(Table):
 
 
 class JournalSettings(Table):
-    sync: Literal["normal", "full"] = "normal"
-    """normal: a committed command survives a crash of the server; full: also a power loss (fsync per group)."""
+    store: Literal["files", "database"] = "files"
+    """files: segment files in the data directory; database: the PostgreSQL database of `store.url`."""
+    durability: Literal["os", "fsync"] = "os"
+    """os: a command is in the operating system before its ack (survives a crash of the server); fsync: on disk
+    (fdatasync, one per group of commands; survives a power loss)."""
     snapshot_every: int = Field(default=500_000, ge=1000)
     """Commands between engine snapshots; a restart replays at most this many."""
+    segment_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    """Size at which the segment log starts a new file."""
+    keep_segments: bool = False
+    """Move segments a snapshot covers to journal/archive/ instead of deleting them."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_sync(cls, data: Any) -> Any:
+        """`sync` ("normal" / "full") was the durability setting before the segment log: it still means it."""
+        if isinstance(data, dict) and "sync" in data:
+            data = dict(data)
+            sync = data.pop("sync")
+            data.setdefault("durability", {"normal": "os", "full": "fsync"}.get(sync, sync))
+        return data
 
 
 class TestingSettings(Table):
@@ -161,6 +178,12 @@ class Settings(BaseSettings):
         if len(set(names)) != len(names):
             raise ValueError(f"symbol names must be unique, got {names}")
         return symbols
+
+    @model_validator(mode="after")
+    def _journal_store(self) -> Settings:
+        if self.journal.store == "database" and not self.store.url:
+            raise ValueError('journal.store = "database" keeps the journal in PostgreSQL: set store.url too')
+        return self
 
     @classmethod
     def settings_customise_sources(

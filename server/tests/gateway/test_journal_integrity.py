@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hftsim.testing import ServerProcess, server_process
+from store.tamper import SegmentTamper
 
 from .conftest import Wire, handshake, open_wire
 
@@ -41,10 +41,7 @@ async def open_order_ids(srv: ServerProcess) -> list[int]:
 
 
 def journal_seqs(data_dir: Path) -> list[int]:
-    db = sqlite3.connect(data_dir / "market.db")
-    seqs = [seq for (seq,) in db.execute("SELECT seq FROM journal ORDER BY seq")]
-    db.close()
-    return seqs
+    return SegmentTamper(data_dir).seqs()
 
 
 def quarantined(data_dir: Path, seq: int) -> list[str]:
@@ -62,33 +59,24 @@ def truncate(data_dir: Path, seq: int) -> subprocess.CompletedProcess[str]:
     )
 
 
-def flip_a_byte(data_dir: Path, seq: int) -> None:
-    db = sqlite3.connect(data_dir / "market.db")
-    (data,) = db.execute("SELECT command FROM journal WHERE seq = ?", (seq,)).fetchone()
-    damaged = bytearray(data)
-    damaged[len(damaged) // 2] ^= 0x04
-    db.execute("UPDATE journal SET command = ? WHERE seq = ?", (bytes(damaged), seq))
-    db.commit()
-    db.close()
-
-
-@pytest.mark.parametrize("damage", ["flipped", "garbage"])
+@pytest.mark.parametrize("damage", ["flipped", "torn", "garbage"])
 async def test_a_torn_tail_is_cut_and_the_server_starts(tmp_path: Path, damage: str) -> None:
     with server_process(tmp_path) as srv:
         ids = await place_orders(srv, 4)
         last = journal_seqs(tmp_path)[-1]
+        tamper = SegmentTamper(tmp_path)
         if damage == "flipped":
-            flip_a_byte(tmp_path, last)
+            tamper.flip_a_byte(last)
+            survivors = ids[:-1]
+        elif damage == "torn":
+            tamper.tear(last)
             survivors = ids[:-1]
         else:
-            db = sqlite3.connect(tmp_path / "market.db")
-            db.execute("INSERT INTO journal (seq, ts, command, crc) VALUES (?, 0, ?, 1)", (last + 1, b"\xde\xad"))
-            db.commit()
-            db.close()
+            tamper.append(last + 1, 0, b"\xde\xad", 1)
             survivors = ids
         srv.start()
         assert await open_order_ids(srv) == survivors
-        cut_from = last if damage == "flipped" else last + 1
+        cut_from = last if damage != "garbage" else last + 1
         assert len(quarantined(tmp_path, cut_from)) == 1
         warnings = [line for line in srv.log().splitlines() if "damaged record(s)" in line]
         assert len(warnings) == 1 and f"from command {cut_from}" in warnings[0]
@@ -106,14 +94,16 @@ async def test_a_damaged_middle_stops_serve_until_truncated(tmp_path: Path) -> N
         ids = await place_orders(srv, 4)
         seqs = journal_seqs(tmp_path)
         bad = seqs[-3]
-        flip_a_byte(tmp_path, bad)
+        tamper = SegmentTamper(tmp_path)
+        tamper.flip_a_byte(bad)
+        damaged = tamper.stored()
         with pytest.raises(RuntimeError, match="exited with 1") as caught:
             srv.start()
         message = str(caught.value)
         way_out = f"hftsim journal truncate --from {bad} --data-dir {tmp_path}"
         assert f"damaged at command {bad}" in message and way_out in message
         assert "Traceback" not in message
-        assert journal_seqs(tmp_path) == seqs, "a failed start must not change the journal"
+        assert tamper.stored() == damaged, "a failed start must not change the journal"
         truncated = truncate(tmp_path, bad)
         assert truncated.returncode == 0, truncated.stderr
         srv.start()

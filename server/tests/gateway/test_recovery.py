@@ -8,8 +8,7 @@ import pytest
 
 from hftsim.config import ConfigError, load
 from hftsim.gateway.venue import recover
-from hftsim.store.database import Database
-from hftsim.store.journal import Journal
+from hftsim.store.segments import SegmentJournal
 from hftsim.testing import ServerProcess, server_process
 
 from .conftest import Wire, handshake, open_wire
@@ -36,12 +35,16 @@ async def market_state(srv: ServerProcess) -> tuple[object, ...]:
     return state
 
 
-@pytest.mark.parametrize(("stop", "store"), [("clean", "sqlite"), ("crash", "sqlite"), ("crash", "postgres")])
+@pytest.mark.parametrize(
+    ("stop", "store", "journal"),
+    [("clean", "sqlite", "files"), ("crash", "sqlite", "files"), ("crash", "postgres", "files"),
+     ("crash", "postgres", "database")],
+)  # fmt: skip
 async def test_restart_recovers_orders_positions_and_history(
-    tmp_path: Path, stop: str, store: str, request: pytest.FixtureRequest
+    tmp_path: Path, stop: str, store: str, journal: str, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue("new_postgres_db")() if store == "postgres" else ""
-    with server_process(tmp_path, config={"store": {"url": url}}) as srv:
+    with server_process(tmp_path, config={"store": {"url": url}, "journal": {"store": journal}}) as srv:
         srv.add_user("alice", "pw-alice")
         srv.add_user("bob", "pw-bob")
         alice, bob = await login(srv, "alice"), await login(srv, "bob")
@@ -83,10 +86,10 @@ async def test_a_token_survives_a_restart_with_its_user(tmp_path: Path) -> None:
 def test_a_snapshot_saved_under_older_rules_is_refused(tmp_path: Path) -> None:
     """A pre-buying-power snapshot lacks the committed cash and used client order ids: resuming it is refused."""
     settings = load()
-    journal = Journal(Database(str(tmp_path / "market.db")))
+    journal = SegmentJournal(tmp_path)
     engine, history, fills = recover(settings, journal, tmp_path)
     del engine.rules
     journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()
     with pytest.raises(ConfigError, match="--reset"):
-        recover(settings, Journal(Database(str(tmp_path / "market.db"))), tmp_path)
+        recover(settings, SegmentJournal(tmp_path), tmp_path)

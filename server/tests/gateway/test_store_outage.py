@@ -1,4 +1,5 @@
-"""Fail closed through the real server: PostgreSQL goes away, writes are refused, reads go on, and it heals."""
+"""Fail closed through the real server: PostgreSQL holding the journal goes away, writes are refused, reads go on,
+and it heals; with the journal in files, the market does not even notice."""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ async def place_when_the_store_is_back(wire: Wire) -> dict[str, object]:
 
 
 async def test_a_store_outage_refuses_writes_keeps_reads_and_heals(tmp_path: Path) -> None:
-    with postgres_instance() as pg, server_process(tmp_path, config={"store": {"url": pg.url}}) as srv:
+    with (
+        postgres_instance() as pg,
+        server_process(tmp_path, config={"store": {"url": pg.url}, "journal": {"store": "database"}}) as srv,
+    ):
         srv.add_user("alice", "pw-alice")
         alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
         await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
@@ -48,6 +52,27 @@ async def test_a_store_outage_refuses_writes_keeps_reads_and_heals(tmp_path: Pat
         await alice.ws.close()
 
         # What the journal holds is exactly what was acknowledged.
+        srv.kill()
+        srv.start()
+        alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
+        await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+        orders = (await alice.ok("orders.list"))["orders"]
+        assert sorted(o["order_id"] for o in orders) == [first["order_id"], second["order_id"]]
+        await alice.ws.close()
+    assert "Traceback" not in srv.log()
+
+
+async def test_with_the_journal_in_files_a_postgresql_outage_does_not_stop_trading(tmp_path: Path) -> None:
+    """Users and sessions in PostgreSQL, the journal in the data directory: the order path never touches the database."""
+    with postgres_instance() as pg, server_process(tmp_path, config={"store": {"url": pg.url}}) as srv:
+        srv.add_user("alice", "pw-alice")
+        alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
+        await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+        first = (await alice.ok("order.place", {**ORDER, "price": "90.00"}))["order"]
+        pg.stop()
+        second = (await alice.ok("order.place", {**ORDER, "price": "90.01"}))["order"]
+        pg.start()
+        await alice.ws.close()
         srv.kill()
         srv.start()
         alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])

@@ -25,8 +25,11 @@ from hftsim.gateway.sequencer import Sequencer
 from hftsim.gateway.venue import recover
 from hftsim.store import codec
 from hftsim.store.database import Database
+from hftsim.store.dbjournal import DatabaseJournal
 from hftsim.store.errors import StoreUnavailable
-from hftsim.store.journal import Journal
+from hftsim.store.segments import SegmentJournal
+
+from .conftest import Backend
 
 
 def random_commands(n: int, seed: int) -> list[Command]:
@@ -66,32 +69,26 @@ def test_codec_round_trips_every_command_kind() -> None:
     assert [codec.decode(codec.encode(c)) for c in commands] == commands
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
-    if request.param == "sqlite":
-        return Database(str(tmp_path / "market.db"))
-    return Database(request.getfixturevalue("new_postgres_db")())
-
-
 @pytest.mark.parametrize("snapshot_at", [None, 700])
-def test_recovery_reproduces_the_state_hash(database: Database, snapshot_at: int | None, tmp_path: Path) -> None:
+def test_recovery_reproduces_the_state_hash(backend: Backend, snapshot_at: int | None, tmp_path: Path) -> None:
     settings = load()
-    journal = Journal(database)
+    journal = backend.open()
     engine, history, fills = recover(settings, journal, tmp_path)
     sequencer = Sequencer(engine, journal)
     for i, command in enumerate(random_commands(2000, seed=11), start=1):
         sequencer.submit_now(command)
         if i == snapshot_at:
+            journal.roll()
             journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()
-    again, _, _ = recover(settings, Journal(database), tmp_path)
+    again, _, _ = recover(settings, backend.open(), tmp_path)
     assert again.seq == engine.seq == 2000
     assert again.state_hash() == engine.state_hash()
 
 
-def test_a_market_with_other_symbols_is_refused(database: Database, tmp_path: Path) -> None:
+def test_a_market_with_other_symbols_is_refused(backend: Backend, tmp_path: Path) -> None:
     settings = load()
-    journal = Journal(database)
+    journal = backend.open()
     engine, history, fills = recover(settings, journal, tmp_path)
     journal.save_snapshot(engine.seq, (engine, history, fills))
     fewer = load(symbols=[s.model_dump() for s in settings.symbols[:2]])
@@ -104,8 +101,16 @@ def test_a_market_with_other_symbols_is_refused(database: Database, tmp_path: Pa
 
 def test_one_process_at_a_time_holds_a_postgresql_journal(new_postgres_db: Callable[[], str]) -> None:
     database = Database(new_postgres_db())
-    first = Journal(database)
+    first = DatabaseJournal(database)
     with pytest.raises(StoreUnavailable, match="another hftsim process holds this database's journal"):
-        Journal(database)
+        DatabaseJournal(database)
     first.close()
-    Journal(database).close()
+    DatabaseJournal(database).close()
+
+
+def test_one_process_at_a_time_holds_a_segment_journal(tmp_path: Path) -> None:
+    first = SegmentJournal(tmp_path)
+    with pytest.raises(StoreUnavailable, match="another hftsim process holds the journal in"):
+        SegmentJournal(tmp_path)
+    first.close()
+    SegmentJournal(tmp_path).close()

@@ -1,11 +1,16 @@
 """The one writer: every state change passes through the sequencer, journal first.
 
 Commands wait in per-user queues (`FairQueue`) and are drained in batches
-on the event loop: each batch is encoded, written to the journal in one
-transaction (group commit), and only then applied to the engine and handed
-to the listeners (read models, then fan-out). So nothing a client hears of
-is missing from the journal, and a command the journal cannot represent
-never reaches the engine.
+on the event loop: the commands that arrived during one pass of the loop
+are encoded, written to the journal in one write (group commit), and only
+then applied to the engine and handed to the listeners (read models, then
+fan-out). So nothing a client hears of is missing from the journal, and a
+command the journal cannot represent never reaches the engine.
+
+With `journal.durability = "fsync"` a group is applied only once its
+fdatasync, run in a thread, has returned; meanwhile the loop goes on
+serving and the next commands gather in the queues, to share the next
+write and sync.
 
 Fail closed: when a journal write fails, the batch is refused with
 STORE_UNAVAILABLE (the engine has not seen it), every later command is
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..engine import Command, Engine, Result
@@ -63,6 +69,9 @@ class Sequencer:
         self.store_error: str | None = None
         """Why the journal refuses writes; None while it works."""
         self._probe: asyncio.Task[None] | None = None
+        self._syncing: asyncio.Future[None] | None = None
+        """The fdatasync of the group written last, while it runs (`fsync` durability)."""
+        self._sync_thread: ThreadPoolExecutor | None = None
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -99,13 +108,15 @@ class Sequencer:
     def submit_now(self, command: Command) -> Result:
         """Journal and apply one command at once, outside the queues: start-up and tools, not clients."""
         waiting = _Waiting(command, None)
-        results = self._run([waiting])
+        results = self._run([waiting], inline=True)
         if not results:
             raise self._unavailable() if self.store_error is not None else ValueError(f"cannot journal {command!r}")
         return results[0]
 
     def _drain(self) -> None:
         self._drain_scheduled = False
+        if self._syncing is not None:
+            return  # the sync's completion drains what gathered meanwhile
         batch = self._queue.pop(BATCH_MAX)
         if self._queue:
             self._drain_scheduled = True
@@ -115,10 +126,14 @@ class Sequencer:
             for waiting in batch:
                 _fail(waiting, error)
             return
-        self._run(batch)
+        self._run(batch, inline=False)
 
-    def _run(self, batch: list[_Waiting]) -> list[Result]:
-        """Encode, journal, then apply `batch`; commands that cannot be journaled are refused alone."""
+    def _run(self, batch: list[_Waiting], *, inline: bool) -> list[Result]:
+        """Encode, journal, then apply `batch`; commands that cannot be journaled are refused alone.
+
+        With a journal that syncs, the batch is applied when its sync (in a thread) returns, and this
+        returns no results; `inline` (start-up and tools) syncs and applies at once.
+        """
         ts = self.now()
         seq = self.engine.seq
         records: list[tuple[int, int, bytes]] = []
@@ -132,15 +147,45 @@ class Sequencer:
             seq += 1
             records.append((seq, ts, data))
             admitted.append(waiting)
-        if self.journal is not None and records:
-            try:
-                self.journal.write(records)
-            except StoreUnavailable as exc:
-                self._store_failed(str(exc))
-                error = self._unavailable()
-                for waiting in admitted:
-                    _fail(waiting, error)
-                return []
+        journal = self.journal
+        if journal is None or not records:
+            return self._apply(admitted, records, ts)
+        try:
+            journal.write(records)
+            if journal.syncs and inline:
+                journal.sync()
+        except StoreUnavailable as exc:
+            self._refuse(admitted, str(exc))
+            return []
+        if not journal.syncs or inline:
+            return self._apply(admitted, records, ts)
+        if self._sync_thread is None:
+            self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix="hftsim-journal-sync")
+        syncing = asyncio.get_running_loop().run_in_executor(self._sync_thread, journal.sync)
+        self._syncing = syncing
+        syncing.add_done_callback(lambda done: self._synced(done, admitted, records, ts))
+        return []
+
+    def _synced(
+        self, done: asyncio.Future[None], admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int
+    ) -> None:
+        self._syncing = None
+        error = done.exception() if not done.cancelled() else StoreUnavailable("journal sync canceled")
+        if error is None:
+            self._apply(admitted, records, ts)
+        else:
+            self._refuse(admitted, str(error))
+        if self._queue and not self._drain_scheduled:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain)
+
+    def _refuse(self, admitted: list[_Waiting], reason: str) -> None:
+        self._store_failed(reason)
+        error = self._unavailable()
+        for waiting in admitted:
+            _fail(waiting, error)
+
+    def _apply(self, admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int) -> list[Result]:
         results = []
         for waiting, (expected, _, _) in zip(admitted, records, strict=True):
             result = self.engine.apply(waiting.command, ts)
@@ -184,10 +229,15 @@ class Sequencer:
 
     async def stop(self) -> None:
         """Run what is queued, then stop probing; called once the server takes no more requests."""
-        while self._queue:
-            self._drain()
+        while self._queue or self._syncing is not None:
+            if self._syncing is not None:
+                await asyncio.wait([self._syncing])
+            else:
+                self._drain()
         if self._probe is not None:
             self._probe.cancel()
+        if self._sync_thread is not None:
+            self._sync_thread.shutdown()
 
 
 def _fail(waiting: _Waiting, error: ProtocolError) -> None:

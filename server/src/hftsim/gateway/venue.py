@@ -3,12 +3,18 @@
 The FastAPI app, the CLI and the tests build a Venue from settings; the
 routes only ever reach the parts through it. Building a venue recovers the
 market from its data directory: the latest snapshot, then the journal.
+
+Snapshots are taken by a forked child (store/snapshots.py) every
+`journal.snapshot_every` commands, so the event loop only pays the fork;
+at a clean shutdown the last one is written in-process, as nothing is
+left to serve.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +28,11 @@ from ..store.database import Database
 from ..store.errors import StoreUnavailable
 from ..store.history import FillHistory, MarketHistory
 from ..store.integrity import verified
-from ..store.journal import Journal
+from ..store.journal import Journal, open_journal
+from ..store.migrate import legacy_journal, migrate
+from ..store.segments import SegmentJournal
 from ..store.sessions import SessionStore
+from ..store.snapshots import fork_snapshot
 from ..store.users import UserStore
 from .hub import Hub
 from .looplag import LoopLag
@@ -37,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MARKET_DB = "market.db"
 USERS_DB = "hftsim.db"
 
 
@@ -61,11 +69,13 @@ class Venue:
     recovered_at: int = 0
     """The last command the market was recovered with at start (0: a new market)."""
     loop_lag: LoopLag = field(default_factory=LoopLag)
+    snapshot_pid: int | None = None
+    """The forked child writing a snapshot, while one runs."""
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
         store_url = settings.store.url
-        journal = Journal(Database.choose(store_url, data_dir, MARKET_DB), settings.journal.sync)
+        journal = market_journal(settings, data_dir)
         if reset:
             journal.reset()
             log.info("--reset: opened a new market (empty books, every account back to its opening cash); users kept")
@@ -102,19 +112,67 @@ class Venue:
             asyncio.get_running_loop().call_soon(self.checkpoint)
 
     def checkpoint(self) -> None:
-        """Snapshot the market so that a restart replays only what follows.
+        """Snapshot the market in a forked child, so that a restart replays only what follows.
 
-        A snapshot is an optimisation: when the store refuses it, the journal
-        still holds every command, so the failure is logged and trading goes on.
+        A snapshot is an optimisation: when one is still being written, or the child fails, the journal
+        still holds every command, so this one is skipped or the failure logged, and trading goes on.
         """
+        if self.snapshot_pid is not None:
+            log.warning("a snapshot is still being written at command %d; this one is skipped", self.engine.seq)
+            return
+        seq = self.engine.seq
+        self.journal.roll()
+        self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, (self.engine, self.history, self.fills))
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, os.waitpid, self.snapshot_pid, 0).add_done_callback(
+            lambda done: self._snapshot_done(seq, done)
+        )
+
+    def _snapshot_done(self, seq: int, done: asyncio.Future[tuple[int, int]]) -> None:
+        self.snapshot_pid = None
+        status = done.result()[1] if not done.cancelled() and done.exception() is None else -1
+        if status == 0:
+            log.info("snapshot at command %d written", seq)
+        else:
+            log.error("snapshot at command %d failed (see the error above); the journal still covers it", seq)
+
+    def close(self) -> None:
+        """Wait for a snapshot being written, write the last one in-process, and close the journal."""
+        if self.snapshot_pid is not None:
+            try:
+                os.waitpid(self.snapshot_pid, 0)
+            except ChildProcessError:
+                pass  # reaped by the executor's wait already
+            self.snapshot_pid = None
         try:
             self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
         except StoreUnavailable as exc:
             log.error("snapshot at command %d failed (%s); the journal still covers it", self.engine.seq, exc)
-
-    def close(self) -> None:
-        self.checkpoint()
         self.journal.close()
+
+
+def market_journal(settings: Settings, data_dir: Path, *, migrate_legacy: bool = True) -> Journal:
+    """The journal `settings` choose for `data_dir`; a SQLite `market.db` from before segments moves over first.
+
+    Without `migrate_legacy` (`hftsim journal truncate`) a data directory not yet migrated yields its old
+    journal, so the repair a failed migration asks for works on the journal that failed.
+    """
+    j = settings.journal
+    if j.store == "files" and not migrate_legacy:
+        old = legacy_journal(data_dir)
+        if old is not None:
+            return old
+    url = settings.store.url
+    journal = open_journal(
+        j.store, data_dir, url, j.durability, segment_bytes=j.segment_bytes, keep_segments=j.keep_segments
+    )
+    if isinstance(journal, SegmentJournal) and migrate_legacy:
+        try:
+            migrate(data_dir, journal)
+        except BaseException:
+            journal.close()
+            raise
+    return journal
 
 
 def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:

@@ -59,7 +59,7 @@ def verified(journal: Journal, after_seq: int, data_dir: Path) -> list[tuple[int
         if isinstance(checked, str):
             _cut_tail(journal, records[index:], after_seq + index + 1, checked, data_dir)
             break
-        good.append((record.seq, record.ts, checked))
+        good.append((after_seq + index + 1, record.ts, checked))
     return good
 
 
@@ -68,26 +68,32 @@ def _cut_tail(journal: Journal, rest: list[Record], seq: int, problem: str, data
     # A readable record from here on (the first, after a gap, included) means the damage is not a torn tail.
     if any(_readable(record) for record in rest):
         raise CorruptJournal(seq, problem, str(data_dir))
-    path = quarantine(rest, data_dir)
-    journal.delete_from(rest[0].seq)
+    path = quarantine(rest, seq, data_dir)
+    journal.cut(rest[0])
     log.warning(
         "journal: cut %d damaged record(s) from the end, from command %d (%s); they were never "
         "acknowledged and are kept in %s",
         len(rest),
-        rest[0].seq,
+        seq,
         problem,
         path,
     )
 
 
-def quarantine(records: list[Record], data_dir: Path) -> Path:
-    """Write `records` byte for byte to a new file in `data_dir`, durably, before anyone deletes them."""
+def quarantine(records: list[Record], first_seq: int, data_dir: Path) -> Path:
+    """Write `records` byte for byte to a new file in `data_dir`, durably, before anyone deletes them.
+
+    One JSON line per record; bytes that did not even frame a record (no seq) are kept whole as `raw_b64`.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = data_dir / f"journal-quarantine-{records[0].seq}-{stamp}.jsonl"
+    path = data_dir / f"journal-quarantine-{first_seq}-{stamp}.jsonl"
     data_dir.mkdir(parents=True, exist_ok=True)
     with path.open("xb") as out:
         for r in records:
-            line = {"seq": r.seq, "ts": r.ts, "crc": r.crc, "command_b64": base64.b64encode(r.data).decode()}
+            encoded = base64.b64encode(r.data).decode()
+            line: dict[str, object] = {"seq": r.seq, "ts": r.ts, "crc": r.crc, "command_b64": encoded}
+            if r.seq is None:
+                line = {"seq": None, "raw_b64": encoded}
             out.write(orjson.dumps(line) + b"\n")
         out.flush()
         os.fsync(out.fileno())
@@ -99,6 +105,6 @@ def truncate(journal: Journal, from_seq: int, data_dir: Path) -> tuple[int, Path
     records = journal.records(from_seq - 1)
     if not records:
         return 0, None
-    path = quarantine(records, data_dir)
-    journal.delete_from(from_seq)
+    path = quarantine(records, from_seq, data_dir)
+    journal.cut(records[0])
     return len(records), path

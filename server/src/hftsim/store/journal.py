@@ -1,227 +1,112 @@
-"""The command journal and engine snapshots, in SQLite or PostgreSQL.
+"""The command journal: what every journal keeps, and which one a data directory uses.
 
-Every command the sequencer applies is written here first, with its
-sequence number and time; restarting replays the journal over the latest
-snapshot and rebuilds exactly the same state, because the engine is
-deterministic. The sequencer hands over already-encoded records in batches
-and `write` commits each batch in one transaction.
+Every command the sequencer applies is written to the journal first, with
+its sequence number and time; restarting replays the journal over the
+latest snapshot and rebuilds exactly the same state, because the engine is
+deterministic. Two journals keep that promise:
 
-Each row carries a CRC-32 (zlib.crc32, the IEEE polynomial) over the
-big-endian signed 64-bit seq and ts followed by the command bytes, and the
-snapshot one over its seq and pickled state, so a torn or flipped row is
-found at start-up instead of replayed (see integrity.py). Tables from
-before the checksum get the column on open and their rows are checksummed
-then: they were trusted until now, and a filled column keeps one rule for
-every row afterwards.
+- `SegmentJournal` (segments.py, the default): append-only segment files in
+  the data directory, one write per group of commands, no database on the
+  order path.
+- `DatabaseJournal` (dbjournal.py): rows in the PostgreSQL database of
+  `store.url`, for deployments that keep the whole market in the database;
+  one transaction per group.
 
-With the default `sync = "normal"` a commit survives a crash of the server
-process (SQLite WAL with `synchronous = NORMAL`, PostgreSQL with
-`synchronous_commit = off`); `sync = "full"` also survives a power loss at
-the cost of an fsync per batch.
+Both checksum each record with the same CRC-32 (zlib.crc32, the IEEE
+polynomial) over the big-endian signed 64-bit seq and ts followed by the
+command bytes, and a snapshot over its seq and pickled state, so a torn or
+flipped record is found at start-up instead of replayed (integrity.py).
 """
 
 from __future__ import annotations
 
-import logging
-import pickle
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from .database import Database
-from .errors import CorruptSnapshot, StoreUnavailable
 
-log = logging.getLogger(__name__)
-
-
-def schema(db: Database) -> list[str]:
-    blob = "BYTEA" if db.is_postgres else "BLOB"
-    return [
-        f"CREATE TABLE IF NOT EXISTS journal (seq BIGINT PRIMARY KEY, ts BIGINT NOT NULL, command {blob} NOT NULL, "
-        "crc BIGINT)",
-        f"CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, "
-        f"state {blob} NOT NULL, crc BIGINT)",
-    ]
+Durability = Literal["os", "fsync"]
 
 
 def record_crc(seq: int, ts: int, data: bytes) -> int:
-    return zlib.crc32(struct.pack(">qq", seq, ts) + data)
+    return zlib.crc32(data, zlib.crc32(struct.pack(">qq", seq, ts)))
 
 
 def snapshot_crc(seq: int, blob: bytes) -> int:
-    return zlib.crc32(struct.pack(">q", seq) + blob)
+    return zlib.crc32(blob, zlib.crc32(struct.pack(">q", seq)))
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One journal row as stored; `crc` is None only if something wrote the row behind the journal's back."""
+    """One stored record, unchecked: integrity.py decides what it is worth.
 
-    seq: int
+    `crc` is None when the stored bytes do not even frame a record (a torn
+    segment tail) or a database row lacks one; `seq` is None when no seq
+    could be read at all. `at` says where it is stored, for `Journal.cut`.
+    """
+
+    seq: int | None
     ts: int
     data: bytes
     crc: int | None
+    at: tuple[int, int] = (0, 0)
 
     @property
     def intact(self) -> bool:
-        return self.crc == record_crc(self.seq, self.ts, self.data)
+        return self.seq is not None and self.crc == record_crc(self.seq, self.ts, self.data)
 
 
-class Journal:
-    def __init__(self, db: Database, sync: Literal["normal", "full"] = "normal") -> None:
-        self._db = db
-        self._sync = sync
-        self._conn = self._connect()
-        for statement in schema(db):
-            self._conn.execute(statement)
-        self._add_checksums()
-        self._written_through = 0
-        """The last seq this journal committed: a store that comes back without it lost acknowledged commands."""
-        self._lost_reported = False
-
-    def _connect(self) -> Any:
-        conn = self._db.connect()
-        if self._db.is_postgres:
-            # One writer per journal, as SQLite's exclusive lock gives: a second server (or a truncate
-            # while the server runs) on the same database would interleave two histories.
-            if not conn.execute("SELECT pg_try_advisory_lock(hashtext('hftsim.journal'))").fetchone()[0]:
-                conn.close()
-                raise StoreUnavailable(
-                    "another hftsim process holds this database's journal; stop it first (one server per market)"
-                )
-            conn.execute(f"SET synchronous_commit = {'on' if self._sync == 'full' else 'off'}")
-        else:
-            # The server is the journal's only user: holding the lock halves the cost of a commit.
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
-        return conn
-
-    def _columns(self, table: str) -> set[str]:
-        cursor = self._conn.execute(f"SELECT * FROM {table} LIMIT 0")
-        return {column[0] for column in cursor.description}
-
-    def _add_checksums(self) -> None:
-        """Give tables written before checksums their crc column, filled for every existing row.
-
-        Only at that migration: afterwards a row without a crc was not written by the journal and counts as damaged.
-        """
-        sql = self._db.sql
-        with self._db.transaction(self._conn):
-            if "crc" not in self._columns("journal"):
-                self._conn.execute("ALTER TABLE journal ADD COLUMN crc BIGINT")
-                for seq, ts, data in self._conn.execute("SELECT seq, ts, command FROM journal").fetchall():
-                    crc = record_crc(int(seq), int(ts), bytes(data))
-                    self._conn.execute(sql("UPDATE journal SET crc = ? WHERE seq = ?"), (crc, seq))
-            if "crc" not in self._columns("snapshot"):
-                self._conn.execute("ALTER TABLE snapshot ADD COLUMN crc BIGINT")
-                for seq, blob in self._conn.execute("SELECT seq, state FROM snapshot").fetchall():
-                    self._conn.execute(sql("UPDATE snapshot SET crc = ?"), (snapshot_crc(int(seq), bytes(blob)),))
+class Journal(Protocol):
+    syncs: bool
+    """True when `write` leaves the records in the OS and `sync` must make them durable before an ack."""
 
     def write(self, records: list[tuple[int, int, bytes]]) -> None:
-        """Commit encoded records in one transaction, or raise StoreUnavailable with nothing stored."""
-        rows = [(seq, ts, data, record_crc(seq, ts, data)) for seq, ts, data in records]
-        try:
-            with self._db.transaction(self._conn):
-                insert = self._db.sql("INSERT INTO journal (seq, ts, command, crc) VALUES (?, ?, ?, ?)")
-                self._conn.cursor().executemany(insert, rows)
-        except Exception as exc:
-            raise StoreUnavailable(f"journal write failed: {exc}") from exc
-        if records:
-            self._written_through = records[-1][0]
+        """Store encoded (seq, ts, command) records, or raise StoreUnavailable with nothing stored."""
+
+    def sync(self) -> None:
+        """Make what `write` stored durable, or drop it and raise StoreUnavailable; may run in a thread."""
 
     def probe(self) -> bool:
-        """True once the store accepts a write transaction again and still holds everything it acknowledged.
-
-        A restarted PostgreSQL never takes the old connection back, so a failed probe reconnects for the next.
-        SQLite keeps its connection: a new one would wait on the lock the old one holds. A store that comes
-        back without commands it had committed (a database crash under `synchronous_commit = off`) stays
-        refused: writing on would leave a hole in the journal that stops the next start.
-        """
-        try:
-            with self._db.transaction(self._conn):  # a real write: deleting nothing would not touch the disk
-                self._conn.execute(self._db.sql("INSERT INTO journal (seq, ts, command) VALUES (-1, 0, ?)"), (b"",))
-                self._conn.execute("DELETE FROM journal WHERE seq = -1")
-            kept = self._last_seq()
-        except Exception:
-            self._reconnect()
-            return False
-        if kept < self._written_through:
-            if not self._lost_reported:
-                self._lost_reported = True
-                log.error(
-                    "the store came back holding the journal only up to command %d, but commands up to %d had "
-                    'been committed (a database crash with journal.sync = "normal"?): state-changing requests '
-                    "stay refused; restart the server to continue from what the store kept",
-                    kept,
-                    self._written_through,
-                )
-            return False
-        return True
-
-    def _last_seq(self) -> int:
-        """The highest seq the store holds, in the journal or covered by the snapshot."""
-        row = self._conn.execute(
-            "SELECT MAX(seq) FROM (SELECT seq FROM journal UNION ALL SELECT seq FROM snapshot) AS stored"
-        ).fetchone()
-        return 0 if row is None or row[0] is None else int(row[0])
-
-    def _reconnect(self) -> None:
-        if not self._db.is_postgres:
-            return
-        try:
-            self._conn.close()
-        except Exception:
-            pass  # it is broken already; the new connection replaces it either way
-        try:
-            self._conn = self._connect()
-        except Exception:
-            return  # still down: this closed connection fails the next probe, which tries again
+        """True once the store takes writes again (and still holds everything acknowledged)."""
 
     def records(self, after_seq: int) -> list[Record]:
-        """Every stored row after `after_seq`, unchecked: integrity.py decides what they are worth."""
-        cursor = self._conn.execute(
-            self._db.sql("SELECT seq, ts, command, crc FROM journal WHERE seq > ? ORDER BY seq"), (after_seq,)
-        )
-        return [
-            Record(int(seq), int(ts), bytes(data), None if crc is None else int(crc)) for seq, ts, data, crc in cursor
-        ]
+        """Every stored record after the last intact one at or before `after_seq`, in order, unchecked."""
 
-    def delete_from(self, seq: int) -> None:
-        with self._db.transaction(self._conn):
-            self._conn.execute(self._db.sql("DELETE FROM journal WHERE seq >= ?"), (seq,))
+    def cut(self, first: Record) -> None:
+        """Remove `first` and everything stored after it."""
+
+    def roll(self) -> None:
+        """Start a new segment with the next write, so that a snapshot of what is applied covers whole ones."""
 
     def save_snapshot(self, seq: int, state: Any) -> None:
-        """Store `state` as of `seq` and drop the journal rows it covers; StoreUnavailable if the store refuses."""
-        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        sql = self._db.sql
-        try:
-            with self._db.transaction(self._conn):
-                self._conn.execute(sql("DELETE FROM snapshot"))
-                self._conn.execute(
-                    sql("INSERT INTO snapshot (id, seq, state, crc) VALUES (1, ?, ?, ?)"),
-                    (seq, blob, snapshot_crc(seq, blob)),
-                )
-                self._conn.execute(sql("DELETE FROM journal WHERE seq <= ?"), (seq,))
-        except Exception as exc:
-            raise StoreUnavailable(f"snapshot write failed: {exc}") from exc
+        """Store `state` as of `seq` durably and drop the records it covers; safe in a forked child."""
 
     def load_snapshot(self) -> tuple[int, Any] | None:
         """The latest snapshot, checked against its checksum; CorruptSnapshot when it does not match."""
-        row = self._conn.execute("SELECT seq, state, crc FROM snapshot WHERE id = 1").fetchone()
-        if row is None:
-            return None
-        seq, blob = int(row[0]), bytes(row[1])
-        if row[2] is None or int(row[2]) != snapshot_crc(seq, blob):
-            raise CorruptSnapshot(seq, "its checksum does not match")
-        try:
-            return seq, pickle.loads(blob)
-        except Exception as exc:
-            raise CorruptSnapshot(seq, f"it cannot be read: {exc}") from None
 
     def reset(self) -> None:
-        with self._db.transaction(self._conn):
-            self._conn.execute("DELETE FROM journal")
-            self._conn.execute("DELETE FROM snapshot")
+        """Forget every record and snapshot: a new market."""
 
-    def close(self) -> None:
-        self._conn.close()
+    def close(self) -> None: ...
+
+
+def open_journal(
+    kind: Literal["files", "database"],
+    data_dir: Path,
+    store_url: str,
+    durability: Durability = "os",
+    *,
+    segment_bytes: int = 64 * 1024 * 1024,
+    keep_segments: bool = False,
+) -> Journal:
+    """The data directory's journal: segment files, or the PostgreSQL database of `store_url`."""
+    if kind == "database":
+        from .dbjournal import DatabaseJournal
+
+        return DatabaseJournal(Database(store_url), durability)
+    from .segments import SegmentJournal
+
+    return SegmentJournal(data_dir, durability, segment_bytes=segment_bytes, keep_segments=keep_segments)

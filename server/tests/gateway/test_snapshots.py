@@ -1,0 +1,50 @@
+"""Snapshots through the real server: written by a forked child while trading goes on; recovery replays only after it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from hftsim.store.segments import SUFFIX
+from hftsim.testing import server_process
+
+from .conftest import handshake, open_wire
+
+EVERY = 1000
+
+
+async def snapshot_written(data_dir: Path) -> int:
+    """The seq of the snapshot file once the child has renamed it into place."""
+    async with asyncio.timeout(60):
+        while True:
+            found = sorted((data_dir / "journal" / "snapshots").glob("*.snap"))
+            if found:
+                return int(found[-1].name.removesuffix(".snap"))
+            await asyncio.sleep(0.05)
+
+
+async def test_a_snapshot_off_the_loop_then_a_crash_replays_only_what_follows(tmp_path: Path) -> None:
+    with server_process(tmp_path, config={"journal": {"snapshot_every": EVERY}}) as srv:
+        grant = handshake(srv.url, guest=True)
+        wire = await open_wire(srv.url, "/ws/cmd", grant["token"])
+        placed = []
+        for i in range(EVERY + 100):
+            answer = await wire.ok("order.place", {"sym": "ACME", "side": "buy", "price": "90.00", "qty": 1})
+            placed.append(answer["order"]["order_id"])
+            if i == EVERY:  # the snapshot is on its way: trading goes on meanwhile
+                assert (await wire.ok("book.get", {"sym": "ACME"}))["bids"]
+        snapshot_seq = await snapshot_written(tmp_path)
+        assert snapshot_seq == EVERY
+        await wire.ws.close()
+        srv.kill()
+        segments = sorted(p.name for p in (tmp_path / "journal").glob(f"*{SUFFIX}"))
+        assert all(int(name.removesuffix(SUFFIX)) > snapshot_seq for name in segments), segments
+        srv.start()
+        wire = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, token=grant["token"])["token"])
+        orders = (await wire.ok("orders.list"))["orders"]
+        assert sorted(o["order_id"] for o in orders) == placed
+        await wire.ws.close()
+    recovered = re.findall(r"recovered the market at command (\d+) \((\d+) replayed", srv.log())
+    assert recovered and int(recovered[0][1]) == int(recovered[0][0]) - snapshot_seq
+    assert "Traceback" not in srv.log()
