@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from store.tamper import SegmentTamper
 
 from hftsim.testing import ServerProcess, server_process
-from store.tamper import SegmentTamper
 
 from .conftest import Wire, handshake, open_wire
 

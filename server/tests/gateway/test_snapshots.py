@@ -1,4 +1,4 @@
-"""Snapshots through the real server: written by a forked child while trading goes on; recovery replays only after it."""
+"""Snapshots through the real server: a forked child writes them while trading goes on; recovery replays after."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ async def test_a_store_outage_refuses_writes_keeps_reads_and_heals(tmp_path: Pat
 
 
 async def test_with_the_journal_in_files_a_postgresql_outage_does_not_stop_trading(tmp_path: Path) -> None:
-    """Users and sessions in PostgreSQL, the journal in the data directory: the order path never touches the database."""
+    """Users and sessions in PostgreSQL, the journal in the data directory: orders never touch the database."""
     with postgres_instance() as pg, server_process(tmp_path, config={"store": {"url": pg.url}}) as srv:
         srv.add_user("alice", "pw-alice")
         alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
