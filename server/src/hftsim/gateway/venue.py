@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USERS_DB = "hftsim.db"
+SNAPSHOT_POLL_S = 0.05
+"""How often the loop looks whether the snapshot child has finished."""
 
 
 @dataclass(slots=True)
@@ -123,15 +125,18 @@ class Venue:
         seq = self.engine.seq
         self.journal.roll()
         self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, (self.engine, self.history, self.fills))
-        loop = asyncio.get_running_loop()
-        loop.run_in_executor(None, os.waitpid, self.snapshot_pid, 0).add_done_callback(
-            lambda done: self._snapshot_done(seq, done)
-        )
+        asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq)
 
-    def _snapshot_done(self, seq: int, done: asyncio.Future[tuple[int, int]]) -> None:
+    def _reap_snapshot(self, seq: int) -> None:
+        """Poll the snapshot child (no thread to outlive the loop); log how it ended."""
+        if self.snapshot_pid is None:
+            return  # close() waited for it
+        pid, status = os.waitpid(self.snapshot_pid, os.WNOHANG)
+        if pid == 0:
+            asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq)
+            return
         self.snapshot_pid = None
-        status = done.result()[1] if not done.cancelled() and done.exception() is None else -1
-        if status == 0:
+        if os.waitstatus_to_exitcode(status) == 0:
             log.info("snapshot at command %d written", seq)
         else:
             log.error("snapshot at command %d failed (see the error above); the journal still covers it", seq)
@@ -139,10 +144,7 @@ class Venue:
     def close(self) -> None:
         """Wait for a snapshot being written, write the last one in-process, and close the journal."""
         if self.snapshot_pid is not None:
-            try:
-                os.waitpid(self.snapshot_pid, 0)
-            except ChildProcessError:
-                pass  # reaped by the executor's wait already
+            os.waitpid(self.snapshot_pid, 0)
             self.snapshot_pid = None
         try:
             self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
