@@ -139,15 +139,14 @@ class JournalSettings(Table):
     keep_segments: bool = False
     """Move segments a snapshot covers to journal/archive/ instead of deleting them."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _renamed_sync(cls, data: Any) -> Any:
-        """`sync` ("normal" / "full") was the durability setting before the segment log: it still means it."""
-        if isinstance(data, dict) and "sync" in data:
-            data = dict(data)
-            sync = data.pop("sync")
-            data.setdefault("durability", {"normal": "os", "full": "fsync"}.get(sync, sync))
-        return data
+    sync: Literal["normal", "full"] | None = None
+    """The name of `durability` before the segment log, still understood: "normal" is "os", "full" is "fsync"."""
+
+    @model_validator(mode="after")
+    def _sync_is_durability(self) -> JournalSettings:
+        if self.sync is not None and "durability" not in self.model_fields_set:
+            self.durability = "fsync" if self.sync == "full" else "os"
+        return self
 
 
 class TestingSettings(Table):

@@ -25,6 +25,7 @@ NOT_SETTINGS = frozenset(
         "HFTSIM_UPDATE_SCREENSHOT",
         "HFTSIM_BENCH_PEERS",
         "HFTSIM_BENCH_CODE_COMMIT",
+        "HFTSIM_BENCH_JOURNAL_BEFORE",
     }
 )
 """Variables of the project's own tools (`hftsim bots`, tests, benchmarks) that share the prefix but are not

@@ -208,5 +208,6 @@ def test_a_sqlite_journal_from_before_segments_moves_over_once(tmp_path: Path) -
 def test_the_old_sync_setting_still_means_durability() -> None:
     assert load(journal={"sync": "full"}).journal.durability == "fsync"
     assert load(journal={"sync": "normal"}).journal.durability == "os"
+    assert load(journal={"sync": "full", "durability": "os"}).journal.durability == "os"
     with pytest.raises(ConfigError, match=r"store\.url"):
         load(journal={"store": "database"})

@@ -28,6 +28,8 @@ from .journal import Durability, Record, record_crc, snapshot_crc
 
 log = logging.getLogger(__name__)
 
+LOCK_WAIT_MS = 1000
+
 
 def schema(db: Database) -> list[str]:
     blob = "BYTEA" if db.is_postgres else "BLOB"
@@ -58,13 +60,20 @@ class DatabaseJournal:
     def _connect(self) -> Any:
         conn = self._db.connect()
         if self._db.is_postgres:
-            # One writer per journal, as SQLite's exclusive lock gives: a second server (or a truncate
-            # while the server runs) on the same database would interleave two histories.
-            if not conn.execute("SELECT pg_try_advisory_lock(hashtext('hftsim.journal'))").fetchone()[0]:
+            # One writer per journal: a second server (or a truncate while the server runs) on the same
+            # database would interleave two histories. A lock a just-closed session held is released a moment
+            # after its close returns, so the lock is waited for briefly before another holder is assumed.
+            from psycopg.errors import LockNotAvailable
+
+            conn.execute(f"SET lock_timeout = '{LOCK_WAIT_MS}ms'")
+            try:
+                conn.execute("SELECT pg_advisory_lock(hashtext('hftsim.journal'))")
+            except LockNotAvailable:
                 conn.close()
                 raise StoreUnavailable(
                     "another hftsim process holds this database's journal; stop it first (one server per market)"
-                )
+                ) from None
+            conn.execute("SET lock_timeout = 0")
             conn.execute(f"SET synchronous_commit = {'on' if self._durability == 'fsync' else 'off'}")
         else:
             # Only read by a migration now, which is its only user: holding the lock halves a commit's cost.
