@@ -211,11 +211,13 @@ def journal_truncate(args: argparse.Namespace) -> None:
     """Move journal records from --from on to a quarantine file: the way past a damaged middle."""
     from .gateway.venue import market_journal
     from .store.integrity import truncate
+    from .store.migrate import LEGACY
 
     settings = _settings(args)
     if args.from_seq < 1:
         sys.exit("hftsim: --from must be a command number, 1 or more")
-    if not settings.store.url and not (args.data_dir / MARKET_DB).is_file():
+    files = (args.data_dir / "journal").is_dir() or (args.data_dir / LEGACY).is_file()
+    if settings.journal.store == "files" and not files:
         sys.exit(f"hftsim: there is no journal in {args.data_dir}; check --data-dir")
     try:
         journal = market_journal(settings, args.data_dir, migrate_legacy=False)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from hftsim.store.segments import SUFFIX
-from hftsim.testing import server_process
+from hftsim.testing import ServerProcess
 
 from .conftest import handshake, open_wire
 
@@ -25,7 +25,9 @@ async def snapshot_written(data_dir: Path) -> int:
 
 
 async def test_a_snapshot_off_the_loop_then_a_crash_replays_only_what_follows(tmp_path: Path) -> None:
-    with server_process(tmp_path, config={"journal": {"snapshot_every": EVERY}}) as srv:
+    srv = ServerProcess(tmp_path, config={"journal": {"snapshot_every": EVERY}}, log_level="info")
+    srv.start()
+    try:
         grant = handshake(srv.url, guest=True)
         wire = await open_wire(srv.url, "/ws/cmd", grant["token"])
         placed = []
@@ -45,6 +47,8 @@ async def test_a_snapshot_off_the_loop_then_a_crash_replays_only_what_follows(tm
         orders = (await wire.ok("orders.list"))["orders"]
         assert sorted(o["order_id"] for o in orders) == placed
         await wire.ws.close()
+    finally:
+        srv.stop()
     recovered = re.findall(r"recovered the market at command (\d+) \((\d+) replayed", srv.log())
     assert recovered and int(recovered[0][1]) == int(recovered[0][0]) - snapshot_seq
     assert "Traceback" not in srv.log()
