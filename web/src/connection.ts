@@ -34,7 +34,7 @@ const MD_SILENCE_MS = 6_000;
 const STORAGE_KEY = "hftsim.session";
 
 /** Codes that mean "log in again", not "try again later". */
-const FATAL_LOGIN_CODES = new Set(["INVALID_CREDENTIALS", "GUEST_DISABLED", "FORBIDDEN"]);
+const FATAL_LOGIN_CODES = new Set(["INVALID_CREDENTIALS", "GUEST_DISABLED", "ACCOUNT_DISABLED", "FORBIDDEN"]);
 
 function wsUrl(path: string): string {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -261,8 +261,10 @@ export class Session {
   private onClose(gen: number, which: string, e: CloseEvent): void {
     if (gen !== this.generation || this.stopped) return;
     if (e.code === 4003) {
-      // the session was logged out elsewhere (another tab sharing it, or POST /auth/logout)
+      // the session was logged out elsewhere (another tab sharing it, POST /auth/logout,
+      // or an admin disabled the account or reset its password): back to the login page
       this.logout();
+      this.h.fatal(new ProtocolError("LOGGED_OUT", e.reason || "logged out"));
       return;
     }
     const why = e.reason ? `${e.code} ${e.reason}` : `code ${e.code}`;

@@ -173,7 +173,55 @@ def users_list(args: argparse.Namespace) -> None:
     settings = _settings(args)
     for user in user_store(settings, args).all():
         kind = "guest" if user.is_guest else "bot" if user.is_bot else "user"
-        print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}")
+        state = "  disabled" if user.disabled else ""
+        print(f"{user.user_id:6d}  {user.username:24s} {user.role.label:8s} {kind}{state}")
+
+
+def users_change(args: argparse.Namespace) -> None:
+    """`users role|disable|enable|password`: one change to one existing account."""
+    from .classroom.roster import generate_password
+    from .protocol.roles import Role
+    from .store.users import UnknownUser
+
+    store = user_store(_settings(args), args)
+    generated = None
+    try:
+        if args.users_command == "role":
+            user = store.set_role(args.name, Role.parse(args.role))
+        elif args.users_command in ("disable", "enable"):
+            user = store.set_disabled(args.name, args.users_command == "disable")
+        else:
+            password: str = args.password or generate_password()
+            generated = None if args.password else password
+            user = store.set_password(args.name, password)
+    except (UnknownUser, ValueError) as exc:
+        sys.exit(f"hftsim: {exc}")
+    state = "disabled" if user.disabled else "enabled"
+    print(f"{user.username}: role {user.role.label}, {state}" + (f", new password {generated}" if generated else ""))
+
+
+def users_import(args: argparse.Namespace) -> None:
+    """Add a class from a CSV list; print the credentials as CSV and write the printable sheet."""
+    import csv
+
+    from .classroom.roster import RosterError, enrol, parse
+    from .classroom.sheet import credentials_sheet
+    from .protocol.roles import Role
+    from .store.users import UserExists
+
+    store = user_store(_settings(args), args)
+    try:
+        entries = parse(args.csv.read_text(encoding="utf-8-sig"), Role.parse(args.role))
+        enrol(store, entries)
+    except (OSError, RosterError, UserExists, ValueError) as exc:
+        sys.exit(f"hftsim: {exc}")
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["username", "password", "role"])
+    for e in entries:
+        out.writerow([e.username, e.password, e.role.label])
+    if args.sheet is not None:
+        args.sheet.write_text(credentials_sheet(entries, args.address), encoding="utf-8")
+        print(f"wrote the credentials sheet for {len(entries)} account(s) to {args.sheet}", file=sys.stderr)
 
 
 def add_users(commands: Commands) -> None:
@@ -183,7 +231,9 @@ def add_users(commands: Commands) -> None:
         "manage user accounts",
         ["hftsim users add teacher --role admin", "hftsim users list --data-dir data"],
     )
-    accounts = u.add_subparsers(dest="users_command", required=True, metavar="{add,list}")
+    accounts = u.add_subparsers(
+        dest="users_command", required=True, metavar="{add,list,role,disable,enable,password,import}"
+    )
     a = command(
         accounts,
         "add",
@@ -202,6 +252,43 @@ def add_users(commands: Commands) -> None:
     ls = command(accounts, "list", "list user accounts", ["hftsim users list --data-dir data"], users_list)
     with_data_dir(ls, creatable=True)
     with_config(ls)
+    r = command(accounts, "role", "change a user's role", ["hftsim users role alice viewer"], users_change)
+    r.add_argument("name")
+    r.add_argument("role", choices=["viewer", "trader", "admin"])
+    dis = command(
+        accounts,
+        "disable",
+        "refuse a user's logins (a running server: from their next login)",
+        ["hftsim users disable alice"],
+        users_change,
+    )
+    dis.add_argument("name")
+    en = command(accounts, "enable", "let a disabled user log in again", ["hftsim users enable alice"], users_change)
+    en.add_argument("name")
+    pw = command(
+        accounts,
+        "password",
+        "set a user's password (generated and printed when --password is omitted)",
+        ["hftsim users password alice"],
+        users_change,
+    )
+    pw.add_argument("name")
+    pw.add_argument("--password", help="the password (visible in your shell history: prefer a generated one)")
+    im = command(
+        accounts,
+        "import",
+        "add a class from a CSV file of username[,password[,role]] rows (empty passwords are generated); "
+        "prints the credentials as CSV",
+        ["hftsim users import class.csv --sheet sheet.html --address http://HOST:8000"],
+        users_import,
+    )
+    im.add_argument("csv", type=Path)
+    im.add_argument("--role", default="trader", choices=["viewer", "trader", "admin"], help="role of rows naming none")
+    im.add_argument("--sheet", type=Path, help="also write a printable HTML sheet of the credentials here")
+    im.add_argument("--address", default="", help="the website's address, printed on every card of the sheet")
+    for change in (r, dis, en, pw, im):
+        with_data_dir(change, creatable=True)
+        with_config(change)
 
 
 # journal ---------------------------------------------------------------------

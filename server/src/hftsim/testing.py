@@ -145,27 +145,21 @@ class ServerProcess:
 
     def add_user(self, name: str, password: str, role: str = "trader") -> None:
         """Add a user through the real CLI, as an operator would."""
+        self.cli("users", "add", name, "--role", role, "--password", password)
+
+    def cli(self, *args: str) -> str:
+        """Run `hftsim ARGS --data-dir DATA_DIR` with this server's settings; its standard output."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "hftsim",
-                "users",
-                "add",
-                name,
-                "--role",
-                role,
-                "--password",
-                password,
-                "--data-dir",
-                str(self.data_dir),
-            ],
+        done = subprocess.run(
+            [sys.executable, "-m", "hftsim", *args, "--data-dir", str(self.data_dir)],
             env=env,
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"hftsim {' '.join(args)} exited with {done.returncode}: {done.stderr}")
+        return done.stdout
 
 
 @contextmanager

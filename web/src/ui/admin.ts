@@ -1,26 +1,15 @@
-// Admin screen (is_admin only): halt / resume symbols, agent intensity, users.
+// Admin screen (is_admin only): halt / resume symbols, agent intensity, users (admin_users.ts).
 
 import type { Session } from "../connection.ts";
 import { schedule } from "../emitter.ts";
 import type { Market } from "../market.ts";
+import { adminUsersView, errText } from "./admin_users.ts";
 import { h, pctChange, setText } from "./dom.ts";
-
-interface AdminUser {
-  user_id: number;
-  username: string;
-  roles: string[];
-  is_guest: boolean;
-}
 
 export function adminView(session: Session, market: Market, notify: (msg: string, bad?: boolean) => void): {
   el: HTMLElement;
   refresh(): void;
 } {
-  const errText = (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    return `${e.code ?? "ERROR"}: ${e.message ?? String(err)}`;
-  };
-
   // --- symbols -------------------------------------------------------------
   const symBody = h("tbody", { testid: "admin-symbols-body" });
   const symbols = h(
@@ -166,58 +155,15 @@ export function adminView(session: Session, market: Market, notify: (msg: string
   );
 
   // --- users ---------------------------------------------------------------
-  const usersBody = h("tbody", { testid: "admin-users-body" });
-  const usersCount = h("span", { class: "count" }, "0");
-  const loadUsers = async () => {
-    try {
-      const r = await session.request<{ users: AdminUser[] }>("admin.users");
-      setText(usersCount, String(r.users.length));
-      usersBody.replaceChildren(
-        ...r.users.map((u) =>
-          h(
-            "tr",
-            { testid: `admin-user-${u.username}` },
-            h("td", { class: "muted" }, String(u.user_id)),
-            h("td", null, u.username),
-            h("td", null, u.roles.join(", ")),
-            h("td", null, u.is_guest ? "guest" : "account"),
-          ),
-        ),
-      );
-    } catch (err) {
-      notify(errText(err), true);
-    }
-  };
-  const users = h(
-    "section",
-    { class: "panel admin-card wide", testid: "admin-users" },
-    h(
-      "header",
-      { class: "panel-head" },
-      h("span", null, "Users "),
-      usersCount,
-      h("span", { class: "grow" }),
-      h("button", { type: "button", class: "btn btn-small", testid: "admin-users-refresh", onclick: () => void loadUsers() }, "Refresh"),
-    ),
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { class: "grid" },
-        h("thead", null, h("tr", null, h("th", null, "ID"), h("th", null, "Username"), h("th", null, "Roles"), h("th", null, "Kind"))),
-        usersBody,
-      ),
-    ),
-  );
+  const users = adminUsersView(session, notify);
 
-  const el = h("main", { class: "admin", testid: "admin-screen" }, symbols, sim, users);
+  const el = h("main", { class: "admin", testid: "admin-screen" }, symbols, sim, users.el);
   return {
     el,
     refresh() {
       schedule(renderSymbols);
       void applySim({});
-      void loadUsers();
+      void users.refresh();
     },
   };
 }

@@ -77,6 +77,8 @@ class Dispatcher:
         self._roles = dict(OP_ROLES)
         if venue.settings.testing.enable_hooks:
             self._roles.update(TEST_OP_ROLES)
+        unhandled = self._roles.keys() - HANDLERS.keys()
+        assert not unhandled, f"ops without a handler (is their module imported in app.py?): {unhandled}"
 
     async def handle(self, ctx: Context, req: Request) -> dict[str, Any]:
         if req.op not in self._roles:
@@ -138,6 +140,8 @@ class Dispatcher:
             found = await asyncio.to_thread(venue.users.authenticate, username, password)
             if found is None:
                 raise ProtocolError(ErrorCode.INVALID_CREDENTIALS, "wrong username or password")
+            if found.disabled:
+                raise ProtocolError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled; ask the instructor")
             user = found
         previous = ctx.grant.session.user
         venue.sessions.bind(ctx.grant.session, user)
@@ -436,12 +440,6 @@ async def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[s
 @op("admin.resume", changes_state=True)
 async def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     return await _set_status(d, req, SymbolStatus.TRADING)
-
-
-@op("admin.users")
-def _users(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    users = d.venue.users.all()
-    return {"users": [{**whoami(u), "is_guest": u.is_guest, "is_bot": u.is_bot} for u in users]}
 
 
 @op("admin.sim", changes_state=True)

@@ -24,6 +24,7 @@ STATUS_OF: dict[str, int] = {
     ErrorCode.INVALID_CREDENTIALS: 401,
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.GUEST_DISABLED: 403,
+    ErrorCode.ACCOUNT_DISABLED: 403,
     ErrorCode.MESSAGE_TOO_LARGE: 413,
 }
 

@@ -87,6 +87,21 @@ class SessionManager:
         self._store.revoke(session.key)
         return session
 
+    def refresh_user(self, user: User) -> None:
+        """An admin changed the user's role: every live session of theirs acts under the new one at once."""
+        for session in self._sessions.values():
+            if session.user is not None and session.user.user_id == user.user_id:
+                session.user = user
+
+    def revoke_user(self, user_id: int) -> list[str]:
+        """Log every session of the user out (disabled, or password reset); the keys of those in memory."""
+        keys = [k for k, s in self._sessions.items() if s.user is not None and s.user.user_id == user_id]
+        self._grants = {t: g for t, g in self._grants.items() if g.session.key not in keys}
+        for key in keys:
+            del self._sessions[key]
+        self._store.revoke_user(user_id)
+        return keys
+
     def renew(self, token: str) -> Grant:
         return self.issue(self.resolve(token).session)
 

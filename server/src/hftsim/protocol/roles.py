@@ -68,6 +68,10 @@ OP_ROLES: dict[str, Role | None] = {
     "admin.halt": Role.ADMIN,
     "admin.resume": Role.ADMIN,
     "admin.users": Role.ADMIN,
+    "admin.user_create": Role.ADMIN,
+    "admin.user_update": Role.ADMIN,
+    "admin.user_password": Role.ADMIN,
+    "admin.users_import": Role.ADMIN,
     "admin.sim": Role.ADMIN,
     "admin.bots": Role.ADMIN,
 }

@@ -56,6 +56,10 @@ class SessionStore:
         """Forget every token of the session (a logout)."""
         self._conn.execute(self._db.sql("DELETE FROM sessions WHERE session_key = ?"), (session_key,))
 
+    def revoke_user(self, user_id: int) -> None:
+        """Forget every token of every session of the user."""
+        self._conn.execute(self._db.sql("DELETE FROM sessions WHERE user_id = ?"), (user_id,))
+
     def purge(self, now: int) -> None:
         self._conn.execute(self._db.sql("DELETE FROM sessions WHERE expires_at <= ?"), (now,))
 

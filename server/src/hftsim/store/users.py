@@ -29,9 +29,11 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT,
     role TEXT NOT NULL,
     is_guest INTEGER NOT NULL DEFAULT 0,
-    is_bot INTEGER NOT NULL DEFAULT 0
+    is_bot INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0
 )
 """
+COLUMNS = "user_id, username, role, is_guest, is_bot, disabled"
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -42,9 +44,15 @@ class User:
     role: Role
     is_guest: bool = False
     is_bot: bool = False
+    disabled: bool = False
+    """A disabled account cannot log in; an admin may enable it again."""
 
 
 class UserExists(Exception):
+    pass
+
+
+class UnknownUser(Exception):
     pass
 
 
@@ -68,6 +76,15 @@ class UserStore:
         )
         with self._query(SCHEMA.format(id_column=id_column)):
             pass
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a table created by an older version up to the current columns."""
+        with self._query("SELECT * FROM users WHERE 1 = 0") as cur:
+            present = {d[0] for d in cur.description}
+        if "disabled" not in present:
+            with self._query("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0"):
+                pass
 
     @contextmanager
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
@@ -96,15 +113,15 @@ class UserStore:
         return User(user_id, username, role, is_guest, is_bot)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The user, when the password matches; None otherwise. Slow by design."""
-        select = "SELECT user_id, username, role, is_guest, is_bot, password_hash FROM users WHERE username = ?"
+        """The user, when the password matches (disabled or not); None otherwise. Slow by design."""
+        select = f"SELECT {COLUMNS}, password_hash FROM users WHERE username = ?"
         with self._query(select, (username,)) as cur:
             row = cur.fetchone()
-        if row is None or row[5] is None:
+        if row is None or row[6] is None:
             self._hasher.hash(password)  # same cost whether or not the user exists
             return None
         try:
-            self._hasher.verify(row[5], password)
+            self._hasher.verify(row[6], password)
         except argon2.exceptions.VerificationError:
             return None
         return _user(row)
@@ -124,26 +141,45 @@ class UserStore:
         return self.add(name, None, Role.TRADER, is_bot=True)
 
     def get(self, user_id: int) -> User | None:
-        with self._query(
-            "SELECT user_id, username, role, is_guest, is_bot FROM users WHERE user_id = ?", (user_id,)
-        ) as cur:
+        with self._query(f"SELECT {COLUMNS} FROM users WHERE user_id = ?", (user_id,)) as cur:
             row = cur.fetchone()
         return None if row is None else _user(row)
 
     def by_name(self, username: str) -> User | None:
-        with self._query(
-            "SELECT user_id, username, role, is_guest, is_bot FROM users WHERE username = ?", (username,)
-        ) as cur:
+        with self._query(f"SELECT {COLUMNS} FROM users WHERE username = ?", (username,)) as cur:
             row = cur.fetchone()
         return None if row is None else _user(row)
 
     def all(self) -> list[User]:
-        with self._query("SELECT user_id, username, role, is_guest, is_bot FROM users ORDER BY user_id") as cur:
+        with self._query(f"SELECT {COLUMNS} FROM users ORDER BY user_id") as cur:
             rows = cur.fetchall()
         return [_user(r) for r in rows]
 
+    def set_role(self, username: str, role: Role) -> User:
+        return self._update(username, "role = ?", (role.label,))
+
+    def set_disabled(self, username: str, disabled: bool) -> User:
+        return self._update(username, "disabled = ?", (int(disabled),))
+
+    def check_password(self, username: str, password: str) -> None:
+        """WeakPassword when `password` breaks the policy for `username`."""
+        check_password(password, username, self._password_min_length)
+
+    def set_password(self, username: str, password: str) -> User:
+        """Replace the password (checked against the policy, hashed here: slow by design)."""
+        self.check_password(username, password)
+        return self._update(username, "password_hash = ?", (self._hasher.hash(password),))
+
+    def _update(self, username: str, assignment: str, params: tuple[Any, ...]) -> User:
+        with self._query(f"UPDATE users SET {assignment} WHERE username = ?", (*params, username)) as cur:
+            changed = cur.rowcount
+        user = self.by_name(username) if changed else None
+        if user is None:
+            raise UnknownUser(f"no user named {username!r}")
+        return user
+
 
 def _user(row: tuple[object, ...]) -> User:
-    user_id, username, role, is_guest, is_bot = row[:5]
+    user_id, username, role, is_guest, is_bot, disabled = row[:6]
     assert isinstance(user_id, int) and isinstance(username, str) and isinstance(role, str)
-    return User(user_id, username, Role.parse(role), bool(is_guest), bool(is_bot))
+    return User(user_id, username, Role.parse(role), bool(is_guest), bool(is_bot), bool(disabled))
