@@ -4,6 +4,7 @@ The public API is what this module exports; the underscore modules are
 implementation and may change.
 """
 
+from ._admin import Admin
 from ._backtest import BacktestResult, run_backtest
 from ._book import OrderBook
 from ._client import MarketClient
@@ -33,6 +34,7 @@ from ._strategy import Broker, Strategy, StrategyRunner
 
 __all__ = [
     "STATES",
+    "Admin",
     "AuthenticationError",
     "BacktestResult",
     "Broker",

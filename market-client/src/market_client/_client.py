@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ._admin import Admin
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
 from ._envelope import JSON, Event, now_ms
@@ -184,6 +185,11 @@ class MarketClient:
         """Return once the client is (again) fully connected; raise TimeoutError otherwise."""
         if self.state != "connected":
             await asyncio.wait_for(self._connected.wait(), timeout)
+
+    @property
+    def admin(self) -> Admin:
+        """Admin helpers (sim control, snapshots); they need a user with the admin role."""
+        return Admin(self)
 
     @property
     def token(self) -> str | None:

@@ -1,8 +1,10 @@
-// Admin screen (is_admin only): halt / resume symbols, agent intensity, users (admin_users.ts).
+// Admin screen (is_admin only): halt / resume symbols, agent intensity, the market clock
+// and snapshots (admin_control.ts), users (admin_users.ts).
 
 import type { Session } from "../connection.ts";
 import { schedule } from "../emitter.ts";
 import type { Market } from "../market.ts";
+import { adminControlView } from "./admin_control.ts";
 import { adminUsersView, errText } from "./admin_users.ts";
 import { h, pctChange, setText } from "./dom.ts";
 
@@ -156,14 +158,16 @@ export function adminView(session: Session, market: Market, notify: (msg: string
 
   // --- users ---------------------------------------------------------------
   const users = adminUsersView(session, notify);
+  const clock = adminControlView(session, notify);
 
-  const el = h("main", { class: "admin", testid: "admin-screen" }, symbols, sim, users.el);
+  const el = h("main", { class: "admin", testid: "admin-screen" }, symbols, sim, clock.el, users.el);
   return {
     el,
     refresh() {
       schedule(renderSymbols);
       void applySim({});
       void users.refresh();
+      void clock.refresh();
     },
   };
 }

@@ -578,6 +578,22 @@ class Engine:
                 views.append(position.view())
         return views
 
+    def carry_on_from(self, previous: Engine) -> None:
+        """Continue `previous`'s numbering in this engine, which replaces it (a restored snapshot, a new round).
+
+        The command seq and the order, fill and trade ids never go back, so
+        the journal and the read models stay in order; each symbol's
+        market-data seq moves one past `previous`'s, so every client sees a
+        gap and resyncs its books from a snapshot.
+        """
+        self.seq = max(self.seq, previous.seq)
+        mine, theirs = self._registry, previous._registry
+        mine.last_order_id = max(mine.last_order_id, theirs.last_order_id)
+        mine.last_fill_id = max(mine.last_fill_id, theirs.last_fill_id)
+        mine.last_trade_id = max(mine.last_trade_id, theirs.last_trade_id)
+        for sym, book in self._books.items():
+            book.md_seq = max(book.md_seq, previous.md_seq(sym)) + 1
+
     def state_hash(self) -> str:
         """SHA-256 of everything that is state: sequences, ids, books in queue order, orders, accounts.
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
-from . import admin_users  # noqa: F401  (registers its ops)
+from . import admin_control, admin_users  # noqa: F401  (they register their ops)
 from .dispatch import Dispatcher
 from .hosts import HostGuard, allowed_hosts
 from .http import router as http_router

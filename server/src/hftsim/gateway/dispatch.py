@@ -14,7 +14,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Command, OpenAccount, Result, SetSymbolStatus, SymbolStatus
+from ..engine import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    OpenAccount,
+    PlaceOrder,
+    Result,
+    SetSymbolStatus,
+    SymbolStatus,
+)
 from ..protocol import envelope
 from ..protocol import payloads as p
 from ..protocol.envelope import Request
@@ -30,6 +40,8 @@ from .traffic import announced
 from .venue import Venue
 
 log = logging.getLogger(__name__)
+TRADING = (PlaceOrder, AmendOrder, CancelOrder, CancelAll)
+"""The commands a paused market refuses (MARKET_PAUSED)."""
 audit = logging.getLogger("hftsim.audit")
 """One line per refused authorization, for whoever watches for probing."""
 
@@ -107,7 +119,12 @@ class Dispatcher:
     # Helpers ---------------------------------------------------------------
 
     async def submit(self, command: Command, user_id: int | None) -> Result:
-        """Queue the command in the user's lane (admins' status changes share one) and await its result."""
+        """Queue the command in the user's lane (admins' status changes share one) and await its result.
+
+        A user's trading command is refused while an admin has the market paused.
+        """
+        if isinstance(command, TRADING):
+            self.venue.control.check_open()
         result = await self.venue.sequencer.submit(command, user_id)
         if result.rejection is not None:
             raise ProtocolError(result.rejection.code, result.rejection.message)
@@ -440,19 +457,6 @@ async def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[s
 @op("admin.resume", changes_state=True)
 async def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     return await _set_status(d, req, SymbolStatus.TRADING)
-
-
-@op("admin.sim", changes_state=True)
-def _sim(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    agents = d.venue.agents
-    intensity = req.payload.get("intensity")
-    if intensity is not None:
-        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 100:
-            raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'intensity' must be a number from 0 to 100")
-        if agents is None:
-            raise ProtocolError(ErrorCode.INVALID_FIELD, "this server runs without in-process agents (--no-bots)")
-        agents.set_intensity(float(intensity))
-    return {"intensity": agents.intensity if agents else 0.0, "running": bool(agents and agents.intensity > 0)}
 
 
 @op("admin.bots", changes_state=True)

@@ -34,6 +34,7 @@ from ..store.segments import SegmentJournal
 from ..store.sessions import SessionStore
 from ..store.snapshots import fork_snapshot
 from ..store.users import UserStore
+from .control import MarketControl
 from .hub import Hub
 from .looplag import LoopLag
 from .ratelimit import RateLimiter
@@ -67,6 +68,7 @@ class Venue:
     user_messages: RateLimiter
     """Each user's message bucket, shared by all of the user's connections."""
     journal: Journal
+    control: MarketControl
     agents: AgentRunner | None = None
     recovered_at: int = 0
     """The last command the market was recovered with at start (0: a new market)."""
@@ -103,6 +105,7 @@ class Venue:
             user_messages=user_limiter(settings.traffic),
             journal=journal,
             recovered_at=engine.seq,
+            control=MarketControl(data_dir),
         )
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)

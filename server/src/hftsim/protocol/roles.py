@@ -74,6 +74,10 @@ OP_ROLES: dict[str, Role | None] = {
     "admin.users_import": Role.ADMIN,
     "admin.sim": Role.ADMIN,
     "admin.bots": Role.ADMIN,
+    "admin.snapshot": Role.ADMIN,
+    "admin.snapshots": Role.ADMIN,
+    "admin.restore": Role.ADMIN,
+    "market.status": Role.VIEWER,
 }
 
 TEST_OP_ROLES: dict[str, Role | None] = {"test.drop_md": Role.VIEWER, "test.loop_lag": Role.VIEWER}

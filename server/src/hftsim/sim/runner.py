@@ -63,6 +63,10 @@ class AgentRunner:
         self.steps = 0
         self.commands = 0
         self.failures = 0
+        self.paused = False
+        """While paused the task keeps ticking but runs no step: the agents' clock stands still."""
+        self.speed = 1.0
+        """Steps per `step_s` of real time: 2 runs the agents' clock twice as fast."""
 
     @property
     def running(self) -> bool:
@@ -75,6 +79,16 @@ class AgentRunner:
     def set_intensity(self, intensity: float) -> None:
         """Activity multiplier (simulated time per step); 0 pauses the agents, the task keeps ticking."""
         self.sim.set_intensity(intensity)
+
+    async def advance(self, seconds: float) -> int:
+        """Run the steps that cover `seconds` of simulated time now, paused or not; the steps run."""
+        per_step_s = self.sim.step_ms * self.sim.intensity / 1000.0
+        if per_step_s <= 0:
+            return 0
+        steps = max(1, round(seconds / per_step_s))
+        for _ in range(steps):
+            await self.step_once()
+        return steps
 
     def start(self) -> None:
         """Start the stepping task on the running loop (no-op if already running)."""
@@ -121,8 +135,9 @@ class AgentRunner:
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:
-            await self.step_once()
-            due += self.step_s
+            if not self.paused:
+                await self.step_once()
+            due += self.step_s / self.speed
             delay = due - loop.time()
             if delay < -self.step_s:  # far behind: skip the missed steps
                 due = loop.time()

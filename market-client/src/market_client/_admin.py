@@ -1,0 +1,57 @@
+"""Admin helpers: sim control and snapshots, for instructors' scripts.
+
+Reached as ``client.admin``; each method is one admin op (docs/protocol.md)
+and needs a user with the admin role (else ServerError ``FORBIDDEN``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._envelope import JSON
+
+if TYPE_CHECKING:
+    from ._client import MarketClient
+
+
+class Admin:
+    def __init__(self, client: MarketClient) -> None:
+        self._client = client
+
+    async def _sim(self, **payload: Any) -> JSON:
+        return await self._client.send("admin.sim", payload, timeout=60.0)
+
+    async def pause(self) -> JSON:
+        """Freeze the books: users' orders and cancels get MARKET_PAUSED; the agents' clock stops."""
+        return await self._sim(paused=True)
+
+    async def resume(self) -> JSON:
+        return await self._sim(paused=False)
+
+    async def step(self, seconds: float) -> JSON:
+        """While paused: run the agents for `seconds` of simulated time now (the answer says how many steps)."""
+        return await self._sim(step_s=seconds)
+
+    async def set_speed(self, speed: float) -> JSON:
+        """The agents' clock against the wall clock: 2 runs them twice as fast."""
+        return await self._sim(speed=speed)
+
+    async def set_intensity(self, intensity: float) -> JSON:
+        """The agents' activity multiplier (simulated time per step); 0 pauses them alone."""
+        return await self._sim(intensity=intensity)
+
+    async def sim_status(self) -> JSON:
+        """{paused, speed, intensity, running, sim_time_ms}."""
+        return await self._client.send("market.status")
+
+    async def snapshot(self, name: str | None = None) -> JSON:
+        """Save the whole venue (books, accounts, agents and their random state); its {snapshot_id, state_hash, …}."""
+        payload = {} if name is None else {"name": name}
+        return dict((await self._client.send("admin.snapshot", payload))["snapshot"])
+
+    async def snapshots(self) -> list[JSON]:
+        return list((await self._client.send("admin.snapshots"))["snapshots"])
+
+    async def restore(self, snapshot_id: int) -> JSON:
+        """Put the venue back as the snapshot saved it, paused; the answer's state_hash equals the snapshot's."""
+        return await self._client.send("admin.restore", {"snapshot_id": snapshot_id}, timeout=60.0)
