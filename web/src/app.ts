@@ -11,6 +11,7 @@ import { h } from "./ui/dom.ts";
 import { ladderView } from "./ui/ladder.ts";
 import { type LeaderboardApi, leaderboardView } from "./ui/leaderboard.ts";
 import { loginView } from "./ui/login.ts";
+import { roundsView } from "./ui/rounds.ts";
 import { tapeView } from "./ui/tape.ts";
 import { ticketView } from "./ui/ticket.ts";
 import { type Screen, topbarView } from "./ui/topbar.ts";
@@ -25,6 +26,7 @@ export class App {
   private topbar: ReturnType<typeof topbarView> | null = null;
   private admin: ReturnType<typeof adminView> | null = null;
   private board: LeaderboardApi | null = null;
+  private rounds: ReturnType<typeof roundsView> | null = null;
   private tradeEl: HTMLElement | null = null;
   /** The screen below the top bar (trade, leaderboard or admin). */
   private mainEl: HTMLElement | null = null;
@@ -73,6 +75,8 @@ export class App {
   private showLogin(notice = ""): void {
     this.board?.dispose();
     this.board = null;
+    this.rounds?.hide();
+    this.rounds = null;
     this.shell = null;
     this.topbar = null;
     this.root.replaceChildren(
@@ -116,6 +120,9 @@ export class App {
     this.board?.dispose();
     this.board = leaderboardView(this.session);
     (window as any).hftsim.leaderboard = this.board.state;
+    this.rounds?.hide();
+    this.rounds = roundsView(this.session, this.notify);
+    this.board.el.append(this.rounds.el);
     this.mainEl = this.tradeEl;
     this.shell = h("div", { class: "shell" }, this.topbar.el, this.tradeEl);
     this.root.replaceChildren(this.shell, this.toasts);
@@ -129,12 +136,18 @@ export class App {
     const target = s === "admin" ? this.admin?.el : s === "leaderboard" ? this.board?.el : this.tradeEl;
     if (!target) return;
     if (target !== this.mainEl) {
-      if (this.mainEl === this.board?.el) this.board.hide();
+      if (this.mainEl === this.board?.el) {
+        this.board.hide();
+        this.rounds?.hide();
+      }
       this.mainEl.replaceWith(target);
       this.mainEl = target;
     }
     if (s === "admin") this.admin?.refresh();
-    if (s === "leaderboard") this.board?.show();
+    if (s === "leaderboard") {
+      this.board?.show();
+      this.rounds?.show();
+    }
     this.topbar?.setScreen(s);
   }
 }

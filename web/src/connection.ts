@@ -156,6 +156,11 @@ export class Session {
     this.setState("closed", "logged out");
   }
 
+  /** The current token, for the plain HTTP downloads (`Authorization: Bearer`). */
+  get bearer(): string | null {
+    return this.token;
+  }
+
   /** A CMD request (`as` picks one of the user's roles). */
   request<T = any>(op: string, payload: object = {}, as?: string): Promise<T> {
     return this.send(this.cmd, this.cmdRpc, op, payload, as);

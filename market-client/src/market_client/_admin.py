@@ -1,4 +1,4 @@
-"""Admin helpers: sim control and snapshots, for instructors' scripts.
+"""Admin helpers: sim control, snapshots and rounds, for instructors' scripts.
 
 Reached as ``client.admin``; each method is one admin op (docs/protocol.md)
 and needs a user with the admin role (else ServerError ``FORBIDDEN``).
@@ -55,3 +55,30 @@ class Admin:
     async def restore(self, snapshot_id: int) -> JSON:
         """Put the venue back as the snapshot saved it, paused; the answer's state_hash equals the snapshot's."""
         return await self._client.send("admin.restore", {"snapshot_id": snapshot_id}, timeout=60.0)
+
+    async def start_round(self, name: str | None = None, duration_s: float | None = None) -> JSON:
+        """Start a round: every account afresh, the market resumed; ends by itself after `duration_s`."""
+        payload: dict[str, Any] = {}
+        if name is not None:
+            payload["name"] = name
+        if duration_s is not None:
+            payload["duration_s"] = duration_s
+        return dict((await self._client.send("admin.round_start", payload, timeout=60.0))["round"])
+
+    async def end_round(self, include_bots: bool = False) -> JSON:
+        """End the running round (orders canceled, positions closed out at the marks, market paused).
+
+        Returns {round, scores}.
+        """
+        return await self._client.send("admin.round_end", {"include_bots": include_bots}, timeout=60.0)
+
+    async def rounds(self) -> JSON:
+        """{current, rounds}: the running round (or None) and the ended ones (`rounds.list`; any user)."""
+        return await self._client.send("rounds.list")
+
+    async def round_results(self, round_id: int | None = None, include_bots: bool = False) -> JSON:
+        """{round, scores} of an ended round, or of the running one scored now (`rounds.get`; any user)."""
+        payload: dict[str, Any] = {"include_bots": include_bots}
+        if round_id is not None:
+            payload["round_id"] = round_id
+        return await self._client.send("rounds.get", payload)

@@ -154,6 +154,11 @@ class TestingSettings(Table):
     """Enables the `test.*` ops (e.g. dropping one MD event to force a gap)."""
 
 
+class RoundSettings(BaseModel):
+    sample_s: float = Field(default=1.0, ge=0.05, le=3600)
+    """Seconds between the PnL samples a round's drawdown and Sharpe are computed over."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HFTSIM_", env_nested_delimiter="__", extra="forbid")
 
@@ -167,6 +172,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     journal: JournalSettings = JournalSettings()
     testing: TestingSettings = TestingSettings()
+    rounds: RoundSettings = RoundSettings()
 
     @field_validator("symbols")
     @classmethod

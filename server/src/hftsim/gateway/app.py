@@ -18,8 +18,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
-from . import admin_control, admin_users  # noqa: F401  (they register their ops)
+from . import admin_control, admin_rounds, admin_users  # noqa: F401  (they register their ops)
 from .dispatch import Dispatcher
+from .exports import router as exports_router
 from .hosts import HostGuard, allowed_hosts
 from .http import router as http_router
 from .outbox import CLOSE_SERVICE_RESTART
@@ -56,9 +57,11 @@ def create_app(
         lag = asyncio.create_task(venue.loop_lag.watch(), name="hftsim-loop-lag")
         if venue.agents is not None:
             venue.agents.start()
+        venue.rounds.start_background()
         try:
             yield
         finally:
+            await venue.rounds.stop()
             if venue.agents is not None:
                 await venue.agents.stop()
             heartbeat.cancel()
@@ -74,6 +77,7 @@ def create_app(
     server = settings.server
     app.add_middleware(HostGuard, hosts=allowed_hosts(bind_host, server.allowed_hosts), origins=server.allowed_origins)
     app.include_router(http_router)
+    app.include_router(exports_router)
     app.include_router(socket_router)
     if (STATIC_DIR / "index.html").is_file():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

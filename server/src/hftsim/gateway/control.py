@@ -159,8 +159,11 @@ def set_paused(venue: Venue, paused: bool) -> None:
 
 def replace_market(venue: Venue, engine: Engine, history: MarketHistory, fills: FillHistory) -> None:
     """Make `engine` (and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
+    if venue.snapshot_pid is not None:
+        raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
     engine.carry_on_from(venue.engine)
     try:
+        venue.journal.roll()
         venue.journal.save_snapshot(engine.seq, (engine, history, fills))
     except StoreUnavailable as exc:
         message = f"the market could not be saved ({exc}); nothing changed"

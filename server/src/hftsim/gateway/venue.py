@@ -38,6 +38,7 @@ from .control import MarketControl
 from .hub import Hub
 from .looplag import LoopLag
 from .ratelimit import RateLimiter
+from .rounds import Rounds
 from .sequencer import Sequencer
 from .sessions import SessionManager
 from .traffic import user_limiter
@@ -75,6 +76,7 @@ class Venue:
     loop_lag: LoopLag = field(default_factory=LoopLag)
     snapshot_pid: int | None = None
     """The forked child writing a snapshot, while one runs."""
+    rounds: Rounds = field(init=False)
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
@@ -109,6 +111,7 @@ class Venue:
         )
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)
+        venue.rounds = Rounds(venue, data_dir)
         return venue
 
     def _record(self, result: Result) -> None:

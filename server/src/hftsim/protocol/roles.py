@@ -78,6 +78,10 @@ OP_ROLES: dict[str, Role | None] = {
     "admin.snapshots": Role.ADMIN,
     "admin.restore": Role.ADMIN,
     "market.status": Role.VIEWER,
+    "rounds.list": Role.VIEWER,
+    "rounds.get": Role.VIEWER,
+    "admin.round_start": Role.ADMIN,
+    "admin.round_end": Role.ADMIN,
 }
 
 TEST_OP_ROLES: dict[str, Role | None] = {"test.drop_md": Role.VIEWER, "test.loop_lag": Role.VIEWER}
