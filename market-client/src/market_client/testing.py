@@ -32,8 +32,8 @@ Faults (`venue.faults`), each a thing a real link or server does:
 - `duplicate_md(sym, count=1)`: the next `count` are sent twice;
 - `reorder_md(sym, count=1)`: each of the next `count` is held back and
   sent after the one that follows it;
-- `snapshot_after(count=1)`: on the next subscription, each snapshot is
-  sent only after `count` newer events of its symbol;
+- `snapshot_after(count=1, subscriptions=1)`: on the next subscriptions,
+  each snapshot is sent only after `count` newer events of its symbol;
 - `disconnect_on(op, apply=True)`: the next request `op` is carried out
   (or not), then its socket closes without an answer;
 - `late_ack(op, delay_s)`: the next request `op` is carried out at once,
@@ -107,6 +107,7 @@ class Faults:
     duplicated: dict[str, int] = field(default_factory=dict)
     reordered: dict[str, int] = field(default_factory=dict)
     snapshot_delay: int = 0
+    delayed_subscriptions: int = 0
     disconnects: dict[str, bool] = field(default_factory=dict)
     late: dict[str, float] = field(default_factory=dict)
     on_silence: Callable[[], None] = lambda: None
@@ -124,9 +125,10 @@ class Faults:
         """Each of the next `count` sequenced MD events of `sym` is sent after the one that follows it."""
         self.reordered[sym] = self.reordered.get(sym, 0) + count
 
-    def snapshot_after(self, count: int = 1) -> None:
-        """At the next md.subscribe, each symbol's snapshot waits until `count` newer events of it were sent."""
+    def snapshot_after(self, count: int = 1, *, subscriptions: int = 1) -> None:
+        """At the next `subscriptions` md.subscribe, each snapshot waits until `count` newer events of it were sent."""
         self.snapshot_delay = count
+        self.delayed_subscriptions = subscriptions
 
     def disconnect_on(self, op: str, *, apply: bool = True) -> None:
         """The next request `op` is carried out (unless `apply` is False), then its socket closes unanswered."""
@@ -551,7 +553,9 @@ class FakeVenue:
                 conn.subscribed -= set(syms)
                 return {"syms": syms}
             self.subscriptions += 1
-            delay, self.faults.snapshot_delay = self.faults.snapshot_delay, 0
+            faults = self.faults
+            delay = faults.snapshot_delay if faults.delayed_subscriptions > 0 else 0
+            faults.delayed_subscriptions = max(0, faults.delayed_subscriptions - 1)
             for sym in syms:
                 conn.subscribed.add(sym)
                 frame = self._frame("event", "md.snapshot", self._snapshot(sym))
@@ -572,7 +576,13 @@ class FakeVenue:
         if op == "candles.get":
             sym = p.sym_field(payload, engine)
             interval = p.int_field(payload, "interval_ms", 1000, lo=1000)
-            return {"sym": sym, "interval_ms": interval, "seq": engine.md_seq(sym), "candles": []}
+            depth = p.int_field(payload, "depth", 50, lo=1, hi=1000)
+            return {
+                "sym": sym,
+                "interval_ms": interval,
+                "seq": engine.md_seq(sym),
+                "candles": self._candles(sym, interval)[-depth:],
+            }
         if session.user is None:
             raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {op}")
         user_id = session.user[0]
@@ -603,6 +613,21 @@ class FakeVenue:
                 "positions": [render.position(pos) for pos in engine.positions(user_id)],
             }
         raise ProtocolError(ErrorCode.UNKNOWN_OP, f"the fake venue does not serve {op!r}")
+
+    def _candles(self, sym: str, interval: int) -> list[JSON]:
+        """The symbol's trades in `interval` buckets (intervals without trades are left out)."""
+        candles: list[JSON] = []
+        for trade in self._trades[sym]:
+            t = trade["ts"] - trade["ts"] % interval
+            price = trade["price"]
+            if not candles or candles[-1]["t"] != t:
+                candles.append({"t": t, "o": price, "h": price, "l": price, "c": price, "v": 0})
+            candle = candles[-1]
+            candle["h"] = max(candle["h"], price, key=Decimal)
+            candle["l"] = min(candle["l"], price, key=Decimal)
+            candle["c"] = price
+            candle["v"] += trade["qty"]
+        return candles
 
     def _order_answer(self, result: Any) -> JSON:
         if result.rejection is not None:

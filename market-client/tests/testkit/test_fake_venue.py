@@ -30,7 +30,7 @@ async def venue() -> AsyncIterator[FakeVenue]:
 
 @pytest.fixture
 async def clients(venue: FakeVenue) -> AsyncIterator[tuple[MarketClient, NaiveClient]]:
-    sdk = await MarketClient.connect(venue.url, username=USER, password=PASSWORD, liveness_timeout=1.0)
+    sdk = await MarketClient.connect(venue.url, username=USER, password=PASSWORD, liveness_timeout=2.0)
     naive = NaiveClient(venue.url)
     await naive.connect(USER, PASSWORD)
     await venue.until(lambda: "ACME" in naive.bids)
@@ -95,16 +95,19 @@ async def test_reordered_deltas(venue: FakeVenue, clients: tuple[MarketClient, N
 
 async def test_deltas_before_the_snapshot(venue: FakeVenue) -> None:
     venue.add_user("bob", "bobpw")
-    venue.faults.snapshot_after(2)
+    venue.faults.snapshot_after(2, subscriptions=2)  # both clients' subscriptions
     naive = NaiveClient(venue.url)
     await naive.connect("bob", "bobpw")
     connecting = asyncio.create_task(MarketClient.connect(venue.url, username=USER, password=PASSWORD))
-    await venue.until(lambda: venue.subscriptions == 1)
-    venue.house_order("ACME", "sell", "101.00", 4)  # sent before the naive client's snapshot, so it is lost
+    await venue.until(lambda: venue.subscriptions == 2)
+    venue.house_order("ACME", "sell", "101.00", 4)  # sent before the snapshots: the naive client loses it
     venue.house_order("ACME", "sell", "101.50", 4)
+    venue.house_order("BOLT", "sell", "43.00", 1)  # BOLT's snapshots wait for two events too
+    venue.house_order("BOLT", "sell", "43.50", 1)
     sdk = await connecting
     try:
         await venue.until(lambda: sdk_agrees(sdk, venue))
+        assert sdk.resync_counts.get("ACME", 0) >= 1  # it saw the book behind the stream and asked again
         await venue.until(lambda: "ACME" in naive.bids)
         assert not naive_agrees(naive, venue)
     finally:
