@@ -2,13 +2,17 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
+say     = @printf '\033[1m==> %s\033[0m\n'
 
-.PHONY: run test test-server test-client test-web test-e2e bench soak realism setup web chromium postgres lint api-docs clean
+.PHONY: run test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres lint api-docs clean
 
-run: setup web
+# `run` needs only the runtime packages; the test and lint tools come with `setup` (make test / lint / bench).
+run: runtime web
+	$(say) "starting the exchange on http://127.0.0.1:$(PORT) (data in ./data; Ctrl-C stops it)"
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
 test: setup web chromium postgres
@@ -39,22 +43,40 @@ REALISM_ARGS ?=
 realism: setup
 	$(BIN)/hftsim realism $(REALISM_ARGS)
 
+runtime: $(RUNTIME)
+
+$(RUNTIME): server/pyproject.toml market-client/pyproject.toml constraints.txt
+	$(say) "[1/3] Python environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(say) "[2/3] runtime packages: the server (FastAPI, uvicorn, argon2, psycopg) and the Python SDK"
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres]' -e market-client
+	@touch $(RUNTIME)
+
 setup: $(STAMP)
 
-$(STAMP): server/pyproject.toml market-client/pyproject.toml requirements-dev.txt constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e 'server[postgres,cluster,realism]' -e market-client -r requirements-dev.txt
-	touch $(STAMP)
+# Tests, lint, benchmarks and reports also need the cluster and realism extras and the dev tools.
+$(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
+	$(say) "test and lint tools (pytest, hypothesis, playwright, mypy, ruff) and the cluster and realism extras"
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres,cluster,realism]' -r requirements-dev.txt
+	@touch $(STAMP)
 
 web/node_modules/.package-lock.json: web/package-lock.json
-	cd web && npm ci --no-audit --no-fund
-	touch $@
+	@command -v npm >/dev/null 2>&1 || { echo "The website is built with Node.js >= 20 (npm), which is not installed: see https://nodejs.org, or install a wheel built elsewhere with 'make wheel' (README, 'Without Node')."; exit 1; }
+	$(say) "[3/3] website: npm packages, then the build"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 web: $(STATIC)
 
 $(STATIC): web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
-	cd web && npm run build
+	$(say) "building the website into server/src/hftsim/web/static"
+	@cd web && npm run --silent build -- --logLevel warn
+
+# A wheel with the built website inside: `pip install` it where there is no Node.js, then `hftsim serve`.
+wheel: runtime web
+	$(BIN)/pip wheel -q --no-deps -w dist server
+	@ls dist/hftsim-*.whl
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
@@ -73,4 +95,4 @@ lint: setup
 	$(BIN)/mypy --strict market-client/src/market_client
 
 clean:
-	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static
+	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static dist
