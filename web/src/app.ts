@@ -113,7 +113,17 @@ export class App {
       watchlistView(this.market),
       chartView(this.market),
       ladderView(this.market, this.trading, (p) => ticket.setPrice(p)),
-      h("div", { class: "right-col" }, ticket.el, tapeView(this.market)),
+      h(
+        "div",
+        { class: "right-col" },
+        ticket.el,
+        h(
+          "p",
+          { class: "phone-note muted small", testid: "phone-note" },
+          "A read-only view on a small screen: to trade, open this page on a screen at least 700 px wide.",
+        ),
+        tapeView(this.market),
+      ),
       blotterView(this.market, this.trading, this.notify),
     );
     this.admin = user.is_admin ? adminView(this.session, this.market, this.notify) : null;

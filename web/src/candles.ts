@@ -12,12 +12,47 @@ export interface Bar {
   v: number;
 }
 
+/** Timeframes from one second to one hour; the server builds each from its one-second bars, which it keeps
+ * for a day and across restarts, so a long timeframe has history as soon as the page opens. */
 export const INTERVALS: { label: string; ms: number }[] = [
   { label: "1s", ms: 1_000 },
   { label: "5s", ms: 5_000 },
   { label: "1m", ms: 60_000 },
   { label: "5m", ms: 300_000 },
+  { label: "15m", ms: 900_000 },
+  { label: "1h", ms: 3_600_000 },
 ];
+
+export interface Point {
+  t: number;
+  value: number;
+}
+
+/** Simple moving average of the closes over `n` bars (from the n-th bar on). */
+export function movingAverage(bars: Bar[], n: number): Point[] {
+  const out: Point[] = [];
+  let sum = 0;
+  for (let i = 0; i < bars.length; i++) {
+    sum += bars[i].c;
+    if (i >= n) sum -= bars[i - n].c;
+    if (i >= n - 1) out.push({ t: bars[i].t, value: sum / n });
+  }
+  return out;
+}
+
+/** Volume-weighted average price from the first bar shown, each bar's volume at its typical price
+ * (high + low + close) / 3: the usual estimate when only bars are at hand. Bars before any volume have none. */
+export function vwap(bars: Bar[]): Point[] {
+  const out: Point[] = [];
+  let pv = 0;
+  let v = 0;
+  for (const b of bars) {
+    pv += ((b.h + b.l + b.c) / 3) * b.v;
+    v += b.v;
+    if (v > 0) out.push({ t: b.t, value: pv / v });
+  }
+  return out;
+}
 
 /** Longest run of flat candles filled in for a quiet stretch. */
 const MAX_FLAT_FILL = 600;

@@ -5,6 +5,7 @@
 import type { Session } from "./connection.ts";
 import { type Dec, add, decimalsOf, fixed, formatDec, mulInt, parseDec, sub, trimmed } from "./decimal.ts";
 import { Emitter } from "./emitter.ts";
+import { moneyScale } from "./format.ts";
 import type { Market } from "./market.ts";
 import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol.ts";
 
@@ -13,8 +14,6 @@ export type TradingTopic = "orders" | "fills" | "account" | "reject";
 const LIVE = new Set(["new", "partially_filled"]);
 const FILLS_KEPT = 200;
 const ZERO: Dec = { units: 0n, scale: 0 };
-/** Cash and PnL are shown to the cent (computed exactly, rounded half away from zero). */
-export const MONEY_DECIMALS = 2;
 
 export interface OrderTicket {
   sym: string;
@@ -46,6 +45,8 @@ export class Trading {
   readonly positions = new Map<string, Position>();
   private readonly closed = new Set<number>();
   cash = "0";
+  /** Decimals of money: those the server writes cash with (see format.ts). */
+  moneyScale = 2;
   realizedTotal: Dec = ZERO;
   canTrade = false;
   /** The last asynchronous rejection (order.rejected event). */
@@ -71,6 +72,7 @@ export class Trading {
       this.session.request<{ fills: Fill[] }>("fills.list", { limit: FILLS_KEPT }),
     ]);
     this.cash = acct.cash;
+    this.moneyScale = moneyScale(acct.cash);
     this.realizedTotal = parseDec(acct.realized_pnl ?? "0");
     for (const p of acct.positions ?? []) this.positions.set(p.sym, { ...p });
     for (const o of ol.orders ?? []) if (LIVE.has(o.status)) this.orders.set(o.order_id, o);
@@ -159,8 +161,8 @@ export class Trading {
         qty: p.qty,
         avg: p.avg_price ? trimmed(p.avg_price, decimalsOf(this.market.symbols.get(p.sym)?.tick ?? "0.01")) : null,
         last,
-        unrealized: fixed(formatDec(this.unrealized(p, last)), MONEY_DECIMALS),
-        realized: fixed(p.realized_pnl, MONEY_DECIMALS),
+        unrealized: fixed(formatDec(this.unrealized(p, last)), this.moneyScale),
+        realized: fixed(p.realized_pnl, this.moneyScale),
       });
     }
     return rows.sort((a, b) => a.sym.localeCompare(b.sym));
@@ -180,7 +182,10 @@ export class Trading {
   }
 
   private onAccountUpdate(p: any): void {
-    if (typeof p.cash === "string") this.cash = p.cash;
+    if (typeof p.cash === "string") {
+      this.cash = p.cash;
+      this.moneyScale = moneyScale(p.cash);
+    }
     const pos = p.position as Position | undefined;
     if (pos?.sym) {
       const old = this.positions.get(pos.sym);

@@ -114,3 +114,16 @@ def test_a_misspelt_setting_stops_the_start_in_plain_words(tmp_path: Path) -> No
     assert run.stderr == (
         "hftsim: invalid configuration:\n  session.alow_guests: unknown setting; did you mean session.allow_guests?\n"
     )
+
+
+def test_a_data_dir_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
+    with serve(tmp_path):
+        run = subprocess.run(
+            [HFTSIM, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "data"), "--no-bots"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("hftsim: ") and "Traceback" not in run.stderr
+    assert "stop it" in run.stderr, run.stderr

@@ -128,10 +128,11 @@ def test_marketable_order_fills_and_moves_position_and_pnl(
     expect(fills.nth(0)).to_contain_text("taker")
 
     expect(page.get_by_test_id("position-qty-ACME")).to_have_text("8")
-    # Marked to the last trade (100.20): (100.20 - avg 100.1375) * 8 = 0.50
-    expect(page.get_by_test_id("position-upnl-ACME")).to_have_text("0.50")
-    expect(page.get_by_test_id("acct-unrealized")).to_have_text("0.50")
-    expect(page.get_by_test_id("acct-cash")).to_have_text("999,198.90")
+    # Money shows with the server's cash decimals (3: DUNE's tick is 0.001), as the SDK and leaderboard do.
+    # Marked to the last trade (100.20): (100.20 - avg 100.1375) * 8 = 0.500
+    expect(page.get_by_test_id("position-upnl-ACME")).to_have_text("0.500")
+    expect(page.get_by_test_id("acct-unrealized")).to_have_text("0.500")
+    expect(page.get_by_test_id("acct-cash")).to_have_text("999,198.900")
     expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute(
         "data-price", "100.20"
     )
@@ -143,15 +144,15 @@ def test_marketable_order_fills_and_moves_position_and_pnl(
         "ACME", "buy", "100.50", 3
     )  # takes 2 @ 100.20, 1 @ 100.50
     expect(page.get_by_test_id("watch-last-ACME")).to_have_text("100.50")
-    expect(page.get_by_test_id("position-upnl-ACME")).to_have_text("2.90")
+    expect(page.get_by_test_id("position-upnl-ACME")).to_have_text("2.900")
 
     # Selling 8 into a resting bid closes the position and realizes PnL.
     maker.place("ACME", "buy", "100.40", 8)
     ticket(page, "sell", "100.40", 8, tif="IOC")
     expect(page.get_by_test_id("position-qty-ACME")).to_have_text("0")
-    expect(page.get_by_test_id("position-rpnl-ACME")).to_have_text("2.10")
-    expect(page.get_by_test_id("acct-realized")).to_have_text("2.10")
-    expect(page.get_by_test_id("acct-unrealized")).to_have_text("0.00")
+    expect(page.get_by_test_id("position-rpnl-ACME")).to_have_text("2.100")
+    expect(page.get_by_test_id("acct-realized")).to_have_text("2.100")
+    expect(page.get_by_test_id("acct-unrealized")).to_have_text("0.000")
     expect(page.get_by_test_id("fills-count")).to_have_text("3")
 
 

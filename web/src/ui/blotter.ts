@@ -1,6 +1,7 @@
 // Open orders (cancel, cancel all), fills, and positions with PnL.
 
 import { schedule } from "../emitter.ts";
+import { money } from "../format.ts";
 import type { Market } from "../market.ts";
 import type { Trading } from "../trading.ts";
 import { h, setText, signClass, timeOfDay } from "./dom.ts";
@@ -153,8 +154,8 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
           td(r.qty, `num ${r.qty > 0 ? "pos" : r.qty < 0 ? "neg" : ""}`, `position-qty-${r.sym}`),
           td(r.avg ?? "—", "num"),
           td(r.last ?? "—", "num"),
-          td(r.unrealized, `num ${signClass(r.unrealized)}`, `position-upnl-${r.sym}`),
-          td(r.realized, `num ${signClass(r.realized)}`, `position-rpnl-${r.sym}`),
+          td(money(r.unrealized, trading.moneyScale), `num ${signClass(r.unrealized)}`, `position-upnl-${r.sym}`),
+          td(money(r.realized, trading.moneyScale), `num ${signClass(r.realized)}`, `position-rpnl-${r.sym}`),
         ),
       ),
     );

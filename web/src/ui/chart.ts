@@ -1,5 +1,6 @@
-// Candle chart with volume (TradingView lightweight-charts), interval choice,
-// seeded from candles.get and updated live from md.trade.
+// Candle chart (TradingView lightweight-charts): timeframes from 1 s to 1 h, seeded
+// from candles.get and updated live from md.trade; volume, VWAP and a moving
+// average, each switched on and off with its own button.
 
 import {
   CandlestickSeries,
@@ -7,17 +8,28 @@ import {
   CrosshairMode,
   HistogramSeries,
   type IChartApi,
+  LineSeries,
   type ISeriesApi,
   type UTCTimestamp,
   createChart,
 } from "lightweight-charts";
-import { type Bar, INTERVALS } from "../candles.ts";
+import { type Bar, INTERVALS, type Point, movingAverage, vwap } from "../candles.ts";
 import { schedule } from "../emitter.ts";
 import type { Market } from "../market.ts";
 import { h, setText } from "./dom.ts";
 
 const UP = "#22c38e";
 const DOWN = "#f2495c";
+const VWAP_COLOR = "#f5b83d";
+const MA_COLOR = "#4c8dff";
+const MA_BARS = 20;
+
+type Overlay = "volume" | "vwap" | "ma";
+const OVERLAYS: { key: Overlay; label: string; title: string }[] = [
+  { key: "volume", label: "Vol", title: "Volume per bar" },
+  { key: "vwap", label: "VWAP", title: "Volume-weighted average price of the bars shown" },
+  { key: "ma", label: `MA${MA_BARS}`, title: `Moving average of the last ${MA_BARS} closes` },
+];
 
 /** The chart draws UTC; shift by the local offset so the axis reads local time. */
 function chartTime(ms: number): UTCTimestamp {
@@ -45,16 +57,53 @@ export function chartView(market: Market): HTMLElement {
     ),
   );
   const btnFor = (ms: number) => buttons[INTERVALS.findIndex((iv) => iv.ms === ms)];
+  const shown: Record<Overlay, boolean> = { volume: true, vwap: false, ma: false };
+  const toggles = OVERLAYS.map((o) => {
+    const b = h(
+      "button",
+      {
+        class: `seg${shown[o.key] ? " on" : ""}`,
+        type: "button",
+        title: o.title,
+        testid: `chart-toggle-${o.key}`,
+        "aria-pressed": String(shown[o.key]),
+        onclick: () => {
+          shown[o.key] = !shown[o.key];
+          b.classList.toggle("on", shown[o.key]);
+          b.setAttribute("aria-pressed", String(shown[o.key]));
+          applyOverlays();
+        },
+      },
+      o.label,
+    );
+    return b;
+  });
   const root = h(
     "section",
     { class: "panel chart", testid: "chart" },
-    h("header", { class: "panel-head" }, title, ohlc, h("div", { class: "segs" }, ...buttons)),
+    h(
+      "header",
+      { class: "panel-head" },
+      title,
+      ohlc,
+      h("div", { class: "segs" }, ...buttons),
+      h("div", { class: "segs overlays" }, ...toggles),
+    ),
     host,
   );
 
   let chart: IChartApi | null = null;
   let candles: ISeriesApi<"Candlestick"> | null = null;
   let volume: ISeriesApi<"Histogram"> | null = null;
+  let vwapLine: ISeriesApi<"Line"> | null = null;
+  let maLine: ISeriesApi<"Line"> | null = null;
+
+  const applyOverlays = () => {
+    volume?.applyOptions({ visible: shown.volume });
+    vwapLine?.applyOptions({ visible: shown.vwap });
+    maLine?.applyOptions({ visible: shown.ma });
+    root.dataset.overlays = OVERLAYS.filter((o) => shown[o.key]).map((o) => o.key).join(" ");
+  };
 
   const ensureChart = () => {
     if (chart) return;
@@ -84,6 +133,10 @@ export function chartView(market: Market): HTMLElement {
       lastValueVisible: false,
       priceLineVisible: false,
     });
+    const line = { lineWidth: 1, lastValueVisible: false, priceLineVisible: false, crosshairMarkerVisible: false } as const;
+    vwapLine = chart.addSeries(LineSeries, { ...line, color: VWAP_COLOR });
+    maLine = chart.addSeries(LineSeries, { ...line, color: MA_COLOR });
+    applyOverlays();
     chart.priceScale("vol").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
   };
@@ -94,6 +147,18 @@ export function chartView(market: Market): HTMLElement {
     value: b.v,
     color: b.c >= b.o ? "rgba(34,195,142,0.35)" : "rgba(242,73,92,0.35)",
   });
+
+  const lineOf = (p: Point) => ({ time: chartTime(p.t), value: p.value });
+  /** Redraws the indicators: all of them after a reload, else only their points at or after `from` (ms). */
+  const drawIndicators = (bars: Bar[], from: number | null) => {
+    for (const [series, points] of [
+      [vwapLine!, vwap(bars)],
+      [maLine!, movingAverage(bars, MA_BARS)],
+    ] as const) {
+      if (from === null) series.setData(points.map(lineOf));
+      else for (const p of points) if (p.t >= from) series.update(lineOf(p));
+    }
+  };
 
   let priceFormatFor = "";
   const render = () => {
@@ -113,11 +178,14 @@ export function chartView(market: Market): HTMLElement {
       series.takeChanged();
       candles!.setData(series.bars.map(candleOf));
       volume!.setData(series.bars.map(volOf));
+      drawIndicators(series.bars, null);
     } else {
-      for (const b of series.takeChanged()) {
+      const changed = series.takeChanged();
+      for (const b of changed) {
         candles!.update(candleOf(b));
         volume!.update(volOf(b));
       }
+      if (changed.length) drawIndicators(series.bars, changed[0].t);
     }
     const last = series.bars[series.bars.length - 1];
     const dp = market.scaleOf(sym);

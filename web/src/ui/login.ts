@@ -1,4 +1,5 @@
-// Login page: username/password, or continue as guest.
+// Login page: username/password, or continue as guest (offered only when the server allows guests:
+// GET /api/info says so before anyone logs in).
 
 import type { Credentials } from "../connection.ts";
 import { h, setText } from "./dom.ts";
@@ -22,9 +23,10 @@ export function loginView(onLogin: (c: Credentials) => Promise<void>, notice = "
   const submit = h("button", { class: "btn btn-primary", type: "submit", testid: "login-submit" }, "Log in");
   const guest = h(
     "button",
-    { class: "btn btn-ghost", type: "button", testid: "login-guest" },
+    { class: "btn btn-ghost", type: "button", testid: "login-guest", hidden: true },
     "Continue as guest",
   );
+  const or = h("div", { class: "login-or", hidden: true }, h("span", null, "or"));
 
   const busy = (on: boolean) => {
     submit.disabled = on;
@@ -65,11 +67,26 @@ export function loginView(onLogin: (c: Credentials) => Promise<void>, notice = "
     pass,
     error,
     submit,
-    h("div", { class: "login-or" }, h("span", null, "or")),
+    or,
     guest,
   );
   guest.addEventListener("click", () => void run({ guest: true }));
   const page = h("div", { class: "login-page", testid: "login-page" }, form);
+  void offerGuests().then((offer) => {
+    guest.hidden = or.hidden = !offer;
+    page.dataset.guests = String(offer);
+  });
   queueMicrotask(() => user.focus());
   return page;
+}
+
+/** Whether to offer the guest login; when the server cannot say, offer it and let the login answer. */
+async function offerGuests(): Promise<boolean> {
+  try {
+    const resp = await fetch("/api/info");
+    const info = (await resp.json()) as { guests?: unknown };
+    return info.guests !== false;
+  } catch {
+    return true;
+  }
 }

@@ -41,6 +41,14 @@ export function validateTicket(
   return null;
 }
 
+/** The quantity to keep after a symbol change: `current` when valid for `info`, else its minimum. */
+export function quantityFor(info: SymbolInfo | undefined, current: string): string {
+  const fallback = String(info?.min_qty ?? 1);
+  if (!info || !/^\d+$/.test(current.trim())) return fallback;
+  const q = BigInt(current.trim());
+  return q >= BigInt(info.min_qty) && q % BigInt(info.lot) === 0n ? current.trim() : fallback;
+}
+
 /** The lowest and highest limit prices on tick inside the band (for the hint). */
 function band(info: SymbolInfo, scale: number): string {
   try {
@@ -156,6 +164,11 @@ export function ticketView(market: Market, trading: Trading): TicketApi {
     schedule(render);
   };
   const setType = (t: OrderType) => {
+    if (t !== type) {
+      // A market order has no price; a limit order starts from an empty price rather than a stale one.
+      price.value = "";
+      clearMsgs();
+    }
     type = t;
     schedule(render);
   };
@@ -278,7 +291,7 @@ export function ticketView(market: Market, trading: Trading): TicketApi {
     if (market.selected !== lastSym) {
       lastSym = market.selected;
       price.value = "";
-      if (!qty.value) qty.value = String(info()?.min_qty ?? 1);
+      qty.value = quantityFor(info(), qty.value);
       clearMsgs();
     }
     schedule(render);

@@ -1,8 +1,9 @@
 // Top bar: brand, screen tabs, account summary, connection indicator, user.
 
 import type { ConnState } from "../connection.ts";
-import { fixed, grouped } from "../decimal.ts";
+import { fixed } from "../decimal.ts";
 import { schedule } from "../emitter.ts";
+import { money } from "../format.ts";
 import type { Trading } from "../trading.ts";
 import { h, setClass, setText, signClass } from "./dom.ts";
 
@@ -64,11 +65,12 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
   const renderAcct = () => {
     const t = trading.totals();
     acct.hidden = !trading.canTrade;
-    setText(cash, grouped(fixed(t.cash, 2)));
-    setText(realized, grouped(fixed(t.realized, 2)));
-    setText(unrealized, grouped(fixed(t.unrealized, 2)));
-    setClass(realized, signClass(fixed(t.realized, 2)));
-    setClass(unrealized, signClass(fixed(t.unrealized, 2)));
+    const scale = trading.moneyScale;
+    setText(cash, money(t.cash, scale));
+    setText(realized, money(t.realized, scale));
+    setText(unrealized, money(t.unrealized, scale));
+    setClass(realized, signClass(fixed(t.realized, scale)));
+    setClass(unrealized, signClass(fixed(t.unrealized, scale)));
   };
   trading.changes.on("account", () => schedule(renderAcct));
 

@@ -1,4 +1,5 @@
-"""HTTP routes: the handshake, the logout, the one-shot request endpoint and the health check."""
+"""HTTP routes: the handshake, the logout, the one-shot request endpoint, the venue's public facts and the
+health check."""
 
 from __future__ import annotations
 
@@ -60,6 +61,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 @router.get("/healthz")
 async def healthz() -> Response:
     return json_response({"status": "ok"})
+
+
+@router.get("/api/info")
+async def info(request: Request) -> Response:
+    """What a login screen needs before anyone logs in: whether to offer the guest button."""
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return json_response({"name": "HFT Simulator", "guests": dispatcher.venue.settings.session.allow_guests})
 
 
 @router.post("/auth/handshake")
