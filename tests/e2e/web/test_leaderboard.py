@@ -1,6 +1,6 @@
 """The leaderboard screen: users ranked by PnL exactly as `leaderboard.get`
 answers, the page's own user highlighted, refreshed only while shown, and
-the simulated agents shown on request."""
+the simulated agents shown as a reference group unless turned off."""
 
 from __future__ import annotations
 
@@ -219,16 +219,15 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
     expect(page.get_by_test_id("leaderboard-updated")).not_to_have_attribute(
         "data-ts", "0"
     )
+    # The agents are a reference group by default, so a lone guest still sees a field.
     assert page.evaluate("() => window.__board[0]") == {
         "limit": 100,
-        "include_bots": False,
+        "include_bots": True,
     }
-    # Agents are left out by default; the page's guest has not traded.
     bot_rows = page.locator('[data-testid="leaderboard-body"] tr[data-bot="true"]')
-    expect(bot_rows).to_have_count(0)
-    expect(page.get_by_test_id("leaderboard-body")).to_contain_text(
-        "Nobody has traded yet"
-    )
+    expect(bot_rows.first).to_be_visible()
+    expect(page.get_by_test_id("leaderboard-agents-head")).to_be_visible()
+    expect(page.get_by_test_id("leaderboard-include-bots")).to_be_checked()
     expect(page.get_by_test_id("leaderboard-me")).to_have_text("You: not ranked")
     # Shown: it polls.
     n = board_requests(page)
@@ -236,12 +235,6 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
         lambda: board_requests(page) >= n + 3, timeout=3, what="polling while shown"
     )
 
-    page.get_by_test_id("leaderboard-include-bots").check()
-    expect(bot_rows.first).to_be_visible()
-    assert page.evaluate("() => window.__board.at(-1)") == {
-        "limit": 100,
-        "include_bots": True,
-    }
     bots = {r["username"] for r in leaders(observer, True) if r["is_bot"]}
     rows = shown(page)
     assert rows and all(r["is_bot"] and r["username"] in bots for r in rows), rows
@@ -282,11 +275,15 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
         what="polling after the tab is visible again",
     )
 
-    # The choice is remembered; unticking leaves the agents out again.
-    assert page.evaluate("() => localStorage.getItem('hftsim.leaderboard.bots')") == "1"
+    # Unticking leaves the agents out, and the choice is remembered.
     page.get_by_test_id("leaderboard-include-bots").uncheck()
     expect(bot_rows).to_have_count(0)
+    expect(page.get_by_test_id("leaderboard-agents-head")).to_have_count(0)
+    expect(page.get_by_test_id("leaderboard-body")).to_contain_text(
+        "Nobody has traded yet"
+    )
     assert page.evaluate("() => window.__board.at(-1)") == {
         "limit": 100,
         "include_bots": False,
     }
+    assert page.evaluate("() => localStorage.getItem('hftsim.leaderboard.bots')") == "0"

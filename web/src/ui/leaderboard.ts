@@ -35,11 +35,12 @@ export interface LeaderboardApi {
   dispose(): void;
 }
 
+/** Agents are shown unless this browser turned them off: a lone student still sees a field to beat. */
 function storedBots(): boolean {
   try {
-    return localStorage.getItem(BOTS_KEY) === "1";
+    return localStorage.getItem(BOTS_KEY) !== "0";
   } catch {
-    return false;
+    return true;
   }
 }
 
@@ -74,7 +75,12 @@ export function leaderboardView(session: Session): LeaderboardApi {
       me,
       h("span", { class: "grow" }),
       updated,
-      h("label", { class: "check board-toggle", title: "Show the simulated market agents too" }, bots, "Include agents"),
+      h(
+        "label",
+        { class: "check board-toggle", title: "The simulated market agents, ranked in the same field, as a reference group" },
+        bots,
+        "Agents as reference",
+      ),
     ),
     h(
       "div",
@@ -125,38 +131,51 @@ export function leaderboardView(session: Session): LeaderboardApi {
     const mine = state.rows.find((r) => r.user_id === myId);
     setText(me, mine ? `You: #${mine.rank} · ${grouped(mine.pnl)}` : state.updatedAt ? "You: not ranked" : "");
     me.dataset.rank = mine ? String(mine.rank) : "";
-    body.replaceChildren(
-      ...state.rows.map((r) => {
-        const isMe = r.user_id === myId;
-        return h(
-          "tr",
-          {
-            class: `${isMe ? "me" : ""} ${r.rank <= 3 ? `top top-${r.rank}` : ""}`.trim() || null,
-            testid: `leaderboard-row-${r.user_id}`,
-            "data-rank": r.rank,
-            "data-user-id": r.user_id,
-            "data-username": r.username,
-            "data-bot": String(r.is_bot),
-            "data-me": String(isMe),
-            "data-pnl": r.pnl,
-          },
-          h("td", { class: "rank", testid: `leaderboard-rank-${r.user_id}` }, String(r.rank)),
+    const row = (r: Leader) => {
+      const isMe = r.user_id === myId;
+      return h(
+        "tr",
+        {
+          class: `${isMe ? "me" : ""} ${r.rank <= 3 ? `top top-${r.rank}` : ""}`.trim() || null,
+          testid: `leaderboard-row-${r.user_id}`,
+          "data-rank": r.rank,
+          "data-user-id": r.user_id,
+          "data-username": r.username,
+          "data-bot": String(r.is_bot),
+          "data-me": String(isMe),
+          "data-pnl": r.pnl,
+        },
+        h("td", { class: "rank", testid: `leaderboard-rank-${r.user_id}` }, String(r.rank)),
+        h(
+          "td",
+          null,
           h(
-            "td",
-            null,
-            h(
-              "span",
-              { class: "who-cell" },
-              h("span", { testid: `leaderboard-name-${r.user_id}` }, r.username),
-              isMe ? h("span", { class: "tag tag-me" }, "you") : null,
-              r.is_bot ? h("span", { class: "tag tag-bot" }, "agent") : null,
-            ),
+            "span",
+            { class: "who-cell" },
+            h("span", { testid: `leaderboard-name-${r.user_id}` }, r.username),
+            isMe ? h("span", { class: "tag tag-me" }, "you") : null,
+            r.is_bot ? h("span", { class: "tag tag-bot" }, "agent") : null,
           ),
-          money(r.pnl, `leaderboard-pnl-${r.user_id}`, "pnl"),
-          money(r.realized_pnl, `leaderboard-realized-${r.user_id}`),
-          money(r.unrealized_pnl, `leaderboard-unrealized-${r.user_id}`),
-        );
-      }),
+        ),
+        money(r.pnl, `leaderboard-pnl-${r.user_id}`, "pnl"),
+        money(r.realized_pnl, `leaderboard-realized-${r.user_id}`),
+        money(r.unrealized_pnl, `leaderboard-unrealized-${r.user_id}`),
+      );
+    };
+    // People first, then the agents as a reference group: ranks are those of the whole field.
+    const agents = state.rows.filter((r) => r.is_bot);
+    body.replaceChildren(
+      ...state.rows.filter((r) => !r.is_bot).map(row),
+      ...(agents.length
+        ? [
+            h(
+              "tr",
+              { class: "board-group", testid: "leaderboard-agents-head" },
+              h("td", { colspan: "5" }, "Simulated agents: the market's own participants, for reference"),
+            ),
+            ...agents.map(row),
+          ]
+        : []),
     );
     if (!state.rows.length && state.updatedAt) {
       body.append(h("tr", { class: "empty" }, h("td", { colspan: "5" }, "Nobody has traded yet")));
