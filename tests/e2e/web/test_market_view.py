@@ -109,7 +109,9 @@ def test_guest_sees_live_book_fill_with_agents(
 
     # The product screenshot in docs/ is refreshed on request only, so a test run leaves the tree clean.
     if os.environ.get("HFTSIM_UPDATE_SCREENSHOT") == "1":
-        page.wait_for_timeout(15_000)  # let the chart collect candles
+        page.get_by_test_id("chart-toggle-vwap").click()
+        page.get_by_test_id("chart-toggle-ma").click()
+        page.wait_for_timeout(25_000)  # let the chart collect candles
         (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(REPO / "docs" / "img" / "trading.png"))
 
