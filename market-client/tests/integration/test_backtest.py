@@ -33,6 +33,14 @@ async def test_the_same_seed_gives_the_same_fills() -> None:
     assert first.steps == 700  # 10 s of warm-up and 60 s of run, 100 ms a step
 
 
+async def test_the_pairs_trader_backtests_as_it_runs_live() -> None:
+    strategy = load_strategy(EXAMPLES / "pairs_trader.py")
+    module = sys.modules[type(strategy).__module__]
+    module.WINDOW, module.ENTRY, module.EXIT = 2, 0.0, 0.0  # type: ignore[attr-defined]
+    result = await run_backtest(strategy, seed=3, minutes=0.2, warmup_s=10)
+    assert result.errors == 0 and result.orders > 0 and result.fills
+
+
 class Taker(Strategy):
     """Takes liquidity once and tries a price off the tick: what the engine answers reaches the strategy as live."""
 

@@ -99,3 +99,13 @@ def test_a_refused_login_is_one_clear_line(market: ServerProcess) -> None:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "market-client run: the server refused: auth.login failed: INVALID_CREDENTIALS" in done.stderr
+
+
+async def test_the_quickstart_example_runs_unchanged(market: ServerProcess) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLES / "simple.py"), market.url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert b"symbols:" in out and b"canceled: canceled" in out
