@@ -51,8 +51,9 @@ def _element(annotation: object) -> tuple[type[BaseModel] | None, bool]:
     return None, False
 
 
-def model_at(root: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel] | None:
-    """The model whose keys are valid at `path` (field names, list indexes and dict keys), or None."""
+def _walk(root: type[BaseModel], path: Sequence[str | int]) -> tuple[type[BaseModel] | None, bool] | None:
+    """The model at the end of `path` and whether a list index or dict key comes next; None when a part of
+    `path` names no field."""
     model: type[BaseModel] | None = root
     keyed = False
     for part in path:
@@ -62,7 +63,13 @@ def model_at(root: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel
         if model is None or not isinstance(part, str) or part not in model.model_fields:
             return None
         model, keyed = _element(model.model_fields[part].annotation)
-    return None if keyed else model
+    return model, keyed
+
+
+def model_at(root: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model whose keys are valid at `path` (field names, list indexes and dict keys), or None."""
+    found = _walk(root, path)
+    return None if found is None or found[1] else found[0]
 
 
 def unknown_variables(root: type[BaseModel], environ: Mapping[str, str]) -> list[str]:
@@ -86,15 +93,14 @@ def unknown_variables(root: type[BaseModel], environ: Mapping[str, str]) -> list
 
 def _unknown_part(root: type[BaseModel], parts: list[str]) -> tuple[int, str | None] | None:
     """The index of the first part of a variable's name that is not a setting, and the nearest valid one."""
-    model: type[BaseModel] | None = root
-    keyed = False
     for index, part in enumerate(parts):
+        found = _walk(root, parts[:index])
+        assert found is not None, "every earlier part was checked"
+        model, keyed = found
         if keyed:
-            keyed = False
             continue
         if model is None:
             return index, None
         if part not in model.model_fields:
             return index, nearest(part, model.model_fields)
-        model, keyed = _element(model.model_fields[part].annotation)
     return None
