@@ -72,6 +72,7 @@ export function chartView(market: Market): HTMLElement {
           b.classList.toggle("on", shown[o.key]);
           b.setAttribute("aria-pressed", String(shown[o.key]));
           applyOverlays();
+          if (market.candles) drawIndicators(market.candles.bars, null);
         },
       },
       o.label,
@@ -149,14 +150,17 @@ export function chartView(market: Market): HTMLElement {
   });
 
   const lineOf = (p: Point) => ({ time: chartTime(p.t), value: p.value });
-  /** Redraws the indicators: all of them after a reload, else only their points at or after `from` (ms). */
+  /** Redraws the shown indicators: all of their points after a reload, else only those at or after `from` (ms).
+   * A hidden one is not computed at all; showing it redraws it whole. */
   const drawIndicators = (bars: Bar[], from: number | null) => {
-    for (const [series, points] of [
-      [vwapLine!, vwap(bars)],
-      [maLine!, movingAverage(bars, MA_BARS)],
+    for (const [key, series, points] of [
+      ["vwap", vwapLine, vwap],
+      ["ma", maLine, (b: Bar[]) => movingAverage(b, MA_BARS)],
     ] as const) {
-      if (from === null) series.setData(points.map(lineOf));
-      else for (const p of points) if (p.t >= from) series.update(lineOf(p));
+      if (!series || !shown[key]) continue;
+      const values = points(bars);
+      if (from === null) series.setData(values.map(lineOf));
+      else for (const p of values) if (p.t >= from) series.update(lineOf(p));
     }
   };
 
