@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import _http
 from ._admin import Admin
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
@@ -225,6 +226,10 @@ class MarketClient:
         if guest:
             body["guest"] = True
         return await self._links.handshake(body)
+
+    async def server_info(self) -> JSON:
+        """GET /api/info: facts anyone may read before logging in, e.g. `{"guests": true}` (guest logins allowed)."""
+        return await _http.server_info(self._links.http, self._links.base_url, self._links.connect_timeout)
 
     async def api_request(
         self,

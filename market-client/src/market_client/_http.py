@@ -1,4 +1,4 @@
-"""The two HTTP calls the client makes: the handshake, and `/api/request` on demand.
+"""The HTTP calls the client makes: the handshake, `/api/request` on demand, and `/api/info` when asked.
 
 Everything else goes over the CMD socket; HTTP is only for getting (or
 renewing) a token before any socket can open, and for callers who ask for
@@ -56,6 +56,19 @@ async def handshake(http: httpx.AsyncClient, base_url: str, body: Mapping[str, A
     if reply.status_code in (400, 401, 403) or code in ("INVALID_TOKEN", "TOKEN_EXPIRED"):
         raise AuthenticationError(code, message, "auth.handshake")
     raise ServerError(code, message, "auth.handshake")
+
+
+async def server_info(http: httpx.AsyncClient, base_url: str, timeout: float) -> JSON:
+    """GET /api/info: what anyone may know about the venue before logging in (e.g. whether guests may)."""
+    try:
+        reply = await http.get(http_url(base_url, "/api/info"), timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise MarketConnectionError(f"GET /api/info at {base_url} failed: {exc or type(exc).__name__}") from None
+    data = _json_or_none(reply)
+    if reply.status_code == 200 and isinstance(data, dict):
+        return data
+    code, message = _error_of(data, reply)
+    raise ServerError(code, message, "api.info")
 
 
 async def api_request(

@@ -156,3 +156,15 @@ async def test_state_hook_and_api_request_errors(server: ServerProcess) -> None:
     finally:
         await client.aclose()
     assert seen == ["closed"]
+
+
+async def test_server_info_says_whether_guests_may_log_in(tmp_path: Path) -> None:
+    with server_process(tmp_path / "open") as open_venue:
+        async with await MarketClient.connect(open_venue.url, connect_md=False) as client:
+            assert await client.server_info() == {"name": "HFT Simulator", "guests": True}
+    with server_process(tmp_path / "closed", config={"session": {"allow_guests": False}}) as closed:
+        closed.add_user("alice", "alice-password")
+        async with await MarketClient.connect(
+            closed.url, connect_md=False, username="alice", password="alice-password"
+        ) as client:
+            assert (await client.server_info())["guests"] is False
