@@ -127,6 +127,49 @@ def add_serve(commands: Commands) -> None:
     with_config(s)
 
 
+def gateway(args: argparse.Namespace) -> None:
+    from .banner import Listening
+    from .serving import UserError, serve
+
+    settings = _settings(args)
+    cluster = settings.cluster.model_copy(update={"nats_url": args.nats, "stream": args.stream})
+    try:
+        serve(
+            settings.model_copy(update={"cluster": cluster}),
+            Listening(args.host, args.port, args.data_dir, 1),
+            bots=False,
+            reset=False,
+            log_level=args.log_level,
+            log_format=args.log_format,
+            version=version(),
+        )
+    except UserError as exc:
+        sys.exit(f"hftsim: {exc}")
+
+
+def add_gateway(commands: Commands) -> None:
+    g = command(
+        commands,
+        "gateway",
+        "serve clients and the website from a replica of the market's NATS stream (a cluster gateway)",
+        [
+            "hftsim gateway --nats nats://127.0.0.1:4222 --port 8001 --data-dir data",
+            "hftsim gateway --nats nats://10.0.0.5:4222 --host 0.0.0.0 --config cluster.toml",
+        ],
+        gateway,
+    )
+    g.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
+    g.add_argument("--stream", default="main", help="the shard whose stream this gateway serves (default: main)")
+    g.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    g.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    with_data_dir(g)
+    g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    g.add_argument(
+        "--log-format", default="plain", choices=["plain", "json"], help="json: one JSON object per log line"
+    )
+    with_config(g)
+
+
 # users -----------------------------------------------------------------------
 
 

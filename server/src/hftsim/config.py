@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .config_names import model_at, nearest, unknown_variables
-from .engine import Instrument, Limits
+from .engine import Engine, Instrument, Limits, cash_decimals
 from .sim.config import SimSettings
 from .store.passwords import DEFAULT_MIN_LENGTH
 
@@ -149,6 +149,13 @@ class JournalSettings(Table):
         return self
 
 
+class ClusterSettings(Table):
+    nats_url: str = Field(default="", pattern=r"^(|nats://.*)$")
+    """Empty: the whole venue in this process. Set (`hftsim gateway`): follow the market's stream on NATS."""
+    stream: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
+    """The shard whose command stream this gateway appends to and follows."""
+
+
 class TestingSettings(Table):
     enable_hooks: bool = False
     """Enables the `test.*` ops (e.g. dropping one MD event to force a gap)."""
@@ -171,6 +178,7 @@ class Settings(BaseSettings):
     sim: SimSettings = SimSettings()
     store: StoreSettings = StoreSettings()
     journal: JournalSettings = JournalSettings()
+    cluster: ClusterSettings = ClusterSettings()
     testing: TestingSettings = TestingSettings()
     rounds: RoundSettings = RoundSettings()
 
@@ -206,6 +214,20 @@ class Settings(BaseSettings):
 
     def engine_limits(self) -> Limits:
         return Limits(max_order_qty=self.limits.max_order_qty, max_position=self.limits.max_position)
+
+    def new_engine(self, symbols: tuple[str, ...] | None = None) -> Engine:
+        """An empty market with these settings: every symbol, or only `symbols` (a shard's)."""
+        instruments = self.instruments()
+        if symbols is not None:
+            unknown = sorted(set(symbols) - {i.sym for i in instruments})
+            if unknown:
+                raise ConfigError(
+                    f"unknown symbols: {', '.join(unknown)}; the configured ones are "
+                    f"{', '.join(i.sym for i in instruments)}"
+                )
+            instruments = [i for i in instruments if i.sym in symbols]
+        initial_cash = int(self.accounts.initial_cash.scaleb(cash_decimals(instruments)))
+        return Engine(instruments, self.engine_limits(), initial_cash=initial_cash)
 
 
 class ConfigError(Exception):

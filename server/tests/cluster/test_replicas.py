@@ -11,13 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from nats.aio.client import Client as Nats
 
-from hftsim.cluster.commandlog import CommandLog
-from hftsim.cluster.connection import connect
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.cluster.sequencer import StreamSequencer
-from hftsim.cluster.shard import build_engine
 from hftsim.config import load
 from hftsim.engine import OpenAccount, OrderFilled, PlaceOrder, Result, Side
 from hftsim.protocol.errors import ErrorCode, ProtocolError
@@ -34,9 +30,8 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 class Gateway:
     """A replica with the results it heard, in order."""
 
-    def __init__(self, nc: Nats) -> None:
-        self.nc = nc
-        self.sequencer = StreamSequencer(build_engine(load(), SYMBOLS), CommandLog(nc.jetstream(), "a"))
+    def __init__(self, server: NatsServer) -> None:
+        self.sequencer = StreamSequencer(load().new_engine(SYMBOLS), server.url, "a")
         self.heard: list[Result] = []
         self._progress = asyncio.Condition()
         self.sequencer.subscribe(self._hear)
@@ -60,12 +55,11 @@ class Gateway:
 
     async def stop(self) -> None:
         await self.sequencer.stop()
-        await self.nc.close()
 
 
 @pytest.fixture
 async def gateways(nats_server: NatsServer) -> AsyncIterator[list[Gateway]]:
-    pair = [await Gateway(await connect(nats_server.url, "test")).start() for _ in range(2)]
+    pair = [await Gateway(nats_server).start() for _ in range(2)]
     yield pair
     for gateway in pair:
         await gateway.stop()
@@ -111,7 +105,7 @@ async def test_a_late_gateway_catches_up_to_the_same_state(nats_server: NatsServ
     await fund(a, 1, 2)
     for i in range(20):
         await a.sequencer.submit(place(1 + i % 2, Side.BUY if i % 2 else Side.SELL, f"o{i}", 10_000 + i % 3), 1)
-    late = await Gateway(await connect(nats_server.url, "test")).start()
+    late = await Gateway(nats_server).start()
     try:
         assert late.sequencer.engine.seq == a.sequencer.engine.seq == 22
         assert late.sequencer.engine.state_hash() == a.sequencer.engine.state_hash()

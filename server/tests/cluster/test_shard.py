@@ -25,7 +25,6 @@ from nats.aio.client import Client as Nats
 from hftsim.cluster.commandlog import CommandLog
 from hftsim.cluster.connection import connect
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.cluster.shard import build_engine
 from hftsim.config import load
 from hftsim.engine import Command, OpenAccount, PlaceOrder, Side
 
@@ -122,7 +121,7 @@ async def shard_state(nc: Nats, seq: int) -> dict[str, Any]:
 
 async def replayed_hash(nc: Nats, log: CommandLog) -> tuple[int, str]:
     """A fresh engine fed the whole stream: what every shard must equal."""
-    engine = build_engine(load(), SYMBOLS)
+    engine = load().new_engine(SYMBOLS)
     last = await log.last_seq()
     last_ts = 0
     async for entry in log.follow(0):
@@ -191,4 +190,4 @@ def test_the_engine_command_names_an_unknown_symbol(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=WAIT_S, env={**os.environ},
     )  # fmt: skip
     assert result.returncode != 0
-    assert "unknown symbols for this shard: NOPE" in result.stderr
+    assert "unknown symbols: NOPE" in result.stderr

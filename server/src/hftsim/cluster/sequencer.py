@@ -30,14 +30,16 @@ from collections.abc import Callable, Hashable
 
 import nats.errors
 import nats.js.errors
+from nats.aio.client import Client as Nats
 
 from ..engine import Command, Engine, PlaceOrder, Result
 from ..gateway.clock import now_ms
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import CodecError
 from .commandlog import CommandLog
+from .connection import connect
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 Listener = Callable[[Result], None]
 
@@ -61,10 +63,13 @@ def message_id(command: Command, fallback: str) -> str:
 
 class StreamSequencer:
     def __init__(
-        self, engine: Engine, log: CommandLog, clock: Callable[[], int] = now_ms, *, queue_limit: int = 256
+        self, engine: Engine, nats_url: str, shard: str, queue_limit: int = 256, clock: Callable[[], int] = now_ms
     ) -> None:
         self.engine = engine
-        self._log = log
+        self.nats_url = nats_url
+        self.shard = shard
+        self._nc: Nats | None = None
+        self._log: CommandLog | None = None
         self._clock = clock
         self._last_ts = 0
         self._applied_ts = 0
@@ -79,6 +84,12 @@ class StreamSequencer:
         """Why commands are refused (NATS unreachable); None while appends work."""
         self._following: asyncio.Task[None] | None = None
 
+    @property
+    def nats(self) -> Nats:
+        """The connection `start` opened, for what else the gateway shares over NATS."""
+        assert self._nc is not None, "start() first"
+        return self._nc
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
@@ -88,17 +99,20 @@ class StreamSequencer:
         return ts
 
     async def start(self) -> None:
-        """Replay the stream up to its current end, then follow it in the background."""
-        await self._log.ensure()
-        last = await self._log.last_seq()
+        """Connect, replay the stream up to its current end, then follow it in the background."""
+        self._nc = await connect(self.nats_url, f"hftsim-gateway-{self._prefix}")
+        self._log = log = CommandLog(self._nc.jetstream(), self.shard)
+        await log.ensure()
+        last = await log.last_seq()
         caught_up = asyncio.get_running_loop().create_future()
         if self.engine.seq >= last:
             caught_up.set_result(None)
         self._following = asyncio.create_task(self._follow(last, caught_up), name="hftsim-stream-follow")
         await caught_up
-        log.info("replica at command %d of stream %s", self.engine.seq, self._log.stream)
+        logger.info("replica at command %d of stream %s", self.engine.seq, log.stream)
 
     async def _follow(self, catch_up_to: int, caught_up: asyncio.Future[None]) -> None:
+        assert self._log is not None
         async for entry in self._log.follow(self.engine.seq):
             ts = max(entry.ts, self._applied_ts)  # the same clamp on every replica: same input, same state
             self._applied_ts = ts
@@ -109,7 +123,7 @@ class StreamSequencer:
                 try:
                     listener(result)
                 except Exception:
-                    log.exception("listener failed on command %d; the command stands", result.seq)
+                    logger.exception("listener failed on command %d; the command stands", result.seq)
             if entry.msg_id is not None:
                 self._answered(entry.msg_id, result)
             if entry.seq == catch_up_to and not caught_up.done():
@@ -148,6 +162,7 @@ class StreamSequencer:
             del self._in_flight[key]
 
     async def _append(self, command: Command, msg_id: str, future: asyncio.Future[Result]) -> None:
+        assert self._log is not None, "start() first"
         try:
             async with asyncio.timeout(APPEND_WAIT_S):
                 while True:
@@ -196,3 +211,5 @@ class StreamSequencer:
             await asyncio.gather(self._following, return_exceptions=True)
         for msg_id in list(self._waiting):
             self._fail(msg_id, ProtocolError(ErrorCode.ENGINE_UNAVAILABLE, "the gateway is stopping; retry"))
+        if self._nc is not None:
+            await self._nc.close()

@@ -33,7 +33,6 @@ from nats.aio.msg import Msg
 
 from ..config import ConfigError, Settings
 from ..engine import Engine
-from ..engine.instruments import cash_decimals
 from .commandlog import CommandLog
 from .connection import connect
 
@@ -51,18 +50,6 @@ class ShardDiverged(RuntimeError):
 class ShardSpec:
     name: str
     symbols: tuple[str, ...]
-
-
-def build_engine(settings: Settings, symbols: tuple[str, ...]) -> Engine:
-    instruments = [i for i in settings.instruments() if i.sym in symbols]
-    unknown = sorted(set(symbols) - {i.sym for i in instruments})
-    if unknown:
-        raise ConfigError(
-            f"unknown symbols for this shard: {', '.join(unknown)}; the configured ones are "
-            f"{', '.join(i.sym for i in settings.instruments())}"
-        )
-    initial_cash = int(settings.accounts.initial_cash.scaleb(cash_decimals(instruments)))
-    return Engine(instruments, settings.engine_limits(), initial_cash=initial_cash)
 
 
 class SnapshotFile:
@@ -92,7 +79,7 @@ def restore(spec: ShardSpec, settings: Settings, data_dir: Path) -> tuple[Engine
     """The shard's engine as its snapshot left it (or empty), ready to follow its stream from there."""
     data_dir.mkdir(parents=True, exist_ok=True)
     snapshots = SnapshotFile(data_dir, spec.name)
-    fresh = build_engine(settings, spec.symbols)
+    fresh = settings.new_engine(spec.symbols)
     engine = snapshots.load()
     if engine is None:
         return fresh, snapshots

@@ -46,13 +46,25 @@ def create_app(
     bind_host: str = "127.0.0.1",
 ) -> FastAPI:
     venue = Venue.build(settings, data_dir, reset=reset)
-    if bots and settings.sim.enabled:
+    if bots and settings.sim.enabled and settings.cluster.nats_url:
+        log.warning("a cluster gateway hosts no agents: run them against any gateway with `hftsim bots`")
+    elif bots and settings.sim.enabled:
         from .agents import start_agents
 
         venue.agents = start_agents(venue, seed)
 
+    dispatcher = Dispatcher(venue)
+
+    def log_out(session_key: str) -> None:
+        """Another gateway took this session's logout: forget it here too and close its sockets."""
+        venue.sessions.forget(session_key)
+        dispatcher.sockets.log_out(session_key)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await venue.sequencer.start()
+        if venue.revocations is not None:
+            await venue.revocations.start(log_out)
         heartbeat = asyncio.create_task(venue.hub.heartbeats(settings.server.heartbeat_ms))
         lag = asyncio.create_task(venue.loop_lag.watch(), name="hftsim-loop-lag")
         if venue.agents is not None:
@@ -72,7 +84,7 @@ def create_app(
             venue.close()
 
     app = FastAPI(title="HFT Simulator", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
-    app.state.dispatcher = Dispatcher(venue)
+    app.state.dispatcher = dispatcher
     app.state.venue = venue
     server = settings.server
     app.add_middleware(HostGuard, hosts=allowed_hosts(bind_host, server.allowed_hosts), origins=server.allowed_origins)

@@ -159,6 +159,12 @@ def set_paused(venue: Venue, paused: bool) -> None:
 
 def replace_market(venue: Venue, engine: Engine, history: MarketHistory, fills: FillHistory) -> None:
     """Make `engine` (and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
+    if venue.journal is None:
+        raise ProtocolError(
+            ErrorCode.FORBIDDEN,
+            "a cluster gateway cannot replace the market: every replica follows the shard's stream; "
+            "restore snapshots and reset rounds on a single-process venue (hftsim serve)",
+        )
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
     engine.carry_on_from(venue.engine)

@@ -108,6 +108,8 @@ async def logout(request: Request) -> Response:
     except ProtocolError as exc:
         return handshake_error(exc)
     dispatcher.sockets.log_out(session.key)
+    if dispatcher.venue.revocations is not None:
+        await dispatcher.venue.revocations.announce(session.key)
     return json_response({"status": "logged_out"})
 
 

@@ -73,6 +73,9 @@ class Sequencer:
         """The fdatasync of the group written last, while it runs (`fsync` durability)."""
         self._sync_thread: ThreadPoolExecutor | None = None
 
+    async def start(self) -> None:
+        """Nothing to start: the journal was opened and replayed when the venue was built."""
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 

@@ -102,6 +102,11 @@ class SessionManager:
         self._store.revoke_user(user_id)
         return keys
 
+    def forget(self, session_key: str) -> None:
+        """Drop a session another gateway revoked from this one's memory (the shared store already says so)."""
+        self._grants = {t: g for t, g in self._grants.items() if g.session.key != session_key}
+        self._sessions.pop(session_key, None)
+
     def renew(self, token: str) -> Grant:
         return self.issue(self.resolve(token).session)
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..cluster.sequencer import StreamSequencer
+from ..cluster.sessions import Revocations
 from ..config import ConfigError, Settings
 from ..engine import Engine, OrderFilled, Result, Trade
 from ..engine.engine import RULES
-from ..engine.instruments import cash_decimals
 from ..protocol.render import Renderer
 from ..store.database import Database
 from ..store.errors import StoreUnavailable
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+AnySequencer = Sequencer | StreamSequencer
+"""What orders the commands: the journal in one process, the shard's stream in a cluster."""
+
 USERS_DB = "hftsim.db"
 SNAPSHOT_POLL_S = 0.05
 """How often the loop looks whether the snapshot child has finished."""
@@ -57,7 +61,7 @@ SNAPSHOT_POLL_S = 0.05
 class Venue:
     settings: Settings
     engine: Engine
-    sequencer: Sequencer
+    sequencer: AnySequencer
     renderer: Renderer
     hub: Hub
     history: MarketHistory
@@ -68,8 +72,11 @@ class Venue:
     login_limiter: RateLimiter
     user_messages: RateLimiter
     """Each user's message bucket, shared by all of the user's connections."""
-    journal: Journal
     control: MarketControl
+    journal: Journal | None
+    """None in a cluster gateway: the shard's stream is the journal."""
+    revocations: Revocations | None
+    """In a cluster gateway: logouts announced to and heard from the other gateways."""
     agents: AgentRunner | None = None
     recovered_at: int = 0
     """The last command the market was recovered with at start (0: a new market)."""
@@ -80,12 +87,29 @@ class Venue:
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
+        """The venue of `data_dir`; in a cluster gateway (`cluster.nats_url`), a replica of the market's stream.
+
+        A replica starts empty and replays the whole stream once its sequencer starts (`lifespan`): it keeps
+        no journal of its own, as the stream is the journal.
+        """
         store_url = settings.store.url
-        journal = market_journal(settings, data_dir)
-        if reset:
-            journal.reset()
-            log.info("--reset: opened a new market (empty books, every account back to its opening cash); users kept")
-        engine, history, fills = recover(settings, journal, data_dir)
+        journal: Journal | None = None
+        sequencer: AnySequencer
+        queue_limit = settings.traffic.queued_per_user
+        if settings.cluster.nats_url:
+            if reset:
+                raise ConfigError("--reset does not apply to a cluster gateway: the market is the shard's stream")
+            engine, history, fills = new_market(settings)
+            sequencer = StreamSequencer(engine, settings.cluster.nats_url, settings.cluster.stream, queue_limit)
+        else:
+            journal = market_journal(settings, data_dir)
+            if reset:
+                journal.reset()
+                log.info(
+                    "--reset: opened a new market (empty books, every account back to its opening cash); users kept"
+                )
+            engine, history, fills = recover(settings, journal, data_dir)
+            sequencer = Sequencer(engine, journal, queue_limit=queue_limit)
         renderer = Renderer(engine)
         session = settings.session
         users = UserStore(
@@ -95,7 +119,7 @@ class Venue:
         venue = cls(
             settings=settings,
             engine=engine,
-            sequencer=Sequencer(engine, journal, queue_limit=settings.traffic.queued_per_user),
+            sequencer=sequencer,
             renderer=renderer,
             hub=Hub(engine, renderer),
             history=history,
@@ -106,6 +130,7 @@ class Venue:
             login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
             user_messages=user_limiter(settings.traffic),
             journal=journal,
+            revocations=Revocations(sequencer) if isinstance(sequencer, StreamSequencer) else None,
             recovered_at=engine.seq,
             control=MarketControl(data_dir),
         )
@@ -116,7 +141,7 @@ class Venue:
 
     def _record(self, result: Result) -> None:
         record(result, self.history, self.fills)
-        if result.seq % self.settings.journal.snapshot_every == 0:
+        if self.journal is not None and result.seq % self.settings.journal.snapshot_every == 0:
             asyncio.get_running_loop().call_soon(self.checkpoint)
 
     def checkpoint(self) -> None:
@@ -127,6 +152,8 @@ class Venue:
         """
         if self.snapshot_pid is not None:
             log.warning("a snapshot is still being written at command %d; this one is skipped", self.engine.seq)
+            return
+        if self.journal is None:
             return
         seq = self.engine.seq
         self.journal.roll()
@@ -152,6 +179,8 @@ class Venue:
         if self.snapshot_pid is not None:
             os.waitpid(self.snapshot_pid, 0)
             self.snapshot_pid = None
+        if self.journal is None:
+            return
         try:
             self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
         except StoreUnavailable as exc:
@@ -183,6 +212,11 @@ def market_journal(settings: Settings, data_dir: Path, *, migrate_legacy: bool =
     return journal
 
 
+def new_market(settings: Settings) -> tuple[Engine, MarketHistory, FillHistory]:
+    engine = settings.new_engine()
+    return engine, MarketHistory([i.sym for i in engine.instruments]), FillHistory()
+
+
 def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:
     for ev in result.events:
         if isinstance(ev, Trade):
@@ -196,13 +230,9 @@ def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engin
 
     A torn journal tail is cut into a quarantine file in `data_dir`; damage anywhere else raises a StoreError.
     """
-    instruments = settings.instruments()
-    limits = settings.engine_limits()
-    initial_cash = int(settings.accounts.initial_cash.scaleb(cash_decimals(instruments)))
     snapshot = journal.load_snapshot()
     if snapshot is None:
-        engine = Engine(instruments, limits, initial_cash=initial_cash)
-        history, fills = MarketHistory([i.sym for i in instruments]), FillHistory()
+        engine, history, fills = new_market(settings)
     else:
         _, (engine, history, fills) = snapshot
         if getattr(engine, "rules", 1) != RULES:
@@ -210,7 +240,12 @@ def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engin
                 "the market in this data directory was saved by an engine with other trading rules (before buying "
                 "power); start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
             )
-        if (list(engine.instruments), engine.limits, engine.initial_cash) != (instruments, limits, initial_cash):
+        fresh = settings.new_engine()
+        if (list(engine.instruments), engine.limits, engine.initial_cash) != (
+            list(fresh.instruments),
+            fresh.limits,
+            fresh.initial_cash,
+        ):
             raise ConfigError(
                 "the market in this data directory was created with other symbols, limits or initial cash; "
                 "start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
