@@ -8,7 +8,7 @@ STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 say     = @printf '\033[1m==> %s\033[0m\n'
 
-.PHONY: run test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres lint api-docs clean
+.PHONY: run smoke test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres lint api-docs clean
 
 # `run` needs only the runtime packages; the test and lint tools come with `setup` (make test / lint / bench).
 run: runtime web
@@ -33,6 +33,10 @@ test-e2e: setup web chromium
 BENCH_ARGS ?=
 bench: setup
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# A fresh clone's first `make run` (about a minute): steps announced, banner, /healthz, runtime only.
+smoke: runtime
+	$(BIN)/python tests/smoke/fresh_clone.py
 
 SOAK_SECONDS ?= 600
 soak: setup
