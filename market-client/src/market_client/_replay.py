@@ -23,8 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._envelope import JSON, Event
-from ._exceptions import OrderRejected, ServerError
+import orjson
+
+from ._envelope import JSON, EnvelopeError, Event, Response, parse
+from ._exceptions import OrderRejected
 from ._market import MarketState
 from ._orders import Order, OrderTracker, OwnOrders
 from ._prices import PriceLike, to_wire_price
@@ -45,23 +47,26 @@ class ReplayBroker(Broker):
         """What the strategy asked for, in order (`op sym side qty price` or `op ref`)."""
         self.divergences: list[str] = []
         self._orders = OwnOrders()
-        self._answers: dict[str, JSON] = {}
+        self._answers: dict[str, Response] = {}
         self._asked: dict[str, deque[tuple[str, JSON]]] = {op: deque() for op in ORDER_OPS}
         self._symbols: list[JSON] = []
         self._positions: dict[str, int] = {}
         self._cash = Decimal(0)
         for entry in frames:
             frame = entry.get("frame")
-            if not isinstance(frame, dict) or entry.get("sock") != "cmd":
+            if entry.get("sock") != "cmd":
                 continue
-            if entry.get("dir") == "out" and frame.get("op") in self._asked:
-                self._asked[frame["op"]].append((str(frame.get("msg_id")), frame.get("payload") or {}))
-            elif entry.get("dir") == "in" and frame.get("type") == "response":
-                self._answers[str(frame.get("corr_id"))] = frame
-                if frame.get("ok") and frame.get("op") == "symbols.list" and not self._symbols:
-                    self._symbols = list(frame["payload"].get("symbols", []))
-                if frame.get("ok") and frame.get("op") == "account.get" and not self._positions:
-                    self._account(frame["payload"])
+            if entry.get("dir") == "out":
+                if isinstance(frame, dict) and frame.get("op") in self._asked:
+                    self._asked[frame["op"]].append((str(frame.get("msg_id")), frame.get("payload") or {}))
+                continue
+            answer = received(entry)
+            if isinstance(answer, Response):
+                self._answers[str(answer.corr_id)] = answer
+                if answer.ok and answer.op == "symbols.list" and not self._symbols:
+                    self._symbols = list(answer.payload.get("symbols", []))
+                if answer.ok and answer.op == "account.get" and not self._positions:
+                    self._account(answer.payload)
 
     def _account(self, account: Mapping[str, Any]) -> None:
         self._cash = Decimal(str(account.get("cash", "0")))
@@ -83,23 +88,19 @@ class ReplayBroker(Broker):
         answer = self._answers.get(msg_id)
         if answer is None:
             raise OrderRejected("NOT_IN_RECORDING", f"the recording ends before the answer of {op}", op)
-        if not answer.get("ok"):
-            error = answer.get("error") or {}
-            kind = OrderRejected if op in ("order.place", "order.amend") else ServerError
-            raise kind(str(error.get("code")), str(error.get("message")), op)
-        return {"client_order_id": recorded.get("client_order_id"), **answer.get("payload", {})}
+        if not answer.ok:
+            raise answer.error()
+        return {"client_order_id": recorded.get("client_order_id"), **answer.payload}
 
     # -- feeding ----------------------------------------------------------------------
 
-    def feed_md(self, frame: JSON) -> bool:
-        """Apply one recorded MD frame to the books; True when it is an event the strategy should see."""
-        if frame.get("type") == "response":
-            if frame.get("ok") and frame.get("op") == "md.snapshot":
-                self.market.on_snapshot(frame["payload"])
+    def feed_md(self, message: Response | Event) -> bool:
+        """Apply one recorded MD message to the books; True when it is an event the strategy should see."""
+        if isinstance(message, Response):
+            if message.ok and message.op == "md.snapshot":
+                self.market.on_snapshot(message.payload)
             return False
-        if frame.get("type") != "event":
-            return False
-        self.market.on_event(Event(str(frame.get("op")), frame.get("payload") or {}, frame.get("ts"), frame))
+        self.market.on_event(message)
         return True
 
     # -- Broker -------------------------------------------------------------------------
@@ -180,6 +181,15 @@ class ReplayBroker(Broker):
         return self._orders.find(payload)
 
 
+def received(entry: Mapping[str, Any]) -> Response | Event | None:
+    """A recorded incoming frame read by the SDK's own parser (None when it is not an envelope)."""
+    frame = entry.get("frame")
+    try:
+        return parse(frame if isinstance(frame, str) else orjson.dumps(frame))
+    except EnvelopeError:
+        return None
+
+
 def _norm(value: Any) -> Any:
     """Prices compare as decimals ("100.5" is "100.50")."""
     if isinstance(value, str):
@@ -211,20 +221,15 @@ async def run_replay(strategy: Strategy, path: str | Path) -> ReplayResult:
     # The live runner starts the strategy once its account is read (the first account.get answer); what
     # arrived before waits in its queue and comes right after on_start. A plain client's recording has no
     # such answer: the strategy starts at the first event.
-    loaded = any(
-        e.get("sock") == "cmd" and isinstance(e.get("frame"), dict) and e["frame"].get("op") == "account.get"
-        for e in frames
-    )
+    incoming = [(entry, message) for entry in frames if entry.get("dir") == "in" and (message := received(entry))]
+    loaded = any(isinstance(m, Response) and m.op == "account.get" for e, m in incoming if e.get("sock") == "cmd")
     waiting: list[tuple[str, JSON]] | None = []
-    for entry in frames:
-        frame = entry.get("frame")
-        if not isinstance(frame, dict) or entry.get("dir") != "in":
-            continue
+    for entry, message in incoming:
         broker.now = int(entry.get("t", broker.now))
-        is_event = frame.get("type") == "event"
+        is_event = isinstance(message, Event)
         if entry.get("sock") == "md":
-            is_event = broker.feed_md(frame)
-        starts = frame.get("op") == "account.get" and frame.get("type") == "response" if loaded else is_event
+            is_event = broker.feed_md(message)
+        starts = isinstance(message, Response) and message.op == "account.get" if loaded else is_event
         if waiting is not None and starts:
             await runner.start()
             queued, waiting = waiting, None
@@ -233,7 +238,7 @@ async def run_replay(strategy: Strategy, path: str | Path) -> ReplayResult:
         if not is_event:
             continue
         result.events += 1
-        op, payload = str(frame.get("op")), frame.get("payload") or {}
+        op, payload = message.op, message.payload
         if waiting is not None:
             waiting.append((op, payload))
             continue
