@@ -64,6 +64,13 @@ def command(
     return sub
 
 
+def port_number(text: str) -> int:
+    """A TCP port: argparse names the option and shows this message when it is not one."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return int(text)
+
+
 def with_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML file merged over the shipped defaults")
 
@@ -110,7 +117,7 @@ def add_serve(commands: Commands) -> None:
         serve,
     )
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    s.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    s.add_argument("--port", type=port_number, default=8000, help="port to listen on (default: 8000)")
     with_data_dir(s)
     s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
     s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
@@ -161,7 +168,7 @@ def add_gateway(commands: Commands) -> None:
     g.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
     g.add_argument("--stream", default="main", help="the shard whose stream this gateway serves (default: main)")
     g.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    g.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    g.add_argument("--port", type=port_number, default=8000, help="port to listen on (default: 8000)")
     with_data_dir(g)
     g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     g.add_argument(

@@ -15,6 +15,7 @@ import logging.config
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 
@@ -46,6 +47,16 @@ def check_port_free(host: str, port: int) -> None:
             raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); check --host and --port") from None
 
 
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create the data directory on the first start; refuse a path that cannot be one."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UserError(f"{data_dir} is a file, not a data directory; check --data-dir")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the data directory {data_dir} ({exc.strerror}); check --data-dir") from None
+
+
 class AnnouncingServer(uvicorn.Server):
     """uvicorn's server, which prints the banner once it listens (never before the port is really open)."""
 
@@ -70,10 +81,10 @@ def serve(
     version: str,
 ) -> None:
     """Open the market in `where.data_dir` and serve it until interrupted."""
+    check_port_free(where.host, where.port)
+    prepare_data_dir(where.data_dir)
     logs = log_config(log_level, log_format)
     logging.config.dictConfig(logs)
-    check_port_free(where.host, where.port)
-    where.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, where.data_dir, seed=where.seed, bots=bots, reset=reset, bind_host=where.host)
     config = uvicorn.Config(
         app,

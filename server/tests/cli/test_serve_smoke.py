@@ -127,3 +127,17 @@ def test_a_data_dir_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("hftsim: ") and "Traceback" not in run.stderr
     assert "stop it" in run.stderr, run.stderr
+
+
+def test_a_bad_port_or_data_dir_is_one_line_before_anything_opens(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    port = str(free_port())
+    bad_port = subprocess.run([HFTSIM, "serve", "--port", "99999"], capture_output=True, text=True, timeout=60)
+    bad_dir = subprocess.run(
+        [HFTSIM, "serve", "--port", port, "--data-dir", str(not_a_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert bad_port.returncode == 2 and "Traceback" not in bad_port.stderr
+    assert "argument --port: '99999' is not a port: use a number from 1 to 65535" in bad_port.stderr
+    assert bad_dir.returncode == 1
+    assert bad_dir.stderr == f"hftsim: {not_a_dir} is a file, not a data directory; check --data-dir\n"
