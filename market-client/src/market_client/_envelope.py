@@ -118,6 +118,8 @@ def parse(frame: str | bytes) -> Response | Event:
     payload = message.get("payload")
     if payload is None:
         payload = {}
+    if op is None and kind == "response":
+        op = ""  # refused before its op was read (RATE_LIMITED, BAD_ENVELOPE): still the answer to corr_id
     if not isinstance(op, str) or not isinstance(payload, dict):
         raise EnvelopeError(f"envelope without a valid op or payload: {message!r:.200}")
     ts = message.get("ts") if isinstance(message.get("ts"), int) else None

@@ -89,6 +89,16 @@ def test_response_with_null_corr_id() -> None:
     assert isinstance(response, Response) and response.corr_id is None and response.error_code == "BAD_ENVELOPE"
 
 
+def test_a_refusal_sent_before_the_op_was_read_still_answers_its_request() -> None:
+    frame = (
+        '{"type":"response","op":null,"payload":{},"corr_id":"c-9","ok":false,'
+        '"error":{"code":"RATE_LIMITED","message":"slow down","retry_after_ms":12}}'
+    )
+    response = parse(frame)
+    assert isinstance(response, Response)
+    assert (response.corr_id, response.error_code) == ("c-9", "RATE_LIMITED")
+
+
 def test_error_for_picks_the_class() -> None:
     assert type(error_for("auth.login", "INVALID_CREDENTIALS", "")) is AuthenticationError
     assert type(error_for("orders.list", "UNAUTHENTICATED", "")) is AuthenticationError

@@ -177,6 +177,47 @@ def add_gateway(commands: Commands) -> None:
     with_config(g)
 
 
+def cluster(args: argparse.Namespace) -> None:
+    import signal
+
+    from .cluster.launcher import Cluster
+
+    settings = _settings(args)
+    venue = Cluster(args.data_dir, args.gateways, args.port, args.seed, args.config, bots=not args.no_bots)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the children too, as Ctrl-C does
+    try:
+        venue.start(settings)
+        print(f"NATS      {venue.nats.url}")
+        for i, url in enumerate(venue.urls, 1):
+            print(f"gateway {i} {url}")
+        print(f"agents    {'off' if args.no_bots else 'on, through gateway 1'}")
+        print(f"logs      {args.data_dir}/*.log    Ctrl-C stops them all", flush=True)
+        ended = venue.wait()
+        sys.exit(f"hftsim cluster: {ended} stopped (see its log); stopping the others")
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as exc:
+        sys.exit(f"hftsim cluster: {exc}")
+    finally:
+        venue.stop()
+
+
+def add_cluster(commands: Commands) -> None:
+    c = command(
+        commands,
+        "cluster",
+        "run NATS, an engine shard, several gateways and the agents on this machine, to try the scale-out",
+        ["hftsim cluster --gateways 2 --data-dir data/cluster --port 8000"],
+        cluster,
+    )
+    c.add_argument("--gateways", type=int, default=2, help="how many gateways (default: 2)")
+    c.add_argument("--port", type=int, default=8000, help="the first gateway's port; the others follow (default: 8000)")
+    c.add_argument("--data-dir", type=Path, default=Path("data/cluster"), help="default: data/cluster")
+    c.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
+    c.add_argument("--no-bots", action="store_true", help="run without simulated participants")
+    with_config(c)
+
+
 # users -----------------------------------------------------------------------
 
 
@@ -523,6 +564,8 @@ COMMANDS: list[Callable[[Commands], None]] = [
     add_journal,
     add_bots,
     add_engine,
+    add_gateway,
+    add_cluster,
     add_realism,
 ]
 

