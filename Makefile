@@ -79,7 +79,7 @@ $(STATIC): web/node_modules/.package-lock.json $(shell find web/src web/index.ht
 
 # A wheel with the built website inside: `pip install` it where there is no Node.js, then `hftsim serve`.
 wheel: runtime web
-	$(BIN)/pip wheel -q --no-deps -w dist server
+	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w dist ./server
 	@ls dist/hftsim-*.whl
 
 chromium:

@@ -141,3 +141,18 @@ def test_a_bad_port_or_data_dir_is_one_line_before_anything_opens(tmp_path: Path
     assert "argument --port: '99999' is not a port: use a number from 1 to 65535" in bad_port.stderr
     assert bad_dir.returncode == 1
     assert bad_dir.stderr == f"hftsim: {not_a_dir} is a file, not a data directory; check --data-dir\n"
+
+
+def test_serve_needs_no_cluster_extra(tmp_path: Path) -> None:
+    """`make run` installs the runtime only: the in-process server must start without NATS installed."""
+    script = (
+        "import sys; sys.modules['nats'] = None\n"  # as if the cluster extra were not installed
+        "from pathlib import Path\n"
+        "from hftsim.config import load\n"
+        "from hftsim.gateway.app import create_app\n"
+        f"app = create_app(load(), Path({str(tmp_path)!r}), bots=False)\n"
+        "app.state.venue.close()\n"
+        "assert not [m for m in sys.modules if m.startswith('hftsim.cluster')], 'cluster modules imported'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr

@@ -17,10 +17,8 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
-from ..cluster.sequencer import StreamSequencer
-from ..cluster.sessions import Revocations
 from ..config import ConfigError, Settings
 from ..engine import Engine, OrderFilled, Result, Trade
 from ..engine.engine import RULES
@@ -45,12 +43,15 @@ from .sessions import SessionManager
 from .traffic import user_limiter
 
 if TYPE_CHECKING:
+    from ..cluster.sequencer import StreamSequencer
+    from ..cluster.sessions import Revocations
     from ..sim.runner import AgentRunner
 
 log = logging.getLogger(__name__)
 
-AnySequencer = Sequencer | StreamSequencer
-"""What orders the commands: the journal in one process, the shard's stream in a cluster."""
+AnySequencer: TypeAlias = "Sequencer | StreamSequencer"
+"""What orders the commands: the journal in one process, the shard's stream in a cluster. The cluster's
+modules (and NATS, the `cluster` extra) are imported only by a cluster gateway: `hftsim serve` runs without."""
 
 USERS_DB = "hftsim.db"
 SNAPSHOT_POLL_S = 0.05
@@ -95,12 +96,17 @@ class Venue:
         store_url = settings.store.url
         journal: Journal | None = None
         sequencer: AnySequencer
+        revocations: Revocations | None = None
         queue_limit = settings.traffic.queued_per_user
         if settings.cluster.nats_url:
+            from ..cluster.sequencer import StreamSequencer
+            from ..cluster.sessions import Revocations
+
             if reset:
                 raise ConfigError("--reset does not apply to a cluster gateway: the market is the shard's stream")
             engine, history, fills = new_market(settings)
             sequencer = StreamSequencer(engine, settings.cluster.nats_url, settings.cluster.stream, queue_limit)
+            revocations = Revocations(sequencer)
         else:
             journal = market_journal(settings, data_dir)
             if reset:
@@ -130,7 +136,7 @@ class Venue:
             login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
             user_messages=user_limiter(settings.traffic),
             journal=journal,
-            revocations=Revocations(sequencer) if isinstance(sequencer, StreamSequencer) else None,
+            revocations=revocations,
             recovered_at=engine.seq,
             control=MarketControl(data_dir),
         )

@@ -1,0 +1,1 @@
+"""HFT Simulator server: engine, simulated agents, gateway and store."""

@@ -1,0 +1,118 @@
+"""Accounts: a user's cash, positions and index of orders.
+
+Money is integer cash units throughout. A position keeps its cost basis
+(cash paid for the open quantity, negative when short) so that realized PnL
+on average cost needs no division until a partial close, and a close to
+flat releases the cost exactly: `cash + sum(cost) - sum(realized)` stays
+equal to the initial cash, which the property tests check.
+
+Money is real: `reserved` is the cash committed to the user's resting buy
+orders (limit price x leaves), and a buy is accepted only if it fits in
+`cash - reserved`, so no sequence of fills takes cash below zero.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from .events import PositionView
+
+if TYPE_CHECKING:
+    from .orders import Order
+
+
+class Position:
+    """One user's holding in one symbol, plus the open quantity resting on each side.
+
+    `open_buy` / `open_sell` are the leaves of the user's resting orders: the
+    position limit counts them as if they all filled.
+    """
+
+    __slots__ = ("cost", "open_buy", "open_sell", "qty", "realized", "sym", "user_id")
+
+    def __init__(self, user_id: int, sym: str) -> None:
+        self.user_id = user_id
+        self.sym = sym
+        self.qty = 0
+        self.cost = 0
+        self.realized = 0
+        self.open_buy = 0
+        self.open_sell = 0
+
+    def view(self) -> PositionView:
+        return PositionView(self.user_id, self.sym, self.qty, self.cost, self.realized)
+
+
+COID_MEMORY = 20_000
+"""Client order ids remembered per user after their orders finish. A bound, because simulated agents
+place orders all day and every order would otherwise stay in memory; a resend comes within seconds,
+and the SDK's own ids never repeat, so the last 20,000 orders cover every real case."""
+
+
+class Account:
+    """Everything the engine knows about one user.
+
+    `orders` holds the live orders by id in creation order (so "oldest first"
+    is free); `finished` the most recent finished ones, bounded so memory
+    does not grow with the user's history. `coids` maps the client order ids
+    of the user's last COID_MEMORY accepted orders to their order ids: a
+    client order id names one order, so a resend after a fill or cancel is
+    refused instead of trading twice.
+    """
+
+    __slots__ = ("by_coid", "cash", "coids", "finished", "opening_cash", "orders", "positions", "reserved", "user_id")
+
+    def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
+        self.user_id = user_id
+        self.cash = cash
+        self.opening_cash = cash
+        """What the account opened with: PnL is measured from it."""
+        self.reserved = 0
+        self.coids: dict[str, int] = {}
+        self.positions: dict[str, Position] = {}
+        self.orders: dict[int, Order] = {}
+        self.by_coid: dict[str, Order] = {}
+        self.finished: deque[Order] = deque(maxlen=recent_limit)
+
+    def available(self) -> int:
+        """Cash not yet committed to resting buy orders: what a new buy may spend."""
+        return self.cash - self.reserved
+
+    def position(self, sym: str) -> Position:
+        """The position in `sym`, created flat on first use."""
+        pos = self.positions.get(sym)
+        if pos is None:
+            pos = self.positions[sym] = Position(self.user_id, sym)
+        return pos
+
+
+def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: int, tick_value: int) -> None:
+    """Book one fill: move cash, update the position on average cost, realize PnL.
+
+    Reducing a position releases `cost * closed // |qty|` of the cost basis
+    (all of it when the position goes flat, so nothing is lost to rounding);
+    a fill through zero closes the old position, then opens the rest at the
+    fill price.
+    """
+    value = price * qty * tick_value
+    if is_buy:
+        account.cash -= value
+    else:
+        account.cash += value
+    held = pos.qty
+    if held == 0 or (held > 0) == is_buy:
+        pos.qty = held + qty if is_buy else held - qty
+        pos.cost += value if is_buy else -value
+        return
+    size = held if held > 0 else -held
+    closing = min(size, qty)
+    released = pos.cost if closing == size else pos.cost * closing // size
+    close_value = closing * price * tick_value
+    pos.realized += (-close_value if is_buy else close_value) - released
+    pos.cost -= released
+    pos.qty = held + qty if is_buy else held - qty
+    opening = qty - closing
+    if opening:
+        opened = opening * price * tick_value
+        pos.cost = opened if is_buy else -opened

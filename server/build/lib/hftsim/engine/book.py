@@ -1,0 +1,246 @@
+"""One symbol's order book: price levels with FIFO queues, and its market-data state.
+
+Layout, chosen for the hot paths (rest near the touch, cancel anywhere,
+match at the best price):
+
+- a side keeps `levels`, a dict price -> `Level`, and `keys`, the sorted list
+  of `sign * price` (sign +1 for bids, -1 for asks), so on both sides the
+  best level is `keys[-1]`: removing it is a `pop()` and inserting near the
+  touch moves few elements;
+- a level keeps its orders in an intrusive doubly linked list through the
+  orders' `prev` / `next` slots: O(1) append at the back, O(1) take at the
+  front and O(1) cancel from anywhere. (An insertion-ordered dict looks like
+  the same thing but is not: CPython leaves deleted slots in place, so
+  finding the head after many fills from the front scans them all.)
+
+The book holds no balances: accounts and risk live elsewhere. It does record,
+per command, the total each touched level had before the command, so the
+engine can publish one net `BookDelta` at the end.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from .commands import SymbolStatus
+from .events import BookDelta
+from .instruments import Instrument
+
+if TYPE_CHECKING:
+    from .orders import Order
+
+
+class Level:
+    __slots__ = ("head", "tail", "total")
+
+    def __init__(self) -> None:
+        self.total = 0
+        """Sum of the leaves of the orders queued here."""
+        self.head: Order | None = None
+        self.tail: Order | None = None
+
+    def append(self, order: Order) -> None:
+        tail = self.tail
+        order.prev = tail
+        order.next = None
+        if tail is None:
+            self.head = order
+        else:
+            tail.next = order
+        self.tail = order
+
+    def unlink(self, order: Order) -> None:
+        prev = order.prev
+        nxt = order.next
+        if prev is None:
+            self.head = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            self.tail = prev
+        else:
+            nxt.prev = prev
+        order.prev = order.next = None
+
+    def __getstate__(self) -> tuple[int, list[Order]]:
+        """Pickle the queue as a list: following `next` links would recurse once per order."""
+        return self.total, list(self.orders())
+
+    def __setstate__(self, state: tuple[int, list[Order]]) -> None:
+        self.total, queue = state
+        self.head = self.tail = None
+        for order in queue:
+            self.append(order)
+
+    def orders(self) -> Iterator[Order]:
+        """The queue, front first."""
+        order = self.head
+        while order is not None:
+            yield order
+            order = order.next
+
+
+class BookSide:
+    __slots__ = ("is_bid", "keys", "levels", "sign", "touched")
+
+    def __init__(self, is_bid: bool) -> None:
+        self.is_bid = is_bid
+        self.sign = 1 if is_bid else -1
+        self.keys: list[int] = []
+        self.levels: dict[int, Level] = {}
+        self.touched: dict[int, int] = {}
+        """price -> level total before the current command (0 for a new level)."""
+
+    def best(self) -> int | None:
+        keys = self.keys
+        return keys[-1] * self.sign if keys else None
+
+    def add(self, order: Order) -> None:
+        """Queue the order's leaves at the back of its price level."""
+        price = order.price
+        assert price is not None
+        level = self.levels.get(price)
+        if level is None:
+            level = self.levels[price] = Level()
+            insort(self.keys, self.sign * price)
+            if price not in self.touched:
+                self.touched[price] = 0
+        elif price not in self.touched:
+            self.touched[price] = level.total
+        level.append(order)
+        level.total += order.qty - order.filled
+
+    def remove(self, order: Order, leaves: int) -> None:
+        """Take the order out of its queue; `leaves` is what it had resting."""
+        price = order.price
+        assert price is not None
+        level = self.levels[price]
+        if price not in self.touched:
+            self.touched[price] = level.total
+        level.unlink(order)
+        level.total -= leaves
+        if level.head is None:
+            self.drop(price)
+
+    def shrink(self, order: Order, qty: int) -> None:
+        """Lower the order's resting quantity by `qty` without moving it in the queue."""
+        price = order.price
+        assert price is not None
+        level = self.levels[price]
+        if price not in self.touched:
+            self.touched[price] = level.total
+        level.total -= qty
+
+    def drop(self, price: int) -> None:
+        """Remove an emptied level."""
+        del self.levels[price]
+        keys = self.keys
+        del keys[bisect_left(keys, self.sign * price)]
+
+    def depth(self, depth: int | None) -> list[tuple[int, int]]:
+        """(price, total) best first, at most `depth` levels (all when None)."""
+        keys = self.keys
+        levels = self.levels
+        sign = self.sign
+        stop = 0 if depth is None else max(0, len(keys) - depth)
+        return [(keys[i] * sign, levels[keys[i] * sign].total) for i in range(len(keys) - 1, stop - 1, -1)]
+
+    def take_changes(self) -> tuple[tuple[int, int], ...]:
+        """The levels whose total changed since the command began, best first; resets the record."""
+        touched = self.touched
+        levels = self.levels
+        changes = []
+        for price, before in touched.items():
+            level = levels.get(price)
+            now = level.total if level is not None else 0
+            if now != before:
+                changes.append((price, now))
+        touched.clear()
+        changes.sort(reverse=self.is_bid)
+        return tuple(changes)
+
+
+class Book:
+    """A symbol's two sides plus its status, market-data sequence and last trade price.
+
+    Band limits and the cash value of a tick are computed once here so the
+    hot path never touches Decimal.
+    """
+
+    __slots__ = (
+        "asks",
+        "band_high",
+        "band_low",
+        "bids",
+        "instrument",
+        "last_price",
+        "md_seq",
+        "status",
+        "sym",
+        "tick_value",
+    )
+
+    def __init__(self, instrument: Instrument, tick_value: int) -> None:
+        self.instrument = instrument
+        self.sym = instrument.sym
+        self.bids = BookSide(True)
+        self.asks = BookSide(False)
+        self.status = SymbolStatus.TRADING
+        self.md_seq = 0
+        self.last_price: int | None = None
+        self.band_low = instrument.band_low
+        self.band_high = instrument.band_high
+        self.tick_value = tick_value
+
+    def side(self, is_buy: bool) -> BookSide:
+        return self.bids if is_buy else self.asks
+
+    def add_alone(self, order: Order) -> BookDelta:
+        """Queue a new order's leaves when that is the command's only book change; return its delta.
+
+        The fast path of a passive order: one level changes, so the delta is
+        that level's new total and the `touched` record is not needed (it is
+        empty, as between any two commands).
+        """
+        price = order.price
+        assert price is not None
+        is_buy = order.is_buy
+        side = self.bids if is_buy else self.asks
+        level = side.levels.get(price)
+        if level is None:
+            level = side.levels[price] = Level()
+            insort(side.keys, side.sign * price)
+        level.append(order)
+        level.total = total = level.total + order.qty - order.filled
+        self.md_seq = md_seq = self.md_seq + 1
+        change = ((price, total),)
+        return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
+
+    def remove_alone(self, order: Order, leaves: int) -> BookDelta:
+        """Take a resting order off when that is the command's only book change; return its delta.
+
+        The fast path of a cancel, like `add_alone`; `leaves` is what the order had resting.
+        """
+        price = order.price
+        assert price is not None
+        is_buy = order.is_buy
+        side = self.bids if is_buy else self.asks
+        level = side.levels[price]
+        level.unlink(order)
+        level.total = total = level.total - leaves
+        if level.head is None:
+            side.drop(price)
+        self.md_seq = md_seq = self.md_seq + 1
+        change = ((price, total),)
+        return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
+
+    def take_delta(self) -> BookDelta | None:
+        """The net level changes of the current command as one delta with the next md seq, or None."""
+        bids = self.bids.take_changes() if self.bids.touched else ()
+        asks = self.asks.take_changes() if self.asks.touched else ()
+        if not bids and not asks:
+            return None
+        self.md_seq += 1
+        return BookDelta(self.sym, self.md_seq, bids, asks)

@@ -1,0 +1,1 @@
+"""FastAPI gateway: sessions, the op dispatcher, the sockets and fan-out."""

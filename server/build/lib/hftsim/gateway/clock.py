@@ -1,0 +1,7 @@
+"""Wall-clock milliseconds: the gateway's only clock (the engine has none)."""
+
+import time
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

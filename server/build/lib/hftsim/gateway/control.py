@@ -1,0 +1,191 @@
+"""Sim control: pause and resume the venue, and save and restore it whole.
+
+Pausing freezes the books: every trading request of a user (place, amend,
+cancel) is refused with MARKET_PAUSED and the agents' clock stands still
+(sim/runner.py), until an admin resumes. An admin may step the agents
+forward meanwhile.
+
+A snapshot is the venue's state: the engine (books, orders, accounts), the
+read models (trades, candles, fills) and the simulated participants with
+their random generators. Restoring one replaces the running market's state
+in place, so every part that holds the engine keeps holding the right one;
+the restored engine carries on the running one's numbering
+(Engine.carry_on_from), and it is written to the journal as its snapshot
+before it takes over, so a restart recovers the restored market. Replacing
+the market this way is also how a new round starts afresh (rounds.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import random
+import re
+import time
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Engine
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..store.errors import StoreUnavailable
+from ..store.history import FillHistory, MarketHistory
+
+if TYPE_CHECKING:
+    from ..sim import Simulation
+    from .venue import Venue
+
+SNAPSHOT_DIR = "snapshots"
+NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,48}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    snapshot_id: int
+    name: str
+    seq: int
+    """The command seq the venue had when it was saved."""
+    ts: int
+    state_hash: str
+    """venue_hash() of the saved state: a restore reproduces it exactly."""
+
+
+def venue_hash(engine: Engine, sim: Simulation | None) -> str:
+    """The engine's state hash together with the agents' whole state (random generators included)."""
+    digest = hashlib.sha256(engine.state_hash().encode())
+    if sim is not None:
+        digest.update(repr(canonical(sim, {})).encode())
+    return digest.hexdigest()
+
+
+def canonical(obj: Any, seen: dict[int, int]) -> Any:
+    """A plain, ordered rendering of an object graph, equal for equal states.
+
+    Pickled bytes are not (memo order, set order); this walks attributes
+    and slots, orders dicts and sets, renders each random generator by its
+    state, and numbers shared objects by first visit.
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes, Enum)):
+        return repr(obj)
+    if isinstance(obj, random.Random):
+        return ("Random", obj.getstate())
+    if id(obj) in seen:
+        return ("ref", seen[id(obj)])
+    seen[id(obj)] = len(seen)
+    if isinstance(obj, dict):
+        return ("dict", sorted((repr(canonical(k, seen)), canonical(v, seen)) for k, v in obj.items()))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, [canonical(v, seen) for v in obj])
+    if isinstance(obj, (set, frozenset)):
+        return ("set", sorted(repr(canonical(v, seen)) for v in obj))
+    fields = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+    for cls in type(obj).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            if hasattr(obj, name):
+                fields[name] = getattr(obj, name)
+    return (type(obj).__qualname__, sorted((k, canonical(v, seen)) for k, v in fields.items()))
+
+
+def transplant(target: object, source: object) -> None:
+    """Make `target` hold `source`'s state, so that whoever refers to `target` sees the new state."""
+    state = vars(target)
+    state.clear()
+    state.update(vars(source))
+
+
+class MarketControl:
+    """The venue's pause switch and its saved snapshots (files in the data directory)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.paused = False
+        self._dir = data_dir / SNAPSHOT_DIR
+
+    def check_open(self) -> None:
+        """Refuse a user's trading request while the venue is paused."""
+        if self.paused:
+            raise ProtocolError(
+                ErrorCode.MARKET_PAUSED, "the market is paused by an admin: the books are frozen until it resumes"
+            )
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        if not self._dir.is_dir():
+            return []
+        infos = [SnapshotInfo(**json.loads(p.read_text())) for p in self._dir.glob("*.json")]
+        return sorted(infos, key=lambda i: i.snapshot_id)
+
+    def save(self, venue: Venue, name: str | None) -> SnapshotInfo:
+        if name is not None and not NAME.match(name):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'name': 1-48 letters, digits, spaces, '.', '_' or '-'")
+        sim = venue.agents.sim if venue.agents is not None else None
+        existing = self.snapshots()
+        snapshot_id = existing[-1].snapshot_id + 1 if existing else 1
+        info = SnapshotInfo(
+            snapshot_id=snapshot_id,
+            name=name or f"snapshot {snapshot_id}",
+            seq=venue.engine.seq,
+            ts=int(time.time() * 1000),
+            state_hash=venue_hash(venue.engine, sim),
+        )
+        self._dir.mkdir(parents=True, exist_ok=True)
+        blob = pickle.dumps((venue.engine, venue.history, venue.fills, sim), protocol=pickle.HIGHEST_PROTOCOL)
+        self._path(snapshot_id, "pickle").write_bytes(blob)
+        self._path(snapshot_id, "json").write_text(json.dumps(asdict(info)))
+        return info
+
+    def restore(self, venue: Venue, snapshot_id: int) -> str:
+        """Replace the running venue with a saved snapshot and pause it; the restored state's venue_hash."""
+        path = self._path(snapshot_id, "pickle")
+        if not path.is_file():
+            raise ProtocolError(ErrorCode.UNKNOWN_SNAPSHOT, f"no snapshot {snapshot_id}; admin.snapshots lists them")
+        engine, history, fills, sim = pickle.loads(path.read_bytes())
+        restored = venue_hash(engine, sim)
+        set_paused(venue, True)
+        replace_market(venue, engine, history, fills)
+        if sim is not None and venue.agents is not None:
+            transplant(venue.agents.sim, sim)
+        return restored
+
+    def _path(self, snapshot_id: int, suffix: str) -> Path:
+        return self._dir / f"{snapshot_id:06d}.{suffix}"
+
+
+def set_paused(venue: Venue, paused: bool) -> None:
+    venue.control.paused = paused
+    if venue.agents is not None:
+        venue.agents.paused = paused
+
+
+def replace_market(venue: Venue, engine: Engine, history: MarketHistory, fills: FillHistory) -> None:
+    """Make `engine` (and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
+    if venue.journal is None:
+        raise ProtocolError(
+            ErrorCode.FORBIDDEN,
+            "a cluster gateway cannot replace the market: every replica follows the shard's stream; "
+            "restore snapshots and reset rounds on a single-process venue (hftsim serve)",
+        )
+    if venue.snapshot_pid is not None:
+        raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
+    engine.carry_on_from(venue.engine)
+    try:
+        venue.journal.roll()
+        venue.journal.save_snapshot(engine.seq, (engine, history, fills))
+    except StoreUnavailable as exc:
+        message = f"the market could not be saved ({exc}); nothing changed"
+        raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, message) from None
+    transplant(venue.engine, engine)
+    transplant(venue.history, history)
+    transplant(venue.fills, fills)
+
+
+def status(venue: Venue) -> dict[str, Any]:
+    """What every participant may know of the sim clock: paused or not, how fast."""
+    agents = venue.agents
+    return {
+        "paused": venue.control.paused,
+        "speed": agents.speed if agents else 1.0,
+        "intensity": agents.intensity if agents else 0.0,
+        "running": bool(agents and agents.intensity > 0 and not venue.control.paused),
+        "sim_time_ms": int(agents.sim.sim_time_ms) if agents else 0,
+    }

@@ -1,0 +1,507 @@
+"""Op dispatch: one request from an authenticated connection → a response payload.
+
+The same dispatcher serves the CMD WebSocket and `POST /api/request`; the
+transport only differs in how the answer travels back. Handlers raise
+ProtocolError for anything the client must be told; the caller turns it
+into an error response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    OpenAccount,
+    PlaceOrder,
+    Result,
+    SetSymbolStatus,
+    SymbolStatus,
+)
+from ..protocol import envelope
+from ..protocol import payloads as p
+from ..protocol.envelope import Request
+from ..protocol.errors import TRANSIENT, ErrorCode, ProtocolError
+from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_roles
+from ..store.history import Bar
+from ..store.users import User
+from .clock import now_ms
+from .registry import SocketRegistry
+from .replies import Replies
+from .sessions import Grant
+from .traffic import announced
+from .venue import Venue
+
+log = logging.getLogger(__name__)
+TRADING = (PlaceOrder, AmendOrder, CancelOrder, CancelAll)
+"""The commands a paused market refuses (MARKET_PAUSED)."""
+audit = logging.getLogger("hftsim.audit")
+"""One line per refused authorization, for whoever watches for probing."""
+
+
+@dataclass(slots=True)
+class Context:
+    """The connection a request came in on."""
+
+    grant: Grant
+    ip: str
+    on_login: Callable[[User | None, User], None] | None = None
+    """Called with (previous user, new user) so a socket can re-register for events."""
+    on_renew: Callable[[Grant], None] | None = None
+    after: Callable[[], None] | None = None
+    """Set by a handler: what to do once its response is on its way (a logout closes the sockets)."""
+
+    def take_after(self) -> Callable[[], None] | None:
+        after, self.after = self.after, None
+        return after
+
+
+Handler = Callable[["Dispatcher", Context, Request, Role], Awaitable[dict[str, Any]] | dict[str, Any]]
+HANDLERS: dict[str, Handler] = {}
+CHANGES_STATE: set[str] = set()
+MAX_BOTS = 256
+"""Bot sessions one `admin.bots` request may open."""
+"""Ops whose answers are kept for a repeated msg_id (see replies.py)."""
+
+
+def op(name: str, *, changes_state: bool = False) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        if changes_state:
+            CHANGES_STATE.add(name)
+        return fn
+
+    return register
+
+
+class Dispatcher:
+    def __init__(self, venue: Venue) -> None:
+        self.venue = venue
+        server = venue.settings.server
+        self.sockets = SocketRegistry(server.sockets_per_token, server.sockets_per_user)
+        self._roles = dict(OP_ROLES)
+        if venue.settings.testing.enable_hooks:
+            self._roles.update(TEST_OP_ROLES)
+        unhandled = self._roles.keys() - HANDLERS.keys()
+        assert not unhandled, f"ops without a handler (is their module imported in app.py?): {unhandled}"
+
+    async def handle(self, ctx: Context, req: Request) -> dict[str, Any]:
+        if req.op not in self._roles:
+            raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown op {req.op!r}; see docs/protocol.md for the list")
+        needed = self._roles[req.op]
+        role = Role.VIEWER
+        if needed is not None:
+            user = ctx.grant.session.user
+            if user is None:
+                raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {req.op}")
+            try:
+                role = acting_role(user.role, req.as_role)
+            except ProtocolError:
+                audit_refusal(ctx, user, req, needed)
+                raise
+            if role < needed:
+                audit_refusal(ctx, user, req, needed)
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN, f"{req.op} needs the {needed.label} role; this request acts as {role.label}"
+                )
+        result = HANDLERS[req.op](self, ctx, req, role)
+        if isinstance(result, Awaitable):
+            return await result
+        return result
+
+    # Helpers ---------------------------------------------------------------
+
+    async def submit(self, command: Command, user_id: int | None) -> Result:
+        """Queue the command in the user's lane (admins' status changes share one) and await its result.
+
+        A user's trading command is refused while an admin has the market paused.
+        """
+        if isinstance(command, TRADING):
+            self.venue.control.check_open()
+        result = await self.venue.sequencer.submit(command, user_id)
+        if result.rejection is not None:
+            raise ProtocolError(result.rejection.code, result.rejection.message)
+        return result
+
+    def user_id(self, ctx: Context) -> int:
+        user = ctx.grant.session.user
+        assert user is not None
+        return user.user_id
+
+    def order_payload(self, result: Result) -> dict[str, Any]:
+        assert result.order is not None
+        return {"order": self.venue.renderer.order(result.order)}
+
+    async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
+        venue = self.venue
+        if payload.get("username") is None and payload.get("password") is None:
+            if payload.get("guest", True) is not True:
+                raise ProtocolError(ErrorCode.INVALID_FIELD, "give 'username' and 'password', or 'guest': true")
+            if not venue.settings.session.allow_guests:
+                raise ProtocolError(ErrorCode.GUEST_DISABLED, "guest access is turned off on this server; log in")
+            if not venue.login_limiter.allow(f"guest@{ctx.ip}"):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many guest logins from this address; retry later")
+            user = venue.users.create_guest()
+        else:
+            username = p.str_field(payload, "username", max_len=32)
+            password = p.str_field(payload, "password", max_len=256)
+            if not venue.login_limiter.allow(username) or not venue.login_limiter.allow(f"login@{ctx.ip}"):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "too many login attempts; retry in a few seconds")
+            found = await asyncio.to_thread(venue.users.authenticate, username, password)
+            if found is None:
+                raise ProtocolError(ErrorCode.INVALID_CREDENTIALS, "wrong username or password")
+            if found.disabled:
+                raise ProtocolError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled; ask the instructor")
+            user = found
+        previous = ctx.grant.session.user
+        venue.sessions.bind(ctx.grant.session, user)
+        if ctx.on_login is not None:
+            ctx.on_login(previous, user)
+        return user
+
+
+def audit_refusal(ctx: Context, user: User, req: Request, needed: Role) -> None:
+    audit.warning(
+        "audit: refused user=%s user_id=%s op=%s role_asked=%s role_required=%s role_held=%s peer=%s",
+        user.username,
+        user.user_id,
+        req.op,
+        req.as_role or "-",
+        needed.label,
+        user.role.label,
+        ctx.ip,
+    )
+
+
+Reply = tuple[dict[str, Any], Callable[[], None] | None]
+"""A response payload, and what to do right after the response is sent."""
+Handle = Callable[[Request], Awaitable[Reply]]
+
+
+async def respond(
+    req: Request, handle: Handle, now: Callable[[], int], replies: Replies
+) -> tuple[bytes, Callable[[], None] | None]:
+    """Answer one request once per session: run its handler, or give a repeated msg_id its first answer.
+
+    A state-changing request runs shielded: if its socket goes away while
+    it waits for the engine, it still completes and its answer is kept for
+    the client's retry.
+    """
+    try:
+        earlier = replies.begin(req.msg_id, req.op)
+    except ProtocolError as exc:
+        return envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now()), None
+    if earlier is not None:
+        return earlier, None
+    if req.op in CHANGES_STATE:
+        return await asyncio.shield(asyncio.ensure_future(_run(req, handle, now, replies)))
+    return await _run(req, handle, now, replies)
+
+
+async def _run(
+    req: Request, handle: Handle, now: Callable[[], int], replies: Replies
+) -> tuple[bytes, Callable[[], None] | None]:
+    follow_up = None
+    try:
+        payload, follow_up = await handle(req)
+    except ProtocolError as exc:
+        frame = envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now(), exc.retry_after_ms)
+        transient = exc.code in TRANSIENT
+    except Exception:
+        log.exception("internal error handling %s", req.op)
+        message = "internal server error; it was logged"
+        frame = envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now())
+        transient = True
+    else:
+        frame = envelope.response(req.msg_id, req.op, payload, now())
+        transient = False
+    if transient:
+        replies.forget(req.msg_id)
+    else:
+        replies.finish(req.msg_id, frame if req.op in CHANGES_STATE else None)
+    return frame, follow_up
+
+
+def whoami(user: User | None) -> dict[str, Any]:
+    if user is None:
+        return {"user_id": None, "username": None, "roles": [], "is_admin": False}
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "roles": [r.label for r in held_roles(user.role)],
+        "is_admin": user.role is Role.ADMIN,
+    }
+
+
+# Session ops -----------------------------------------------------------------
+
+
+@op("ping")
+def _ping(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return {"ts": now_ms()}
+
+
+@op("auth.login", changes_state=True)
+async def _login(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return {**whoami(await d.login(ctx, req.payload)), "limits": announced(d.venue.settings)}
+
+
+@op("auth.renew")
+def _renew(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    grant = d.venue.sessions.renew(ctx.grant.token)
+    ctx.grant = grant
+    if ctx.on_renew is not None:
+        ctx.on_renew(grant)
+    return {"token": grant.token, "expires_at": grant.expires_at}
+
+
+@op("auth.logout")
+def _logout(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    session = d.venue.sessions.revoke(ctx.grant.token)
+    ctx.after = lambda: d.sockets.log_out(session.key)
+    return {"status": "logged_out"}
+
+
+@op("auth.whoami")
+def _whoami(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return {**whoami(ctx.grant.session.user), "expires_at": ctx.grant.expires_at}
+
+
+# Market data ops -------------------------------------------------------------
+
+
+@op("symbols.list")
+def _symbols(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    v = d.venue
+    return {"symbols": [v.renderer.symbol(i, v.history.first_price(i.sym)) for i in v.engine.instruments]}
+
+
+@op("book.get")
+def _book(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    engine, render = d.venue.engine, d.venue.renderer
+    sym = p.sym_field(req.payload, engine)
+    depth = p.int_field(req.payload, "depth", 20, lo=1, hi=1000)
+    bids, asks = engine.book_levels(sym, depth)
+    return {
+        "sym": sym,
+        "seq": engine.md_seq(sym),
+        "status": engine.status(sym).value,
+        "bids": render.levels(sym, bids),
+        "asks": render.levels(sym, asks),
+    }
+
+
+@op("trades.list")
+def _trades(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    limit = p.int_field(req.payload, "limit", 100, lo=1, hi=10_000)
+    return {"sym": sym, "trades": [d.venue.renderer.trade(t) for t in d.venue.history.trades(sym, limit)]}
+
+
+@op("candles.get")
+def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    interval_ms = p.int_field(req.payload, "interval_ms", 1000, lo=1)
+    depth = p.int_field(req.payload, "depth", 50, lo=1)
+    try:
+        bars = d.venue.history.candles(sym, interval_ms, depth, d.venue.sequencer.now())
+    except ValueError as exc:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, str(exc)) from None
+    price = d.venue.renderer.price
+
+    def candle(b: Bar) -> dict[str, Any]:
+        return {
+            "t": b.t,
+            "o": price(sym, b.o),
+            "h": price(sym, b.h),
+            "l": price(sym, b.l),
+            "c": price(sym, b.c),
+            "v": b.v,
+        }
+
+    seq = d.venue.engine.md_seq(sym)
+    return {"sym": sym, "interval_ms": interval_ms, "seq": seq, "candles": [candle(b) for b in bars]}
+
+
+# Trading ops -----------------------------------------------------------------
+
+
+@op("order.place", changes_state=True)
+async def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    return d.order_payload(await d.submit(p.place_order(req.payload, user_id, d.venue.engine), user_id))
+
+
+@op("order.cancel", changes_state=True)
+async def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    return d.order_payload(await d.submit(p.cancel_order(req.payload, user_id), user_id))
+
+
+@op("order.cancel_all", changes_state=True)
+async def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    result = await d.submit(p.cancel_all(req.payload, user_id, d.venue.engine), user_id)
+    return {"canceled": result.canceled, "count": len(result.canceled)}
+
+
+@op("order.amend", changes_state=True)
+async def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    user_id = d.user_id(ctx)
+    return d.order_payload(await d.submit(p.amend_order(req.payload, user_id, d.venue.engine), user_id))
+
+
+@op("orders.list")
+def _orders(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    engine = d.venue.engine
+    sym = p.sym_field(req.payload, engine) if req.payload.get("sym") is not None else None
+    status = req.payload.get("status", "open")
+    if status not in ("open", "all"):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'status' must be 'open' or 'all'")
+    user_id = d.user_id(ctx)
+    orders = engine.open_orders(user_id, sym) if status == "open" else engine.recent_orders(user_id, sym)
+    return {"orders": [d.venue.renderer.order(o) for o in orders]}
+
+
+@op("fills.list")
+def _fills(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine) if req.payload.get("sym") is not None else None
+    limit = p.int_field(req.payload, "limit", 100, lo=1, hi=1000)
+    fills = d.venue.fills.fills(d.user_id(ctx), sym, limit)
+    return {"fills": [d.venue.renderer.fill(f) for f in fills]}
+
+
+@dataclass(frozen=True, slots=True)
+class Pnl:
+    """A user's PnL in cash units, positions marked to each symbol's last trade."""
+
+    realized: int
+    unrealized: int
+    total: int
+    """Cash gained since the start plus the market value of the open positions."""
+
+
+def pnl(d: Dispatcher, user_id: int) -> Pnl:
+    engine, render = d.venue.engine, d.venue.renderer
+    realized = unrealized = market_value = 0
+    for pos in engine.positions(user_id):
+        mark = render.unrealized(pos, engine.last_price(pos.sym))
+        realized += pos.realized_pnl
+        unrealized += mark
+        market_value += pos.cost + mark
+    return Pnl(realized, unrealized, engine.cash(user_id) - engine.opening_cash(user_id) + market_value)
+
+
+@op("account.get")
+def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    engine, render = d.venue.engine, d.venue.renderer
+    user = ctx.grant.session.user
+    assert user is not None
+    totals = pnl(d, user.user_id)
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "cash": render.cash(engine.cash(user.user_id)),
+        "realized_pnl": render.cash(totals.realized),
+        "unrealized_pnl": render.cash(totals.unrealized),
+        "positions": [render.position(pos) for pos in engine.positions(user.user_id)],
+    }
+
+
+@op("leaderboard.get")
+def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    """Users ranked by total PnL: cash gained plus open positions marked to the last trade."""
+    render = d.venue.renderer
+    limit = p.int_field(req.payload, "limit", 20, lo=1, hi=1000)
+    include_bots = p.bool_field(req.payload, "include_bots")
+    users = {u.user_id: u for u in d.venue.users.all() if include_bots or not u.is_bot}
+    rows = [(pnl(d, user_id), users[user_id]) for user_id in d.venue.engine.user_ids() if user_id in users]
+    rows.sort(key=lambda row: (-row[0].total, row[1].user_id))
+    return {
+        "leaders": [
+            {
+                "rank": rank,
+                "user_id": user.user_id,
+                "username": user.username,
+                "is_bot": user.is_bot,
+                "pnl": render.cash(totals.total),
+                "realized_pnl": render.cash(totals.realized),
+                "unrealized_pnl": render.cash(totals.unrealized),
+            }
+            for rank, (totals, user) in enumerate(rows[:limit], start=1)
+        ]
+    }
+
+
+# Admin ops -------------------------------------------------------------------
+
+
+async def _set_status(d: Dispatcher, req: Request, status: SymbolStatus) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    await d.submit(SetSymbolStatus(sym=sym, status=status), None)
+    return {"sym": sym, "status": d.venue.engine.status(sym).value}
+
+
+@op("admin.halt", changes_state=True)
+async def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return await _set_status(d, req, SymbolStatus.HALTED)
+
+
+@op("admin.resume", changes_state=True)
+async def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    return await _set_status(d, req, SymbolStatus.TRADING)
+
+
+@op("admin.bots", changes_state=True)
+async def _bots(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    """Sessions for out-of-process agents (`hftsim bots --url`): bot accounts, funded, logged in.
+
+    Only bot accounts: a name that belongs to a person is refused, so an
+    admin cannot borrow a user's identity through this op, and neither can
+    it take over one of this server's own in-process agents.
+    """
+    venue = d.venue
+    names = p.name_list_field(req.payload, "names", max_items=MAX_BOTS)
+    own = set(venue.agents.sim.agent_names()) if venue.agents is not None else set()
+    cash = int(venue.settings.sim.agent_cash.scaleb(venue.engine.cash_decimals))
+    opened = set(venue.engine.user_ids())
+    bots = []
+    for name in names:
+        if name in own:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, f"{name!r} is one of this server's own agents; use another name prefix"
+            )
+        user = venue.users.ensure_bot(name)
+        if not user.is_bot:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"{name!r} is a user account, not a bot account")
+        if user.user_id not in opened:
+            await d.submit(OpenAccount(user_id=user.user_id, cash=cash), user.user_id)
+        grant = venue.sessions.issue()
+        venue.sessions.bind(grant.session, user)
+        bots.append({**whoami(user), "token": grant.token, "expires_at": grant.expires_at})
+    audit.info("audit: admin %s opened %d bot session(s)", d.user_id(ctx), len(bots))
+    return {"bots": bots}
+
+
+# Test hooks (only with testing.enable_hooks) ------------------------------------
+
+
+@op("test.drop_md")
+def _drop_md(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    sym = p.sym_field(req.payload, d.venue.engine)
+    count = p.int_field(req.payload, "count", 1, lo=1, hi=1000)
+    d.venue.hub.drop_next_md(sym, count)
+    return {"sym": sym, "count": count}
+
+
+@op("test.loop_lag")
+def _loop_lag(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+    longest_s, samples = d.venue.loop_lag.take()
+    return {"longest_stall_ms": round(longest_s * 1000, 3), "samples": samples}

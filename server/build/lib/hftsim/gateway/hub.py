@@ -1,0 +1,184 @@
+"""Fan-out: engine events → the sockets that should see them.
+
+Each event is encoded once and the same frame is queued for every
+recipient: private events to the owner's CMD sockets, public ones to the
+symbol's MD subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from typing import Any
+
+from ..engine import (
+    AccountUpdate,
+    BookDelta,
+    Engine,
+    OrderAccepted,
+    OrderAmended,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderStatus,
+    Rejected,
+    Result,
+    StatusChanged,
+    Trade,
+)
+from ..protocol import envelope
+from ..protocol.render import Renderer
+from .clock import now_ms
+from .outbox import Outbox
+
+
+class Hub:
+    def __init__(self, engine: Engine, renderer: Renderer) -> None:
+        self._engine = engine
+        self._render = renderer
+        self._cmd: defaultdict[int, set[Outbox]] = defaultdict(set)
+        self._md: dict[str, set[Outbox]] = {i.sym: set() for i in engine.instruments}
+        self._subs: dict[Outbox, set[str]] = {}
+        self._drop_next: dict[str, int] = {}
+
+    # Registration ----------------------------------------------------------
+
+    def add_cmd(self, user_id: int, outbox: Outbox) -> None:
+        self._cmd[user_id].add(outbox)
+
+    def remove_cmd(self, user_id: int, outbox: Outbox) -> None:
+        boxes = self._cmd.get(user_id)
+        if boxes is not None:
+            boxes.discard(outbox)
+            if not boxes:
+                del self._cmd[user_id]
+
+    def add_md(self, outbox: Outbox) -> None:
+        self._subs[outbox] = set()
+
+    def remove_md(self, outbox: Outbox) -> None:
+        for sym in self._subs.pop(outbox, ()):
+            self._md[sym].discard(outbox)
+
+    def subscribe(self, outbox: Outbox, syms: list[str]) -> None:
+        """Subscribe and queue each symbol's snapshot; later deltas follow it in order."""
+        subs = self._subs[outbox]
+        ts = now_ms()
+        for sym in syms:
+            if sym not in subs:
+                subs.add(sym)
+                self._md[sym].add(outbox)
+            outbox.push(envelope.event("md.snapshot", self.snapshot(sym), ts))
+
+    def unsubscribe(self, outbox: Outbox, syms: list[str]) -> None:
+        subs = self._subs[outbox]
+        for sym in syms:
+            subs.discard(sym)
+            self._md[sym].discard(outbox)
+
+    def subscriptions(self, outbox: Outbox) -> list[str]:
+        return sorted(self._subs.get(outbox, ()))
+
+    def snapshot(self, sym: str) -> dict[str, Any]:
+        bids, asks = self._engine.book_levels(sym)
+        return {
+            "sym": sym,
+            "seq": self._engine.md_seq(sym),
+            "status": self._engine.status(sym).value,
+            "bids": self._render.levels(sym, bids),
+            "asks": self._render.levels(sym, asks),
+        }
+
+    def drop_next_md(self, sym: str, count: int) -> None:
+        """Test hook: silently skip the next `count` public events of `sym`, forcing a gap."""
+        self._drop_next[sym] = self._drop_next.get(sym, 0) + count
+
+    # Fan-out ---------------------------------------------------------------
+
+    def on_result(self, result: Result) -> None:
+        ts = now_ms()
+        for ev in result.events:
+            if isinstance(ev, (BookDelta, Trade, StatusChanged)):
+                self._publish(ev, ts)
+            elif ev.user_id is not None and ev.user_id in self._cmd:
+                op, payload = self._private(ev)
+                if op:
+                    frame = envelope.event(op, payload, ts)
+                    for box in self._cmd[ev.user_id]:
+                        box.push(frame)
+
+    def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int) -> None:
+        """Encode a public event once for all of its symbol's subscribers (not at all when there are none)."""
+        sym = ev.sym
+        if self._drop_next.get(sym):
+            self._drop_next[sym] -= 1
+            return
+        boxes = self._md[sym]
+        if not boxes:
+            return
+        if isinstance(ev, BookDelta):
+            render = self._render
+            op = "md.delta"
+            payload = {
+                "sym": sym,
+                "seq": ev.seq,
+                "bids": render.levels(sym, ev.bids),
+                "asks": render.levels(sym, ev.asks),
+            }
+        elif isinstance(ev, Trade):
+            op, payload = "md.trade", self._render.trade(ev)
+        else:
+            op, payload = "md.status", {"sym": sym, "seq": ev.seq, "status": ev.status.value}
+        frame = envelope.event(op, payload, ts)
+        for box in boxes:
+            box.push(frame)
+
+    def _private(self, ev: object) -> tuple[str, dict[str, Any]]:
+        render = self._render
+        if isinstance(ev, OrderFilled):
+            op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
+            return op, {"order": render.order(ev.order), "fill": render.fill(ev.fill)}
+        if isinstance(ev, AccountUpdate):
+            p = ev.position
+            position = render.position(p)
+            return "account.update", {
+                "cash": render.cash(ev.cash),
+                "position": {k: position[k] for k in ("sym", "qty", "avg_price", "realized_pnl")},
+            }
+        if isinstance(ev, OrderAccepted):
+            return "order.accepted", {"order": render.order(ev.order)}
+        if isinstance(ev, OrderCanceled):
+            return "order.canceled", {"order": render.order(ev.order), "reason": ev.reason.value}
+        if isinstance(ev, OrderExpired):
+            return "order.expired", {"order": render.order(ev.order)}
+        if isinstance(ev, OrderAmended):
+            return "order.amended", {"order": render.order(ev.order)}
+        if isinstance(ev, Rejected) and ev.is_place:
+            return "order.rejected", {
+                "client_order_id": ev.client_order_id,
+                "sym": ev.sym,
+                "error": {"code": ev.code.value, "message": ev.message},
+            }
+        return "", {}
+
+    # Heartbeats ------------------------------------------------------------
+
+    async def heartbeats(self, interval_ms: int) -> None:
+        """Every interval, tell each MD socket the last seq of its symbols, and cut off stalled sockets."""
+        md_seq = self._engine.md_seq
+        while True:
+            await asyncio.sleep(interval_ms / 1000)
+            ts = now_ms()
+            for box, subs in list(self._subs.items()):
+                box.push(envelope.event("md.heartbeat", {"ts": ts, "seqs": {s: md_seq(s) for s in subs}}, ts))
+            now = time.monotonic()
+            for box in [*self._subs, *(b for boxes in self._cmd.values() for b in boxes)]:
+                box.check_stalled(now)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for boxes in list(self._cmd.values()):
+            for box in list(boxes):
+                box.close(code, reason)
+        for box in list(self._subs):
+            box.close(code, reason)

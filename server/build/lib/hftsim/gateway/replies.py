@@ -1,0 +1,63 @@
+"""Exactly-once requests: a msg_id seen again in the same session is not run again.
+
+A client that lost an answer (a dropped link, a timeout) may send the
+same request again with the same msg_id. A state-changing request's answer
+is kept, so the copy gets the very same answer and the order is placed
+once; any other request's msg_id is remembered without its answer (a book
+can be large), and its copy is told DUPLICATE_MSG. A copy that arrives
+while the first is still running, or that names another op, is told
+DUPLICATE_MSG too: only a true copy gets the kept answer. Transient
+refusals (rate limit, store down) are forgotten, so the client may retry
+them as they were. Memory is bounded: the last `window` msg_ids per session.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from ..protocol.errors import ErrorCode, ProtocolError
+
+WINDOW = 4096
+
+_RUNNING = b""
+_ANSWERED = b"\x00"
+"""Markers: the request is still running / its answer was not kept."""
+
+
+class Replies:
+    def __init__(self, window: int = WINDOW) -> None:
+        self._window = window
+        self._seen: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        """msg_id -> (its op, its kept answer or a marker)."""
+
+    def begin(self, msg_id: str, op: str) -> bytes | None:
+        """None for a new msg_id (now marked running); the kept answer of a repeated one; else DUPLICATE_MSG."""
+        seen = self._seen.get(msg_id)
+        if seen is None:
+            self._seen[msg_id] = (op, _RUNNING)
+            if len(self._seen) > self._window:
+                self._seen.popitem(last=False)
+            return None
+        earlier_op, earlier = seen
+        if earlier_op != op:
+            raise ProtocolError(
+                ErrorCode.DUPLICATE_MSG, f"msg_id {msg_id!r} was already used for {earlier_op}; use a new msg_id"
+            )
+        if earlier == _RUNNING:
+            raise ProtocolError(
+                ErrorCode.DUPLICATE_MSG, f"msg_id {msg_id!r} is still being processed; its answer will follow"
+            )
+        if earlier == _ANSWERED:
+            raise ProtocolError(
+                ErrorCode.DUPLICATE_MSG, f"msg_id {msg_id!r} was already used in this session; use a new msg_id"
+            )
+        return earlier
+
+    def finish(self, msg_id: str, answer: bytes | None) -> None:
+        """Record the answer to keep for copies (None: remember only that it was answered)."""
+        seen = self._seen.get(msg_id)
+        if seen is not None:
+            self._seen[msg_id] = (seen[0], _ANSWERED if answer is None else answer)
+
+    def forget(self, msg_id: str) -> None:
+        self._seen.pop(msg_id, None)

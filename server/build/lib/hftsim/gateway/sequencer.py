@@ -1,0 +1,248 @@
+"""The one writer: every state change passes through the sequencer, journal first.
+
+Commands wait in per-user queues (`FairQueue`) and are drained in batches
+on the event loop: the commands that arrived during one pass of the loop
+are encoded, written to the journal in one write (group commit), and only
+then applied to the engine and handed to the listeners (read models, then
+fan-out). So nothing a client hears of is missing from the journal, and a
+command the journal cannot represent never reaches the engine.
+
+With `journal.durability = "fsync"` a group is applied only once its
+fdatasync, run in a thread, has returned; meanwhile the loop goes on
+serving and the next commands gather in the queues, to share the next
+write and sync.
+
+Fail closed: when a journal write fails, the batch is refused with
+STORE_UNAVAILABLE (the engine has not seen it), every later command is
+refused at once, and a probe retries the store until it takes writes
+again; then the venue accepts commands by itself. Reads never stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ..engine import Command, Engine, Result
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..store.codec import encode
+from ..store.errors import CodecError, StoreUnavailable
+from ..store.journal import Journal
+from .clock import now_ms
+from .fairqueue import FairQueue
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Result], None]
+
+BATCH_MAX = 512
+"""Commands per group commit: bounds how long one drain holds the loop."""
+PROBE_S = 0.5
+"""Seconds between attempts to write to a failed store."""
+
+
+@dataclass(slots=True)
+class _Waiting:
+    command: Command
+    future: asyncio.Future[Result] | None
+
+
+class Sequencer:
+    def __init__(
+        self,
+        engine: Engine,
+        journal: Journal | None = None,
+        clock: Callable[[], int] = now_ms,
+        *,
+        queue_limit: int = 256,
+    ) -> None:
+        self.engine = engine
+        self.journal = journal
+        self._clock = clock
+        self._last_ts = 0
+        self._listeners: list[Listener] = []
+        self._queue: FairQueue[_Waiting] = FairQueue(queue_limit)
+        self._drain_scheduled = False
+        self.store_error: str | None = None
+        """Why the journal refuses writes; None while it works."""
+        self._probe: asyncio.Task[None] | None = None
+        self._syncing: asyncio.Future[None] | None = None
+        """The fdatasync of the group written last, while it runs (`fsync` durability)."""
+        self._sync_thread: ThreadPoolExecutor | None = None
+
+    async def start(self) -> None:
+        """Nothing to start: the journal was opened and replayed when the venue was built."""
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def now(self) -> int:
+        """Milliseconds, never going backwards even if the wall clock does."""
+        ts = self._clock()
+        if ts < self._last_ts:
+            ts = self._last_ts
+        self._last_ts = ts
+        return ts
+
+    def submit(self, command: Command, key: Hashable) -> asyncio.Future[Result]:
+        """Queue `command` behind `key`'s earlier ones; the future resolves once it is journaled and applied.
+
+        Raises ProtocolError at once when the store is down or `key` already
+        has its limit of commands waiting.
+        """
+        if self.store_error is not None:
+            raise self._unavailable()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        if not self._queue.push(key, _Waiting(command, future)):
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"{self._queue.per_key_limit} of your commands are already waiting; wait for their answers",
+                retry_after_ms=10,
+            )
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            loop.call_soon(self._drain)
+        return future
+
+    def submit_now(self, command: Command) -> Result:
+        """Journal and apply one command at once, outside the queues: start-up and tools, not clients."""
+        waiting = _Waiting(command, None)
+        results = self._run([waiting], inline=True)
+        if not results:
+            raise self._unavailable() if self.store_error is not None else ValueError(f"cannot journal {command!r}")
+        return results[0]
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        if self._syncing is not None:
+            return  # the sync's completion drains what gathered meanwhile
+        batch = self._queue.pop(BATCH_MAX)
+        if self._queue:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain)
+        if self.store_error is not None:
+            error = self._unavailable()
+            for waiting in batch:
+                _fail(waiting, error)
+            return
+        self._run(batch, inline=False)
+
+    def _run(self, batch: list[_Waiting], *, inline: bool) -> list[Result]:
+        """Encode, journal, then apply `batch`; commands that cannot be journaled are refused alone.
+
+        With a journal that syncs, the batch is applied when its sync (in a thread) returns, and this
+        returns no results; `inline` (start-up and tools) syncs and applies at once.
+        """
+        ts = self.now()
+        seq = self.engine.seq
+        records: list[tuple[int, int, bytes]] = []
+        admitted: list[_Waiting] = []
+        for waiting in batch:
+            try:
+                data = encode(waiting.command)
+            except CodecError as exc:
+                _fail(waiting, ProtocolError(ErrorCode.INVALID_FIELD, f"a field is out of range: {exc}"))
+                continue
+            seq += 1
+            records.append((seq, ts, data))
+            admitted.append(waiting)
+        journal = self.journal
+        if journal is None or not records:
+            return self._apply(admitted, records, ts)
+        try:
+            journal.write(records)
+            if journal.syncs and inline:
+                journal.sync()
+        except StoreUnavailable as exc:
+            self._refuse(admitted, str(exc))
+            return []
+        if not journal.syncs or inline:
+            return self._apply(admitted, records, ts)
+        if self._sync_thread is None:
+            self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix="hftsim-journal-sync")
+        syncing = asyncio.get_running_loop().run_in_executor(self._sync_thread, journal.sync)
+        self._syncing = syncing
+        syncing.add_done_callback(lambda done: self._synced(done, admitted, records, ts))
+        return []
+
+    def _synced(
+        self, done: asyncio.Future[None], admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int
+    ) -> None:
+        self._syncing = None
+        error = done.exception() if not done.cancelled() else StoreUnavailable("journal sync canceled")
+        if error is None:
+            self._apply(admitted, records, ts)
+        else:
+            self._refuse(admitted, str(error))
+        if self._queue and not self._drain_scheduled:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain)
+
+    def _refuse(self, admitted: list[_Waiting], reason: str) -> None:
+        self._store_failed(reason)
+        error = self._unavailable()
+        for waiting in admitted:
+            _fail(waiting, error)
+
+    def _apply(self, admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int) -> list[Result]:
+        results = []
+        for waiting, (expected, _, _) in zip(admitted, records, strict=True):
+            result = self.engine.apply(waiting.command, ts)
+            if result.seq != expected:
+                raise RuntimeError(f"engine sequence {result.seq} does not match the journal's {expected}")
+            for listener in self._listeners:
+                try:
+                    listener(result)
+                except Exception:
+                    log.exception("listener failed on command %d; the command stands", result.seq)
+            future = waiting.future
+            if future is not None and not future.done():
+                future.set_result(result)
+            results.append(result)
+        return results
+
+    def _unavailable(self) -> ProtocolError:
+        return ProtocolError(
+            ErrorCode.STORE_UNAVAILABLE,
+            f"the market's journal cannot be written ({self.store_error}); state-changing requests are refused "
+            "and nothing was changed; reads still work; retry once the operator has fixed the store",
+        )
+
+    def _store_failed(self, reason: str) -> None:
+        self.store_error = reason
+        log.error("journal write failed (%s): refusing state-changing commands until the store works again", reason)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # start-up: there is nobody to serve until it works
+            return
+        if self._probe is None or self._probe.done():
+            self._probe = loop.create_task(self._probe_until_writable(), name="hftsim-store-probe")
+
+    async def _probe_until_writable(self) -> None:
+        assert self.journal is not None
+        while self.store_error is not None:
+            await asyncio.sleep(PROBE_S)
+            if self.journal.probe():
+                log.warning("the journal takes writes again: accepting state-changing commands")
+                self.store_error = None
+
+    async def stop(self) -> None:
+        """Run what is queued, then stop probing; called once the server takes no more requests."""
+        while self._queue or self._syncing is not None:
+            if self._syncing is not None:
+                await asyncio.wait([self._syncing])
+            else:
+                self._drain()
+        if self._probe is not None:
+            self._probe.cancel()
+        if self._sync_thread is not None:
+            self._sync_thread.shutdown()
+
+
+def _fail(waiting: _Waiting, error: ProtocolError) -> None:
+    if waiting.future is not None and not waiting.future.done():
+        waiting.future.set_exception(error)

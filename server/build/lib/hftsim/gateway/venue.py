@@ -1,0 +1,262 @@
+"""Everything one running exchange is made of, wired together once.
+
+The FastAPI app, the CLI and the tests build a Venue from settings; the
+routes only ever reach the parts through it. Building a venue recovers the
+market from its data directory: the latest snapshot, then the journal.
+
+Snapshots are taken by a forked child (store/snapshots.py) every
+`journal.snapshot_every` commands, so the event loop only pays the fork;
+at a clean shutdown the last one is written in-process, as nothing is
+left to serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..cluster.sequencer import StreamSequencer
+from ..cluster.sessions import Revocations
+from ..config import ConfigError, Settings
+from ..engine import Engine, OrderFilled, Result, Trade
+from ..engine.engine import RULES
+from ..protocol.render import Renderer
+from ..store.database import Database
+from ..store.errors import StoreUnavailable
+from ..store.history import FillHistory, MarketHistory
+from ..store.integrity import verified
+from ..store.journal import Journal, open_journal
+from ..store.migrate import legacy_journal, migrate
+from ..store.segments import SegmentJournal
+from ..store.sessions import SessionStore
+from ..store.snapshots import fork_snapshot
+from ..store.users import UserStore
+from .control import MarketControl
+from .hub import Hub
+from .looplag import LoopLag
+from .ratelimit import RateLimiter
+from .rounds import Rounds
+from .sequencer import Sequencer
+from .sessions import SessionManager
+from .traffic import user_limiter
+
+if TYPE_CHECKING:
+    from ..sim.runner import AgentRunner
+
+log = logging.getLogger(__name__)
+
+AnySequencer = Sequencer | StreamSequencer
+"""What orders the commands: the journal in one process, the shard's stream in a cluster."""
+
+USERS_DB = "hftsim.db"
+SNAPSHOT_POLL_S = 0.05
+"""How often the loop looks whether the snapshot child has finished."""
+
+
+@dataclass(slots=True)
+class Venue:
+    settings: Settings
+    engine: Engine
+    sequencer: AnySequencer
+    renderer: Renderer
+    hub: Hub
+    history: MarketHistory
+    fills: FillHistory
+    users: UserStore
+    sessions: SessionManager
+    handshake_limiter: RateLimiter
+    login_limiter: RateLimiter
+    user_messages: RateLimiter
+    """Each user's message bucket, shared by all of the user's connections."""
+    control: MarketControl
+    journal: Journal | None
+    """None in a cluster gateway: the shard's stream is the journal."""
+    revocations: Revocations | None
+    """In a cluster gateway: logouts announced to and heard from the other gateways."""
+    agents: AgentRunner | None = None
+    recovered_at: int = 0
+    """The last command the market was recovered with at start (0: a new market)."""
+    loop_lag: LoopLag = field(default_factory=LoopLag)
+    snapshot_pid: int | None = None
+    """The forked child writing a snapshot, while one runs."""
+    rounds: Rounds = field(init=False)
+
+    @classmethod
+    def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
+        """The venue of `data_dir`; in a cluster gateway (`cluster.nats_url`), a replica of the market's stream.
+
+        A replica starts empty and replays the whole stream once its sequencer starts (`lifespan`): it keeps
+        no journal of its own, as the stream is the journal.
+        """
+        store_url = settings.store.url
+        journal: Journal | None = None
+        sequencer: AnySequencer
+        queue_limit = settings.traffic.queued_per_user
+        if settings.cluster.nats_url:
+            if reset:
+                raise ConfigError("--reset does not apply to a cluster gateway: the market is the shard's stream")
+            engine, history, fills = new_market(settings)
+            sequencer = StreamSequencer(engine, settings.cluster.nats_url, settings.cluster.stream, queue_limit)
+        else:
+            journal = market_journal(settings, data_dir)
+            if reset:
+                journal.reset()
+                log.info(
+                    "--reset: opened a new market (empty books, every account back to its opening cash); users kept"
+                )
+            engine, history, fills = recover(settings, journal, data_dir)
+            sequencer = Sequencer(engine, journal, queue_limit=queue_limit)
+        renderer = Renderer(engine)
+        session = settings.session
+        users = UserStore(
+            Database.choose(store_url, data_dir, USERS_DB), session.password_profile, session.password_min_length
+        )
+        sessions = SessionStore(Database.choose(store_url, data_dir, USERS_DB))
+        venue = cls(
+            settings=settings,
+            engine=engine,
+            sequencer=sequencer,
+            renderer=renderer,
+            hub=Hub(engine, renderer),
+            history=history,
+            fills=fills,
+            users=users,
+            sessions=SessionManager(int(session.token_ttl_s * 1000), sessions, users.get),
+            handshake_limiter=RateLimiter(session.handshake_per_ip.burst, session.handshake_per_ip.per_second),
+            login_limiter=RateLimiter(session.login_per_user.burst, session.login_per_user.per_second),
+            user_messages=user_limiter(settings.traffic),
+            journal=journal,
+            revocations=Revocations(sequencer) if isinstance(sequencer, StreamSequencer) else None,
+            recovered_at=engine.seq,
+            control=MarketControl(data_dir),
+        )
+        venue.sequencer.subscribe(venue._record)
+        venue.sequencer.subscribe(venue.hub.on_result)
+        venue.rounds = Rounds(venue, data_dir)
+        return venue
+
+    def _record(self, result: Result) -> None:
+        record(result, self.history, self.fills)
+        if self.journal is not None and result.seq % self.settings.journal.snapshot_every == 0:
+            asyncio.get_running_loop().call_soon(self.checkpoint)
+
+    def checkpoint(self) -> None:
+        """Snapshot the market in a forked child, so that a restart replays only what follows.
+
+        A snapshot is an optimisation: when one is still being written, or the child fails, the journal
+        still holds every command, so this one is skipped or the failure logged, and trading goes on.
+        """
+        if self.snapshot_pid is not None:
+            log.warning("a snapshot is still being written at command %d; this one is skipped", self.engine.seq)
+            return
+        if self.journal is None:
+            return
+        seq = self.engine.seq
+        self.journal.roll()
+        self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, (self.engine, self.history, self.fills))
+        asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq)
+
+    def _reap_snapshot(self, seq: int) -> None:
+        """Poll the snapshot child (no thread to outlive the loop); log how it ended."""
+        if self.snapshot_pid is None:
+            return  # close() waited for it
+        pid, status = os.waitpid(self.snapshot_pid, os.WNOHANG)
+        if pid == 0:
+            asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq)
+            return
+        self.snapshot_pid = None
+        if os.waitstatus_to_exitcode(status) == 0:
+            log.info("snapshot at command %d written", seq)
+        else:
+            log.error("snapshot at command %d failed (see the error above); the journal still covers it", seq)
+
+    def close(self) -> None:
+        """Wait for a snapshot being written, write the last one in-process, and close the journal."""
+        if self.snapshot_pid is not None:
+            os.waitpid(self.snapshot_pid, 0)
+            self.snapshot_pid = None
+        if self.journal is None:
+            return
+        try:
+            self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
+        except StoreUnavailable as exc:
+            log.error("snapshot at command %d failed (%s); the journal still covers it", self.engine.seq, exc)
+        self.journal.close()
+
+
+def market_journal(settings: Settings, data_dir: Path, *, migrate_legacy: bool = True) -> Journal:
+    """The journal `settings` choose for `data_dir`; a SQLite `market.db` from before segments moves over first.
+
+    Without `migrate_legacy` (`hftsim journal truncate`) a data directory not yet migrated yields its old
+    journal, so the repair a failed migration asks for works on the journal that failed.
+    """
+    j = settings.journal
+    if j.store == "files" and not migrate_legacy:
+        old = legacy_journal(data_dir)
+        if old is not None:
+            return old
+    url = settings.store.url
+    journal = open_journal(
+        j.store, data_dir, url, j.durability, segment_bytes=j.segment_bytes, keep_segments=j.keep_segments
+    )
+    if isinstance(journal, SegmentJournal) and migrate_legacy:
+        try:
+            migrate(data_dir, journal)
+        except BaseException:
+            journal.close()
+            raise
+    return journal
+
+
+def new_market(settings: Settings) -> tuple[Engine, MarketHistory, FillHistory]:
+    engine = settings.new_engine()
+    return engine, MarketHistory([i.sym for i in engine.instruments]), FillHistory()
+
+
+def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:
+    for ev in result.events:
+        if isinstance(ev, Trade):
+            history.on_trade(ev)
+        elif isinstance(ev, OrderFilled):
+            fills.on_fill(ev.fill)
+
+
+def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engine, MarketHistory, FillHistory]:
+    """The market as the journal left it: snapshot, then every intact later command replayed.
+
+    A torn journal tail is cut into a quarantine file in `data_dir`; damage anywhere else raises a StoreError.
+    """
+    snapshot = journal.load_snapshot()
+    if snapshot is None:
+        engine, history, fills = new_market(settings)
+    else:
+        _, (engine, history, fills) = snapshot
+        if getattr(engine, "rules", 1) != RULES:
+            raise ConfigError(
+                "the market in this data directory was saved by an engine with other trading rules (before buying "
+                "power); start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
+            )
+        fresh = settings.new_engine()
+        if (list(engine.instruments), engine.limits, engine.initial_cash) != (
+            list(fresh.instruments),
+            fresh.limits,
+            fresh.initial_cash,
+        ):
+            raise ConfigError(
+                "the market in this data directory was created with other symbols, limits or initial cash; "
+                "start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
+            )
+    replayed = 0
+    for seq, ts, command in verified(journal, engine.seq, data_dir):
+        result = engine.apply(command, ts)
+        if result.seq != seq:
+            raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")
+        record(result, history, fills)
+        replayed += 1
+    if snapshot is not None or replayed:
+        log.info("recovered the market at command %d (%d replayed from the journal)", engine.seq, replayed)
+    return engine, history, fills

@@ -1,0 +1,104 @@
+"""The JSON envelope: parsing requests and encoding responses and events.
+
+Pure functions over bytes, so the gateway and the tests share one codec.
+Encoding uses orjson: it is on every hot path (each order's response and
+each market-data event).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .errors import ErrorCode, ProtocolError
+
+VERSION = 1
+MAX_MSG_ID_LEN = 64
+
+_server_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    msg_id: str
+    op: str
+    payload: dict[str, Any]
+    as_role: str | None = None
+
+
+def parse_request(data: str | bytes, max_bytes: int) -> Request:
+    """Decode one request; raise ProtocolError with the reason it is not one.
+
+    The caller answers a ProtocolError with `error_response(corr_id, ...)`,
+    using `salvage_msg_id` so the client can still match the answer.
+    """
+    if len(data) > max_bytes:
+        raise ProtocolError(ErrorCode.MESSAGE_TOO_LARGE, f"message is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, "message is not valid JSON") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, "message must be a JSON object")
+    if msg.get("type") != "request":
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, "field 'type' must be \"request\"")
+    msg_id = msg.get("msg_id")
+    if not isinstance(msg_id, str) or not 0 < len(msg_id) <= MAX_MSG_ID_LEN:
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, f"field 'msg_id' must be a string of 1-{MAX_MSG_ID_LEN} chars")
+    ver = msg.get("ver", VERSION)
+    if ver != VERSION:
+        raise ProtocolError(ErrorCode.UNSUPPORTED_VERSION, f"protocol version {ver!r} is not supported; use {VERSION}")
+    op = msg.get("op")
+    if not isinstance(op, str) or not op:
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, "field 'op' must be a non-empty string")
+    payload = msg.get("payload", {})
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, "field 'payload' must be an object")
+    as_role = msg.get("as")
+    if as_role is not None and not isinstance(as_role, str):
+        raise ProtocolError(ErrorCode.BAD_ENVELOPE, "field 'as' must be a role name")
+    return Request(msg_id=msg_id, op=op, payload=payload, as_role=as_role)
+
+
+def salvage_msg_id(data: str | bytes) -> str | None:
+    """Best-effort msg_id of a request that failed validation, for corr_id."""
+    if len(data) > 1024 * 1024:
+        return None
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    msg_id = msg.get("msg_id") if isinstance(msg, dict) else None
+    return msg_id if isinstance(msg_id, str) and len(msg_id) <= MAX_MSG_ID_LEN else None
+
+
+def next_msg_id() -> str:
+    return f"s{next(_server_ids)}"
+
+
+def _encode(kind: str, op: str | None, payload: dict[str, Any], ts: int, **extra: Any) -> bytes:
+    return orjson.dumps(
+        {"type": kind, "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload, **extra}
+    )
+
+
+def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> bytes:
+    return _encode("response", op, payload, ts, corr_id=corr_id, ok=True)
+
+
+def error_response(
+    corr_id: str | None, op: str | None, code: str, message: str, ts: int, retry_after_ms: int | None = None
+) -> bytes:
+    error: dict[str, Any] = {"code": str(code), "message": message}
+    if retry_after_ms is not None:
+        error["retry_after_ms"] = retry_after_ms
+    return _encode("response", op, {}, ts, corr_id=corr_id, ok=False, error=error)
+
+
+def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
+    return _encode("event", op, payload, ts)

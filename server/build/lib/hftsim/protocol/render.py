@@ -1,0 +1,131 @@
+"""Engine views → wire dictionaries.
+
+Prices leave the engine as integer ticks and become decimal strings here,
+with one cached string per (symbol, tick count): the same few hundred
+prices are rendered over and over on the market-data path.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ..engine import Engine, FillView, Instrument, OrderView, PositionView, Trade
+from ..engine.instruments import format_cash
+
+Level = list[Any]
+
+EXTRA_AVG_DECIMALS = 4
+"""Averages are not on the tick: render them with this many more decimals."""
+
+
+class Renderer:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._instruments: dict[str, Instrument] = {i.sym: i for i in engine.instruments}
+        self._prices: dict[str, dict[int, str]] = {sym: {} for sym in self._instruments}
+        self._cash_decimals = engine.cash_decimals
+
+    def price(self, sym: str, ticks: int) -> str:
+        cache = self._prices[sym]
+        text = cache.get(ticks)
+        if text is None:
+            text = cache[ticks] = self._instruments[sym].to_price(ticks)
+        return text
+
+    def opt_price(self, sym: str, ticks: int | None) -> str | None:
+        return None if ticks is None else self.price(sym, ticks)
+
+    def cash(self, units: int) -> str:
+        return format_cash(units, self._cash_decimals)
+
+    def levels(self, sym: str, levels: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> list[Level]:
+        price = self.price
+        return [[price(sym, p), q] for p, q in levels]
+
+    def _average(self, sym: str, total: Decimal, qty: int) -> str:
+        """An average price: on the tick when it is, else with a few more decimals."""
+        tick = self._instruments[sym].tick
+        value = (total / qty).quantize(tick.scaleb(-EXTRA_AVG_DECIMALS)).normalize()
+        if int(value.as_tuple().exponent) > int(tick.as_tuple().exponent):
+            value = value.quantize(tick)  # never fewer decimals than the tick
+        return str(value)
+
+    def order(self, o: OrderView) -> dict[str, Any]:
+        tick = self._instruments[o.sym].tick
+        return {
+            "order_id": o.order_id,
+            "client_order_id": o.client_order_id,
+            "user_id": o.user_id,
+            "sym": o.sym,
+            "side": o.side.value,
+            "type": o.type.value,
+            "price": self.opt_price(o.sym, o.price),
+            "qty": o.qty,
+            "filled_qty": o.filled_qty,
+            "leaves_qty": o.leaves_qty,
+            "avg_fill_price": self._average(o.sym, tick * o.filled_cost, o.filled_qty) if o.filled_qty else None,
+            "tif": o.tif.value,
+            "post_only": o.post_only,
+            "status": o.status.value,
+            "created_ts": o.created_ts,
+            "updated_ts": o.updated_ts,
+        }
+
+    def fill(self, f: FillView) -> dict[str, Any]:
+        return {
+            "fill_id": f.fill_id,
+            "order_id": f.order_id,
+            "client_order_id": f.client_order_id,
+            "sym": f.sym,
+            "side": f.side.value,
+            "price": self.price(f.sym, f.price),
+            "qty": f.qty,
+            "liquidity": "maker" if f.is_maker else "taker",
+            "trade_id": f.trade_id,
+            "ts": f.ts,
+        }
+
+    def trade(self, t: Trade) -> dict[str, Any]:
+        return {
+            "trade_id": t.trade_id,
+            "sym": t.sym,
+            "price": self.price(t.sym, t.price),
+            "qty": t.qty,
+            "side": t.aggressor.value,
+            "ts": t.ts,
+            "seq": t.seq,
+        }
+
+    def position(self, p: PositionView) -> dict[str, Any]:
+        """A position marked to the symbol's last trade price."""
+        last = self._engine.last_price(p.sym)
+        unrealized = self.unrealized(p, last)
+        return {
+            "sym": p.sym,
+            "qty": p.qty,
+            "avg_price": self._average(p.sym, Decimal(p.cost).scaleb(-self._cash_decimals), p.qty) if p.qty else None,
+            "realized_pnl": self.cash(p.realized_pnl),
+            "unrealized_pnl": self.cash(unrealized),
+            "last": self.opt_price(p.sym, last),
+        }
+
+    def unrealized(self, p: PositionView, last: int | None) -> int:
+        if not p.qty or last is None:
+            return 0
+        value = p.qty * last * int(self._instruments[p.sym].tick.scaleb(self._cash_decimals))
+        return value - p.cost
+
+    def symbol(self, instrument: Instrument, first_price: int | None) -> dict[str, Any]:
+        sym = instrument.sym
+        return {
+            "sym": sym,
+            "tick": str(instrument.tick),
+            "lot": instrument.lot,
+            "min_qty": instrument.min_qty,
+            "status": self._engine.status(sym).value,
+            "ref_price": self.price(sym, instrument.ref_price),
+            "band_pct": str(instrument.band_pct),
+            "last": self.opt_price(sym, self._engine.last_price(sym)),
+            "open": self.opt_price(sym, first_price),
+        }

@@ -1,0 +1,201 @@
+"""The slow facts: square-root impact of a metaorder, and the intraday U-shape of activity.
+
+Square-root impact (Tóth et al. 2011): a metaorder of size Q executed over
+T moves the price by about Y σ_T √(Q/V_T) (V_T the volume traded over T):
+δ in I ∝ Q^δ between 0.4 and 0.7. Measured on paired runs with the same
+seed, one without and one with a metaorder (child market orders at a
+steady pace from an extra account): the fair value follows the same path in
+both, so the gap between the two mids at the end of the execution is the
+metaorder's impact, with much less noise than comparing different seeds.
+
+Intraday U-shape (Admati & Pfleiderer 1988; Andersen & Bollerslev 1997):
+volume and volatility are higher after the open and before the close than
+at midday. Measured over one simulated trading day in half-hour buckets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.commands import Command, OpenAccount, OrderType, PlaceOrder, Side, Tif
+from ..engine.engine import Engine
+from ..engine.instruments import Instrument
+from ..engine.risk import Limits
+from ..sim.config import SimSettings
+from .measures import power_law_slope
+from .tape import record
+
+START_S = 300
+"""The metaorder starts after the market has settled."""
+EXECUTION_S = 600
+CHILD_EVERY_S = 2
+FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.4)
+"""Metaorder sizes as shares of the volume the market trades over the execution without it."""
+DAY_S = int(6.5 * 3600)
+BUCKET_S = 1800
+
+Tick = Callable[[float, str], None]
+
+
+@dataclass
+class Impact:
+    fractions: tuple[float, ...]
+    impact: list[float]
+    """Mean impact at the end of the execution, in units of the fair value's σ over the execution."""
+    delta: float
+    seeds: int
+
+    @property
+    def passed(self) -> bool:
+        return 0.4 <= self.delta <= 0.7
+
+
+class _Metaorder:
+    """Child market orders of one account, evenly over the execution (a `tape.Inject`)."""
+
+    def __init__(self, user_id: int, cash: int, sym: str, side: Side, child: int, children: int, start_s: int) -> None:
+        self.user_id, self.cash, self.sym, self.side = user_id, cash, sym, side
+        self.child, self.left = child, children
+        self.opened = False
+        self.next_ms = start_s * 1000.0
+
+    def __call__(self, now_ms: float, engine: Engine) -> list[Command]:
+        out: list[Command] = []
+        if not self.opened:
+            out.append(OpenAccount(self.user_id, self.cash))
+            self.opened = True
+        if self.left and now_ms >= self.next_ms:
+            out.append(PlaceOrder(self.user_id, self.sym, self.side, self.child, None, OrderType.MARKET, Tif.IOC))
+            self.left -= 1
+            self.next_ms += CHILD_EVERY_S * 1000
+        return out
+
+
+def square_root_impact(
+    inst: Instrument,
+    sim: SimSettings,
+    limits: Limits,
+    cash: int,
+    seeds: int,
+    tick: Tick | None = None,
+    *,
+    start_s: int = START_S,
+    execution_s: int = EXECUTION_S,
+    fractions: tuple[float, ...] = FRACTIONS,
+) -> Impact:
+    end = start_s + execution_s
+    children = execution_s // CHILD_EVERY_S
+    found: dict[float, list[float]] = {f: [] for f in fractions}
+    for seed in range(1, seeds + 1):
+        base = record([inst], sim, seed, end, limits=limits, initial_cash=cash)
+        tape = base.tapes[inst.sym]
+        volume = sum(tape.volume[start_s:end]) * inst.lot
+        sigma = base.sim.state(inst.sym).sigma_1s * math.sqrt(execution_s)
+        side = Side.BUY if seed % 2 else Side.SELL
+        sign = 1 if side is Side.BUY else -1
+        user_id = len(base.sim.agent_names()) + 1
+        if tick is not None:
+            tick(end, f"impact, seed {seed}")
+        for fraction in fractions:
+            child = max(inst.lot, round(fraction * volume / children / inst.lot) * inst.lot)
+            meta = _Metaorder(user_id, cash * 1000, inst.sym, side, child, children, start_s)
+            run = record([inst], sim, seed, end, limits=limits, initial_cash=cash, inject=meta)
+            gap = run.tapes[inst.sym].mid[end - 1] - tape.mid[end - 1]
+            found[fraction].append(sign * gap / sigma)
+            if tick is not None:
+                tick(end, f"impact {fraction:.0%}, seed {seed}")
+    impact = [float(np.mean(found[f])) for f in fractions]
+    return Impact(fractions, impact, -power_law_slope(fractions, np.asarray(impact)), seeds)
+
+
+@dataclass
+class Intraday:
+    volume: list[float]
+    """Traded volume per half hour, over the day's mean."""
+    volatility: list[float]
+    """Realised volatility of 1-minute returns per half hour, over the day's mean."""
+
+    @staticmethod
+    def _u(values: list[float]) -> float:
+        edges = (values[0] + values[-1]) / 2
+        middle = float(np.mean(values[3:-3]))
+        return edges / middle if middle > 0 else math.nan
+
+    @property
+    def volume_u(self) -> float:
+        return self._u(self.volume)
+
+    @property
+    def volatility_u(self) -> float:
+        return self._u(self.volatility)
+
+    @property
+    def passed(self) -> bool:
+        return self.volume_u >= 1.3 and self.volatility_u >= 1.3
+
+
+def intraday(inst: Instrument, sim: SimSettings, limits: Limits, cash: int, tick: Tick | None = None) -> Intraday:
+    done = [0.0]
+
+    def progress(t: float) -> None:
+        if tick is not None:
+            tick(t - done[0], "intraday day")
+        done[0] = t
+
+    tape = record([inst], sim, 1, DAY_S, limits=limits, initial_cash=cash, progress=progress).tapes[inst.sym]
+    return measure_intraday(tape.volume, tape.mid)
+
+
+def measure_intraday(volume: list[int], mid: list[float]) -> Intraday:
+    """Half-hourly volume and 1-minute realised volatility, each over its mean across the day."""
+    buckets = len(volume) // BUCKET_S
+    vol = np.asarray(volume[: buckets * BUCKET_S], dtype=float).reshape(buckets, BUCKET_S).sum(axis=1)
+    prices = np.asarray(mid[: buckets * BUCKET_S + 1], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.diff(np.log(prices[::60]))
+    r = np.nan_to_num(r)
+    per_bucket = BUCKET_S // 60
+    rv = np.sqrt((r[: len(r) // per_bucket * per_bucket] ** 2).reshape(-1, per_bucket).sum(axis=1))
+    return Intraday(list(vol / vol.mean()), list(rv / rv.mean()))
+
+
+def total_seconds(seeds: int) -> float:
+    """Simulated seconds the slow facts run (for a progress bar)."""
+    return seeds * (1 + len(FRACTIONS)) * (START_S + EXECUTION_S) + DAY_S
+
+
+def section(sym: str, impact: Impact | None, day: Intraday | None) -> list[str]:
+    lines = [f"## Slow facts ({sym})", ""]
+    if impact is not None:
+        verdict = "pass" if impact.passed else "**FAIL**"
+        rows = " | ".join(f"{f:.0%}" for f in impact.fractions)
+        values = " | ".join(f"{v:+.2f}" for v in impact.impact)
+        lines += [
+            f"**Square-root impact** ({verdict}): δ = {impact.delta:.2f} in I ∝ Q^δ (real: 0.4-0.7, Tóth et al."
+            f" 2011). Paired same-seed runs with and without a metaorder of Q (a share of the volume traded over"
+            f" its {EXECUTION_S // 60} minutes, child market orders every {CHILD_EVERY_S} s), {impact.seeds} seeds;"
+            " impact at the end of the execution in σ of the fair value over the execution:",
+            "",
+            f"| Q / V | {rows} |",
+            "|---|" + "---|" * len(impact.fractions),
+            f"| impact / σ | {values} |",
+            "",
+        ]
+    if day is not None:
+        verdict = "pass" if day.passed else "**FAIL**"
+        lines += [
+            f"**Intraday U-shape** ({verdict}): over one simulated day of {DAY_S / 3600:g} hours, volume at the"
+            f" first and last half hour over midday {day.volume_u:.2f}, volatility {day.volatility_u:.2f}"
+            " (real: well above 1, Admati & Pfleiderer 1988; Andersen & Bollerslev 1997; pass: both ≥ 1.3).",
+            "",
+            "| half hour | " + " | ".join(str(i + 1) for i in range(len(day.volume))) + " |",
+            "|---|" + "---|" * len(day.volume),
+            "| volume / mean | " + " | ".join(f"{v:.2f}" for v in day.volume) + " |",
+            "| volatility / mean | " + " | ".join(f"{v:.2f}" for v in day.volatility) + " |",
+            "",
+        ]
+    return lines

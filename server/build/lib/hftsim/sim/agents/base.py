@@ -1,0 +1,167 @@
+"""What every agent shares: identity, a random generator, and an order sink.
+
+An agent is an ordinary account. Each step, for each symbol, the simulation
+gives it an `Orders` sink bound to that symbol's `StepView`; the agent reads
+its position and open orders from there and emits commands through it. The
+sink enforces the rules an agent must never break on its own side: prices on
+the band, quantities on the lot, and the worst-case position (position plus
+open orders on the growing side, exactly as the engine's risk check counts
+it) within the agent's cap, so agents never pile up POSITION_LIMIT
+rejections.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+
+from ...engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
+from ...engine.events import OrderView
+from ..market import StepView
+from ..symbol import SymbolState
+
+
+class Orders:
+    """Commands of one agent for one symbol in one step, with its exposure kept up to date."""
+
+    def __init__(self, agent: Agent, state: SymbolState, view: StepView, out: list[Command]) -> None:
+        assert agent.user_id is not None
+        self.agent = agent
+        self.user_id = agent.user_id
+        self.state = state
+        self.view = view
+        self._out = out
+        self.position = view.position(self.user_id)
+        self.open = view.open_orders(self.user_id)
+        self.open_buy = 0
+        self.open_sell = 0
+        for order in self.open:
+            if order.side is Side.BUY:
+                self.open_buy += order.leaves_qty
+            else:
+                self.open_sell += order.leaves_qty
+        self.cap = state.max_position
+
+    # Room ----------------------------------------------------------------------
+
+    def room(self, side: Side) -> int:
+        """Largest quantity the agent may still add on `side` (counting its open orders)."""
+        if side is Side.BUY:
+            worst = self.position + self.open_buy
+        else:
+            worst = self.open_sell - self.position
+        return max(0, self.cap - worst)
+
+    def _fit(self, side: Side, qty: int) -> int:
+        state = self.state
+        lot = state.lot
+        qty = min(qty, self.room(side), state.max_order_lots)
+        qty = (qty // lot) * lot
+        return qty if qty >= state.min_qty else 0
+
+    # Commands ------------------------------------------------------------------
+
+    def limit(self, side: Side, price: int, qty: int, *, post_only: bool = False) -> str | None:
+        """A resting (GTC) limit order, trimmed to the room; returns its client order id, or None if not sent."""
+        if self.state.clamp_price(price) is None:
+            return None
+        qty = self._fit(side, qty)
+        if not qty:
+            return None
+        coid = self.agent.next_coid()
+        self._out.append(
+            PlaceOrder(self.user_id, self.state.sym, side, qty, price, OrderType.LIMIT, Tif.GTC, post_only, coid)
+        )
+        if side is Side.BUY:
+            self.open_buy += qty
+        else:
+            self.open_sell += qty
+        return coid
+
+    def take(self, side: Side, qty: int, limit_price: int | None = None) -> int:
+        """A marketable order: IOC at `limit_price` (clamped into the band), or a market order; returns the qty sent."""
+        qty = self._fit(side, qty)
+        if not qty:
+            return 0
+        state = self.state
+        if limit_price is None:
+            command = PlaceOrder(
+                self.user_id, state.sym, side, qty, None, OrderType.MARKET, Tif.IOC, False, self.agent.next_coid()
+            )
+        else:
+            price = min(max(limit_price, state.band_low), state.band_high)
+            command = PlaceOrder(
+                self.user_id, state.sym, side, qty, price, OrderType.LIMIT, Tif.IOC, False, self.agent.next_coid()
+            )
+        self._out.append(command)
+        return qty
+
+    def cancel(self, order: OrderView) -> None:
+        self._out.append(CancelOrder(self.user_id, order.order_id))
+        if order.side is Side.BUY:
+            self.open_buy -= order.leaves_qty
+        else:
+            self.open_sell -= order.leaves_qty
+
+    def cancel_all(self, orders: Iterable[OrderView]) -> None:
+        for order in orders:
+            self.cancel(order)
+
+    def move(self, order: OrderView, price: int) -> bool:
+        """Move a resting order to a new price (it loses its queue place; its size stays).
+
+        Only the price is amended: a quantity computed from this step's view could
+        fall below what fills earlier in the same step left, and be refused.
+        """
+        if self.state.clamp_price(price) is None:
+            return False
+        if price != order.price:
+            self._out.append(AmendOrder(self.user_id, order.order_id, None, price, None))
+        return True
+
+
+class Agent:
+    """Base of every agent: one account trading every symbol it is given."""
+
+    kind = "agent"
+
+    def __init__(self, name: str, seed: int) -> None:
+        self.name = name
+        self.user_id: int | None = None
+        self.rng = random.Random(f"{seed}:{name}")
+        self.run_id = ""
+        """Names this run of the agent in its client order ids, which the engine never lets a user reuse."""
+        self._coid = 0
+
+    def next_coid(self) -> str:
+        self._coid += 1
+        return f"{self.name}-{self.run_id}-{self._coid}"
+
+    def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
+        """Decide this step's commands for one symbol (now_ms is simulated time)."""
+        raise NotImplementedError
+
+    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
+        """Cheap check before the sink (which reads position and orders) is built; default: always."""
+        return True
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson sample (Knuth's method: fine for the small means of one step)."""
+    if mean <= 0:
+        return 0
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit = math.exp(-mean)
+    k = 0
+    p = rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def pareto(rng: random.Random, alpha: float, cap: float) -> float:
+    """Pareto sample >= 1 with tail index `alpha`, truncated at `cap`."""
+    return min(float((1.0 - rng.random()) ** (-1.0 / alpha)), cap)

@@ -1,0 +1,209 @@
+"""Market makers: a ladder of quotes on both sides around their value estimate.
+
+The estimate is the market's consensus value (the fair value seen through
+a common error, moved by aggressive flow: see `SymbolState.consensus`) with
+a persistent private error on top. Other participants' quotes that are
+stale by more than a spread against the estimate are picked off. Quotes are skewed against inventory (centre
+and sizes), widen when recent volatility or one-sided (informed) flow is
+high, widen and thin after a shock (liquidity stress, `SymbolState.stress`;
+they refill gradually as it fades), and never cross other participants'
+best prices. Requoting diffs the
+target ladder against the resting orders, so a one-tick move costs one
+amend per side, not a full cancel-and-replace.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ...engine.commands import Side
+from ...engine.events import OrderView
+from ..market import others_best
+from ..symbol import SymbolState
+from .base import Agent, Orders
+
+ERROR_HALF_LIFE_S = 30.0
+"""Persistence of a maker's private error about the fair value."""
+REQUOTE_HYSTERESIS = 0.6
+TOXICITY_HALF_LIFE_S = 10.0
+TOXICITY_FREE = 3.0
+"""Net fills (order sizes) a maker takes as normal before it widens."""
+MAX_VOL_WIDENING = 2.0
+STRESS_WIDENING = 0.25
+"""Half-spread added per unit of liquidity stress (share of the normal half-spread)."""
+STRESS_THINNING = 0.5
+"""Quote sizes are divided by 1 + this times the stress: thin books after shocks."""
+PICK_OFF_SIZE = 2.0
+"""Order sizes taken at once from stale quotes."""
+"""Ticks the quote centre must move before the ladder moves."""
+
+
+@dataclass
+class _Book:
+    """A maker's per-symbol state."""
+
+    error: float = 0.0
+    """Private log error on the fair value."""
+    centre: float | None = None
+    half: float = 0.0
+    signed_fills: float = 0.0
+    """Recent net fills in order sizes (decaying): one-sided fills mean informed flow."""
+    last_position: int | None = None
+    last_ms: float = 0.0
+    quoted: dict[Side, dict[int, int]] = field(default_factory=dict)
+
+
+class MarketMaker(Agent):
+    kind = "mm"
+
+    def __init__(self, name: str, seed: int, index: int) -> None:
+        super().__init__(name, seed)
+        # Makers differ: the first is tight and small, later ones wider and bigger.
+        self.width = 1.0 + 0.5 * index
+        self.size = 1.5 + 1.0 * index
+        self.error_bps = 1.0 + 0.5 * index
+        self.latency_s = 0.3 + 0.2 * index
+        self._books: dict[str, _Book] = {}
+
+    def _book(self, sym: str) -> _Book:
+        book = self._books.get(sym)
+        if book is None:
+            book = self._books[sym] = _Book(error=self.rng.gauss(0.0, self.error_bps * 1e-4))
+        return book
+
+    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
+        book = self._book(state.sym)
+        keep = math.exp(-math.log(2) * dt_s / ERROR_HALF_LIFE_S)
+        sd = self.error_bps * 1e-4
+        book.error = book.error * keep + sd * math.sqrt(1 - keep * keep) * self.rng.gauss(0.0, 1.0)
+        if book.centre is None:
+            return True
+        # React at once when the estimate moved; otherwise look now and then (refills, inventory).
+        moved = abs(state.consensus * math.exp(book.error) - book.centre) >= REQUOTE_HYSTERESIS
+        return moved or self.rng.random() < 1 - math.exp(-dt_s / self.latency_s)
+
+    def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
+        book = self._book(state.sym)
+        position = orders.position
+        cap = state.max_position
+        if book.last_position is not None:
+            keep = math.exp(-math.log(2) * (now_ms - book.last_ms) / 1000 / TOXICITY_HALF_LIFE_S)
+            book.signed_fills = book.signed_fills * keep + (position - book.last_position) / state.order_size
+        book.last_position = position
+        book.last_ms = now_ms
+        toxicity = max(0.0, abs(book.signed_fills) - TOXICITY_FREE)
+
+        estimate = state.consensus * math.exp(book.error)
+        inventory = position / cap
+        half = state.half_spread * self.width
+        half *= (
+            1.0
+            + min(0.8 * max(0.0, state.vol_ratio - 1.0), MAX_VOL_WIDENING)
+            + 0.1 * min(toxicity, 10.0)
+            + STRESS_WIDENING * state.stress
+        )
+        centre = estimate - inventory * 2.0 * half
+        if book.centre is not None and abs(centre - book.centre) < REQUOTE_HYSTERESIS and abs(half - book.half) < 0.5:
+            if book.quoted and self._intact(book, orders.open):
+                return
+            centre, half = book.centre, book.half
+        book.centre, book.half = centre, half
+
+        own_bids: dict[int, int] = {}
+        own_asks: dict[int, int] = {}
+        for order in orders.open:
+            target = own_bids if order.side is Side.BUY else own_asks
+            assert order.price is not None
+            target[order.price] = target.get(order.price, 0) + order.leaves_qty
+        view = orders.view
+        best_ask = others_best(view.asks, own_asks)
+        best_bid = others_best(view.bids, own_bids)
+        self._pick_off(state, orders, estimate, half, best_bid, best_ask)
+        bid0 = math.floor(centre - half)
+        ask0 = math.ceil(centre + half)
+        if ask0 <= bid0:
+            ask0 = bid0 + 1
+        if best_ask is not None:
+            bid0 = min(bid0, best_ask - 1)
+        if best_bid is not None:
+            ask0 = max(ask0, best_bid + 1)
+
+        step = state.level_step
+        levels = state.params.mm_levels
+        base = self.size * state.order_size / (1.0 + STRESS_THINNING * state.stress)
+        buy_scale = max(0.0, min(1.0, 1.0 - inventory))
+        sell_scale = max(0.0, min(1.0, 1.0 + inventory))
+        targets = {
+            Side.BUY: {bid0 - k * step: base * (1 + 0.5 * k) * buy_scale for k in range(levels)},
+            Side.SELL: {ask0 + k * step: base * (1 + 0.5 * k) * sell_scale for k in range(levels)},
+        }
+        quoted: dict[Side, dict[int, int]] = {}
+        for side in (Side.BUY, Side.SELL):
+            wanted = {p: q for p, q in targets[side].items() if q >= state.min_qty}
+            quoted[side] = self._requote(orders, side, wanted, [o for o in orders.open if o.side is side])
+        book.quoted = quoted
+
+    def _pick_off(
+        self,
+        state: SymbolState,
+        orders: Orders,
+        estimate: float,
+        half: float,
+        best_bid: int | None,
+        best_ask: int | None,
+    ) -> None:
+        """Take others' quotes that sit through the estimate by more than a spread."""
+        edge = max(1.0, 2 * half)
+        if best_ask is not None and best_ask < estimate - edge:
+            orders.take(Side.BUY, state.qty(PICK_OFF_SIZE), math.floor(estimate - edge))
+        elif best_bid is not None and best_bid > estimate + edge:
+            orders.take(Side.SELL, state.qty(PICK_OFF_SIZE), math.ceil(estimate + edge))
+
+    def _intact(self, book: _Book, open_orders: list[OrderView]) -> bool:
+        """True when every quoted level still rests with at least half its size."""
+        resting: dict[Side, dict[int, int]] = {Side.BUY: {}, Side.SELL: {}}
+        for order in open_orders:
+            assert order.price is not None
+            levels = resting[order.side]
+            levels[order.price] = levels.get(order.price, 0) + order.leaves_qty
+        for side, quoted in book.quoted.items():
+            for price, qty in quoted.items():
+                if resting[side].get(price, 0) * 2 < qty:
+                    return False
+        return True
+
+    def _requote(
+        self, orders: Orders, side: Side, wanted: dict[int, float], current: list[OrderView]
+    ) -> dict[int, int]:
+        keep: dict[int, OrderView] = {}
+        stale: list[OrderView] = []
+        for order in current:
+            assert order.price is not None
+            if order.price in wanted and order.price not in keep:
+                keep[order.price] = order
+            else:
+                stale.append(order)
+        # Best levels first: they matter most when room is short. Stale orders move to missing
+        # levels (one amend instead of a cancel and a place); leftovers are canceled first.
+        prices = sorted(wanted, reverse=side is Side.BUY)
+        missing = [p for p in prices if p not in keep]
+        moves = list(zip(missing, stale, strict=False))
+        for order in stale[len(moves) :]:
+            orders.cancel(order)
+        quoted: dict[int, int] = {}
+        for price, order in keep.items():
+            qty = int(wanted[price])
+            if order.leaves_qty > 2 * qty or order.leaves_qty * 2 < qty:
+                orders.cancel(order)  # resize: replace it (after the cancels, so the room is known)
+                missing.append(price)
+            else:
+                quoted[price] = qty
+        for price, order in moves:
+            if orders.move(order, price):
+                quoted[price] = int(wanted[price])
+        for price in missing[len(moves) :]:
+            qty = int(wanted[price])
+            if orders.limit(side, price, qty) is not None:
+                quoted[price] = qty
+        return quoted

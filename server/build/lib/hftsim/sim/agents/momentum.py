@@ -1,0 +1,54 @@
+"""Momentum traders: follow recent trade-price trends once they are clear.
+
+Each looks now and then (Poisson, every few seconds) at the gap between a
+fast and a slow moving average of trade prices, measured in units of the
+volatility expected over the slow window. Past a personal threshold it
+buys (or sells) with a marketable order sized by the signal's strength;
+when the trend fades it unwinds. Thresholds make the response nonlinear:
+calm markets see little momentum trading, moving ones attract it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ...engine.commands import Side
+from ..symbol import SLOW_HALF_LIFE_S, SymbolState
+from .base import Agent, Orders
+
+LOOK_EVERY_S = 6.0
+
+
+class MomentumTrader(Agent):
+    kind = "momentum"
+
+    def __init__(self, name: str, seed: int, index: int) -> None:
+        super().__init__(name, seed)
+        self.threshold = 1.2 + 0.4 * index + 0.2 * self.rng.random()
+
+    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
+        return self.rng.random() < 1.0 - math.exp(-dt_s / LOOK_EVERY_S)
+
+    def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
+        scale = state.sigma_1s_ticks * math.sqrt(SLOW_HALF_LIFE_S)
+        signal = (state.ema_fast - state.ema_slow) / scale
+        position = orders.position
+        cap = state.max_position
+        view = orders.view
+        if abs(signal) >= self.threshold:
+            side = Side.BUY if signal > 0 else Side.SELL
+            target = math.copysign(min(abs(signal) / 3.0, 1.0) * 0.6 * cap, signal)
+            want = target - position
+            if (want > 0) != (side is Side.BUY) or abs(want) < state.order_size:
+                return
+            qty = min(int(abs(want)), state.qty(self.rng.uniform(1.0, 3.0)))
+        elif abs(signal) < self.threshold / 3 and position:
+            side = Side.SELL if position > 0 else Side.BUY
+            qty = min(abs(position), state.qty(self.rng.uniform(1.0, 3.0)))
+        else:
+            return
+        touch = view.best_ask if side is Side.BUY else view.best_bid
+        if touch is None:
+            return
+        price = touch + state.level_step if side is Side.BUY else touch - state.level_step
+        orders.take(side, qty, price)

@@ -1,0 +1,148 @@
+"""Noise takers: marketable orders with bursty arrivals and heavy-tailed sizes.
+
+Arrivals are a self-exciting (Hawkes) process shared by all noise accounts of
+a symbol: every order raises the intensity by `hawkes_branching` expected
+follow-up orders fading with `hawkes_half_life_s`, and a stressed market
+(a spell after a large move, see `SymbolState.stress`) draws in more
+orders: the rate of new (immigrant) arrivals grows by `STRESS_ACTIVITY`
+times the stress, the branching ratio stays as set, so the process stays
+stable. That gives clustered activity, and with it clustered volatility and
+volume-volatility correlation, made by the traders rather than by the fair
+value. Sizes are Pareto (tail index 1.6) with round-lot
+spikes; sides are random, leaning gently against the account's inventory.
+Some arrivals are small metaorders: a Pareto-distributed number of same-side
+children sent over the next seconds, which gives order signs long memory.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ...engine.commands import Side
+from ..config import SymbolSimSettings
+from ..symbol import SymbolState
+from .base import Agent, Orders, pareto, poisson
+
+SIZE_TAIL = 1.6
+SIZE_SCALE = 0.5
+"""Smallest size, in order sizes (mean about 1.3 order sizes)."""
+SIZE_CAP = 25.0
+MARKET_SHARE = 0.1
+"""Share of plain market orders; the rest are IOC limits a few ticks through the touch."""
+MAX_RATE_MULTIPLE = 15.0
+STRESS_ACTIVITY = 2.0
+"""Extra activity per unit of liquidity stress (turbulent markets draw traders in)."""
+SPLIT_SHARE = 0.5
+"""Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
+SPLIT_TAIL = 1.4
+"""Tail index of the number of children: a few long runs give order signs their long memory."""
+SPLIT_CAP = 40.0
+CHILD_EVERY_S = 1.0
+_RUN_MEAN = SPLIT_TAIL / (SPLIT_TAIL - 1) * (1 - float(SPLIT_CAP ** (1 - SPLIT_TAIL)))
+ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
+"""Mean orders an arrival brings (runs included), so the configured rate counts orders."""
+
+
+class HawkesState:
+    """The shared excitation of one symbol's noise flow (orders per second above the base rate)."""
+
+    __slots__ = ("excitation", "updated_ms")
+
+    def __init__(self) -> None:
+        self.excitation = 0.0
+        self.updated_ms = -1.0
+
+
+class NoiseTrader(Agent):
+    kind = "noise"
+
+    def __init__(self, name: str, seed: int, count: int, hawkes: dict[str, HawkesState]) -> None:
+        super().__init__(name, seed)
+        self.share = 1.0 / count
+        self._hawkes = hawkes
+        self._arrivals = 0
+        self._runs: dict[str, tuple[Side, int, float, float]] = {}
+        """sym -> (side, children left, size in order sizes, next child time in ms)."""
+
+    def _state(self, now_ms: float, dt_s: float, state: SymbolState) -> HawkesState:
+        """The symbol's Hawkes state, decayed once per step."""
+        params = state.params
+        hawkes = self._hawkes.get(state.sym)
+        if hawkes is None:
+            # Start at the stationary level, so the market is busy from the first second.
+            hawkes = self._hawkes[state.sym] = HawkesState()
+            n = params.hawkes_branching
+            hawkes.excitation = self._base_rate(params) * n / (1 - n)
+        if hawkes.updated_ms != now_ms:
+            beta = math.log(2) / params.hawkes_half_life_s
+            hawkes.excitation *= math.exp(-beta * dt_s)
+            hawkes.updated_ms = now_ms
+        return hawkes
+
+    @staticmethod
+    def _base_rate(params: SymbolSimSettings) -> float:
+        """Arrivals per second without excitation (single orders or the start of a run), so that
+        orders average `taker_rate`."""
+        return params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
+
+    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
+        params = state.params
+        hawkes = self._state(now_ms, dt_s, state)
+        base = self._base_rate(params)
+        # Stress raises the immigrant rate only: the branching ratio (and stability) stays as set.
+        base *= 1.0 + STRESS_ACTIVITY * state.stress
+        rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
+        self._arrivals = poisson(self.rng, rate * self.share * dt_s)
+        run = self._runs.get(state.sym)
+        return self._arrivals > 0 or (run is not None and now_ms >= run[3])
+
+    def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
+        params = state.params
+        hawkes = self._hawkes[state.sym]
+        beta = math.log(2) / params.hawkes_half_life_s
+        rng = self.rng
+        run = self._runs.get(state.sym)
+        if run is not None and now_ms >= run[3]:
+            side, left, units, _ = run
+            self._send(state, orders, side, units)
+            if left > 1:
+                self._runs[state.sym] = (
+                    side,
+                    left - 1,
+                    units,
+                    now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
+                )
+            else:
+                del self._runs[state.sym]
+        for _ in range(self._arrivals):
+            hawkes.excitation += params.hawkes_branching * beta
+            p_buy = 0.5 - 0.5 * orders.position / state.max_position
+            side = Side.BUY if rng.random() < p_buy else Side.SELL
+            units = SIZE_SCALE * pareto(rng, SIZE_TAIL, SIZE_CAP / SIZE_SCALE)
+            if rng.random() < 0.3:
+                units = max(0.5, round(units * 2) / 2)  # round lots
+            if state.sym not in self._runs and rng.random() < SPLIT_SHARE:
+                children = int(pareto(rng, SPLIT_TAIL, SPLIT_CAP))
+                units = max(SIZE_SCALE, units / 2)
+                if children > 1:
+                    self._runs[state.sym] = (
+                        side,
+                        children - 1,
+                        units,
+                        now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
+                    )
+            self._send(state, orders, side, units)
+
+    def _send(self, state: SymbolState, orders: Orders, side: Side, units: float) -> None:
+        rng = self.rng
+        qty = state.qty(units)
+        if rng.random() < MARKET_SHARE:
+            orders.take(side, qty)
+            return
+        view = orders.view
+        touch = view.best_ask if side is Side.BUY else view.best_bid
+        if touch is None:
+            return
+        slip = int(-math.log(1.0 - rng.random()) * 1.0) * state.level_step
+        price = touch + slip if side is Side.BUY else touch - slip
+        orders.take(side, qty, price)

@@ -1,0 +1,95 @@
+"""The fair value of a symbol: what the informed know and the makers estimate.
+
+Log-price diffusion (GBM) whose volatility follows a mean-reverting
+log-volatility regime (stochastic volatility: calm and turbulent spells),
+plus Poisson jumps that also kick the volatility up, plus a very weak pull
+back to the reference price so the value stays inside the price band.
+
+The parameters are scaled so the long-run total variance (diffusion, regime
+and jumps together) matches the configured volatility. Pure and seeded: the
+caller passes the time step and owns the random generator.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
+
+JUMP_VOL_KICK = 0.5
+"""Log-volatility added by a jump, in units of vol_of_vol: volatility rises after news."""
+
+
+class FairValue:
+    """Fair value in ticks (a float), advanced by `advance(dt_s)`."""
+
+    def __init__(self, params: SymbolSimSettings, start: float, low: float, high: float, rng: random.Random) -> None:
+        """`start` is the initial value in ticks; [low, high] the band (in ticks) the value must stay in."""
+        self._rng = rng
+        self.anchor = math.log(start)
+        self.log_value = self.anchor
+        self._low = math.log(max(low, 1.0))
+        self._high = math.log(max(high, low + 1.0))
+        sigma2 = params.volatility**2 / TRADING_SECONDS_PER_YEAR  # total variance per second
+        self.jump_rate = params.jump_rate_per_hour / 3600.0
+        self.jump_size = params.jump_size
+        jump_var = self.jump_rate * self.jump_size**2
+        # Diffusion gets what the jumps leave, never less than a quarter of the total.
+        self.sigma = math.sqrt(max(sigma2 - jump_var, sigma2 / 4))
+        self.vol_of_vol = params.vol_of_vol
+        self._vol_decay = math.log(2) / params.vol_half_life_s
+        self._anchor_decay = math.log(2) / params.anchor_half_life_s
+        # Jumps kick the log-volatility up; its OU mean sits below 0 by the kicks' long-run
+        # contribution so the average variance stays the configured one.
+        self._vol_mean = -self.jump_rate * JUMP_VOL_KICK * self.vol_of_vol / self._vol_decay
+        self.log_vol = self._vol_mean + (rng.gauss(0.0, self.vol_of_vol) if self.vol_of_vol else 0.0)
+        """Current log-volatility regime; the multiplier exp(h - s^2) has E[m^2] = 1."""
+
+    @property
+    def value(self) -> float:
+        return math.exp(self.log_value)
+
+    @property
+    def vol_multiplier(self) -> float:
+        return math.exp(self.log_vol - self.vol_of_vol**2)
+
+    @property
+    def sigma_per_s(self) -> float:
+        """Current volatility of log value per square-root second (regime included)."""
+        return self.sigma * self.vol_multiplier
+
+    def reset(self, start: float) -> None:
+        """Move the value to `start` ticks (e.g. to the market's price after a restart)."""
+        self.log_value = min(max(math.log(start), self._low), self._high)
+
+    def advance(self, dt_s: float) -> float:
+        """Move time forward by dt_s seconds; returns the log return over the step."""
+        if dt_s <= 0:
+            return 0.0
+        rng = self._rng
+        s = self.vol_of_vol
+        if s:
+            keep = math.exp(-self._vol_decay * dt_s)
+            self.log_vol = (
+                self._vol_mean
+                + (self.log_vol - self._vol_mean) * keep
+                + s * math.sqrt(1 - keep * keep) * rng.gauss(0.0, 1.0)
+            )
+        sigma = self.sigma * self.vol_multiplier
+        move = sigma * math.sqrt(dt_s) * rng.gauss(0.0, 1.0)
+        move -= self._anchor_decay * (self.log_value - self.anchor) * dt_s
+        if self.jump_rate and rng.random() < self.jump_rate * dt_s:
+            move += rng.gauss(0.0, self.jump_size)
+            if s:
+                self.log_vol += JUMP_VOL_KICK * s
+        before = self.log_value
+        value = before + move
+        # Reflect off the band edges (kept a little inside so quotes around the value stay valid).
+        low, high = self._low, self._high
+        if value < low:
+            value = min(2 * low - value, high)
+        elif value > high:
+            value = max(2 * high - value, low)
+        self.log_value = value
+        return value - before

@@ -1,0 +1,111 @@
+"""What the agents may read of the market, and a per-step cache over it.
+
+`MarketView` is the read side of `hftsim.engine.Engine`; the out-of-process
+mode implements it over a market client's MD-maintained state. Agents only
+read through `StepView`, which asks the market at most once per step for
+each thing, so a step costs a bounded number of reads however many agents
+look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from ..engine.events import OrderView, PositionView
+from ..engine.instruments import Instrument
+
+BOOK_DEPTH = 20
+"""Levels per side the agents look at."""
+
+
+class MarketView(Protocol):
+    """The read methods the simulation needs; `Engine` satisfies it."""
+
+    def book_levels(
+        self, sym: str, depth: int | None = None
+    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...
+
+    def best_bid_ask(self, sym: str) -> tuple[int | None, int | None]: ...
+
+    def last_price(self, sym: str) -> int | None: ...
+
+    def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]: ...
+
+    def position(self, user_id: int, sym: str) -> PositionView: ...
+
+    def instrument(self, sym: str) -> Instrument | None: ...
+
+
+class StepView:
+    """One symbol's market as seen at the start of a step (read lazily, cached)."""
+
+    __slots__ = ("_last", "_last_read", "_levels", "_market", "_orders", "_positions", "sym")
+
+    def __init__(self, market: MarketView, sym: str) -> None:
+        self._market = market
+        self.sym = sym
+        self._levels: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None
+        self._last: int | None = None
+        self._last_read = False
+        self._orders: dict[int, list[OrderView]] = {}
+        self._positions: dict[int, int] = {}
+
+    @property
+    def levels(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        if self._levels is None:
+            self._levels = self._market.book_levels(self.sym, BOOK_DEPTH)
+        return self._levels
+
+    @property
+    def bids(self) -> list[tuple[int, int]]:
+        return self.levels[0]
+
+    @property
+    def asks(self) -> list[tuple[int, int]]:
+        return self.levels[1]
+
+    @property
+    def best_bid(self) -> int | None:
+        bids = self.levels[0]
+        return bids[0][0] if bids else None
+
+    @property
+    def best_ask(self) -> int | None:
+        asks = self.levels[1]
+        return asks[0][0] if asks else None
+
+    @property
+    def mid(self) -> float | None:
+        """Mid of a two-sided book, else None."""
+        bids, asks = self.levels
+        if bids and asks:
+            return (bids[0][0] + asks[0][0]) / 2
+        return None
+
+    @property
+    def last(self) -> int | None:
+        if not self._last_read:
+            self._last = self._market.last_price(self.sym)
+            self._last_read = True
+        return self._last
+
+    def open_orders(self, user_id: int) -> list[OrderView]:
+        orders = self._orders.get(user_id)
+        if orders is None:
+            orders = self._orders[user_id] = self._market.open_orders(user_id, self.sym)
+        return orders
+
+    def position(self, user_id: int) -> int:
+        qty = self._positions.get(user_id)
+        if qty is None:
+            qty = self._positions[user_id] = self._market.position(user_id, self.sym).qty
+        return qty
+
+
+def others_best(levels: Sequence[tuple[int, int]], own: dict[int, int]) -> int | None:
+    """Best price on a side once the caller's own resting quantity is taken out."""
+    for price, qty in levels:
+        if qty > own.get(price, 0):
+            return price
+    return None

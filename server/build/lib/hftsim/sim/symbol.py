@@ -1,0 +1,242 @@
+"""Per-symbol state the agents share: scales, the fair value, and what was observed.
+
+Scales are derived once from the instrument and the settings (typical order
+size, agents' position cap, one second of volatility in ticks). Observations
+are updated at the start of every step from the market (mid, last price,
+their moving averages, a running volatility estimate) and from the trades
+the simulation saw in results (signed aggressive flow).
+
+Aggressive flow moves the consensus (`flow_offset`): only its surprise (flow
+that keeps coming is partly anticipated), concave in size (square root
+beyond one order size). A move of the consensus far beyond the volatility
+the market is used to starts a spell of liquidity stress (`stress`): the
+makers quote wider and thinner, so flow moves the price many times more,
+and noise traders flock in; the spell lasts about a minute (longer if new
+shocks come) and then fades as quotes refill. Large moves beget large
+moves for a while: volatility clusters even on an i.i.d. fair value.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from ..engine.commands import Side
+from ..engine.events import Trade
+from ..engine.instruments import Instrument
+from ..engine.risk import Limits
+from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
+from .fairvalue import FairValue
+from .market import StepView
+
+FAST_HALF_LIFE_S = 10.0
+SLOW_HALF_LIFE_S = 60.0
+VOL_HALF_LIFE_S = 20.0
+FLOW_HALF_LIFE_S = 30.0
+FLOW_ANTICIPATION = 0.7
+CONSENSUS_ERROR_HALF_LIFE_S = 60.0
+STRESS_WINDOW_S = 1.0
+"""Moves of the consensus are judged over windows of this length."""
+STRESS_THRESHOLD = 2.9
+"""A move larger than this many sigmas of its window (at the volatility the market is used to) is a shock."""
+STRESS_EPISODE_S = 60.0
+"""Mean length of the stressed spell a shock starts (exponential; a new shock can prolong it)."""
+STRESS_REFILL_HALF_LIFE_S = 15.0
+"""After the spell, stress fades with this half-life: the makers refill their quotes gradually."""
+STRESS_IMPACT = 12.0
+"""Extra impact of flow at full stress, in units of the calm impact (thin books move more)."""
+
+
+def _decay(dt_s: float, half_life_s: float) -> float:
+    return math.exp(-math.log(2) * dt_s / half_life_s)
+
+
+def concave(x: float) -> float:
+    """Linear up to one unit, square root beyond: large orders move prices less than in proportion."""
+    if -1.0 <= x <= 1.0:
+        return x
+    return math.copysign(math.sqrt(abs(x)), x)
+
+
+def round_qty(qty: float, lot: int, min_qty: int) -> int:
+    """Nearest lot multiple, at least min_qty (rounded up to a lot)."""
+    units = max(round(qty / lot), 1) * lot
+    floor = -(-min_qty // lot) * lot
+    return max(units, floor)
+
+
+class SymbolState:
+    def __init__(self, instrument: Instrument, params: SymbolSimSettings, limits: Limits | None, seed: int) -> None:
+        self.inst = instrument
+        self.sym = instrument.sym
+        self.params = params
+        self.lot = instrument.lot
+        self.min_qty = instrument.min_qty
+        self.band_low = instrument.band_low
+        self.band_high = instrument.band_high
+        ref = float(instrument.ref_price)
+        margin = (self.band_high - self.band_low) * 0.1
+        fair_rng = random.Random(f"{seed}:fair:{instrument.sym}")
+        self.fair = FairValue(params, ref, self.band_low + margin, self.band_high - margin, fair_rng)
+        self._rng = random.Random(f"{seed}:consensus:{instrument.sym}")
+        self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
+        self.sigma_1s = ref * params.volatility / math.sqrt(TRADING_SECONDS_PER_YEAR)
+        """Configured one-second volatility in ticks (at the reference price)."""
+        self.sigma_1s_ticks = max(self.sigma_1s, 0.05)
+
+        max_order = limits.max_order_qty if limits is not None else None
+        server_cap = limits.max_position if limits is not None else None
+        size = params.order_size if params.order_size is not None else max(10 * self.lot, self.min_qty)
+        if server_cap is not None:
+            size = min(size, server_cap // 60)
+        if max_order is not None:
+            size = min(size, max_order // 4)
+        self.order_size = round_qty(size, self.lot, self.min_qty)
+        self.max_order = max_order if max_order is not None else 1_000 * self.order_size
+        cap = params.max_position if params.max_position is not None else 100 * self.order_size
+        if server_cap is not None:
+            cap = min(cap, int(server_cap * 0.8))
+        self.max_position = max(cap, self.order_size)
+        """Every agent keeps |position| plus open orders on the growing side within this."""
+
+        self.impact_ticks = params.impact * self.sigma_1s_ticks
+        """Consensus move per order size of surprising aggressive flow."""
+        self.half_spread = params.mm_half_spread_ticks or max(0.1, 0.6 * self.sigma_1s_ticks)
+        """Base half-spread of the makers (ticks): about a second of volatility; tiny for large-tick symbols."""
+        self.level_step = max(1, round(0.5 * self.sigma_1s_ticks))
+        self.depth_scale = max(1.0, 0.5 * self.sigma_1s_ticks)
+
+        # The market's shared view of value: the fair value seen through a slowly wandering common
+        # error, plus a transient offset pushed by aggressive flow (how trading moves prices).
+        self.common_error = 0.0
+        """Log error of the consensus on the fair value (an OU process)."""
+        self.flow_offset = 0.0
+        """Ticks added to the consensus by recent aggressive flow, decaying with impact_half_life_s."""
+        self.stress = 0.0
+        """Liquidity stress in [0, 1]: 0 in calm markets, 1 for a spell after a large move of the
+        consensus, then fading as the makers refill. Makers quote wider and thinner under stress,
+        so the same flow moves the price more, and noise traders trade more: volatility clusters."""
+        self._stress_value = 0.0
+        self._stress_elapsed_s = 0.0
+        self._clock_s = 0.0
+        self._stressed_until_s = -1.0
+
+        # Observations.
+        self.paused_until_ms = 0.0
+        self.initialized = False
+        self.mid: float = ref
+        self.last: float = ref
+        self.ema_fast: float = ref
+        self.ema_slow: float = ref
+        self.var_1s: float = self.sigma_1s_ticks**2
+        self._seen_value = ref
+        """Running estimate of the variance of mid changes per second (ticks^2)."""
+        self.flow = 0.0
+        """Signed aggressive volume (buy +) seen since the previous step."""
+        self.flow_rate = 0.0
+        """Recent signed aggressive volume per second (EWMA): the part of flow the market expects to go on."""
+        self.trades: list[Trade] = []
+        self.bid_levels = 0
+        self.ask_levels = 0
+
+    # ------------------------------------------------------------------
+
+    @property
+    def vol_ratio(self) -> float:
+        """Recent volatility over the configured one (1 = normal)."""
+        return math.sqrt(self.var_1s) / self.sigma_1s_ticks
+
+    @property
+    def consensus(self) -> float:
+        """What the market makers and liquidity providers think the value is (ticks)."""
+        return self.fair.value * math.exp(self.common_error) + self.flow_offset
+
+    def record_trade(self, trade: Trade) -> None:
+        self.trades.append(trade)
+        self.flow += trade.qty if trade.aggressor is Side.BUY else -trade.qty
+
+    def observe(self, view: StepView, dt_s: float) -> None:
+        """Update the observations from the market at the start of a step."""
+        bids, asks = view.levels
+        self.bid_levels = len(bids)
+        self.ask_levels = len(asks)
+        mid = view.mid
+        last = view.last
+        if not self.initialized:
+            start = mid if mid is not None else last
+            if start is not None:
+                self.fair.reset(float(start))
+            value = self.fair.value
+            self.mid = self.last = self.ema_fast = self.ema_slow = value if start is None else float(start)
+            self._seen_value = self._stress_value = self.consensus
+            self.initialized = True
+        if mid is None:
+            mid = float(last) if last is not None else self.fair.value
+        if dt_s > 0:
+            price = float(last) if last is not None else mid
+            self.ema_fast += (1 - _decay(dt_s, FAST_HALF_LIFE_S)) * (price - self.ema_fast)
+            self.ema_slow += (1 - _decay(dt_s, SLOW_HALF_LIFE_S)) * (price - self.ema_slow)
+            params = self.params
+            keep = _decay(dt_s, CONSENSUS_ERROR_HALF_LIFE_S)
+            sd = params.consensus_error_bps * 1e-4
+            self.common_error = self.common_error * keep + sd * math.sqrt(1 - keep * keep) * self._rng.gauss(0, 1)
+            # Only the surprise in the flow moves the value: split orders that keep coming are
+            # partly anticipated, which keeps returns uncorrelated despite persistent order signs.
+            surprise = self.flow - FLOW_ANTICIPATION * self.flow_rate * dt_s
+            keep = _decay(dt_s, params.impact_half_life_s)
+            # Impact is smaller in calm spells (it scales with the volatility, never above the
+            # configured one) and larger when the book is stressed (thin quotes after a shock).
+            calm = min(1.0, self.fair.vol_multiplier)
+            impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress)
+            self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
+            keep = _decay(dt_s, FLOW_HALF_LIFE_S)
+            self.flow_rate = keep * self.flow_rate + (1 - keep) * self.flow / dt_s
+            # Volatility as the makers see it: of the value estimate, not of the quoted mid (whose
+            # tick-sized jumps would feed back into wider quotes and bigger jumps).
+            value = self.consensus
+            change = value - self._seen_value
+            self._seen_value = value
+            keep = _decay(dt_s, VOL_HALF_LIFE_S)
+            self.var_1s = keep * self.var_1s + (1 - keep) * change * change / dt_s
+            self._update_stress(value, dt_s)
+        self.mid = mid
+        if last is not None:
+            self.last = float(last)
+
+    def _update_stress(self, value: float, dt_s: float) -> None:
+        self._clock_s += dt_s
+        if self._clock_s < self._stressed_until_s:
+            self.stress = 1.0
+        else:
+            self.stress *= _decay(dt_s, STRESS_REFILL_HALF_LIFE_S)
+        self._stress_elapsed_s += dt_s
+        if self._stress_elapsed_s >= STRESS_WINDOW_S:
+            # Judged against the volatility the market has got used to, so a spell feeds on new
+            # surprises only and ends in a lasting storm instead of locking in.
+            expected = self.sigma_1s_ticks * max(1.0, self.vol_ratio) * math.sqrt(self._stress_elapsed_s)
+            if abs(value - self._stress_value) > STRESS_THRESHOLD * expected:
+                length = -STRESS_EPISODE_S * math.log(1.0 - self._stress_rng.random())
+                self._stressed_until_s = max(self._stressed_until_s, self._clock_s + length)
+                self.stress = 1.0
+            self._stress_value = value
+            self._stress_elapsed_s = 0.0
+
+    def end_step(self) -> None:
+        self.flow = 0.0
+        self.trades.clear()
+
+    # Price helpers ----------------------------------------------------------
+
+    def clamp_price(self, price: int) -> int | None:
+        """The price if inside the band, else None (never place outside the band)."""
+        if self.band_low <= price <= self.band_high:
+            return price
+        return None
+
+    def qty(self, units: float) -> int:
+        """A size in order-size units, as a valid quantity within the per-order maximum."""
+        return min(round_qty(units * self.order_size, self.lot, self.min_qty), self.max_order_lots)
+
+    @property
+    def max_order_lots(self) -> int:
+        return (self.max_order // self.lot) * self.lot

@@ -1,0 +1,1 @@
+"""Durable and derived state: user accounts (SQLite) and in-memory read models."""

@@ -1,0 +1,118 @@
+"""Read models fed by engine events: the trade tape, candles and users' fills.
+
+The engine keeps only what matching needs; everything a client may ask
+about the past lives here, bounded so that a server running for days
+holds a fixed amount of it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from ..engine import FillView, Trade
+
+SECOND_MS = 1000
+MAX_INTERVAL_MS = 24 * 3600 * SECOND_MS
+MAX_DEPTH = 1000
+
+
+@dataclass(slots=True)
+class Bar:
+    """OHLCV of one interval; prices in ticks."""
+
+    t: int
+    o: int
+    h: int
+    l: int  # noqa: E741 - the conventional OHLC name
+    c: int
+    v: int
+
+
+class MarketHistory:
+    """Per symbol: the last trades and one-second bars from which any interval is built."""
+
+    def __init__(self, syms: list[str], max_trades: int = 10_000, max_seconds: int = 24 * 3600) -> None:
+        self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=max_trades) for s in syms}
+        self._seconds: dict[str, deque[Bar]] = {s: deque(maxlen=max_seconds) for s in syms}
+        self._first_price: dict[str, int] = {}
+
+    def on_trade(self, trade: Trade) -> None:
+        self._trades[trade.sym].append(trade)
+        self._first_price.setdefault(trade.sym, trade.price)
+        bars = self._seconds[trade.sym]
+        t = trade.ts - trade.ts % SECOND_MS
+        if bars and bars[-1].t == t:
+            bar = bars[-1]
+            bar.h = max(bar.h, trade.price)
+            bar.l = min(bar.l, trade.price)
+            bar.c = trade.price
+            bar.v += trade.qty
+        else:
+            bars.append(Bar(t, trade.price, trade.price, trade.price, trade.price, trade.qty))
+
+    def first_price(self, sym: str) -> int | None:
+        return self._first_price.get(sym)
+
+    def trades(self, sym: str, limit: int) -> list[Trade]:
+        tape = self._trades[sym]
+        return list(tape)[-limit:] if limit < len(tape) else list(tape)
+
+    def candles(self, sym: str, interval_ms: int, depth: int, now_ms: int) -> list[Bar]:
+        """The last `depth` intervals up to now, holes filled with flat bars at the previous close."""
+        if interval_ms % SECOND_MS or not SECOND_MS <= interval_ms <= MAX_INTERVAL_MS:
+            raise ValueError(f"interval_ms must be a multiple of 1000 between 1000 and {MAX_INTERVAL_MS}")
+        if not 1 <= depth <= MAX_DEPTH:
+            raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+        last_start = now_ms - now_ms % interval_ms
+        first_start = last_start - (depth - 1) * interval_ms
+        seconds = self._seconds[sym]
+        window: list[Bar] = []
+        prev_close: int | None = None
+        for bar in reversed(seconds):
+            if bar.t < first_start:
+                prev_close = bar.c
+                break
+            window.append(bar)
+        window.reverse()
+        if not window and prev_close is None:
+            return []
+        out: list[Bar] = []
+        i = 0
+        for start in range(first_start, last_start + 1, interval_ms):
+            end = start + interval_ms
+            merged: Bar | None = None
+            while i < len(window) and window[i].t < end:
+                b = window[i]
+                if merged is None:
+                    merged = Bar(start, b.o, b.h, b.l, b.c, b.v)
+                else:
+                    merged.h = max(merged.h, b.h)
+                    merged.l = min(merged.l, b.l)
+                    merged.c = b.c
+                    merged.v += b.v
+                i += 1
+            if merged is not None:
+                out.append(merged)
+                prev_close = merged.c
+            elif prev_close is not None:
+                out.append(Bar(start, prev_close, prev_close, prev_close, prev_close, 0))
+        return out
+
+
+class FillHistory:
+    """The last fills of each user, for `fills.list`."""
+
+    def __init__(self, per_user: int = 1000) -> None:
+        self._per_user = per_user
+        self._fills: dict[int, deque[FillView]] = {}
+
+    def on_fill(self, fill: FillView) -> None:
+        fills = self._fills.get(fill.user_id)
+        if fills is None:
+            fills = self._fills[fill.user_id] = deque(maxlen=self._per_user)
+        fills.append(fill)
+
+    def fills(self, user_id: int, sym: str | None, limit: int) -> list[FillView]:
+        fills = [f for f in self._fills.get(user_id, ()) if sym is None or f.sym == sym]
+        return fills[-limit:]
