@@ -1,1 +1,0 @@
-"""HFT Simulator server: engine, simulated agents, gateway and store."""

@@ -1,1 +1,0 @@
-"""Running a class or a competition: rosters of accounts, and their credentials sheet."""

@@ -1,1 +1,0 @@
-"""FastAPI gateway: sessions, the op dispatcher, the sockets and fan-out."""

@@ -1,7 +1,0 @@
-"""Wall-clock milliseconds: the gateway's only clock (the engine has none)."""
-
-import time
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000

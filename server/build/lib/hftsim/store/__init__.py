@@ -1,1 +1,0 @@
-"""Durable and derived state: user accounts (SQLite) and in-memory read models."""
