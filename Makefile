@@ -66,7 +66,7 @@ $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
 	@touch $(STAMP)
 
 web/node_modules/.package-lock.json: web/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "The website is built with Node.js >= 20 (npm), which is not installed: see https://nodejs.org, or install a wheel built elsewhere with 'make wheel' (README, 'Without Node')."; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "The website is built with Node.js >= 20 (npm), which is not installed: see https://nodejs.org, or install the wheels built elsewhere with 'make wheel' (see the README)."; exit 1; }
 	$(say) "[3/3] website: npm packages, then the build"
 	@cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -77,10 +77,12 @@ $(STATIC): web/node_modules/.package-lock.json $(shell find web/src web/index.ht
 	$(say) "building the website into server/src/hftsim/web/static"
 	@cd web && npm run --silent build -- --logLevel warn
 
-# A wheel with the built website inside: `pip install` it where there is no Node.js, then `hftsim serve`.
+# The server's wheel, with the built website inside, and the SDK's: `pip install` them where there is no
+# Node.js, then `hftsim serve`.
 wheel: runtime web
-	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w dist ./server
-	@ls dist/hftsim-*.whl
+	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w dist ./server ./market-client
+	@rm -rf server/build market-client/build
+	@ls dist/*.whl
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
