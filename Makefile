@@ -4,14 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
+ENGINE := $(VENV)/.engine-built
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 say     = @printf '\033[1m==> %s\033[0m\n'
 
-.PHONY: run smoke test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres lint api-docs clean
+.PHONY: run smoke test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres compiler lint api-docs clean
 
 # `run` needs only the runtime packages; the test and lint tools come with `setup` (make test / lint / bench).
-run: runtime web
+run: runtime $(ENGINE) web
 	$(say) "starting the exchange on http://127.0.0.1:$(PORT) (data in ./data; Ctrl-C stops it)"
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
@@ -57,13 +58,26 @@ $(RUNTIME): server/pyproject.toml market-client/pyproject.toml constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres]' -e market-client
 	@touch $(RUNTIME)
 
-setup: $(STAMP)
+setup: $(STAMP) $(ENGINE)
 
 # Tests, lint, benchmarks and reports also need the cluster and realism extras and the dev tools.
 $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
 	$(say) "test and lint tools (pytest, hypothesis, playwright, mypy, ruff) and the cluster and realism extras"
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres,cluster,realism]' -r requirements-dev.txt
 	@touch $(STAMP)
+
+# The engine core compiled with mypyc. Optional: without it the server runs the same code as plain Python
+# (and says so at start), so a failed build is reported, not fatal.
+$(ENGINE): $(RUNTIME) server/build_engine.py $(wildcard server/src/hftsim/engine/core/*.py)
+	@$(MAKE) --no-print-directory compiler
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
+	@if $(BIN)/python server/build_engine.py >$(VENV)/engine-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/engine-build.log; \
+	else echo "engine: the compiled core did not build (see $(VENV)/engine-build.log); the server runs the pure-Python core"; fi
+
+# A C compiler and Python's headers for the compiled engine core (Debian's packages when missing).
+compiler:
+	@command -v cc >/dev/null 2>&1 && $(BIN)/python -c "import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
+	|| { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc python3-dev; } || true
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "The website is built with Node.js >= 20 (npm), which is not installed: see https://nodejs.org, or install the wheels built elsewhere with 'make wheel' (see the README)."; exit 1; }
@@ -101,4 +115,4 @@ lint: setup
 	$(BIN)/mypy --strict market-client/src/market_client
 
 clean:
-	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static dist
+	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static dist server/build server/src/*.so server/src/hftsim/engine/core/*.so

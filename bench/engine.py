@@ -2,7 +2,12 @@
 
 Sides, alternated and repeated:
 
-- **engine**: `Engine.apply` on the mix (fresh engine per run, commands built beforehand);
+- **engine**: `Engine.apply` of the running core on the mix (fresh engine per run,
+  commands built beforehand): the compiled core when it is built (`make setup`);
+- **engine pure**: the same core source run as plain Python (`hftsim.engine.build.pure()`);
+- **reference**: the reference engine (`hftsim.engine.reference`, a naive book scanned
+  per command) on the first `REFERENCE_COMMANDS` commands of the mix only: it is
+  there to be read, not to be fast, and a whole mix would take it minutes;
 - **floor**: `mix.Floor` running the same commands with no validation, accounts or events;
 - **nautilus**: nautilus_trader's L3 order book applying the same *book changes* the
   engine's events describe (adds of resting orders, size updates of partly filled
@@ -11,6 +16,11 @@ Sides, alternated and repeated:
 
 Latency is measured in a separate pass (`perf_counter_ns` around each call adds
 about 0.1 µs, shown as `timer`), so the throughput runs carry no timing overhead.
+
+The pre-built commands are moved out of the garbage collector's sight
+(`gc.freeze()`) before the runs: in a server each command arrives and dies
+alone, while here a million of them would be rescanned by every full
+collection, charging the sides for the benchmark's own list.
 """
 
 from __future__ import annotations
@@ -21,21 +31,51 @@ import time
 from typing import Any
 
 from hftsim.config import load
-from hftsim.engine import OrderCanceled, OrderFilled, OrderStatus, PlaceOrder
+from hftsim.engine import (
+    Engine,
+    OrderCanceled,
+    OrderFilled,
+    OrderStatus,
+    PlaceOrder,
+    build,
+)
+from hftsim.engine.reference import ReferenceEngine
 
 from . import peers
 from .common import Scale, alternate, median, percentiles, row
-from .mix import KIND_NAMES, Floor, Mix, floor_levels, make_mix, new_engine
+from .mix import (
+    INITIAL_CASH,
+    KIND_NAMES,
+    LIMITS,
+    Floor,
+    Mix,
+    floor_levels,
+    make_mix,
+    new_engine,
+)
 
 NAME = "engine"
 TS = 1_764_000_000_000
-TARGET = 400_000
+TARGET = 1_000_000
+REFERENCE_COMMANDS = 20_000
+"""Commands the reference engine runs (the mix's first ones); its rate is per command all the same."""
 
 
-def engine_seconds(mix: Mix) -> float:
-    engine = new_engine(mix.instruments)
+def engine_seconds(mix: Mix, engine_class: type[Engine] = Engine) -> float:
+    engine = engine_class(mix.instruments, LIMITS, INITIAL_CASH)
     apply = engine.apply
     commands = mix.commands
+    gc.collect()
+    t0 = time.perf_counter()
+    for command in commands:
+        apply(command, TS)
+    return time.perf_counter() - t0
+
+
+def reference_seconds(mix: Mix, n: int) -> float:
+    engine = ReferenceEngine(mix.instruments, LIMITS, INITIAL_CASH)
+    apply = engine.apply
+    commands = mix.commands[:n]
     gc.collect()
     t0 = time.perf_counter()
     for command in commands:
@@ -51,8 +91,8 @@ def floor_seconds(mix: Mix) -> float:
     return time.perf_counter() - t0
 
 
-def engine_latency(mix: Mix) -> list[int]:
-    engine = new_engine(mix.instruments)
+def engine_latency(mix: Mix, engine_class: type[Engine] = Engine) -> list[int]:
+    engine = engine_class(mix.instruments, LIMITS, INITIAL_CASH)
     apply = engine.apply
     clock = time.perf_counter_ns
     samples: list[int] = []
@@ -153,13 +193,20 @@ def check_books(mix: Mix) -> bool:
 
 def run(scale: Scale) -> dict[str, Any]:
     n = scale.pick(1_000_000, 200_000, 5_000)
+    n_reference = scale.pick(REFERENCE_COMMANDS, REFERENCE_COMMANDS // 2, 500)
     mix = make_mix(n, load().instruments())
+    gc.collect()
+    gc.freeze()
+    pure = build.pure().Engine
     sides: dict[str, Any] = {
         "engine": lambda: engine_seconds(mix),
+        "engine pure": lambda: engine_seconds(mix, pure),
+        "reference": lambda: reference_seconds(mix, n_reference) * n / n_reference,
         "floor": lambda: floor_seconds(mix),
     }
     latency_sides: dict[str, Any] = {
         "engine": lambda: engine_latency(mix),
+        "engine pure": lambda: engine_latency(mix, pure),
         "floor": lambda: floor_latency(mix),
     }
     naut = peers.nautilus()
@@ -201,9 +248,13 @@ def run(scale: Scale) -> dict[str, Any]:
 
     eng, flo = rate["engine"], rate["floor"]
     lat_e, lat_f = latency["engine"]["all"], latency["floor"]["all"]
+    build_name = "compiled core" if build.COMPILED else "pure core: compiled one not built"
     rows = [
         row(NAME, "commands/s (mix)", eng, "cmd/s", "floor (bare dict/deque loop)", flo,
-            target=f">= {TARGET:,}/s", met=eng >= TARGET),
+            target=f">= {TARGET:,}/s", met=eng >= TARGET, note=build_name),
+        row(NAME, "commands/s (mix)", eng, "cmd/s", "same core as plain Python", rate["engine pure"]),
+        row(NAME, "commands/s (mix)", eng, "cmd/s", f"reference engine (first {n_reference:,} commands)",
+            rate["reference"]),
         row(NAME, "latency p50", lat_e["p50"], "µs", "floor", lat_f["p50"]),
         row(NAME, "latency p99", lat_e["p99"], "µs", "floor", lat_f["p99"]),
         row(NAME, "latency p99.9", lat_e["p99.9"], "µs", "floor", lat_f["p99.9"]),
@@ -230,6 +281,8 @@ def run(scale: Scale) -> dict[str, Any]:
         ]
     result: dict[str, Any] = {
         "commands": n,
+        "compiled": build.COMPILED,
+        "reference_commands": n_reference,
         "mix": mix.counts(),
         "resting_orders_at_end": len(mix.final.orders),
         "rate_cmd_per_s": rate,
@@ -240,6 +293,7 @@ def run(scale: Scale) -> dict[str, Any]:
     }
     if naut is not None:
         result["nautilus_book_changes"] = changes_count
+    gc.unfreeze()
     return result
 
 

@@ -162,6 +162,30 @@ class ServerProcess:
         return done.stdout
 
 
+BLOCK_COMPILED_ENGINE = """
+import importlib.abc
+import sys
+
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.startswith("hftsim_engine_core"):
+            raise ImportError("blocked by the test")
+        return None
+
+
+sys.meta_path.insert(0, Block())
+"""
+"""A sitecustomize that makes the compiled engine core fail to import, as a broken build would."""
+
+
+def without_compiled_engine(site_dir: Path) -> dict[str, str]:
+    """Environment for a child Python (or server) whose compiled engine core cannot import."""
+    site_dir.mkdir(parents=True, exist_ok=True)
+    (site_dir / "sitecustomize.py").write_text(BLOCK_COMPILED_ENGINE)
+    return {"PYTHONPATH": str(site_dir)}
+
+
 @contextmanager
 def server_process(
     data_dir: Path,

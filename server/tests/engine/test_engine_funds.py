@@ -30,7 +30,7 @@ CASH = 2_000_000
 @pytest.fixture
 def engine(engine: Engine) -> Engine:
     """The shared instruments and limits, with less cash."""
-    return Engine(engine.instruments, Limits(max_order_qty=1000, max_position=2000), CASH)
+    return type(engine)(engine.instruments, Limits(max_order_qty=1000, max_position=2000), CASH)
 
 
 def run(engine: Engine, command: PlaceOrder | AmendOrder | CancelOrder) -> Result:
@@ -120,7 +120,7 @@ def test_open_account_is_journaled_and_replays_to_the_same_state(engine: Engine)
     commands = [OpenAccount(7, 5 * CASH), PlaceOrder(7, "ACME", Side.BUY, 1000, 10000, client_order_id="k")]
     decoded = [decode(encode(c)) for c in commands]
     assert decoded == commands
-    replayed = Engine(engine.instruments, engine.limits, engine.initial_cash)
+    replayed = type(engine)(engine.instruments, engine.limits, engine.initial_cash)
     for command in commands:
         run_any(engine, command)
     for command in decoded:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from hftsim.engine import (
     AmendOrder,
     BookDelta,
@@ -25,7 +23,6 @@ from hftsim.engine import (
     StatusChanged,
     SymbolStatus,
     Trade,
-    accounts,
 )
 
 
@@ -277,10 +274,8 @@ def test_status_command_rejections(engine: Engine) -> None:
     assert engine.md_seq("ACME") == 0
 
 
-def test_client_order_ids_are_remembered_for_a_bounded_number_of_orders(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(accounts, "COID_MEMORY", 3)
+def test_client_order_ids_are_remembered_for_a_bounded_number_of_orders(engine: Engine) -> None:
+    engine = type(engine)(engine.instruments, engine.limits, engine.initial_cash, coid_memory=3)
     live = rest(engine, 1, Side.BUY, 1, 9900, coid="live")
     for coid in ("a", "b", "c", "d"):
         rest(engine, 1, Side.BUY, 1, 9901, coid=coid)

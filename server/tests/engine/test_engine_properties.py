@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,8 @@ from hftsim.engine import (
     Trade,
 )
 from hftsim.engine.instruments import cash_decimals, tick_value
+
+from .conftest import BUILDS
 
 INSTRUMENTS = (
     Instrument("ACME", Decimal("0.01"), 1, 1, 10000, Decimal(10)),
@@ -173,8 +176,8 @@ def commands(draw: st.DrawFn) -> Command | Target:
     return SetSymbolStatus(draw(st.sampled_from(SYMS)), status)
 
 
-def new_engine() -> Engine:
-    return Engine(INSTRUMENTS, LIMITS, INITIAL_CASH)
+def new_engine(engine_class: type[Engine]) -> Engine:
+    return engine_class(INSTRUMENTS, LIMITS, INITIAL_CASH)
 
 
 def observable(engine: Engine) -> tuple[object, ...]:
@@ -444,9 +447,12 @@ class Checker:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize("engine_class", list(BUILDS.values()), ids=list(BUILDS))
 @given(st.lists(commands(), min_size=20, max_size=150))
-def test_random_sequences_keep_invariants_and_replay_identically(steps: list[Command | Target]) -> None:
-    checker = Checker(new_engine())
+def test_random_sequences_keep_invariants_and_replay_identically(
+    engine_class: type[Engine], steps: list[Command | Target]
+) -> None:
+    checker = Checker(new_engine(engine_class))
     applied: list[Command] = []
     results = []
     middle = len(steps) // 2
@@ -457,7 +463,7 @@ def test_random_sequences_keep_invariants_and_replay_identically(steps: list[Com
         command = drawn.resolve(checker.all_open(), checker.engine) if isinstance(drawn, Target) else drawn
         applied.append(command)
         results.append(checker.apply(command, 1000 + i))
-    replay = new_engine()
+    replay = new_engine(engine_class)
     assert [replay.apply(command, 1000 + i) for i, command in enumerate(applied)] == results
     assert replay.state_hash() == checker.engine.state_hash()
     # Recovery as the journal does it: snapshot, then replay the commands after it.

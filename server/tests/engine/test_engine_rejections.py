@@ -99,7 +99,7 @@ HARMLESS = CancelOrder(1, order_id=10**9)
 
 
 def fresh_after(engine_factory: Engine, setup: list[Command]) -> Engine:
-    engine = Engine(engine_factory.instruments, engine_factory.limits, engine_factory.initial_cash)
+    engine = type(engine_factory)(engine_factory.instruments, engine_factory.limits, engine_factory.initial_cash)
     for i, command in enumerate(setup):
         result = engine.apply(command, i)
         assert result.rejection is None, result.rejection

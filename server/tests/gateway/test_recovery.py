@@ -84,11 +84,11 @@ async def test_a_token_survives_a_restart_with_its_user(tmp_path: Path) -> None:
 
 
 def test_a_snapshot_saved_under_older_rules_is_refused(tmp_path: Path) -> None:
-    """A pre-buying-power snapshot lacks the committed cash and used client order ids: resuming it is refused."""
+    """A snapshot saved under older rules lacks state these rules need (buying power, ...): resuming it is refused."""
     settings = load()
     journal = SegmentJournal(tmp_path)
     engine, history, fills = recover(settings, journal, tmp_path)
-    del engine.rules
+    engine.rules = 2
     journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()
     with pytest.raises(ConfigError, match="--reset"):

@@ -3,9 +3,20 @@
 `Engine.apply(command, ts) -> Result` is the only way state changes. Prices
 are integer ticks, quantities integer units, cash integer cash units; the
 gateway converts at the edge (see `instruments`).
+
+Layout: `commands`, `status`, `errors`, `instruments` and `limits` are plain
+data shared by every build; `core/` holds the engine itself (events, books,
+accounts and the stages checks → matching → settlement), compiled with
+mypyc when built and plain Python otherwise (`build` says which runs);
+`reference` is a deliberately simple second engine that the core is tested
+against. Import everything from here.
 """
 
-from .commands import (
+from . import build
+
+build.select()
+
+from .commands import (  # noqa: E402  (after the build is selected)
     AmendOrder,
     CancelAll,
     CancelOrder,
@@ -18,12 +29,10 @@ from .commands import (
     SymbolStatus,
     Tif,
 )
-from .engine import Engine
-from .errors import Code
-from .events import (
+from .core.engine import RULES, Engine  # noqa: E402
+from .core.events import (  # noqa: E402
     AccountUpdate,
     BookDelta,
-    CancelReason,
     Event,
     FillView,
     OrderAccepted,
@@ -31,7 +40,6 @@ from .events import (
     OrderCanceled,
     OrderExpired,
     OrderFilled,
-    OrderStatus,
     OrderView,
     PositionView,
     PrivateEvent,
@@ -41,10 +49,13 @@ from .events import (
     StatusChanged,
     Trade,
 )
-from .instruments import Instrument, PriceError, cash_decimals, format_cash, tick_value
-from .risk import Limits
+from .errors import Code  # noqa: E402
+from .instruments import Instrument, PriceError, cash_decimals, format_cash, tick_value  # noqa: E402
+from .limits import Limits  # noqa: E402
+from .status import CancelReason, OrderStatus  # noqa: E402
 
 __all__ = [
+    "RULES",
     "AccountUpdate",
     "AmendOrder",
     "BookDelta",
@@ -80,6 +91,7 @@ __all__ = [
     "SymbolStatus",
     "Tif",
     "Trade",
+    "build",
     "cash_decimals",
     "format_cash",
     "tick_value",

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..config import Settings
+from ..engine import build as engine_build
 from . import admin_control, admin_rounds, admin_users  # noqa: F401  (they register their ops)
 from .dispatch import Dispatcher
 from .exports import router as exports_router
@@ -62,6 +63,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.log(logging.INFO if engine_build.COMPILED else logging.WARNING, engine_build.NOTE)
         await venue.sequencer.start()
         if venue.revocations is not None:
             await venue.revocations.start(log_out)

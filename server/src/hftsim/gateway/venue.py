@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from ..config import ConfigError, Settings
-from ..engine import Engine, OrderFilled, Result, Trade
-from ..engine.engine import RULES
+from ..engine import RULES, Engine, OrderFilled, Result, Trade
 from ..protocol.render import Renderer
 from ..store.database import Database
 from ..store.errors import StoreUnavailable
@@ -243,8 +242,9 @@ def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engin
         _, (engine, history, fills) = snapshot
         if getattr(engine, "rules", 1) != RULES:
             raise ConfigError(
-                "the market in this data directory was saved by an engine with other trading rules (before buying "
-                "power); start it with --reset to open a new market (user accounts are kept), or use another --data-dir"
+                "the market in this data directory was saved by an engine with other trading rules (an older "
+                "version); start it with --reset to open a new market (user accounts are kept), or use another "
+                "--data-dir"
             )
         fresh = settings.new_engine()
         if (list(engine.instruments), engine.limits, engine.initial_cash) != (

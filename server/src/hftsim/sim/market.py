@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ..engine.events import OrderView, PositionView
+from ..engine import OrderView, PositionView
 from ..engine.instruments import Instrument
 
 BOOK_DEPTH = 20

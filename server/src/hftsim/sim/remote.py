@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..engine import Limits, OrderStatus, OrderView, PositionView, Rejected, Result, Trade
 from ..engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
 from ..engine.errors import Code
-from ..engine.events import OrderStatus, OrderView, PositionView, Rejected, Result, Trade
 from ..engine.instruments import Instrument
-from ..engine.risk import Limits
 from .config import SimSettings
 from .simulation import Simulation
 

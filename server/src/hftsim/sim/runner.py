@@ -23,8 +23,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from ..engine import Result
 from ..engine.commands import Command
-from ..engine.events import Result
 from .market import MarketView
 from .simulation import Simulation
 

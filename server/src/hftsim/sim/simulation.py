@@ -24,11 +24,10 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from ..engine import Limits, Rejected, Result, Trade
 from ..engine.commands import Command, OpenAccount
 from ..engine.errors import Code
-from ..engine.events import Rejected, Result, Trade
 from ..engine.instruments import Instrument
-from ..engine.risk import Limits
 from .agents import (
     Agent,
     HawkesState,

@@ -40,10 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..engine.engine import Engine
-from ..engine.events import Trade
+from ..engine import Engine, Limits, Trade
 from ..engine.instruments import Instrument
-from ..engine.risk import Limits
 from .config import TRADING_SECONDS_PER_YEAR, SimSettings
 from .simulation import Simulation
 

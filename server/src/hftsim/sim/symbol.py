@@ -21,10 +21,9 @@ from __future__ import annotations
 import math
 import random
 
+from ..engine import Limits, Trade
 from ..engine.commands import Side
-from ..engine.events import Trade
 from ..engine.instruments import Instrument
-from ..engine.risk import Limits
 from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
 from .fairvalue import FairValue
 from .market import StepView

@@ -16,8 +16,8 @@ import math
 import random
 from collections.abc import Iterable
 
+from ...engine import OrderView
 from ...engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
-from ...engine.events import OrderView
 from ..market import StepView
 from ..symbol import SymbolState
 

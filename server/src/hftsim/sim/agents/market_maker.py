@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ...engine import OrderView
 from ...engine.commands import Side
-from ...engine.events import OrderView
 from ..market import others_best
 from ..symbol import SymbolState
 from .base import Agent, Orders

@@ -1,22 +1,22 @@
 """Mutable orders inside the engine, and the registry that numbers them.
 
-Events carry immutable `OrderView` snapshots; inside, an order is a small
-mutable object with `__slots__` that the book, the matcher and the account
-index all point at, so a fill or a cancel touches it in one place. It keeps
-references to its account and position so the matching loop never looks a
-user up.
+Events carry `OrderView` snapshots; inside, an order is a small mutable
+object that the book, the matcher and the account index all point at, so a
+fill or a cancel touches it in one place. It keeps references to its account
+and position so the matching loop never looks a user up.
 """
 
 from __future__ import annotations
 
-from . import accounts
-from .accounts import Account, Position
-from .commands import OrderType, Side, Tif
-from .events import OrderStatus, OrderView
+from typing import Final
 
-_BUY = Side.BUY
-_NEW = OrderStatus.NEW
-"""Enum members bound once: `Side.BUY` is a descriptor lookup on the enum class, several times dearer than a global."""
+from ..commands import OrderType, Side, Tif
+from ..status import OrderStatus
+from .accounts import Account, Position
+from .events import OrderView
+
+BUY: Final = Side.BUY
+NEW: Final = OrderStatus.NEW
 
 
 class Order:
@@ -63,7 +63,7 @@ class Order:
         self.user_id = account.user_id
         self.sym = sym
         self.side = side
-        self.is_buy = side is _BUY
+        self.is_buy = side is BUY
         self.type = order_type
         self.price = price
         self.qty = qty
@@ -71,7 +71,7 @@ class Order:
         self.filled_cost = 0
         self.tif = tif
         self.post_only = post_only
-        self.status = _NEW
+        self.status = NEW
         self.created_ts = ts
         self.updated_ts = ts
         self.account = account
@@ -79,19 +79,6 @@ class Order:
         self.prev: Order | None = None
         self.next: Order | None = None
         """Neighbours in the price level's queue while the order rests (see book.Level)."""
-
-    def __getstate__(self) -> tuple[object, ...]:
-        """Pickle without the queue links: a long queue would otherwise recurse once per order.
-
-        `book.Level` pickles its queue as a list and relinks it; no order
-        refers to a level, so every order is restored before its level is.
-        """
-        return tuple(getattr(self, name) for name in _STATE)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(_STATE, state, strict=True):
-            setattr(self, name, value)
-        self.prev = self.next = None
 
     def view(self) -> OrderView:
         return OrderView(
@@ -113,27 +100,24 @@ class Order:
         )
 
     def key(self) -> tuple[object, ...]:
-        """Every field that makes up the order's state, for `Engine.state_hash`."""
+        """Every field that makes up the order's state, as plain values (see `Engine.state`)."""
         return (
             self.order_id,
             self.client_order_id,
             self.user_id,
             self.sym,
-            str(self.side),
-            str(self.type),
+            self.side.value,
+            self.type.value,
             self.price,
             self.qty,
             self.filled,
             self.filled_cost,
-            str(self.tif),
+            self.tif.value,
             self.post_only,
-            str(self.status),
+            self.status.value,
             self.created_ts,
             self.updated_ts,
         )
-
-
-_STATE = tuple(name for name in Order.__slots__ if name not in ("prev", "next"))
 
 
 class Registry:
@@ -142,15 +126,17 @@ class Registry:
     Order, fill and trade ids are global and increase by one; only accepted
     orders take an id, so a rejection leaves the numbering untouched.
     A finished order stays findable until it falls out of its owner's
-    `recent_limit` most recent finished orders.
+    `recent_limit` most recent finished orders; a client order id is
+    remembered for its owner's last `coid_memory` orders (see COID_MEMORY).
     """
 
-    __slots__ = ("finished", "last_fill_id", "last_order_id", "last_trade_id", "live", "recent_limit")
+    __slots__ = ("coid_memory", "finished", "last_fill_id", "last_order_id", "last_trade_id", "live", "recent_limit")
 
-    def __init__(self, recent_limit: int) -> None:
+    def __init__(self, recent_limit: int, coid_memory: int) -> None:
         self.live: dict[int, Order] = {}
         self.finished: dict[int, Order] = {}
         self.recent_limit = recent_limit
+        self.coid_memory = coid_memory
         self.last_order_id = 0
         self.last_fill_id = 0
         self.last_trade_id = 0
@@ -159,11 +145,13 @@ class Registry:
         self.live[order.order_id] = order
         account = order.account
         account.orders[order.order_id] = order
-        if order.client_order_id is not None:
-            account.by_coid[order.client_order_id] = order
-            account.coids[order.client_order_id] = order.order_id
-            if len(account.coids) > accounts.COID_MEMORY:  # the oldest first: dicts keep insertion order
-                del account.coids[next(iter(account.coids))]
+        coid = order.client_order_id
+        if coid is not None:
+            account.by_coid[coid] = order
+            coids = account.coids
+            coids[coid] = order.order_id
+            if len(coids) > self.coid_memory:  # the oldest first: dicts keep insertion order
+                del coids[next(iter(coids))]
 
     def finish(self, order: Order) -> None:
         """Move an order whose status is already final from the live index to the recent ones."""

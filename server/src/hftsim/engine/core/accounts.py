@@ -4,7 +4,7 @@ Money is integer cash units throughout. A position keeps its cost basis
 (cash paid for the open quantity, negative when short) so that realized PnL
 on average cost needs no division until a partial close, and a close to
 flat releases the cost exactly: `cash + sum(cost) - sum(realized)` stays
-equal to the initial cash, which the property tests check.
+equal to the opening cash, which the property tests check.
 
 Money is real: `reserved` is the cash committed to the user's resting buy
 orders (limit price x leaves), and a buy is accepted only if it fits in
@@ -14,12 +14,17 @@ orders (limit price x leaves), and a buy is accepted only if it fits in
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .events import PositionView
 
 if TYPE_CHECKING:
     from .orders import Order
+
+COID_MEMORY: Final = 20_000
+"""Client order ids remembered per user after their orders finish. A bound, because simulated agents
+place orders all day and every order would otherwise stay in memory; a resend comes within seconds,
+and the SDK's own ids never repeat, so the last 20,000 orders cover every real case."""
 
 
 class Position:
@@ -42,12 +47,6 @@ class Position:
 
     def view(self) -> PositionView:
         return PositionView(self.user_id, self.sym, self.qty, self.cost, self.realized)
-
-
-COID_MEMORY = 20_000
-"""Client order ids remembered per user after their orders finish. A bound, because simulated agents
-place orders all day and every order would otherwise stay in memory; a resend comes within seconds,
-and the SDK's own ids never repeat, so the last 20,000 orders cover every real case."""
 
 
 class Account:
@@ -85,34 +84,3 @@ class Account:
         if pos is None:
             pos = self.positions[sym] = Position(self.user_id, sym)
         return pos
-
-
-def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: int, tick_value: int) -> None:
-    """Book one fill: move cash, update the position on average cost, realize PnL.
-
-    Reducing a position releases `cost * closed // |qty|` of the cost basis
-    (all of it when the position goes flat, so nothing is lost to rounding);
-    a fill through zero closes the old position, then opens the rest at the
-    fill price.
-    """
-    value = price * qty * tick_value
-    if is_buy:
-        account.cash -= value
-    else:
-        account.cash += value
-    held = pos.qty
-    if held == 0 or (held > 0) == is_buy:
-        pos.qty = held + qty if is_buy else held - qty
-        pos.cost += value if is_buy else -value
-        return
-    size = held if held > 0 else -held
-    closing = min(size, qty)
-    released = pos.cost if closing == size else pos.cost * closing // size
-    close_value = closing * price * tick_value
-    pos.realized += (-close_value if is_buy else close_value) - released
-    pos.cost -= released
-    pos.qty = held + qty if is_buy else held - qty
-    opening = qty - closing
-    if opening:
-        opened = opening * price * tick_value
-        pos.cost = opened if is_buy else -opened

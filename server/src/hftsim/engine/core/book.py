@@ -21,12 +21,11 @@ engine can publish one net `BookDelta` at the end.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .commands import SymbolStatus
+from ..commands import SymbolStatus
+from ..instruments import Instrument
 from .events import BookDelta
-from .instruments import Instrument
 
 if TYPE_CHECKING:
     from .orders import Order
@@ -64,22 +63,14 @@ class Level:
             nxt.prev = prev
         order.prev = order.next = None
 
-    def __getstate__(self) -> tuple[int, list[Order]]:
-        """Pickle the queue as a list: following `next` links would recurse once per order."""
-        return self.total, list(self.orders())
-
-    def __setstate__(self, state: tuple[int, list[Order]]) -> None:
-        self.total, queue = state
-        self.head = self.tail = None
-        for order in queue:
-            self.append(order)
-
-    def orders(self) -> Iterator[Order]:
+    def orders(self) -> list[Order]:
         """The queue, front first."""
+        queue = []
         order = self.head
         while order is not None:
-            yield order
+            queue.append(order)
             order = order.next
+        return queue
 
 
 class BookSide:
@@ -176,7 +167,9 @@ class Book:
         "bids",
         "instrument",
         "last_price",
+        "lot",
         "md_seq",
+        "min_qty",
         "status",
         "sym",
         "tick_value",
@@ -187,15 +180,25 @@ class Book:
         self.sym = instrument.sym
         self.bids = BookSide(True)
         self.asks = BookSide(False)
-        self.status = SymbolStatus.TRADING
+        self.status: SymbolStatus = SymbolStatus.TRADING
         self.md_seq = 0
         self.last_price: int | None = None
         self.band_low = instrument.band_low
         self.band_high = instrument.band_high
+        self.lot = instrument.lot
+        self.min_qty = instrument.min_qty
         self.tick_value = tick_value
 
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks
+
+    def crosses(self, is_buy: bool, price: int | None) -> bool:
+        """Would an order on this side at this price (None = market) meet the opposite best?"""
+        opposite = self.asks if is_buy else self.bids
+        keys = opposite.keys
+        if not keys:
+            return False
+        return price is None or keys[-1] >= opposite.sign * price
 
     def add_alone(self, order: Order) -> BookDelta:
         """Queue a new order's leaves when that is the command's only book change; return its delta.

@@ -1,0 +1,485 @@
+"""Pre-trade checks: the first stage of every command, and the only place a rule is written.
+
+Each rule is one function that tests the rule and, when it is broken,
+words the refusal: a `Refusal` (stable code + human message naming the
+allowed value), or None when the rule holds. `Checks.place`, `Checks.amend`
+and friends run a command's rules in the documented order of precedence
+(docs/protocol.md); the first broken rule names the rejection and nothing
+changes. The engine's later stages (matching, settlement) assume a command
+that passed here.
+
+The gateway already parses wire input, but the engine is also driven by the
+in-process agents and by journal replay, so it never trusts a command: a
+malformed one is refused with INVALID_FIELD like any other rule, never an
+exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+from ..commands import AmendOrder, OrderType, PlaceOrder, Side, SymbolStatus, Tif
+from ..errors import Code
+from ..instruments import Instrument, format_cash
+from ..limits import Limits
+from .accounts import Account, Position
+from .book import Book
+from .orders import Order
+
+MAX_CLIENT_ORDER_ID: Final = 64
+
+SIDES: Final[dict[str, Side]] = {s.value: s for s in Side}
+ORDER_TYPES: Final[dict[str, OrderType]] = {t.value: t for t in OrderType}
+TIFS: Final[dict[str, Tif]] = {t.value: t for t in Tif}
+STATUSES: Final[dict[str, SymbolStatus]] = {s.value: s for s in SymbolStatus}
+KINDS: Final[dict[tuple[str, str, str], tuple[Side, OrderType, Tif]]] = {
+    (side, order_type, tif): (SIDES[side], ORDER_TYPES[order_type], TIFS[tif])
+    for side in SIDES
+    for order_type in ORDER_TYPES
+    for tif in TIFS
+}
+"""(side, type, tif) of a new order, as given -> as enums: one lookup validates all three."""
+
+BUY: Final = Side.BUY
+HALTED: Final = SymbolStatus.HALTED
+MARKET: Final = OrderType.MARKET
+GTC: Final = Tif.GTC
+
+
+class Refusal:
+    """Why a command is refused: a stable code and a message for people."""
+
+    __slots__ = ("code", "message")
+
+    def __init__(self, code: Code, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
+class Admitted:
+    """A new order that passed every rule: its fields as checked values, with its book and account."""
+
+    __slots__ = (
+        "account", "book", "coid", "crossing", "is_buy", "post_only", "price", "qty", "side", "sym", "tif", "type",
+        "user_id",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        user_id: int,
+        sym: str,
+        kind: tuple[Side, OrderType, Tif],
+        qty: int,
+        price: int | None,
+        post_only: bool,
+        coid: str | None,
+        book: Book,
+        account: Account | None,
+        crossing: bool,
+    ) -> None:
+        self.user_id = user_id
+        self.sym = sym
+        self.side, self.type, self.tif = kind
+        self.is_buy = self.side is BUY
+        self.qty = qty
+        self.price = price
+        self.post_only = post_only
+        self.coid = coid
+        self.book = book
+        self.account = account
+        """None for a user's first order: the engine opens the account when it accepts it."""
+        self.crossing = crossing
+        """Whether the order meets the opposite side on arrival."""
+
+
+def given(cmd: object, name: str) -> object:
+    """A command's field as it came: its type is one of the things a rule checks."""
+    return getattr(cmd, name)
+
+
+# Rules --------------------------------------------------------------------------
+
+
+def symbol_rule(known: Collection[str], sym: object) -> Refusal | None:
+    if isinstance(sym, str) and sym in known:
+        return None
+    return Refusal(Code.UNKNOWN_SYMBOL, f"unknown symbol {sym!r}; known symbols: {', '.join(known)}")
+
+
+def trading_rule(sym: str, status: SymbolStatus, what: str) -> Refusal | None:
+    """`what` is the refused kind of command ("new orders", "amends")."""
+    if status is not HALTED:
+        return None
+    return Refusal(Code.SYMBOL_HALTED, f"{sym} is halted: {what} are refused until it resumes")
+
+
+def user_rule(user_id: object) -> Refusal | None:
+    if type(user_id) is int:
+        return None
+    return Refusal(Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}")
+
+
+def _enum_error(name: str, value: object, allowed: dict[str, object]) -> str | None:
+    if isinstance(value, str) and value in allowed:
+        return None
+    return f"{name} must be one of {', '.join(allowed)}, got {value!r}"
+
+
+def kind_rule(side: object, order_type: object, tif: object) -> tuple[Side, OrderType, Tif] | Refusal:
+    """A new order's side, type and tif, as enums; one dict lookup checks all three."""
+    try:
+        kind = KINDS.get((side, order_type, tif))  # type: ignore[arg-type]  # checking is the point
+    except TypeError:  # an unhashable value where an enum belongs
+        kind = None
+    if kind is not None:
+        return kind
+    message = (
+        _enum_error("side", side, dict(SIDES))
+        or _enum_error("type", order_type, dict(ORDER_TYPES))
+        or _enum_error("tif", tif, dict(TIFS))
+    )
+    assert message is not None
+    return Refusal(Code.INVALID_FIELD, message)
+
+
+def place_fields_rule(
+    kind: tuple[Side, OrderType, Tif], user_id: object, qty: object, price: object, post_only: object, coid: object
+) -> Refusal | None:
+    """A new order's user, quantity, price, flags and client order id are well formed for its kind."""
+    message: str | None = None
+    if type(user_id) is not int:
+        message = f"user_id must be an integer, got {user_id!r}"
+    elif type(qty) is not int or qty <= 0:
+        message = f"qty must be a positive integer, got {qty!r}"
+    elif type(post_only) is not bool:
+        message = f"post_only must be true or false, got {post_only!r}"
+    elif coid is not None and (type(coid) is not str or not 0 < len(coid) <= MAX_CLIENT_ORDER_ID):
+        message = f"client_order_id must be a string of 1 to {MAX_CLIENT_ORDER_ID} characters, got {coid!r}"
+    elif kind[1] is MARKET:
+        if price is not None:
+            message = "a market order takes no price"
+        elif post_only:
+            message = "a market order cannot be post_only"
+    elif price is None:
+        message = "a limit order needs a price"
+    elif type(price) is not int or price <= 0:
+        message = f"price must be a positive number of ticks, got {price!r}"
+    elif post_only and kind[2] is not GTC:
+        message = f"a post_only order must be GTC, got {kind[2]}"
+    return None if message is None else Refusal(Code.INVALID_FIELD, message)
+
+
+def amend_fields_rule(price: object, qty: object, filled: int) -> Refusal | None:
+    """Types of an amend's new values; the new total qty must exceed what already filled."""
+    message: str | None = None
+    if price is None and qty is None:
+        message = "an amend needs a new price or a new qty"
+    elif price is not None and (type(price) is not int or price <= 0):
+        message = f"price must be a positive number of ticks, got {price!r}"
+    elif qty is not None and (type(qty) is not int or qty <= filled):
+        message = f"qty is the new total quantity and must be an integer above the filled {filled}, got {qty!r}"
+    return None if message is None else Refusal(Code.INVALID_FIELD, message)
+
+
+def qty_rule(sym: str, lot: int, min_qty: int, qty: int) -> Refusal | None:
+    """Lot and minimum quantity of the instrument."""
+    if qty % lot:
+        return Refusal(Code.QTY_NOT_LOT_MULTIPLE, f"qty {qty} is not a multiple of the lot {lot} for {sym}")
+    if qty < min_qty:
+        return Refusal(Code.QTY_BELOW_MIN, f"qty {qty} is below the minimum {min_qty} for {sym}")
+    return None
+
+
+def band_rule(instrument: Instrument, low: int, high: int, price: int) -> Refusal | None:
+    """A limit price lies within the band [low, high] around the reference price (Instrument.band_low/high)."""
+    if low <= price <= high:
+        return None
+    to_price = instrument.to_price
+    return Refusal(
+        Code.PRICE_OUT_OF_BAND,
+        f"price {to_price(price)} is outside the band {to_price(low)} to {to_price(high)} for {instrument.sym}",
+    )
+
+
+def order_qty_rule(limits: Limits, qty: int) -> Refusal | None:
+    if qty <= limits.max_order_qty:
+        return None
+    return Refusal(Code.QTY_ABOVE_MAX, f"qty {qty} is above the per-order maximum of {limits.max_order_qty}")
+
+
+def position_rule(limits: Limits, sym: str, is_buy: bool, held: int, open_same: int, added: int) -> Refusal | None:
+    """The worst case after `added` more units rest (or trade) on the order's side stays within the limit.
+
+    Every resting order on that side counts as if it filled, so no sequence
+    of fills can take a user past the limit. `added` is the new order's
+    quantity, or for an amend the growth of its leaves (shrinking never
+    breaches, so callers skip the rule then). `held` is the position,
+    `open_same` the open quantity of the user's resting orders on that side.
+    """
+    worst = held + open_same + added if is_buy else open_same + added - held
+    if worst <= limits.max_position:
+        return None
+    verb, side = ("buying", "buy") if is_buy else ("selling", "sell")
+    reach = worst if is_buy else -worst
+    return Refusal(
+        Code.POSITION_LIMIT,
+        f"{verb} {added} {sym} could take the position to {reach} (now {held}, open {side} orders {open_same}); "
+        f"the limit is {limits.max_position} either way",
+    )
+
+
+def funds_rule(sym: str, qty: int, cost: int, available: int, decimals: int) -> Refusal | None:
+    """A buy that could cost `cost` fits in the cash not yet committed; amounts worded as the wire shows cash."""
+    if cost <= available:
+        return None
+    return Refusal(
+        Code.INSUFFICIENT_FUNDS,
+        f"buying {qty} {sym} could cost {format_cash(cost, decimals)} but only {format_cash(available, decimals)} "
+        "is available (cash less what open buy orders have committed)",
+    )
+
+
+def coid_rule(coid: str | None, live_order: int | None, used_by: int | None, memory: int) -> Refusal | None:
+    """A client order id names one order among the user's live orders and their last `memory` ones.
+
+    `live_order` is the id of the user's live order with this client order
+    id, `used_by` the order it was last given to (live or finished), if any.
+    """
+    if coid is None:
+        return None
+    if live_order is not None:
+        return Refusal(
+            Code.DUPLICATE_CLIENT_ORDER_ID, f"client_order_id {coid!r} is already used by live order {live_order}"
+        )
+    if used_by is None:
+        return None
+    return Refusal(
+        Code.DUPLICATE_CLIENT_ORDER_ID,
+        f"client_order_id {coid!r} was already used by order {used_by}, now finished; "
+        f"a client_order_id names one order (among the user's last {memory:,} orders)",
+    )
+
+
+def post_only_rule(instrument: Instrument, is_buy: bool, price: int | None, opposite: int | None) -> Refusal | None:
+    """A post-only order must rest: it may not meet the opposite best (`opposite`, None when that side is empty)."""
+    if opposite is None or price is None or (price < opposite if is_buy else price > opposite):
+        return None
+    to_price = instrument.to_price
+    return Refusal(
+        Code.POST_ONLY_WOULD_CROSS,
+        f"post-only {'buy' if is_buy else 'sell'} at {to_price(price)} would trade against the best "
+        f"{'ask' if is_buy else 'bid'} {to_price(opposite)}; post-only orders must rest",
+    )
+
+
+def order_ref_rule(user_id: object, order_id: object, coid: object) -> Refusal | None:
+    """A cancel or amend names its order by an integer id (preferred) or a client order id string."""
+    if type(user_id) is not int:
+        return Refusal(Code.INVALID_FIELD, f"user_id must be an integer, got {user_id!r}")
+    if order_id is not None:
+        if type(order_id) is not int:
+            return Refusal(Code.INVALID_FIELD, f"order_id must be an integer, got {order_id!r}")
+        return None
+    if coid is None:
+        return Refusal(Code.INVALID_FIELD, "name the order with order_id or client_order_id")
+    if not isinstance(coid, str):
+        return Refusal(Code.INVALID_FIELD, f"client_order_id must be a string, got {coid!r}")
+    return None
+
+
+def unknown_order(order_id: int | None, coid: str | None) -> Refusal:
+    """The named order is not a live order of the caller's.
+
+    Another user's order answers exactly like a missing one, so order ids
+    reveal nothing about other users' orders.
+    """
+    if order_id is not None:
+        return Refusal(
+            Code.UNKNOWN_ORDER, f"order {order_id} is not live: unknown, or already filled, canceled or expired"
+        )
+    return Refusal(Code.UNKNOWN_ORDER, f"no live order with client_order_id {coid!r}")
+
+
+def status_rule(status: object) -> Refusal | None:
+    if isinstance(status, str) and status in STATUSES:
+        return None
+    return Refusal(Code.INVALID_FIELD, f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+
+
+def cash_rule(cash: object) -> Refusal | None:
+    if type(cash) is int and cash >= 0:
+        return None
+    return Refusal(Code.INVALID_FIELD, f"cash must be a non-negative integer, got {cash!r}")
+
+
+# Market buys ----------------------------------------------------------------------
+
+
+def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
+    """Exact cash a market buy of `qty` would spend now, in cash units.
+
+    Walks the asks as matching would (best first, skipping the user's own
+    orders, which self-trade prevention cancels rather than fills); what the
+    book cannot supply expires unfilled and costs nothing. The engine applies
+    one command at a time, so this is exactly what the fills will cost.
+    """
+    asks = book.asks
+    levels = asks.levels
+    cost = 0
+    keys = asks.keys
+    i = len(keys) - 1
+    while i >= 0:
+        price = -keys[i]
+        maker = levels[price].head
+        while maker is not None:
+            if maker.user_id != user_id:
+                leaves = maker.qty - maker.filled
+                take = leaves if leaves < qty else qty
+                cost += price * take
+                qty -= take
+                if not qty:
+                    return cost * book.tick_value
+            maker = maker.next
+        i -= 1
+    return cost * book.tick_value
+
+
+# Stages ---------------------------------------------------------------------------
+
+
+class Checks:
+    """The pre-trade stage: each command's rules in order of precedence; the first broken one refuses it."""
+
+    __slots__ = ("accounts", "books", "coid_memory", "decimals", "initial_cash", "limits", "live")
+
+    def __init__(
+        self,
+        books: dict[str, Book],
+        accounts: dict[int, Account],
+        live: dict[int, Order],
+        limits: Limits,
+        initial_cash: int,
+        decimals: int,
+        coid_memory: int,
+    ) -> None:
+        self.books = books
+        self.accounts = accounts
+        self.live = live
+        self.limits = limits
+        self.initial_cash = initial_cash
+        self.decimals = decimals
+        self.coid_memory = coid_memory
+
+    def place(self, cmd: PlaceOrder) -> Admitted | Refusal:
+        """A new order's rules; each field of the command is read once, as it came."""
+        sym = given(cmd, "sym")
+        refusal = symbol_rule(self.books, sym)
+        if refusal is not None:
+            return refusal
+        assert isinstance(sym, str)
+        book = self.books[sym]
+        refusal = trading_rule(sym, book.status, "new orders")
+        if refusal is not None:
+            return refusal
+        kind = kind_rule(given(cmd, "side"), given(cmd, "type"), given(cmd, "tif"))
+        if isinstance(kind, Refusal):
+            return kind
+        user_id, qty, price = given(cmd, "user_id"), given(cmd, "qty"), given(cmd, "price")
+        post_only, coid = given(cmd, "post_only"), given(cmd, "client_order_id")
+        refusal = place_fields_rule(kind, user_id, qty, price, post_only, coid)
+        if refusal is not None:
+            return refusal
+        assert type(user_id) is int and type(qty) is int and type(post_only) is bool
+        assert price is None or type(price) is int
+        assert coid is None or type(coid) is str
+        refusal = qty_rule(sym, book.lot, book.min_qty, qty)
+        if refusal is None and price is not None:
+            refusal = band_rule(book.instrument, book.band_low, book.band_high, price)
+        if refusal is not None:
+            return refusal
+        limits = self.limits
+        account = self.accounts.get(user_id)
+        position = account.positions.get(sym) if account is not None else None
+        is_buy = kind[0] is BUY
+        refusal = order_qty_rule(limits, qty)
+        if refusal is None and (position is not None or qty > limits.max_position):
+            held, open_same = _exposure(position, is_buy)
+            refusal = position_rule(limits, sym, is_buy, held, open_same, qty)
+        if refusal is not None:
+            return refusal
+        if is_buy:
+            cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
+            available = account.available() if account is not None else self.initial_cash
+            refusal = funds_rule(sym, qty, cost, available, self.decimals)
+            if refusal is not None:
+                return refusal
+        if coid is not None and account is not None:
+            live = account.by_coid.get(coid)
+            live_id = live.order_id if live is not None else None
+            refusal = coid_rule(coid, live_id, account.coids.get(coid), self.coid_memory)
+            if refusal is not None:
+                return refusal
+        crossing = book.crosses(is_buy, price)
+        if post_only and crossing:
+            refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())
+            if refusal is not None:
+                return refusal
+        return Admitted(user_id, sym, kind, qty, price, post_only, coid, book, account, crossing)
+
+    def find(self, user_id: object, order_id: object, coid: object) -> Order | Refusal:
+        """The caller's live order named by id (preferred) or client_order_id, or why not."""
+        refusal = order_ref_rule(user_id, order_id, coid)
+        if refusal is not None:
+            return refusal
+        if order_id is not None:
+            assert type(order_id) is int
+            order = self.live.get(order_id)
+            if order is None or order.user_id != user_id:
+                return unknown_order(order_id, None)
+            return order
+        assert isinstance(coid, str) and type(user_id) is int
+        account = self.accounts.get(user_id)
+        found = account.by_coid.get(coid) if account is not None else None
+        return found if found is not None else unknown_order(None, coid)
+
+    def amend(self, cmd: AmendOrder, order: Order, book: Book) -> Refusal | None:
+        """An amend of `order` (found by `find`) to its new price and total quantity."""
+        new_price, new_qty = given(cmd, "price"), given(cmd, "qty")
+        refusal = trading_rule(book.sym, book.status, "amends") or amend_fields_rule(new_price, new_qty, order.filled)
+        if refusal is not None:
+            return refusal
+        assert order.price is not None
+        assert (new_price is None or type(new_price) is int) and (new_qty is None or type(new_qty) is int)
+        price = order.price if new_price is None else new_price
+        qty = order.qty if new_qty is None else new_qty
+        is_buy = order.is_buy
+        growth = qty - order.qty
+        refusal = (
+            qty_rule(book.sym, book.lot, book.min_qty, qty)
+            or band_rule(book.instrument, book.band_low, book.band_high, price)
+            or order_qty_rule(self.limits, qty)
+        )
+        if refusal is None and growth > 0:
+            held, open_same = _exposure(order.position, is_buy)
+            refusal = position_rule(self.limits, order.sym, is_buy, held, open_same, growth)
+        if refusal is None and is_buy:
+            new_leaves = qty - order.filled
+            added = (price * new_leaves - order.price * (order.qty - order.filled)) * book.tick_value
+            refusal = funds_rule(order.sym, new_leaves, added, order.account.available(), self.decimals)
+        if refusal is None and order.post_only and price != order.price and book.crosses(is_buy, price):
+            refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())
+        return refusal
+
+    def cancel_all(self, user_id: object, sym: object) -> Refusal | None:
+        refusal = user_rule(user_id)
+        if refusal is None and sym is not None:
+            refusal = symbol_rule(self.books, sym)
+        return refusal
+
+
+def _exposure(position: Position | None, is_buy: bool) -> tuple[int, int]:
+    """The position and the open quantity on the order's side, as `position_rule` takes them."""
+    if position is None:
+        return 0, 0
+    return position.qty, position.open_buy if is_buy else position.open_sell

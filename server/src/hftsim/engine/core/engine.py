@@ -1,0 +1,583 @@
+"""The engine: one deterministic state machine fed one command at a time.
+
+`apply(command, ts)` runs the command through three stages and returns
+every event in order; nothing else changes state:
+
+1. pre-trade checks (`checks.py`): every rule, in order of precedence; the
+   first broken one refuses the command and nothing changes;
+2. matching (`matching.py`): a marketable order trades against the book,
+   each fill handed to
+3. settlement (`settlement.py`): cash, positions, commitments and the fill's
+   events.
+
+There is no clock, randomness or I/O in here: `ts` comes with the command,
+so the same commands give the same events and the same `state_hash()`,
+which is what journaling, replay and recovery rely on. `state()` is that
+state as plain values: the hash digests it, a snapshot pickles it (an
+`Engine` pickles as its configuration plus `state()`), and the reference
+engine (`reference.py`) builds the same tuple from its own layout.
+
+A rejection is an ordinary result (`Rejected` event + `Result.rejection`)
+that changes nothing but the command sequence number; exceptions are kept
+for programming errors (a non-command passed to `apply`, an unknown symbol
+passed to a query).
+
+This package is compiled with mypyc when the build has a C compiler (see
+`engine/build.py`), and runs as plain Python otherwise: the same source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Final
+
+from ..commands import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    OpenAccount,
+    OrderType,
+    PlaceOrder,
+    SetSymbolStatus,
+    Side,
+    SymbolStatus,
+    Tif,
+)
+from ..instruments import Instrument, cash_decimals, tick_value
+from ..limits import Limits
+from ..status import CancelReason, OrderStatus
+from .accounts import COID_MEMORY, Account, Position
+from .book import Book
+from .checks import STATUSES, Checks, Refusal, given, symbol_rule, user_rule
+from .checks import cash_rule as cash_rule
+from .checks import status_rule as status_rule
+from .events import (
+    Event,
+    OrderAccepted,
+    OrderAmended,
+    OrderCanceled,
+    OrderExpired,
+    OrderView,
+    PositionView,
+    Rejected,
+    Result,
+    StatusChanged,
+)
+from .matching import can_fill_completely, match
+from .orders import Order, Registry
+from .settlement import commit, release
+
+RULES: Final = 3
+"""Version of the engine's rules and state; 2 added buying power and remembered client order ids,
+3 the snapshot as `state()`.
+
+A snapshot records the version it was made under: one made under other rules
+lacks state these rules need, so it cannot be resumed.
+"""
+
+RECENT_ORDERS: Final = 500
+"""Finished orders remembered per user for `recent_orders` and `order`."""
+
+CANCELED: Final = OrderStatus.CANCELED
+EXPIRED: Final = OrderStatus.EXPIRED
+USER: Final = CancelReason.USER
+CANCEL_ALL: Final = CancelReason.CANCEL_ALL
+GTC: Final = Tif.GTC
+FOK: Final = Tif.FOK
+LIMIT: Final = OrderType.LIMIT
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _user(value: object) -> int | None:
+    return value if type(value) is int else None
+
+
+class Engine:
+    """Books, orders and accounts for a fixed set of instruments."""
+
+    def __init__(
+        self,
+        instruments: Sequence[Instrument],
+        limits: Limits,
+        initial_cash: int,
+        *,
+        recent_orders: int = RECENT_ORDERS,
+        coid_memory: int = COID_MEMORY,
+    ) -> None:
+        syms = [i.sym for i in instruments]
+        if len(set(syms)) != len(syms):
+            raise ValueError(f"duplicate symbols in {syms}")
+        if recent_orders < 1 or coid_memory < 1:
+            raise ValueError(f"recent_orders and coid_memory must be at least 1, got {recent_orders}, {coid_memory}")
+        self._instruments = tuple(instruments)
+        self.cash_decimals = cash_decimals(self._instruments)
+        self._books: dict[str, Book] = {i.sym: Book(i, tick_value(i, self.cash_decimals)) for i in self._instruments}
+        self._limits = limits
+        self._initial_cash = initial_cash
+        self._recent_orders = recent_orders
+        self._accounts: dict[int, Account] = {}
+        self._coid_memory = coid_memory
+        self._registry = Registry(recent_orders, coid_memory)
+        self._checks = Checks(
+            self._books, self._accounts, self._registry.live, limits, initial_cash, self.cash_decimals, coid_memory
+        )
+        self.seq = 0
+        self.rules = RULES
+
+    # Commands ---------------------------------------------------------------
+
+    def apply(self, command: Command, ts: int) -> Result:
+        """Apply one command; every command, accepted or rejected, takes the next `seq`."""
+        self.seq += 1
+        if isinstance(command, PlaceOrder):
+            return self._place(command, ts)
+        if isinstance(command, CancelOrder):
+            return self._cancel(command, ts)
+        if isinstance(command, AmendOrder):
+            return self._amend(command, ts)
+        if isinstance(command, CancelAll):
+            return self._cancel_all(command, ts)
+        if isinstance(command, SetSymbolStatus):
+            return self._set_status(command)
+        if isinstance(command, OpenAccount):
+            return self._open_account(command)
+        self.seq -= 1
+        raise TypeError(f"not an engine command: {command!r}")
+
+    def _reject(
+        self, refusal: Refusal, user_id: object, sym: object = None, coid: object = None, is_place: bool = False
+    ) -> Result:
+        rejection = Rejected(_user(user_id), refusal.code, refusal.message, _text(sym), _text(coid), is_place)
+        return Result(self.seq, [rejection], None, rejection, [])
+
+    def _place(self, cmd: PlaceOrder, ts: int) -> Result:
+        """Checks, then trade, rest or expire a new order."""
+        new = self._checks.place(cmd)
+        if isinstance(new, Refusal):
+            return self._reject(new, given(cmd, "user_id"), given(cmd, "sym"), given(cmd, "client_order_id"), True)
+        book = new.book
+        account = new.account
+        user_id = new.user_id
+        if account is None:
+            account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
+        registry = self._registry
+        registry.last_order_id = order_id = registry.last_order_id + 1
+        order = Order(
+            order_id, new.coid, new.sym, new.side, new.type, new.price, new.qty, new.tif, new.post_only, ts,
+            account, account.position(new.sym),
+        )  # fmt: skip
+        registry.add(order)
+        view = order.view()
+        events: list[Event] = [OrderAccepted(user_id, view)]
+        tif = new.tif
+        if new.crossing and (tif is not FOK or can_fill_completely(book, order)):
+            view = match(order, book, registry, events, ts, view)
+            view = self._after_match(order, book, events, ts, view)
+            delta = book.take_delta()
+            if delta is not None:
+                events.append(delta)
+        elif tif is GTC and new.type is LIMIT:
+            events.append(book.add_alone(order))
+            commit(order, order.qty, book.tick_value)
+        else:
+            view = self._expire(order, events, ts)
+        return Result(self.seq, events, view, None, [])
+
+    def _after_match(self, order: Order, book: Book, events: list[Event], ts: int, view: OrderView) -> OrderView:
+        """Finish a filled order, rest a GTC limit remainder, expire any other; return its latest snapshot."""
+        leaves = order.qty - order.filled
+        if not leaves:
+            self._registry.finish(order)
+        elif order.tif is GTC and order.type is LIMIT:
+            book.side(order.is_buy).add(order)
+            commit(order, leaves, book.tick_value)
+        else:
+            view = self._expire(order, events, ts)
+        return view
+
+    def _expire(self, order: Order, events: list[Event], ts: int) -> OrderView:
+        """Finish an order whose remainder may not rest (IOC, FOK, market); return its final snapshot."""
+        order.status = EXPIRED
+        order.updated_ts = ts
+        self._registry.finish(order)
+        view = order.view()
+        events.append(OrderExpired(order.user_id, view))
+        return view
+
+    def _cancel_resting(self, order: Order, book: Book, ts: int) -> OrderView:
+        """Cancel a resting order: out of the commitments, into the finished orders (the caller unqueues it)."""
+        release(order, order.qty - order.filled, book.tick_value)
+        order.status = CANCELED
+        order.updated_ts = ts
+        self._registry.finish(order)
+        return order.view()
+
+    def _cancel(self, cmd: CancelOrder, ts: int) -> Result:
+        """Cancel one live order; the common "own order by id" case skips `find` and the `touched` record."""
+        user_id = given(cmd, "user_id")
+        order_id = given(cmd, "order_id")
+        order = self._registry.live.get(order_id) if type(order_id) is int else None
+        if order is None or type(user_id) is not int or order.user_id != user_id:
+            coid = given(cmd, "client_order_id")
+            found = self._checks.find(user_id, order_id, coid)
+            if isinstance(found, Refusal):
+                return self._reject(found, user_id, None, coid)
+            order = found
+        book = self._books[order.sym]
+        delta = book.remove_alone(order, order.qty - order.filled)
+        view = self._cancel_resting(order, book, ts)
+        return Result(self.seq, [OrderCanceled(order.user_id, view, USER), delta], view, None, [])
+
+    def _cancel_all(self, cmd: CancelAll, ts: int) -> Result:
+        user_id = given(cmd, "user_id")
+        sym = given(cmd, "sym")
+        refusal = self._checks.cancel_all(user_id, sym)
+        if refusal is not None:
+            return self._reject(refusal, user_id, sym)
+        assert type(user_id) is int and (sym is None or isinstance(sym, str))
+        result = Result(self.seq, [], None, None, [])
+        account = self._accounts.get(user_id)
+        if account is None:
+            return result
+        targets = [o for o in account.orders.values() if sym is None or o.sym == sym]
+        events = result.events
+        for order in targets:
+            book = self._books[order.sym]
+            book.side(order.is_buy).remove(order, order.qty - order.filled)
+            events.append(OrderCanceled(user_id, self._cancel_resting(order, book, ts), CANCEL_ALL))
+            result.canceled.append(order.order_id)
+        if targets:
+            for book in [self._books[sym]] if sym is not None else self._books.values():
+                delta = book.take_delta()
+                if delta is not None:
+                    events.append(delta)
+        return result
+
+    def _amend(self, cmd: AmendOrder, ts: int) -> Result:
+        user_id, coid = given(cmd, "user_id"), given(cmd, "client_order_id")
+        found = self._checks.find(user_id, given(cmd, "order_id"), coid)
+        if isinstance(found, Refusal):
+            return self._reject(found, user_id, None, coid)
+        order = found
+        book = self._books[order.sym]
+        refusal = self._checks.amend(cmd, order, book)
+        if refusal is not None:
+            return self._reject(refusal, order.user_id, order.sym, order.client_order_id)
+        old_price = order.price
+        assert old_price is not None
+        price: int = old_price if cmd.price is None else cmd.price
+        qty: int = order.qty if cmd.qty is None else cmd.qty
+        is_buy = order.is_buy
+        tick_value = book.tick_value
+        side = book.side(is_buy)
+        events: list[Event] = []
+        if price == old_price and qty <= order.qty:
+            if qty < order.qty:  # shrinks in place, keeping its queue position
+                side.shrink(order, order.qty - qty)
+                release(order, order.qty - qty, tick_value)
+            order.qty = qty
+            order.updated_ts = ts
+            view = order.view()
+            events.append(OrderAmended(order.user_id, view))
+        else:  # a new price or more quantity: to the back of the queue, and it may trade
+            leaves = order.qty - order.filled
+            side.remove(order, leaves)
+            release(order, leaves, tick_value)
+            order.price = price
+            order.qty = qty
+            order.updated_ts = ts
+            view = order.view()
+            events.append(OrderAmended(order.user_id, view))
+            if price != old_price and book.crosses(is_buy, price):
+                view = match(order, book, self._registry, events, ts, view)
+            view = self._after_match(order, book, events, ts, view)
+        delta = book.take_delta()
+        if delta is not None:
+            events.append(delta)
+        return Result(self.seq, events, view, None, [])
+
+    def _set_status(self, cmd: SetSymbolStatus) -> Result:
+        sym, given_status = given(cmd, "sym"), given(cmd, "status")
+        refusal = symbol_rule(self._books, sym) or status_rule(given_status)
+        if refusal is not None:
+            return self._reject(refusal, None, sym)
+        assert isinstance(sym, str) and isinstance(given_status, str)
+        book = self._books[sym]
+        status = STATUSES[given_status]
+        book.status = status
+        book.md_seq += 1
+        return Result(self.seq, [StatusChanged(sym, book.md_seq, status)], None, None, [])
+
+    def _open_account(self, cmd: OpenAccount) -> Result:
+        """Create the account with the given cash; an existing account is left as it is."""
+        user_id, cash = given(cmd, "user_id"), given(cmd, "cash")
+        refusal = user_rule(user_id)
+        if refusal is not None:
+            return self._reject(refusal, None)
+        refusal = cash_rule(cash)
+        if refusal is not None:
+            return self._reject(refusal, user_id)
+        assert type(user_id) is int and type(cash) is int
+        if user_id not in self._accounts:
+            self._accounts[user_id] = Account(user_id, cash, self._recent_orders)
+        return Result(self.seq, [], None, None, [])
+
+    # Queries ----------------------------------------------------------------
+
+    def _book(self, sym: str) -> Book:
+        book = self._books.get(sym)
+        if book is None:
+            refusal = symbol_rule(self._books, sym)
+            raise KeyError(refusal.message if refusal is not None else sym)
+        return book
+
+    def instrument(self, sym: str) -> Instrument | None:
+        book = self._books.get(sym)
+        return book.instrument if book is not None else None
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._instruments
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    @property
+    def initial_cash(self) -> int:
+        return self._initial_cash
+
+    def status(self, sym: str) -> SymbolStatus:
+        return self._book(sym).status
+
+    def md_seq(self, sym: str) -> int:
+        return self._book(sym).md_seq
+
+    def book_levels(self, sym: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        book = self._book(sym)
+        return book.bids.depth(depth), book.asks.depth(depth)
+
+    def best_bid_ask(self, sym: str) -> tuple[int | None, int | None]:
+        book = self._book(sym)
+        return book.bids.best(), book.asks.best()
+
+    def last_price(self, sym: str) -> int | None:
+        return self._book(sym).last_price
+
+    def order(self, order_id: int) -> OrderView | None:
+        """A live order, or a finished one still among its owner's recent orders."""
+        order = self._registry.get(order_id)
+        return order.view() if order is not None else None
+
+    def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
+        account = self._accounts.get(user_id)
+        if account is None:
+            return []
+        return [o.view() for o in account.orders.values() if sym is None or o.sym == sym]
+
+    def recent_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
+        """Open orders plus the user's most recent finished ones (bounded), oldest first."""
+        account = self._accounts.get(user_id)
+        if account is None:
+            return []
+        orders = sorted([*account.finished, *account.orders.values()], key=_order_id)
+        return [o.view() for o in orders if sym is None or o.sym == sym]
+
+    def user_ids(self) -> list[int]:
+        """Users with an account (opened by `OpenAccount` or a first accepted order), ascending."""
+        return sorted(self._accounts)
+
+    def cash(self, user_id: int) -> int:
+        account = self._accounts.get(user_id)
+        return account.cash if account is not None else self._initial_cash
+
+    def opening_cash(self, user_id: int) -> int:
+        """The cash the user's account opened with (`OpenAccount` may give more than the initial cash)."""
+        account = self._accounts.get(user_id)
+        return account.opening_cash if account is not None else self._initial_cash
+
+    def position(self, user_id: int, sym: str) -> PositionView:
+        account = self._accounts.get(user_id)
+        position = account.positions.get(sym) if account is not None else None
+        return position.view() if position is not None else PositionView(user_id, sym, 0, 0, 0)
+
+    def positions(self, user_id: int) -> list[PositionView]:
+        """Positions that are open or have realized PnL, in instrument order."""
+        account = self._accounts.get(user_id)
+        if account is None:
+            return []
+        views = []
+        for sym in self._books:
+            position = account.positions.get(sym)
+            if position is not None and (position.qty or position.realized):
+                views.append(position.view())
+        return views
+
+    def carry_on_from(self, previous: Engine) -> None:
+        """Continue `previous`'s numbering in this engine, which replaces it (a restored snapshot, a new round).
+
+        The command seq and the order, fill and trade ids never go back, so
+        the journal and the read models stay in order; each symbol's
+        market-data seq moves one past `previous`'s, so every client sees a
+        gap and resyncs its books from a snapshot.
+        """
+        self.seq = max(self.seq, previous.seq)
+        mine, theirs = self._registry, previous._registry
+        mine.last_order_id = max(mine.last_order_id, theirs.last_order_id)
+        mine.last_fill_id = max(mine.last_fill_id, theirs.last_fill_id)
+        mine.last_trade_id = max(mine.last_trade_id, theirs.last_trade_id)
+        for sym, book in self._books.items():
+            book.md_seq = max(book.md_seq, previous.md_seq(sym)) + 1
+
+    # State --------------------------------------------------------------------
+
+    def state(self) -> tuple[object, ...]:
+        """Everything that is state, as plain values in a fixed order (see `reference.py` for its shape).
+
+        Sequences and id counters; per book its status, md sequence, last
+        price and the queues in priority order; every remembered order by
+        id; per account its cash, commitments, remembered client order ids
+        (oldest first: the oldest is forgotten first), positions and
+        finished orders. Two engines with equal states answer
+        every query the same way and react to every future command the same
+        way.
+        """
+        registry = self._registry
+        books = [
+            (
+                book.sym,
+                book.status.value,
+                book.md_seq,
+                book.last_price,
+                [(p, [o.order_id for o in book.bids.levels[p].orders()]) for p, _ in book.bids.depth(None)],
+                [(p, [o.order_id for o in book.asks.levels[p].orders()]) for p, _ in book.asks.depth(None)],
+            )
+            for book in self._books.values()
+        ]
+        orders = [o.key() for _, o in sorted({**registry.live, **registry.finished}.items())]
+        accounts = [
+            (
+                account.user_id,
+                account.cash,
+                account.opening_cash,
+                account.reserved,
+                list(account.coids.items()),
+                [
+                    (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
+                    for _, p in sorted(account.positions.items())
+                ],
+                [o.order_id for o in account.finished],
+            )
+            for _, account in sorted(self._accounts.items())
+        ]
+        return (
+            self.seq,
+            registry.last_order_id,
+            registry.last_fill_id,
+            registry.last_trade_id,
+            books,
+            orders,
+            accounts,
+        )
+
+    def state_hash(self) -> str:
+        """SHA-256 of `state()`."""
+        return hashlib.sha256(repr(self.state()).encode()).hexdigest()
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle as configuration plus `state()`: plain values, whichever build made the snapshot."""
+        config = (
+            self._instruments, self._limits, self._initial_cash, self._recent_orders, self._coid_memory, self.rules
+        )  # fmt: skip
+        return restore, (config, self.state())
+
+    def load(self, state: tuple[object, ...]) -> None:
+        """Take over `state` (from `state()` of an engine with the same configuration)."""
+        seq, last_order, last_fill, last_trade, books, orders, accounts = state
+        assert isinstance(seq, int) and isinstance(last_order, int)
+        assert isinstance(last_fill, int) and isinstance(last_trade, int)
+        assert isinstance(books, list) and isinstance(orders, list) and isinstance(accounts, list)
+        self.seq = seq
+        registry = self._registry
+        registry.last_order_id = last_order
+        registry.last_fill_id = last_fill
+        registry.last_trade_id = last_trade
+        for entry in accounts:
+            user_id, cash, opening_cash, reserved, coids, positions, _ = entry
+            account = Account(user_id, opening_cash, self._recent_orders)
+            account.cash = cash
+            account.reserved = reserved
+            account.coids = dict(coids)
+            for sym, qty, cost, realized, open_buy, open_sell in positions:
+                position = account.positions[sym] = Position(user_id, sym)
+                position.qty, position.cost, position.realized = qty, cost, realized
+                position.open_buy, position.open_sell = open_buy, open_sell
+            self._accounts[user_id] = account
+        by_id: dict[int, Order] = {}
+        for key in orders:
+            order = _order_from_key(key, self._accounts)
+            by_id[order.order_id] = order
+        for entry in accounts:
+            account = self._accounts[entry[0]]
+            for order_id in entry[6]:
+                order = by_id[order_id]
+                account.finished.append(order)
+                registry.finished[order_id] = order
+        for order_id, order in by_id.items():
+            if order_id not in registry.finished:
+                registry.live[order_id] = order
+                order.account.orders[order_id] = order
+                if order.client_order_id is not None:
+                    order.account.by_coid[order.client_order_id] = order
+        for sym, status, md_seq, last_price, bids, asks in books:
+            book = self._books[sym]
+            book.status = STATUSES[status]
+            book.md_seq = md_seq
+            book.last_price = last_price
+            for side, levels in ((book.bids, bids), (book.asks, asks)):
+                for _, queue in reversed(levels):
+                    for order_id in queue:
+                        side.add(by_id[order_id])
+                side.touched.clear()
+
+
+def _order_id(order: Order) -> int:
+    return order.order_id
+
+
+def _order_from_key(key: tuple[object, ...], accounts: dict[int, Account]) -> Order:
+    (order_id, coid, user_id, sym, side, order_type, price, qty, filled, filled_cost, tif, post_only, status,
+     created_ts, updated_ts) = key  # fmt: skip
+    assert isinstance(order_id, int) and isinstance(user_id, int) and isinstance(sym, str)
+    assert isinstance(qty, int) and isinstance(filled, int) and isinstance(filled_cost, int)
+    assert isinstance(created_ts, int) and isinstance(updated_ts, int) and isinstance(post_only, bool)
+    assert isinstance(side, str) and isinstance(order_type, str) and isinstance(tif, str)
+    assert isinstance(status, str) and (coid is None or isinstance(coid, str))
+    assert price is None or isinstance(price, int)
+    account = accounts[user_id]
+    order = Order(
+        order_id, coid, sym, Side(side), OrderType(order_type), price, qty, Tif(tif), post_only, created_ts,
+        account, account.position(sym),
+    )  # fmt: skip
+    order.filled = filled
+    order.filled_cost = filled_cost
+    order.status = OrderStatus(status)
+    order.updated_ts = updated_ts
+    return order
+
+
+def restore(config: tuple[object, ...], state: tuple[object, ...]) -> Engine:
+    """An engine built from `config` holding `state`: how a pickled engine comes back."""
+    instruments, limits, initial_cash, recent_orders, coid_memory, rules = config
+    assert isinstance(instruments, tuple) and isinstance(limits, Limits) and isinstance(initial_cash, int)
+    assert isinstance(recent_orders, int) and isinstance(coid_memory, int) and isinstance(rules, int)
+    engine = Engine(instruments, limits, initial_cash, recent_orders=recent_orders, coid_memory=coid_memory)
+    engine.rules = rules
+    if rules == RULES:
+        engine.load(state)
+    return engine

@@ -1,0 +1,301 @@
+"""Events: what the engine says happened.
+
+Private events name the user they belong to; public ones carry the symbol's
+market-data sequence number. Order and position states are snapshots taken
+when the event was emitted, so a consumer may keep them; they are read-only
+by convention.
+
+These are plain classes with explicit constructors rather than dataclasses:
+compiled, a dataclass's generated `__init__` stays interpreted and costs
+several times a native one, and the engine builds several events per
+command. `Record` gives them what the dataclass did: equality, a readable
+repr and pickling (snapshots keep trades and fills) by their `FIELDS`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..commands import OrderType, Side, SymbolStatus, Tif
+from ..errors import Code
+from ..status import CancelReason, OrderStatus
+
+
+class Record:
+    """Equality, repr and pickling by the fields named in `FIELDS`, in constructor order."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def values(self) -> tuple[object, ...]:
+        return tuple([getattr(self, name) for name in self.FIELDS])
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and isinstance(other, Record) and other.values() == self.values()
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclasses these replace
+
+    def __repr__(self) -> str:
+        fields = ", ".join([f"{name}={getattr(self, name)!r}" for name in self.FIELDS])
+        return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return type(self), self.values()
+
+
+class OrderView(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "order_id", "client_order_id", "user_id", "sym", "side", "type", "price", "qty", "filled_qty",
+        "filled_cost", "tif", "post_only", "status", "created_ts", "updated_ts",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        order_id: int,
+        client_order_id: str | None,
+        user_id: int,
+        sym: str,
+        side: Side,
+        type: OrderType,
+        price: int | None,
+        qty: int,
+        filled_qty: int,
+        filled_cost: int,
+        tif: Tif,
+        post_only: bool,
+        status: OrderStatus,
+        created_ts: int,
+        updated_ts: int,
+    ) -> None:
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+        self.user_id = user_id
+        self.sym = sym
+        self.side = side
+        self.type = type
+        self.price = price
+        self.qty = qty
+        self.filled_qty = filled_qty
+        self.filled_cost = filled_cost
+        """Sum of fill price (ticks) times fill qty: avg fill price = filled_cost / filled_qty."""
+        self.tif = tif
+        self.post_only = post_only
+        self.status = status
+        self.created_ts = created_ts
+        self.updated_ts = updated_ts
+
+    @property
+    def leaves_qty(self) -> int:
+        status = self.status
+        live = status is OrderStatus.NEW or status is OrderStatus.PARTIALLY_FILLED
+        return self.qty - self.filled_qty if live else 0
+
+
+class FillView(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "fill_id", "order_id", "client_order_id", "user_id", "sym", "side", "price", "qty", "is_maker", "trade_id",
+        "ts",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        fill_id: int,
+        order_id: int,
+        client_order_id: str | None,
+        user_id: int,
+        sym: str,
+        side: Side,
+        price: int,
+        qty: int,
+        is_maker: bool,
+        trade_id: int,
+        ts: int,
+    ) -> None:
+        self.fill_id = fill_id
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+        self.user_id = user_id
+        self.sym = sym
+        self.side = side
+        self.price = price
+        self.qty = qty
+        self.is_maker = is_maker
+        self.trade_id = trade_id
+        self.ts = ts
+
+
+class PositionView(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "sym", "qty", "cost", "realized_pnl")
+
+    def __init__(self, user_id: int, sym: str, qty: int, cost: int, realized_pnl: int) -> None:
+        self.user_id = user_id
+        self.sym = sym
+        self.qty = qty
+        """Signed: negative is short."""
+        self.cost = cost
+        """Cash units paid for the open position (negative when short): avg price = cost / qty."""
+        self.realized_pnl = realized_pnl
+        """Cash units."""
+
+
+# Private events -------------------------------------------------------------
+
+
+class OrderAccepted(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
+
+    def __init__(self, user_id: int, order: OrderView) -> None:
+        self.user_id = user_id
+        self.order = order
+
+
+class Rejected(Record):
+    """A command refused by a pre-trade check; nothing changed."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "code", "message", "sym", "client_order_id", "is_place")
+
+    def __init__(
+        self,
+        user_id: int | None,
+        code: Code,
+        message: str,
+        sym: str | None = None,
+        client_order_id: str | None = None,
+        is_place: bool = False,
+    ) -> None:
+        self.user_id = user_id
+        self.code = code
+        self.message = message
+        self.sym = sym
+        self.client_order_id = client_order_id
+        self.is_place = is_place
+        """True when the refused command was a new order (→ order.rejected event)."""
+
+
+class OrderFilled(Record):
+    """A fill; `order.status` tells partially filled from filled."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order", "fill")
+
+    def __init__(self, user_id: int, order: OrderView, fill: FillView) -> None:
+        self.user_id = user_id
+        self.order = order
+        self.fill = fill
+
+
+class OrderCanceled(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order", "reason")
+
+    def __init__(self, user_id: int, order: OrderView, reason: CancelReason) -> None:
+        self.user_id = user_id
+        self.order = order
+        self.reason = reason
+
+
+class OrderExpired(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
+
+    def __init__(self, user_id: int, order: OrderView) -> None:
+        self.user_id = user_id
+        self.order = order
+
+
+class OrderAmended(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
+
+    def __init__(self, user_id: int, order: OrderView) -> None:
+        self.user_id = user_id
+        self.order = order
+
+
+class AccountUpdate(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "cash", "position")
+
+    def __init__(self, user_id: int, cash: int, position: PositionView) -> None:
+        self.user_id = user_id
+        self.cash = cash
+        self.position = position
+
+
+# Public events --------------------------------------------------------------
+
+
+class Trade(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "sym", "seq", "trade_id", "price", "qty", "aggressor", "ts", "buyer_id", "seller_id",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        sym: str,
+        seq: int,
+        trade_id: int,
+        price: int,
+        qty: int,
+        aggressor: Side,
+        ts: int,
+        buyer_id: int,
+        seller_id: int,
+    ) -> None:
+        self.sym = sym
+        self.seq = seq
+        self.trade_id = trade_id
+        self.price = price
+        self.qty = qty
+        self.aggressor = aggressor
+        self.ts = ts
+        self.buyer_id = buyer_id
+        self.seller_id = seller_id
+
+
+class BookDelta(Record):
+    """New total quantity per changed level (0 removes the level)."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("sym", "seq", "bids", "asks")
+
+    def __init__(
+        self, sym: str, seq: int, bids: tuple[tuple[int, int], ...], asks: tuple[tuple[int, int], ...]
+    ) -> None:
+        self.sym = sym
+        self.seq = seq
+        self.bids = bids
+        self.asks = asks
+
+
+class StatusChanged(Record):
+    FIELDS: ClassVar[tuple[str, ...]] = ("sym", "seq", "status")
+
+    def __init__(self, sym: str, seq: int, status: SymbolStatus) -> None:
+        self.sym = sym
+        self.seq = seq
+        self.status = status
+
+
+PrivateEvent = OrderAccepted | Rejected | OrderFilled | OrderCanceled | OrderExpired | OrderAmended | AccountUpdate
+PublicEvent = Trade | BookDelta | StatusChanged
+Event = PrivateEvent | PublicEvent
+
+
+class Result(Record):
+    """What one command did: the events in order, plus what its response needs."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("seq", "events", "order", "rejection", "canceled")
+
+    def __init__(
+        self,
+        seq: int,
+        events: list[Event] | None = None,
+        order: OrderView | None = None,
+        rejection: Rejected | None = None,
+        canceled: list[int] | None = None,
+    ) -> None:
+        self.seq = seq
+        """Global command sequence number."""
+        self.events: list[Event] = [] if events is None else events
+        self.order = order
+        """For place, cancel and amend: the order's state after the command."""
+        self.rejection = rejection
+        self.canceled: list[int] = [] if canceled is None else canceled
+        """For cancel-all: the ids of the orders canceled."""

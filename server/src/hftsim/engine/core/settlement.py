@@ -1,0 +1,155 @@
+"""Settlement: the last stage, where a fill moves cash and positions and becomes events.
+
+Matching decides who trades with whom, at what price and how much; this
+module books it. Money is integer cash units (price ticks x quantity x the
+instrument's cash value of a tick), exact throughout.
+
+It also keeps each account's commitments in step with its resting orders:
+`Position.open_buy` / `open_sell` (the position limit counts them) and
+`Account.reserved` (cash committed to resting buys, which buying power
+excludes). `commit` runs when an order starts to rest, `release` when it
+stops resting without a fill, and `fill` releases what a maker's fill uses.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..status import OrderStatus
+from .accounts import Account, Position
+from .book import Book
+from .events import AccountUpdate, Event, FillView, OrderFilled, OrderView, PositionView, Trade
+from .orders import Order, Registry
+
+FILLED: Final = OrderStatus.FILLED
+PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
+
+
+def commit(order: Order, leaves: int, tick_value: int) -> None:
+    """`leaves` more of a limit order now rest: count them in the open quantity (and a buy's cash)."""
+    if order.is_buy:
+        order.position.open_buy += leaves
+        price = order.price
+        assert price is not None
+        order.account.reserved += price * leaves * tick_value
+    else:
+        order.position.open_sell += leaves
+
+
+def release(order: Order, leaves: int, tick_value: int) -> None:
+    """`leaves` of a resting limit order no longer rest: the reverse of `commit`."""
+    if order.is_buy:
+        order.position.open_buy -= leaves
+        price = order.price
+        assert price is not None
+        order.account.reserved -= price * leaves * tick_value
+    else:
+        order.position.open_sell -= leaves
+
+
+def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: int, tick_value: int) -> None:
+    """Book one fill to one side: move cash, update the position on average cost, realize PnL.
+
+    Reducing a position releases `cost * closed // |qty|` of the cost basis
+    (all of it when the position goes flat, so nothing is lost to rounding);
+    a fill through zero closes the old position, then opens the rest at the
+    fill price.
+    """
+    value = price * qty * tick_value
+    if is_buy:
+        account.cash -= value
+    else:
+        account.cash += value
+    held = pos.qty
+    if held == 0 or (held > 0) == is_buy:
+        pos.qty = held + qty if is_buy else held - qty
+        pos.cost += value if is_buy else -value
+        return
+    size = held if held > 0 else -held
+    closing = size if size < qty else qty
+    released = pos.cost if closing == size else pos.cost * closing // size
+    close_value = closing * price * tick_value
+    pos.realized += (-close_value if is_buy else close_value) - released
+    pos.cost -= released
+    pos.qty = held + qty if is_buy else held - qty
+    opening = qty - closing
+    if opening:
+        opened = opening * price * tick_value
+        pos.cost = opened if is_buy else -opened
+
+
+def fill(
+    maker: Order, taker: Order, price: int, qty: int, ts: int, book: Book, registry: Registry, events: list[Event]
+) -> OrderView:
+    """Book `qty` at `price` between a resting maker and the taker; append the five events; return the taker's view.
+
+    Events, in order: the maker's OrderFilled, the taker's OrderFilled, the
+    maker's and the taker's AccountUpdate, the public Trade.
+    """
+    tick_value = book.tick_value
+    notional = price * qty
+    maker.filled += qty
+    maker.filled_cost += notional
+    maker.updated_ts = ts
+    maker.status = FILLED if maker.filled == maker.qty else PARTIAL
+    release(maker, qty, tick_value)
+    taker.filled += qty
+    taker.filled_cost += notional
+    taker.updated_ts = ts
+    taker.status = FILLED if taker.filled == taker.qty else PARTIAL
+    maker_account = maker.account
+    maker_position = maker.position
+    taker_account = taker.account
+    taker_position = taker.position
+    apply_fill(maker_account, maker_position, maker.is_buy, price, qty, tick_value)
+    apply_fill(taker_account, taker_position, taker.is_buy, price, qty, tick_value)
+    registry.last_trade_id = trade_id = registry.last_trade_id + 1
+    registry.last_fill_id = fill_id = registry.last_fill_id + 2
+    sym = book.sym
+    maker_id = maker.user_id
+    taker_id = taker.user_id
+    events.append(
+        OrderFilled(
+            maker_id,
+            maker.view(),
+            FillView(
+                fill_id - 1, maker.order_id, maker.client_order_id, maker_id, sym, maker.side, price, qty, True,
+                trade_id, ts,
+            ),
+        )
+    )  # fmt: skip
+    view = taker.view()
+    events.append(
+        OrderFilled(
+            taker_id,
+            view,
+            FillView(
+                fill_id, taker.order_id, taker.client_order_id, taker_id, sym, taker.side, price, qty, False,
+                trade_id, ts,
+            ),
+        )
+    )  # fmt: skip
+    events.append(
+        AccountUpdate(
+            maker_id,
+            maker_account.cash,
+            PositionView(maker_id, sym, maker_position.qty, maker_position.cost, maker_position.realized),
+        )
+    )
+    events.append(
+        AccountUpdate(
+            taker_id,
+            taker_account.cash,
+            PositionView(taker_id, sym, taker_position.qty, taker_position.cost, taker_position.realized),
+        )
+    )
+    book.md_seq = md_seq = book.md_seq + 1
+    book.last_price = price
+    is_buy = taker.is_buy
+    events.append(
+        Trade(
+            sym, md_seq, trade_id, price, qty, taker.side, ts, taker_id if is_buy else maker_id,
+            maker_id if is_buy else taker_id,
+        )
+    )  # fmt: skip
+    return view
