@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine import Engine, Limits
 from ..engine.commands import Command, OpenAccount, OrderType, PlaceOrder, Side, Tif
-from ..engine.engine import Engine
 from ..engine.instruments import Instrument
-from ..engine.risk import Limits
 from ..sim.config import SimSettings
 from .measures import power_law_slope
 from .tape import record

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings, load
+from ..engine import Limits
 from ..engine.instruments import Instrument, cash_decimals
-from ..engine.risk import Limits
 from ..sim.config import SimSettings, SymbolSimSettings
 from .facts import Finding, Sample, measure
 from .tape import Recording, record

@@ -19,11 +19,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..engine import Engine, Limits, OrderCanceled, OrderFilled, Result, Trade
 from ..engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
-from ..engine.engine import Engine
-from ..engine.events import OrderCanceled, OrderFilled, Result, Trade
 from ..engine.instruments import Instrument
-from ..engine.risk import Limits
 from ..sim.config import SimSettings
 from ..sim.simulation import Simulation
 
