@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Engine
+from ..engine.core.events import Record
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import StoreUnavailable
 from ..store.history import FillHistory, MarketHistory
@@ -80,6 +81,10 @@ def canonical(obj: Any, seen: dict[int, int]) -> Any:
         return (type(obj).__name__, [canonical(v, seen) for v in obj])
     if isinstance(obj, (set, frozenset)):
         return ("set", sorted(repr(canonical(v, seen)) for v in obj))
+    if isinstance(obj, Record):  # engine events: compiled, they have neither __dict__ nor __slots__
+        return (type(obj).__qualname__, canonical(obj.values(), seen))
+    if isinstance(obj, Engine):
+        return ("Engine", canonical(obj.state(), seen))
     fields = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
     for cls in type(obj).__mro__:
         for name in getattr(cls, "__slots__", ()):
@@ -90,6 +95,9 @@ def canonical(obj: Any, seen: dict[int, int]) -> Any:
 
 def transplant(target: object, source: object) -> None:
     """Make `target` hold `source`'s state, so that whoever refers to `target` sees the new state."""
+    if isinstance(target, Engine) and isinstance(source, Engine):
+        target.adopt(source)  # a compiled engine has no __dict__
+        return
     state = vars(target)
     state.clear()
     state.update(vars(source))

@@ -434,6 +434,22 @@ class Engine:
         for sym, book in self._books.items():
             book.md_seq = max(book.md_seq, previous.md_seq(sym)) + 1
 
+    def adopt(self, source: Engine) -> None:
+        """Hold `source`'s market from now on (books, orders, accounts, numbering), so whoever refers to this
+        engine sees it: how a restored snapshot or a new round replaces the running market in place."""
+        self._instruments = source._instruments
+        self.cash_decimals = source.cash_decimals
+        self._books = source._books
+        self._limits = source._limits
+        self._initial_cash = source._initial_cash
+        self._recent_orders = source._recent_orders
+        self._coid_memory = source._coid_memory
+        self._accounts = source._accounts
+        self._registry = source._registry
+        self._checks = source._checks
+        self.seq = source.seq
+        self.rules = source.rules
+
     # State --------------------------------------------------------------------
 
     def state(self) -> tuple[object, ...]:
