@@ -9,6 +9,7 @@ import pytest
 
 import hftsim.engine as engine_package
 from hftsim.engine import (
+    AmendOrder,
     CancelOrder,
     Engine,
     Instrument,
@@ -142,3 +143,26 @@ def test_pickle_round_trip_with_a_long_queue(engine: Engine) -> None:
     assert restored.apply(sweep, 9000) == engine.apply(sweep, 9000)
     assert restored.state_hash() == engine.state_hash()
     assert restored.book_levels("ACME") == ([], [(10001, 4000)])
+
+
+def test_queue_position_counts_what_is_ahead_at_the_level(engine: Engine) -> None:
+    def rest(user: int, qty: int, price: int = 9990) -> int:
+        result = engine.apply(PlaceOrder(user, "ACME", Side.BUY, qty, price), engine.seq + 1)
+        assert result.order is not None and result.rejection is None
+        return result.order.order_id
+
+    first, second, third = rest(1, 5), rest(2, 7), rest(3, 4)
+    elsewhere = rest(4, 9, 9980)
+    assert [engine.queue_position(u, o) for u, o in ((1, first), (2, second), (3, third))] == [0, 5, 12]
+    assert engine.queue_position(4, elsewhere) == 0
+    engine.apply(PlaceOrder(9, "ACME", Side.SELL, 3, 9990), engine.seq + 1)  # fills 3 of the first
+    assert engine.queue_position(2, second) == 2 and engine.queue_position(3, third) == 9
+    engine.apply(CancelOrder(2, second), engine.seq + 1)  # a cancel ahead
+    assert engine.queue_position(3, third) == 2
+    engine.apply(AmendOrder(1, first, qty=4), engine.seq + 1)  # shrinking keeps its place, and lowers what is ahead
+    assert engine.queue_position(1, first) == 0 and engine.queue_position(3, third) == 1
+    engine.apply(AmendOrder(1, first, qty=6), engine.seq + 1)  # growing goes to the back
+    assert engine.queue_position(1, first) == 4 and engine.queue_position(3, third) == 0
+    assert engine.queue_position(2, third) is None  # another user's order answers like a missing one
+    assert engine.queue_position(2, second) is None  # canceled
+    assert engine.queue_position(1, 10**6) is None

@@ -1,6 +1,8 @@
 """The matching engine: pure, synchronous, deterministic.
 
-`Engine.apply(command, ts) -> Result` is the only way state changes. Prices
+`Engine.apply(command, ts) -> Result` is the only way state changes; the
+engine's other methods are queries (books, orders, accounts, and
+`queue_position`, the quantity ahead of a user's resting order). Prices
 are integer ticks, quantities integer units, cash integer cash units; the
 gateway converts at the edge (see `instruments`).
 

@@ -63,6 +63,15 @@ class Level:
             nxt.prev = prev
         order.prev = order.next = None
 
+    def ahead_of(self, order: Order) -> int:
+        """The quantity queued in front of `order` (the leaves of the orders before it): its queue position."""
+        ahead = 0
+        other = self.head
+        while other is not None and other is not order:
+            ahead += other.qty - other.filled
+            other = other.next
+        return ahead
+
     def orders(self) -> list[Order]:
         """The queue, front first."""
         queue = []

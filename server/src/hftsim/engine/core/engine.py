@@ -374,6 +374,21 @@ class Engine:
         order = self._registry.get(order_id)
         return order.view() if order is not None else None
 
+    def queue_position(self, user_id: int, order_id: int) -> int | None:
+        """For a live order of `user_id`'s, the quantity ahead of it at its price level; None for any other id.
+
+        What must trade (or be canceled) in front of the order before it
+        fills: the leaves of the orders queued before it at its price. Fills
+        and cancels ahead lower it; an amend that moves the order to the back
+        of its level raises it. Another user's order answers like a missing
+        one.
+        """
+        order = self._registry.live.get(order_id)
+        if order is None or order.user_id != user_id or order.price is None:
+            return None
+        level = self._books[order.sym].side(order.is_buy).levels[order.price]
+        return level.ahead_of(order)
+
     def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
         account = self._accounts.get(user_id)
         if account is None:
