@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from . import (
+    agents,
     client_book,
     engine,
     fairness,
@@ -43,6 +44,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "memory": memory,
     "fairness": fairness,
     "journal": journal,
+    "agents": agents,
 }
 RESULTS = Path(__file__).with_name("results")
 

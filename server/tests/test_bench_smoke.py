@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench import client_book, engine, fairness, fanout, journal, memory, peers, report, roundtrip, throughput
+from bench import agents, client_book, engine, fairness, fanout, journal, memory, peers, report, roundtrip, throughput
 from bench.common import SMOKE, percentiles
 from bench.mix import Floor, make_mix
 
@@ -130,3 +130,10 @@ def test_journal() -> None:
     for side in ("snapshot", "no snapshot"):
         assert result["stall"][side]["longest_stall_ms"] >= 0 and result["stall"][side]["orders_per_s"] > 0
     rows_ok(result)
+
+
+def test_agents_cost_is_measured_beside_the_engine() -> None:
+    result = agents.run(SMOKE)
+    rows_ok(result)
+    assert result["commands_per_hour"] > 0
+    assert result["agents_s_per_hour"] > 0 and result["engine_s_per_hour"] > 0

@@ -68,12 +68,13 @@ def test_facts_the_market_shows(study: Study) -> None:
     acme = study.results["ACME"].market
     assert acme["autocorrelation"].passed
     assert acme["cancellations"].passed
-    assert acme["signature"].passed
     bolt = study.results["BOLT"].market
     assert bolt["spread"].passed, "a large-tick symbol sits at one tick"
     for res in study.results.values():
         assert res.market["spread"].numbers["crossed"] == 0
         assert res.market["cancellations"].numbers["cancel_fill"] >= 3
+        assert res.market["sizes"].passed, "heavy-tailed taker sizes on round lots"
+        assert res.market["depth"].passed, "placement depths with a power-law tail and no pile"
 
 
 def test_report_has_the_verdicts_every_fact_and_a_figure_per_symbol(study: Study, tmp_path: Path) -> None:

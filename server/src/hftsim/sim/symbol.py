@@ -103,7 +103,7 @@ class SymbolState:
         self.half_spread = params.mm_half_spread_ticks or max(0.1, 0.6 * self.sigma_1s_ticks)
         """Base half-spread of the makers (ticks): about a second of volatility; tiny for large-tick symbols."""
         self.level_step = max(1, round(0.5 * self.sigma_1s_ticks))
-        self.depth_scale = max(1.0, 0.5 * self.sigma_1s_ticks)
+        self.depth_scale = max(3.0, 1.5 * self.sigma_1s_ticks)
 
         # The market's shared view of value: the fair value seen through a slowly wandering common
         # error, plus a transient offset pushed by aggressive flow (how trading moves prices).

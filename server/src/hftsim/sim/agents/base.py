@@ -165,3 +165,25 @@ def poisson(rng: random.Random, mean: float) -> int:
 def pareto(rng: random.Random, alpha: float, cap: float) -> float:
     """Pareto sample >= 1 with tail index `alpha`, truncated at `cap`."""
     return min(float((1.0 - rng.random()) ** (-1.0 / alpha)), cap)
+
+
+TAKER_TAIL = 1.4
+"""Tail index of aggressive order sizes above one round lot: P(size > x) ~ x^-1.4 (Maslov & Mills 2001)."""
+TAKER_CAP = 40.0
+TAKER_ODD_SHARE = 0.5
+"""Share of aggressive orders below one round lot (odd lots)."""
+ROUND_SHARE = 0.85
+"""Share of the larger orders rounded down to whole round lots: sizes cluster on round numbers."""
+
+
+def taker_units(rng: random.Random, cap: float = TAKER_CAP) -> float:
+    """Size of one aggressive order in round lots (the symbol's order size), for every kind of taker.
+
+    Real market orders are mostly one round lot or less, with a power-law
+    tail and spikes at whole round lots; a taker that wants less (the rest
+    of a parent, its room) takes the smaller of the two.
+    """
+    if rng.random() < TAKER_ODD_SHARE:
+        return rng.uniform(0.1, 1.0)
+    units = pareto(rng, TAKER_TAIL, cap)
+    return float(math.floor(units)) if rng.random() < ROUND_SHARE else units

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ...engine.commands import Side
 from ..symbol import SymbolState
-from .base import Agent, Orders, pareto
+from .base import Agent, Orders, pareto, taker_units
 
 PARENT_TAIL = 1.5
 PARENT_MIN = 3.0
@@ -117,7 +117,7 @@ class InformedTrader(Agent):
                 del self._parents[state.sym]
                 return
             limit = touch
-        child = min(parent.remaining, state.qty(rng.uniform(0.5, 2.0)))
+        child = min(parent.remaining, state.qty(taker_units(rng)))
         sent = orders.take(parent.side, child, limit)
         parent.remaining -= sent
         if not sent:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ...engine.commands import Side
 from ..symbol import SymbolState
-from .base import Agent, Orders, pareto
+from .base import Agent, Orders, pareto, taker_units
 
 PARENT_TAIL = 1.5
 """Tail index of parent sizes: P(size > x) ~ x^-1.5."""
@@ -32,9 +32,13 @@ PARENT_MIN = 5.0
 PARENT_CAP = 60.0
 """Largest parent, in order sizes (inside the agents' position cap)."""
 CHILD_EVERY_S = 1.0
-"""Mean time between children (exponential)."""
-CHILD_MIN, CHILD_MAX = 0.2, 0.6
-"""Child size range, in order sizes."""
+"""Mean time between children: a mixture of bursts and pauses with this mean."""
+BURST_SHARE = 0.6
+BURST_GAP_S = 0.15
+"""Mean gap inside a burst of children (exponential): they follow each other within milliseconds."""
+PAUSE_GAP_S = (CHILD_EVERY_S - BURST_SHARE * BURST_GAP_S) / (1 - BURST_SHARE)
+CHILD_MAX = 1.0
+"""Children are the takers' sizes (`base.taker_units`) up to one round lot: a fund feeds its parent in bites."""
 PAUSE_MEAN_S = 5.0
 """Mean pause between the end of a parent and the start of the next."""
 PARENT_TIMEOUT_S = 600.0
@@ -78,7 +82,7 @@ class InstitutionalTrader(Agent):
                 self._next_ms[sym] = now_ms + 1000 * PAUSE_MEAN_S * -math.log(1.0 - rng.random())
                 return
             self._parents[sym] = parent
-        self._next_ms[sym] = now_ms + 1000 * CHILD_EVERY_S * -math.log(1.0 - rng.random())
+        self._next_ms[sym] = now_ms + 1000 * self._child_gap_s()
         buying = parent.side is Side.BUY
         moved = (state.mid - parent.start_price) * (1 if buying else -1)
         view = orders.view
@@ -93,11 +97,18 @@ class InstitutionalTrader(Agent):
             return
         if touch is None:
             return
-        child = min(parent.remaining, state.qty(rng.uniform(CHILD_MIN, CHILD_MAX)))
+        child = min(parent.remaining, state.qty(min(CHILD_MAX, taker_units(rng))))
         sent = orders.take(parent.side, child, touch)
         parent.remaining -= sent
         if not sent:  # no room left on this side: the parent is done
             del self._parents[sym]
+
+    def _child_gap_s(self) -> float:
+        """Time to the next child: often a quick burst (an execution algorithm slicing), else a pause."""
+        rng = self.rng
+        if rng.random() < BURST_SHARE:
+            return BURST_GAP_S * -math.log(1.0 - rng.random())
+        return PAUSE_GAP_S * -math.log(1.0 - rng.random())
 
     def _start(self, now_ms: float, state: SymbolState, orders: Orders) -> _Parent | None:
         rng = self.rng

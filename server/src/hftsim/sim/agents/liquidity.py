@@ -1,9 +1,10 @@
 """Liquidity providers: limit orders at random depths with random lifetimes.
 
 Orders arrive as a Poisson stream. Each is placed at a depth below the best
-price on its own side drawn from a power law (most near the touch, a long
-tail deep in the book: P(depth > d) ~ d^-1/2, i.e. density ~ d^-1.5), with a
-log-normal size (round-lot spikes included) and a lifetime from a mixture
+price on its own side drawn from a power law (most near the touch, a tail
+deep in the book: P(depth > d) ~ d^-1.5 as in real books, with no cap but
+the price band), with a log-normal size of about a round lot (spikes at
+whole round lots) and a lifetime from a mixture
 of fleeting (about a second) and patient (tens of seconds to minutes)
 orders; expired orders are canceled. Arrivals favour the thinner side, and
 when a side has fewer than `mm_levels` levels the providers refill it:
@@ -18,14 +19,17 @@ from ...engine.commands import Side
 from ..symbol import SymbolState
 from .base import Agent, Orders, poisson
 
-FLEETING_SHARE = 0.35
+FLEETING_SHARE = 0.5
 FLEETING_MEAN_S = 1.5
 PATIENT_MEDIAN_S = 25.0
 PATIENT_SIGMA = 1.0
 INSIDE_SHARE = 0.15
 """Share of arrivals that improve the best price when the spread allows."""
-MAX_DEPTH_LEVELS = 60
+DEPTH_TAIL = 1.5
+"""Tail index of the placement depth's CCDF (Zovko & Farmer 2002)."""
 REFILL_PER_STEP = 2
+ROUND_SHARE = 0.4
+"""Share of limit orders at whole round lots."""
 GUARD_SHARE = 0.5
 """Providers keep bids below (asks above) the consensus value by this share of the makers' half-spread."""
 
@@ -109,15 +113,15 @@ class LiquidityProvider(Agent):
         return Side.BUY if self.rng.random() < p_buy else Side.SELL
 
     def _depth(self, state: SymbolState) -> int:
-        """Ticks behind the best price: discrete power law with a scale of `depth_scale`."""
+        """Ticks behind the best price: P(depth > d) ~ (d / depth_scale)^-DEPTH_TAIL, no cap (the band is the limit)."""
         u = self.rng.random()
-        depth = int(state.depth_scale * ((1.0 - u) ** -2 - 1.0))
-        return min(depth, int(MAX_DEPTH_LEVELS * state.depth_scale))
+        return int(state.depth_scale * ((1.0 - u) ** (-1.0 / DEPTH_TAIL) - 1.0))
 
     def _size(self, state: SymbolState) -> int:
+        """Mostly one round lot or less (log-normal), a third rounded to whole round lots."""
         rng = self.rng
-        units = math.exp(rng.gauss(-0.2, 0.7)) * 1.5
-        if rng.random() < 0.3:  # round lots
+        units = math.exp(rng.gauss(-0.3, 0.8))
+        if rng.random() < ROUND_SHARE:
             units = max(1.0, round(units))
         return state.qty(units)
 

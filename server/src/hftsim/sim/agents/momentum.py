@@ -14,7 +14,7 @@ import math
 
 from ...engine.commands import Side
 from ..symbol import SLOW_HALF_LIFE_S, SymbolState
-from .base import Agent, Orders
+from .base import Agent, Orders, taker_units
 
 LOOK_EVERY_S = 6.0
 
@@ -41,10 +41,10 @@ class MomentumTrader(Agent):
             want = target - position
             if (want > 0) != (side is Side.BUY) or abs(want) < state.order_size:
                 return
-            qty = min(int(abs(want)), state.qty(self.rng.uniform(1.0, 3.0)))
+            qty = min(int(abs(want)), state.qty(taker_units(self.rng)))
         elif abs(signal) < self.threshold / 3 and position:
             side = Side.SELL if position > 0 else Side.BUY
-            qty = min(abs(position), state.qty(self.rng.uniform(1.0, 3.0)))
+            qty = min(abs(position), state.qty(taker_units(self.rng)))
         else:
             return
         touch = view.best_ask if side is Side.BUY else view.best_bid

@@ -1,17 +1,20 @@
 """Noise takers: marketable orders with bursty arrivals and heavy-tailed sizes.
 
 Arrivals are a self-exciting (Hawkes) process shared by all noise accounts of
-a symbol: every order raises the intensity by `hawkes_branching` expected
-follow-up orders fading with `hawkes_half_life_s`, and a stressed market
-(a spell after a large move, see `SymbolState.stress`) draws in more
-orders: the rate of new (immigrant) arrivals grows by `STRESS_ACTIVITY`
-times the stress, the branching ratio stays as set, so the process stays
-stable. That gives clustered activity, and with it clustered volatility and
-volume-volatility correlation, made by the traders rather than by the fair
-value. Sizes are Pareto (tail index 1.6) with round-lot
-spikes; sides are random, leaning gently against the account's inventory.
-Some arrivals are small metaorders: a Pareto-distributed number of same-side
-children sent over the next seconds, which gives order signs long memory.
+a symbol: every arrival raises the intensity by `hawkes_branching` expected
+follow-up arrivals, split between a fast component (`FAST_SHARE` of them,
+fading within a fraction of a second: traders and algorithms reacting to a
+print) and a slow one (fading with `hawkes_half_life_s`). A stressed market
+(a spell after a large move, see
+`SymbolState.stress`) draws in more orders: the rate of new (immigrant)
+arrivals grows by `STRESS_ACTIVITY` times the stress, the branching ratio
+stays as set, so the process stays stable. That gives clustered activity,
+and with it clustered volatility and volume-volatility correlation, made by
+the traders rather than by the fair value. Sizes are the takers' shared
+heavy-tailed, round-lot-clustered sizes (`base.taker_units`); sides are
+random, leaning gently against the account's inventory. Some arrivals are
+small metaorders: a Pareto-distributed number of same-side children sent
+over the next seconds, which gives order signs long memory.
 """
 
 from __future__ import annotations
@@ -21,16 +24,15 @@ import math
 from ...engine.commands import Side
 from ..config import SymbolSimSettings
 from ..symbol import SymbolState
-from .base import Agent, Orders, pareto, poisson
+from .base import Agent, Orders, pareto, poisson, taker_units
 
-SIZE_TAIL = 1.6
-SIZE_SCALE = 0.5
-"""Smallest size, in order sizes (mean about 1.3 order sizes)."""
-SIZE_CAP = 25.0
+FAST_SHARE = 0.75
+"""Share of the branching ratio in the fast component of the excitation."""
+FAST_HALF_LIFE_S = 0.2
 MARKET_SHARE = 0.1
 """Share of plain market orders; the rest are IOC limits a few ticks through the touch."""
 MAX_RATE_MULTIPLE = 15.0
-STRESS_ACTIVITY = 2.0
+STRESS_ACTIVITY = 3.0
 """Extra activity per unit of liquidity stress (turbulent markets draw traders in)."""
 SPLIT_SHARE = 0.5
 """Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
@@ -38,6 +40,8 @@ SPLIT_TAIL = 1.4
 """Tail index of the number of children: a few long runs give order signs their long memory."""
 SPLIT_CAP = 40.0
 CHILD_EVERY_S = 1.0
+CHILD_MAX = 1.0
+"""A run's children are at most one round lot: a metaorder is fed in small bites."""
 _RUN_MEAN = SPLIT_TAIL / (SPLIT_TAIL - 1) * (1 - float(SPLIT_CAP ** (1 - SPLIT_TAIL)))
 ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
 """Mean orders an arrival brings (runs included), so the configured rate counts orders."""
@@ -46,11 +50,16 @@ ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
 class HawkesState:
     """The shared excitation of one symbol's noise flow (orders per second above the base rate)."""
 
-    __slots__ = ("excitation", "updated_ms")
+    __slots__ = ("fast", "slow", "updated_ms")
 
     def __init__(self) -> None:
-        self.excitation = 0.0
+        self.fast = 0.0
+        self.slow = 0.0
         self.updated_ms = -1.0
+
+    @property
+    def excitation(self) -> float:
+        return self.fast + self.slow
 
 
 class NoiseTrader(Agent):
@@ -61,8 +70,8 @@ class NoiseTrader(Agent):
         self.share = 1.0 / count
         self._hawkes = hawkes
         self._arrivals = 0
-        self._runs: dict[str, tuple[Side, int, float, float]] = {}
-        """sym -> (side, children left, size in order sizes, next child time in ms)."""
+        self._runs: dict[str, tuple[Side, int, float]] = {}
+        """sym -> (side, children left, next child time in ms)."""
 
     def _state(self, now_ms: float, dt_s: float, state: SymbolState) -> HawkesState:
         """The symbol's Hawkes state, decayed once per step."""
@@ -72,10 +81,11 @@ class NoiseTrader(Agent):
             # Start at the stationary level, so the market is busy from the first second.
             hawkes = self._hawkes[state.sym] = HawkesState()
             n = params.hawkes_branching
-            hawkes.excitation = self._base_rate(params) * n / (1 - n)
+            level = self._base_rate(params) * n / (1 - n)
+            hawkes.fast, hawkes.slow = FAST_SHARE * level, (1 - FAST_SHARE) * level
         if hawkes.updated_ms != now_ms:
-            beta = math.log(2) / params.hawkes_half_life_s
-            hawkes.excitation *= math.exp(-beta * dt_s)
+            hawkes.fast *= math.exp(-math.log(2) / FAST_HALF_LIFE_S * dt_s)
+            hawkes.slow *= math.exp(-math.log(2) / params.hawkes_half_life_s * dt_s)
             hawkes.updated_ms = now_ms
         return hawkes
 
@@ -94,41 +104,34 @@ class NoiseTrader(Agent):
         rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
         self._arrivals = poisson(self.rng, rate * self.share * dt_s)
         run = self._runs.get(state.sym)
-        return self._arrivals > 0 or (run is not None and now_ms >= run[3])
+        return self._arrivals > 0 or (run is not None and now_ms >= run[2])
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
-        params = state.params
-        hawkes = self._hawkes[state.sym]
-        beta = math.log(2) / params.hawkes_half_life_s
         rng = self.rng
         run = self._runs.get(state.sym)
-        if run is not None and now_ms >= run[3]:
-            side, left, units, _ = run
-            self._send(state, orders, side, units)
+        if run is not None and now_ms >= run[2]:
+            side, left, _ = run
+            self._send(state, orders, side, min(CHILD_MAX, taker_units(rng)))
             if left > 1:
-                self._runs[state.sym] = (
-                    side,
-                    left - 1,
-                    units,
-                    now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
-                )
+                self._runs[state.sym] = (side, left - 1, now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()))
             else:
                 del self._runs[state.sym]
+        params = state.params
+        hawkes = self._hawkes[state.sym]
+        fast = math.log(2) / FAST_HALF_LIFE_S
+        slow = math.log(2) / params.hawkes_half_life_s
         for _ in range(self._arrivals):
-            hawkes.excitation += params.hawkes_branching * beta
+            hawkes.fast += FAST_SHARE * params.hawkes_branching * fast
+            hawkes.slow += (1 - FAST_SHARE) * params.hawkes_branching * slow
             p_buy = 0.5 - 0.5 * orders.position / state.max_position
             side = Side.BUY if rng.random() < p_buy else Side.SELL
-            units = SIZE_SCALE * pareto(rng, SIZE_TAIL, SIZE_CAP / SIZE_SCALE)
-            if rng.random() < 0.3:
-                units = max(0.5, round(units * 2) / 2)  # round lots
+            units = taker_units(rng)
             if state.sym not in self._runs and rng.random() < SPLIT_SHARE:
                 children = int(pareto(rng, SPLIT_TAIL, SPLIT_CAP))
-                units = max(SIZE_SCALE, units / 2)
                 if children > 1:
                     self._runs[state.sym] = (
                         side,
                         children - 1,
-                        units,
                         now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
                     )
             self._send(state, orders, side, units)
@@ -138,11 +141,11 @@ class NoiseTrader(Agent):
         qty = state.qty(units)
         if rng.random() < MARKET_SHARE:
             orders.take(side, qty)
-            return
-        view = orders.view
-        touch = view.best_ask if side is Side.BUY else view.best_bid
-        if touch is None:
-            return
-        slip = int(-math.log(1.0 - rng.random()) * 1.0) * state.level_step
-        price = touch + slip if side is Side.BUY else touch - slip
-        orders.take(side, qty, price)
+        else:
+            view = orders.view
+            touch = view.best_ask if side is Side.BUY else view.best_bid
+            if touch is None:
+                return
+            slip = int(-math.log(1.0 - rng.random()) * 1.0) * state.level_step
+            price = touch + slip if side is Side.BUY else touch - slip
+            orders.take(side, qty, price)
