@@ -43,10 +43,11 @@ SOAK_SECONDS ?= 600
 soak: setup
 	$(BIN)/python tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
-# The market's realism report (docs/realism/): every symbol, 3 seeds x 60 simulated minutes.
+# The market's realism report (docs/realism/): every symbol, 3 seeds x 60 simulated minutes,
+# and the slow facts (square-root impact from paired runs, the intraday U-shape over a day).
 REALISM_ARGS ?=
 realism: setup
-	$(BIN)/hftsim realism $(REALISM_ARGS)
+	$(BIN)/hftsim realism --slow $(REALISM_ARGS)
 
 runtime: $(RUNTIME)
 

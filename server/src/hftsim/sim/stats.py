@@ -10,20 +10,8 @@ for the fair-value path alone and for the market, pooled over a few seeds:
 
 `--pure-gbm` adds the same market on a plain GBM fair value (no regimes, no
 jumps): what shows up there, but not in its fair value, the agents make.
-ACME, 3 seeds x 60 minutes (fair value / market; pure GBM fair value / market):
-
-| statistic | fair | market | fair (GBM) | market (GBM) |
-|---|---|---|---|---|
-| spread, ticks: median / share <= 3 ticks | - | 2.0 / 0.85 | - | 3.0 / 0.82 |
-| share of time >= 5 levels both sides | - | 1.000 | - | 1.000 |
-| trades per minute | - | 116 | - | 121 |
-| realised vol, 1 s / 10 s returns | 0.40 / 0.41 | 0.45 / 0.50 | 0.40 / 0.40 | 0.49 / 0.50 |
-| excess kurtosis, 1 s | 29.1 | 22.6 | 0.1 | 3.8 |
-| abs return autocorrelation, 1 s, lag 1 | 0.32 | 0.30 | -0.00 | 0.10 |
-| abs return autocorrelation, 1 s, lags 10-50 | 0.30 | 0.28 | 0.00 | 0.06 |
-| return autocorrelation, 1 s / 10 s, lag 1 | +0.02 / -0.04 | +0.07 / +0.09 | -0.00 / -0.04 | +0.05 / -0.04 |
-| trade-sign autocorrelation, lag 1 / 10 / 50 | - | +0.34 / +0.17 / +0.06 | - | +0.29 / +0.13 / +0.03 |
-| rms mid - fair value, ticks | - | 9.3 | - | 6.5 |
+The measured numbers, and every stylised fact beside its real-market range,
+are in the realism report (`hftsim realism`, docs/realism/README.md).
 
 Volatility clustering on the GBM fair value comes from liquidity-stress spells
 (`SymbolState.stress`), the long memory of order signs from the institutional
