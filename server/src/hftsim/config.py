@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .config_names import model_at, nearest, unknown_variables
-from .engine import Engine, Instrument, Limits, cash_decimals
+from .engine import Engine, Fees, Instrument, Limits, cash_decimals
 from .sim.config import SimSettings
 from .store.passwords import DEFAULT_MIN_LENGTH
 
@@ -38,6 +38,12 @@ class SymbolSettings(Table):
     min_qty: int = Field(default=1, ge=1)
     ref_price: Decimal = Field(gt=0)
     band_pct: Decimal = Field(default=Decimal(25), gt=0, lt=100)
+    maker_fee_bps: Decimal = Decimal(0)
+    """Fee of the resting side of each fill, in basis points of its notional; negative is a rebate."""
+    taker_fee_bps: Decimal = Decimal(0)
+    maker_fee_per_lot: Decimal = Decimal(0)
+    """Cash per lot filled, on top of the basis points; negative is a rebate."""
+    taker_fee_per_lot: Decimal = Decimal(0)
 
     @model_validator(mode="after")
     def _consistent(self) -> SymbolSettings:
@@ -45,9 +51,11 @@ class SymbolSettings(Table):
             raise ValueError(f"{self.sym}: ref_price {self.ref_price} is not a multiple of tick {self.tick}")
         if self.min_qty % self.lot:
             raise ValueError(f"{self.sym}: min_qty {self.min_qty} is not a multiple of lot {self.lot}")
+        self.instrument()  # the fee rules (engine/instruments.py) raise ValueError, named like any other setting
         return self
 
     def instrument(self) -> Instrument:
+        fees = Fees(self.maker_fee_bps, self.taker_fee_bps, self.maker_fee_per_lot, self.taker_fee_per_lot)
         return Instrument(
             sym=self.sym,
             tick=self.tick,
@@ -55,6 +63,7 @@ class SymbolSettings(Table):
             min_qty=self.min_qty,
             ref_price=int(self.ref_price / self.tick),
             band_pct=self.band_pct,
+            fees=fees,
         )
 
 

@@ -35,6 +35,7 @@ from hftsim.engine import (
     Command,
     Engine,
     Event,
+    Fees,
     Instrument,
     Limits,
     OrderAccepted,
@@ -58,9 +59,20 @@ from hftsim.engine.instruments import cash_decimals, tick_value
 from .conftest import BUILDS
 
 INSTRUMENTS = (
-    Instrument("ACME", Decimal("0.01"), 1, 1, 10000, Decimal(10)),
-    Instrument("BOLT", Decimal("0.05"), 10, 20, 1000, Decimal(20)),
+    Instrument(
+        "ACME", Decimal("0.01"), 1, 1, 10000, Decimal(10), Fees(maker_bps=Decimal("-1.5"), taker_bps=Decimal("3.25"))
+    ),
+    Instrument(
+        "BOLT",
+        Decimal("0.05"),
+        10,
+        20,
+        1000,
+        Decimal(20),
+        Fees(Decimal(0), Decimal(1), Decimal("-0.01"), Decimal("0.02")),
+    ),
 )
+"""ACME pays makers a rebate and charges takers a share; BOLT charges per lot (a rebate for makers) and a share."""
 LIMITS = Limits(max_order_qty=60, max_position=100)
 INITIAL_CASH = 500_000
 """Less than the largest ACME buy (60 at up to 110.00), so buying power binds often."""
@@ -422,14 +434,17 @@ class Checker:
             assert asks == sorted(naive[Side.SELL].items())
             assert engine.best_bid_ask(sym) == (bids[0][0] if bids else None, asks[0][0] if asks else None)
             assert sum(engine.position(u, sym).qty for u in USERS) == 0
-        assert sum(engine.cash(u) for u in USERS) == len(USERS) * INITIAL_CASH
+        assert sum(engine.cash(u) + engine.fees(u) for u in USERS) == len(USERS) * INITIAL_CASH
         for order in open_orders:
             assert order.status in LIVE and order.leaves_qty == order.qty - order.filled_qty > 0
             assert order.type is OrderType.LIMIT and order.tif is Tif.GTC
             assert self.views[order.order_id] == order
         for user in USERS:
             views = [engine.position(user, s) for s in SYMS]
-            assert engine.cash(user) + sum(v.cost for v in views) - sum(v.realized_pnl for v in views) == INITIAL_CASH
+            assert (
+                engine.cash(user) + sum(v.cost for v in views) - sum(v.realized_pnl for v in views) + engine.fees(user)
+                == INITIAL_CASH
+            )
             for view in views:
                 mine = [o for o in open_orders if o.user_id == user and o.sym == view.sym]
                 open_buy = sum(o.leaves_qty for o in mine if o.side is Side.BUY)

@@ -52,7 +52,7 @@ from .core.events import (  # noqa: E402
     Trade,
 )
 from .errors import Code  # noqa: E402
-from .instruments import Instrument, PriceError, cash_decimals, format_cash, tick_value  # noqa: E402
+from .instruments import Fees, Instrument, PriceError, cash_decimals, format_cash, tick_value  # noqa: E402
 from .limits import Limits  # noqa: E402
 from .status import CancelReason, OrderStatus  # noqa: E402
 
@@ -68,6 +68,7 @@ __all__ = [
     "Command",
     "Engine",
     "Event",
+    "Fees",
     "FillView",
     "Instrument",
     "Limits",

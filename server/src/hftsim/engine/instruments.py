@@ -7,7 +7,7 @@ only at the edge; this module is that edge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from .errors import Code
@@ -27,6 +27,45 @@ class PriceError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Fees:
+    """A symbol's trading fees: a share of the notional in basis points plus a cash amount per lot.
+
+    Maker fees apply to the resting side of a fill, taker fees to the side
+    that arrived; a negative fee is a rebate (usually the maker's). Each
+    fill's fee, in cash units, is `notional x bps / 10,000` rounded toward
+    zero to the cash unit, plus `lots x per_lot`: a charge of 2.7 units is 2,
+    a rebate of 2.7 units is 2. Rounding each fill toward zero means a
+    trader never pays more than the rate, and an order's fills never cost
+    more in fees than the same quantity filled at once, which is what the
+    buying-power check reserves.
+    """
+
+    maker_bps: Decimal = Decimal(0)
+    taker_bps: Decimal = Decimal(0)
+    maker_per_lot: Decimal = Decimal(0)
+    """Cash (not cash units) per lot filled."""
+    taker_per_lot: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        for name in ("maker_bps", "taker_bps"):
+            bps = getattr(self, name)
+            if not -1000 <= bps <= 1000 or (bps * 100) % 1:
+                raise ValueError(f"{name} must lie within ±1000 with at most 2 decimals, got {bps}")
+        for name in ("maker_per_lot", "taker_per_lot"):
+            cash = getattr(self, name)
+            if cash != cash.quantize(Decimal("0.01")):
+                raise ValueError(f"{name} must have at most 2 decimals, got {cash}")
+
+    def ppm(self, maker: bool) -> int:
+        """The notional share in millionths (basis points x 100): exact, since bps have at most 2 decimals."""
+        return int((self.maker_bps if maker else self.taker_bps) * 100)
+
+    def per_lot_units(self, maker: bool, decimals: int) -> int:
+        """The per-lot fee in cash units of `decimals` decimals."""
+        return int((self.maker_per_lot if maker else self.taker_per_lot).scaleb(decimals))
+
+
+@dataclass(frozen=True, slots=True)
 class Instrument:
     sym: str
     tick: Decimal
@@ -36,6 +75,17 @@ class Instrument:
     """Reference price in ticks: the centre of the price band."""
     band_pct: Decimal
     """Limit prices must lie within ref_price * (1 ± band_pct/100)."""
+    fees: Fees = field(default_factory=lambda: Fees())
+    """What a fill costs on top of its price (see `Fees`)."""
+
+    def __post_init__(self) -> None:
+        lowest_lot = self.tick * self.band_low * self.lot
+        for per_lot in (self.fees.maker_per_lot, self.fees.taker_per_lot):
+            if per_lot >= lowest_lot:
+                raise ValueError(
+                    f"{self.sym}: a per-lot fee of {per_lot} must be below the cash value of a lot at the band's "
+                    f"lowest price ({lowest_lot}), so a sale always pays for its fee"
+                )
 
     @property
     def band_low(self) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .commands import (
     AmendOrder,
@@ -143,6 +144,7 @@ class RefAccount:
     cash: int
     opening_cash: int
     reserved: int = 0
+    fees: int = 0
     coids: dict[str, int] = field(default_factory=dict)
     positions: dict[str, RefPosition] = field(default_factory=dict)
     finished: list[RefOrder] = field(default_factory=list)
@@ -264,7 +266,7 @@ class ReferenceEngine:
         )
         if refusal is None and is_buy:
             if cmd.price is not None:
-                cost = cmd.price * cmd.qty * book.tick_value
+                cost = self.commitment(book, cmd.price, cmd.qty)
             else:
                 cost = self.market_buy_cost(book, cmd.user_id, cmd.qty)
             available = account.cash - account.reserved if account is not None else self.initial_cash
@@ -333,9 +335,24 @@ class ReferenceEngine:
             if maker.user_id != user_id and qty:
                 take = min(qty, maker.leaves)
                 assert maker.price is not None
-                cost += maker.price * take
+                value = maker.price * take * book.tick_value
+                cost += value + self.fee(book, value, take, maker=False)
                 qty -= take
-        return cost * book.tick_value
+        return cost
+
+    def fee(self, book: RefBook, value: int, qty: int, *, maker: bool) -> int:
+        """instruments.Fees, read literally: notional x bps / 10,000 truncated toward zero, plus lots x per lot."""
+        fees = book.instrument.fees
+        bps = fees.maker_bps if maker else fees.taker_bps
+        per_lot = fees.maker_per_lot if maker else fees.taker_per_lot
+        share = int(Fraction(value) * Fraction(bps) / 10_000)
+        return share + qty // book.instrument.lot * int(per_lot.scaleb(self.decimals))
+
+    def commitment(self, book: RefBook, price: int, leaves: int) -> int:
+        """What a resting buy commits: its value and the dearer of its maker or taker fee (a rebate counts 0)."""
+        value = price * leaves * book.tick_value
+        worst = max(0, self.fee(book, value, leaves, maker=True), self.fee(book, value, leaves, maker=False))
+        return value + worst
 
     def match(self, taker: RefOrder, book: RefBook, events: list[Event], ts: int) -> None:
         while taker.leaves:
@@ -359,11 +376,7 @@ class ReferenceEngine:
         maker_account, taker_account = self.accounts[maker.user_id], self.accounts[taker.user_id]
         maker_position = maker_account.positions[book.instrument.sym]
         taker_position = taker_account.positions[book.instrument.sym]
-        if maker.is_buy:
-            maker_position.open_buy -= qty
-            maker_account.reserved -= price * qty * book.tick_value
-        else:
-            maker_position.open_sell -= qty
+        self.resting(maker, book, maker.leaves, maker.leaves - qty)
         for order in (maker, taker):
             order.filled += qty
             order.filled_cost += price * qty
@@ -371,6 +384,14 @@ class ReferenceEngine:
             order.status = OrderStatus.FILLED if order.leaves == 0 else OrderStatus.PARTIALLY_FILLED
         self.book_fill(maker_account, maker_position, maker.is_buy, price, qty, book.tick_value)
         self.book_fill(taker_account, taker_position, taker.is_buy, price, qty, book.tick_value)
+        value = price * qty * book.tick_value
+        fees = {
+            maker.order_id: self.fee(book, value, qty, maker=True),
+            taker.order_id: self.fee(book, value, qty, maker=False),
+        }
+        for order, account in ((maker, maker_account), (taker, taker_account)):
+            account.cash -= fees[order.order_id]
+            account.fees += fees[order.order_id]
         if maker.leaves == 0:
             book.resting.remove(maker)
             self.finish(maker)
@@ -380,12 +401,12 @@ class ReferenceEngine:
             self.last_fill_id += 1
             fill = FillView(
                 self.last_fill_id, order.order_id, order.coid, order.user_id, sym, order.side, price, qty, is_maker,
-                self.last_trade_id, ts,
+                self.last_trade_id, ts, fees[order.order_id],
             )  # fmt: skip
             events.append(OrderFilled(order.user_id, order.view(), fill))
         for account, position in ((maker_account, maker_position), (taker_account, taker_position)):
             view = PositionView(account.user_id, sym, position.qty, position.cost, position.realized)
-            events.append(AccountUpdate(account.user_id, account.cash, view))
+            events.append(AccountUpdate(account.user_id, account.cash, view, account.fees))
         book.md_seq += 1
         book.last_price = price
         buyer, seller = (taker, maker) if taker.is_buy else (maker, taker)
@@ -457,7 +478,7 @@ class ReferenceEngine:
         before = book.levels()
         events: list[Event] = []
         if price == order.price and qty <= order.qty:  # shrinks in place, keeping its queue position
-            self.commit(order, book, qty - order.qty)
+            self.resting(order, book, order.leaves, qty - order.filled)
             order.qty = qty
             order.updated_ts = ts
             view = order.view()
@@ -497,7 +518,7 @@ class ReferenceEngine:
             refusal = position_rule(self.limits, order.sym, order.is_buy, position.qty, open_same, qty - order.qty)
         if refusal is None and order.is_buy:
             account = self.accounts[order.user_id]
-            added = (price * (qty - order.filled) - order.price * order.leaves) * book.tick_value
+            added = self.commitment(book, price, qty - order.filled) - self.commitment(book, order.price, order.leaves)
             refusal = funds_rule(order.sym, qty - order.filled, added, account.cash - account.reserved, self.decimals)
         if refusal is None and order.post_only and price != order.price:
             opposite = book.side(not order.is_buy)
@@ -551,25 +572,27 @@ class ReferenceEngine:
         matches = [o for o in live if o.coid == coid]
         return matches[0] if matches else unknown_order(None, coid)  # type: ignore[arg-type]
 
-    def commit(self, order: RefOrder, book: RefBook, change: int) -> None:
-        """The order's resting quantity changes by `change`: so do its side's open quantity and a buy's reserve."""
+    def resting(self, order: RefOrder, book: RefBook, before: int, after: int) -> None:
+        """The order's resting quantity goes from `before` to `after`: so do its side's open quantity and a buy's
+        committed cash."""
         position = self.accounts[order.user_id].positions[order.sym]
         if order.is_buy:
             assert order.price is not None
-            position.open_buy += change
-            self.accounts[order.user_id].reserved += order.price * change * book.tick_value
+            position.open_buy += after - before
+            account = self.accounts[order.user_id]
+            account.reserved += self.commitment(book, order.price, after) - self.commitment(book, order.price, before)
         else:
-            position.open_sell += change
+            position.open_sell += after - before
 
     def rest(self, order: RefOrder, book: RefBook) -> None:
         self.clock += 1
         order.queued = self.clock
         book.resting.append(order)
-        self.commit(order, book, order.leaves)
+        self.resting(order, book, 0, order.leaves)
 
     def unrest(self, order: RefOrder, book: RefBook) -> None:
         book.resting.remove(order)
-        self.commit(order, book, -order.leaves)
+        self.resting(order, book, order.leaves, 0)
 
     def cancel_resting(self, order: RefOrder, book: RefBook, ts: int) -> OrderView:
         self.unrest(order, book)
@@ -613,7 +636,7 @@ class ReferenceEngine:
         orders = [o.key() for _, o in sorted(self.orders.items())]
         accounts = [
             (
-                a.user_id, a.cash, a.opening_cash, a.reserved, list(a.coids.items()),
+                a.user_id, a.cash, a.opening_cash, a.reserved, a.fees, list(a.coids.items()),
                 [(s, p.qty, p.cost, p.realized, p.open_buy, p.open_sell) for s, p in sorted(a.positions.items())],
                 [o.order_id for o in a.finished],
             )

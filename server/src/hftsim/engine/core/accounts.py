@@ -7,8 +7,11 @@ flat releases the cost exactly: `cash + sum(cost) - sum(realized)` stays
 equal to the opening cash, which the property tests check.
 
 Money is real: `reserved` is the cash committed to the user's resting buy
-orders (limit price x leaves), and a buy is accepted only if it fits in
-`cash - reserved`, so no sequence of fills takes cash below zero.
+orders (limit price x leaves, plus the most their fills could cost in fees),
+and a buy is accepted only if it fits in `cash - reserved`, so no sequence
+of fills takes cash below zero. Fees come out of cash as each fill settles;
+`fees` adds them up: `cash + sum(cost) - sum(realized) + fees` stays equal to
+the opening cash.
 """
 
 from __future__ import annotations
@@ -60,7 +63,9 @@ class Account:
     refused instead of trading twice.
     """
 
-    __slots__ = ("by_coid", "cash", "coids", "finished", "opening_cash", "orders", "positions", "reserved", "user_id")
+    __slots__ = (
+        "by_coid", "cash", "coids", "fees", "finished", "opening_cash", "orders", "positions", "reserved", "user_id",
+    )  # fmt: skip
 
     def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
         self.user_id = user_id
@@ -68,6 +73,8 @@ class Account:
         self.opening_cash = cash
         """What the account opened with: PnL is measured from it."""
         self.reserved = 0
+        self.fees = 0
+        """Fees paid so far, in cash units (rebates count negative); already taken from `cash`."""
         self.coids: dict[str, int] = {}
         self.positions: dict[str, Position] = {}
         self.orders: dict[int, Order] = {}

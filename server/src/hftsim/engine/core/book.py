@@ -165,8 +165,9 @@ class BookSide:
 class Book:
     """A symbol's two sides plus its status, market-data sequence and last trade price.
 
-    Band limits and the cash value of a tick are computed once here so the
-    hot path never touches Decimal.
+    Band limits, the cash value of a tick and the fee rates (see
+    settlement.fee) are computed once here so the hot path never touches
+    Decimal.
     """
 
     __slots__ = (
@@ -177,14 +178,18 @@ class Book:
         "instrument",
         "last_price",
         "lot",
+        "maker_lot_fee",
+        "maker_ppm",
         "md_seq",
         "min_qty",
         "status",
         "sym",
+        "taker_lot_fee",
+        "taker_ppm",
         "tick_value",
     )
 
-    def __init__(self, instrument: Instrument, tick_value: int) -> None:
+    def __init__(self, instrument: Instrument, tick_value: int, decimals: int) -> None:
         self.instrument = instrument
         self.sym = instrument.sym
         self.bids = BookSide(True)
@@ -197,6 +202,11 @@ class Book:
         self.lot = instrument.lot
         self.min_qty = instrument.min_qty
         self.tick_value = tick_value
+        fees = instrument.fees
+        self.maker_ppm = fees.ppm(True)
+        self.taker_ppm = fees.ppm(False)
+        self.maker_lot_fee = fees.per_lot_units(True, decimals)
+        self.taker_lot_fee = fees.per_lot_units(False, decimals)
 
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks

@@ -26,6 +26,7 @@ from ..limits import Limits
 from .accounts import Account, Position
 from .book import Book
 from .orders import Order
+from .settlement import commitment, fee
 
 MAX_CLIENT_ORDER_ID: Final = 64
 
@@ -317,15 +318,17 @@ def cash_rule(cash: object) -> Refusal | None:
 
 
 def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
-    """Exact cash a market buy of `qty` would spend now, in cash units.
+    """Exact cash a market buy of `qty` would spend now, taker fees included, in cash units.
 
     Walks the asks as matching would (best first, skipping the user's own
-    orders, which self-trade prevention cancels rather than fills); what the
-    book cannot supply expires unfilled and costs nothing. The engine applies
-    one command at a time, so this is exactly what the fills will cost.
+    orders, which self-trade prevention cancels rather than fills), one fill
+    per resting order; what the book cannot supply expires unfilled and
+    costs nothing. The engine applies one command at a time, so this is
+    exactly what the fills will cost.
     """
     asks = book.asks
     levels = asks.levels
+    tick_value = book.tick_value
     cost = 0
     keys = asks.keys
     i = len(keys) - 1
@@ -336,13 +339,14 @@ def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
             if maker.user_id != user_id:
                 leaves = maker.qty - maker.filled
                 take = leaves if leaves < qty else qty
-                cost += price * take
+                value = price * take * tick_value
+                cost += value + fee(value, take, book.lot, book.taker_ppm, book.taker_lot_fee)
                 qty -= take
                 if not qty:
-                    return cost * book.tick_value
+                    return cost
             maker = maker.next
         i -= 1
-    return cost * book.tick_value
+    return cost
 
 
 # Stages ---------------------------------------------------------------------------
@@ -409,7 +413,7 @@ class Checks:
         if refusal is not None:
             return refusal
         if is_buy:
-            cost = price * qty * book.tick_value if price is not None else market_buy_cost(book, user_id, qty)
+            cost = commitment(book, price, qty) if price is not None else market_buy_cost(book, user_id, qty)
             available = account.available() if account is not None else self.initial_cash
             refusal = funds_rule(sym, qty, cost, available, self.decimals)
             if refusal is not None:
@@ -465,7 +469,7 @@ class Checks:
             refusal = position_rule(self.limits, order.sym, is_buy, held, open_same, growth)
         if refusal is None and is_buy:
             new_leaves = qty - order.filled
-            added = (price * new_leaves - order.price * (order.qty - order.filled)) * book.tick_value
+            added = commitment(book, price, new_leaves) - commitment(book, order.price, order.qty - order.filled)
             refusal = funds_rule(order.sym, new_leaves, added, order.account.available(), self.decimals)
         if refusal is None and order.post_only and price != order.price and book.crosses(is_buy, price):
             refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())

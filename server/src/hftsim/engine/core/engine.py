@@ -69,9 +69,9 @@ from .matching import can_fill_completely, match
 from .orders import Order, Registry
 from .settlement import commit, release
 
-RULES: Final = 3
+RULES: Final = 4
 """Version of the engine's rules and state; 2 added buying power and remembered client order ids,
-3 the snapshot as `state()`.
+3 the snapshot as `state()`, 4 fees.
 
 A snapshot records the version it was made under: one made under other rules
 lacks state these rules need, so it cannot be resumed.
@@ -116,7 +116,9 @@ class Engine:
             raise ValueError(f"recent_orders and coid_memory must be at least 1, got {recent_orders}, {coid_memory}")
         self._instruments = tuple(instruments)
         self.cash_decimals = cash_decimals(self._instruments)
-        self._books: dict[str, Book] = {i.sym: Book(i, tick_value(i, self.cash_decimals)) for i in self._instruments}
+        self._books: dict[str, Book] = {
+            i.sym: Book(i, tick_value(i, self.cash_decimals), self.cash_decimals) for i in self._instruments
+        }
         self._limits = limits
         self._initial_cash = initial_cash
         self._recent_orders = recent_orders
@@ -183,7 +185,7 @@ class Engine:
                 events.append(delta)
         elif tif is GTC and new.type is LIMIT:
             events.append(book.add_alone(order))
-            commit(order, order.qty, book.tick_value)
+            commit(order, order.qty, book)
         else:
             view = self._expire(order, events, ts)
         return Result(self.seq, events, view, None, [])
@@ -195,7 +197,7 @@ class Engine:
             self._registry.finish(order)
         elif order.tif is GTC and order.type is LIMIT:
             book.side(order.is_buy).add(order)
-            commit(order, leaves, book.tick_value)
+            commit(order, leaves, book)
         else:
             view = self._expire(order, events, ts)
         return view
@@ -211,7 +213,7 @@ class Engine:
 
     def _cancel_resting(self, order: Order, book: Book, ts: int) -> OrderView:
         """Cancel a resting order: out of the commitments, into the finished orders (the caller unqueues it)."""
-        release(order, order.qty - order.filled, book.tick_value)
+        release(order, order.qty - order.filled, 0, book)
         order.status = CANCELED
         order.updated_ts = ts
         self._registry.finish(order)
@@ -273,13 +275,12 @@ class Engine:
         price: int = old_price if cmd.price is None else cmd.price
         qty: int = order.qty if cmd.qty is None else cmd.qty
         is_buy = order.is_buy
-        tick_value = book.tick_value
         side = book.side(is_buy)
         events: list[Event] = []
         if price == old_price and qty <= order.qty:
             if qty < order.qty:  # shrinks in place, keeping its queue position
                 side.shrink(order, order.qty - qty)
-                release(order, order.qty - qty, tick_value)
+                release(order, order.qty - order.filled, qty - order.filled, book)
             order.qty = qty
             order.updated_ts = ts
             view = order.view()
@@ -287,7 +288,7 @@ class Engine:
         else:  # a new price or more quantity: to the back of the queue, and it may trade
             leaves = order.qty - order.filled
             side.remove(order, leaves)
-            release(order, leaves, tick_value)
+            release(order, leaves, 0, book)
             order.price = price
             order.qty = qty
             order.updated_ts = ts
@@ -407,6 +408,11 @@ class Engine:
         """Users with an account (opened by `OpenAccount` or a first accepted order), ascending."""
         return sorted(self._accounts)
 
+    def fees(self, user_id: int) -> int:
+        """Fees the user has paid, in cash units (rebates count negative); `cash` is already net of them."""
+        account = self._accounts.get(user_id)
+        return account.fees if account is not None else 0
+
     def cash(self, user_id: int) -> int:
         account = self._accounts.get(user_id)
         return account.cash if account is not None else self._initial_cash
@@ -497,6 +503,7 @@ class Engine:
                 account.cash,
                 account.opening_cash,
                 account.reserved,
+                account.fees,
                 list(account.coids.items()),
                 [
                     (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
@@ -539,10 +546,11 @@ class Engine:
         registry.last_fill_id = last_fill
         registry.last_trade_id = last_trade
         for entry in accounts:
-            user_id, cash, opening_cash, reserved, coids, positions, _ = entry
+            user_id, cash, opening_cash, reserved, fees, coids, positions, _ = entry
             account = Account(user_id, opening_cash, self._recent_orders)
             account.cash = cash
             account.reserved = reserved
+            account.fees = fees
             account.coids = dict(coids)
             for sym, qty, cost, realized, open_buy, open_sell in positions:
                 position = account.positions[sym] = Position(user_id, sym)
@@ -555,7 +563,7 @@ class Engine:
             by_id[order.order_id] = order
         for entry in accounts:
             account = self._accounts[entry[0]]
-            for order_id in entry[6]:
+            for order_id in entry[7]:
                 order = by_id[order_id]
                 account.finished.append(order)
                 registry.finished[order_id] = order

@@ -96,7 +96,7 @@ class OrderView(Record):
 class FillView(Record):
     FIELDS: ClassVar[tuple[str, ...]] = (
         "fill_id", "order_id", "client_order_id", "user_id", "sym", "side", "price", "qty", "is_maker", "trade_id",
-        "ts",
+        "ts", "fee",
     )  # fmt: skip
 
     def __init__(
@@ -112,6 +112,7 @@ class FillView(Record):
         is_maker: bool,
         trade_id: int,
         ts: int,
+        fee: int = 0,
     ) -> None:
         self.fill_id = fill_id
         self.order_id = order_id
@@ -124,6 +125,8 @@ class FillView(Record):
         self.is_maker = is_maker
         self.trade_id = trade_id
         self.ts = ts
+        self.fee = fee
+        """Cash units this fill cost its user in fees (negative: a rebate), already in the account's cash."""
 
 
 class PositionView(Record):
@@ -211,12 +214,14 @@ class OrderAmended(Record):
 
 
 class AccountUpdate(Record):
-    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "cash", "position")
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "cash", "position", "fees")
 
-    def __init__(self, user_id: int, cash: int, position: PositionView) -> None:
+    def __init__(self, user_id: int, cash: int, position: PositionView, fees: int = 0) -> None:
         self.user_id = user_id
         self.cash = cash
         self.position = position
+        self.fees = fees
+        """The account's fees paid so far, in cash units (rebates negative)."""
 
 
 # Public events --------------------------------------------------------------

@@ -69,7 +69,6 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
     sign = opposite.sign
     limit = taker.price
     user_id = taker.user_id
-    tick_value = book.tick_value
     remaining = taker.qty - taker.filled
     while remaining and keys:
         key = keys[-1]
@@ -86,7 +85,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             if maker.user_id == user_id:
                 level.unlink(maker)
                 level.total -= maker_leaves
-                release(maker, maker_leaves, tick_value)
+                release(maker, maker_leaves, 0, book)
                 maker.status = CANCELED
                 maker.updated_ts = ts
                 registry.finish(maker)

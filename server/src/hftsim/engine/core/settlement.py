@@ -4,11 +4,16 @@ Matching decides who trades with whom, at what price and how much; this
 module books it. Money is integer cash units (price ticks x quantity x the
 instrument's cash value of a tick), exact throughout.
 
+Each fill pays its fees here (`fee`: maker and taker rates per symbol,
+rebates allowed, rounded toward zero), taken from cash and added up in
+`Account.fees`.
+
 It also keeps each account's commitments in step with its resting orders:
 `Position.open_buy` / `open_sell` (the position limit counts them) and
-`Account.reserved` (cash committed to resting buys, which buying power
-excludes). `commit` runs when an order starts to rest, `release` when it
-stops resting without a fill, and `fill` releases what a maker's fill uses.
+`Account.reserved` (cash committed to resting buys, fees included, which
+buying power excludes). `commit` runs when an order starts to rest,
+`release` when it rests less or stops resting, and `fill` releases what a
+maker's fill uses.
 """
 
 from __future__ import annotations
@@ -25,26 +30,55 @@ FILLED: Final = OrderStatus.FILLED
 PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
 
 
-def commit(order: Order, leaves: int, tick_value: int) -> None:
+def fee(value: int, qty: int, lot: int, ppm: int, per_lot: int) -> int:
+    """The fee of one fill worth `value` cash units for `qty` units, in cash units; negative is a rebate.
+
+    `ppm` is the notional share in millionths (basis points x 100) and
+    `per_lot` the cash units per lot (see instruments.Fees). The share is
+    rounded toward zero, so a fill never costs more than the rate and the
+    fees of an order's fills never exceed the fee of the whole order at its
+    limit, which is what `commitment` reserves.
+    """
+    scaled = value * ppm
+    share = scaled // 1_000_000 if scaled >= 0 else -(-scaled // 1_000_000)
+    return share + qty // lot * per_lot
+
+
+def most_fee(book: Book, value: int, qty: int) -> int:
+    """The most a fill (or fills) worth `value` for `qty` units could cost in fees, maker or taker; never negative."""
+    lot = book.lot
+    maker = fee(value, qty, lot, book.maker_ppm, book.maker_lot_fee)
+    taker = fee(value, qty, lot, book.taker_ppm, book.taker_lot_fee)
+    worst = maker if maker > taker else taker
+    return worst if worst > 0 else 0
+
+
+def commitment(book: Book, price: int, leaves: int) -> int:
+    """Cash a resting buy of `leaves` at `price` commits: its value plus the most its fills could cost in fees."""
+    value = price * leaves * book.tick_value
+    return value + most_fee(book, value, leaves)
+
+
+def commit(order: Order, leaves: int, book: Book) -> None:
     """`leaves` more of a limit order now rest: count them in the open quantity (and a buy's cash)."""
     if order.is_buy:
         order.position.open_buy += leaves
         price = order.price
         assert price is not None
-        order.account.reserved += price * leaves * tick_value
+        order.account.reserved += commitment(book, price, leaves)
     else:
         order.position.open_sell += leaves
 
 
-def release(order: Order, leaves: int, tick_value: int) -> None:
-    """`leaves` of a resting limit order no longer rest: the reverse of `commit`."""
+def release(order: Order, leaves: int, remaining: int, book: Book) -> None:
+    """A resting limit order goes from `leaves` to `remaining` resting (0: off the book): the reverse of `commit`."""
     if order.is_buy:
-        order.position.open_buy -= leaves
+        order.position.open_buy -= leaves - remaining
         price = order.price
         assert price is not None
-        order.account.reserved -= price * leaves * tick_value
+        order.account.reserved -= commitment(book, price, leaves) - commitment(book, price, remaining)
     else:
-        order.position.open_sell -= leaves
+        order.position.open_sell -= leaves - remaining
 
 
 def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: int, tick_value: int) -> None:
@@ -88,11 +122,13 @@ def fill(
     """
     tick_value = book.tick_value
     notional = price * qty
+    value = notional * tick_value
+    maker_leaves = maker.qty - maker.filled
+    release(maker, maker_leaves, maker_leaves - qty, book)
     maker.filled += qty
     maker.filled_cost += notional
     maker.updated_ts = ts
     maker.status = FILLED if maker.filled == maker.qty else PARTIAL
-    release(maker, qty, tick_value)
     taker.filled += qty
     taker.filled_cost += notional
     taker.updated_ts = ts
@@ -103,6 +139,13 @@ def fill(
     taker_position = taker.position
     apply_fill(maker_account, maker_position, maker.is_buy, price, qty, tick_value)
     apply_fill(taker_account, taker_position, taker.is_buy, price, qty, tick_value)
+    lot = book.lot
+    maker_fee = fee(value, qty, lot, book.maker_ppm, book.maker_lot_fee)
+    taker_fee = fee(value, qty, lot, book.taker_ppm, book.taker_lot_fee)
+    maker_account.cash -= maker_fee
+    maker_account.fees += maker_fee
+    taker_account.cash -= taker_fee
+    taker_account.fees += taker_fee
     registry.last_trade_id = trade_id = registry.last_trade_id + 1
     registry.last_fill_id = fill_id = registry.last_fill_id + 2
     sym = book.sym
@@ -114,7 +157,7 @@ def fill(
             maker.view(),
             FillView(
                 fill_id - 1, maker.order_id, maker.client_order_id, maker_id, sym, maker.side, price, qty, True,
-                trade_id, ts,
+                trade_id, ts, maker_fee,
             ),
         )
     )  # fmt: skip
@@ -125,7 +168,7 @@ def fill(
             view,
             FillView(
                 fill_id, taker.order_id, taker.client_order_id, taker_id, sym, taker.side, price, qty, False,
-                trade_id, ts,
+                trade_id, ts, taker_fee,
             ),
         )
     )  # fmt: skip
@@ -134,6 +177,7 @@ def fill(
             maker_id,
             maker_account.cash,
             PositionView(maker_id, sym, maker_position.qty, maker_position.cost, maker_position.realized),
+            maker_account.fees,
         )
     )
     events.append(
@@ -141,6 +185,7 @@ def fill(
             taker_id,
             taker_account.cash,
             PositionView(taker_id, sym, taker_position.qty, taker_position.cost, taker_position.realized),
+            taker_account.fees,
         )
     )
     book.md_seq = md_seq = book.md_seq + 1
