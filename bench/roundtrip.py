@@ -3,14 +3,15 @@
 One order at a time (no pipelining), after a warm-up:
 
 - **place → ack**: `await client.place_order(...)` of a limit order that rests,
-  until its response (the `order.accepted` event arrives just before it);
+  until its response (one frame: the response carries the order, and the
+  placing socket gets no `order.accepted`);
 - **place → fill**: a marketable buy against a resting sell of another user,
   until the `order.filled` event reaches the client's event hook.
 
 Baseline, in the same run with the sides alternating: a `websockets` client
 sending a request of the same size to `bench.echo_server`, which answers
-with frames of the sizes the gateway sent for that order (accepted +
-response; accepted + filled + account.update + response), timed to the
+with frames of the sizes the gateway sent for that order (the response;
+filled + account.update + response), timed to the
 same frame (the response; the fill). Both clients run on uvloop in this
 process; the gateway and the echo server are each their own process.
 The resting sell is placed over HTTP by a user with no socket open, so no
@@ -169,7 +170,7 @@ class Echo:
         return await self._run(n, self.sizes["ack"], len(self.sizes["ack"]))
 
     async def fill(self, n: int) -> list[int]:
-        return await self._run(n, self.sizes["fill"], 2)
+        return await self._run(n, self.sizes["fill"], 1)  # the order.filled event comes first
 
 
 async def measure(

@@ -32,6 +32,7 @@ from . import (
     report,
     roundtrip,
     throughput,
+    transport,
 )
 from .common import FULL, QUICK, Scale
 
@@ -45,6 +46,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "fairness": fairness,
     "journal": journal,
     "agents": agents,
+    "transport": transport,
 }
 RESULTS = Path(__file__).with_name("results")
 

@@ -11,7 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench import agents, client_book, engine, fairness, fanout, journal, memory, peers, report, roundtrip, throughput
+from bench import (
+    agents,
+    client_book,
+    engine,
+    fairness,
+    fanout,
+    journal,
+    memory,
+    peers,
+    report,
+    roundtrip,
+    throughput,
+    transport,
+)
 from bench.common import SMOKE, percentiles
 from bench.mix import Floor, make_mix
 
@@ -52,7 +65,17 @@ def test_roundtrip() -> None:
     result = roundtrip.run(SMOKE)
     assert set(result["latency_us"]) == {"gateway ack", "echo ack", "gateway fill", "echo fill"}
     assert all(p["p50"] > 0 for p in result["latency_us"].values())
-    assert len(result["frame_sizes"]["ack"]) == 2 and len(result["frame_sizes"]["fill"]) >= 3
+    assert len(result["frame_sizes"]["ack"]) == 1 and len(result["frame_sizes"]["fill"]) >= 3
+    rows_ok(result)
+
+
+def test_transport() -> None:
+    result = transport.run(SMOKE)
+    assert result["ack_frame_sizes"] and len(result["ack_frame_sizes"]) == 1
+    for name in ("ack gateway", "ack sdk", "ack websockets", "ack picows", "ack tcp"):
+        assert result["figures"][name]["p50"] > 0
+    for name in ("pipelined gateway", "pipelined websockets", "pipelined picows", "pipelined tcp"):
+        assert result["figures"][name]["per_s"] > 0
     rows_ok(result)
 
 

@@ -38,6 +38,20 @@ export interface Order {
   updated_ts: number;
 }
 
+/**
+ * What a private order event says of an order: who it is, its status, and
+ * only the fields the event changed (docs/protocol.md, "Private events").
+ */
+export type OrderChange = Pick<Order, "order_id" | "client_order_id" | "sym" | "side" | "status"> & Partial<Order>;
+
+/** A fill inside an order.filled / order.partially_filled event: its order's id, sym and side are the event's order's. */
+export type FillChange = Omit<Fill, "order_id" | "client_order_id" | "sym" | "side">;
+
+/** A whole fill from an order event: the fill's own fields and its order's identity. */
+export function fillOf(order: OrderChange, fill: FillChange): Fill {
+  return { ...fill, order_id: order.order_id, client_order_id: order.client_order_id, sym: order.sym, side: order.side };
+}
+
 export interface Fill {
   fill_id: number;
   order_id: number;

@@ -7,7 +7,18 @@ import { type Dec, add, decimalsOf, fixed, formatDec, mulInt, parseDec, sub, tri
 import { Emitter } from "./emitter.ts";
 import { moneyScale } from "./format.ts";
 import type { Market } from "./market.ts";
-import type { Account, Envelope, Fill, Order, OrderType, Position, Side, Tif } from "./protocol.ts";
+import type {
+  Account,
+  Envelope,
+  Fill,
+  Order,
+  OrderChange,
+  OrderType,
+  Position,
+  Side,
+  Tif,
+} from "./protocol.ts";
+import { fillOf } from "./protocol.ts";
 
 export type TradingTopic = "orders" | "fills" | "account" | "reject";
 
@@ -87,12 +98,12 @@ export class Trading {
       case "order.canceled":
       case "order.expired":
       case "order.amended":
-        this.upsert(p.order);
+        this.applyChange(p.order);
         break;
       case "order.partially_filled":
       case "order.filled":
-        this.upsert(p.order);
-        if (p.fill) this.addFill(p.fill);
+        this.applyChange(p.order);
+        if (p.fill && p.order) this.addFill(fillOf(p.order, p.fill));
         break;
       case "order.rejected":
         this.lastReject = p.error ?? { code: "REJECTED", message: "order rejected" };
@@ -197,6 +208,18 @@ export class Trading {
     this.changes.emit("account");
   }
 
+  /**
+   * An event's order: only what changed, merged into the order we hold. A
+   * live order we do not hold yet (its place answer is still on its way)
+   * waits for that answer; a closed one is closed whatever we hold.
+   */
+  private applyChange(change: OrderChange | undefined): void {
+    if (!change) return;
+    const had = this.orders.get(change.order_id);
+    if (had) this.upsert({ ...had, ...change });
+    else if (!LIVE.has(change.status) || isWhole(change)) this.upsert(change as Order);
+  }
+
   private upsert(o: Order | undefined): void {
     if (!o) return;
     if (LIVE.has(o.status)) {
@@ -226,4 +249,9 @@ export class Trading {
     this.changes.emit("fills");
     this.changes.emit("account");
   }
+}
+
+/** Whether an order event carries the whole order (order.accepted does). */
+function isWhole(change: OrderChange): change is Order {
+  return change.price !== undefined && change.qty !== undefined && change.created_ts !== undefined;
 }

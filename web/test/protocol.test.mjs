@@ -1,7 +1,7 @@
 // Request ids: unique per tracker, so sockets of one session never collide.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RequestTracker, randomPrefix } from "../.test-build/protocol.js";
+import { RequestTracker, fillOf, randomPrefix } from "../.test-build/protocol.js";
 
 test("each tracker numbers its requests under a random prefix of its own", async () => {
   const a = new RequestTracker("c");
@@ -19,4 +19,13 @@ test("each tracker numbers its requests under a random prefix of its own", async
 
 test("random prefixes keep their kind", () => {
   assert.match(randomPrefix("m"), /^m[0-9a-f]{12}$/);
+});
+
+test("a fill event's fill takes its order's id, client id, symbol and side", () => {
+  const order = { order_id: 7, client_order_id: "w-1", sym: "ACME", side: "sell", status: "partially_filled", leaves_qty: 2 };
+  const fill = { fill_id: 3, price: "101.00", qty: 3, liquidity: "maker", trade_id: 9, ts: 1 };
+  assert.deepEqual(fillOf(order, fill), {
+    fill_id: 3, price: "101.00", qty: 3, liquidity: "maker", trade_id: 9, ts: 1,
+    order_id: 7, client_order_id: "w-1", sym: "ACME", side: "sell",
+  });
 });

@@ -27,6 +27,8 @@ AUTH_CODES = frozenset({"UNAUTHENTICATED", "INVALID_TOKEN", "TOKEN_EXPIRED", "IN
 
 ORDER_OPS = frozenset({"order.place", "order.amend"})
 """Ops whose refusal is an order rejection: OrderRejected."""
+RESTATED = {"order.place": "order.accepted", "order.amend": "order.amended", "order.cancel": "order.canceled"}
+"""The event the server leaves out for the socket whose response already carries the order (one frame per ack)."""
 
 
 def now_ms() -> int:
@@ -99,6 +101,24 @@ class Event:
     payload: JSON
     ts: int | None
     raw: JSON = field(default_factory=dict, repr=False)
+
+
+def restated(response: Response) -> Event | None:
+    """The event a response stands for on its own socket: `order.accepted` for a placed order, and so on.
+
+    The server does not send the socket that placed, amended or canceled an
+    order the event that says what the response says; a client that keeps
+    one stream of its order events makes the event from the response.
+    """
+    op = RESTATED.get(response.op)
+    if op is None or not response.ok:
+        return None
+    payload: JSON = {"order": response.payload.get("order")}
+    if op == "order.canceled":
+        payload["reason"] = "user"
+    raw: JSON = {"type": "event", "ver": PROTOCOL_VERSION, "msg_id": response.raw.get("msg_id"), "ts": response.ts}
+    raw.update(op=op, payload=payload)
+    return Event(op=op, payload=payload, ts=response.ts, raw=raw)
 
 
 class EnvelopeError(ValueError):

@@ -2,9 +2,12 @@
 
 `RequestSession` sends requests and matches responses by `corr_id`, so
 any number of requests can be in flight on one socket; everything else
-that arrives is an event handed to `on_event`. It knows nothing of books,
-tokens or reconnects: when the socket drops it fails the requests in
-flight at once and tells `on_close`, and the owner decides what follows.
+that arrives is an event handed to `on_event`, and so is the event that a
+response to order.place, order.amend or order.cancel stands for (the
+server sends that event to the user's other sockets only: one frame
+acknowledges an order). It knows nothing of books, tokens or reconnects:
+when the socket drops it fails the requests in flight at once and tells
+`on_close`, and the owner decides what follows.
 
 A link can also die silently (a NAT or firewall forgets it, a cable is
 pulled: no FIN, no RST), and TCP then says nothing for minutes. So a
@@ -25,7 +28,7 @@ from typing import Any, Protocol
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from ._envelope import EnvelopeError, Envelopes, Event, Response, parse
+from ._envelope import EnvelopeError, Envelopes, Event, Response, parse, restated
 from ._exceptions import (
     AuthenticationError,
     ClientClosed,
@@ -255,11 +258,7 @@ class RequestSession:
             logger.warning("%s: ignoring a frame that is not an envelope: %s", self.name, exc)
             return
         if isinstance(message, Event):
-            if self._on_event is not None:
-                try:
-                    self._on_event(message)
-                except Exception:
-                    logger.exception("%s: event handler failed on %s", self.name, message.op)
+            self._event(message)
             return
         if message.corr_id in self._probes:
             self._probes.discard(message.corr_id)
@@ -273,8 +272,19 @@ class RequestSession:
                 message.error_code,
                 message.error_message,
             )
-        elif not future.done():
+            return
+        event = restated(message)
+        if event is not None:
+            self._event(event)
+        if not future.done():
             future.set_result(message)
+
+    def _event(self, event: Event) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception:
+                logger.exception("%s: event handler failed on %s", self.name, event.op)
 
     def _finish(self, code: int | None, reason: str) -> None:
         self._closed = True

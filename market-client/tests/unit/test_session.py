@@ -38,14 +38,37 @@ async def test_many_requests_in_flight_are_matched_by_corr_id() -> None:
 
 
 async def test_events_go_to_the_handler_before_the_response_resolves() -> None:
-    seen: list[str] = []
-    session, conn = open_session(on_event=lambda e: seen.append(e.op))
+    seen: list[Event] = []
+    session, conn = open_session(on_event=seen.append)
     task = asyncio.create_task(session.request("order.place"))
     [request] = await conn.next_sent()
-    conn.push({"type": "event", "ver": 1, "msg_id": "s-1", "ts": 1, "op": "order.accepted", "payload": {}})
-    conn.respond(request, {"order": {}})
+    conn.push({"type": "event", "ver": 1, "msg_id": "s-1", "ts": 1, "op": "order.filled", "payload": {}})
+    conn.respond(request, {"order": {"order_id": 7, "status": "filled"}})
     await task
-    assert seen == ["order.accepted"]
+    # The server acknowledges with the response alone: the session makes its order.accepted from it.
+    assert [e.op for e in seen] == ["order.filled", "order.accepted"]
+    assert seen[1].payload == {"order": {"order_id": 7, "status": "filled"}} and seen[1].raw["type"] == "event"
+    await session.close()
+
+
+@pytest.mark.parametrize(
+    ("op", "event", "extra"),
+    [("order.amend", "order.amended", {}), ("order.cancel", "order.canceled", {"reason": "user"})],
+)
+async def test_an_amend_or_cancel_answer_stands_for_its_event(op: str, event: str, extra: dict[str, str]) -> None:
+    seen: list[Event] = []
+    session, conn = open_session(on_event=seen.append)
+    task = asyncio.create_task(session.request(op))
+    [request] = await conn.next_sent()
+    conn.respond(request, {"order": {"order_id": 7}})
+    await task
+    assert [(e.op, e.payload) for e in seen] == [(event, {"order": {"order_id": 7}, **extra})]
+    task = asyncio.create_task(session.request(op))
+    request = (await conn.next_sent(2))[1]
+    conn.respond(request, error="UNKNOWN_ORDER")
+    with pytest.raises(ServerError):
+        await task
+    assert len(seen) == 1  # a refusal stands for no event
     await session.close()
 
 

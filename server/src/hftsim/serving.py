@@ -23,7 +23,6 @@ from .banner import Listening, banner
 from .config import Settings
 from .gateway.app import create_app
 from .gateway.request_deadline import deadline_protocol
-from .gateway.transport import WebSocketProtocol
 from .logs import LogFormat, log_config
 
 
@@ -92,10 +91,8 @@ def serve(
         port=where.port,
         log_level=log_level,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http=deadline_protocol(settings.server.request_deadline_s),
-        ws=WebSocketProtocol,
-        ws_max_size=max(1024 * 1024, settings.server.max_message_bytes * 2),
-        ws_per_message_deflate=False,
+        http=deadline_protocol(settings.server.request_deadline_s, app.state.sockets.upgrade),
+        ws="none",  # the WebSocket routes are served by picows (gateway/transport.py)
         access_log=False,
         log_config=logs,
     )

@@ -36,7 +36,7 @@ class Gateway:
         self._progress = asyncio.Condition()
         self.sequencer.subscribe(self._hear)
 
-    def _hear(self, result: Result) -> None:
+    def _hear(self, result: Result, origin: object) -> None:
         self.heard.append(result)
         asyncio.get_running_loop().create_task(self._notify())
 

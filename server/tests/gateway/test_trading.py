@@ -17,16 +17,28 @@ async def test_place_fill_and_events_precede_response(trader: Wire, other_trader
         "order.place", {"sym": "ACME", "side": "sell", "price": "101.00", "qty": 5, "client_order_id": "m-1"}
     )
     assert maker["order"]["status"] == "new" and maker["order"]["client_order_id"] == "m-1"
-    assert (await trader.next_event("order.accepted"))["payload"]["order"]["order_id"] == maker["order"]["order_id"]
+    assert trader.events == []  # one frame acknowledges the order: the response, no order.accepted
 
     msg_before = len(other_trader.events)
     taker = await other_trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": "101.00", "qty": 3})
     assert taker["order"]["status"] == "filled" and taker["order"]["avg_fill_price"] == "101.00"
     ops = [e["op"] for e in other_trader.events[msg_before:]]
-    assert ops[:3] == ["order.accepted", "order.filled", "account.update"]
+    assert ops[:2] == ["order.filled", "account.update"] and "order.accepted" not in ops
 
     fill = await trader.next_event("order.partially_filled")
     assert fill["payload"]["fill"]["liquidity"] == "maker" and fill["payload"]["fill"]["qty"] == 3
+    assert fill["payload"]["order"] == {  # who the order is, and only what the fill changed
+        "order_id": maker["order"]["order_id"],
+        "client_order_id": "m-1",
+        "sym": "ACME",
+        "side": "sell",
+        "status": "partially_filled",
+        "filled_qty": 3,
+        "leaves_qty": 2,
+        "avg_fill_price": "101.00",
+        "updated_ts": fill["payload"]["order"]["updated_ts"],
+    }
+    assert set(fill["payload"]["fill"]) == {"fill_id", "price", "qty", "liquidity", "trade_id", "ts"}
     account = await other_trader.ok("account.get")
     assert account["positions"][0]["qty"] == 3 and account["positions"][0]["avg_price"] == "101.00"
     fills = (await other_trader.ok("fills.list", {"sym": "ACME"}))["fills"]
@@ -36,6 +48,25 @@ async def test_place_fill_and_events_precede_response(trader: Wire, other_trader
     assert (await other_trader.ok("orders.list"))["orders"] == []
     canceled = await trader.ok("order.cancel", {"client_order_id": "m-1"})
     assert canceled["order"]["status"] == "canceled" and canceled["order"]["filled_qty"] == 3
+
+
+async def test_the_users_other_sockets_hear_of_each_order(server: ServerProcess) -> None:
+    token = handshake(server.url, guest=True)["token"]
+    first = await open_wire(server.url, "/ws/cmd", token)
+    second = await open_wire(server.url, "/ws/cmd", token)
+    placed = (await first.ok("order.place", {"sym": "BOLT", "side": "buy", "price": "41.00", "qty": 2}))["order"]
+    assert (await second.next_event("order.accepted"))["payload"]["order"] == placed
+    amended = (await first.ok("order.amend", {"order_id": placed["order_id"], "price": "41.05"}))["order"]
+    change = (await second.next_event("order.amended"))["payload"]["order"]
+    assert change == {k: amended[k] for k in change} and {"price", "qty", "leaves_qty"} <= set(change)
+    canceled = (await first.ok("order.cancel", {"order_id": placed["order_id"]}))["order"]
+    event = (await second.next_event("order.canceled"))["payload"]
+    assert event["reason"] == "user" and event["order"] == {
+        k: canceled[k] for k in ("order_id", "client_order_id", "sym", "side", "status", "leaves_qty", "updated_ts")
+    }
+    assert first.events == []  # each response said it all
+    await first.ws.close()
+    await second.ws.close()
 
 
 async def test_amend_cancel_all_and_rejections(trader: Wire) -> None:

@@ -27,6 +27,7 @@ import logging
 import secrets
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
+from functools import partial
 
 import nats.errors
 import nats.js.errors
@@ -34,6 +35,7 @@ from nats.aio.client import Client as Nats
 
 from ..engine import Command, Engine, PlaceOrder, Result
 from ..gateway.clock import now_ms
+from ..gateway.sequencer import Waiter
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import CodecError
 from .commandlog import CommandLog
@@ -41,7 +43,8 @@ from .connection import connect
 
 logger = logging.getLogger(__name__)
 
-Listener = Callable[[Result], None]
+Listener = Callable[[Result, object], None]
+"""As the in-process sequencer's: each applied result, and the `origin` of its waiter on this gateway (or None)."""
 
 REMEMBERED_PLACES = 4096
 """Answers kept for places with a client order id: a retry through any gateway gets the first answer."""
@@ -75,6 +78,8 @@ class StreamSequencer:
         self._applied_ts = 0
         self._listeners: list[Listener] = []
         self._waiting: dict[str, asyncio.Future[Result]] = {}
+        self._origins: dict[str, object] = {}
+        """msg_id -> the origin of the waiter that sent it, for the listeners."""
         self._answers: OrderedDict[str, Result] = OrderedDict()
         self._in_flight: Counter[Hashable] = Counter()
         self._queue_limit = queue_limit
@@ -119,9 +124,10 @@ class StreamSequencer:
             result = self.engine.apply(entry.command, ts)
             if result.seq != entry.seq:
                 raise RuntimeError(f"stream command {entry.seq} became engine command {result.seq}")
+            origin = self._origins.pop(entry.msg_id, None) if entry.msg_id is not None else None
             for listener in self._listeners:
                 try:
-                    listener(result)
+                    listener(result, origin)
                 except Exception:
                     logger.exception("listener failed on command %d; the command stands", result.seq)
             if entry.msg_id is not None:
@@ -140,6 +146,9 @@ class StreamSequencer:
 
     def submit(self, command: Command, key: Hashable) -> asyncio.Future[Result]:
         """Append `command`; the future resolves once the replica has applied it."""
+        return self._enqueue(command, key)[1]
+
+    def _enqueue(self, command: Command, key: Hashable) -> tuple[str, asyncio.Future[Result]]:
         if self._in_flight[key] >= self._queue_limit:
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
@@ -154,7 +163,13 @@ class StreamSequencer:
         self._in_flight[key] += 1
         task = asyncio.create_task(self._append(command, msg_id, future))
         task.add_done_callback(lambda _: self._done(key))
-        return future
+        return msg_id, future
+
+    def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
+        """As `submit`, telling `waiter` the outcome (a pass after the replica applied it)."""
+        msg_id, future = self._enqueue(command, key)
+        self._origins[msg_id] = waiter.origin
+        future.add_done_callback(partial(_tell, waiter))
 
     def _done(self, key: Hashable) -> None:
         self._in_flight[key] -= 1
@@ -195,6 +210,7 @@ class StreamSequencer:
             ))  # fmt: skip
 
     def _fail(self, msg_id: str, error: ProtocolError) -> None:
+        self._origins.pop(msg_id, None)
         future = self._waiting.pop(msg_id, None)
         if future is not None and not future.done():
             future.set_exception(error)
@@ -213,3 +229,15 @@ class StreamSequencer:
             self._fail(msg_id, ProtocolError(ErrorCode.ENGINE_UNAVAILABLE, "the gateway is stopping; retry"))
         if self._nc is not None:
             await self._nc.close()
+
+
+def _tell(waiter: Waiter, done: asyncio.Future[Result]) -> None:
+    if done.cancelled():
+        return
+    error = done.exception()
+    if error is None:
+        waiter.resolved(done.result())
+    elif isinstance(error, ProtocolError):
+        waiter.refused(error)
+    else:
+        waiter.refused(ProtocolError(ErrorCode.INTERNAL, "internal server error; it was logged"))

@@ -22,10 +22,10 @@ from ..engine import build as engine_build
 from . import admin_control, admin_rounds, admin_users  # noqa: F401  (they register their ops)
 from .dispatch import Dispatcher
 from .exports import router as exports_router
-from .hosts import HostGuard, allowed_hosts
+from .hosts import HostGuard, HostRules, allowed_hosts
 from .http import router as http_router
 from .outbox import CLOSE_SERVICE_RESTART
-from .sockets import router as socket_router
+from .sockets import SocketServer
 from .venue import Venue
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,11 @@ NOT_BUILT = """<!doctype html><title>HFT Simulator</title>
 <body style="font-family:sans-serif;background:#111;color:#ddd;padding:2em">
 <h1>HFT Simulator</h1><p>The server is running, but the website has not been built.
 Run <code>make run</code> (or <code>make web</code>) from the repository root.</p></body>"""
+
+
+def hard_frame_limit(settings: Settings) -> int:
+    """Frames above the message limit get an error response; above this one the socket is closed (1009)."""
+    return max(1024 * 1024, settings.server.max_message_bytes * 2)
 
 
 def create_app(
@@ -89,10 +94,11 @@ def create_app(
     app.state.dispatcher = dispatcher
     app.state.venue = venue
     server = settings.server
-    app.add_middleware(HostGuard, hosts=allowed_hosts(bind_host, server.allowed_hosts), origins=server.allowed_origins)
+    rules = HostRules(allowed_hosts(bind_host, server.allowed_hosts), server.allowed_origins)
+    app.state.sockets = SocketServer(dispatcher, rules, hard_frame_limit(settings))
+    app.add_middleware(HostGuard, rules=rules)
     app.include_router(http_router)
     app.include_router(exports_router)
-    app.include_router(socket_router)
     if (STATIC_DIR / "index.html").is_file():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     else:

@@ -63,19 +63,40 @@ class Context:
         return after
 
 
-Handler = Callable[["Dispatcher", Context, Request, Role], Awaitable[dict[str, Any]] | dict[str, Any]]
+@dataclass(frozen=True, slots=True)
+class Sequenced:
+    """A command for the sequencer, and how its result becomes the response payload.
+
+    Handlers return it instead of awaiting the engine, so a socket can hand
+    several commands to the sequencer in one pass (they share one journal
+    write) and answer each the moment it is applied.
+    """
+
+    command: Command
+    key: int | None
+    """The user's lane (None: the admins' shared one)."""
+    answer: Callable[[Result], dict[str, Any]]
+    """Raises ProtocolError for a command the engine refused."""
+
+
+Outcome = dict[str, Any] | Sequenced | Awaitable[dict[str, Any]]
+Handler = Callable[["Dispatcher", Context, Request, Role], Outcome]
 HANDLERS: dict[str, Handler] = {}
 CHANGES_STATE: set[str] = set()
 MAX_BOTS = 256
 """Bot sessions one `admin.bots` request may open."""
 """Ops whose answers are kept for a repeated msg_id (see replies.py)."""
+SEQUENCED: set[str] = set()
+"""Ops answered with a Sequenced: a socket may send the next one before this one's result."""
 
 
-def op(name: str, *, changes_state: bool = False) -> Callable[[Handler], Handler]:
+def op(name: str, *, changes_state: bool = False, sequenced: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[name] = fn
-        if changes_state:
+        if changes_state or sequenced:
             CHANGES_STATE.add(name)
+        if sequenced:
+            SEQUENCED.add(name)
         return fn
 
     return register
@@ -93,6 +114,16 @@ class Dispatcher:
         assert not unhandled, f"ops without a handler (is their module imported in app.py?): {unhandled}"
 
     async def handle(self, ctx: Context, req: Request) -> dict[str, Any]:
+        """Answer one request, waiting for the engine when it needs to (the HTTP way)."""
+        outcome = self.start(ctx, req)
+        if isinstance(outcome, Sequenced):
+            return outcome.answer(await self.venue.sequencer.submit(outcome.command, outcome.key))
+        if isinstance(outcome, dict):
+            return outcome
+        return await outcome
+
+    def start(self, ctx: Context, req: Request) -> Outcome:
+        """Check who may do what and run the op's handler; raises ProtocolError with what the client must hear."""
         if req.op not in self._roles:
             raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown op {req.op!r}; see docs/protocol.md for the list")
         needed = self._roles[req.op]
@@ -111,24 +142,20 @@ class Dispatcher:
                 raise ProtocolError(
                     ErrorCode.FORBIDDEN, f"{req.op} needs the {needed.label} role; this request acts as {role.label}"
                 )
-        result = HANDLERS[req.op](self, ctx, req, role)
-        if isinstance(result, Awaitable):
-            return await result
-        return result
+        return HANDLERS[req.op](self, ctx, req, role)
 
     # Helpers ---------------------------------------------------------------
 
-    async def submit(self, command: Command, user_id: int | None) -> Result:
-        """Queue the command in the user's lane (admins' status changes share one) and await its result.
-
-        A user's trading command is refused while an admin has the market paused.
-        """
+    def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> Sequenced:
+        """A command for the sequencer; a user's trading command is refused while an admin has the market paused."""
         if isinstance(command, TRADING):
             self.venue.control.check_open()
-        result = await self.venue.sequencer.submit(command, user_id)
-        if result.rejection is not None:
-            raise ProtocolError(result.rejection.code, result.rejection.message)
-        return result
+        return Sequenced(command, key, answer)
+
+    async def submit(self, command: Command, user_id: int | None) -> Result:
+        """Queue the command in the user's lane (admins' status changes share one) and await its result."""
+        self.sequenced(command, user_id, lambda result: {})
+        return accepted(await self.venue.sequencer.submit(command, user_id))
 
     def user_id(self, ctx: Context) -> int:
         user = ctx.grant.session.user
@@ -136,6 +163,7 @@ class Dispatcher:
         return user.user_id
 
     def order_payload(self, result: Result) -> dict[str, Any]:
+        accepted(result)
         assert result.order is not None
         return {"order": self.venue.renderer.order(result.order)}
 
@@ -167,6 +195,13 @@ class Dispatcher:
         return user
 
 
+def accepted(result: Result) -> Result:
+    """The result of a command the engine applied; a refused one raises its rejection."""
+    if result.rejection is not None:
+        raise ProtocolError(result.rejection.code, result.rejection.message)
+    return result
+
+
 def audit_refusal(ctx: Context, user: User, req: Request, needed: Role) -> None:
     audit.warning(
         "audit: refused user=%s user_id=%s op=%s role_asked=%s role_required=%s role_held=%s peer=%s",
@@ -190,7 +225,7 @@ async def respond(
 ) -> tuple[bytes, Callable[[], None] | None]:
     """Answer one request once per session: run its handler, or give a repeated msg_id its first answer.
 
-    A state-changing request runs shielded: if its socket goes away while
+    A state-changing request runs shielded: if its connection goes away while
     it waits for the engine, it still completes and its answer is kept for
     the client's retry.
     """
@@ -211,22 +246,36 @@ async def _run(
     follow_up = None
     try:
         payload, follow_up = await handle(req)
-    except ProtocolError as exc:
-        frame = envelope.error_response(req.msg_id, req.op, exc.code, exc.message, now(), exc.retry_after_ms)
-        transient = exc.code in TRANSIENT
-    except Exception:
-        log.exception("internal error handling %s", req.op)
-        message = "internal server error; it was logged"
-        frame = envelope.error_response(req.msg_id, req.op, ErrorCode.INTERNAL, message, now())
-        transient = True
-    else:
-        frame = envelope.response(req.msg_id, req.op, payload, now())
+    except Exception as exc:
+        return conclude(req, None, exc, now(), replies), None
+    return conclude(req, payload, None, now(), replies), follow_up
+
+
+def conclude(
+    req: Request, payload: dict[str, Any] | None, error: BaseException | None, ts: int, replies: Replies
+) -> bytes:
+    """The response frame to `req` (its payload, or the error it raised), remembered for a repeated msg_id.
+
+    Transient refusals are forgotten, so the same msg_id may be sent again.
+    """
+    if error is None:
+        assert payload is not None
+        frame = envelope.response(req.msg_id, req.op, payload, ts)
         transient = False
+    elif isinstance(error, ProtocolError):
+        frame = envelope.error_response(req.msg_id, req.op, error.code, error.message, ts, error.retry_after_ms)
+        transient = error.code in TRANSIENT
+    else:
+        log.error("internal error handling %s", req.op, exc_info=error)
+        frame = envelope.error_response(
+            req.msg_id, req.op, ErrorCode.INTERNAL, "internal server error; it was logged", ts
+        )
+        transient = True
     if transient:
         replies.forget(req.msg_id)
     else:
         replies.finish(req.msg_id, frame if req.op in CHANGES_STATE else None)
-    return frame, follow_up
+    return frame
 
 
 def whoami(user: User | None) -> dict[str, Any]:
@@ -333,29 +382,33 @@ def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
 # Trading ops -----------------------------------------------------------------
 
 
-@op("order.place", changes_state=True)
-async def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+@op("order.place", sequenced=True)
+def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
     user_id = d.user_id(ctx)
-    return d.order_payload(await d.submit(p.place_order(req.payload, user_id, d.venue.engine), user_id))
+    return d.sequenced(p.place_order(req.payload, user_id, d.venue.engine), user_id, d.order_payload)
 
 
-@op("order.cancel", changes_state=True)
-async def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+@op("order.cancel", sequenced=True)
+def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
     user_id = d.user_id(ctx)
-    return d.order_payload(await d.submit(p.cancel_order(req.payload, user_id), user_id))
+    return d.sequenced(p.cancel_order(req.payload, user_id), user_id, d.order_payload)
 
 
-@op("order.cancel_all", changes_state=True)
-async def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+def _canceled(result: Result) -> dict[str, Any]:
+    canceled = accepted(result).canceled
+    return {"canceled": canceled, "count": len(canceled)}
+
+
+@op("order.cancel_all", sequenced=True)
+def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
     user_id = d.user_id(ctx)
-    result = await d.submit(p.cancel_all(req.payload, user_id, d.venue.engine), user_id)
-    return {"canceled": result.canceled, "count": len(result.canceled)}
+    return d.sequenced(p.cancel_all(req.payload, user_id, d.venue.engine), user_id, _canceled)
 
 
-@op("order.amend", changes_state=True)
-async def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+@op("order.amend", sequenced=True)
+def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
     user_id = d.user_id(ctx)
-    return d.order_payload(await d.submit(p.amend_order(req.payload, user_id, d.venue.engine), user_id))
+    return d.sequenced(p.amend_order(req.payload, user_id, d.venue.engine), user_id, d.order_payload)
 
 
 @op("orders.list")
@@ -443,20 +496,24 @@ def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[
 # Admin ops -------------------------------------------------------------------
 
 
-async def _set_status(d: Dispatcher, req: Request, status: SymbolStatus) -> dict[str, Any]:
+def _set_status(d: Dispatcher, req: Request, status: SymbolStatus) -> Sequenced:
     sym = p.sym_field(req.payload, d.venue.engine)
-    await d.submit(SetSymbolStatus(sym=sym, status=status), None)
-    return {"sym": sym, "status": d.venue.engine.status(sym).value}
+
+    def answer(result: Result) -> dict[str, Any]:
+        accepted(result)
+        return {"sym": sym, "status": d.venue.engine.status(sym).value}
+
+    return d.sequenced(SetSymbolStatus(sym=sym, status=status), None, answer)
 
 
-@op("admin.halt", changes_state=True)
-async def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return await _set_status(d, req, SymbolStatus.HALTED)
+@op("admin.halt", sequenced=True)
+def _halt(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
+    return _set_status(d, req, SymbolStatus.HALTED)
 
 
-@op("admin.resume", changes_state=True)
-async def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return await _set_status(d, req, SymbolStatus.TRADING)
+@op("admin.resume", sequenced=True)
+def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
+    return _set_status(d, req, SymbolStatus.TRADING)
 
 
 @op("admin.bots", changes_state=True)

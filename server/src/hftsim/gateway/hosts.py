@@ -33,40 +33,44 @@ def allowed_hosts(bind_host: str, extra: Iterable[str]) -> frozenset[str]:
     return frozenset(n.strip("[]").lower() for n in names)
 
 
-class HostGuard:
-    """ASGI middleware: refuse requests for foreign hosts (421) and from foreign origins (403)."""
+class HostRules:
+    """Which Host and Origin headers name this server."""
 
-    def __init__(self, app: ASGIApp, hosts: frozenset[str], origins: Iterable[str]) -> None:
-        self._app = app
+    def __init__(self, hosts: frozenset[str], origins: Iterable[str]) -> None:
         self._hosts = hosts
         self._origins = frozenset(origins)
 
+    def refusal(self, host: str, origin: str | None) -> tuple[int, str] | None:
+        """The HTTP status and reason to refuse a request with, or None when it may go on."""
+        if host_name(host) not in self._hosts:
+            return 421, "this server does not answer to that Host name"
+        if origin is not None and origin not in self._origins and host_name(urlsplit(origin).netloc) not in self._hosts:
+            return 403, "requests from this Origin are not allowed"
+        return None
+
+
+class HostGuard:
+    """ASGI middleware: refuse HTTP requests for foreign hosts (421) and from foreign origins (403).
+
+    WebSocket upgrades never reach it: the socket server applies the same rules (sockets.py).
+    """
+
+    def __init__(self, app: ASGIApp, rules: HostRules) -> None:
+        self._app = app
+        self._rules = rules
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if host_name(headers.get("host", "")) not in self._hosts:
-            await refuse(scope, receive, send, 421, "this server does not answer to that Host name")
-            return
-        origin = headers.get("origin")
-        if origin is not None and origin not in self._origins and host_name(urlsplit(origin).netloc) not in self._hosts:
-            await refuse(scope, receive, send, 403, "requests from this Origin are not allowed")
+        refused = self._rules.refusal(headers.get("host", ""), headers.get("origin"))
+        if refused is not None:
+            status, message = refused
+            body = message.encode()
+            length = str(len(body)).encode()
+            headers_out = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length)]
+            await send({"type": "http.response.start", "status": status, "headers": headers_out})
+            await send({"type": "http.response.body", "body": body})
             return
         await self._app(scope, receive, send)
-
-
-async def refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-    """Answer `status` with a plain-text reason; a WebSocket upgrade is refused with the same status."""
-    body = message.encode()
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-    if scope["type"] == "http":
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        return
-    await receive()  # websocket.connect
-    if "websocket.http.response" in scope.get("extensions", {}):
-        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
-        await send({"type": "websocket.http.response.body", "body": body})
-    else:
-        await send({"type": "websocket.close", "code": 1008})

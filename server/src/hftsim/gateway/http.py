@@ -14,7 +14,7 @@ from ..protocol import envelope
 from ..protocol.errors import ErrorCode, ProtocolError
 from .dispatch import Context, Dispatcher, Reply, respond, whoami
 from .sessions import Grant
-from .sockets import sender_key
+from .traffic import sender_key
 
 router = APIRouter()
 

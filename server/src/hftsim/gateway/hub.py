@@ -15,6 +15,7 @@ from typing import Any
 from ..engine import (
     AccountUpdate,
     BookDelta,
+    CancelReason,
     Engine,
     OrderAccepted,
     OrderAmended,
@@ -31,6 +32,18 @@ from ..protocol import envelope
 from ..protocol.render import Renderer
 from .clock import now_ms
 from .outbox import Outbox
+
+FILLED_FIELDS = ("filled_qty", "leaves_qty", "avg_fill_price", "updated_ts")
+ENDED_FIELDS = ("leaves_qty", "updated_ts")
+AMENDED_FIELDS = ("price", "qty", "leaves_qty", "updated_ts")
+"""What each private event says of its order besides who it is and its status (docs/protocol.md)."""
+
+
+def restates_response(ev: object) -> bool:
+    """Whether the event says only what the response to its command says."""
+    if isinstance(ev, OrderCanceled):
+        return ev.reason is CancelReason.USER
+    return isinstance(ev, (OrderAccepted, OrderAmended))
 
 
 class Hub:
@@ -96,16 +109,28 @@ class Hub:
 
     # Fan-out ---------------------------------------------------------------
 
-    def on_result(self, result: Result) -> None:
+    def on_result(self, result: Result, origin: object) -> None:
+        """Fan a command's events out; `origin`, the connection it came from, is spared what its response says.
+
+        The response to a place, amend or cancel carries the whole order, so
+        one frame acknowledges it: that connection gets no `order.accepted`,
+        `order.amended` or user `order.canceled` for it (the user's other
+        sockets do). Fills, expiries and account updates go to every socket.
+        """
         ts = now_ms()
         for ev in result.events:
             if isinstance(ev, (BookDelta, Trade, StatusChanged)):
                 self._publish(ev, ts)
             elif ev.user_id is not None and ev.user_id in self._cmd:
+                boxes = self._cmd[ev.user_id]
+                if origin in boxes and restates_response(ev):
+                    if len(boxes) == 1:
+                        continue
+                    boxes = {box for box in boxes if box is not origin}
                 op, payload = self._private(ev)
                 if op:
                     frame = envelope.event(op, payload, ts)
-                    for box in self._cmd[ev.user_id]:
+                    for box in boxes:
                         box.push(frame)
 
     def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int) -> None:
@@ -138,7 +163,8 @@ class Hub:
         render = self._render
         if isinstance(ev, OrderFilled):
             op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
-            return op, {"order": render.order(ev.order), "fill": render.fill(ev.fill)}
+            order = render.order_change(ev.order, *FILLED_FIELDS)
+            return op, {"order": order, "fill": render.fill_change(ev.fill)}
         if isinstance(ev, AccountUpdate):
             p = ev.position
             position = render.position(p)
@@ -149,11 +175,11 @@ class Hub:
         if isinstance(ev, OrderAccepted):
             return "order.accepted", {"order": render.order(ev.order)}
         if isinstance(ev, OrderCanceled):
-            return "order.canceled", {"order": render.order(ev.order), "reason": ev.reason.value}
+            return "order.canceled", {"order": render.order_change(ev.order, *ENDED_FIELDS), "reason": ev.reason.value}
         if isinstance(ev, OrderExpired):
-            return "order.expired", {"order": render.order(ev.order)}
+            return "order.expired", {"order": render.order_change(ev.order, *ENDED_FIELDS)}
         if isinstance(ev, OrderAmended):
-            return "order.amended", {"order": render.order(ev.order)}
+            return "order.amended", {"order": render.order_change(ev.order, *AMENDED_FIELDS)}
         if isinstance(ev, Rejected) and ev.is_place:
             return "order.rejected", {
                 "client_order_id": ev.client_order_id,

@@ -1,8 +1,12 @@
-"""One socket's bounded send queue and the task that drains it.
+"""One socket's bounded send queue, flushed once per pass of the event loop.
 
 Everything sent to a client goes through its outbox, so the engine and the
-fan-out never await a socket: they append encoded frames and move on. A
-client that falls `stall_s` seconds behind (the oldest frame in its queue
+fan-out never wait for a socket: they append encoded frames and move on.
+The frames queued during one pass leave together at its end, in one write
+(`transport.Corked`). While the kernel and the transport hold more than
+their high-water mark, the outbox keeps its frames and writes nothing.
+
+A client that falls `stall_s` seconds behind (the oldest frame in its queue
 waited that long), or whose queue grows past its bounds (messages or
 bytes), is cut off with close code 4008 instead of slowing anyone else
 down. Lag, not queue length, is the usual signal: a burst (say, the events
@@ -10,7 +14,7 @@ of canceling 20,000 orders) is fine as long as it drains in time, while a
 reader slower than its feed is cut even though its queue still moves.
 
 Cutting off works even when the peer reads nothing at all: the close frame
-is queued past the full buffer and the connection is aborted after
+is queued past the full buffer and the connection is reset after
 CLOSE_TIMEOUT_S (see transport.py). So a non-reader holds at most its
 queue bounds, plus the transport's and the kernel's buffers, for at most
 stall_s + one heartbeat + CLOSE_TIMEOUT_S.
@@ -19,16 +23,13 @@ stall_s + one heartbeat + CLOSE_TIMEOUT_S.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
 from collections import deque
+from typing import Any
 
-from starlette.websockets import WebSocket
+from picows import WSMsgType, WSTransport
 
-from .transport import CUT
-
-log = logging.getLogger(__name__)
+from .transport import Corked, cut
 
 # The close codes the server uses; docs/protocol.md explains each to clients.
 CLOSE_TOKEN_EXPIRED = 4001
@@ -40,12 +41,18 @@ CLOSE_SLOW_CONSUMER = 4008
 CLOSE_RATE_LIMITED = 4029
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TIMEOUT_S = 2.0
-"""How long a close may wait for the peer before the connection is aborted."""
+"""How long a close may wait for the peer before the connection is reset."""
+
+TEXT = WSMsgType.TEXT
+BATCH_BYTES = 64 * 1024
+"""Frames gathered into one write: about the transport's high-water mark, so a full one pauses us at once."""
 
 
 class Outbox:
-    def __init__(self, ws: WebSocket, limit: int, stall_s: float, limit_bytes: int = 1 << 62) -> None:
+    def __init__(self, ws: WSTransport, limit: int, stall_s: float, limit_bytes: int = 1 << 62) -> None:
         self._ws = ws
+        raw = ws.underlying_transport
+        self._corked = raw if isinstance(raw, Corked) else None
         self._stall_s = stall_s
         self._limit = limit
         self._limit_bytes = limit_bytes
@@ -53,17 +60,20 @@ class Outbox:
         self._queued_at: deque[float] = deque()
         """When each queued frame was pushed (monotonic seconds), oldest first."""
         self._bytes = 0
-        self._wakeup = asyncio.Event()
+        self._flush_scheduled = False
+        self._paused = False
+        """The transport is above its high-water mark: keep the frames until it drains."""
         self._closing = False
+        self._loop = asyncio.get_running_loop()
         self.closed = asyncio.Event()
-        """Set once the socket is closed by us, for whatever reason."""
-        self.abandoned = False
-        """True when a close could not get through and the socket's handler was cancelled."""
-        self._owner = asyncio.current_task()
-        self._writer = asyncio.create_task(self._write())
-        self._closer: asyncio.Task[None] | None = None
+        """Set once the socket is closed, by us or by the peer."""
         self._then_close: tuple[int, str] | None = None
         """Set by close_after_sent: the close that follows the frames already queued."""
+
+    @property
+    def transport(self) -> Any:
+        """The connection under the WebSocket (to pause and resume reading it)."""
+        return self._ws.underlying_transport
 
     @property
     def is_open(self) -> bool:
@@ -82,34 +92,56 @@ class Outbox:
         frames.append(frame)
         self._queued_at.append(time.monotonic())
         self._bytes += len(frame)
-        self._wakeup.set()
+        if not self._flush_scheduled and not self._paused:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
 
     def check_stalled(self, now: float) -> None:
         """Cut the socket off if its oldest queued frame waited `stall_s` seconds (called periodically)."""
         if self._queued_at and now - self._queued_at[0] > self._stall_s:
             self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._stall_s:g} s behind")
 
-    async def _write(self) -> None:
+    def _flush(self) -> None:
+        """Write the queued frames, a batch of at most BATCH_BYTES per write, until done or the transport is full.
+
+        What the transport does not take stays here, where the bounds and the stall clock see it.
+        """
+        self._flush_scheduled = False
         frames, queued_at = self._frames, self._queued_at
         send = self._ws.send
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while frames:
+        corked = self._corked
+        while frames and not self._paused and not self._closing:
+            if corked is not None:
+                corked.cork()
+            batch = 0
+            while frames and batch < BATCH_BYTES:
                 frame = frames.popleft()
                 queued_at.popleft()
-                self._bytes -= len(frame)
-                await send({"type": "websocket.send", "text": frame.decode()})
-            if self._then_close is not None:
-                self.close(*self._then_close)
-                return
+                batch += len(frame)
+                send(TEXT, frame)
+            self._bytes -= batch
+            if corked is not None:
+                corked.flush()
+        if not frames and self._then_close is not None:
+            self.close(*self._then_close)
+
+    def pause(self) -> None:
+        """The transport's buffer is full: queue frames here (where the bounds apply) until `resume`."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        if self._frames or self._then_close is not None:
+            self._flush()
 
     def close_after_sent(self, code: int, reason: str) -> None:
         """Close once the frames already queued are sent, so e.g. a logout's answer arrives before its close."""
         if self._closing or self._then_close is not None:
             return
         self._then_close = (code, reason)
-        self._wakeup.set()
+        if not self._flush_scheduled and not self._paused:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`; safe to call more than once."""
@@ -119,34 +151,12 @@ class Outbox:
         self._frames.clear()
         self._queued_at.clear()
         self._bytes = 0
-        self._writer.cancel()
-        cut = self._ws.scope.get("extensions", {}).get(CUT)
-        if cut is not None:
-            cut["cut"](code, reason, CLOSE_TIMEOUT_S)
-            self.closed.set()
-            return
-        self._closer = asyncio.create_task(self._close(code, reason))
-
-    async def _close(self, code: int, reason: str) -> None:
-        """Close through ASGI alone (a server without the cut extension, e.g. in unit tests)."""
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
-        try:
-            await asyncio.wait_for(self._ws.close(code=code, reason=reason), CLOSE_TIMEOUT_S)
-        except TimeoutError:
-            # The peer reads nothing, so even the close frame cannot be sent: end the
-            # socket's handler, which makes the server drop the connection.
-            self.abandoned = True
-            if self._owner is not None:
-                self._owner.cancel()
-        except Exception:  # the peer may already be gone; closing is best effort
-            log.debug("close(%s) did not complete cleanly", code)
+        cut(self._ws, code, reason, CLOSE_TIMEOUT_S)
         self.closed.set()
 
-    async def flush_and_stop(self) -> None:
-        """The socket was closed by the peer: stop the writer."""
+    def gone(self) -> None:
+        """The connection ended (the peer closed or went away): send nothing more."""
         self._closing = True
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._writer
+        self._frames.clear()
+        self._queued_at.clear()
         self.closed.set()

@@ -10,6 +10,7 @@ or the connection gets 408 Request Timeout and is closed.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -21,8 +22,15 @@ TIMEOUT_RESPONSE = (
 )
 
 
-def deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
-    """The protocol class uvicorn is given (`http=`), with `seconds` as the request deadline."""
+Upgrade = Callable[[asyncio.Transport, bytes], None]
+"""Takes a connection over with the WebSocket upgrade request read from it (head included)."""
+
+
+def deadline_protocol(seconds: float, upgrade: Upgrade) -> type[HttpToolsProtocol]:
+    """The protocol class uvicorn is given (`http=`), with `seconds` as the request deadline.
+
+    WebSocket upgrades leave uvicorn: `upgrade` gets the connection.
+    """
 
     class DeadlineProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
@@ -51,9 +59,17 @@ def deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
             self._disarm()
             super().on_message_complete()
 
+        def _should_upgrade_to_ws(self) -> bool:
+            return True
+
         def handle_websocket_upgrade(self) -> None:
             self._disarm()
-            super().handle_websocket_upgrade()
+            self.connections.discard(self)
+            head = [self.scope["method"].encode(), b" ", self.url, b" HTTP/1.1\r\n"]
+            for name, value in self.scope["headers"]:
+                head += [name, b": ", value, b"\r\n"]
+            head.append(b"\r\n")
+            upgrade(self.transport, b"".join(head))
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()

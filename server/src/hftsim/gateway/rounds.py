@@ -69,7 +69,7 @@ class Rounds:
             self.book = RoundBook(venue.engine)
         venue.sequencer.subscribe(self.on_result)
 
-    def on_result(self, result: Result) -> None:
+    def on_result(self, result: Result, origin: object) -> None:
         if self.book is not None:
             self.book.on_result(result)
 

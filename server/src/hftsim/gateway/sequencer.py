@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..engine import Command, Engine, Result
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -36,7 +37,8 @@ from .fairqueue import FairQueue
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[Result], None]
+Listener = Callable[[Result, object], None]
+"""Called with each applied command's result and its waiter's `origin` (None when it has none)."""
 
 BATCH_MAX = 512
 """Commands per group commit: bounds how long one drain holds the loop."""
@@ -44,10 +46,43 @@ PROBE_S = 0.5
 """Seconds between attempts to write to a failed store."""
 
 
+class Waiter(Protocol):
+    """Who hears a command's outcome, at once in the pass that applies it (after the listeners).
+
+    `origin` names the connection the command came from, so the fan-out can
+    leave out of its events what that connection's response already says.
+    """
+
+    @property
+    def origin(self) -> object: ...
+
+    def resolved(self, result: Result) -> None: ...
+
+    def refused(self, error: ProtocolError) -> None: ...
+
+
+class _Promise:
+    """A waiter that settles a future, for callers that await the result."""
+
+    __slots__ = ("future",)
+    origin = None
+
+    def __init__(self, future: asyncio.Future[Result]) -> None:
+        self.future = future
+
+    def resolved(self, result: Result) -> None:
+        if not self.future.done():
+            self.future.set_result(result)
+
+    def refused(self, error: ProtocolError) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+
 @dataclass(slots=True)
 class _Waiting:
     command: Command
-    future: asyncio.Future[Result] | None
+    waiter: Waiter | None
 
 
 class Sequencer:
@@ -93,11 +128,18 @@ class Sequencer:
         Raises ProtocolError at once when the store is down or `key` already
         has its limit of commands waiting.
         """
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self.send(command, key, _Promise(future))
+        return future
+
+    def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
+        """Queue `command` behind `key`'s earlier ones; `waiter` hears its outcome once journaled and applied.
+
+        Raises ProtocolError at once, as `submit` does.
+        """
         if self.store_error is not None:
             raise self._unavailable()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
-        if not self._queue.push(key, _Waiting(command, future)):
+        if not self._queue.push(key, _Waiting(command, waiter)):
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"{self._queue.per_key_limit} of your commands are already waiting; wait for their answers",
@@ -105,8 +147,7 @@ class Sequencer:
             )
         if not self._drain_scheduled:
             self._drain_scheduled = True
-            loop.call_soon(self._drain)
-        return future
+            asyncio.get_running_loop().call_soon(self._drain)
 
     def submit_now(self, command: Command) -> Result:
         """Journal and apply one command at once, outside the queues: start-up and tools, not clients."""
@@ -194,14 +235,18 @@ class Sequencer:
             result = self.engine.apply(waiting.command, ts)
             if result.seq != expected:
                 raise RuntimeError(f"engine sequence {result.seq} does not match the journal's {expected}")
+            waiter = waiting.waiter
+            origin = None if waiter is None else waiter.origin
             for listener in self._listeners:
                 try:
-                    listener(result)
+                    listener(result, origin)
                 except Exception:
                     log.exception("listener failed on command %d; the command stands", result.seq)
-            future = waiting.future
-            if future is not None and not future.done():
-                future.set_result(result)
+            if waiter is not None:
+                try:
+                    waiter.resolved(result)
+                except Exception:
+                    log.exception("the answer to command %d failed; the command stands", result.seq)
             results.append(result)
         return results
 
@@ -244,5 +289,5 @@ class Sequencer:
 
 
 def _fail(waiting: _Waiting, error: ProtocolError) -> None:
-    if waiting.future is not None and not waiting.future.done():
-        waiting.future.set_exception(error)
+    if waiting.waiter is not None:
+        waiting.waiter.refused(error)

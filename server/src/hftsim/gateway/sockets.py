@@ -5,58 +5,112 @@ Both accept the session token three ways (Authorization header, the
 socket with 4001 when its token expires unless the client renewed it in
 time, with 4004 when it neither logged in (CMD) nor subscribed (MD) within
 `server.login_deadline_s`, and with 4005 past the per-token or per-user
-socket limit. Foreign hosts and origins are refused before the upgrade
-(hosts.py).
+socket limit. Foreign hosts and origins are refused before the upgrade.
+
+Each connection is a picows listener: frames arrive as calls, not awaits,
+and are answered in order. Commands for the sequencer are handed over
+without waiting for the previous one's result, so the orders one read
+brings share one journal write; any other request waits until they are
+applied, so it sees their effects. A connection that must wait (for a rate
+limit's retry time, a login's password check, or those commands) stops
+reading its socket: what the sender sends meanwhile waits in its own
+buffers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from picows import (
+    WSCloseCode,
+    WSFrame,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    WSUpgradeRequest,
+    WSUpgradeResponse,
+    WSUpgradeResponseWithListener,
+)
 
+from ..engine import Result
 from ..protocol import envelope
 from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.users import User
-from .dispatch import Context, Dispatcher, Handle, Reply, respond
+from .dispatch import SEQUENCED, Context, Dispatcher, Outcome, Sequenced, conclude
+from .hosts import HostRules
 from .outbox import CLOSE_DEADLINE, CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
-from .replies import Replies
-from .sessions import Grant, Session
-from .traffic import Admission
+from .sessions import Grant
+from .traffic import Admission, sender_key
+from .transport import hand_over
 
-router = APIRouter()
+log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "hftsim.v1"
 BEARER_PREFIX = "bearer."
+MAX_IN_FLIGHT = 256
+"""Commands one socket may have in the sequencer at once; the next waits (unread) for their answers."""
+CMD_PATH = "/ws/cmd"
+MD_PATH = "/ws/md"
 
 
-def socket_token(ws: WebSocket) -> str | None:
-    scheme, _, token = ws.headers.get("authorization", "").partition(" ")
+def socket_token(request: WSUpgradeRequest, query: str) -> str | None:
+    headers = request.headers
+    scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    protocols: list[str] = ws.scope.get("subprotocols", [])
-    for proto in protocols:
+    for proto in offered_subprotocols(request):
         if proto.startswith(BEARER_PREFIX):
             return proto[len(BEARER_PREFIX) :]
-    return ws.query_params.get("token") or None
+    tokens = parse_qs(query).get("token")
+    return tokens[0] if tokens else None
 
 
-async def open_socket(ws: WebSocket, dispatcher: Dispatcher) -> tuple[Grant, Outbox] | None:
-    """Check the token, accept, and give the socket its outbox; None if refused."""
-    settings = dispatcher.venue.settings.server
-    offered = ws.scope.get("subprotocols", [])
-    await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-    try:
-        grant = dispatcher.venue.sessions.resolve(socket_token(ws))
-    except ProtocolError as exc:
-        code = CLOSE_TOKEN_EXPIRED if exc.code == ErrorCode.TOKEN_EXPIRED else CLOSE_INVALID_TOKEN
-        await ws.close(code=code, reason=exc.message[:120])
-        return None
-    return grant, Outbox(ws, settings.send_queue_limit, settings.stall_s, settings.send_queue_bytes)
+def offered_subprotocols(request: WSUpgradeRequest) -> list[str]:
+    return [p.strip() for value in request.headers.getall("sec-websocket-protocol", []) for p in value.split(",")]
+
+
+class SocketServer:
+    """Takes WebSocket upgrades over from the HTTP server and gives each socket its connection."""
+
+    def __init__(self, dispatcher: Dispatcher, rules: HostRules, max_frame: int) -> None:
+        self.dispatcher = dispatcher
+        self._rules = rules
+        self._max_frame = max_frame
+
+    def upgrade(self, transport: asyncio.Transport, request: bytes) -> None:
+        peer = transport.get_extra_info("peername")
+        client = f"{peer[0]}:{peer[1]}" if peer else "-"
+        hand_over(transport, request, partial(self._route, client), self._max_frame)
+
+    def _route(self, client: str, request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener | None:
+        """The connection for an upgrade request, or the HTTP error that refuses it."""
+        target = request.path.decode("latin-1")
+        path, _, query = target.partition("?")
+        if path not in (CMD_PATH, MD_PATH):
+            log.info('%s - "WebSocket %s" 404', client, target)
+            return None
+        refused = self._rules.refusal(request.headers.get("host", ""), request.headers.get("origin"))
+        if refused is not None:
+            status, message = refused
+            log.info('%s - "WebSocket %s" %d', client, target, status)
+            response = WSUpgradeResponse.create_error_response(status, message.encode())
+            return WSUpgradeResponseWithListener(response, None)
+        log.info('%s - "WebSocket %s" [accepted]', client, target)  # logs.py shows it at debug level
+        log.debug("WebSocket upgrade headers: %s", list(request.headers.items()))
+        setup = cmd_setup if path == CMD_PATH else md_setup
+        listener = Connection(self.dispatcher, setup, socket_token(request, query), f'{client} - "WebSocket {target}"')
+        if SUBPROTOCOL in offered_subprotocols(request):
+            response = WSUpgradeResponse.create_101_response({"Sec-WebSocket-Protocol": SUBPROTOCOL})
+            return WSUpgradeResponseWithListener(response, listener)
+        return listener
 
 
 class ExpiryTimer:
@@ -80,28 +134,6 @@ class ExpiryTimer:
             self._handle.cancel()
 
 
-async def receive_frames(ws: WebSocket, outbox: Outbox) -> Any:
-    """Yield each text (or binary) frame until the peer goes away.
-
-    Frames arriving while our close is under way are read and dropped: the
-    handler must stay alive until the close handshake ends, or the server
-    would reset a connection whose close frame is still queued.
-    """
-    while True:
-        try:
-            message = await ws.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        if not outbox.is_open:
-            continue
-        data = message.get("text")
-        if data is None:
-            data = message.get("bytes") or b""
-        yield data
-
-
 class Deadline:
     """Closes the socket with 4004 unless it is put to use (`met`) in time: an idle socket only costs the server."""
 
@@ -119,138 +151,343 @@ class Deadline:
             self._handle = None
 
 
-Setup = Callable[[Grant, Outbox, ExpiryTimer, Deadline], tuple[Handle, Callable[[], None]]]
-"""Prepares one socket's request handler and its clean-up."""
+Handler = Callable[[Request], Outcome]
+"""Answers one request of a socket (raising ProtocolError for what the client must hear)."""
 
 
-async def serve_socket(ws: WebSocket, dispatcher: Dispatcher, setup: Setup) -> None:
-    """The life of one socket: open it, answer each frame with `handle`, clean up with `teardown`."""
-    opened = await open_socket(ws, dispatcher)
-    if opened is None:
-        return
-    grant, outbox = opened
-    venue = dispatcher.venue
-    sequencer = venue.sequencer
-    timer = ExpiryTimer(outbox, grant, sequencer.now())
-    deadline = Deadline(outbox, venue.settings.server.login_deadline_s)
-    session = grant.session
-    dispatcher.sockets.add(outbox, grant.token, session.key, session.user.user_id if session.user else None)
-    handle, teardown = setup(grant, outbox, timer, deadline)
-    limit = venue.settings.server.max_message_bytes
-    admission = Admission(venue.settings.traffic, venue.user_messages)
-    try:
-        async for data in receive_frames(ws, outbox):
-            if await admitted(admission, outbox, data, sender_key(session), sequencer.now):
-                await answer(outbox, data, limit, sequencer.now, handle, session.replies)
-    except asyncio.CancelledError:
-        if not outbox.abandoned:
-            raise
-    finally:
-        timer.cancel()
-        deadline.met()
-        dispatcher.sockets.remove(outbox)
-        teardown()
-        await outbox.flush_and_stop()
+class Socket:
+    """What a CMD or MD setup gets to build its handler from."""
+
+    def __init__(self, grant: Grant, outbox: Outbox, ctx: Context, timer: ExpiryTimer, deadline: Deadline) -> None:
+        self.grant = grant
+        self.outbox = outbox
+        self.ctx = ctx
+        self.timer = timer
+        self.deadline = deadline
+        self.teardown: Callable[[], None] = lambda: None
 
 
-def sender_key(session: Session) -> str:
-    """Whose message bucket a message draws on: the user's once logged in, else the session's."""
-    return f"u{session.user.user_id}" if session.user is not None else f"s{session.key}"
+Setup = Callable[[Dispatcher, Socket], Handler]
 
 
-async def admitted(admission: Admission, outbox: Outbox, data: str | bytes, key: str, now: Callable[[], int]) -> bool:
-    """Apply the rate limits and the breach policy to one frame; False when it is not to be answered."""
-    while True:
-        wait = admission.admit(key)
+class Connection(WSListener):
+    """One socket: its frames in, its requests answered in order, its outbox out."""
+
+    def __init__(self, dispatcher: Dispatcher, setup: Setup, token: str | None, name: str) -> None:
+        super().__init__()
+        self._name = name
+        """The socket in log lines: its peer and its path."""
+        self._dispatcher = dispatcher
+        self._setup = setup
+        self._token = token
+        self._fragments: list[bytes] = []
+        self._fragment_type: WSMsgType | None = None
+        self._inbox: deque[str | bytes] = deque()
+        self._deferred: Request | None = None
+        """A parsed request waiting for this socket's commands in the sequencer to be applied."""
+        self._in_flight = 0
+        self._held = False
+        """Waiting for a retry time or an async handler: nothing more is answered meanwhile."""
+        self._reading = True
+        self._socket: Socket | None = None
+        self._handle: Handler | None = None
+        self._ws: WSTransport | None = None
+
+    # picows callbacks ----------------------------------------------------------
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self._ws = transport
+        venue = self._dispatcher.venue
+        server = venue.settings.server
+        outbox = Outbox(transport, server.send_queue_limit, server.stall_s, server.send_queue_bytes)
+        self.outbox = outbox
+        try:
+            grant = venue.sessions.resolve(self._token)
+        except ProtocolError as exc:
+            code = CLOSE_TOKEN_EXPIRED if exc.code == ErrorCode.TOKEN_EXPIRED else CLOSE_INVALID_TOKEN
+            outbox.close(code, exc.message[:120])
+            return
+        sequencer = venue.sequencer
+        peer = transport.underlying_transport.get_extra_info("peername")
+        ctx = Context(grant=grant, ip=str(peer[0]) if peer else "unknown")
+        timer = ExpiryTimer(outbox, grant, sequencer.now())
+        deadline = Deadline(outbox, server.login_deadline_s)
+        session = grant.session
+        self._dispatcher.sockets.add(outbox, grant.token, session.key, session.user.user_id if session.user else None)
+        self._socket = Socket(grant, outbox, ctx, timer, deadline)
+        self._admission = Admission(venue.settings.traffic, venue.user_messages)
+        self._limit = server.max_message_bytes
+        self._max_in_flight = min(MAX_IN_FLIGHT, venue.settings.traffic.queued_per_user)
+        self._now = sequencer.now
+        self._handle = self._setup(self._dispatcher, self._socket)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind == WSMsgType.CLOSE:
+            self._closing_handshake(transport, frame)
+            return
+        if kind == WSMsgType.PONG or self._socket is None or not self.outbox.is_open:
+            return  # frames arriving while our close is under way are read and dropped
+        if frame.rsv1 or frame.rsv2 or frame.rsv3:
+            self._fault(WSCloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
+            return
+        if kind == WSMsgType.CONTINUATION:
+            if self._fragment_type is None:
+                self._fault(WSCloseCode.PROTOCOL_ERROR, "continuation frame with nothing to continue")
+                return
+            self._fragments.append(frame.get_payload_as_bytes())
+            if sum(map(len, self._fragments)) > self._dispatcher.venue.settings.server.max_message_bytes * 16:
+                self._fault(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
+                return
+            if not frame.fin:
+                return
+            kind, self._fragment_type = self._fragment_type, None
+            data = b"".join(self._fragments)
+            self._fragments = []
+        elif self._fragment_type is not None:
+            self._fault(WSCloseCode.PROTOCOL_ERROR, "new message inside a fragmented one")
+            return
+        elif not frame.fin:
+            self._fragment_type = kind
+            self._fragments = [frame.get_payload_as_bytes()]
+            return
+        else:
+            data = frame.get_payload_as_bytes()
+        message: str | bytes = data
+        if kind == WSMsgType.TEXT:
+            try:
+                message = data.decode()
+            except UnicodeDecodeError:
+                log.info("closing a connection that sent text that is not UTF-8")
+                self._fault(WSCloseCode.INVALID_TEXT, "text frames must be UTF-8")
+                return
+        self._inbox.append(message)
+        self._pump()
+
+    def pause_writing(self) -> None:
+        if self._socket is not None:
+            self.outbox.pause()
+
+    def resume_writing(self) -> None:
+        if self._socket is not None:
+            self.outbox.resume()
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        log.info("%s closed", self._name)  # logs.py shows it at debug level
+        sock = self._socket
+        if sock is None:
+            if hasattr(self, "outbox"):
+                self.outbox.gone()
+            return
+        sock.timer.cancel()
+        sock.deadline.met()
+        self._dispatcher.sockets.remove(sock.outbox)
+        sock.teardown()
+        sock.outbox.gone()
+        self._inbox.clear()
+
+    # Frames ---------------------------------------------------------------------
+
+    def _closing_handshake(self, transport: WSTransport, frame: WSFrame) -> None:
+        """The peer closes: answer its close frame (unless we sent ours first), then end the connection."""
+        if not transport.is_close_frame_sent:
+            code = frame.get_close_code()
+            transport.send_close(code if code != WSCloseCode.NO_INFO else WSCloseCode.OK)
+        transport.disconnect()
+
+    def _fault(self, code: WSCloseCode, reason: str) -> None:
+        """A frame RFC 6455 forbids: close this connection alone with the code it prescribes."""
+        if self._socket is not None:
+            self.outbox.close(code.value, reason)
+        elif self._ws is not None:
+            self._ws.send_close(code, reason.encode())
+            self._ws.disconnect()
+
+    # Requests -------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        """Answer what arrived, in order, until the inbox is empty or the socket has to wait."""
+        inbox = self._inbox
+        while not self._held and self.outbox.is_open:
+            deferred = self._deferred
+            if deferred is not None:
+                if not self._may_answer(deferred):
+                    break
+                self._deferred = None
+                self._answer(deferred)
+                continue
+            if not inbox:
+                break
+            data = inbox.popleft()
+            if not self._admit(data):
+                continue
+            try:
+                req = envelope.parse_request(data, self._limit)
+            except ProtocolError as exc:
+                self.outbox.push(
+                    envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, self._now())
+                )
+                continue
+            if not self._may_answer(req):
+                self._deferred = req
+                break
+            self._answer(req)
+        waiting = bool(inbox) or self._deferred is not None
+        if waiting == self._reading and self.outbox.is_open:
+            self._reading = not waiting
+            raw = self.outbox.transport
+            if waiting:
+                raw.pause_reading()
+            else:
+                raw.resume_reading()
+
+    def _may_answer(self, req: Request) -> bool:
+        """Only commands for the sequencer overtake the answers of earlier ones, and only so many at a time."""
+        return not self._in_flight or (req.op in SEQUENCED and self._in_flight < self._max_in_flight)
+
+    def _admit(self, data: str | bytes) -> bool:
+        """Apply the rate limits and the breach policy to one frame; False when it is not to be answered."""
+        admission = self._admission
+        assert self._socket is not None
+        wait = admission.admit(sender_key(self._socket.grant.session))
         if not wait:
             return True
-        if admission.policy != "throttle":
-            break
-        await asyncio.sleep(wait)  # not reading the socket pushes back on the sender alone
-    if admission.breach():
-        outbox.close(CLOSE_RATE_LIMITED, "message rate limit exceeded too often")
+        if admission.policy == "throttle":
+            self._inbox.appendleft(data)  # read again once a token is due
+            self._hold(wait)
+            return False
+        if admission.breach():
+            self.outbox.close(CLOSE_RATE_LIMITED, "message rate limit exceeded too often")
+            return False
+        retry_ms = math.ceil(wait * 1000)
+        message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
+        msg_id = envelope.salvage_msg_id(data)
+        self.outbox.push(envelope.error_response(msg_id, None, ErrorCode.RATE_LIMITED, message, self._now(), retry_ms))
+        # Read nothing more from this socket until the retry time: what a flooder sends meanwhile waits in
+        # its own socket buffers and costs the venue nothing, instead of a refusal each. Whole milliseconds,
+        # as announced: the loop's timers are no finer, and a shorter wait would end before the token is due.
+        self._hold(retry_ms / 1000)
         return False
-    retry_ms = math.ceil(wait * 1000)
-    message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
-    msg_id = envelope.salvage_msg_id(data)
-    outbox.push(envelope.error_response(msg_id, None, ErrorCode.RATE_LIMITED, message, now(), retry_ms))
-    # Read nothing more from this socket until the retry time: what a flooder sends meanwhile waits in
-    # its own socket buffers and costs the venue nothing, instead of a refusal each. Whole milliseconds,
-    # as announced: the loop's timers are no finer, and a shorter wait would end before the token is due.
-    await asyncio.sleep(retry_ms / 1000)
-    return False
 
+    def _hold(self, seconds: float) -> None:
+        self._held = True
+        asyncio.get_running_loop().call_later(seconds, self._release)
 
-async def answer(
-    outbox: Outbox, data: str | bytes, limit: int, now: Callable[[], int], handle: Handle, replies: Replies
-) -> None:
-    try:
-        req = envelope.parse_request(data, limit)
-    except ProtocolError as exc:
-        outbox.push(envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, now()))
-        return
-    frame, follow_up = await respond(req, handle, now, replies)
-    outbox.push(frame)
-    if follow_up is not None:
-        follow_up()
+    def _release(self) -> None:
+        self._held = False
+        self._pump()
 
-
-@router.websocket("/ws/cmd")
-async def cmd_socket(ws: WebSocket) -> None:
-    dispatcher: Dispatcher = ws.app.state.dispatcher
-    hub, sequencer = dispatcher.venue.hub, dispatcher.venue.sequencer
-
-    def setup(
-        grant: Grant, outbox: Outbox, timer: ExpiryTimer, deadline: Deadline
-    ) -> tuple[Handle, Callable[[], None]]:
-        registered: list[int] = []
-
-        def on_login(previous: User | None, user: User) -> None:
-            deadline.met()
-            if not dispatcher.sockets.bind(outbox, user.user_id):
+    def _answer(self, req: Request) -> None:
+        """Answer one request once per session: run it, or give a repeated msg_id its first answer."""
+        sock = self._socket
+        assert sock is not None and self._handle is not None
+        replies = sock.grant.session.replies
+        try:
+            earlier = replies.begin(req.msg_id, req.op)
+        except ProtocolError as exc:
+            self.outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, self._now()))
+            return
+        if earlier is not None:
+            self.outbox.push(earlier)
+            return
+        try:
+            outcome = self._handle(req)
+        except Exception as exc:
+            self._reply(req, None, exc)
+            return
+        if isinstance(outcome, dict):
+            self._reply(req, outcome, None)
+        elif isinstance(outcome, Sequenced):
+            try:
+                self._dispatcher.venue.sequencer.send(outcome.command, outcome.key, Pending(self, req, outcome))
+            except ProtocolError as exc:
+                self._reply(req, None, exc)
                 return
-            for user_id in registered:
-                hub.remove_cmd(user_id, outbox)
-            registered[:] = [user.user_id]
-            hub.add_cmd(user.user_id, outbox)
+            self._in_flight += 1
+        else:
+            self._held = True
+            asyncio.ensure_future(outcome).add_done_callback(lambda done: self._awaited(req, done))
 
-        ctx = Context(
-            grant=grant,
-            ip=ws.client.host if ws.client else "unknown",
-            on_login=on_login,
-            on_renew=lambda g: timer.reset(g, sequencer.now()),
-        )
-        if grant.session.user is not None:
-            on_login(None, grant.session.user)
+    def _awaited(self, req: Request, done: asyncio.Future[dict[str, Any]]) -> None:
+        self._held = False
+        error = done.exception()
+        self._reply(req, None if error is not None else done.result(), error)
+        self._pump()
 
-        async def handle(req: Request) -> Reply:
-            return await dispatcher.handle(ctx, req), ctx.take_after()
+    def _reply(self, req: Request, payload: dict[str, Any] | None, error: BaseException | None) -> None:
+        sock = self._socket
+        assert sock is not None
+        self.outbox.push(conclude(req, payload, error, self._now(), sock.grant.session.replies))
+        after = sock.ctx.take_after()
+        if after is not None:
+            after()
 
-        def teardown() -> None:
-            for user_id in registered:
-                hub.remove_cmd(user_id, outbox)
+    def settled(self, req: Request, payload: dict[str, Any] | None, error: BaseException | None) -> None:
+        """A command of this socket was applied (or refused): answer it, and go on if others waited for it."""
+        self._in_flight -= 1
+        self._reply(req, payload, error)
+        if self._deferred is not None and self._may_answer(self._deferred):
+            self._pump()
 
-        return handle, teardown
 
-    await serve_socket(ws, dispatcher, setup)
+class Pending:
+    """A socket's command in the sequencer: its answer is pushed in the very pass that applies it."""
+
+    __slots__ = ("_conn", "_req", "_sequenced")
+
+    def __init__(self, conn: Connection, req: Request, sequenced: Sequenced) -> None:
+        self._conn = conn
+        self._req = req
+        self._sequenced = sequenced
+
+    @property
+    def origin(self) -> object:
+        return self._conn.outbox
+
+    def resolved(self, result: Result) -> None:
+        try:
+            payload = self._sequenced.answer(result)
+        except Exception as exc:
+            self._conn.settled(self._req, None, exc)
+            return
+        self._conn.settled(self._req, payload, None)
+
+    def refused(self, error: ProtocolError) -> None:
+        self._conn.settled(self._req, None, error)
 
 
-@router.websocket("/ws/md")
-async def md_socket(ws: WebSocket) -> None:
-    dispatcher: Dispatcher = ws.app.state.dispatcher
+def cmd_setup(dispatcher: Dispatcher, sock: Socket) -> Handler:
+    hub, sequencer = dispatcher.venue.hub, dispatcher.venue.sequencer
+    outbox, ctx = sock.outbox, sock.ctx
+    registered: list[int] = []
+
+    def on_login(previous: User | None, user: User) -> None:
+        sock.deadline.met()
+        if not dispatcher.sockets.bind(outbox, user.user_id):
+            return
+        for user_id in registered:
+            hub.remove_cmd(user_id, outbox)
+        registered[:] = [user.user_id]
+        hub.add_cmd(user.user_id, outbox)
+
+    ctx.on_login = on_login
+    ctx.on_renew = lambda g: sock.timer.reset(g, sequencer.now())
+    if sock.grant.session.user is not None:
+        on_login(None, sock.grant.session.user)
+
+    def teardown() -> None:
+        for user_id in registered:
+            hub.remove_cmd(user_id, outbox)
+
+    sock.teardown = teardown
+    return lambda req: dispatcher.start(ctx, req)
+
+
+def md_setup(dispatcher: Dispatcher, sock: Socket) -> Handler:
     hub = dispatcher.venue.hub
-
-    def setup(
-        grant: Grant, outbox: Outbox, timer: ExpiryTimer, deadline: Deadline
-    ) -> tuple[Handle, Callable[[], None]]:
-        hub.add_md(outbox)
-
-        async def handle(req: Request) -> Reply:
-            return md_request(dispatcher, outbox, req, timer, deadline)
-
-        return handle, lambda: hub.remove_md(outbox)
-
-    await serve_socket(ws, dispatcher, setup)
+    hub.add_md(sock.outbox)
+    sock.teardown = lambda: hub.remove_md(sock.outbox)
+    return lambda req: md_request(dispatcher, sock, req)
 
 
 def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
@@ -266,26 +503,27 @@ def md_syms(dispatcher: Dispatcher, req: Request) -> list[str]:
     return list(dict.fromkeys(syms))
 
 
-def md_request(dispatcher: Dispatcher, outbox: Outbox, req: Request, timer: ExpiryTimer, deadline: Deadline) -> Reply:
+def md_request(dispatcher: Dispatcher, sock: Socket, req: Request) -> dict[str, Any]:
     """Answer one MD request; a subscription's snapshots follow its response."""
-    hub = dispatcher.venue.hub
+    hub, outbox = dispatcher.venue.hub, sock.outbox
     if req.op == "md.subscribe":
         syms = md_syms(dispatcher, req)
-        deadline.met()
-        return {"syms": syms}, lambda: hub.subscribe(outbox, syms)
+        sock.deadline.met()
+        sock.ctx.after = lambda: hub.subscribe(outbox, syms)
+        return {"syms": syms}
     if req.op == "md.unsubscribe":
         hub.unsubscribe(outbox, md_syms(dispatcher, req))
-        return {"syms": hub.subscriptions(outbox)}, None
+        return {"syms": hub.subscriptions(outbox)}
     if req.op == "md.snapshot":
         syms = md_syms(dispatcher, Request(req.msg_id, req.op, {"syms": [req.payload.get("sym")]}))
-        return hub.snapshot(syms[0]), None
+        return hub.snapshot(syms[0])
     if req.op == "md.renew":
         token = req.payload.get("token")
         grant = dispatcher.venue.sessions.resolve(token if isinstance(token, str) else None)
-        timer.reset(grant, dispatcher.venue.sequencer.now())
-        return {"expires_at": grant.expires_at}, None
+        sock.timer.reset(grant, dispatcher.venue.sequencer.now())
+        return {"expires_at": grant.expires_at}
     if req.op == "ping":
-        return {"ts": dispatcher.venue.sequencer.now()}, None
+        return {"ts": dispatcher.venue.sequencer.now()}
     raise ProtocolError(
         ErrorCode.UNKNOWN_OP,
         f"unknown MD op {req.op!r}; MD ops are md.subscribe, md.unsubscribe, md.snapshot, md.renew",

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config import Settings, TrafficSettings
 from .ratelimit import RateLimiter
+from .sessions import Session
 
 BREACH_WINDOW_S = 10.0
 """The disconnect policy counts breaches over this many seconds."""
@@ -55,6 +56,11 @@ class Admission:
         while breaches[0] < now - BREACH_WINDOW_S:
             breaches.popleft()
         return len(breaches) >= self._disconnect_after
+
+
+def sender_key(session: Session) -> str:
+    """Whose message bucket a message draws on: the user's once logged in, else the session's."""
+    return f"u{session.user.user_id}" if session.user is not None else f"s{session.key}"
 
 
 def user_limiter(settings: TrafficSettings) -> RateLimiter:

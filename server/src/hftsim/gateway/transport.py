@@ -1,92 +1,140 @@
-"""uvicorn's sans-I/O WebSocket protocol, plus a way to cut off a peer that reads nothing.
+"""The hot sockets' transport: picows frames, written in batches, and a way to cut off a peer.
 
-It also closes a connection that sends text which is not UTF-8 with 1007
-and one line in the log, where uvicorn would log a traceback per frame.
+uvicorn keeps serving HTTP (FastAPI) on the one port; when a request asks
+for a WebSocket, `hand_over` gives the connection, with the request's bytes,
+to picows (Cython framing, no ASGI in between), so /ws/cmd and /ws/md keep
+their URLs. picows negotiates no extension, so nothing is compressed.
 
-An ASGI app cannot close a socket whose peer stopped reading: the close
-frame waits behind the full send buffer forever, and closing the transport
-waits for that buffer to drain. This protocol gives the app the
-`hftsim.cut` extension: queue the close frame past the buffer's limit (a
-peer that does read sees the close code after the data it was sent), then
-abort the connection if it has not closed within `timeout` seconds.
+`Corked` sits between picows and the asyncio transport: while an outbox
+flushes, every frame picows builds is gathered and the lot leaves in one
+write, so a pass of the event loop costs each socket one system call
+however many events it carries.
+
+`cut` closes a socket even when its peer stopped reading: the close frame
+is queued behind the full buffer (a peer that does read sees the close code
+after the data it was sent), and the connection is reset if the peer has
+not closed within the timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import struct
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from picows import (
+    WSAutoPingStrategy,
+    WSCloseCode,
+    WSListener,
+    WSTransport,
+    WSUpgradeRequest,
+    WSUpgradeResponseWithListener,
+)
+from picows.picows import WSProtocol  # type: ignore[attr-defined]
 
-CUT = "hftsim.cut"
+log = logging.getLogger(__name__)
+
+HANDSHAKE_TIMEOUT_S = 5.0
+READ_BUFFER = 16 * 1024
+
+ListenerFactory = Callable[[WSUpgradeRequest], WSListener | WSUpgradeResponseWithListener | None]
 
 
-class Cut(Protocol):
-    def __call__(self, code: int, reason: str, timeout: float) -> None: ...
+class Corked:
+    """The asyncio transport as picows sees it: frames written between `cork` and `flush` leave in one write."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._parts: list[bytes] = []
+        self._corked = False
+
+    def cork(self) -> None:
+        self._corked = True
+
+    def flush(self) -> None:
+        self._corked = False
+        parts = self._parts
+        if parts:
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+            parts.clear()
+            self._transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        # Never 0 while corked: picows then hands each frame to write() instead of sending it itself.
+        return self._transport.get_write_buffer_size() + self._corked
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._corked:
+            self._parts.append(bytes(data))
+        else:
+            self._transport.write(data)
+
+    def writelines(self, parts: list[Any]) -> None:
+        for part in parts:
+            self.write(part)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._parts.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
-class WebSocketProtocol(WebSocketsSansIOProtocol):
-    def handle_connect(self, event: Any) -> None:
-        super().handle_connect(event)
-        scope = getattr(self, "scope", None)
-        if scope is not None:  # None when the upgrade itself was refused
-            scope["extensions"][CUT] = {"cut": self._cut}
+def hand_over(transport: asyncio.Transport, request: bytes, factory: ListenerFactory, max_frame: int) -> None:
+    """Serve an upgrade request uvicorn has read (`request`, head included) with picows on its connection."""
+    protocol = WSProtocol(
+        None,
+        None,
+        False,  # server side
+        factory,
+        logging.getLogger("picows.server"),
+        True,  # an exception in a listener closes its socket (1011)
+        HANDSHAKE_TIMEOUT_S,
+        False,  # the server pings nobody: heartbeats and deadlines cover idle peers
+        20.0,
+        20.0,
+        WSAutoPingStrategy.PING_WHEN_IDLE,
+        True,  # answer pings
+        max_frame,
+        None,
+        READ_BUFFER,
+    )
+    transport.set_protocol(protocol)
+    protocol.connection_made(Corked(transport))
+    buffer = protocol.get_buffer(len(request))
+    buffer[: len(request)] = request
+    protocol.buffer_updated(len(request))
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.handshake_complete and getattr(self, "scope", None) is not None:
-            self.logger.debug(
-                '%s - "WebSocket %s" closed', get_client_addr(self.scope), get_path_with_query_string(self.scope)
-            )
-        super().connection_lost(exc)
 
-    def send_receive_event_to_app(self) -> None:
-        if self.curr_msg_data_type != "text" or self.close_sent:
-            super().send_receive_event_to_app()
-            return
-        data = b"".join(self.frames)
-        self.frames = []
-        try:
-            text = data.decode()
-        except UnicodeDecodeError:
-            self.logger.info("closing a connection that sent text that is not UTF-8")
-            self.conn.send_close(1007, "text frames must be UTF-8")
-            self.handle_parser_exception()
-            return
-        self.queue.put_nowait({"type": "websocket.receive", "text": text})
-        if not self.read_paused:
-            self.read_paused = True
-            self.transport.pause_reading()
+def cut(ws: WSTransport, code: int, reason: str, timeout: float) -> None:
+    """Send a close frame past any backlog, then reset the connection unless the peer closes within `timeout`."""
+    if ws.is_disconnected:
+        return
+    raw = ws.underlying_transport
+    if isinstance(raw, Corked):
+        raw.flush()
+    if not ws.is_close_frame_sent:
+        ws.send_close(WSCloseCode(code), reason.encode()[:120])
+    asyncio.get_running_loop().call_later(timeout, abort, ws)
 
-    def _cut(self, code: int, reason: str, timeout: float) -> None:
-        if self.transport.is_closing():
-            return
-        if not self.close_sent:
-            self.conn.send_close(code, reason)
-            self.transport.write(b"".join(self.conn.data_to_send()))
-            self.close_sent = True
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
-        self.writable.set()  # let a send blocked on the full buffer return (it finds close_sent)
-        if self.read_paused:  # keep reading, or the peer's closing frame would never arrive
-            self.read_paused = False
-            self.transport.resume_reading()
-        # As close_timer, it also stops uvicorn from closing the transport when the app returns:
-        # closing a socket with unread input makes the kernel reset it, and the peer would never
-        # see the close code. The peer's closing frame cancels it and closes cleanly.
-        if self.close_timer is not None:
-            self.close_timer.cancel()
-        self.close_timer = self.loop.call_later(timeout, self._abort_if_open)
 
-    def _abort_if_open(self) -> None:
-        """Reset the connection: with linger 0 the kernel drops its unsent data and sends RST.
+def abort(ws: WSTransport) -> None:
+    """Reset the connection: with linger 0 the kernel drops its unsent data and sends RST.
 
-        A plain close would leave the kernel trying to deliver that data to a
-        peer whose window is shut, keeping the connection alive for minutes.
-        """
-        if self.disconnected:
-            return
-        sock = self.transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.transport.abort()
+    A plain close would leave the kernel trying to deliver that data to a
+    peer whose window is shut, keeping the connection alive for minutes.
+    """
+    if ws.is_disconnected:
+        return
+    sock = ws.underlying_transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.underlying_transport.abort()

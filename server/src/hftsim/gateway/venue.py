@@ -144,7 +144,7 @@ class Venue:
         venue.rounds = Rounds(venue, data_dir)
         return venue
 
-    def _record(self, result: Result) -> None:
+    def _record(self, result: Result, origin: object) -> None:
         record(result, self.history, self.fills)
         if self.journal is not None and result.seq % self.settings.journal.snapshot_every == 0:
             asyncio.get_running_loop().call_soon(self.checkpoint)

@@ -72,6 +72,36 @@ class Renderer:
             "updated_ts": o.updated_ts,
         }
 
+    def order_change(self, o: OrderView, *fields: str) -> dict[str, Any]:
+        """What an event says of an order: who it is (id, client id, symbol, side) and the `fields` it changed."""
+        change: dict[str, Any] = {
+            "order_id": o.order_id,
+            "client_order_id": o.client_order_id,
+            "sym": o.sym,
+            "side": o.side.value,
+            "status": o.status.value,
+        }
+        for field in fields:
+            if field == "avg_fill_price":
+                tick = self._instruments[o.sym].tick
+                change[field] = self._average(o.sym, tick * o.filled_cost, o.filled_qty) if o.filled_qty else None
+            elif field == "price":
+                change[field] = self.opt_price(o.sym, o.price)
+            else:
+                change[field] = getattr(o, field)
+        return change
+
+    def fill_change(self, f: FillView) -> dict[str, Any]:
+        """A fill inside an order event: the order's id, client id, symbol and side stand in the event's order."""
+        return {
+            "fill_id": f.fill_id,
+            "price": self.price(f.sym, f.price),
+            "qty": f.qty,
+            "liquidity": "maker" if f.is_maker else "taker",
+            "trade_id": f.trade_id,
+            "ts": f.ts,
+        }
+
     def fill(self, f: FillView) -> dict[str, Any]:
         return {
             "fill_id": f.fill_id,
