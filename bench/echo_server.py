@@ -63,7 +63,7 @@ async def handler(ws: ServerConnection) -> None:
             await ws.send(frame.decode())
 
 
-class PicowsEcho(WSListener):  # type: ignore[misc]
+class PicowsEcho(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         if frame.msg_type == WSMsgType.CLOSE:
             transport.send_close(frame.get_close_code())

@@ -55,7 +55,7 @@ class Lean:
         raise NotImplementedError
 
 
-class _Listener(WSListener):  # type: ignore[misc]
+class _Listener(WSListener):
     def __init__(self, lean: LeanWs) -> None:
         super().__init__()
         self._lean = lean

@@ -25,8 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed
 
 from ._envelope import EnvelopeError, Envelopes, Event, Response, parse, restated
 from ._exceptions import (
@@ -37,6 +36,7 @@ from ._exceptions import (
     MarketConnectionError,
     RequestTimeout,
 )
+from ._socket import HandshakeRefused, Socket
 
 logger = logging.getLogger("market_client")
 
@@ -44,10 +44,19 @@ MAX_FRAME = 64 * 1024 * 1024
 """Largest frame we accept from the server (a deep snapshot can be big)."""
 
 
+class _Expired(Exception):
+    """A request's time ran out (set on its future, so nothing else is mistaken for it)."""
+
+
+def _expire(future: asyncio.Future[Response]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
+
+
 class Connection(Protocol):
     """What a session needs from a socket: the seam where tests plug a fake."""
 
-    async def send(self, message: str) -> None: ...
+    async def send(self, message: str | bytes) -> None: ...
 
     async def recv(self) -> str | bytes: ...
 
@@ -87,6 +96,9 @@ class RequestSession:
         self._probes: set[str] = set()
         """msg_ids of the watchdog's pings: their answers only prove life."""
         loop = asyncio.get_running_loop()
+        push_to = getattr(connection, "push_to", None)
+        if push_to is not None:  # frames come as calls: the reader only waits for the close
+            push_to(self._frame)
         self._reader = loop.create_task(self._read(), name=f"market_client.{name}.reader")
         self._watchdog = (
             loop.create_task(self._watch(liveness_timeout), name=f"market_client.{name}.watchdog")
@@ -110,18 +122,13 @@ class RequestSession:
     ) -> RequestSession:
         """Connect to `url` with the token as a Bearer header and start reading."""
         try:
-            websocket = await ws_connect(
-                url,
-                additional_headers={"Authorization": f"Bearer {token}"},
-                open_timeout=open_timeout,
-                max_size=MAX_FRAME,
-            )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
+            websocket = await Socket.connect(url, {"Authorization": f"Bearer {token}"}, open_timeout, MAX_FRAME)
+        except HandshakeRefused as exc:
+            status = exc.status
             if status in (401, 403):
                 raise AuthenticationError("INVALID_TOKEN", f"{name} socket refused with HTTP {status}", None) from None
             raise MarketConnectionError(f"{name} socket refused with HTTP {status}") from None
-        except (OSError, TimeoutError, WebSocketException) as exc:
+        except (OSError, TimeoutError) as exc:
             raise MarketConnectionError(f"cannot open {name} socket at {url}: {exc or type(exc).__name__}") from None
         return cls(
             websocket,
@@ -160,23 +167,26 @@ class RequestSession:
         if self._closed:
             raise self._closed_error()
         msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
-        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Response] = loop.create_future()
         self._pending[msg_id] = future
         limit = self.request_timeout if timeout is None else timeout
+        expiry = loop.call_later(limit, _expire, future)  # cheaper than wait_for, which wraps the future in a task
         try:
             try:
                 if self.tap is not None:
                     self.tap(self.name, "out", frame)
-                await self._connection.send(frame.decode())
+                await self._connection.send(frame)
             except ConnectionClosed:
                 if future.done():
                     future.exception()  # the reader failed it meanwhile: mark the error seen
                 raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
             try:
-                response = await asyncio.wait_for(future, limit)
-            except TimeoutError:
+                response = await future
+            except _Expired:
                 raise RequestTimeout(f"{op} got no response within {limit}s") from None
         finally:
+            expiry.cancel()
             self._pending.pop(msg_id, None)
         if not response.ok:
             raise response.error()
@@ -206,11 +216,7 @@ class RequestSession:
         reason = ""
         try:
             while True:
-                frame = await self._connection.recv()
-                self._last_frame = time.monotonic()
-                if self.tap is not None:
-                    self.tap(self.name, "in", frame)
-                self._receive(frame)
+                self._frame(await self._connection.recv())
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else 1006
             reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
@@ -250,6 +256,12 @@ class RequestSession:
             transport.abort()
         else:
             self._reader.cancel()
+
+    def _frame(self, frame: str | bytes) -> None:
+        self._last_frame = time.monotonic()
+        if self.tap is not None:
+            self.tap(self.name, "in", frame)
+        self._receive(frame)
 
     def _receive(self, frame: str | bytes) -> None:
         try:
