@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._envelope import JSON
+from ._envelope import JSON, whole_fill
 from ._exceptions import OrderRejected, ServerError
 from ._orders import Order, OrderTracker, OwnOrders
 from ._prices import PriceLike, to_wire_price
@@ -116,8 +116,9 @@ class BacktestBroker(Broker):
             private = private_event(render, ev)
             if private is not None and private[0] == me:
                 _, op, payload = private
-                if "fill" in payload:
-                    self.fills.append(payload["fill"])
+                fill = whole_fill(payload)
+                if fill is not None:
+                    self.fills.append(fill)
                 self.tracker.on_cmd_event(op, payload)
                 self.pending.append((op, payload))
 

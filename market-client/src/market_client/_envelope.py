@@ -121,6 +121,17 @@ def restated(response: Response) -> Event | None:
     return Event(op=op, payload=payload, ts=response.ts, raw=raw)
 
 
+def whole_fill(payload: JSON) -> JSON | None:
+    """The Fill of an order.filled / order.partially_filled payload, with its order's id, client id, sym and side.
+
+    The event's fill leaves those out: they are its order's (docs/protocol.md).
+    """
+    fill, order = payload.get("fill"), payload.get("order")
+    if not isinstance(fill, dict) or not isinstance(order, dict):
+        return None
+    return {**fill, **{k: order.get(k) for k in ("order_id", "client_order_id", "sym", "side")}}
+
+
 class EnvelopeError(ValueError):
     """A frame from the server that is not a v1 response or event."""
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ._envelope import JSON
+from ._envelope import JSON, whole_fill
 from ._prices import PriceLike
 
 TERMINAL = frozenset({"filled", "canceled", "expired", "rejected"})
@@ -178,7 +178,7 @@ class Order:
             return
         if int(order.get("filled_qty") or 0) < self.filled_qty:
             return
-        self.data = dict(order)
+        self.data = {**self.data, **order}  # an event's order holds only what changed
         if not self.is_live:
             self.queue_ahead = None
         if self.is_done:
@@ -238,8 +238,8 @@ class OrderTracker:
         else:
             if isinstance(order_obj, Mapping):
                 handle.apply_order(order_obj)
-            fill = payload.get("fill")
-            if isinstance(fill, Mapping):
+            fill = whole_fill(dict(payload))
+            if fill is not None:
                 handle.apply_fill(fill)
         if handle.is_done:
             self.forget(handle)

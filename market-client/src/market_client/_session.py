@@ -181,6 +181,8 @@ class RequestSession:
                 if future.done():
                     future.exception()  # the reader failed it meanwhile: mark the error seen
                 raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
+            if limit <= 0:
+                _expire(future)  # no time at all: as wait_for, only an answer already there counts
             try:
                 response = await future
             except _Expired:

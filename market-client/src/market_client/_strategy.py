@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ._envelope import JSON
+from ._envelope import JSON, whole_fill
 from ._orders import Order
 from ._prices import PriceLike
 
@@ -262,9 +262,9 @@ class StrategyRunner:
         order = self.broker.on_cmd_event(op, payload)
         if order is None:
             return
-        fill = payload.get("fill")
-        if isinstance(fill, Mapping):
-            self.fills.append(dict(fill))
+        fill = whole_fill(dict(payload))
+        if fill is not None:
+            self.fills.append(fill)
             await self._call("on_fill", order, dict(fill))
         await self._call("on_order", order)
 

@@ -74,8 +74,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ._envelope import JSON
-from ._wire import private_event, public_event
+from ._envelope import JSON, whole_fill
+from ._wire import private_event, public_event, restates_response
 
 __all__ = ["FakeVenue", "Faults"]
 
@@ -325,7 +325,8 @@ class FakeVenue:
 
     # -- engine ---------------------------------------------------------------------
 
-    def _apply(self, command: Any) -> Any:
+    def _apply(self, command: Any, origin: _Connection | None = None) -> Any:
+        """Apply a command and send its events; `origin`, the socket it came from, gets none its answer says."""
         result = self.engine.apply(command, _now())
         for ev in result.events:
             public = public_event(self.render, ev)
@@ -338,12 +339,14 @@ class FakeVenue:
             private = private_event(self.render, ev)
             if private is not None:
                 user_id, op, payload = private
-                if "fill" in payload:
-                    self._fills.setdefault(user_id, []).append(payload["fill"])
+                fill = whole_fill(payload)
+                if fill is not None:
+                    self._fills.setdefault(user_id, []).append(fill)
                 frame = self._frame("event", op, payload)
+                skip = origin if restates_response(ev) else None
                 for conn in list(self._connections):
                     user = conn.session.user
-                    if conn.kind == "cmd" and user is not None and user[0] == user_id:
+                    if conn.kind == "cmd" and user is not None and user[0] == user_id and conn is not skip:
                         conn.send(frame)
         return result
 
@@ -587,13 +590,13 @@ class FakeVenue:
             raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {op}")
         user_id = session.user[0]
         if op == "order.place":
-            return self._order_answer(self._apply(p.place_order(payload, user_id, engine)))
+            return self._order_answer(self._apply(p.place_order(payload, user_id, engine), conn))
         if op == "order.cancel":
-            return self._order_answer(self._apply(p.cancel_order(payload, user_id)))
+            return self._order_answer(self._apply(p.cancel_order(payload, user_id), conn))
         if op == "order.amend":
-            return self._order_answer(self._apply(p.amend_order(payload, user_id, engine)))
+            return self._order_answer(self._apply(p.amend_order(payload, user_id, engine), conn))
         if op == "order.cancel_all":
-            result = self._apply(p.cancel_all(payload, user_id, engine))
+            result = self._apply(p.cancel_all(payload, user_id, engine), conn)
             return {"canceled": result.canceled, "count": len(result.canceled)}
         if op == "orders.list":
             sym = p.sym_field(payload, engine) if payload.get("sym") is not None else None

@@ -539,7 +539,7 @@ async def _bots(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[s
         if not user.is_bot:
             raise ProtocolError(ErrorCode.INVALID_FIELD, f"{name!r} is a user account, not a bot account")
         if user.user_id not in opened:
-            await d.submit(OpenAccount(user_id=user.user_id, cash=cash), user.user_id)
+            accepted(await venue.sequencer.submit(OpenAccount(user_id=user.user_id, cash=cash), user.user_id))
         grant = venue.sessions.issue()
         venue.sessions.bind(grant.session, user)
         bots.append({**whoami(user), "token": grant.token, "expires_at": grant.expires_at})

@@ -13,37 +13,17 @@ from collections import defaultdict
 from typing import Any
 
 from ..engine import (
-    AccountUpdate,
     BookDelta,
-    CancelReason,
     Engine,
-    OrderAccepted,
-    OrderAmended,
-    OrderCanceled,
-    OrderExpired,
-    OrderFilled,
-    OrderStatus,
-    Rejected,
     Result,
     StatusChanged,
     Trade,
 )
 from ..protocol import envelope
+from ..protocol.events import private, public, restates_response
 from ..protocol.render import Renderer
 from .clock import now_ms
-from .outbox import Outbox
-
-FILLED_FIELDS = ("filled_qty", "leaves_qty", "avg_fill_price", "updated_ts")
-ENDED_FIELDS = ("leaves_qty", "updated_ts")
-AMENDED_FIELDS = ("price", "qty", "leaves_qty", "updated_ts")
-"""What each private event says of its order besides who it is and its status (docs/protocol.md)."""
-
-
-def restates_response(ev: object) -> bool:
-    """Whether the event says only what the response to its command says."""
-    if isinstance(ev, OrderCanceled):
-        return ev.reason is CancelReason.USER
-    return isinstance(ev, (OrderAccepted, OrderAmended))
+from .outbox import LateFlush, Outbox
 
 
 class Hub:
@@ -54,6 +34,8 @@ class Hub:
         self._md: dict[str, set[Outbox]] = {i.sym: set() for i in engine.instruments}
         self._subs: dict[Outbox, set[str]] = {}
         self._drop_next: dict[str, int] = {}
+        self.late = LateFlush()
+        """How MD outboxes flush: after the CMD sockets' frames of the same pass."""
 
     # Registration ----------------------------------------------------------
 
@@ -127,9 +109,9 @@ class Hub:
                     if len(boxes) == 1:
                         continue
                     boxes = {box for box in boxes if box is not origin}
-                op, payload = self._private(ev)
-                if op:
-                    frame = envelope.event(op, payload, ts)
+                wire = private(self._render, ev)
+                if wire is not None:
+                    frame = envelope.event(*wire, ts)
                     for box in boxes:
                         box.push(frame)
 
@@ -142,51 +124,11 @@ class Hub:
         boxes = self._md[sym]
         if not boxes:
             return
-        if isinstance(ev, BookDelta):
-            render = self._render
-            op = "md.delta"
-            payload = {
-                "sym": sym,
-                "seq": ev.seq,
-                "bids": render.levels(sym, ev.bids),
-                "asks": render.levels(sym, ev.asks),
-            }
-        elif isinstance(ev, Trade):
-            op, payload = "md.trade", self._render.trade(ev)
-        else:
-            op, payload = "md.status", {"sym": sym, "seq": ev.seq, "status": ev.status.value}
-        frame = envelope.event(op, payload, ts)
+        wire = public(self._render, ev)
+        assert wire is not None
+        frame = envelope.event(*wire, ts)
         for box in boxes:
             box.push(frame)
-
-    def _private(self, ev: object) -> tuple[str, dict[str, Any]]:
-        render = self._render
-        if isinstance(ev, OrderFilled):
-            op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
-            order = render.order_change(ev.order, *FILLED_FIELDS)
-            return op, {"order": order, "fill": render.fill_change(ev.fill)}
-        if isinstance(ev, AccountUpdate):
-            p = ev.position
-            position = render.position(p)
-            return "account.update", {
-                "cash": render.cash(ev.cash),
-                "position": {k: position[k] for k in ("sym", "qty", "avg_price", "realized_pnl")},
-            }
-        if isinstance(ev, OrderAccepted):
-            return "order.accepted", {"order": render.order(ev.order)}
-        if isinstance(ev, OrderCanceled):
-            return "order.canceled", {"order": render.order_change(ev.order, *ENDED_FIELDS), "reason": ev.reason.value}
-        if isinstance(ev, OrderExpired):
-            return "order.expired", {"order": render.order_change(ev.order, *ENDED_FIELDS)}
-        if isinstance(ev, OrderAmended):
-            return "order.amended", {"order": render.order_change(ev.order, *AMENDED_FIELDS)}
-        if isinstance(ev, Rejected) and ev.is_place:
-            return "order.rejected", {
-                "client_order_id": ev.client_order_id,
-                "sym": ev.sym,
-                "error": {"code": ev.code.value, "message": ev.message},
-            }
-        return "", {}
 
     # Heartbeats ------------------------------------------------------------
 

@@ -48,8 +48,41 @@ BATCH_BYTES = 64 * 1024
 """Frames gathered into one write: about the transport's high-water mark, so a full one pauses us at once."""
 
 
+class LateFlush:
+    """Flushes many outboxes in one callback, a pass after they were written to.
+
+    Market data goes through it, so that the frames of one pass of the loop
+    reach the CMD sockets (fills, then the answer) before the MD sockets: a
+    client that placed an order hears its answer before the book shows it.
+    """
+
+    def __init__(self) -> None:
+        self._boxes: list[Outbox] = []
+        self._scheduled = False
+
+    def add(self, box: Outbox) -> None:
+        self._boxes.append(box)
+        if not self._scheduled:
+            self._scheduled = True
+            loop = asyncio.get_running_loop()
+            loop.call_soon(loop.call_soon, self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        boxes, self._boxes = self._boxes, []
+        for box in boxes:
+            box.flush()
+
+
 class Outbox:
-    def __init__(self, ws: WSTransport, limit: int, stall_s: float, limit_bytes: int = 1 << 62) -> None:
+    def __init__(
+        self,
+        ws: WSTransport,
+        limit: int,
+        stall_s: float,
+        limit_bytes: int = 1 << 62,
+        late: LateFlush | None = None,
+    ) -> None:
         self._ws = ws
         raw = ws.underlying_transport
         self._corked = raw if isinstance(raw, Corked) else None
@@ -69,6 +102,7 @@ class Outbox:
         """Set once the socket is closed, by us or by the peer."""
         self._then_close: tuple[int, str] | None = None
         """Set by close_after_sent: the close that follows the frames already queued."""
+        self._late = late
 
     @property
     def transport(self) -> Any:
@@ -93,15 +127,21 @@ class Outbox:
         self._queued_at.append(time.monotonic())
         self._bytes += len(frame)
         if not self._flush_scheduled and not self._paused:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._flush_scheduled = True
+        if self._late is not None:
+            self._late.add(self)
+        else:
+            self._loop.call_soon(self.flush)
 
     def check_stalled(self, now: float) -> None:
         """Cut the socket off if its oldest queued frame waited `stall_s` seconds (called periodically)."""
         if self._queued_at and now - self._queued_at[0] > self._stall_s:
             self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._stall_s:g} s behind")
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         """Write the queued frames, a batch of at most BATCH_BYTES per write, until done or the transport is full.
 
         What the transport does not take stays here, where the bounds and the stall clock see it.
@@ -132,7 +172,7 @@ class Outbox:
     def resume(self) -> None:
         self._paused = False
         if self._frames or self._then_close is not None:
-            self._flush()
+            self.flush()
 
     def close_after_sent(self, code: int, reason: str) -> None:
         """Close once the frames already queued are sent, so e.g. a logout's answer arrives before its close."""
@@ -140,8 +180,7 @@ class Outbox:
             return
         self._then_close = (code, reason)
         if not self._flush_scheduled and not self._paused:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+            self._schedule()
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`; safe to call more than once."""

@@ -199,7 +199,8 @@ class Connection(WSListener):
         self._ws = transport
         venue = self._dispatcher.venue
         server = venue.settings.server
-        outbox = Outbox(transport, server.send_queue_limit, server.stall_s, server.send_queue_bytes)
+        late = venue.hub.late if self._setup is md_setup else None
+        outbox = Outbox(transport, server.send_queue_limit, server.stall_s, server.send_queue_bytes, late)
         self.outbox = outbox
         try:
             grant = venue.sessions.resolve(self._token)

@@ -1,0 +1,90 @@
+"""Engine events → wire events (docs/protocol.md): which op, what payload.
+
+One place for it, used by the gateway's fan-out and by the SDK's
+in-process venues (its backtest and FakeVenue), so every venue speaks the
+same frames. A private event's order says who the order is and only the
+fields the event changed; only `order.accepted` carries the whole order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import (
+    AccountUpdate,
+    BookDelta,
+    CancelReason,
+    OrderAccepted,
+    OrderAmended,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderStatus,
+    Rejected,
+    StatusChanged,
+    Trade,
+)
+from .render import Renderer
+
+FILLED_FIELDS = ("filled_qty", "leaves_qty", "avg_fill_price", "updated_ts")
+ENDED_FIELDS = ("leaves_qty", "updated_ts")
+AMENDED_FIELDS = ("price", "qty", "leaves_qty", "updated_ts")
+"""What each private event says of its order besides who it is and its status."""
+
+Wire = tuple[str, dict[str, Any]]
+
+
+def public(render: Renderer, ev: object) -> Wire | None:
+    """(op, payload) of a market-data event, or None when `ev` is not public."""
+    if isinstance(ev, BookDelta):
+        sym = ev.sym
+        return "md.delta", {
+            "sym": sym,
+            "seq": ev.seq,
+            "bids": render.levels(sym, ev.bids),
+            "asks": render.levels(sym, ev.asks),
+        }
+    if isinstance(ev, Trade):
+        return "md.trade", render.trade(ev)
+    if isinstance(ev, StatusChanged):
+        return "md.status", {"sym": ev.sym, "seq": ev.seq, "status": ev.status.value}
+    return None
+
+
+def private(render: Renderer, ev: object) -> Wire | None:
+    """(op, payload) of an event for the order's owner, or None when `ev` is not one."""
+    if isinstance(ev, OrderFilled):
+        op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
+        return op, {"order": render.order_change(ev.order, *FILLED_FIELDS), "fill": render.fill_change(ev.fill)}
+    if isinstance(ev, AccountUpdate):
+        position = render.position(ev.position)
+        return "account.update", {
+            "cash": render.cash(ev.cash),
+            "position": {k: position[k] for k in ("sym", "qty", "avg_price", "realized_pnl")},
+        }
+    if isinstance(ev, OrderAccepted):
+        return "order.accepted", {"order": render.order(ev.order)}
+    if isinstance(ev, OrderCanceled):
+        return "order.canceled", {"order": render.order_change(ev.order, *ENDED_FIELDS), "reason": ev.reason.value}
+    if isinstance(ev, OrderExpired):
+        return "order.expired", {"order": render.order_change(ev.order, *ENDED_FIELDS)}
+    if isinstance(ev, OrderAmended):
+        return "order.amended", {"order": render.order_change(ev.order, *AMENDED_FIELDS)}
+    if isinstance(ev, Rejected) and ev.is_place:
+        return "order.rejected", {
+            "client_order_id": ev.client_order_id,
+            "sym": ev.sym,
+            "error": {"code": ev.code.value, "message": ev.message},
+        }
+    return None
+
+
+def restates_response(ev: object) -> bool:
+    """Whether the event says only what the response to its command says (one frame per ack).
+
+    The connection that sent the command does not get it: the response to a
+    place, amend or cancel carries the whole order.
+    """
+    if isinstance(ev, OrderCanceled):
+        return ev.reason is CancelReason.USER
+    return isinstance(ev, (OrderAccepted, OrderAmended))
