@@ -211,3 +211,30 @@ def test_the_old_sync_setting_still_means_durability() -> None:
     assert load(journal={"sync": "full", "durability": "os"}).journal.durability == "os"
     with pytest.raises(ConfigError, match=r"store\.url"):
         load(journal={"store": "database"})
+
+
+def test_a_segment_a_crash_left_empty_gets_its_magic_before_records(tmp_path: Path) -> None:
+    journal = SegmentJournal(tmp_path)
+    journal.write([(1, 1, codec.encode(order(1, 1)))])
+    journal.close()
+    (tmp_path / "journal" / segments.segment_name(2)).write_bytes(b"")  # created, then the crash
+    journal = SegmentJournal(tmp_path)
+    journal.write([(2, 2, codec.encode(order(1, 2)))])
+    journal.close()
+    journal = SegmentJournal(tmp_path)
+    assert [c for _, _, c in verified(journal, 0, tmp_path)] == [order(1, 1), order(1, 2)]
+    journal.close()
+
+
+def test_a_torn_segment_without_its_magic_is_cut_whole_and_written_again(tmp_path: Path) -> None:
+    journal = SegmentJournal(tmp_path)
+    journal.write([(1, 1, codec.encode(order(1, 1)))])
+    journal.close()
+    (tmp_path / "journal" / segments.segment_name(2)).write_bytes(b"HFTS\x00\x01garbage")
+    journal = SegmentJournal(tmp_path)
+    assert [c for _, _, c in verified(journal, 0, tmp_path)] == [order(1, 1)]
+    journal.write([(2, 2, codec.encode(order(1, 2)))])
+    journal.close()
+    journal = SegmentJournal(tmp_path)
+    assert [r.seq for r in journal.records(0)] == [1, 2] and all(r.intact for r in journal.records(0))
+    journal.close()

@@ -131,10 +131,15 @@ class SegmentJournal:
         return sorted(self.dir.glob(f"*{SUFFIX}"))
 
     def _open(self, path: Path) -> None:
+        """Append to `path` from its end; one a crash left without its magic gets it back first."""
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(path, os.O_RDWR)
         self._offset = self._synced = os.fstat(self._fd).st_size
+        if self._offset < len(MAGIC):
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, MAGIC, 0)
+            self._offset = self._synced = len(MAGIC)
 
     def _start(self, first_seq: int) -> None:
         """Open a new segment for records from `first_seq` on."""
@@ -239,7 +244,12 @@ class SegmentJournal:
                 path.unlink()
             elif seq == first_seq:
                 with path.open("r+b") as f:
-                    f.truncate(max(offset, len(MAGIC)))
+                    if offset <= len(MAGIC):  # the whole segment goes, its magic too if that was damaged
+                        f.truncate(0)
+                        f.write(MAGIC)
+                    else:
+                        f.truncate(offset)
+                    f.flush()
                     os.fsync(f.fileno())
         self._sync_dir()
         segments = self._segments()
