@@ -238,3 +238,20 @@ def test_a_torn_segment_without_its_magic_is_cut_whole_and_written_again(tmp_pat
     journal = SegmentJournal(tmp_path)
     assert [r.seq for r in journal.records(0)] == [1, 2] and all(r.intact for r in journal.records(0))
     journal.close()
+
+
+def test_with_fsync_the_zeros_written_ahead_are_where_a_segment_ends(tmp_path: Path) -> None:
+    journal = SegmentJournal(tmp_path, "fsync")
+    journal.write([(1, 1, codec.encode(order(1, 1)))])
+    journal.sync()
+    (path,) = SegmentTamper(tmp_path).files()
+    assert path.stat().st_size >= segments.PREZERO_BYTES, "the segment is zero-filled ahead of its records"
+    journal.close()
+    journal = SegmentJournal(tmp_path, "fsync")
+    journal.write([(2, 2, codec.encode(order(1, 2)))])
+    journal.sync()
+    journal.close()
+    journal = SegmentJournal(tmp_path, "fsync")
+    assert [c for _, _, c in verified(journal, 0, tmp_path)] == [order(1, 1), order(1, 2)]
+    assert not list(tmp_path.glob("journal-quarantine-*"))
+    journal.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -162,20 +163,22 @@ class Venue:
             return
         seq = self.engine.seq
         self.journal.roll()
+        started = time.perf_counter()
         self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, (self.engine, self.history, self.fills))
-        asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq)
+        held_ms = (time.perf_counter() - started) * 1000
+        asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq, held_ms)
 
-    def _reap_snapshot(self, seq: int) -> None:
+    def _reap_snapshot(self, seq: int, held_ms: float) -> None:
         """Poll the snapshot child (no thread to outlive the loop); log how it ended."""
         if self.snapshot_pid is None:
             return  # close() waited for it
         pid, status = os.waitpid(self.snapshot_pid, os.WNOHANG)
         if pid == 0:
-            asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq)
+            asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq, held_ms)
             return
         self.snapshot_pid = None
         if os.waitstatus_to_exitcode(status) == 0:
-            log.info("snapshot at command %d written", seq)
+            log.info("snapshot at command %d written by a child process (the fork held the loop %.1f ms)", seq, held_ms)
         else:
             log.error("snapshot at command %d failed (see the error above); the journal still covers it", seq)
 
