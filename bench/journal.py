@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import tempfile
 import time
 from contextlib import ExitStack
@@ -35,7 +36,7 @@ from typing import Any
 
 import orjson
 import uvloop
-from hftsim.testing import ServerProcess, server_process
+from hftsim.testing import ServerProcess
 
 from .common import Scale, cpu_seconds, median, percentiles, row
 from .fanout import server_pid
@@ -224,7 +225,10 @@ def run(scale: Scale) -> dict[str, Any]:
 
         def start(name: str, config: dict[str, Any], env: dict[str, str]) -> ServerProcess:
             path = Path(tmp) / name.replace(" ", "-").replace(":", "")
-            return stack.enter_context(server_process(path, config=config, env=env))
+            srv = ServerProcess(path, config=config, env=env, log_level="info")
+            srv.start()
+            stack.callback(srv.stop)
+            return srv
 
         servers = {side: start(side, {**WIDE_LIMITS, "journal": j}, env) for side, (j, env) in mode_sides.items()}
         mode_runs = uvloop.run(modes(servers, seconds, scale.reps))
@@ -232,6 +236,7 @@ def run(scale: Scale) -> dict[str, Any]:
             srv.stop()
         snapshotting = {side: start(side, {**RICH, "journal": j}, env) for side, (j, env) in stall_sides.items()}
         stall_runs = uvloop.run(stalls(snapshotting, orders, scale.reps))
+        fork_ms = [float(ms) for ms in re.findall(r"the fork held the loop ([\d.]+) ms", snapshotting["snapshot"].log())]
     by_mode = {mode: summarize(r) for mode, r in mode_runs.items()}
     by_stall = {side: summarize(r) for side, r in stall_runs.items()}
     os_mode, fsync_mode = by_mode["os"], by_mode["fsync"]
@@ -249,7 +254,8 @@ def run(scale: Scale) -> dict[str, Any]:
         row(NAME, "longest loop stall, a run crossing a snapshot", snap["longest_stall_ms"], "ms",
             "same run, no snapshot", nosnap["longest_stall_ms"],
             target=f"<= {STALL_TARGET_MS:g} ms", met=snap["longest_stall_ms"] <= STALL_TARGET_MS,
-            note=f"{orders:,} resting orders added per repetition, up to {orders * scale.reps:,}"),
+            note=f"{orders:,} resting orders added per repetition, up to {orders * scale.reps:,}; each fork held "
+                 f"the loop {', '.join(f'{ms:.1f}' for ms in fork_ms)} ms"),
     ]  # fmt: skip
     if before:
         old_fsync, old_snap = by_mode["before: fsync"], by_stall["before: snapshot"]
@@ -265,6 +271,7 @@ def run(scale: Scale) -> dict[str, Any]:
         "window": WINDOW,
         "seconds_per_phase": seconds,
         "snapshot_orders": orders,
+        "fork_hold_ms": fork_ms,
         "before": "an earlier commit, exported" if before else None,
         "modes": {mode: {"runs": mode_runs[mode], **by_mode[mode]} for mode in mode_runs},
         "stall": {side: {"runs": stall_runs[side], **by_stall[side]} for side in stall_runs},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from hftsim.store.dbjournal import DatabaseJournal
 from hftsim.store.errors import CorruptJournal
 from hftsim.store.integrity import verified
 from hftsim.store.segments import SegmentJournal
-from hftsim.store.snapshots import fork_snapshot
+from hftsim.store.snapshots import fork_snapshot, thaw
 
 from .tamper import SegmentTamper
 
@@ -169,9 +170,11 @@ def test_a_snapshot_is_written_by_a_child_while_the_parent_goes_on(tmp_path: Pat
 
     pid = fork_snapshot(save_when_told, 5, {"book": list(range(1000))})
     assert journal.load_snapshot() is None, "the parent returns before the child writes"
+    assert gc.get_freeze_count() > 0, "a collection meanwhile would copy every page the child shares"
     os.write(go_write, b"x")
     _, status = os.waitpid(pid, 0)
-    assert status == 0
+    thaw()
+    assert status == 0 and gc.get_freeze_count() == 0
     assert journal.load_snapshot() == (5, {"book": list(range(1000))})
     journal.close()
 
@@ -181,6 +184,7 @@ def test_a_failing_snapshot_child_exits_1(tmp_path: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     _, status = os.waitpid(fork_snapshot(fail, 5, {}), 0)
+    thaw()
     assert os.waitstatus_to_exitcode(status) == 1
 
 

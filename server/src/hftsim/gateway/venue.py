@@ -31,7 +31,7 @@ from ..store.journal import Journal, open_journal
 from ..store.migrate import legacy_journal, migrate
 from ..store.segments import SegmentJournal
 from ..store.sessions import SessionStore
-from ..store.snapshots import fork_snapshot
+from ..store.snapshots import fork_snapshot, thaw
 from ..store.users import UserStore
 from .control import MarketControl
 from .hub import Hub
@@ -177,6 +177,7 @@ class Venue:
             asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq, held_ms)
             return
         self.snapshot_pid = None
+        thaw()
         if os.waitstatus_to_exitcode(status) == 0:
             log.info("snapshot at command %d written by a child process (the fork held the loop %.1f ms)", seq, held_ms)
         else:
@@ -187,6 +188,7 @@ class Venue:
         if self.snapshot_pid is not None:
             os.waitpid(self.snapshot_pid, 0)
             self.snapshot_pid = None
+            thaw()
         if self.journal is None:
             return
         try:

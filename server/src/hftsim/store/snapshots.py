@@ -13,6 +13,11 @@ covers, while the parent's event loop goes on serving. The parent pays the
 fork (copying page tables: milliseconds for a large market), not the
 pickling; the child dies with the parent (PR_SET_PDEATHSIG), so a crashed
 server leaves no writer behind to race the next start.
+
+While the child runs, the parent's objects are frozen out of garbage
+collection (`gc.freeze`, undone by `thaw` once the child is reaped): a full
+collection writes to every object's header, which would copy every page
+the child still shares, turning one collection into a second-long stall.
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ def fork_snapshot(save: Callable[[int, Any], None], seq: int, state: Any) -> int
     The child never returns: it exits 0 once the snapshot is durable, 1 with the error on stderr otherwise.
     """
     parent = os.getpid()
+    gc.freeze()
     pid = os.fork()
     if pid:
         return pid
@@ -119,3 +125,8 @@ def fork_snapshot(save: Callable[[int, Any], None], seq: int, state: Any) -> int
         os.write(2, f"snapshot at command {seq} failed:\n{traceback.format_exc()}".encode())
     finally:
         os._exit(code)
+
+
+def thaw() -> None:
+    """Give the objects frozen at the fork back to the garbage collector, once the child is gone."""
+    gc.unfreeze()
