@@ -164,7 +164,7 @@ class SegmentJournal:
             raise
         if self._fd is not None:
             os.close(self._fd)
-        self._fd, self._offset, self._synced, self._size = fd, len(MAGIC), 0, len(MAGIC)
+        self._fd, self._offset, self._synced, self._size = fd, len(MAGIC), len(MAGIC), len(MAGIC)
         self._new_file = True
         self._rolled = False
 
