@@ -20,6 +20,7 @@ import pickle
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -85,6 +86,22 @@ COIDS = st.sampled_from([None, None, None, "a", "b", "c"])
 ORDER_IDS = st.integers(1, 60)
 LIVE = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 TICK_VALUE = {i.sym: tick_value(i, cash_decimals(INSTRUMENTS)) for i in INSTRUMENTS}
+BY_SYM = {i.sym: i for i in INSTRUMENTS}
+
+
+def fee(sym: str, value: int, qty: int, *, maker: bool) -> int:
+    """One fill's fee as instruments.Fees states it (share rounded toward zero, plus lots x per lot)."""
+    instrument = BY_SYM[sym]
+    fees = instrument.fees
+    share = int(Fraction(value) * Fraction(fees.maker_bps if maker else fees.taker_bps) / 10_000)
+    per_lot = (fees.maker_per_lot if maker else fees.taker_per_lot).scaleb(cash_decimals(INSTRUMENTS))
+    return share + qty // instrument.lot * int(per_lot)
+
+
+def commitment(sym: str, price: int, leaves: int) -> int:
+    """What a resting buy commits: its value and the dearer of its two fees (a rebate counts as 0)."""
+    value = price * leaves * TICK_VALUE[sym]
+    return value + max(0, fee(sym, value, leaves, maker=True), fee(sym, value, leaves, maker=False))
 
 
 @st.composite
@@ -282,7 +299,7 @@ class Checker:
         """A buy refused for money cost more than the cash not committed to the user's resting buys."""
         user = command.user_id
         committed = sum(
-            o.leaves_qty * o.price * TICK_VALUE[o.sym]
+            commitment(o.sym, o.price, o.leaves_qty)
             for o in open_before
             if o.user_id == user and o.side is Side.BUY and o.price is not None
         )
@@ -295,9 +312,9 @@ class Checker:
             )
             assert price is not None and target.price is not None
             new_leaves = (target.qty + added) - target.filled_qty
-            cost = (price * new_leaves - target.price * target.leaves_qty) * TICK_VALUE[sym]
+            cost = commitment(sym, price, new_leaves) - commitment(sym, target.price, target.leaves_qty)
         elif price is not None:
-            cost = price * added * TICK_VALUE[sym]
+            cost = commitment(sym, price, added)
         else:
             cost = self.walk_asks(open_before, user, sym, added)
         assert cost > self.engine.cash(user) - committed
@@ -313,9 +330,10 @@ class Checker:
         for ask in asks:
             assert ask.price is not None
             take = min(ask.leaves_qty, qty)
-            cost += ask.price * take
+            value = ask.price * take * TICK_VALUE[sym]
+            cost += value + fee(sym, value, take, maker=False)
             qty -= take
-        return cost * TICK_VALUE[sym]
+        return cost
 
     def check_outcome(self, command: PlaceOrder, result: Result) -> None:
         """What each order type and TIF promises about the order's end state."""
@@ -454,7 +472,7 @@ class Checker:
             coids = [o.client_order_id for o in open_orders if o.user_id == user and o.client_order_id]
             assert len(coids) == len(set(coids))
             committed = sum(
-                o.leaves_qty * o.price * TICK_VALUE[o.sym]
+                commitment(o.sym, o.price, o.leaves_qty)
                 for o in open_orders
                 if o.user_id == user and o.side is Side.BUY and o.price is not None
             )

@@ -27,7 +27,7 @@ from types import ModuleType
 CORE = "hftsim.engine.core"
 PURE = "hftsim.engine.pure"
 CORE_DIR = Path(__file__).with_name("core")
-MODULES = ("events", "accounts", "orders", "book", "checks", "settlement", "matching", "engine")
+MODULES = ("events", "accounts", "orders", "book", "checks", "settlement", "matching", "auction", "engine")
 """The compiled modules, in dependency order (core/__init__.py stays plain)."""
 
 COMPILED = False

@@ -30,6 +30,8 @@ class Tif(StrEnum):
 class SymbolStatus(StrEnum):
     TRADING = "trading"
     HALTED = "halted"
+    AUCTION = "auction"
+    """Orders collect without trading; back to trading, the book uncrosses at one price (core/auction.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ KINDS: Final[dict[tuple[str, str, str], tuple[Side, OrderType, Tif]]] = {
 
 BUY: Final = Side.BUY
 HALTED: Final = SymbolStatus.HALTED
+AUCTION: Final = SymbolStatus.AUCTION
+LIMIT: Final = OrderType.LIMIT
 MARKET: Final = OrderType.MARKET
 GTC: Final = Tif.GTC
 
@@ -113,6 +115,16 @@ def trading_rule(sym: str, status: SymbolStatus, what: str) -> Refusal | None:
     if status is not HALTED:
         return None
     return Refusal(Code.SYMBOL_HALTED, f"{sym} is halted: {what} are refused until it resumes")
+
+
+def auction_rule(sym: str, status: SymbolStatus, kind: tuple[Side, OrderType, Tif], post_only: bool) -> Refusal | None:
+    """During a call auction only orders that can wait for the uncross are accepted: GTC limits, not post-only."""
+    if status is not AUCTION or (kind[1] is LIMIT and kind[2] is GTC and not post_only):
+        return None
+    return Refusal(
+        Code.INVALID_FIELD,
+        f"{sym} is in its call auction: only GTC limit orders (not post-only) are accepted until it uncrosses",
+    )
 
 
 def user_rule(user_id: object) -> Refusal | None:
@@ -395,6 +407,9 @@ class Checks:
         if refusal is not None:
             return refusal
         assert type(user_id) is int and type(qty) is int and type(post_only) is bool
+        refusal = auction_rule(sym, book.status, kind, post_only)
+        if refusal is not None:
+            return refusal
         assert price is None or type(price) is int
         assert coid is None or type(coid) is str
         refusal = qty_rule(sym, book.lot, book.min_qty, qty)
@@ -424,7 +439,7 @@ class Checks:
             refusal = coid_rule(coid, live_id, account.coids.get(coid), self.coid_memory)
             if refusal is not None:
                 return refusal
-        crossing = book.crosses(is_buy, price)
+        crossing = book.status is not AUCTION and book.crosses(is_buy, price)
         if post_only and crossing:
             refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())
             if refusal is not None:
@@ -471,7 +486,8 @@ class Checks:
             new_leaves = qty - order.filled
             added = commitment(book, price, new_leaves) - commitment(book, order.price, order.qty - order.filled)
             refusal = funds_rule(order.sym, new_leaves, added, order.account.available(), self.decimals)
-        if refusal is None and order.post_only and price != order.price and book.crosses(is_buy, price):
+        crossing = book.status is not AUCTION and book.crosses(is_buy, price)
+        if refusal is None and order.post_only and price != order.price and crossing:
             refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())
         return refusal
 

@@ -49,6 +49,7 @@ from ..instruments import Instrument, cash_decimals, tick_value
 from ..limits import Limits
 from ..status import CancelReason, OrderStatus
 from .accounts import COID_MEMORY, Account, Position
+from .auction import crossed, uncross
 from .book import Book
 from .checks import STATUSES, Checks, Refusal, given, symbol_rule, user_rule
 from .checks import cash_rule as cash_rule
@@ -87,6 +88,8 @@ CANCEL_ALL: Final = CancelReason.CANCEL_ALL
 GTC: Final = Tif.GTC
 FOK: Final = Tif.FOK
 LIMIT: Final = OrderType.LIMIT
+TRADING: Final = SymbolStatus.TRADING
+AUCTION: Final = SymbolStatus.AUCTION
 
 
 def _text(value: object) -> str | None:
@@ -145,7 +148,7 @@ class Engine:
         if isinstance(command, CancelAll):
             return self._cancel_all(command, ts)
         if isinstance(command, SetSymbolStatus):
-            return self._set_status(command)
+            return self._set_status(command, ts)
         if isinstance(command, OpenAccount):
             return self._open_account(command)
         self.seq -= 1
@@ -294,7 +297,7 @@ class Engine:
             order.updated_ts = ts
             view = order.view()
             events.append(OrderAmended(order.user_id, view))
-            if price != old_price and book.crosses(is_buy, price):
+            if price != old_price and book.status is not AUCTION and book.crosses(is_buy, price):
                 view = match(order, book, self._registry, events, ts, view)
             view = self._after_match(order, book, events, ts, view)
         delta = book.take_delta()
@@ -302,7 +305,7 @@ class Engine:
             events.append(delta)
         return Result(self.seq, events, view, None, [])
 
-    def _set_status(self, cmd: SetSymbolStatus) -> Result:
+    def _set_status(self, cmd: SetSymbolStatus, ts: int) -> Result:
         sym, given_status = given(cmd, "sym"), given(cmd, "status")
         refusal = symbol_rule(self._books, sym) or status_rule(given_status)
         if refusal is not None:
@@ -310,9 +313,16 @@ class Engine:
         assert isinstance(sym, str) and isinstance(given_status, str)
         book = self._books[sym]
         status = STATUSES[given_status]
+        events: list[Event] = []
+        if status is TRADING and crossed(book):  # the end of a call auction
+            uncross(book, self._registry, events, ts)
+            delta = book.take_delta()
+            if delta is not None:
+                events.append(delta)
         book.status = status
         book.md_seq += 1
-        return Result(self.seq, [StatusChanged(sym, book.md_seq, status)], None, None, [])
+        events.append(StatusChanged(sym, book.md_seq, status))
+        return Result(self.seq, events, None, None, [])
 
     def _open_account(self, cmd: OpenAccount) -> Result:
         """Create the account with the given cash; an existing account is left as it is."""
