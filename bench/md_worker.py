@@ -87,10 +87,8 @@ class Worker:
         self._seq0: dict[str, int] = {}
 
     async def connect(self) -> None:
-        async with httpx.AsyncClient() as http:
-            token = (await http.post(f"{self.url}/auth/handshake", json={})).json()[
-                "token"
-            ]
+        async with httpx.AsyncClient() as http:  # a token each: the server caps the sockets of one token
+            tokens = [(await http.post(f"{self.url}/auth/handshake", json={})).json()["token"] for _ in self.subs]
         for chunk in range(
             0, self.count, 50
         ):  # connect everyone first, then subscribe everyone
@@ -100,7 +98,7 @@ class Worker:
                     RawSocket.connect(
                         self.host, self.port, "/ws/md", token, sub.on_text, timeout=30
                     )
-                    for sub in batch
+                    for sub, token in zip(batch, tokens[chunk : chunk + 50], strict=True)
                 )
             )
             for sub, sock in zip(batch, sockets):

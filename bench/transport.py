@@ -51,6 +51,9 @@ WINDOW = 16
 ECHOES = ("websockets", "picows", "tcp")
 TARGETS = {"ack_ws": 0.85, "ack_picows": 1.6, "sdk": 1.15, "pipelined": 0.9, "cpu_us": 18.0}
 
+CONFIG = {**WIDE_LIMITS, "accounts": {"initial_cash": 10**10}}
+"""Cash enough for every resting buy of a run (they are canceled between runs)."""
+
 _ids = itertools.count(1)
 
 
@@ -209,7 +212,7 @@ def run(scale: Scale) -> dict[str, Any]:
     warmup = scale.pick(1_000, 300, 20)
     with (
         tempfile.TemporaryDirectory(prefix="bench-tr-") as tmp,
-        server_process(Path(tmp), config=WIDE_LIMITS) as server,
+        server_process(Path(tmp), config=CONFIG) as server,
     ):
         measured = uvloop.run(measure(server, n, n_pipe, warmup, scale.reps))
     runs = measured["runs"]
