@@ -1,8 +1,9 @@
 """The core (compiled and pure) against the reference engine on generated command streams.
 
 Hypothesis draws the same mix of commands as the property tests (valid and
-invalid orders, cancels and amends aimed at live orders, halts, cancel-alls,
-accounts opened with their own cash); each stream runs through the core and
+invalid orders, cancels and amends aimed at live orders, halts, cancel-alls),
+plus accounts opened with their own cash and call auctions (crossing limit
+orders collected, then uncrossed); each stream runs through the core and
 through `ReferenceEngine`, which must emit identical events and end in an
 identical `state()`. A short memory for finished orders and client order ids
 makes the forgetting paths run too.
@@ -14,18 +15,33 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hftsim.engine import Command, Engine, OpenAccount
+from hftsim.engine import Command, Engine, OpenAccount, PlaceOrder, SetSymbolStatus, Side, SymbolStatus
 from hftsim.engine.reference import ReferenceEngine
 
 from .conftest import BUILDS
-from .test_engine_properties import INITIAL_CASH, INSTRUMENTS, LIMITS, USERS, Target, commands
+from .test_engine_properties import INITIAL_CASH, INSTRUMENTS, LIMITS, QTYS, REFS, SYMS, USERS, Target, commands
 
 SMALL_MEMORY = {"recent_orders": 4, "coid_memory": 3}
 
 
+@st.composite
+def auction_round(draw: st.DrawFn) -> list[Command | Target]:
+    """A call auction: the symbol goes into auction, crossing limit orders (and whatever else) collect, it resumes."""
+    sym = draw(st.sampled_from(SYMS))
+    lot = 10 if sym == "BOLT" else 1
+    orders: list[Command | Target] = [
+        PlaceOrder(draw(st.sampled_from(USERS)), sym, side, draw(QTYS[sym]), REFS[sym] + lot * draw(st.integers(-3, 3)))
+        for side in draw(st.lists(st.sampled_from([Side.BUY, Side.SELL]), min_size=2, max_size=8))
+    ]
+    orders += draw(st.lists(commands(), max_size=3))
+    return [SetSymbolStatus(sym, SymbolStatus.AUCTION), *orders, SetSymbolStatus(sym, SymbolStatus.TRADING)]
+
+
 def streams() -> st.SearchStrategy[list[Command | Target]]:
     openings = st.builds(OpenAccount, st.sampled_from([*USERS, 9]), st.sampled_from([0, 10**4, 10**8, -1]))
-    return st.lists(st.one_of(commands(), openings), min_size=10, max_size=120)
+    single = st.one_of(commands(), openings).map(lambda command: [command])
+    chunks = st.lists(st.one_of(single, single, single, auction_round()), min_size=5, max_size=60)
+    return chunks.map(lambda parts: [command for part in parts for command in part])
 
 
 @pytest.mark.parametrize("engine_class", list(BUILDS.values()), ids=list(BUILDS))

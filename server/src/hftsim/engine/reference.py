@@ -44,6 +44,7 @@ from .core.accounts import COID_MEMORY
 from .core.checks import (
     Refusal,
     amend_fields_rule,
+    auction_rule,
     band_rule,
     cash_rule,
     coid_rule,
@@ -217,7 +218,7 @@ class ReferenceEngine:
         if isinstance(command, CancelAll):
             return self.cancel_all(command, ts)
         if isinstance(command, SetSymbolStatus):
-            return self.set_status(command)
+            return self.set_status(command, ts)
         if isinstance(command, OpenAccount):
             return self.open_account(command)
         self.seq -= 1
@@ -250,6 +251,8 @@ class ReferenceEngine:
         if isinstance(kind, Refusal):
             return kind
         refusal = place_fields_rule(kind, cmd.user_id, cmd.qty, cmd.price, cmd.post_only, cmd.client_order_id)
+        if refusal is None:
+            refusal = auction_rule(cmd.sym, book.status, kind, cmd.post_only)
         if refusal is None:
             refusal = qty_rule(cmd.sym, instrument.lot, instrument.min_qty, cmd.qty)
         if refusal is None and cmd.price is not None:
@@ -311,6 +314,7 @@ class ReferenceEngine:
         """Match what crosses (all or nothing for FOK), then rest a GTC limit remainder or expire it."""
         opposite = book.side(not order.is_buy)
         meets = bool(opposite) and crosses(order.is_buy, order.price, opposite[0].price)  # type: ignore[arg-type]
+        meets = meets and book.status is not SymbolStatus.AUCTION
         if meets and (order.tif is not Tif.FOK or self.fok_can_fill(order, book)):
             self.match(order, book, events, ts)
         if order.leaves == 0:
@@ -489,7 +493,8 @@ class ReferenceEngine:
             order.price, order.qty, order.updated_ts = price, qty, ts
             events.append(OrderAmended(order.user_id, order.view()))
             opposite = book.side(not order.is_buy)
-            if moved and opposite and crosses(order.is_buy, price, opposite[0].price):  # type: ignore[arg-type]
+            auction = book.status is SymbolStatus.AUCTION
+            if moved and opposite and not auction and crosses(order.is_buy, price, opposite[0].price):  # type: ignore[arg-type]
                 self.match(order, book, events, ts)
             view = order.view()
             if order.leaves == 0:
@@ -520,19 +525,61 @@ class ReferenceEngine:
             account = self.accounts[order.user_id]
             added = self.commitment(book, price, qty - order.filled) - self.commitment(book, order.price, order.leaves)
             refusal = funds_rule(order.sym, qty - order.filled, added, account.cash - account.reserved, self.decimals)
-        if refusal is None and order.post_only and price != order.price:
+        if refusal is None and order.post_only and price != order.price and book.status is not SymbolStatus.AUCTION:
             opposite = book.side(not order.is_buy)
             refusal = post_only_rule(instrument, order.is_buy, price, opposite[0].price if opposite else None)
         return refusal
 
-    def set_status(self, cmd: SetSymbolStatus) -> Result:
+    def set_status(self, cmd: SetSymbolStatus, ts: int) -> Result:
         refusal = symbol_rule(self.books, cmd.sym) or status_rule(cmd.status)
         if refusal is not None:
             return self.reject(refusal, None, cmd.sym)
         book = self.books[cmd.sym]
+        events: list[Event] = []
+        if cmd.status == SymbolStatus.TRADING:
+            before = book.levels()
+            self.uncross(book, events, ts)
+            self.publish_delta(book, before, events)
         book.status = SymbolStatus(cmd.status)
         book.md_seq += 1
-        return Result(self.seq, [StatusChanged(cmd.sym, book.md_seq, book.status)], None, None, [])
+        events.append(StatusChanged(cmd.sym, book.md_seq, book.status))
+        return Result(self.seq, events, None, None, [])
+
+    def uncross(self, book: RefBook, events: list[Event], ts: int) -> None:
+        """core/auction.py's rules, read literally: one price, then pairs in priority order at that price."""
+        while self.is_crossed(book):
+            price = self.uncross_price(book)
+            while True:
+                bids, asks = book.side(True), book.side(False)
+                if not bids or not asks or bids[0].price < price or asks[0].price > price:  # type: ignore[operator]
+                    break
+                earlier, later = sorted((bids[0], asks[0]), key=lambda o: o.order_id)
+                if earlier.user_id == later.user_id:
+                    self.cancel_resting(earlier, book, ts)
+                    events.append(OrderCanceled(earlier.user_id, earlier.view(), CancelReason.SELF_TRADE))
+                    continue
+                qty = min(earlier.leaves, later.leaves)
+                self.resting(later, book, later.leaves, later.leaves - qty)
+                self.fill(earlier, later, price, qty, book, events, ts)
+                if later.leaves == 0:
+                    book.resting.remove(later)
+                    self.finish(later)
+
+    @staticmethod
+    def is_crossed(book: RefBook) -> bool:
+        bids, asks = book.side(True), book.side(False)
+        return bool(bids) and bool(asks) and bids[0].price >= asks[0].price  # type: ignore[operator]
+
+    @staticmethod
+    def uncross_price(book: RefBook) -> int:
+        reference = book.last_price if book.last_price is not None else book.instrument.ref_price
+
+        def rank(price: int) -> tuple[int, int, int, int]:
+            demand = sum(o.leaves for o in book.resting if o.is_buy and (o.price or 0) >= price)
+            supply = sum(o.leaves for o in book.resting if not o.is_buy and (o.price or 0) <= price)
+            return (min(demand, supply), -abs(demand - supply), -abs(price - reference), -price)
+
+        return max({o.price for o in book.resting if o.price is not None}, key=rank)
 
     def open_account(self, cmd: OpenAccount) -> Result:
         refusal = user_rule(cmd.user_id)
