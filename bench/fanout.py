@@ -204,7 +204,9 @@ class Slow:
             self.last_ts = max(self.last_ts, orjson.loads(data)["ts"])
 
     @classmethod
-    async def open(cls, server: ServerProcess, token: str) -> Slow:
+    async def open(cls, server: ServerProcess) -> Slow:
+        """A session of its own: a msg_id is answered once per session, and its subscribe's is always "sub"."""
+        token = handshake(server.url)["token"]
         slow = cls()
         slow.socket = await RawSocket.connect(
             "127.0.0.1", server.port, "/ws/md", token, slow.on_text, rcvbuf=4096
@@ -247,7 +249,6 @@ async def slow_consumer(
     admin = Admin(server.url)
     admin.set_intensity(0)
     feeds = await Feeds.open(server.url, n)
-    token = handshake(server.url)["token"]
     phases: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
     try:
         admin.set_intensity(float(SLOW_INTENSITY))
@@ -255,12 +256,12 @@ async def slow_consumer(
         for rep in range(reps):
             order = ["without", "with"]
             for label in order if rep % 2 == 0 else reversed(order):
-                slow = await Slow.open(server, token) if label == "with" else None
+                slow = await Slow.open(server) if label == "with" else None
                 phases[label].append(await feeds.phase(seconds, server))
                 if slow is not None and slow.socket is not None:
                     slow.socket.close()
                 await asyncio.sleep(settle)
-        slow = await Slow.open(server, token)
+        slow = await Slow.open(server)
         held = await feeds.phase(hold_s, server)
         cut = await slow.finish(timeout=min(20.0, hold_s))
         complete = await feeds.complete(admin, drain_s=DRAIN_S)
