@@ -82,3 +82,20 @@ class Admin:
         if round_id is not None:
             payload["round_id"] = round_id
         return await self._client.send("rounds.get", payload)
+
+    async def set_latency(self, ms: int, *, username: str | None = None, role: str | None = None) -> JSON:
+        """Injected order-entry delay: the default, a role's, or a user's (0 drops a user's own); the table."""
+        payload: dict[str, Any] = {"ms": ms}
+        if username is not None:
+            payload["username"] = username
+        if role is not None:
+            payload["role"] = role
+        return await self._client.send("admin.latency", payload)
+
+    async def scenarios(self) -> JSON:
+        """{scenarios: the server's scenario files, playing: the one playing or None}."""
+        return await self._client.send("admin.scenarios")
+
+    async def start_scenario(self, file: str) -> JSON:
+        """Play a scenario file of the server's scenarios directory (replacing the one playing)."""
+        return dict((await self._client.send("admin.scenario_start", {"file": file}))["scenario"])

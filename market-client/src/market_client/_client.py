@@ -36,6 +36,7 @@ from ._exceptions import (
 from ._links import Links, State
 from ._market import MarketState
 from ._orders import Order, OrderTracker
+from ._pacing import Pacer
 from ._prices import PriceLike, to_wire_price
 from ._record import Recording
 from ._ring import RingBuffer
@@ -68,6 +69,7 @@ class MarketClient:
         transactions_capacity: int = 1000,
         liveness_timeout: float | None = 5.0,
         recover_timeout: float = 30.0,
+        pace: bool = True,
     ) -> None:
         """Prepare a client; nothing touches the network until connect/`async with`.
 
@@ -79,7 +81,12 @@ class MarketClient:
         None turns the watchdog off. `recover_timeout` is how long
         place_order / cancel_order keep trying to learn the outcome of a
         request whose answer was lost before raising OutcomeUnknown.
+        `pace` (default on) keeps requests under the message rate the server
+        announces at login, waiting a moment rather than being refused with
+        RATE_LIMITED; `pace=False` sends at once, for clients that pace
+        themselves.
         """
+        self._pacer = Pacer() if pace else None
         self.base_url = base_url.rstrip("/")
         self.market = MarketState()
         """Books and candles maintained from MD (read it synchronously)."""
@@ -127,6 +134,7 @@ class MarketClient:
         transactions_capacity: int = 1000,
         liveness_timeout: float | None = 5.0,
         recover_timeout: float = 30.0,
+        pace: bool = True,
     ) -> MarketClient:
         """Handshake -> open CMD -> log in -> subscribe MD (all symbols), in one call.
 
@@ -147,6 +155,7 @@ class MarketClient:
             transactions_capacity=transactions_capacity,
             liveness_timeout=liveness_timeout,
             recover_timeout=recover_timeout,
+            pace=pace,
         )
         await client._start()
         return client
@@ -186,6 +195,14 @@ class MarketClient:
         """Return once the client is (again) fully connected; raise TimeoutError otherwise."""
         if self.state != "connected":
             await asyncio.wait_for(self._connected.wait(), timeout)
+
+    @property
+    def limits(self) -> JSON | None:
+        """The limits the server announced at login (message rates, order size, position, open orders,
+        resting volume, notional; docs/protocol.md), or None before login."""
+        user = self._links.user
+        limits = user.get("limits") if user else None
+        return limits if isinstance(limits, dict) else None
 
     @property
     def admin(self) -> Admin:
@@ -266,6 +283,7 @@ class MarketClient:
         CMD is down (reconnecting) at the time of the call.
         """
         session = self._links.require_cmd()
+        await self._paced()
         return (await session.request(op, payload, as_role=as_role, timeout=timeout)).payload
 
     async def get_symbols(self, force_refresh: bool = False) -> list[JSON]:
@@ -446,7 +464,13 @@ class MarketClient:
 
     async def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
         session = self._links.require_cmd()
+        await self._paced()
         return (await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)).payload
+
+    async def _paced(self) -> None:
+        if self._pacer is not None:
+            self._pacer.configure(self.limits)
+            await self._pacer.wait()
 
     async def amend_order(
         self,

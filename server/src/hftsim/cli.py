@@ -99,6 +99,8 @@ def serve(args: argparse.Namespace) -> None:
             log_level=args.log_level,
             log_format=args.log_format,
             version=version(),
+            scenario=args.scenario,
+            paused=args.paused,
         )
     except UserError as exc:
         sys.exit(f"hftsim: {exc}")
@@ -113,6 +115,7 @@ def add_serve(commands: Commands) -> None:
             "hftsim serve                                  # http://127.0.0.1:8000, data in ./data",
             "hftsim serve --port 9000 --no-bots --reset    # a new, quiet market on another port",
             "hftsim serve --host 0.0.0.0 --config class.toml --log-format json",
+            "hftsim serve --scenario scenarios/news_shock.toml --seed 7",
         ],
         serve,
     )
@@ -127,6 +130,8 @@ def add_serve(commands: Commands) -> None:
         help="open a new market: drop the books, orders and positions "
         "journaled in the data dir (user accounts are kept)",
     )
+    s.add_argument("--scenario", type=Path, help="a scenario file (scenarios/*.toml) to play from the start")
+    s.add_argument("--paused", action="store_true", help="start with the market paused (an admin resumes or steps it)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.add_argument(
         "--log-format", default="plain", choices=["plain", "json"], help="json: one JSON object per log line"

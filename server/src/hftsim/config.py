@@ -128,6 +128,12 @@ class AccountSettings(Table):
 class LimitSettings(Table):
     max_order_qty: int = Field(default=100_000, ge=1)
     max_position: int = Field(default=1_000_000, ge=1)
+    max_open_orders: int = Field(default=500, ge=1)
+    """Resting orders a user may have at once, over every symbol (the gateway counts those on their way too)."""
+    max_active_volume: int = Field(default=10_000_000, ge=1)
+    """Units a user may have resting at once (leaves quantity of open orders), over every symbol."""
+    max_order_notional: Decimal = Field(default=Decimal(100_000_000), gt=0)
+    """Cash value of one order: price (the reference price for a market order) times quantity."""
 
 
 class StoreSettings(Table):
@@ -175,6 +181,28 @@ class RoundSettings(BaseModel):
     """Seconds between the PnL samples a round's drawdown and Sharpe are computed over."""
 
 
+class ScenarioSettings(BaseModel):
+    dir: str = "scenarios"
+    """Where admins pick scenario files from (relative to the directory the server starts in)."""
+
+
+class LatencySettings(BaseModel):
+    default_ms: int = Field(default=0, ge=0, le=60_000)
+    """Added delay on every user's order entry (place, amend, cancel)."""
+    roles: dict[Literal["viewer", "trader", "admin"], int] = {}
+    """Per role, instead of the default."""
+    users: dict[str, int] = {}
+    """Per username, instead of their role's."""
+
+    @field_validator("roles", "users")
+    @classmethod
+    def _in_range(cls, delays: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, v in delays.items() if not 0 <= v <= 60_000]
+        if bad:
+            raise ValueError(f"delays are 0 to 60000 ms; check {bad}")
+        return delays
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HFTSIM_", env_nested_delimiter="__", extra="forbid")
 
@@ -190,6 +218,8 @@ class Settings(BaseSettings):
     cluster: ClusterSettings = ClusterSettings()
     testing: TestingSettings = TestingSettings()
     rounds: RoundSettings = RoundSettings()
+    scenarios: ScenarioSettings = ScenarioSettings()
+    latency: LatencySettings = LatencySettings()
 
     @field_validator("symbols")
     @classmethod

@@ -78,13 +78,24 @@ def serve(
     log_level: str,
     log_format: LogFormat,
     version: str,
+    scenario: Path | None = None,
+    paused: bool = False,
 ) -> None:
     """Open the market in `where.data_dir` and serve it until interrupted."""
     check_port_free(where.host, where.port)
     prepare_data_dir(where.data_dir)
     logs = log_config(log_level, log_format)
     logging.config.dictConfig(logs)
-    app = create_app(settings, where.data_dir, seed=where.seed, bots=bots, reset=reset, bind_host=where.host)
+    app = create_app(
+        settings,
+        where.data_dir,
+        seed=where.seed,
+        bots=bots,
+        reset=reset,
+        bind_host=where.host,
+        scenario=scenario,
+        paused=paused,
+    )
     config = uvicorn.Config(
         app,
         host=where.host,

@@ -34,6 +34,7 @@ TEST_DEFAULTS: dict[str, Any] = {
         "per_user": {"burst": 100_000, "per_second": 100_000},
         "queued_per_user": 10_000,
     },
+    "limits": {"max_open_orders": 10**9, "max_active_volume": 10**15},
     "testing": {"enable_hooks": True},
 }
 """Limits high enough that only the tests of the limits meet them; cheap hashes and short passwords for
@@ -65,8 +66,11 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         port: int | None = None,
         log_level: str = "warning",
+        args: tuple[str, ...] = (),
     ) -> None:
+        """`args`: more `hftsim serve` options, e.g. ("--scenario", path, "--paused")."""
         self.data_dir = data_dir
+        self._args = args
         self._log_level = log_level
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -98,6 +102,7 @@ class ServerProcess:
         ]
         if not self._bots:
             cmd.append("--no-bots")
+        cmd += self._args
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
             self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

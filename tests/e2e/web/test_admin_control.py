@@ -68,3 +68,45 @@ def test_instructor_pauses_steps_snapshots_restores_and_resumes(
     expect(state).to_have_text("RUNNING")
     placed = HttpTrader(clock_server.url).place("ACME", "buy", "90.00", 1)
     assert placed["status"] in ("new", "filled", "partially_filled")
+
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+
+
+@pytest.fixture
+def scenario_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
+    srv = ServerProcess(
+        tmp_path / "data", bots=True, config={"scenarios": {"dir": str(SCENARIOS)}}
+    )
+    srv.add_user(*ADMIN, role="admin")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_instructor_starts_a_scenario_and_steps_through_it(
+    scenario_server: ServerProcess, new_page: PageFactory
+) -> None:
+    admin = new_page(scenario_server.url)
+    login_user(admin, *ADMIN)
+    admin.get_by_test_id("nav-admin").click()
+    playing = admin.get_by_test_id("admin-scenario-playing")
+    expect(playing).to_have_text("none playing")
+    expect(admin.get_by_test_id("admin-scenario-flash_crash.toml")).to_contain_text(
+        "Flash crash and recovery"
+    )
+    admin.get_by_test_id("admin-scenario-start-flash_crash.toml").click()
+    expect(playing).to_have_attribute("data-name", "Flash crash and recovery")
+    admin.get_by_test_id("admin-pause").click()
+    admin.get_by_test_id("admin-step-s").fill("45")
+    admin.get_by_test_id("admin-step").click()
+    expect(admin.get_by_test_id("admin-status-BOLT")).to_have_text("HALTED")
+    admin.get_by_test_id("admin-users-refresh").click()
+    admin.get_by_test_id("nav-trade").click()
+    admin.get_by_test_id("nav-admin").click()
+    expect(playing).to_have_attribute("data-done", "3")
+    snap(admin, "admin-scenario")
+    admin.get_by_test_id("admin-scenario-stop").click()
+    expect(playing).to_have_text("none playing")

@@ -1,10 +1,11 @@
 // Admin screen (is_admin only): halt / resume symbols, agent intensity, the market clock
-// and snapshots (admin_control.ts), users (admin_users.ts).
+// and snapshots (admin_control.ts), scenarios (admin_scenarios.ts), users (admin_users.ts).
 
 import type { Session } from "../connection.ts";
 import { schedule } from "../emitter.ts";
 import type { Market } from "../market.ts";
 import { adminControlView } from "./admin_control.ts";
+import { adminScenariosView } from "./admin_scenarios.ts";
 import { adminUsersView, errText } from "./admin_users.ts";
 import { h, pctChange, setText } from "./dom.ts";
 
@@ -159,8 +160,9 @@ export function adminView(session: Session, market: Market, notify: (msg: string
   // --- users ---------------------------------------------------------------
   const users = adminUsersView(session, notify);
   const clock = adminControlView(session, notify);
+  const scenarios = adminScenariosView(session, notify);
 
-  const el = h("main", { class: "admin", testid: "admin-screen" }, symbols, sim, clock.el, users.el);
+  const el = h("main", { class: "admin", testid: "admin-screen" }, symbols, sim, clock.el, scenarios.el, users.el);
   return {
     el,
     refresh() {
@@ -168,6 +170,7 @@ export function adminView(session: Session, market: Market, notify: (msg: string
       void applySim({});
       void users.refresh();
       void clock.refresh();
+      void scenarios.refresh();
     },
   };
 }

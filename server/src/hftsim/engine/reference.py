@@ -693,4 +693,3 @@ class ReferenceEngine:
 
     def state_hash(self) -> str:
         return hashlib.sha256(repr(self.state()).encode()).hexdigest()
-

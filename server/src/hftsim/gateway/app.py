@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from ..config import Settings
+from ..config import ConfigError, Settings
 from ..engine import build as engine_build
-from . import admin_control, admin_rounds, admin_users  # noqa: F401  (they register their ops)
+from ..protocol.errors import ProtocolError
+from . import admin_control, admin_latency, admin_rounds, admin_scenarios, admin_users  # noqa: F401  (ops)
+from .control import set_paused
 from .dispatch import Dispatcher
 from .exports import router as exports_router
 from .hosts import HostGuard, HostRules, allowed_hosts
@@ -50,7 +52,10 @@ def create_app(
     bots: bool = True,
     reset: bool = False,
     bind_host: str = "127.0.0.1",
+    scenario: Path | None = None,
+    paused: bool = False,
 ) -> FastAPI:
+    """`scenario`: a scenario file to play from the start; `paused`: start with the market paused."""
     venue = Venue.build(settings, data_dir, reset=reset)
     if bots and settings.sim.enabled and settings.cluster.nats_url:
         log.warning("a cluster gateway hosts no agents: run them against any gateway with `hftsim bots`")
@@ -58,6 +63,13 @@ def create_app(
         from .agents import start_agents
 
         venue.agents = start_agents(venue, seed)
+    if paused:
+        set_paused(venue, True)
+    if scenario is not None:
+        try:
+            venue.scenarios.start(scenario)
+        except ProtocolError as exc:
+            raise ConfigError(f"--scenario: {exc.message}") from None
 
     dispatcher = Dispatcher(venue)
 

@@ -196,4 +196,5 @@ def status(venue: Venue) -> dict[str, Any]:
         "intensity": agents.intensity if agents else 0.0,
         "running": bool(agents and agents.intensity > 0 and not venue.control.paused),
         "sim_time_ms": int(agents.sim.sim_time_ms) if agents else 0,
+        "scenario": venue.scenarios.status(),
     }

@@ -33,6 +33,7 @@ from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_ro
 from ..store.history import Bar
 from ..store.users import User
 from .clock import now_ms
+from .order_limits import OrderLimits
 from .registry import SocketRegistry
 from .replies import Replies
 from .sessions import Grant
@@ -107,6 +108,7 @@ class Dispatcher:
         self.venue = venue
         server = venue.settings.server
         self.sockets = SocketRegistry(server.sockets_per_token, server.sockets_per_user)
+        self.limits = OrderLimits(venue.settings.limits, venue.engine)
         self._roles = dict(OP_ROLES)
         if venue.settings.testing.enable_hooks:
             self._roles.update(TEST_OP_ROLES)
@@ -147,10 +149,34 @@ class Dispatcher:
     # Helpers ---------------------------------------------------------------
 
     def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> Sequenced:
-        """A command for the sequencer; a user's trading command is refused while an admin has the market paused."""
+        """A command for the sequencer; a user's trading command is refused while an admin has the market
+        paused, and when it breaks one of the user's order limits (order_limits.py; a breach is scored)."""
         if isinstance(command, TRADING):
             self.venue.control.check_open()
+            try:
+                self.limits.check(command)
+            except ProtocolError:
+                self.venue.rounds.breach(command.user_id)
+                raise
         return Sequenced(command, key, answer)
+
+    def trading(self, ctx: Context, command: Command, answer: Callable[[Result], dict[str, Any]]) -> Outcome:
+        """A user's trading command: sequenced at once, or after the user's injected latency (latency.py).
+
+        A delayed command is checked (pause, limits) once its delay has passed, as the venue is then.
+        """
+        user = ctx.grant.session.user
+        key = self.user_id(ctx)
+        if user is None or self.venue.latency.delay_ms(user) <= 0:
+            return self.sequenced(command, key, answer)
+        return self._delayed(user, command, key, answer)
+
+    async def _delayed(
+        self, user: User, command: Command, key: int, answer: Callable[[Result], dict[str, Any]]
+    ) -> dict[str, Any]:
+        await self.venue.latency.wait(user)
+        ready = self.sequenced(command, key, answer)
+        return ready.answer(await self.venue.sequencer.submit(ready.command, ready.key))
 
     async def submit(self, command: Command, user_id: int | None) -> Result:
         """Queue the command in the user's lane (admins' status changes share one) and await its result."""
@@ -299,7 +325,9 @@ def _ping(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, An
 
 @op("auth.login", changes_state=True)
 async def _login(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return {**whoami(await d.login(ctx, req.payload)), "limits": announced(d.venue.settings)}
+    user = await d.login(ctx, req.payload)
+    limits = {**announced(d.venue.settings), "order_latency_ms": d.venue.latency.delay_ms(user)}
+    return {**whoami(user), "limits": limits}
 
 
 @op("auth.renew")
@@ -383,15 +411,13 @@ def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
 
 
 @op("order.place", sequenced=True)
-def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
-    user_id = d.user_id(ctx)
-    return d.sequenced(p.place_order(req.payload, user_id, d.venue.engine), user_id, d.order_payload)
+def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
+    return d.trading(ctx, p.place_order(req.payload, d.user_id(ctx), d.venue.engine), d.order_payload)
 
 
 @op("order.cancel", sequenced=True)
-def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
-    user_id = d.user_id(ctx)
-    return d.sequenced(p.cancel_order(req.payload, user_id), user_id, d.order_payload)
+def _cancel(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
+    return d.trading(ctx, p.cancel_order(req.payload, d.user_id(ctx)), d.order_payload)
 
 
 def _canceled(result: Result) -> dict[str, Any]:
@@ -400,15 +426,13 @@ def _canceled(result: Result) -> dict[str, Any]:
 
 
 @op("order.cancel_all", sequenced=True)
-def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
-    user_id = d.user_id(ctx)
-    return d.sequenced(p.cancel_all(req.payload, user_id, d.venue.engine), user_id, _canceled)
+def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
+    return d.trading(ctx, p.cancel_all(req.payload, d.user_id(ctx), d.venue.engine), _canceled)
 
 
 @op("order.amend", sequenced=True)
-def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
-    user_id = d.user_id(ctx)
-    return d.sequenced(p.amend_order(req.payload, user_id, d.venue.engine), user_id, d.order_payload)
+def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
+    return d.trading(ctx, p.amend_order(req.payload, d.user_id(ctx), d.venue.engine), d.order_payload)
 
 
 @op("orders.list")

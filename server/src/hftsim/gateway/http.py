@@ -138,6 +138,7 @@ async def api_request(request: Request) -> Response:
     key = sender_key(session)
     wait = venue.user_messages.retry_after(key)
     if wait:
+        venue.rounds.breach_by(session.user)
         retry_ms = math.ceil(wait * 1000)
         message = f"message rate limit exceeded; retry in {retry_ms} ms"
         body = envelope.error_response(req.msg_id, req.op, ErrorCode.RATE_LIMITED, message, ts(), retry_ms)

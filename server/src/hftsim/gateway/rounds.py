@@ -26,6 +26,7 @@ from ..classroom.scoring import RoundBook, Score, mark_prices, scores
 from ..engine import CancelAll, Engine, Result
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.history import FillHistory, MarketHistory
+from ..store.users import User
 from .control import replace_market, set_paused
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ class Rounds:
     def breach(self, user_id: int) -> None:
         if self.book is not None:
             self.book.breach(user_id)
+
+    def breach_by(self, user: User | None) -> None:
+        """A message refused by the rate limit; counted once its sender has logged in."""
+        if user is not None:
+            self.breach(user.user_id)
 
     # Lifecycle ---------------------------------------------------------------
 

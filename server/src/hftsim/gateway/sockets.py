@@ -216,7 +216,9 @@ class Connection(WSListener):
         session = grant.session
         self._dispatcher.sockets.add(outbox, grant.token, session.key, session.user.user_id if session.user else None)
         self._socket = Socket(grant, outbox, ctx, timer, deadline)
-        self._admission = Admission(venue.settings.traffic, venue.user_messages)
+        self._admission = Admission(
+            venue.settings.traffic, venue.user_messages, on_breach=lambda: venue.rounds.breach_by(session.user)
+        )
         self._limit = server.max_message_bytes
         self._max_in_flight = min(MAX_IN_FLIGHT, venue.settings.traffic.queued_per_user)
         self._now = sequencer.now
@@ -362,8 +364,8 @@ class Connection(WSListener):
             return False
         retry_ms = math.ceil(wait * 1000)
         message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
-        msg_id = envelope.salvage_msg_id(data)
-        self.outbox.push(envelope.error_response(msg_id, None, ErrorCode.RATE_LIMITED, message, self._now(), retry_ms))
+        msg_id, op = envelope.salvage_msg_id(data), envelope.salvage_op(data)
+        self.outbox.push(envelope.error_response(msg_id, op, ErrorCode.RATE_LIMITED, message, self._now(), retry_ms))
         # Read nothing more from this socket until the retry time: what a flooder sends meanwhile waits in
         # its own socket buffers and costs the venue nothing, instead of a refusal each. Whole milliseconds,
         # as announced: the loop's timers are no finer, and a shorter wait would end before the token is due.

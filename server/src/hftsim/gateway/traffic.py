@@ -27,8 +27,13 @@ class Admission:
     """One connection's gate: its own bucket, its user's shared bucket, its recent breaches."""
 
     def __init__(
-        self, settings: TrafficSettings, users: RateLimiter, clock: Callable[[], float] = time.monotonic
+        self,
+        settings: TrafficSettings,
+        users: RateLimiter,
+        clock: Callable[[], float] = time.monotonic,
+        on_breach: Callable[[], None] | None = None,
     ) -> None:
+        """`on_breach` hears of every refused message (the round's scores count them)."""
         self.policy = settings.breach_policy
         self._disconnect_after = settings.disconnect_after
         self._own = RateLimiter(settings.per_connection.burst, settings.per_connection.per_second, clock)
@@ -36,6 +41,7 @@ class Admission:
         self._users = users
         self._clock = clock
         self._breaches: deque[float] = deque()
+        self._on_breach = on_breach
 
     def admit(self, user_key: str) -> float:
         """Take a token from both buckets and return 0, or take none and return the seconds to wait."""
@@ -48,6 +54,8 @@ class Admission:
 
     def breach(self) -> bool:
         """Record a refused message; True when the disconnect policy says this connection must go."""
+        if self._on_breach is not None:
+            self._on_breach()
         if self.policy != "disconnect":
             return False
         now = self._clock()
@@ -80,6 +88,9 @@ def announced(settings: Settings) -> dict[str, Any]:
         "queued_commands": traffic.queued_per_user,
         "max_order_qty": limits.max_order_qty,
         "max_position": limits.max_position,
+        "max_open_orders": limits.max_open_orders,
+        "max_active_volume": limits.max_active_volume,
+        "max_order_notional": str(limits.max_order_notional),
         "sockets_per_token": server.sockets_per_token,
         "sockets_per_user": server.sockets_per_user,
     }

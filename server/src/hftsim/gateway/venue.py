@@ -35,9 +35,11 @@ from ..store.snapshots import fork_snapshot, thaw
 from ..store.users import UserStore
 from .control import MarketControl
 from .hub import Hub
+from .latency import LatencyGate
 from .looplag import LoopLag
 from .ratelimit import RateLimiter
 from .rounds import Rounds
+from .scenarios import Scenarios
 from .sequencer import Sequencer
 from .sessions import SessionManager
 from .traffic import user_limiter
@@ -85,6 +87,8 @@ class Venue:
     snapshot_pid: int | None = None
     """The forked child writing a snapshot, while one runs."""
     rounds: Rounds = field(init=False)
+    scenarios: Scenarios = field(init=False)
+    latency: LatencyGate = field(init=False)
 
     @classmethod
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
@@ -143,6 +147,9 @@ class Venue:
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)
         venue.rounds = Rounds(venue, data_dir)
+        venue.scenarios = Scenarios(venue, Path(settings.scenarios.dir))
+        lag = settings.latency
+        venue.latency = LatencyGate(lag.default_ms, {str(r): ms for r, ms in lag.roles.items()}, lag.users)
         return venue
 
     def _record(self, result: Result, origin: object) -> None:

@@ -77,6 +77,18 @@ def salvage_msg_id(data: str | bytes) -> str | None:
     return msg_id if isinstance(msg_id, str) and len(msg_id) <= MAX_MSG_ID_LEN else None
 
 
+def salvage_op(data: str | bytes) -> str | None:
+    """Best-effort op of a request refused before parsing (a rate limit), so the answer names it."""
+    if len(data) > 1024 * 1024:
+        return None
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    op = msg.get("op") if isinstance(msg, dict) else None
+    return op if isinstance(op, str) and 0 < len(op) <= 64 else None
+
+
 def next_msg_id() -> str:
     return f"s{next(_server_ids)}"
 

@@ -82,6 +82,10 @@ OP_ROLES: dict[str, Role | None] = {
     "rounds.get": Role.VIEWER,
     "admin.round_start": Role.ADMIN,
     "admin.round_end": Role.ADMIN,
+    "admin.scenarios": Role.ADMIN,
+    "admin.scenario_start": Role.ADMIN,
+    "admin.scenario_stop": Role.ADMIN,
+    "admin.latency": Role.ADMIN,
 }
 
 TEST_OP_ROLES: dict[str, Role | None] = {"test.drop_md": Role.VIEWER, "test.loop_lag": Role.VIEWER}

@@ -67,6 +67,8 @@ class AgentRunner:
         """While paused the task keeps ticking but runs no step: the agents' clock stands still."""
         self.speed = 1.0
         """Steps per `step_s` of real time: 2 runs the agents' clock twice as fast."""
+        self.before_step: Callable[[], None] | None = None
+        """Called ahead of every step (a scenario plays its due events there)."""
 
     @property
     def running(self) -> bool:
@@ -88,6 +90,7 @@ class AgentRunner:
         steps = max(1, round(seconds / per_step_s))
         for _ in range(steps):
             await self.step_once()
+            await asyncio.sleep(0)  # heartbeats and other clients get their turn between steps
         return steps
 
     def start(self) -> None:
@@ -111,6 +114,8 @@ class AgentRunner:
         if not self._ready():
             return 0
         try:
+            if self.before_step is not None:
+                self.before_step()
             commands = self.sim.step(self._clock(), self.market)
         except Exception:
             self.failures += 1

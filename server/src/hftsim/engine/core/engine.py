@@ -406,6 +406,13 @@ class Engine:
             return []
         return [o.view() for o in account.orders.values() if sym is None or o.sym == sym]
 
+    def resting(self, user_id: int) -> tuple[int, int]:
+        """The user's open orders and their leaves quantity over every symbol, in O(symbols)."""
+        account = self._accounts.get(user_id)
+        if account is None:
+            return 0, 0
+        return len(account.orders), sum(p.open_buy + p.open_sell for p in account.positions.values())
+
     def recent_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
         """Open orders plus the user's most recent finished ones (bounded), oldest first."""
         account = self._accounts.get(user_id)

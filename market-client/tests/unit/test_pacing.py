@@ -1,0 +1,48 @@
+"""The pacer keeps to the announced rate and burst, with its safety margin."""
+
+from __future__ import annotations
+
+from market_client._pacing import MARGIN, Pacer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_no_limits_no_pause() -> None:
+    pacer = Pacer(Clock())
+    pacer.configure(None)
+    assert all(pacer.delay() == 0 for _ in range(1000))
+
+
+def test_burst_then_the_lower_of_the_two_rates() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    limits = {"messages_per_second": 100, "message_burst": 10, "user_messages_per_second": 20, "user_message_burst": 50}
+    pacer.configure(limits)
+    rate = 20 * MARGIN
+    assert pacer.delay() == 1 / rate  # starts empty: the login drew on the bucket
+    clock.now += 10.0
+    burst = int(10 * MARGIN)
+    assert [pacer.delay() for _ in range(burst)] == [0.0] * burst
+    assert pacer.delay() == (1 - (10 * MARGIN - burst)) / rate
+    assert pacer.delay() == (2 - (10 * MARGIN - burst)) / rate  # already reserved: the next waits behind it
+    clock.now += 10.0
+    assert pacer.delay() == 0.0
+
+
+def test_sent_over_a_second_never_exceeds_rate_plus_burst() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer.configure({"messages_per_second": 50, "message_burst": 20})
+    sent_at = []
+    for _ in range(500):
+        clock.now += pacer.delay()
+        sent_at.append(clock.now)
+    for start in sent_at:
+        in_window = sum(1 for t in sent_at if start <= t < start + 1.0)
+        assert in_window <= 50 + 20

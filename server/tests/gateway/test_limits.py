@@ -1,0 +1,79 @@
+"""Limits announced at login and enforced: open orders, resting volume, notional; the SDK paces
+itself under the message rate; refusals count as breaches in the round's scores."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+from market_client import MarketClient, ServerError
+
+from hftsim.testing import ServerProcess
+
+ADMIN = ("prof", "prof-pass-1")
+LIMITS = {"max_order_qty": 95, "max_open_orders": 3, "max_active_volume": 100, "max_order_notional": "10000"}
+RATE = {"burst": 5, "per_second": 20}
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    config = {"limits": LIMITS, "traffic": {"per_connection": RATE, "per_user": RATE}}
+    srv = ServerProcess(tmp_path_factory.mktemp("limits"), config=config)
+    srv.add_user(*ADMIN, role="admin")
+    for name in ("paced", "flooder", "trader"):
+        srv.add_user(name, f"{name}-pass-1")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+async def code_of(coro: object) -> str:
+    with pytest.raises(ServerError) as info:
+        await coro  # type: ignore[misc]
+    return str(info.value.code)
+
+
+async def test_limits_pacing_and_breaches(limited: ServerProcess) -> None:
+    url = limited.url
+    async with await MarketClient.connect(url, username=ADMIN[0], password=ADMIN[1]) as boss:
+        await boss.admin.start_round("limits")
+    async with (
+        await MarketClient.connect(url, username="paced", password="paced-pass-1") as paced,
+        await MarketClient.connect(url, username="flooder", password="flooder-pass-1", pace=False) as flooder,
+    ):
+        announced = paced.limits
+        assert announced is not None
+        assert announced["max_open_orders"] == 3 and announced["max_active_volume"] == 100
+        assert announced["max_order_notional"] == "10000" and announced["messages_per_second"] == 20
+        assert {"max_order_qty", "max_position", "message_burst", "breach_policy"} <= announced.keys()
+
+        # Paced by default: a burst far over the limit is spread out, never refused.
+        started = time.monotonic()
+        answers = await asyncio.gather(*(paced.send("ping") for _ in range(30)))
+        assert len(answers) == 30
+        assert time.monotonic() - started >= (30 - RATE["burst"]) / RATE["per_second"]
+
+        # Unpaced, the same burst meets the limit.
+        outcomes = await asyncio.gather(*(flooder.send("ping") for _ in range(30)), return_exceptions=True)
+        refused = [o for o in outcomes if isinstance(o, ServerError) and o.code == "RATE_LIMITED"]
+        assert refused
+
+    async with await MarketClient.connect(url, username="trader", password="trader-pass-1") as trader:
+        for _ in range(3):
+            await trader.place_order("ACME", "buy", "90.00", 1)
+        assert await code_of(trader.place_order("ACME", "buy", "90.00", 1)) == "OPEN_ORDERS_LIMIT"
+        await trader.cancel_all()
+        await trader.place_order("ACME", "buy", "80.00", 90)
+        assert await code_of(trader.place_order("ACME", "buy", "80.00", 11)) == "ACTIVE_VOLUME_LIMIT"
+        await trader.cancel_all()
+        assert await code_of(trader.place_order("ACME", "buy", "120.00", 90)) == "NOTIONAL_LIMIT"
+        assert await code_of(trader.place_order("ACME", "buy", "80.00", 96)) == "QTY_ABOVE_MAX"
+
+        scores = {r["username"]: r for r in (await trader.admin.round_results())["scores"]}
+        assert "paced" not in scores  # no account, no breach: nothing to score
+        assert scores["flooder"]["breaches"] >= len(refused)
+        assert scores["trader"]["breaches"] == 4
