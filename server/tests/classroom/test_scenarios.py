@@ -102,3 +102,16 @@ def test_bad_files_are_refused_naming_the_problem(tmp_path: Path, text: str, say
     path.write_text(text)
     with pytest.raises(ScenarioError, match=says):
         load(path, SYMS)
+
+
+def test_a_call_auction_collects_then_uncrosses_on_resume(tmp_path: Path) -> None:
+    path = tmp_path / "open.toml"
+    path.write_text(
+        'name = "opening auction"\n'
+        '[[events]]\nat_s = 10\nkind = "auction"\nsym = "ACME"\n'
+        '[[events]]\nat_s = 40\nkind = "resume"\nsym = "ACME"\n'
+    )
+    market = InProcess(seed=5)
+    market.play(load(path, SYMS), 60)
+    acme = [status for sym, status in market.statuses if sym == "ACME"]
+    assert SymbolStatus.AUCTION in acme and acme[-1] is SymbolStatus.TRADING

@@ -116,3 +116,23 @@ async def test_a_restored_market_survives_a_restart_and_trades_on(tmp_path: Path
             assert placed["order"]["filled_qty"] == 1
     finally:
         srv.stop()
+
+
+async def test_an_admin_call_auction_collects_then_uncrosses_on_resume(tmp_path: Path) -> None:
+    srv = make_server(tmp_path / "data", bots=False)
+    try:
+        async with (
+            await MarketClient.connect(srv.url, username=ADMIN[0], password=ADMIN[1]) as boss,
+            await MarketClient.connect(srv.url) as buyer,
+            await MarketClient.connect(srv.url) as seller,
+        ):
+            assert (await boss.send("admin.auction", {"sym": "ACME"}))["status"] == "auction"
+            bid = (await buyer.place_order("ACME", "buy", "101.00", 3))["order"]
+            ask = (await seller.place_order("ACME", "sell", "99.00", 2))["order"]
+            assert bid["filled_qty"] == 0 and ask["filled_qty"] == 0  # crossed, collected, not traded
+            assert (await boss.send("admin.resume", {"sym": "ACME"}))["status"] == "trading"
+            fills = await seller.list_fills()
+            assert sum(f["qty"] for f in fills) == 2
+            assert await refused(buyer.send("admin.auction", {"sym": "ACME"})) == "FORBIDDEN"
+    finally:
+        srv.stop()

@@ -5,7 +5,7 @@ name = "News shock"
 description = "A quiet open, then bad news on ACME."
 [[events]]
 at_s = 60            # seconds of the agents' simulated time after the scenario starts
-kind = "news"        # news | volatility | drought | halt | resume
+kind = "news"        # news | volatility | drought | halt | auction | resume
 sym = "ACME"         # one symbol, or "*" for all of them
 move_pct = -6.0      # news: the fair value jumps by this percentage
 ```
@@ -18,6 +18,9 @@ Kinds and their fields:
 - `drought` (`duration_s`): the agents withdraw (their orders on the
   symbol are canceled and they place none) for that long.
 - `halt`, `resume`: the symbol's trading status, as an admin's halt.
+- `auction`: a call auction (an opening or a closing one): orders collect
+  without trading until the next `resume`, which uncrosses the book at the
+  one price that trades the most (the engine's rule, docs/protocol.md).
 
 Events run on the agents' simulated clock, just before the step that
 reaches their time, so the same seed and the same scenario give the same
@@ -36,7 +39,10 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..engine import CancelAll, Command, Result, SetSymbolStatus, SymbolStatus
 
-Kind = Literal["news", "volatility", "drought", "halt", "resume"]
+Kind = Literal["news", "volatility", "drought", "halt", "auction", "resume"]
+
+
+STATUS_OF = {"halt": SymbolStatus.HALTED, "auction": SymbolStatus.AUCTION, "resume": SymbolStatus.TRADING}
 
 
 class Event(BaseModel, frozen=True, extra="forbid"):
@@ -143,5 +149,4 @@ class Playback:
             assert event.duration_s is not None
             market.withdraw_until(sym, sim_ms + event.duration_s * 1000)
             return [market.run(CancelAll(user_id=user_id, sym=sym)) for user_id in market.agent_ids()]
-        status = SymbolStatus.HALTED if event.kind == "halt" else SymbolStatus.TRADING
-        return [market.run(SetSymbolStatus(sym=sym, status=status))]
+        return [market.run(SetSymbolStatus(sym=sym, status=STATUS_OF[event.kind]))]

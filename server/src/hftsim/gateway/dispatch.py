@@ -540,6 +540,12 @@ def _resume(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
     return _set_status(d, req, SymbolStatus.TRADING)
 
 
+@op("admin.auction", sequenced=True)
+def _auction(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Sequenced:
+    """A call auction: orders collect without trading until `admin.resume` uncrosses the book."""
+    return _set_status(d, req, SymbolStatus.AUCTION)
+
+
 @op("admin.bots", changes_state=True)
 async def _bots(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     """Sessions for out-of-process agents (`hftsim bots --url`): bot accounts, funded, logged in.

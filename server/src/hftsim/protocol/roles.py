@@ -67,6 +67,7 @@ OP_ROLES: dict[str, Role | None] = {
     "leaderboard.get": Role.VIEWER,
     "admin.halt": Role.ADMIN,
     "admin.resume": Role.ADMIN,
+    "admin.auction": Role.ADMIN,
     "admin.users": Role.ADMIN,
     "admin.user_create": Role.ADMIN,
     "admin.user_update": Role.ADMIN,
