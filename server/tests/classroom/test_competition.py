@@ -11,6 +11,7 @@ import asyncio
 import csv
 import io
 import time
+import tomllib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from market_client import MarketClient, ServerError
 
+from hftsim.config import DEFAULT_CONFIG
 from hftsim.testing import ServerProcess
 
 ADMIN = ("prof", "prof-pass-1")
@@ -26,9 +28,21 @@ BOTS = {"alpha": "alpha-pass-1", "beta": "beta-pass-1"}
 INITIAL_CASH = Decimal("1000000")
 
 
+def symbols_with_fees() -> list[dict[str, Any]]:
+    """The shipped symbols, ACME and BOLT with fees: a taker fee, a maker rebate, a fee per lot."""
+    symbols: list[dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG.read_text())["symbols"]
+    for s in symbols:
+        if s["sym"] == "ACME":
+            s.update(taker_fee_bps="10", maker_fee_bps="-2")
+        if s["sym"] == "BOLT":
+            s.update(taker_fee_per_lot="0.01")
+    return symbols
+
+
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path_factory.mktemp("contest"), bots=True, config={"rounds": {"sample_s": 0.2}})
+    config = {"rounds": {"sample_s": 0.2}, "symbols": symbols_with_fees()}
+    srv = ServerProcess(tmp_path_factory.mktemp("contest"), bots=True, config=config)
     srv.add_user(*ADMIN, role="admin")
     for name, password in BOTS.items():
         srv.add_user(name, password)
@@ -59,11 +73,11 @@ async def trade(client: MarketClient, sym: str, side: str, qty: int) -> None:
 
 
 def expected_pnl(fills: list[dict[str, Any]], marks: dict[str, str]) -> tuple[Decimal, int]:
-    """Cash from the fills, plus the net positions closed out at the marks; and the volume."""
+    """Cash from the fills less their fees, plus the net positions closed out at the marks; and the volume."""
     cash, held, volume = Decimal(0), dict[str, int](), 0
     for f in fills:
         sign = 1 if f["side"] == "sell" else -1
-        cash += sign * Decimal(f["price"]) * f["qty"]
+        cash += sign * Decimal(f["price"]) * f["qty"] - Decimal(f["fee"])
         held[f["sym"]] = held.get(f["sym"], 0) - sign * f["qty"]
         volume += f["qty"]
     return cash + sum((Decimal(marks[s]) * q for s, q in held.items()), Decimal(0)), volume
@@ -112,6 +126,8 @@ async def test_three_rounds_score_exactly_what_the_fills_say(venue: ServerProces
                 row = rows[name]
                 assert Decimal(row["pnl"]) == pnl, (name, number, row, fills)
                 assert row["volume"] == volume and row["fills"] == len(fills)
+                assert Decimal(row["fees"]) == sum(Decimal(f["fee"]) for f in fills)
+                assert any(Decimal(f["fee"]) != 0 for f in fills)
                 assert Decimal(row["max_drawdown"]) >= 0 and row["breaches"] == 0
                 assert Decimal(row["notional"]) == sum(Decimal(f["price"]) * f["qty"] for f in fills)
                 assert await client.list_orders() == []  # every order canceled at the end

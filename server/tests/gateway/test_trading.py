@@ -38,7 +38,7 @@ async def test_place_fill_and_events_precede_response(trader: Wire, other_trader
         "avg_fill_price": "101.00",
         "updated_ts": fill["payload"]["order"]["updated_ts"],
     }
-    assert set(fill["payload"]["fill"]) == {"fill_id", "price", "qty", "liquidity", "trade_id", "ts"}
+    assert set(fill["payload"]["fill"]) == {"fill_id", "price", "qty", "liquidity", "fee", "trade_id", "ts"}
     account = await other_trader.ok("account.get")
     assert account["positions"][0]["qty"] == 3 and account["positions"][0]["avg_price"] == "101.00"
     fills = (await other_trader.ok("fills.list", {"sym": "ACME"}))["fills"]

@@ -23,6 +23,7 @@ export interface ScoreRow {
   username: string;
   is_bot: boolean;
   pnl: string;
+  fees: string;
   max_drawdown: string;
   sharpe: string | null;
   volume: number;
@@ -119,6 +120,7 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
           cell(String(r.rank), "rank"),
           h("td", null, r.username, r.is_bot ? h("span", { class: "tag tag-bot" }, "agent") : null),
           money(r.pnl),
+          cell(grouped(r.fees)),
           cell(grouped(r.max_drawdown)),
           cell(r.sharpe ?? "—"),
           cell(String(r.volume)),
@@ -127,7 +129,7 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
         ),
       ),
     );
-    if (!rows.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "8" }, "No scores yet")));
+    if (!rows.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "9" }, "No scores yet")));
   };
 
   const refresh = async (quiet = false, select?: number) => {
@@ -204,6 +206,7 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
             h("th", { class: "rank" }, "#"),
             h("th", null, "Trader"),
             h("th", { class: "num" }, "PnL"),
+            h("th", { class: "num" }, "Fees"),
             h("th", { class: "num" }, "Max DD"),
             h("th", { class: "num" }, "Sharpe"),
             h("th", { class: "num" }, "Volume"),

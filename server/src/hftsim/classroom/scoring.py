@@ -7,7 +7,8 @@ Rules (docs/operations.md, "Scoring"):
 - **PnL** (marked to market): cash now minus cash at the round's start,
   plus each open position valued at its symbol's mark. At a round's end
   every open order is canceled and every position is closed out at the
-  mark by exactly this rule.
+  mark by exactly this rule. Fees are in the cash, so PnL is net of them.
+- **Fees**: what the participant's fills cost in fees (rebates negative).
 - **Max drawdown**: the largest fall of PnL from an earlier peak, over the
   samples taken every `rounds.sample_s` seconds and at the end (cash units).
 - **Sharpe**: the mean of the PnL changes between consecutive samples over
@@ -88,6 +89,8 @@ class Activity:
     volume: int = 0
     notional: int = 0
     fills: int = 0
+    fees: int = 0
+    """Paid (rebates negative); already in the cash, so in the PnL too."""
     breaches: int = 0
     curve: list[int] = field(default_factory=list)
     """PnL samples, oldest first."""
@@ -117,6 +120,7 @@ class RoundBook:
                 act.volume += fill.qty
                 act.notional += fill.qty * fill.price * tick_value(instrument, engine.cash_decimals)
                 act.fills += 1
+                act.fees += fill.fee
         rejection = result.rejection
         if rejection is not None and rejection.user_id is not None and rejection.code in LIMIT_CODES:
             self.of(rejection.user_id).breaches += 1
@@ -137,6 +141,7 @@ class RoundBook:
 class Score:
     user_id: int
     pnl: int
+    fees: int
     max_drawdown: int
     sharpe: float | None
     volume: int
@@ -156,6 +161,7 @@ def scores(book: RoundBook, engine: Engine, marks: dict[str, int]) -> list[Score
             Score(
                 user_id=user_id,
                 pnl=pnl,
+                fees=act.fees,
                 max_drawdown=max_drawdown(curve),
                 sharpe=sharpe(curve),
                 volume=act.volume,

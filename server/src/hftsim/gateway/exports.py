@@ -27,6 +27,7 @@ COLUMNS = [
     "username",
     "is_bot",
     "pnl",
+    "fees",
     "max_drawdown",
     "sharpe",
     "volume",

@@ -182,6 +182,7 @@ class Rounds:
                     "username": user.username if user else f"user-{s.user_id}",
                     "is_bot": bool(user and user.is_bot),
                     "pnl": cash(s.pnl),
+                    "fees": cash(s.fees),
                     "max_drawdown": cash(s.max_drawdown),
                     "sharpe": None if s.sharpe is None else f"{s.sharpe:.4f}",
                     "volume": s.volume,

@@ -98,6 +98,7 @@ class Renderer:
             "price": self.price(f.sym, f.price),
             "qty": f.qty,
             "liquidity": "maker" if f.is_maker else "taker",
+            "fee": self.cash(f.fee),
             "trade_id": f.trade_id,
             "ts": f.ts,
         }
@@ -112,6 +113,7 @@ class Renderer:
             "price": self.price(f.sym, f.price),
             "qty": f.qty,
             "liquidity": "maker" if f.is_maker else "taker",
+            "fee": self.cash(f.fee),
             "trade_id": f.trade_id,
             "ts": f.ts,
         }
