@@ -236,3 +236,24 @@ async def test_a_burst_that_drains_is_not_a_slow_consumer(tmp_path: Path) -> Non
         result = await wire.ok("order.cancel_all")
         assert result["count"] == n
         assert sum(e["op"] == "order.canceled" for e in wire.events) == n
+
+
+async def test_orders_list_tells_the_quantity_ahead_after_fills_and_cancels(trader: Wire, other_trader: Wire) -> None:
+    level = {"sym": "CRUX", "side": "sell", "price": "4600.00"}
+    first = (await other_trader.ok("order.place", {**level, "qty": 5}))["order"]
+    second = (await other_trader.ok("order.place", {**level, "qty": 3}))["order"]
+    mine = (await trader.ok("order.place", {**level, "qty": 2}))["order"]
+
+    async def ahead() -> int:
+        orders = (await trader.ok("orders.list", {"sym": "CRUX"}))["orders"]
+        return int(next(o["queue_ahead"] for o in orders if o["order_id"] == mine["order_id"]))
+
+    assert await ahead() == 8
+    await other_trader.ok("order.cancel", {"order_id": second["order_id"]})
+    assert await ahead() == 5
+    await trader.ok("order.place", {"sym": "CRUX", "side": "buy", "price": "4600.00", "qty": 4, "tif": "IOC"})
+    assert await ahead() == 1  # the IOC took 4 of the first order (self-trade prevention spares none here)
+    await other_trader.ok("order.cancel", {"order_id": first["order_id"]})
+    assert await ahead() == 0
+    everything = (await trader.ok("orders.list", {"sym": "CRUX", "status": "all"}))["orders"]
+    assert any(o["queue_ahead"] is None for o in everything if o["status"] == "filled")

@@ -444,7 +444,8 @@ def _orders(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, 
         raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'status' must be 'open' or 'all'")
     user_id = d.user_id(ctx)
     orders = engine.open_orders(user_id, sym) if status == "open" else engine.recent_orders(user_id, sym)
-    return {"orders": [d.venue.renderer.order(o) for o in orders]}
+    render = d.venue.renderer.order
+    return {"orders": [{**render(o), "queue_ahead": engine.queue_position(user_id, o.order_id)} for o in orders]}
 
 
 @op("fills.list")
