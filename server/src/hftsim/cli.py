@@ -83,6 +83,18 @@ def with_data_dir(p: argparse.ArgumentParser, *, creatable: bool = False) -> Non
         p.add_argument("--create", action="store_true", help="create the data directory when it does not exist")
 
 
+def with_address(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=port_number, default=8000, help="port to listen on (default: 8000)")
+
+
+def with_logging(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--log-format", default="plain", choices=["plain", "json"], help="json: one JSON object per log line"
+    )
+
+
 # serve -----------------------------------------------------------------------
 
 
@@ -119,8 +131,7 @@ def add_serve(commands: Commands) -> None:
         ],
         serve,
     )
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    s.add_argument("--port", type=port_number, default=8000, help="port to listen on (default: 8000)")
+    with_address(s)
     with_data_dir(s)
     s.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
     s.add_argument("--no-bots", action="store_true", help="run without simulated participants")
@@ -132,10 +143,7 @@ def add_serve(commands: Commands) -> None:
     )
     s.add_argument("--scenario", type=Path, help="a scenario file (scenarios/*.toml) to play from the start")
     s.add_argument("--paused", action="store_true", help="start with the market paused (an admin resumes or steps it)")
-    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    s.add_argument(
-        "--log-format", default="plain", choices=["plain", "json"], help="json: one JSON object per log line"
-    )
+    with_logging(s)
     with_config(s)
 
 
@@ -172,13 +180,9 @@ def add_gateway(commands: Commands) -> None:
     )
     g.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
     g.add_argument("--stream", default="main", help="the shard whose stream this gateway serves (default: main)")
-    g.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    g.add_argument("--port", type=port_number, default=8000, help="port to listen on (default: 8000)")
+    with_address(g)
     with_data_dir(g)
-    g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    g.add_argument(
-        "--log-format", default="plain", choices=["plain", "json"], help="json: one JSON object per log line"
-    )
+    with_logging(g)
     with_config(g)
 
 
