@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -199,8 +199,15 @@ def server_process(
     seed: int = 1,
     config: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    admins: Mapping[str, str] | None = None,
+    traders: Mapping[str, str] | None = None,
 ) -> Iterator[ServerProcess]:
-    server = ServerProcess(data_dir, bots=bots, seed=seed, config=config, env=env)
+    """A started server, stopped on exit; `admins` and `traders` (name -> password) are added before it starts."""
+    server = ServerProcess(data_dir, bots=bots, seed=seed, config=config, env=env, args=args)
+    for role, users in (("admin", admins), ("trader", traders)):
+        for name, password in (users or {}).items():
+            server.add_user(name, password, role=role)
     server.start()
     try:
         yield server

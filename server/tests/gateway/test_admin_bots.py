@@ -15,9 +15,9 @@ from .conftest import Wire, handshake, open_wire
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server with its own agents running, an admin and a trader."""
-    with server_process(tmp_path_factory.mktemp("bots"), bots=True) as srv:
-        srv.add_user("root", "rootpw", "admin")
-        srv.add_user("ann", "annpw", "trader")
+    with server_process(
+        tmp_path_factory.mktemp("bots"), bots=True, admins={"root": "rootpw"}, traders={"ann": "annpw"}
+    ) as srv:
         yield srv
 
 

@@ -7,20 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, server_process
 
 from .conftest import Wire, close_code, handshake, open_wire
 
 
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path_factory.mktemp("class"))
-    srv.add_user("prof", "prof-pass-1", role="admin")
-    srv.start()
-    try:
+    with server_process(tmp_path_factory.mktemp("class"), admins={"prof": "prof-pass-1"}) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 async def login(url: str, username: str, password: str) -> Wire:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from market_client import MarketClient, ServerError
 
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, server_process
 
 ADMIN = ("prof", "prof-pass-1")
 DELAY_MS = 300
@@ -17,15 +17,13 @@ DELAY_MS = 300
 
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path_factory.mktemp("latency"), config={"latency": {"users": {"slow": DELAY_MS}}})
-    srv.add_user(*ADMIN, role="admin")
-    for name in ("slow", "fast"):
-        srv.add_user(name, f"{name}-pass-1")
-    srv.start()
-    try:
+    with server_process(
+        tmp_path_factory.mktemp("latency"),
+        config={"latency": {"users": {"slow": DELAY_MS}}},
+        admins=dict([ADMIN]),
+        traders={name: f"{name}-pass-1" for name in ("slow", "fast")},
+    ) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 async def timed(coro: object) -> float:

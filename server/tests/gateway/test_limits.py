@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from market_client import MarketClient, ServerError
 
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, server_process
 
 ADMIN = ("prof", "prof-pass-1")
 LIMITS = {"max_order_qty": 95, "max_open_orders": 3, "max_active_volume": 100, "max_order_notional": "10000"}
@@ -20,15 +20,9 @@ RATE = {"burst": 5, "per_second": 20}
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     config = {"limits": LIMITS, "traffic": {"per_connection": RATE, "per_user": RATE}}
-    srv = ServerProcess(tmp_path_factory.mktemp("limits"), config=config)
-    srv.add_user(*ADMIN, role="admin")
-    for name in ("paced", "flooder", "trader"):
-        srv.add_user(name, f"{name}-pass-1")
-    srv.start()
-    try:
+    traders = {name: f"{name}-pass-1" for name in ("paced", "flooder", "trader")}
+    with server_process(tmp_path_factory.mktemp("limits"), config=config, admins=dict([ADMIN]), traders=traders) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 async def code_of(coro: object) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from market_client import MarketClient, ServerError
 
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, server_process
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 ADMIN = ("prof", "prof-pass-1")
@@ -17,18 +17,14 @@ ADMIN = ("prof", "prof-pass-1")
 
 @pytest.fixture
 def crash_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    srv = ServerProcess(
+    with server_process(
         tmp_path / "data",
         bots=True,
         config={"scenarios": {"dir": str(SCENARIOS)}, "sim": {"intensity": 5}},  # half a second per step
         args=("--scenario", str(SCENARIOS / "flash_crash.toml"), "--paused"),
-    )
-    srv.add_user(*ADMIN, role="admin")
-    srv.start()
-    try:
+        admins=dict([ADMIN]),
+    ) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 async def status_of(client: MarketClient, sym: str) -> str:
