@@ -105,20 +105,23 @@ async def open_wire(url: str, path: str, token: str) -> Wire:
     return Wire(ws)
 
 
+async def login(url: str, **credentials: object) -> Wire:
+    """A command socket logged in with `credentials` (none: a fresh anonymous account; guest=True: a guest)."""
+    wire = await open_wire(url, "/ws/cmd", handshake(url)["token"])
+    await wire.ok("auth.login", credentials)
+    return wire
+
+
 @pytest.fixture
 async def trader(server: ServerProcess) -> AsyncIterator[Wire]:
-    token = handshake(server.url)["token"]
-    wire = await open_wire(server.url, "/ws/cmd", token)
-    await wire.ok("auth.login", {"guest": True})
+    wire = await login(server.url, guest=True)
     yield wire
     await wire.ws.close()
 
 
 @pytest.fixture
 async def other_trader(server: ServerProcess) -> AsyncIterator[Wire]:
-    token = handshake(server.url)["token"]
-    wire = await open_wire(server.url, "/ws/cmd", token)
-    await wire.ok("auth.login", {})
+    wire = await login(server.url)
     yield wire
     await wire.ws.close()
 

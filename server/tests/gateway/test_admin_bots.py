@@ -9,7 +9,7 @@ import pytest
 
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import login, open_wire
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +21,8 @@ def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield srv
 
 
-async def _login(url: str, username: str, password: str) -> Wire:
-    wire = await open_wire(url, "/ws/cmd", handshake(url)["token"])
-    await wire.ok("auth.login", {"username": username, "password": password})
-    return wire
-
-
 async def test_admin_gets_funded_bot_sessions_that_trade(venue: ServerProcess) -> None:
-    root = await _login(venue.url, "root", "rootpw")
+    root = await login(venue.url, username="root", password="rootpw")
     bots = (await root.ok("admin.bots", {"names": ["far_a", "far_b"]}))["bots"]
     assert [b["username"] for b in bots] == ["far_a", "far_b"]
     bot = await open_wire(venue.url, "/ws/cmd", bots[0]["token"])
@@ -50,13 +44,13 @@ async def test_admin_gets_funded_bot_sessions_that_trade(venue: ServerProcess) -
 
 
 async def test_admin_bots_refuses_people_own_agents_and_non_admins(venue: ServerProcess) -> None:
-    root = await _login(venue.url, "root", "rootpw")
+    root = await login(venue.url, username="root", password="rootpw")
     assert await root.error("admin.bots", {"names": ["ann"]}) == "INVALID_FIELD"  # a person's account
     assert await root.error("admin.bots", {"names": ["bot_mm_1"]}) == "INVALID_FIELD"  # the server's own agent
     assert await root.error("admin.bots", {"names": []}) == "INVALID_FIELD"
     assert await root.error("admin.bots", {"names": ["a b"]}) == "INVALID_FIELD"
     assert await root.error("admin.bots", {"names": ["x", "x"]}) == "INVALID_FIELD"
-    ann = await _login(venue.url, "ann", "annpw")
+    ann = await login(venue.url, username="ann", password="annpw")
     assert await ann.error("admin.bots", {"names": ["sneaky"]}) == "FORBIDDEN"
     users = {u["username"] for u in (await root.ok("admin.users"))["users"]}
     assert "sneaky" not in users and "a b" not in users

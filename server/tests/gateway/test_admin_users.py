@@ -9,7 +9,7 @@ import pytest
 
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, close_code, handshake, open_wire
+from .conftest import Wire, close_code, handshake, login, open_wire
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +18,9 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
         yield srv
 
 
-async def login(url: str, username: str, password: str) -> Wire:
-    wire = await open_wire(url, "/ws/cmd", handshake(url)["token"])
-    await wire.ok("auth.login", {"username": username, "password": password})
-    return wire
-
-
 @pytest.fixture
 async def prof(classroom: ServerProcess) -> AsyncIterator[Wire]:
-    wire = await login(classroom.url, "prof", "prof-pass-1")
+    wire = await login(classroom.url, username="prof", password="prof-pass-1")
     yield wire
     await wire.ws.close()
 
@@ -45,7 +39,7 @@ async def test_create_change_role_disable_enable(classroom: ServerProcess, prof:
     assert isinstance(password, str) and len(password) >= 12
     assert await prof.error("admin.user_create", {"username": "dora"}) == "USER_EXISTS"
 
-    dora = await login(classroom.url, "dora", password)
+    dora = await login(classroom.url, username="dora", password=password)
     assert await dora.error("order.place", {"sym": "ACME", "side": "buy", "price": "99", "qty": 1}) == "FORBIDDEN"
     # A new role applies to the live session's next request.
     assert (await prof.ok("admin.user_update", {"username": "dora", "role": "trader"}))["user"]["role"] == "trader"
@@ -59,20 +53,20 @@ async def test_create_change_role_disable_enable(classroom: ServerProcess, prof:
     listed = {u["username"]: u for u in (await prof.ok("admin.users"))["users"]}
     assert listed["dora"]["disabled"] is True and listed["prof"]["is_admin"] is True
     await prof.ok("admin.user_update", {"username": "dora", "disabled": False})
-    back = await login(classroom.url, "dora", password)
+    back = await login(classroom.url, username="dora", password=password)
     await back.ws.close()
 
 
 async def test_reset_password_logs_the_user_out(classroom: ServerProcess, prof: Wire) -> None:
     await prof.ok("admin.user_create", {"username": "eve", "password": "eve-pass-1"})
-    eve = await login(classroom.url, "eve", "eve-pass-1")
+    eve = await login(classroom.url, username="eve", password="eve-pass-1")
     given = await prof.ok("admin.user_password", {"username": "eve", "password": "eve-pass-2"})
     assert given["password"] is None
     assert await close_code(eve) == 4003
     assert await login_code(classroom.url, "eve", "eve-pass-1") == "INVALID_CREDENTIALS"
     generated = (await prof.ok("admin.user_password", {"username": "eve"}))["password"]
     assert await login_code(classroom.url, "eve", "eve-pass-2") == "INVALID_CREDENTIALS"
-    again = await login(classroom.url, "eve", generated)
+    again = await login(classroom.url, username="eve", password=generated)
     await again.ws.close()
 
 
@@ -95,7 +89,7 @@ async def test_import_a_class_with_a_sheet(classroom: ServerProcess, prof: Wire)
     assert rows["stu1"]["password"] == "stu1-pass-1" and rows["stu3"]["role"] == "viewer"
     assert out["sheet"].count('class="card"') == 3 and rows["stu2"]["password"] in out["sheet"]
     for name, row in rows.items():
-        wire = await login(classroom.url, name, row["password"])
+        wire = await login(classroom.url, username=name, password=row["password"])
         await wire.ws.close()
     # All or nothing: one taken name adds none.
     assert await prof.error("admin.users_import", {"csv": "stu9\nstu1\n"}) == "USER_EXISTS"
@@ -115,8 +109,7 @@ async def test_import_a_class_with_a_sheet(classroom: ServerProcess, prof: Wire)
 async def test_traders_and_admins_acting_as_traders_are_refused(
     classroom: ServerProcess, prof: Wire, op: str, payload: dict[str, object]
 ) -> None:
-    guest = await open_wire(classroom.url, "/ws/cmd", handshake(classroom.url)["token"])
-    await guest.ok("auth.login", {"guest": True})
+    guest = await login(classroom.url, guest=True)
     assert await guest.error(op, payload) == "FORBIDDEN"
     await guest.ws.close()
     assert await prof.error(op, payload, **{"as": "trader"}) == "FORBIDDEN"
@@ -139,12 +132,12 @@ async def test_cli_manages_accounts_and_imports_a_class(tmp_path: Path) -> None:
     try:
         assert await login_code(srv.url, "ben", ben_password) == "ACCOUNT_DISABLED"
         assert await login_code(srv.url, "ann", "ann-pass-1") == "INVALID_CREDENTIALS"
-        viewer = await login(srv.url, "ann", new_password)
+        viewer = await login(srv.url, username="ann", password=new_password)
         order = {"sym": "ACME", "side": "buy", "price": "1", "qty": 1}
         assert await viewer.error("order.place", order) == "FORBIDDEN"
         await viewer.ws.close()
         srv.cli("users", "enable", "ben")
-        ben = await login(srv.url, "ben", ben_password)
+        ben = await login(srv.url, username="ben", password=ben_password)
         await ben.ws.close()
     finally:
         srv.stop()

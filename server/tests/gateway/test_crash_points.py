@@ -11,15 +11,9 @@ import pytest
 
 from hftsim.testing import server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import login
 
 ORDERS = 300
-
-
-async def login(url: str) -> Wire:
-    wire = await open_wire(url, "/ws/cmd", handshake(url)["token"])
-    await wire.ok("auth.login", {"username": "alice", "password": "pw-alice"})
-    return wire
 
 
 def order(i: int) -> bytes:
@@ -32,7 +26,7 @@ async def test_a_crash_at_a_random_point_keeps_every_acknowledged_order(tmp_path
     kill_after = random.Random(seed).randrange(1, ORDERS)
     with server_process(tmp_path, bots=True) as srv:  # the agents write to the journal too
         srv.add_user("alice", "pw-alice")
-        alice = await login(srv.url)
+        alice = await login(srv.url, username="alice", password="pw-alice")
         await asyncio.gather(*(alice.ws.send(order(i)) for i in range(ORDERS)))
         acked: set[int] = set()
         async with asyncio.timeout(60):
@@ -43,7 +37,7 @@ async def test_a_crash_at_a_random_point_keeps_every_acknowledged_order(tmp_path
                     acked.add(msg["payload"]["order"]["order_id"])
         srv.kill()  # the rest of the stream is in flight: in the engine, the journal or the socket
         srv.start()
-        alice = await login(srv.url)
+        alice = await login(srv.url, username="alice", password="pw-alice")
         live = {o["order_id"] for o in (await alice.ok("orders.list"))["orders"]}
         filled = {f["order_id"] for f in (await alice.ok("fills.list"))["fills"]}
         assert acked <= live | filled

@@ -12,7 +12,7 @@ import websockets
 
 from hftsim.testing import server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import Wire, handshake, login, open_wire
 from .test_frames import TEXT, frame
 
 LIMITED = {"per_connection": {"burst": 20, "per_second": 50}, "per_user": {"burst": 40, "per_second": 100}}
@@ -29,8 +29,7 @@ async def answer_to(wire: Wire, frame: str, msg_id: str | None) -> dict[str, Any
 
 async def test_numbers_out_of_range_are_refused_and_the_venue_still_restarts(tmp_path: Path) -> None:
     with server_process(tmp_path) as srv:
-        trader = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await trader.ok("auth.login", {})
+        trader = await login(srv.url)
         order = '{"sym":"ACME","side":"buy","qty":1,"price":%s}'
         hostile = {
             "p1": raw("p1", "order.place", order % '"1E+20"'),
@@ -61,8 +60,7 @@ async def test_numbers_out_of_range_are_refused_and_the_venue_still_restarts(tmp
         placed = await trader.ok("order.place", {"sym": "ACME", "side": "buy", "qty": 1, "price": "99.50"})
         srv.kill()
         srv.start()  # the journal holds only commands the engine and the codec agree on
-        again = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await again.ok("auth.login", {})
+        again = await login(srv.url)
         book = await again.ok("book.get", {"sym": "ACME"})
         assert book["bids"] == [["99.50", 1]] and placed["order"]["status"] == "new"
 
@@ -72,8 +70,7 @@ async def test_a_flooder_is_refused_with_retry_after_and_others_are_served(tmp_p
         flooder = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
         limits = (await flooder.ok("auth.login", {}))["limits"]
         assert limits["messages_per_second"] == 50 and limits["breach_policy"] == "reject"
-        calm = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await calm.ok("auth.login", {})
+        calm = await login(srv.url)
         frames = [raw(f"f{i}", "ping", "{}") for i in range(400)]
         started = asyncio.get_running_loop().time()
         await asyncio.gather(*(flooder.ws.send(f) for f in frames))
@@ -134,8 +131,7 @@ async def test_a_burst_on_one_symbol_does_not_queue_another_users_order(tmp_path
         token = handshake(srv.url)["token"]
         burst = [await open_wire(srv.url, "/ws/cmd", token) for _ in range(4)]
         await burst[0].ok("auth.login", {})
-        other = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await other.ok("auth.login", {})
+        other = await login(srv.url)
         order = orjson.dumps({"sym": "ACME", "side": "sell", "qty": 1, "price": "110.00"}).decode()
         for n, wire in enumerate(burst):  # each socket's 500 orders in one write: all queued at once
             frames = (frame(TEXT, raw(f"b{n}-{i}", "order.place", order).encode()) for i in range(500))

@@ -11,12 +11,11 @@ from store.tamper import SegmentTamper
 
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import Wire, login
 
 
 async def trader(srv: ServerProcess) -> Wire:
-    wire = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-    await wire.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+    wire = await login(srv.url, username="alice", password="pw-alice")
     return wire
 
 

@@ -11,17 +11,15 @@ from hftsim.gateway.venue import recover
 from hftsim.store.segments import SegmentJournal
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import Wire, handshake, login, open_wire
 
 
-async def login(srv: ServerProcess, name: str) -> Wire:
-    wire = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-    await wire.ok("auth.login", {"username": name, "password": f"pw-{name}"})
-    return wire
+async def login_as(srv: ServerProcess, name: str) -> Wire:
+    return await login(srv.url, username=name, password=f"pw-{name}")
 
 
 async def market_state(srv: ServerProcess) -> tuple[object, ...]:
-    alice, bob = await login(srv, "alice"), await login(srv, "bob")
+    alice, bob = await login_as(srv, "alice"), await login_as(srv, "bob")
     state = (
         await alice.ok("orders.list"),
         await alice.ok("account.get"),
@@ -47,7 +45,7 @@ async def test_restart_recovers_orders_positions_and_history(
     with server_process(tmp_path, config={"store": {"url": url}, "journal": {"store": journal}}) as srv:
         srv.add_user("alice", "pw-alice")
         srv.add_user("bob", "pw-bob")
-        alice, bob = await login(srv, "alice"), await login(srv, "bob")
+        alice, bob = await login_as(srv, "alice"), await login_as(srv, "bob")
         for i in range(5):
             await alice.ok("order.place", {"sym": "ACME", "side": "sell", "price": f"100.0{i}", "qty": 10})
         await bob.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.02", "qty": 25})
@@ -61,7 +59,7 @@ async def test_restart_recovers_orders_positions_and_history(
         srv.start()
         after = await market_state(srv)
         assert after == before
-        bob = await login(srv, "bob")
+        bob = await login_as(srv, "bob")
         placed = await bob.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.04", "qty": 4})
         assert placed["order"]["order_id"] == 7 and placed["order"]["status"] == "filled"
     assert "Traceback" not in srv.log()

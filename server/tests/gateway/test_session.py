@@ -12,7 +12,7 @@ import websockets
 
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, handshake, open_wire, ws_url
+from .conftest import Wire, handshake, login, open_wire, ws_url
 
 
 def test_handshake_issues_and_renews_tokens(server: ServerProcess) -> None:
@@ -120,8 +120,7 @@ async def test_bad_input_gets_errors_and_the_connection_lives(trader: Wire) -> N
 async def test_short_lived_token_closes_socket_with_4001_unless_renewed(tmp_path: Path) -> None:
     with server_process(tmp_path, config={"session": {"token_ttl_s": 2.0}}) as srv:
         stale = await open_wire(srv.url, "/ws/md", handshake(srv.url)["token"])
-        kept = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await kept.ok("auth.login", {})
+        kept = await login(srv.url)
         tokens: list[str] = []
 
         async def renew_often() -> None:  # well inside the lifetime, however loaded the machine

@@ -14,7 +14,7 @@ import websockets
 
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, handshake, open_wire, ws_url
+from .conftest import Wire, handshake, login, open_wire, ws_url
 
 TCP_ESTABLISHED = 1
 TCP_CLOSE = 7
@@ -39,8 +39,7 @@ async def deep_book_and_slow_subscriber(
     srv: ServerProcess,
 ) -> tuple[socket.socket, websockets.ClientConnection, Wire]:
     """A book whose snapshot is ~5 KB, a subscriber that reads (almost) nothing, and a trader."""
-    trader = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-    await trader.ok("auth.login", {})
+    trader = await login(srv.url)
     for i in range(300):
         await trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": f"{80 + i * 0.01:.2f}", "qty": 1})
     sock = socket.socket()
@@ -82,12 +81,10 @@ async def test_non_reader_is_cut_off_within_stall_and_close_timeout(tmp_path: Pa
 async def test_burst_beyond_the_queue_limit_closes_with_4008(tmp_path: Path) -> None:
     """A burst bigger than the queue bound in one go: the reader is told why with 4008 before the cut."""
     with server_process(tmp_path, config={"server": {"send_queue_limit": 32, "stall_s": 60}}) as srv:
-        trader = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await trader.ok("auth.login", {})
+        trader = await login(srv.url)
         for i in range(100):
             await trader.ok("order.place", {"sym": "ACME", "side": "buy", "price": f"{80 + i * 0.01:.2f}", "qty": 1})
-        other = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await other.ok("auth.login", {})
+        other = await login(srv.url)
         with pytest.raises(websockets.ConnectionClosed) as info:
             await trader.request("order.cancel_all")  # 100 order.canceled events queued at once
         assert info.value.rcvd is not None and info.value.rcvd.code == 4008

@@ -10,13 +10,12 @@ import pytest
 
 from hftsim.testing import server_process
 
-from .conftest import close_code, handshake, open_wire
+from .conftest import close_code, handshake, login, open_wire
 
 
 async def test_idle_sockets_are_closed_after_the_login_deadline(tmp_path: Path) -> None:
     with server_process(tmp_path, config={"server": {"login_deadline_s": 1.0}}) as srv:
-        used_cmd = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await used_cmd.ok("auth.login", {"guest": True})
+        used_cmd = await login(srv.url, guest=True)
         used_md = await open_wire(srv.url, "/ws/md", handshake(srv.url)["token"])
         await used_md.ok("md.subscribe", {"syms": ["ACME"]})
         logged_in_at_handshake = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])

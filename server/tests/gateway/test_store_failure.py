@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hftsim.testing import server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import Wire, login
 
 ORDER = {"sym": "ACME", "side": "buy", "qty": 1, "price": "99.00"}
 
@@ -32,8 +32,7 @@ async def place_until_ok(wire: Wire) -> dict[str, object]:
 
 async def test_a_failing_store_refuses_changes_keeps_reads_and_resumes(tmp_path: Path) -> None:
     with server_process(tmp_path) as srv:
-        trader = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await trader.ok("auth.login", {})
+        trader = await login(srv.url)
         first = (await trader.ok("order.place", ORDER))["order"]
         unlimited = resource.prlimit(srv.pid, resource.RLIMIT_FSIZE)
         resource.prlimit(srv.pid, resource.RLIMIT_FSIZE, (1, unlimited[1]))
@@ -50,7 +49,6 @@ async def test_a_failing_store_refuses_changes_keeps_reads_and_resumes(tmp_path:
         assert second["order_id"] == first["order_id"] + 1  # the refused commands used no sequence number
         srv.kill()
         srv.start()
-        trader = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await trader.ok("auth.login", {})
+        trader = await login(srv.url)
         book = await trader.ok("book.get", {"sym": "ACME"})
         assert book["bids"] == [["99.00", 2]]

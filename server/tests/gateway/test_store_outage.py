@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hftsim.testing import postgres_instance, server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import Wire, login
 
 ORDER = {"sym": "ACME", "side": "buy", "qty": 1}
 
@@ -35,8 +35,7 @@ async def test_a_store_outage_refuses_writes_keeps_reads_and_heals(tmp_path: Pat
         server_process(tmp_path, config={"store": {"url": pg.url}, "journal": {"store": "database"}}) as srv,
     ):
         srv.add_user("alice", "pw-alice")
-        alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+        alice = await login(srv.url, username="alice", password="pw-alice")
         first = (await alice.ok("order.place", {**ORDER, "price": "90.00"}))["order"]
 
         pg.stop()
@@ -54,8 +53,7 @@ async def test_a_store_outage_refuses_writes_keeps_reads_and_heals(tmp_path: Pat
         # What the journal holds is exactly what was acknowledged.
         srv.kill()
         srv.start()
-        alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+        alice = await login(srv.url, username="alice", password="pw-alice")
         orders = (await alice.ok("orders.list"))["orders"]
         assert sorted(o["order_id"] for o in orders) == [first["order_id"], second["order_id"]]
         await alice.ws.close()
@@ -66,8 +64,7 @@ async def test_with_the_journal_in_files_a_postgresql_outage_does_not_stop_tradi
     """Users and sessions in PostgreSQL, the journal in the data directory: orders never touch the database."""
     with postgres_instance() as pg, server_process(tmp_path, config={"store": {"url": pg.url}}) as srv:
         srv.add_user("alice", "pw-alice")
-        alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+        alice = await login(srv.url, username="alice", password="pw-alice")
         first = (await alice.ok("order.place", {**ORDER, "price": "90.00"}))["order"]
         pg.stop()
         second = (await alice.ok("order.place", {**ORDER, "price": "90.01"}))["order"]
@@ -75,8 +72,7 @@ async def test_with_the_journal_in_files_a_postgresql_outage_does_not_stop_tradi
         await alice.ws.close()
         srv.kill()
         srv.start()
-        alice = await open_wire(srv.url, "/ws/cmd", handshake(srv.url)["token"])
-        await alice.ok("auth.login", {"username": "alice", "password": "pw-alice"})
+        alice = await login(srv.url, username="alice", password="pw-alice")
         orders = (await alice.ok("orders.list"))["orders"]
         assert sorted(o["order_id"] for o in orders) == [first["order_id"], second["order_id"]]
         await alice.ws.close()

@@ -9,7 +9,7 @@ import orjson
 
 from hftsim.testing import ServerProcess, server_process
 
-from .conftest import Wire, handshake, open_wire
+from .conftest import Wire, handshake, login, open_wire
 
 
 async def test_place_fill_and_events_precede_response(trader: Wire, other_trader: Wire) -> None:
@@ -167,8 +167,7 @@ async def test_market_data_snapshot_deltas_trades_and_heartbeat(
 
 async def test_halt_is_broadcast_and_refuses_orders(server: ServerProcess, trader: Wire) -> None:
     server.add_user("haltadmin", "pw-admin", role="admin")
-    admin = await open_wire(server.url, "/ws/cmd", handshake(server.url)["token"])
-    await admin.ok("auth.login", {"username": "haltadmin", "password": "pw-admin"})
+    admin = await login(server.url, username="haltadmin", password="pw-admin")
     md = await open_wire(server.url, "/ws/md", handshake(server.url)["token"])
     await md.ok("md.subscribe", {"syms": ["EMBR"]})
     resting = await trader.ok("order.place", {"sym": "EMBR", "side": "buy", "price": "29000.0", "qty": 1})
