@@ -48,6 +48,11 @@ export class App {
     });
     this.market = new Market(this.session);
     this.trading = new Trading(this.session, this.market);
+    // A level where the user rests changed: the quantity ahead of their order may have.
+    this.market.onLevels = (sym, prices) => {
+      const stream = this.market.streams.get(sym);
+      if (stream) this.trading.levelsChanged(sym, prices, (p) => stream.priceKey(p));
+    };
     // Unrealized PnL is marked to the last trade: re-price on every tick.
     this.market.changes.on("symbols", () => this.trading.changes.emit("account"));
     // Hooks for tests and for the curious: read-only views of the state.

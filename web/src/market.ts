@@ -30,6 +30,11 @@ export class Market {
   /** Snapshot requests sent for resyncs (shown in the status tooltip, checked by tests). */
   resyncs = 0;
   private snapshotInFlight = new Set<string>();
+  /**
+   * Told which levels of a symbol changed: a delta's prices, or null after a
+   * snapshot (any level may have). The user's queue positions follow it.
+   */
+  onLevels: ((sym: string, prices: string[] | null) => void) | null = null;
   /** Live trades of the selected symbol held while its candles are being fetched. */
   private heldTrades: Trade[] | null = null;
 
@@ -92,7 +97,11 @@ export class Market {
         if (!stream) return;
         const out = stream.onEvent({ op: env.op, payload: p });
         if (out === "gap") this.requestSnapshot(p.sym);
-        else if (out === "applied" && env.op === "md.delta") this.bookChanged(p.sym);
+        else if (out === "applied" && env.op === "md.delta") {
+          this.bookChanged(p.sym);
+          const levels = [...(p.bids ?? []), ...(p.asks ?? [])] as [string, number][];
+          this.onLevels?.(p.sym, levels.map(([price]) => String(price)));
+        }
         break;
       }
       case "md.heartbeat": {
@@ -111,6 +120,7 @@ export class Market {
     if (!stream) return;
     if (stream.onSnapshot(snap) === "gap") this.requestSnapshot(snap.sym);
     this.bookChanged(snap.sym);
+    this.onLevels?.(snap.sym, null);
   }
 
   /** Gap on one symbol: ask for that symbol's snapshot only. */

@@ -36,6 +36,8 @@ export interface Order {
   status: "new" | "partially_filled" | "filled" | "canceled" | "expired" | "rejected";
   created_ts: number;
   updated_ts: number;
+  /** In `orders.list`: the quantity ahead of this resting order at its price level (null: not resting). */
+  queue_ahead?: number | null;
 }
 
 /**
@@ -61,6 +63,8 @@ export interface Fill {
   price: string;
   qty: number;
   liquidity: "maker" | "taker";
+  /** Cash this fill cost in fees (negative: a rebate), a decimal string. */
+  fee: string;
   trade_id: number;
   ts: number;
 }
@@ -99,6 +103,8 @@ export interface Account {
   cash: string;
   realized_pnl: string;
   unrealized_pnl: string;
+  /** Fees paid on every fill so far (rebates negative). */
+  fees: string;
   positions: Position[];
 }
 
@@ -111,6 +117,8 @@ export interface Leader {
   pnl: string;
   realized_pnl: string;
   unrealized_pnl: string;
+  /** Fees paid so far (rebates negative); `pnl` is net of them. */
+  fees: string;
 }
 
 export interface UserInfo {

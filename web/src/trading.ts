@@ -24,6 +24,12 @@ export type TradingTopic = "orders" | "fills" | "account" | "reject";
 
 const LIVE = new Set(["new", "partially_filled"]);
 const FILLS_KEPT = 200;
+/**
+ * Least time between two `orders.list` asked for the queue positions: a busy
+ * level changes many times a second, and one answer covers every change
+ * before it.
+ */
+export const QUEUE_REFRESH_MS = 250;
 const ZERO: Dec = { units: 0n, scale: 0 };
 
 export interface OrderTicket {
@@ -55,7 +61,17 @@ export class Trading {
   liveFills = 0;
   readonly positions = new Map<string, Position>();
   private readonly closed = new Set<number>();
+  /**
+   * Quantity ahead of each resting order at its price level, as the server
+   * last said (`orders.list`'s `queue_ahead`); refreshed when the level changes.
+   */
+  readonly queueAhead = new Map<number, number>();
+  private queueTimer: ReturnType<typeof setTimeout> | null = null;
+  private queueAskedAt = 0;
+  private queueTicket = 0;
   cash = "0";
+  /** Fees paid in total (rebates negative), as the server counts them. */
+  fees = "0";
   /** Decimals of money: those the server writes cash with (see format.ts). */
   moneyScale = 2;
   realizedTotal: Dec = ZERO;
@@ -71,6 +87,7 @@ export class Trading {
   async load(roles: string[]): Promise<void> {
     this.canTrade = roles.includes("trader") || roles.includes("admin");
     this.orders.clear();
+    this.queueAhead.clear();
     this.fills = [];
     this.positions.clear();
     if (!this.canTrade) {
@@ -83,10 +100,12 @@ export class Trading {
       this.session.request<{ fills: Fill[] }>("fills.list", { limit: FILLS_KEPT }),
     ]);
     this.cash = acct.cash;
+    this.fees = acct.fees ?? "0";
     this.moneyScale = moneyScale(acct.cash);
     this.realizedTotal = parseDec(acct.realized_pnl ?? "0");
     for (const p of acct.positions ?? []) this.positions.set(p.sym, { ...p });
     for (const o of ol.orders ?? []) if (LIVE.has(o.status)) this.orders.set(o.order_id, o);
+    this.setQueue(ol.orders ?? []);
     this.fills = (fl.fills ?? []).slice().reverse();
     this.emitAll();
   }
@@ -149,6 +168,63 @@ export class Trading {
     return [...this.orders.values()].sort((a, b) => b.order_id - a.order_id);
   }
 
+  /**
+   * Levels of `sym` that changed (an MD delta's prices, or all of them after a
+   * snapshot): if one of the user's orders rests there, the quantity ahead of
+   * it may have changed, so ask the server again (throttled).
+   */
+  levelsChanged(sym: string, prices: string[] | null, key: (price: string) => bigint): void {
+    if (!this.canTrade) return;
+    const touched = prices === null ? null : new Set(prices.map(key));
+    for (const o of this.orders.values()) {
+      if (o.sym === sym && o.price !== null && (touched === null || touched.has(key(o.price)))) {
+        this.refreshQueueSoon();
+        return;
+      }
+    }
+  }
+
+  /** The least quantity ahead of the user's orders at one level of `sym` (undefined: none known). */
+  aheadAt(sym: string, side: Side, level: bigint, key: (price: string) => bigint): number | undefined {
+    let least: number | undefined;
+    for (const o of this.orders.values()) {
+      if (o.sym !== sym || o.side !== side || o.price === null || key(o.price) !== level) continue;
+      const ahead = this.queueAhead.get(o.order_id);
+      if (ahead !== undefined && (least === undefined || ahead < least)) least = ahead;
+    }
+    return least;
+  }
+
+  private refreshQueueSoon(): void {
+    if (this.queueTimer !== null) return; // the refresh already planned answers for this change too
+    const wait = Math.max(0, this.queueAskedAt + QUEUE_REFRESH_MS - Date.now());
+    this.queueTimer = setTimeout(() => {
+      this.queueTimer = null;
+      void this.refreshQueue();
+    }, wait);
+  }
+
+  private async refreshQueue(): Promise<void> {
+    this.queueAskedAt = Date.now();
+    const ticket = ++this.queueTicket;
+    let answer: { orders: Order[] };
+    try {
+      answer = await this.session.request<{ orders: Order[] }>("orders.list", { status: "open" });
+    } catch {
+      return; // the next change of the level asks again
+    }
+    if (ticket !== this.queueTicket) return; // a later answer is on its way
+    this.setQueue(answer.orders ?? []);
+    this.changes.emit("orders");
+  }
+
+  private setQueue(orders: Order[]): void {
+    this.queueAhead.clear();
+    for (const o of orders) {
+      if (typeof o.queue_ahead === "number" && this.orders.has(o.order_id)) this.queueAhead.set(o.order_id, o.queue_ahead);
+    }
+  }
+
   /** Own resting quantity per price level of `sym`, keyed like the book. */
   ownLevels(sym: string, key: (price: string) => bigint): { buy: Map<bigint, number>; sell: Map<bigint, number> } {
     const buy = new Map<bigint, number>();
@@ -197,6 +273,7 @@ export class Trading {
       this.cash = p.cash;
       this.moneyScale = moneyScale(p.cash);
     }
+    if (typeof p.fees === "string") this.fees = p.fees;
     const pos = p.position as Position | undefined;
     if (pos?.sym) {
       const old = this.positions.get(pos.sym);
@@ -228,8 +305,10 @@ export class Trading {
       const had = this.orders.get(o.order_id);
       if (had && had.filled_qty > o.filled_qty) return;
       this.orders.set(o.order_id, o);
+      if (!had) this.refreshQueueSoon(); // where it joined the queue
     } else {
       this.orders.delete(o.order_id);
+      this.queueAhead.delete(o.order_id);
       this.closed.add(o.order_id);
       if (this.closed.size > 5_000) this.closed.delete(this.closed.values().next().value as number);
     }

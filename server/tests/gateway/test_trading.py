@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from hftsim.config import DEFAULT_CONFIG
 from hftsim.testing import ServerProcess, server_process
 
 from .conftest import Wire, handshake, login, open_wire
@@ -256,3 +260,32 @@ async def test_orders_list_tells_the_quantity_ahead_after_fills_and_cancels(trad
     assert await ahead() == 0
     everything = (await trader.ok("orders.list", {"sym": "CRUX", "status": "all"}))["orders"]
     assert any(o["queue_ahead"] is None for o in everything if o["status"] == "filled")
+
+
+async def test_the_accounts_fees_add_up_their_fills_fees(tmp_path: Path) -> None:
+    """account.get, account.update and leaderboard.get carry what the fills' fees add up to, exactly."""
+    symbols: list[dict[str, Any]] = tomllib.loads(DEFAULT_CONFIG.read_text())["symbols"]
+    for s in symbols:
+        if s["sym"] == "ACME":
+            s.update(taker_fee_bps="7.5", maker_fee_bps="-1.25")
+        if s["sym"] == "BOLT":
+            s.update(taker_fee_per_lot="0.03", maker_fee_per_lot="0.01")
+    with server_process(tmp_path, config={"symbols": symbols}) as srv:
+        maker = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])
+        taker = await open_wire(srv.url, "/ws/cmd", handshake(srv.url, guest=True)["token"])
+        for sym, price, qty in (("ACME", "100.37", 13), ("ACME", "100.41", 7), ("BOLT", "42.65", 9)):
+            await maker.ok("order.place", {"sym": sym, "side": "sell", "price": price, "qty": qty})
+            await taker.ok("order.place", {"sym": sym, "side": "buy", "price": price, "qty": qty, "tif": "IOC"})
+        await taker.ok("order.place", {"sym": "ACME", "side": "sell", "price": "100.00", "qty": 5})
+        await maker.ok("order.place", {"sym": "ACME", "side": "buy", "price": "100.00", "qty": 5, "tif": "IOC"})
+        leaders = {r["user_id"]: r for r in (await maker.ok("leaderboard.get", {"include_bots": True}))["leaders"]}
+        for wire in (maker, taker):
+            fills = (await wire.ok("fills.list"))["fills"]
+            assert len(fills) == 4
+            paid = sum(Decimal(f["fee"]) for f in fills)
+            assert any(Decimal(f["fee"]) < 0 for f in fills) and paid != 0
+            account = await wire.ok("account.get")
+            assert Decimal(account["fees"]) == paid
+            updates = [e for e in wire.events if e["op"] == "account.update"]
+            assert Decimal(updates[-1]["payload"]["fees"]) == paid
+            assert leaders[account["user_id"]]["fees"] == account["fees"]

@@ -39,13 +39,13 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
 
   const orders = table(
     "open-orders",
-    ["ID", "Sym", "Side", "Price", "Filled / Qty", "TIF", "Status", ""],
-    [false, false, false, true, true, false, false, false],
+    ["ID", "Sym", "Side", "Price", "Filled / Qty", "Ahead", "TIF", "Status", ""],
+    [false, false, false, true, true, true, false, false, false],
   );
   const fills = table(
     "fills",
-    ["Time", "Sym", "Side", "Price", "Qty", "Liq", "Order"],
-    [false, false, false, true, true, false, false],
+    ["Time", "Sym", "Side", "Price", "Qty", "Fee", "Liq", "Order"],
+    [false, false, false, true, true, true, false, false],
   );
   const positions = table(
     "positions",
@@ -62,10 +62,17 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
     ordersWrap,
     fillsWrap,
   );
+  const feesTotal = h("b", { testid: "positions-fees" });
   const right = h(
     "section",
     { class: "panel positions", testid: "positions-panel" },
-    h("header", { class: "panel-head" }, h("span", null, "Positions")),
+    h(
+      "header",
+      { class: "panel-head" },
+      h("span", null, "Positions"),
+      h("span", { class: "grow" }),
+      h("span", { class: "muted small", title: "Fees paid on every fill so far (rebates count negative)" }, "Fees ", feesTotal),
+    ),
     h("div", { class: "scroll" }, positions.table),
   );
 
@@ -106,6 +113,7 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
             btn.disabled = false;
           }
         });
+        const ahead = trading.queueAhead.get(o.order_id);
         return h(
           "tr",
           { testid: `order-row-${o.order_id}`, "data-order-id": o.order_id, "data-sym": o.sym, "data-price": o.price ?? "" },
@@ -114,13 +122,14 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
           td(o.side.toUpperCase(), o.side),
           td(o.price ?? "MKT", "num"),
           td(`${o.filled_qty} / ${o.qty}`, "num"),
+          td(ahead ?? "…", "num", `queue-ahead-${o.order_id}`),
           td(o.tif),
           td(o.status.replace("_", " "), "muted"),
           h("td", { class: "act" }, btn),
         );
       }),
     );
-    if (!list.length) orders.body.append(h("tr", { class: "empty" }, h("td", { colspan: "8" }, "No open orders")));
+    if (!list.length) orders.body.append(h("tr", { class: "empty" }, h("td", { colspan: "9" }, "No open orders")));
   };
 
   const renderFills = () => {
@@ -135,15 +144,17 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
           td(f.side.toUpperCase(), f.side),
           td(f.price, "num"),
           td(f.qty, "num"),
+          td(money(f.fee, trading.moneyScale), "num", "fill-fee"),
           td(f.liquidity, "muted"),
           td(f.order_id, "muted"),
         ),
       ),
     );
-    if (!trading.fills.length) fills.body.append(h("tr", { class: "empty" }, h("td", { colspan: "7" }, "No fills yet")));
+    if (!trading.fills.length) fills.body.append(h("tr", { class: "empty" }, h("td", { colspan: "8" }, "No fills yet")));
   };
 
   const renderPositions = () => {
+    setText(feesTotal, money(trading.fees, trading.moneyScale));
     const rows = trading.pnlRows();
     positions.body.replaceChildren(
       ...rows.map((r) =>

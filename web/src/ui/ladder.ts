@@ -1,6 +1,7 @@
 // Order book ladder for the selected symbol: asks above, bids below, size
-// bars, the user's own resting orders marked; click a level to price the
-// ticket. Rows are built once per depth and only their text changes.
+// bars, the user's own resting orders marked with the quantity ahead of
+// them in the level's queue; click a level to price the ticket. Rows are
+// built once per depth and only their text changes.
 
 import { formatUnits } from "../decimal.ts";
 import { schedule } from "../emitter.ts";
@@ -52,7 +53,7 @@ export function ladderView(market: Market, trading: Trading, onPick: (price: str
     h(
       "div",
       { class: "ladder-cols" },
-      h("span", null, "Mine"),
+      h("span", { title: "Your resting quantity, and in brackets the quantity ahead of it in the queue" }, "Mine (ahead)"),
       h("span", { class: "num" }, "Price"),
       h("span", { class: "num" }, "Size"),
     ),
@@ -87,6 +88,7 @@ export function ladderView(market: Market, trading: Trading, onPick: (price: str
     rows: LevelRow[],
     levels: [bigint, number][],
     own: Map<bigint, number>,
+    ahead: (level: bigint) => number | undefined,
     scale: number,
     maxQty: number,
   ) => {
@@ -102,6 +104,7 @@ export function ladderView(market: Market, trading: Trading, onPick: (price: str
           r.bar.style.width = "0";
           r.el.removeAttribute("data-price");
           r.el.removeAttribute("data-own");
+          r.el.removeAttribute("data-ahead");
           setClass(r.el, `lvl ${r.side}`);
         }
         continue;
@@ -113,9 +116,12 @@ export function ladderView(market: Market, trading: Trading, onPick: (price: str
       setText(r.price, price);
       setText(r.qty, String(qty));
       const mine = own.get(key) ?? 0;
-      setText(r.own, mine ? String(mine) : "");
+      const before = mine ? ahead(key) : undefined;
+      setText(r.own, mine ? (before === undefined ? String(mine) : `${mine} (${before})`) : "");
       if (mine) r.el.dataset.own = String(mine);
       else r.el.removeAttribute("data-own");
+      if (before !== undefined) r.el.dataset.ahead = String(before);
+      else r.el.removeAttribute("data-ahead");
       setClass(r.el, `lvl ${r.side} filled${mine ? " mine" : ""}`);
       const w = `${Math.max(2, Math.round((qty / maxQty) * 100))}%`;
       if (r.bar.style.width !== w) r.bar.style.width = w;
@@ -132,9 +138,10 @@ export function ladderView(market: Market, trading: Trading, onPick: (price: str
     let maxQty = 1;
     for (const [, q] of asks) maxQty = Math.max(maxQty, q);
     for (const [, q] of bids) maxQty = Math.max(maxQty, q);
-    const own = trading.ownLevels(sym, (p) => stream.priceKey(p));
-    fill(askRows, asks, own.sell, scale, maxQty);
-    fill(bidRows, bids, own.buy, scale, maxQty);
+    const key = (p: string) => stream.priceKey(p);
+    const own = trading.ownLevels(sym, key);
+    fill(askRows, asks, own.sell, (level) => trading.aheadAt(sym, "sell", level, key), scale, maxQty);
+    fill(bidRows, bids, own.buy, (level) => trading.aheadAt(sym, "buy", level, key), scale, maxQty);
     if (asks[0] && bids[0]) {
       setText(spread, `spread ${formatUnits(asks[0][0] - bids[0][0], scale)}`);
     } else {

@@ -99,6 +99,7 @@ export function leaderboardView(session: Session): LeaderboardApi {
             numHead("PnL"),
             numHead("Realized"),
             numHead("Unrealized"),
+            numHead("Fees"),
           ),
         ),
         body,
@@ -107,7 +108,7 @@ export function leaderboardView(session: Session): LeaderboardApi {
     h(
       "p",
       { class: "muted small board-note" },
-      "Ranked by PnL: cash gained since the start plus open positions marked to the last trade. ",
+      "Ranked by PnL: cash gained since the start plus open positions marked to the last trade, net of fees. ",
       `Top ${LEADERBOARD_LIMIT}, refreshed every few seconds while this screen is open.`,
     ),
   );
@@ -160,6 +161,7 @@ export function leaderboardView(session: Session): LeaderboardApi {
         money(r.pnl, `leaderboard-pnl-${r.user_id}`, "pnl"),
         money(r.realized_pnl, `leaderboard-realized-${r.user_id}`),
         money(r.unrealized_pnl, `leaderboard-unrealized-${r.user_id}`),
+        money(r.fees, `leaderboard-fees-${r.user_id}`),
       );
     };
     // People first, then the agents as a reference group: ranks are those of the whole field.
@@ -171,14 +173,14 @@ export function leaderboardView(session: Session): LeaderboardApi {
             h(
               "tr",
               { class: "board-group", testid: "leaderboard-agents-head" },
-              h("td", { colspan: "5" }, "Simulated agents: the market's own participants, for reference"),
+              h("td", { colspan: "6" }, "Simulated agents: the market's own participants, for reference"),
             ),
             ...agents.map(row),
           ]
         : []),
     );
     if (!state.rows.length && state.updatedAt) {
-      body.append(h("tr", { class: "empty" }, h("td", { colspan: "5" }, "Nobody has traded yet")));
+      body.append(h("tr", { class: "empty" }, h("td", { colspan: "6" }, "Nobody has traded yet")));
     }
     el.dataset.includeBots = String(state.includeBots);
   };

@@ -38,6 +38,7 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
   const cash = h("b", { testid: "acct-cash" });
   const realized = h("b", { testid: "acct-realized" });
   const unrealized = h("b", { testid: "acct-unrealized" });
+  const fees = h("b", { testid: "acct-fees", title: "Fees paid on every fill so far (rebates count negative)" });
   const user = h("span", { class: "user", testid: "user-name" });
   const role = h("span", { class: "role", testid: "user-role" });
   const logout = h("button", { type: "button", class: "btn btn-small btn-ghost", testid: "logout" }, "Log out");
@@ -49,6 +50,7 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
     h("span", null, "Cash ", cash),
     h("span", null, "Realized ", realized),
     h("span", null, "Unrealized ", unrealized),
+    h("span", null, "Fees ", fees),
   );
   const el = h(
     "header",
@@ -69,6 +71,7 @@ export function topbarView(trading: Trading, onScreen: (s: Screen) => void, onLo
     setText(cash, money(t.cash, scale));
     setText(realized, money(t.realized, scale));
     setText(unrealized, money(t.unrealized, scale));
+    setText(fees, money(trading.fees, scale));
     setClass(realized, signClass(fixed(t.realized, scale)));
     setClass(unrealized, signClass(fixed(t.unrealized, scale)));
   };

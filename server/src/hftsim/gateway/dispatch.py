@@ -489,14 +489,15 @@ def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
         "cash": render.cash(engine.cash(user.user_id)),
         "realized_pnl": render.cash(totals.realized),
         "unrealized_pnl": render.cash(totals.unrealized),
+        "fees": render.cash(engine.fees(user.user_id)),
         "positions": [render.position(pos) for pos in engine.positions(user.user_id)],
     }
 
 
 @op("leaderboard.get")
 def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    """Users ranked by total PnL: cash gained plus open positions marked to the last trade."""
-    render = d.venue.renderer
+    """Users ranked by total PnL: cash gained plus open positions marked to the last trade (net of fees)."""
+    render, engine = d.venue.renderer, d.venue.engine
     limit = p.int_field(req.payload, "limit", 20, lo=1, hi=1000)
     include_bots = p.bool_field(req.payload, "include_bots")
     users = {u.user_id: u for u in d.venue.users.all() if include_bots or not u.is_bot}
@@ -512,6 +513,7 @@ def _leaderboard(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[
                 "pnl": render.cash(totals.total),
                 "realized_pnl": render.cash(totals.realized),
                 "unrealized_pnl": render.cash(totals.unrealized),
+                "fees": render.cash(engine.fees(user.user_id)),
             }
             for rank, (totals, user) in enumerate(rows[:limit], start=1)
         ]

@@ -60,6 +60,7 @@ def private(render: Renderer, ev: object) -> Wire | None:
         position = render.position(ev.position)
         return "account.update", {
             "cash": render.cash(ev.cash),
+            "fees": render.cash(ev.fees),
             "position": {k: position[k] for k in ("sym", "qty", "avg_price", "realized_pnl")},
         }
     if isinstance(ev, OrderAccepted):
