@@ -4,10 +4,11 @@
 handle is registered under its client_order_id *before* the request goes
 out, because the protocol sends a request's own events (accepted, fills)
 before its response; from then on every `order.*` event of that order
-updates it. Its `queue_ahead` is an estimate from MD (how much quantity
-rests ahead of it at its price), since the protocol does not publish queue
-positions: trades at the order's price on its side take from it, and a
-level that shrinks below it caps it.
+updates it. Its `queue_ahead` (how much quantity rests ahead of it at its
+price) follows MD between answers: trades at the order's price on its
+side take from it, and a level that shrinks below it caps it; the exact
+figure comes from `orders.list` (`refresh()`, run after every reconnect and
+MD resync) and the estimate goes on from there.
 
 `OrderTracker` is the plain, synchronous part: it routes event payloads to
 handles and is driven by the client (and by tests) without sockets.
@@ -159,11 +160,21 @@ class Order:
         return self
 
     async def refresh(self) -> Order:
-        """Ask the server for the order and its fills (after a reconnect events may have been missed)."""
+        """Ask the server for the order, its exact queue position and its fills.
+
+        After a reconnect events may have been missed, and the MD estimate of
+        `queue_ahead` drifts (it cannot see cancels ahead that leave the
+        level above the order's size); `orders.list` gives the true figure.
+        """
         orders = await self._trader.list_orders(self.sym, status="all")
         found = [o for o in orders if o.get("client_order_id") == self.client_order_id]
         if found:
-            self.apply_order(max(found, key=lambda o: int(o.get("order_id") or 0)))
+            latest = max(found, key=lambda o: int(o.get("order_id") or 0))
+            newest = dict(latest)
+            exact = newest.pop("queue_ahead", None)
+            self.apply_order(newest)
+            if self.is_live and isinstance(exact, int):
+                self.queue_ahead = exact  # the server's figure replaces the MD estimate, which goes on from it
         if self.order_id is not None:
             for fill in await self._trader.list_fills(self.sym, limit=1000):
                 if fill.get("order_id") == self.order_id:

@@ -321,7 +321,11 @@ class FakeVenue:
         """A user's orders as `orders.list` gives them."""
         user_id = self._users[username][0]
         views = self.engine.open_orders(user_id) if status == "open" else self.engine.recent_orders(user_id)
-        return [self.render.order(o) for o in views]
+        return self._listed(user_id, views)
+
+    def _listed(self, user_id: int, views: list[Any]) -> list[JSON]:
+        """Orders as `orders.list` renders them: each with the exact quantity ahead of it (`queue_ahead`)."""
+        return [{**self.render.order(o), "queue_ahead": self.engine.queue_position(user_id, o.order_id)} for o in views]
 
     # -- engine ---------------------------------------------------------------------
 
@@ -602,7 +606,7 @@ class FakeVenue:
             sym = p.sym_field(payload, engine) if payload.get("sym") is not None else None
             live = payload.get("status", "open") == "open"
             views = engine.open_orders(user_id, sym) if live else engine.recent_orders(user_id, sym)
-            return {"orders": [render.order(o) for o in views]}
+            return {"orders": self._listed(user_id, views)}
         if op == "fills.list":
             fills = [f for f in self._fills.get(user_id, []) if payload.get("sym") in (None, f["sym"])]
             return {"fills": fills[-p.int_field(payload, "limit", 100, lo=1) :]}

@@ -49,3 +49,21 @@ async def test_a_refused_order_raises_and_a_market_order_ends_at_once(venue: Ser
         assert refused.value.code == "PRICE_NOT_ON_TICK"
         ioc = await client.submit_order("BOLT", "sell", None, 1, type="market")
         assert ioc.is_done and ioc.status == "expired" and ioc.queue_ahead is None
+
+
+async def test_refresh_replaces_the_queue_estimate_with_the_servers_figure(venue: ServerProcess) -> None:
+    async with await MarketClient.connect(venue.url) as other, await MarketClient.connect(venue.url) as client:
+        front = await other.submit_order("BOLT", "buy", "39.00", 5)
+        await eventually(lambda: client.best_bid_ask("BOLT")["bid"] == "39.00", what="the front order on MD")
+        mine = await client.submit_order("BOLT", "buy", "39.00", 3)
+        assert mine.queue_ahead == 5
+        behind = await other.submit_order("BOLT", "buy", "39.00", 4)
+        await eventually(lambda: client.best_bid_ask("BOLT")["bid_qty"] == 12, what="the order behind on MD")
+        await front.cancel()
+        # MD shows only the level (7 = mine 3 + behind 4): the estimate cannot tell the cancel was ahead of it
+        await eventually(lambda: mine.queue_ahead == 4, what="the level shrinking on MD")
+        await mine.refresh()
+        assert mine.queue_ahead == 0 and "queue_ahead" not in mine.data
+        await behind.cancel()
+        await mine.cancel()
+        assert mine.queue_ahead is None

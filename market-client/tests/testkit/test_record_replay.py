@@ -25,6 +25,7 @@ class Lifter(Strategy):
     def __init__(self) -> None:
         super().__init__()
         self.taken: list[str] = []
+        self.filled: list[str] = []
 
     async def on_book(self, sym: str) -> None:
         ask = self.best_bid_ask(sym)["ask"]
@@ -32,6 +33,9 @@ class Lifter(Strategy):
             self.taken.append(ask)
             price = self.round_price(sym, Decimal(ask) + Decimal(self.PRICE_SHIFT))
             await self.buy(sym, 1, price, tif="IOC")
+
+    async def on_fill(self, order, fill) -> None:
+        self.filled.append(fill["price"])
 '''
 
 
@@ -53,10 +57,11 @@ async def record_a_session(tmp_path: Path) -> tuple[Path, list[int]]:
         run = asyncio.create_task(
             run_live(strategy, venue.url, username="ann", password="annpw", stop=stop, record=recording)
         )
-        await venue.until(lambda: venue.requests.count("account.get") >= 1)
+        await venue.until(lambda: venue.requests.count("account.get") >= 1, timeout=60)
         for n, price in enumerate(("101.00", "101.50", "102.00"), start=1):
             venue.house_order("ACME", "sell", price, 1)
-            await venue.until(lambda n=n: len(venue.orders("ann")) >= n)  # type: ignore[misc]
+            # the strategy saw its fill: the next ask is news to it, and stopping now loses no event
+            await venue.until(lambda n=n: len(strategy.filled) >= n, timeout=60)  # type: ignore[attr-defined,misc]
         stop.set()
         summary = await run
     assert summary.errors == 0 and len(summary.fills) == 3
@@ -100,7 +105,8 @@ async def test_a_client_records_both_sockets_until_closed(tmp_path: Path) -> Non
         with client.record(tmp_path / "r.gz") as recording:
             await client.place_order("ACME", "buy", "99.00", 1)
             venue.house_order("ACME", "sell", "101.00", 1)
-            await venue.until(lambda: recording.frames >= 5)
+            # the tap records a frame before the client applies it: a book showing the ask means its delta is written
+            await venue.until(lambda: client.best_bid_ask("ACME", allow_stale=True)["ask"] == "101.00", timeout=60)
         frames_then = recording.frames
         await client.place_order("ACME", "buy", "98.00", 1)
     _, frames = read_recording(tmp_path / "r.gz")
