@@ -192,11 +192,15 @@ def cluster(args: argparse.Namespace) -> None:
     from .cluster.launcher import Cluster
 
     settings = _settings(args)
-    venue = Cluster(args.data_dir, args.gateways, args.port, args.seed, args.config, bots=not args.no_bots)
+    venue = Cluster(
+        args.data_dir, args.gateways, args.port, args.seed, args.config, bots=not args.no_bots, shards=args.shards
+    )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the children too, as Ctrl-C does
     try:
         venue.start(settings)
         print(f"NATS      {venue.nats.url}")
+        for spec in venue.layout.shards:
+            print(f"shard {spec.name}   {','.join(spec.symbols)}")
         for i, url in enumerate(venue.urls, 1):
             print(f"gateway {i} {url}")
         print(f"agents    {'off' if args.no_bots else 'on, through gateway 1'}")
@@ -205,7 +209,7 @@ def cluster(args: argparse.Namespace) -> None:
         sys.exit(f"hftsim cluster: {ended} stopped (see its log); stopping the others")
     except KeyboardInterrupt:
         pass
-    except RuntimeError as exc:
+    except (RuntimeError, ConfigError) as exc:
         sys.exit(f"hftsim cluster: {exc}")
     finally:
         venue.stop()
@@ -215,11 +219,16 @@ def add_cluster(commands: Commands) -> None:
     c = command(
         commands,
         "cluster",
-        "run NATS, an engine shard, several gateways and the agents on this machine, to try the scale-out",
-        ["hftsim cluster --gateways 2 --data-dir data/cluster --port 8000"],
+        "run NATS, the engine shards, several gateways and the agents on this machine, to try the scale-out",
+        ["hftsim cluster --gateways 2 --shards 2 --data-dir data/cluster --port 8000"],
         cluster,
     )
     c.add_argument("--gateways", type=int, default=2, help="how many gateways (default: 2)")
+    c.add_argument(
+        "--shards",
+        type=int,
+        help="deal the symbols to this many shards a, b, … in turn (default: the config's cluster.shards, else one)",
+    )
     c.add_argument("--port", type=int, default=8000, help="the first gateway's port; the others follow (default: 8000)")
     c.add_argument("--data-dir", type=Path, default=Path("data/cluster"), help="default: data/cluster")
     c.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
@@ -499,11 +508,23 @@ def add_bots(commands: Commands) -> None:
 
 
 def engine(args: argparse.Namespace) -> None:
-    from .cluster.shard import ShardDiverged, ShardSpec, run_shard
+    from .cluster.layout import Layout
+    from .cluster.shard import ShardDiverged, run_shard
 
-    spec = ShardSpec(args.shard, tuple(s.strip() for s in args.symbols.split(",") if s.strip()))
+    settings = _settings(args)
+    symbols = tuple(s.strip() for s in args.symbols.split(",") if s.strip()) if args.symbols else None
     try:
-        asyncio.run(run_shard(spec, _settings(args), args.nats, args.data_dir, args.snapshot_every))
+        if settings.cluster.shards:
+            layout = Layout.of(settings)
+            owned = layout.shards[layout.index(args.shard)].symbols
+            if symbols is not None and set(symbols) != set(owned):
+                raise ConfigError(f"--symbols {args.symbols} disagrees with cluster.shards ({','.join(owned)})")
+        else:
+            layout = Layout.single(settings, args.shard, symbols)
+    except ConfigError as exc:
+        sys.exit(f"hftsim engine: {exc}")
+    try:
+        asyncio.run(run_shard(layout, args.shard, settings, args.nats, args.data_dir, args.snapshot_every))
     except ShardDiverged as exc:
         sys.exit(f"hftsim engine: {exc}")
 
@@ -513,11 +534,18 @@ def add_engine(commands: Commands) -> None:
         commands,
         "engine",
         "run one engine shard on a NATS JetStream command stream",
-        ["hftsim engine --shard a --symbols ACME,BOLT --nats nats://127.0.0.1:4222 --data-dir data/shard-a"],
+        [
+            "hftsim engine --shard a --symbols ACME,BOLT --nats nats://127.0.0.1:4222 --data-dir data/shard-a",
+            "hftsim engine --shard b --nats nats://10.0.0.5:4222 --data-dir data/shard-b --config cluster.toml",
+        ],
         engine,
     )
     e.add_argument("--shard", required=True, help="the shard's name: its stream is HFTSIM_CMD_<NAME>")
-    e.add_argument("--symbols", required=True, help="comma-separated symbols this shard trades")
+    e.add_argument(
+        "--symbols",
+        help="comma-separated symbols this shard trades (default: the shard's in the config's cluster.shards, "
+        "else every symbol)",
+    )
     e.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
     with_data_dir(e)
     e.add_argument("--snapshot-every", type=int, default=50_000, help="commands between snapshots (default: 50000)")

@@ -168,7 +168,10 @@ class ClusterSettings(Table):
     nats_url: str = Field(default="", pattern=r"^(|nats://.*)$")
     """Empty: the whole venue in this process. Set (`hftsim gateway`): follow the market's stream on NATS."""
     stream: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
-    """The shard whose command stream this gateway appends to and follows."""
+    """The one shard's name when `shards` is empty: its stream is HFTSIM_CMD_<STREAM>."""
+    shards: dict[str, list[str]] = {}
+    """Shard name -> the symbols it owns, in order (a shard's place in it numbers its ids); empty: one shard,
+    `stream`, with every symbol. Every process of a cluster must read the same (see cluster/layout.py)."""
 
 
 class TestingSettings(Table):

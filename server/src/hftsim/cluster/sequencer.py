@@ -9,6 +9,10 @@ commands with the same timestamps, so every gateway holds the same books,
 orders and accounts, and publishes the same market data with the same
 sequence numbers; a client cannot tell which gateway it is on.
 
+With several shards a gateway follows every shard's stream, each into
+that shard's replica (`ShardedMarket`), and appends each command to the
+stream of the shard it concerns (`routing`).
+
 A request is answered from the replica once its command comes back from
 the stream, recognised by its `Nats-Msg-Id`: so nothing is acknowledged
 that the stream does not hold, and a command another gateway appended
@@ -33,6 +37,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as Nats
 
+from ..config import Settings
 from ..engine import Command, Engine, PlaceOrder, Result
 from ..gateway.clock import now_ms
 from ..gateway.sequencer import Waiter
@@ -40,6 +45,9 @@ from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import CodecError
 from .commandlog import CommandLog
 from .connection import connect
+from .layout import Layout
+from .market import ShardedMarket
+from .routing import combine, route
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +72,26 @@ def message_id(command: Command, fallback: str) -> str:
     return fallback
 
 
+class _Follower:
+    """One shard's stream as this gateway follows it into the shard's replica."""
+
+    def __init__(self, log: CommandLog, engine: Engine) -> None:
+        self.log = log
+        self.engine = engine
+        self.applied_ts = 0
+        self.task: asyncio.Task[None] | None = None
+
+
 class StreamSequencer:
     def __init__(
-        self, engine: Engine, nats_url: str, shard: str, queue_limit: int = 256, clock: Callable[[], int] = now_ms
+        self, market: ShardedMarket, nats_url: str, queue_limit: int = 256, clock: Callable[[], int] = now_ms
     ) -> None:
-        self.engine = engine
+        self.engine = market
         self.nats_url = nats_url
-        self.shard = shard
         self._nc: Nats | None = None
-        self._log: CommandLog | None = None
+        self._followers: list[_Follower] = []
         self._clock = clock
         self._last_ts = 0
-        self._applied_ts = 0
         self._listeners: list[Listener] = []
         self._waiting: dict[str, asyncio.Future[Result]] = {}
         self._origins: dict[str, object] = {}
@@ -87,7 +103,13 @@ class StreamSequencer:
         self._prefix = secrets.token_hex(6)
         self.store_error: str | None = None
         """Why commands are refused (NATS unreachable); None while appends work."""
-        self._following: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_layout(cls, settings: Settings, nats_url: str, queue_limit: int = 256) -> StreamSequencer:
+        """A sequencer over empty replicas of the configured layout's shards (they fill up in `start`)."""
+        layout = Layout.of(settings)
+        market = ShardedMarket(layout, [layout.engine(settings, i) for i in range(len(layout.shards))])
+        return cls(market, nats_url, queue_limit)
 
     @property
     def nats(self) -> Nats:
@@ -104,26 +126,32 @@ class StreamSequencer:
         return ts
 
     async def start(self) -> None:
-        """Connect, replay the stream up to its current end, then follow it in the background."""
+        """Connect, replay every shard's stream up to its current end, then follow them in the background."""
         self._nc = await connect(self.nats_url, f"hftsim-gateway-{self._prefix}")
-        self._log = log = CommandLog(self._nc.jetstream(), self.shard)
-        await log.ensure()
-        last = await log.last_seq()
-        caught_up = asyncio.get_running_loop().create_future()
-        if self.engine.seq >= last:
-            caught_up.set_result(None)
-        self._following = asyncio.create_task(self._follow(last, caught_up), name="hftsim-stream-follow")
-        await caught_up
-        logger.info("replica at command %d of stream %s", self.engine.seq, log.stream)
+        js = self._nc.jetstream()
+        caught_up: list[asyncio.Future[None]] = []
+        for spec, engine in zip(self.engine.layout.shards, self.engine.engines, strict=True):
+            follower = _Follower(CommandLog(js, spec.name), engine)
+            await follower.log.ensure()
+            last = await follower.log.last_seq()
+            done = asyncio.get_running_loop().create_future()
+            if engine.seq >= last:
+                done.set_result(None)
+            follower.task = asyncio.create_task(self._follow(follower, last, done), name=f"hftsim-follow-{spec.name}")
+            self._followers.append(follower)
+            caught_up.append(done)
+        await asyncio.gather(*caught_up)
+        for follower in self._followers:
+            logger.info("replica at command %d of stream %s", follower.engine.seq, follower.log.stream)
 
-    async def _follow(self, catch_up_to: int, caught_up: asyncio.Future[None]) -> None:
-        assert self._log is not None
-        async for entry in self._log.follow(self.engine.seq):
-            ts = max(entry.ts, self._applied_ts)  # the same clamp on every replica: same input, same state
-            self._applied_ts = ts
-            result = self.engine.apply(entry.command, ts)
+    async def _follow(self, follower: _Follower, catch_up_to: int, caught_up: asyncio.Future[None]) -> None:
+        engine = follower.engine
+        async for entry in follower.log.follow(engine.seq):
+            ts = max(entry.ts, follower.applied_ts)  # the same clamp on every replica: same input, same state
+            follower.applied_ts = ts
+            result = engine.apply(entry.command, ts)
             if result.seq != entry.seq:
-                raise RuntimeError(f"stream command {entry.seq} became engine command {result.seq}")
+                raise RuntimeError(f"{follower.log.stream} command {entry.seq} became engine command {result.seq}")
             origin = self._origins.pop(entry.msg_id, None) if entry.msg_id is not None else None
             for listener in self._listeners:
                 try:
@@ -145,44 +173,59 @@ class StreamSequencer:
             future.set_result(result)
 
     def submit(self, command: Command, key: Hashable) -> asyncio.Future[Result]:
-        """Append `command`; the future resolves once the replica has applied it."""
-        return self._enqueue(command, key)[1]
+        """Append `command` (its part on each shard it concerns); resolves once the replicas have applied it."""
+        self._check_queue(key)
+        parts = [self._enqueue(part, key, index) for index, part in route(command, self.engine)]
+        if len(parts) == 1:
+            return parts[0][1]
+        together = asyncio.gather(*(future for _, future in parts))
+        answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        together.add_done_callback(partial(_combined, answer))
+        return answer
 
-    def _enqueue(self, command: Command, key: Hashable) -> tuple[str, asyncio.Future[Result]]:
+    def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
+        """As `submit`, telling `waiter` the outcome (a pass after the replicas applied it)."""
+        self._check_queue(key)
+        parts = [self._enqueue(part, key, index) for index, part in route(command, self.engine)]
+        for msg_id, _ in parts:
+            self._origins[msg_id] = waiter.origin
+        if len(parts) == 1:
+            parts[0][1].add_done_callback(partial(_tell, waiter))
+            return
+        answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        asyncio.gather(*(future for _, future in parts)).add_done_callback(partial(_combined, answer))
+        answer.add_done_callback(partial(_tell, waiter))
+
+    def _check_queue(self, key: Hashable) -> None:
         if self._in_flight[key] >= self._queue_limit:
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"{self._queue_limit} of your commands are already waiting; wait for their answers",
                 retry_after_ms=10,
             )
+
+    def _enqueue(self, command: Command, key: Hashable, shard: int) -> tuple[str, asyncio.Future[Result]]:
         msg_id = message_id(command, f"{self._prefix}:{next(self._ids)}")
         if msg_id in self._waiting:
             raise ProtocolError(ErrorCode.DUPLICATE_MSG, "this order is already being placed; wait for its answer")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting[msg_id] = future
         self._in_flight[key] += 1
-        task = asyncio.create_task(self._append(command, msg_id, future))
+        task = asyncio.create_task(self._append(self._followers[shard], command, msg_id, future))
         task.add_done_callback(lambda _: self._done(key))
         return msg_id, future
-
-    def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
-        """As `submit`, telling `waiter` the outcome (a pass after the replica applied it)."""
-        msg_id, future = self._enqueue(command, key)
-        self._origins[msg_id] = waiter.origin
-        future.add_done_callback(partial(_tell, waiter))
 
     def _done(self, key: Hashable) -> None:
         self._in_flight[key] -= 1
         if self._in_flight[key] <= 0:
             del self._in_flight[key]
 
-    async def _append(self, command: Command, msg_id: str, future: asyncio.Future[Result]) -> None:
-        assert self._log is not None, "start() first"
+    async def _append(self, follower: _Follower, command: Command, msg_id: str, future: asyncio.Future[Result]) -> None:
         try:
             async with asyncio.timeout(APPEND_WAIT_S):
                 while True:
                     try:
-                        appended = await self._log.append(command, msg_id, ack_wait_s=APPEND_WAIT_S / 4)
+                        appended = await follower.log.append(command, msg_id, ack_wait_s=APPEND_WAIT_S / 4)
                         break
                     except _NATS_DOWN as exc:  # retried with the same id: appended at most once
                         self.store_error = f"NATS does not take commands ({type(exc).__name__})"
@@ -198,7 +241,7 @@ class StreamSequencer:
             ))  # fmt: skip
             return
         self.store_error = None
-        if not appended.duplicate or future.done() or appended.seq > self.engine.seq:
+        if not appended.duplicate or future.done() or appended.seq > follower.engine.seq:
             return  # the follow loop answers once the replica applies it
         first = self._answers.get(msg_id)
         if first is not None:
@@ -222,13 +265,26 @@ class StreamSequencer:
         )
 
     async def stop(self) -> None:
-        if self._following is not None:
-            self._following.cancel()
-            await asyncio.gather(self._following, return_exceptions=True)
+        tasks = [f.task for f in self._followers if f.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for msg_id in list(self._waiting):
             self._fail(msg_id, ProtocolError(ErrorCode.ENGINE_UNAVAILABLE, "the gateway is stopping; retry"))
         if self._nc is not None:
             await self._nc.close()
+
+
+def _combined(answer: asyncio.Future[Result], parts: asyncio.Future[list[Result]]) -> None:
+    """Settle `answer` with the parts' one result, or the first part's refusal."""
+    if answer.done():
+        return
+    if parts.cancelled():
+        answer.cancel()
+    elif parts.exception() is not None:
+        answer.set_exception(parts.exception())  # type: ignore[arg-type]
+    else:
+        answer.set_result(combine(parts.result()))
 
 
 def _tell(waiter: Waiter, done: asyncio.Future[Result]) -> None:

@@ -1,6 +1,7 @@
 """An engine shard: applies its JetStream command stream in order, and answers queries.
 
-The shard owns a subset of the symbols and one engine. It never takes
+The shard owns some of the symbols (its place in the cluster's layout,
+see `layout`) and one engine. It never takes
 commands from anyone but its stream, so what a gateway was told is
 appended (JetStream's acknowledgement) is exactly what the shard applies,
 after a crash as before it. A snapshot file records the engine with the
@@ -23,7 +24,6 @@ import logging
 import os
 import pickle
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from ..config import ConfigError, Settings
 from ..engine import Engine
 from .commandlog import CommandLog
 from .connection import connect
+from .layout import Layout, ShardSpec
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,6 @@ SNAPSHOT_EVERY = 50_000
 
 class ShardDiverged(RuntimeError):
     """The engine's sequence left the stream's: the stream and the snapshot disagree."""
-
-
-@dataclass(frozen=True, slots=True)
-class ShardSpec:
-    name: str
-    symbols: tuple[str, ...]
 
 
 class SnapshotFile:
@@ -75,11 +70,11 @@ class SnapshotFile:
         os.replace(tmp, self.path)
 
 
-def restore(spec: ShardSpec, settings: Settings, data_dir: Path) -> tuple[Engine, SnapshotFile]:
-    """The shard's engine as its snapshot left it (or empty), ready to follow its stream from there."""
+def restore(layout: Layout, index: int, settings: Settings, data_dir: Path) -> tuple[Engine, SnapshotFile]:
+    """Shard `index`'s engine as its snapshot left it (or empty), ready to follow its stream from there."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    snapshots = SnapshotFile(data_dir, spec.name)
-    fresh = settings.new_engine(spec.symbols)
+    snapshots = SnapshotFile(data_dir, layout.shards[index].name)
+    fresh = layout.engine(settings, index)
     engine = snapshots.load()
     if engine is None:
         return fresh, snapshots
@@ -89,7 +84,7 @@ def restore(spec: ShardSpec, settings: Settings, data_dir: Path) -> tuple[Engine
         fresh.initial_cash,
     ):
         raise ConfigError(
-            f"{snapshots.path} was written for other symbols, limits or initial cash; "
+            f"{snapshots.path} was written for other symbols, limits, initial cash or shards; "
             "remove it (the stream is replayed from the start) or use another --data-dir"
         )
     return engine, snapshots
@@ -151,7 +146,7 @@ class EngineShard:
 
 
 async def run_shard(
-    spec: ShardSpec, settings: Settings, nats_url: str, data_dir: Path, snapshot_every: int = SNAPSHOT_EVERY
+    layout: Layout, name: str, settings: Settings, nats_url: str, data_dir: Path, snapshot_every: int = SNAPSHOT_EVERY
 ) -> None:
     """`hftsim engine`: follow the stream until SIGINT/SIGTERM, then snapshot so a restart replays little.
 
@@ -159,7 +154,9 @@ async def run_shard(
     shard waits, and the ordered consumer resumes after the last command
     it applied.
     """
-    engine, snapshots = restore(spec, settings, data_dir)
+    index = layout.index(name)
+    spec = layout.shards[index]
+    engine, snapshots = restore(layout, index, settings, data_dir)
     nc = await connect(nats_url, f"hftsim-shard-{spec.name}")
     shard = EngineShard(spec, engine, nc, snapshots, snapshot_every)
     stop = asyncio.Event()

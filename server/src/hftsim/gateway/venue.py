@@ -18,7 +18,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 from ..config import ConfigError, Settings
 from ..engine import RULES, Engine, OrderFilled, Result, Trade
@@ -108,8 +108,9 @@ class Venue:
 
             if reset:
                 raise ConfigError("--reset does not apply to a cluster gateway: the market is the shard's stream")
-            engine, history, fills = new_market(settings)
-            sequencer = StreamSequencer(engine, settings.cluster.nats_url, settings.cluster.stream, queue_limit)
+            _, history, fills = new_market(settings)
+            sequencer = StreamSequencer.for_layout(settings, settings.cluster.nats_url, queue_limit)
+            engine = cast(Engine, sequencer.engine)  # every shard's replica behind the queries of one engine
             revocations = Revocations(sequencer)
         else:
             journal = market_journal(settings, data_dir)
