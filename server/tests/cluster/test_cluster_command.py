@@ -1,4 +1,4 @@
-"""`hftsim cluster`: NATS, a shard, two gateways and the agents as real processes; Ctrl-C stops them all."""
+"""`hftsim cluster`: NATS, two shards, two gateways and the agents as real processes; Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ async def a_trade_seen_on(url: str) -> None:
             await trades.wait()
 
 
-def test_the_cluster_command_runs_a_market_across_gateways_and_stops_cleanly(tmp_path: Path) -> None:
+def test_the_cluster_command_runs_a_market_on_two_shards_across_gateways_and_stops_cleanly(tmp_path: Path) -> None:
     port = two_free_ports()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hftsim", "cluster", "--gateways", "2", "--port", str(port),
+        [sys.executable, "-m", "hftsim", "cluster", "--gateways", "2", "--shards", "2", "--port", str(port),
          "--data-dir", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -57,6 +57,7 @@ def test_the_cluster_command_runs_a_market_across_gateways_and_stops_cleanly(tmp
             lines.append(line)
         second = f"http://127.0.0.1:{port + 1}"
         assert any(second in line for line in lines)
+        assert [line.split()[:2] for line in lines if line.startswith("shard ")] == [["shard", "a"], ["shard", "b"]]
         asyncio.run(a_trade_seen_on(second))  # the agents trade through gateway 1; gateway 2 serves the same market
     finally:
         proc.send_signal(signal.SIGINT)

@@ -1,8 +1,8 @@
-"""Two gateways on one NATS stream, as real `hftsim serve` processes, used through the real client.
+"""Two gateways over two shards' NATS streams, as real `hftsim serve` processes, used through the real client.
 
 Both gateways share the users' database (one data directory), as two
-gateways on one machine do; each follows the market's stream into its own
-replica, so a client cannot tell which one it is on.
+gateways on one machine do; each follows both shards' streams into its
+own replicas, so a client cannot tell which one it is on.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hftsim.cluster.natsserver import NatsServer
 from hftsim.testing import ServerProcess
 
 WAIT_S = 30.0
+SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 
 
 @pytest.fixture
@@ -29,7 +30,9 @@ def cluster(tmp_path: Path) -> Iterator[list[ServerProcess]]:
         nats_server = stack.enter_context(NatsServer(tmp_path / "nats"))
         gateways = []
         for name in ("one", "two"):
-            gateway = ServerProcess(tmp_path / "data", config={"cluster": {"nats_url": nats_server.url}})
+            gateway = ServerProcess(
+                tmp_path / "data", config={"cluster": {"nats_url": nats_server.url, "shards": SHARDS}}
+            )
             gateway.log_path = tmp_path / f"gateway-{name}.log"
             gateway.start()
             stack.callback(gateway.stop)
@@ -57,28 +60,38 @@ class Heard:
                 self._changed.clear()
                 await self._changed.wait()
 
-    def acme(self) -> list[tuple[int, str]]:
+    def sequences(self, sym: str) -> list[tuple[int, str]]:
         return [(e["payload"]["seq"], e["op"]) for e in self.events
-                if e["op"] in ("md.delta", "md.trade") and e["payload"]["sym"] == "ACME"]  # fmt: skip
+                if e["op"] in ("md.delta", "md.trade") and e["payload"]["sym"] == sym]  # fmt: skip
+
+
+async def trade(buyer: MarketClient, seller: MarketClient, heard: tuple[Heard, Heard], sym: str, price: str) -> None:
+    """`buyer` rests a bid, `seller` (on the other gateway) hits it once it shows there; both hear the trade."""
+    await buyer.place_order(sym, "buy", price, 10)
+    await heard[1].until(lambda e: e["op"] == "md.delta" and e["payload"]["sym"] == sym
+                         and [price, 10] in e["payload"]["bids"])  # fmt: skip
+    sold = await seller.place_order(sym, "sell", price, 10)
+    assert sold["order"]["status"] == "filled"
+    for each in heard:
+        done = await each.until(lambda e: e["op"] == "md.trade" and e["payload"]["sym"] == sym)
+        assert (done["payload"]["price"], done["payload"]["qty"]) == (price, 10)
 
 
 async def test_clients_on_two_gateways_trade_with_each_other_and_see_one_market(cluster: list[ServerProcess]) -> None:
     one, two = cluster
-    heard_one, heard_two = Heard(), Heard()
+    heard = (Heard(), Heard())
     async with (
-        await MarketClient.connect(one.url, on_md_event=heard_one) as alice,
-        await MarketClient.connect(two.url, on_md_event=heard_two) as bob,
+        await MarketClient.connect(one.url, on_md_event=heard[0]) as alice,
+        await MarketClient.connect(two.url, on_md_event=heard[1]) as bob,
     ):
-        await alice.place_order("ACME", "buy", "99.50", 10)
-        await heard_two.until(lambda e: e["op"] == "md.delta" and ["99.50", 10] in e["payload"]["bids"])
-        sold = await bob.place_order("ACME", "sell", "99.50", 10)
-        assert sold["order"]["status"] == "filled"
-        trade = await heard_one.until(lambda e: e["op"] == "md.trade")
-        assert (trade["payload"]["price"], trade["payload"]["qty"]) == ("99.50", 10)
-        await heard_two.until(lambda e: e["op"] == "md.trade")
-        assert heard_one.acme() == heard_two.acme()  # the same events with the same sequence numbers
-        assert (await alice.get_account())["positions"][0]["qty"] == 10
-        assert [f["qty"] for f in await bob.list_fills("ACME")] == [10]
+        for sym, price in (("ACME", "99.50"), ("EMBR", "29000.0")):  # one symbol on each shard
+            await trade(alice, bob, heard, sym, price)
+            assert heard[0].sequences(sym) == heard[1].sequences(sym)  # the same events with the same numbers
+        account = await alice.get_account()
+        assert [(p["sym"], p["qty"]) for p in account["positions"]] == [("ACME", 10), ("EMBR", 10)]
+        assert [f["qty"] for f in await bob.list_fills("EMBR")] == [10]
+        orders = await alice.list_orders(status="all")
+        assert len({o["order_id"] for o in orders}) == 2  # ids unique across the shards
 
 
 def test_a_session_opened_on_one_gateway_works_on_the_other_until_logout(cluster: list[ServerProcess]) -> None:

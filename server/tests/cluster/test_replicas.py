@@ -19,7 +19,6 @@ from hftsim.engine import OpenAccount, OrderFilled, PlaceOrder, Result, Side
 from hftsim.protocol.errors import ErrorCode, ProtocolError
 
 
-
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     with NatsServer(tmp_path / "nats") as server:
