@@ -28,10 +28,10 @@ def test_mark_is_last_trade_else_mid_else_reference() -> None:
 
 def test_pnl_counts_cash_and_positions_at_the_marks_and_breaches() -> None:
     e = engine()
-    book = RoundBook(e)
-    book.on_result(e.apply(PlaceOrder(user_id=1, sym="ACME", side=Side.SELL, qty=4, price=10_100), 1))
-    book.on_result(e.apply(PlaceOrder(user_id=2, sym="ACME", side=Side.BUY, qty=4, price=10_100), 2))
-    book.on_result(e.apply(PlaceOrder(user_id=2, sym="ACME", side=Side.BUY, qty=10**9, price=10_100), 3))
+    book = RoundBook()
+    book.on_result(e.apply(PlaceOrder(user_id=1, sym="ACME", side=Side.SELL, qty=4, price=10_100), 1), e)
+    book.on_result(e.apply(PlaceOrder(user_id=2, sym="ACME", side=Side.BUY, qty=4, price=10_100), 2), e)
+    book.on_result(e.apply(PlaceOrder(user_id=2, sym="ACME", side=Side.BUY, qty=10**9, price=10_100), 3), e)
     marks = {**mark_prices(e), "ACME": 10_050}
     tick = 10  # 0.01 in cash units of 3 decimals
     assert marked_pnl(e, 2, marks) == 4 * (10_050 - 10_100) * tick

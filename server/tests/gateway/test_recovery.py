@@ -85,7 +85,7 @@ def test_a_snapshot_saved_under_older_rules_is_refused(tmp_path: Path) -> None:
     """A snapshot saved under older rules lacks state these rules need (buying power, ...): resuming it is refused."""
     settings = load()
     journal = SegmentJournal(tmp_path)
-    engine, history, fills = recover(settings, journal, tmp_path)
+    engine, history, fills, _ = recover(settings, journal, tmp_path)
     engine.rules = 2
     journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()

@@ -145,7 +145,7 @@ def test_damage_with_intact_records_after_it_stops_the_start(backend: Backend, t
 def test_the_scan_starts_after_the_snapshot(backend: Backend, tmp_path: Path) -> None:
     settings = load()
     journal = backend.open()
-    engine, history, fills = recover(settings, journal, tmp_path)
+    engine, history, fills, _ = recover(settings, journal, tmp_path)
     for seq, command in enumerate(COMMANDS[:3], start=1):
         journal.write([(seq, seq, codec.encode(command))])
         engine.apply(command, seq)
@@ -154,7 +154,7 @@ def test_the_scan_starts_after_the_snapshot(backend: Backend, tmp_path: Path) ->
     journal.write([(4, 4, codec.encode(COMMANDS[3]))])
     journal.close()
     backend.tamper.append(5, 5, b"torn", 0)
-    again, _, _ = recover(settings, backend.open(), tmp_path)
+    again, *_ = recover(settings, backend.open(), tmp_path)
     assert again.seq == 4
     assert [x["seq"] for x in quarantined(tmp_path)] == [5]
 

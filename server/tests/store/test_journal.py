@@ -73,7 +73,7 @@ def test_codec_round_trips_every_command_kind() -> None:
 def test_recovery_reproduces_the_state_hash(backend: Backend, snapshot_at: int | None, tmp_path: Path) -> None:
     settings = load()
     journal = backend.open()
-    engine, history, fills = recover(settings, journal, tmp_path)
+    engine, history, fills, _ = recover(settings, journal, tmp_path)
     sequencer = Sequencer(engine, journal)
     for i, command in enumerate(random_commands(2000, seed=11), start=1):
         sequencer.submit_now(command)
@@ -81,7 +81,7 @@ def test_recovery_reproduces_the_state_hash(backend: Backend, snapshot_at: int |
             journal.roll()
             journal.save_snapshot(engine.seq, (engine, history, fills))
     journal.close()
-    again, _, _ = recover(settings, backend.open(), tmp_path)
+    again, *_ = recover(settings, backend.open(), tmp_path)
     assert again.seq == engine.seq == 2000
     assert again.state_hash() == engine.state_hash()
 
@@ -89,13 +89,13 @@ def test_recovery_reproduces_the_state_hash(backend: Backend, snapshot_at: int |
 def test_a_market_with_other_symbols_is_refused(backend: Backend, tmp_path: Path) -> None:
     settings = load()
     journal = backend.open()
-    engine, history, fills = recover(settings, journal, tmp_path)
+    engine, history, fills, _ = recover(settings, journal, tmp_path)
     journal.save_snapshot(engine.seq, (engine, history, fills))
     fewer = load(symbols=[s.model_dump() for s in settings.symbols[:2]])
     with pytest.raises(ConfigError, match="--reset"):
         recover(fewer, journal, tmp_path)
     journal.reset()
-    engine, _, _ = recover(fewer, journal, tmp_path)
+    engine, *_ = recover(fewer, journal, tmp_path)
     assert [i.sym for i in engine.instruments] == ["ACME", "BOLT"]
 
 

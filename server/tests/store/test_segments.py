@@ -191,7 +191,7 @@ def test_a_failing_snapshot_child_exits_1(tmp_path: Path) -> None:
 def test_a_sqlite_journal_from_before_segments_moves_over_once(tmp_path: Path) -> None:
     settings = load()
     old = DatabaseJournal(Database(str(tmp_path / "market.db")))
-    engine_, history, fills = recover(settings, old, tmp_path)
+    engine_, history, fills, _ = recover(settings, old, tmp_path)
     sequencer = Sequencer(engine_, old)
     for i in range(1, 31):
         sequencer.submit_now(order(1 + i % 3, i))
@@ -199,7 +199,7 @@ def test_a_sqlite_journal_from_before_segments_moves_over_once(tmp_path: Path) -
             old.save_snapshot(engine_.seq, (engine_, history, fills))
     old.close()
     journal = market_journal(settings, tmp_path)
-    again, _, _ = recover(settings, journal, tmp_path)
+    again, *_ = recover(settings, journal, tmp_path)
     assert again.seq == 30 and again.state_hash() == engine_.state_hash()
     assert not (tmp_path / "market.db").exists() and (tmp_path / "market.db.migrated").exists()
     assert [r.seq for r in journal.records(10)] == list(range(11, 31))

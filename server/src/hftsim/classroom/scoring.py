@@ -97,10 +97,16 @@ class Activity:
 
 
 class RoundBook:
-    """Per-user activity and PnL samples of the running round; fed every result by the sequencer."""
+    """Per-user activity and PnL samples of the running round; fed every result by the sequencer.
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    A read model of the market like the trade and fill histories: plain
+    data, saved in the market's snapshots with the engine and fed the
+    journal's commands replayed after it, so a restart during a round keeps
+    the round's counts (the engine is passed in, never held, so that a
+    snapshot holds no second engine).
+    """
+
+    def __init__(self) -> None:
         self.activity: dict[int, Activity] = {}
 
     def of(self, user_id: int) -> Activity:
@@ -109,8 +115,7 @@ class RoundBook:
             found = self.activity[user_id] = Activity()
         return found
 
-    def on_result(self, result: Result) -> None:
-        engine = self._engine
+    def on_result(self, result: Result, engine: Engine) -> None:
         for ev in result.events:
             if isinstance(ev, OrderFilled):
                 fill = ev.fill
@@ -129,11 +134,11 @@ class RoundBook:
         """A message refused by the rate limit."""
         self.of(user_id).breaches += 1
 
-    def sample(self) -> dict[str, int]:
+    def sample(self, engine: Engine) -> dict[str, int]:
         """Append every participant's PnL at the current marks to their curve; the marks used."""
-        marks = mark_prices(self._engine)
-        for user_id in self._engine.user_ids():
-            self.of(user_id).curve.append(marked_pnl(self._engine, user_id, marks))
+        marks = mark_prices(engine)
+        for user_id in engine.user_ids():
+            self.of(user_id).curve.append(marked_pnl(engine, user_id, marks))
         return marks
 
 

@@ -32,11 +32,10 @@ from ..engine import Engine
 from ..engine.core.events import Record
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import StoreUnavailable
-from ..store.history import FillHistory, MarketHistory
 
 if TYPE_CHECKING:
     from ..sim import Simulation
-    from .venue import Venue
+    from .venue import Market, Venue
 
 SNAPSHOT_DIR = "snapshots"
 NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,48}$")
@@ -150,7 +149,7 @@ class MarketControl:
         engine, history, fills, sim = pickle.loads(path.read_bytes())
         restored = venue_hash(engine, sim)
         set_paused(venue, True)
-        replace_market(venue, engine, history, fills)
+        replace_market(venue, (engine, history, fills, venue.round_book))
         if sim is not None and venue.agents is not None:
             transplant(venue.agents.sim, sim)
         return restored
@@ -165,8 +164,8 @@ def set_paused(venue: Venue, paused: bool) -> None:
         venue.agents.paused = paused
 
 
-def replace_market(venue: Venue, engine: Engine, history: MarketHistory, fills: FillHistory) -> None:
-    """Make `engine` (and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
+def replace_market(venue: Venue, market: Market) -> None:
+    """Make `market` (an engine and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
     if venue.journal is None:
         raise ProtocolError(
             ErrorCode.FORBIDDEN,
@@ -175,16 +174,18 @@ def replace_market(venue: Venue, engine: Engine, history: MarketHistory, fills: 
         )
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
+    engine, history, fills, round_book = market
     engine.carry_on_from(venue.engine)
     try:
         venue.journal.roll()
-        venue.journal.save_snapshot(engine.seq, (engine, history, fills))
+        venue.journal.save_snapshot(engine.seq, market)
     except StoreUnavailable as exc:
         message = f"the market could not be saved ({exc}); nothing changed"
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, message) from None
     transplant(venue.engine, engine)
     transplant(venue.history, history)
     transplant(venue.fills, fills)
+    venue.round_book = round_book
 
 
 def status(venue: Venue) -> dict[str, Any]:

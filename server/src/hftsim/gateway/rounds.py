@@ -7,8 +7,12 @@ trading. Ending it pauses the market, cancels every open order, closes
 every position out at its mark (classroom/scoring.py has the rules) and
 writes the scores to `DATA_DIR/rounds/ROUND.json`; the market stays
 paused until the next round starts. A round with a duration ends by
-itself. A restart during a round keeps the round and its accounts; its
-counts (volume, breaches, samples) start again from the restart.
+itself. A restart during a round keeps the round, its accounts and its
+counts (volume, fees, breaches, PnL samples): the round's book is part of
+the market's snapshots and is fed the journal's commands replayed after
+the last one (venue.py). What a crash loses is what no command records:
+the samples and the gateway's refusals (rate and order limits) since the
+last snapshot; a clean stop writes one last snapshot, so it loses nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..classroom.scoring import RoundBook, Score, mark_prices, scores
-from ..engine import CancelAll, Engine, Result
+from ..engine import CancelAll, Engine
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.history import FillHistory, MarketHistory
 from ..store.users import User
@@ -61,18 +65,20 @@ class Rounds:
         self._venue = venue
         self._dir = data_dir / ROUNDS_DIR
         self.current: RoundInfo | None = None
-        self.book: RoundBook | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._sampler: asyncio.Task[None] | None = None
         current = self._dir / CURRENT
         if current.is_file():
             self.current = RoundInfo(**self._load(current)["round"])
-            self.book = RoundBook(venue.engine)
-        venue.sequencer.subscribe(self.on_result)
+            if venue.round_book is None:  # a snapshot written before rounds were saved in them
+                venue.round_book = RoundBook()
+        else:
+            venue.round_book = None  # the round ended after the last snapshot
 
-    def on_result(self, result: Result, origin: object) -> None:
-        if self.book is not None:
-            self.book.on_result(result)
+    @property
+    def book(self) -> RoundBook | None:
+        """The running round's counts, kept by the venue with the market (None: no round running)."""
+        return self._venue.round_book
 
     def breach(self, user_id: int) -> None:
         if self.book is not None:
@@ -107,9 +113,12 @@ class Rounds:
         old = venue.engine
         replace_market(
             venue,
-            Engine(old.instruments, old.limits, initial_cash=old.initial_cash),
-            MarketHistory([i.sym for i in old.instruments]),
-            FillHistory(),
+            (
+                Engine(old.instruments, old.limits, initial_cash=old.initial_cash),
+                MarketHistory([i.sym for i in old.instruments]),
+                FillHistory(),
+                RoundBook(),
+            ),
         )
         if venue.agents is not None:
             for command in venue.agents.sim.open_accounts(venue.engine.cash_decimals):
@@ -118,7 +127,6 @@ class Rounds:
         started = _now_ms()
         ends_at = started + int(duration_s * 1000) if duration_s is not None else None
         self.current = RoundInfo(round_id, name or f"Round {round_id}", "running", started, ends_at)
-        self.book = RoundBook(venue.engine)
         self._save(CURRENT, {"round": asdict(self.current)})
         if ends_at is not None:
             self._arm(ends_at)
@@ -137,14 +145,14 @@ class Rounds:
         venue = self._venue
         set_paused(venue, True)
         self._cancel_everything()
-        marks = book.sample()
+        marks = book.sample(venue.engine)
         final = scores(book, venue.engine, marks)
         current.status = "ended"
         current.ended_ts = _now_ms()
         current.marks = {sym: venue.renderer.price(sym, price) for sym, price in marks.items()}
         self._save(f"{current.round_id:06d}.json", {"round": asdict(current), "scores": self.rows(final)})
         (self._dir / CURRENT).unlink(missing_ok=True)
-        self.current = self.book = None
+        self.current = venue.round_book = None
         log.info("round %d ended", current.round_id)
         return current, final
 
@@ -217,7 +225,7 @@ class Rounds:
         while True:
             await asyncio.sleep(self._venue.settings.rounds.sample_s)
             if self.book is not None and not self._venue.control.paused:
-                self.book.sample()
+                self.book.sample(self._venue.engine)
 
     def _save(self, name: str, data: dict[str, Any]) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@ market from its data directory: the latest snapshot, then the journal.
 Snapshots are taken by a forked child (store/snapshots.py) every
 `journal.snapshot_every` commands, so the event loop only pays the fork;
 at a clean shutdown the last one is written in-process, as nothing is
-left to serve.
+left to serve. A snapshot holds the engine and its read models: the trade
+and fill histories, and the running round's book (classroom/scoring.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias, cast
 
+from ..classroom.scoring import RoundBook
 from ..config import ConfigError, Settings
 from ..engine import RULES, Engine, OrderFilled, Result, Trade
 from ..protocol.render import Renderer
@@ -59,6 +61,9 @@ USERS_DB = "hftsim.db"
 SNAPSHOT_POLL_S = 0.05
 """How often the loop looks whether the snapshot child has finished."""
 
+Market: TypeAlias = "tuple[Engine, MarketHistory, FillHistory, RoundBook | None]"
+"""What a snapshot of the market holds: the engine and its read models (no round book: no round running)."""
+
 
 @dataclass(slots=True)
 class Venue:
@@ -86,6 +91,8 @@ class Venue:
     loop_lag: LoopLag = field(default_factory=LoopLag)
     snapshot_pid: int | None = None
     """The forked child writing a snapshot, while one runs."""
+    round_book: RoundBook | None = None
+    """The running round's counts and samples (rounds.py), a read model fed every result like `fills`."""
     rounds: Rounds = field(init=False)
     scenarios: Scenarios = field(init=False)
     latency: LatencyGate = field(init=False)
@@ -111,6 +118,7 @@ class Venue:
             _, history, fills = new_market(settings)
             sequencer = StreamSequencer.for_layout(settings, settings.cluster.nats_url, queue_limit)
             engine = cast(Engine, sequencer.engine)  # every shard's replica behind the queries of one engine
+            round_book = None
             revocations = Revocations(sequencer)
         else:
             journal = market_journal(settings, data_dir)
@@ -119,7 +127,7 @@ class Venue:
                 log.info(
                     "--reset: opened a new market (empty books, every account back to its opening cash); users kept"
                 )
-            engine, history, fills = recover(settings, journal, data_dir)
+            engine, history, fills, round_book = recover(settings, journal, data_dir)
             sequencer = Sequencer(engine, journal, queue_limit=queue_limit)
         renderer = Renderer(engine)
         session = settings.session
@@ -144,6 +152,7 @@ class Venue:
             revocations=revocations,
             recovered_at=engine.seq,
             control=MarketControl(data_dir),
+            round_book=round_book,
         )
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)
@@ -153,8 +162,12 @@ class Venue:
         venue.latency = LatencyGate(lag.default_ms, {str(r): ms for r, ms in lag.roles.items()}, lag.users)
         return venue
 
+    def market(self) -> Market:
+        """The state a snapshot saves."""
+        return self.engine, self.history, self.fills, self.round_book
+
     def _record(self, result: Result, origin: object) -> None:
-        record(result, self.history, self.fills)
+        record(result, self.market())
         if self.journal is not None and result.seq % self.settings.journal.snapshot_every == 0:
             asyncio.get_running_loop().call_soon(self.checkpoint)
 
@@ -172,7 +185,7 @@ class Venue:
         seq = self.engine.seq
         self.journal.roll()
         started = time.perf_counter()
-        self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, (self.engine, self.history, self.fills))
+        self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, self.market())
         held_ms = (time.perf_counter() - started) * 1000
         asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq, held_ms)
 
@@ -200,7 +213,7 @@ class Venue:
         if self.journal is None:
             return
         try:
-            self.journal.save_snapshot(self.engine.seq, (self.engine, self.history, self.fills))
+            self.journal.save_snapshot(self.engine.seq, self.market())
         except StoreUnavailable as exc:
             log.error("snapshot at command %d failed (%s); the journal still covers it", self.engine.seq, exc)
         self.journal.close()
@@ -235,24 +248,30 @@ def new_market(settings: Settings) -> tuple[Engine, MarketHistory, FillHistory]:
     return engine, MarketHistory([i.sym for i in engine.instruments]), FillHistory()
 
 
-def record(result: Result, history: MarketHistory, fills: FillHistory) -> None:
+def record(result: Result, market: Market) -> None:
+    """Feed one applied command's result to the read models."""
+    engine, history, fills, round_book = market
     for ev in result.events:
         if isinstance(ev, Trade):
             history.on_trade(ev)
         elif isinstance(ev, OrderFilled):
             fills.on_fill(ev.fill)
+    if round_book is not None:
+        round_book.on_result(result, engine)
 
 
-def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engine, MarketHistory, FillHistory]:
+def recover(settings: Settings, journal: Journal, data_dir: Path) -> Market:
     """The market as the journal left it: snapshot, then every intact later command replayed.
 
     A torn journal tail is cut into a quarantine file in `data_dir`; damage anywhere else raises a StoreError.
     """
     snapshot = journal.load_snapshot()
+    round_book: RoundBook | None = None
     if snapshot is None:
         engine, history, fills = new_market(settings)
     else:
-        _, (engine, history, fills) = snapshot
+        _, (engine, history, fills, *saved_book) = snapshot  # snapshots from before rounds hold no round book
+        round_book = saved_book[0] if saved_book else None
         if getattr(engine, "rules", 1) != RULES:
             raise ConfigError(
                 "the market in this data directory was saved by an engine with other trading rules (an older "
@@ -274,8 +293,8 @@ def recover(settings: Settings, journal: Journal, data_dir: Path) -> tuple[Engin
         result = engine.apply(command, ts)
         if result.seq != seq:
             raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")
-        record(result, history, fills)
+        record(result, (engine, history, fills, round_book))
         replayed += 1
     if snapshot is not None or replayed:
         log.info("recovered the market at command %d (%d replayed from the journal)", engine.seq, replayed)
-    return engine, history, fills
+    return engine, history, fills, round_book
