@@ -69,9 +69,12 @@ def venue(tmp_path: Path) -> ServerProcess:
 async def test_a_restart_mid_round_keeps_its_scores(venue: ServerProcess) -> None:
     venue.start()
     try:
-        async with session(venue, "prof") as boss, session(venue, "alpha") as alpha, session(
-            venue, "beta"
-        ) as beta, session(venue, "gamma") as gamma:
+        async with (
+            session(venue, "prof") as boss,
+            session(venue, "alpha") as alpha,
+            session(venue, "beta") as beta,
+            session(venue, "gamma") as gamma,
+        ):
             await boss.send("admin.round_start", {"name": "restarted"})
             await alpha.place_order("ACME", "sell", "100.00", 10)
             await beta.place_order("ACME", "buy", "100.00", 10, "IOC")

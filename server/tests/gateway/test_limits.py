@@ -6,11 +6,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import httpx
+import orjson
 import pytest
 from market_client import MarketClient, ServerError
 
 from hftsim.testing import ServerProcess, server_process
+
+from .conftest import handshake, open_wire
+from .test_frames import TEXT, frame
 
 ADMIN = ("prof", "prof-pass-1")
 LIMITS = {"max_order_qty": 95, "max_open_orders": 3, "max_active_volume": 100, "max_order_notional": "10000"}
@@ -71,3 +78,45 @@ async def test_limits_pacing_and_breaches(limited: ServerProcess) -> None:
         assert "paced" not in scores  # no account, no breach: nothing to score
         assert scores["flooder"]["breaches"] >= len(refused)
         assert scores["trader"]["breaches"] == 4
+
+
+async def test_a_pipelined_burst_never_passes_the_open_orders_or_volume_limit(tmp_path: Path) -> None:
+    """Orders queued behind each other count before the engine applies them: exactly the limit rests."""
+    config = {"limits": {"max_open_orders": 7, "max_active_volume": 50}}
+    with server_process(tmp_path, config=config) as srv:
+        token = handshake(srv.url)["token"]
+        wire = await open_wire(srv.url, "/ws/cmd", token)
+        await wire.ok("auth.login", {"guest": True})
+
+        async def burst(count: int, qty: int, tag: str) -> list[dict[str, Any]]:
+            """`count` resting orders in one write: all in the queues before the first is applied."""
+            order = {"sym": "ACME", "side": "buy", "price": "90.00", "qty": qty}
+            requests = (
+                {"type": "request", "msg_id": f"{tag}{i}", "op": "order.place", "payload": order} for i in range(count)
+            )
+            wire.ws.transport.write(b"".join(frame(TEXT, orjson.dumps(r)) for r in requests))
+            return [await wire.response(f"{tag}{i}") for i in range(count)]
+
+        answers = await burst(40, 1, "o")
+        codes = [a["error"]["code"] for a in answers if not a["ok"]]
+        assert sum(a["ok"] for a in answers) == 7 and set(codes) == {"OPEN_ORDERS_LIMIT"}
+        assert len((await wire.ok("orders.list"))["orders"]) == 7
+
+        await wire.ok("order.cancel_all")
+        answers = await burst(7, 9, "v")  # 5 x 9 = 45 rest; a sixth would make 54 > 50
+        assert [a["ok"] for a in answers] == [True] * 5 + [False] * 2
+        assert {a["error"]["code"] for a in answers[5:]} == {"ACTIVE_VOLUME_LIMIT"}
+        await wire.ok("order.cancel_all")
+
+        # Concurrent HTTP requests of one user are held to the same count.
+        async with httpx.AsyncClient(base_url=srv.url, headers={"Authorization": f"Bearer {token}"}) as http:
+
+            async def place(i: int) -> dict[str, Any]:
+                payload = {"sym": "ACME", "side": "buy", "price": "90.00", "qty": 1}
+                request = {"type": "request", "ver": 1, "msg_id": f"h{i}", "ts": 0, "op": "order.place"}
+                response = await http.post("/api/request", json={**request, "payload": payload})
+                return dict(response.json())
+
+            answers = list(await asyncio.gather(*(place(i) for i in range(30))))
+        assert sum(a["ok"] for a in answers) == 7
+        assert len((await wire.ok("orders.list"))["orders"]) == 7

@@ -33,9 +33,10 @@ from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_ro
 from ..store.history import Bar
 from ..store.users import User
 from .clock import now_ms
-from .order_limits import OrderLimits
+from .order_limits import OrderLimits, Releasing
 from .registry import SocketRegistry
 from .replies import Replies
+from .sequencer import Promise, Waiter
 from .sessions import Grant
 from .traffic import announced
 from .venue import Venue
@@ -119,7 +120,7 @@ class Dispatcher:
         """Answer one request, waiting for the engine when it needs to (the HTTP way)."""
         outcome = self.start(ctx, req)
         if isinstance(outcome, Sequenced):
-            return outcome.answer(await self.venue.sequencer.submit(outcome.command, outcome.key))
+            return await self.execute(outcome)
         if isinstance(outcome, dict):
             return outcome
         return await outcome
@@ -149,16 +150,41 @@ class Dispatcher:
     # Helpers ---------------------------------------------------------------
 
     def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> Sequenced:
-        """A command for the sequencer; a user's trading command is refused while an admin has the market
-        paused, and when it breaks one of the user's order limits (order_limits.py; a breach is scored)."""
+        """A command for the sequencer; a user's trading command is refused while an admin has the market paused."""
         if isinstance(command, TRADING):
             self.venue.control.check_open()
+        return Sequenced(command, key, answer)
+
+    def send(self, sequenced: Sequenced, waiter: Waiter) -> None:
+        """Hand a command to the sequencer, `waiter` to hear its outcome.
+
+        A user's trading command that would break one of their order limits is
+        refused here (order_limits.py; a breach is scored), counting their
+        commands still on their way; one that passes holds its reservation
+        until its outcome is known.
+        """
+        command = sequenced.command
+        release = None
+        if isinstance(command, TRADING):
             try:
-                self.limits.check(command)
+                release = self.limits.admit(command)
             except ProtocolError:
                 self.venue.rounds.breach(command.user_id)
                 raise
-        return Sequenced(command, key, answer)
+        if release is not None:
+            waiter = Releasing(waiter, release)
+        try:
+            self.venue.sequencer.send(command, sequenced.key, waiter)
+        except BaseException:
+            if release is not None:
+                release()
+            raise
+
+    async def execute(self, sequenced: Sequenced) -> dict[str, Any]:
+        """Send a command and wait for its result: its response payload (the HTTP way)."""
+        answered: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self.send(sequenced, Promise(answered))
+        return sequenced.answer(await answered)
 
     def trading(self, ctx: Context, command: Command, answer: Callable[[Result], dict[str, Any]]) -> Outcome:
         """A user's trading command: sequenced at once, or after the user's injected latency (latency.py).
@@ -175,13 +201,7 @@ class Dispatcher:
         self, user: User, command: Command, key: int, answer: Callable[[Result], dict[str, Any]]
     ) -> dict[str, Any]:
         await self.venue.latency.wait(user)
-        ready = self.sequenced(command, key, answer)
-        return ready.answer(await self.venue.sequencer.submit(ready.command, ready.key))
-
-    async def submit(self, command: Command, user_id: int | None) -> Result:
-        """Queue the command in the user's lane (admins' status changes share one) and await its result."""
-        self.sequenced(command, user_id, lambda result: {})
-        return accepted(await self.venue.sequencer.submit(command, user_id))
+        return await self.execute(self.sequenced(command, key, answer))
 
     def user_id(self, ctx: Context) -> int:
         user = ctx.grant.session.user

@@ -1,20 +1,35 @@
 """A user's order limits that span orders: open orders, resting volume, notional per order.
 
 The engine checks what one order can do to a position and to cash; these
-limits bound how much a user keeps on the books, and are checked here,
-when the command is handed to the sequencer, against the market as the
-engine has it then: orders of the user already queued but not yet applied
-are not counted, so a burst may pass a limit by at most the user's queued
-commands (`traffic.queued_per_user`). A refusal counts as a breach in the
+limits bound how much a user keeps on the books. They are checked here, as
+a command is handed to the sequencer, against the market as the engine has
+it plus what the user has handed over and the engine has not yet applied:
+each place or amend that passes reserves its order and its quantity until
+its outcome is known (applied or refused), so a burst of pipelined orders
+never passes a limit, however many wait in the queues. A reservation is
+given back in the pass that applies its command, so the engine's count and
+the reservation never add up twice. A refusal counts as a breach in the
 running round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from ..config import LimitSettings
-from ..engine import AmendOrder, CancelAll, CancelOrder, Engine, PlaceOrder
+from ..engine import AmendOrder, CancelAll, CancelOrder, Engine, PlaceOrder, Result
 from ..engine.instruments import tick_value
 from ..protocol.errors import ErrorCode, ProtocolError
+from .sequencer import Waiter
+
+
+@dataclass(slots=True)
+class InFlight:
+    """What a user's commands not yet applied may add to the books."""
+
+    orders: int = 0
+    volume: int = 0
 
 
 class OrderLimits:
@@ -27,33 +42,62 @@ class OrderLimits:
         self._engine = engine
         self._terms = {i.sym: (i.ref_price, tick_value(i, engine.cash_decimals)) for i in engine.instruments}
         """Per symbol: reference price (ticks) and cash per tick per unit, for the notional."""
+        self._in_flight: dict[int, InFlight] = {}
 
-    def check(self, command: PlaceOrder | AmendOrder | CancelOrder | CancelAll) -> None:
-        """Refuse (ProtocolError) a place or amend that would break a limit; other commands pass."""
-        if isinstance(command, (PlaceOrder, AmendOrder)):
-            self._check(command)
+    def admit(self, command: PlaceOrder | AmendOrder | CancelOrder | CancelAll) -> Callable[[], None] | None:
+        """Refuse (ProtocolError) a place or amend that would break a limit; else reserve what it adds.
 
-    def _check(self, command: PlaceOrder | AmendOrder) -> None:
+        Returns what gives the reservation back once the command is applied or refused (None: nothing reserved).
+        """
+        if not isinstance(command, (PlaceOrder, AmendOrder)):
+            return None
+        added = self._check(command)
+        if added is None or not (added.orders or added.volume):
+            return None
+        user_id = command.user_id
+        held = self._in_flight.get(user_id)
+        if held is None:
+            held = self._in_flight[user_id] = InFlight()
+        held.orders += added.orders
+        held.volume += added.volume
+
+        def release() -> None:
+            held.orders -= added.orders
+            held.volume -= added.volume
+            if not held.orders and not held.volume:
+                self._in_flight.pop(user_id, None)
+
+        return release
+
+    def in_flight(self, user_id: int) -> InFlight:
+        return self._in_flight.get(user_id) or InFlight()
+
+    def _check(self, command: PlaceOrder | AmendOrder) -> InFlight | None:
         engine, user_id = self._engine, command.user_id
         if isinstance(command, PlaceOrder):
             sym, qty, price, added_orders = command.sym, command.qty, command.price, 1
         else:
             order = engine.order(command.order_id) if command.order_id is not None else None
             if order is None or order.user_id != user_id:
-                return  # the engine answers UNKNOWN_ORDER (client order ids resolve there too)
+                return None  # the engine answers UNKNOWN_ORDER (client order ids resolve there too)
             sym, price, added_orders = order.sym, command.price or order.price, 0
             qty = max(0, (command.qty or order.qty) - order.qty)
         if qty > self._max_order_qty:
-            return  # the engine refuses it whole (QTY_ABOVE_MAX), its own limit first
+            return None  # the engine refuses it whole (QTY_ABOVE_MAX), its own limit first
         open_orders, resting = engine.resting(user_id)
+        pending = self.in_flight(user_id)
+        open_orders += pending.orders
+        resting += pending.volume
         if added_orders and open_orders + 1 > self.max_open_orders:
             raise ProtocolError(
-                ErrorCode.OPEN_ORDERS_LIMIT, f"at most {self.max_open_orders} open orders; cancel some first"
+                ErrorCode.OPEN_ORDERS_LIMIT,
+                f"at most {self.max_open_orders} open orders, counting those still on their way; cancel some first",
             )
         if qty and resting + qty > self.max_active_volume:
             raise ProtocolError(
                 ErrorCode.ACTIVE_VOLUME_LIMIT,
-                f"at most {self.max_active_volume} units resting at once; {resting} are, this adds {qty}",
+                f"at most {self.max_active_volume} units resting at once; {resting} are or are on their way, "
+                f"this adds {qty}",
             )
         terms = self._terms.get(sym)
         if terms is not None and isinstance(command, PlaceOrder):
@@ -62,3 +106,26 @@ class OrderLimits:
                 raise ProtocolError(
                     ErrorCode.NOTIONAL_LIMIT, f"one order may be worth at most {self._notional_text} in cash"
                 )
+        return InFlight(added_orders, qty)
+
+
+class Releasing:
+    """A waiter that gives back its command's reservation as soon as the outcome is known, then tells `waiter`."""
+
+    __slots__ = ("_release", "_waiter")
+
+    def __init__(self, waiter: Waiter, release: Callable[[], None]) -> None:
+        self._waiter = waiter
+        self._release = release
+
+    @property
+    def origin(self) -> object:
+        return self._waiter.origin
+
+    def resolved(self, result: Result) -> None:
+        self._release()
+        self._waiter.resolved(result)
+
+    def refused(self, error: ProtocolError) -> None:
+        self._release()
+        self._waiter.refused(error)

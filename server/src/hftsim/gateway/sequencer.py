@@ -61,7 +61,7 @@ class Waiter(Protocol):
     def refused(self, error: ProtocolError) -> None: ...
 
 
-class _Promise:
+class Promise:
     """A waiter that settles a future, for callers that await the result."""
 
     __slots__ = ("future",)
@@ -129,7 +129,7 @@ class Sequencer:
         has its limit of commands waiting.
         """
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self.send(command, key, _Promise(future))
+        self.send(command, key, Promise(future))
         return future
 
     def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:

@@ -402,7 +402,7 @@ class Connection(WSListener):
             self._reply(req, outcome, None)
         elif isinstance(outcome, Sequenced):
             try:
-                self._dispatcher.venue.sequencer.send(outcome.command, outcome.key, Pending(self, req, outcome))
+                self._dispatcher.send(outcome, Pending(self, req, outcome))
             except ProtocolError as exc:
                 self._reply(req, None, exc)
                 return
