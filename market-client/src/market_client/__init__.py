@@ -22,12 +22,12 @@ from ._exceptions import (
     ServerError,
     StaleBook,
 )
-from ._links import STATES, State
 from ._live import LiveBroker, RunSummary, run_live
 from ._market import MarketState
 from ._orders import Order
 from ._prices import to_wire_price
 from ._record import Recording, read_recording
+from ._recovery import STATES, State
 from ._replay import ReplayResult, run_replay
 from ._session import RequestSession
 from ._strategy import Broker, Strategy, StrategyRunner

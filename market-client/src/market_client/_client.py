@@ -2,7 +2,7 @@
 
 State lives in plain objects updated by events and read synchronously
 (books, candles, symbol statuses, the transactions buffer), as in
-ib_async; the network work is delegated to `Links`. Every method that
+ib_async; keeping the links up is `SessionKeeper`'s work. Every method that
 needs the server goes over the one CMD socket, except `handshake` and
 `api_request`, which use HTTP.
 """
@@ -33,12 +33,13 @@ from ._exceptions import (
     ServerError,
     StaleBook,
 )
-from ._links import Links, State
+from ._keeper import SessionKeeper
 from ._market import MarketState
 from ._orders import Order, OrderTracker
 from ._pacing import Pacer
 from ._prices import PriceLike, to_wire_price
 from ._record import Recording
+from ._recovery import State
 from ._ring import RingBuffer
 from ._session import RequestSession
 
@@ -98,7 +99,7 @@ class MarketClient:
         self._symbols: list[JSON] | None = None
         self._callbacks = CallbackRunner()
         self._recover_timeout = recover_timeout
-        self._links = Links(
+        self._keeper = SessionKeeper(
             self.base_url,
             self.market,
             username=username,
@@ -111,6 +112,7 @@ class MarketClient:
             on_cmd_event=self._cmd_event,
             on_md_event=self._md_event,
             on_state=self._state_changed,
+            on_resynced=self._resynced,
         )
         self._connected = asyncio.Event()
         self._orders = OrderTracker()
@@ -162,13 +164,13 @@ class MarketClient:
 
     async def _start(self) -> None:
         try:
-            await self._links.start()
+            await self._keeper.start()
         except BaseException:
             await self.aclose()
             raise
 
     async def __aenter__(self) -> MarketClient:
-        if self._links.state == "disconnected":
+        if self._keeper.state == "disconnected":
             await self._start()
         return self
 
@@ -179,13 +181,13 @@ class MarketClient:
 
     async def aclose(self) -> None:
         """Close sockets, stop reconnects, renewals and resyncs; fail pending requests. Idempotent."""
-        await self._links.aclose()
+        await self._keeper.aclose()
         await self._callbacks.aclose()
 
     @property
     def state(self) -> State:
         """'disconnected', 'connecting', 'connected', 'reconnecting', 'resyncing' or 'closed'."""
-        return self._links.state
+        return self._keeper.state
 
     def set_state_hook(self, handler: Callback | None) -> None:
         """Call `handler(state)` (sync or async) on every state change."""
@@ -200,7 +202,7 @@ class MarketClient:
     def limits(self) -> JSON | None:
         """The limits the server announced at login (message rates, order size, position, open orders,
         resting volume, notional; docs/protocol.md), or None before login."""
-        user = self._links.user
+        user = self._keeper.user
         limits = user.get("limits") if user else None
         return limits if isinstance(limits, dict) else None
 
@@ -212,12 +214,12 @@ class MarketClient:
     @property
     def token(self) -> str | None:
         """The current session token (renewed automatically)."""
-        return self._links.token
+        return self._keeper.token
 
     @property
     def user(self) -> JSON | None:
         """{user_id, username, roles, is_admin} of the logged-in user, or None."""
-        return self._links.user
+        return self._keeper.user
 
     @property
     def resync_counts(self) -> dict[str, int]:
@@ -242,11 +244,11 @@ class MarketClient:
             body.update(username=username, password=password)
         if guest:
             body["guest"] = True
-        return await self._links.handshake(body)
+        return await self._keeper.handshake(body)
 
     async def server_info(self) -> JSON:
         """GET /api/info: facts anyone may read before logging in, e.g. `{"guests": true}` (guest logins allowed)."""
-        return await _http.server_info(self._links.http, self._links.base_url, self._links.connect_timeout)
+        return await _http.server_info(self._keeper.http, self._keeper.base_url, self._keeper.connect_timeout)
 
     async def api_request(
         self,
@@ -256,19 +258,19 @@ class MarketClient:
         timeout: float | None = None,
     ) -> JSON:
         """One request over HTTP (`POST /api/request`); returns the response payload."""
-        return (await self._links.api_request(op, dict(payload or {}), as_role, timeout)).payload
+        return (await self._keeper.api_request(op, dict(payload or {}), as_role, timeout)).payload
 
     async def open_cmd(self) -> RequestSession:
         """Open the CMD socket with the current token; events go to the transactions buffer."""
-        return await self._links.open_cmd()
+        return await self._keeper.open_cmd()
 
     async def open_md(self) -> RequestSession:
         """Open MD, subscribe to all symbols and wait for their snapshots."""
-        return await self._links.open_md()
+        return await self._keeper.open_md()
 
     async def login(self) -> JSON:
         """auth.login over CMD with the client's credentials (guest when none)."""
-        return await self._links.login()
+        return await self._keeper.login()
 
     # -- requests ----------------------------------------------------------------
 
@@ -282,7 +284,7 @@ class MarketClient:
         ConnectionLost when CMD drops meanwhile, MarketConnectionError when
         CMD is down (reconnecting) at the time of the call.
         """
-        session = self._links.require_cmd()
+        session = self._keeper.require_cmd()
         await self._paced()
         return (await session.request(op, payload, as_role=as_role, timeout=timeout)).payload
 
@@ -307,7 +309,7 @@ class MarketClient:
         MD gaps re-seed the window, since trades may have been missed.
         """
         self.market.configure_candles(sym, interval_ms, depth)
-        await self._links.seed_candles(sym)
+        await self._keeper.seed_candles(sym)
         return self.get_candles(sym)
 
     def get_candles(self, sym: str) -> list[JSON]:
@@ -343,7 +345,7 @@ class MarketClient:
             payload["price"] = to_wire_price(price)
         elif type == "limit":
             raise InvalidPrice("a limit order needs a price")
-        coid = client_order_id if client_order_id is not None else self._links.envelopes.next_id()
+        coid = client_order_id if client_order_id is not None else self._keeper.envelopes.next_id()
         payload["client_order_id"] = coid
 
         def placed(orders: list[JSON]) -> JSON | None:
@@ -373,7 +375,7 @@ class MarketClient:
         `order.queue_ahead` follow the CMD and MD events. A refusal raises
         OrderRejected, as place_order does.
         """
-        coid = client_order_id if client_order_id is not None else self._links.envelopes.next_id()
+        coid = client_order_id if client_order_id is not None else self._keeper.envelopes.next_id()
         request = {"sym": sym, "side": side, "type": type, "qty": qty, "tif": tif, "post_only": post_only}
         handle = Order(self, coid, {**request, "price": None if price is None else to_wire_price(price)})
         self._orders.watch(handle)  # before sending: the order's events come before its answer
@@ -433,7 +435,7 @@ class MarketClient:
         answered with its first answer (DUPLICATE_MSG while it still runs,
         then we look again), and one that never arrived runs now.
         """
-        msg_id = self._links.envelopes.next_id()
+        msg_id = self._keeper.envelopes.next_id()
         try:
             return await self._request(op, payload, as_role, timeout, msg_id)
         except ClientClosed:
@@ -463,7 +465,7 @@ class MarketClient:
         )
 
     async def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
-        session = self._links.require_cmd()
+        session = self._keeper.require_cmd()
         await self._paced()
         return (await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)).payload
 
@@ -588,11 +590,11 @@ class MarketClient:
 
         def tap(sock: str, direction: str, frame: str | bytes) -> None:
             if recording.closed:
-                self._links.set_tap(None)
+                self._keeper.set_tap(None)
             else:
                 recording.write(sock, direction, frame)
 
-        self._links.set_tap(tap)
+        self._keeper.set_tap(tap)
         return recording
 
     # -- transactions ------------------------------------------------------------
@@ -625,11 +627,17 @@ class MarketClient:
         self._orders.on_md_event(event.op, event.payload)
         self._callbacks.call("on_md_event", self._on_md_event, event.raw)
 
+    def _resynced(self, sym: str) -> None:
+        """A gap was closed from a snapshot: the queue estimates of that symbol's handles missed events."""
+        for handle in self._orders.live():
+            if handle.sym == sym:
+                self._keeper.spawn(handle.refresh(), f"refresh.{handle.client_order_id}")
+
     def _state_changed(self, state: State) -> None:
         if state == "connected":
             self._connected.set()
             for handle in self._orders.live():  # events may have been missed while the link was down
-                self._links.spawn(handle.refresh(), f"refresh.{handle.client_order_id}")
+                self._keeper.spawn(handle.refresh(), f"refresh.{handle.client_order_id}")
         else:
             self._connected.clear()
         self._callbacks.call("state hook", self._on_state_change, state)

@@ -28,6 +28,8 @@ class _Stream:
         """Events held back while the book waits for a snapshot; None when in sequence."""
         self.snapshot_coming = False
         """A snapshot is on its way (asked for, or promised by a subscription)."""
+        self.loaded = False
+        """A snapshot was applied: until then there is no book to show."""
 
     def hold(self) -> None:
         if self.held is None:
@@ -56,9 +58,11 @@ class MarketState:
             return self._on_heartbeat(event.payload)
         if event.op not in SEQUENCED:
             return []
-        stream = self._streams.get(str(event.payload.get("sym")))
-        if stream is None:
-            return []  # not subscribed (yet): its snapshot will carry this event's effect
+        sym = str(event.payload.get("sym"))
+        stream = self._streams.get(sym)
+        if stream is None:  # a new subscription's events may overtake its snapshot: hold them for it
+            stream = self._streams[sym] = _Stream(sym)
+            stream.hold()
         if stream.held is not None:
             stream.held.append(event)
             return []
@@ -69,6 +73,7 @@ class MarketState:
         sym = str(payload["sym"])
         stream = self._streams.setdefault(sym, _Stream(sym))
         stream.book.load(int(payload["seq"]), payload.get("bids", []), payload.get("asks", []), payload.get("status"))
+        stream.loaded = True
         if stream.book.status is not None:
             self.statuses[sym] = stream.book.status
         held, stream.held = stream.held or [], None
@@ -100,10 +105,10 @@ class MarketState:
 
     def book(self, sym: str) -> OrderBook | None:
         stream = self._streams.get(sym)
-        return stream.book if stream is not None else None
+        return stream.book if stream is not None and stream.loaded else None
 
     def symbols(self) -> list[str]:
-        return list(self._streams)
+        return [sym for sym, stream in self._streams.items() if stream.loaded]
 
     def is_synced(self, sym: str) -> bool:
         stream = self._streams.get(sym)

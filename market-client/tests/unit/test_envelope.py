@@ -38,7 +38,7 @@ def test_a_copy_reuses_the_msg_id_and_new_ids_never_collide_with_it() -> None:
 def test_each_client_has_its_own_msg_id_prefix() -> None:
     from market_client import MarketClient
 
-    ids = {MarketClient("http://127.0.0.1:1")._links.envelopes.next_id() for _ in range(20)}
+    ids = {MarketClient("http://127.0.0.1:1")._keeper.envelopes.next_id() for _ in range(20)}
     assert len(ids) == 20  # two clients sharing a session never reuse each other's msg_ids
 
 

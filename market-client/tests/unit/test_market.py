@@ -110,11 +110,15 @@ def test_trades_and_statuses_are_sequenced_too() -> None:
     assert book is not None and book.status == "halted" and book.seq == 12
 
 
-def test_events_of_unknown_symbols_are_ignored() -> None:
+def test_events_that_overtake_a_new_subscriptions_snapshot_are_held_for_it() -> None:
     market = MarketState()
     assert market.on_event(delta("Z", 1)) == []
-    assert market.on_event(ev("md.heartbeat", ts=1, seqs={"Z": 5})) == []
-    assert market.book("Z") is None and market.candle_entries("Z") == []
+    assert market.on_event(delta("Z", 3)) == []
+    assert market.on_event(ev("md.heartbeat", ts=1, seqs={"Z": 5})) == []  # its snapshot is coming anyway
+    assert market.book("Z") is None and market.symbols() == [] and market.candle_entries("Z") == []
+    assert market.on_snapshot({"sym": "Z", "seq": 2, "bids": [], "asks": []}) == []
+    book = market.book("Z")
+    assert book is not None and book.seq == 3 and market.is_synced("Z")
 
 
 @settings(max_examples=200, deadline=None)

@@ -32,7 +32,7 @@ def test_a_book_awaiting_its_snapshot_after_a_gap_is_stale_until_it_arrives() ->
 def test_every_book_is_stale_while_the_client_reconnects_or_resyncs(state: str) -> None:
     client = MarketClient("http://127.0.0.1:1")
     client.market.on_snapshot(snapshot(5))
-    client._links.state = state  # type: ignore[assignment]
+    client._keeper.recovery.state = state  # type: ignore[assignment]
     with pytest.raises(StaleBook, match="wait_connected"):
         client.best_bid_ask("ACME")
     assert client.book_snapshot("ACME", allow_stale=True)["seq"] == 5

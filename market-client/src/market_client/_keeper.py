@@ -1,19 +1,22 @@
-"""The connection layer: token, CMD and MD sessions, renewal, reconnects, resyncs.
+"""The asyncio side of the client's links: token, CMD and MD sessions kept alive.
 
-`Links` keeps one CMD session (logged in) and, when asked, one MD session
-(subscribed to every symbol) alive for as long as the client is open:
+`SessionKeeper` keeps one CMD session (logged in) and, when asked, one MD
+session (subscribed to every symbol) alive for as long as the client is
+open. What to do and when is decided elsewhere, without I/O: `Recovery`
+(which step restores the links, how long to back off), `TokenLife` (when
+to renew) and `MarketState` (the sequence rule: which symbol needs a
+snapshot). This module only carries the decisions out:
 
 - a token is renewed before it expires (`auth.renew` on CMD, then
   `md.renew` on MD), so sockets are not closed with 4001;
 - when a socket drops, requests in flight fail at once (the session does
-  that) and a supervisor task reconnects with exponential backoff and
-  jitter: renew the token over HTTP, or handshake anew when the server no
-  longer knows it; log in again when the session lost its user; reopen
-  and resubscribe MD (fresh snapshots); re-seed candles;
+  that) and a supervisor task takes `Recovery`'s steps until the links
+  are whole, backing off between failed attempts;
 - an MD gap resyncs that one symbol with an `md.snapshot` request in its
   own task, so no other symbol waits.
 
-The state it walks through is one of `STATES`, reported to `on_state`.
+Sockets and HTTP are reached through a `Dialer`, the seam where the unit
+tests plug a scripted server.
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Coroutine
-from functools import partial
-from typing import Any, Literal
+from typing import Any, Protocol
 
 import httpx
 
@@ -37,17 +39,73 @@ from ._exceptions import (
     MarketConnectionError,
 )
 from ._market import MarketState
+from ._recovery import Recovery, State, Step, TokenLife
 from ._session import RequestSession
-from ._timing import backoff_delay, renew_delay
 
 logger = logging.getLogger("market_client")
 
-State = Literal["disconnected", "connecting", "connected", "reconnecting", "resyncing", "closed"]
-STATES: tuple[State, ...] = ("disconnected", "connecting", "connected", "reconnecting", "resyncing", "closed")
+
+class Dialer(Protocol):
+    """How the keeper reaches the server: the handshake over HTTP, and opening a session on a socket."""
+
+    async def handshake(self, body: JSON) -> JSON: ...
+
+    async def open(
+        self,
+        name: str,
+        token: str,
+        *,
+        on_event: Callable[[Event], None],
+        on_close: Callable[[int | None, str], None],
+    ) -> RequestSession: ...
 
 
-class Links:
-    """Owns every socket, task and token of one client."""
+class NetworkDialer:
+    """The real network: `POST /auth/handshake` with httpx, WebSockets at /ws/cmd and /ws/md."""
+
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient,
+        envelopes: Envelopes,
+        *,
+        connect_timeout: float,
+        request_timeout: float,
+        liveness_timeout: float | None,
+    ) -> None:
+        self.base_url = base_url
+        self.http = http
+        self.envelopes = envelopes
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self.liveness_timeout = liveness_timeout
+
+    async def handshake(self, body: JSON) -> JSON:
+        return await _http.handshake(self.http, self.base_url, body, self.connect_timeout)
+
+    async def open(
+        self,
+        name: str,
+        token: str,
+        *,
+        on_event: Callable[[Event], None],
+        on_close: Callable[[int | None, str], None],
+    ) -> RequestSession:
+        return await RequestSession.open(
+            _http.ws_url(self.base_url, f"/ws/{name}"),
+            token,
+            name=name,
+            envelopes=self.envelopes,
+            on_event=on_event,
+            on_close=on_close,
+            open_timeout=self.connect_timeout,
+            request_timeout=self.request_timeout,
+            liveness_timeout=self.liveness_timeout,
+        )
+
+
+class SessionKeeper:
+    """Owns every socket, task and token of one client, and carries out `Recovery`'s steps."""
 
     def __init__(
         self,
@@ -64,6 +122,7 @@ class Links:
         on_cmd_event: Callable[[Event], None],
         on_md_event: Callable[[Event], None],
         on_state: Callable[[State], None],
+        on_resynced: Callable[[str], None] = lambda sym: None,
     ) -> None:
         self.base_url = base_url
         self.market = market
@@ -72,36 +131,55 @@ class Links:
         self.connect_md = connect_md
         self.request_timeout = request_timeout
         self.connect_timeout = connect_timeout
-        self.reconnect_delay = reconnect_delay
-        self.liveness_timeout = liveness_timeout
-        self.token: str | None = None
-        self.expires_at: int | None = None
+        self.tokens = TokenLife()
+        self.recovery = Recovery(want_md=connect_md, reconnect_delay=reconnect_delay)
         self.user: JSON | None = None
         self.cmd: RequestSession | None = None
         self.md: RequestSession | None = None
-        self.state: State = "disconnected"
         self.envelopes = Envelopes(f"c{secrets.token_hex(4)}")
         """Random per client: the server answers a msg_id once per session, and two clients may share one."""
         self.http = httpx.AsyncClient()
+        self.dialer: Dialer = NetworkDialer(
+            base_url,
+            self.http,
+            self.envelopes,
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+            liveness_timeout=liveness_timeout,
+        )
         self._on_cmd_event = on_cmd_event
         self._on_md_event = on_md_event
         self._on_state = on_state
+        self._on_resynced = on_resynced
+        self._reported: State = self.recovery.state
         self._tasks: set[asyncio.Task[Any]] = set()
         self._link_down = asyncio.Event()
         self._token_changed = asyncio.Event()
         self._md_progress = asyncio.Event()
-        self._token_refused = False
         self._supervisor: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self.tap: Callable[[str, str, str | bytes], None] | None = None
         """Given to every session opened (see RequestSession.tap): the recorder's hook."""
 
+    @property
+    def state(self) -> State:
+        return self.recovery.state
+
+    @property
+    def token(self) -> str | None:
+        return self.tokens.token
+
+    @property
+    def closed(self) -> bool:
+        return self.recovery.state == "closed"
+
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
         """Handshake, open CMD, log in, open MD (skipping steps already done by hand); then keep it all alive."""
-        self._set_state("connecting")
-        if self.token is None:
+        self.recovery.state = "connecting"
+        self._report_state()
+        if self.tokens.token is None:
             await self.handshake()
         if self.cmd is None or self.cmd.closed:
             await self.open_cmd()
@@ -111,13 +189,15 @@ class Links:
             await self.open_md()
         self._supervisor = self._start_task(self._supervise(), "supervisor")
         self._renewer = self._start_task(self._renew_loop(), "renewer")
-        self._set_state("connected")
+        self.recovery.state = "connected"
+        self._report_state()
 
     async def aclose(self) -> None:
         """Stop every task, close both sockets and the HTTP client; idempotent."""
-        if self.state == "closed":
+        if self.closed:
             return
-        self._set_state("closed")
+        self.recovery.close()
+        self._report_state()
         current = asyncio.current_task()
         tasks = [t for t in (self._supervisor, self._renewer, *self._tasks) if t is not None and t is not current]
         for task in tasks:
@@ -127,10 +207,6 @@ class Links:
             if session is not None:
                 await session.close()
         await self.http.aclose()
-
-    @property
-    def closed(self) -> bool:
-        return self.state == "closed"
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run background work owned by the client, cancelled by aclose()."""
@@ -143,8 +219,8 @@ class Links:
 
     async def handshake(self, body: JSON | None = None) -> JSON:
         """POST /auth/handshake and adopt the token it returns."""
-        answer = await _http.handshake(self.http, self.base_url, body or {}, self.connect_timeout)
-        self._set_token(str(answer["token"]), answer.get("expires_at"))
+        answer = await self.dialer.handshake(body or {})
+        self._adopt_token(str(answer["token"]), answer.get("expires_at"))
         if answer.get("user_id") is not None:
             self.user = {k: answer.get(k) for k in ("user_id", "username", "roles", "is_admin")}
         return answer
@@ -163,39 +239,24 @@ class Links:
 
     async def open_cmd(self) -> RequestSession:
         """Open the CMD socket with the current token (replacing a dead one)."""
-        self.cmd = await RequestSession.open(
-            _http.ws_url(self.base_url, "/ws/cmd"),
-            self._require_token(),
-            name="cmd",
-            envelopes=self.envelopes,
-            on_event=self._on_cmd_event,
-            on_close=partial(self._link_closed, "cmd"),
-            open_timeout=self.connect_timeout,
-            request_timeout=self.request_timeout,
-            liveness_timeout=self.liveness_timeout,
+        cmd = await self.dialer.open(
+            "cmd", self._require_token(), on_event=self._on_cmd_event, on_close=self._closer("cmd")
         )
-        self.cmd.tap = self.tap
-        return self.cmd
+        cmd.tap = self.tap
+        self.cmd = cmd
+        self.recovery.opened("cmd")
+        return cmd
 
     async def login(self) -> JSON:
         """auth.login on CMD: with the credentials given, else as a guest."""
         body: JSON = {"username": self.username, "password": self.password} if self.username else {"guest": True}
         self.user = (await self.require_cmd().request("auth.login", body)).payload
+        self.recovery.done(Step.IDENTIFY)
         return self.user
 
     async def open_md(self) -> RequestSession:
         """Open MD, subscribe to every symbol and wait until each book has its snapshot."""
-        md = await RequestSession.open(
-            _http.ws_url(self.base_url, "/ws/md"),
-            self._require_token(),
-            name="md",
-            envelopes=self.envelopes,
-            on_event=self._md_event,
-            on_close=partial(self._link_closed, "md"),
-            open_timeout=self.connect_timeout,
-            request_timeout=self.request_timeout,
-            liveness_timeout=self.liveness_timeout,
-        )
+        md = await self.dialer.open("md", self._require_token(), on_event=self._md_event, on_close=self._closer("md"))
         self.md = md
         md.tap = self.tap
         self.market.reset()
@@ -205,6 +266,7 @@ class Links:
         except BaseException:
             await md.close()
             raise
+        self.recovery.opened("md")
         return md
 
     def require_cmd(self) -> RequestSession:
@@ -244,6 +306,7 @@ class Links:
         logger.info("resynced %s at seq %s", sym, snapshot.get("seq"))
         for again in self.market.on_snapshot(snapshot):
             self.spawn(self._resync(again), f"resync.{again}")
+        self._on_resynced(sym)
         if self.market.candles(sym) is not None:
             try:
                 await self.seed_candles(sym)
@@ -284,77 +347,91 @@ class Links:
 
     # -- reconnects ----------------------------------------------------------
 
-    def _link_closed(self, name: str, code: int | None, reason: str) -> None:
-        if self.closed:
-            return
-        logger.warning("%s connection closed (code %s: %s); reconnecting", name, code, reason or "no reason")
-        if code in (4001, 4002):
-            self._token_refused = True
-        if self.state != "connecting":
-            self._set_state("reconnecting")
-        self._link_down.set()
+    def _closer(self, name: str) -> Callable[[int | None, str], None]:
+        def link_closed(code: int | None, reason: str) -> None:
+            if not self.recovery.closed(name, code):
+                return
+            logger.warning("%s connection closed (code %s: %s); reconnecting", name, code, reason or "no reason")
+            self._report_state()
+            self._link_down.set()
+
+        return link_closed
 
     async def _supervise(self) -> None:
         while True:
             await self._link_down.wait()
             self._link_down.clear()
-            attempt = 0
+            self.recovery.begin()
+            self._report_state()
             while True:
                 try:
                     await self._restore()
                     break
                 except Exception as exc:  # any failure means: wait, then try again
-                    delay = backoff_delay(attempt, initial=self.reconnect_delay[0], maximum=self.reconnect_delay[1])
-                    logger.warning("reconnect attempt %d failed (%s); next in %.2fs", attempt + 1, exc, delay)
-                    attempt += 1
+                    delay = self.recovery.failed()
+                    logger.warning("reconnect attempt %d failed (%s); next in %.2fs", self.recovery.attempt, exc, delay)
                     await asyncio.sleep(delay)
-            if not self._link_down.is_set():
-                self._set_state("connected")
+                    self.recovery.begin()
+                    self._report_state()
 
     async def _restore(self) -> None:
-        """Bring back whatever is down: token, CMD + login, MD + books, candles."""
-        self._set_state("reconnecting")
-        if self._token_refused and self.cmd is not None and not self.cmd.closed:
-            await self.cmd.close()  # it shares the refused token: it would be closed next
-        if self.cmd is None or self.cmd.closed:
-            await self._refresh_token()
-            cmd = await self.open_cmd()
+        """Take `Recovery`'s steps until it has none left."""
+        while (step := self.recovery.next_step()) is not None:
+            self._report_state()
             try:
-                whoami = (await cmd.request("auth.whoami")).payload
-                if whoami.get("user_id") is None:
-                    await self.login()
-                else:
-                    self.user = {k: whoami.get(k) for k in ("user_id", "username", "roles", "is_admin")}
-            except BaseException:
-                await cmd.close()
-                raise
-            if self.md is not None and not self.md.closed:
-                await self.md.request("md.renew", {"token": self.token})
-        self._set_state("resyncing")
-        if self.connect_md and (self.md is None or self.md.closed):
-            await self.open_md()
-        for sym in self.market.candle_symbols():
-            await self.seed_candles(sym)
+                await self._take(step)
+            except AuthenticationError:
+                self.recovery.refused(step)
+                if step is not Step.RENEW_TOKEN:
+                    raise
+                logger.info("token renewal refused; starting a new session")
+                continue
+            self.recovery.done(step)
+        self._report_state()
 
-    async def _refresh_token(self) -> None:
-        """Renew the token over HTTP; when the server no longer knows it, start a new session."""
-        if self.token is not None and not self._token_refused:
-            try:
-                await self.handshake({"token": self.token})
-                return
-            except AuthenticationError as exc:
-                logger.info("token renewal refused (%s); starting a new session", exc.code)
-        await self.handshake()
-        self._token_refused = False
+    async def _take(self, step: Step) -> None:
+        if step is Step.CLOSE_CMD:
+            if self.cmd is not None:
+                await self.cmd.close()
+        elif step is Step.RENEW_TOKEN:
+            await self.handshake({"token": self._require_token()})
+        elif step is Step.NEW_SESSION:
+            await self.handshake()
+        elif step is Step.OPEN_CMD:
+            await self.open_cmd()
+        elif step is Step.IDENTIFY:
+            await self._identify()
+        elif step is Step.RENEW_MD:
+            if self.md is not None:
+                await self.md.request("md.renew", {"token": self.tokens.token})
+        elif step is Step.OPEN_MD:
+            await self.open_md()
+        else:
+            for sym in self.market.candle_symbols():
+                await self.seed_candles(sym)
+
+    async def _identify(self) -> None:
+        """Who the reopened CMD session is: log in again only when the server forgot the user."""
+        cmd = self.require_cmd()
+        try:
+            whoami = (await cmd.request("auth.whoami")).payload
+            if whoami.get("user_id") is None:
+                await self.login()
+            else:
+                self.user = {k: whoami.get(k) for k in ("user_id", "username", "roles", "is_admin")}
+                self.recovery.done(Step.IDENTIFY)
+        except BaseException:
+            await cmd.close()
+            self.recovery.closed("cmd")
+            raise
 
     # -- token renewal -------------------------------------------------------
 
     async def _renew_loop(self) -> None:
         while True:
             self._token_changed.clear()
-            delay = renew_delay(now_ms(), self.expires_at) if self.expires_at is not None else 3600.0
             try:
-                await asyncio.wait_for(self._token_changed.wait(), delay)
+                await asyncio.wait_for(self._token_changed.wait(), self.tokens.renew_in(now_ms()))
                 continue  # a new token (reconnect, manual handshake): reschedule
             except TimeoutError:
                 pass
@@ -362,34 +439,44 @@ class Links:
                 await self._renew()
             except MarketClientError as exc:
                 logger.warning("token renewal failed (%s); retrying", exc)
-                await asyncio.sleep(min(1.0, delay))
+                await asyncio.sleep(self.tokens.retry_in(now_ms()))
 
     async def _renew(self) -> None:
         cmd = self.cmd
         if cmd is None or cmd.closed:
-            await asyncio.sleep(0.2)  # reconnecting: the supervisor renews over HTTP
+            await self._link_down_or_back()  # reconnecting: the supervisor renews over HTTP
             return
         answer = (await cmd.request("auth.renew")).payload
-        self._set_token(str(answer["token"]), answer.get("expires_at"))
+        self._adopt_token(str(answer["token"]), answer.get("expires_at"))
         md = self.md
         if md is not None and not md.closed:
-            await md.request("md.renew", {"token": self.token})
+            await md.request("md.renew", {"token": self.tokens.token})
+            self.recovery.done(Step.RENEW_MD)
+
+    async def _link_down_or_back(self) -> None:
+        """Wait for the supervisor's new token (or a moment): renewing a dead CMD socket is pointless."""
+        try:
+            await asyncio.wait_for(self._token_changed.wait(), 0.2)
+        except TimeoutError:
+            pass
 
     # -- helpers -------------------------------------------------------------
 
-    def _set_token(self, token: str, expires_at: Any) -> None:
-        self.token = token
-        self.expires_at = int(expires_at) if isinstance(expires_at, int) else None
+    def _adopt_token(self, token: str, expires_at: Any) -> None:
+        self.tokens.adopt(token, expires_at)
+        self.recovery.token_adopted()
         self._token_changed.set()
 
     def _require_token(self) -> str:
-        if self.token is None:
+        if self.tokens.token is None:
             raise MarketConnectionError("no session token: call handshake() first")
-        return self.token
+        return self.tokens.token
 
-    def _set_state(self, state: State) -> None:
-        if state != self.state:
-            self.state = state
+    def _report_state(self) -> None:
+        """Tell the client when `Recovery`'s state changed since it was last told."""
+        state = self.recovery.state
+        if state != self._reported:
+            self._reported = state
             self._on_state(state)
 
     def _start_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
