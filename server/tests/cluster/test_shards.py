@@ -1,16 +1,13 @@
 """Two shards, two gateways, one real nats-server: commands routed by symbol, ids and cash per shard.
 
 Each `StreamSequencer` stands for a gateway following both shards' streams
-into their replicas. The nats-server is shared by the module; each test
-names its own shards, so their streams never meet.
+into their replicas. The nats-server is shared by the module (conftest).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -33,20 +30,16 @@ from hftsim.engine import (
 )
 
 WAIT_S = 30.0
-_tests = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    with NatsServer(tmp_path_factory.mktemp("nats")) as server:
-        yield server
 
 
 @pytest.fixture
-def settings() -> Settings:
-    """ACME and BOLT on the first shard, CRUX, DUNE and EMBR on the second; names unique to the test."""
-    n = next(_tests)
-    return load(cluster={"shards": {f"t{n}a": ["ACME", "BOLT"], f"t{n}b": ["CRUX", "DUNE", "EMBR"]}})
+def nats_server(shared_nats: NatsServer) -> NatsServer:
+    return shared_nats
+
+
+@pytest.fixture
+def settings(two_shards: Settings) -> Settings:
+    return two_shards
 
 
 @pytest.fixture
@@ -167,13 +160,3 @@ def test_a_layout_must_give_every_symbol_to_exactly_one_shard() -> None:
     for problem in ("BOLT is on more than one shard", "NOPE is not a configured symbol", "DUNE is on no shard"):
         assert problem in message
     assert [s.symbols for s in Layout.split(load(), 2).shards] == [("ACME", "CRUX", "EMBR"), ("BOLT", "DUNE")]
-
-
-def test_a_shards_snapshot_from_another_layout_is_refused(tmp_path: Path) -> None:
-    from hftsim.cluster.shard import SnapshotFile, restore
-
-    settings = load()
-    two = Layout.split(settings, 2)
-    SnapshotFile(tmp_path, "a").save(two.engine(settings, 0))
-    with pytest.raises(ConfigError):
-        restore(Layout.single(settings, "a", None), 0, settings, tmp_path)  # one shard: the whole cash, not half

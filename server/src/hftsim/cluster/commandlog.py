@@ -79,9 +79,13 @@ class CommandLog:
         return Appended(ack.seq, bool(ack.duplicate))
 
     async def last_seq(self) -> int:
+        return (await self.bounds())[1]
+
+    async def bounds(self) -> tuple[int, int]:
+        """The first command the stream still holds and the last one (first > last when it holds none)."""
         info = await self._js.stream_info(self.stream)
         assert info.state is not None
-        return int(info.state.last_seq)
+        return int(info.state.first_seq), int(info.state.last_seq)
 
     async def follow(self, after_seq: int) -> AsyncIterator[Entry]:
         """Every command after `after_seq` in order, then each new one as it is appended.

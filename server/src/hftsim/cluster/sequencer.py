@@ -48,6 +48,7 @@ from .connection import connect
 from .layout import Layout
 from .market import ShardedMarket
 from .routing import combine, route
+from .snapshots import PublishedSnapshots, ReadModels, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +104,21 @@ class StreamSequencer:
         self._prefix = secrets.token_hex(6)
         self.store_error: str | None = None
         """Why commands are refused (NATS unreachable); None while appends work."""
+        self.read_models: ReadModels | None = None
+        """The venue's trade history and fills, seeded from the shards' snapshots at start."""
+        self.started_from: list[int] = []
+        """Per shard, the command its replica started from (a snapshot's, or 0): what `start` did not replay."""
 
     @classmethod
-    def for_layout(cls, settings: Settings, nats_url: str, queue_limit: int = 256) -> StreamSequencer:
+    def for_layout(
+        cls, settings: Settings, nats_url: str, queue_limit: int = 256, read_models: ReadModels | None = None
+    ) -> StreamSequencer:
         """A sequencer over empty replicas of the configured layout's shards (they fill up in `start`)."""
         layout = Layout.of(settings)
         market = ShardedMarket(layout, [layout.engine(settings, i) for i in range(len(layout.shards))])
-        return cls(market, nats_url, queue_limit)
+        sequencer = cls(market, nats_url, queue_limit)
+        sequencer.read_models = read_models
+        return sequencer
 
     @property
     def nats(self) -> Nats:
@@ -129,11 +138,19 @@ class StreamSequencer:
         """Connect, replay every shard's stream up to its current end, then follow them in the background."""
         self._nc = await connect(self.nats_url, f"hftsim-gateway-{self._prefix}")
         js = self._nc.jetstream()
+        published = PublishedSnapshots(js)
         caught_up: list[asyncio.Future[None]] = []
         for spec, engine in zip(self.engine.layout.shards, self.engine.engines, strict=True):
             follower = _Follower(CommandLog(js, spec.name), engine)
             await follower.log.ensure()
-            last = await follower.log.last_seq()
+            first, last = await follower.log.bounds()
+            self._from_snapshot(follower, await published.latest(spec.name), last)
+            if engine.seq + 1 < first:
+                raise RuntimeError(
+                    f"{follower.log.stream} starts at command {first} and no snapshot of shard {spec.name} "
+                    f"covers the commands before it (the newest is at {engine.seq}); start its shard first"
+                )
+            self.started_from.append(engine.seq)
             done = asyncio.get_running_loop().create_future()
             if engine.seq >= last:
                 done.set_result(None)
@@ -143,6 +160,19 @@ class StreamSequencer:
         await asyncio.gather(*caught_up)
         for follower in self._followers:
             logger.info("replica at command %d of stream %s", follower.engine.seq, follower.log.stream)
+
+    def _from_snapshot(self, follower: _Follower, snapshot: Snapshot | None, last: int) -> None:
+        """Take the shard's snapshot into the replica (and its history into the venue's) if it is of use."""
+        if snapshot is None or not follower.engine.seq < snapshot.seq <= last:
+            return
+        if not snapshot.fits(follower.engine):
+            logger.warning("the snapshot of %s is for another layout or settings: replaying", follower.log.stream)
+            return
+        follower.engine.adopt(snapshot.engine)
+        follower.applied_ts = snapshot.last_ts
+        if self.read_models is not None:
+            self.read_models.history.take(snapshot.history)
+            self.read_models.fills.take(snapshot.fills)
 
     async def _follow(self, follower: _Follower, catch_up_to: int, caught_up: asyncio.Future[None]) -> None:
         engine = follower.engine

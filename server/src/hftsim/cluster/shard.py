@@ -5,8 +5,9 @@ see `layout`) and one engine. It never takes
 commands from anyone but its stream, so what a gateway was told is
 appended (JetStream's acknowledgement) is exactly what the shard applies,
 after a crash as before it. A snapshot file records the engine with the
-stream sequence it covers; a restarted shard loads it and follows the
-stream from the next sequence.
+stream sequence it covers (`snapshots`); a restarted shard loads it and
+follows the stream from the next sequence, and gateways start from the
+copy it publishes on NATS.
 
 Subjects (`<shard>` is the shard's name):
 - `hftsim.cmd.<shard>`: the command stream (see commandlog).
@@ -21,21 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import pickle
 import signal
 from pathlib import Path
 from typing import Any
 
+import nats.errors
+import nats.js.errors
 import orjson
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 
 from ..config import ConfigError, Settings
-from ..engine import Engine
+from ..gateway.venue import record
+from ..store.history import FillHistory, MarketHistory
 from .commandlog import CommandLog
 from .connection import connect
 from .layout import Layout, ShardSpec
+from .snapshots import PublishedSnapshots, Snapshot, SnapshotFile
 
 log = logging.getLogger(__name__)
 
@@ -47,60 +50,35 @@ class ShardDiverged(RuntimeError):
     """The engine's sequence left the stream's: the stream and the snapshot disagree."""
 
 
-class SnapshotFile:
-    """`shard-<name>.snapshot` in the data dir: (stream seq, engine), replaced atomically."""
-
-    def __init__(self, data_dir: Path, shard: str) -> None:
-        self.path = data_dir / f"shard-{shard}.snapshot"
-
-    def load(self) -> Engine | None:
-        if not self.path.exists():
-            return None
-        engine = pickle.loads(self.path.read_bytes())
-        if not isinstance(engine, Engine):
-            raise ConfigError(f"{self.path} does not hold an engine snapshot")
-        return engine
-
-    def save(self, engine: Engine) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(engine, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-
-
-def restore(layout: Layout, index: int, settings: Settings, data_dir: Path) -> tuple[Engine, SnapshotFile]:
-    """Shard `index`'s engine as its snapshot left it (or empty), ready to follow its stream from there."""
+def restore(layout: Layout, index: int, settings: Settings, data_dir: Path) -> tuple[Snapshot, SnapshotFile]:
+    """Shard `index`'s market as its snapshot left it (or empty), ready to follow its stream from there."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    snapshots = SnapshotFile(data_dir, layout.shards[index].name)
+    spec = layout.shards[index]
+    snapshots = SnapshotFile(data_dir, spec.name)
     fresh = layout.engine(settings, index)
-    engine = snapshots.load()
-    if engine is None:
-        return fresh, snapshots
-    if (list(engine.instruments), engine.limits, engine.initial_cash) != (
-        list(fresh.instruments),
-        fresh.limits,
-        fresh.initial_cash,
-    ):
+    snapshot = snapshots.load()
+    if snapshot is None:
+        return Snapshot(fresh, 0, MarketHistory(list(spec.symbols)), FillHistory()), snapshots
+    if not snapshot.fits(fresh):
         raise ConfigError(
             f"{snapshots.path} was written for other symbols, limits, initial cash or shards; "
             "remove it (the stream is replayed from the start) or use another --data-dir"
         )
-    return engine, snapshots
+    return snapshot, snapshots
 
 
 class EngineShard:
     def __init__(
-        self, spec: ShardSpec, engine: Engine, nc: Nats, snapshots: SnapshotFile, snapshot_every: int = SNAPSHOT_EVERY
+        self, spec: ShardSpec, state: Snapshot, nc: Nats, snapshots: SnapshotFile, snapshot_every: int = SNAPSHOT_EVERY
     ) -> None:
         self.spec = spec
         self.snapshot_every = snapshot_every
-        self.engine = engine
+        self.state = state
+        self.engine = state.engine
         self._nc = nc
         self._log = CommandLog(nc.jetstream(), spec.name)
         self._snapshots = snapshots
-        self._last_ts = 0
+        self._published = PublishedSnapshots(nc.jetstream())
 
     async def run(self) -> None:
         """Serve queries and apply the stream until cancelled; a divergence stops the shard."""
@@ -113,24 +91,32 @@ class EngineShard:
             ",".join(self.spec.symbols),
             self.engine.seq + 1,
         )
+        state = self.state
         try:
             async for entry in self._log.follow(self.engine.seq):
-                ts = max(entry.ts, self._last_ts)  # the engine's clock never goes back, on replay as live
-                self._last_ts = ts
+                ts = max(entry.ts, state.last_ts)  # the engine's clock never goes back, on replay as live
+                state.last_ts = ts
                 result = self.engine.apply(entry.command, ts)
                 if result.seq != entry.seq:
                     raise ShardDiverged(f"stream command {entry.seq} became engine command {result.seq}")
-                await self._publish_applied()
+                record(result, state.history, state.fills)
                 if result.seq % self.snapshot_every == 0:
-                    self._snapshots.save(self.engine)
+                    await self.checkpoint()
+                await self._publish_applied()  # after the snapshot: "applied n" finds the snapshot at n published
         finally:
             await queries.unsubscribe()
 
     async def _publish_applied(self) -> None:
         await self._nc.publish(f"hftsim.applied.{self.spec.name}", orjson.dumps({"seq": self.engine.seq}))
 
-    def checkpoint(self) -> None:
-        self._snapshots.save(self.engine)
+    async def checkpoint(self) -> None:
+        """Write the snapshot to the data dir, then publish it for gateways (a failed publish only delays them)."""
+        data = self.state.dumps()
+        self._snapshots.save(data)
+        try:
+            await self._published.publish(self.spec.name, data)
+        except (nats.errors.Error, nats.js.errors.Error) as exc:
+            log.warning("snapshot at command %d not published (%s); gateways replay more", self.engine.seq, exc)
 
     async def _query(self, msg: Msg) -> None:
         try:
@@ -156,9 +142,9 @@ async def run_shard(
     """
     index = layout.index(name)
     spec = layout.shards[index]
-    engine, snapshots = restore(layout, index, settings, data_dir)
+    state, snapshots = restore(layout, index, settings, data_dir)
     nc = await connect(nats_url, f"hftsim-shard-{spec.name}")
-    shard = EngineShard(spec, engine, nc, snapshots, snapshot_every)
+    shard = EngineShard(spec, state, nc, snapshots, snapshot_every)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -171,7 +157,7 @@ async def run_shard(
         for task in (running, stopping):
             task.cancel()
         await asyncio.gather(running, stopping, return_exceptions=True)
-        shard.checkpoint()
+        await shard.checkpoint()
         await nc.close()
     if running.done() and not running.cancelled() and running.exception() is not None:
         raise running.exception()  # type: ignore[misc]

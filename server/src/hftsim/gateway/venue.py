@@ -101,8 +101,8 @@ class Venue:
     def build(cls, settings: Settings, data_dir: Path, *, reset: bool = False) -> Venue:
         """The venue of `data_dir`; in a cluster gateway (`cluster.nats_url`), a replica of the market's stream.
 
-        A replica starts empty and replays the whole stream once its sequencer starts (`lifespan`): it keeps
-        no journal of its own, as the stream is the journal.
+        A replica starts from each shard's published snapshot and replays the rest of its stream once its
+        sequencer starts (`lifespan`): it keeps no journal of its own, as the stream is the journal.
         """
         store_url = settings.store.url
         journal: Journal | None = None
@@ -115,8 +115,11 @@ class Venue:
 
             if reset:
                 raise ConfigError("--reset does not apply to a cluster gateway: the market is the shard's stream")
+            from ..cluster.snapshots import ReadModels
+
             _, history, fills = new_market(settings)
-            sequencer = StreamSequencer.for_layout(settings, settings.cluster.nats_url, queue_limit)
+            url = settings.cluster.nats_url
+            sequencer = StreamSequencer.for_layout(settings, url, queue_limit, ReadModels(history, fills))
             engine = cast(Engine, sequencer.engine)  # every shard's replica behind the queries of one engine
             round_book = None
             revocations = Revocations(sequencer)

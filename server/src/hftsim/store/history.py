@@ -51,6 +51,14 @@ class MarketHistory:
         else:
             bars.append(Bar(t, trade.price, trade.price, trade.price, trade.price, trade.qty))
 
+    def take(self, other: MarketHistory) -> None:
+        """Hold `other`'s tape and bars for the symbols it keeps (a cluster shard's, from its snapshot)."""
+        for sym, tape in other._trades.items():
+            self._trades[sym] = tape
+            self._seconds[sym] = other._seconds[sym]
+            if sym in other._first_price:
+                self._first_price[sym] = other._first_price[sym]
+
     def first_price(self, sym: str) -> int | None:
         return self._first_price.get(sym)
 
@@ -112,6 +120,12 @@ class FillHistory:
         if fills is None:
             fills = self._fills[fill.user_id] = deque(maxlen=self._per_user)
         fills.append(fill)
+
+    def take(self, other: FillHistory) -> None:
+        """Add `other`'s fills (a cluster shard's, from its snapshot) to each user's, in time order."""
+        for user_id, theirs in other._fills.items():
+            merged = sorted([*self._fills.get(user_id, ()), *theirs], key=lambda f: (f.ts, f.fill_id))
+            self._fills[user_id] = deque(merged, maxlen=self._per_user)
 
     def fills(self, user_id: int, sym: str | None, limit: int) -> list[FillView]:
         fills = [f for f in self._fills.get(user_id, ()) if sym is None or f.sym == sym]
