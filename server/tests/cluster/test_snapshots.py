@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
@@ -25,7 +26,7 @@ from hftsim.cluster.sequencer import StreamSequencer
 from hftsim.cluster.shard import EngineShard, restore
 from hftsim.cluster.snapshots import ReadModels, Snapshot, SnapshotFile
 from hftsim.config import ConfigError, Settings, load
-from hftsim.engine import PlaceOrder, Side
+from hftsim.engine import Engine, PlaceOrder, Side
 from hftsim.gateway.venue import record
 from hftsim.store.history import FillHistory, MarketHistory
 
@@ -61,7 +62,8 @@ def gateway(settings: Settings, url: str) -> StreamSequencer:
     """A sequencer with read models fed as a venue feeds them: from the snapshots, then by every result."""
     models = ReadModels(MarketHistory([s.sym for s in settings.symbols]), FillHistory())
     sequencer = StreamSequencer.for_layout(settings, url, read_models=models)
-    sequencer.subscribe(lambda result, origin: record(result, models.history, models.fills))
+    market = (cast(Engine, sequencer.engine), models.history, models.fills, None)
+    sequencer.subscribe(lambda result, origin: record(result, market))
     return sequencer
 
 

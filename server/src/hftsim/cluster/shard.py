@@ -99,7 +99,7 @@ class EngineShard:
                 result = self.engine.apply(entry.command, ts)
                 if result.seq != entry.seq:
                     raise ShardDiverged(f"stream command {entry.seq} became engine command {result.seq}")
-                record(result, state.history, state.fills)
+                record(result, (self.engine, state.history, state.fills, None))
                 if result.seq % self.snapshot_every == 0:
                     await self.checkpoint()
                 await self._publish_applied()  # after the snapshot: "applied n" finds the snapshot at n published
