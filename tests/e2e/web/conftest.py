@@ -19,7 +19,7 @@ from hftsim.testing import ServerProcess, server_process
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from .helpers import ARTIFACTS, REPO
+from .helpers import ADMIN, ARTIFACTS, REPO, STUDENT
 
 WEB = REPO / "web"
 STATIC_INDEX = REPO / "server" / "src" / "hftsim" / "web" / "static" / "index.html"
@@ -77,6 +77,24 @@ def server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
 def bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
     """A live market with the simulated agents trading."""
     with server_process(tmp_path / "data", bots=True) as srv:
+        yield srv
+
+
+@pytest.fixture
+def class_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
+    """A quiet market with an instructor (helpers.ADMIN) and a student (helpers.STUDENT)."""
+    with server_process(
+        tmp_path / "data", admins=dict([ADMIN]), traders=dict([STUDENT])
+    ) as srv:
+        yield srv
+
+
+@pytest.fixture
+def class_bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
+    """The same accounts in a live market, the simulated agents trading."""
+    with server_process(
+        tmp_path / "data", bots=True, admins=dict([ADMIN]), traders=dict([STUDENT])
+    ) as srv:
         yield srv
 
 

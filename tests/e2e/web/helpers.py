@@ -1,4 +1,5 @@
-"""Helpers for the website tests: a second trader over HTTP, and page waits.
+"""Helpers for the website tests: a second trader over HTTP, logins, the
+ticket, and page waits.
 
 The other trader speaks only the public protocol (POST /auth/handshake,
 POST /api/request), as docs/protocol.md describes it.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,11 @@ from playwright.sync_api import Page, expect
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+ADMIN = ("prof", "prof-pass-1")
+"""The instructor's account on the servers of the admin screens' tests (conftest.class_server)."""
+STUDENT = ("stu", "stu-pass-1")
+"""A student's (trader) account on the same servers."""
 
 _ids = itertools.count(1)
 
@@ -116,6 +123,23 @@ def login_user(page: Page, username: str, password: str) -> None:
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     wait_connected(page)
+
+
+def admin_page(new_page: Callable[..., Page], url: str, screen: str = "admin") -> Page:
+    """A page logged in as the instructor (ADMIN), showing `screen` ("admin", "leaderboard" or "trade")."""
+    page = new_page(url)
+    login_user(page, *ADMIN)
+    page.get_by_test_id(f"nav-{screen}").click()
+    return page
+
+
+def place_limit(page: Page, side: str, price: str, qty: int) -> None:
+    """Enter a limit order (GTC) on the ticket and send it."""
+    page.get_by_test_id(f"ticket-{side}").click()
+    page.get_by_test_id("ticket-type-limit").click()
+    page.get_by_test_id("ticket-price").fill(price)
+    page.get_by_test_id("ticket-qty").fill(str(qty))
+    page.get_by_test_id("ticket-submit").click()
 
 
 def wait_connected(page: Page, timeout: float = 20_000) -> None:

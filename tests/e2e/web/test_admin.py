@@ -4,8 +4,6 @@ intensity, users. A trader's page shows a halt and refuses orders."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,53 +11,33 @@ from hftsim.testing import ServerProcess
 from playwright.sync_api import expect
 
 from .conftest import PageFactory
-from .helpers import ApiError, HttpTrader, login_guest, login_user, select_symbol, snap
-
-ADMIN = ("boss", "boss-pass-1")
-TRADER = ("alice", "alice-pass-1")
-
-
-def make_server(data_dir: Path, bots: bool) -> ServerProcess:
-    srv = ServerProcess(data_dir, bots=bots)
-    srv.add_user(*ADMIN, role="admin")
-    srv.add_user(*TRADER, role="trader")
-    return srv
-
-
-@pytest.fixture
-def users_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    srv = make_server(tmp_path / "data", bots=False)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def users_bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    srv = make_server(tmp_path / "data", bots=True)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+from .helpers import (
+    ADMIN,
+    STUDENT,
+    ApiError,
+    HttpTrader,
+    admin_page,
+    login_guest,
+    login_user,
+    select_symbol,
+    snap,
+)
 
 
 def test_login_with_password_and_wrong_password(
-    users_server: ServerProcess, new_page: PageFactory
+    class_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    page = new_page(users_server.url)
+    page = new_page(class_server.url)
     snap(page, "login")
-    page.get_by_test_id("login-username").fill(TRADER[0])
+    page.get_by_test_id("login-username").fill(STUDENT[0])
     page.get_by_test_id("login-password").fill("not-the-password")
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("login-error")).to_contain_text("INVALID_CREDENTIALS")
     expect(page.get_by_test_id("trading-screen")).to_have_count(0)
     snap(page, "login-error")
 
-    login_user(page, *TRADER)
-    expect(page.get_by_test_id("user-name")).to_have_text(TRADER[0])
+    login_user(page, *STUDENT)
+    expect(page.get_by_test_id("user-name")).to_have_text(STUDENT[0])
     expect(page.get_by_test_id("user-role")).to_have_text("trader")
     expect(page.get_by_test_id("nav-admin")).to_be_hidden()
 
@@ -71,28 +49,26 @@ def test_login_with_password_and_wrong_password(
     expect(page.get_by_test_id("login-page")).to_be_visible()
     # the website's logout revoked the token on the server
     ping = {"type": "request", "ver": 1, "msg_id": "late", "op": "ping", "payload": {}}
-    refused = httpx.post(f"{users_server.url}/api/request", json=ping, headers=bearer)
+    refused = httpx.post(f"{class_server.url}/api/request", json=ping, headers=bearer)
     assert refused.status_code == 401
 
 
 def test_admin_halts_symbol_and_trader_page_refuses_orders(
-    users_server: ServerProcess, new_page: PageFactory
+    class_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    trader = new_page(users_server.url)
-    login_user(trader, *TRADER)
+    trader = new_page(class_server.url)
+    login_user(trader, *STUDENT)
     select_symbol(trader, "ACME")
-    guest = new_page(users_server.url)
+    guest = new_page(class_server.url)
     login_guest(guest)
 
-    admin = new_page(users_server.url)
-    login_user(admin, *ADMIN)
+    admin = admin_page(new_page, class_server.url)
     expect(admin.get_by_test_id("user-role")).to_have_text("admin")
-    admin.get_by_test_id("nav-admin").click()
     expect(admin.get_by_test_id("admin-screen")).to_be_visible()
     expect(admin.get_by_test_id("admin-status-ACME")).to_have_text("TRADING")
     # Users: the two accounts and the guest.
     expect(admin.get_by_test_id(f"admin-user-{ADMIN[0]}")).to_contain_text("admin")
-    expect(admin.get_by_test_id(f"admin-user-{TRADER[0]}")).to_contain_text("trader")
+    expect(admin.get_by_test_id(f"admin-user-{STUDENT[0]}")).to_contain_text("trader")
     expect(
         admin.get_by_test_id("admin-users-body").locator("tr", has_text="guest")
     ).not_to_have_count(0)
@@ -115,7 +91,7 @@ def test_admin_halts_symbol_and_trader_page_refuses_orders(
     expect(trader.get_by_test_id("watch-status-BOLT")).to_have_text("")
     # And the server refuses too.
     with pytest.raises(ApiError) as exc:
-        HttpTrader(users_server.url).place("ACME", "buy", "99.00", 1)
+        HttpTrader(class_server.url).place("ACME", "buy", "99.00", 1)
     assert exc.value.code == "SYMBOL_HALTED"
 
     admin.get_by_test_id("admin-resume-ACME").click()
@@ -132,11 +108,9 @@ def test_admin_halts_symbol_and_trader_page_refuses_orders(
 
 
 def test_admin_sets_agent_intensity(
-    users_bot_server: ServerProcess, new_page: PageFactory
+    class_bot_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    admin = new_page(users_bot_server.url)
-    login_user(admin, *ADMIN)
-    admin.get_by_test_id("nav-admin").click()
+    admin = admin_page(new_page, class_bot_server.url)
     state = admin.get_by_test_id("admin-sim-state")
     expect(state).to_have_attribute("data-running", "true")
     admin.get_by_test_id("admin-intensity").fill("2.5")
@@ -146,7 +120,7 @@ def test_admin_sets_agent_intensity(
     expect(state).to_have_text("paused")
     expect(state).to_have_attribute("data-running", "false")
     # The server agrees.
-    boss = HttpTrader(users_bot_server.url, username=ADMIN[0], password=ADMIN[1])
+    boss = HttpTrader(class_bot_server.url, username=ADMIN[0], password=ADMIN[1])
     assert boss.request("admin.sim", {})["running"] is False
     admin.get_by_test_id("admin-intensity").fill("1")
     admin.get_by_test_id("admin-sim-apply").click()

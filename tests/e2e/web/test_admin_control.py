@@ -7,39 +7,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, server_process
 from playwright.sync_api import expect
 
 from .conftest import PageFactory
-from .helpers import HttpTrader, login_guest, login_user, select_symbol, snap
-
-ADMIN = ("prof", "prof-pass-1")
-
-
-@pytest.fixture
-def clock_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path / "data", bots=True)
-    srv.add_user(*ADMIN, role="admin")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+from .helpers import ADMIN, HttpTrader, admin_page, login_guest, select_symbol, snap
 
 
 def test_instructor_pauses_steps_snapshots_restores_and_resumes(
-    clock_server: ServerProcess, new_page: PageFactory
+    class_bot_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    admin = new_page(clock_server.url)
-    login_user(admin, *ADMIN)
-    admin.get_by_test_id("nav-admin").click()
+    admin = admin_page(new_page, class_bot_server.url)
     state = admin.get_by_test_id("admin-clock-state")
     expect(state).to_have_text("RUNNING")
     admin.get_by_test_id("admin-pause").click()
     expect(state).to_have_text("PAUSED")
     expect(admin.get_by_test_id("admin-step")).to_be_enabled()
 
-    trader = new_page(clock_server.url)
+    trader = new_page(class_bot_server.url)
     login_guest(trader)
     select_symbol(trader, "ACME")
     trader.get_by_test_id("ticket-price").fill("90.00")
@@ -66,7 +51,7 @@ def test_instructor_pauses_steps_snapshots_restores_and_resumes(
     expect(admin.get_by_test_id("toasts")).to_contain_text("×3")
     admin.get_by_test_id("admin-resume-market").click()
     expect(state).to_have_text("RUNNING")
-    placed = HttpTrader(clock_server.url).place("ACME", "buy", "90.00", 1)
+    placed = HttpTrader(class_bot_server.url).place("ACME", "buy", "90.00", 1)
     assert placed["status"] in ("new", "filled", "partially_filled")
 
 
@@ -75,23 +60,17 @@ SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 
 @pytest.fixture
 def scenario_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    srv = ServerProcess(
-        tmp_path / "data", bots=True, config={"scenarios": {"dir": str(SCENARIOS)}}
-    )
-    srv.add_user(*ADMIN, role="admin")
-    srv.start()
-    try:
+    config = {"scenarios": {"dir": str(SCENARIOS)}}
+    with server_process(
+        tmp_path / "data", bots=True, config=config, admins=dict([ADMIN])
+    ) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def test_instructor_starts_a_scenario_and_steps_through_it(
     scenario_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    admin = new_page(scenario_server.url)
-    login_user(admin, *ADMIN)
-    admin.get_by_test_id("nav-admin").click()
+    admin = admin_page(new_page, scenario_server.url)
     playing = admin.get_by_test_id("admin-scenario-playing")
     expect(playing).to_have_text("none playing")
     expect(admin.get_by_test_id("admin-scenario-flash_crash.toml")).to_contain_text(

@@ -4,36 +4,17 @@ logged-in student (their page returns to the login), reset a password."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from hftsim.testing import ServerProcess
 from playwright.sync_api import expect
 
 from .conftest import PageFactory
-from .helpers import login_user, snap
-
-ADMIN = ("prof", "prof-pass-1")
-
-
-@pytest.fixture
-def class_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path / "data", bots=False)
-    srv.add_user(*ADMIN, role="admin")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+from .helpers import admin_page, login_user, snap
 
 
 def test_instructor_imports_a_class_and_manages_it(
     class_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    admin = new_page(class_server.url)
-    login_user(admin, *ADMIN)
-    admin.get_by_test_id("nav-admin").click()
+    admin = admin_page(new_page, class_server.url)
     admin.get_by_test_id("admin-csv").fill(
         "username,password\nstu1,stu1-pass-1\nstu2\n"
     )

@@ -17,6 +17,7 @@ from .helpers import (
     HttpTrader,
     login_guest,
     page_state,
+    place_limit,
     select_symbol,
     wait_until,
 )
@@ -83,11 +84,7 @@ def same_as_server(page: Page, expected: list[dict[str, Any]]) -> bool:
 
 
 def order(page: Page, side: str, price: str, qty: int) -> None:
-    page.get_by_test_id(f"ticket-{side}").click()
-    page.get_by_test_id("ticket-type-limit").click()
-    page.get_by_test_id("ticket-price").fill(price)
-    page.get_by_test_id("ticket-qty").fill(str(qty))
-    page.get_by_test_id("ticket-submit").click()
+    place_limit(page, side, price, qty)
     expect(page.get_by_test_id("ticket-result")).to_contain_text(f"filled {qty}")
 
 

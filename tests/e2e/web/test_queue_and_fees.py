@@ -20,22 +20,20 @@ from hftsim.testing import ServerProcess, server_process
 from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
-from .helpers import HttpTrader, login_guest, select_symbol, ticks_from
+from .helpers import HttpTrader, login_guest, place_limit, select_symbol, ticks_from
 
 
 def place_by_ticket(page: Page, side: str, price: str, qty: int) -> int:
     """A GTC limit order entered on the ticket; its order id once it shows in the open orders."""
-    page.get_by_test_id(f"ticket-{side}").click()
-    page.get_by_test_id("ticket-type-limit").click()
-    page.get_by_test_id("ticket-price").fill(price)
-    page.get_by_test_id("ticket-qty").fill(str(qty))
-    page.get_by_test_id("ticket-submit").click()
+    place_limit(page, side, price, qty)
     row = page.get_by_test_id("open-orders-body").locator(f'tr[data-price="{price}"]')
     expect(row).to_have_count(1)
     return int(row.get_attribute("data-order-id") or 0)
 
 
-def test_the_quantity_ahead_follows_the_queue_live(server: ServerProcess, new_page: PageFactory) -> None:
+def test_the_quantity_ahead_follows_the_queue_live(
+    server: ServerProcess, new_page: PageFactory
+) -> None:
     first = HttpTrader(server.url)
     acme = first.symbols()["ACME"]
     price = ticks_from(acme["ref_price"], acme["tick"], -5)
@@ -72,7 +70,9 @@ def fee_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
         yield srv
 
 
-def test_a_fill_shows_its_fee_and_the_account_the_total(fee_server: ServerProcess, new_page: PageFactory) -> None:
+def test_a_fill_shows_its_fee_and_the_account_the_total(
+    fee_server: ServerProcess, new_page: PageFactory
+) -> None:
     page = new_page(fee_server.url)
     login_guest(page)
     select_symbol(page, "ACME")
@@ -94,6 +94,9 @@ def test_a_fill_shows_its_fee_and_the_account_the_total(fee_server: ServerProces
     # The taker paid 10 bps; the server's account and leaderboard say the same.
     paid = Decimal(price) * 50 * Decimal("0.001")
     assert Decimal(taker.request("account.get")["fees"]) == paid
-    leaders = {r["user_id"]: r for r in taker.request("leaderboard.get", {"limit": 10})["leaders"]}
+    leaders = {
+        r["user_id"]: r
+        for r in taker.request("leaderboard.get", {"limit": 10})["leaders"]
+    }
     assert Decimal(leaders[taker.user_id]["fees"]) == paid
     taker.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,42 +13,27 @@ from hftsim.testing import ServerProcess
 from playwright.sync_api import expect
 
 from .conftest import PageFactory
-from .helpers import ApiError, HttpTrader, login_user, snap
-
-ADMIN = ("prof", "prof-pass-1")
-STUDENT = ("stu", "stu-pass-1")
-
-
-@pytest.fixture
-def round_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path / "data", bots=False)
-    srv.add_user(*ADMIN, role="admin")
-    srv.add_user(*STUDENT)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+from .helpers import STUDENT, ApiError, HttpTrader, admin_page, snap
 
 
 def test_instructor_runs_a_round_and_downloads_the_results(
-    round_server: ServerProcess, new_page: PageFactory
+    class_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    admin = new_page(round_server.url)
-    login_user(admin, *ADMIN)
-    admin.get_by_test_id("nav-leaderboard").click()
+    admin = admin_page(new_page, class_server.url, "leaderboard")
     expect(admin.get_by_test_id("rounds-state")).to_have_text("no round yet")
     admin.get_by_test_id("rounds-name").fill("Heat A")
     admin.get_by_test_id("rounds-start").click()
     expect(admin.get_by_test_id("rounds-state")).to_contain_text("running")
     expect(admin.get_by_test_id("rounds-start")).to_be_disabled()
 
-    student = HttpTrader(round_server.url, username=STUDENT[0], password=STUDENT[1])
-    maker = HttpTrader(round_server.url)
+    student = HttpTrader(class_server.url, username=STUDENT[0], password=STUDENT[1])
+    maker = HttpTrader(class_server.url)
     maker.place("ACME", "sell", "101.00", 10)
     student.place("ACME", "buy", "101.00", 4)
     maker.place("ACME", "buy", "100.50", 1)
-    HttpTrader(round_server.url).place("ACME", "sell", "100.50", 1)  # last trade: the mark
+    HttpTrader(class_server.url).place(
+        "ACME", "sell", "100.50", 1
+    )  # last trade: the mark
 
     admin.get_by_test_id("rounds-end").click()
     expect(admin.get_by_test_id("rounds-state")).to_contain_text("ended")

@@ -6,8 +6,9 @@ import { schedule } from "../emitter.ts";
 import type { Market } from "../market.ts";
 import { adminControlView } from "./admin_control.ts";
 import { adminScenariosView } from "./admin_scenarios.ts";
-import { adminUsersView, errText } from "./admin_users.ts";
+import { adminUsersView } from "./admin_users.ts";
 import { h, pctChange, setText } from "./dom.ts";
+import { errText } from "./requests.ts";
 
 export function adminView(session: Session, market: Market, notify: (msg: string, bad?: boolean) => void): {
   el: HTMLElement;

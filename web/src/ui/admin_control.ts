@@ -2,8 +2,8 @@
 // clock speed, stepping while paused, and snapshots saved and restored.
 
 import type { Session } from "../connection.ts";
-import { errText } from "./admin_users.ts";
 import { h, setText } from "./dom.ts";
+import { type Notify, caller } from "./requests.ts";
 
 export interface SimStatus {
   paused: boolean;
@@ -21,8 +21,6 @@ interface Snapshot {
   ts: number;
   state_hash: string;
 }
-
-type Notify = (msg: string, bad?: boolean) => void;
 
 export function adminControlView(session: Session, notify: Notify): { el: HTMLElement; refresh(): Promise<void> } {
   const state = h("span", { class: "status-pill", testid: "admin-clock-state" }, "—");
@@ -46,14 +44,7 @@ export function adminControlView(session: Session, notify: Notify): { el: HTMLEl
     step.disabled = !s.paused;
   };
 
-  const call = async <T>(op: string, payload: object): Promise<T | null> => {
-    try {
-      return await session.request<T>(op, payload);
-    } catch (err) {
-      notify(errText(err), true);
-      return null;
-    }
-  };
+  const call = caller(session, notify);
   const sim = async (payload: object, done?: (s: SimStatus) => string) => {
     const s = await call<SimStatus>("admin.sim", payload);
     if (!s) return;

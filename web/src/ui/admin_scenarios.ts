@@ -2,8 +2,8 @@
 // one (it replaces the one playing), stop it, and how far the playing one is.
 
 import type { Session } from "../connection.ts";
-import { errText } from "./admin_users.ts";
 import { h, setText } from "./dom.ts";
+import { type Notify, caller } from "./requests.ts";
 
 interface ScenarioFile {
   file: string;
@@ -22,21 +22,12 @@ export interface ScenarioStatus {
   log: string[];
 }
 
-type Notify = (msg: string, bad?: boolean) => void;
-
 export function adminScenariosView(session: Session, notify: Notify): { el: HTMLElement; refresh(): Promise<void> } {
   const body = h("tbody", { testid: "admin-scenarios-body" });
   const playing = h("span", { class: "muted", testid: "admin-scenario-playing" }, "none playing");
   const stop = h("button", { type: "button", class: "btn btn-small", testid: "admin-scenario-stop" }, "Stop");
 
-  const call = async <T>(op: string, payload: object): Promise<T | null> => {
-    try {
-      return await session.request<T>(op, payload);
-    } catch (err) {
-      notify(errText(err), true);
-      return null;
-    }
-  };
+  const call = caller(session, notify);
 
   const show = (s: ScenarioStatus | null) => {
     if (!s) {

@@ -3,6 +3,7 @@
 
 import type { Session } from "../connection.ts";
 import { h, setText } from "./dom.ts";
+import { type Notify, caller } from "./requests.ts";
 
 export interface AdminUser {
   user_id: number;
@@ -20,14 +21,7 @@ interface Issued {
   role: string;
 }
 
-type Notify = (msg: string, bad?: boolean) => void;
-
 const ROLES = ["viewer", "trader", "admin"];
-
-export function errText(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  return `${e.code ?? "ERROR"}: ${e.message ?? String(err)}`;
-}
 
 /** Opens the server-made credentials sheet in a new tab, ready to print. */
 function openSheet(html: string): void {
@@ -67,14 +61,7 @@ export function adminUsersView(session: Session, notify: Notify): { el: HTMLElem
     if (print) issued.append(print);
   };
 
-  const call = async <T>(op: string, payload: object): Promise<T | null> => {
-    try {
-      return await session.request<T>(op, payload);
-    } catch (err) {
-      notify(errText(err), true);
-      return null;
-    }
-  };
+  const call = caller(session, notify);
 
   const row = (u: AdminUser) => {
     const role = h("select", { testid: `admin-role-${u.username}`, disabled: u.is_bot });

@@ -6,7 +6,8 @@ import type { Session } from "../connection.ts";
 import { grouped } from "../decimal.ts";
 import { schedule } from "../emitter.ts";
 import type { Leader } from "../protocol.ts";
-import { h, setClass, setText, signClass, timeOfDay } from "./dom.ts";
+import { h, setClass, setText, timeOfDay } from "./dom.ts";
+import { cashCell, rankedTable, traderCell } from "./ranked.ts";
 
 export const LEADERBOARD_POLL_MS = 3_000;
 /** Rows asked for: a whole class or a competition fits; the table scrolls. */
@@ -63,7 +64,6 @@ export function leaderboardView(session: Session): LeaderboardApi {
   const updated = h("span", { class: "muted small board-updated", testid: "leaderboard-updated" }, "—");
   const me = h("span", { class: "board-me", testid: "leaderboard-me" });
   const body = h("tbody", { testid: "leaderboard-body" });
-  const numHead = (t: string) => h("th", { class: "num" }, t);
   const panel = h(
     "section",
     { class: "panel board-panel", testid: "leaderboard" },
@@ -85,25 +85,7 @@ export function leaderboardView(session: Session): LeaderboardApi {
     h(
       "div",
       { class: "scroll" },
-      h(
-        "table",
-        { class: "grid board" },
-        h(
-          "thead",
-          null,
-          h(
-            "tr",
-            null,
-            h("th", { class: "rank" }, "#"),
-            h("th", null, "Trader"),
-            numHead("PnL"),
-            numHead("Realized"),
-            numHead("Unrealized"),
-            numHead("Fees"),
-          ),
-        ),
-        body,
-      ),
+      rankedTable(["PnL", "Realized", "Unrealized", "Fees"], body),
     ),
     h(
       "p",
@@ -115,9 +97,6 @@ export function leaderboardView(session: Session): LeaderboardApi {
   const el = h("main", { class: "board-screen", testid: "leaderboard-screen" }, panel);
 
   // --- render ----------------------------------------------------------------
-  const money = (s: string, testid: string, extra = "") =>
-    h("td", { class: `num ${signClass(s)} ${extra}`.trim(), testid, "data-value": s }, grouped(s));
-
   const render = () => {
     const myId = session.user?.user_id ?? null;
     setText(count, String(state.rows.length));
@@ -147,21 +126,11 @@ export function leaderboardView(session: Session): LeaderboardApi {
           "data-pnl": r.pnl,
         },
         h("td", { class: "rank", testid: `leaderboard-rank-${r.user_id}` }, String(r.rank)),
-        h(
-          "td",
-          null,
-          h(
-            "span",
-            { class: "who-cell" },
-            h("span", { testid: `leaderboard-name-${r.user_id}` }, r.username),
-            isMe ? h("span", { class: "tag tag-me" }, "you") : null,
-            r.is_bot ? h("span", { class: "tag tag-bot" }, "agent") : null,
-          ),
-        ),
-        money(r.pnl, `leaderboard-pnl-${r.user_id}`, "pnl"),
-        money(r.realized_pnl, `leaderboard-realized-${r.user_id}`),
-        money(r.unrealized_pnl, `leaderboard-unrealized-${r.user_id}`),
-        money(r.fees, `leaderboard-fees-${r.user_id}`),
+        traderCell(r.username, r.is_bot, isMe, `leaderboard-name-${r.user_id}`),
+        cashCell(r.pnl, `leaderboard-pnl-${r.user_id}`, "pnl"),
+        cashCell(r.realized_pnl, `leaderboard-realized-${r.user_id}`),
+        cashCell(r.unrealized_pnl, `leaderboard-unrealized-${r.user_id}`),
+        cashCell(r.fees, `leaderboard-fees-${r.user_id}`),
       );
     };
     // People first, then the agents as a reference group: ranks are those of the whole field.

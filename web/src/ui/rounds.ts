@@ -4,8 +4,9 @@
 
 import type { Session } from "../connection.ts";
 import { grouped } from "../decimal.ts";
-import { errText } from "./admin_users.ts";
-import { h, setText, signClass } from "./dom.ts";
+import { h, setText } from "./dom.ts";
+import { cashCell, rankedTable, traderCell } from "./ranked.ts";
+import { type Notify, caller, errText } from "./requests.ts";
 
 export interface RoundInfo {
   round_id: number;
@@ -34,8 +35,6 @@ export interface ScoreRow {
 
 export const ROUNDS_POLL_MS = 3_000;
 
-type Notify = (msg: string, bad?: boolean) => void;
-
 export function roundsView(session: Session, notify: Notify): { el: HTMLElement; show(): void; hide(): void } {
   const isAdmin = () => session.user?.is_admin === true;
   const picker = h("select", { testid: "rounds-picker" });
@@ -46,14 +45,7 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
   let shown = false;
   let current: RoundInfo | null = null;
 
-  const call = async <T>(op: string, payload: object): Promise<T | null> => {
-    try {
-      return await session.request<T>(op, payload);
-    } catch (err) {
-      notify(errText(err), true);
-      return null;
-    }
-  };
+  const call = caller(session, notify);
 
   const roundName = h("input", { placeholder: "round name", testid: "rounds-name", class: "narrow" });
   const minutes = h("input", { type: "number", min: "0", step: "0.5", placeholder: "minutes (empty: by hand)", testid: "rounds-minutes" });
@@ -106,7 +98,6 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
   });
 
   const cell = (text: string, cls = "num") => h("td", { class: cls }, text);
-  const money = (s: string) => h("td", { class: `num ${signClass(s)}`, "data-value": s }, grouped(s));
 
   const drawScores = (round: RoundInfo, rows: ScoreRow[]) => {
     const ends = round.status === "running" && round.ends_at ? `, ends ${new Date(round.ends_at).toLocaleTimeString()}` : "";
@@ -118,9 +109,9 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
           "tr",
           { testid: `rounds-row-${r.username}`, "data-pnl": r.pnl, "data-rank": r.rank },
           cell(String(r.rank), "rank"),
-          h("td", null, r.username, r.is_bot ? h("span", { class: "tag tag-bot" }, "agent") : null),
-          money(r.pnl),
-          cell(grouped(r.fees)),
+          traderCell(r.username, r.is_bot, r.user_id === session.user?.user_id),
+          cashCell(r.pnl),
+          cashCell(r.fees),
           cell(grouped(r.max_drawdown)),
           cell(r.sharpe ?? "—"),
           cell(String(r.volume)),
@@ -194,28 +185,7 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
     h(
       "div",
       { class: "scroll" },
-      h(
-        "table",
-        { class: "grid board" },
-        h(
-          "thead",
-          null,
-          h(
-            "tr",
-            null,
-            h("th", { class: "rank" }, "#"),
-            h("th", null, "Trader"),
-            h("th", { class: "num" }, "PnL"),
-            h("th", { class: "num" }, "Fees"),
-            h("th", { class: "num" }, "Max DD"),
-            h("th", { class: "num" }, "Sharpe"),
-            h("th", { class: "num" }, "Volume"),
-            h("th", { class: "num" }, "Fills"),
-            h("th", { class: "num" }, "Breaches"),
-          ),
-        ),
-        body,
-      ),
+      rankedTable(["PnL", "Fees", "Max DD", "Sharpe", "Volume", "Fills", "Breaches"], body),
     ),
     h(
       "p",
