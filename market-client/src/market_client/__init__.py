@@ -31,6 +31,7 @@ from ._recovery import STATES, State
 from ._replay import ReplayResult, run_replay
 from ._session import RequestSession
 from ._strategy import Broker, Strategy, StrategyRunner
+from ._timeline import Timeline, TimelineEvent
 
 __all__ = [
     "STATES",
@@ -62,6 +63,8 @@ __all__ = [
     "State",
     "Strategy",
     "StrategyRunner",
+    "Timeline",
+    "TimelineEvent",
     "read_recording",
     "run_backtest",
     "run_live",

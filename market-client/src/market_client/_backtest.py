@@ -107,13 +107,13 @@ class BacktestBroker(Broker):
         from ._wire import private_event, public_event
 
         render, wanted, me = self.venue.render, self._wanted, self.venue.user_id
-        for ev in result.events:
-            public = public_event(render, ev)
+        for index, ev in enumerate(result.events):
+            public = public_event(render, ev, (result.seq, index))
             if public is not None:
                 if wanted is None or public[0] in wanted:
                     self.pending.append(public[1:])
                 continue
-            private = private_event(render, ev)
+            private = private_event(render, ev, (result.seq, index))
             if private is not None and private[0] == me:
                 _, op, payload = private
                 fill = whole_fill(payload)

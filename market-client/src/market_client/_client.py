@@ -21,7 +21,7 @@ from . import _http
 from ._admin import Admin
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
-from ._envelope import JSON, Event, now_ms
+from ._envelope import JSON, RESTATED, Event, now_ms
 from ._exceptions import (
     ClientClosed,
     ConnectionLost,
@@ -42,6 +42,7 @@ from ._record import Recording
 from ._recovery import State
 from ._ring import RingBuffer
 from ._session import RequestSession
+from ._timeline import Timeline
 
 
 class MarketClient:
@@ -116,6 +117,7 @@ class MarketClient:
         )
         self._connected = asyncio.Event()
         self._orders = OrderTracker()
+        self._timelines: list[Timeline] = []
 
     # -- connecting and closing ------------------------------------------------
 
@@ -180,7 +182,9 @@ class MarketClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close sockets, stop reconnects, renewals and resyncs; fail pending requests. Idempotent."""
+        """Close sockets, stop reconnects, renewals, resyncs and timelines; fail pending requests. Idempotent."""
+        for timeline in list(self._timelines):
+            timeline.close()
         await self._keeper.aclose()
         await self._callbacks.aclose()
 
@@ -284,9 +288,7 @@ class MarketClient:
         ConnectionLost when CMD drops meanwhile, MarketConnectionError when
         CMD is down (reconnecting) at the time of the call.
         """
-        session = self._keeper.require_cmd()
-        await self._paced()
-        return (await session.request(op, payload, as_role=as_role, timeout=timeout)).payload
+        return await self._request(op, dict(payload or {}), as_role, timeout, self._keeper.envelopes.next_id())
 
     async def get_symbols(self, force_refresh: bool = False) -> list[JSON]:
         """Every symbol {sym, tick, min_qty, lot, status, ...}; cached, statuses kept current by MD."""
@@ -467,7 +469,14 @@ class MarketClient:
     async def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
         session = self._keeper.require_cmd()
         await self._paced()
-        return (await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)).payload
+        timelines = self._timelines if op in RESTATED else ()
+        for timeline in timelines:
+            timeline.request_sent(msg_id)  # its answer stands for an event the timeline must wait for
+        try:
+            return (await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)).payload
+        finally:
+            for timeline in timelines:
+                timeline.request_done(msg_id)
 
     async def _paced(self) -> None:
         if self._pacer is not None:
@@ -615,15 +624,36 @@ class MarketClient:
         """Call `handler(event)` (sync or async) for every CMD event; None removes it."""
         self._event_hook = handler
 
+    # -- the causal timeline -----------------------------------------------------
+
+    def timeline(self, *, lateness: float = 0.05) -> Timeline:
+        """Every private (CMD) and public (MD) event from now on, merged in the engine's order.
+
+        ``async for event in client.timeline():`` yields `TimelineEvent`s
+        (gseq, gidx, sock, op, payload) ordered by the command that made them
+        and their place in it, each once: a fill comes before the trade it
+        made, whichever socket brought it first. An event is held until
+        nothing earlier can still arrive, `lateness` seconds at most
+        (docs: the module `market_client._timeline`). `close()` it, or use it
+        in an `async with`, when done.
+        """
+        timeline = Timeline(lateness, self._timelines.remove)
+        self._timelines.append(timeline)
+        return timeline
+
     # -- event plumbing ----------------------------------------------------------
 
     def _cmd_event(self, event: Event) -> None:
+        for timeline in self._timelines:
+            timeline.push("cmd", event.op, event.payload)
         self._orders.on_cmd_event(event.op, event.payload)
         self._transactions.append(event.raw)
         self._callbacks.call("on_cmd_event", self._on_cmd_event, event.raw)
         self._callbacks.call("event hook", self._event_hook, event.raw)
 
     def _md_event(self, event: Event) -> None:
+        for timeline in self._timelines:
+            timeline.push("md", event.op, event.payload)
         self._orders.on_md_event(event.op, event.payload)
         self._callbacks.call("on_md_event", self._on_md_event, event.raw)
 

@@ -108,7 +108,9 @@ def restated(response: Response) -> Event | None:
 
     The server does not send the socket that placed, amended or canceled an
     order the event that says what the response says; a client that keeps
-    one stream of its order events makes the event from the response.
+    one stream of its order events makes the event from the response. That
+    event is always its command's first (`gidx` 0), and the response gives
+    the command's `gseq`.
     """
     op = RESTATED.get(response.op)
     if op is None or not response.ok:
@@ -116,6 +118,9 @@ def restated(response: Response) -> Event | None:
     payload: JSON = {"order": response.payload.get("order")}
     if op == "order.canceled":
         payload["reason"] = "user"
+    gseq = response.payload.get("gseq")
+    if isinstance(gseq, int):  # the command's first event: its place in the engine's order
+        payload["gseq"], payload["gidx"] = gseq, 0
     raw: JSON = {"type": "event", "ver": PROTOCOL_VERSION, "msg_id": response.raw.get("msg_id"), "ts": response.ts}
     raw.update(op=op, payload=payload)
     return Event(op=op, payload=payload, ts=response.ts, raw=raw)

@@ -19,19 +19,19 @@ if TYPE_CHECKING:
 __all__ = ["private_event", "public_event", "restates_response"]
 
 
-def public_event(render: Renderer, ev: object) -> tuple[str, str, JSON] | None:
-    """(sym, op, payload) of an MD event, or None when `ev` is not public."""
-    wire = events.public(render, ev)
+def public_event(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> tuple[str, str, JSON] | None:
+    """(sym, op, payload) of an MD event, or None when `ev` is not public; `at` = (gseq, gidx), its place."""
+    wire = events.public(render, ev, at)
     if wire is None:
         return None
     op, payload = wire
     return str(payload["sym"]), op, payload
 
 
-def private_event(render: Renderer, ev: object) -> tuple[int, str, JSON] | None:
-    """(user_id, op, payload) of a CMD event ("Private events"), or None when `ev` is not one."""
+def private_event(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> tuple[int, str, JSON] | None:
+    """(user_id, op, payload) of a CMD event ("Private events"), or None when `ev` is not one; `at` as above."""
     user_id = getattr(ev, "user_id", None)
-    wire = events.private(render, ev)
+    wire = events.private(render, ev, at)
     if wire is None or user_id is None:
         return None
     return user_id, *wire

@@ -332,15 +332,15 @@ class FakeVenue:
     def _apply(self, command: Any, origin: _Connection | None = None) -> Any:
         """Apply a command and send its events; `origin`, the socket it came from, gets none its answer says."""
         result = self.engine.apply(command, _now())
-        for ev in result.events:
-            public = public_event(self.render, ev)
+        for index, ev in enumerate(result.events):
+            public = public_event(self.render, ev, (result.seq, index))
             if public is not None:
                 sym, op, payload = public
                 if op == "md.trade":
                     self._trades[sym].append(payload)
                 self._publish(sym, self._frame("event", op, payload))
                 continue
-            private = private_event(self.render, ev)
+            private = private_event(self.render, ev, (result.seq, index))
             if private is not None:
                 user_id, op, payload = private
                 fill = whole_fill(payload)
@@ -639,4 +639,4 @@ class FakeVenue:
     def _order_answer(self, result: Any) -> JSON:
         if result.rejection is not None:
             raise ProtocolError(result.rejection.code, result.rejection.message)
-        return {"order": self.render.order(result.order)}
+        return {"order": self.render.order(result.order), "gseq": result.seq}

@@ -211,7 +211,7 @@ class Dispatcher:
     def order_payload(self, result: Result) -> dict[str, Any]:
         accepted(result)
         assert result.order is not None
-        return {"order": self.venue.renderer.order(result.order)}
+        return {"order": self.venue.renderer.order(result.order), "gseq": result.seq}
 
     async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
         venue = self.venue

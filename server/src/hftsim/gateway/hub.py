@@ -100,22 +100,23 @@ class Hub:
         sockets do). Fills, expiries and account updates go to every socket.
         """
         ts = now_ms()
-        for ev in result.events:
+        seq = result.seq
+        for index, ev in enumerate(result.events):
             if isinstance(ev, (BookDelta, Trade, StatusChanged)):
-                self._publish(ev, ts)
+                self._publish(ev, ts, (seq, index))
             elif ev.user_id is not None and ev.user_id in self._cmd:
                 boxes = self._cmd[ev.user_id]
                 if origin in boxes and restates_response(ev):
                     if len(boxes) == 1:
                         continue
                     boxes = {box for box in boxes if box is not origin}
-                wire = private(self._render, ev)
+                wire = private(self._render, ev, (seq, index))
                 if wire is not None:
                     frame = envelope.event(*wire, ts)
                     for box in boxes:
                         box.push(frame)
 
-    def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int) -> None:
+    def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int, at: tuple[int, int]) -> None:
         """Encode a public event once for all of its symbol's subscribers (not at all when there are none)."""
         sym = ev.sym
         if self._drop_next.get(sym):
@@ -124,7 +125,7 @@ class Hub:
         boxes = self._md[sym]
         if not boxes:
             return
-        wire = public(self._render, ev)
+        wire = public(self._render, ev, at)
         assert wire is not None
         frame = envelope.event(*wire, ts)
         for box in boxes:

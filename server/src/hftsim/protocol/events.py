@@ -4,6 +4,11 @@ One place for it, used by the gateway's fan-out and by the SDK's
 in-process venues (its backtest and FakeVenue), so every venue speaks the
 same frames. A private event's order says who the order is and only the
 fields the event changed; only `order.accepted` carries the whole order.
+
+Given `at` (the command's global sequence number and the event's index
+among the command's events), an event carries its place in the engine's
+one order as `gseq` and `gidx`: CMD and MD are separate sockets, and only
+these two numbers let a client merge them into the order things happened.
 """
 
 from __future__ import annotations
@@ -34,8 +39,25 @@ AMENDED_FIELDS = ("price", "qty", "leaves_qty", "updated_ts")
 Wire = tuple[str, dict[str, Any]]
 
 
-def public(render: Renderer, ev: object) -> Wire | None:
-    """(op, payload) of a market-data event, or None when `ev` is not public."""
+def public(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> Wire | None:
+    """(op, payload) of a market-data event, or None when `ev` is not public; `at`: see the module's docstring."""
+    wire = _public(render, ev)
+    return wire if wire is None or at is None else _placed(wire, at)
+
+
+def private(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> Wire | None:
+    """(op, payload) of an event for the order's owner, or None when `ev` is not one; `at` as for `public`."""
+    wire = _private(render, ev)
+    return wire if wire is None or at is None else _placed(wire, at)
+
+
+def _placed(wire: Wire, at: tuple[int, int]) -> Wire:
+    payload = wire[1]
+    payload["gseq"], payload["gidx"] = at
+    return wire
+
+
+def _public(render: Renderer, ev: object) -> Wire | None:
     if isinstance(ev, BookDelta):
         sym = ev.sym
         return "md.delta", {
@@ -51,8 +73,7 @@ def public(render: Renderer, ev: object) -> Wire | None:
     return None
 
 
-def private(render: Renderer, ev: object) -> Wire | None:
-    """(op, payload) of an event for the order's owner, or None when `ev` is not one."""
+def _private(render: Renderer, ev: object) -> Wire | None:
     if isinstance(ev, OrderFilled):
         op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
         return op, {"order": render.order_change(ev.order, *FILLED_FIELDS), "fill": render.fill_change(ev.fill)}
