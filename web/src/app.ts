@@ -137,7 +137,9 @@ export class App {
     (window as any).hftsim.leaderboard = this.board.state;
     this.rounds?.hide();
     this.rounds = roundsView(this.session, this.notify);
-    this.board.el.append(this.rounds.el);
+    // An instructor runs the rounds from here: their controls come first, above the long board.
+    if (user.is_admin) this.board.el.prepend(this.rounds.el);
+    else this.board.el.append(this.rounds.el);
     this.mainEl = this.tradeEl;
     this.shell = h("div", { class: "shell" }, this.topbar.el, this.tradeEl);
     this.root.replaceChildren(this.shell, this.toasts);

@@ -47,8 +47,16 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
 
   const call = caller(session, notify);
 
-  const roundName = h("input", { placeholder: "round name", testid: "rounds-name", class: "narrow" });
-  const minutes = h("input", { type: "number", min: "0", step: "0.5", placeholder: "minutes (empty: by hand)", testid: "rounds-minutes" });
+  const roundName = h("input", { placeholder: "round name", testid: "rounds-name", class: "round-name" });
+  const minutes = h("input", {
+    type: "number",
+    min: "0",
+    step: "0.5",
+    placeholder: "minutes (blank: by hand)",
+    title: "The round ends by itself after this many minutes; leave it blank to end it with End round",
+    testid: "rounds-minutes",
+    class: "round-minutes",
+  });
   const start = h("button", { type: "submit", class: "btn btn-small btn-primary", testid: "rounds-start" }, "Start round");
   const end = h("button", { type: "button", class: "btn btn-small btn-danger", testid: "rounds-end" }, "End round");
   const download = h("button", { type: "button", class: "btn btn-small", testid: "rounds-csv" }, "Download CSV");
@@ -66,7 +74,7 @@ export function roundsView(session: Session, notify: Notify): { el: HTMLElement;
         if (!r) return;
         notify(`${r.round.name} started: fresh accounts for everyone`);
         roundName.value = "";
-        await refresh(true);
+        await refresh(true, r.round.round_id); // show the new round, not the one picked before
       },
     },
     roundName,
