@@ -1,7 +1,8 @@
 """One WebSocket speaking the v1 envelope: the only place CMD and MD frames move.
 
-`RequestSession` sends requests and matches responses by `corr_id`, so
-any number of requests can be in flight on one socket; everything else
+`RequestSession` sends requests and matches responses by `corr_id` (the
+bookkeeping is `Inbox`'s, without I/O), so any number of requests can be
+in flight on one socket; everything else
 that arrives is an event handed to `on_event`, and so is the event that a
 response to order.place, order.amend or order.cancel stands for (the
 server sends that event to the user's other sockets only: one frame
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 from websockets.exceptions import ConnectionClosed
 
-from ._envelope import EnvelopeError, Envelopes, Event, Response, parse, restated
+from ._envelope import Envelopes, Event, Response
 from ._exceptions import (
     AuthenticationError,
     ClientClosed,
@@ -36,6 +37,7 @@ from ._exceptions import (
     MarketConnectionError,
     RequestTimeout,
 )
+from ._matching import Inbox
 from ._socket import HandshakeRefused, Socket
 
 logger = logging.getLogger("market_client")
@@ -85,7 +87,7 @@ class RequestSession:
         self._envelopes = envelopes or Envelopes(prefix=name)
         self._on_event = on_event
         self._on_close = on_close
-        self._pending: dict[str, asyncio.Future[Response]] = {}
+        self._inbox: Inbox[asyncio.Future[Response]] = Inbox()
         self._closing = False
         self._closed = False
         self._silent_for: float | None = None
@@ -93,8 +95,6 @@ class RequestSession:
         self._last_frame = time.monotonic()
         self.tap: Callable[[str, str, str | bytes], None] | None = None
         """Called with (socket name, "in" or "out", frame) for every request sent and frame received (recording)."""
-        self._probes: set[str] = set()
-        """msg_ids of the watchdog's pings: their answers only prove life."""
         loop = asyncio.get_running_loop()
         push_to = getattr(connection, "push_to", None)
         if push_to is not None:  # frames come as calls: the reader only waits for the close
@@ -147,7 +147,7 @@ class RequestSession:
     @property
     def in_flight(self) -> int:
         """Requests sent and not yet answered."""
-        return len(self._pending)
+        return self._inbox.in_flight
 
     async def request(
         self,
@@ -169,7 +169,7 @@ class RequestSession:
         msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Response] = loop.create_future()
-        self._pending[msg_id] = future
+        self._inbox.expect(msg_id, future)
         limit = self.request_timeout if timeout is None else timeout
         expiry = loop.call_later(limit, _expire, future)  # cheaper than wait_for, which wraps the future in a task
         try:
@@ -189,7 +189,7 @@ class RequestSession:
                 raise RequestTimeout(f"{op} got no response within {limit}s") from None
         finally:
             expiry.cancel()
-            self._pending.pop(msg_id, None)
+            self._inbox.forget(msg_id)
         if not response.ok:
             raise response.error()
         return response
@@ -241,7 +241,7 @@ class RequestSession:
             if silent >= probe_after and now - pinged_at >= probe_after:
                 pinged_at = now
                 probe_id, frame = self._envelopes.request("ping")
-                self._probes.add(probe_id)
+                self._inbox.probe(probe_id)
                 try:
                     await asyncio.wait_for(self._connection.send(frame.decode()), timeout - silent)
                 except (ConnectionClosed, OSError, TimeoutError):
@@ -266,32 +266,14 @@ class RequestSession:
         self._receive(frame)
 
     def _receive(self, frame: str | bytes) -> None:
-        try:
-            message = parse(frame)
-        except EnvelopeError as exc:
-            logger.warning("%s: ignoring a frame that is not an envelope: %s", self.name, exc)
-            return
-        if isinstance(message, Event):
-            self._event(message)
-            return
-        if message.corr_id in self._probes:
-            self._probes.discard(message.corr_id)
-            return
-        future = self._pending.get(message.corr_id) if message.corr_id is not None else None
-        if future is None:
-            logger.warning(
-                "%s: response to no pending request (late or unparsable): %s %s %s",
-                self.name,
-                message.op,
-                message.error_code,
-                message.error_message,
-            )
-            return
-        event = restated(message)
-        if event is not None:
+        delivery = self._inbox.receive(frame)
+        if delivery.ignored is not None:
+            logger.warning("%s: ignoring %s", self.name, delivery.ignored)
+        for event in delivery.events:
             self._event(event)
-        if not future.done():
-            future.set_result(message)
+        future, response = delivery.waiter, delivery.response
+        if future is not None and response is not None and not future.done():
+            future.set_result(response)
 
     def _event(self, event: Event) -> None:
         if self._on_event is not None:
@@ -306,10 +288,9 @@ class RequestSession:
             self._watchdog.cancel()
         self.close_code, self.close_reason = code, reason
         error = self._closed_error()
-        for future in self._pending.values():
+        for future in self._inbox.drain():
             if not future.done():
                 future.set_exception(error)
-        self._pending.clear()
         if not self._closing and self._on_close is not None:
             try:
                 self._on_close(code, reason)

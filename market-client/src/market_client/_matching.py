@@ -1,0 +1,84 @@
+"""Request/response matching without I/O: which waiter a frame answers, and which events it brings.
+
+`Inbox` is the bookkeeping half of a session: it holds one waiter per
+request in flight (any object: the asyncio session gives futures, a test
+gives strings), and turns every frame received into a `Delivery`: the
+events to hand on (the frame's own, or the event a place/amend/cancel
+answer stands for) and the waiter it answers, if any. It never blocks and
+never touches a socket, so every way a frame can arrive (an answer, a late
+answer to a request given up, a liveness probe's answer, an event, noise)
+is tested without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from ._envelope import EnvelopeError, Event, Response, parse, restated
+
+W = TypeVar("W")
+
+
+@dataclass(slots=True)
+class Delivery(Generic[W]):
+    """What one frame means: events to hand on, and the response with the waiter it answers."""
+
+    events: list[Event] = field(default_factory=list)
+    waiter: W | None = None
+    response: Response | None = None
+    ignored: str | None = None
+    """Why the frame answers nobody and brings no event (for the log), when that is so."""
+
+
+class Inbox(Generic[W]):
+    """The requests in flight on one session, by msg_id, and the liveness probes among them."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, W] = {}
+        self._probes: set[str] = set()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not yet answered (probes not counted)."""
+        return len(self._waiting)
+
+    def expect(self, msg_id: str, waiter: W) -> None:
+        """A request went out: its answer goes to `waiter`."""
+        self._waiting[msg_id] = waiter
+
+    def forget(self, msg_id: str) -> None:
+        """The request was answered, or given up (timeout): a later answer is stray."""
+        self._waiting.pop(msg_id, None)
+
+    def probe(self, msg_id: str) -> None:
+        """A liveness ping went out: its answer only proves the link is alive."""
+        self._probes.add(msg_id)
+
+    def drain(self) -> list[W]:
+        """The link is gone: every waiter, to be failed; nothing is in flight afterwards."""
+        waiters = list(self._waiting.values())
+        self._waiting.clear()
+        self._probes.clear()
+        return waiters
+
+    def receive(self, frame: str | bytes) -> Delivery[W]:
+        """Classify one frame."""
+        try:
+            message = parse(frame)
+        except EnvelopeError as exc:
+            return Delivery(ignored=f"a frame that is not an envelope: {exc}")
+        if isinstance(message, Event):
+            return Delivery(events=[message])
+        corr_id = message.corr_id
+        if corr_id in self._probes:
+            self._probes.discard(corr_id)
+            return Delivery()  # it proved the link alive by arriving: nothing more to do
+        waiter = self._waiting.get(corr_id) if corr_id is not None else None
+        if waiter is None:
+            return Delivery(
+                ignored=f"a response to no pending request (late or unparsable): "
+                f"{message.op} {message.error_code} {message.error_message}"
+            )
+        event = restated(message)
+        return Delivery(events=[] if event is None else [event], waiter=waiter, response=message)
