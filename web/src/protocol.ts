@@ -126,6 +126,8 @@ export interface UserInfo {
   username: string | null;
   roles: string[];
   is_admin: boolean;
+  /** The limits announced at login (docs/protocol.md, "The limits object"); only what the page reads. */
+  limits?: { user_messages_per_second?: number };
 }
 
 export interface HandshakeAnswer extends UserInfo {

@@ -30,6 +30,8 @@ const FILLS_KEPT = 200;
  * before it.
  */
 export const QUEUE_REFRESH_MS = 250;
+/** The share of the user's message rate the queue positions may take, so they never crowd out orders. */
+const QUEUE_SHARE = 0.05;
 const ZERO: Dec = { units: 0n, scale: 0 };
 
 export interface OrderTicket {
@@ -197,11 +199,17 @@ export class Trading {
 
   private refreshQueueSoon(): void {
     if (this.queueTimer !== null) return; // the refresh already planned answers for this change too
-    const wait = Math.max(0, this.queueAskedAt + QUEUE_REFRESH_MS - Date.now());
+    const wait = Math.max(0, this.queueAskedAt + this.queueRefreshMs() - Date.now());
     this.queueTimer = setTimeout(() => {
       this.queueTimer = null;
       void this.refreshQueue();
     }, wait);
+  }
+
+  /** QUEUE_REFRESH_MS, or longer when the user's message rate is low. */
+  private queueRefreshMs(): number {
+    const rate = this.session.user?.limits?.user_messages_per_second;
+    return rate ? Math.max(QUEUE_REFRESH_MS, 1000 / (rate * QUEUE_SHARE)) : QUEUE_REFRESH_MS;
   }
 
   private async refreshQueue(): Promise<void> {

@@ -51,6 +51,7 @@ async def test_limits_pacing_and_breaches(limited: ServerProcess) -> None:
         assert announced["max_open_orders"] == 3 and announced["max_active_volume"] == 100
         assert announced["max_order_notional"] == "10000" and announced["messages_per_second"] == 20
         assert {"max_order_qty", "max_position", "message_burst", "breach_policy"} <= announced.keys()
+        assert (await paced.send("auth.whoami"))["limits"] == announced  # a resumed session learns them too
 
         # Paced by default: a burst far over the limit is spread out, never refused.
         started = time.monotonic()

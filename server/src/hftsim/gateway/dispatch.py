@@ -343,11 +343,15 @@ def _ping(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, An
     return {"ts": now_ms()}
 
 
+def limits_of(d: Dispatcher, user: User) -> dict[str, Any]:
+    """The limits announced to `user` (docs/protocol.md, "The limits object")."""
+    return {**announced(d.venue.settings), "order_latency_ms": d.venue.latency.delay_ms(user)}
+
+
 @op("auth.login", changes_state=True)
 async def _login(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     user = await d.login(ctx, req.payload)
-    limits = {**announced(d.venue.settings), "order_latency_ms": d.venue.latency.delay_ms(user)}
-    return {**whoami(user), "limits": limits}
+    return {**whoami(user), "limits": limits_of(d, user)}
 
 
 @op("auth.renew")
@@ -368,7 +372,11 @@ def _logout(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, 
 
 @op("auth.whoami")
 def _whoami(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    return {**whoami(ctx.grant.session.user), "expires_at": ctx.grant.expires_at}
+    user = ctx.grant.session.user
+    answer = {**whoami(user), "expires_at": ctx.grant.expires_at}
+    if user is not None:
+        answer["limits"] = limits_of(d, user)
+    return answer
 
 
 # Market data ops -------------------------------------------------------------
