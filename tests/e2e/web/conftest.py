@@ -90,6 +90,16 @@ def class_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
+def scenario_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
+    """A live market with the shipped scenarios (scenarios/) and nobody but the instructor."""
+    config = {"scenarios": {"dir": str(REPO / "scenarios")}}
+    with server_process(
+        tmp_path / "data", bots=True, config=config, admins=dict([ADMIN])
+    ) as srv:
+        yield srv
+
+
+@pytest.fixture
 def class_bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
     """The same accounts in a live market, the simulated agents trading."""
     with server_process(

@@ -3,15 +3,11 @@ MARKET_PAUSED), step while paused, save a snapshot and restore it, resume."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from hftsim.testing import ServerProcess, server_process
+from hftsim.testing import ServerProcess
 from playwright.sync_api import expect
 
 from .conftest import PageFactory
-from .helpers import ADMIN, HttpTrader, admin_page, login_guest, select_symbol, snap
+from .helpers import HttpTrader, admin_page, login_guest, select_symbol, snap
 
 
 def test_instructor_pauses_steps_snapshots_restores_and_resumes(
@@ -53,18 +49,6 @@ def test_instructor_pauses_steps_snapshots_restores_and_resumes(
     expect(state).to_have_text("RUNNING")
     placed = HttpTrader(class_bot_server.url).place("ACME", "buy", "90.00", 1)
     assert placed["status"] in ("new", "filled", "partially_filled")
-
-
-SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
-
-
-@pytest.fixture
-def scenario_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    config = {"scenarios": {"dir": str(SCENARIOS)}}
-    with server_process(
-        tmp_path / "data", bots=True, config=config, admins=dict([ADMIN])
-    ) as srv:
-        yield srv
 
 
 def test_instructor_starts_a_scenario_and_steps_through_it(

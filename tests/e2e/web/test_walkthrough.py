@@ -6,29 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hftsim.testing import ServerProcess, server_process
+from hftsim.testing import ServerProcess
 from playwright.sync_api import Page, expect
 
 from .conftest import PageFactory
-from .helpers import ADMIN, ApiError, HttpTrader, admin_page, snap, wait_until
+from .helpers import ApiError, HttpTrader, admin_page, snap, wait_until
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 CLASS = {"ann": "ann-pass-1", "bob": "bob-pass-1"}
-
-
-@pytest.fixture
-def class_venue(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    """A live market with the shipped scenarios and nobody but the instructor."""
-    config = {"scenarios": {"dir": str(SCENARIOS)}}
-    with server_process(
-        tmp_path / "data", bots=True, config=config, admins=dict([ADMIN])
-    ) as srv:
-        yield srv
 
 
 def take_liquidity(trader: HttpTrader) -> int:
@@ -58,9 +46,9 @@ def pause_and_resume(admin: Page, student: HttpTrader) -> None:
 
 
 def test_an_instructor_runs_a_class_from_the_website_alone(
-    class_venue: ServerProcess, new_page: PageFactory
+    scenario_server: ServerProcess, new_page: PageFactory
 ) -> None:
-    admin = admin_page(new_page, class_venue.url)
+    admin = admin_page(new_page, scenario_server.url)
     # 1. The class, imported from a CSV list.
     lines = "".join(f"{name},{password}\n" for name, password in CLASS.items())
     admin.get_by_test_id("admin-csv").fill("username,password\n" + lines)
@@ -74,7 +62,7 @@ def test_an_instructor_runs_a_class_from_the_website_alone(
     )
     # 3. Three rounds; the second paused and resumed.
     admin.get_by_test_id("nav-leaderboard").click()
-    bob = HttpTrader(class_venue.url, username="bob", password=CLASS["bob"])
+    bob = HttpTrader(scenario_server.url, username="bob", password=CLASS["bob"])
     volumes = {}
     for number in (1, 2, 3):
         admin.get_by_test_id("rounds-name").fill(f"Heat {number}")
