@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -72,6 +72,7 @@ class MarketClient:
         liveness_timeout: float | None = 5.0,
         recover_timeout: float = 30.0,
         pace: bool = True,
+        gateways: Sequence[str] = (),
     ) -> None:
         """Prepare a client; nothing touches the network until connect/`async with`.
 
@@ -86,7 +87,10 @@ class MarketClient:
         `pace` (default on) keeps requests under the message rate the server
         announces at login, waiting a moment rather than being refused with
         RATE_LIMITED; `pace=False` sends at once, for clients that pace
-        themselves.
+        themselves. `gateways` lists the other gateways of a venue run as a
+        cluster: the client starts on the first of `base_url` and them that
+        answers, and when a reconnect attempt fails it tries the next one in
+        turn, with the same session, orders and resynced books.
         """
         self._pacer = Pacer() if pace else None
         self.base_url = base_url.rstrip("/")
@@ -114,6 +118,7 @@ class MarketClient:
             on_md_event=self._md_event,
             on_state=self._state_changed,
             on_resynced=self._resynced,
+            gateways=gateways,
         )
         self._connected = asyncio.Event()
         self._orders = OrderTracker()
@@ -139,6 +144,7 @@ class MarketClient:
         liveness_timeout: float | None = 5.0,
         recover_timeout: float = 30.0,
         pace: bool = True,
+        gateways: Sequence[str] = (),
     ) -> MarketClient:
         """Handshake -> open CMD -> log in -> subscribe MD (all symbols), in one call.
 
@@ -160,6 +166,7 @@ class MarketClient:
             liveness_timeout=liveness_timeout,
             recover_timeout=recover_timeout,
             pace=pace,
+            gateways=gateways,
         )
         await client._start()
         return client

@@ -25,7 +25,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -38,6 +38,7 @@ from ._exceptions import (
     MarketClientError,
     MarketConnectionError,
 )
+from ._gateways import Gateways
 from ._market import MarketState
 from ._recovery import Recovery, State, Step, TokenLife
 from ._session import RequestSession
@@ -61,11 +62,11 @@ class Dialer(Protocol):
 
 
 class NetworkDialer:
-    """The real network: `POST /auth/handshake` with httpx, WebSockets at /ws/cmd and /ws/md."""
+    """The real network at the current gateway: `POST /auth/handshake` with httpx, WebSockets at /ws/cmd and /ws/md."""
 
     def __init__(
         self,
-        base_url: str,
+        gateways: Gateways,
         http: httpx.AsyncClient,
         envelopes: Envelopes,
         *,
@@ -73,7 +74,7 @@ class NetworkDialer:
         request_timeout: float,
         liveness_timeout: float | None,
     ) -> None:
-        self.base_url = base_url
+        self.gateways = gateways
         self.http = http
         self.envelopes = envelopes
         self.connect_timeout = connect_timeout
@@ -81,7 +82,7 @@ class NetworkDialer:
         self.liveness_timeout = liveness_timeout
 
     async def handshake(self, body: JSON) -> JSON:
-        return await _http.handshake(self.http, self.base_url, body, self.connect_timeout)
+        return await _http.handshake(self.http, self.gateways.current, body, self.connect_timeout)
 
     async def open(
         self,
@@ -92,7 +93,7 @@ class NetworkDialer:
         on_close: Callable[[int | None, str], None],
     ) -> RequestSession:
         return await RequestSession.open(
-            _http.ws_url(self.base_url, f"/ws/{name}"),
+            _http.ws_url(self.gateways.current, f"/ws/{name}"),
             token,
             name=name,
             envelopes=self.envelopes,
@@ -123,8 +124,9 @@ class SessionKeeper:
         on_md_event: Callable[[Event], None],
         on_state: Callable[[State], None],
         on_resynced: Callable[[str], None] = lambda sym: None,
+        gateways: Sequence[str] = (),
     ) -> None:
-        self.base_url = base_url
+        self.gateways = Gateways([base_url, *gateways])
         self.market = market
         self.username = username
         self.password = password
@@ -140,7 +142,7 @@ class SessionKeeper:
         """Random per client: the server answers a msg_id once per session, and two clients may share one."""
         self.http = httpx.AsyncClient()
         self.dialer: Dialer = NetworkDialer(
-            base_url,
+            self.gateways,
             self.http,
             self.envelopes,
             connect_timeout=connect_timeout,
@@ -166,6 +168,11 @@ class SessionKeeper:
         return self.recovery.state
 
     @property
+    def base_url(self) -> str:
+        """The gateway in use (the first of the list until one fails)."""
+        return self.gateways.current
+
+    @property
     def token(self) -> str | None:
         return self.tokens.token
 
@@ -180,7 +187,7 @@ class SessionKeeper:
         self.recovery.state = "connecting"
         self._report_state()
         if self.tokens.token is None:
-            await self.handshake()
+            await self._first_handshake()
         if self.cmd is None or self.cmd.closed:
             await self.open_cmd()
         if self.user is None:
@@ -224,6 +231,17 @@ class SessionKeeper:
         if answer.get("user_id") is not None:
             self.user = {k: answer.get(k) for k in ("user_id", "username", "roles", "is_admin")}
         return answer
+
+    async def _first_handshake(self) -> None:
+        """The handshake with the first gateway that answers, in the list's order."""
+        for _ in self.gateways.urls[1:]:
+            try:
+                await self.handshake()
+                return
+            except MarketConnectionError as exc:
+                logger.warning("%s; trying the next gateway", exc)
+                self.gateways.move_on()
+        await self.handshake()
 
     async def api_request(self, op: str, payload: JSON | None, as_role: str | None, timeout: float | None) -> Response:
         return await _http.api_request(
@@ -370,6 +388,8 @@ class SessionKeeper:
                 except Exception as exc:  # any failure means: wait, then try again
                     delay = self.recovery.failed()
                     logger.warning("reconnect attempt %d failed (%s); next in %.2fs", self.recovery.attempt, exc, delay)
+                    if self.gateways.move_on():
+                        logger.warning("the next attempt goes to %s", self.gateways.current)
                     await asyncio.sleep(delay)
                     self.recovery.begin()
                     self._report_state()

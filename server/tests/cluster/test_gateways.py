@@ -103,3 +103,28 @@ def test_a_session_opened_on_one_gateway_works_on_the_other_until_logout(cluster
     assert httpx.post(f"{one.url}/auth/logout", headers=auth).status_code == 200
     refused = httpx.post(f"{two.url}/api/request", headers=auth, json={**request, "msg_id": "m2"}).json()
     assert refused["error"]["code"] == "INVALID_TOKEN", refused
+
+
+async def test_a_client_moves_to_the_other_gateway_when_its_own_dies(cluster: list[ServerProcess]) -> None:
+    one, two = cluster
+    states: list[str] = []
+    back = asyncio.Event()
+
+    def state_changed(state: str) -> None:
+        states.append(state)
+        if state == "connected" and "reconnecting" in states:
+            back.set()
+
+    async with await MarketClient.connect(one.url, gateways=[two.url], on_state_change=state_changed) as alice:
+        placed = [await alice.place_order("ACME", "buy", f"99.{i}0", 1) for i in range(3)]
+        placed.append(await alice.place_order("EMBR", "buy", "29000.0", 1))
+        one.kill()
+        async with asyncio.timeout(WAIT_S):
+            await back.wait()
+        assert {o["order_id"] for o in await alice.list_orders()} == {p["order"]["order_id"] for p in placed}
+        async with await MarketClient.connect(two.url) as bob:
+            assert (await bob.place_order("EMBR", "sell", "29000.0", 1))["order"]["status"] == "filled"
+        assert [f["qty"] for f in await alice.list_fills("EMBR")] == [1]
+        assert (await alice.place_order("ACME", "buy", "99.00", 1))["order"]["status"] == "new"
+        top = alice.best_bid_ask("ACME")  # the book resynced from the new gateway's snapshot
+        assert (top["bid"], top["bid_qty"]) == ("99.20", 1)
