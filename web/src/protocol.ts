@@ -95,6 +95,8 @@ export interface Position {
   realized_pnl: string;
   unrealized_pnl?: string;
   last?: string | null;
+  /** In `account.get`: this symbol's share of the account's fees. */
+  fees?: string;
 }
 
 export interface Account {

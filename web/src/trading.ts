@@ -51,6 +51,7 @@ export interface PnlRow {
   last: string | null;
   unrealized: string;
   realized: string;
+  fees: string;
 }
 
 let cidCounter = 0;
@@ -74,6 +75,8 @@ export class Trading {
   cash = "0";
   /** Fees paid in total (rebates negative), as the server counts them. */
   fees = "0";
+  /** Fees per symbol: `account.get`'s, plus each fill's since. */
+  private readonly feesBySym = new Map<string, Dec>();
   /** Decimals of money: those the server writes cash with (see format.ts). */
   moneyScale = 2;
   realizedTotal: Dec = ZERO;
@@ -92,6 +95,7 @@ export class Trading {
     this.queueAhead.clear();
     this.fills = [];
     this.positions.clear();
+    this.feesBySym.clear();
     if (!this.canTrade) {
       this.emitAll();
       return;
@@ -105,7 +109,10 @@ export class Trading {
     this.fees = acct.fees ?? "0";
     this.moneyScale = moneyScale(acct.cash);
     this.realizedTotal = parseDec(acct.realized_pnl ?? "0");
-    for (const p of acct.positions ?? []) this.positions.set(p.sym, { ...p });
+    for (const p of acct.positions ?? []) {
+      this.positions.set(p.sym, { ...p });
+      this.feesBySym.set(p.sym, parseDec(p.fees ?? "0"));
+    }
     for (const o of ol.orders ?? []) if (LIVE.has(o.status)) this.orders.set(o.order_id, o);
     this.setQueue(ol.orders ?? []);
     this.fills = (fl.fills ?? []).slice().reverse();
@@ -258,6 +265,7 @@ export class Trading {
         last,
         unrealized: fixed(formatDec(this.unrealized(p, last)), this.moneyScale),
         realized: fixed(p.realized_pnl, this.moneyScale),
+        fees: fixed(formatDec(this.feesBySym.get(p.sym) ?? ZERO), this.moneyScale),
       });
     }
     return rows.sort((a, b) => a.sym.localeCompare(b.sym));
@@ -326,6 +334,7 @@ export class Trading {
   private addFill(f: Fill): void {
     if (this.fills.some((x) => x.fill_id === f.fill_id)) return;
     this.fills.unshift(f);
+    if (typeof f.fee === "string") this.feesBySym.set(f.sym, add(this.feesBySym.get(f.sym) ?? ZERO, parseDec(f.fee)));
     this.liveFills++;
     if (this.fills.length > FILLS_KEPT) this.fills.length = FILLS_KEPT;
     this.changes.emit("fills");

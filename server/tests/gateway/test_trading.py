@@ -286,6 +286,10 @@ async def test_the_accounts_fees_add_up_their_fills_fees(tmp_path: Path) -> None
             assert any(Decimal(f["fee"]) < 0 for f in fills) and paid != 0
             account = await wire.ok("account.get")
             assert Decimal(account["fees"]) == paid
+            for position in account["positions"]:  # each symbol's share, from its own fills
+                own = sum(Decimal(f["fee"]) for f in fills if f["sym"] == position["sym"])
+                assert Decimal(position["fees"]) == own
+            assert {p["sym"] for p in account["positions"]} == {"ACME", "BOLT"}
             updates = [e for e in wire.events if e["op"] == "account.update"]
             assert Decimal(updates[-1]["payload"]["fees"]) == paid
             assert leaders[account["user_id"]]["fees"] == account["fees"]

@@ -2,8 +2,9 @@
 
 Queue position: the quantity ahead of each resting order at its price level,
 in the open orders and on the ladder, kept current as the level changes.
-Fees: each fill's fee in the fills table, their total in the positions panel
-and the account summary, all as the server counts them.
+Fees: each fill's fee in the fills table, each symbol's in its position,
+their total in the positions panel and the account summary, all as the
+server counts them.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def test_a_fill_shows_its_fee_and_the_account_the_total(
     shown = row.get_by_test_id("fill-fee").inner_text()
     assert Decimal(shown.replace(",", "")) == rebate
     expect(page.get_by_test_id("positions-fees")).to_have_text(shown)
+    expect(page.get_by_test_id("position-fees-ACME")).to_have_text(shown)
     expect(page.get_by_test_id("acct-fees")).to_have_text(shown)
 
     # The taker paid 10 bps; the server's account and leaderboard say the same.

@@ -49,8 +49,8 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
   );
   const positions = table(
     "positions",
-    ["Sym", "Qty", "Avg", "Last", "Unreal.", "Realized"],
-    [false, true, true, true, true, true],
+    ["Sym", "Qty", "Avg", "Last", "Unreal.", "Realized", "Fees"],
+    [false, true, true, true, true, true, true],
   );
   const ordersWrap = h("div", { class: "scroll", testid: "orders-pane" }, orders.table);
   const fillsWrap = h("div", { class: "scroll", testid: "fills-pane", hidden: true }, fills.table);
@@ -167,10 +167,11 @@ export function blotterView(market: Market, trading: Trading, notify: (msg: stri
           td(r.last ?? "—", "num"),
           td(money(r.unrealized, trading.moneyScale), `num ${signClass(r.unrealized)}`, `position-upnl-${r.sym}`),
           td(money(r.realized, trading.moneyScale), `num ${signClass(r.realized)}`, `position-rpnl-${r.sym}`),
+          td(money(r.fees, trading.moneyScale), "num", `position-fees-${r.sym}`),
         ),
       ),
     );
-    if (!rows.length) positions.body.append(h("tr", { class: "empty" }, h("td", { colspan: "6" }, "Flat")));
+    if (!rows.length) positions.body.append(h("tr", { class: "empty" }, h("td", { colspan: "7" }, "Flat")));
   };
 
   trading.changes.on("orders", () => schedule(renderOrders));

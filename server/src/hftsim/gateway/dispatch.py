@@ -511,6 +511,7 @@ def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
     user = ctx.grant.session.user
     assert user is not None
     totals = pnl(d, user.user_id)
+    fees = d.venue.fills.fees(user.user_id)
     return {
         "user_id": user.user_id,
         "username": user.username,
@@ -518,7 +519,10 @@ def _account(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
         "realized_pnl": render.cash(totals.realized),
         "unrealized_pnl": render.cash(totals.unrealized),
         "fees": render.cash(engine.fees(user.user_id)),
-        "positions": [render.position(pos) for pos in engine.positions(user.user_id)],
+        "positions": [
+            {**render.position(pos), "fees": render.cash(fees.get(pos.sym, 0))}
+            for pos in engine.positions(user.user_id)
+        ],
     }
 
 

@@ -109,23 +109,44 @@ class MarketHistory:
 
 
 class FillHistory:
-    """The last fills of each user, for `fills.list`."""
+    """The last fills of each user, for `fills.list`, and what every fill cost each user per symbol in fees.
+
+    The engine adds a user's fees up over every symbol; the split per symbol
+    (`account.get`'s positions) is kept here, from every fill, not only the
+    ones kept for `fills.list`. A market saved before the split was kept
+    counts it from the restart on.
+    """
 
     def __init__(self, per_user: int = 1000) -> None:
         self._per_user = per_user
         self._fills: dict[int, deque[FillView]] = {}
+        self._fees: dict[int, dict[str, int]] = {}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_fees", {})
 
     def on_fill(self, fill: FillView) -> None:
         fills = self._fills.get(fill.user_id)
         if fills is None:
             fills = self._fills[fill.user_id] = deque(maxlen=self._per_user)
         fills.append(fill)
+        by_sym = self._fees.setdefault(fill.user_id, {})
+        by_sym[fill.sym] = by_sym.get(fill.sym, 0) + fill.fee
 
     def take(self, other: FillHistory) -> None:
-        """Add `other`'s fills (a cluster shard's, from its snapshot) to each user's, in time order."""
+        """Add `other`'s fills and fees (a cluster shard's, from its snapshot) to each user's, in time order."""
         for user_id, theirs in other._fills.items():
             merged = sorted([*self._fills.get(user_id, ()), *theirs], key=lambda f: (f.ts, f.fill_id))
             self._fills[user_id] = deque(merged, maxlen=self._per_user)
+        for user_id, fees in other._fees.items():
+            by_sym = self._fees.setdefault(user_id, {})
+            for sym, fee in fees.items():
+                by_sym[sym] = by_sym.get(sym, 0) + fee
+
+    def fees(self, user_id: int) -> dict[str, int]:
+        """The user's fees per symbol in cash units (rebates negative)."""
+        return dict(self._fees.get(user_id, {}))
 
     def fills(self, user_id: int, sym: str | None, limit: int) -> list[FillView]:
         fills = [f for f in self._fills.get(user_id, ()) if sym is None or f.sym == sym]
