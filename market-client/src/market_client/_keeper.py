@@ -437,8 +437,8 @@ class SessionKeeper:
             whoami = (await cmd.request("auth.whoami")).payload
             if whoami.get("user_id") is None:
                 await self.login()
-            else:
-                self.user = {k: whoami.get(k) for k in ("user_id", "username", "roles", "is_admin")}
+            else:  # who it is, and the limits (servers that leave them out of whoami keep the login's)
+                self.user = {**(self.user or {}), **whoami}
                 self.recovery.done(Step.IDENTIFY)
         except BaseException:
             await cmd.close()

@@ -174,7 +174,7 @@ async def run_live(
         next_view = loop.time()
         while not stop.is_set() and (ends is None or loop.time() < ends):
             with contextlib.suppress(TimeoutError):
-                op, payload = await asyncio.wait_for(queue.get(), 0.05)
+                op, payload = await asyncio.wait_for(queue.get(), _until_timer(runner, broker))
                 await runner.deliver(op, payload)
             await runner.tick()
             if on_tick is not None and loop.time() >= next_view:
@@ -199,3 +199,9 @@ async def run_live(
         summary.positions = {s: q for s, q in broker.positions().items() if q}
         summary.cash = str(broker.cash())
     return summary
+
+
+def _until_timer(runner: StrategyRunner, broker: LiveBroker) -> float:
+    """How long to wait for an event: until the strategy's timer is due, 0.05 s at most (the view's pace)."""
+    due = runner.next_timer
+    return 0.05 if due is None else min(0.05, max(0.0, (due - broker.now_ms()) / 1000))

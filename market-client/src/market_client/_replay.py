@@ -4,8 +4,9 @@
 `client.record(path)` (or `market-client run --record FILE`), rebuilds the
 books from its MD frames exactly as the client did (same sequence rule,
 same resyncs), and delivers its events to the strategy's hooks in the
-recorded order, on the recorded clock (`now_ms()` is the frame's time, and
-`on_timer` fires on it). The strategy cannot change a recorded market, so
+recorded order, on the recorded clock: `now_ms()` is the frame's time, and
+each `on_timer` fires at its own due time exactly (its `now_ms()` is that
+time), before the first frame recorded after it. The strategy cannot change a recorded market, so
 its orders are answered from the recording: its n-th `order.place` gets the
 answer of the n-th recorded one, when it asks for the same thing; then the
 recorded events of that order update its handle. A decision that differs
@@ -225,7 +226,8 @@ async def run_replay(strategy: Strategy, path: str | Path) -> ReplayResult:
     loaded = any(isinstance(m, Response) and m.op == "account.get" for e, m in incoming if e.get("sock") == "cmd")
     waiting: list[tuple[str, JSON]] | None = []
     for entry, message in incoming:
-        broker.now = int(entry.get("t", broker.now))
+        # a timer due before this frame fired live before the frame arrived: before its book change too
+        await _timers_until(runner, broker, max(broker.now, int(entry.get("t", broker.now))))
         is_event = isinstance(message, Event)
         if entry.get("sock") == "md":
             is_event = broker.feed_md(message)
@@ -242,10 +244,17 @@ async def run_replay(strategy: Strategy, path: str | Path) -> ReplayResult:
         if waiting is not None:
             waiting.append((op, payload))
             continue
-        await runner.tick()  # a timer due before this frame fired live before it arrived
         await runner.deliver(op, payload)
     if waiting is None:
         await runner.stop()
     result.decisions, result.divergences = broker.decisions, broker.divergences
     result.fills, result.hooks, result.errors = runner.fills, runner.hooks, runner.errors
     return result
+
+
+async def _timers_until(runner: StrategyRunner, broker: ReplayBroker, t: int) -> None:
+    """Fire every timer due up to `t`, each with the clock at its due time: as live, before the frame at `t`."""
+    while (due := runner.next_timer) is not None and due <= t:
+        broker.now = due
+        await runner.tick()
+    broker.now = t

@@ -268,6 +268,11 @@ class StrategyRunner:
             await self._call("on_fill", order, dict(fill))
         await self._call("on_order", order)
 
+    @property
+    def next_timer(self) -> int | None:
+        """When (venue ms) `on_timer` is due next; None without a timer."""
+        return self._next_timer
+
     async def tick(self) -> None:
         """Call `on_timer` for every timer period that has passed on the venue's clock."""
         if self._next_timer is None or self.strategy.timer_s is None:

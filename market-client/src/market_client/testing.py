@@ -22,8 +22,14 @@ payload validation and error codes), so fills, rejections and sequence
 numbers are the server's. It serves the trading subset of the protocol:
 handshake and tokens, login (users you add, and guests), symbols, books,
 trades, candles (an empty seed that MD trades extend), orders, fills,
-account, MD subscriptions, snapshots and heartbeats; no admin ops and no
-rate limits. A "house" account (`house_order`) makes the market.
+account, MD subscriptions, snapshots and heartbeats, and the symbol admin
+ops (`admin.halt`, `admin.resume`, `admin.auction`) for users added with
+`admin=True`. Message rates are the server's, with the server's own
+admission code: the limits of `traffic` (the server's defaults unless
+given) are announced at login and enforced per connection and per user
+under its breach policy (RATE_LIMITED with `retry_after_ms`, throttling,
+or a 4029 close), so a strategy that is rate limited live is rate limited
+here too. A "house" account (`house_order`) makes the market.
 
 Faults (`venue.faults`), each a thing a real link or server does:
 
@@ -51,6 +57,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import secrets
 import socket
 import time
@@ -62,9 +69,12 @@ from typing import Any
 
 import orjson
 import uvicorn
-from hftsim.config import SymbolSettings
-from hftsim.engine import Engine, Limits, PlaceOrder, Side, Tif
+from hftsim.config import Settings, SymbolSettings, TrafficSettings
+from hftsim.engine import Engine, PlaceOrder, SetSymbolStatus, Side, SymbolStatus, Tif
 from hftsim.engine import OrderType as EngineOrderType
+from hftsim.gateway.ratelimit import RateLimiter
+from hftsim.gateway.traffic import Admission, announced, user_limiter
+from hftsim.protocol import envelope
 from hftsim.protocol import payloads as p
 from hftsim.protocol.errors import ErrorCode, ProtocolError
 from hftsim.protocol.render import Renderer
@@ -84,6 +94,13 @@ DEFAULT_SYMBOLS = (
     {"sym": "BOLT", "tick": "0.05", "ref_price": "42.50"},
 )
 STATE_CHANGING = frozenset({"order.place", "order.cancel", "order.cancel_all", "order.amend", "auth.login"})
+ADMIN_STATUS = {
+    "admin.halt": SymbolStatus.HALTED,
+    "admin.resume": SymbolStatus.TRADING,
+    "admin.auction": SymbolStatus.AUCTION,
+}
+"""The admin ops the venue serves: a symbol's trading status."""
+CLOSE_RATE_LIMITED = 4029
 HOUSE = 1
 """The house account's user id."""
 
@@ -149,14 +166,20 @@ class _Session:
     user: tuple[int, str] | None = None
     replies: dict[str, bytes | None] = field(default_factory=dict)
 
+    @property
+    def sender(self) -> str:
+        """Whose message bucket its messages draw on: the user's once logged in, else the session's."""
+        return f"u{self.user[0]}" if self.user is not None else f"s{self.key}"
+
 
 class _Connection:
     """One socket: an ordered outbox drained by a writer task, so events keep their order."""
 
-    def __init__(self, ws: WebSocket, session: _Session, kind: str) -> None:
+    def __init__(self, ws: WebSocket, session: _Session, kind: str, admission: Admission) -> None:
         self.ws = ws
         self.session = session
         self.kind = kind
+        self.admission = admission
         self.silent = False
         self.subscribed: set[str] = set()
         self.pending_snapshots: dict[str, list[Any]] = {}
@@ -198,10 +221,15 @@ class FakeVenue:
         initial_cash: str = "1000000",
         heartbeat_s: float = 0.2,
         token_ttl_s: float = 900.0,
+        traffic: TrafficSettings | None = None,
     ) -> None:
-        """`symbols` are `[[symbols]]` entries of the server's config (sym, tick, ref_price, lot, ...)."""
-        instruments = [SymbolSettings(**dict(s)).instrument() for s in symbols]
-        limits = Limits(max_order_qty=100_000, max_position=1_000_000)
+        """`symbols` are `[[symbols]]` entries of the server's config (sym, tick, ref_price, lot, ...);
+        `traffic` is its `[traffic]` table (message rates and breach policy; the server's defaults when None)."""
+        self.settings = Settings(
+            symbols=[SymbolSettings(**dict(s)) for s in symbols], traffic=traffic or TrafficSettings()
+        )
+        instruments = self.settings.instruments()
+        limits = self.settings.engine_limits()
         probe = Engine(instruments, limits, initial_cash=0)
         self.engine = Engine(instruments, limits, initial_cash=int(Decimal(initial_cash).scaleb(probe.cash_decimals)))
         self.render = Renderer(self.engine)
@@ -216,6 +244,10 @@ class FakeVenue:
         self.subscriptions = 0
         """md.subscribe requests served so far."""
         self._users: dict[str, tuple[int, str | None]] = {"house": (HOUSE, None)}
+        self._admins: set[int] = set()
+        self._user_messages: RateLimiter = user_limiter(self.settings.traffic)
+        self.rate_limited = 0
+        """Messages refused (or held, under the throttle policy) for going over a rate limit."""
         self._ids = itertools.count(HOUSE + 1)
         self._msg_ids = itertools.count(1)
         self._tokens: dict[str, tuple[_Session, int]] = {}
@@ -287,10 +319,12 @@ class FakeVenue:
 
     # -- the market, for tests ------------------------------------------------------
 
-    def add_user(self, username: str, password: str) -> int:
-        """A trader account that logs in with username and password; returns its user id."""
+    def add_user(self, username: str, password: str, *, admin: bool = False) -> int:
+        """A trader account (an admin too with `admin=True`) that logs in with username and password; its id."""
         user_id = next(self._ids)
         self._users[username] = (user_id, password)
+        if admin:
+            self._admins.add(user_id)
         return user_id
 
     def house_order(self, sym: str, side: str, price: str | None, qty: int, *, tif: str = "GTC") -> JSON:
@@ -426,15 +460,16 @@ class FakeVenue:
         session.user = (user_id, str(username))
         return self._whoami(session)
 
-    @staticmethod
-    def _whoami(session: _Session) -> JSON:
+    def _whoami(self, session: _Session) -> JSON:
         if session.user is None:
             return {"user_id": None, "username": None, "roles": [], "is_admin": False}
+        admin = session.user[0] in self._admins
         return {
             "user_id": session.user[0],
             "username": session.user[1],
-            "roles": ["viewer", "trader"],
-            "is_admin": False,
+            "roles": ["viewer", "trader", "admin"] if admin else ["viewer", "trader"],
+            "is_admin": admin,
+            "limits": {**announced(self.settings), "order_latency_ms": 0},
         }
 
     async def _handshake(self, request: Request) -> JSONResponse:
@@ -466,7 +501,7 @@ class FakeVenue:
         if found is None or found[1] <= _now():
             await ws.close(4002)
             return None
-        conn = _Connection(ws, found[0], kind)
+        conn = _Connection(ws, found[0], kind, Admission(self.settings.traffic, self._user_messages))
         self._connections.add(conn)
         return conn
 
@@ -485,7 +520,7 @@ class FakeVenue:
         try:
             while True:
                 text = await ws.receive_text()
-                if conn.silent:
+                if conn.silent or not await self._admit(conn, text):
                     continue
                 await self._request(conn, orjson.loads(text))
         except (WebSocketDisconnect, RuntimeError):
@@ -493,6 +528,34 @@ class FakeVenue:
         finally:
             self._connections.discard(conn)
             await conn.close(1000)
+
+    async def _admit(self, conn: _Connection, text: str) -> bool:
+        """The server's admission: every frame takes a token from its connection's and its user's buckets.
+
+        Over the limit, the breach policy decides: throttle waits for the
+        token; reject answers RATE_LIMITED (with retry_after_ms) and reads
+        nothing more until then; disconnect rejects too, and closes the
+        socket (4029) after too many breaches.
+        """
+        admission = conn.admission
+        while wait := admission.admit(conn.session.sender):
+            self.rate_limited += 1
+            if admission.policy == "throttle":
+                await asyncio.sleep(wait)
+                continue
+            if admission.breach():
+                self._connections.discard(conn)
+                conn.silent = True
+                with contextlib.suppress(Exception):
+                    await conn.ws.close(CLOSE_RATE_LIMITED, "message rate limit exceeded too often")
+                return False
+            retry_ms = math.ceil(wait * 1000)
+            message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
+            msg_id, op = envelope.salvage_msg_id(text), envelope.salvage_op(text)
+            conn.send(envelope.error_response(msg_id, op, ErrorCode.RATE_LIMITED, message, _now(), retry_ms))
+            await asyncio.sleep(retry_ms / 1000)
+            return False
+        return True
 
     async def _request(self, conn: _Connection, message: JSON) -> None:
         op, msg_id = str(message.get("op")), str(message.get("msg_id"))
@@ -593,6 +656,12 @@ class FakeVenue:
         if session.user is None:
             raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {op}")
         user_id = session.user[0]
+        if op in ADMIN_STATUS:
+            if user_id not in self._admins:
+                raise ProtocolError(ErrorCode.FORBIDDEN, f"{op} needs the admin role; this request acts as trader")
+            sym = p.sym_field(payload, engine)
+            self._apply(SetSymbolStatus(sym=sym, status=ADMIN_STATUS[op]), conn)
+            return {"sym": sym, "status": engine.status(sym).value}
         if op == "order.place":
             return self._order_answer(self._apply(p.place_order(payload, user_id, engine), conn))
         if op == "order.cancel":

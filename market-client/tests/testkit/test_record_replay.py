@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from market_client import MarketClient, Strategy, read_recording, run_live, run_replay
 from market_client.testing import FakeVenue
@@ -115,3 +119,48 @@ async def test_a_client_records_both_sockets_until_closed(tmp_path: Path) -> Non
     # one frame acknowledges the order: its response, which the recording holds as it came
     assert ("cmd", "out", "order.place") in ops and ("cmd", "in", "order.place") in ops
     assert ("md", "in", "md.delta") in ops
+
+
+class Clocked(Strategy):
+    """Notes the clock and the book's seq at each timer."""
+
+    symbols = ("ACME",)
+    timer_s = 0.5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timers: list[tuple[int, int]] = []
+
+    async def on_timer(self) -> None:
+        self.timers.append((self.now_ms(), self.book("ACME")["seq"]))
+
+
+def write_recording(path: Path, frames: list[tuple[int, dict[str, Any]]]) -> None:
+    """A recording in the documented format: a header line, then one line per frame received on MD."""
+    with gzip.open(path, "wb") as file:
+        file.write(orjson.dumps({"recording": 1, "started": 0, "base_url": "http://recorded"}) + b"\n")
+        for t, frame in frames:
+            file.write(orjson.dumps({"t": t, "sock": "md", "dir": "in", "frame": frame}) + b"\n")
+
+
+async def test_replayed_timers_fire_at_their_due_times_between_the_recorded_frames(tmp_path: Path) -> None:
+    def md(op: str, **payload: Any) -> dict[str, Any]:
+        return {"type": "event", "ver": 1, "msg_id": "s", "ts": 0, "op": op, "payload": {"sym": "ACME", **payload}}
+
+    recording = tmp_path / "timed.jsonl.gz"
+    write_recording(
+        recording,
+        [
+            (1000, md("md.snapshot", seq=1, status="trading", bids=[["99.00", 1]], asks=[])),
+            (1100, md("md.delta", seq=2, bids=[["99.00", 2]], asks=[])),
+            (1900, md("md.delta", seq=3, bids=[["99.00", 3]], asks=[])),
+            (2600, md("md.delta", seq=4, bids=[["99.00", 4]], asks=[])),
+        ],
+    )
+    runs = []
+    for _ in range(2):
+        strategy = Clocked()
+        await run_replay(strategy, recording)
+        runs.append(strategy.timers)
+    # armed at the first frame (1000): due at 1500, 2000 and 2500, each seeing only the frames before it
+    assert runs[0] == [(1500, 2), (2000, 3), (2500, 3)] == runs[1]
