@@ -11,7 +11,7 @@ from hftsim.sim import SimSettings
 
 def test_a_larger_metaorder_moves_the_price_more_its_way() -> None:
     impact = square_root_impact(
-        ACME, SimSettings(), LIMITS, INITIAL_CASH, 1, start_s=60, execution_s=120, fractions=(0.05, 0.5)
+        ACME, SimSettings(), LIMITS, INITIAL_CASH, 4, start_s=60, execution_s=120, fractions=(0.05, 0.5)
     )
     assert impact.impact[1] > 0
     assert impact.impact[1] > impact.impact[0]

@@ -8,7 +8,7 @@ import random
 import pytest
 from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
 
-from hftsim.engine import Code, Engine, SetSymbolStatus, SymbolStatus
+from hftsim.engine import Code, Engine, SetSymbolStatus, SymbolStatus, Trade
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.config import AgentCounts
 from hftsim.sim.fairvalue import FairValue
@@ -79,10 +79,14 @@ def test_intensity_scales_simulated_time_and_zero_pauses() -> None:
 def test_higher_intensity_means_more_trading_per_step() -> None:
     counts = {}
     for intensity in (0.5, 2.0):
-        settings = SimSettings(intensity=intensity)
-        # The same number of steps (1200): four times the simulated time at 2.0 than at 0.5.
-        run = run_offline([ACME], settings, 3, 120 * intensity, limits=LIMITS)
-        counts[intensity] = len(run.recordings["ACME"].trades)
+        sim, engine = bound(SimSettings(intensity=intensity), seed=3)
+        trades = 0
+        for n in range(1200):  # the same steps: four times the simulated time at 2.0 as at 0.5
+            for command in sim.step(n * 100, engine):
+                result = engine.apply(command, n * 100)
+                sim.on_result(result)
+                trades += sum(type(event) is Trade for event in result.events)
+        counts[intensity] = trades
     assert counts[2.0] > 2 * counts[0.5]
 
 

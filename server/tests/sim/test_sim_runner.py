@@ -12,7 +12,7 @@ from hftsim.sim import AgentRunner, SimSettings, Simulation
 
 
 def make() -> tuple[Simulation, Engine]:
-    """Steps every 10 ms of real time, each 100 ms of simulated time (intensity 10)."""
+    """Simulated time ten times as fast as the wall clock (intensity 10); the runner looks at least every 10 ms."""
     engine = Engine([ACME], LIMITS, INITIAL_CASH)
     sim = Simulation(SimSettings(step_ms=10, intensity=10), [ACME], 1, limits=LIMITS)
     sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())}, "1")
@@ -92,3 +92,17 @@ async def test_async_submit_is_awaited() -> None:
     await runner.step_once()
     assert runner.commands > 0
     assert runner.failures == 0
+
+
+async def test_simulated_time_is_paced_by_the_wall_clock() -> None:
+    """At intensity 10 the agents' clock runs ten times as fast as the wall clock, never ahead of it."""
+    sim, engine = make()
+    runner = AgentRunner(sim, engine, lambda c: engine.apply(c, 0))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    runner.start()
+    await until(lambda: sim.sim_time_ms > 3000 and runner.commands > 0)
+    elapsed_ms = (loop.time() - started) * 1000
+    await runner.stop()
+    assert sim.sim_time_ms <= 10 * elapsed_ms
+    assert sim.wakes > 0

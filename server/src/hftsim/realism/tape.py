@@ -1,7 +1,8 @@
 """Record what the market did, order by order, while the agents trade against a real Engine.
 
 `record` drives a fresh `Engine` and `Simulation` in a plain loop (no
-sockets, no clock: faster than real time) and keeps, per symbol, what an
+sockets, no clock: faster than real time), applying each agent's wake-up at
+its own microsecond of simulated time, and keeps, per symbol, what an
 outside observer of a full order-by-order feed would see: every new limit
 order with its distance from the best price on its own side, every
 cancellation with the order's age, every aggressive order with its size,
@@ -32,12 +33,13 @@ Progress = Callable[[float], None]
 """Called with the simulated seconds done so far in this recording."""
 
 Inject = Callable[[float, Engine], list[Command]]
-"""Extra commands sent at a step (simulated ms, the engine): how an experiment adds its own trader."""
+"""Extra commands sent at the end of every simulated second (simulated ms, the engine): how an experiment
+adds its own trader."""
 
 
 @dataclass
 class Tape:
-    """One symbol's record of one run. Times are simulated seconds from the start."""
+    """One symbol's record of one run. Times are simulated seconds from the start, to the microsecond."""
 
     sym: str
     tick: float
@@ -227,23 +229,20 @@ def record(
     flow = _Flow(engine, tapes)
     started = time.perf_counter()
     commands = 0
-    next_second = 1.0
-    while True:
-        t_s = (sim.sim_time_ms + sim.step_ms * sim.intensity) / 1000.0
-        if t_s > seconds + 1e-9:
-            break
-        ts_ms = TS0_MS + int(t_s * 1000)
-        batch = sim.step(ts_ms, engine)
+    for second in range(1, int(seconds + 1e-9) + 1):
+        until_ms = second * 1000.0
+        while (batch := sim.wake(engine, until_ms)) is not None:
+            t_ms = sim.sim_time_ms
+            for command in batch:
+                sim.on_result(flow.apply(command, t_ms / 1000.0, TS0_MS + int(t_ms)))
+            commands += len(batch)
         if inject is not None:
-            batch = batch + inject(sim.sim_time_ms, engine)
-        for command in batch:
-            sim.on_result(flow.apply(command, t_s, ts_ms))
-        commands += len(batch)
-        while t_s + 1e-9 >= next_second:
-            _sample(engine, sim, tapes, flow)
-            next_second += 1.0
-            if progress is not None:
-                progress(next_second - 1.0)
+            for command in inject(until_ms, engine):
+                sim.on_result(flow.apply(command, second, TS0_MS + int(until_ms)))
+                commands += 1
+        _sample(engine, sim, tapes, flow)
+        if progress is not None:
+            progress(float(second))
     rec = Recording(tapes, sim, engine, time.perf_counter() - started, commands)
     return rec
 

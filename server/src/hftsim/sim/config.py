@@ -107,9 +107,12 @@ class SimSettings(BaseModel):
     enabled: bool = True
     """Run the agents in-process with the server (`hftsim serve --no-bots` also turns them off)."""
     step_ms: int = Field(default=100, ge=10, le=10_000)
-    """Simulated milliseconds per step at intensity 1 (the runner steps every step_ms of real time)."""
+    """Longest the in-process runner sleeps between looks at the agents' clock, and the simulated time
+    of a batch for hosts that send batches (`Simulation.step`); the agents themselves wake at their own
+    microseconds whatever it is."""
     intensity: float = Field(default=1.0, ge=0, le=100)
-    """Speed multiplier: simulated time per step is step_ms * intensity; 0 pauses the agents."""
+    """Activity multiplier: simulated time runs this many times as fast as the wall clock (a batch of
+    `step` covers step_ms * intensity); 0 pauses the agents."""
     name_prefix: str = Field(default="bot_", max_length=16)
     """Prefix of the agents' account names."""
     password: str | None = None

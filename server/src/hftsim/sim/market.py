@@ -2,9 +2,9 @@
 
 `MarketView` is the read side of `hftsim.engine.Engine`; the out-of-process
 mode implements it over a market client's MD-maintained state. Agents only
-read through `StepView`, which asks the market at most once per step for
-each thing, so a step costs a bounded number of reads however many agents
-look.
+read through `StepView`, which asks the market at most once per wake-up
+for each thing (the touch alone when that is all the agent looks at), so a
+wake-up costs a bounded number of reads.
 """
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ class MarketView(Protocol):
 class StepView:
     """One symbol's market as seen at the start of a step (read lazily, cached)."""
 
-    __slots__ = ("_last", "_last_read", "_levels", "_market", "_orders", "_positions", "sym")
+    __slots__ = ("_last", "_last_read", "_levels", "_market", "_orders", "_positions", "_touch", "sym")
 
     def __init__(self, market: MarketView, sym: str) -> None:
         self._market = market
         self.sym = sym
         self._levels: tuple[list[tuple[int, int]], list[tuple[int, int]]] | None = None
+        self._touch: tuple[int | None, int | None] | None = None
         self._last: int | None = None
         self._last_read = False
         self._orders: dict[int, list[OrderView]] = {}
@@ -66,21 +67,30 @@ class StepView:
         return self.levels[1]
 
     @property
+    def touch(self) -> tuple[int | None, int | None]:
+        """Best bid and ask (from the levels when they were read already)."""
+        if self._touch is None:
+            if self._levels is not None:
+                bids, asks = self._levels
+                self._touch = (bids[0][0] if bids else None, asks[0][0] if asks else None)
+            else:
+                self._touch = self._market.best_bid_ask(self.sym)
+        return self._touch
+
+    @property
     def best_bid(self) -> int | None:
-        bids = self.levels[0]
-        return bids[0][0] if bids else None
+        return self.touch[0]
 
     @property
     def best_ask(self) -> int | None:
-        asks = self.levels[1]
-        return asks[0][0] if asks else None
+        return self.touch[1]
 
     @property
     def mid(self) -> float | None:
         """Mid of a two-sided book, else None."""
-        bids, asks = self.levels
-        if bids and asks:
-            return (bids[0][0] + asks[0][0]) / 2
+        bid, ask = self.touch
+        if bid is not None and ask is not None:
+            return (bid + ask) / 2
         return None
 
     @property

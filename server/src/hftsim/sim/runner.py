@@ -1,11 +1,15 @@
-"""Drive a `Simulation` in-process: one asyncio task stepping every step_ms.
+"""Drive a `Simulation` in-process, paced to the wall clock: one asyncio task.
 
 The host gives a `submit(command) -> Result` callable that applies the
 command to the engine (through its sequencer) and fans the events out; the
-runner feeds each result back to the simulation. Nothing an agent or the
-host does in one step can stop the loop: exceptions are logged and the next
-step comes anyway. When a step runs late the runner skips ahead rather than
-bursting to catch up (simulated time follows steps, not the wall clock).
+runner feeds each result back to the simulation before the next wake-up,
+so every agent decides on the book as it is at its own instant. Simulated
+time runs `intensity * speed` times as fast as the wall clock: the task
+sleeps until the next wake-up is due (at most `step_ms`), then runs every
+wake-up due by now. Nothing an agent or the host does can stop the loop:
+exceptions are logged and the next wake-up comes anyway. When the runner
+falls more than `MAX_LAG_S` behind it lets simulated time slip rather than
+bursting to catch up.
 
 ```python
 runner = AgentRunner(sim, engine, submit)
@@ -20,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from ..engine import Result
@@ -32,9 +35,10 @@ log = logging.getLogger(__name__)
 
 Submit = Callable[[Command], "Result | Awaitable[Result]"]
 
-
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
+MAX_LAG_S = 1.0
+"""Wall-clock seconds the agents may fall behind before their clock slips instead of catching up."""
+YIELD_EVERY = 50
+"""Wake-ups run between two turns of the event loop when stepping many at once."""
 
 
 class AgentRunner:
@@ -45,30 +49,30 @@ class AgentRunner:
         submit: Submit,
         *,
         step_ms: int | None = None,
-        clock: Callable[[], int] = _wall_ms,
         ready: Callable[[], bool] = lambda: True,
     ) -> None:
-        """`step_ms` is the real time between steps (default: the simulation's step_ms).
+        """`step_ms` is the longest the task sleeps between looks at the agents' clock (default: the
+        simulation's step_ms).
 
         `ready` says whether the host takes commands now (False while its
-        store is down): steps are skipped meanwhile, not failed command by command.
+        store is down): the agents' clock stands still meanwhile, no command fails.
         """
         self.sim = sim
         self.market = market
         self._submit = submit
         self.step_s = (step_ms if step_ms is not None else sim.step_ms) / 1000.0
-        self._clock = clock
         self._ready = ready
         self._task: asyncio.Task[None] | None = None
         self.steps = 0
+        """Passes of the loop (each runs the wake-ups due by then, paused or not)."""
         self.commands = 0
         self.failures = 0
         self.paused = False
-        """While paused the task keeps ticking but runs no step: the agents' clock stands still."""
+        """While paused the task keeps ticking but runs no wake-up: the agents' clock stands still."""
         self.speed = 1.0
-        """Steps per `step_s` of real time: 2 runs the agents' clock twice as fast."""
+        """Simulated time per wall-clock time, on top of the intensity: 2 runs the agents' clock twice as fast."""
         self.before_step: Callable[[], None] | None = None
-        """Called ahead of every step (a scenario plays its due events there)."""
+        """Called ahead of every pass (a scenario plays its due events there)."""
 
     @property
     def running(self) -> bool:
@@ -79,22 +83,17 @@ class AgentRunner:
         return self.sim.intensity
 
     def set_intensity(self, intensity: float) -> None:
-        """Activity multiplier (simulated time per step); 0 pauses the agents, the task keeps ticking."""
+        """Activity multiplier (simulated time per wall time); 0 pauses the agents, the task keeps ticking."""
         self.sim.set_intensity(intensity)
 
     async def advance(self, seconds: float) -> int:
-        """Run the steps that cover `seconds` of simulated time now, paused or not; the steps run."""
-        per_step_s = self.sim.step_ms * self.sim.intensity / 1000.0
-        if per_step_s <= 0:
-            return 0
-        steps = max(1, round(seconds / per_step_s))
-        for _ in range(steps):
-            await self.step_once()
-            await asyncio.sleep(0)  # heartbeats and other clients get their turn between steps
-        return steps
+        """Run the wake-ups of the next `seconds` of simulated time now, paused or not; returns how many ran."""
+        wakes = self.sim.wakes
+        await self._play(self.sim.sim_time_ms + seconds * 1000.0, pause_every=YIELD_EVERY)
+        return self.sim.wakes - wakes
 
     def start(self) -> None:
-        """Start the stepping task on the running loop (no-op if already running)."""
+        """Start the task on the running loop (no-op if already running)."""
         if self.running:
             return
         self._task = asyncio.get_running_loop().create_task(self._run(), name="hftsim-agents")
@@ -110,41 +109,71 @@ class AgentRunner:
             pass
 
     async def step_once(self) -> int:
-        """Run one step now; returns the number of commands submitted."""
-        if not self._ready():
-            return 0
+        """Run one step's wake-ups now (step_ms of simulated time times the intensity); returns the commands sent."""
+        commands = self.commands
+        self.steps += 1
+        if self.before_step is not None:
+            self._before()
+        await self._play(self.sim.sim_time_ms + self.sim.step_ms * self.sim.intensity)
+        return self.commands - commands
+
+    def _before(self) -> None:
+        assert self.before_step is not None
         try:
-            if self.before_step is not None:
-                self.before_step()
-            commands = self.sim.step(self._clock(), self.market)
+            self.before_step()
         except Exception:
             self.failures += 1
-            log.exception("simulation step failed; trying again next step")
-            return 0
-        self.steps += 1
-        for command in commands:
+            log.exception("the hook before the agents' pass failed; going on")
+
+    async def _play(self, until_ms: float, pause_every: int = 0) -> None:
+        """Run the wake-ups due by `until_ms`, each one's commands submitted (and learnt from) before the next."""
+        sim = self.sim
+        ran = 0
+        while self._ready():
             try:
-                result = self._submit(command)
-                if inspect.isawaitable(result):
-                    result = await result
-                self.sim.on_result(result)
-            except asyncio.CancelledError:
-                raise
+                commands = sim.wake(self.market, until_ms)
             except Exception:
                 self.failures += 1
-                log.exception("submitting %r failed; going on", command)
-        self.commands += len(commands)
-        return len(commands)
+                log.exception("the agents' clock failed; trying again on the next pass")
+                return
+            if commands is None:
+                return
+            for command in commands:
+                try:
+                    result = self._submit(command)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    sim.on_result(result)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.failures += 1
+                    log.exception("submitting %r failed; going on", command)
+            self.commands += len(commands)
+            ran += 1
+            if pause_every and ran % pause_every == 0:
+                await asyncio.sleep(0)  # heartbeats and other clients get their turn
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        due = loop.time()
+        sim = self.sim
+        anchor_wall = loop.time()
+        anchor_sim = sim.sim_time_ms
+        rate = 0.0
         while True:
-            if not self.paused:
-                await self.step_once()
-            due += self.step_s / self.speed
-            delay = due - loop.time()
-            if delay < -self.step_s:  # far behind: skip the missed steps
-                due = loop.time()
-                delay = 0.0
-            await asyncio.sleep(max(delay, 0.0))
+            now = loop.time()
+            current = 0.0 if self.paused or not self._ready() else sim.intensity * self.speed
+            target = anchor_sim + (now - anchor_wall) * 1000.0 * rate
+            if current != rate or target - sim.sim_time_ms > 1000.0 * MAX_LAG_S * rate:
+                # A new pace, or far behind: simulated time goes on from where it stands.
+                anchor_wall, anchor_sim, rate = now, sim.sim_time_ms, current
+                target = anchor_sim
+            self.steps += 1
+            if self.before_step is not None:
+                self._before()
+            if rate > 0:
+                await self._play(target, pause_every=YIELD_EVERY)
+                wait = (sim.next_wake_ms - target) / (1000.0 * rate)
+            else:
+                wait = self.step_s
+            await asyncio.sleep(min(max(wait, 0.0), self.step_s))

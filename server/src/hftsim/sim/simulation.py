@@ -1,17 +1,22 @@
-"""The pure core: seeded agents that turn market state into commands.
+"""The pure core: seeded agents that turn market state into commands, in continuous time.
 
 ```python
 sim = Simulation(settings, instruments, seed, limits=engine.limits)
-users = {name: create_account(name) for name in sim.agent_names()}
-sim.bind_users(users)
-every step_ms of real time:
-    for command in sim.step(now_ms, engine):
-        sim.on_result(engine.apply(command, now_ms))
+sim.bind_users({name: create_account(name) for name in sim.agent_names()}, run_id)
+while (commands := sim.wake(engine, until_ms)) is not None:   # one agent's wake-up
+    for command in commands:
+        sim.on_result(engine.apply(command, ts_of(sim.sim_time_ms)))
 ```
 
-The simulation owns its clock: each step advances simulated time by
-`step_ms * intensity` (no wall-clock reads); `intensity` 0 pauses it. Given
-the seed, the sequence of steps and what the market answers, the commands
+Every agent wakes at its own times (`schedule.Wakes`, microseconds of
+simulated time): its own arrivals and timers, and reactions to a print or a
+moved touch after a latency it samples. Each wake-up decides on the market
+as it is at that instant, so the host applies a wake-up's commands (and
+passes their results to `on_result`) before asking for the next. `run`
+does that for a host whose engine answers at once; `step` is for hosts that
+can only send a batch per interval (the agents of a batch see the book as
+it was at its start). The simulation owns its clock (no wall-clock reads):
+given the seed and what the market answers, the commands and their times
 are always the same. Agents are ordinary accounts: their commands go
 through the same validation and risk checks as anyone's.
 """
@@ -20,9 +25,8 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..engine import Limits, Rejected, Result, Trade
 from ..engine.commands import Command, OpenAccount
@@ -42,12 +46,18 @@ from .agents import (
 )
 from .config import SimSettings
 from .market import MarketView, StepView
+from .schedule import US_PER_MS, Wakes
 from .symbol import SymbolState
 
 log = logging.getLogger(__name__)
 
 HALT_BACKOFF_MS = 5_000.0
 """Simulated time the agents leave a symbol alone after it answered SYMBOL_HALTED."""
+RETRY_MS = 1_000.0
+"""An agent that failed looks at the symbol again after this long."""
+
+Submit = Callable[[Command], Result]
+"""Applies one command at once and returns what it did (an in-process engine)."""
 
 
 class Simulation:
@@ -64,8 +74,11 @@ class Simulation:
         self.seed = seed
         self.step_ms = settings.step_ms
         self._intensity = settings.intensity
-        self._time_ms = 0.0
+        self._now_us = 0
         self.steps = 0
+        """Batches run by `step`."""
+        self.wakes = 0
+        """Agents' wake-ups so far."""
         self.rejections: Counter[str] = Counter()
         """Rejections of the agents' commands by code (POSITION_LIMIT should stay at zero)."""
         self.errors = 0
@@ -77,7 +90,31 @@ class Simulation:
                 self._states[inst.sym] = SymbolState(inst, params, limits, seed)
         self._agents = self._make_agents()
         self._by_user: dict[int, Agent] = {}
-        self._order_rng = random.Random(f"{seed}:order")
+        self._pairs = [(agent, state) for state in self._states.values() for agent in self._agents]
+        """Wake-up keys: index -> (agent, symbol)."""
+        self._last_us = [0] * len(self._pairs)
+        self._reactive: dict[str, list[tuple[int, Agent]]] = {sym: [] for sym in self._states}
+        """sym -> the agents that react to its prints."""
+        self._quote_reactive: dict[str, list[tuple[int, Agent]]] = {sym: [] for sym in self._states}
+        """sym -> the agents that also react to a moved touch without a print."""
+        self._peers: dict[int, list[int]] = {}
+        """key -> the keys of the same kind on the same symbol, when the kind shares one arrival clock."""
+        for key, (agent, state) in enumerate(self._pairs):
+            if type(agent).reacts:
+                self._reactive[state.sym].append((key, agent))
+                if type(agent).reacts_to_quotes:
+                    self._quote_reactive[state.sym].append((key, agent))
+            if type(agent).shares_clock:
+                self._peers[key] = [
+                    k
+                    for k, (other, st) in enumerate(self._pairs)
+                    if k != key and st is state and type(other) is type(agent)
+                ]
+        self._wakes = Wakes()
+        self._touched: set[str] = set()
+        """Symbols whose touch may have moved since the reactive agents last heard of it."""
+        self._news: set[str] = set()
+        """Symbols that printed, or whose consensus value moved, since then: every reactive agent looks."""
 
     def _make_agents(self) -> list[Agent]:
         counts = self.settings.agents
@@ -118,6 +155,10 @@ class Simulation:
             agent.user_id = users[agent.name]
             agent.run_id = run_id
             self._by_user[agent.user_id] = agent
+        now_ms = self.sim_time_ms
+        for key, (agent, state) in enumerate(self._pairs):
+            self._last_us[key] = self._now_us
+            self._plan(key, agent.next_wake_ms(now_ms, state))
 
     def open_accounts(self, cash_decimals: int) -> list[OpenAccount]:
         """One `OpenAccount` per bound agent with `agent_cash`: the agents make the market, so they need money."""
@@ -144,8 +185,14 @@ class Simulation:
 
     @property
     def sim_time_ms(self) -> float:
-        """Simulated time since the start (steps times step_ms times the intensity of each)."""
-        return self._time_ms
+        """Simulated time since the start, at microsecond resolution."""
+        return self._now_us / US_PER_MS
+
+    @property
+    def next_wake_ms(self) -> float:
+        """When the next planned wake-up is due (reactions to the last results not counted yet)."""
+        t_us = self._wakes.next_us()
+        return math.inf if t_us is None else t_us / US_PER_MS
 
     def fair_value(self, sym: str) -> float:
         """The symbol's current fair value in ticks (for statistics and tests; agents see it their own way)."""
@@ -154,58 +201,135 @@ class Simulation:
     def state(self, sym: str) -> SymbolState:
         return self._states[sym]
 
-    # Stepping ---------------------------------------------------------------
+    # Running ----------------------------------------------------------------
+
+    def wake(self, market: MarketView, until_ms: float) -> list[Command] | None:
+        """Run the earliest wake-up due by `until_ms` and return its commands (all at `sim_time_ms`).
+
+        None when nothing is due by then: the clock then stands at `until_ms`.
+        """
+        return self._wake(market, until_ms, None)
+
+    def run(self, until_ms: float, market: MarketView, submit: Submit) -> int:
+        """Run every wake-up due by `until_ms`, each one's commands applied through `submit` before the next."""
+        sent = 0
+        while (commands := self._wake(market, until_ms, None)) is not None:
+            for command in commands:
+                self.on_result(submit(command))
+            sent += len(commands)
+        return sent
 
     def step(self, now_ms: int, market: MarketView) -> list[Command]:
-        """Advance simulated time by one step and return the agents' commands, in order.
+        """Advance simulated time by step_ms times the intensity and return the commands of its wake-ups.
 
-        `now_ms` is the host's timestamp of the step; it is not used for the
-        simulation's own time (which is why a replayed run needs only the seed
-        and the market's answers).
+        For hosts that send a batch per interval (over a network, or a plain
+        loop): every wake-up of the batch reads the book as it was at the
+        batch's start. `now_ms` is the host's timestamp of the step; it is
+        not used for the simulation's own time.
         """
         if len(self._by_user) != len(self._agents):
             raise RuntimeError("bind_users() must be called before step()")
         if self._intensity <= 0:
             return []
-        dt_ms = self.step_ms * self._intensity
-        dt_s = dt_ms / 1000.0
-        self._time_ms += dt_ms
+        until = self.sim_time_ms + self.step_ms * self._intensity
         self.steps += 1
-        now = self._time_ms
+        views: dict[str, StepView] = {}
         out: list[Command] = []
-        for sym, state in self._states.items():
-            state.fair.advance(dt_s)
-            if now < state.paused_until_ms:
-                state.end_step()
-                continue
-            view = StepView(market, sym)
-            state.observe(view, dt_s)
-            agents = self._agents[:]
-            self._order_rng.shuffle(agents)
-            for agent in agents:
-                try:
-                    if agent.wants_to_act(now, dt_s, state):
-                        sink = Orders(agent, state, view, out)
-                        agent.act(now, dt_s, state, sink)
-                except Exception:
-                    self.errors += 1
-                    log.exception("agent %s failed on %s; skipping it this step", agent.name, sym)
-            state.end_step()
+        while (commands := self._wake(market, until, views)) is not None:
+            out += commands
         return out
 
+    def _wake(self, market: MarketView, until_ms: float, views: dict[str, StepView] | None) -> list[Command] | None:
+        if len(self._by_user) != len(self._agents):
+            raise RuntimeError("bind_users() must be called before the agents run")
+        if self._touched:
+            self._react(market)
+        wakes = self._wakes
+        until_us = round(until_ms * US_PER_MS)
+        t_us = wakes.next_us()
+        if t_us is None or t_us > until_us:
+            self._now_us = max(self._now_us, until_us)
+            return None
+        t_us, key = wakes.pop()
+        self._now_us = t_us
+        self.wakes += 1
+        agent, state = self._pairs[key]
+        sym = state.sym
+        now_ms = t_us / US_PER_MS
+        if now_ms < state.paused_until_ms:
+            wakes.set(key, math.ceil(state.paused_until_ms * US_PER_MS))
+            return []
+        if views is None:
+            view = StepView(market, sym)
+        else:
+            view = views.get(sym) or views.setdefault(sym, StepView(market, sym))
+        state.observe(view, t_us)
+        # A move of the value worth requoting for wakes the reactive agents, as a print does.
+        if abs(state.consensus - state.announced_value) >= state.requote_ticks:
+            state.announced_value = state.consensus
+            self._touched.add(sym)
+            self._news.add(sym)
+        dt_s = (t_us - self._last_us[key]) / 1e6
+        self._last_us[key] = t_us
+        out: list[Command] = []
+        try:
+            if agent.wants_to_act(now_ms, dt_s, state):
+                agent.act(now_ms, dt_s, state, Orders(agent, state, view, out))
+            next_ms = agent.next_wake_ms(now_ms, state)
+        except Exception:
+            self.errors += 1
+            log.exception("agent %s failed on %s; it looks again later", agent.name, sym)
+            next_ms = now_ms + RETRY_MS
+        state.view = None  # a view holds the market: it must not outlive the wake-up (snapshots pickle the agents)
+        self._plan(key, next_ms)
+        if out:
+            self._touched.add(sym)
+            for peer in self._peers.get(key, ()):
+                peer_agent, peer_state = self._pairs[peer]
+                self._plan(peer, peer_agent.next_wake_ms(now_ms, peer_state))
+        return out
+
+    def _plan(self, key: int, at_ms: float) -> None:
+        """Wake `key` at `at_ms` (at least a microsecond from now), or never when it is infinite."""
+        if at_ms < math.inf:
+            self._wakes.set(key, max(self._now_us + 1, math.ceil(at_ms * US_PER_MS)))
+
+    def _react(self, market: MarketView) -> None:
+        """Wake the reactive agents of every symbol with news or a moved touch, after their latencies."""
+        now_us = self._now_us
+        touched = self._touched
+        for sym, state in self._states.items():  # in a fixed order: a set's order changes from run to run
+            if sym not in touched:
+                continue
+            touch = market.best_bid_ask(sym)
+            news = sym in self._news
+            if touch == state.touch and not news:
+                continue
+            state.touch = touch
+            for key, agent in self._reactive[sym] if news else self._quote_reactive[sym]:
+                latency_us = max(1, round(agent.reaction_ms() * US_PER_MS))
+                self._wakes.earlier(key, now_us + latency_us)
+        self._touched.clear()
+        self._news.clear()
+
     def on_result(self, result: Result) -> None:
-        """Learn from what a command did: public trades, and the agents' rejections.
+        """Learn from what a command did: public trades, moved quotes, and the agents' rejections.
 
         Any result may be passed, users' too: the agents then also see the
-        users' trades in their flow model (they always see their effect on
-        the book and their own positions).
+        users' trades in their flow model and react to their quotes (they
+        always see their effect on the book and their own positions).
         """
+        order = result.order
+        if order is not None and order.sym in self._states:
+            self._touched.add(order.sym)
         for event in result.events:
             if type(event) is Trade:
                 state = self._states.get(event.sym)
                 if state is not None:
                     state.record_trade(event)
+                    self._touched.add(event.sym)
+                    self._news.add(event.sym)
             elif type(event) is Rejected and event.user_id in self._by_user:
                 self.rejections[event.code] += 1
                 if event.code == Code.SYMBOL_HALTED and event.sym in self._states:
-                    self._states[event.sym].paused_until_ms = self._time_ms + HALT_BACKOFF_MS
+                    self._states[event.sym].paused_until_ms = self.sim_time_ms + HALT_BACKOFF_MS

@@ -78,26 +78,29 @@ def run_offline(
     engine: Engine | None = None,
     ts0: int = 1_764_000_000_000,
 ) -> OfflineRun:
-    """Step the simulation for `seconds` of simulated time against an Engine, recording everything."""
+    """Run the agents for `seconds` of simulated time against an Engine, each wake-up applied at its own
+    time, recording everything (the book sampled every step_ms)."""
     engine = engine if engine is not None else Engine(instruments, limits, initial_cash)
     sim = Simulation(settings, instruments, seed, limits=limits)
     sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())}, "1")
     for opening in sim.open_accounts(engine.cash_decimals):
         engine.apply(opening, ts0)
-    step_ms = settings.step_ms * settings.intensity
+    step_ms = settings.step_ms
     steps = round(seconds * 1000 / step_ms)
     per_second = max(1, round(1000 / step_ms))
     recs = {s: Recording(s, step_ms, 0) for s in sim.symbols}
     started = time.perf_counter()
     for n in range(1, steps + 1):
-        now = ts0 + int(n * step_ms)
-        commands = sim.step(now, engine)
-        for command in commands:
-            result = engine.apply(command, now)
-            sim.on_result(result)
-            for event in result.events:
-                if type(event) is Trade:
-                    recs[event.sym].trades.append(event)
+        sent = 0
+        while (commands := sim.wake(engine, n * step_ms)) is not None:
+            now = ts0 + int(sim.sim_time_ms)
+            for command in commands:
+                result = engine.apply(command, now)
+                sim.on_result(result)
+                for event in result.events:
+                    if type(event) is Trade:
+                        recs[event.sym].trades.append(event)
+            sent += len(commands)
         for sym, rec in recs.items():
             bid, ask = engine.best_bid_ask(sym)
             rec.spreads.append(ask - bid if bid is not None and ask is not None else None)
@@ -108,9 +111,8 @@ def run_offline(
                 rec.mids.append((bid + ask) / 2 if bid is not None and ask is not None else None)
                 rec.fair.append(sim.fair_value(sym))
                 rec.seconds += 1
-        if commands:
-            for rec in recs.values():
-                rec.commands += len(commands)
+        for rec in recs.values():
+            rec.commands += sent
     wall = time.perf_counter() - started
     for rec in recs.values():
         rec.wall_s = wall

@@ -2,16 +2,17 @@
 
 Scales are derived once from the instrument and the settings (typical order
 size, agents' position cap, one second of volatility in ticks). Observations
-are updated at the start of every step from the market (mid, last price,
-their moving averages, a running volatility estimate) and from the trades
-the simulation saw in results (signed aggressive flow).
+are updated whenever an agent wakes on the symbol, over the simulated time
+since the last wake-up, from the market (mid, last price, their moving
+averages, a running volatility estimate) and from the trades the simulation
+saw in results (signed aggressive flow).
 
 Aggressive flow moves the consensus (`flow_offset`): only its surprise (flow
 that keeps coming is partly anticipated), concave in size (square root
 beyond one order size). A move of the consensus far beyond the volatility
 the market is used to starts a spell of liquidity stress (`stress`): the
 makers quote wider and thinner, so flow moves the price many times more,
-and noise traders flock in; the spell lasts about a minute (longer if new
+and noise traders flock in; the spell lasts about twenty seconds (longer if new
 shocks come) and then fades as quotes refill. Large moves beget large
 moves for a while: volatility clusters even on an i.i.d. fair value.
 """
@@ -34,11 +35,17 @@ VOL_HALF_LIFE_S = 20.0
 FLOW_HALF_LIFE_S = 30.0
 FLOW_ANTICIPATION = 0.7
 CONSENSUS_ERROR_HALF_LIFE_S = 60.0
+REQUOTE_TICKS = 0.6
+REQUOTE_SHARE = 0.5
+"""A quote centre moves once the value moved this share of the half-spread (at least REQUOTE_TICKS):
+on a symbol whose value moves many ticks a second, not on every tick."""
+UPDATE_EVERY_S = 0.01
+"""The fair value and the slow estimates (half-lives of seconds) need no finer steps than this."""
 STRESS_WINDOW_S = 1.0
 """Moves of the consensus are judged over windows of this length."""
 STRESS_THRESHOLD = 2.9
 """A move larger than this many sigmas of its window (at the volatility the market is used to) is a shock."""
-STRESS_EPISODE_S = 60.0
+STRESS_EPISODE_S = 20.0
 """Mean length of the stressed spell a shock starts (exponential; a new shock can prolong it)."""
 STRESS_REFILL_HALF_LIFE_S = 15.0
 """After the spell, stress fades with this half-life: the makers refill their quotes gradually."""
@@ -102,6 +109,8 @@ class SymbolState:
         """Consensus move per order size of surprising aggressive flow."""
         self.half_spread = params.mm_half_spread_ticks or max(0.1, 0.6 * self.sigma_1s_ticks)
         """Base half-spread of the makers (ticks): about a second of volatility; tiny for large-tick symbols."""
+        self.requote_ticks = max(REQUOTE_TICKS, REQUOTE_SHARE * self.half_spread)
+        """A move of the value worth requoting for: the makers' hysteresis, and news for every reactive agent."""
         self.level_step = max(1, round(0.5 * self.sigma_1s_ticks))
         self.depth_scale = max(3.0, 1.5 * self.sigma_1s_ticks)
 
@@ -131,12 +140,19 @@ class SymbolState:
         self._seen_value = ref
         """Running estimate of the variance of mid changes per second (ticks^2)."""
         self.flow = 0.0
-        """Signed aggressive volume (buy +) seen since the previous step."""
+        """Signed aggressive volume (buy +) seen since the previous observation."""
         self.flow_rate = 0.0
         """Recent signed aggressive volume per second (EWMA): the part of flow the market expects to go on."""
-        self.trades: list[Trade] = []
-        self.bid_levels = 0
-        self.ask_levels = 0
+        self.view: StepView | None = None
+        """The market as the agent waking now sees it."""
+        self.observed_us = 0
+        """Simulated time (µs) of the last observation."""
+        self.touch: tuple[int | None, int | None] = (None, None)
+        """Best bid and ask when the reactive agents last heard of them."""
+        self.prints = 0
+        """Trades seen so far."""
+        self.announced_value = 0.0
+        """The consensus value when the reactive agents were last woken by a move of it."""
 
     # ------------------------------------------------------------------
 
@@ -150,15 +166,32 @@ class SymbolState:
         """What the market makers and liquidity providers think the value is (ticks)."""
         return self.fair.value * math.exp(self.common_error) + self.flow_offset
 
+    @property
+    def bid_levels(self) -> int:
+        """Price levels on the bid side (of the first `market.BOOK_DEPTH`)."""
+        return len(self.view.bids) if self.view is not None else 0
+
+    @property
+    def ask_levels(self) -> int:
+        return len(self.view.asks) if self.view is not None else 0
+
     def record_trade(self, trade: Trade) -> None:
-        self.trades.append(trade)
+        self.prints += 1
         self.flow += trade.qty if trade.aggressor is Side.BUY else -trade.qty
 
-    def observe(self, view: StepView, dt_s: float) -> None:
-        """Update the observations from the market at the start of a step."""
-        bids, asks = view.levels
-        self.bid_levels = len(bids)
-        self.ask_levels = len(asks)
+    def observe(self, view: StepView, now_us: int) -> None:
+        """Update the observations from the market at `now_us` (simulated µs).
+
+        The slow estimates move at most every `UPDATE_EVERY_S`, unless trades
+        came in since: a print moves the consensus at once.
+        """
+        self.view = view
+        dt_s = (now_us - self.observed_us) / 1e6
+        if dt_s < UPDATE_EVERY_S:
+            dt_s = 0.0
+        else:
+            self.observed_us = now_us
+            self.fair.advance(dt_s)
         mid = view.mid
         last = view.last
         if not self.initialized:
@@ -188,8 +221,9 @@ class SymbolState:
             calm = min(1.0, self.fair.vol_multiplier)
             impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress)
             self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
-            keep = _decay(dt_s, FLOW_HALF_LIFE_S)
-            self.flow_rate = keep * self.flow_rate + (1 - keep) * self.flow / dt_s
+            weight = -math.expm1(-math.log(2) * dt_s / FLOW_HALF_LIFE_S)
+            self.flow_rate += weight * (self.flow / dt_s - self.flow_rate)
+            self.flow = 0.0
             # Volatility as the makers see it: of the value estimate, not of the quoted mid (whose
             # tick-sized jumps would feed back into wider quotes and bigger jumps).
             value = self.consensus
@@ -219,10 +253,6 @@ class SymbolState:
                 self.stress = 1.0
             self._stress_value = value
             self._stress_elapsed_s = 0.0
-
-    def end_step(self) -> None:
-        self.flow = 0.0
-        self.trades.clear()
 
     # Price helpers ----------------------------------------------------------
 

@@ -1,7 +1,10 @@
 """What every agent shares: identity, a random generator, and an order sink.
 
-An agent is an ordinary account. Each step, for each symbol, the simulation
-gives it an `Orders` sink bound to that symbol's `StepView`; the agent reads
+An agent is an ordinary account. It says when it next wants to look at a
+symbol (`next_wake_ms`: its own arrivals and timers, in continuous time)
+and, if it `reacts`, how long it takes to react to a print or a moved touch
+there (`reaction_ms`). At each wake-up the simulation gives it an `Orders`
+sink bound to that symbol's `StepView`; the agent reads
 its position and open orders from there and emits commands through it. The
 sink enforces the rules an agent must never break on its own side: prices on
 the band, quantities on the lot, and the worst-case position (position plus
@@ -23,7 +26,7 @@ from ..symbol import SymbolState
 
 
 class Orders:
-    """Commands of one agent for one symbol in one step, with its exposure kept up to date."""
+    """Commands of one agent for one symbol at one wake-up, with its exposure kept up to date."""
 
     def __init__(self, agent: Agent, state: SymbolState, view: StepView, out: list[Command]) -> None:
         assert agent.user_id is not None
@@ -111,8 +114,8 @@ class Orders:
     def move(self, order: OrderView, price: int) -> bool:
         """Move a resting order to a new price (it loses its queue place; its size stays).
 
-        Only the price is amended: a quantity computed from this step's view could
-        fall below what fills earlier in the same step left, and be refused.
+        Only the price is amended: a quantity computed from this wake-up's view could
+        fall below what fills of earlier commands left, and be refused.
         """
         if self.state.clamp_price(price) is None:
             return False
@@ -125,6 +128,12 @@ class Agent:
     """Base of every agent: one account trading every symbol it is given."""
 
     kind = "agent"
+    reacts = False
+    """Whether it wakes (after `reaction_ms`) when a symbol it trades prints."""
+    reacts_to_quotes = True
+    """If it reacts: also when the touch moves without a print."""
+    shares_clock = False
+    """Whether its arrivals excite the rate of its peers (same kind, same symbol): they then redraw their next wake."""
 
     def __init__(self, name: str, seed: int) -> None:
         self.name = name
@@ -139,27 +148,35 @@ class Agent:
         return f"{self.name}-{self.run_id}-{self._coid}"
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
-        """Decide this step's commands for one symbol (now_ms is simulated time)."""
+        """Decide this wake-up's commands for one symbol (now_ms: simulated time; dt_s: since its last wake-up)."""
         raise NotImplementedError
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
         """Cheap check before the sink (which reads position and orders) is built; default: always."""
         return True
 
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
+        """When it next wants to look at the symbol of its own accord (simulated ms; inf: not until it reacts).
 
-def poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson sample (Knuth's method: fine for the small means of one step)."""
-    if mean <= 0:
-        return 0
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit = math.exp(-mean)
-    k = 0
-    p = rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
+        Asked after every wake-up, reactions included, so a timer the agent
+        keeps must stay where it is, and a random look is drawn afresh
+        (exponential waits are memoryless: redrawing them changes nothing).
+        """
+        raise NotImplementedError
+
+    def reaction_ms(self) -> float:
+        """A sampled latency (ms) from seeing a print or a moved touch to acting on it (agents that react)."""
+        raise NotImplementedError
+
+
+def exponential_ms(rng: random.Random, mean_s: float) -> float:
+    """An exponential wait in ms with mean `mean_s` seconds (the gap of a Poisson stream)."""
+    return -1000.0 * mean_s * math.log(1.0 - rng.random())
+
+
+def latency_ms(rng: random.Random, median_ms: float, sigma: float = 0.8) -> float:
+    """A log-normal latency: computers react within a tight range, with the occasional slow one."""
+    return median_ms * math.exp(sigma * rng.gauss(0.0, 1.0))
 
 
 def pareto(rng: random.Random, alpha: float, cap: float) -> float:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ...engine.commands import Side
 from ..symbol import SymbolState
-from .base import Agent, Orders, pareto, taker_units
+from .base import Agent, Orders, exponential_ms, latency_ms, pareto, taker_units
 
 PARENT_TAIL = 1.5
 PARENT_MIN = 3.0
@@ -29,6 +29,10 @@ CHILD_EVERY_S = 1.5
 PARENT_TIMEOUT_S = 180.0
 LIQUIDITY_SHARE = 0.3
 """Share of self-started parents that are liquidity-driven."""
+MISPRICED_START_S = 1.0
+"""Mean wait before a parent starts once the price strays more than twice the edge from the value."""
+REACTION_MEDIAN_MS = 2.0
+"""It watches the quotes against the value it knows, and sees a mispricing within milliseconds."""
 RUNAWAY_TICKS_PER_SIGMA = 6.0
 """A liquidity parent stops once the price ran this many one-second sigmas against it."""
 
@@ -50,15 +54,31 @@ class InformedTrader(Agent):
         super().__init__(name, seed)
         self.share = 1.0 / count
         self._parents: dict[str, Parent] = {}
+        self._start_ms: dict[str, float] = {}
+        """sym -> when it looks for a new parent."""
+
+    reacts = True
+
+    def reaction_ms(self) -> float:
+        return latency_ms(self.rng, REACTION_MEDIAN_MS)
+
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
+        """The next child of a parent; else a start, sooner (within a second) while the price strays far."""
+        parent = self._parents.get(state.sym)
+        if parent is not None:
+            return parent.next_child_ms
+        rate = state.params.informed_rate * self.share
+        if abs(state.fair.value - state.mid) > self._edge(state) * 2:
+            rate += 1.0 / MISPRICED_START_S
+        start = now_ms + exponential_ms(self.rng, 1.0 / rate) if rate > 0 else math.inf
+        self._start_ms[state.sym] = start
+        return start
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
         parent = self._parents.get(state.sym)
         if parent is not None:
             return now_ms >= parent.next_child_ms
-        gap = state.fair.value - state.mid
-        if abs(gap) > self._edge(state) * 2:
-            return self.rng.random() < 1.0 - math.exp(-dt_s / 1.0)
-        return self.rng.random() < state.params.informed_rate * self.share * dt_s
+        return now_ms >= self._start_ms.get(state.sym, math.inf)
 
     def _edge(self, state: SymbolState) -> float:
         """Mispricing (ticks) worth trading on: about a spread, more when liquidity is stressed."""

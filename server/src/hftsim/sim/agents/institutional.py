@@ -65,12 +65,15 @@ class InstitutionalTrader(Agent):
         self._next_ms: dict[str, float] = {}
         """sym -> simulated time of the next child (or of the next parent's start)."""
 
-    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         due = self._next_ms.get(state.sym)
         if due is None:
             # Start staggered, so several accounts do not begin together.
             due = self._next_ms[state.sym] = now_ms + 1000 * PAUSE_MEAN_S * self.rng.random()
-        return now_ms >= due
+        return due
+
+    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
+        return now_ms >= self._next_ms.get(state.sym, math.inf)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         rng = self.rng

@@ -1,6 +1,7 @@
 """Liquidity providers: limit orders at random depths with random lifetimes.
 
-Orders arrive as a Poisson stream. Each is placed at a depth below the best
+Orders arrive as a Poisson stream in continuous time; providers also look
+at the market tens of milliseconds after it prints or its value moves. Each is placed at a depth below the best
 price on its own side drawn from a power law (most near the touch, a tail
 deep in the book: P(depth > d) ~ d^-1.5 as in real books, with no cap but
 the price band), with a log-normal size of about a round lot (spikes at
@@ -17,7 +18,7 @@ import math
 
 from ...engine.commands import Side
 from ..symbol import SymbolState
-from .base import Agent, Orders, poisson
+from .base import Agent, Orders, exponential_ms, latency_ms
 
 FLEETING_SHARE = 0.5
 FLEETING_MEAN_S = 1.5
@@ -27,7 +28,9 @@ INSIDE_SHARE = 0.15
 """Share of arrivals that improve the best price when the spread allows."""
 DEPTH_TAIL = 1.5
 """Tail index of the placement depth's CCDF (Zovko & Farmer 2002)."""
-REFILL_PER_STEP = 2
+REFILL_PER_WAKE = 2
+REACTION_MEDIAN_MS = 20.0
+"""Providers are slower than makers: they check their orders against the market within tens of ms of news."""
 ROUND_SHARE = 0.4
 """Share of limit orders at whole round lots."""
 GUARD_SHARE = 0.5
@@ -42,6 +45,8 @@ def lifetime_s(rng_random: float, rng_gauss: float, fleeting: bool) -> float:
 
 class LiquidityProvider(Agent):
     kind = "lp"
+    reacts = True
+    reacts_to_quotes = False
 
     def __init__(self, name: str, seed: int, index: int, count: int) -> None:
         super().__init__(name, seed)
@@ -50,13 +55,29 @@ class LiquidityProvider(Agent):
         self._expiry: dict[str, dict[str, float]] = {}
         """sym -> client order id -> simulated expiry time (ms)."""
         self._arrivals: dict[str, int] = {}
+        self._arrival_ms: dict[str, float] = {}
+        """sym -> time of its next new order."""
         self._next_check: dict[str, float] = {}
         self._guarded: dict[str, float] = {}
         """sym -> consensus value at the last check of the orders against it."""
 
+    def reaction_ms(self) -> float:
+        return latency_ms(self.rng, REACTION_MEDIAN_MS)
+
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
+        """Its next arrival (a Poisson stream), or sooner the next expiry of one of its orders."""
+        sym = state.sym
+        arrival = self._arrival_ms.get(sym)
+        if arrival is None:
+            rate = state.params.liquidity_rate * self.share
+            arrival = self._arrival_ms[sym] = now_ms + exponential_ms(self.rng, 1.0 / rate) if rate > 0 else math.inf
+        return min(arrival, self._next_check.get(sym, now_ms))
+
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
-        rate = state.params.liquidity_rate * self.share * dt_s
-        arrivals = poisson(self.rng, rate)
+        arrivals = 0
+        if now_ms >= self._arrival_ms.get(state.sym, math.inf):
+            arrivals = 1
+            del self._arrival_ms[state.sym]
         need_refill = self.refiller and min(state.bid_levels, state.ask_levels) < state.params.mm_levels + 2
         self._arrivals[state.sym] = arrivals
         due = now_ms >= self._next_check.get(state.sym, 0.0)
@@ -187,7 +208,7 @@ class LiquidityProvider(Agent):
             sign = -1 if side is Side.BUY else 1
             placed = 0
             for k in range(1, 4 * target):
-                if placed >= REFILL_PER_STEP:
+                if placed >= REFILL_PER_WAKE:
                     break
                 price = start + sign * k * step
                 if price in present:

@@ -7,7 +7,8 @@ stale by more than a spread against the estimate are picked off. Quotes are skew
 and sizes), widen when recent volatility or one-sided (informed) flow is
 high, widen and thin after a shock (liquidity stress, `SymbolState.stress`;
 they refill gradually as it fades), and never cross other participants'
-best prices. Requoting diffs the
+best prices. A maker reacts to every print and moved touch within a
+fraction of a millisecond, and also looks now and then on its own. Requoting diffs the
 target ladder against the resting orders, so a one-tick move costs one
 amend per side, not a full cancel-and-replace.
 """
@@ -21,11 +22,10 @@ from ...engine import OrderView
 from ...engine.commands import Side
 from ..market import others_best
 from ..symbol import SymbolState
-from .base import Agent, Orders
+from .base import Agent, Orders, exponential_ms, latency_ms
 
 ERROR_HALF_LIFE_S = 30.0
 """Persistence of a maker's private error about the fair value."""
-REQUOTE_HYSTERESIS = 0.6
 TOXICITY_HALF_LIFE_S = 10.0
 TOXICITY_FREE = 3.0
 """Net fills (order sizes) a maker takes as normal before it widens."""
@@ -36,7 +36,6 @@ STRESS_THINNING = 0.5
 """Quote sizes are divided by 1 + this times the stress: thin books after shocks."""
 PICK_OFF_SIZE = 2.0
 """Order sizes taken at once from stale quotes."""
-"""Ticks the quote centre must move before the ladder moves."""
 
 
 @dataclass
@@ -51,11 +50,16 @@ class _Book:
     """Recent net fills in order sizes (decaying): one-sided fills mean informed flow."""
     last_position: int | None = None
     last_ms: float = 0.0
+    look_ms: float = 0.0
+    """When its next periodic look is due."""
+    prints: int = 0
+    """The symbol's prints when it last acted."""
     quoted: dict[Side, dict[int, int]] = field(default_factory=dict)
 
 
 class MarketMaker(Agent):
     kind = "mm"
+    reacts = True
 
     def __init__(self, name: str, seed: int, index: int) -> None:
         super().__init__(name, seed)
@@ -63,7 +67,10 @@ class MarketMaker(Agent):
         self.width = 1.0 + 0.5 * index
         self.size = 1.5 + 1.0 * index
         self.error_bps = 1.0 + 0.5 * index
-        self.latency_s = 0.3 + 0.2 * index
+        self.look_s = 0.3 + 0.2 * index
+        """Mean time between its periodic looks, between reactions."""
+        self.reaction_median_ms = 0.25 * (1 + index)
+        """Median latency from a print or a moved touch to its requote: a co-located machine."""
         self._books: dict[str, _Book] = {}
 
     def _book(self, sym: str) -> _Book:
@@ -77,11 +84,20 @@ class MarketMaker(Agent):
         keep = math.exp(-math.log(2) * dt_s / ERROR_HALF_LIFE_S)
         sd = self.error_bps * 1e-4
         book.error = book.error * keep + sd * math.sqrt(1 - keep * keep) * self.rng.gauss(0.0, 1.0)
-        if book.centre is None:
-            return True
-        # React at once when the estimate moved; otherwise look now and then (refills, inventory).
-        moved = abs(state.consensus * math.exp(book.error) - book.centre) >= REQUOTE_HYSTERESIS
-        return moved or self.rng.random() < 1 - math.exp(-dt_s / self.latency_s)
+        if book.centre is None or book.prints != state.prints:
+            return True  # first quotes, or something traded (perhaps against its quotes)
+        # Requote when the centre it would quote around moved; otherwise on its periodic look.
+        inventory = (book.last_position or 0) / state.max_position
+        centre = state.consensus * math.exp(book.error) - inventory * 2.0 * book.half
+        return abs(centre - book.centre) >= state.requote_ticks or now_ms >= book.look_ms
+
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
+        book = self._book(state.sym)
+        book.look_ms = now_ms + exponential_ms(self.rng, self.look_s)
+        return book.look_ms
+
+    def reaction_ms(self) -> float:
+        return latency_ms(self.rng, self.reaction_median_ms)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         book = self._book(state.sym)
@@ -92,6 +108,7 @@ class MarketMaker(Agent):
             book.signed_fills = book.signed_fills * keep + (position - book.last_position) / state.order_size
         book.last_position = position
         book.last_ms = now_ms
+        book.prints = state.prints
         toxicity = max(0.0, abs(book.signed_fills) - TOXICITY_FREE)
 
         estimate = state.consensus * math.exp(book.error)
@@ -104,7 +121,7 @@ class MarketMaker(Agent):
             + STRESS_WIDENING * state.stress
         )
         centre = estimate - inventory * 2.0 * half
-        if book.centre is not None and abs(centre - book.centre) < REQUOTE_HYSTERESIS and abs(half - book.half) < 0.5:
+        if book.centre is not None and abs(centre - book.centre) < state.requote_ticks and abs(half - book.half) < 0.5:
             if book.quoted and self._intact(book, orders.open):
                 return
             centre, half = book.centre, book.half

@@ -14,7 +14,7 @@ import math
 
 from ...engine.commands import Side
 from ..symbol import SLOW_HALF_LIFE_S, SymbolState
-from .base import Agent, Orders, taker_units
+from .base import Agent, Orders, exponential_ms, taker_units
 
 LOOK_EVERY_S = 6.0
 
@@ -26,8 +26,9 @@ class MomentumTrader(Agent):
         super().__init__(name, seed)
         self.threshold = 1.2 + 0.4 * index + 0.2 * self.rng.random()
 
-    def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
-        return self.rng.random() < 1.0 - math.exp(-dt_s / LOOK_EVERY_S)
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
+        """A look now and then (Poisson, every LOOK_EVERY_S on average): it watches averages, not ticks."""
+        return now_ms + exponential_ms(self.rng, LOOK_EVERY_S)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         scale = state.sigma_1s_ticks * math.sqrt(SLOW_HALF_LIFE_S)

@@ -1,7 +1,7 @@
 """Noise takers: marketable orders with bursty arrivals and heavy-tailed sizes.
 
-Arrivals are a self-exciting (Hawkes) process shared by all noise accounts of
-a symbol: every arrival raises the intensity by `hawkes_branching` expected
+Arrivals are a self-exciting (Hawkes) process in continuous time, shared by
+all noise accounts of a symbol: every arrival raises the intensity by `hawkes_branching` expected
 follow-up arrivals, split between a fast component (`FAST_SHARE` of them,
 fading within a fraction of a second: traders and algorithms reacting to a
 print) and a slow one (fading with `hawkes_half_life_s`). A stressed market
@@ -24,7 +24,7 @@ import math
 from ...engine.commands import Side
 from ..config import SymbolSimSettings
 from ..symbol import SymbolState
-from .base import Agent, Orders, pareto, poisson, taker_units
+from .base import Agent, Orders, exponential_ms, pareto, taker_units
 
 FAST_SHARE = 0.75
 """Share of the branching ratio in the fast component of the excitation."""
@@ -34,7 +34,7 @@ MARKET_SHARE = 0.1
 MAX_RATE_MULTIPLE = 15.0
 STRESS_ACTIVITY = 3.0
 """Extra activity per unit of liquidity stress (turbulent markets draw traders in)."""
-SPLIT_SHARE = 0.5
+SPLIT_SHARE = 0.7
 """Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
 SPLIT_TAIL = 1.4
 """Tail index of the number of children: a few long runs give order signs their long memory."""
@@ -52,41 +52,56 @@ class HawkesState:
 
     __slots__ = ("fast", "slow", "updated_ms")
 
-    def __init__(self) -> None:
-        self.fast = 0.0
-        self.slow = 0.0
-        self.updated_ms = -1.0
+    def __init__(self, level: float, now_ms: float) -> None:
+        self.fast = FAST_SHARE * level
+        self.slow = (1 - FAST_SHARE) * level
+        self.updated_ms = now_ms
 
     @property
     def excitation(self) -> float:
         return self.fast + self.slow
 
+    def decay_to(self, now_ms: float, slow_half_life_s: float) -> None:
+        dt_s = (now_ms - self.updated_ms) / 1000.0
+        if dt_s > 0:
+            self.fast *= math.exp(-math.log(2) / FAST_HALF_LIFE_S * dt_s)
+            self.slow *= math.exp(-math.log(2) / slow_half_life_s * dt_s)
+            self.updated_ms = now_ms
+
 
 class NoiseTrader(Agent):
+    """One account's share of the symbol's noise flow, drawn by thinning (Ogata) in continuous time.
+
+    Between arrivals the intensity only falls (the excitation decays, the
+    stress adds at most `STRESS_ACTIVITY` times the base), so a candidate
+    drawn at the highest rate it can reach and kept with probability
+    rate / highest is an exact arrival of the process. An arrival raises the
+    rate of every noise account on the symbol, so they redraw
+    (`shares_clock`).
+    """
+
     kind = "noise"
+    shares_clock = True
 
     def __init__(self, name: str, seed: int, count: int, hawkes: dict[str, HawkesState]) -> None:
         super().__init__(name, seed)
         self.share = 1.0 / count
         self._hawkes = hawkes
         self._arrivals = 0
+        self._candidate: dict[str, tuple[float, float]] = {}
+        """sym -> (time of the next candidate arrival, the rate it was drawn at)."""
         self._runs: dict[str, tuple[Side, int, float]] = {}
         """sym -> (side, children left, next child time in ms)."""
 
-    def _state(self, now_ms: float, dt_s: float, state: SymbolState) -> HawkesState:
-        """The symbol's Hawkes state, decayed once per step."""
+    def _state(self, now_ms: float, state: SymbolState) -> HawkesState:
+        """The symbol's Hawkes state, decayed to now."""
         params = state.params
         hawkes = self._hawkes.get(state.sym)
         if hawkes is None:
             # Start at the stationary level, so the market is busy from the first second.
-            hawkes = self._hawkes[state.sym] = HawkesState()
             n = params.hawkes_branching
-            level = self._base_rate(params) * n / (1 - n)
-            hawkes.fast, hawkes.slow = FAST_SHARE * level, (1 - FAST_SHARE) * level
-        if hawkes.updated_ms != now_ms:
-            hawkes.fast *= math.exp(-math.log(2) / FAST_HALF_LIFE_S * dt_s)
-            hawkes.slow *= math.exp(-math.log(2) / params.hawkes_half_life_s * dt_s)
-            hawkes.updated_ms = now_ms
+            hawkes = self._hawkes[state.sym] = HawkesState(self._base_rate(params) * n / (1 - n), now_ms)
+        hawkes.decay_to(now_ms, params.hawkes_half_life_s)
         return hawkes
 
     @staticmethod
@@ -95,14 +110,26 @@ class NoiseTrader(Agent):
         orders average `taker_rate`."""
         return params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
 
+    def _rate(self, params: SymbolSimSettings, hawkes: HawkesState, stress: float) -> float:
+        """This account's share of the arrival rate; stress raises the immigrant rate only, so the
+        branching ratio (and stability) stays as set."""
+        base = self._base_rate(params) * (1.0 + STRESS_ACTIVITY * stress)
+        return min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate) * self.share
+
+    def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
+        hawkes = self._state(now_ms, state)
+        highest = self._rate(state.params, hawkes, 1.0)
+        candidate = now_ms + exponential_ms(self.rng, 1.0 / highest) if highest > 0 else math.inf
+        self._candidate[state.sym] = (candidate, highest)
+        run = self._runs.get(state.sym)
+        return min(candidate, run[2]) if run is not None else candidate
+
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
-        params = state.params
-        hawkes = self._state(now_ms, dt_s, state)
-        base = self._base_rate(params)
-        # Stress raises the immigrant rate only: the branching ratio (and stability) stays as set.
-        base *= 1.0 + STRESS_ACTIVITY * state.stress
-        rate = min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate)
-        self._arrivals = poisson(self.rng, rate * self.share * dt_s)
+        self._arrivals = 0
+        candidate, highest = self._candidate.get(state.sym, (math.inf, 0.0))
+        if now_ms >= candidate:
+            rate = self._rate(state.params, self._state(now_ms, state), state.stress)
+            self._arrivals = int(self.rng.random() * highest < rate)
         run = self._runs.get(state.sym)
         return self._arrivals > 0 or (run is not None and now_ms >= run[2])
 
@@ -113,7 +140,7 @@ class NoiseTrader(Agent):
             side, left, _ = run
             self._send(state, orders, side, min(CHILD_MAX, taker_units(rng)))
             if left > 1:
-                self._runs[state.sym] = (side, left - 1, now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()))
+                self._runs[state.sym] = (side, left - 1, now_ms + exponential_ms(rng, CHILD_EVERY_S))
             else:
                 del self._runs[state.sym]
         params = state.params
@@ -129,11 +156,7 @@ class NoiseTrader(Agent):
             if state.sym not in self._runs and rng.random() < SPLIT_SHARE:
                 children = int(pareto(rng, SPLIT_TAIL, SPLIT_CAP))
                 if children > 1:
-                    self._runs[state.sym] = (
-                        side,
-                        children - 1,
-                        now_ms + 1000 * CHILD_EVERY_S * -math.log(1 - rng.random()),
-                    )
+                    self._runs[state.sym] = (side, children - 1, now_ms + exponential_ms(rng, CHILD_EVERY_S))
             self._send(state, orders, side, units)
 
     def _send(self, state: SymbolState, orders: Orders, side: Side, units: float) -> None:
