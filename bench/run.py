@@ -22,6 +22,7 @@ import orjson
 from . import (
     agents,
     client_book,
+    cluster,
     engine,
     fairness,
     fanout,
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "journal": journal,
     "agents": agents,
     "transport": transport,
+    "cluster": cluster,
 }
 RESULTS = Path(__file__).with_name("results")
 

@@ -51,7 +51,7 @@ ORDER = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","pa
 class Pipeline:
     """One socket, `WINDOW` requests in flight, latency per response."""
 
-    def __init__(self, name: str, make: Any) -> None:
+    def __init__(self, name: str, make: Any, window: int = WINDOW) -> None:
         self.name = name
         self.make = make
         """make(msg_id, i) -> request bytes"""
@@ -60,7 +60,7 @@ class Pipeline:
         self.frames = 0
         self.bytes = 0
         self._i = 0
-        self._window = asyncio.Semaphore(WINDOW)
+        self._window = asyncio.Semaphore(window)
         self._recording = False
         self._until = 0
         self._first_response = asyncio.get_running_loop().create_future()
@@ -69,9 +69,9 @@ class Pipeline:
 
     @classmethod
     async def open(
-        cls, port: int, path: str, token: str, name: str, make: Any
+        cls, port: int, path: str, token: str, name: str, make: Any, window: int = WINDOW
     ) -> Pipeline:
-        pipe = cls(name, make)
+        pipe = cls(name, make, window)
         pipe.socket = await RawSocket.connect(
             "127.0.0.1", port, path, token, pipe.on_text
         )

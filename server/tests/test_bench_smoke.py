@@ -14,6 +14,7 @@ import pytest
 from bench import (
     agents,
     client_book,
+    cluster,
     engine,
     fairness,
     fanout,
@@ -83,6 +84,12 @@ def test_throughput() -> None:
     result = throughput.run(SMOKE)
     for clients in result["clients"].values():
         assert clients["gateway"]["orders_per_s"] > 0 and clients["echo"]["orders_per_s"] > 0
+    rows_ok(result)
+
+
+def test_cluster() -> None:
+    result = cluster.run(SMOKE)
+    assert result["serve"]["orders_per_s"] > 0 and result["cluster"]["orders_per_s"] > 0
     rows_ok(result)
 
 

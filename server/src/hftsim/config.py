@@ -172,6 +172,9 @@ class ClusterSettings(Table):
     shards: dict[str, list[str]] = {}
     """Shard name -> the symbols it owns, in order (a shard's place in it numbers its ids); empty: one shard,
     `stream`, with every symbol. Every process of a cluster must read the same (see cluster/layout.py)."""
+    replicas: int = Field(default=1, ge=1, le=5)
+    """Copies JetStream keeps of each command stream and of the snapshots: 3 on a three-node NATS cluster
+    (an acknowledged command is then on a majority of nodes); 1 on a single nats-server."""
 
 
 class TestingSettings(Table):

@@ -55,20 +55,23 @@ def stream_name(shard: str) -> str:
 
 
 class CommandLog:
-    def __init__(self, js: JetStreamContext, shard: str) -> None:
+    def __init__(self, js: JetStreamContext, shard: str, replicas: int = 1) -> None:
         self._js = js
+        self.replicas = replicas
         self.shard = shard
         self.subject = subject(shard)
         self.stream = stream_name(shard)
 
     async def ensure(self) -> None:
-        """Create the stream if it is not there yet (file storage: it outlives nats-server restarts)."""
+        """Create the stream if it is not there yet (file storage: it outlives nats-server restarts; `replicas`
+        copies on a NATS cluster)."""
         await self._js.add_stream(
             StreamConfig(
                 name=self.stream,
                 subjects=[self.subject],
                 storage=StorageType.FILE,
                 duplicate_window=DUPLICATE_WINDOW_S,
+                num_replicas=self.replicas,
             )
         )
 

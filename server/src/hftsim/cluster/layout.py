@@ -40,21 +40,25 @@ class ShardSpec:
 @dataclass(frozen=True, slots=True)
 class Layout:
     shards: tuple[ShardSpec, ...]
+    replicas: int = 1
+    """JetStream copies of each stream (`cluster.replicas`)."""
 
     @classmethod
     def of(cls, settings: Settings) -> Layout:
         """The configured layout: `cluster.shards`, else one shard (`cluster.stream`) with every symbol."""
         configured = settings.cluster.shards
+        replicas = settings.cluster.replicas
         if not configured:
-            return cls((ShardSpec(settings.cluster.stream, tuple(s.sym for s in settings.symbols)),))
-        layout = cls(tuple(ShardSpec(name, tuple(syms)) for name, syms in configured.items()))
+            return cls((ShardSpec(settings.cluster.stream, tuple(s.sym for s in settings.symbols)),), replicas)
+        layout = cls(tuple(ShardSpec(name, tuple(syms)) for name, syms in configured.items()), replicas)
         layout.check(settings)
         return layout
 
     @classmethod
     def single(cls, settings: Settings, name: str, symbols: tuple[str, ...] | None) -> Layout:
         """One shard named `name` trading `symbols` (default: all), for a shard started without `cluster.shards`."""
-        layout = cls((ShardSpec(name, symbols if symbols is not None else tuple(s.sym for s in settings.symbols)),))
+        symbols = symbols if symbols is not None else tuple(s.sym for s in settings.symbols)
+        layout = cls((ShardSpec(name, symbols),), settings.cluster.replicas)
         layout.check(settings, every_symbol=False)
         return layout
 
@@ -65,7 +69,8 @@ class Layout:
         if not 1 <= count <= len(syms):
             raise ConfigError(f"--shards must be 1 to {len(syms)} (one symbol per shard at least), got {count}")
         names = [chr(ord("a") + i) for i in range(count)]
-        return cls(tuple(ShardSpec(name, tuple(syms[i::count])) for i, name in enumerate(names)))
+        shards = tuple(ShardSpec(name, tuple(syms[i::count])) for i, name in enumerate(names))
+        return cls(shards, settings.cluster.replicas)
 
     def check(self, settings: Settings, *, every_symbol: bool = True) -> None:
         """Names unique and well-formed, symbols configured and on one shard each (and, with `every_symbol`,

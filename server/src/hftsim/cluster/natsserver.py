@@ -57,6 +57,11 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "start() first"
+        return self._proc.pid
+
     def _config(self) -> Path:
         """A config file: `sync_interval` (fsync every write) has no command-line flag."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
@@ -100,5 +105,7 @@ class NatsServer:
         self.start()
         return self
 
-    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

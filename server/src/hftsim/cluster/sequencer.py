@@ -138,10 +138,11 @@ class StreamSequencer:
         """Connect, replay every shard's stream up to its current end, then follow them in the background."""
         self._nc = await connect(self.nats_url, f"hftsim-gateway-{self._prefix}")
         js = self._nc.jetstream()
-        published = PublishedSnapshots(js)
+        replicas = self.engine.layout.replicas
+        published = PublishedSnapshots(js, replicas)
         caught_up: list[asyncio.Future[None]] = []
         for spec, engine in zip(self.engine.layout.shards, self.engine.engines, strict=True):
-            follower = _Follower(CommandLog(js, spec.name), engine)
+            follower = _Follower(CommandLog(js, spec.name, replicas), engine)
             await follower.log.ensure()
             first, last = await follower.log.bounds()
             self._from_snapshot(follower, await published.latest(spec.name), last)

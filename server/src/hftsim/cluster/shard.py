@@ -69,16 +69,22 @@ def restore(layout: Layout, index: int, settings: Settings, data_dir: Path) -> t
 
 class EngineShard:
     def __init__(
-        self, spec: ShardSpec, state: Snapshot, nc: Nats, snapshots: SnapshotFile, snapshot_every: int = SNAPSHOT_EVERY
+        self,
+        spec: ShardSpec,
+        state: Snapshot,
+        nc: Nats,
+        snapshots: SnapshotFile,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        replicas: int = 1,
     ) -> None:
         self.spec = spec
         self.snapshot_every = snapshot_every
         self.state = state
         self.engine = state.engine
         self._nc = nc
-        self._log = CommandLog(nc.jetstream(), spec.name)
+        self._log = CommandLog(nc.jetstream(), spec.name, replicas)
         self._snapshots = snapshots
-        self._published = PublishedSnapshots(nc.jetstream())
+        self._published = PublishedSnapshots(nc.jetstream(), replicas)
 
     async def run(self) -> None:
         """Serve queries and apply the stream until cancelled; a divergence stops the shard."""
@@ -144,7 +150,7 @@ async def run_shard(
     spec = layout.shards[index]
     state, snapshots = restore(layout, index, settings, data_dir)
     nc = await connect(nats_url, f"hftsim-shard-{spec.name}")
-    shard = EngineShard(spec, state, nc, snapshots, snapshot_every)
+    shard = EngineShard(spec, state, nc, snapshots, snapshot_every, layout.replicas)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

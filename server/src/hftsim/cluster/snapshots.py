@@ -94,13 +94,16 @@ class SnapshotFile:
 class PublishedSnapshots:
     """The object store the shards publish their latest snapshot to, one object per shard."""
 
-    def __init__(self, js: JetStreamContext) -> None:
+    def __init__(self, js: JetStreamContext, replicas: int = 1) -> None:
         self._js = js
+        self._replicas = replicas
         self._store: ObjectStore | None = None
 
     async def _bucket(self) -> ObjectStore:
         if self._store is None:
-            config = ObjectStoreConfig(storage=StorageType.FILE, description="each shard's latest snapshot")
+            config = ObjectStoreConfig(
+                storage=StorageType.FILE, description="each shard's latest snapshot", replicas=self._replicas
+            )
             self._store = await self._js.create_object_store(BUCKET, config=config)
         return self._store
 
