@@ -9,6 +9,7 @@ not if it replayed from command 1.
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,13 @@ import orjson
 import pytest
 from nats.aio.client import Client as Nats
 
-from hftsim.cluster.commandlog import stream_name
+from hftsim.cluster.commandlog import CommandLog, Entry, stream_name
 from hftsim.cluster.connection import connect
 from hftsim.cluster.layout import Layout
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.cluster.sequencer import StreamSequencer
+from hftsim.cluster.sequencer import StreamSequencer, _Follower
 from hftsim.cluster.shard import EngineShard, restore
-from hftsim.cluster.snapshots import ReadModels, Snapshot, SnapshotFile
+from hftsim.cluster.snapshots import PublishedSnapshots, ReadModels, Snapshot, SnapshotFile
 from hftsim.config import ConfigError, Settings, load
 from hftsim.engine import Engine, PlaceOrder, Side
 from hftsim.gateway.venue import record
@@ -123,3 +124,72 @@ def test_a_shards_snapshot_from_another_layout_is_refused(tmp_path: Path) -> Non
     SnapshotFile(tmp_path, "a").save(Snapshot(half, 0, MarketHistory(["ACME"]), FillHistory()).dumps())
     with pytest.raises(ConfigError):
         restore(Layout.single(settings, "a", None), 0, settings, tmp_path)  # one shard: the whole cash, not half
+
+
+class Gapped:
+    """A stream that lost commands while a replica was behind: it delivers 1, 2, then 6 and 7."""
+
+    shard = "a"
+    stream = "HFTSIM_CMD_A"
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+
+    async def follow(self, after_seq: int) -> AsyncIterator[Entry]:
+        for entry in self.entries:
+            if entry.seq > after_seq:
+                yield entry
+
+
+class Published:
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self.snapshot = snapshot
+
+    async def latest(self, shard: str) -> Snapshot | None:
+        return self.snapshot
+
+
+def orders(settings: Settings) -> tuple[list[Entry], Snapshot]:
+    """Seven crossing orders as stream entries, and the snapshot a shard took after the fifth."""
+    engine = Layout.of(settings).engine(settings, 0)
+    entries, snapshot = [], None
+    for i in range(1, 8):
+        side = Side.BUY if i % 2 else Side.SELL
+        entry = Entry(i, 1_000 + i, PlaceOrder(user_id=1 + i % 2, sym="ACME", side=side, qty=5, price=10_000), None)
+        engine.apply(entry.command, entry.ts)
+        entries.append(entry)
+        if i == 5:
+            snapshot = Snapshot(pickle.loads(pickle.dumps(engine)), entry.ts, MarketHistory(["ACME"]), FillHistory())
+    assert snapshot is not None
+    return entries, snapshot
+
+
+async def follow_gapped(settings: Settings, snapshot: Snapshot | None) -> tuple[StreamSequencer, list[int]]:
+    entries, _ = orders(settings)
+    sequencer = StreamSequencer.for_layout(settings, "nats://unused")
+    sequencer._published = cast(PublishedSnapshots, Published(snapshot))
+    heard: list[int] = []
+    sequencer.subscribe(lambda result, origin: heard.append(result.seq))
+    follower = _Follower(
+        cast(CommandLog, Gapped([e for e in entries if not 3 <= e.seq <= 5])), sequencer.engine.engines[0]
+    )
+    done = asyncio.get_running_loop().create_future()
+    await sequencer._follow(follower, 7, done)
+    assert done.done()
+    return sequencer, heard
+
+
+async def test_a_replica_bridges_a_gap_in_its_stream_with_the_shards_snapshot() -> None:
+    settings = load()
+    entries, snapshot = orders(settings)
+    sequencer, heard = await follow_gapped(settings, snapshot)
+    assert heard == [1, 2, 6, 7]  # 3 to 5 come in the snapshot
+    reference = Layout.of(settings).engine(settings, 0)
+    for entry in entries:
+        reference.apply(entry.command, entry.ts)
+    assert sequencer.engine.engines[0].state_hash() == reference.state_hash()
+
+
+async def test_a_gap_no_snapshot_covers_stops_the_replica() -> None:
+    with pytest.raises(RuntimeError, match="no snapshot covers the gap"):
+        await follow_gapped(load(), None)

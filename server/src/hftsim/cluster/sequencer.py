@@ -106,6 +106,7 @@ class StreamSequencer:
         """Why commands are refused (NATS unreachable); None while appends work."""
         self.read_models: ReadModels | None = None
         """The venue's trade history and fills, seeded from the shards' snapshots at start."""
+        self._published: PublishedSnapshots | None = None
         self.started_from: list[int] = []
         """Per shard, the command its replica started from (a snapshot's, or 0): what `start` did not replay."""
 
@@ -139,13 +140,13 @@ class StreamSequencer:
         self._nc = await connect(self.nats_url, f"hftsim-gateway-{self._prefix}")
         js = self._nc.jetstream()
         replicas = self.engine.layout.replicas
-        published = PublishedSnapshots(js, replicas)
+        self._published = published = PublishedSnapshots(js, replicas)
         caught_up: list[asyncio.Future[None]] = []
         for spec, engine in zip(self.engine.layout.shards, self.engine.engines, strict=True):
             follower = _Follower(CommandLog(js, spec.name, replicas), engine)
             await follower.log.ensure()
             first, last = await follower.log.bounds()
-            self._from_snapshot(follower, await published.latest(spec.name), last)
+            self._take(follower, await published.latest(spec.name), last)
             if engine.seq + 1 < first:
                 raise RuntimeError(
                     f"{follower.log.stream} starts at command {first} and no snapshot of shard {spec.name} "
@@ -162,8 +163,9 @@ class StreamSequencer:
         for follower in self._followers:
             logger.info("replica at command %d of stream %s", follower.engine.seq, follower.log.stream)
 
-    def _from_snapshot(self, follower: _Follower, snapshot: Snapshot | None, last: int) -> None:
-        """Take the shard's snapshot into the replica (and its history into the venue's) if it is of use."""
+    def _take(self, follower: _Follower, snapshot: Snapshot | None, last: int) -> None:
+        """Take the shard's snapshot into the replica (and its history into the venue's) if it is of use:
+        newer than the replica and not past command `last`."""
         if snapshot is None or not follower.engine.seq < snapshot.seq <= last:
             return
         if not snapshot.fits(follower.engine):
@@ -178,6 +180,10 @@ class StreamSequencer:
     async def _follow(self, follower: _Follower, catch_up_to: int, caught_up: asyncio.Future[None]) -> None:
         engine = follower.engine
         async for entry in follower.log.follow(engine.seq):
+            if entry.seq > engine.seq + 1:
+                await self._bridge(follower, entry.seq)
+            if entry.seq <= engine.seq:
+                continue  # the snapshot that bridged a gap holds it
             ts = max(entry.ts, follower.applied_ts)  # the same clamp on every replica: same input, same state
             follower.applied_ts = ts
             result = engine.apply(entry.command, ts)
@@ -191,8 +197,27 @@ class StreamSequencer:
                     logger.exception("listener failed on command %d; the command stands", result.seq)
             if entry.msg_id is not None:
                 self._answered(entry.msg_id, result)
-            if entry.seq == catch_up_to and not caught_up.done():
+            if engine.seq >= catch_up_to and not caught_up.done():
                 caught_up.set_result(None)
+
+    async def _bridge(self, follower: _Follower, next_seq: int) -> None:
+        """The stream no longer holds the commands before `next_seq` (cut by its limits or a purge while this
+        replica was behind): take the shard's snapshot if it covers them, else stop following.
+
+        Clients see the symbols' sequences jump, as after any gap, and resync from snapshots.
+        """
+        assert self._published is not None
+        before = follower.engine.seq
+        self._take(follower, await self._published.latest(follower.log.shard), 2**63)
+        if follower.engine.seq < next_seq - 1:
+            raise RuntimeError(
+                f"{follower.log.stream} jumped from command {before} to {next_seq} and no snapshot covers the gap; "
+                "restart this gateway once its shard has published a newer snapshot"
+            )
+        logger.warning(
+            "%s jumped from command %d to %d: took the shard's snapshot at %d",
+            follower.log.stream, before, next_seq, follower.engine.seq,
+        )  # fmt: skip
 
     def _answered(self, msg_id: str, result: Result) -> None:
         if msg_id.startswith("place:"):

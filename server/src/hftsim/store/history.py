@@ -135,14 +135,14 @@ class FillHistory:
         by_sym[fill.sym] = by_sym.get(fill.sym, 0) + fill.fee
 
     def take(self, other: FillHistory) -> None:
-        """Add `other`'s fills and fees (a cluster shard's, from its snapshot) to each user's, in time order."""
+        """Take `other`'s fills and fees (a cluster shard's, from its snapshot): fills merged in time order,
+        each once; the fees of `other`'s symbols as it counts them (it saw every fill on them)."""
         for user_id, theirs in other._fills.items():
-            merged = sorted([*self._fills.get(user_id, ()), *theirs], key=lambda f: (f.ts, f.fill_id))
+            unique = {f.fill_id: f for f in [*self._fills.get(user_id, ()), *theirs]}
+            merged = sorted(unique.values(), key=lambda f: (f.ts, f.fill_id))
             self._fills[user_id] = deque(merged, maxlen=self._per_user)
         for user_id, fees in other._fees.items():
-            by_sym = self._fees.setdefault(user_id, {})
-            for sym, fee in fees.items():
-                by_sym[sym] = by_sym.get(sym, 0) + fee
+            self._fees.setdefault(user_id, {}).update(fees)
 
     def fees(self, user_id: int) -> dict[str, int]:
         """The user's fees per symbol in cash units (rebates negative)."""
