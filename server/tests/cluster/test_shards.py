@@ -75,10 +75,11 @@ async def test_each_shard_takes_its_symbols_and_both_gateways_see_one_market(
 ) -> None:
     one, two = gateways
     await one.submit(buy(1, "ACME", 10_000, 5, "a1"), 1)
-    await two.submit(sell(2, "ACME", 10_000, 5, "a2"), 2)
+    acme = await two.submit(sell(2, "ACME", 10_000, 5, "a2"), 2)
     await one.submit(buy(1, "EMBR", 60_000, 2, "e1"), 1)
     crossed = await two.submit(sell(2, "EMBR", 60_000, 2, "e2"), 2)
     assert any(isinstance(ev, OrderFilled) for ev in crossed.events)
+    assert acme.seq == 2 and crossed.seq == ID_SPAN + 2  # each shard numbers its commands in its own range
     nc = await connect(nats_server.url, "test")
     try:
         a, b = (CommandLog(nc.jetstream(), spec.name) for spec in Layout.of(settings).shards)

@@ -45,7 +45,7 @@ from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import CodecError
 from .commandlog import CommandLog
 from .connection import connect
-from .layout import Layout
+from .layout import ID_SPAN, Layout
 from .market import ShardedMarket
 from .routing import combine, route
 from .snapshots import PublishedSnapshots, ReadModels, Snapshot
@@ -76,9 +76,11 @@ def message_id(command: Command, fallback: str) -> str:
 class _Follower:
     """One shard's stream as this gateway follows it into the shard's replica."""
 
-    def __init__(self, log: CommandLog, engine: Engine) -> None:
+    def __init__(self, log: CommandLog, engine: Engine, gseq_base: int = 0) -> None:
         self.log = log
         self.engine = engine
+        self.gseq_base = gseq_base
+        """Added to the shard's command numbers in what the venue sees: shards' `gseq`s never collide."""
         self.applied_ts = 0
         self.task: asyncio.Task[None] | None = None
 
@@ -142,8 +144,8 @@ class StreamSequencer:
         replicas = self.engine.layout.replicas
         self._published = published = PublishedSnapshots(js, replicas)
         caught_up: list[asyncio.Future[None]] = []
-        for spec, engine in zip(self.engine.layout.shards, self.engine.engines, strict=True):
-            follower = _Follower(CommandLog(js, spec.name, replicas), engine)
+        for index, (spec, engine) in enumerate(zip(self.engine.layout.shards, self.engine.engines, strict=True)):
+            follower = _Follower(CommandLog(js, spec.name, replicas), engine, index * ID_SPAN)
             await follower.log.ensure()
             first, last = await follower.log.bounds()
             self._take(follower, await published.latest(spec.name), last)
@@ -189,6 +191,7 @@ class StreamSequencer:
             result = engine.apply(entry.command, ts)
             if result.seq != entry.seq:
                 raise RuntimeError(f"{follower.log.stream} command {entry.seq} became engine command {result.seq}")
+            result.seq += follower.gseq_base
             origin = self._origins.pop(entry.msg_id, None) if entry.msg_id is not None else None
             for listener in self._listeners:
                 try:
