@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +24,32 @@ WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[list[ServerProcess]]:
+@contextmanager
+def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
+    """A nats-server and two gateway processes over it, sharing one users' database."""
     with ExitStack() as stack:
-        nats_server = stack.enter_context(NatsServer(tmp_path / "nats"))
+        nats_server = stack.enter_context(NatsServer(where / "nats"))
         gateways = []
         for name in ("one", "two"):
-            gateway = ServerProcess(
-                tmp_path / "data", config={"cluster": {"nats_url": nats_server.url, "shards": SHARDS}}
-            )
-            gateway.log_path = tmp_path / f"gateway-{name}.log"
+            gateway = ServerProcess(where / "data", config={"cluster": {"nats_url": nats_server.url, "shards": SHARDS}})
+            gateway.log_path = where / f"gateway-{name}.log"
             gateway.start()
             stack.callback(gateway.stop)
             gateways.append(gateway)
+        yield gateways
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+    """Shared by the module's tests that leave both gateways running (each uses guests of its own)."""
+    with two_gateways(tmp_path_factory.mktemp("cluster")) as gateways:
+        yield gateways
+
+
+@pytest.fixture
+def doomed(tmp_path: Path) -> Iterator[list[ServerProcess]]:
+    """Two gateways for a test that kills one."""
+    with two_gateways(tmp_path) as gateways:
         yield gateways
 
 
@@ -105,8 +118,8 @@ def test_a_session_opened_on_one_gateway_works_on_the_other_until_logout(cluster
     assert refused["error"]["code"] == "INVALID_TOKEN", refused
 
 
-async def test_a_client_moves_to_the_other_gateway_when_its_own_dies(cluster: list[ServerProcess]) -> None:
-    one, two = cluster
+async def test_a_client_moves_to_the_other_gateway_when_its_own_dies(doomed: list[ServerProcess]) -> None:
+    one, two = doomed
     states: list[str] = []
     back = asyncio.Event()
 
