@@ -475,7 +475,10 @@ class MarketClient:
 
     async def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
         session = self._keeper.require_cmd()
-        await self._paced()
+        if self._pacer is not None:
+            pause = self._pacer.delay_under(self._keeper.user)
+            if pause > 0:
+                await asyncio.sleep(pause)
         timelines = self._timelines if op in RESTATED else ()
         for timeline in timelines:
             timeline.request_sent(msg_id)  # its answer stands for an event the timeline must wait for
@@ -484,11 +487,6 @@ class MarketClient:
         finally:
             for timeline in timelines:
                 timeline.request_done(msg_id)
-
-    async def _paced(self) -> None:
-        if self._pacer is not None:
-            self._pacer.configure(self.limits)
-            await self._pacer.wait()
 
     async def amend_order(
         self,

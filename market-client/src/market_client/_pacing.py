@@ -11,7 +11,6 @@ and subscribing drew on the server's bucket already.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +27,7 @@ class Pacer:
         self._tokens = 0.0
         self._stamp = 0.0
         self._limits: Mapping[str, Any] | None = None
+        self._user: Mapping[str, Any] | None = None
 
     def configure(self, limits: Mapping[str, Any] | None) -> None:
         """Take the announced limits (unchanged ones cost nothing); None: no pacing."""
@@ -59,7 +59,15 @@ class Pacer:
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
-    async def wait(self) -> None:
-        pause = self.delay()
-        if pause > 0:
-            await asyncio.sleep(pause)
+    def delay_under(self, user: Mapping[str, Any] | None) -> float:
+        """`delay()` under the limits the logged-in `user` (the login answer) carries.
+
+        The client calls this before every request, so it is one identity
+        check when the user has not changed, and no coroutine at all: the
+        caller sleeps only when there is a pause.
+        """
+        if user is not self._user:
+            self._user = user
+            limits = user.get("limits") if user is not None else None
+            self.configure(limits if isinstance(limits, Mapping) else None)
+        return self.delay()

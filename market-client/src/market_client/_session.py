@@ -95,7 +95,7 @@ class RequestSession:
         self._last_frame = time.monotonic()
         self.tap: Callable[[str, str, str | bytes], None] | None = None
         """Called with (socket name, "in" or "out", frame) for every request sent and frame received (recording)."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         push_to = getattr(connection, "push_to", None)
         if push_to is not None:  # frames come as calls: the reader only waits for the close
             push_to(self._frame)
@@ -167,7 +167,7 @@ class RequestSession:
         if self._closed:
             raise self._closed_error()
         msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         future: asyncio.Future[Response] = loop.create_future()
         self._inbox.expect(msg_id, future)
         limit = self.request_timeout if timeout is None else timeout

@@ -46,3 +46,16 @@ def test_sent_over_a_second_never_exceeds_rate_plus_burst() -> None:
     for start in sent_at:
         in_window = sum(1 for t in sent_at if start <= t < start + 1.0)
         assert in_window <= 50 + 20
+
+
+def test_the_users_limits_are_taken_once_per_login_answer() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    assert pacer.delay_under(None) == 0.0  # not logged in yet: no pacing
+    user = {"user_id": 7, "limits": {"messages_per_second": 10, "message_burst": 2}}
+    assert pacer.delay_under(user) == 1 / (10 * MARGIN)  # starts empty
+    assert pacer.delay_under(user) == 2 / (10 * MARGIN)  # the same answer: the bucket goes on, not reset
+    again = {**user, "limits": dict(user["limits"])}  # a reconnect's whoami: new limits, a fresh (empty) bucket
+    clock.now += 100.0
+    assert pacer.delay_under(again) == 1 / (10 * MARGIN)
+    assert pacer.delay_under({"user_id": 7}) == 0.0  # a server that announces no limits
