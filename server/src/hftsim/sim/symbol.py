@@ -13,8 +13,10 @@ beyond one order size). A move of the consensus far beyond the volatility
 the market is used to starts a spell of liquidity stress (`stress`): the
 makers quote wider and thinner, so flow moves the price many times more,
 and noise traders flock in; the spell lasts about twenty seconds (longer if new
-shocks come) and then fades as quotes refill. Large moves beget large
-moves for a while: volatility clusters even on an i.i.d. fair value.
+shocks come) and then fades as quotes refill. Flow also moves the consensus
+more while the book near the touch is thinner than usual (makers withdraw
+after losses). Large moves beget large moves for a while: volatility
+clusters even on an i.i.d. fair value.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ STRESS_EPISODE_S = 20.0
 """Mean length of the stressed spell a shock starts (exponential; a new shock can prolong it)."""
 STRESS_REFILL_HALF_LIFE_S = 15.0
 """After the spell, stress fades with this half-life: the makers refill their quotes gradually."""
+TOUCH_LEVELS = 3
+USUAL_DEPTH_HALF_LIFE_S = 300.0
 STRESS_IMPACT = 12.0
 """Extra impact of flow at full stress, in units of the calm impact (thin books move more)."""
 
@@ -151,6 +155,8 @@ class SymbolState:
         """Best bid and ask when the reactive agents last heard of them."""
         self.prints = 0
         """Trades seen so far."""
+        self.usual_depth = 0.0
+        """Quantity near the touch the market is used to (a slow average)."""
         self.announced_value = 0.0
         """The consensus value when the reactive agents were last woken by a move of it."""
 
@@ -219,7 +225,7 @@ class SymbolState:
             # Impact is smaller in calm spells (it scales with the volatility, never above the
             # configured one) and larger when the book is stressed (thin quotes after a shock).
             calm = min(1.0, self.fair.vol_multiplier)
-            impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress)
+            impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress) * self._thinness(view, dt_s)
             self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
             weight = -math.expm1(-math.log(2) * dt_s / FLOW_HALF_LIFE_S)
             self.flow_rate += weight * (self.flow / dt_s - self.flow_rate)
@@ -235,6 +241,17 @@ class SymbolState:
         self.mid = mid
         if last is not None:
             self.last = float(last)
+
+    def _thinness(self, view: StepView, dt_s: float) -> float:
+        """How much thinner than usual the book near the touch is (its usual depth over its depth now,
+        square-rooted, within 0.5-2): flow moves prices more when the makers have withdrawn."""
+        bids, asks = view.levels
+        depth = float(sum(q for _, q in bids[:TOUCH_LEVELS]) + sum(q for _, q in asks[:TOUCH_LEVELS]))
+        if self.usual_depth <= 0:
+            self.usual_depth = depth
+        keep = _decay(dt_s, USUAL_DEPTH_HALF_LIFE_S)
+        self.usual_depth = keep * self.usual_depth + (1 - keep) * depth
+        return min(2.0, max(0.5, math.sqrt(self.usual_depth / max(depth, 1.0))))
 
     def _update_stress(self, value: float, dt_s: float) -> None:
         self._clock_s += dt_s

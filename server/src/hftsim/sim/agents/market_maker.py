@@ -34,6 +34,8 @@ STRESS_WIDENING = 0.25
 """Half-spread added per unit of liquidity stress (share of the normal half-spread)."""
 STRESS_THINNING = 0.5
 """Quote sizes are divided by 1 + this times the stress: thin books after shocks."""
+LOSS_THINNING = 0.15
+"""And by this much more per net fill (order size) beyond TOXICITY_FREE: makers withdraw after losses."""
 PICK_OFF_SIZE = 2.0
 """Order sizes taken at once from stale quotes."""
 
@@ -148,7 +150,9 @@ class MarketMaker(Agent):
 
         step = state.level_step
         levels = state.params.mm_levels
-        base = self.size * state.order_size / (1.0 + STRESS_THINNING * state.stress)
+        # After losing to one-sided (informed) flow a maker withdraws: thinner quotes until it recovers.
+        withdrawn = 1.0 + STRESS_THINNING * state.stress + LOSS_THINNING * min(toxicity, 10.0)
+        base = self.size * state.order_size / withdrawn
         buy_scale = max(0.0, min(1.0, 1.0 - inventory))
         sell_scale = max(0.0, min(1.0, 1.0 + inventory))
         targets = {

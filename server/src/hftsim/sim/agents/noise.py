@@ -7,8 +7,9 @@ fading within a fraction of a second: traders and algorithms reacting to a
 print) and a slow one (fading with `hawkes_half_life_s`). A stressed market
 (a spell after a large move, see
 `SymbolState.stress`) draws in more orders: the rate of new (immigrant)
-arrivals grows by `STRESS_ACTIVITY` times the stress, the branching ratio
-stays as set, so the process stays stable. That gives clustered activity,
+arrivals grows by `STRESS_ACTIVITY` times the stress, and a market whose
+recent volatility runs above the usual draws more (`ACTIVITY_PER_VOL`); the
+branching ratio stays as set, so the process stays stable. That gives clustered activity,
 and with it clustered volatility and volume-volatility correlation, made by
 the traders rather than by the fair value. Sizes are the takers' shared
 heavy-tailed, round-lot-clustered sizes (`base.taker_units`); sides are
@@ -34,6 +35,9 @@ MARKET_SHARE = 0.1
 MAX_RATE_MULTIPLE = 15.0
 STRESS_ACTIVITY = 3.0
 """Extra activity per unit of liquidity stress (turbulent markets draw traders in)."""
+ACTIVITY_PER_VOL = 0.5
+"""Extra activity per unit of recent volatility above the usual (`SymbolState.vol_ratio` - 1)."""
+MAX_ACTIVITY = 2.0
 SPLIT_SHARE = 0.7
 """Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
 SPLIT_TAIL = 1.4
@@ -72,8 +76,8 @@ class HawkesState:
 class NoiseTrader(Agent):
     """One account's share of the symbol's noise flow, drawn by thinning (Ogata) in continuous time.
 
-    Between arrivals the intensity only falls (the excitation decays, the
-    stress adds at most `STRESS_ACTIVITY` times the base), so a candidate
+    Between arrivals the intensity only falls (the excitation decays; stress
+    and volatility raise the base by at most their caps), so a candidate
     drawn at the highest rate it can reach and kept with probability
     rate / highest is an exact arrival of the process. An arrival raises the
     rate of every noise account on the symbol, so they redraw
@@ -110,15 +114,20 @@ class NoiseTrader(Agent):
         orders average `taker_rate`."""
         return params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
 
-    def _rate(self, params: SymbolSimSettings, hawkes: HawkesState, stress: float) -> float:
-        """This account's share of the arrival rate; stress raises the immigrant rate only, so the
-        branching ratio (and stability) stays as set."""
-        base = self._base_rate(params) * (1.0 + STRESS_ACTIVITY * stress)
+    def _rate(self, params: SymbolSimSettings, hawkes: HawkesState, stress: float, activity: float) -> float:
+        """This account's share of the arrival rate; stress and a moving market raise the immigrant rate
+        only, so the branching ratio (and stability) stays as set."""
+        base = self._base_rate(params) * (1.0 + STRESS_ACTIVITY * stress) * activity
         return min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate) * self.share
+
+    @staticmethod
+    def _activity(state: SymbolState) -> float:
+        """Traders are drawn to a market that moves: more arrivals while recent volatility runs high."""
+        return min(MAX_ACTIVITY, 1.0 + ACTIVITY_PER_VOL * max(0.0, state.vol_ratio - 1.0))
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         hawkes = self._state(now_ms, state)
-        highest = self._rate(state.params, hawkes, 1.0)
+        highest = self._rate(state.params, hawkes, 1.0, MAX_ACTIVITY)
         candidate = now_ms + exponential_ms(self.rng, 1.0 / highest) if highest > 0 else math.inf
         self._candidate[state.sym] = (candidate, highest)
         run = self._runs.get(state.sym)
@@ -128,7 +137,7 @@ class NoiseTrader(Agent):
         self._arrivals = 0
         candidate, highest = self._candidate.get(state.sym, (math.inf, 0.0))
         if now_ms >= candidate:
-            rate = self._rate(state.params, self._state(now_ms, state), state.stress)
+            rate = self._rate(state.params, self._state(now_ms, state), state.stress, self._activity(state))
             self._arrivals = int(self.rng.random() * highest < rate)
         run = self._runs.get(state.sym)
         return self._arrivals > 0 or (run is not None and now_ms >= run[2])
