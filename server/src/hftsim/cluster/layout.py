@@ -64,11 +64,12 @@ class Layout:
 
     @classmethod
     def split(cls, settings: Settings, count: int) -> Layout:
-        """`count` shards named a, b, … dealt the configured symbols in turn (for `hftsim cluster --shards N`)."""
+        """`count` shards named a, b, … (s0, s1, … past 26) dealt the configured symbols in turn (for
+        `hftsim cluster --shards N`)."""
         syms = [s.sym for s in settings.symbols]
         if not 1 <= count <= len(syms):
             raise ConfigError(f"--shards must be 1 to {len(syms)} (one symbol per shard at least), got {count}")
-        names = [chr(ord("a") + i) for i in range(count)]
+        names = [chr(ord("a") + i) if count <= 26 else f"s{i}" for i in range(count)]
         shards = tuple(ShardSpec(name, tuple(syms[i::count])) for i, name in enumerate(names))
         return cls(shards, settings.cluster.replicas)
 
