@@ -210,7 +210,8 @@ class LiquidityProvider(Agent):
             for k in range(1, 4 * target):
                 if placed >= REFILL_PER_WAKE:
                     break
-                price = start + sign * k * step
+                # Anywhere within the step when it spans several ticks: no piles at fixed depths.
+                price = start + sign * (k * step + (self.rng.randrange(step) if step > 1 else 0))
                 if price in present:
                     continue
                 coid = orders.limit(side, price, self._size(state))

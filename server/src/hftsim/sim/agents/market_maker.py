@@ -155,15 +155,24 @@ class MarketMaker(Agent):
         base = self.size * state.order_size / withdrawn
         buy_scale = max(0.0, min(1.0, 1.0 - inventory))
         sell_scale = max(0.0, min(1.0, 1.0 + inventory))
+        below = self._spacing(step, levels)
+        above = self._spacing(step, levels)
         targets = {
-            Side.BUY: {bid0 - k * step: base * (1 + 0.5 * k) * buy_scale for k in range(levels)},
-            Side.SELL: {ask0 + k * step: base * (1 + 0.5 * k) * sell_scale for k in range(levels)},
+            Side.BUY: {bid0 - below[k]: base * (1 + 0.5 * k) * buy_scale for k in range(levels)},
+            Side.SELL: {ask0 + above[k]: base * (1 + 0.5 * k) * sell_scale for k in range(levels)},
         }
         quoted: dict[Side, dict[int, int]] = {}
         for side in (Side.BUY, Side.SELL):
             wanted = {p: q for p, q in targets[side].items() if q >= state.min_qty}
             quoted[side] = self._requote(orders, side, wanted, [o for o in orders.open if o.side is side])
         book.quoted = quoted
+
+    def _spacing(self, step: int, levels: int) -> list[int]:
+        """Ticks from the best level to each level: `step` apart, each deeper level somewhere within its
+        step when a step spans several ticks, so the book has no piles at fixed depths."""
+        if step == 1:
+            return list(range(levels))
+        return [0] + [k * step + self.rng.randrange(step) for k in range(1, levels)]
 
     def _pick_off(
         self,
