@@ -122,7 +122,7 @@ def test_each_rejection_code(engine: Engine, name: str) -> None:
     assert result.events == [result.rejection]
     assert result.rejection.code is case.code
     assert case.says in result.rejection.message
-    assert result.seq == len(case.setup) + 1 and result.order is None and result.canceled == []
+    assert result.seq == len(case.setup) + 1 and result.order is None and not result.canceled
     assert rejected.state_hash() == control_after(engine, case.setup).state_hash()
 
 

@@ -235,7 +235,7 @@ class ReferenceEngine:
             coid if isinstance(coid, str) else None,
             place,
         )
-        return Result(self.seq, [rejection], None, rejection, [])
+        return Result(self.seq, [rejection], None, rejection)
 
     def place_refusal(self, cmd: PlaceOrder) -> Refusal | None:
         """The pre-trade rules of a new order, in their order of precedence."""
@@ -308,7 +308,7 @@ class ReferenceEngine:
         events: list[Event] = [OrderAccepted(order.user_id, order.view())]
         view = self.trade_or_rest(order, book, events, ts)
         self.publish_delta(book, before, events)
-        return Result(self.seq, events, view, None, [])
+        return Result(self.seq, events, view, None)
 
     def trade_or_rest(self, order: RefOrder, book: RefBook, events: list[Event], ts: int) -> OrderView:
         """Match what crosses (all or nothing for FOK), then rest a GTC limit remainder or expire it."""
@@ -445,7 +445,7 @@ class ReferenceEngine:
         view = self.cancel_resting(found, book, ts)
         events: list[Event] = [OrderCanceled(found.user_id, view, CancelReason.USER)]
         self.publish_delta(book, before, events)
-        return Result(self.seq, events, view, None, [])
+        return Result(self.seq, events, view, None)
 
     def cancel_all(self, cmd: CancelAll, ts: int) -> Result:
         refusal = user_rule(cmd.user_id)
@@ -453,7 +453,8 @@ class ReferenceEngine:
             refusal = symbol_rule(self.books, cmd.sym)
         if refusal is not None:
             return self.reject(refusal, cmd.user_id, cmd.sym)
-        result = Result(self.seq, [], None, None, [])
+        canceled: list[int] = []
+        result = Result(self.seq, [], None, None, canceled)
         targets = [o for o in self.live_orders(cmd.user_id) if cmd.sym is None or o.sym == cmd.sym]
         if not targets:
             return result
@@ -462,7 +463,7 @@ class ReferenceEngine:
         for order in targets:
             view = self.cancel_resting(order, self.books[order.sym], ts)
             result.events.append(OrderCanceled(order.user_id, view, CancelReason.CANCEL_ALL))
-            result.canceled.append(order.order_id)
+            canceled.append(order.order_id)
         for book, levels in zip(books, before, strict=True):
             self.publish_delta(book, levels, result.events)
         return result
@@ -502,7 +503,7 @@ class ReferenceEngine:
             else:
                 self.rest(order, book)
         self.publish_delta(book, before, events)
-        return Result(self.seq, events, view, None, [])
+        return Result(self.seq, events, view, None)
 
     def amend_refusal(self, cmd: AmendOrder, order: RefOrder, book: RefBook) -> Refusal | None:
         instrument = book.instrument
@@ -543,7 +544,7 @@ class ReferenceEngine:
         book.status = SymbolStatus(cmd.status)
         book.md_seq += 1
         events.append(StatusChanged(cmd.sym, book.md_seq, book.status))
-        return Result(self.seq, events, None, None, [])
+        return Result(self.seq, events, None, None)
 
     def uncross(self, book: RefBook, events: list[Event], ts: int) -> None:
         """core/auction.py's rules, read literally: one price, then pairs in priority order at that price."""
@@ -590,7 +591,7 @@ class ReferenceEngine:
             return self.reject(refusal, cmd.user_id)
         if cmd.user_id not in self.accounts:
             self.accounts[cmd.user_id] = RefAccount(cmd.user_id, cmd.cash, cmd.cash)
-        return Result(self.seq, [], None, None, [])
+        return Result(self.seq, [], None, None)
 
     # Helpers --------------------------------------------------------------------
 

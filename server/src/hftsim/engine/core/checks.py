@@ -25,7 +25,7 @@ from ..instruments import Instrument, format_cash
 from ..limits import Limits
 from .accounts import Account, Position
 from .book import Book
-from .orders import Order
+from .orders import Order, Registry
 from .settlement import commitment, fee
 
 MAX_CLIENT_ORDER_ID: Final = 64
@@ -43,11 +43,14 @@ KINDS: Final[dict[tuple[str, str, str], tuple[Side, OrderType, Tif]]] = {
 """(side, type, tif) of a new order, as given -> as enums: one lookup validates all three."""
 
 BUY: Final = Side.BUY
+SELL: Final = Side.SELL
 HALTED: Final = SymbolStatus.HALTED
 AUCTION: Final = SymbolStatus.AUCTION
 LIMIT: Final = OrderType.LIMIT
 MARKET: Final = OrderType.MARKET
 GTC: Final = Tif.GTC
+BUY_LIMIT_GTC: Final = KINDS[("buy", "limit", "GTC")]
+SELL_LIMIT_GTC: Final = KINDS[("sell", "limit", "GTC")]
 
 
 class Refusal:
@@ -61,39 +64,33 @@ class Refusal:
 
 
 class Admitted:
-    """A new order that passed every rule: its fields as checked values, with its book and account."""
+    """A new order that passed every rule: its fields as checked values, with its book and account.
+
+    One record per `Checks`, refilled by every `Checks.place` that admits an
+    order and read by the engine straight away: a new order costs no
+    allocation here. Nothing may keep it past the command.
+    """
 
     __slots__ = (
         "account", "book", "coid", "crossing", "is_buy", "post_only", "price", "qty", "side", "sym", "tif", "type",
         "user_id",
     )  # fmt: skip
 
-    def __init__(
-        self,
-        user_id: int,
-        sym: str,
-        kind: tuple[Side, OrderType, Tif],
-        qty: int,
-        price: int | None,
-        post_only: bool,
-        coid: str | None,
-        book: Book,
-        account: Account | None,
-        crossing: bool,
-    ) -> None:
-        self.user_id = user_id
-        self.sym = sym
-        self.side, self.type, self.tif = kind
-        self.is_buy = self.side is BUY
-        self.qty = qty
-        self.price = price
-        self.post_only = post_only
-        self.coid = coid
-        self.book = book
-        self.account = account
-        """None for a user's first order: the engine opens the account when it accepts it."""
-        self.crossing = crossing
-        """Whether the order meets the opposite side on arrival."""
+    user_id: int
+    sym: str
+    side: Side
+    type: OrderType
+    tif: Tif
+    is_buy: bool
+    qty: int
+    price: int | None
+    post_only: bool
+    coid: str | None
+    book: Book
+    account: Account | None
+    """None for a user's first order: the engine opens the account when it accepts it."""
+    crossing: bool
+    """Whether the order meets the opposite side on arrival."""
 
 
 def given(cmd: object, name: str) -> object:
@@ -140,7 +137,17 @@ def _enum_error(name: str, value: object, allowed: dict[str, object]) -> str | N
 
 
 def kind_rule(side: object, order_type: object, tif: object) -> tuple[Side, OrderType, Tif] | Refusal:
-    """A new order's side, type and tif, as enums; one dict lookup checks all three."""
+    """A new order's side, type and tif, as enums; one dict lookup checks all three.
+
+    The commands the gateway and the agents build carry the enums, and the
+    commonest kind (a GTC limit) is recognised by identity without building
+    the lookup's key.
+    """
+    if order_type is LIMIT and tif is GTC:
+        if side is BUY:
+            return BUY_LIMIT_GTC
+        if side is SELL:
+            return SELL_LIMIT_GTC
     try:
         kind = KINDS.get((side, order_type, tif))  # type: ignore[arg-type]  # checking is the point
     except TypeError:  # an unhashable value where an enum belongs
@@ -367,13 +374,13 @@ def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
 class Checks:
     """The pre-trade stage: each command's rules in order of precedence; the first broken one refuses it."""
 
-    __slots__ = ("accounts", "books", "coid_memory", "decimals", "initial_cash", "limits", "live")
+    __slots__ = ("accounts", "admitted", "books", "coid_memory", "decimals", "initial_cash", "limits", "registry")
 
     def __init__(
         self,
         books: dict[str, Book],
         accounts: dict[int, Account],
-        live: dict[int, Order],
+        registry: Registry,
         limits: Limits,
         initial_cash: int,
         decimals: int,
@@ -381,7 +388,8 @@ class Checks:
     ) -> None:
         self.books = books
         self.accounts = accounts
-        self.live = live
+        self.registry = registry
+        self.admitted = Admitted()
         self.limits = limits
         self.initial_cash = initial_cash
         self.decimals = decimals
@@ -444,7 +452,19 @@ class Checks:
             refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())
             if refusal is not None:
                 return refusal
-        return Admitted(user_id, sym, kind, qty, price, post_only, coid, book, account, crossing)
+        new = self.admitted
+        new.user_id = user_id
+        new.sym = sym
+        new.side, new.type, new.tif = kind
+        new.is_buy = is_buy
+        new.qty = qty
+        new.price = price
+        new.post_only = post_only
+        new.coid = coid
+        new.book = book
+        new.account = account
+        new.crossing = crossing
+        return new
 
     def find(self, user_id: object, order_id: object, coid: object) -> Order | Refusal:
         """The caller's live order named by id (preferred) or client_order_id, or why not."""
@@ -453,7 +473,7 @@ class Checks:
             return refusal
         if order_id is not None:
             assert type(order_id) is int
-            order = self.live.get(order_id)
+            order = self.registry.live(order_id)
             if order is None or order.user_id != user_id:
                 return unknown_order(order_id, None)
             return order

@@ -67,7 +67,7 @@ from .events import (
     StatusChanged,
 )
 from .matching import can_fill_completely, match
-from .orders import Order, Registry
+from .orders import Order, Registry, is_live
 from .settlement import commit, release
 
 RULES: Final = 4
@@ -129,7 +129,7 @@ class Engine:
         self._coid_memory = coid_memory
         self._registry = Registry(recent_orders, coid_memory)
         self._checks = Checks(
-            self._books, self._accounts, self._registry.live, limits, initial_cash, self.cash_decimals, coid_memory
+            self._books, self._accounts, self._registry, limits, initial_cash, self.cash_decimals, coid_memory
         )
         self.seq = 0
         self.rules = RULES
@@ -158,7 +158,7 @@ class Engine:
         self, refusal: Refusal, user_id: object, sym: object = None, coid: object = None, is_place: bool = False
     ) -> Result:
         rejection = Rejected(_user(user_id), refusal.code, refusal.message, _text(sym), _text(coid), is_place)
-        return Result(self.seq, [rejection], None, rejection, [])
+        return Result(self.seq, [rejection], None, rejection)
 
     def _place(self, cmd: PlaceOrder, ts: int) -> Result:
         """Checks, then trade, rest or expire a new order."""
@@ -191,7 +191,7 @@ class Engine:
             commit(order, order.qty, book)
         else:
             view = self._expire(order, events, ts)
-        return Result(self.seq, events, view, None, [])
+        return Result(self.seq, events, view, None)
 
     def _after_match(self, order: Order, book: Book, events: list[Event], ts: int, view: OrderView) -> OrderView:
         """Finish a filled order, rest a GTC limit remainder, expire any other; return its latest snapshot."""
@@ -226,7 +226,7 @@ class Engine:
         """Cancel one live order; the common "own order by id" case skips `find` and the `touched` record."""
         user_id = given(cmd, "user_id")
         order_id = given(cmd, "order_id")
-        order = self._registry.live.get(order_id) if type(order_id) is int else None
+        order = self._registry.live(order_id) if type(order_id) is int else None
         if order is None or type(user_id) is not int or order.user_id != user_id:
             coid = given(cmd, "client_order_id")
             found = self._checks.find(user_id, order_id, coid)
@@ -236,7 +236,7 @@ class Engine:
         book = self._books[order.sym]
         delta = book.remove_alone(order, order.qty - order.filled)
         view = self._cancel_resting(order, book, ts)
-        return Result(self.seq, [OrderCanceled(order.user_id, view, USER), delta], view, None, [])
+        return Result(self.seq, [OrderCanceled(order.user_id, view, USER), delta], view, None)
 
     def _cancel_all(self, cmd: CancelAll, ts: int) -> Result:
         user_id = given(cmd, "user_id")
@@ -245,7 +245,8 @@ class Engine:
         if refusal is not None:
             return self._reject(refusal, user_id, sym)
         assert type(user_id) is int and (sym is None or isinstance(sym, str))
-        result = Result(self.seq, [], None, None, [])
+        canceled: list[int] = []
+        result = Result(self.seq, [], None, None, canceled)
         account = self._accounts.get(user_id)
         if account is None:
             return result
@@ -255,7 +256,7 @@ class Engine:
             book = self._books[order.sym]
             book.side(order.is_buy).remove(order, order.qty - order.filled)
             events.append(OrderCanceled(user_id, self._cancel_resting(order, book, ts), CANCEL_ALL))
-            result.canceled.append(order.order_id)
+            canceled.append(order.order_id)
         if targets:
             for book in [self._books[sym]] if sym is not None else self._books.values():
                 delta = book.take_delta()
@@ -303,7 +304,7 @@ class Engine:
         delta = book.take_delta()
         if delta is not None:
             events.append(delta)
-        return Result(self.seq, events, view, None, [])
+        return Result(self.seq, events, view, None)
 
     def _set_status(self, cmd: SetSymbolStatus, ts: int) -> Result:
         sym, given_status = given(cmd, "sym"), given(cmd, "status")
@@ -322,7 +323,7 @@ class Engine:
         book.status = status
         book.md_seq += 1
         events.append(StatusChanged(sym, book.md_seq, status))
-        return Result(self.seq, events, None, None, [])
+        return Result(self.seq, events, None, None)
 
     def _open_account(self, cmd: OpenAccount) -> Result:
         """Create the account with the given cash; an existing account is left as it is."""
@@ -336,7 +337,7 @@ class Engine:
         assert type(user_id) is int and type(cash) is int
         if user_id not in self._accounts:
             self._accounts[user_id] = Account(user_id, cash, self._recent_orders)
-        return Result(self.seq, [], None, None, [])
+        return Result(self.seq, [], None, None)
 
     # Queries ----------------------------------------------------------------
 
@@ -394,7 +395,7 @@ class Engine:
         of its level raises it. Another user's order answers like a missing
         one.
         """
-        order = self._registry.live.get(order_id)
+        order = self._registry.live(order_id)
         if order is None or order.user_id != user_id or order.price is None:
             return None
         level = self._books[order.sym].side(order.is_buy).levels[order.price]
@@ -513,7 +514,7 @@ class Engine:
             )
             for book in self._books.values()
         ]
-        orders = [o.key() for _, o in sorted({**registry.live, **registry.finished}.items())]
+        orders = [o.key() for _, o in sorted(registry.orders.items())]
         accounts = [
             (
                 account.user_id,
@@ -574,19 +575,16 @@ class Engine:
                 position.qty, position.cost, position.realized = qty, cost, realized
                 position.open_buy, position.open_sell = open_buy, open_sell
             self._accounts[user_id] = account
-        by_id: dict[int, Order] = {}
+        by_id = registry.orders
         for key in orders:
             order = _order_from_key(key, self._accounts)
             by_id[order.order_id] = order
         for entry in accounts:
             account = self._accounts[entry[0]]
             for order_id in entry[7]:
-                order = by_id[order_id]
-                account.finished.append(order)
-                registry.finished[order_id] = order
+                account.finished.append(by_id[order_id])
         for order_id, order in by_id.items():
-            if order_id not in registry.finished:
-                registry.live[order_id] = order
+            if is_live(order):
                 order.account.orders[order_id] = order
                 if order.client_order_id is not None:
                     order.account.by_coid[order.client_order_id] = order

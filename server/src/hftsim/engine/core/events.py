@@ -14,6 +14,7 @@ repr and pickling (snapshots keep trades and fills) by their `FIELDS`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ..commands import OrderType, Side, SymbolStatus, Tif
@@ -294,7 +295,7 @@ class Result(Record):
         events: list[Event] | None = None,
         order: OrderView | None = None,
         rejection: Rejected | None = None,
-        canceled: list[int] | None = None,
+        canceled: Sequence[int] = (),
     ) -> None:
         self.seq = seq
         """Global command sequence number."""
@@ -302,5 +303,5 @@ class Result(Record):
         self.order = order
         """For place, cancel and amend: the order's state after the command."""
         self.rejection = rejection
-        self.canceled: list[int] = [] if canceled is None else canceled
-        """For cancel-all: the ids of the orders canceled."""
+        self.canceled = canceled
+        """For cancel-all: the ids of the orders canceled (a shared empty tuple for every other command)."""

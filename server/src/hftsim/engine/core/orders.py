@@ -17,6 +17,7 @@ from .events import OrderView
 
 BUY: Final = Side.BUY
 NEW: Final = OrderStatus.NEW
+PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
 
 
 class Order:
@@ -120,21 +121,32 @@ class Order:
         )
 
 
+def is_live(order: Order) -> bool:
+    """Whether the order still rests or may still trade (new or partially filled), as opposed to finished."""
+    status = order.status
+    return status is NEW or status is PARTIAL
+
+
 class Registry:
-    """Live orders by id, a bounded memory of finished ones, and the id counters.
+    """Every live order and a bounded memory of finished ones, in one index by id, and the id counters.
 
     Order, fill and trade ids are global and increase by one; only accepted
     orders take an id, so a rejection leaves the numbering untouched.
     A finished order stays findable until it falls out of its owner's
     `recent_limit` most recent finished orders; a client order id is
     remembered for its owner's last `coid_memory` orders (see COID_MEMORY).
+
+    One index rather than a live one and a finished one: an order that
+    finishes stays where it is, so finishing costs no move between two large
+    dicts, only the removal of the order it pushes out of its owner's memory
+    (`is_live` tells the two kinds apart).
     """
 
-    __slots__ = ("coid_memory", "finished", "last_fill_id", "last_order_id", "last_trade_id", "live", "recent_limit")
+    __slots__ = ("coid_memory", "last_fill_id", "last_order_id", "last_trade_id", "orders", "recent_limit")
 
     def __init__(self, recent_limit: int, coid_memory: int) -> None:
-        self.live: dict[int, Order] = {}
-        self.finished: dict[int, Order] = {}
+        self.orders: dict[int, Order] = {}
+        """Live orders and the remembered finished ones, by id."""
         self.recent_limit = recent_limit
         self.coid_memory = coid_memory
         self.last_order_id = 0
@@ -142,30 +154,33 @@ class Registry:
         self.last_trade_id = 0
 
     def add(self, order: Order) -> None:
-        self.live[order.order_id] = order
+        order_id = order.order_id
+        self.orders[order_id] = order
         account = order.account
-        account.orders[order.order_id] = order
+        account.orders[order_id] = order
         coid = order.client_order_id
         if coid is not None:
             account.by_coid[coid] = order
             coids = account.coids
-            coids[coid] = order.order_id
+            coids[coid] = order_id
             if len(coids) > self.coid_memory:  # the oldest first: dicts keep insertion order
                 del coids[next(iter(coids))]
 
     def finish(self, order: Order) -> None:
-        """Move an order whose status is already final from the live index to the recent ones."""
-        order_id = order.order_id
-        del self.live[order_id]
+        """Take an order whose status is already final off its account's live orders; it joins the recent ones."""
         account = order.account
-        del account.orders[order_id]
+        del account.orders[order.order_id]
         if order.client_order_id is not None:
             del account.by_coid[order.client_order_id]
         recent = account.finished
         if len(recent) == self.recent_limit:
-            del self.finished[recent[0].order_id]
+            del self.orders[recent[0].order_id]
         recent.append(order)
-        self.finished[order_id] = order
+
+    def live(self, order_id: int) -> Order | None:
+        """The live order with this id, or None."""
+        order = self.orders.get(order_id)
+        return order if order is not None and is_live(order) else None
 
     def get(self, order_id: int) -> Order | None:
-        return self.live.get(order_id) or self.finished.get(order_id)
+        return self.orders.get(order_id)
