@@ -8,12 +8,15 @@ and position so the matching loop never looks a user up.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from ..commands import OrderType, Side, Tif
 from ..status import OrderStatus
 from .accounts import Account, Position
 from .events import OrderView
+
+SPARE_ORDERS: Final = 64
+"""Forgotten orders the registry keeps for reuse (see Registry.new_order)."""
 
 BUY: Final = Side.BUY
 NEW: Final = OrderStatus.NEW
@@ -21,8 +24,20 @@ PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
 
 
 class Order:
+    """A live order, or a finished one its owner's memory still holds."""
+
+    boxed_id: Any
+    """The order id as one Python int, the key of every index that holds the order.
+
+    Compiled, an `int` field is a machine integer that becomes a new Python
+    int each time it is used as a dict key; this one object is created once,
+    and removing the very object a dict stores matches by identity, without
+    reading the stored key (often out of cache, in the large order index).
+    """
+
     __slots__ = (
         "account",
+        "boxed_id",
         "client_order_id",
         "created_ts",
         "filled",
@@ -59,6 +74,25 @@ class Order:
         account: Account,
         position: Position,
     ) -> None:
+        self.start(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
+
+    def start(
+        self,
+        order_id: int,
+        client_order_id: str | None,
+        sym: str,
+        side: Side,
+        order_type: OrderType,
+        price: int | None,
+        qty: int,
+        tif: Tif,
+        post_only: bool,
+        ts: int,
+        account: Account,
+        position: Position,
+    ) -> None:
+        """Set every field for a new order: from `__init__`, or when a forgotten order is reused (Registry.new_order)."""
+        self.boxed_id = order_id
         self.order_id = order_id
         self.client_order_id = client_order_id
         self.user_id = account.user_id
@@ -142,7 +176,7 @@ class Registry:
     (`is_live` tells the two kinds apart).
     """
 
-    __slots__ = ("coid_memory", "last_fill_id", "last_order_id", "last_trade_id", "orders", "recent_limit")
+    __slots__ = ("coid_memory", "last_fill_id", "last_order_id", "last_trade_id", "orders", "recent_limit", "spare")
 
     def __init__(self, recent_limit: int, coid_memory: int) -> None:
         self.orders: dict[int, Order] = {}
@@ -152,29 +186,64 @@ class Registry:
         self.last_order_id = 0
         self.last_fill_id = 0
         self.last_trade_id = 0
+        self.spare: list[Order] = []
+        """Orders forgotten by `finish`, for `new_order` to reuse: nothing else refers to them any more."""
+
+    def new_order(
+        self,
+        client_order_id: str | None,
+        sym: str,
+        side: Side,
+        order_type: OrderType,
+        price: int | None,
+        qty: int,
+        tif: Tif,
+        post_only: bool,
+        ts: int,
+        account: Account,
+        position: Position,
+    ) -> Order:
+        """A new order with the next id, indexed (see `add`).
+
+        It reuses an order object that `finish` forgot when there is one: a
+        forgotten order is long out of the cache, so freeing it and
+        allocating another costs two trips to memory where reusing it costs one.
+        """
+        self.last_order_id = order_id = self.last_order_id + 1
+        spare = self.spare
+        if spare:
+            order = spare.pop()
+            order.start(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
+        else:
+            order = Order(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
+        self.add(order)
+        return order
 
     def add(self, order: Order) -> None:
-        order_id = order.order_id
-        self.orders[order_id] = order
+        key = order.boxed_id
+        self.orders[key] = order
         account = order.account
-        account.orders[order_id] = order
+        account.orders[key] = order
         coid = order.client_order_id
         if coid is not None:
             account.by_coid[coid] = order
             coids = account.coids
-            coids[coid] = order_id
+            coids[coid] = key
             if len(coids) > self.coid_memory:  # the oldest first: dicts keep insertion order
                 del coids[next(iter(coids))]
 
     def finish(self, order: Order) -> None:
         """Take an order whose status is already final off its account's live orders; it joins the recent ones."""
         account = order.account
-        del account.orders[order.order_id]
+        del account.orders[order.boxed_id]
         if order.client_order_id is not None:
             del account.by_coid[order.client_order_id]
         recent = account.finished
         if len(recent) == self.recent_limit:
-            del self.orders[recent[0].order_id]
+            forgotten = recent.popleft()
+            del self.orders[forgotten.boxed_id]
+            if len(self.spare) < SPARE_ORDERS:
+                self.spare.append(forgotten)
         recent.append(order)
 
     def live(self, order_id: int) -> Order | None:
