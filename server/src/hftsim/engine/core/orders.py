@@ -91,7 +91,7 @@ class Order:
         account: Account,
         position: Position,
     ) -> None:
-        """Set every field for a new order: from `__init__`, or when a forgotten order is reused (Registry.new_order)."""
+        """Set every field for a new order: from `__init__`, or when a forgotten one is reused (Registry.new_order)."""
         self.boxed_id = order_id
         self.order_id = order_id
         self.client_order_id = client_order_id
@@ -213,9 +213,13 @@ class Registry:
         spare = self.spare
         if spare:
             order = spare.pop()
-            order.start(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
+            order.start(
+                order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position
+            )
         else:
-            order = Order(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
+            order = Order(
+                order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position
+            )
         self.add(order)
         return order
 
@@ -239,8 +243,8 @@ class Registry:
         if order.client_order_id is not None:
             del account.by_coid[order.client_order_id]
         recent = account.finished
-        if len(recent) == self.recent_limit:
-            forgotten = recent.popleft()
+        if len(recent) == self.recent_limit:  # the deque's maxlen: appending drops the oldest
+            forgotten = recent[0]
             del self.orders[forgotten.boxed_id]
             if len(self.spare) < SPARE_ORDERS:
                 self.spare.append(forgotten)
