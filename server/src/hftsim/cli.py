@@ -179,7 +179,12 @@ def add_gateway(commands: Commands) -> None:
         gateway,
     )
     g.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
-    g.add_argument("--stream", default="main", help="the shard whose stream this gateway serves (default: main)")
+    g.add_argument(
+        "--stream",
+        default="main",
+        help="the one shard's name when the config has no cluster.shards (default: main); "
+        "with cluster.shards the gateway serves every shard listed there",
+    )
     with_address(g)
     with_data_dir(g)
     with_logging(g)
