@@ -638,8 +638,8 @@ class MarketClient:
         (gseq, gidx, sock, op, payload) ordered by the command that made them
         and their place in it, each once: a fill comes before the trade it
         made, whichever socket brought it first. An event is held until
-        nothing earlier can still arrive, `lateness` seconds at most
-        (docs: the module `market_client._timeline`). `close()` it, or use it
+        nothing earlier can still arrive, `lateness` seconds at most (the
+        README's "One causal timeline" says when). `close()` it, or use it
         in an `async with`, when done.
         """
         timeline = Timeline(lateness, self._timelines.remove)
