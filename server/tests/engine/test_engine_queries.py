@@ -94,6 +94,31 @@ def test_recent_orders_are_bounded_per_user(engine: Engine) -> None:
     assert [o.order_id for o in small.recent_orders(1, "BOLT")] == []
 
 
+def test_a_forgotten_order_leaves_no_trace_in_the_order_that_reuses_it(engine: Engine) -> None:
+    """The core reuses the object of an order its owner's memory dropped for the next new order (any user's).
+
+    Nothing of the old order may show through: not in the new order, not in
+    the old one's earlier snapshots, not in what its owner's memory keeps.
+    """
+    small = type(engine)(engine.instruments, engine.limits, engine.initial_cash, recent_orders=1)
+    first = small.apply(PlaceOrder(1, "ACME", Side.BUY, 5, 9990, client_order_id="a"), 1).order
+    small.apply(CancelOrder(1, order_id=1), 2)
+    small.apply(PlaceOrder(1, "ACME", Side.BUY, 3, 9991, client_order_id="b"), 3)
+    small.apply(CancelOrder(1, order_id=2), 4)  # order 1 falls out of user 1's memory
+    third = small.apply(PlaceOrder(2, "BOLT", Side.SELL, 20, 1010), 5).order
+    assert small.order(1) is None
+    assert first is not None and (first.order_id, first.user_id, first.client_order_id) == (1, 1, "a")
+    assert first.status is OrderStatus.NEW and first.qty == 5
+    assert third is not None and small.order(3) == third
+    assert (third.user_id, third.sym, third.side, third.client_order_id) == (2, "BOLT", "sell", None)
+    assert third.filled_qty == 0 and third.status is OrderStatus.NEW
+    assert small.queue_position(2, 3) == 0 and small.queue_position(1, 3) is None
+    assert [o.order_id for o in small.recent_orders(1)] == [2]
+    again = small.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9990, client_order_id="a"), 6)
+    assert again.rejection is not None and again.rejection.code == "DUPLICATE_CLIENT_ORDER_ID"
+    assert small.book_levels("BOLT") == ([], [(1010, 20)]) and small.book_levels("ACME") == ([], [])
+
+
 def test_construction_errors(engine_class: type[Engine]) -> None:
     acme = Instrument("ACME", Decimal("0.01"), 1, 1, 10000, Decimal(10))
     with pytest.raises(ValueError, match="duplicate"):
