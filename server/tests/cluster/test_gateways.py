@@ -8,6 +8,7 @@ own replicas, so a client cannot tell which one it is on.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from hftsim.testing import ServerProcess
 
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
+QUICKSTART = Path(__file__).resolve().parents[3] / "market-client" / "examples" / "simple.py"
 
 
 @contextmanager
@@ -141,3 +143,13 @@ async def test_a_client_moves_to_the_other_gateway_when_its_own_dies(doomed: lis
         assert (await alice.place_order("ACME", "buy", "99.00", 1))["order"]["status"] == "new"
         top = alice.best_bid_ask("ACME")  # the book resynced from the new gateway's snapshot
         assert (top["bid"], top["bid_qty"]) == ("99.20", 1)
+
+
+async def test_the_quickstart_runs_unchanged_on_the_second_gateway(cluster: list[ServerProcess]) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(QUICKSTART), cluster[1].url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), WAIT_S)
+    assert proc.returncode == 0, err.decode()
+    assert b"placed:" in out and b"canceled: canceled" in out, out.decode()
