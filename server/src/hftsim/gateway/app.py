@@ -86,6 +86,7 @@ def create_app(
             await venue.revocations.start(log_out)
         heartbeat = asyncio.create_task(venue.hub.heartbeats(settings.server.heartbeat_ms))
         lag = asyncio.create_task(venue.loop_lag.watch(), name="hftsim-loop-lag")
+        venue.heap.start()
         if venue.agents is not None:
             venue.agents.start()
         venue.rounds.start_background()
@@ -97,6 +98,7 @@ def create_app(
                 await venue.agents.stop()
             heartbeat.cancel()
             lag.cancel()
+            venue.heap.stop()
             await venue.sequencer.stop()
             venue.hub.close_all(CLOSE_SERVICE_RESTART, "server shutting down")
             await asyncio.sleep(0.05)

@@ -9,6 +9,7 @@ into an error response.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -626,4 +627,12 @@ def _drop_md(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
 @op("test.loop_lag")
 def _loop_lag(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
     longest_s, samples = d.venue.loop_lag.take()
-    return {"longest_stall_ms": round(longest_s * 1000, 3), "samples": samples}
+    longest_gc_s, collections = d.venue.heap.take()
+    return {
+        "longest_stall_ms": round(longest_s * 1000, 3),
+        "samples": samples,
+        "longest_gc_ms": round(longest_gc_s * 1000, 3),
+        "collections": collections,
+        "frozen_objects": gc.get_freeze_count(),
+        "settles": d.venue.heap.settles,
+    }

@@ -70,6 +70,9 @@ def deadline_protocol(seconds: float, upgrade: Upgrade) -> type[HttpToolsProtoco
                 head += [name, b": ", value, b"\r\n"]
             head.append(b"\r\n")
             upgrade(self.transport, b"".join(head))
+            # uvicorn breaks the parser's cycle back to this protocol in connection_lost, which a connection
+            # handed over never reaches; left, the cycle would wait for a full collection (gateway/heap.py)
+            self.parser = None  # type: ignore[assignment]
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()

@@ -288,6 +288,17 @@ class Connection(WSListener):
         sock.teardown()
         sock.outbox.gone()
         self._inbox.clear()
+        self._forget(sock)
+
+    def _forget(self, sock: Socket) -> None:
+        """Drop the closures and links that tie the socket's objects in cycles, so reference counting frees them.
+
+        The server's collector never walks what outlived a settle (heap.py): a cycle left here would stay.
+        """
+        sock.ctx.on_login = sock.ctx.on_renew = sock.ctx.after = None
+        sock.teardown = _nothing
+        self._handle = None
+        self._ws = None
 
     # Frames ---------------------------------------------------------------------
 
@@ -431,6 +442,10 @@ class Connection(WSListener):
         self._reply(req, payload, error)
         if self._deferred is not None and self._may_answer(self._deferred):
             self._pump()
+
+
+def _nothing() -> None:
+    """A closed socket's teardown: it was done once."""
 
 
 class Pending:

@@ -33,9 +33,10 @@ from ..store.journal import Journal, open_journal
 from ..store.migrate import legacy_journal, migrate
 from ..store.segments import SegmentJournal
 from ..store.sessions import SessionStore
-from ..store.snapshots import fork_snapshot, thaw
+from ..store.snapshots import fork_snapshot
 from ..store.users import UserStore
 from .control import MarketControl
+from .heap import HeapPolicy
 from .hub import Hub
 from .latency import LatencyGate
 from .looplag import LoopLag
@@ -89,6 +90,7 @@ class Venue:
     recovered_at: int = 0
     """The last command the market was recovered with at start (0: a new market)."""
     loop_lag: LoopLag = field(default_factory=LoopLag)
+    heap: HeapPolicy = field(default_factory=HeapPolicy)
     snapshot_pid: int | None = None
     """The forked child writing a snapshot, while one runs."""
     round_book: RoundBook | None = None
@@ -201,7 +203,6 @@ class Venue:
             asyncio.get_running_loop().call_later(SNAPSHOT_POLL_S, self._reap_snapshot, seq, held_ms)
             return
         self.snapshot_pid = None
-        thaw()
         if os.waitstatus_to_exitcode(status) == 0:
             log.info("snapshot at command %d written by a child process (the fork held the loop %.1f ms)", seq, held_ms)
         else:
@@ -212,7 +213,6 @@ class Venue:
         if self.snapshot_pid is not None:
             os.waitpid(self.snapshot_pid, 0)
             self.snapshot_pid = None
-            thaw()
         if self.journal is None:
             return
         try:

@@ -14,10 +14,11 @@ fork (copying page tables: milliseconds for a large market), not the
 pickling; the child dies with the parent (PR_SET_PDEATHSIG), so a crashed
 server leaves no writer behind to race the next start.
 
-While the child runs, the parent's objects are frozen out of garbage
-collection (`gc.freeze`, undone by `thaw` once the child is reaped): a full
-collection writes to every object's header, which would copy every page
-the child still shares, turning one collection into a second-long stall.
+The fork freezes the parent's objects out of garbage collection
+(`gc.freeze`) and they stay frozen: a collection writes to every object's
+header, which would copy every page the child still shares, turning one
+collection into a second-long stall. The server keeps its heap frozen
+anyway (gateway/heap.py), so nothing is given back when the child ends.
 """
 
 from __future__ import annotations
@@ -125,8 +126,3 @@ def fork_snapshot(save: Callable[[int, Any], None], seq: int, state: Any) -> int
         os.write(2, f"snapshot at command {seq} failed:\n{traceback.format_exc()}".encode())
     finally:
         os._exit(code)
-
-
-def thaw() -> None:
-    """Give the objects frozen at the fork back to the garbage collector, once the child is gone."""
-    gc.unfreeze()
