@@ -2,7 +2,10 @@
 //   POST /auth/handshake -> WS /ws/cmd (auth.login) -> WS /ws/md
 // It reconnects by itself with exponential backoff, renews the token before
 // it expires (auth.renew on CMD, md.renew on MD), and tells the app when to
-// reload its state ("resyncing").
+// reload its state ("resyncing"). In a cluster (GET /api/info lists the
+// gateways) a page whose gateway stays unreachable moves to the next one that
+// answers, with its session: the other gateway serves the same site and the
+// same market, and a token is valid on every gateway.
 
 import {
   type Envelope,
@@ -32,6 +35,12 @@ const BACKOFF_MAX_MS = 10_000;
 /** MD heartbeats come every second; this much silence means the socket is dead. */
 const MD_SILENCE_MS = 6_000;
 const STORAGE_KEY = "hftsim.session";
+/** Failed reconnects to its own gateway before the page looks for another of the cluster's. */
+const MOVE_AFTER_ATTEMPTS = 2;
+/** How long a gateway may take to answer /healthz before the page tries the next. */
+const PROBE_MS = 3_000;
+/** The fragment that carries a session to another gateway's page (never sent to a server). */
+const MOVED_PREFIX = "#session=";
 
 /** Codes that mean "log in again", not "try again later". */
 const FATAL_LOGIN_CODES = new Set(["INVALID_CREDENTIALS", "GUEST_DISABLED", "ACCOUNT_DISABLED", "FORBIDDEN"]);
@@ -67,6 +76,37 @@ async function revoke(token: string): Promise<void> {
   } catch {
     // unreachable server: the token still expires on its own
   }
+}
+
+/** The cluster's other gateways, in the order to try them: those after this page's own, then those before. */
+async function otherGateways(): Promise<string[]> {
+  try {
+    const resp = await fetch("/api/info");
+    const listed: unknown = (await resp.json())?.gateways;
+    if (!Array.isArray(listed)) return [];
+    const origins = listed.map((url) => new URL(String(url)).origin);
+    const here = origins.indexOf(location.origin);
+    return here < 0 ? origins : [...origins.slice(here + 1), ...origins.slice(0, here)];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `origin` answers at all (an opaque answer will do: no CORS is needed to know it is up). */
+async function reachable(origin: string): Promise<boolean> {
+  try {
+    await fetch(`${origin}/healthz`, { mode: "no-cors", cache: "no-store", signal: AbortSignal.timeout(PROBE_MS) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A session brought by another gateway's page in the fragment: stored as this tab's, and the fragment dropped. */
+function adoptMovedSession(): void {
+  if (!location.hash.startsWith(MOVED_PREFIX)) return;
+  sessionStorage.setItem(STORAGE_KEY, decodeURIComponent(location.hash.slice(MOVED_PREFIX.length)));
+  history.replaceState(null, "", location.pathname + location.search);
 }
 
 function openSocket(path: string, token: string): Promise<WebSocket> {
@@ -106,6 +146,8 @@ export class Session {
   private lastMdAt = 0;
   private sawHeartbeat = false;
   private stopped = false;
+  /** The cluster's other gateways, learnt once connected; empty on a single server. */
+  private gateways: string[] = [];
 
   constructor(private readonly h: SessionHandlers) {}
 
@@ -127,6 +169,7 @@ export class Session {
 
   /** Picks up a session stored by this tab (page reload). Returns null if it is gone. */
   async resume(): Promise<UserInfo | null> {
+    adoptMovedSession();
     const raw = sessionStorage.getItem(STORAGE_KEY);
     if (!raw) return null;
     try {
@@ -240,6 +283,7 @@ export class Session {
     if (gen !== this.generation) throw new ProtocolError("DISCONNECTED", "superseded");
     this.attempt = 0;
     this.setState("connected", "");
+    if (!reconnect) void otherGateways().then((found) => (this.gateways = found));
     return user;
   }
 
@@ -328,9 +372,28 @@ export class Session {
         return;
       }
       this.teardown("reconnect failed");
+      if (this.attempt >= MOVE_AFTER_ATTEMPTS && (await this.moveToAnotherGateway())) return;
       this.setState("reconnecting", `retrying: ${(err as Error).message ?? err}`);
       this.scheduleRetry();
     }
+  }
+
+  /**
+   * Opens the first of the cluster's other gateways that answers, taking the session along in the
+   * fragment; false if there is none (the page keeps retrying its own).
+   */
+  private async moveToAnotherGateway(): Promise<boolean> {
+    for (const origin of this.gateways) {
+      if (!(await reachable(origin))) continue;
+      if (this.stopped || !this.token) return false;
+      const guest = !!this.creds && "guest" in this.creds;
+      const carried = encodeURIComponent(JSON.stringify({ token: this.token, guest }));
+      this.stopped = true;
+      this.setState("reconnecting", `moving to ${origin}`);
+      location.assign(`${origin}/${MOVED_PREFIX}${carried}`);
+      return true;
+    }
+    return false;
   }
 
   private scheduleRenew(): void {

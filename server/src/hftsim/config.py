@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -175,6 +175,9 @@ class ClusterSettings(Table):
     replicas: int = Field(default=1, ge=1, le=5)
     """Copies JetStream keeps of each command stream and of the snapshots: 3 on a three-node NATS cluster
     (an acknowledged command is then on a majority of nodes); 1 on a single nats-server."""
+    gateways: list[Annotated[str, Field(pattern=r"^https?://[^/?#\s]+$")]] = []
+    """The gateways' public addresses (`https://host:port`, no path), announced by `GET /api/info`: the website
+    moves to the next one that answers when its own is unreachable. Empty: it only retries its own."""
 
 
 class TestingSettings(Table):

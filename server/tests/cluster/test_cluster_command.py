@@ -59,6 +59,8 @@ def test_the_cluster_command_runs_a_market_on_two_shards_across_gateways_and_sto
         assert any(second in line for line in lines)
         assert [line.split()[:2] for line in lines if line.startswith("shard ")] == [["shard", "a"], ["shard", "b"]]
         asyncio.run(a_trade_seen_on(second))  # the agents trade through gateway 1; gateway 2 serves the same market
+        listed = httpx.get(f"{second}/api/info").json()["gateways"]  # where the website moves when its own dies
+        assert listed == [f"http://127.0.0.1:{port}", second]
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=WAIT_S) == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import ServerProcess
+from hftsim.testing import ServerProcess, free_port
 from web.conftest import browser, built_site, new_page
 
 __all__ = ["browser", "built_site", "new_page"]
@@ -22,14 +22,20 @@ SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 
 @contextmanager
 def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
-    """A nats-server and two quiet gateways over it (no agents), sharing one users' database."""
+    """A nats-server and two quiet gateways over it (no agents), sharing one users' database and
+    announcing each other's address to the website (`cluster.gateways`)."""
     with ExitStack() as stack:
         nats_server = stack.enter_context(NatsServer(where / "nats"))
+        ports = [free_port(), free_port()]
+        cluster = {
+            "nats_url": nats_server.url,
+            "shards": SHARDS,
+            "gateways": [f"http://127.0.0.1:{port}" for port in ports],
+        }
         gateways = []
-        for name in ("one", "two"):
+        for name, port in zip(("one", "two"), ports, strict=True):
             gateway = ServerProcess(
-                where / "data",
-                config={"cluster": {"nats_url": nats_server.url, "shards": SHARDS}},
+                where / "data", port=port, config={"cluster": cluster}
             )
             gateway.log_path = where / f"gateway-{name}.log"
             gateway.start()

@@ -9,7 +9,15 @@ from hftsim.testing import ServerProcess
 from market_client import MarketClient
 from playwright.sync_api import expect
 from web.conftest import PageFactory
-from web.helpers import HttpTrader, login_guest, place_limit, select_symbol, ticks_from
+from web.helpers import (
+    HttpTrader,
+    login_guest,
+    page_state,
+    place_limit,
+    select_symbol,
+    ticks_from,
+    wait_connected,
+)
 
 
 async def sell(url: str, sym: str, price: str, qty: int) -> str:
@@ -64,3 +72,36 @@ def test_the_website_on_gateway_two_trades_on_both_shards_with_a_client_of_gatew
     expect(page.get_by_test_id("fills-count")).to_have_text("1")
     expect(page.get_by_test_id("position-qty-ACME")).to_have_text("10")
     expect(page.get_by_test_id("watch-last-ACME")).to_have_text("99.50")
+
+
+def test_the_page_moves_to_the_other_gateway_when_its_own_dies_and_resyncs(
+    cluster: list[ServerProcess], new_page: PageFactory
+) -> None:
+    one, two = cluster
+    page = new_page(one.url)
+    login_guest(page)
+    user = page_state(page, "s.session.user.username")
+    select_symbol(page, "EMBR")
+    place_limit(page, "buy", "28900.0", 2)
+    rows = page.get_by_test_id("open-orders-body").locator("tr[data-order-id]")
+    expect(rows).to_have_count(1)
+
+    one.kill()
+    page.wait_for_url(
+        f"{two.url}/", timeout=30_000
+    )  # the session left in the fragment, then dropped
+    wait_connected(page, timeout=30_000)
+    assert (
+        page_state(page, "s.session.user.username") == user
+    )  # the same session, not a new guest
+    expect(rows).to_have_count(1)  # the orders reloaded from the new gateway
+    select_symbol(page, "EMBR")
+    bid = page.locator('[data-testid^="ladder-bid-"][data-price="28900.0"]')
+    expect(bid).to_have_attribute(
+        "data-own", "2"
+    )  # the book from a snapshot of the new gateway
+
+    assert sdk_sell(two.url, "EMBR", "28900.0", 2) == "filled"
+    expect(rows).to_have_count(0)
+    expect(page.get_by_test_id("fills-count")).to_have_text("1")
+    expect(page.get_by_test_id("position-qty-EMBR")).to_have_text("2")

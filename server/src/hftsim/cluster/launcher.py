@@ -33,6 +33,8 @@ BOTS_ADMIN = "cluster-bots"
 READY_S = 60.0
 LAYOUT_ENV = "HFTSIM_CLUSTER__SHARDS"
 """How the processes started here read the layout `--shards` dealt (the config then must not give one)."""
+GATEWAYS_ENV = "HFTSIM_CLUSTER__GATEWAYS"
+"""How the gateways started here learn each other's addresses, for the website (unless the config lists them)."""
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Cluster:
         self.layout = Layout.split(settings, self.shards) if self.shards is not None else Layout.of(settings)
         if self.shards is not None:
             self._env[LAYOUT_ENV] = json.dumps(self.layout.to_config())
+        if not settings.cluster.gateways:
+            self._env[GATEWAYS_ENV] = json.dumps(self.urls)
         for spec in self.layout.shards:
             self._spawn(f"shard {spec.name}", "engine", "--shard", spec.name, "--nats", self.nats.url,
                         "--data-dir", str(self.data_dir / "shard"))  # fmt: skip

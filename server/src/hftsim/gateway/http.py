@@ -65,9 +65,13 @@ async def healthz() -> Response:
 
 @router.get("/api/info")
 async def info(request: Request) -> Response:
-    """What a login screen needs before anyone logs in: whether to offer the guest button."""
+    """What a page needs before anyone logs in: whether to offer the guest button, and in a cluster the
+    gateways to move to when its own is unreachable."""
     dispatcher: Dispatcher = request.app.state.dispatcher
-    return json_response({"name": "HFT Simulator", "guests": dispatcher.venue.settings.session.allow_guests})
+    settings = dispatcher.venue.settings
+    return json_response(
+        {"name": "HFT Simulator", "guests": settings.session.allow_guests, "gateways": settings.cluster.gateways}
+    )
 
 
 @router.post("/auth/handshake")
