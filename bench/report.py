@@ -332,7 +332,9 @@ def journal_details(r: dict[str, Any]) -> list[str]:
 def agents_details(r: dict[str, Any]) -> list[str]:
     hour = r["agents_s_per_hour"] + r["engine_s_per_hour"]
     line = (
-        f"A simulated hour of the default market ({r['commands_per_hour']:,.0f} commands) takes"
+        f"A simulated hour of the default market ({r['commands_per_hour']:,.0f} commands"
+        + (f", {r['wakes_per_hour']:,.0f} agents' wake-ups" if "wakes_per_hour" in r else "")
+        + ") takes"
         f" {hour:.1f} s offline: {r['agents_s_per_hour']:.1f} s in the agents, {r['engine_s_per_hour']:.1f} s"
         " in the engine (medians of the runs)."
     )
