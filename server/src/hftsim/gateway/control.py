@@ -143,6 +143,7 @@ class MarketControl:
 
     def restore(self, venue: Venue, snapshot_id: int) -> str:
         """Replace the running venue with a saved snapshot and pause it; the restored state's venue_hash."""
+        ensure_replaceable(venue)
         path = self._path(snapshot_id, "pickle")
         if not path.is_file():
             raise ProtocolError(ErrorCode.UNKNOWN_SNAPSHOT, f"no snapshot {snapshot_id}; admin.snapshots lists them")
@@ -164,14 +165,20 @@ def set_paused(venue: Venue, paused: bool) -> None:
         venue.agents.paused = paused
 
 
-def replace_market(venue: Venue, market: Market) -> None:
-    """Make `market` (an engine and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
+def ensure_replaceable(venue: Venue) -> None:
+    """FORBIDDEN on a cluster gateway, whose market is its shards' streams: checked before anything changes, so
+    a refused restore or round start leaves the market running as it was (not paused, no order canceled)."""
     if venue.journal is None:
         raise ProtocolError(
             ErrorCode.FORBIDDEN,
             "a cluster gateway cannot replace the market: every replica follows the shard's stream; "
             "restore snapshots and reset rounds on a single-process venue (hftsim serve)",
         )
+
+
+def replace_market(venue: Venue, market: Market) -> None:
+    """Make `market` (an engine and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
+    ensure_replaceable(venue)
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
     engine, history, fills, round_book = market

@@ -31,7 +31,7 @@ from ..engine import CancelAll, Engine
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.history import FillHistory, MarketHistory
 from ..store.users import User
-from .control import replace_market, set_paused
+from .control import ensure_replaceable, replace_market, set_paused
 
 if TYPE_CHECKING:
     from .venue import Venue
@@ -109,6 +109,7 @@ class Rounds:
         if name is not None and not NAME.match(name):
             raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'name': 1-48 letters, digits, spaces or '._:-'")
         venue = self._venue
+        ensure_replaceable(venue)
         self._cancel_everything()
         old = venue.engine
         replace_market(
