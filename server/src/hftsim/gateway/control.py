@@ -35,6 +35,7 @@ from ..store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from ..sim import Simulation
+    from ..store.journal import Journal
     from .venue import Market, Venue
 
 SNAPSHOT_DIR = "snapshots"
@@ -165,27 +166,29 @@ def set_paused(venue: Venue, paused: bool) -> None:
         venue.agents.paused = paused
 
 
-def ensure_replaceable(venue: Venue) -> None:
-    """FORBIDDEN on a cluster gateway, whose market is its shards' streams: checked before anything changes, so
-    a refused restore or round start leaves the market running as it was (not paused, no order canceled)."""
+def ensure_replaceable(venue: Venue) -> Journal:
+    """The journal a new market is saved in; FORBIDDEN on a cluster gateway, whose market is its shards' streams:
+    checked before anything changes, so a refused restore or round start leaves the market running as it was
+    (not paused, no order canceled)."""
     if venue.journal is None:
         raise ProtocolError(
             ErrorCode.FORBIDDEN,
             "a cluster gateway cannot replace the market: every replica follows the shard's stream; "
             "restore snapshots and reset rounds on a single-process venue (hftsim serve)",
         )
+    return venue.journal
 
 
 def replace_market(venue: Venue, market: Market) -> None:
     """Make `market` (an engine and its read models) the venue's market, journaled first; STORE_UNAVAILABLE if not."""
-    ensure_replaceable(venue)
+    journal = ensure_replaceable(venue)
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
     engine, history, fills, round_book = market
     engine.carry_on_from(venue.engine)
     try:
-        venue.journal.roll()
-        venue.journal.save_snapshot(engine.seq, market)
+        journal.roll()
+        journal.save_snapshot(engine.seq, market)
     except StoreUnavailable as exc:
         message = f"the market could not be saved ({exc}); nothing changed"
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, message) from None
