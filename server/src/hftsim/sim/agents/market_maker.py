@@ -139,10 +139,13 @@ class MarketMaker(Agent):
         best_ask = others_best(view.asks, own_asks)
         best_bid = others_best(view.bids, own_bids)
         self._pick_off(state, orders, estimate, half, best_bid, best_ask)
-        bid0 = math.floor(centre - half)
-        ask0 = math.ceil(centre + half)
-        if ask0 <= bid0:
+        if half < 0.5:
+            # A spread under a tick: quote the one-tick market around the centre (a large-tick book).
+            bid0 = math.floor(centre)
             ask0 = bid0 + 1
+        else:
+            bid0 = math.floor(centre - half)
+            ask0 = math.ceil(centre + half)
         if best_ask is not None:
             bid0 = min(bid0, best_ask - 1)
         if best_bid is not None:
