@@ -15,6 +15,8 @@ distinct prices (a book that only grows, so a snapshot has much to write),
 other never snapshots in the run. Per repetition the longest event-loop
 stall of each is read from the server's loop-lag monitor (`test.loop_lag`,
 sampled every 5 ms): the difference is what a snapshot costs every client.
+The same hook times every garbage collection (gateway/heap.py): the
+longest tells how much of a stall was the collector's.
 
 With `HFTSIM_BENCH_JOURNAL_BEFORE=<dir>/server/src` (an earlier commit
 exported with `git archive`) the same runs also drive servers of that code
@@ -187,8 +189,10 @@ async def stalls(servers: dict[str, ServerProcess], orders: int, reps: int) -> d
                 await stream.ask("test.loop_lag", {})
                 elapsed = await stream.pipeline(rest, count=orders)
                 lag = await stream.ask("test.loop_lag", {})
+                gc_ms = {"longest_gc_ms": lag["longest_gc_ms"]} if "longest_gc_ms" in lag else {}
                 runs[side].append(
                     {
+                        **gc_ms,
                         "longest_stall_ms": lag["longest_stall_ms"],
                         "orders_per_s": orders / elapsed,
                         "latency_us": {k: v / 1000 for k, v in percentiles(stream.latencies).items()},
@@ -255,7 +259,8 @@ def run(scale: Scale) -> dict[str, Any]:
             "same run, no snapshot", nosnap["longest_stall_ms"],
             target=f"<= {STALL_TARGET_MS:g} ms", met=snap["longest_stall_ms"] <= STALL_TARGET_MS,
             note=f"{orders:,} resting orders added per repetition, up to {orders * scale.reps:,}; each fork held "
-                 f"the loop {', '.join(f'{ms:.1f}' for ms in fork_ms)} ms"),
+                 f"the loop {', '.join(f'{ms:.1f}' for ms in fork_ms)} ms; longest garbage collection "
+                 f"{snap['longest_gc_ms']:.1f} ms (no snapshot: {nosnap['longest_gc_ms']:.1f} ms)"),
     ]  # fmt: skip
     if before:
         old_fsync, old_snap = by_mode["before: fsync"], by_stall["before: snapshot"]
