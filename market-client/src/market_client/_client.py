@@ -443,8 +443,17 @@ class MarketClient:
         runs a msg_id once per session, so a request that did reach it is
         answered with its first answer (DUPLICATE_MSG while it still runs,
         then we look again), and one that never arrived runs now.
+
+        Sent while the client is reconnecting, it waits up to `timeout` for
+        the link to come back (a gateway's death is a second or two on a
+        cluster), then MarketConnectionError.
         """
         msg_id = self._keeper.envelopes.next_id()
+        if self.state in ("connecting", "reconnecting"):
+            try:
+                await self.wait_connected(timeout)
+            except TimeoutError:
+                raise MarketConnectionError(f"{op}: not reconnected within {timeout}s (state: {self.state})") from None
         try:
             return await self._request(op, payload, as_role, timeout, msg_id)
         except ClientClosed:

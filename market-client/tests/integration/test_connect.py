@@ -161,7 +161,7 @@ async def test_state_hook_and_api_request_errors(server: ServerProcess) -> None:
 async def test_server_info_says_whether_guests_may_log_in(tmp_path: Path) -> None:
     with server_process(tmp_path / "open") as open_venue:
         async with await MarketClient.connect(open_venue.url, connect_md=False) as client:
-            assert await client.server_info() == {"name": "HFT Simulator", "guests": True}
+            assert await client.server_info() == {"name": "HFT Simulator", "guests": True, "gateways": []}
     with server_process(tmp_path / "closed", config={"session": {"allow_guests": False}}) as closed:
         closed.add_user("alice", "alice-password")
         async with await MarketClient.connect(

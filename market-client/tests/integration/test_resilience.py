@@ -112,3 +112,19 @@ async def test_an_expired_token_closes_with_4001_and_the_client_recovers(tmp_pat
             await client.place_order("ACME", "buy", "99", 1)  # a new session, logged in again
         finally:
             await client.aclose()
+
+
+async def test_an_order_placed_while_reconnecting_waits_for_the_link_up_to_its_timeout(server: ServerProcess) -> None:
+    client = await MarketClient.connect(server.url, reconnect_delay=(0.05, 0.5))
+    try:
+        await asyncio.to_thread(server.stop)
+        await eventually(lambda: client.state == "reconnecting", what="the drop to be noticed")
+        with pytest.raises(MarketConnectionError, match=r"not reconnected within 0\.2s"):
+            await client.place_order("ACME", "buy", "99.00", 1, timeout=0.2)  # the server is down: bounded
+        placing = asyncio.create_task(client.place_order("ACME", "buy", "99.00", 1, timeout=30))
+        await asyncio.to_thread(server.start)
+        placed = await placing  # sent once the link is back, not refused for being mid-reconnect
+        assert placed["order"]["status"] == "new"
+        assert [o["order_id"] for o in await client.list_orders()] == [placed["order"]["order_id"]]
+    finally:
+        await client.aclose()

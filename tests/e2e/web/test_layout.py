@@ -148,7 +148,7 @@ def no_guests(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
 def test_the_guest_button_shows_only_when_guests_may_log_in(
     server: ServerProcess, no_guests: ServerProcess, new_page: PageFactory
 ) -> None:
-    assert httpx.get(f"{no_guests.url}/api/info").json() == {"name": "HFT Simulator", "guests": False}
+    assert httpx.get(f"{no_guests.url}/api/info").json() == {"name": "HFT Simulator", "guests": False, "gateways": []}
     closed = new_page(no_guests.url)
     expect(closed.get_by_test_id("login-page")).to_have_attribute("data-guests", "false")
     expect(closed.get_by_test_id("login-guest")).to_be_hidden()
