@@ -7,7 +7,7 @@ quantities that depend on the instrument stay in the engine.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..engine import AmendOrder, CancelAll, CancelOrder, Code, Engine, OrderType, PlaceOrder, Side, Tif
 from ..engine.instruments import PriceError
@@ -72,15 +72,20 @@ def bool_field(payload: dict[str, Any], name: str, default: bool = False) -> boo
     return value
 
 
+_MEMBERS: dict[type, dict[str, Any]] = {kind: {m.value: m for m in kind} for kind in (Side, OrderType, Tif)}
+"""Each field enum's members by wire value: a dict lookup per field, where calling the enum costs a microsecond
+(three per order)."""
+
+
 def enum_field(payload: dict[str, Any], name: str, kind: type[E], default: E | None = None) -> E:
     value = payload.get(name, default)
     if value is None:
         raise _invalid(f"field '{name}' is required")
-    try:
-        return kind(value)
-    except ValueError:
+    member = _MEMBERS[kind].get(value) if isinstance(value, str) else None
+    if member is None:
         choices = ", ".join(repr(m.value) for m in kind)
-        raise _invalid(f"field '{name}' must be one of {choices}, got {value!r}") from None
+        raise _invalid(f"field '{name}' must be one of {choices}, got {value!r}")
+    return cast(E, member)
 
 
 def sym_field(payload: dict[str, Any], engine: Engine) -> str:
