@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
+
 from hftsim.engine import (
     AccountUpdate,
     BookDelta,
+    CancelOrder,
     CancelReason,
     Code,
     Engine,
+    FillView,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -16,6 +20,7 @@ from hftsim.engine import (
     OrderType,
     OrderView,
     PlaceOrder,
+    PositionView,
     Result,
     Side,
     Tif,
@@ -267,3 +272,32 @@ def test_bolt_lot_and_tick_value(engine: Engine) -> None:
     assert engine.cash(2) == engine.initial_cash - 1000 * 20 * 5
     assert engine.cash(1) == engine.initial_cash + 1000 * 20 * 5
     assert engine.md_seq("ACME") == 0 and engine.md_seq("BOLT") == 3
+
+
+def test_fill_events_read_late_show_the_fill_as_it_happened(engine: Engine) -> None:
+    """Fill events hold their state flat and build their views on first read: reading them late changes nothing.
+
+    The maker's order object is reused for a later order once its owner's
+    memory drops it; the fill events taken before must still show the fill
+    as it was, and their views, pickled, must come back equal.
+    """
+    small = type(engine)(engine.instruments, engine.limits, engine.initial_cash, recent_orders=1)
+    small.apply(PlaceOrder(1, "ACME", Side.SELL, 5, 10010, client_order_id="m"), 1)
+    taken = small.apply(PlaceOrder(2, "ACME", Side.BUY, 5, 10010), 2)
+    small.apply(PlaceOrder(1, "ACME", Side.SELL, 4, 10020), 3)
+    small.apply(CancelOrder(1, order_id=3), 4)  # order 1 falls out of user 1's memory; its object is spare
+    small.apply(PlaceOrder(3, "BOLT", Side.BUY, 20, 990, client_order_id="x"), 5)  # ... and reused here
+    maker, taker, maker_update, taker_update, trade = taken.events[1:6]
+    assert isinstance(maker, OrderFilled) and isinstance(taker, OrderFilled)
+    assert maker.order == OrderView(
+        1, "m", 1, "ACME", Side.SELL, OrderType.LIMIT, 10010, 5, 5, 50050, Tif.GTC, False, OrderStatus.FILLED, 1, 2
+    )
+    assert maker.fill == FillView(1, 1, "m", 1, "ACME", Side.SELL, 10010, 5, True, 1, 2, 0)
+    assert taker.order is taken.order and taker.order is taker.order
+    assert taker.fill == FillView(2, 2, None, 2, "ACME", Side.BUY, 10010, 5, False, 1, 2, 0)
+    assert isinstance(maker_update, AccountUpdate) and isinstance(taker_update, AccountUpdate)
+    assert maker_update.position == PositionView(1, "ACME", -5, -50050, 0)
+    assert taker_update.position == PositionView(2, "ACME", 5, 50050, 0)
+    assert isinstance(trade, Trade) and (trade.trade_id, trade.buyer_id, trade.seller_id) == (1, 2, 1)
+    for event in (maker, taker, maker_update, taker_update):
+        assert pickle.loads(pickle.dumps(event)) == event

@@ -64,7 +64,6 @@ from .core.checks import (
 )
 from .core.engine import RECENT_ORDERS
 from .core.events import (
-    AccountUpdate,
     BookDelta,
     Event,
     FillView,
@@ -72,13 +71,14 @@ from .core.events import (
     OrderAmended,
     OrderCanceled,
     OrderExpired,
-    OrderFilled,
     OrderView,
     PositionView,
     Rejected,
     Result,
     StatusChanged,
     Trade,
+    account_update,
+    order_filled,
 )
 from .instruments import Instrument, cash_decimals, tick_value
 from .limits import Limits
@@ -407,10 +407,10 @@ class ReferenceEngine:
                 self.last_fill_id, order.order_id, order.coid, order.user_id, sym, order.side, price, qty, is_maker,
                 self.last_trade_id, ts, fees[order.order_id],
             )  # fmt: skip
-            events.append(OrderFilled(order.user_id, order.view(), fill))
+            events.append(order_filled(order.user_id, order.view(), fill))
         for account, position in ((maker_account, maker_position), (taker_account, taker_position)):
             view = PositionView(account.user_id, sym, position.qty, position.cost, position.realized)
-            events.append(AccountUpdate(account.user_id, account.cash, view, account.fees))
+            events.append(account_update(account.user_id, account.cash, view, account.fees))
         book.md_seq += 1
         book.last_price = price
         buyer, seller = (taker, maker) if taker.is_buy else (maker, taker)

@@ -179,14 +179,102 @@ class Rejected(Record):
 
 
 class OrderFilled(Record):
-    """A fill; `order.status` tells partially filled from filled."""
+    """A fill; `order.status` tells partially filled from filled.
+
+    Held flat: the fields of the order's snapshot and of its fill, copied
+    when the fill happened. The `order` and `fill` views are built the first
+    time they are read (then kept), so a fill nobody reads costs one object
+    instead of three; `order_filled` makes one from views.
+    """
 
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order", "fill")
+    FLAT: ClassVar[tuple[str, ...]] = (
+        "user_id", "order_id", "client_order_id", "sym", "side", "type", "price", "qty", "filled_qty",
+        "filled_cost", "tif", "post_only", "status", "created_ts", "ts", "fill_id", "fill_price", "fill_qty",
+        "is_maker", "trade_id", "fee",
+    )  # fmt: skip
 
-    def __init__(self, user_id: int, order: OrderView, fill: FillView) -> None:
+    def __init__(
+        self,
+        user_id: int,
+        order_id: int,
+        client_order_id: str | None,
+        sym: str,
+        side: Side,
+        type: OrderType,
+        price: int | None,
+        qty: int,
+        filled_qty: int,
+        filled_cost: int,
+        tif: Tif,
+        post_only: bool,
+        status: OrderStatus,
+        created_ts: int,
+        ts: int,
+        fill_id: int,
+        fill_price: int,
+        fill_qty: int,
+        is_maker: bool,
+        trade_id: int,
+        fee: int,
+    ) -> None:
         self.user_id = user_id
-        self.order = order
-        self.fill = fill
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+        self.sym = sym
+        self.side = side
+        self.type = type
+        self.price = price
+        self.qty = qty
+        self.filled_qty = filled_qty
+        self.filled_cost = filled_cost
+        self.tif = tif
+        self.post_only = post_only
+        self.status = status
+        self.created_ts = created_ts
+        self.ts = ts
+        """The fill's time, which is also the order's `updated_ts`."""
+        self.fill_id = fill_id
+        self.fill_price = fill_price
+        self.fill_qty = fill_qty
+        self.is_maker = is_maker
+        self.trade_id = trade_id
+        self.fee = fee
+        self._order: OrderView | None = None
+        self._fill: FillView | None = None
+
+    @property
+    def order(self) -> OrderView:
+        view = self._order
+        if view is None:
+            view = self._order = OrderView(
+                self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.type, self.price,
+                self.qty, self.filled_qty, self.filled_cost, self.tif, self.post_only, self.status, self.created_ts,
+                self.ts,
+            )  # fmt: skip
+        return view
+
+    @property
+    def fill(self) -> FillView:
+        view = self._fill
+        if view is None:
+            view = self._fill = FillView(
+                self.fill_id, self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.fill_price,
+                self.fill_qty, self.is_maker, self.trade_id, self.ts, self.fee,
+            )  # fmt: skip
+        return view
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return OrderFilled, tuple([getattr(self, name) for name in self.FLAT])
+
+
+def order_filled(user_id: int, order: OrderView, fill: FillView) -> OrderFilled:
+    """An OrderFilled from the order's snapshot and its fill (the reference engine's way to word one)."""
+    return OrderFilled(
+        user_id, order.order_id, order.client_order_id, order.sym, order.side, order.type, order.price, order.qty,
+        order.filled_qty, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
+        order.updated_ts, fill.fill_id, fill.price, fill.qty, fill.is_maker, fill.trade_id, fill.fee,
+    )  # fmt: skip
 
 
 class OrderCanceled(Record):
@@ -215,14 +303,40 @@ class OrderAmended(Record):
 
 
 class AccountUpdate(Record):
-    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "cash", "position", "fees")
+    """An account's cash, fees and one position after a fill.
 
-    def __init__(self, user_id: int, cash: int, position: PositionView, fees: int = 0) -> None:
+    Held flat like OrderFilled: `position` is built when first read;
+    `account_update` makes one from a PositionView.
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "cash", "position", "fees")
+    FLAT: ClassVar[tuple[str, ...]] = ("user_id", "cash", "sym", "qty", "cost", "realized_pnl", "fees")
+
+    def __init__(self, user_id: int, cash: int, sym: str, qty: int, cost: int, realized_pnl: int, fees: int) -> None:
         self.user_id = user_id
         self.cash = cash
-        self.position = position
+        self.sym = sym
+        self.qty = qty
+        self.cost = cost
+        self.realized_pnl = realized_pnl
         self.fees = fees
         """The account's fees paid so far, in cash units (rebates negative)."""
+        self._position: PositionView | None = None
+
+    @property
+    def position(self) -> PositionView:
+        view = self._position
+        if view is None:
+            view = self._position = PositionView(self.user_id, self.sym, self.qty, self.cost, self.realized_pnl)
+        return view
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return AccountUpdate, tuple([getattr(self, name) for name in self.FLAT])
+
+
+def account_update(user_id: int, cash: int, position: PositionView, fees: int) -> AccountUpdate:
+    """An AccountUpdate from a position's snapshot (the reference engine's way to word one)."""
+    return AccountUpdate(user_id, cash, position.sym, position.qty, position.cost, position.realized_pnl, fees)
 
 
 # Public events --------------------------------------------------------------

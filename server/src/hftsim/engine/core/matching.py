@@ -14,7 +14,7 @@ from typing import Final
 
 from ..status import CancelReason, OrderStatus
 from .book import Book
-from .events import Event, OrderCanceled, OrderView
+from .events import Event, OrderCanceled, OrderFilled, OrderView
 from .orders import Order, Registry
 from .settlement import fill, release
 
@@ -56,8 +56,10 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
 
     Appends, per fill, settlement's five events, and an OrderCanceled for
     each own resting order met on the way. Returns the taker's latest
-    snapshot (`view`, the one from before matching, when nothing filled) so
-    that the caller reuses it instead of building an equal one.
+    snapshot: its last fill's order view (built here, once per command,
+    rather than per fill), or `view`, the one from before matching, when
+    nothing filled, so that the caller reuses it instead of building an
+    equal one.
 
     The maker met is always the head of the best level (fills and self-trade
     cancels take from the front), so a filled one is unlinked in place.
@@ -70,6 +72,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
     limit = taker.price
     user_id = taker.user_id
     remaining = taker.qty - taker.filled
+    last: OrderFilled | None = None
     while remaining and keys:
         key = keys[-1]
         if limit is not None and key < sign * limit:
@@ -95,7 +98,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             qty = maker_leaves if maker_leaves < remaining else remaining
             remaining -= qty
             level.total -= qty
-            view = fill(maker, taker, price, qty, ts, book, registry, events)
+            last = fill(maker, taker, price, qty, ts, book, registry, events)
             if qty == maker_leaves:
                 level.head = following  # the maker is the head: unlink it in place
                 if following is None:
@@ -110,4 +113,4 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
         if level.head is None:
             del levels[price]
             keys.pop()
-    return view
+    return view if last is None else last.order

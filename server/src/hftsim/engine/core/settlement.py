@@ -23,7 +23,7 @@ from typing import Final
 from ..status import OrderStatus
 from .accounts import Account, Position
 from .book import Book
-from .events import AccountUpdate, Event, FillView, OrderFilled, OrderView, PositionView, Trade
+from .events import AccountUpdate, Event, OrderFilled, Trade
 from .orders import Order, Registry
 
 FILLED: Final = OrderStatus.FILLED
@@ -114,11 +114,13 @@ def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: i
 
 def fill(
     maker: Order, taker: Order, price: int, qty: int, ts: int, book: Book, registry: Registry, events: list[Event]
-) -> OrderView:
-    """Book `qty` at `price` between a resting maker and the taker; append the five events; return the taker's view.
+) -> OrderFilled:
+    """Book `qty` at `price` between a resting maker and the taker; append the five events; return the taker's fill.
 
     Events, in order: the maker's OrderFilled, the taker's OrderFilled, the
-    maker's and the taker's AccountUpdate, the public Trade.
+    maker's and the taker's AccountUpdate, the public Trade. They are built
+    flat (see events.OrderFilled): five objects per fill, the views only if
+    a consumer reads them.
     """
     tick_value = book.tick_value
     notional = price * qty
@@ -153,41 +155,29 @@ def fill(
     taker_id = taker.user_id
     events.append(
         OrderFilled(
-            maker_id,
-            maker.view(),
-            FillView(
-                fill_id - 1, maker.order_id, maker.client_order_id, maker_id, sym, maker.side, price, qty, True,
-                trade_id, ts, maker_fee,
-            ),
+            maker_id, maker.order_id, maker.client_order_id, sym, maker.side, maker.type, maker.price, maker.qty,
+            maker.filled, maker.filled_cost, maker.tif, maker.post_only, maker.status, maker.created_ts, ts,
+            fill_id - 1, price, qty, True, trade_id, maker_fee,
         )
     )  # fmt: skip
-    view = taker.view()
-    events.append(
-        OrderFilled(
-            taker_id,
-            view,
-            FillView(
-                fill_id, taker.order_id, taker.client_order_id, taker_id, sym, taker.side, price, qty, False,
-                trade_id, ts, taker_fee,
-            ),
-        )
+    taker_fill = OrderFilled(
+        taker_id, taker.order_id, taker.client_order_id, sym, taker.side, taker.type, taker.price, taker.qty,
+        taker.filled, taker.filled_cost, taker.tif, taker.post_only, taker.status, taker.created_ts, ts,
+        fill_id, price, qty, False, trade_id, taker_fee,
     )  # fmt: skip
+    events.append(taker_fill)
     events.append(
         AccountUpdate(
-            maker_id,
-            maker_account.cash,
-            PositionView(maker_id, sym, maker_position.qty, maker_position.cost, maker_position.realized),
+            maker_id, maker_account.cash, sym, maker_position.qty, maker_position.cost, maker_position.realized,
             maker_account.fees,
         )
-    )
+    )  # fmt: skip
     events.append(
         AccountUpdate(
-            taker_id,
-            taker_account.cash,
-            PositionView(taker_id, sym, taker_position.qty, taker_position.cost, taker_position.realized),
+            taker_id, taker_account.cash, sym, taker_position.qty, taker_position.cost, taker_position.realized,
             taker_account.fees,
         )
-    )
+    )  # fmt: skip
     book.md_seq = md_seq = book.md_seq + 1
     book.last_price = price
     is_buy = taker.is_buy
@@ -197,4 +187,4 @@ def fill(
             maker_id if is_buy else taker_id,
         )
     )  # fmt: skip
-    return view
+    return taker_fill
