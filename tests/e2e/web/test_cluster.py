@@ -1,15 +1,22 @@
-"""The website on a cluster of two gateways over two shards, in Chromium: it works on either gateway unchanged."""
+"""The website on a cluster of two gateways over two shards, in Chromium: it works on either gateway unchanged,
+and a page whose gateway dies carries on at the other."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
-from hftsim.testing import ServerProcess
+import pytest
+from hftsim.cluster.natsserver import NatsServer
+from hftsim.testing import ServerProcess, free_port
 from market_client import MarketClient
 from playwright.sync_api import expect
-from web.conftest import PageFactory
-from web.helpers import (
+
+from .conftest import PageFactory
+from .helpers import (
     HttpTrader,
     login_guest,
     page_state,
@@ -18,6 +25,40 @@ from web.helpers import (
     ticks_from,
     wait_connected,
 )
+
+SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
+"""ACME and BOLT on one shard, CRUX, DUNE and EMBR on the other."""
+
+
+@contextmanager
+def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
+    """A nats-server and two quiet gateways over it (no agents), sharing one users' database and
+    announcing each other's address to the website (`cluster.gateways`)."""
+    with ExitStack() as stack:
+        nats_server = stack.enter_context(NatsServer(where / "nats"))
+        ports = [free_port(), free_port()]
+        cluster = {
+            "nats_url": nats_server.url,
+            "shards": SHARDS,
+            "gateways": [f"http://127.0.0.1:{port}" for port in ports],
+        }
+        gateways = []
+        for name, port in zip(("one", "two"), ports, strict=True):
+            gateway = ServerProcess(
+                where / "data", port=port, config={"cluster": cluster}
+            )
+            gateway.log_path = where / f"gateway-{name}.log"
+            gateway.start()
+            stack.callback(gateway.stop)
+            gateways.append(gateway)
+        yield gateways
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, built_site: Path) -> Iterator[list[ServerProcess]]:
+    """Two gateways over two shards, for one test."""
+    with two_gateways(tmp_path) as gateways:
+        yield gateways
 
 
 async def sell(url: str, sym: str, price: str, qty: int) -> str:
