@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +21,7 @@ from . import _http
 from ._admin import Admin
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
-from ._envelope import JSON, RESTATED, Event, now_ms
+from ._envelope import JSON, RESTATED, Event, Response, now_ms
 from ._exceptions import (
     ClientClosed,
     ConnectionLost,
@@ -295,7 +295,8 @@ class MarketClient:
         ConnectionLost when CMD drops meanwhile, MarketConnectionError when
         CMD is down (reconnecting) at the time of the call.
         """
-        return await self._request(op, dict(payload or {}), as_role, timeout, self._keeper.envelopes.next_id())
+        msg_id = self._keeper.envelopes.next_id()
+        return (await self._request(op, dict(payload or {}), as_role, timeout, msg_id)).payload
 
     async def get_symbols(self, force_refresh: bool = False) -> list[JSON]:
         """Every symbol {sym, tick, min_qty, lot, status, ...}; cached, statuses kept current by MD."""
@@ -354,14 +355,15 @@ class MarketClient:
             payload["price"] = to_wire_price(price)
         elif type == "limit":
             raise InvalidPrice("a limit order needs a price")
-        coid = client_order_id if client_order_id is not None else self._keeper.envelopes.next_id()
+        msg_id = self._keeper.envelopes.next_id()
+        coid = msg_id if client_order_id is None else client_order_id  # unique per client, as a msg_id must be
         payload["client_order_id"] = coid
 
         def placed(orders: list[JSON]) -> JSON | None:
             order = _newest(orders, "client_order_id", coid)
             return None if order is None else {"order": order}
 
-        return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed)
+        return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed, msg_id)
 
     async def submit_order(
         self,
@@ -433,6 +435,7 @@ class MarketClient:
         timeout: float,
         sym: str | None,
         settled: Callable[[list[JSON]], JSON | None],
+        msg_id: str | None = None,
     ) -> JSON:
         """Send `op` so that it takes effect once, even when its answer is lost.
 
@@ -442,20 +445,22 @@ class MarketClient:
         there is none does it send again, with the SAME msg_id: the server
         runs a msg_id once per session, so a request that did reach it is
         answered with its first answer (DUPLICATE_MSG while it still runs,
-        then we look again), and one that never arrived runs now.
+        then we look again), and one that never arrived runs now. `msg_id`
+        given: the caller has taken one already (place_order, for its client_order_id too).
 
         Sent while the client is reconnecting, it waits up to `timeout` for
         the link to come back (a gateway's death is a second or two on a
         cluster), then MarketConnectionError.
         """
-        msg_id = self._keeper.envelopes.next_id()
+        if msg_id is None:
+            msg_id = self._keeper.envelopes.next_id()
         if self.state in ("connecting", "reconnecting"):
             try:
                 await self.wait_connected(timeout)
             except TimeoutError:
                 raise MarketConnectionError(f"{op}: not reconnected within {timeout}s (state: {self.state})") from None
         try:
-            return await self._request(op, payload, as_role, timeout, msg_id)
+            return (await self._request(op, payload, as_role, timeout, msg_id)).payload
         except ClientClosed:
             raise
         except (ConnectionLost, RequestTimeout) as exc:
@@ -467,7 +472,7 @@ class MarketClient:
                 found = settled(await self.list_orders(sym, status="all"))
                 if found is not None:
                     return found
-                return await self._request(op, payload, as_role, min(timeout, remaining), msg_id)
+                return (await self._request(op, payload, as_role, min(timeout, remaining), msg_id)).payload
             except ClientClosed:
                 raise
             except ServerError as exc:
@@ -482,17 +487,31 @@ class MarketClient:
             f"{self._recover_timeout}s; check list_orders(status='all') once wait_connected() returns"
         )
 
-    async def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
+    def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> Awaitable[Response]:
+        """Send one request over CMD, paced; its response (a refusal raises).
+
+        Not a coroutine itself: in the common case (no pause, no timeline
+        waiting on the answer) it hands back the session's own request, so
+        an order's answer resumes one coroutine fewer.
+        """
         session = self._keeper.require_cmd()
-        if self._pacer is not None:
-            pause = self._pacer.delay_under(self._keeper.user)
-            if pause > 0:
-                await asyncio.sleep(pause)
+        pause = self._pacer.delay_under(self._keeper.user) if self._pacer is not None else 0.0
+        if pause > 0 or (self._timelines and op in RESTATED):
+            return self._request_with(session, pause, op, payload, as_role, timeout, msg_id)
+        return session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
+
+    async def _request_with(
+        self, session: RequestSession, pause: float, op: str, payload: JSON, as_role: str | None, timeout: float,
+        msg_id: str,
+    ) -> Response:
+        """`_request` after a pacing pause, and with the timelines told while the answer is out."""
+        if pause > 0:
+            await asyncio.sleep(pause)
         timelines = self._timelines if op in RESTATED else ()
         for timeline in timelines:
             timeline.request_sent(msg_id)  # its answer stands for an event the timeline must wait for
         try:
-            return (await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)).payload
+            return await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
         finally:
             for timeline in timelines:
                 timeline.request_done(msg_id)
@@ -662,8 +681,10 @@ class MarketClient:
             timeline.push("cmd", event.op, event.payload)
         self._orders.on_cmd_event(event.op, event.payload)
         self._transactions.append(event.raw)
-        self._callbacks.call("on_cmd_event", self._on_cmd_event, event.raw)
-        self._callbacks.call("event hook", self._event_hook, event.raw)
+        if self._on_cmd_event is not None:
+            self._callbacks.call("on_cmd_event", self._on_cmd_event, event.raw)
+        if self._event_hook is not None:
+            self._callbacks.call("event hook", self._event_hook, event.raw)
 
     def _md_event(self, event: Event) -> None:
         for timeline in self._timelines:

@@ -68,16 +68,21 @@ class Envelopes:
             "msg_id": msg_id,
             "ts": self._clock(),
             "op": op,
-            "payload": dict(payload) if payload is not None else {},
+            "payload": {} if payload is None else payload if type(payload) is dict else dict(payload),
         }
         if as_role is not None:
             message["as"] = as_role
         return msg_id, orjson.dumps(message)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Response:
-    """A server response; `ok` false means `error` holds the code and message."""
+    """A server response; `ok` false means `error` holds the code and message.
+
+    Not frozen, like `Event`: a frozen dataclass sets each field through
+    `object.__setattr__`, and one of each is made for every order's answer.
+    Nothing in the client changes one after it is made.
+    """
 
     corr_id: str | None
     op: str
@@ -93,7 +98,7 @@ class Response:
         return error_for(self.op, self.error_code or "UNKNOWN", self.error_message or "")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """A server-pushed event: `op` names it, `raw` is the whole envelope."""
 
@@ -115,15 +120,18 @@ def restated(response: Response) -> Event | None:
     op = RESTATED.get(response.op)
     if op is None or not response.ok:
         return None
-    payload: JSON = {"order": response.payload.get("order")}
+    body = response.payload
+    payload: JSON = {"order": body.get("order")}
     if op == "order.canceled":
         payload["reason"] = "user"
-    gseq = response.payload.get("gseq")
-    if isinstance(gseq, int):  # the command's first event: its place in the engine's order
-        payload["gseq"], payload["gidx"] = gseq, 0
-    raw: JSON = {"type": "event", "ver": PROTOCOL_VERSION, "msg_id": response.raw.get("msg_id"), "ts": response.ts}
-    raw.update(op=op, payload=payload)
-    return Event(op=op, payload=payload, ts=response.ts, raw=raw)
+    gseq = body.get("gseq")
+    if type(gseq) is int:  # the command's first event: its place in the engine's order
+        payload["gseq"] = gseq
+        payload["gidx"] = 0
+    ts = response.ts
+    raw: JSON = {"type": "event", "ver": PROTOCOL_VERSION, "msg_id": response.raw.get("msg_id"), "ts": ts, "op": op,
+                 "payload": payload}  # fmt: skip
+    return Event(op, payload, ts, raw)
 
 
 def whole_fill(payload: JSON) -> JSON | None:
@@ -142,39 +150,47 @@ class EnvelopeError(ValueError):
 
 
 def parse(frame: str | bytes) -> Response | Event:
-    """Classify one frame; raise EnvelopeError when it is not a valid envelope."""
+    """Classify one frame; raise EnvelopeError when it is not a valid envelope.
+
+    Every order's answer passes here, so the checks are ordered for the
+    common frame (a well-formed response or event) and each field is read once.
+    """
     try:
         message = orjson.loads(frame)
     except orjson.JSONDecodeError as exc:
         raise EnvelopeError(f"frame is not JSON: {exc}") from None
-    if not isinstance(message, dict):
+    if type(message) is not dict:
         raise EnvelopeError("frame is not a JSON object")
-    kind = message.get("type")
-    op = message.get("op")
-    payload = message.get("payload")
+    get = message.get
+    kind = get("type")
+    op = get("op")
+    payload = get("payload")
     if payload is None:
         payload = {}
     if op is None and kind == "response":
         op = ""  # refused before its op was read (RATE_LIMITED, BAD_ENVELOPE): still the answer to corr_id
-    if not isinstance(op, str) or not isinstance(payload, dict):
-        raise EnvelopeError(f"envelope without a valid op or payload: {message!r:.200}")
-    ts = message.get("ts") if isinstance(message.get("ts"), int) else None
+    if type(op) is not str or type(payload) is not dict:
+        if not isinstance(op, str) or not isinstance(payload, dict):
+            raise EnvelopeError(f"envelope without a valid op or payload: {message!r:.200}")
+    ts = get("ts")
+    if type(ts) is not int:
+        ts = ts if isinstance(ts, int) else None
     if kind == "event":
-        return Event(op=op, payload=payload, ts=ts, raw=message)
+        return Event(op, payload, ts, message)
     if kind != "response":
         raise EnvelopeError(f"unexpected envelope type {kind!r}")
-    corr_id = message.get("corr_id")
-    ok = message.get("ok") is True
+    corr_id = get("corr_id")
+    if get("ok") is True:
+        return Response(corr_id if type(corr_id) is str else None, op, True, payload, ts, None, None, message)
     code = message_ = None
-    if not ok:
-        error = message.get("error")
-        if isinstance(error, dict):
-            code = str(error.get("code", "UNKNOWN"))
-            message_ = str(error.get("message", ""))
+    error = get("error")
+    if isinstance(error, dict):
+        code = str(error.get("code", "UNKNOWN"))
+        message_ = str(error.get("message", ""))
     return Response(
         corr_id=corr_id if isinstance(corr_id, str) else None,
         op=op,
-        ok=ok,
+        ok=False,
         payload=payload,
         ts=ts,
         error_code=code,

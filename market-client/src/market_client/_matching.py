@@ -12,7 +12,8 @@ is tested without one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ._envelope import EnvelopeError, Event, Response, parse, restated
@@ -24,7 +25,8 @@ W = TypeVar("W")
 class Delivery(Generic[W]):
     """What one frame means: events to hand on, and the response with the waiter it answers."""
 
-    events: list[Event] = field(default_factory=list)
+    events: Sequence[Event] = ()
+    """A tuple: one is made per order's answer, and a plain default costs less than a factory's list."""
     waiter: W | None = None
     response: Response | None = None
     ignored: str | None = None
@@ -69,7 +71,7 @@ class Inbox(Generic[W]):
         except EnvelopeError as exc:
             return Delivery(ignored=f"a frame that is not an envelope: {exc}")
         if isinstance(message, Event):
-            return Delivery(events=[message])
+            return Delivery((message,))
         corr_id = message.corr_id
         if corr_id in self._probes:
             self._probes.discard(corr_id)
@@ -81,4 +83,4 @@ class Inbox(Generic[W]):
                 f"{message.op} {message.error_code} {message.error_message}"
             )
         event = restated(message)
-        return Delivery(events=[] if event is None else [event], waiter=waiter, response=message)
+        return Delivery(() if event is None else (event,), waiter, message)

@@ -239,6 +239,8 @@ class OrderTracker:
 
     def on_cmd_event(self, op: str, payload: Mapping[str, Any]) -> Order | None:
         """Apply one private event; returns the handle it updated, if any."""
+        if not self._by_coid:
+            return None  # no handle to update: the common case of place_order, checked before any lookup
         order_obj = payload.get("order")
         coid = order_obj.get("client_order_id") if isinstance(order_obj, Mapping) else payload.get("client_order_id")
         handle = self._by_coid.get(str(coid)) if coid is not None else None

@@ -51,23 +51,24 @@ class Pacer:
 
     def delay(self) -> float:
         """Take a token: 0 when one is there, else the seconds until it will be (already reserved)."""
-        if self._rate <= 0:
-            return 0.0
-        now = self._clock()
-        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = now
-        self._tokens -= 1.0
-        return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+        return self.delay_under(self._user)
 
     def delay_under(self, user: Mapping[str, Any] | None) -> float:
         """`delay()` under the limits the logged-in `user` (the login answer) carries.
 
         The client calls this before every request, so it is one identity
-        check when the user has not changed, and no coroutine at all: the
-        caller sleeps only when there is a pause.
+        check when the user has not changed, the bucket's arithmetic inline,
+        and no coroutine at all: the caller sleeps only when there is a pause.
         """
         if user is not self._user:
             self._user = user
             limits = user.get("limits") if user is not None else None
             self.configure(limits if isinstance(limits, Mapping) else None)
-        return self.delay()
+        rate = self._rate
+        if rate <= 0:
+            return 0.0
+        now = self._clock()
+        tokens = min(self._burst, self._tokens + (now - self._stamp) * rate) - 1.0
+        self._stamp = now
+        self._tokens = tokens
+        return 0.0 if tokens >= 0 else -tokens / rate

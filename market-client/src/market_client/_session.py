@@ -55,6 +55,53 @@ def _expire(future: asyncio.Future[Response]) -> None:
         future.set_exception(_Expired())
 
 
+class Deadlines:
+    """The time limits of a session's requests in flight, kept by one loop timer.
+
+    A timer per request (`call_later`, or `wait_for`'s task) costs a heap
+    push and a cancel on every order; one timer armed for the earliest
+    deadline, swept when it fires, costs a dict entry instead. One request
+    at a time with the same timeout arms it once per timeout period.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.due: dict[asyncio.Future[Response], float] = {}
+        """Each request's deadline (loop time); a request answered or given up leaves it (`due.pop`)."""
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+
+    def add(self, future: asyncio.Future[Response], seconds: float) -> None:
+        """Fail `future` with `_Expired` once `seconds` have passed, unless it is done or discarded before."""
+        at = self._loop.time() + seconds
+        self.due[future] = at
+        if self._timer is None or at < self._timer_at:
+            self._arm(at)
+
+    def stop(self) -> None:
+        """The session is over: no timer stays behind."""
+        self.due.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(at, self._sweep)
+        self._timer_at = at
+
+    def _sweep(self) -> None:
+        self._timer = None
+        now = self._loop.time()
+        expired = [future for future, at in self.due.items() if at <= now]
+        for future in expired:
+            del self.due[future]
+            _expire(future)
+        if self.due:
+            self._arm(min(self.due.values()))
+
+
 class Connection(Protocol):
     """What a session needs from a socket: the seam where tests plug a fake."""
 
@@ -96,6 +143,9 @@ class RequestSession:
         self.tap: Callable[[str, str, str | bytes], None] | None = None
         """Called with (socket name, "in" or "out", frame) for every request sent and frame received (recording)."""
         loop = self._loop = asyncio.get_running_loop()
+        self._deadlines = Deadlines(loop)
+        self._send_now: Callable[[bytes], None] | None = getattr(connection, "send_now", None)
+        """A socket that writes without suspending (picows) is called directly: no coroutine per request."""
         push_to = getattr(connection, "push_to", None)
         if push_to is not None:  # frames come as calls: the reader only waits for the close
             push_to(self._frame)
@@ -167,16 +217,21 @@ class RequestSession:
         if self._closed:
             raise self._closed_error()
         msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
-        loop = self._loop
-        future: asyncio.Future[Response] = loop.create_future()
-        self._inbox.expect(msg_id, future)
+        future: asyncio.Future[Response] = self._loop.create_future()
+        inbox = self._inbox
+        inbox.expect(msg_id, future)
         limit = self.request_timeout if timeout is None else timeout
-        expiry = loop.call_later(limit, _expire, future)  # cheaper than wait_for, which wraps the future in a task
+        deadlines = self._deadlines
+        if limit > 0:
+            deadlines.add(future, limit)
         try:
             try:
                 if self.tap is not None:
                     self.tap(self.name, "out", frame)
-                await self._connection.send(frame)
+                if self._send_now is not None:
+                    self._send_now(frame)
+                else:
+                    await self._connection.send(frame)
             except ConnectionClosed:
                 if future.done():
                     future.exception()  # the reader failed it meanwhile: mark the error seen
@@ -188,8 +243,8 @@ class RequestSession:
             except _Expired:
                 raise RequestTimeout(f"{op} got no response within {limit}s") from None
         finally:
-            expiry.cancel()
-            self._inbox.forget(msg_id)
+            deadlines.due.pop(future, None)
+            inbox.forget(msg_id)
         if not response.ok:
             raise response.error()
         return response
@@ -260,30 +315,27 @@ class RequestSession:
             self._reader.cancel()
 
     def _frame(self, frame: str | bytes) -> None:
+        """One frame received: its events to `on_event`, then its response to the request waiting for it."""
         self._last_frame = time.monotonic()
         if self.tap is not None:
             self.tap(self.name, "in", frame)
-        self._receive(frame)
-
-    def _receive(self, frame: str | bytes) -> None:
         delivery = self._inbox.receive(frame)
         if delivery.ignored is not None:
             logger.warning("%s: ignoring %s", self.name, delivery.ignored)
-        for event in delivery.events:
-            self._event(event)
+        on_event = self._on_event
+        if on_event is not None:
+            for event in delivery.events:
+                try:
+                    on_event(event)
+                except Exception:
+                    logger.exception("%s: event handler failed on %s", self.name, event.op)
         future, response = delivery.waiter, delivery.response
         if future is not None and response is not None and not future.done():
             future.set_result(response)
 
-    def _event(self, event: Event) -> None:
-        if self._on_event is not None:
-            try:
-                self._on_event(event)
-            except Exception:
-                logger.exception("%s: event handler failed on %s", self.name, event.op)
-
     def _finish(self, code: int | None, reason: str) -> None:
         self._closed = True
+        self._deadlines.stop()
         if self._watchdog is not None and self._watchdog is not asyncio.current_task():
             self._watchdog.cancel()
         self.close_code, self.close_reason = code, reason

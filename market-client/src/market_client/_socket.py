@@ -88,9 +88,14 @@ class Socket(WSListener):
         self._push = receive
 
     async def send(self, message: str | bytes) -> None:
-        if self._gone or self._ws is None or self._ws.is_close_frame_sent:
+        self.send_now(message)
+
+    def send_now(self, message: str | bytes) -> None:
+        """Write one text frame; picows never suspends to write, so neither does this (ConnectionClosed if gone)."""
+        ws = self._ws
+        if self._gone or ws is None or ws.is_close_frame_sent:
             raise self._closed()
-        self._ws.send(WSMsgType.TEXT, message)
+        ws.send(WSMsgType.TEXT, message)
 
     async def recv(self) -> bytes:
         while not self._frames:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from market_client import ConnectionLost, MarketClient, OutcomeUnknown, RequestTimeout, ServerError
+from market_client import ConnectionLost, MarketClient, OutcomeUnknown, RequestTimeout, Response, ServerError
 
 JSON = dict[str, Any]
 
@@ -20,12 +20,12 @@ class Script:
         client.list_orders = self.list_orders  # type: ignore[method-assign]
         client.wait_connected = self.wait_connected  # type: ignore[method-assign]
 
-    async def request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> JSON:
+    async def request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> Response:
         self.sent.append((op, payload, msg_id))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        return Response(corr_id=msg_id, op=op, ok=True, payload=answer, ts=None)
 
     async def list_orders(self, sym: str | None = None, status: str = "open") -> list[JSON]:
         assert status == "all"

@@ -23,7 +23,7 @@ def test_an_answer_goes_to_its_waiter_among_many_in_flight() -> None:
     inbox.expect("c-2", "second")
     delivery = inbox.receive(response("c-2", "book.get", sym="ACME"))
     assert delivery.waiter == "second" and delivery.response is not None
-    assert delivery.response.payload == {"sym": "ACME"} and delivery.events == []
+    assert delivery.response.payload == {"sym": "ACME"} and not delivery.events
     assert inbox.in_flight == 2  # the session forgets it once its waiter has it
     inbox.forget("c-2")
     assert inbox.in_flight == 1
@@ -51,7 +51,7 @@ def test_a_late_answer_to_a_request_given_up_goes_to_nobody() -> None:
     inbox.expect("c-1", "w")
     inbox.forget("c-1")  # it timed out
     delivery = inbox.receive(response("c-1", "order.place", order={"order_id": 1}))
-    assert delivery.waiter is None and delivery.events == [] and delivery.ignored is not None
+    assert delivery.waiter is None and not delivery.events and delivery.ignored is not None
     assert "no pending request" in delivery.ignored
 
 
@@ -62,7 +62,7 @@ def test_a_probe_answer_is_silent_and_events_and_noise_are_told_apart() -> None:
     event = inbox.receive(orjson.dumps({"type": "event", "ver": 1, "op": "md.heartbeat", "payload": {"ts": 1}}))
     assert [e.op for e in event.events] == ["md.heartbeat"] and event.waiter is None
     noise = inbox.receive(b"not json")
-    assert noise.events == [] and noise.ignored is not None and "not an envelope" in noise.ignored
+    assert not noise.events and noise.ignored is not None and "not an envelope" in noise.ignored
 
 
 def test_a_lost_link_hands_back_every_waiter_once() -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market_client import InvalidPrice, MarketClientError, to_wire_price
+from market_client import InvalidPrice, MarketClientError, _prices, to_wire_price
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,13 @@ def test_non_numbers_are_refused(price: str | Decimal) -> None:
 def test_decimal_round_trips_exactly(value: Decimal) -> None:
     assert Decimal(to_wire_price(value)) == value
     assert "E" not in to_wire_price(value)
+
+
+def test_a_price_string_seen_before_gives_the_same_wire_string_and_a_bad_one_raises_every_time() -> None:
+    assert [to_wire_price(" 100.250 ") for _ in range(3)] == ["100.250"] * 3
+    for _ in range(2):
+        with pytest.raises(InvalidPrice):
+            to_wire_price("1e999999999x")
+    for n in range(_prices._KNOWN_MAX + 10):
+        assert to_wire_price(f"{n}.5") == f"{n}.5"
+    assert len(_prices._KNOWN) <= _prices._KNOWN_MAX

@@ -102,6 +102,31 @@ async def test_timeout_raises_and_a_late_response_is_ignored(caplog: pytest.LogC
     await session.close()
 
 
+async def test_one_timer_keeps_every_deadline_a_shorter_one_sent_later_included() -> None:
+    session, conn = open_session()
+    patient = asyncio.create_task(session.request("ping", {"n": 1}, timeout=30))
+    await conn.next_sent()
+    with pytest.raises(RequestTimeout, match=r"within 0\.05s"):
+        await session.request("ping", {"n": 2}, timeout=0.05)  # its deadline comes before the armed one
+    assert not patient.done() and session.in_flight == 1
+    conn.respond(conn.sent[0], {"n": 1})
+    assert (await patient).payload == {"n": 1}
+    with pytest.raises(RequestTimeout):
+        await session.request("ping", {"n": 3}, timeout=0.05)  # after the sweep: armed again for the next one
+    await session.close()
+
+
+async def test_a_closed_session_leaves_no_deadline_timer_behind() -> None:
+    session, conn = open_session()
+    task = asyncio.create_task(session.request("ping", timeout=30))
+    await conn.next_sent()
+    conn.drop(1000)
+    with pytest.raises(ConnectionLost):
+        await task
+    assert session._deadlines._timer is None and not session._deadlines.due
+    await session.close()
+
+
 async def test_a_drop_fails_requests_in_flight_at_once_and_reports_the_code() -> None:
     closes: list[tuple[int | None, str]] = []
     session, conn = open_session(on_close=lambda code, reason: closes.append((code, reason)))
