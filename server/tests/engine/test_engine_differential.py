@@ -2,8 +2,9 @@
 
 Hypothesis draws the same mix of commands as the property tests (valid and
 invalid orders, cancels and amends aimed at live orders, halts, cancel-alls),
-plus accounts opened with their own cash and call auctions (crossing limit
-orders collected, then uncrossed); each stream runs through the core and
+plus accounts opened with their own cash, call auctions (crossing limit
+orders collected, then uncrossed) and cash moved out and in (debits up to
+and past the free cash, credits repeated and out of order); each stream runs through the core and
 through `ReferenceEngine`, which must emit identical events and end in an
 identical `state()`. A short memory for finished orders and client order ids
 makes the forgetting paths run too.
@@ -15,7 +16,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hftsim.engine import Command, Engine, OpenAccount, PlaceOrder, SetSymbolStatus, Side, SymbolStatus
+from hftsim.engine import (
+    Command,
+    CreditCash,
+    DebitCash,
+    Engine,
+    OpenAccount,
+    PlaceOrder,
+    SetSymbolStatus,
+    Side,
+    SymbolStatus,
+)
 from hftsim.engine.reference import ReferenceEngine
 
 from .conftest import BUILDS
@@ -39,7 +50,11 @@ def auction_round(draw: st.DrawFn) -> list[Command | Target]:
 
 def streams() -> st.SearchStrategy[list[Command | Target]]:
     openings = st.builds(OpenAccount, st.sampled_from([*USERS, 9]), st.sampled_from([0, 10**4, 10**8, -1]))
-    single = st.one_of(commands(), openings).map(lambda command: [command])
+    anyone = st.sampled_from([*USERS, 9])
+    amounts = st.sampled_from([0, 1, 10**6, INITIAL_CASH // 2, INITIAL_CASH, 2 * INITIAL_CASH, -5])
+    debits = st.builds(DebitCash, anyone, amounts, st.sampled_from(["b", "b", ""]))
+    credits = st.builds(CreditCash, anyone, amounts, st.sampled_from(["a", "b", ""]), st.integers(-1, 6))
+    single = st.one_of(commands(), openings, debits, credits).map(lambda command: [command])
     chunks = st.lists(st.one_of(single, single, single, auction_round()), min_size=5, max_size=60)
     return chunks.map(lambda parts: [command for part in parts for command in part])
 

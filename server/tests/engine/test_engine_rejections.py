@@ -13,6 +13,7 @@ from hftsim.engine import (
     CancelOrder,
     Code,
     Command,
+    CreditCash,
     Engine,
     Instrument,
     OrderType,
@@ -71,6 +72,9 @@ CASES = {
         CancelOrder(2, order_id=1),
         "order 1 is not live",
         [PlaceOrder(1, "ACME", BUY, 1, 9990)],
+    ),
+    "credited twice": Case(
+        Code.DUPLICATE_TRANSFER, CreditCash(1, 5, "b", 3), "from b is already credited", [CreditCash(1, 5, "b", 3)]
     ),
 }
 

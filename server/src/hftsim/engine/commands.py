@@ -90,4 +90,33 @@ class OpenAccount:
     cash: int
 
 
-Command = PlaceOrder | CancelOrder | CancelAll | AmendOrder | SetSymbolStatus | OpenAccount
+@dataclass(frozen=True, slots=True)
+class DebitCash:
+    """Take `amount` of the user's free cash out of this engine, for the account named `to` elsewhere.
+
+    Half of a transfer between the engines of a cluster's shards (each holds
+    its own part of a user's cash): refused unless the cash not committed to
+    open buy orders covers it, so what stays still backs every open order.
+    """
+
+    user_id: int
+    amount: int
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreditCash:
+    """Add `amount` to the user's cash: the other half of a transfer, whose debit was number `ref` at `source`.
+
+    One source sends its credits in the order of its debits, so a credit whose
+    `ref` is not above the last one taken from that source is a copy (a
+    retry, a restarted sender) and is refused: each transfer is credited once.
+    """
+
+    user_id: int
+    amount: int
+    source: str
+    ref: int
+
+
+Command = PlaceOrder | CancelOrder | CancelAll | AmendOrder | SetSymbolStatus | OpenAccount | DebitCash | CreditCash

@@ -26,3 +26,5 @@ class Code(StrEnum):
     # Orders of a user
     DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    # Cash moved between a cluster's shards
+    DUPLICATE_TRANSFER = "DUPLICATE_TRANSFER"

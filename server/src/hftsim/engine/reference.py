@@ -32,6 +32,8 @@ from .commands import (
     CancelAll,
     CancelOrder,
     Command,
+    CreditCash,
+    DebitCash,
     OpenAccount,
     OrderType,
     PlaceOrder,
@@ -48,6 +50,8 @@ from .core.checks import (
     band_rule,
     cash_rule,
     coid_rule,
+    credit_rule,
+    debit_rule,
     funds_rule,
     kind_rule,
     order_qty_rule,
@@ -59,6 +63,7 @@ from .core.checks import (
     status_rule,
     symbol_rule,
     trading_rule,
+    transfer_fields_rule,
     unknown_order,
     user_rule,
 )
@@ -149,6 +154,7 @@ class RefAccount:
     coids: dict[str, int] = field(default_factory=dict)
     positions: dict[str, RefPosition] = field(default_factory=dict)
     finished: list[RefOrder] = field(default_factory=list)
+    credited: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -221,6 +227,10 @@ class ReferenceEngine:
             return self.set_status(command, ts)
         if isinstance(command, OpenAccount):
             return self.open_account(command)
+        if isinstance(command, DebitCash):
+            return self.debit(command)
+        if isinstance(command, CreditCash):
+            return self.credit(command)
         self.seq -= 1
         raise TypeError(f"not an engine command: {command!r}")
 
@@ -593,6 +603,33 @@ class ReferenceEngine:
             self.accounts[cmd.user_id] = RefAccount(cmd.user_id, cmd.cash, cmd.cash)
         return Result(self.seq, [], None, None)
 
+    def debit(self, cmd: DebitCash) -> Result:
+        refusal = user_rule(cmd.user_id) or transfer_fields_rule(cmd.amount, "to", cmd.to)
+        if refusal is None:
+            account = self.accounts.get(cmd.user_id)
+            available = account.cash - account.reserved if account is not None else self.initial_cash
+            refusal = debit_rule(cmd.amount, available, self.decimals)
+        if refusal is not None:
+            return self.reject(refusal, cmd.user_id)
+        account = self.account(cmd.user_id)
+        account.cash -= cmd.amount
+        account.opening_cash -= cmd.amount
+        return Result(self.seq, [], None, None)
+
+    def credit(self, cmd: CreditCash) -> Result:
+        refusal = user_rule(cmd.user_id) or transfer_fields_rule(cmd.amount, "source", cmd.source)
+        if refusal is None:
+            account = self.accounts.get(cmd.user_id)
+            last = account.credited.get(cmd.source, 0) if account is not None else 0
+            refusal = credit_rule(cmd.source, cmd.ref, last)
+        if refusal is not None:
+            return self.reject(refusal, cmd.user_id)
+        account = self.account(cmd.user_id)
+        account.cash += cmd.amount
+        account.opening_cash += cmd.amount
+        account.credited[cmd.source] = cmd.ref
+        return Result(self.seq, [], None, None)
+
     # Helpers --------------------------------------------------------------------
 
     def account(self, user_id: int) -> RefAccount:
@@ -686,7 +723,7 @@ class ReferenceEngine:
             (
                 a.user_id, a.cash, a.opening_cash, a.reserved, a.fees, list(a.coids.items()),
                 [(s, p.qty, p.cost, p.realized, p.open_buy, p.open_sell) for s, p in sorted(a.positions.items())],
-                [o.order_id for o in a.finished],
+                [o.order_id for o in a.finished], sorted(a.credited.items()),
             )
             for _, a in sorted(self.accounts.items())
         ]  # fmt: skip

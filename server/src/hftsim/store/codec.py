@@ -21,7 +21,17 @@ from typing import Any
 
 import orjson
 
-from ..engine import AmendOrder, CancelAll, CancelOrder, Command, OpenAccount, PlaceOrder, SetSymbolStatus
+from ..engine import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    CreditCash,
+    DebitCash,
+    OpenAccount,
+    PlaceOrder,
+    SetSymbolStatus,
+)
 from .errors import CodecError
 
 KINDS: dict[str, type[Any]] = {
@@ -31,6 +41,8 @@ KINDS: dict[str, type[Any]] = {
     "amend": AmendOrder,
     "status": SetSymbolStatus,
     "open_account": OpenAccount,
+    "debit": DebitCash,
+    "credit": CreditCash,
 }
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-from ..commands import AmendOrder, OrderType, PlaceOrder, Side, SymbolStatus, Tif
+from ..commands import AmendOrder, CreditCash, DebitCash, OrderType, PlaceOrder, Side, SymbolStatus, Tif
 from ..errors import Code
 from ..instruments import Instrument, format_cash
 from ..limits import Limits
@@ -333,6 +333,37 @@ def cash_rule(cash: object) -> Refusal | None:
     return Refusal(Code.INVALID_FIELD, f"cash must be a non-negative integer, got {cash!r}")
 
 
+def transfer_fields_rule(amount: object, name: str, where: object) -> Refusal | None:
+    """A transfer moves a positive amount of cash units to or from a named account elsewhere."""
+    if type(amount) is not int or amount <= 0:
+        return Refusal(Code.INVALID_FIELD, f"amount must be a positive integer of cash units, got {amount!r}")
+    if not isinstance(where, str) or not where:
+        return Refusal(Code.INVALID_FIELD, f"{name} must name the other account, got {where!r}")
+    return None
+
+
+def debit_rule(amount: int, available: int, decimals: int) -> Refusal | None:
+    """A debit leaves at least what open buy orders have committed: every open order stays covered."""
+    if amount <= available:
+        return None
+    return Refusal(
+        Code.INSUFFICIENT_FUNDS,
+        f"moving out {format_cash(amount, decimals)} needs that much free cash, but only "
+        f"{format_cash(available, decimals)} is available (cash less what open buy orders have committed)",
+    )
+
+
+def credit_rule(source: str, ref: object, last: int) -> Refusal | None:
+    """Credits from one source come in the order of its debits: one not above the last taken is a copy."""
+    if type(ref) is not int or ref <= 0:
+        return Refusal(Code.INVALID_FIELD, f"ref must be a positive integer, got {ref!r}")
+    if ref > last:
+        return None
+    return Refusal(
+        Code.DUPLICATE_TRANSFER, f"the transfer {ref} from {source} is already credited (credited up to {last})"
+    )
+
+
 # Market buys ----------------------------------------------------------------------
 
 
@@ -510,6 +541,25 @@ class Checks:
         if refusal is None and order.post_only and price != order.price and crossing:
             refusal = post_only_rule(book.instrument, is_buy, price, (book.asks if is_buy else book.bids).best())
         return refusal
+
+    def debit(self, cmd: DebitCash) -> Refusal | None:
+        user_id, amount = given(cmd, "user_id"), given(cmd, "amount")
+        refusal = user_rule(user_id) or transfer_fields_rule(amount, "to", given(cmd, "to"))
+        if refusal is not None:
+            return refusal
+        assert type(user_id) is int and type(amount) is int
+        account = self.accounts.get(user_id)
+        available = account.available() if account is not None else self.initial_cash
+        return debit_rule(amount, available, self.decimals)
+
+    def credit(self, cmd: CreditCash) -> Refusal | None:
+        user_id, amount, source = given(cmd, "user_id"), given(cmd, "amount"), given(cmd, "source")
+        refusal = user_rule(user_id) or transfer_fields_rule(amount, "source", source)
+        if refusal is not None:
+            return refusal
+        assert type(user_id) is int and isinstance(source, str)
+        account = self.accounts.get(user_id)
+        return credit_rule(source, given(cmd, "ref"), account.credited.get(source, 0) if account is not None else 0)
 
     def cancel_all(self, user_id: object, sym: object) -> Refusal | None:
         refusal = user_rule(user_id)

@@ -37,6 +37,8 @@ from ..commands import (
     CancelAll,
     CancelOrder,
     Command,
+    CreditCash,
+    DebitCash,
     OpenAccount,
     OrderType,
     PlaceOrder,
@@ -68,11 +70,11 @@ from .events import (
 )
 from .matching import can_fill_completely, match
 from .orders import Order, Registry, is_live
-from .settlement import commit, release
+from .settlement import commit, move_cash, release
 
-RULES: Final = 4
+RULES: Final = 5
 """Version of the engine's rules and state; 2 added buying power and remembered client order ids,
-3 the snapshot as `state()`, 4 fees.
+3 the snapshot as `state()`, 4 fees, 5 cash transfers (the credits taken per source).
 
 A snapshot records the version it was made under: one made under other rules
 lacks state these rules need, so it cannot be resumed.
@@ -151,6 +153,10 @@ class Engine:
             return self._set_status(command, ts)
         if isinstance(command, OpenAccount):
             return self._open_account(command)
+        if isinstance(command, DebitCash):
+            return self._debit(command)
+        if isinstance(command, CreditCash):
+            return self._credit(command)
         self.seq -= 1
         raise TypeError(f"not an engine command: {command!r}")
 
@@ -337,6 +343,30 @@ class Engine:
             self._accounts[user_id] = Account(user_id, cash, self._recent_orders)
         return Result(self.seq, [], None, None)
 
+    def _debit(self, cmd: DebitCash) -> Result:
+        """Take free cash out of the user's account (opened with the initial cash if it is new)."""
+        refusal = self._checks.debit(cmd)
+        if refusal is not None:
+            return self._reject(refusal, given(cmd, "user_id"))
+        move_cash(self._account(cmd.user_id), -cmd.amount)
+        return Result(self.seq, [], None, None)
+
+    def _credit(self, cmd: CreditCash) -> Result:
+        """Add a transfer's cash to the user's account and remember it as the last taken from its source."""
+        refusal = self._checks.credit(cmd)
+        if refusal is not None:
+            return self._reject(refusal, given(cmd, "user_id"))
+        account = self._account(cmd.user_id)
+        move_cash(account, cmd.amount)
+        account.credited[cmd.source] = cmd.ref
+        return Result(self.seq, [], None, None)
+
+    def _account(self, user_id: int) -> Account:
+        account = self._accounts.get(user_id)
+        if account is None:
+            account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
+        return account
+
     # Queries ----------------------------------------------------------------
 
     def _book(self, sym: str) -> Book:
@@ -429,6 +459,16 @@ class Engine:
         account = self._accounts.get(user_id)
         return account.fees if account is not None else 0
 
+    def available(self, user_id: int) -> int:
+        """Cash not committed to open buy orders: what a new buy may spend, and a transfer may move out."""
+        account = self._accounts.get(user_id)
+        return account.available() if account is not None else self._initial_cash
+
+    def credited(self, user_id: int, source: str) -> int:
+        """The `ref` of the last transfer from `source` credited to the user (0 for none)."""
+        account = self._accounts.get(user_id)
+        return account.credited.get(source, 0) if account is not None else 0
+
     def cash(self, user_id: int) -> int:
         account = self._accounts.get(user_id)
         return account.cash if account is not None else self._initial_cash
@@ -495,10 +535,10 @@ class Engine:
         Sequences and id counters; per book its status, md sequence, last
         price and the queues in priority order; every remembered order by
         id; per account its cash, commitments, remembered client order ids
-        (oldest first: the oldest is forgotten first), positions and
-        finished orders. Two engines with equal states answer
-        every query the same way and react to every future command the same
-        way.
+        (oldest first: the oldest is forgotten first), positions, finished
+        orders and the last credit taken per source. Two engines with equal
+        states answer every query the same way and react to every future
+        command the same way.
         """
         registry = self._registry
         books = [
@@ -526,6 +566,7 @@ class Engine:
                     for _, p in sorted(account.positions.items())
                 ],
                 [o.order_id for o in account.finished],
+                sorted(account.credited.items()),
             )
             for _, account in sorted(self._accounts.items())
         ]
@@ -562,12 +603,13 @@ class Engine:
         registry.last_fill_id = last_fill
         registry.last_trade_id = last_trade
         for entry in accounts:
-            user_id, cash, opening_cash, reserved, fees, coids, positions, _ = entry
+            user_id, cash, opening_cash, reserved, fees, coids, positions, _, credited = entry
             account = Account(user_id, opening_cash, self._recent_orders)
             account.cash = cash
             account.reserved = reserved
             account.fees = fees
             account.coids = dict(coids)
+            account.credited = dict(credited)
             for sym, qty, cost, realized, open_buy, open_sell in positions:
                 position = account.positions[sym] = Position(user_id, sym)
                 position.qty, position.cost, position.realized = qty, cost, realized

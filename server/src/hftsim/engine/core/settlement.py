@@ -112,6 +112,13 @@ def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: i
         pos.cost = opened if is_buy else -opened
 
 
+def move_cash(account: Account, amount: int) -> None:
+    """Cash moved into (positive) or out of the account by a transfer, which moves its opening cash alike:
+    a transfer is neither profit nor loss, and `cash + cost - realized + fees` stays the opening cash."""
+    account.cash += amount
+    account.opening_cash += amount
+
+
 def fill(
     maker: Order, taker: Order, price: int, qty: int, ts: int, book: Book, registry: Registry, events: list[Event]
 ) -> OrderFilled:
