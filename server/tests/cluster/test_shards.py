@@ -112,15 +112,16 @@ async def test_order_ids_tell_their_shard_and_cancels_find_it(gateways: list[Str
     assert one.engine.open_orders(1) == two.engine.open_orders(1) == []
 
 
-async def test_each_shard_holds_a_share_of_the_cash_and_checks_only_that(gateways: list[StreamSequencer]) -> None:
+async def test_each_shard_holds_a_share_of_the_cash(gateways: list[StreamSequencer]) -> None:
     one, _ = gateways
     market = one.engine
     opened = await one.submit(OpenAccount(user_id=7, cash=40_000_001), 7)  # 40,000.001 at 3 cash decimals
     assert opened.rejection is None
     assert [e.cash(7) for e in market.engines] == [20_000_001, 20_000_000]  # the remainder on the first shard
     assert market.cash(7) == 40_000_001
-    # One EMBR (second shard) costs 30,000.0: less than the user's cash, more than that shard's share.
-    refused = await one.submit(buy(7, "EMBR", 60_000, 1, "embr"), 7)
+    # Two EMBR (second shard) cost 60,000.0, more than all the user's cash: no cash is moved for them (a buy
+    # within the total moves its shortfall from the other shard first, test_transfers.py).
+    refused = await one.submit(buy(7, "EMBR", 60_000, 2, "embr"), 7)
     assert refused.rejection is not None and refused.rejection.code == Code.INSUFFICIENT_FUNDS
     assert (await one.submit(buy(7, "CRUX", 18_000, 4, "crux"), 7)).rejection is None  # 18,000.00 fits the share
     assert (await one.submit(buy(7, "ACME", 10_000, 150, "acme"), 7)).rejection is None  # so does 15,000 on the first

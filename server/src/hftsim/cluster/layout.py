@@ -12,7 +12,9 @@ symbol, and a shard takes from it its place in the list.
 - **Cash: per-shard allocations.** Each shard keeps its own account of
   every user, opened with an equal share of the user's cash (the
   remainder on the first shard), and checks buying power against that
-  share only; the shares add up to exactly what the user was given.
+  account only; the shares add up to exactly what the user was given, and
+  a buy one account cannot pay for moves cash from the others first
+  (`transfers`).
 - **Every shard's engine knows every instrument** but trades only its
   own: the cash unit depends on the instruments' ticks, and one unit
   across the venue keeps every amount comparable and addable.

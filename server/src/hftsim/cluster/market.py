@@ -13,7 +13,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from ..engine import RULES, Engine, Instrument, Limits, OrderView, PositionView, SymbolStatus
+from ..engine import (
+    RULES,
+    Engine,
+    Instrument,
+    Limits,
+    OrderType,
+    OrderView,
+    PlaceOrder,
+    PositionView,
+    Side,
+    SymbolStatus,
+)
 from .layout import Layout, shard_of_id
 
 
@@ -130,3 +141,39 @@ class ShardedMarket:
 
     def positions(self, user_id: int) -> list[PositionView]:
         return [p for e in self.engines for p in e.positions(user_id)]
+
+    # Transfers -------------------------------------------------------------------
+
+    def top_up(self, order: PlaceOrder) -> list[tuple[int, int]]:
+        """(shard, amount): the moves of the user's free cash from other shards that let this buy fit on its
+        symbol's shard, the fullest shard first; none when it fits already, is no well-formed buy, or would
+        not fit even with all the user's free cash (it is refused as one engine would refuse it).
+
+        Read from this gateway's replicas: a move planned on a view a command old is checked again by the
+        engine (a debit never takes cash that open orders need), and the order by its own shard.
+        """
+        dest = self.layout.owner(order.sym) if isinstance(order.sym, str) else None
+        qty, price, user_id = order.qty, order.price, order.user_id
+        well_formed = (
+            dest is not None
+            and order.side is Side.BUY
+            and type(user_id) is int
+            and type(qty) is int
+            and qty > 0
+            and (price is None if order.type is OrderType.MARKET else type(price) is int and price > 0)
+        )
+        if not well_formed or len(self.engines) == 1:
+            return []
+        assert dest is not None and type(user_id) is int and type(qty) is int
+        short = self.engines[dest].buy_cost(user_id, order.sym, qty, price) - self.engines[dest].available(user_id)
+        free = sorted(((e.available(user_id), i) for i, e in enumerate(self.engines) if i != dest), reverse=True)
+        if short <= 0 or short > sum(max(cash, 0) for cash, _ in free):
+            return []
+        moves = []
+        for cash, index in free:
+            take = min(cash, short)
+            moves.append((index, take))
+            short -= take
+            if not short:
+                break
+        return moves

@@ -21,6 +21,11 @@ request is refused with ENGINE_UNAVAILABLE. A place with a client order
 id is appended under that id, so placing it again through any gateway
 appends nothing and gets the first answer (for the last few thousand
 places; older ones answer DUPLICATE_MSG).
+
+A buy that its symbol's shard account cannot pay for, but the user's other
+shard accounts can, first moves the shortfall there (`transfers`): the
+order waits for the credit, and the user's later commands wait behind it,
+so they still reach the streams in the order they were sent.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import nats.js.errors
 from nats.aio.client import Client as Nats
 
 from ..config import Settings
-from ..engine import Command, Engine, PlaceOrder, Result
+from ..engine import Command, DebitCash, Engine, PlaceOrder, Result
 from ..gateway.clock import now_ms
 from ..gateway.sequencer import Waiter
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -49,6 +54,7 @@ from .layout import ID_SPAN, Layout
 from .market import ShardedMarket
 from .routing import combine, route
 from .snapshots import PublishedSnapshots, ReadModels, Snapshot
+from .transfers import credit_id
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +65,9 @@ REMEMBERED_PLACES = 4096
 """Answers kept for places with a client order id: a retry through any gateway gets the first answer."""
 APPEND_WAIT_S = 2.0
 """How long a gateway keeps retrying an append before it refuses the request."""
+CREDIT_WAIT_S = 2.0
+"""How long an order waits for the credit that tops its shard account up; then it goes ahead (and is refused
+if the cash has not arrived: the credit still lands once the source shard appends it)."""
 RETRY_S = 0.05
 """Pause between appends while NATS is away (a refused publish returns at once)."""
 _NATS_DOWN = (nats.errors.TimeoutError, nats.errors.ConnectionClosedError, nats.errors.NoServersError,
@@ -101,6 +110,8 @@ class StreamSequencer:
         """msg_id -> the origin of the waiter that sent it, for the listeners."""
         self._answers: OrderedDict[str, Result] = OrderedDict()
         self._in_flight: Counter[Hashable] = Counter()
+        self._held: dict[Hashable, asyncio.Task[None]] = {}
+        """Per key, the command waiting for a top-up: the key's later commands go after it."""
         self._queue_limit = queue_limit
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(6)
@@ -234,26 +245,93 @@ class StreamSequencer:
     def submit(self, command: Command, key: Hashable) -> asyncio.Future[Result]:
         """Append `command` (its part on each shard it concerns); resolves once the replicas have applied it."""
         self._check_queue(key)
-        parts = [self._enqueue(part, key, index) for index, part in route(command, self.engine)]
-        if len(parts) == 1:
-            return parts[0][1]
-        together = asyncio.gather(*(future for _, future in parts))
-        answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        together.add_done_callback(partial(_combined, answer))
-        return answer
+        return self._start(command, key, None)
 
     def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
         """As `submit`, telling `waiter` the outcome (a pass after the replicas applied it)."""
         self._check_queue(key)
+        self._start(command, key, waiter.origin).add_done_callback(partial(_tell, waiter))
+
+    def _start(self, command: Command, key: Hashable, origin: object) -> asyncio.Future[Result]:
+        """Append now, or behind a top-up: this command's own, or one an earlier command of `key` waits for."""
+        earlier = self._held.get(key)
+        if earlier is None and not (isinstance(command, PlaceOrder) and self.engine.top_up(command)):
+            return self._dispatch(command, key, origin)
+        answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        held = asyncio.create_task(self._after_top_up(earlier, command, key, origin, answer))
+        self._held[key] = held
+        held.add_done_callback(partial(self._release, key))
+        return answer
+
+    def _release(self, key: Hashable, held: asyncio.Task[None]) -> None:
+        if self._held.get(key) is held:
+            del self._held[key]
+
+    async def _after_top_up(
+        self,
+        earlier: asyncio.Task[None] | None,
+        command: Command,
+        key: Hashable,
+        origin: object,
+        answer: asyncio.Future[Result],
+    ) -> None:
+        try:
+            if earlier is not None:
+                await asyncio.wait([earlier])
+            if isinstance(command, PlaceOrder):
+                await self._top_up(command, key)
+            placed = self._dispatch(command, key, origin)
+        except asyncio.CancelledError:
+            answer.set_exception(ProtocolError(ErrorCode.ENGINE_UNAVAILABLE, "the gateway is stopping; retry"))
+            raise
+        except Exception as exc:  # the request is answered whatever happened; _tell words the unexpected
+            answer.set_exception(exc)
+            return
+        placed.add_done_callback(partial(_relay, answer))
+
+    async def _top_up(self, order: PlaceOrder, key: Hashable) -> None:
+        """Move the buy's shortfall to its shard from the user's others, as planned now; a move refused or
+        unfinished leaves the order to be answered on the cash its shard has."""
+        dest = self.engine.layout.owner(order.sym)
+        assert dest is not None
+        for source, amount in self.engine.top_up(order):
+            try:
+                if not await self.move_cash(order.user_id, source, dest, amount, key):
+                    return
+            except ProtocolError:
+                return
+
+    async def move_cash(self, user_id: int, source: int, dest: int, amount: int, key: Hashable) -> bool:
+        """Move `amount` of the user's free cash from shard `source` to `dest`: the debit appended to the
+        source's stream, whose shard appends the credit to the destination's (`transfers`). True once this
+        gateway's replica of `dest` holds the credit; False if the debit was refused or the credit is late."""
+        shards = self.engine.layout.shards
+        _, debited = self._enqueue(DebitCash(user_id, amount, shards[dest].name), key, source)
+        result = await debited
+        if result.rejection is not None:
+            return False
+        ref = result.seq - self._followers[source].gseq_base
+        replica, name = self.engine.engines[dest], shards[source].name
+        if replica.credited(user_id, name) >= ref:
+            return True
+        msg_id = credit_id(name, ref)
+        credited = self._waiting.setdefault(msg_id, asyncio.get_running_loop().create_future())
+        try:
+            async with asyncio.timeout(CREDIT_WAIT_S):
+                await asyncio.shield(credited)
+        except TimeoutError:
+            self._waiting.pop(msg_id, None)
+        return replica.credited(user_id, name) >= ref
+
+    def _dispatch(self, command: Command, key: Hashable, origin: object) -> asyncio.Future[Result]:
         parts = [self._enqueue(part, key, index) for index, part in route(command, self.engine)]
         for msg_id, _ in parts:
-            self._origins[msg_id] = waiter.origin
+            self._origins[msg_id] = origin
         if len(parts) == 1:
-            parts[0][1].add_done_callback(partial(_tell, waiter))
-            return
+            return parts[0][1]
         answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         asyncio.gather(*(future for _, future in parts)).add_done_callback(partial(_combined, answer))
-        answer.add_done_callback(partial(_tell, waiter))
+        return answer
 
     def _check_queue(self, key: Hashable) -> None:
         if self._in_flight[key] >= self._queue_limit:
@@ -324,7 +402,7 @@ class StreamSequencer:
         )
 
     async def stop(self) -> None:
-        tasks = [f.task for f in self._followers if f.task is not None]
+        tasks = [f.task for f in self._followers if f.task is not None] + list(self._held.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -344,6 +422,17 @@ def _combined(answer: asyncio.Future[Result], parts: asyncio.Future[list[Result]
         answer.set_exception(parts.exception())  # type: ignore[arg-type]
     else:
         answer.set_result(combine(parts.result()))
+
+
+def _relay(answer: asyncio.Future[Result], done: asyncio.Future[Result]) -> None:
+    if answer.done():
+        return
+    if done.cancelled():
+        answer.cancel()
+    elif done.exception() is not None:
+        answer.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        answer.set_result(done.result())
 
 
 def _tell(waiter: Waiter, done: asyncio.Future[Result]) -> None:

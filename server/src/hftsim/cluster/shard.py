@@ -14,6 +14,8 @@ Subjects (`<shard>` is the shard's name):
 - `hftsim.applied.<shard>`: `{"seq": n}` when the shard starts and after
   each command it applies, so a submitter can wait until its command has
   taken effect.
+- `hftsim.cmd.<other shard>`: the credit of each cash transfer this shard
+  debited (see `transfers`).
 - `hftsim.query.<shard>`: request/reply, `{"op": "state"}` →
   `{"seq": n, "state_hash": "…", "symbols": [...]}`.
 """
@@ -33,12 +35,14 @@ from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 
 from ..config import ConfigError, Settings
+from ..engine import DebitCash
 from ..gateway.venue import record
 from ..store.history import FillHistory, MarketHistory
 from .commandlog import CommandLog
 from .connection import connect
 from .layout import Layout, ShardSpec
 from .snapshots import PublishedSnapshots, Snapshot, SnapshotFile
+from .transfers import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,7 @@ class EngineShard:
         snapshots: SnapshotFile,
         snapshot_every: int = SNAPSHOT_EVERY,
         replicas: int = 1,
+        shards: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
         self.snapshot_every = snapshot_every
@@ -85,11 +90,14 @@ class EngineShard:
         self._log = CommandLog(nc.jetstream(), spec.name, replicas)
         self._snapshots = snapshots
         self._published = PublishedSnapshots(nc.jetstream(), replicas)
+        self.outbox = Outbox(nc.jetstream(), spec.name, shards, replicas)
+        """Credits of the transfers this shard debited, on their way to the other shards' streams (`shards`)."""
 
     async def run(self) -> None:
         """Serve queries and apply the stream until cancelled; a divergence stops the shard."""
         await self._log.ensure()
         queries = await self._nc.subscribe(f"hftsim.query.{self.spec.name}", cb=self._query)
+        crediting = asyncio.create_task(self.outbox.run(), name=f"hftsim-credits-{self.spec.name}")
         await self._publish_applied()  # "I am here, at this command": whoever waits on progress hears it
         log.info(
             "shard %s (%s) follows its stream from command %d",
@@ -106,10 +114,15 @@ class EngineShard:
                 if result.seq != entry.seq:
                     raise ShardDiverged(f"stream command {entry.seq} became engine command {result.seq}")
                 record(result, (self.engine, state.history, state.fills, None))
+                if isinstance(entry.command, DebitCash) and result.rejection is None:
+                    self.outbox.debited(entry.command, entry.seq)
                 if result.seq % self.snapshot_every == 0:
+                    await self.outbox.drained()  # a snapshot never covers a debit whose credit is not appended
                     await self.checkpoint()
                 await self._publish_applied()  # after the snapshot: "applied n" finds the snapshot at n published
         finally:
+            crediting.cancel()
+            await asyncio.gather(crediting, return_exceptions=True)
             await queries.unsubscribe()
 
     async def _publish_applied(self) -> None:
@@ -140,7 +153,8 @@ class EngineShard:
 async def run_shard(
     layout: Layout, name: str, settings: Settings, nats_url: str, data_dir: Path, snapshot_every: int = SNAPSHOT_EVERY
 ) -> None:
-    """`hftsim engine`: follow the stream until SIGINT/SIGTERM, then snapshot so a restart replays little.
+    """`hftsim engine`: follow the stream until SIGINT/SIGTERM, then snapshot so a restart replays little
+    (unless credits are still to append: the restart completes them).
 
     The NATS connection retries for ever: while nats-server is away the
     shard waits, and the ordered consumer resumes after the last command
@@ -150,7 +164,8 @@ async def run_shard(
     spec = layout.shards[index]
     state, snapshots = restore(layout, index, settings, data_dir)
     nc = await connect(nats_url, f"hftsim-shard-{spec.name}")
-    shard = EngineShard(spec, state, nc, snapshots, snapshot_every, layout.replicas)
+    names = tuple(s.name for s in layout.shards)
+    shard = EngineShard(spec, state, nc, snapshots, snapshot_every, layout.replicas, names)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -163,7 +178,8 @@ async def run_shard(
         for task in (running, stopping):
             task.cancel()
         await asyncio.gather(running, stopping, return_exceptions=True)
-        await shard.checkpoint()
+        if shard.outbox.idle:  # else the restart replays the debits whose credits are still to append
+            await shard.checkpoint()
         await nc.close()
     if running.done() and not running.cancelled() and running.exception() is not None:
         raise running.exception()  # type: ignore[misc]

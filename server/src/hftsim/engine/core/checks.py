@@ -399,6 +399,11 @@ def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
     return cost
 
 
+def buy_cost(book: Book, user_id: int, qty: int, price: int | None) -> int:
+    """What a new buy must find available: a limit's commitment at its price, a market buy's cost now."""
+    return commitment(book, price, qty) if price is not None else market_buy_cost(book, user_id, qty)
+
+
 # Stages ---------------------------------------------------------------------------
 
 
@@ -467,7 +472,7 @@ class Checks:
         if refusal is not None:
             return refusal
         if is_buy:
-            cost = commitment(book, price, qty) if price is not None else market_buy_cost(book, user_id, qty)
+            cost = buy_cost(book, user_id, qty, price)
             available = account.available() if account is not None else self.initial_cash
             refusal = funds_rule(sym, qty, cost, available, self.decimals)
             if refusal is not None:

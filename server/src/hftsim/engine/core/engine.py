@@ -53,7 +53,7 @@ from ..status import CancelReason, OrderStatus
 from .accounts import COID_MEMORY, Account, Position
 from .auction import crossed, uncross
 from .book import Book
-from .checks import STATUSES, Checks, Refusal, given, symbol_rule, user_rule
+from .checks import STATUSES, Checks, Refusal, buy_cost, given, symbol_rule, user_rule
 from .checks import cash_rule as cash_rule
 from .checks import status_rule as status_rule
 from .events import (
@@ -458,6 +458,10 @@ class Engine:
         """Fees the user has paid, in cash units (rebates count negative); `cash` is already net of them."""
         account = self._accounts.get(user_id)
         return account.fees if account is not None else 0
+
+    def buy_cost(self, user_id: int, sym: str, qty: int, price: int | None) -> int:
+        """What a new buy of `qty` (`price` None: at market) must find available now to be accepted."""
+        return buy_cost(self._book(sym), user_id, qty, price)
 
     def available(self, user_id: int) -> int:
         """Cash not committed to open buy orders: what a new buy may spend, and a transfer may move out."""
