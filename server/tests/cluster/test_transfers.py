@@ -179,6 +179,17 @@ def r_ok(results: list[tuple[object, Result]], command: object) -> bool:
     return any(c == command and r.rejection is None for c, r in results)
 
 
+async def test_commands_sent_behind_a_topped_up_order_keep_their_order(cluster: Cluster) -> None:
+    async with await MarketClient.connect(cluster.gateway.url) as erin:
+        placed, canceled = await asyncio.gather(
+            erin.place_order("EMBR", "buy", "29000.0", 20, client_order_id="big"),  # waits for its top-up
+            erin.cancel_order(client_order_id="big"),  # sent right after it, appended after it
+        )
+        assert placed["order"]["status"] == "new"
+        assert canceled["order"]["order_id"] == placed["order"]["order_id"]
+        assert canceled["order"]["status"] == "canceled"
+
+
 async def test_a_retried_credit_is_taken_once(cluster: Cluster, nc: Nats) -> None:
     async with await MarketClient.connect(cluster.gateway.url) as carol:
         await carol.place_order("EMBR", "buy", "30000.0", 18)  # moves 40,000 and its fees' share from a to b

@@ -24,8 +24,9 @@ places; older ones answer DUPLICATE_MSG).
 
 A buy that its symbol's shard account cannot pay for, but the user's other
 shard accounts can, first moves the shortfall there (`transfers`): the
-order waits for the credit, and the user's later commands wait behind it,
-so they still reach the streams in the order they were sent.
+order waits for the credit, and the user's later commands wait until it is
+applied, so they still reach the streams in the order they were sent and
+find it by its client order id.
 """
 
 from __future__ import annotations
@@ -281,13 +282,15 @@ class StreamSequencer:
             if isinstance(command, PlaceOrder):
                 await self._top_up(command, key)
             placed = self._dispatch(command, key, origin)
+            placed.add_done_callback(partial(_relay, answer))
+            await asyncio.wait([placed])  # applied before the key's next command is routed (by its client order id)
         except asyncio.CancelledError:
-            answer.set_exception(ProtocolError(ErrorCode.ENGINE_UNAVAILABLE, "the gateway is stopping; retry"))
+            if not answer.done():
+                answer.set_exception(ProtocolError(ErrorCode.ENGINE_UNAVAILABLE, "the gateway is stopping; retry"))
             raise
         except Exception as exc:  # the request is answered whatever happened; _tell words the unexpected
-            answer.set_exception(exc)
-            return
-        placed.add_done_callback(partial(_relay, answer))
+            if not answer.done():
+                answer.set_exception(exc)
 
     async def _top_up(self, order: PlaceOrder, key: Hashable) -> None:
         """Move the buy's shortfall to its shard from the user's others, as planned now; a move refused or
