@@ -198,7 +198,14 @@ def cluster(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     venue = Cluster(
-        args.data_dir, args.gateways, args.port, args.seed, args.config, bots=not args.no_bots, shards=args.shards
+        args.data_dir,
+        args.gateways,
+        args.port,
+        args.seed,
+        args.config,
+        bots=not args.no_bots,
+        shards=args.shards,
+        database=args.database,
     )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the children too, as Ctrl-C does
     try:
@@ -206,6 +213,7 @@ def cluster(args: argparse.Namespace) -> None:
         print(f"NATS      {venue.nats.url}")
         for spec in venue.layout.shards:
             print(f"shard {spec.name}   {','.join(spec.symbols)}")
+        print(f"persister {venue.ledger(settings)}")
         for i, url in enumerate(venue.urls, 1):
             print(f"gateway {i} {url}")
         print(f"agents    {'off' if args.no_bots else 'on, through gateway 1'}")
@@ -238,6 +246,12 @@ def add_cluster(commands: Commands) -> None:
     c.add_argument("--data-dir", type=Path, default=Path("data/cluster"), help="default: data/cluster")
     c.add_argument("--seed", type=int, default=1, help="seed of the simulated participants")
     c.add_argument("--no-bots", action="store_true", help="run without simulated participants")
+    c.add_argument(
+        "--database",
+        metavar="URL",
+        help="where the persister writes orders, fills and balances: postgresql://… "
+        "(default: the config's store.url, else ledger.db in the data dir)",
+    )
     with_config(c)
 
 
@@ -557,6 +571,52 @@ def add_engine(commands: Commands) -> None:
     with_config(e)
 
 
+# persister -------------------------------------------------------------------
+
+
+def persister(args: argparse.Namespace) -> None:
+    from .cluster.layout import Layout
+    from .cluster.persister import PersisterError, ledger_database, run_persister
+
+    settings = _settings(args)
+    cluster = settings.cluster.model_copy(update={"stream": args.stream})
+    settings = settings.model_copy(update={"cluster": cluster})
+    names = [s.strip() for s in args.shards.split(",") if s.strip()] if args.shards else None
+    db = ledger_database(settings, args.database, args.data_dir)
+    try:
+        asyncio.run(run_persister(Layout.of(settings), settings, args.nats, db, names))
+    except PersisterError as exc:
+        sys.exit(f"hftsim persister: {exc}")
+
+
+def add_persister(commands: Commands) -> None:
+    p = command(
+        commands,
+        "persister",
+        "write every shard's orders, fills and balances to SQL tables as its stream goes (a cluster's ledger)",
+        [
+            "hftsim persister --nats nats://127.0.0.1:4222 --data-dir data/cluster     # SQLite: ledger.db",
+            "hftsim persister --nats nats://10.0.0.5:4222 --database postgresql://hftsim@db/hftsim "
+            "--config cluster.toml",
+        ],
+        persister,
+    )
+    p.add_argument("--nats", required=True, metavar="URL", help="the NATS server, e.g. nats://127.0.0.1:4222")
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="postgresql://… or a SQLite file (default: the config's store.url, else ledger.db in the data dir)",
+    )
+    p.add_argument("--shards", help="comma-separated shards to persist (default: every shard of the layout)")
+    p.add_argument(
+        "--stream",
+        default="main",
+        help="the one shard's name when the config has no cluster.shards (default: main)",
+    )
+    with_data_dir(p)
+    with_config(p)
+
+
 # realism ---------------------------------------------------------------------
 
 
@@ -607,6 +667,7 @@ COMMANDS: list[Callable[[Commands], None]] = [
     add_bots,
     add_engine,
     add_gateway,
+    add_persister,
     add_cluster,
     add_realism,
 ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -41,6 +43,20 @@ async def a_trade_seen_on(url: str) -> None:
             await trades.wait()
 
 
+def persisted_fills(ledger: Path) -> None:
+    """Wait until the cluster's persister has written a fill to its SQLite ledger."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            with sqlite3.connect(ledger) as db:
+                if db.execute("SELECT COUNT(*) FROM fills").fetchone()[0]:
+                    return
+        except sqlite3.OperationalError:
+            pass  # the persister has not created its tables yet
+        assert time.monotonic() < deadline, f"no fill in {ledger} within {WAIT_S:.0f} s"
+        time.sleep(0.1)
+
+
 def test_the_cluster_command_runs_a_market_on_two_shards_across_gateways_and_stops_cleanly(tmp_path: Path) -> None:
     port = two_free_ports()
     proc = subprocess.Popen(
@@ -59,6 +75,8 @@ def test_the_cluster_command_runs_a_market_on_two_shards_across_gateways_and_sto
         assert any(second in line for line in lines)
         assert [line.split()[:2] for line in lines if line.startswith("shard ")] == [["shard", "a"], ["shard", "b"]]
         asyncio.run(a_trade_seen_on(second))  # the agents trade through gateway 1; gateway 2 serves the same market
+        assert any(line.split() == ["persister", str(tmp_path / "ledger.db")] for line in lines)
+        persisted_fills(tmp_path / "ledger.db")
         listed = httpx.get(f"{second}/api/info").json()["gateways"]  # where the website moves when its own dies
         assert listed == [f"http://127.0.0.1:{port}", second]
     finally:

