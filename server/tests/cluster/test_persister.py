@@ -29,11 +29,11 @@ from hftsim.cluster.connection import connect
 from hftsim.cluster.layout import Layout
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.config import Settings
-from hftsim.engine import OpenAccount, PlaceOrder, Side, format_cash
+from hftsim.engine import CreditCash, DebitCash, OpenAccount, OrderFilled, PlaceOrder, Side, format_cash
 from hftsim.store.database import Database
 from hftsim.testing import ServerProcess
 
-WAIT_S = 30.0
+WAIT_S = 60.0
 TABLES = {
     "shards": "shard",
     "instruments": "sym",
@@ -196,16 +196,55 @@ async def test_the_tables_hold_what_the_gateway_shows_on_sqlite_and_postgresql(
         gateway.stop()
 
 
-def burst(settings: Settings, users: int, rounds: int) -> list[PlaceOrder | OpenAccount]:
-    """Crossing orders on every symbol from `users` funded users: many fills and partial fills."""
-    commands: list[PlaceOrder | OpenAccount] = [OpenAccount(user, 10**15) for user in range(1, users + 1)]
+Routed = PlaceOrder | OpenAccount | DebitCash | CreditCash
+TRANSFERS = 99
+
+
+def burst(settings: Settings, users: int, rounds: int) -> list[Routed]:
+    """Crossing orders on every symbol from `users` funded users (many fills and partial fills), and a cash
+    transfer from the first shard to the second every 100 rounds by a user who does not trade (so only the
+    transfers change their balances)."""
+    commands: list[Routed] = [OpenAccount(user, 10**15) for user in range(1, users + 1)]
+    first, second = (s.name for s in Layout.of(settings).shards)
     instruments = settings.new_engine().instruments
     for i in range(rounds):
         instrument = instruments[i % len(instruments)]
         price, lot = instrument.ref_price + i % 7, instrument.lot
         commands.append(PlaceOrder(1 + i % users, instrument.sym, Side.BUY, (3 + i % 5) * lot, price))
         commands.append(PlaceOrder(1 + (i + 1) % users, instrument.sym, Side.SELL, (2 + i % 4) * lot, price - i % 3))
+        if i % 100 == 0:
+            commands += [DebitCash(TRANSFERS, 10**6 + i, second), CreditCash(TRANSFERS, 10**6 + i, first, i + 1)]
     return commands
+
+
+def shards_of(command: Routed, layout: Layout) -> list[int]:
+    """The streams a command goes to, as a gateway routes it (a debit on the first shard, its credit on the second)."""
+    if isinstance(command, PlaceOrder):
+        return [layout.owner(command.sym) or 0]
+    if isinstance(command, DebitCash):
+        return [0]
+    if isinstance(command, CreditCash):
+        return [1]
+    return list(range(len(layout.shards)))
+
+
+async def replayed(nc: Nats, settings: Settings, ends: dict[str, int]) -> tuple[dict[Any, Any], list[Any]]:
+    """What a fresh engine per shard makes of the streams: every account's (cash, opening cash, fees) by
+    (shard, user), and every fill as (fill id, user, qty, fee)."""
+    layout = Layout.of(settings)
+    accounts: dict[Any, Any] = {}
+    fills: list[Any] = []
+    for index, spec in enumerate(layout.shards):
+        engine, last_ts = layout.engine(settings, index), 0
+        async for entry in CommandLog(nc.jetstream(), spec.name).follow(0):
+            last_ts = max(entry.ts, last_ts)
+            events = engine.apply(entry.command, last_ts).events
+            fills += [(e.fill_id, e.user_id, e.fill_qty, e.fee) for e in events if isinstance(e, OrderFilled)]
+            if entry.seq == ends[spec.name]:
+                break
+        accounts.update({(spec.name, u): (engine.cash(u), engine.opening_cash(u), engine.fees(u))
+                         for u in engine.user_ids()})  # fmt: skip
+    return accounts, sorted(fills)
 
 
 async def shards_at(nc: Nats, ends: dict[str, int]) -> None:
@@ -235,19 +274,18 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
     for each in logs:
         await each.ensure()
 
-    def append(commands: list[PlaceOrder | OpenAccount], tag: str) -> Awaitable[list[Any]]:
+    def append(commands: list[Routed], tag: str) -> Awaitable[list[Any]]:
         return asyncio.gather(*[
-            logs[index].append(part, f"{tag}{n}:{index}", ack_wait_s=WAIT_S)
+            logs[index].append(command, f"{tag}{n}:{index}", ack_wait_s=WAIT_S)
             for n, command in enumerate(commands)
-            for index, part in ([(layout.owner(command.sym) or 0, command)] if isinstance(command, PlaceOrder)
-                                else [(i, command) for i in range(len(logs))])
+            for index in shards_of(command, layout)
         ])  # fmt: skip
 
-    commands = burst(two_shards, users=6, rounds=3000)
+    commands = burst(two_shards, users=6, rounds=1500)
     try:
         appending = append(commands, "c")
         deadline = time.monotonic() + WAIT_S
-        while sum(persisted(crashed).values()) < 500:  # mid-stream: some batches committed, more coming
+        while sum(persisted(crashed).values()) < 300:  # mid-stream: some batches committed, more coming
             victim.check_alive()
             assert time.monotonic() < deadline, "the persister committed nothing"
             await asyncio.sleep(0.01)
@@ -259,7 +297,7 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
         await caught_up(through, ends, reference)
         await caught_up(crashed, ends, victim)
         survived, ran_through = dump(crashed), dump(through)
-        assert len(ran_through["fills"]) > 1000
+        assert len(ran_through["fills"]) > 500
         assert survived == ran_through
 
         await shards_at(nc, ends)  # their latest snapshots are now within what the database holds
@@ -269,8 +307,12 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
         ends = await stream_ends(shared_nats.url, two_shards)
         await caught_up(through, ends, reference)
         await caught_up(crashed, ends, victim)
+        accounts, fills = await replayed(nc, two_shards, ends)
     finally:
         await nc.close()
     assert dump(crashed) == dump(through)
+    stored = rows(through, "SELECT shard, user_id, cash, opening_cash, fees FROM balances")
+    assert {(shard, user): tuple(rest) for shard, user, *rest in stored} == accounts
+    assert rows(through, "SELECT fill_id, user_id, qty, fee FROM fills ORDER BY fill_id") == fills
     restarted = victim.log_path.read_text().splitlines()[-len(ends) :]
     assert all("replaying from 1)" not in line and "replaying from" in line for line in restarted), restarted
