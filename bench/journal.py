@@ -27,6 +27,7 @@ as ratios of one run.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import re
@@ -56,6 +57,13 @@ BEFORE_MODES = {"before: os": {"sync": "normal"}, "before: fsync": {"sync": "ful
 CPU_TARGET_US = 18.0
 STALL_TARGET_MS = 5.0
 NEVER = 10**12
+TAILS_RATE = 10_000
+"""Orders a second of the tails run (the issue's soak rate)."""
+TAILS_IN_FLIGHT = 4096
+"""Bounds the tails run's orders in flight; far above what 10k/s needs, so a stall does not hold sends back."""
+P999_TARGET = 3.0
+TAILS_WINDOW_S = 10.0
+"""Seconds between the tails run's readings of the loop-lag figures."""
 TRADE = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","payload":'
          '{{"sym":"ACME","side":"{}","type":"limit","price":"100.00","qty":1}}}}')  # fmt: skip
 REST = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","payload":'
@@ -76,20 +84,20 @@ def rest(msg_id: str, i: int) -> bytes:
 
 
 class Stream:
-    """One CMD socket with `WINDOW` orders in flight; latency per response."""
+    """One CMD socket with up to `window` orders in flight; latency per response."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, window: int = WINDOW) -> None:
         self.name = name
         self.socket: RawSocket | None = None
         self.sent: dict[str, int] = {}
         self.latencies: list[int] = []
         self.answers: dict[str, dict[str, Any]] = {}
-        self._window = asyncio.Semaphore(WINDOW)
+        self._window = asyncio.Semaphore(window)
         self._i = 0
 
     @classmethod
-    async def open(cls, url: str, name: str) -> Stream:
-        stream = cls(name)
+    async def open(cls, url: str, name: str, window: int = WINDOW) -> Stream:
+        stream = cls(name, window)
         port = int(url.rsplit(":", 1)[1])
         stream.socket = await RawSocket.connect("127.0.0.1", port, "/ws/cmd", handshake(url)["token"], stream.on_text)
         await stream.ask("auth.login", {"guest": True})
@@ -138,6 +146,31 @@ class Stream:
             msg_id = f"{self.name}-{self._i}"
             self.sent[msg_id] = clock()
             self.socket.send_text(make(msg_id, self._i))
+        async with asyncio.timeout(60):
+            while self.sent:
+                await asyncio.sleep(0.002)
+        return (clock() - t0) / 1e9
+
+    async def paced(self, make: Any, rate: float, seconds: float) -> float:
+        """Send `rate` orders a second for `seconds` (as many as are due each millisecond, however late the
+        answers: the sender is its own process, so a server stall shows in the latency of every order sent
+        during it), then wait for every answer."""
+        assert self.socket is not None
+        self.latencies = []
+        clock = time.perf_counter_ns
+        t0 = clock()
+        until = t0 + int(seconds * 1e9)
+        sent = 0
+        while (now := clock()) < until:
+            due = int((now - t0) * rate / 1e9)
+            while sent < due:
+                await asyncio.wait_for(self._window.acquire(), 30)
+                self._i += 1
+                sent += 1
+                msg_id = f"{self.name}-{self._i}"
+                self.sent[msg_id] = clock()
+                self.socket.send_text(make(msg_id, self._i))
+            await asyncio.sleep(0.001)
         async with asyncio.timeout(60):
             while self.sent:
                 await asyncio.sleep(0.002)
@@ -205,6 +238,54 @@ async def stalls(servers: dict[str, ServerProcess], orders: int, reps: int) -> d
             stream.close()
 
 
+async def tails(server: ServerProcess, seconds: float, window_s: float) -> dict[str, Any]:
+    """`TAILS_RATE` orders a second that trade (the book stays shallow) for `seconds`, the server's loop-lag
+    figures read every `window_s`: the longest stall of the run and what the loop thread did during it."""
+    stream = await Stream.open(server.url, "tails", window=TAILS_IN_FLIGHT)
+    probe = await Stream.open(server.url, "probe")
+    pid = server_pid(server)
+    windows: list[dict[str, Any]] = []
+    try:
+        await probe.ask("test.loop_lag", {})
+        cpu0 = cpu_seconds(pid)
+        sender = asyncio.create_task(stream.paced(trade, TAILS_RATE, seconds))
+        while not sender.done():
+            await asyncio.wait({sender}, timeout=window_s)
+            windows.append(await probe.ask("test.loop_lag", {}))
+        elapsed = sender.result()
+        cpu = cpu_seconds(pid) - cpu0
+    finally:
+        stream.close()
+        probe.close()
+    answered = len(stream.latencies)
+    latency = {k: v / 1000 for k, v in percentiles(stream.latencies).items()}
+    worst = max(windows, key=lambda w: w["longest_stall_ms"])
+    return {
+        "seconds": seconds,
+        "orders_per_s": answered / elapsed,
+        "server_cpu_us_per_order": cpu / max(1, answered) * 1e6,
+        "latency_us": latency,
+        "p999_over_p50": latency["p99.9"] / latency["p50"],
+        "longest_stall_ms": worst["longest_stall_ms"],
+        "longest_stall": worst["longest_stall"],
+        "long_stalls": sum(w["long_stalls"] for w in windows),
+        "longest_gc_ms": max(w["longest_gc_ms"] for w in windows),
+        "windows": [
+            {
+                k: w[k]
+                for k in (
+                    "longest_stall_ms",
+                    "longest_stall",
+                    "long_stalls",
+                    "longest_gc_ms",
+                    "frozen_objects",
+                )
+            }
+            for w in windows
+        ],
+    }
+
+
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, first in runs[0].items():
@@ -218,6 +299,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def run(scale: Scale) -> dict[str, Any]:
     seconds = scale.pick(5.0, 2.0, 0.3)
     orders = scale.pick(100_000, 20_000, 1_000)
+    tails_seconds = scale.pick(120.0, 30.0, 0.5)
     before = os.environ.get(BEFORE)
     old_env = {"PYTHONPATH": before} if before else {}
     mode_sides = {mode: (journal, {}) for mode, journal in MODES.items()}
@@ -241,6 +323,9 @@ def run(scale: Scale) -> dict[str, Any]:
         snapshotting = {side: start(side, {**RICH, "journal": j}, env) for side, (j, env) in stall_sides.items()}
         stall_runs = uvloop.run(stalls(snapshotting, orders, scale.reps))
         fork_ms = [float(ms) for ms in re.findall(r"the fork held the loop ([\d.]+) ms", snapshotting["snapshot"].log())]
+        for srv in snapshotting.values():
+            srv.stop()
+        tails_run = uvloop.run(tails(start("tails", {**WIDE_LIMITS}, {}), tails_seconds, TAILS_WINDOW_S))
     by_mode = {mode: summarize(r) for mode, r in mode_runs.items()}
     by_stall = {side: summarize(r) for side, r in stall_runs.items()}
     os_mode, fsync_mode = by_mode["os"], by_mode["fsync"]
@@ -262,6 +347,20 @@ def run(scale: Scale) -> dict[str, Any]:
                  f"the loop {', '.join(f'{ms:.1f}' for ms in fork_ms)} ms; longest garbage collection "
                  f"{snap['longest_gc_ms']:.1f} ms (no snapshot: {nosnap['longest_gc_ms']:.1f} ms)"),
     ]  # fmt: skip
+    stall = tails_run["longest_stall"] or {}
+    rows += [
+        row(NAME, f"longest loop stall, {TAILS_RATE:,} orders/s for {tails_seconds:g} s", tails_run["longest_stall_ms"],
+            "ms", target=f"<= {STALL_TARGET_MS:g} ms", met=tails_run["longest_stall_ms"] <= STALL_TARGET_MS,
+            note=f"{tails_run['long_stalls']} stalls over 5 ms; the longest: {stall.get('user_ms', 0):.1f} ms user "
+                 f"CPU, {stall.get('system_ms', 0):.1f} ms system, {stall.get('off_cpu_ms', 0):.1f} ms off the CPU "
+                 f"({stall.get('preempted', 0)} preemptions, {stall.get('blocked', 0)} blocking waits, "
+                 f"{stall.get('minor_faults', 0)} page faults); longest collection {tails_run['longest_gc_ms']:.1f} ms"),
+        row(NAME, f"ack latency p99.9, {TAILS_RATE:,} orders/s", tails_run["latency_us"]["p99.9"], "µs",
+            "p50, same run", tails_run["latency_us"]["p50"], target=f"<= {P999_TARGET:g}x",
+            met=tails_run["p999_over_p50"] <= P999_TARGET,
+            note=f"p99 {tails_run['latency_us']['p99']:,.0f} µs; {tails_run['orders_per_s']:,.0f} orders/s, "
+                 f"server CPU {tails_run['server_cpu_us_per_order']:.1f} µs/order"),
+    ]  # fmt: skip
     if before:
         old_fsync, old_snap = by_mode["before: fsync"], by_stall["before: snapshot"]
         rows += [
@@ -280,5 +379,36 @@ def run(scale: Scale) -> dict[str, Any]:
         "before": "an earlier commit, exported" if before else None,
         "modes": {mode: {"runs": mode_runs[mode], **by_mode[mode]} for mode in mode_runs},
         "stall": {side: {"runs": stall_runs[side], **by_stall[side]} for side in stall_runs},
+        "tails": tails_run,
         "rows": rows,
     }
+
+
+def main() -> None:
+    """`python -m bench.journal --tails SECONDS`: the tails run alone, at length (`make soak` runs 10 minutes)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--tails", type=float, required=True, metavar="SECONDS")
+    parser.add_argument("--window", type=float, default=TAILS_WINDOW_S, metavar="SECONDS")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-tails-") as tmp:
+        srv = ServerProcess(Path(tmp) / "tails", config={**WIDE_LIMITS}, log_level="info")
+        srv.start()
+        try:
+            result = uvloop.run(tails(srv, args.tails, args.window))
+        finally:
+            srv.stop()
+    windows = result.pop("windows")
+    for w in windows:
+        print(orjson.dumps(w).decode())
+    print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    stall_met = result["longest_stall_ms"] <= STALL_TARGET_MS
+    tail_met = result["p999_over_p50"] <= P999_TARGET
+    print(
+        f"longest stall {result['longest_stall_ms']:.1f} ms (target <= {STALL_TARGET_MS:g}: "
+        f"{'met' if stall_met else 'missed'}); p99.9 / p50 {result['p999_over_p50']:.2f} "
+        f"(target <= {P999_TARGET:g}: {'met' if tail_met else 'missed'})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -36,6 +36,7 @@ from nats.aio.msg import Msg
 
 from ..config import ConfigError, Settings
 from ..engine import DebitCash
+from ..gateway.heap import HeapPolicy
 from ..gateway.venue import record
 from ..store.history import FillHistory, MarketHistory
 from .commandlog import CommandLog
@@ -166,6 +167,8 @@ async def run_shard(
     nc = await connect(nats_url, f"hftsim-shard-{spec.name}")
     names = tuple(s.name for s in layout.shards)
     shard = EngineShard(spec, state, nc, snapshots, snapshot_every, layout.replicas, names)
+    heap = HeapPolicy()
+    heap.start()  # the recovered book frozen, no full collection over it: the gateway's policy (gateway/heap.py)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -178,6 +181,7 @@ async def run_shard(
         for task in (running, stopping):
             task.cancel()
         await asyncio.gather(running, stopping, return_exceptions=True)
+        heap.stop()
         if shard.outbox.idle:  # else the restart replays the debits whose credits are still to append
             await shard.checkpoint()
         await nc.close()

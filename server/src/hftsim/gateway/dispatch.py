@@ -626,10 +626,15 @@ def _drop_md(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
 
 @op("test.loop_lag")
 def _loop_lag(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
-    longest_s, samples = d.venue.loop_lag.take()
+    lag = d.venue.loop_lag
+    longest = lag.longest
+    over = lag.over
+    longest_s, samples = lag.take()
     longest_gc_s, collections = d.venue.heap.take()
     return {
         "longest_stall_ms": round(longest_s * 1000, 3),
+        "longest_stall": longest.figures() if longest is not None else None,
+        "long_stalls": over,
         "samples": samples,
         "longest_gc_ms": round(longest_gc_s * 1000, 3),
         "collections": collections,
