@@ -153,28 +153,3 @@ async def test_the_quickstart_runs_unchanged_on_the_second_gateway(cluster: list
     out, err = await asyncio.wait_for(proc.communicate(), WAIT_S)
     assert proc.returncode == 0, err.decode()
     assert b"placed:" in out and b"canceled: canceled" in out, out.decode()
-
-
-def test_replacing_the_market_is_refused_before_anything_changes(cluster: list[ServerProcess]) -> None:
-    one, _ = cluster
-    one.add_user("boss", "boss-pass-1", role="admin")
-    token = httpx.post(f"{one.url}/auth/handshake", json={"username": "boss", "password": "boss-pass-1"}).json()[
-        "token"
-    ]
-    calls = iter(range(1, 100))
-
-    def call(op: str, payload: dict[str, Any]) -> dict[str, Any]:
-        request = {"type": "request", "ver": 1, "msg_id": f"b{next(calls)}", "op": op, "payload": payload}
-        answer: dict[str, Any] = httpx.post(
-            f"{one.url}/api/request", headers={"Authorization": f"Bearer {token}"}, json=request
-        ).json()
-        return answer
-
-    order = call("order.place", {"sym": "ACME", "side": "buy", "price": "98.00", "qty": 1})["payload"]["order"]
-    for op, payload in (("admin.round_start", {"name": "r1"}), ("admin.restore", {"snapshot_id": 1})):
-        refused = call(op, payload)
-        assert refused["error"]["code"] == "FORBIDDEN", refused
-        assert "cluster gateway" in refused["error"]["message"]
-    assert call("market.status", {})["payload"]["paused"] is False
-    assert [o["order_id"] for o in call("orders.list", {})["payload"]["orders"]] == [order["order_id"]]
-    assert call("rounds.list", {})["payload"]["current"] is None

@@ -157,10 +157,16 @@ class Score:
 
 def scores(book: RoundBook, engine: Engine, marks: dict[str, int]) -> list[Score]:
     """Everyone who traded or holds an account in the round, best PnL first (ties: lower user id)."""
+    users = set(engine.user_ids()) | set(book.activity)
+    return ranked(book, {user_id: marked_pnl(engine, user_id, marks) for user_id in users})
+
+
+def ranked(book: RoundBook, pnls: dict[int, int]) -> list[Score]:
+    """The scores of everyone in `pnls` or `book`, each PnL given (an account nobody lists made 0)."""
     out = []
-    for user_id in sorted(set(engine.user_ids()) | set(book.activity)):
+    for user_id in sorted(set(pnls) | set(book.activity)):
         act = book.of(user_id)
-        pnl = marked_pnl(engine, user_id, marks)
+        pnl = pnls.get(user_id, 0)
         curve = [*act.curve, pnl]
         out.append(
             Score(

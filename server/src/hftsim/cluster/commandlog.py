@@ -6,7 +6,8 @@ message id), so a gateway that retries after a lost acknowledgement
 appends nothing new: JetStream answers with the first copy's sequence. The
 stream sequence is the engine's command sequence, and the message's stored
 time is the command's timestamp, so replaying the stream rebuilds exactly
-the state the shard had.
+the state the shard had. Besides commands the stream holds markers (a round
+start or end, a restore: markers.py), told apart by their header.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from ..engine import Command
 from ..store.codec import decode, encode
+from .markers import HEADER, Marker
 
 DUPLICATE_WINDOW_S = 120.0
 """How long JetStream remembers a message id: longer than any client's retry."""
@@ -41,7 +43,7 @@ class Entry:
     seq: int
     ts: int
     """Milliseconds since the epoch at which the stream stored the command."""
-    command: Command
+    command: Command | Marker
     msg_id: str | None
     """The appender's `Nats-Msg-Id`: how a gateway recognises its own command coming back."""
 
@@ -81,6 +83,12 @@ class CommandLog:
         ack = await self._js.publish(self.subject, encode(command), timeout=ack_wait_s, headers={"Nats-Msg-Id": msg_id})
         return Appended(ack.seq, bool(ack.duplicate))
 
+    async def append_marker(self, marker: Marker, msg_id: str, ack_wait_s: float = 2.0) -> Appended:
+        """As `append`, for a marker."""
+        headers = {"Nats-Msg-Id": msg_id, HEADER: marker.kind}
+        ack = await self._js.publish(self.subject, marker.encode(), timeout=ack_wait_s, headers=headers)
+        return Appended(ack.seq, bool(ack.duplicate))
+
     async def last_seq(self) -> int:
         return (await self.bounds())[1]
 
@@ -107,7 +115,8 @@ class CommandLog:
         try:
             async for msg in sub.messages:
                 meta = msg.metadata
-                msg_id = msg.headers.get("Nats-Msg-Id") if msg.headers else None
-                yield Entry(meta.sequence.stream, (meta.timestamp - _EPOCH) // _MS, decode(msg.data), msg_id)
+                headers = msg.headers or {}
+                command = Marker.decode(msg.data) if HEADER in headers else decode(msg.data)
+                yield Entry(meta.sequence.stream, (meta.timestamp - _EPOCH) // _MS, command, headers.get("Nats-Msg-Id"))
         finally:
             await sub.unsubscribe()

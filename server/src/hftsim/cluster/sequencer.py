@@ -27,6 +27,11 @@ shard accounts can, first moves the shortfall there (`transfers`): the
 order waits for the credit, and the user's later commands wait until it is
 applied, so they still reach the streams in the order they were sent and
 find it by its client order id.
+
+Markers (a round's start, samples and end, a restore: markers.py) go into
+every shard's stream through `mark`; each replica applies them at their
+place in the stream, as the shard does, and tells the marker listeners
+(the rounds, which score from the shards' `ShardRound`s).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from ..store.errors import CodecError
 from .commandlog import CommandLog
 from .connection import connect
 from .layout import ID_SPAN, Layout
+from .markers import Marker, ShardRound, running_book, take
 from .market import ShardedMarket
 from .routing import combine, route
 from .snapshots import PublishedSnapshots, ReadModels, Snapshot
@@ -60,6 +66,8 @@ from .transfers import credit_id
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[Result, object], None]
+MarkerListener = Callable[[int, Marker], None]
+"""Told each marker a replica applied, with the index of its shard."""
 """As the in-process sequencer's: each applied result, and the `origin` of its waiter on this gateway (or None)."""
 
 REMEMBERED_PLACES = 4096
@@ -92,6 +100,8 @@ class _Follower:
         self.gseq_base = gseq_base
         """Added to the shard's command numbers in what the venue sees: shards' `gseq`s never collide."""
         self.applied_ts = 0
+        self.round: ShardRound | None = None
+        """The round as this shard counts it, replicated like the engine."""
         self.task: asyncio.Task[None] | None = None
 
 
@@ -106,6 +116,9 @@ class StreamSequencer:
         self._clock = clock
         self._last_ts = 0
         self._listeners: list[Listener] = []
+        self._marker_listeners: list[MarkerListener] = []
+        self._marking: dict[tuple[int, str], asyncio.Future[None]] = {}
+        """(shard, msg_id) of a marker this gateway appended -> settled once its replica applied it."""
         self._waiting: dict[str, asyncio.Future[Result]] = {}
         self._origins: dict[str, object] = {}
         """msg_id -> the origin of the waiter that sent it, for the listeners."""
@@ -143,6 +156,20 @@ class StreamSequencer:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def subscribe_markers(self, listener: MarkerListener) -> None:
+        self._marker_listeners.append(listener)
+
+    @property
+    def published(self) -> PublishedSnapshots:
+        """The object store of the shards' snapshots (and of the engines a restore marker names)."""
+        assert self._published is not None, "start() first"
+        return self._published
+
+    @property
+    def rounds(self) -> list[ShardRound | None]:
+        """Each shard's round as its replica has applied it so far."""
+        return [f.round for f in self._followers]
 
     def now(self) -> int:
         ts = max(self._clock(), self._last_ts)
@@ -187,6 +214,7 @@ class StreamSequencer:
             return
         follower.engine.adopt(snapshot.engine)
         follower.applied_ts = snapshot.last_ts
+        follower.round = snapshot.round
         if self.read_models is not None:
             self.read_models.history.take(snapshot.history)
             self.read_models.fills.take(snapshot.fills)
@@ -200,20 +228,67 @@ class StreamSequencer:
                 continue  # the snapshot that bridged a gap holds it
             ts = max(entry.ts, follower.applied_ts)  # the same clamp on every replica: same input, same state
             follower.applied_ts = ts
-            result = engine.apply(entry.command, ts)
-            if result.seq != entry.seq:
-                raise RuntimeError(f"{follower.log.stream} command {entry.seq} became engine command {result.seq}")
-            result.seq += follower.gseq_base
-            origin = self._origins.pop(entry.msg_id, None) if entry.msg_id is not None else None
-            for listener in self._listeners:
-                try:
-                    listener(result, origin)
-                except Exception:
-                    logger.exception("listener failed on command %d; the command stands", result.seq)
-            if entry.msg_id is not None:
-                self._answered(entry.msg_id, result)
+            if isinstance(entry.command, Marker):
+                await self._apply_marker(follower, entry.command, entry.seq, entry.msg_id)
+            else:
+                self._apply(follower, entry.command, entry.seq, ts, entry.msg_id)
             if engine.seq >= catch_up_to and not caught_up.done():
                 caught_up.set_result(None)
+
+    def _apply(self, follower: _Follower, command: Command, seq: int, ts: int, msg_id: str | None) -> None:
+        engine = follower.engine
+        result = engine.apply(command, ts)
+        if result.seq != seq:
+            raise RuntimeError(f"{follower.log.stream} command {seq} became engine command {result.seq}")
+        book = running_book(follower.round)
+        if book is not None:
+            book.on_result(result, engine)
+        result.seq += follower.gseq_base
+        origin = self._origins.pop(msg_id, None) if msg_id is not None else None
+        for listener in self._listeners:
+            try:
+                listener(result, origin)
+            except Exception:
+                logger.exception("listener failed on command %d; the command stands", result.seq)
+        if msg_id is not None:
+            self._answered(msg_id, result)
+
+    async def _apply_marker(self, follower: _Follower, marker: Marker, seq: int, msg_id: str | None) -> None:
+        assert self._published is not None
+        follower.round = await take(follower.engine, follower.round, marker, seq, self._published)
+        index = self._followers.index(follower)
+        for listener in self._marker_listeners:
+            try:
+                listener(index, marker)
+            except Exception:
+                logger.exception("marker listener failed on %s at command %d; the marker stands", marker.kind, seq)
+        future = self._marking.pop((index, msg_id), None) if msg_id is not None else None
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def mark(self, markers: list[Marker], msg_id: str) -> None:
+        """Append `markers[i]` to shard i's stream under `msg_id` (a copy another gateway appended counts as
+        this one) and wait until this gateway's replicas applied them all; ENGINE_UNAVAILABLE if NATS does not
+        take one (the others may stand: retrying with the same `msg_id` completes the step)."""
+        loop = asyncio.get_running_loop()
+        waits = []
+        for index, (follower, marker) in enumerate(zip(self._followers, markers, strict=True)):
+            future = self._marking.setdefault((index, msg_id), loop.create_future())
+            waits.append(future)
+            try:
+                async with asyncio.timeout(APPEND_WAIT_S):
+                    appended = await follower.log.append_marker(marker, msg_id, ack_wait_s=APPEND_WAIT_S / 2)
+            except (TimeoutError, *_NATS_DOWN) as exc:
+                self._marking.pop((index, msg_id), None)
+                raise ProtocolError(
+                    ErrorCode.ENGINE_UNAVAILABLE,
+                    f"the stream of shard {follower.log.shard} did not take the {marker.kind} "
+                    f"({type(exc).__name__}); retry",
+                ) from None
+            if appended.seq <= follower.engine.seq and not future.done():
+                self._marking.pop((index, msg_id), None)
+                future.set_result(None)  # a copy appended (and applied) before
+        await asyncio.gather(*waits)
 
     async def _bridge(self, follower: _Follower, next_seq: int) -> None:
         """The stream no longer holds the commands before `next_seq` (cut by its limits or a purge while this

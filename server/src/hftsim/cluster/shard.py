@@ -4,7 +4,9 @@ The shard owns some of the symbols (its place in the cluster's layout,
 see `layout`) and one engine. It never takes
 commands from anyone but its stream, so what a gateway was told is
 appended (JetStream's acknowledgement) is exactly what the shard applies,
-after a crash as before it. A snapshot file records the engine with the
+after a crash as before it. Markers in the stream (a round's start,
+samples and end, a restore: `markers`) change the engine at their place in
+the stream, as every gateway's replica does. A snapshot file records the engine with the
 stream sequence it covers (`snapshots`); a restarted shard loads it and
 follows the stream from the next sequence, and gateways start from the
 copy it publishes on NATS.
@@ -42,6 +44,7 @@ from ..store.history import FillHistory, MarketHistory
 from .commandlog import CommandLog
 from .connection import connect
 from .layout import Layout, ShardSpec
+from .markers import Marker, running_book, take
 from .snapshots import PublishedSnapshots, Snapshot, SnapshotFile
 from .transfers import Outbox
 
@@ -111,10 +114,14 @@ class EngineShard:
             async for entry in self._log.follow(self.engine.seq):
                 ts = max(entry.ts, state.last_ts)  # the engine's clock never goes back, on replay as live
                 state.last_ts = ts
+                if isinstance(entry.command, Marker):
+                    state.round = await take(self.engine, state.round, entry.command, entry.seq, self._published)
+                    await self._publish_applied()
+                    continue
                 result = self.engine.apply(entry.command, ts)
                 if result.seq != entry.seq:
                     raise ShardDiverged(f"stream command {entry.seq} became engine command {result.seq}")
-                record(result, (self.engine, state.history, state.fills, None))
+                record(result, (self.engine, state.history, state.fills, running_book(state.round)))
                 if isinstance(entry.command, DebitCash) and result.rejection is None:
                     self.outbox.debited(entry.command, entry.seq)
                 if result.seq % self.snapshot_every == 0:

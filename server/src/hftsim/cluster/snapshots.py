@@ -26,6 +26,7 @@ from nats.js.object_store import ObjectStore
 from ..config import ConfigError
 from ..engine import Engine
 from ..store.history import FillHistory, MarketHistory
+from .markers import ShardRound
 
 BUCKET = "hftsim-snapshots"
 
@@ -38,6 +39,8 @@ class Snapshot:
     history: MarketHistory
     """Trades and candles of the shard's symbols."""
     fills: FillHistory
+    round: ShardRound | None = None
+    """The round as this shard counts it (markers.py), so a replica started from the snapshot scores it too."""
 
     @property
     def seq(self) -> int:
@@ -51,16 +54,22 @@ class Snapshot:
         snapshot = pickle.loads(data)
         if not isinstance(snapshot, Snapshot):
             raise ConfigError(f"{where} does not hold a shard snapshot; remove it (the stream is replayed instead)")
+        if not hasattr(snapshot, "round"):  # written before snapshots held the round
+            snapshot.round = None
         return snapshot
 
     def fits(self, fresh: Engine) -> bool:
         """Made for the same instruments, limits and cash share as `fresh` (the layout may have changed)."""
-        engine = self.engine
-        return (list(engine.instruments), engine.limits, engine.initial_cash) == (
-            list(fresh.instruments),
-            fresh.limits,
-            fresh.initial_cash,
-        )
+        return fits(self.engine, fresh)
+
+
+def fits(engine: Engine, fresh: Engine) -> bool:
+    """`engine` has the instruments, limits and cash share of `fresh`: it may stand in for it."""
+    return (list(engine.instruments), engine.limits, engine.initial_cash) == (
+        list(fresh.instruments),
+        fresh.limits,
+        fresh.initial_cash,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +118,22 @@ class PublishedSnapshots:
 
     async def publish(self, shard: str, data: bytes) -> None:
         await (await self._bucket()).put(shard, data)
+
+    async def put(self, name: str, data: bytes) -> None:
+        """Any other object: the engines a `restore` marker names."""
+        await (await self._bucket()).put(name, data)
+
+    async def get(self, name: str) -> bytes:
+        found = await (await self._bucket()).get(name)
+        assert found.data is not None
+        return found.data
+
+    async def engine(self, name: str) -> Engine:
+        """The engine a `restore` marker names (a pickle, trusted as the snapshots are)."""
+        engine = pickle.loads(await self.get(name))
+        if not isinstance(engine, Engine):
+            raise ConfigError(f"the object {name} in {BUCKET} does not hold an engine")
+        return engine
 
     async def latest(self, shard: str) -> Snapshot | None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable
 from dataclasses import asdict
 from typing import Any
 
@@ -11,7 +12,7 @@ from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.roles import Role
 from .control import set_paused, status
-from .dispatch import Context, Dispatcher, op
+from .dispatch import Context, Dispatcher, Outcome, op
 
 MAX_SPEED = 100.0
 MAX_STEP_S = 3600.0
@@ -71,7 +72,14 @@ def _snapshots(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[st
 
 
 @op("admin.restore", changes_state=True)
-def _restore(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+def _restore(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
     snapshot_id = p.int_field(req.payload, "snapshot_id", lo=1)
     restored = d.venue.control.restore(d.venue, snapshot_id)
+    if isinstance(restored, str):
+        return {**status(d.venue), "snapshot_id": snapshot_id, "state_hash": restored}
+    return _restored_later(d, restored, snapshot_id)
+
+
+async def _restored_later(d: Dispatcher, restoring: Awaitable[str], snapshot_id: int) -> dict[str, Any]:
+    restored = await restoring
     return {**status(d.venue), "snapshot_id": snapshot_id, "state_hash": restored}

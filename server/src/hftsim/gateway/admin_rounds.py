@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable
 from dataclasses import asdict
 from typing import Any
 
+from ..classroom.scoring import Score
 from ..protocol import payloads as p
 from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.roles import Role
-from .dispatch import Context, Dispatcher, op
+from .dispatch import Context, Dispatcher, Outcome, op
+from .rounds import RoundInfo, Rounds
 
 MAX_ROUND_S = 7 * 24 * 3600
 
@@ -40,7 +43,7 @@ def _get(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any
 
 
 @op("admin.round_start", changes_state=True)
-def _start(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+def _start(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
     duration = req.payload.get("duration_s")
     if duration is not None:
         ok = isinstance(duration, (int, float)) and not isinstance(duration, bool) and math.isfinite(duration)
@@ -48,12 +51,32 @@ def _start(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, A
             raise ProtocolError(
                 ErrorCode.INVALID_FIELD, f"field 'duration_s' must be a number above 0 to {MAX_ROUND_S}"
             )
-    info = d.venue.rounds.start(p.opt_str(req.payload, "name", max_len=48), duration)
-    return {"round": asdict(info)}
+    info = d.venue.rounds.begin(p.opt_str(req.payload, "name", max_len=48), duration)
+    if isinstance(info, RoundInfo):
+        return {"round": asdict(info)}
+    return _started(info)
+
+
+async def _started(starting: Awaitable[RoundInfo]) -> dict[str, Any]:
+    return {"round": asdict(await starting)}
 
 
 @op("admin.round_end", changes_state=True)
-def _end(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str, Any]:
+def _end(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
     rounds = d.venue.rounds
-    info, final = rounds.end()
-    return {"round": asdict(info), "scores": _rows(rounds.rows(final), p.bool_field(req.payload, "include_bots"))}
+    include_bots = p.bool_field(req.payload, "include_bots")
+    ending = rounds.finish()
+    if isinstance(ending, tuple):
+        return _ended(rounds, ending, include_bots)
+    return _ended_later(rounds, ending, include_bots)
+
+
+def _ended(rounds: Rounds, ended: tuple[RoundInfo, list[Score]], include_bots: bool) -> dict[str, Any]:
+    info, final = ended
+    return {"round": asdict(info), "scores": _rows(rounds.rows(final), include_bots)}
+
+
+async def _ended_later(
+    rounds: Rounds, ending: Awaitable[tuple[RoundInfo, list[Score]]], include_bots: bool
+) -> dict[str, Any]:
+    return _ended(rounds, await ending, include_bots)

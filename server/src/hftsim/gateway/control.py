@@ -13,6 +13,10 @@ the restored engine carries on the running one's numbering
 (Engine.carry_on_from), and it is written to the journal as its snapshot
 before it takes over, so a restart recovers the restored market. Replacing
 the market this way is also how a new round starts afresh (rounds.py).
+
+A cluster gateway restores through its shards' streams instead
+(stream_restore.py): the market is replaced at the same stream position on
+every gateway and shard.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pickle
 import random
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
@@ -142,14 +147,16 @@ class MarketControl:
         self._path(snapshot_id, "json").write_text(json.dumps(asdict(info)))
         return info
 
-    def restore(self, venue: Venue, snapshot_id: int) -> str:
-        """Replace the running venue with a saved snapshot and pause it; the restored state's venue_hash."""
-        ensure_replaceable(venue)
+    def restore(self, venue: Venue, snapshot_id: int) -> str | Awaitable[str]:
+        """Replace the running venue with a saved snapshot and pause it; the restored state's venue_hash (once
+        every shard took it, on a cluster gateway)."""
         path = self._path(snapshot_id, "pickle")
         if not path.is_file():
             raise ProtocolError(ErrorCode.UNKNOWN_SNAPSHOT, f"no snapshot {snapshot_id}; admin.snapshots lists them")
         engine, history, fills, sim = pickle.loads(path.read_bytes())
         restored = venue_hash(engine, sim)
+        if venue.journal is None:
+            return _restored_in_cluster(venue, engine, snapshot_id, restored)
         set_paused(venue, True)
         replace_market(venue, (engine, history, fills, venue.round_book))
         if sim is not None and venue.agents is not None:
@@ -160,6 +167,15 @@ class MarketControl:
         return self._dir / f"{snapshot_id:06d}.{suffix}"
 
 
+async def _restored_in_cluster(venue: Venue, saved: object, snapshot_id: int, restored: str) -> str:
+    from ..cluster.sequencer import StreamSequencer
+    from .stream_restore import restore
+
+    assert isinstance(venue.sequencer, StreamSequencer)
+    await restore(venue.sequencer, saved, snapshot_id)
+    return restored
+
+
 def set_paused(venue: Venue, paused: bool) -> None:
     venue.control.paused = paused
     if venue.agents is not None:
@@ -167,15 +183,9 @@ def set_paused(venue: Venue, paused: bool) -> None:
 
 
 def ensure_replaceable(venue: Venue) -> Journal:
-    """The journal a new market is saved in; FORBIDDEN on a cluster gateway, whose market is its shards' streams:
-    checked before anything changes, so a refused restore or round start leaves the market running as it was
-    (not paused, no order canceled)."""
-    if venue.journal is None:
-        raise ProtocolError(
-            ErrorCode.FORBIDDEN,
-            "a cluster gateway cannot replace the market: every replica follows the shard's stream; "
-            "restore snapshots and reset rounds on a single-process venue (hftsim serve)",
-        )
+    """The journal a new market is saved in (a cluster gateway has none: it replaces its market through
+    markers in its shards' streams, stream_rounds.py and stream_restore.py)."""
+    assert venue.journal is not None, "a cluster gateway replaces its market through its shards' streams"
     return venue.journal
 
 

@@ -13,6 +13,10 @@ the market's snapshots and is fed the journal's commands replayed after
 the last one (venue.py). What a crash loses is what no command records:
 the samples and the gateway's refusals (rate and order limits) since the
 last snapshot; a clean stop writes one last snapshot, so it loses nothing.
+
+On a cluster gateway the same ops drive markers in every shard's stream
+instead (stream_rounds.py): the reset and the scores happen at the same
+stream position on every gateway and shard.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +40,7 @@ from ..store.users import User
 from .control import ensure_replaceable, replace_market, set_paused
 
 if TYPE_CHECKING:
+    from .stream_rounds import StreamRounds
     from .venue import Venue
 
 log = logging.getLogger(__name__)
@@ -67,8 +74,12 @@ class Rounds:
         self.current: RoundInfo | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._sampler: asyncio.Task[None] | None = None
+        self.cluster: StreamRounds | None = None
+        """On a cluster gateway, the rounds as markers in the shards' streams (set by Venue.build)."""
         current = self._dir / CURRENT
-        if current.is_file():
+        if venue.journal is None:
+            pass  # a cluster gateway learns the round from its shards' streams (StreamRounds.recovered)
+        elif current.is_file():
             self.current = RoundInfo(**self._load(current)["round"])
             if venue.round_book is None:  # a snapshot written before rounds were saved in them
                 venue.round_book = RoundBook()
@@ -93,7 +104,12 @@ class Rounds:
 
     def start_background(self) -> None:
         """In the running loop: sample PnL, and arm the end of a timed round recovered at start-up."""
-        self._sampler = asyncio.get_running_loop().create_task(self._sample_forever(), name="hftsim-round-samples")
+        loop = asyncio.get_running_loop()
+        if self.cluster is not None:
+            self._sampler = loop.create_task(self.cluster.sample_forever(), name="hftsim-round-samples")
+            self.cluster.recovered()
+            return
+        self._sampler = loop.create_task(self._sample_forever(), name="hftsim-round-samples")
         if self.current is not None and self.current.ends_at is not None:
             self._arm(self.current.ends_at)
 
@@ -102,6 +118,25 @@ class Rounds:
             self._timer.cancel()
         if self._sampler is not None:
             self._sampler.cancel()
+        if self.cluster is not None:
+            self.cluster.stop()
+
+    def begin(self, name: str | None, duration_s: float | None) -> RoundInfo | Awaitable[RoundInfo]:
+        """Start a round: at once in one process, through the shards' streams in a cluster."""
+        if self.current is not None:
+            raise ProtocolError(ErrorCode.ROUND_RUNNING, f"round {self.current.round_id} is running; end it first")
+        if name is not None and not NAME.match(name):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, "field 'name': 1-48 letters, digits, spaces or '._:-'")
+        if self.cluster is not None:
+            round_id = max((r.round_id for r in self.archived()), default=0) + 1
+            started = _now_ms()
+            ends_at = started + int(duration_s * 1000) if duration_s is not None else None
+            return self.cluster.start(RoundInfo(round_id, name or f"Round {round_id}", "running", started, ends_at))
+        return self.start(name, duration_s)
+
+    def finish(self) -> tuple[RoundInfo, list[Score]] | Awaitable[tuple[RoundInfo, list[Score]]]:
+        """End the running round: at once in one process, through the shards' streams in a cluster."""
+        return self.cluster.end() if self.cluster is not None else self.end()
 
     def start(self, name: str | None, duration_s: float | None) -> RoundInfo:
         if self.current is not None:
@@ -151,11 +186,15 @@ class Rounds:
         current.status = "ended"
         current.ended_ts = _now_ms()
         current.marks = {sym: venue.renderer.price(sym, price) for sym, price in marks.items()}
-        self._save(f"{current.round_id:06d}.json", {"round": asdict(current), "scores": self.rows(final)})
+        self.archive(current, final)
         (self._dir / CURRENT).unlink(missing_ok=True)
         self.current = venue.round_book = None
         log.info("round %d ended", current.round_id)
         return current, final
+
+    def archive(self, info: RoundInfo, final: list[Score]) -> None:
+        """Write an ended round and its scores (gateways sharing a data dir write the same bytes)."""
+        self._save(f"{info.round_id:06d}.json", {"round": asdict(info), "scores": self.rows(final)})
 
     # Reading -----------------------------------------------------------------
 
@@ -168,6 +207,8 @@ class Rounds:
     def result(self, round_id: int | None) -> tuple[RoundInfo, list[dict[str, Any]]]:
         """A round and its score rows: the running one scored now (None), or an archived one."""
         if round_id is None or (self.current is not None and round_id == self.current.round_id):
+            if self.current is not None and self.cluster is not None:
+                return self.current, self.rows(self.cluster.scores_now())
             if self.current is None or self.book is None:
                 raise ProtocolError(ErrorCode.NO_ROUND, "no round is running; name an ended one with 'round_id'")
             engine = self._venue.engine
@@ -231,7 +272,7 @@ class Rounds:
     def _save(self, name: str, data: dict[str, Any]) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
         path = self._dir / name
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # gateways sharing the directory write side by side
         tmp.write_text(json.dumps(data))
         tmp.replace(path)
 

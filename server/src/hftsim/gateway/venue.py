@@ -162,6 +162,12 @@ class Venue:
         venue.sequencer.subscribe(venue._record)
         venue.sequencer.subscribe(venue.hub.on_result)
         venue.rounds = Rounds(venue, data_dir)
+        if settings.cluster.nats_url:
+            from ..cluster.sequencer import StreamSequencer
+            from .stream_rounds import StreamRounds
+
+            assert isinstance(sequencer, StreamSequencer)
+            venue.rounds.cluster = StreamRounds(venue, venue.rounds, sequencer)
         venue.scenarios = Scenarios(venue, Path(settings.scenarios.dir))
         lag = settings.latency
         venue.latency = LatencyGate(lag.default_ms, {str(r): ms for r, ms in lag.roles.items()}, lag.users)
