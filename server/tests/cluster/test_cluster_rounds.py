@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -108,6 +109,16 @@ async def until(what: str, check: Callable[[], Awaitable[Any]]) -> Any:
     return value
 
 
+async def within(seconds: float, check: Callable[[], Awaitable[Any]]) -> bool:
+    """Whether `check` holds within `seconds` (no failure when it does not)."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
 async def shard_hashes(cluster: Cluster) -> dict[str, tuple[int, str]]:
     """Each shard process's (command, state hash), asked over NATS."""
     nc = await connect(cluster.nats_url, "test-rounds")
@@ -155,8 +166,14 @@ async def test_a_round_started_on_one_gateway_resets_and_scores_the_same_on_the_
 
         await trade(alice, bob, "ACME", "99.50", 10)
         await trade(bob, alice, "EMBR", "29000.0", 2)
-        await trade(alice, bob, "ACME", "100.00", 1)  # the mark moves: PnL on both sides
-        await until("a few PnL samples", lambda: _sampled(boss))
+        prices = itertools.cycle(("99.00", "100.50"))
+        for _ in range(40):  # the mark moves between samples until the curves have a Sharpe
+            await trade(alice, bob, "ACME", next(prices), 1)
+            if await within(0.5, lambda: _sampled(boss)):
+                break
+        else:
+            raise AssertionError("40 moves of the mark and still no Sharpe: the PnL is not sampled")
+        await trade(alice, bob, "ACME", "100.00", 1)
         await boss.admin.pause()  # on a cluster a pause is the gateway's own: with both paused no more samples
         await boss_two.admin.pause()
         live = await until("both gateways to score the round alike", lambda: _scored_alike(boss, boss_two))
@@ -195,6 +212,7 @@ async def test_a_restore_on_one_gateway_gives_one_state_hash_everywhere(cluster:
 async def test_a_shard_killed_after_a_round_reset_resumes_to_the_same_hash(cluster: Cluster) -> None:
     async with admins(cluster) as (boss, boss_two):
         await boss.admin.start_round("heat two")
+        await until("gateway two to start the round", lambda: _current(boss_two))  # and resume there
         async with await MarketClient.connect(cluster.gateways[1].url) as dave:
             for i in range(3):
                 await dave.place_order("ACME", "buy", f"98.{i}0", 1)

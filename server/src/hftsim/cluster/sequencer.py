@@ -277,13 +277,18 @@ class StreamSequencer:
             waits.append(future)
             try:
                 async with asyncio.timeout(APPEND_WAIT_S):
-                    appended = await follower.log.append_marker(marker, msg_id, ack_wait_s=APPEND_WAIT_S / 2)
-            except (TimeoutError, *_NATS_DOWN) as exc:
+                    while True:
+                        try:
+                            appended = await follower.log.append_marker(marker, msg_id, ack_wait_s=APPEND_WAIT_S / 4)
+                            break
+                        except _NATS_DOWN:  # retried with the same id: appended at most once
+                            await asyncio.sleep(RETRY_S)
+            except TimeoutError:
                 self._marking.pop((index, msg_id), None)
                 raise ProtocolError(
                     ErrorCode.ENGINE_UNAVAILABLE,
                     f"the stream of shard {follower.log.shard} did not take the {marker.kind} "
-                    f"({type(exc).__name__}); retry",
+                    f"within {APPEND_WAIT_S:.0f} s; retry",
                 ) from None
             if appended.seq <= follower.engine.seq and not future.done():
                 self._marking.pop((index, msg_id), None)
