@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nats.aio.client import Client as Nats
@@ -48,6 +48,7 @@ from ..store.ledger import Balance, Batch, Ledger
 from .commandlog import CommandLog, Entry
 from .connection import connect
 from .layout import Layout, ShardSpec
+from .markers import Marker, apply_marker, replace
 from .snapshots import PublishedSnapshots
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class _Shard:
     """The last command the tables hold for this shard."""
     applied_ts: int = 0
     """The clamp that keeps the replica's clock from going back, as on every replica."""
+    restored: dict[int, Engine] = field(default_factory=dict)
+    """Stream command -> the engine its `restore` marker names, fetched by the reader (markers.py)."""
 
 
 class Persister:
@@ -146,7 +149,10 @@ class Persister:
             shard.committed = batch.seq
 
     async def _read(self, shard: _Shard, queue: asyncio.Queue[Entry]) -> None:
+        published = PublishedSnapshots(self._nc.jetstream(), self._layout.replicas)
         async for entry in shard.log.follow(shard.engine.seq):
+            if isinstance(entry.command, Marker) and entry.command.kind == "restore":
+                shard.restored[entry.seq] = await published.engine(str(entry.command.data["object"]))
             await queue.put(entry)
 
     def _apply(self, shard: _Shard, entries: list[Entry]) -> Batch | None:
@@ -166,6 +172,15 @@ class Persister:
                 )
             ts = max(entry.ts, shard.applied_ts)
             shard.applied_ts = ts
+            if isinstance(entry.command, Marker):  # a round reset or a restore: rows change with each next command
+                restored = shard.restored.pop(entry.seq, None)
+                if restored is not None:
+                    replace(engine, restored, entry.seq)
+                else:
+                    apply_marker(engine, None, entry.command, entry.seq)
+                if entry.seq > shard.committed:
+                    batch.seq = entry.seq
+                continue
             result = engine.apply(entry.command, ts)
             if result.seq != entry.seq:
                 raise PersisterError(f"{shard.log.stream} command {entry.seq} became engine command {result.seq}")
