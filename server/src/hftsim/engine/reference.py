@@ -274,8 +274,8 @@ class ReferenceEngine:
         position = account.positions.get(cmd.sym) if account is not None else None
         held = position.qty if position is not None else 0
         open_same = (position.open_buy if is_buy else position.open_sell) if position is not None else 0
-        refusal = order_qty_rule(self.limits, cmd.qty) or position_rule(
-            self.limits, cmd.sym, is_buy, held, open_same, cmd.qty
+        refusal = order_qty_rule(self.limits.max_order_qty, cmd.qty) or position_rule(
+            self.limits.max_position, cmd.sym, is_buy, held, open_same, cmd.qty
         )
         if refusal is None and is_buy:
             if cmd.price is not None:
@@ -417,7 +417,7 @@ class ReferenceEngine:
                 self.last_fill_id, order.order_id, order.coid, order.user_id, sym, order.side, price, qty, is_maker,
                 self.last_trade_id, ts, fees[order.order_id],
             )  # fmt: skip
-            events.append(order_filled(order.user_id, order.view(), fill))
+            events.append(order_filled(order.view(), fill))
         for account, position in ((maker_account, maker_position), (taker_account, taker_position)):
             view = PositionView(account.user_id, sym, position.qty, position.cost, position.realized)
             events.append(account_update(account.user_id, account.cash, view, account.fees))
@@ -528,10 +528,12 @@ class ReferenceEngine:
         refusal = (
             qty_rule(order.sym, instrument.lot, instrument.min_qty, qty)
             or band_rule(instrument, instrument.band_low, instrument.band_high, price)
-            or order_qty_rule(self.limits, qty)
+            or order_qty_rule(self.limits.max_order_qty, qty)
         )
         if refusal is None and qty > order.qty:
-            refusal = position_rule(self.limits, order.sym, order.is_buy, position.qty, open_same, qty - order.qty)
+            refusal = position_rule(
+                self.limits.max_position, order.sym, order.is_buy, position.qty, open_same, qty - order.qty
+            )
         if refusal is None and order.is_buy:
             account = self.accounts[order.user_id]
             added = self.commitment(book, price, qty - order.filled) - self.commitment(book, order.price, order.leaves)

@@ -222,13 +222,14 @@ def band_rule(instrument: Instrument, low: int, high: int, price: int) -> Refusa
     )
 
 
-def order_qty_rule(limits: Limits, qty: int) -> Refusal | None:
-    if qty <= limits.max_order_qty:
+def order_qty_rule(max_order_qty: int, qty: int) -> Refusal | None:
+    """`max_order_qty` is `Limits.max_order_qty` (the rules take limits as plain ints: see `Checks`)."""
+    if qty <= max_order_qty:
         return None
-    return Refusal(Code.QTY_ABOVE_MAX, f"qty {qty} is above the per-order maximum of {limits.max_order_qty}")
+    return Refusal(Code.QTY_ABOVE_MAX, f"qty {qty} is above the per-order maximum of {max_order_qty}")
 
 
-def position_rule(limits: Limits, sym: str, is_buy: bool, held: int, open_same: int, added: int) -> Refusal | None:
+def position_rule(max_position: int, sym: str, is_buy: bool, held: int, open_same: int, added: int) -> Refusal | None:
     """The worst case after `added` more units rest (or trade) on the order's side stays within the limit.
 
     Every resting order on that side counts as if it filled, so no sequence
@@ -238,14 +239,14 @@ def position_rule(limits: Limits, sym: str, is_buy: bool, held: int, open_same: 
     `open_same` the open quantity of the user's resting orders on that side.
     """
     worst = held + open_same + added if is_buy else open_same + added - held
-    if worst <= limits.max_position:
+    if worst <= max_position:
         return None
     verb, side = ("buying", "buy") if is_buy else ("selling", "sell")
     reach = worst if is_buy else -worst
     return Refusal(
         Code.POSITION_LIMIT,
         f"{verb} {added} {sym} could take the position to {reach} (now {held}, open {side} orders {open_same}); "
-        f"the limit is {limits.max_position} either way",
+        f"the limit is {max_position} either way",
     )
 
 
@@ -410,7 +411,10 @@ def buy_cost(book: Book, user_id: int, qty: int, price: int | None) -> int:
 class Checks:
     """The pre-trade stage: each command's rules in order of precedence; the first broken one refuses it."""
 
-    __slots__ = ("accounts", "admitted", "books", "coid_memory", "decimals", "initial_cash", "limits", "registry")
+    __slots__ = (
+        "accounts", "admitted", "books", "coid_memory", "decimals", "initial_cash", "max_order_qty", "max_position",
+        "registry",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -426,7 +430,9 @@ class Checks:
         self.accounts = accounts
         self.registry = registry
         self.admitted = Admitted()
-        self.limits = limits
+        self.max_order_qty = limits.max_order_qty
+        """The limits as native ints: `Limits` is a Python object, each read of it a generic attribute lookup."""
+        self.max_position = limits.max_position
         self.initial_cash = initial_cash
         self.decimals = decimals
         self.coid_memory = coid_memory
@@ -461,14 +467,13 @@ class Checks:
             refusal = band_rule(book.instrument, book.band_low, book.band_high, price)
         if refusal is not None:
             return refusal
-        limits = self.limits
         account = self.accounts.get(user_id)
         position = account.positions.get(sym) if account is not None else None
         is_buy = kind[0] is BUY
-        refusal = order_qty_rule(limits, qty)
-        if refusal is None and (position is not None or qty > limits.max_position):
+        refusal = order_qty_rule(self.max_order_qty, qty)
+        if refusal is None and (position is not None or qty > self.max_position):
             held, open_same = _exposure(position, is_buy)
-            refusal = position_rule(limits, sym, is_buy, held, open_same, qty)
+            refusal = position_rule(self.max_position, sym, is_buy, held, open_same, qty)
         if refusal is not None:
             return refusal
         if is_buy:
@@ -533,11 +538,11 @@ class Checks:
         refusal = (
             qty_rule(book.sym, book.lot, book.min_qty, qty)
             or band_rule(book.instrument, book.band_low, book.band_high, price)
-            or order_qty_rule(self.limits, qty)
+            or order_qty_rule(self.max_order_qty, qty)
         )
         if refusal is None and growth > 0:
             held, open_same = _exposure(order.position, is_buy)
-            refusal = position_rule(self.limits, order.sym, is_buy, held, open_same, growth)
+            refusal = position_rule(self.max_position, order.sym, is_buy, held, open_same, growth)
         if refusal is None and is_buy:
             new_leaves = qty - order.filled
             added = commitment(book, price, new_leaves) - commitment(book, order.price, order.qty - order.filled)

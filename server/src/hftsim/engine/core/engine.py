@@ -658,7 +658,8 @@ def _order_from_key(key: tuple[object, ...], accounts: dict[int, Account]) -> Or
     assert isinstance(status, str) and (coid is None or isinstance(coid, str))
     assert price is None or isinstance(price, int)
     account = accounts[user_id]
-    order = Order(
+    order = Order()
+    order.start(
         order_id, coid, sym, Side(side), OrderType(order_type), price, qty, Tif(tif), post_only, created_ts,
         account, account.position(sym),
     )  # fmt: skip

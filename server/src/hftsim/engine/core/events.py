@@ -178,70 +178,38 @@ class Rejected(Record):
         """True when the refused command was a new order (→ order.rejected event)."""
 
 
-class OrderFilled(Record):
+class OrderFilled(OrderView):
     """A fill; `order.status` tells partially filled from filled.
 
-    Held flat: the fields of the order's snapshot and of its fill, copied
-    when the fill happened. The `order` and `fill` views are built the first
-    time they are read (then kept), so a fill nobody reads costs one object
+    Held flat: the event is the order's snapshot as the fill left it (its
+    `updated_ts` is the fill's time) plus the fill's own fields, copied when
+    the fill happened. The `order` and `fill` views are built the first time
+    they are read (then kept), so a fill nobody reads costs one object
     instead of three; `order_filled` makes one from views.
     """
 
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order", "fill")
-    FLAT: ClassVar[tuple[str, ...]] = (
-        "user_id", "order_id", "client_order_id", "sym", "side", "type", "price", "qty", "filled_qty",
-        "filled_cost", "tif", "post_only", "status", "created_ts", "ts", "fill_id", "fill_price", "fill_qty",
-        "is_maker", "trade_id", "fee",
-    )  # fmt: skip
 
-    def __init__(
-        self,
-        user_id: int,
-        order_id: int,
-        client_order_id: str | None,
-        sym: str,
-        side: Side,
-        type: OrderType,
-        price: int | None,
-        qty: int,
-        filled_qty: int,
-        filled_cost: int,
-        tif: Tif,
-        post_only: bool,
-        status: OrderStatus,
-        created_ts: int,
-        ts: int,
-        fill_id: int,
-        fill_price: int,
-        fill_qty: int,
-        is_maker: bool,
-        trade_id: int,
-        fee: int,
-    ) -> None:
-        self.user_id = user_id
-        self.order_id = order_id
-        self.client_order_id = client_order_id
-        self.sym = sym
-        self.side = side
-        self.type = type
-        self.price = price
-        self.qty = qty
-        self.filled_qty = filled_qty
-        self.filled_cost = filled_cost
-        self.tif = tif
-        self.post_only = post_only
-        self.status = status
-        self.created_ts = created_ts
-        self.ts = ts
-        """The fill's time, which is also the order's `updated_ts`."""
+    fill_id: int
+    fill_price: int
+    fill_qty: int
+    is_maker: bool
+    trade_id: int
+    fee: int
+    _order: OrderView | None = None
+    _fill: FillView | None = None
+
+    def with_fill(
+        self, fill_id: int, fill_price: int, fill_qty: int, is_maker: bool, trade_id: int, fee: int
+    ) -> OrderFilled:
+        """Set the fill's fields (the constructor took the order's); return the event."""
         self.fill_id = fill_id
         self.fill_price = fill_price
         self.fill_qty = fill_qty
         self.is_maker = is_maker
         self.trade_id = trade_id
         self.fee = fee
-        self._order: OrderView | None = None
-        self._fill: FillView | None = None
+        return self
 
     @property
     def order(self) -> OrderView:
@@ -250,7 +218,7 @@ class OrderFilled(Record):
             view = self._order = OrderView(
                 self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.type, self.price,
                 self.qty, self.filled_qty, self.filled_cost, self.tif, self.post_only, self.status, self.created_ts,
-                self.ts,
+                self.updated_ts,
             )  # fmt: skip
         return view
 
@@ -260,21 +228,21 @@ class OrderFilled(Record):
         if view is None:
             view = self._fill = FillView(
                 self.fill_id, self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.fill_price,
-                self.fill_qty, self.is_maker, self.trade_id, self.ts, self.fee,
+                self.fill_qty, self.is_maker, self.trade_id, self.updated_ts, self.fee,
             )  # fmt: skip
         return view
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return OrderFilled, tuple([getattr(self, name) for name in self.FLAT])
+        return order_filled, (self.order, self.fill)
 
 
-def order_filled(user_id: int, order: OrderView, fill: FillView) -> OrderFilled:
-    """An OrderFilled from the order's snapshot and its fill (the reference engine's way to word one)."""
+def order_filled(order: OrderView, fill: FillView) -> OrderFilled:
+    """An OrderFilled from an order's snapshot and its fill: how the reference engine and unpickling make one."""
     return OrderFilled(
-        user_id, order.order_id, order.client_order_id, order.sym, order.side, order.type, order.price, order.qty,
-        order.filled_qty, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
-        order.updated_ts, fill.fill_id, fill.price, fill.qty, fill.is_maker, fill.trade_id, fill.fee,
-    )  # fmt: skip
+        order.order_id, order.client_order_id, order.user_id, order.sym, order.side, order.type, order.price,
+        order.qty, order.filled_qty, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
+        order.updated_ts,
+    ).with_fill(fill.fill_id, fill.price, fill.qty, fill.is_maker, fill.trade_id, fill.fee)  # fmt: skip
 
 
 class OrderCanceled(Record):

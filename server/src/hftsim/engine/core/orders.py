@@ -59,23 +59,6 @@ class Order:
         "user_id",
     )
 
-    def __init__(
-        self,
-        order_id: int,
-        client_order_id: str | None,
-        sym: str,
-        side: Side,
-        order_type: OrderType,
-        price: int | None,
-        qty: int,
-        tif: Tif,
-        post_only: bool,
-        ts: int,
-        account: Account,
-        position: Position,
-    ) -> None:
-        self.start(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
-
     def start(
         self,
         order_id: int,
@@ -91,7 +74,10 @@ class Order:
         account: Account,
         position: Position,
     ) -> None:
-        """Set every field for a new order: from `__init__`, or when a forgotten one is reused (Registry.new_order)."""
+        """Set every field for a new order, a fresh one or a forgotten one reused (see Registry.new_order).
+
+        The only place the fields are listed: an order is made empty (`Order()`) and started.
+        """
         self.boxed_id = order_id
         self.order_id = order_id
         self.client_order_id = client_order_id
@@ -211,15 +197,8 @@ class Registry:
         """
         self.last_order_id = order_id = self.last_order_id + 1
         spare = self.spare
-        if spare:
-            order = spare.pop()
-            order.start(
-                order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position
-            )
-        else:
-            order = Order(
-                order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position
-            )
+        order = spare.pop() if spare else Order()
+        order.start(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
         self.add(order)
         return order
 

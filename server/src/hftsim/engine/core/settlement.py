@@ -157,41 +157,38 @@ def fill(
     taker_account.fees += taker_fee
     registry.last_trade_id = trade_id = registry.last_trade_id + 1
     registry.last_fill_id = fill_id = registry.last_fill_id + 2
-    sym = book.sym
     maker_id = maker.user_id
     taker_id = taker.user_id
-    events.append(
-        OrderFilled(
-            maker_id, maker.order_id, maker.client_order_id, sym, maker.side, maker.type, maker.price, maker.qty,
-            maker.filled, maker.filled_cost, maker.tif, maker.post_only, maker.status, maker.created_ts, ts,
-            fill_id - 1, price, qty, True, trade_id, maker_fee,
-        )
-    )  # fmt: skip
-    taker_fill = OrderFilled(
-        taker_id, taker.order_id, taker.client_order_id, sym, taker.side, taker.type, taker.price, taker.qty,
-        taker.filled, taker.filled_cost, taker.tif, taker.post_only, taker.status, taker.created_ts, ts,
-        fill_id, price, qty, False, trade_id, taker_fee,
-    )  # fmt: skip
+    events.append(_filled(maker, fill_id - 1, price, qty, True, trade_id, maker_fee))
+    taker_fill = _filled(taker, fill_id, price, qty, False, trade_id, taker_fee)
     events.append(taker_fill)
-    events.append(
-        AccountUpdate(
-            maker_id, maker_account.cash, sym, maker_position.qty, maker_position.cost, maker_position.realized,
-            maker_account.fees,
-        )
-    )  # fmt: skip
-    events.append(
-        AccountUpdate(
-            taker_id, taker_account.cash, sym, taker_position.qty, taker_position.cost, taker_position.realized,
-            taker_account.fees,
-        )
-    )  # fmt: skip
+    events.append(_account_update(maker_account, maker_position))
+    events.append(_account_update(taker_account, taker_position))
     book.md_seq = md_seq = book.md_seq + 1
     book.last_price = price
     is_buy = taker.is_buy
     events.append(
         Trade(
-            sym, md_seq, trade_id, price, qty, taker.side, ts, taker_id if is_buy else maker_id,
+            book.sym, md_seq, trade_id, price, qty, taker.side, ts, taker_id if is_buy else maker_id,
             maker_id if is_buy else taker_id,
         )
     )  # fmt: skip
     return taker_fill
+
+
+def _filled(
+    order: Order, fill_id: int, price: int, qty: int, is_maker: bool, trade_id: int, fee_paid: int
+) -> OrderFilled:
+    """One side's OrderFilled: the order as the fill left it (its `updated_ts` is the fill's time), and the fill."""
+    return OrderFilled(
+        order.order_id, order.client_order_id, order.user_id, order.sym, order.side, order.type, order.price,
+        order.qty, order.filled, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
+        order.updated_ts,
+    ).with_fill(fill_id, price, qty, is_maker, trade_id, fee_paid)  # fmt: skip
+
+
+def _account_update(account: Account, position: Position) -> AccountUpdate:
+    """One side's AccountUpdate: its cash, fees and the position the fill moved."""
+    return AccountUpdate(
+        account.user_id, account.cash, position.sym, position.qty, position.cost, position.realized, account.fees
+    )
