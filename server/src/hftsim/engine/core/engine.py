@@ -177,10 +177,12 @@ class Engine:
         if account is None:
             account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
         registry = self._registry
-        order = registry.new_order(
-            new.coid, new.sym, new.side, new.type, new.price, new.qty, new.tif, new.post_only, ts, account,
-            account.position(new.sym),
+        order = registry.new_order()
+        order.start(
+            registry.next_order_id(), new.coid, new.sym, new.side, new.type, new.price, new.qty, new.tif,
+            new.post_only, ts, account, account.position(new.sym),
         )  # fmt: skip
+        registry.add(order)
         view = order.view()
         events: list[Event] = [OrderAccepted(user_id, view)]
         tif = new.tif

@@ -74,7 +74,7 @@ class Order:
         account: Account,
         position: Position,
     ) -> None:
-        """Set every field for a new order, a fresh one or a forgotten one reused (see Registry.new_order).
+        """Set every field of a new order (see `Registry.new_order`), or of one loaded from a snapshot.
 
         The only place the fields are listed: an order is made empty (`Order()`) and started.
         """
@@ -175,32 +175,19 @@ class Registry:
         self.spare: list[Order] = []
         """Orders forgotten by `finish`, for `new_order` to reuse: nothing else refers to them any more."""
 
-    def new_order(
-        self,
-        client_order_id: str | None,
-        sym: str,
-        side: Side,
-        order_type: OrderType,
-        price: int | None,
-        qty: int,
-        tif: Tif,
-        post_only: bool,
-        ts: int,
-        account: Account,
-        position: Position,
-    ) -> Order:
-        """A new order with the next id, indexed (see `add`).
+    def new_order(self) -> Order:
+        """An order object for the next new order, for the caller to `start` (with `next_order_id()`) and `add`.
 
         It reuses an order object that `finish` forgot when there is one: a
         forgotten order is long out of the cache, so freeing it and
         allocating another costs two trips to memory where reusing it costs one.
         """
-        self.last_order_id = order_id = self.last_order_id + 1
         spare = self.spare
-        order = spare.pop() if spare else Order()
-        order.start(order_id, client_order_id, sym, side, order_type, price, qty, tif, post_only, ts, account, position)
-        self.add(order)
-        return order
+        return spare.pop() if spare else Order()
+
+    def next_order_id(self) -> int:
+        self.last_order_id += 1
+        return self.last_order_id
 
     def add(self, order: Order) -> None:
         key = order.boxed_id
