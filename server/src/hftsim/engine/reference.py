@@ -269,7 +269,7 @@ class ReferenceEngine:
             refusal = band_rule(instrument, instrument.band_low, instrument.band_high, cmd.price)
         if refusal is not None:
             return refusal
-        is_buy = kind[0] is Side.BUY
+        is_buy = kind.is_buy
         account = self.accounts.get(cmd.user_id)
         position = account.positions.get(cmd.sym) if account is not None else None
         held = position.qty if position is not None else 0
@@ -300,7 +300,7 @@ class ReferenceEngine:
             return self.reject(refusal, cmd.user_id, cmd.sym, cmd.client_order_id, True)
         kind = kind_rule(cmd.side, cmd.type, cmd.tif)
         assert not isinstance(kind, Refusal)
-        side, order_type, tif = kind
+        side, order_type, tif = kind.side, kind.type, kind.tif
         book = self.books[cmd.sym]
         account = self.account(cmd.user_id)
         self.position(account, cmd.sym)

@@ -34,13 +34,32 @@ SIDES: Final[dict[str, Side]] = {s.value: s for s in Side}
 ORDER_TYPES: Final[dict[str, OrderType]] = {t.value: t for t in OrderType}
 TIFS: Final[dict[str, Tif]] = {t.value: t for t in Tif}
 STATUSES: Final[dict[str, SymbolStatus]] = {s.value: s for s in SymbolStatus}
-KINDS: Final[dict[tuple[str, str, str], tuple[Side, OrderType, Tif]]] = {
-    (side, order_type, tif): (SIDES[side], ORDER_TYPES[order_type], TIFS[tif])
+
+
+class Kind:
+    """A new order's side, type and time in force, checked: one shared object per combination.
+
+    An object rather than a tuple: compiled, a fixed-length tuple is a C
+    struct that becomes a new Python tuple each time it is returned in a
+    union (`Kind | Refusal`); a shared object costs nothing to return.
+    """
+
+    __slots__ = ("is_buy", "side", "tif", "type")
+
+    def __init__(self, side: Side, order_type: OrderType, tif: Tif) -> None:
+        self.side = side
+        self.type = order_type
+        self.tif = tif
+        self.is_buy = side is Side.BUY
+
+
+KINDS: Final[dict[tuple[str, str, str], Kind]] = {
+    (side, order_type, tif): Kind(SIDES[side], ORDER_TYPES[order_type], TIFS[tif])
     for side in SIDES
     for order_type in ORDER_TYPES
     for tif in TIFS
 }
-"""(side, type, tif) of a new order, as given -> as enums: one lookup validates all three."""
+"""(side, type, tif) of a new order, as given -> its Kind: one lookup validates all three."""
 
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
@@ -114,9 +133,9 @@ def trading_rule(sym: str, status: SymbolStatus, what: str) -> Refusal | None:
     return Refusal(Code.SYMBOL_HALTED, f"{sym} is halted: {what} are refused until it resumes")
 
 
-def auction_rule(sym: str, status: SymbolStatus, kind: tuple[Side, OrderType, Tif], post_only: bool) -> Refusal | None:
+def auction_rule(sym: str, status: SymbolStatus, kind: Kind, post_only: bool) -> Refusal | None:
     """During a call auction only orders that can wait for the uncross are accepted: GTC limits, not post-only."""
-    if status is not AUCTION or (kind[1] is LIMIT and kind[2] is GTC and not post_only):
+    if status is not AUCTION or (kind.type is LIMIT and kind.tif is GTC and not post_only):
         return None
     return Refusal(
         Code.INVALID_FIELD,
@@ -136,8 +155,8 @@ def _enum_error(name: str, value: object, allowed: dict[str, object]) -> str | N
     return f"{name} must be one of {', '.join(allowed)}, got {value!r}"
 
 
-def kind_rule(side: object, order_type: object, tif: object) -> tuple[Side, OrderType, Tif] | Refusal:
-    """A new order's side, type and tif, as enums; one dict lookup checks all three.
+def kind_rule(side: object, order_type: object, tif: object) -> Kind | Refusal:
+    """A new order's side, type and tif, as a Kind; one dict lookup checks all three.
 
     The commands the gateway and the agents build carry the enums, and the
     commonest kind (a GTC limit) is recognised by identity without building
@@ -164,7 +183,7 @@ def kind_rule(side: object, order_type: object, tif: object) -> tuple[Side, Orde
 
 
 def place_fields_rule(
-    kind: tuple[Side, OrderType, Tif], user_id: object, qty: object, price: object, post_only: object, coid: object
+    kind: Kind, user_id: object, qty: object, price: object, post_only: object, coid: object
 ) -> Refusal | None:
     """A new order's user, quantity, price, flags and client order id are well formed for its kind."""
     message: str | None = None
@@ -176,7 +195,7 @@ def place_fields_rule(
         message = f"post_only must be true or false, got {post_only!r}"
     elif coid is not None and (type(coid) is not str or not 0 < len(coid) <= MAX_CLIENT_ORDER_ID):
         message = f"client_order_id must be a string of 1 to {MAX_CLIENT_ORDER_ID} characters, got {coid!r}"
-    elif kind[1] is MARKET:
+    elif kind.type is MARKET:
         if price is not None:
             message = "a market order takes no price"
         elif post_only:
@@ -185,8 +204,8 @@ def place_fields_rule(
         message = "a limit order needs a price"
     elif type(price) is not int or price <= 0:
         message = f"price must be a positive number of ticks, got {price!r}"
-    elif post_only and kind[2] is not GTC:
-        message = f"a post_only order must be GTC, got {kind[2]}"
+    elif post_only and kind.tif is not GTC:
+        message = f"a post_only order must be GTC, got {kind.tif}"
     return None if message is None else Refusal(Code.INVALID_FIELD, message)
 
 
@@ -469,7 +488,7 @@ class Checks:
             return refusal
         account = self.accounts.get(user_id)
         position = account.positions.get(sym) if account is not None else None
-        is_buy = kind[0] is BUY
+        is_buy = kind.is_buy
         refusal = order_qty_rule(self.max_order_qty, qty)
         if refusal is None and (position is not None or qty > self.max_position):
             held, open_same = _exposure(position, is_buy)
@@ -496,7 +515,9 @@ class Checks:
         new = self.admitted
         new.user_id = user_id
         new.sym = sym
-        new.side, new.type, new.tif = kind
+        new.side = kind.side
+        new.type = kind.type
+        new.tif = kind.tif
         new.is_buy = is_buy
         new.qty = qty
         new.price = price
