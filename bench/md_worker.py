@@ -1,4 +1,4 @@
-"""A process holding many MD subscribers (bench/wsraw.py), driven over stdin/stdout.
+"""A process holding many MD subscribers (picows clients), driven over stdin/stdout.
 
     python -m bench.md_worker URL COUNT
 
@@ -15,8 +15,13 @@ command on stdin:
 
 Every sequenced event (delta, trade, status) is checked against the
 symbol's last seq; a jump is a gap (events lost). Latency is the event's
-`ts` (server clock, ms) to the arrival of the chunk that carried it, kept
-as a histogram of 0.1 ms buckets so workers can be merged exactly.
+`ts` (server clock, ms) to the arrival of its frame, kept as a histogram of
+0.1 ms buckets so workers can be merged exactly. A report also gives the
+worker's own CPU share over the phase, so a reader can tell whether the
+load generator or the server was the limit.
+
+The sockets are picows clients (Cython framing): the least Python per
+frame a subscriber can do is one callback that looks the frame up.
 """
 
 from __future__ import annotations
@@ -25,15 +30,16 @@ import asyncio
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import uvloop
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from .gateway import emit
-from .wsraw import RawSocket
 
 SEQUENCED = frozenset({"md.delta", "md.trade", "md.status"})
 BUCKETS_PER_MS = 10
@@ -43,6 +49,7 @@ Decoded = tuple[str, str, int, int] | None
 """What a subscriber needs of a frame: (op, sym, seq, ts) of a sequenced event or a snapshot, else None."""
 DECODED_MAX = 50_000
 """Frames remembered decoded; the cache starts over past this."""
+TEXT = WSMsgType.TEXT
 
 
 def decode(data: bytes) -> Decoded:
@@ -56,7 +63,7 @@ def decode(data: bytes) -> Decoded:
     return op, payload["sym"], payload["seq"], msg["ts"]
 
 
-class Subscriber:
+class Subscriber(WSListener):
     """One socket's view: its last seq per symbol (gaps) and its share of the latency histogram.
 
     The server encodes each event once for all its subscribers, so the
@@ -65,18 +72,31 @@ class Subscriber:
     generator spends its CPU on sockets, not on parsing one event 250 times.
     """
 
-    __slots__ = ("decoded", "events", "gaps", "hist", "last", "recording", "socket")
-
     def __init__(self, hist: Counter[int], decoded: dict[bytes, Decoded]) -> None:
+        super().__init__()
         self.last: dict[str, int] = {}
         self.events = 0
         self.gaps = 0
         self.recording = False
         self.hist = hist
         self.decoded = decoded
-        self.socket: RawSocket | None = None
+        self.socket: WSTransport | None = None
+        self.close_code: int | None = None
+        self.disconnected = False
 
-    def on_text(self, data: bytes, now: float) -> None:
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.socket = transport
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.disconnected = True
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type != TEXT:
+            if frame.msg_type == WSMsgType.CLOSE:
+                self.close_code = frame.get_close_code().value
+            return
+        now = time.time()
+        data = frame.get_payload_as_bytes()
         decoded = self.decoded
         if data in decoded:
             known = decoded[data]
@@ -102,6 +122,11 @@ class Subscriber:
             self.hist[int((now * 1000 - ts) * BUCKETS_PER_MS)] += 1
 
 
+def listener(sub: Subscriber) -> Callable[[], Subscriber]:
+    """picows wants a factory; each socket's listener is its subscriber, made beforehand."""
+    return lambda: sub
+
+
 class Worker:
     def __init__(self, url: str, count: int) -> None:
         parts = urlsplit(url)
@@ -114,31 +139,27 @@ class Worker:
         self.subs = [Subscriber(self.hist, decoded) for _ in range(count)]
         self.syms: list[str] = []
         self._t0 = 0.0
+        self._cpu0 = 0.0
         self._seq0: dict[str, int] = {}
 
     async def connect(self) -> None:
         async with httpx.AsyncClient() as http:  # a token each: the server caps the sockets of one token
             tokens = [(await http.post(f"{self.url}/auth/handshake", json={})).json()["token"] for _ in self.subs]
-        for chunk in range(
-            0, self.count, 50
-        ):  # connect everyone first, then subscribe everyone
+        ws_url = f"ws://{self.host}:{self.port}/ws/md"
+        for chunk in range(0, self.count, 50):  # connect everyone first, then subscribe everyone
             batch = self.subs[chunk : chunk + 50]
-            sockets = await asyncio.gather(
+            await asyncio.gather(
                 *(
-                    RawSocket.connect(
-                        self.host, self.port, "/ws/md", token, sub.on_text, timeout=30
+                    ws_connect(
+                        listener(sub), ws_url, extra_headers={"Authorization": f"Bearer {token}"}, max_frame_size=2**26
                     )
                     for sub, token in zip(batch, tokens[chunk : chunk + 50], strict=True)
                 )
             )
-            for sub, sock in zip(batch, sockets):
-                sub.socket = sock
-        for i, sub in enumerate(
-            self.subs
-        ):  # msg_ids are answered once per session, so each socket gets its own
+        for i, sub in enumerate(self.subs):  # msg_ids are answered once per session, so each socket gets its own
             assert sub.socket is not None
-            sub.socket.send_text(orjson.dumps({"type": "request", "ver": 1, "msg_id": f"sub-{i}", "ts": 0,
-                                               "op": "md.subscribe", "payload": {"syms": "*"}}))  # fmt: skip
+            sub.socket.send(TEXT, orjson.dumps({"type": "request", "ver": 1, "msg_id": f"sub-{i}", "ts": 0,
+                                                "op": "md.subscribe", "payload": {"syms": "*"}}))  # fmt: skip
         async with asyncio.timeout(60):
             while not all(len(s.last) >= 1 for s in self.subs):
                 await asyncio.sleep(0.05)
@@ -156,6 +177,7 @@ class Worker:
 
     def start(self) -> None:
         self._t0 = time.monotonic()
+        self._cpu0 = time.process_time()
         self._seq0 = self.front()
         self.hist.clear()
         for sub in self.subs:
@@ -167,14 +189,12 @@ class Worker:
         for sub in self.subs:
             sub.recording = False
         elapsed = time.monotonic() - self._t0
-        closed = [
-            s.socket.close_code
-            for s in self.subs
-            if s.socket is not None and s.socket.closed.done()
-        ]
+        cpu = time.process_time() - self._cpu0
+        closed = [s.close_code for s in self.subs if s.disconnected]
         front = self.front()
         return {
             "elapsed": elapsed,
+            "cpu_share": cpu / elapsed,
             "market_events": sum(
                 seq - self._seq0.get(sym, seq) for sym, seq in front.items()
             ),
@@ -193,7 +213,7 @@ class Worker:
     def close(self) -> None:
         for sub in self.subs:
             if sub.socket is not None:
-                sub.socket.close()
+                sub.socket.disconnect()
 
 
 async def main(url: str, count: int) -> None:

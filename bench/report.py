@@ -202,19 +202,20 @@ def throughput_details(r: dict[str, Any]) -> list[str]:
 def fanout_details(r: dict[str, Any]) -> list[str]:
     header = (
         "| subscribers | rate | market ev/s | delivered ev/s | slowest subscriber ev/s | p50 ms | p90 ms | p99 ms "
-        "| p99.9 ms | gaps | closed | server CPU | server µs/event |"
+        "| p99.9 ms | gaps | closed | server CPU | server µs/event | load generator CPU |"
     )
-    lines = [header, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    lines = [header, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for n, s in r["sweep"].items():
         for label in ("default", "raised"):
             x = s[label]
             lines.append(
                 f"| {n} | {label} | {fmt(x['market_events_per_s'])} | {fmt(x['delivered_per_s'])} | "
                 f"{fmt(x['per_subscriber_min_per_s'])} | {pct_cells(x['latency_ms'])} | {x['gaps']} | {x['closed']} | "
-                f"{x['server_cpu_share']:.2f} | {fmt(x['server_cpu_us_per_event'])} |"
+                f"{x['server_cpu_share']:.2f} | {fmt(x['server_cpu_us_per_event'])} | "
+                f"{fmt(x.get('generator_cpu_share'))} |"
             )
         lines.append(
-            f"| {n} | every event at the end | {s['complete_subscribers']}/{n} subscribers | | | | | | | | | | |"
+            f"| {n} | every event at the end | {s['complete_subscribers']}/{n} subscribers | | | | | | | | | | | |"
         )
     slow = r["slow_consumer"]
     held = slow["held"]

@@ -1,8 +1,8 @@
 """Fan-out: engine events → the sockets that should see them.
 
-Each event is encoded once and the same frame is queued for every
-recipient: private events to the owner's CMD sockets, public ones to the
-symbol's MD subscribers.
+Each event is rendered, encoded and framed once and the same bytes are
+queued for every recipient: private events to the owner's CMD sockets,
+public ones to the symbol's MD subscribers. A recipient costs one append.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..protocol.events import private, public, restates_response
 from ..protocol.render import Renderer
 from .clock import now_ms
 from .outbox import LateFlush, Outbox
+from .transport import text_frame
 
 
 class Hub:
@@ -112,9 +113,10 @@ class Hub:
                     boxes = {box for box in boxes if box is not origin}
                 wire = private(self._render, ev, (seq, index))
                 if wire is not None:
-                    frame = envelope.event(*wire, ts)
+                    frame = text_frame(envelope.event(*wire, ts))
+                    now = time.monotonic()
                     for box in boxes:
-                        box.push(frame)
+                        box.push_frame(frame, now)
 
     def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int, at: tuple[int, int]) -> None:
         """Encode a public event once for all of its symbol's subscribers (not at all when there are none)."""
@@ -127,9 +129,10 @@ class Hub:
             return
         wire = public(self._render, ev, at)
         assert wire is not None
-        frame = envelope.event(*wire, ts)
+        frame = text_frame(envelope.event(*wire, ts))
+        now = time.monotonic()
         for box in boxes:
-            box.push(frame)
+            box.push_frame(frame, now)
 
     # Heartbeats ------------------------------------------------------------
 

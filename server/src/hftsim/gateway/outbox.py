@@ -1,10 +1,13 @@
 """One socket's bounded send queue, flushed once per pass of the event loop.
 
 Everything sent to a client goes through its outbox, so the engine and the
-fan-out never wait for a socket: they append encoded frames and move on.
-The frames queued during one pass leave together at its end, in one write
-(`transport.Corked`). While the kernel and the transport hold more than
-their high-water mark, the outbox keeps its frames and writes nothing.
+fan-out never wait for a socket: they append whole WebSocket frames
+(`transport.text_frame`) and move on; the fan-out builds a market-data
+event's frame once and pushes the same bytes to every subscriber, so a
+subscriber costs it one append. The frames queued during one pass leave
+together at its end, joined into one write. While the kernel and the
+transport hold more than their high-water mark, the outbox keeps its frames
+and writes nothing.
 
 A client that falls `stall_s` seconds behind (the oldest frame in its queue
 waited that long), or whose queue grows past its bounds (messages or
@@ -27,9 +30,9 @@ import time
 from collections import deque
 from typing import Any
 
-from picows import WSMsgType, WSTransport
+from picows import WSTransport
 
-from .transport import Corked, cut
+from .transport import cut, text_frame
 
 # The close codes the server uses; docs/protocol.md explains each to clients.
 CLOSE_TOKEN_EXPIRED = 4001
@@ -43,7 +46,6 @@ CLOSE_SERVICE_RESTART = 1012
 CLOSE_TIMEOUT_S = 2.0
 """How long a close may wait for the peer before the connection is reset."""
 
-TEXT = WSMsgType.TEXT
 BATCH_BYTES = 64 * 1024
 """Frames gathered into one write: about the transport's high-water mark, so a full one pauses us at once."""
 
@@ -84,8 +86,7 @@ class Outbox:
         late: LateFlush | None = None,
     ) -> None:
         self._ws = ws
-        raw = ws.underlying_transport
-        self._corked = raw if isinstance(raw, Corked) else None
+        self._write = ws.underlying_transport.write
         self._stall_s = stall_s
         self._limit = limit
         self._limit_bytes = limit_bytes
@@ -113,7 +114,12 @@ class Outbox:
     def is_open(self) -> bool:
         return not self._closing
 
-    def push(self, frame: bytes) -> None:
+    def push(self, message: bytes) -> None:
+        """Queue one message (encoded JSON) for this socket."""
+        self.push_frame(text_frame(message), time.monotonic())
+
+    def push_frame(self, frame: bytes, now: float) -> None:
+        """Queue a whole frame (`text_frame`), pushed at `now` (monotonic s): the fan-out shares both among sockets."""
         if self._closing or self._then_close is not None:
             return
         frames = self._frames
@@ -124,7 +130,7 @@ class Outbox:
             )
             return
         frames.append(frame)
-        self._queued_at.append(time.monotonic())
+        self._queued_at.append(now)
         self._bytes += len(frame)
         if not self._flush_scheduled and not self._paused:
             self._schedule()
@@ -142,26 +148,29 @@ class Outbox:
             self.close(CLOSE_SLOW_CONSUMER, f"slow consumer: more than {self._stall_s:g} s behind")
 
     def flush(self) -> None:
-        """Write the queued frames, a batch of at most BATCH_BYTES per write, until done or the transport is full.
+        """Write the queued frames, joined, at most about BATCH_BYTES per write, until done or the transport is full.
 
         What the transport does not take stays here, where the bounds and the stall clock see it.
         """
         self._flush_scheduled = False
         frames, queued_at = self._frames, self._queued_at
-        send = self._ws.send
-        corked = self._corked
         while frames and not self._paused and not self._closing:
-            if corked is not None:
-                corked.cork()
-            batch = 0
-            while frames and batch < BATCH_BYTES:
-                frame = frames.popleft()
-                queued_at.popleft()
-                batch += len(frame)
-                send(TEXT, frame)
-            self._bytes -= batch
-            if corked is not None:
-                corked.flush()
+            if self._bytes <= BATCH_BYTES:
+                data = b"".join(frames)
+                frames.clear()
+                queued_at.clear()
+                self._bytes = 0
+            else:
+                batch: list[bytes] = []
+                size = 0
+                while frames and size < BATCH_BYTES:
+                    frame = frames.popleft()
+                    queued_at.popleft()
+                    size += len(frame)
+                    batch.append(frame)
+                self._bytes -= size
+                data = b"".join(batch)
+            self._write(data)
         if not frames and self._then_close is not None:
             self.close(*self._then_close)
 

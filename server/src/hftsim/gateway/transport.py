@@ -1,14 +1,15 @@
-"""The hot sockets' transport: picows frames, written in batches, and a way to cut off a peer.
+"""The hot sockets' transport: picows reads, our frames written in batches, and a way to cut off a peer.
 
 uvicorn keeps serving HTTP (FastAPI) on the one port; when a request asks
 for a WebSocket, `hand_over` gives the connection, with the request's bytes,
 to picows (Cython framing, no ASGI in between), so /ws/cmd and /ws/md keep
 their URLs. picows negotiates no extension, so nothing is compressed.
 
-`Corked` sits between picows and the asyncio transport: while an outbox
-flushes, every frame picows builds is gathered and the lot leaves in one
-write, so a pass of the event loop costs each socket one system call
-however many events it carries.
+What the server sends goes out as frames built by `text_frame`, once per
+message: a server's frames are unmasked, so a market-data event's frame is
+the same bytes for every subscriber, built once and shared. An outbox joins
+the frames of one pass of the event loop and writes them with one system
+call (outbox.py); picows itself writes only control frames (pongs, closes).
 
 `cut` closes a socket even when its peer stopped reading: the close frame
 is queued behind the full buffer (a peer that does read sees the close code
@@ -23,7 +24,6 @@ import logging
 import socket
 import struct
 from collections.abc import Callable
-from typing import Any
 
 from picows import (
     WSAutoPingStrategy,
@@ -43,49 +43,18 @@ READ_BUFFER = 16 * 1024
 ListenerFactory = Callable[[WSUpgradeRequest], WSListener | WSUpgradeResponseWithListener | None]
 
 
-class Corked:
-    """The asyncio transport as picows sees it: frames written between `cork` and `flush` leave in one write."""
+TEXT_FIN = 0x81
+"""First byte of an unfragmented text frame (RFC 6455 5.2): FIN, no reserved bits, opcode 1."""
 
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._parts: list[bytes] = []
-        self._corked = False
 
-    def cork(self) -> None:
-        self._corked = True
-
-    def flush(self) -> None:
-        self._corked = False
-        parts = self._parts
-        if parts:
-            data = parts[0] if len(parts) == 1 else b"".join(parts)
-            parts.clear()
-            self._transport.write(data)
-
-    def get_write_buffer_size(self) -> int:
-        # Never 0 while corked: picows then hands each frame to write() instead of sending it itself.
-        return self._transport.get_write_buffer_size() + self._corked
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._corked:
-            self._parts.append(bytes(data))
-        else:
-            self._transport.write(data)
-
-    def writelines(self, parts: list[Any]) -> None:
-        for part in parts:
-            self.write(part)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self._parts.clear()
-        self._transport.abort()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
+def text_frame(payload: bytes) -> bytes:
+    """The whole WebSocket frame a server sends for `payload`: header (unmasked) and payload."""
+    n = len(payload)
+    if n < 126:
+        return bytes((TEXT_FIN, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", TEXT_FIN, 126, n) + payload
+    return struct.pack("!BBQ", TEXT_FIN, 127, n) + payload
 
 
 def hand_over(transport: asyncio.Transport, request: bytes, factory: ListenerFactory, max_frame: int) -> None:
@@ -108,7 +77,7 @@ def hand_over(transport: asyncio.Transport, request: bytes, factory: ListenerFac
         READ_BUFFER,
     )
     transport.set_protocol(protocol)
-    protocol.connection_made(Corked(transport))
+    protocol.connection_made(transport)
     buffer = protocol.get_buffer(len(request))
     buffer[: len(request)] = request
     protocol.buffer_updated(len(request))
@@ -118,9 +87,6 @@ def cut(ws: WSTransport, code: int, reason: str, timeout: float) -> None:
     """Send a close frame past any backlog, then reset the connection unless the peer closes within `timeout`."""
     if ws.is_disconnected:
         return
-    raw = ws.underlying_transport
-    if isinstance(raw, Corked):
-        raw.flush()
     if not ws.is_close_frame_sent:
         ws.send_close(WSCloseCode(code), reason.encode()[:120])
     asyncio.get_running_loop().call_later(timeout, abort, ws)
