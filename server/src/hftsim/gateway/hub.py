@@ -51,6 +51,7 @@ class Hub:
                 del self._cmd[user_id]
 
     def add_md(self, outbox: Outbox) -> None:
+        outbox.bound_send_buffer()
         self._subs[outbox] = set()
 
     def remove_md(self, outbox: Outbox) -> None:

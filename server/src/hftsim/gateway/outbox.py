@@ -32,7 +32,7 @@ from typing import Any
 
 from picows import WSTransport
 
-from .transport import cut, text_frame
+from .transport import bound_send_buffer, cut, text_frame
 
 # The close codes the server uses; docs/protocol.md explains each to clients.
 CLOSE_TOKEN_EXPIRED = 4001
@@ -46,6 +46,8 @@ CLOSE_SERVICE_RESTART = 1012
 CLOSE_TIMEOUT_S = 2.0
 """How long a close may wait for the peer before the connection is reset."""
 
+MD_SEND_BUFFER = 64 * 1024
+"""Kernel send buffer of a market-data socket (Linux doubles it): see `Outbox.bound_send_buffer`."""
 BATCH_BYTES = 64 * 1024
 """Frames gathered into one write: about the transport's high-water mark, so a full one pauses us at once."""
 
@@ -141,6 +143,13 @@ class Outbox:
             self._late.add(self)
         else:
             self._loop.call_soon(self.flush)
+
+    def bound_send_buffer(self) -> None:
+        """Cap the kernel's buffer for this socket (MD_SEND_BUFFER), so a non-reader's backlog waits here.
+
+        Here the stall clock and the bounds see it: it is cut off within seconds instead of after megabytes.
+        """
+        bound_send_buffer(self._ws, MD_SEND_BUFFER)
 
     def check_stalled(self, now: float) -> None:
         """Cut the socket off if its oldest queued frame waited `stall_s` seconds (called periodically)."""
