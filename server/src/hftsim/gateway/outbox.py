@@ -46,6 +46,10 @@ CLOSE_SERVICE_RESTART = 1012
 CLOSE_TIMEOUT_S = 2.0
 """How long a close may wait for the peer before the connection is reset."""
 
+MD_BATCH_S = 0.001
+"""How long market data gathers before it is flushed: the agents' commands of a step run one per pass, so
+without it every pass cost each subscriber a system call; 1 ms merges them (server CPU per delivered event
+4.75 -> 2.79 us with 500 subscribers, p50 +1 ms, p99 unchanged; bench/README.md)."""
 MD_SEND_BUFFER = 64 * 1024
 """Kernel send buffer of a market-data socket (Linux doubles it): see `Outbox.bound_send_buffer`."""
 BATCH_BYTES = 64 * 1024
@@ -53,11 +57,13 @@ BATCH_BYTES = 64 * 1024
 
 
 class LateFlush:
-    """Flushes many outboxes in one callback, a pass after they were written to.
+    """Flushes many outboxes in one callback, MD_BATCH_S after the first was written to.
 
-    Market data goes through it, so that the frames of one pass of the loop
-    reach the CMD sockets (fills, then the answer) before the MD sockets: a
-    client that placed an order hears its answer before the book shows it.
+    Market data goes through it, MD_BATCH_S after the first frame: the frames
+    of a pass reach the CMD sockets (fills, then the answer) before the MD
+    sockets, so a client that placed an order hears its answer before the
+    book shows it, and a subscriber gets the events of several passes in one
+    write.
     """
 
     def __init__(self) -> None:
@@ -68,8 +74,7 @@ class LateFlush:
         self._boxes.append(box)
         if not self._scheduled:
             self._scheduled = True
-            loop = asyncio.get_running_loop()
-            loop.call_soon(loop.call_soon, self._run)
+            asyncio.get_running_loop().call_later(MD_BATCH_S, self._run)
 
     def _run(self) -> None:
         self._scheduled = False
