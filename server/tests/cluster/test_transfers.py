@@ -190,6 +190,32 @@ async def test_commands_sent_behind_a_topped_up_order_keep_their_order(cluster: 
         assert canceled["order"]["status"] == "canceled"
 
 
+async def test_a_cancel_or_amend_by_client_order_id_sent_right_behind_its_place_finds_it(cluster: Cluster) -> None:
+    async with await MarketClient.connect(cluster.gateway.url) as fay:
+        placed, amended, canceled = await asyncio.gather(  # CRUX is on b; unknown to every replica until applied
+            fay.place_order("CRUX", "buy", "4000.00", 2, client_order_id="quick"),
+            fay.amend_order(client_order_id="quick", qty=3),
+            fay.cancel_order(client_order_id="quick"),
+        )
+        order_id = placed["order"]["order_id"]
+        assert amended["order"]["order_id"] == canceled["order"]["order_id"] == order_id
+        assert amended["order"]["qty"] == 3 and canceled["order"]["status"] == "canceled"
+
+
+async def test_an_amend_growing_a_buy_beyond_its_shards_cash_moves_the_shortfall_first(
+    cluster: Cluster, nc: Nats
+) -> None:
+    async with await MarketClient.connect(cluster.gateway.url) as gus:
+        placed = await gus.place_order("EMBR", "buy", "30000.0", 10)  # 300,000 of b's 500,000: nothing moves
+        amended = await gus.amend_order(placed["order"]["order_id"], qty=20)  # 600,000: 100,000 moves from a first
+        assert amended["order"]["qty"] == 20 and amended["order"]["status"] == "new"
+        engines, applied = await replay(nc)
+        debits = [c for c, r in applied[0] if isinstance(c, DebitCash) and c.user_id == user_id(gus)]
+        assert len(debits) == 1 and r_ok(applied[0], debits[0])
+        assert conserved(engines, user_id(gus))
+        assert await cash(gus) == TOTAL
+
+
 async def test_a_retried_credit_is_taken_once(cluster: Cluster, nc: Nats) -> None:
     async with await MarketClient.connect(cluster.gateway.url) as carol:
         await carol.place_order("EMBR", "buy", "30000.0", 18)  # moves 40,000 and its fees' share from a to b

@@ -1,4 +1,5 @@
-"""Which moves of a user's cash a buy needs (`ShardedMarket.top_up`), read from the shards' engines in process.
+"""Which moves of a user's cash a buy or an amend needs (`ShardedMarket.top_up`), read from the shards' engines
+in process.
 
 Three shards, each user's 1,000,000 split 333,334 / 333,333 / 333,333
 (cash has 3 decimals: 10^9 units). EMBR (shard c) costs 30,000.0 a unit.
@@ -11,7 +12,7 @@ import pytest
 from hftsim.cluster.layout import Layout
 from hftsim.cluster.market import ShardedMarket
 from hftsim.config import load
-from hftsim.engine import DebitCash, OrderType, PlaceOrder, Side
+from hftsim.engine import AmendOrder, DebitCash, OrderType, PlaceOrder, Side
 
 SETTINGS = load(cluster={"shards": {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE"], "c": ["EMBR"]}})
 UNIT = 10**3
@@ -34,10 +35,10 @@ def test_a_buy_within_its_shards_account_moves_nothing(market: ShardedMarket) ->
 
 
 def test_the_shortfall_comes_from_the_fullest_accounts_first(market: ShardedMarket) -> None:
-    assert market.top_up(embr(20)) == [(0, 266_666_667)]  # 600,000.0 less c's share, all from a (the fullest)
+    assert market.top_up(embr(20)) == [(0, 2, 266_666_667)]  # 600,000.0 less c's share, all from a (the fullest)
     market.engines[0].apply(DebitCash(1, 300_000 * UNIT, "elsewhere"), 1)  # a keeps 33,333.334
-    assert market.top_up(embr(20)) == [(1, 266_666_667)]
-    assert market.top_up(embr(23)) == [(1, 333_333_333), (0, 23_333_334)]  # 690,000.0: b's all, the rest from a
+    assert market.top_up(embr(20)) == [(1, 2, 266_666_667)]
+    assert market.top_up(embr(23)) == [(1, 2, 333_333_333), (0, 2, 23_333_334)]  # 690,000.0: b's all, the rest from a
     assert market.top_up(embr(24)) == []  # 720,000.0: more than the 700,000 left
 
 
@@ -46,3 +47,18 @@ def test_nothing_moves_for_a_buy_beyond_all_free_cash_a_sell_or_a_malformed_orde
     assert market.top_up(embr(20, Side.SELL)) == []
     assert market.top_up(embr(20, price=None)) == []  # a market buy on an empty book costs nothing
     assert market.top_up(embr(-1)) == [] and market.top_up(PlaceOrder(1, "NOPE", Side.BUY, 5, 100)) == []
+
+
+def test_an_amend_that_grows_a_buy_moves_what_the_bigger_order_needs(market: ShardedMarket) -> None:
+    placed = market.engines[2].apply(PlaceOrder(1, "EMBR", Side.BUY, 10, 60_000, client_order_id="e"), 1).order
+    assert placed is not None  # 300,000.0 of c's 333,333.333 committed
+    for name in ({"order_id": placed.order_id}, {"client_order_id": "e"}):
+        assert market.top_up(AmendOrder(1, qty=20, **name)) == [(0, 2, 266_666_667)]  # as a new buy of 20 would
+        assert market.top_up(AmendOrder(1, qty=11, **name)) == []  # 330,000.0 still fits
+        assert market.top_up(AmendOrder(1, qty=5, price=70_000, **name)) == []  # less committed
+    assert market.top_up(AmendOrder(1, qty=20, price=66_000, client_order_id="e")) == [(0, 2, 326_666_667)]
+    assert market.top_up(AmendOrder(2, order_id=placed.order_id, qty=20)) == []  # not the user's order
+    assert market.top_up(AmendOrder(1, client_order_id="nope", qty=20)) == []
+    assert market.top_up(AmendOrder(1, order_id=placed.order_id, qty=-3)) == []  # refused by the engine as it is
+    sold = market.engines[2].apply(PlaceOrder(1, "EMBR", Side.SELL, 1, 62_000, client_order_id="s"), 2).order
+    assert sold is not None and market.top_up(AmendOrder(1, client_order_id="s", qty=30)) == []  # a sell costs nothing

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 from ..engine import (
     RULES,
+    AmendOrder,
+    Command,
     Engine,
     Instrument,
     Limits,
@@ -115,9 +117,17 @@ class ShardedMarket:
 
     def shard_of_coid(self, user_id: int, client_order_id: str) -> int | None:
         """The shard where the user has an open order with this client order id."""
+        found = self._open_order(user_id, None, client_order_id)
+        return found[0] if found is not None else None
+
+    def _open_order(self, user_id: int, order_id: int | None, coid: str | None) -> tuple[int, OrderView] | None:
+        """The user's open order named by id (preferred, as the engine does) or client order id, and its shard."""
         for i, engine in enumerate(self.engines):
-            if any(o.client_order_id == client_order_id for o in engine.open_orders(user_id)):
-                return i
+            if order_id is not None and shard_of_id(order_id) != i:
+                continue
+            for order in engine.open_orders(user_id):
+                if order.order_id == order_id if order_id is not None else order.client_order_id == coid:
+                    return i, order
         return None
 
     # Accounts --------------------------------------------------------------------
@@ -144,36 +154,63 @@ class ShardedMarket:
 
     # Transfers -------------------------------------------------------------------
 
-    def top_up(self, order: PlaceOrder) -> list[tuple[int, int]]:
-        """(shard, amount): the moves of the user's free cash from other shards that let this buy fit on its
-        symbol's shard, the fullest shard first; none when it fits already, is no well-formed buy, or would
-        not fit even with all the user's free cash (it is refused as one engine would refuse it).
+    def top_up(self, command: Command) -> list[tuple[int, int, int]]:
+        """(source shard, destination shard, amount): the moves of the user's free cash from other shards that
+        let a buy, or an amend that grows a buy, fit on its shard, the fullest source first; none when it fits
+        already, is neither, is malformed, or would not fit even with all the user's free cash (it is refused
+        as one engine would refuse it).
 
         Read from this gateway's replicas: a move planned on a view a command old is checked again by the
         engine (a debit never takes cash that open orders need), and the order by its own shard.
         """
-        dest = self.layout.owner(order.sym) if isinstance(order.sym, str) else None
-        qty, price, user_id = order.qty, order.price, order.user_id
-        well_formed = (
-            dest is not None
-            and order.side is Side.BUY
-            and type(user_id) is int
-            and type(qty) is int
-            and qty > 0
-            and (price is None if order.type is OrderType.MARKET else type(price) is int and price > 0)
-        )
-        if not well_formed or len(self.engines) == 1:
+        need = self._buy_need(command) if len(self.engines) > 1 else None
+        if need is None:
             return []
-        assert dest is not None and type(user_id) is int and type(qty) is int
-        short = self.engines[dest].buy_cost(user_id, order.sym, qty, price) - self.engines[dest].available(user_id)
+        dest, user_id, cost = need
+        short = cost - self.engines[dest].available(user_id)
         free = sorted(((e.available(user_id), i) for i, e in enumerate(self.engines) if i != dest), reverse=True)
         if short <= 0 or short > sum(max(cash, 0) for cash, _ in free):
             return []
         moves = []
         for cash, index in free:
             take = min(cash, short)
-            moves.append((index, take))
+            moves.append((index, dest, take))
             short -= take
             if not short:
                 break
         return moves
+
+    def _buy_need(self, command: Command) -> tuple[int, int, int] | None:
+        """(shard, user, cash): what a well-formed buy, or amend of an open buy, must find available on its shard
+        beyond what the order commits already (`Engine.buy_cost`, the engine's own measure); None otherwise."""
+        if isinstance(command, PlaceOrder):
+            dest = self.layout.owner(command.sym) if isinstance(command.sym, str) else None
+            qty, price, user_id = command.qty, command.price, command.user_id
+            well_formed = (
+                dest is not None
+                and command.side is Side.BUY
+                and type(user_id) is int
+                and type(qty) is int
+                and qty > 0
+                and (price is None if command.type is OrderType.MARKET else type(price) is int and price > 0)
+            )
+            if not well_formed:
+                return None
+            assert dest is not None and type(user_id) is int and type(qty) is int
+            return dest, user_id, self.engines[dest].buy_cost(user_id, command.sym, qty, price)
+        if not isinstance(command, AmendOrder) or type(command.user_id) is not int:
+            return None
+        order_id, coid = command.order_id, command.client_order_id
+        if not (type(order_id) is int or (order_id is None and isinstance(coid, str))):
+            return None
+        found = self._open_order(command.user_id, order_id, coid)
+        if found is None or found[1].side is not Side.BUY or found[1].price is None:
+            return None
+        dest, order = found
+        price = order.price if command.price is None else command.price
+        qty = order.qty if command.qty is None else command.qty
+        if type(price) is not int or price <= 0 or type(qty) is not int or qty <= order.filled_qty:
+            return None
+        engine, user_id = self.engines[dest], command.user_id
+        now = engine.buy_cost(user_id, order.sym, order.qty - order.filled_qty, order.price)
+        return dest, user_id, engine.buy_cost(user_id, order.sym, qty - order.filled_qty, price) - now

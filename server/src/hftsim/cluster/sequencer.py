@@ -22,11 +22,13 @@ id is appended under that id, so placing it again through any gateway
 appends nothing and gets the first answer (for the last few thousand
 places; older ones answer DUPLICATE_MSG).
 
-A buy that its symbol's shard account cannot pay for, but the user's other
-shard accounts can, first moves the shortfall there (`transfers`): the
-order waits for the credit, and the user's later commands wait until it is
-applied, so they still reach the streams in the order they were sent and
-find it by its client order id.
+A buy (or an amend growing a buy) that its shard account cannot pay for,
+but the user's other shard accounts can, first moves the shortfall there
+(`transfers`): the order waits for the credit, and the user's later
+commands wait until it is applied, so they still reach the streams in the
+order they were sent and find it by its client order id. Likewise a cancel
+or amend by client order id waits for the place it names while that place
+is in flight, as `hftsim serve` applies it after the place.
 
 Markers (a round's start, samples and end, a restore: markers.py) go into
 every shard's stream through `mark`; each replica applies them at their
@@ -49,7 +51,7 @@ import nats.js.errors
 from nats.aio.client import Client as Nats
 
 from ..config import Settings
-from ..engine import Command, DebitCash, Engine, PlaceOrder, Result
+from ..engine import AmendOrder, CancelOrder, Command, DebitCash, Engine, PlaceOrder, Result
 from ..gateway.clock import now_ms
 from ..gateway.sequencer import Waiter
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -125,7 +127,10 @@ class StreamSequencer:
         self._answers: OrderedDict[str, Result] = OrderedDict()
         self._in_flight: Counter[Hashable] = Counter()
         self._held: dict[Hashable, asyncio.Task[None]] = {}
-        """Per key, the command waiting for a top-up: the key's later commands go after it."""
+        """Per key, the command held back (for a top-up, or behind a place it names): the key's later commands
+        go after it."""
+        self._placing: dict[tuple[int, str], asyncio.Future[Result]] = {}
+        """(user, client order id) -> the answer of that place while it is in flight."""
         self._queue_limit = queue_limit
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(6)
@@ -334,33 +339,51 @@ class StreamSequencer:
         self._start(command, key, waiter.origin).add_done_callback(partial(_tell, waiter))
 
     def _start(self, command: Command, key: Hashable, origin: object) -> asyncio.Future[Result]:
-        """Append now, or behind a top-up: this command's own, or one an earlier command of `key` waits for."""
-        earlier = self._held.get(key)
-        if earlier is None and not (isinstance(command, PlaceOrder) and self.engine.top_up(command)):
-            return self._dispatch(command, key, origin)
-        answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        held = asyncio.create_task(self._after_top_up(earlier, command, key, origin, answer))
-        self._held[key] = held
-        held.add_done_callback(partial(self._release, key))
+        """Append now, or once what must go first is done: an earlier command of `key` held back, the place
+        this command names by client order id while that place is in flight, or this command's own top-up."""
+        earlier = [f for f in (self._held.get(key), self._place_named(command)) if f is not None]
+        if not earlier and not self.engine.top_up(command):
+            answer = self._dispatch(command, key, origin)
+        else:
+            answer = asyncio.get_running_loop().create_future()
+            held = asyncio.create_task(self._after(earlier, command, key, origin, answer))
+            self._held[key] = held
+            held.add_done_callback(partial(self._release, key))
+        if isinstance(command, PlaceOrder) and isinstance(command.client_order_id, str):
+            placing = (command.user_id, command.client_order_id)
+            if placing not in self._placing:  # a copy sent while the first is in flight is refused: keep the first
+                self._placing[placing] = answer
+                answer.add_done_callback(partial(self._placed, placing))
         return answer
+
+    def _place_named(self, command: Command) -> asyncio.Future[Result] | None:
+        """The place in flight that a cancel or amend by client order id names: on `hftsim serve` it would be
+        applied first, so here it goes first too (its replica then knows the order and its shard)."""
+        if isinstance(command, (CancelOrder, AmendOrder)) and command.order_id is None:
+            coid = command.client_order_id
+            return self._placing.get((command.user_id, coid)) if isinstance(coid, str) else None
+        return None
+
+    def _placed(self, placing: tuple[int, str], answer: asyncio.Future[Result]) -> None:
+        if self._placing.get(placing) is answer:
+            del self._placing[placing]
 
     def _release(self, key: Hashable, held: asyncio.Task[None]) -> None:
         if self._held.get(key) is held:
             del self._held[key]
 
-    async def _after_top_up(
+    async def _after(
         self,
-        earlier: asyncio.Task[None] | None,
+        earlier: list[asyncio.Future[Result] | asyncio.Task[None]],
         command: Command,
         key: Hashable,
         origin: object,
         answer: asyncio.Future[Result],
     ) -> None:
         try:
-            if earlier is not None:
-                await asyncio.wait([earlier])
-            if isinstance(command, PlaceOrder):
-                await self._top_up(command, key)
+            if earlier:
+                await asyncio.wait(earlier)
+            await self._top_up(command, key)
             placed = self._dispatch(command, key, origin)
             placed.add_done_callback(partial(_relay, answer))
             await asyncio.wait([placed])  # applied before the key's next command is routed (by its client order id)
@@ -372,14 +395,16 @@ class StreamSequencer:
             if not answer.done():
                 answer.set_exception(exc)
 
-    async def _top_up(self, order: PlaceOrder, key: Hashable) -> None:
-        """Move the buy's shortfall to its shard from the user's others, as planned now; a move refused or
-        unfinished leaves the order to be answered on the cash its shard has."""
-        dest = self.engine.layout.owner(order.sym)
-        assert dest is not None
-        for source, amount in self.engine.top_up(order):
+    async def _top_up(self, command: Command, key: Hashable) -> None:
+        """Move a buy's (or a growing amend's) shortfall to its shard from the user's others, as planned now; a
+        move refused or unfinished leaves the command to be answered on the cash its shard has."""
+        moves = self.engine.top_up(command)
+        if not moves:
+            return
+        assert isinstance(command, (PlaceOrder, AmendOrder))
+        for source, dest, amount in moves:
             try:
-                if not await self.move_cash(order.user_id, source, dest, amount, key):
+                if not await self.move_cash(command.user_id, source, dest, amount, key):
                     return
             except ProtocolError:
                 return
