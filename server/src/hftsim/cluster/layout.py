@@ -121,7 +121,7 @@ class Layout:
         engine = Engine(full.instruments, full.limits, initial_cash=self.share(full.initial_cash, index))
         base = index * ID_SPAN
         if base:
-            engine.load((0, base, base, base, [], [], []))  # a market with no orders whose counters stand at base
+            engine.load((0, base, base, base, [], [], [], []))  # a market with no orders whose counters stand at base
         return engine
 
 

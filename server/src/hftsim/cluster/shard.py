@@ -69,7 +69,7 @@ def restore(layout: Layout, index: int, settings: Settings, data_dir: Path) -> t
         return Snapshot(fresh, 0, MarketHistory(list(spec.symbols)), FillHistory()), snapshots
     if not snapshot.fits(fresh):
         raise ConfigError(
-            f"{snapshots.path} was written for other symbols, limits, initial cash or shards; "
+            f"{snapshots.path} was written for other symbols, limits, initial cash, shards or engine rules; "
             "remove it (the stream is replayed from the start) or use another --data-dir"
         )
     return snapshot, snapshots

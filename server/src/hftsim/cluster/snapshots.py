@@ -64,11 +64,13 @@ class Snapshot:
 
 
 def fits(engine: Engine, fresh: Engine) -> bool:
-    """`engine` has the instruments, limits and cash share of `fresh`: it may stand in for it."""
-    return (list(engine.instruments), engine.limits, engine.initial_cash) == (
+    """`engine` has the instruments, limits, cash share and rules of `fresh`: it may stand in for it (one saved
+    under other rules comes back empty, see `Engine.rules`)."""
+    return (list(engine.instruments), engine.limits, engine.initial_cash, engine.rules) == (
         list(fresh.instruments),
         fresh.limits,
         fresh.initial_cash,
+        fresh.rules,
     )
 
 

@@ -15,7 +15,9 @@ before it appends the order (`ShardedMarket.top_up`, `StreamSequencer`):
    credits, one at a time in the order of its stream, so the credits from
    one source reach each destination in increasing `ref`, and the engine
    refuses any credit whose `ref` is not above the last it took from that
-   source: a retried or repeated credit is taken once, however late.
+   source: a retried or repeated credit is taken once, however late, and
+   across round starts and restores (the engine keeps the last `ref` apart
+   from the accounts they replace).
 3. A debit whose credit never got appended (the shard was killed between
    the two, or NATS was away) is completed when the shard starts again: it
    replays its stream from its snapshot and hands every accepted debit to

@@ -154,7 +154,6 @@ class RefAccount:
     coids: dict[str, int] = field(default_factory=dict)
     positions: dict[str, RefPosition] = field(default_factory=dict)
     finished: list[RefOrder] = field(default_factory=list)
-    credited: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,6 +201,7 @@ class ReferenceEngine:
         self.recent_orders = recent_orders
         self.coid_memory = coid_memory
         self.accounts: dict[int, RefAccount] = {}
+        self.credited: dict[tuple[int, str], int] = {}
         self.orders: dict[int, RefOrder] = {}
         """Live orders and remembered finished ones, by id."""
         self.seq = 0
@@ -621,15 +621,13 @@ class ReferenceEngine:
     def credit(self, cmd: CreditCash) -> Result:
         refusal = user_rule(cmd.user_id) or transfer_fields_rule(cmd.amount, "source", cmd.source)
         if refusal is None:
-            account = self.accounts.get(cmd.user_id)
-            last = account.credited.get(cmd.source, 0) if account is not None else 0
-            refusal = credit_rule(cmd.source, cmd.ref, last)
+            refusal = credit_rule(cmd.source, cmd.ref, self.credited.get((cmd.user_id, cmd.source), 0))
         if refusal is not None:
             return self.reject(refusal, cmd.user_id)
         account = self.account(cmd.user_id)
         account.cash += cmd.amount
         account.opening_cash += cmd.amount
-        account.credited[cmd.source] = cmd.ref
+        self.credited[cmd.user_id, cmd.source] = cmd.ref
         return Result(self.seq, [], None, None)
 
     # Helpers --------------------------------------------------------------------
@@ -725,11 +723,14 @@ class ReferenceEngine:
             (
                 a.user_id, a.cash, a.opening_cash, a.reserved, a.fees, list(a.coids.items()),
                 [(s, p.qty, p.cost, p.realized, p.open_buy, p.open_sell) for s, p in sorted(a.positions.items())],
-                [o.order_id for o in a.finished], sorted(a.credited.items()),
+                [o.order_id for o in a.finished],
             )
             for _, a in sorted(self.accounts.items())
         ]  # fmt: skip
-        return (self.seq, self.last_order_id, self.last_fill_id, self.last_trade_id, books, orders, accounts)
+        return (
+            self.seq, self.last_order_id, self.last_fill_id, self.last_trade_id, books, orders, accounts,
+            sorted(self.credited.items()),
+        )  # fmt: skip
 
     def state_hash(self) -> str:
         return hashlib.sha256(repr(self.state()).encode()).hexdigest()

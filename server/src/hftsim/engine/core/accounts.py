@@ -64,8 +64,7 @@ class Account:
     """
 
     __slots__ = (
-        "by_coid", "cash", "coids", "credited", "fees", "finished", "opening_cash", "orders", "positions", "reserved",
-        "user_id",
+        "by_coid", "cash", "coids", "fees", "finished", "opening_cash", "orders", "positions", "reserved", "user_id",
     )  # fmt: skip
 
     def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
@@ -77,8 +76,6 @@ class Account:
         self.fees = 0
         """Fees paid so far, in cash units (rebates count negative); already taken from `cash`."""
         self.coids: dict[str, int] = {}
-        self.credited: dict[str, int] = {}
-        """Per source of transfers, the `ref` of the last credit taken (`CreditCash`): a copy is refused."""
         self.positions: dict[str, Position] = {}
         self.orders: dict[int, Order] = {}
         self.by_coid: dict[str, Order] = {}

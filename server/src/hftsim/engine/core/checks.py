@@ -431,8 +431,8 @@ class Checks:
     """The pre-trade stage: each command's rules in order of precedence; the first broken one refuses it."""
 
     __slots__ = (
-        "accounts", "admitted", "books", "coid_memory", "decimals", "initial_cash", "max_order_qty", "max_position",
-        "registry",
+        "accounts", "admitted", "books", "coid_memory", "credited", "decimals", "initial_cash", "max_order_qty",
+        "max_position", "registry",
     )  # fmt: skip
 
     def __init__(
@@ -444,9 +444,11 @@ class Checks:
         initial_cash: int,
         decimals: int,
         coid_memory: int,
+        credited: dict[tuple[int, str], int],
     ) -> None:
         self.books = books
         self.accounts = accounts
+        self.credited = credited
         self.registry = registry
         self.admitted = Admitted()
         self.max_order_qty = limits.max_order_qty
@@ -589,8 +591,7 @@ class Checks:
         if refusal is not None:
             return refusal
         assert type(user_id) is int and isinstance(source, str)
-        account = self.accounts.get(user_id)
-        return credit_rule(source, given(cmd, "ref"), account.credited.get(source, 0) if account is not None else 0)
+        return credit_rule(source, given(cmd, "ref"), self.credited.get((user_id, source), 0))
 
     def cancel_all(self, user_id: object, sym: object) -> Refusal | None:
         refusal = user_rule(user_id)

@@ -72,9 +72,10 @@ from .matching import can_fill_completely, match
 from .orders import Order, Registry, is_live
 from .settlement import commit, move_cash, release
 
-RULES: Final = 5
+RULES: Final = 6
 """Version of the engine's rules and state; 2 added buying power and remembered client order ids,
-3 the snapshot as `state()`, 4 fees, 5 cash transfers (the credits taken per source).
+3 the snapshot as `state()`, 4 fees, 5 cash transfers (the credits taken per source), 6 the credits taken
+kept by the engine rather than the account, so that they outlive a new round or a restore.
 
 A snapshot records the version it was made under: one made under other rules
 lacks state these rules need, so it cannot be resumed.
@@ -130,9 +131,14 @@ class Engine:
         self._accounts: dict[int, Account] = {}
         self._coid_memory = coid_memory
         self._registry = Registry(recent_orders, coid_memory)
+        self._credited: dict[tuple[int, str], int] = {}
+        """(user, source of transfers) -> the `ref` of the last credit taken (`CreditCash`): a copy is refused.
+        Not the account's: a market that replaces this one (a new round, a restore) keeps it (`carry_on_from`),
+        since a source's refs only grow and a copy may arrive after any reset."""
         self._checks = Checks(
-            self._books, self._accounts, self._registry, limits, initial_cash, self.cash_decimals, coid_memory
-        )
+            self._books, self._accounts, self._registry, limits, initial_cash, self.cash_decimals, coid_memory,
+            self._credited,
+        )  # fmt: skip
         self.seq = 0
         self.rules = RULES
 
@@ -358,9 +364,8 @@ class Engine:
         refusal = self._checks.credit(cmd)
         if refusal is not None:
             return self._reject(refusal, given(cmd, "user_id"))
-        account = self._account(cmd.user_id)
-        move_cash(account, cmd.amount)
-        account.credited[cmd.source] = cmd.ref
+        move_cash(self._account(cmd.user_id), cmd.amount)
+        self._credited[cmd.user_id, cmd.source] = cmd.ref
         return Result(self.seq, [], None, None)
 
     def _account(self, user_id: int) -> Account:
@@ -472,8 +477,7 @@ class Engine:
 
     def credited(self, user_id: int, source: str) -> int:
         """The `ref` of the last transfer from `source` credited to the user (0 for none)."""
-        account = self._accounts.get(user_id)
-        return account.credited.get(source, 0) if account is not None else 0
+        return self._credited.get((user_id, source), 0)
 
     def cash(self, user_id: int) -> int:
         account = self._accounts.get(user_id)
@@ -507,7 +511,8 @@ class Engine:
         The command seq and the order, fill and trade ids never go back, so
         the journal and the read models stay in order; each symbol's
         market-data seq moves one past `previous`'s, so every client sees a
-        gap and resyncs its books from a snapshot.
+        gap and resyncs its books from a snapshot. The credits taken stay
+        taken: a copy of one that reaches this market is refused as before.
         """
         self.seq = max(self.seq, previous.seq)
         mine, theirs = self._registry, previous._registry
@@ -516,6 +521,9 @@ class Engine:
         mine.last_trade_id = max(mine.last_trade_id, theirs.last_trade_id)
         for sym, book in self._books.items():
             book.md_seq = max(book.md_seq, previous.md_seq(sym)) + 1
+        for key, ref in previous._credited.items():
+            if ref > self._credited.get(key, 0):
+                self._credited[key] = ref
 
     def adopt(self, source: Engine) -> None:
         """Hold `source`'s market from now on (books, orders, accounts, numbering), so whoever refers to this
@@ -529,6 +537,7 @@ class Engine:
         self._coid_memory = source._coid_memory
         self._accounts = source._accounts
         self._registry = source._registry
+        self._credited = source._credited
         self._checks = source._checks
         self.seq = source.seq
         self.rules = source.rules
@@ -542,7 +551,7 @@ class Engine:
         price and the queues in priority order; every remembered order by
         id; per account its cash, commitments, remembered client order ids
         (oldest first: the oldest is forgotten first), positions, finished
-        orders and the last credit taken per source. Two engines with equal
+        orders; and per user and source of transfers the last credit taken. Two engines with equal
         states answer every query the same way and react to every future
         command the same way.
         """
@@ -572,7 +581,6 @@ class Engine:
                     for _, p in sorted(account.positions.items())
                 ],
                 [o.order_id for o in account.finished],
-                sorted(account.credited.items()),
             )
             for _, account in sorted(self._accounts.items())
         ]
@@ -584,6 +592,7 @@ class Engine:
             books,
             orders,
             accounts,
+            sorted(self._credited.items()),
         )
 
     def state_hash(self) -> str:
@@ -599,23 +608,25 @@ class Engine:
 
     def load(self, state: tuple[object, ...]) -> None:
         """Take over `state` (from `state()` of an engine with the same configuration)."""
-        seq, last_order, last_fill, last_trade, books, orders, accounts = state
+        seq, last_order, last_fill, last_trade, books, orders, accounts, credited = state
         assert isinstance(seq, int) and isinstance(last_order, int)
         assert isinstance(last_fill, int) and isinstance(last_trade, int)
         assert isinstance(books, list) and isinstance(orders, list) and isinstance(accounts, list)
+        assert isinstance(credited, list)
+        for (credited_user, source), ref in credited:
+            self._credited[credited_user, source] = ref
         self.seq = seq
         registry = self._registry
         registry.last_order_id = last_order
         registry.last_fill_id = last_fill
         registry.last_trade_id = last_trade
         for entry in accounts:
-            user_id, cash, opening_cash, reserved, fees, coids, positions, _, credited = entry
+            user_id, cash, opening_cash, reserved, fees, coids, positions, _ = entry
             account = Account(user_id, opening_cash, self._recent_orders)
             account.cash = cash
             account.reserved = reserved
             account.fees = fees
             account.coids = dict(coids)
-            account.credited = dict(credited)
             for sym, qty, cost, realized, open_buy, open_sell in positions:
                 position = account.positions[sym] = Position(user_id, sym)
                 position.qty, position.cost, position.realized = qty, cost, realized
