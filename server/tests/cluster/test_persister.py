@@ -9,8 +9,10 @@ with exactly the rows of one that ran through.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -27,9 +29,20 @@ from nats.aio.client import Client as Nats
 from hftsim.cluster.commandlog import CommandLog
 from hftsim.cluster.connection import connect
 from hftsim.cluster.layout import Layout
+from hftsim.cluster.markers import Marker, take
 from hftsim.cluster.natsserver import NatsServer
+from hftsim.cluster.snapshots import PublishedSnapshots
 from hftsim.config import Settings
-from hftsim.engine import DebitCash, OpenAccount, OrderFilled, PlaceOrder, Side, format_cash
+from hftsim.engine import (
+    DebitCash,
+    Engine,
+    OpenAccount,
+    OrderFilled,
+    OrderStatus,
+    PlaceOrder,
+    Side,
+    format_cash,
+)
 from hftsim.store.database import Database
 from hftsim.testing import ServerProcess
 
@@ -132,6 +145,33 @@ async def caught_up(database: str, ends: dict[str, int], *running: Process) -> N
         await asyncio.sleep(0.05)
 
 
+NOWHERE = "nats://127.0.0.1:9"
+"""No NATS server listens here: a persister pointed at it keeps trying to connect."""
+
+
+async def started(process: Process) -> None:
+    """Wait until the persister has claimed its shards in the database and is connecting to NATS (it logs so)."""
+    deadline = time.monotonic() + WAIT_S
+    while "connecting to NATS" not in process.log_path.read_text():
+        process.check_alive()
+        assert time.monotonic() < deadline, f"the persister did not start:\n{process.log_path.read_text()}"
+        await asyncio.sleep(0.05)
+
+
+async def test_one_persister_per_shard_and_database_whose_rows_are_there_before_nats_answers(
+    two_shards: Settings, tmp_path: Path, hftsim: Callable[..., Process], new_postgres_db: Callable[[], str]
+) -> None:
+    names = [s.name for s in Layout.of(two_shards).shards]
+    for database in (str(tmp_path / "ledger.db"), new_postgres_db()):
+        first = hftsim("persister", "--nats", NOWHERE, "--database", database)
+        await caught_up(database, dict.fromkeys(names, 0), first)  # claimed, and a new user's cash reads right
+        second = hftsim("persister", "--nats", NOWHERE, "--database", database, "--shards", names[1])
+        assert second.proc is not None and second.proc.wait(timeout=WAIT_S) == 1
+        assert f"another hftsim persister is writing shard {names[1]} to " in second.log_path.read_text()
+        first.kill()  # a persister that crashed leaves no claim behind
+        await started(hftsim("persister", "--nats", NOWHERE, "--database", database, "--shards", names[1]))
+
+
 def user_cash(database: str, user_id: int) -> int:
     """The user's cash over the shards: a shard without their row holds its share of a new user's cash."""
     ((total,),) = rows(
@@ -226,23 +266,30 @@ def shards_of(command: Routed, layout: Layout) -> list[int]:
     return list(range(len(layout.shards)))
 
 
-async def replayed(nc: Nats, settings: Settings, ends: dict[str, int]) -> tuple[dict[Any, Any], list[Any]]:
-    """What a fresh engine per shard makes of the streams: every account's (cash, opening cash, fees) by
-    (shard, user), and every fill as (fill id, user, qty, fee)."""
+async def replayed(
+    nc: Nats, settings: Settings, ends: dict[str, int]
+) -> tuple[dict[Any, Any], list[Any], list[Engine]]:
+    """What a fresh engine per shard makes of the streams (markers applied as a shard applies them): every
+    account's (cash, opening cash, fees) by (shard, user), every fill as (fill id, user, qty, fee), the engines."""
     layout = Layout.of(settings)
     accounts: dict[Any, Any] = {}
     fills: list[Any] = []
+    engines = []
     for index, spec in enumerate(layout.shards):
         engine, last_ts = layout.engine(settings, index), 0
         async for entry in CommandLog(nc.jetstream(), spec.name).follow(0):
             last_ts = max(entry.ts, last_ts)
-            events = engine.apply(entry.command, last_ts).events
-            fills += [(e.fill_id, e.user_id, e.fill_qty, e.fee) for e in events if isinstance(e, OrderFilled)]
+            if isinstance(entry.command, Marker):
+                await take(engine, None, entry.command, entry.seq, PublishedSnapshots(nc.jetstream()))
+            else:
+                events = engine.apply(entry.command, last_ts).events
+                fills += [(e.fill_id, e.user_id, e.fill_qty, e.fee) for e in events if isinstance(e, OrderFilled)]
             if entry.seq == ends[spec.name]:
                 break
         accounts.update({(spec.name, u): (engine.cash(u), engine.opening_cash(u), engine.fees(u))
                          for u in engine.user_ids()})  # fmt: skip
-    return accounts, sorted(fills)
+        engines.append(engine)
+    return accounts, sorted(fills), engines
 
 
 async def shards_at(nc: Nats, ends: dict[str, int]) -> None:
@@ -311,7 +358,7 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
         await append(burst(two_shards, users=6, rounds=50)[6:], "d")
         await caught_up(through, ends, reference)
         await caught_up(crashed, ends, victim)
-        accounts, fills = await replayed(nc, two_shards, ends)
+        accounts, fills, _ = await replayed(nc, two_shards, ends)
     finally:
         await nc.close()
     assert dump(crashed) == dump(through)
@@ -320,3 +367,81 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
     assert rows(through, "SELECT fill_id, user_id, qty, fee FROM fills ORDER BY fill_id") == fills
     restarted = victim.log_path.read_text().splitlines()[-len(ends) :]
     assert all("replaying from 1)" not in line and "replaying from" in line for line in restarted), restarted
+
+
+async def test_round_starts_and_restores_replace_a_shards_rows_as_they_replace_its_market(
+    shared_nats: NatsServer,
+    two_shards: Settings,
+    tmp_path: Path,
+    hftsim: Callable[..., Process],
+    new_postgres_db: Callable[[], str],
+) -> None:
+    sqlite, postgres = str(tmp_path / "ledger.db"), new_postgres_db()
+    running = [hftsim("persister", "--nats", shared_nats.url, "--database", db) for db in (sqlite, postgres)]
+    layout = Layout.of(two_shards)
+    names = [s.name for s in layout.shards]
+    ends = dict.fromkeys(names, 0)
+    nc = await connect(shared_nats.url, "test")
+    logs = [CommandLog(nc.jetstream(), name) for name in names]
+    for each in logs:
+        await each.ensure()
+    tags = itertools.count()
+
+    async def trade(*commands: PlaceOrder) -> None:
+        """Append each to the stream of its symbol's shard."""
+        for command in commands:
+            index = layout.owner(command.sym) or 0
+            await logs[index].append(command, f"m{next(tags)}", ack_wait_s=WAIT_S)
+            ends[names[index]] += 1
+
+    async def mark(kind: str, data: dict[str, Any]) -> None:
+        for index, name in enumerate(names):
+            marker = Marker(kind, {**data, "object": f"saved-{name}"} if kind == "restore" else data)
+            await logs[index].append_marker(marker, f"{kind}{next(tags)}", ack_wait_s=WAIT_S)
+            ends[name] += 1
+
+    instruments = {i.sym: i for i in two_shards.new_engine().instruments}
+    acme, crux = (instruments[sym].ref_price for sym in ("ACME", "CRUX"))
+    lot = {sym: instruments[sym].lot for sym in ("ACME", "CRUX")}
+    try:
+        await trade(
+            PlaceOrder(1, "ACME", Side.BUY, 10 * lot["ACME"], acme, client_order_id="kept"),
+            PlaceOrder(2, "ACME", Side.SELL, 4 * lot["ACME"], acme),  # 6 of the bid rest, partially filled
+            PlaceOrder(1, "CRUX", Side.BUY, 5 * lot["CRUX"], crux),
+            PlaceOrder(2, "CRUX", Side.SELL, 2 * lot["CRUX"], crux),
+        )
+        saved = (await replayed(nc, two_shards, ends))[2]  # the market to restore later, as an admin saved it
+        published = PublishedSnapshots(nc.jetstream())
+        for name, engine in zip(names, saved, strict=True):
+            await published.put(f"saved-{name}", pickle.dumps(engine))
+        await mark("round_start", {"round_id": 1, "name": "r", "started_ts": 1, "ends_at": None})
+        await trade(
+            PlaceOrder(3, "ACME", Side.BUY, 5 * lot["ACME"], acme, client_order_id="gone"),
+            PlaceOrder(1, "ACME", Side.SELL, 2 * lot["ACME"], acme),
+            PlaceOrder(3, "CRUX", Side.BUY, 1 * lot["CRUX"], crux - 1),
+        )
+        await mark("restore", {"snapshot_id": 1})
+        await trade(PlaceOrder(2, "ACME", Side.SELL, 1 * lot["ACME"], acme))  # fills the restored bid further
+        for database in (sqlite, postgres):
+            await caught_up(database, ends, *running)
+        accounts, fills, engines = await replayed(nc, two_shards, ends)
+    finally:
+        await nc.close()
+    users = {u for e in engines for u in e.user_ids()}
+    live = sorted((o.order_id, o.status.value, o.qty, o.filled_qty) for e in engines for u in users
+                  for o in e.open_orders(u))  # fmt: skip
+    held = sorted((p.user_id, p.sym, p.qty, p.cost, p.realized_pnl) for e in engines for u in users
+                  for p in e.positions(u))  # fmt: skip
+    for database in (sqlite, postgres):
+        stored = rows(database, "SELECT shard, user_id, cash, opening_cash, fees FROM balances")
+        assert {(shard, user): tuple(rest) for shard, user, *rest in stored} == accounts
+        assert rows(database, "SELECT order_id, status, qty, filled_qty FROM orders "
+                    "WHERE status IN ('new', 'partially_filled') ORDER BY order_id") == live  # fmt: skip
+        assert rows(database, "SELECT user_id, sym, qty, cost, realized_pnl FROM positions "
+                    "WHERE qty <> 0 OR realized_pnl <> 0 ORDER BY user_id, sym") == held  # fmt: skip
+        assert rows(database, "SELECT fill_id, user_id, qty, fee FROM fills ORDER BY fill_id") == fills
+        ((gone,),) = rows(database, "SELECT status FROM orders WHERE client_order_id = 'gone'")
+        assert gone == OrderStatus.CANCELED  # live when the restore replaced the market without it
+    ((kept,),) = rows(sqlite, "SELECT filled_qty FROM orders WHERE client_order_id = 'kept'")
+    assert kept == 5 * lot["ACME"]  # 4 before the round, 1 after the restore brought it back
+    assert dump(sqlite) == dump(postgres)

@@ -17,6 +17,11 @@ writes from `c + 1` on. A crash between two commits loses only the
 uncommitted run, which is written again after the restart; a fill's id is
 its key, so a second copy could not be stored.
 
+Markers: a round start or a restore replaces the shard's market, so it is
+written as a transaction of its own that restates the shard (its open
+orders end as canceled, its balances and positions are the new market's);
+the other markers change no row.
+
 Batching: a reader task drains the stream into a queue while the previous
 transaction commits on the ledger's thread; the next transaction takes
 everything queued (up to `BATCH_MAX` commands), so the busier the stream,
@@ -42,6 +47,7 @@ from ..engine import (
     OrderCanceled,
     OrderExpired,
     OrderFilled,
+    Result,
 )
 from ..store.database import Database
 from ..store.ledger import Balance, Batch, Ledger
@@ -89,10 +95,6 @@ class Persister:
         """Follow every chosen shard until cancelled; an error on one stops them all."""
         committed = self._ledger.persisted()
         shards = [await self._start(name, committed.get(name, 0)) for name in self._names]
-        engine = shards[0].engine
-        self._ledger.describe(
-            engine.instruments, engine.cash_decimals, {s.spec.name: s.engine.initial_cash for s in shards}
-        )
         async with asyncio.TaskGroup() as group:
             for shard in shards:
                 group.create_task(self._persist(shard), name=f"hftsim-persist-{shard.spec.name}")
@@ -136,17 +138,15 @@ class Persister:
             entries = [await queue.get()]
             while len(entries) < BATCH_MAX and not queue.empty():
                 entries.append(queue.get_nowait())
-            batch = self._apply(shard, entries)
-            if batch is None:
-                continue
-            try:
-                await loop.run_in_executor(self._ledger.thread, self._ledger.write, batch)
-            except Exception as exc:
-                raise PersisterError(
-                    f"the database refused shard {shard.spec.name}'s commands {shard.committed + 1} to {batch.seq} "
-                    f"({exc}); none of them was stored, and a restart writes them again"
-                ) from exc
-            shard.committed = batch.seq
+            for batch in self._apply(shard, entries):
+                try:
+                    await loop.run_in_executor(self._ledger.thread, self._ledger.write, batch)
+                except Exception as exc:
+                    raise PersisterError(
+                        f"the database refused shard {shard.spec.name}'s commands {shard.committed + 1} to "
+                        f"{batch.seq} ({exc}); none of them was stored, and a restart writes them again"
+                    ) from exc
+                shard.committed = batch.seq
 
     async def _read(self, shard: _Shard, queue: asyncio.Queue[Entry]) -> None:
         published = PublishedSnapshots(self._nc.jetstream(), self._layout.replicas)
@@ -155,13 +155,13 @@ class Persister:
                 shard.restored[entry.seq] = await published.engine(str(entry.command.data["object"]))
             await queue.put(entry)
 
-    def _apply(self, shard: _Shard, entries: list[Entry]) -> Batch | None:
-        """Apply `entries` to the replica; what those past the committed command changed (None: nothing new)."""
+    def _apply(self, shard: _Shard, entries: list[Entry]) -> list[Batch]:
+        """Apply `entries` to the replica; what those past the committed command changed, as batches in order
+        (none: nothing new). A round start or a restore replaces the shard's whole market, so it ends the batch
+        before it and is a batch of its own that restates the shard (`restated`)."""
         engine = shard.engine
-        batch = Batch(shard.spec.name)
-        users: dict[int, int] = {}
-        """user -> the last command that touched their account: a row's `seq` does not depend on the batching."""
-        held: dict[tuple[int, str], int] = {}
+        batches: list[Batch] = []
+        changes = _Changes(shard.spec.name)
         for entry in entries:
             if entry.seq <= engine.seq:
                 continue  # the ordered consumer redelivers nothing, but a snapshot may cover it
@@ -172,45 +172,86 @@ class Persister:
                 )
             ts = max(entry.ts, shard.applied_ts)
             shard.applied_ts = ts
-            if isinstance(entry.command, Marker):  # a round reset or a restore: rows change with each next command
+            new = entry.seq > shard.committed
+            if isinstance(entry.command, Marker):
+                resets = entry.command.kind in RESETS
+                if new and resets:
+                    batches += changes.batches(engine)
+                    changes = _Changes(shard.spec.name)
                 restored = shard.restored.pop(entry.seq, None)
                 if restored is not None:
                     replace(engine, restored, entry.seq)
                 else:
                     apply_marker(engine, None, entry.command, entry.seq)
-                if entry.seq > shard.committed:
-                    batch.seq = entry.seq
+                if new and resets:
+                    batches.append(restated(engine, shard.spec, entry.seq, ts))
+                elif new:
+                    changes.batch.seq = entry.seq  # a sample or an end changes no row
                 continue
             result = engine.apply(entry.command, ts)
             if result.seq != entry.seq:
                 raise PersisterError(f"{shard.log.stream} command {entry.seq} became engine command {result.seq}")
-            if entry.seq <= shard.committed:
-                continue  # replaying up to what the tables hold
-            seq = batch.seq = entry.seq
-            user = getattr(entry.command, "user_id", None)
-            if isinstance(user, int):
-                users[user] = seq
-            for ev in result.events:
-                if isinstance(ev, OrderFilled):
-                    batch.orders[ev.order_id] = (ev.order, seq)
-                    batch.fills.append((ev.fill, seq))
-                    users[ev.user_id] = seq
-                elif isinstance(ev, _ORDER_EVENTS):
-                    batch.orders[ev.order.order_id] = (ev.order, seq)
-                    users[ev.user_id] = seq
-                elif isinstance(ev, AccountUpdate):
-                    held[ev.user_id, ev.sym] = seq
-                    users[ev.user_id] = seq
+            if new:
+                changes.add(entry, result)
+        return batches + changes.batches(engine)
+
+
+RESETS = frozenset({"round_start", "restore"})
+"""The markers that replace a shard's market (every account, position and open order)."""
+
+
+class _Changes:
+    """What a run of one shard's commands changed: orders and fills as they go, the accounts and positions they
+    touched (read from the engine once the run is over: a row's `seq` does not depend on the batching)."""
+
+    def __init__(self, shard: str) -> None:
+        self.batch = Batch(shard)
+        self.users: dict[int, int] = {}
+        """user -> the last command that touched their account."""
+        self.held: dict[tuple[int, str], int] = {}
+
+    def add(self, entry: Entry, result: Result) -> None:
+        batch, users = self.batch, self.users
+        seq = batch.seq = entry.seq
+        user = getattr(entry.command, "user_id", None)
+        if isinstance(user, int):
+            users[user] = seq
+        for ev in result.events:
+            if isinstance(ev, OrderFilled):
+                batch.orders[ev.order_id] = (ev.order, seq)
+                batch.fills.append((ev.fill, seq))
+                users[ev.user_id] = seq
+            elif isinstance(ev, _ORDER_EVENTS):
+                batch.orders[ev.order.order_id] = (ev.order, seq)
+                users[ev.user_id] = seq
+            elif isinstance(ev, AccountUpdate):
+                self.held[ev.user_id, ev.sym] = seq
+                users[ev.user_id] = seq
+
+    def batches(self, engine: Engine) -> list[Batch]:
+        """The batch, its accounts and positions as `engine` holds them now; none if nothing new was applied."""
+        batch = self.batch
         if not batch.seq:
-            return None
+            return []
         accounts = set(engine.user_ids())
-        batch.balances = [
-            Balance(u, engine.cash(u), engine.opening_cash(u), engine.fees(u), seq)
-            for u, seq in sorted(users.items())
-            if u in accounts
-        ]
-        batch.positions = [(engine.position(u, sym), seq) for (u, sym), seq in sorted(held.items())]
-        return batch
+        batch.balances = [_balance(engine, u, seq) for u, seq in sorted(self.users.items()) if u in accounts]
+        batch.positions = [(engine.position(u, sym), seq) for (u, sym), seq in sorted(self.held.items())]
+        return [batch]
+
+
+def restated(engine: Engine, spec: ShardSpec, seq: int, ts: int) -> Batch:
+    """The shard as the market a round start or a restore at command `seq` left: its open orders, accounts and
+    positions, replacing all the tables held for it (`Batch.restate`)."""
+    users = engine.user_ids()
+    batch = Batch(spec.name, seq, restate=(ts, spec.symbols))
+    batch.orders = {o.order_id: (o, seq) for u in users for o in engine.open_orders(u)}
+    batch.balances = [_balance(engine, u, seq) for u in users]
+    batch.positions = [(p, seq) for u in users for p in engine.positions(u)]
+    return batch
+
+
+def _balance(engine: Engine, user_id: int, seq: int) -> Balance:
+    return Balance(user_id, engine.cash(user_id), engine.opening_cash(user_id), engine.fees(user_id), seq)
 
 
 def ledger_database(settings: Settings, database: str | None, data_dir: Path) -> Database:
@@ -223,12 +264,23 @@ def ledger_database(settings: Settings, database: str | None, data_dir: Path) ->
 async def run_persister(
     layout: Layout, settings: Settings, nats_url: str, db: Database, names: list[str] | None = None
 ) -> None:
-    """`hftsim persister`: write the shards' streams to `db` until SIGINT/SIGTERM."""
+    """`hftsim persister`: write the shards' streams to `db` until SIGINT/SIGTERM.
+
+    The shards are claimed in the database and their rows written before
+    NATS is reached: a second persister of a shard stops at once, and the
+    tables are readable from the first start.
+    """
     chosen = names if names else [s.name for s in layout.shards]
-    for name in chosen:
-        layout.index(name)  # a ConfigError naming the layout's shards
-    ledger = Ledger(db)
-    nc = await connect(nats_url, "hftsim-persister")
+    engines = {name: layout.engine(settings, layout.index(name)) for name in chosen}  # a ConfigError for a bad name
+    ledger = Ledger(db, chosen)
+    try:
+        some = engines[chosen[0]]
+        ledger.describe(some.instruments, some.cash_decimals, {name: e.initial_cash for name, e in engines.items()})
+        log.info("persister of shards %s in %s; connecting to NATS at %s", ",".join(chosen), db.shown, nats_url)
+        nc = await connect(nats_url, "hftsim-persister")
+    except BaseException:
+        ledger.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

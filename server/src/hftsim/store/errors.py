@@ -46,3 +46,7 @@ class CorruptSnapshot(StoreError):
             f"dropped when it was taken, so the market cannot be rebuilt from this data dir. Restore the "
             f"data dir from a backup, or start with --reset to open a new market (user accounts are kept)."
         )
+
+
+class DatabaseBusy(StoreError):
+    """Another process writes what this one was to write: two writers would interleave their rows."""

@@ -6,7 +6,12 @@ several), written by `hftsim persister` (cluster/persister.py). Each write
 is one transaction that also moves the shard's row in `shards` to the
 last command it covers (`shards.seq`), so the tables always hold exactly the commands up
 to that sequence: a persister that restarts resumes after it, and a fill is
-never written twice (its id is the key) nor skipped.
+never written twice (its id is the key) nor skipped. One writer per shard:
+the ledger claims each of its shards in the database (`Database.claim`)
+before it writes, and a second persister of the same shard and database
+stops at once, saying so. Each shard's row is there from the first start,
+before any command is read, so the tables can be read (a new user's cash)
+from the start.
 
 Amounts are the engine's integers, so sums stay exact: prices in ticks,
 cash, costs and fees in cash units, read with the `instruments` table
@@ -15,13 +20,14 @@ cash, costs and fees in cash units, read with the `instruments` table
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine import FillView, Instrument, OrderView, PositionView
 from .database import Database
+from .errors import DatabaseBusy
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS shards (shard TEXT PRIMARY KEY, seq BIGINT NOT NULL, initial_cash BIGINT NOT NULL)",
@@ -66,6 +72,12 @@ _UPSERT_POSITION = (
     "realized_pnl = excluded.realized_pnl, seq = excluded.seq"
 )
 _ADVANCE = "UPDATE shards SET seq = ? WHERE shard = ?"
+_END_ORDERS = (
+    "UPDATE orders SET status = 'canceled', updated_ts = ?, seq = ? "
+    "WHERE shard = ? AND status IN ('new', 'partially_filled')"
+)
+_CLEAR_BALANCES = "DELETE FROM balances WHERE shard = ?"
+_CLEAR_POSITION = "DELETE FROM positions WHERE sym = ?"
 _UPSERT_SHARD = (
     "INSERT INTO shards (shard, seq, initial_cash) VALUES (?, 0, ?) "
     "ON CONFLICT (shard) DO UPDATE SET initial_cash = excluded.initial_cash"
@@ -98,6 +110,10 @@ class Batch:
     balances: list[Balance] = field(default_factory=list)
     positions: list[tuple[PositionView, int]] = field(default_factory=list)
     """Each changed position and the last command that changed it."""
+    restate: tuple[int, tuple[str, ...]] | None = None
+    """(time, the shard's symbols) when `seq` replaced the shard's market (a round start, a restore): the batch
+    holds all of it, so the shard's open orders end as canceled at that time and its balances and positions
+    go, before the batch's rows are written."""
 
 
 class Ledger:
@@ -108,16 +124,36 @@ class Ledger:
     and gives SQLite's connection the single thread it requires.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shards: Iterable[str]) -> None:
+        """Open the tables and claim `shards`: DatabaseBusy if another process writes one of them here."""
         self.db = db
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hftsim-ledger")
-        self._conn: Any = self.thread.submit(self._open).result()
+        self._releases: list[Callable[[], None]] = []
+        try:
+            self._conn: Any = self.thread.submit(self._open, list(shards)).result()
+        except BaseException:
+            self.thread.shutdown()
+            raise
 
-    def _open(self) -> Any:
+    def _open(self, shards: list[str]) -> Any:
         conn = self.db.connect()
-        with self.db.transaction(conn):
-            for statement in SCHEMA:
-                conn.execute(statement)
+        try:
+            for shard in shards:
+                release = self.db.claim(conn, f"hftsim-ledger-{shard}")
+                if release is None:
+                    raise DatabaseBusy(
+                        f"another hftsim persister is writing shard {shard} to {self.db.shown}: one writer per "
+                        "shard and database (stop the other, or give this one another --database or --shards)"
+                    )
+                self._releases.append(release)
+            with self.db.transaction(conn):
+                for statement in SCHEMA:
+                    conn.execute(statement)
+        except BaseException:
+            for release in self._releases:
+                release()
+            conn.close()
+            raise
         return conn
 
     def persisted(self) -> dict[str, int]:
@@ -155,6 +191,11 @@ class Ledger:
         positions = [(p.user_id, p.sym, p.qty, p.cost, p.realized_pnl, seq) for p, seq in batch.positions]
         with self.db.transaction(self._conn):
             cursor = self._conn.cursor()
+            if batch.restate is not None:
+                ts, symbols = batch.restate
+                cursor.execute(sql(_END_ORDERS), (ts, batch.seq, shard))
+                cursor.execute(sql(_CLEAR_BALANCES), (shard,))
+                cursor.executemany(sql(_CLEAR_POSITION), [(sym,) for sym in symbols])
             for statement, rows in (
                 (_UPSERT_ORDER, orders),
                 (_INSERT_FILL, fills),
@@ -166,5 +207,10 @@ class Ledger:
             cursor.execute(sql(_ADVANCE), (batch.seq, shard))
 
     def close(self) -> None:
-        self.thread.submit(self._conn.close).result()
+        self.thread.submit(self._close).result()
         self.thread.shutdown()
+
+    def _close(self) -> None:
+        for release in self._releases:
+            release()
+        self._conn.close()
