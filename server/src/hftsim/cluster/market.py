@@ -20,6 +20,7 @@ from ..engine import (
     Engine,
     Instrument,
     Limits,
+    OrderStatus,
     OrderType,
     OrderView,
     PlaceOrder,
@@ -28,6 +29,8 @@ from ..engine import (
     SymbolStatus,
 )
 from .layout import Layout, shard_of_id
+
+_LIVE = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
 class ShardedMarket:
@@ -122,11 +125,15 @@ class ShardedMarket:
 
     def _open_order(self, user_id: int, order_id: int | None, coid: str | None) -> tuple[int, OrderView] | None:
         """The user's open order named by id (preferred, as the engine does) or client order id, and its shard."""
+        if order_id is not None:
+            engine = self._of_order(order_id)
+            order = engine.order(order_id) if engine is not None else None
+            if order is None or order.user_id != user_id or order.status not in _LIVE:
+                return None
+            return shard_of_id(order_id), order
         for i, engine in enumerate(self.engines):
-            if order_id is not None and shard_of_id(order_id) != i:
-                continue
             for order in engine.open_orders(user_id):
-                if order.order_id == order_id if order_id is not None else order.client_order_id == coid:
+                if order.client_order_id == coid:
                     return i, order
         return None
 
