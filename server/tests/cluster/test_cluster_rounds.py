@@ -13,16 +13,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -33,30 +27,11 @@ from hftsim.cluster.connection import connect
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.testing import TEST_DEFAULTS, ServerProcess
 
+from .conftest import Shard
+
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 ADMIN = ("boss", "boss-pass-1")
-
-
-class Shard:
-    """`hftsim engine` for one shard of SHARDS, snapshotting every few commands (a restart starts from one)."""
-
-    def __init__(self, name: str, url: str, data_dir: Path, config: dict[str, Any]) -> None:
-        self.name = name
-        self.args = [
-            sys.executable, "-m", "hftsim", "engine", "--shard", name, "--nats", url,
-            "--data-dir", str(data_dir), "--snapshot-every", "4",
-        ]  # fmt: skip
-        self.env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in config.items()}}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Both gateways share the users' database (one data directory), as two
 gateways on one machine do; each follows both shards' streams into its
-own replicas, so a client cannot tell which one it is on.
+own replicas and relays the market data the shards (`hftsim engine`)
+publish, so a client cannot tell which one it is on.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import pytest
 from market_client import MarketClient
 
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import ServerProcess
+from hftsim.testing import TEST_DEFAULTS, ServerProcess
+
+from .conftest import Shard
 
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
@@ -28,12 +31,17 @@ QUICKSTART = Path(__file__).resolve().parents[3] / "market-client" / "examples" 
 
 @contextmanager
 def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
-    """A nats-server and two gateway processes over it, sharing one users' database."""
+    """A nats-server, the two shards and two gateway processes over it, sharing one users' database."""
     with ExitStack() as stack:
         nats_server = stack.enter_context(NatsServer(where / "nats"))
+        config = {"cluster": {"nats_url": nats_server.url, "shards": SHARDS}}
+        for name in SHARDS:
+            shard = Shard(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config})
+            shard.start()
+            stack.callback(shard.kill)
         gateways = []
         for name in ("one", "two"):
-            gateway = ServerProcess(where / "data", config={"cluster": {"nats_url": nats_server.url, "shards": SHARDS}})
+            gateway = ServerProcess(where / "data", config=config)
             gateway.log_path = where / f"gateway-{name}.log"
             gateway.start()
             stack.callback(gateway.stop)
@@ -66,10 +74,11 @@ class Heard:
         self.events.append(event)
         self._changed.set()
 
-    async def until(self, found: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    async def until(self, found: Callable[[dict[str, Any]], bool], start: int = 0) -> dict[str, Any]:
+        """The first event from the `start`-th on that matches."""
         async with asyncio.timeout(WAIT_S):
             while True:
-                for event in self.events:
+                for event in self.events[start:]:
                     if found(event):
                         return event
                 self._changed.clear()
@@ -107,6 +116,38 @@ async def test_clients_on_two_gateways_trade_with_each_other_and_see_one_market(
         assert [f["qty"] for f in await bob.list_fills("EMBR")] == [10]
         orders = await alice.list_orders(status="all")
         assert len({o["order_id"] for o in orders}) == 2  # ids unique across the shards
+
+
+async def test_a_gateway_that_misses_market_data_resyncs_its_clients_from_the_shard(
+    cluster: list[ServerProcess],
+) -> None:
+    one, two = cluster
+    heard = (Heard(), Heard())
+    sym = "CRUX"
+
+    def snapshot(e: dict[str, Any]) -> bool:
+        return bool(e["op"] == "md.snapshot" and e["payload"]["sym"] == sym)
+
+    async with (
+        await MarketClient.connect(one.url, on_md_event=heard[0]) as alice,
+        await MarketClient.connect(two.url, on_md_event=heard[1]) as bob,
+    ):
+        await heard[1].until(snapshot)
+        before = len(heard[1].events)
+        await bob.send("test.drop_md", {"sym": sym, "count": 1})  # gateway two misses the next CRUX event
+        await alice.place_order(sym, "buy", "4400.00", 1)
+        await alice.place_order(sym, "buy", "4400.25", 2)  # gateway two sees the gap here
+        resync = await heard[1].until(snapshot, before)
+        assert ["4400.25", 2] in resync["payload"]["bids"] and ["4400.00", 1] in resync["payload"]["bids"]
+        await alice.place_order(sym, "buy", "4400.50", 3)
+        for each in heard:
+            await each.until(lambda e: e["op"] == "md.delta" and ["4400.50", 3] in e["payload"]["bids"])
+        after = [s for s in heard[0].sequences(sym) if s[0] > resync["payload"]["seq"]]
+        assert after and [s for s in heard[1].sequences(sym) if s[0] > resync["payload"]["seq"]] == after
+        assert resync["payload"]["seq"] == max(s for s, _ in heard[0].sequences(sym) if s < after[0][0])
+        server_book = await alice.get_book(sym)
+        assert bob.book_snapshot(sym) == alice.book_snapshot(sym) == server_book
+        assert sym not in bob.resync_counts  # the gateway closed its gap: the client never saw one
 
 
 def test_a_session_opened_on_one_gateway_works_on_the_other_until_logout(cluster: list[ServerProcess]) -> None:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 HEADER = "Hftsim-Marker"
 """Set on a marker's stream message; a command has no such header."""
 KINDS = frozenset({"round_start", "sample", "round_end", "restore"})
+REPLACING = frozenset({"round_start", "restore"})
+"""The markers that replace the market (each symbol's market-data sequence jumps one past the old)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,12 @@ Subjects (`<shard>` is the shard's name):
   taken effect.
 - `hftsim.cmd.<other shard>`: the credit of each cash transfer this shard
   debited (see `transfers`).
+- `hftsim.md.<SYM>`: the public events of each command, per symbol, with
+  their market-data sequences, and the whole book after a marker replaced
+  the market (see mdsubjects); gateways relay them to their subscribers.
 - `hftsim.query.<shard>`: request/reply, `{"op": "state"}` →
-  `{"seq": n, "state_hash": "…", "symbols": [...]}`.
+  `{"seq": n, "state_hash": "…", "symbols": [...]}`; `{"op": "book",
+  "sym": S}` → `{"book": {...}}`, where a gateway resyncs a symbol.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ from ..gateway.venue import record
 from ..store.history import FillHistory, MarketHistory
 from .commandlog import CommandLog
 from .connection import connect
-from .layout import Layout, ShardSpec
-from .markers import Marker, running_book, take
+from .layout import ID_SPAN, Layout, ShardSpec
+from .markers import REPLACING, Marker, running_book, take
+from .mdsubjects import Book, book_message, by_symbol, events_message, subject
 from .snapshots import PublishedSnapshots, Snapshot, SnapshotFile
 from .transfers import Outbox
 
@@ -96,6 +101,8 @@ class EngineShard:
         self._published = PublishedSnapshots(nc.jetstream(), replicas)
         self.outbox = Outbox(nc.jetstream(), spec.name, shards, replicas)
         """Credits of the transfers this shard debited, on their way to the other shards' streams (`shards`)."""
+        self.gseq_base = shards.index(spec.name) * ID_SPAN if spec.name in shards else 0
+        """Added to the stream's sequence in the venue's order of events (`gseq`), as the gateways add it."""
 
     async def run(self) -> None:
         """Serve queries and apply the stream until cancelled; a divergence stops the shard."""
@@ -116,11 +123,15 @@ class EngineShard:
                 state.last_ts = ts
                 if isinstance(entry.command, Marker):
                     state.round = await take(self.engine, state.round, entry.command, entry.seq, self._published)
+                    if entry.command.kind in REPLACING:
+                        await self._publish_books()
                     await self._publish_applied()
                     continue
                 result = self.engine.apply(entry.command, ts)
                 if result.seq != entry.seq:
                     raise ShardDiverged(f"stream command {entry.seq} became engine command {result.seq}")
+                for sym, rows in by_symbol(result, result.seq + self.gseq_base).items():
+                    await self._nc.publish(subject(sym), events_message(rows))
                 record(result, (self.engine, state.history, state.fills, running_book(state.round)))
                 if isinstance(entry.command, DebitCash) and result.rejection is None:
                     self.outbox.debited(entry.command, entry.seq)
@@ -132,6 +143,11 @@ class EngineShard:
             crediting.cancel()
             await asyncio.gather(crediting, return_exceptions=True)
             await queries.unsubscribe()
+
+    async def _publish_books(self) -> None:
+        """Each symbol's whole book: the market was replaced, and gateways start over from these."""
+        for sym in self.spec.symbols:
+            await self._nc.publish(subject(sym), book_message(Book.of(self.engine, sym)))
 
     async def _publish_applied(self) -> None:
         await self._nc.publish(f"hftsim.applied.{self.spec.name}", orjson.dumps({"seq": self.engine.seq}))
@@ -151,10 +167,14 @@ class EngineShard:
         except orjson.JSONDecodeError:
             request = None
         reply: dict[str, Any]
-        if isinstance(request, dict) and request.get("op") == "state":
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "state":
             reply = {"seq": self.engine.seq, "state_hash": self.engine.state_hash(), "symbols": list(self.spec.symbols)}
+        elif op == "book" and isinstance(request, dict) and request.get("sym") in self.spec.symbols:
+            reply = {"book": Book.of(self.engine, str(request["sym"])).encode()}
         else:
-            reply = {"error": {"code": "BAD_REQUEST", "message": 'send {"op": "state"}'}}
+            message = f'send {{"op": "state"}} or {{"op": "book", "sym": S}} with S one of {list(self.spec.symbols)}'
+            reply = {"error": {"code": "BAD_REQUEST", "message": message}}
         await msg.respond(orjson.dumps(reply))
 
 

@@ -99,6 +99,8 @@ def create_app(
             heartbeat.cancel()
             lag.cancel()
             venue.heap.stop()
+            if venue.market_data is not None:
+                await venue.market_data.stop()
             await venue.sequencer.stop()
             venue.hub.close_all(CLOSE_SERVICE_RESTART, "server shutting down")
             await asyncio.sleep(0.05)

@@ -3,6 +3,11 @@
 Each event is rendered, encoded and framed once and the same bytes are
 queued for every recipient: private events to the owner's CMD sockets,
 public ones to the symbol's MD subscribers. A recipient costs one append.
+
+In one process the public events come from the engine's results; in a
+cluster gateway they come from the shards' market-data subjects
+(`cluster/mdfeed.py`, behind `Relayed`), which number them once for every
+gateway, and the replicas' public events are not sent.
 """
 
 from __future__ import annotations
@@ -10,13 +15,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 from ..engine import (
     BookDelta,
     Engine,
+    PublicEvent,
     Result,
     StatusChanged,
+    SymbolStatus,
     Trade,
 )
 from ..protocol import envelope
@@ -27,9 +34,30 @@ from .outbox import LateFlush, Outbox
 from .transport import text_frame
 
 
+class Books(Protocol):
+    """Where a symbol's snapshot and heartbeat sequence come from."""
+
+    def md_seq(self, sym: str) -> int: ...
+
+    def status(self, sym: str) -> SymbolStatus: ...
+
+    def book_levels(self, sym: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...
+
+
+class Relayed(Books, Protocol):
+    """Market data numbered elsewhere and relayed here (`relay`), each symbol followed from its first subscriber."""
+
+    def want(self, sym: str) -> None: ...
+
+    def live(self, sym: str) -> bool: ...
+
+    def drop_next(self, sym: str, count: int) -> None: ...
+
+
 class Hub:
     def __init__(self, engine: Engine, renderer: Renderer) -> None:
-        self._engine = engine
+        self._books: Books = engine
+        self._relayed: Relayed | None = None
         self._render = renderer
         self._cmd: defaultdict[int, set[Outbox]] = defaultdict(set)
         self._md: dict[str, set[Outbox]] = {i.sym: set() for i in engine.instruments}
@@ -37,6 +65,10 @@ class Hub:
         self._drop_next: dict[str, int] = {}
         self.late = LateFlush()
         """How MD outboxes flush: after the CMD sockets' frames of the same pass."""
+
+    def relay_from(self, source: Relayed) -> None:
+        """Send `source`'s market data (`relay`, `resynced`) instead of the public events of the results."""
+        self._books = self._relayed = source
 
     # Registration ----------------------------------------------------------
 
@@ -59,14 +91,31 @@ class Hub:
             self._md[sym].discard(outbox)
 
     def subscribe(self, outbox: Outbox, syms: list[str]) -> None:
-        """Subscribe and queue each symbol's snapshot; later deltas follow it in order."""
+        """Subscribe and queue each symbol's snapshot; later deltas follow it in order.
+
+        A relayed symbol whose book is not current yet (its first subscriber, a resync under way) gets its
+        snapshot with the others' once it is (`resynced`)."""
         subs = self._subs[outbox]
         ts = now_ms()
+        relayed = self._relayed
         for sym in syms:
             if sym not in subs:
                 subs.add(sym)
                 self._md[sym].add(outbox)
+            if relayed is not None:
+                relayed.want(sym)
+                if not relayed.live(sym):
+                    continue
             outbox.push(envelope.event("md.snapshot", self.snapshot(sym), ts))
+
+    def resynced(self, sym: str) -> None:
+        """The relayed book of `sym` is current again (or for the first time): every subscriber starts from it."""
+        boxes = self._md.get(sym)
+        if boxes:
+            frame = text_frame(envelope.event("md.snapshot", self.snapshot(sym), now_ms()))
+            now = time.monotonic()
+            for box in boxes:
+                box.push_frame(frame, now)
 
     def unsubscribe(self, outbox: Outbox, syms: list[str]) -> None:
         subs = self._subs[outbox]
@@ -78,18 +127,23 @@ class Hub:
         return sorted(self._subs.get(outbox, ()))
 
     def snapshot(self, sym: str) -> dict[str, Any]:
-        bids, asks = self._engine.book_levels(sym)
+        books = self._books
+        bids, asks = books.book_levels(sym)
         return {
             "sym": sym,
-            "seq": self._engine.md_seq(sym),
-            "status": self._engine.status(sym).value,
+            "seq": books.md_seq(sym),
+            "status": books.status(sym).value,
             "bids": self._render.levels(sym, bids),
             "asks": self._render.levels(sym, asks),
         }
 
     def drop_next_md(self, sym: str, count: int) -> None:
-        """Test hook: silently skip the next `count` public events of `sym`, forcing a gap."""
-        self._drop_next[sym] = self._drop_next.get(sym, 0) + count
+        """Test hook: silently skip the next `count` public events of `sym`, forcing a gap (the clients' here;
+        the gateway's own when relayed, which it closes from the shard's book)."""
+        if self._relayed is not None:
+            self._relayed.drop_next(sym, count)
+        else:
+            self._drop_next[sym] = self._drop_next.get(sym, 0) + count
 
     # Fan-out ---------------------------------------------------------------
 
@@ -103,9 +157,11 @@ class Hub:
         """
         ts = now_ms()
         seq = result.seq
+        local_md = self._relayed is None
         for index, ev in enumerate(result.events):
             if isinstance(ev, (BookDelta, Trade, StatusChanged)):
-                self._publish(ev, ts, (seq, index))
+                if local_md:
+                    self._publish(ev, ts, (seq, index))
             elif ev.user_id is not None and ev.user_id in self._cmd:
                 boxes = self._cmd[ev.user_id]
                 if origin in boxes and restates_response(ev):
@@ -119,7 +175,11 @@ class Hub:
                     for box in boxes:
                         box.push_frame(frame, now)
 
-    def _publish(self, ev: BookDelta | Trade | StatusChanged, ts: int, at: tuple[int, int]) -> None:
+    def relay(self, ev: PublicEvent, at: tuple[int, int]) -> None:
+        """A relayed public event, next in its symbol's sequence."""
+        self._publish(ev, now_ms(), at)
+
+    def _publish(self, ev: PublicEvent, ts: int, at: tuple[int, int]) -> None:
         """Encode a public event once for all of its symbol's subscribers (not at all when there are none)."""
         sym = ev.sym
         if self._drop_next.get(sym):
@@ -139,12 +199,13 @@ class Hub:
 
     async def heartbeats(self, interval_ms: int) -> None:
         """Every interval, tell each MD socket the last seq of its symbols, and cut off stalled sockets."""
-        md_seq = self._engine.md_seq
         while True:
             await asyncio.sleep(interval_ms / 1000)
             ts = now_ms()
+            md_seq, relayed = self._books.md_seq, self._relayed
             for box, subs in list(self._subs.items()):
-                box.push(envelope.event("md.heartbeat", {"ts": ts, "seqs": {s: md_seq(s) for s in subs}}, ts))
+                seqs = {s: md_seq(s) for s in subs if relayed is None or relayed.live(s)}
+                box.push(envelope.event("md.heartbeat", {"ts": ts, "seqs": seqs}, ts))
             now = time.monotonic()
             for box in [*self._subs, *(b for boxes in self._cmd.values() for b in boxes)]:
                 box.check_stalled(now)

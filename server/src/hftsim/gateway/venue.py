@@ -48,6 +48,7 @@ from .sessions import SessionManager
 from .traffic import user_limiter
 
 if TYPE_CHECKING:
+    from ..cluster.mdfeed import MarketFeed
     from ..cluster.sequencer import StreamSequencer
     from ..cluster.sessions import Revocations
     from ..sim.runner import AgentRunner
@@ -86,6 +87,8 @@ class Venue:
     """None in a cluster gateway: the shard's stream is the journal."""
     revocations: Revocations | None
     """In a cluster gateway: logouts announced to and heard from the other gateways."""
+    market_data: MarketFeed | None = None
+    """In a cluster gateway: the shards' market data, which the hub relays."""
     agents: AgentRunner | None = None
     recovered_at: int = 0
     """The last command the market was recovered with at start (0: a new market)."""
@@ -163,11 +166,14 @@ class Venue:
         venue.sequencer.subscribe(venue.hub.on_result)
         venue.rounds = Rounds(venue, data_dir)
         if settings.cluster.nats_url:
+            from ..cluster.mdfeed import MarketFeed
             from ..cluster.sequencer import StreamSequencer
             from .stream_rounds import StreamRounds
 
             assert isinstance(sequencer, StreamSequencer)
             venue.rounds.cluster = StreamRounds(venue, venue.rounds, sequencer)
+            venue.market_data = MarketFeed(sequencer, venue.hub.relay, venue.hub.resynced)
+            venue.hub.relay_from(venue.market_data)
         venue.scenarios = Scenarios(venue, Path(settings.scenarios.dir))
         lag = settings.latency
         venue.latency = LatencyGate(lag.default_ms, {str(r): ms for r, ms in lag.roles.items()}, lag.users)
