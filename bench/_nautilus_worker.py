@@ -29,10 +29,7 @@ def rss() -> int:
 def percentiles(samples: list[int]) -> dict[str, float]:
     ordered = sorted(samples)
     n = len(ordered)
-    return {
-        f"p{p:g}": ordered[min(n - 1, max(0, int(p / 100 * n + 0.5) - 1))] / 1000
-        for p in (50, 90, 99, 99.9)
-    }
+    return {f"p{p:g}": ordered[min(n - 1, max(0, int(p / 100 * n + 0.5) - 1))] / 1000 for p in (50, 90, 99, 99.9)}
 
 
 def version() -> dict[str, object]:
@@ -51,16 +48,11 @@ def l3(path: str, latency: bool) -> dict[str, object]:
 
     with open(path, "rb") as f:
         changes, syms = pickle.load(f)
-    books = [
-        OrderBook(InstrumentId.from_str(f"{s}.SIM"), BookType.L3_MBO)
-        for s in range(syms)
-    ]
+    books = [OrderBook(InstrumentId.from_str(f"{s}.SIM"), BookType.L3_MBO) for s in range(syms)]
     ops = []
     for action, sym, is_buy, price, qty, order_id in changes:
         book = books[sym]
-        method = (
-            book.add if action == "a" else book.update if action == "u" else book.delete
-        )
+        method = book.add if action == "a" else book.update if action == "u" else book.delete
         ops.append(
             (
                 method,
@@ -108,9 +100,7 @@ def l2(path: str) -> dict[str, object]:
     update, delete = BookAction.UPDATE, BookAction.DELETE
     buy, sell = OrderSide.BUY, OrderSide.SELL
 
-    def convert(
-        sym: str, levels: list[list[object]], side: OrderSide
-    ) -> list[OrderBookDelta]:
+    def convert(sym: str, levels: list[list[object]], side: OrderSide) -> list[OrderBookDelta]:
         iid = ids[sym]
         return [
             OrderBookDelta(
@@ -138,10 +128,7 @@ def l2(path: str) -> dict[str, object]:
 
     def prebuilt() -> float:
         books = {s: OrderBook(ids[s], BookType.L2_MBP) for s in syms}
-        built = [
-            (books[sym], convert(sym, bids, buy) + convert(sym, asks, sell))
-            for sym, bids, asks in deltas
-        ]
+        built = [(books[sym], convert(sym, bids, buy) + convert(sym, asks, sell)) for sym, bids, asks in deltas]
         gc.collect()
         t0 = time.perf_counter()
         for book, ds in built:
@@ -164,9 +151,7 @@ def mem_l3(n: int) -> dict[str, object]:
     from nautilus_trader.model.identifiers import InstrumentId
     from nautilus_trader.model.objects import Price, Quantity
 
-    books = [
-        OrderBook(InstrumentId.from_str(f"S{s}.SIM"), BookType.L3_MBO) for s in range(5)
-    ]
+    books = [OrderBook(InstrumentId.from_str(f"S{s}.SIM"), BookType.L3_MBO) for s in range(5)]
     gc.collect()
     before = rss()
     for i in range(n):
@@ -201,12 +186,8 @@ def mem_l2(syms: int, levels: int) -> dict[str, object]:
                 (OrderSide.BUY, f"{99.99 - i * 0.01:.2f}"),
                 (OrderSide.SELL, f"{100.00 + i * 0.01:.2f}"),
             ):
-                order = BookOrder(
-                    side, Price.from_str(price), Quantity.from_int(1 + i % 50), 0
-                )
-                book.apply_delta(
-                    OrderBookDelta(iid, BookAction.UPDATE, order, 0, 0, 0, 0)
-                )
+                order = BookOrder(side, Price.from_str(price), Quantity.from_int(1 + i % 50), 0)
+                book.apply_delta(OrderBookDelta(iid, BookAction.UPDATE, order, 0, 0, 0, 0))
         books.append(book)
     gc.collect()
     return {"books": syms, "levels_per_side": levels, "rss_delta": rss() - before}

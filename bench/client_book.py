@@ -59,9 +59,7 @@ def wire_deltas(n_commands: int) -> list[dict[str, Any]]:
 def fresh_state(syms: list[str]) -> MarketState:
     state = MarketState()
     for sym in syms:
-        state.on_snapshot(
-            {"sym": sym, "seq": 0, "status": "trading", "bids": [], "asks": []}
-        )
+        state.on_snapshot({"sym": sym, "seq": 0, "status": "trading", "bids": [], "asks": []})
     return state
 
 
@@ -88,9 +86,7 @@ def from_frames_seconds(frames: list[bytes], syms: list[str]) -> float:
 
 
 def floor_seconds(payloads: list[dict[str, Any]], syms: list[str]) -> float:
-    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {
-        s: ({}, {}) for s in syms
-    }
+    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {s: ({}, {}) for s in syms}
     gc.collect()
     t0 = time.perf_counter()
     for p in payloads:
@@ -113,9 +109,7 @@ def check(events: list[Event], payloads: list[dict[str, Any]], syms: list[str]) 
     state = fresh_state(syms)
     for event in events:
         assert not state.on_event(event)
-    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {
-        s: ({}, {}) for s in syms
-    }
+    books: dict[str, tuple[dict[str, int], dict[str, int]]] = {s: ({}, {}) for s in syms}
     for p in payloads:
         for side, levels in zip(books[p["sym"]], (p["bids"], p["asks"])):
             for price, qty in levels:
@@ -126,9 +120,7 @@ def check(events: list[Event], payloads: list[dict[str, Any]], syms: list[str]) 
     for sym in syms:
         book = state.book(sym)
         assert book is not None
-        if {p: q for p, q in book.bids()} != books[sym][0] or {
-            p: q for p, q in book.asks()
-        } != books[sym][1]:
+        if {p: q for p, q in book.bids()} != books[sym][0] or {p: q for p, q in book.asks()} != books[sym][1]:
             return False
     return True
 
@@ -148,9 +140,7 @@ def run(scale: Scale) -> dict[str, Any]:
     }
     naut = peers.nautilus()
     handover = (
-        peers.handover([(p["sym"], p["bids"], p["asks"]) for p in payloads])
-        if naut
-        else contextlib.nullcontext("")
+        peers.handover([(p["sym"], p["bids"], p["asks"]) for p in payloads]) if naut else contextlib.nullcontext("")
     )
     with handover as path:
         if naut is not None:
@@ -159,9 +149,7 @@ def run(scale: Scale) -> dict[str, Any]:
     rates: dict[str, float] = {}
     for side, rs in runs.items():
         if side == "nautilus":
-            rates["nautilus from strings"] = median(
-                n / r["from_wire_seconds"] for r in rs
-            )
+            rates["nautilus from strings"] = median(n / r["from_wire_seconds"] for r in rs)
             rates["nautilus prebuilt"] = median(n / r["prebuilt_seconds"] for r in rs)
         else:
             rates[side] = median(n / s for s in rs)

@@ -149,21 +149,14 @@ async def phase(venue: Venue, seconds: float) -> dict[str, Any]:
     answered = sum(p.answered for p in venue.pipes)
     return {
         "orders_per_s": answered / seconds,
-        "latency_us": {
-            k: v / 1000
-            for k, v in percentiles(
-                [s for p in venue.pipes for s in p.latencies]
-            ).items()
-        },
+        "latency_us": {k: v / 1000 for k, v in percentiles([s for p in venue.pipes for s in p.latencies]).items()},
         "venue_cpu_share": (venue.cpu() - cpu0) / elapsed,
         "venue_cpu_us_per_order": (venue.cpu() - cpu0) / max(1, answered) * 1e6,
         "client_cpu_share": (cpu_seconds() - me0) / elapsed,
     }
 
 
-async def measure(
-    venues: list[Venue], n: int, seconds: float, reps: int
-) -> dict[str, list[dict[str, Any]]]:
+async def measure(venues: list[Venue], n: int, seconds: float, reps: int) -> dict[str, list[dict[str, Any]]]:
     for venue in venues:
         await connect(venue, n)
         await phase(venue, min(1.0, seconds))  # warm-up
@@ -180,9 +173,7 @@ async def measure(
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "orders_per_s": median(r["orders_per_s"] for r in runs),
-        "latency_us": {
-            k: median(r["latency_us"][k] for r in runs) for k in runs[0]["latency_us"]
-        },
+        "latency_us": {k: median(r["latency_us"][k] for r in runs) for k in runs[0]["latency_us"]},
         "venue_cpu_share": median(r["venue_cpu_share"] for r in runs),
         "venue_cpu_us_per_order": median(r["venue_cpu_us_per_order"] for r in runs),
         "client_cpu_share": median(r["client_cpu_share"] for r in runs),

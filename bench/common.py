@@ -40,17 +40,13 @@ def pct_name(p: float) -> str:
     return f"p{p:g}"
 
 
-def percentiles(
-    samples: Sequence[float], ps: Iterable[float] = PERCENTILES
-) -> dict[str, float]:
+def percentiles(samples: Sequence[float], ps: Iterable[float] = PERCENTILES) -> dict[str, float]:
     """Nearest-rank percentiles of `samples` ({} when there are none)."""
     if not samples:
         return {}
     ordered = sorted(samples)
     n = len(ordered)
-    return {
-        pct_name(p): ordered[min(n - 1, max(0, int(p / 100 * n + 0.5) - 1))] for p in ps
-    }
+    return {pct_name(p): ordered[min(n - 1, max(0, int(p / 100 * n + 0.5) - 1))] for p in ps}
 
 
 def median(values: Iterable[float]) -> float:

@@ -169,12 +169,7 @@ def book_changes(mix: Mix) -> list[tuple[str, int, bool, int, int, int]]:
                 k, is_buy, price = where.pop(ev.order.order_id)
                 changes.append(("d", k, is_buy, price, 0, ev.order.order_id))
         order = result.order
-        if (
-            type(command) is PlaceOrder
-            and order is not None
-            and order.leaves_qty
-            and order.price is not None
-        ):
+        if type(command) is PlaceOrder and order is not None and order.leaves_qty and order.price is not None:
             where[order.order_id] = entry = (
                 index[order.sym],
                 order.side == "buy",
@@ -190,8 +185,7 @@ def check_books(mix: Mix) -> bool:
     for command in mix.commands:
         engine.apply(command, TS)
     return all(
-        floor_levels(mix.final, k) == tuple(engine.book_levels(inst.sym))
-        for k, inst in enumerate(mix.instruments)
+        floor_levels(mix.final, k) == tuple(engine.book_levels(inst.sym)) for k, inst in enumerate(mix.instruments)
     )
 
 
@@ -215,17 +209,11 @@ def run(scale: Scale) -> dict[str, Any]:
     }
     naut = peers.nautilus()
     changes_count = 0
-    handover = (
-        peers.handover((book_changes(mix), len(mix.instruments)))
-        if naut
-        else contextlib.nullcontext("")
-    )
+    handover = peers.handover((book_changes(mix), len(mix.instruments))) if naut else contextlib.nullcontext("")
     with handover as path:
         if naut is not None:
             sides["nautilus"] = lambda: naut.call("l3", path)["seconds"]
-            latency_sides["nautilus"] = lambda: naut.call("l3", path, "latency")[
-                "latency_us"
-            ]
+            latency_sides["nautilus"] = lambda: naut.call("l3", path, "latency")["latency_us"]
             changes_count = naut.call("l3", path)["ops"]
         seconds = alternate(sides, scale.reps)
         latency_runs = alternate(latency_sides, min(scale.reps, 3))
@@ -241,12 +229,7 @@ def run(scale: Scale) -> dict[str, Any]:
         entry = {"all": _median_pcts(per_run)}
         if side == "engine":
             for kind, name in enumerate(KIND_NAMES):
-                entry[name] = _median_pcts(
-                    [
-                        micros([s for s, k in zip(r, mix.kinds) if k == kind])
-                        for r in runs
-                    ]
-                )
+                entry[name] = _median_pcts([micros([s for s, k in zip(r, mix.kinds) if k == kind]) for r in runs])
         latency[side] = entry
     del latency_runs
 

@@ -88,12 +88,8 @@ class Feeds:
 
     @classmethod
     async def open(cls, url: str, n: int) -> Feeds:
-        parts = [
-            n // WORKERS + (1 if i < n % WORKERS else 0) for i in range(min(WORKERS, n))
-        ]
-        started = await asyncio.gather(
-            *(Child.start("bench.md_worker", url, k, timeout=180) for k in parts)
-        )
+        parts = [n // WORKERS + (1 if i < n % WORKERS else 0) for i in range(min(WORKERS, n))]
+        started = await asyncio.gather(*(Child.start("bench.md_worker", url, k, timeout=180) for k in parts))
         return cls([c for c, _ in started], list(started[0][1]["syms"]))
 
     async def phase(self, seconds: float, server: ServerProcess) -> dict[str, Any]:
@@ -112,9 +108,7 @@ class Feeds:
         while True:
             server = admin.md_seqs(self.syms)
             seqs = [s for c in self.children for s in (await c.ask("seqs"))["seqs"]]
-            done = sum(
-                1 for s in seqs if all(s.get(sym) == server[sym] for sym in self.syms)
-            )
+            done = sum(1 for s in seqs if all(s.get(sym) == server[sym] for sym in self.syms))
             if done == len(seqs) or time.monotonic() > deadline:
                 return done
             await asyncio.sleep(0.5)
@@ -164,9 +158,7 @@ def summarize(phases: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-async def sweep(
-    server: ServerProcess, counts: list[int], seconds: float, reps: int, settle: float
-) -> dict[str, Any]:
+async def sweep(server: ServerProcess, counts: list[int], seconds: float, reps: int, settle: float) -> dict[str, Any]:
     admin = Admin(server.url)
     results: dict[str, Any] = {}
     for n in counts:
@@ -177,9 +169,7 @@ async def sweep(
             for rep in range(reps):
                 order = [("default", 1.0), ("raised", float(RAISED))]
                 for label, intensity in order if rep % 2 == 0 else reversed(order):
-                    await feeds.complete(
-                        admin, drain_s=DRAIN_S
-                    )  # no backlog of the last phase in this one
+                    await feeds.complete(admin, drain_s=DRAIN_S)  # no backlog of the last phase in this one
                     admin.set_intensity(intensity)
                     await asyncio.sleep(settle)
                     phases[label].append(await feeds.phase(seconds, server))
@@ -216,9 +206,7 @@ class Slow:
         """A session of its own: a msg_id is answered once per session, and its subscribe's is always "sub"."""
         token = handshake(server.url)["token"]
         slow = cls()
-        slow.socket = await RawSocket.connect(
-            "127.0.0.1", server.port, "/ws/md", token, slow.on_text, rcvbuf=4096
-        )
+        slow.socket = await RawSocket.connect("127.0.0.1", server.port, "/ws/md", token, slow.on_text, rcvbuf=4096)
         slow.opened_ms = time.time() * 1000
         slow.socket.send_text(SUBSCRIBE)
         slow.socket.pause()
@@ -277,10 +265,7 @@ async def slow_consumer(
         await feeds.close()
         admin.set_intensity(1)
     without, with_slow = summarize(phases["without"]), summarize(phases["with"])
-    p99_pairs = [
-        b["latency_ms"]["p99"] / a["latency_ms"]["p99"]
-        for a, b in zip(phases["without"], phases["with"])
-    ]
+    p99_pairs = [b["latency_ms"]["p99"] / a["latency_ms"]["p99"] for a, b in zip(phases["without"], phases["with"])]
     return {
         "subscribers": n,
         "intensity": SLOW_INTENSITY,
@@ -304,24 +289,18 @@ def run(scale: Scale) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         with server_process(Path(tmp) / "a", bots=True) as server:
             server.add_user(*ADMIN, role="admin")
-            sweep_results = asyncio.run(
-                sweep(server, counts, seconds, scale.reps, settle)
-            )
+            sweep_results = asyncio.run(sweep(server, counts, seconds, scale.reps, settle))
         with server_process(Path(tmp) / "b", bots=True,
                             config={"server": {"send_queue_limit": SLOW_QUEUE_LIMIT}}) as server:  # fmt: skip
             server.add_user(*ADMIN, role="admin")
-            slow = asyncio.run(
-                slow_consumer(server, slow_n, seconds, scale.reps, hold_s, settle)
-            )
+            slow = asyncio.run(slow_consumer(server, slow_n, seconds, scale.reps, hold_s, settle))
 
     rows = []
     one = sweep_results[str(counts[0])]
     for n in counts:
         r = sweep_results[str(n)]
         d = r["default"]
-        everyone = (
-            r["complete_subscribers"] == n and d["gaps"] == 0 and d["closed"] == 0
-        )
+        everyone = r["complete_subscribers"] == n and d["gaps"] == 0 and d["closed"] == 0
         rows.append(
             row(
                 NAME,

@@ -25,9 +25,7 @@ WIDE_LIMITS = {"limits": {"max_order_qty": 100_000, "max_position": 10**12}}
 
 
 def handshake(url: str, **body: Any) -> dict[str, Any]:
-    answer: dict[str, Any] = httpx.post(
-        f"{url}/auth/handshake", json=body, timeout=10
-    ).json()
+    answer: dict[str, Any] = httpx.post(f"{url}/auth/handshake", json=body, timeout=10).json()
     return answer
 
 
@@ -53,10 +51,7 @@ class Admin:
         self.request("admin.sim", {"intensity": intensity})
 
     def md_seqs(self, syms: list[str]) -> dict[str, int]:
-        return {
-            sym: int(self.request("book.get", {"sym": sym, "depth": 1})["seq"])
-            for sym in syms
-        }
+        return {sym: int(self.request("book.get", {"sym": sym, "depth": 1})["seq"]) for sym in syms}
 
 
 def emit(answer: dict[str, Any]) -> None:
@@ -72,9 +67,7 @@ class Child:
         self.proc = proc
 
     @classmethod
-    async def start(
-        cls, module: str, *args: str | int, timeout: float = 120
-    ) -> tuple[Child, dict[str, Any]]:
+    async def start(cls, module: str, *args: str | int, timeout: float = 120) -> tuple[Child, dict[str, Any]]:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", module, *map(str, args),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO, limit=1 << 26,

@@ -322,7 +322,9 @@ def run(scale: Scale) -> dict[str, Any]:
             srv.stop()
         snapshotting = {side: start(side, {**RICH, "journal": j}, env) for side, (j, env) in stall_sides.items()}
         stall_runs = uvloop.run(stalls(snapshotting, orders, scale.reps))
-        fork_ms = [float(ms) for ms in re.findall(r"the fork held the loop ([\d.]+) ms", snapshotting["snapshot"].log())]
+        fork_ms = [
+            float(ms) for ms in re.findall(r"the fork held the loop ([\d.]+) ms", snapshotting["snapshot"].log())
+        ]
         for srv in snapshotting.values():
             srv.stop()
         tails_run = uvloop.run(tails(start("tails", {**WIDE_LIMITS}, {}), tails_seconds, TAILS_WINDOW_S))

@@ -195,9 +195,7 @@ class Worker:
         return {
             "elapsed": elapsed,
             "cpu_share": cpu / elapsed,
-            "market_events": sum(
-                seq - self._seq0.get(sym, seq) for sym, seq in front.items()
-            ),
+            "market_events": sum(seq - self._seq0.get(sym, seq) for sym, seq in front.items()),
             "subscribers": self.count,
             "events": sum(s.events for s in self.subs),
             "min_events": min(s.events for s in self.subs),

@@ -79,9 +79,7 @@ def floor_orders(n: int) -> dict[str, Any]:
         k = i % 5
         is_buy = (i // 5) % 2 == 0
         away = 1 + (i // 10) % 1000
-        floor.place(
-            k, is_buy, 100_000 - away if is_buy else 100_000 + away, 1 + i % 10, True
-        )
+        floor.place(k, is_buy, 100_000 - away if is_buy else 100_000 + away, 1 + i % 10, True)
     gc.collect()
     return {"orders": n, "rss_delta": rss_bytes() - before, "rss": rss_bytes()}
 
@@ -99,9 +97,7 @@ def client_books(syms: int, levels: int) -> dict[str, Any]:
     start = rss_bytes()
     state = MarketState()
     for s in range(syms):
-        state.on_snapshot(
-            snapshot(f"S{s}", levels)
-        )  # the snapshot dict is garbage afterwards, as from the wire
+        state.on_snapshot(snapshot(f"S{s}", levels))  # the snapshot dict is garbage afterwards, as from the wire
     gc.collect()
     assert len(state.symbols()) == syms
     return {
@@ -152,14 +148,9 @@ def run(scale: Scale) -> dict[str, Any]:
     if naut is not None:
         server_sides["nautilus"] = lambda: naut.call("mem_l3", n)
         client_sides["nautilus"] = lambda: naut.call("mem_l2", syms, levels)
-    server = {
-        side: median(r["rss_delta"] for r in rs)
-        for side, rs in alternate(server_sides, reps).items()
-    }
+    server = {side: median(r["rss_delta"] for r in rs) for side, rs in alternate(server_sides, reps).items()}
     client_runs = alternate(client_sides, reps)
-    client = {
-        side: median(r["rss_delta"] for r in rs) for side, rs in client_runs.items()
-    }
+    client = {side: median(r["rss_delta"] for r in rs) for side, rs in client_runs.items()}
     client_total = median(r["rss"] for r in client_runs["market_client"])
     rows = [
         row(NAME, f"engine RSS growth, {n:,} resting orders", server["engine"] / MIB, "MiB", "floor (lists in deques)",

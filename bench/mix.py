@@ -77,10 +77,7 @@ class FloorSide:
         return self.keys[-1] * self.sign if self.keys else None
 
     def depth(self) -> list[tuple[int, int]]:
-        return [
-            (k * self.sign, sum(o[0] for o in self.levels[k * self.sign]))
-            for k in reversed(self.keys)
-        ]
+        return [(k * self.sign, sum(o[0] for o in self.levels[k * self.sign])) for k in reversed(self.keys)]
 
 
 class Floor:
@@ -101,9 +98,7 @@ class Floor:
             else:
                 place(op[1], op[2], op[3], op[4], op[5])
 
-    def place(
-        self, sym: int, is_buy: bool, price: int | None, qty: int, rests: bool
-    ) -> int:
+    def place(self, sym: int, is_buy: bool, price: int | None, qty: int, rests: bool) -> int:
         bids, asks = self.books[sym]
         opposite = asks if is_buy else bids
         orders = self.orders
@@ -196,9 +191,7 @@ def make_mix(n: int, instruments: Sequence[Instrument], seed: int = 7) -> Mix:
         if draw < 0.3:
             order_id = _pick_live(rng, live, floor)
             if order_id is not None:
-                commands.append(
-                    CancelOrder(user_id=owner.pop(order_id), order_id=order_id)
-                )
+                commands.append(CancelOrder(user_id=owner.pop(order_id), order_id=order_id))
                 ops.append((CANCEL, order_id))
                 kinds.append(CANCEL)
                 floor.cancel(order_id)
@@ -208,9 +201,7 @@ def make_mix(n: int, instruments: Sequence[Instrument], seed: int = 7) -> Mix:
             half_band = inst.ref_price * float(inst.band_pct) / 200
             lean = max(-0.4, min(0.4, (mid - inst.ref_price) / half_band))
             is_buy = rng.random() < 0.5 - lean
-            qty = inst.lot * (
-                rng.randint(5, 30) if len(floor.orders) > target else rng.randint(1, 4)
-            )
+            qty = inst.lot * (rng.randint(5, 30) if len(floor.orders) > target else rng.randint(1, 4))
             user = TAKER_BASE + rng.randrange(TAKERS)
             if rng.random() < 0.5:
                 price: int | None = None
@@ -242,29 +233,19 @@ def make_mix(n: int, instruments: Sequence[Instrument], seed: int = 7) -> Mix:
         is_buy = rng.random() < 0.5
         away = min(int(rng.expovariate(0.35)), 40)
         if is_buy:
-            base = (
-                bid
-                if bid is not None
-                else (ask - 1 if ask is not None else inst.ref_price)
-            )
+            base = bid if bid is not None else (ask - 1 if ask is not None else inst.ref_price)
             price = base + 1 - away
             if ask is not None:
                 price = min(price, ask - 1)
         else:
-            base = (
-                ask
-                if ask is not None
-                else (bid + 1 if bid is not None else inst.ref_price + 1)
-            )
+            base = ask if ask is not None else (bid + 1 if bid is not None else inst.ref_price + 1)
             price = base - 1 + away
             if bid is not None:
                 price = max(price, bid + 1)
         price = max(inst.band_low, min(inst.band_high, price))
         qty = max(inst.min_qty, inst.lot * rng.randint(1, 10))
         user = 1 + rng.randrange(MAKERS)
-        commands.append(
-            PlaceOrder(user, inst.sym, Side.BUY if is_buy else Side.SELL, qty, price)
-        )
+        commands.append(PlaceOrder(user, inst.sym, Side.BUY if is_buy else Side.SELL, qty, price))
         ops.append((PASSIVE, k, is_buy, price, qty, True))
         kinds.append(PASSIVE)
         order_id = floor.place(k, is_buy, price, qty, True)
@@ -285,8 +266,6 @@ def _pick_live(rng: random.Random, live: list[int], floor: Floor) -> int | None:
     return None
 
 
-def floor_levels(
-    floor: Floor, k: int
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def floor_levels(floor: Floor, k: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     bids, asks = floor.books[k]
     return bids.depth(), asks.depth()

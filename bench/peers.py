@@ -31,9 +31,7 @@ INSTALL_TIMEOUT_S = 900
 
 
 def peers_dir() -> Path:
-    return Path(
-        os.environ.get("HFTSIM_BENCH_PEERS", "~/.cache/hftsim-bench/peers")
-    ).expanduser()
+    return Path(os.environ.get("HFTSIM_BENCH_PEERS", "~/.cache/hftsim-bench/peers")).expanduser()
 
 
 def shown(path: Path) -> str:
@@ -57,9 +55,7 @@ class Nautilus:
             check=False,
         )
         if proc.returncode != 0:
-            raise RuntimeError(
-                f"nautilus worker {args[0]} failed:\n{proc.stderr[-2000:]}"
-            )
+            raise RuntimeError(f"nautilus worker {args[0]} failed:\n{proc.stderr[-2000:]}")
         answer: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
         return answer
 

@@ -79,9 +79,7 @@ def machine_section(results: dict[str, dict[str, Any]]) -> list[str]:
     first = next(iter(results.values()))
     m = first["machine"]
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
-    memory = (
-        f", {m['memory_bytes'] / 2**30:.0f} GiB RAM" if m.get("memory_bytes") else ""
-    )
+    memory = f", {m['memory_bytes'] / 2**30:.0f} GiB RAM" if m.get("memory_bytes") else ""
     lines = [
         "## Machine",
         "",
@@ -145,9 +143,7 @@ def engine_details(r: dict[str, Any]) -> list[str]:
         "|---|--:|--:|--:|--:|--:|",
     ]
     for side, lat in r["latency_us"].items():
-        lines.append(
-            f"| {side} | {fmt(r['rate_cmd_per_s'].get(side))} | {pct_cells(lat['all'])} |"
-        )
+        lines.append(f"| {side} | {fmt(r['rate_cmd_per_s'].get(side))} | {pct_cells(lat['all'])} |")
         for kind, p in lat.items():
             if kind != "all":
                 lines.append(f"| {side}: {kind} | | {pct_cells(p)} |")
@@ -256,9 +252,7 @@ def memory_details(r: dict[str, Any]) -> list[str]:
     mib = 1024 * 1024
     lines = ["| what | side | RSS growth MiB | per item |", "|---|---|--:|--:|"]
     for side, v in r["server_rss_delta"].items():
-        lines.append(
-            f"| {r['orders']:,} resting orders | {side} | {v / mib:.1f} | {v / r['orders']:.0f} B/order |"
-        )
+        lines.append(f"| {r['orders']:,} resting orders | {side} | {v / mib:.1f} | {v / r['orders']:.0f} B/order |")
     levels = r["books"] * r["levels_per_side"] * 2
     for side, v in r["client_rss_delta"].items():
         lines.append(f"| {r['books']} books x {r['levels_per_side']:,} levels/side | {side} | {v / mib:.1f} | "
@@ -409,14 +403,10 @@ def generated(results: dict[str, dict[str, Any]]) -> str:
 
 
 def render(results_dir: Path, readme: Path = README) -> Path:
-    text = (
-        readme.read_text() if readme.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    )
+    text = readme.read_text() if readme.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text or END not in text:
         text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(
-        f"{head}{BEGIN}\n\n{generated(load_results(results_dir))}\n{END}{tail}"
-    )
+    readme.write_text(f"{head}{BEGIN}\n\n{generated(load_results(results_dir))}\n{END}{tail}")
     return readme

@@ -81,9 +81,7 @@ async def frame_sizes(url: str) -> dict[str, list[int]]:
             "tif": "GTC",
             "post_only": False,
         }
-        request_size, ack = await exchange(
-            "order.place", {**order, "price": REST_PRICE}
-        )
+        request_size, ack = await exchange("order.place", {**order, "price": REST_PRICE})
         place_maker(url)
         _, fill = await exchange("order.place", {**order, "price": MAKER_PRICE})
         await exchange("order.cancel_all", {})
@@ -95,9 +93,7 @@ def place_maker(url: str) -> None:
     token = handshake(url, guest=True)["token"]
     body = {"type": "request", "ver": 1, "msg_id": "m", "ts": 0, "op": "order.place",
             "payload": {"sym": SYM, "side": "sell", "price": MAKER_PRICE, "qty": MAKER_QTY}}  # fmt: skip
-    answer = httpx.post(
-        f"{url}/api/request", json=body, headers={"Authorization": f"Bearer {token}"}
-    ).json()
+    answer = httpx.post(f"{url}/api/request", json=body, headers={"Authorization": f"Bearer {token}"}).json()
     if not answer.get("ok"):
         raise RuntimeError(f"maker order refused: {answer}")
 
@@ -173,9 +169,7 @@ class Echo:
         return await self._run(n, self.sizes["fill"], 1)  # the order.filled event comes first
 
 
-async def measure(
-    server: ServerProcess, n: int, warmup: int, reps: int
-) -> dict[str, Any]:
+async def measure(server: ServerProcess, n: int, warmup: int, reps: int) -> dict[str, Any]:
     sizes = await frame_sizes(server.url)
     echo_proc, hello = await Child.start("bench.echo_server")
     client = await MarketClient.connect(server.url, connect_md=False)
@@ -210,9 +204,7 @@ def run(scale: Scale) -> dict[str, Any]:
     ):
         measured = uvloop.run(measure(server, n, warmup, scale.reps))
     runs = measured["runs"]
-    pcts = {
-        name: {k: median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()
-    }
+    pcts = {name: {k: median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
     ack, echo_ack, fill, echo_fill = (
         pcts["gateway ack"],
         pcts["echo ack"],

@@ -85,10 +85,7 @@ def save(name: str, result: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_bytes(
-        orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-        + b"\n"
-    )
+    tmp.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
     tmp.replace(path)
     return path
 
@@ -117,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
-        parser.error(
-            f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
-        )
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     names = args.names or list(BENCHMARKS)
     scale = QUICK if args.quick else FULL
     if not args.no_peers:
@@ -143,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             continue
         path = save(name, result)
-        print(
-            f"bench: {name} done in {time.monotonic() - t0:.0f}s -> {path}", flush=True
-        )
+        print(f"bench: {name} done in {time.monotonic() - t0:.0f}s -> {path}", flush=True)
         for r in result["rows"]:
             print(f"    {report.row_text(r)}", flush=True)
     readme = report.render(RESULTS)

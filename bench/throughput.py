@@ -68,13 +68,9 @@ class Pipeline:
         self.answered = 0
 
     @classmethod
-    async def open(
-        cls, port: int, path: str, token: str, name: str, make: Any, window: int = WINDOW
-    ) -> Pipeline:
+    async def open(cls, port: int, path: str, token: str, name: str, make: Any, window: int = WINDOW) -> Pipeline:
         pipe = cls(name, make, window)
-        pipe.socket = await RawSocket.connect(
-            "127.0.0.1", port, path, token, pipe.on_text
-        )
+        pipe.socket = await RawSocket.connect("127.0.0.1", port, path, token, pipe.on_text)
         return pipe
 
     def on_text(self, data: bytes, now: float) -> None:
@@ -142,9 +138,7 @@ async def open_gateway(url: str, n: int) -> list[Pipeline]:
     return [await one(k) for k in range(n)]
 
 
-async def open_echo(
-    port: int, n: int, sizes: list[int], request_size: int
-) -> list[Pipeline]:
+async def open_echo(port: int, n: int, sizes: list[int], request_size: int) -> list[Pipeline]:
     async def one(k: int) -> Pipeline:
         return await Pipeline.open(
             port,
@@ -167,31 +161,23 @@ async def phase(pipes: list[Pipeline], seconds: float, pid: int) -> dict[str, An
         "orders_per_s": sum(p.answered for p in pipes) / seconds,
         "latency_us": {k: v / 1000 for k, v in percentiles(samples).items()},
         "server_cpu_share": (cpu_seconds(pid) - cpu0) / elapsed,
-        "server_cpu_us_per_order": (cpu_seconds(pid) - cpu0)
-        / max(1, sum(p.answered for p in pipes))
-        * 1e6,
+        "server_cpu_us_per_order": (cpu_seconds(pid) - cpu0) / max(1, sum(p.answered for p in pipes)) * 1e6,
         "client_cpu_share": (cpu_seconds() - me0) / elapsed,
     }
 
 
-async def measure(
-    server: ServerProcess, seconds: float, reps: int, counts: tuple[int, ...]
-) -> dict[str, Any]:
+async def measure(server: ServerProcess, seconds: float, reps: int, counts: tuple[int, ...]) -> dict[str, Any]:
     echo, hello = await Child.start("bench.echo_server")
     results: dict[str, Any] = {}
     try:
         for n in counts:
             gateway = await open_gateway(server.url, n)
-            await phase(
-                gateway, min(1.0, seconds), server_pid(server)
-            )  # warm-up, and the frames per order
+            await phase(gateway, min(1.0, seconds), server_pid(server))  # warm-up, and the frames per order
             frames = sum(p.frames for p in gateway)
             orders = sum(p._i for p in gateway)
             per_order = max(1, round(frames / orders))
             avg = round(sum(p.bytes for p in gateway) / frames)
-            echoes = await open_echo(
-                hello["port"], n, [avg] * per_order, len(ORDER.format("c0-1", "sell"))
-            )
+            echoes = await open_echo(hello["port"], n, [avg] * per_order, len(ORDER.format("c0-1", "sell")))
             await phase(echoes, min(1.0, seconds), echo.proc.pid)
             runs: dict[str, list[dict[str, Any]]] = {"gateway": [], "echo": []}
             sides = [
@@ -217,9 +203,7 @@ async def measure(
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "orders_per_s": median(r["orders_per_s"] for r in runs),
-        "latency_us": {
-            k: median(r["latency_us"][k] for r in runs) for k in runs[0]["latency_us"]
-        },
+        "latency_us": {k: median(r["latency_us"][k] for r in runs) for k in runs[0]["latency_us"]},
         "server_cpu_share": median(r["server_cpu_share"] for r in runs),
         "server_cpu_us_per_order": median(r["server_cpu_us_per_order"] for r in runs),
         "client_cpu_share": median(r["client_cpu_share"] for r in runs),

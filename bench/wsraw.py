@@ -78,22 +78,16 @@ class RawSocket(asyncio.Protocol):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.setblocking(False)
             await loop.sock_connect(sock, (host, port))
-            _, protocol = await loop.create_connection(
-                lambda: cls(host, port, path, token, on_text), sock=sock
-            )
+            _, protocol = await loop.create_connection(lambda: cls(host, port, path, token, on_text), sock=sock)
         else:
-            _, protocol = await loop.create_connection(
-                lambda: cls(host, port, path, token, on_text), host, port
-            )
+            _, protocol = await loop.create_connection(lambda: cls(host, port, path, token, on_text), host, port)
         await asyncio.wait_for(protocol.open, timeout)
         return protocol
 
     # asyncio.Protocol -----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(
-            asyncio.Transport, transport
-        )  # uvloop's transports are not subclasses
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
         self.transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
@@ -142,9 +136,7 @@ class RawSocket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.open.done():
-            self.open.set_exception(
-                ConnectionError(f"connection lost before the upgrade: {exc}")
-            )
+            self.open.set_exception(ConnectionError(f"connection lost before the upgrade: {exc}"))
         if self.close_code is None:
             self.close_code = 1006
         if not self.closed.done():
@@ -161,9 +153,7 @@ class RawSocket(asyncio.Protocol):
         elif opcode == OP_PING:
             self.send(OP_PONG, payload)
         elif opcode == OP_CLOSE:
-            self.close_code = (
-                int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
-            )
+            self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
             self.close_reason = payload[2:].decode(errors="replace")
             self.send(OP_CLOSE, payload[:2])
             if self.transport is not None:

@@ -69,7 +69,9 @@ def main() -> None:
         check(httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, "/healthz is not 200", text)
         check("<script" in httpx.get(f"http://127.0.0.1:{port}/").text, "the website is not served", text)
         site = clone / ".venv" / "lib"
-        extras = [p.name for p in site.glob("python3*/site-packages/*") if re.match(r"(pytest|playwright|mypy)", p.name)]
+        extras = [
+            p.name for p in site.glob("python3*/site-packages/*") if re.match(r"(pytest|playwright|mypy)", p.name)
+        ]
         check(not extras, f"make run installed test tools: {extras}", text)
     finally:
         os.killpg(make.pid, signal.SIGTERM)

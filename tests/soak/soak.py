@@ -60,11 +60,7 @@ async def trade(
         try:
             if roll < 0.6:
                 away = tick * rng.randint(0, 5)
-                price = (
-                    Decimal(top["bid"]) - away
-                    if side == "buy"
-                    else Decimal(top["ask"]) + away
-                )
+                price = Decimal(top["bid"]) - away if side == "buy" else Decimal(top["ask"]) + away
                 await client.place_order(sym["sym"], side, str(price), qty)
             elif roll < 0.75:
                 await client.place_order(sym["sym"], side, None, qty, type="market")
@@ -93,9 +89,7 @@ async def check_books(client: MarketClient, symbols: list[str]) -> None:
                 break
             await asyncio.sleep(0.01)
         else:
-            raise AssertionError(
-                f"{sym}: the client's book never caught up with the server"
-            )
+            raise AssertionError(f"{sym}: the client's book never caught up with the server")
 
 
 async def ledger(admin: MarketClient) -> list[dict[str, Any]]:
@@ -105,9 +99,7 @@ async def ledger(admin: MarketClient) -> list[dict[str, Any]]:
 
 
 async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
-    admin = await MarketClient.connect(
-        server.url, username="soak-admin", password="soak-admin-pw"
-    )
+    admin = await MarketClient.connect(server.url, username="soak-admin", password="soak-admin-pw")
     await admin.send("admin.sim", {"intensity": 3})
     traders = [await MarketClient.connect(server.url) for _ in range(TRADERS)]
     symbols = await admin.get_symbols()
@@ -118,9 +110,7 @@ async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
     placed = 0
     while time.monotonic() - start < seconds:
         until = min(time.monotonic() + 30, start + seconds)
-        counts = await asyncio.gather(
-            *(trade(c, symbols, random.Random(rng.random()), until) for c in traders)
-        )
+        counts = await asyncio.gather(*(trade(c, symbols, random.Random(rng.random()), until) for c in traders))
         placed += sum(counts)
         await asyncio.gather(*(check_books(c, names) for c in traders))
         total = sum(Decimal(r["pnl"]) for r in await ledger(admin))
@@ -138,9 +128,7 @@ async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
 
     server.kill()
     server.start()
-    admin = await MarketClient.connect(
-        server.url, username="soak-admin", password="soak-admin-pw"
-    )
+    admin = await MarketClient.connect(server.url, username="soak-admin", password="soak-admin-pw")
     await admin.send("admin.sim", {"intensity": 0})
     for client in traders:
         await client.wait_connected(timeout=30)
@@ -158,10 +146,7 @@ async def soak(server: ServerProcess, seconds: float, seed: int) -> None:
 
 def settled(account: dict[str, Any]) -> dict[str, Any]:
     """What a crash must not change: cash and positions (marks move with the next trade)."""
-    positions = [
-        {k: p[k] for k in ("sym", "qty", "avg_price", "realized_pnl")}
-        for p in account["positions"]
-    ]
+    positions = [{k: p[k] for k in ("sym", "qty", "avg_price", "realized_pnl")} for p in account["positions"]]
     return {
         "user_id": account["user_id"],
         "cash": account["cash"],
@@ -170,9 +155,7 @@ def settled(account: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

@@ -501,7 +501,13 @@ class MarketClient:
         return session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
 
     async def _request_with(
-        self, session: RequestSession, pause: float, op: str, payload: JSON, as_role: str | None, timeout: float,
+        self,
+        session: RequestSession,
+        pause: float,
+        op: str,
+        payload: JSON,
+        as_role: str | None,
+        timeout: float,
         msg_id: str,
     ) -> Response:
         """`_request` after a pacing pause, and with the timelines told while the answer is out."""

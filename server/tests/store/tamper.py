@@ -131,4 +131,3 @@ class SegmentTamper:
     def corrupt_snapshot(self) -> None:
         (path,) = (self.dir / "snapshots").glob("*.snap")
         path.rename(path.with_name(f"{8:020d}.snap"))
-

@@ -53,13 +53,9 @@ def built_site() -> Path:
 
 @pytest.fixture(scope="session")
 def browser(built_site: Path) -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), (
-        f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    )
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
     with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield b
         finally:
@@ -83,9 +79,7 @@ def bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
 @pytest.fixture
 def class_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
     """A quiet market with an instructor (helpers.ADMIN) and a student (helpers.STUDENT)."""
-    with server_process(
-        tmp_path / "data", admins=dict([ADMIN]), traders=dict([STUDENT])
-    ) as srv:
+    with server_process(tmp_path / "data", admins=dict([ADMIN]), traders=dict([STUDENT])) as srv:
         yield srv
 
 
@@ -93,18 +87,14 @@ def class_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
 def scenario_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
     """A live market with the shipped scenarios (scenarios/) and nobody but the instructor."""
     config = {"scenarios": {"dir": str(REPO / "scenarios")}}
-    with server_process(
-        tmp_path / "data", bots=True, config=config, admins=dict([ADMIN])
-    ) as srv:
+    with server_process(tmp_path / "data", bots=True, config=config, admins=dict([ADMIN])) as srv:
         yield srv
 
 
 @pytest.fixture
 def class_bot_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
     """The same accounts in a live market, the simulated agents trading."""
-    with server_process(
-        tmp_path / "data", bots=True, admins=dict([ADMIN]), traders=dict([STUDENT])
-    ) as srv:
+    with server_process(tmp_path / "data", bots=True, admins=dict([ADMIN]), traders=dict([STUDENT])) as srv:
         yield srv
 
 
@@ -116,9 +106,7 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageF
     """Opens pages in fresh browser contexts; screenshots each one at the end of the test."""
     opened: list[tuple[Page, list[str]]] = []
 
-    def make(
-        url: str, width: int = 1440, height: int = 900, init_script: str | None = None
-    ) -> Page:
+    def make(url: str, width: int = 1440, height: int = 900, init_script: str | None = None) -> Page:
         context = browser.new_context(viewport={"width": width, "height": height})
         if init_script:
             context.add_init_script(init_script)
@@ -137,9 +125,7 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageF
     for i, (page, errors) in enumerate(opened):
         try:
             page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"))
-        except (
-            PlaywrightError
-        ) as exc:  # a crashed page must not hide the test's own result
+        except PlaywrightError as exc:  # a crashed page must not hide the test's own result
             problems.append(f"screenshot failed: {exc}")
         problems += errors
         page.context.close()

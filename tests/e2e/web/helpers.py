@@ -37,16 +37,10 @@ class ApiError(RuntimeError):
 class HttpTrader:
     """A guest (or named user) trading over `POST /api/request`."""
 
-    def __init__(
-        self, base_url: str, *, username: str | None = None, password: str | None = None
-    ) -> None:
+    def __init__(self, base_url: str, *, username: str | None = None, password: str | None = None) -> None:
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=10)
-        body: dict[str, Any] = (
-            {"username": username, "password": password}
-            if username
-            else {"guest": True}
-        )
+        body: dict[str, Any] = {"username": username, "password": password} if username else {"guest": True}
         resp = self.http.post("/auth/handshake", json=body)
         resp.raise_for_status()
         data = resp.json()
@@ -63,9 +57,7 @@ class HttpTrader:
             "op": op,
             "payload": payload or {},
         }
-        resp = self.http.post(
-            "/api/request", json=env, headers={"Authorization": f"Bearer {self.token}"}
-        )
+        resp = self.http.post("/api/request", json=env, headers={"Authorization": f"Bearer {self.token}"})
         data = resp.json()
         if not data.get("ok"):
             err = data.get("error") or {}
@@ -76,9 +68,7 @@ class HttpTrader:
     def symbols(self) -> dict[str, dict[str, Any]]:
         return {s["sym"]: s for s in self.request("symbols.list")["symbols"]}
 
-    def place(
-        self, sym: str, side: str, price: str | None, qty: int, **extra: Any
-    ) -> dict[str, Any]:
+    def place(self, sym: str, side: str, price: str | None, qty: int, **extra: Any) -> dict[str, Any]:
         payload: dict[str, Any] = {"sym": sym, "side": side, "qty": qty, **extra}
         if price is None:
             payload["type"] = "market"
@@ -144,9 +134,7 @@ def place_limit(page: Page, side: str, price: str, qty: int) -> None:
 
 def wait_connected(page: Page, timeout: float = 20_000) -> None:
     expect(page.get_by_test_id("trading-screen")).to_be_visible(timeout=timeout)
-    expect(page.get_by_test_id("conn-status")).to_have_attribute(
-        "data-state", "connected", timeout=timeout
-    )
+    expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected", timeout=timeout)
 
 
 def select_symbol(page: Page, sym: str) -> None:

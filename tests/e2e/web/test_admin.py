@@ -24,9 +24,7 @@ from .helpers import (
 )
 
 
-def test_login_with_password_and_wrong_password(
-    class_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_login_with_password_and_wrong_password(class_server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(class_server.url)
     snap(page, "login")
     page.get_by_test_id("login-username").fill(STUDENT[0])
@@ -53,9 +51,7 @@ def test_login_with_password_and_wrong_password(
     assert refused.status_code == 401
 
 
-def test_admin_halts_symbol_and_trader_page_refuses_orders(
-    class_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_admin_halts_symbol_and_trader_page_refuses_orders(class_server: ServerProcess, new_page: PageFactory) -> None:
     trader = new_page(class_server.url)
     login_user(trader, *STUDENT)
     select_symbol(trader, "ACME")
@@ -69,9 +65,7 @@ def test_admin_halts_symbol_and_trader_page_refuses_orders(
     # Users: the two accounts and the guest.
     expect(admin.get_by_test_id(f"admin-user-{ADMIN[0]}")).to_contain_text("admin")
     expect(admin.get_by_test_id(f"admin-user-{STUDENT[0]}")).to_contain_text("trader")
-    expect(
-        admin.get_by_test_id("admin-users-body").locator("tr", has_text="guest")
-    ).not_to_have_count(0)
+    expect(admin.get_by_test_id("admin-users-body").locator("tr", has_text="guest")).not_to_have_count(0)
 
     admin.get_by_test_id("admin-halt-ACME").click()
     expect(admin.get_by_test_id("admin-status-ACME")).to_have_text("HALTED")
@@ -107,9 +101,7 @@ def test_admin_halts_symbol_and_trader_page_refuses_orders(
     expect(admin.get_by_test_id("trading-screen")).to_be_visible()
 
 
-def test_admin_sets_agent_intensity(
-    class_bot_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_admin_sets_agent_intensity(class_bot_server: ServerProcess, new_page: PageFactory) -> None:
     admin = admin_page(new_page, class_bot_server.url)
     state = admin.get_by_test_id("admin-sim-state")
     expect(state).to_have_attribute("data-running", "true")
@@ -127,9 +119,7 @@ def test_admin_sets_agent_intensity(
     expect(state).to_have_attribute("data-running", "true")
 
 
-def test_guest_cannot_reach_admin_ops(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_guest_cannot_reach_admin_ops(server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(server.url)
     login_guest(page)
     expect(page.get_by_test_id("nav-admin")).to_be_hidden()

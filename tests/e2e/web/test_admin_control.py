@@ -57,9 +57,7 @@ def test_instructor_starts_a_scenario_and_steps_through_it(
     admin = admin_page(new_page, scenario_server.url)
     playing = admin.get_by_test_id("admin-scenario-playing")
     expect(playing).to_have_text("none playing")
-    expect(admin.get_by_test_id("admin-scenario-flash_crash.toml")).to_contain_text(
-        "Flash crash and recovery"
-    )
+    expect(admin.get_by_test_id("admin-scenario-flash_crash.toml")).to_contain_text("Flash crash and recovery")
     admin.get_by_test_id("admin-scenario-start-flash_crash.toml").click()
     expect(playing).to_have_attribute("data-name", "Flash crash and recovery")
     admin.get_by_test_id("admin-pause").click()

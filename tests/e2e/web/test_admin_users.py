@@ -11,19 +11,13 @@ from .conftest import PageFactory
 from .helpers import admin_page, login_user, snap
 
 
-def test_instructor_imports_a_class_and_manages_it(
-    class_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_instructor_imports_a_class_and_manages_it(class_server: ServerProcess, new_page: PageFactory) -> None:
     admin = admin_page(new_page, class_server.url)
-    admin.get_by_test_id("admin-csv").fill(
-        "username,password\nstu1,stu1-pass-1\nstu2\n"
-    )
+    admin.get_by_test_id("admin-csv").fill("username,password\nstu1,stu1-pass-1\nstu2\n")
     admin.get_by_test_id("admin-import-submit").click()
     expect(admin.get_by_test_id("admin-issued-stu1")).to_contain_text("stu1-pass-1")
     expect(admin.get_by_test_id("admin-user-stu2")).to_contain_text("trader")
-    generated = (
-        admin.get_by_test_id("admin-issued-stu2").locator("td").nth(1).inner_text()
-    )
+    generated = admin.get_by_test_id("admin-issued-stu2").locator("td").nth(1).inner_text()
     assert len(generated) == 12
     with admin.context.expect_page() as sheet_page:
         admin.get_by_test_id("admin-sheet").click()
@@ -43,15 +37,11 @@ def test_instructor_imports_a_class_and_manages_it(
     expect(admin.get_by_test_id("admin-issued-ta")).to_be_visible()
     expect(admin.get_by_test_id("admin-user-ta")).to_contain_text("viewer")
     admin.get_by_test_id("admin-role-ta").select_option("admin")
-    expect(admin.get_by_test_id("admin-user-ta")).to_contain_text(
-        "admin, trader, viewer"
-    )
+    expect(admin.get_by_test_id("admin-user-ta")).to_contain_text("admin, trader, viewer")
 
     # Disabling a logged-in student sends their page back to the login.
     admin.get_by_test_id("admin-toggle-stu2").click()
-    expect(admin.get_by_test_id("admin-user-stu2")).to_have_attribute(
-        "data-disabled", "true"
-    )
+    expect(admin.get_by_test_id("admin-user-stu2")).to_have_attribute("data-disabled", "true")
     expect(student.get_by_test_id("login-page")).to_be_visible()
     student.get_by_test_id("login-username").fill("stu2")
     student.get_by_test_id("login-password").fill(generated)
@@ -60,9 +50,7 @@ def test_instructor_imports_a_class_and_manages_it(
 
     # Enabled again with a new password.
     admin.get_by_test_id("admin-toggle-stu2").click()
-    expect(admin.get_by_test_id("admin-user-stu2")).to_have_attribute(
-        "data-disabled", "false"
-    )
+    expect(admin.get_by_test_id("admin-user-stu2")).to_have_attribute("data-disabled", "false")
     admin.get_by_test_id("admin-reset-stu2").click()
     fresh = admin.get_by_test_id("admin-issued-stu2").locator("td").nth(1)
     expect(fresh).not_to_have_text(generated)

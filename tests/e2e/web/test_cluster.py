@@ -44,9 +44,7 @@ def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
         }
         gateways = []
         for name, port in zip(("one", "two"), ports, strict=True):
-            gateway = ServerProcess(
-                where / "data", port=port, config={"cluster": cluster}
-            )
+            gateway = ServerProcess(where / "data", port=port, config={"cluster": cluster})
             gateway.log_path = where / f"gateway-{name}.log"
             gateway.start()
             stack.callback(gateway.stop)
@@ -97,9 +95,7 @@ def test_the_website_on_gateway_two_trades_on_both_shards_with_a_client_of_gatew
     place_limit(page, "buy", bid, 4)
     rows = page.get_by_test_id("open-orders-body").locator("tr[data-order-id]")
     expect(rows).to_have_count(1)
-    assert maker.request("book.get", {"sym": "CRUX"})["bids"] == [
-        [bid, 4]
-    ]  # gateway 1 sees it
+    assert maker.request("book.get", {"sym": "CRUX"})["bids"] == [[bid, 4]]  # gateway 1 sees it
     page.get_by_test_id(f"cancel-{rows.first.get_attribute('data-order-id')}").click()
     expect(rows).to_have_count(0)
     assert maker.request("book.get", {"sym": "CRUX"})["bids"] == []
@@ -128,19 +124,13 @@ def test_the_page_moves_to_the_other_gateway_when_its_own_dies_and_resyncs(
     expect(rows).to_have_count(1)
 
     one.kill()
-    page.wait_for_url(
-        f"{two.url}/", timeout=30_000
-    )  # the session left in the fragment, then dropped
+    page.wait_for_url(f"{two.url}/", timeout=30_000)  # the session left in the fragment, then dropped
     wait_connected(page, timeout=30_000)
-    assert (
-        page_state(page, "s.session.user.username") == user
-    )  # the same session, not a new guest
+    assert page_state(page, "s.session.user.username") == user  # the same session, not a new guest
     expect(rows).to_have_count(1)  # the orders reloaded from the new gateway
     select_symbol(page, "EMBR")
     bid = page.locator('[data-testid^="ladder-bid-"][data-price="28900.0"]')
-    expect(bid).to_have_attribute(
-        "data-own", "2"
-    )  # the book from a snapshot of the new gateway
+    expect(bid).to_have_attribute("data-own", "2")  # the book from a snapshot of the new gateway
 
     assert sdk_sell(two.url, "EMBR", "28900.0", 2) == "filled"
     expect(rows).to_have_count(0)

@@ -60,17 +60,15 @@ FIELDS = (
 
 
 def leaders(trader: HttpTrader, include_bots: bool = False) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = trader.request(
-        "leaderboard.get", {"limit": 100, "include_bots": include_bots}
-    )["leaders"]
+    rows: list[dict[str, Any]] = trader.request("leaderboard.get", {"limit": 100, "include_bots": include_bots})[
+        "leaders"
+    ]
     return rows
 
 
 def shown(page: Page) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = page.evaluate(SHOWN_ROWS)
-    for (
-        r
-    ) in rows:  # money is shown grouped ("1,234.50"); the digits are the server's own
+    for r in rows:  # money is shown grouped ("1,234.50"); the digits are the server's own
         for k in ("pnl", "realized_pnl", "unrealized_pnl"):
             r[k] = r[k].replace(",", "")
     return rows
@@ -78,9 +76,9 @@ def shown(page: Page) -> list[dict[str, Any]]:
 
 def same_as_server(page: Page, expected: list[dict[str, Any]]) -> bool:
     rows = shown(page)
-    return [{k: r[k] for k in FIELDS} for r in rows] == [
-        {k: e[k] for k in FIELDS} for e in expected
-    ] and all(r["shown_rank"] == str(r["rank"]) for r in rows)
+    return [{k: r[k] for k in FIELDS} for r in rows] == [{k: e[k] for k in FIELDS} for e in expected] and all(
+        r["shown_rank"] == str(r["rank"]) for r in rows
+    )
 
 
 def order(page: Page, side: str, price: str, qty: int) -> None:
@@ -139,30 +137,17 @@ def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(
     mine = page.get_by_test_id(f"leaderboard-row-{me['user_id']}")
     expect(mine).to_have_class("me top top-1")
     expect(mine).to_contain_text("you")
-    expect(page.get_by_test_id(f"leaderboard-row-{other.user_id}")).to_have_class(
-        "top top-2"
-    )
-    expect(page.get_by_test_id(f"leaderboard-pnl-{me['user_id']}")).to_have_class(
-        "num pos pnl"
-    )
-    expect(page.get_by_test_id(f"leaderboard-pnl-{other.user_id}")).to_have_class(
-        "num neg pnl"
-    )
+    expect(page.get_by_test_id(f"leaderboard-row-{other.user_id}")).to_have_class("top top-2")
+    expect(page.get_by_test_id(f"leaderboard-pnl-{me['user_id']}")).to_have_class("num pos pnl")
+    expect(page.get_by_test_id(f"leaderboard-pnl-{other.user_id}")).to_have_class("num neg pnl")
     expect(page.get_by_test_id("leaderboard-me")).to_have_attribute("data-rank", "1")
     expect(page.get_by_test_id("leaderboard-count")).to_have_text("2")
 
     # The screen fits 1280x800 in the dark theme.
     box = page.get_by_test_id("leaderboard").bounding_box()
-    assert (
-        box
-        and box["x"] >= 0
-        and box["x"] + box["width"] <= 1280.5
-        and box["y"] + box["height"] <= 800.5
-    ), box
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1280.5 and box["y"] + box["height"] <= 800.5, box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
-    bg = page.evaluate(
-        "() => getComputedStyle(document.querySelector('[data-testid=leaderboard]')).backgroundColor"
-    )
+    bg = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=leaderboard]')).backgroundColor")
     assert bg == "rgb(16, 21, 28)", bg
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "leaderboard.png"))
@@ -185,9 +170,7 @@ def test_leaderboard_ranks_two_traders_highlights_me_and_refreshes(
         what="leaderboard refreshed by itself",
     )
     print(f"leaderboard caught up after {time.monotonic() - start:.1f}s")
-    expect(page.get_by_test_id(f"leaderboard-row-{third.user_id}")).to_have_attribute(
-        "data-me", "false"
-    )
+    expect(page.get_by_test_id(f"leaderboard-row-{third.user_id}")).to_have_attribute("data-me", "false")
 
     # And back to trading: the trade screen is intact.
     page.get_by_test_id("nav-trade").click()
@@ -213,9 +196,7 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
     assert board_requests(page) == 0
 
     page.get_by_test_id("nav-leaderboard").click()
-    expect(page.get_by_test_id("leaderboard-updated")).not_to_have_attribute(
-        "data-ts", "0"
-    )
+    expect(page.get_by_test_id("leaderboard-updated")).not_to_have_attribute("data-ts", "0")
     # The agents are a reference group by default, so a lone guest still sees a field.
     assert page.evaluate("() => window.__board[0]") == {
         "limit": 100,
@@ -228,9 +209,7 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
     expect(page.get_by_test_id("leaderboard-me")).to_have_text("You: not ranked")
     # Shown: it polls.
     n = board_requests(page)
-    wait_until(
-        lambda: board_requests(page) >= n + 3, timeout=3, what="polling while shown"
-    )
+    wait_until(lambda: board_requests(page) >= n + 3, timeout=3, what="polling while shown")
 
     bots = {r["username"] for r in leaders(observer, True) if r["is_bot"]}
     rows = shown(page)
@@ -276,9 +255,7 @@ def test_leaderboard_polls_only_while_shown_and_includes_agents_on_request(
     page.get_by_test_id("leaderboard-include-bots").uncheck()
     expect(bot_rows).to_have_count(0)
     expect(page.get_by_test_id("leaderboard-agents-head")).to_have_count(0)
-    expect(page.get_by_test_id("leaderboard-body")).to_contain_text(
-        "Nobody has traded yet"
-    )
+    expect(page.get_by_test_id("leaderboard-body")).to_contain_text("Nobody has traded yet")
     assert page.evaluate("() => window.__board.at(-1)") == {
         "limit": 100,
         "include_bots": False,

@@ -67,9 +67,7 @@ def ladder_levels(page: Page, side: str) -> list[tuple[str, str]]:
     return [tuple(x) for x in levels]  # type: ignore[misc]
 
 
-def test_guest_sees_live_book_fill_with_agents(
-    bot_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_guest_sees_live_book_fill_with_agents(bot_server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(bot_server.url)
     expect(page.get_by_test_id("login-page")).to_be_visible()
     login_guest(page)
@@ -78,20 +76,12 @@ def test_guest_sees_live_book_fill_with_agents(
     for sym in syms:
         expect(page.get_by_test_id(f"watch-row-{sym}")).to_be_visible()
     # The agents quote both sides: the ladder fills up and prices print.
-    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute(
-        "data-price", ANY, timeout=30_000
-    )
-    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute(
-        "data-price", ANY, timeout=30_000
-    )
+    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", ANY, timeout=30_000)
+    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute("data-price", ANY, timeout=30_000)
     expect(page.get_by_test_id("tape-row").first).to_be_visible(timeout=30_000)
     first = next(iter(syms))
-    expect(page.get_by_test_id(f"watch-last-{first}")).not_to_have_text(
-        "—", timeout=30_000
-    )
-    expect(page.get_by_test_id("chart")).not_to_have_attribute(
-        "data-bars", "0", timeout=30_000
-    )
+    expect(page.get_by_test_id(f"watch-last-{first}")).not_to_have_text("—", timeout=30_000)
+    expect(page.get_by_test_id("chart")).not_to_have_attribute("data-bars", "0", timeout=30_000)
     bid = page.get_by_test_id("ladder-bid-0").get_attribute("data-price") or ""
     ask = page.get_by_test_id("ladder-ask-0").get_attribute("data-price") or ""
     assert float(bid) < float(ask), f"crossed book on the page: {bid} / {ask}"
@@ -116,21 +106,15 @@ def test_guest_sees_live_book_fill_with_agents(
         page.screenshot(path=str(REPO / "docs" / "img" / "trading.png"))
 
 
-def test_book_ladder_matches_resting_orders_and_updates_live(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_book_ladder_matches_resting_orders_and_updates_live(server: ServerProcess, new_page: PageFactory) -> None:
     mm = HttpTrader(server.url)
     best = seed_book(mm, "ACME")
     page = new_page(server.url)
     login_guest(page)
     select_symbol(page, "ACME")
 
-    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute(
-        "data-price", best["bid"]
-    )
-    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute(
-        "data-price", best["ask"]
-    )
+    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", best["bid"])
+    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute("data-price", best["ask"])
     book = mm.request("book.get", {"sym": "ACME", "depth": 10})
     want_bids = [(p, str(q)) for p, q in book["bids"]]
     want_asks = [(p, str(q)) for p, q in book["asks"]]
@@ -155,9 +139,7 @@ def test_book_ladder_matches_resting_orders_and_updates_live(
     expect(page.get_by_test_id("watch-chg-ACME")).to_have_text("+0.00%")
 
 
-def test_clicking_a_level_prices_the_ticket(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_clicking_a_level_prices_the_ticket(server: ServerProcess, new_page: PageFactory) -> None:
     mm = HttpTrader(server.url)
     best = seed_book(mm, "BOLT")
     page = new_page(server.url)
@@ -169,9 +151,7 @@ def test_clicking_a_level_prices_the_ticket(
     expect(page.get_by_test_id("ticket-qty")).to_be_focused()
 
 
-def test_chart_seeded_from_candles_and_interval_choice(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_chart_seeded_from_candles_and_interval_choice(server: ServerProcess, new_page: PageFactory) -> None:
     mm, taker = HttpTrader(server.url), HttpTrader(server.url)
     seed_book(mm, "ACME")
     for _ in range(3):
@@ -194,9 +174,7 @@ def test_chart_seeded_from_candles_and_interval_choice(
     wait_until(lambda: page_state(page, volume) == 7, what="live volume 7")
 
 
-def test_gap_resyncs_only_that_symbol(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_gap_resyncs_only_that_symbol(server: ServerProcess, new_page: PageFactory) -> None:
     mm = HttpTrader(server.url)
     seed_book(mm, "ACME")
     seed_book(mm, "BOLT")
@@ -212,18 +190,12 @@ def test_gap_resyncs_only_that_symbol(
     mm.place("ACME", "buy", ticks_from(best_bid, "0.01", 2), 4)  # seq N+1: gap
 
     want = mm.request("book.get", {"sym": "ACME", "depth": 10})
-    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute(
-        "data-price", want["bids"][0][0]
-    )
-    expect(page.get_by_test_id("ladder-bid-1")).to_have_attribute(
-        "data-price", want["bids"][1][0]
-    )
+    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", want["bids"][0][0])
+    expect(page.get_by_test_id("ladder-bid-1")).to_have_attribute("data-price", want["bids"][1][0])
     expect(page.get_by_test_id("ladder-bid-1")).to_contain_text("3")
 
     snaps = wait_until(
-        lambda: [
-            m for m in page.evaluate("() => window.__sent") if m["op"] == "md.snapshot"
-        ],
+        lambda: [m for m in page.evaluate("() => window.__sent") if m["op"] == "md.snapshot"],
         what="an md.snapshot request",
     )
     assert [m["payload"] for m in snaps] == [{"sym": "ACME"}], json.dumps(snaps)
@@ -236,9 +208,7 @@ def test_gap_resyncs_only_that_symbol(
     expect(page.get_by_test_id("ladder")).to_have_attribute("data-synced", "true")
 
 
-def test_trading_screen_fits_1280x800(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_trading_screen_fits_1280x800(server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(server.url, width=1280, height=800)
     login_guest(page)
     for tid in (

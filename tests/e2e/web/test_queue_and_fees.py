@@ -32,9 +32,7 @@ def place_by_ticket(page: Page, side: str, price: str, qty: int) -> int:
     return int(row.get_attribute("data-order-id") or 0)
 
 
-def test_the_quantity_ahead_follows_the_queue_live(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_the_quantity_ahead_follows_the_queue_live(server: ServerProcess, new_page: PageFactory) -> None:
     first = HttpTrader(server.url)
     acme = first.symbols()["ACME"]
     price = ticks_from(acme["ref_price"], acme["tick"], -5)
@@ -71,9 +69,7 @@ def fee_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
         yield srv
 
 
-def test_a_fill_shows_its_fee_and_the_account_the_total(
-    fee_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_a_fill_shows_its_fee_and_the_account_the_total(fee_server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(fee_server.url)
     login_guest(page)
     select_symbol(page, "ACME")
@@ -96,9 +92,6 @@ def test_a_fill_shows_its_fee_and_the_account_the_total(
     # The taker paid 10 bps; the server's account and leaderboard say the same.
     paid = Decimal(price) * 50 * Decimal("0.001")
     assert Decimal(taker.request("account.get")["fees"]) == paid
-    leaders = {
-        r["user_id"]: r
-        for r in taker.request("leaderboard.get", {"limit": 10})["leaders"]
-    }
+    leaders = {r["user_id"]: r for r in taker.request("leaderboard.get", {"limit": 10})["leaders"]}
     assert Decimal(leaders[taker.user_id]["fees"]) == paid
     taker.close()

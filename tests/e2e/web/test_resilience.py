@@ -51,9 +51,7 @@ def main_thread_tasks(trace: bytes) -> list[tuple[float, float]]:
     main = {
         (e["pid"], e["tid"])
         for e in events
-        if e.get("ph") == "M"
-        and e.get("name") == "thread_name"
-        and e["args"].get("name") == "CrRendererMain"
+        if e.get("ph") == "M" and e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"
     }
     return [
         (e["dur"] / 1000, e["tdur"] / 1000)
@@ -83,9 +81,7 @@ def ladder_matches_server(page: Page, mm: HttpTrader, sym: str) -> bool:
     return bool(shown["bids"] == book["bids"] and shown["asks"] == book["asks"])
 
 
-def test_reconnects_and_resyncs_after_server_restart(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_reconnects_and_resyncs_after_server_restart(server: ServerProcess, new_page: PageFactory) -> None:
     mm = HttpTrader(server.url)
     mm.place("ACME", "buy", "99.90", 10)
     mm.place("ACME", "sell", "100.10", 10)
@@ -121,22 +117,16 @@ def test_reconnects_and_resyncs_after_server_restart(
     page.get_by_test_id("ticket-qty").fill("2")
     page.get_by_test_id("ticket-submit").click()
     expect(page.get_by_test_id("ticket-result")).to_contain_text("new")
-    expect(
-        page.locator('[data-testid^="ladder-bid-"][data-price="99.80"]')
-    ).to_have_attribute("data-own", "2")
+    expect(page.locator('[data-testid^="ladder-bid-"][data-price="99.80"]')).to_have_attribute("data-own", "2")
 
 
 @pytest.fixture
 def short_token_server(tmp_path: Path, built_site: Path) -> Iterator[ServerProcess]:
-    with server_process(
-        tmp_path / "data", config={"session": {"token_ttl_s": 6}}
-    ) as srv:
+    with server_process(tmp_path / "data", config={"session": {"token_ttl_s": 6}}) as srv:
         yield srv
 
 
-def test_token_is_renewed_before_expiry(
-    short_token_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_token_is_renewed_before_expiry(short_token_server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(short_token_server.url, init_script=RECORD_SENT)
     login_guest(page)
     page.wait_for_timeout(15_000)  # two and a half token lifetimes
@@ -145,16 +135,12 @@ def test_token_is_renewed_before_expiry(
     assert sent.count("md.renew") >= 2, sent
     history = page_state(page, "s.connHistory")
     assert "reconnecting" not in history, history
-    expect(page.get_by_test_id("conn-status")).to_have_attribute(
-        "data-state", "connected"
-    )
+    expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected")
     # Both sockets still work: an order goes through and shows on the ladder.
     page.get_by_test_id("ticket-price").fill("99.00")
     page.get_by_test_id("ticket-submit").click()
     expect(page.get_by_test_id("ticket-result")).to_contain_text("new")
-    expect(
-        page.locator('[data-testid^="ladder-bid-"][data-price="99.00"]')
-    ).to_have_attribute("data-own", "1")
+    expect(page.locator('[data-testid^="ladder-bid-"][data-price="99.00"]')).to_have_attribute("data-own", "1")
 
 
 def test_no_long_tasks_over_30s_of_live_data(
@@ -162,12 +148,8 @@ def test_no_long_tasks_over_30s_of_live_data(
 ) -> None:
     page = new_page(bot_server.url)
     login_guest(page)
-    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute(
-        "data-price", ANY, timeout=30_000
-    )
-    start = page_state(
-        page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)"
-    )
+    expect(page.get_by_test_id("ladder-bid-0")).to_have_attribute("data-price", ANY, timeout=30_000)
+    start = page_state(page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)")
     browser.start_tracing(page=page, categories=["toplevel"])
     # Walk around the screen meanwhile, as a trader would.
     for i, sym in enumerate(page_state(page, "[...s.market.symbols.keys()]") * 2):
@@ -175,31 +157,23 @@ def test_no_long_tasks_over_30s_of_live_data(
         page.get_by_test_id(f"chart-interval-{['1s', '5s', '1m', '5m'][i % 4]}").click()
         page.wait_for_timeout(3_000)
     tasks = main_thread_tasks(browser.stop_tracing())
-    end = page_state(
-        page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)"
-    )
+    end = page_state(page, "[...s.market.streams.values()].reduce((a, x) => a + (x.seq || 0), 0)")
     longest_wall = max((wall for wall, _ in tasks), default=0.0)
     longest_cpu = max((cpu for _, cpu in tasks), default=0.0)
     print(
         f"md events in 30 s: {end - start}; {len(tasks)} tasks; longest: "
         f"{longest_cpu:.1f} ms of CPU, {longest_wall:.1f} ms of wall time"
     )
-    assert end - start > 100, (
-        f"too little market data to judge smoothness: {end - start} events"
-    )
+    assert end - start > 100, f"too little market data to judge smoothness: {end - start} events"
     assert len(tasks) > 1000, f"the trace holds only {len(tasks)} main-thread tasks"
     assert longest_cpu <= LONG_TASK_CPU_MS, (
         f"a task took {longest_cpu:.1f} ms of CPU time "
         f"(over {LONG_TASK_CPU_MS} ms): {sorted(tasks, key=lambda t: -t[1])[:5]}"
     )
-    expect(page.get_by_test_id("conn-status")).to_have_attribute(
-        "data-state", "connected"
-    )
+    expect(page.get_by_test_id("conn-status")).to_have_attribute("data-state", "connected")
 
 
-def test_guest_keeps_identity_and_orders_across_server_restart(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_guest_keeps_identity_and_orders_across_server_restart(server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(server.url)
     login_guest(page)
     select_symbol(page, "ACME")

@@ -16,9 +16,7 @@ from .conftest import PageFactory
 from .helpers import STUDENT, ApiError, HttpTrader, admin_page, snap
 
 
-def test_instructor_runs_a_round_and_downloads_the_results(
-    class_server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_instructor_runs_a_round_and_downloads_the_results(class_server: ServerProcess, new_page: PageFactory) -> None:
     admin = admin_page(new_page, class_server.url, "leaderboard")
     expect(admin.get_by_test_id("rounds-state")).to_have_text("no round yet")
     admin.get_by_test_id("rounds-name").fill("Heat A")
@@ -31,9 +29,7 @@ def test_instructor_runs_a_round_and_downloads_the_results(
     maker.place("ACME", "sell", "101.00", 10)
     student.place("ACME", "buy", "101.00", 4)
     maker.place("ACME", "buy", "100.50", 1)
-    HttpTrader(class_server.url).place(
-        "ACME", "sell", "100.50", 1
-    )  # last trade: the mark
+    HttpTrader(class_server.url).place("ACME", "sell", "100.50", 1)  # last trade: the mark
 
     admin.get_by_test_id("rounds-end").click()
     expect(admin.get_by_test_id("rounds-state")).to_contain_text("ended")

@@ -81,9 +81,7 @@ def test_limit_order_by_keyboard_shows_in_open_orders_and_on_ladder_then_cancel(
     page.get_by_test_id(f"cancel-{order_id}").click()
     expect(rows).to_have_count(0)
     expect(page.get_by_test_id("orders-count")).to_have_text("0")
-    expect(
-        page.locator('[data-testid^="ladder-bid-"][data-price="99.50"]')
-    ).to_have_count(0)
+    expect(page.locator('[data-testid^="ladder-bid-"][data-price="99.50"]')).to_have_count(0)
     assert other.request("book.get", {"sym": "ACME"})["bids"] == []
 
 
@@ -103,18 +101,14 @@ def test_cancel_all(server: ServerProcess, new_page: PageFactory) -> None:
     expect(page.locator("[data-own]")).to_have_count(0)
 
 
-def test_marketable_order_fills_and_moves_position_and_pnl(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_marketable_order_fills_and_moves_position_and_pnl(server: ServerProcess, new_page: PageFactory) -> None:
     maker = HttpTrader(server.url)
     maker.place("ACME", "sell", "100.10", 5)
     maker.place("ACME", "sell", "100.20", 5)
     page = new_page(server.url)
     login_guest(page)
     select_symbol(page, "ACME")
-    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute(
-        "data-price", "100.10"
-    )
+    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute("data-price", "100.10")
 
     # A market buy of 8 takes 5 @ 100.10 and 3 @ 100.20.
     ticket(page, "buy", None, 8)
@@ -133,16 +127,12 @@ def test_marketable_order_fills_and_moves_position_and_pnl(
     expect(page.get_by_test_id("position-upnl-ACME")).to_have_text("0.500")
     expect(page.get_by_test_id("acct-unrealized")).to_have_text("0.500")
     expect(page.get_by_test_id("acct-cash")).to_have_text("999,198.900")
-    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute(
-        "data-price", "100.20"
-    )
+    expect(page.get_by_test_id("ladder-ask-0")).to_have_attribute("data-price", "100.20")
     expect(page.get_by_test_id("ladder-ask-0")).to_contain_text("2")
 
     # Someone else trades higher: unrealized PnL follows the last price.
     maker.place("ACME", "sell", "100.50", 1)
-    HttpTrader(server.url).place(
-        "ACME", "buy", "100.50", 3
-    )  # takes 2 @ 100.20, 1 @ 100.50
+    HttpTrader(server.url).place("ACME", "buy", "100.50", 3)  # takes 2 @ 100.20, 1 @ 100.50
     expect(page.get_by_test_id("watch-last-ACME")).to_have_text("100.50")
     expect(page.get_by_test_id("position-upnl-ACME")).to_have_text("2.900")
 
@@ -156,9 +146,7 @@ def test_marketable_order_fills_and_moves_position_and_pnl(
     expect(page.get_by_test_id("fills-count")).to_have_text("3")
 
 
-def test_server_rejection_is_shown(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_server_rejection_is_shown(server: ServerProcess, new_page: PageFactory) -> None:
     HttpTrader(server.url).place("ACME", "sell", "100.10", 5)
     page = new_page(server.url)
     login_guest(page)
@@ -182,9 +170,7 @@ def test_server_rejection_is_shown(
     expect(page.get_by_test_id("orders-count")).to_have_text("0")
 
 
-def test_ticket_validates_tick_lot_and_min_qty_in_the_page(
-    server: ServerProcess, new_page: PageFactory
-) -> None:
+def test_ticket_validates_tick_lot_and_min_qty_in_the_page(server: ServerProcess, new_page: PageFactory) -> None:
     page = new_page(
         server.url,
         init_script="""
@@ -238,10 +224,6 @@ def test_ticket_validates_tick_lot_and_min_qty_in_the_page(
     expect(page.get_by_test_id("ticket-result")).to_contain_text("new")
     row = page.get_by_test_id("open-orders-body").locator("tr[data-order-id]").first
     expect(row).to_have_attribute("data-price", "1.248")
-    wait_until(
-        lambda: page.evaluate("() => window.__placed") == 1, what="one order.place sent"
-    )
+    wait_until(lambda: page.evaluate("() => window.__placed") == 1, what="one order.place sent")
     # The price went out as the exact string typed, never as a float.
-    assert page_state(page, "[...s.trading.orders.values()].map(o => o.price)") == [
-        "1.248"
-    ]
+    assert page_state(page, "[...s.trading.orders.values()].map(o => o.price)") == ["1.248"]

@@ -57,9 +57,7 @@ def test_an_instructor_runs_a_class_from_the_website_alone(
         expect(admin.get_by_test_id(f"admin-issued-{name}")).to_contain_text(password)
     # 2. A scenario.
     admin.get_by_test_id("admin-scenario-start-news_shock.toml").click()
-    expect(admin.get_by_test_id("admin-scenario-playing")).to_have_attribute(
-        "data-name", "News shock"
-    )
+    expect(admin.get_by_test_id("admin-scenario-playing")).to_have_attribute("data-name", "News shock")
     # 3. Three rounds; the second paused and resumed.
     admin.get_by_test_id("nav-leaderboard").click()
     bob = HttpTrader(scenario_server.url, username="bob", password=CLASS["bob"])
@@ -77,9 +75,7 @@ def test_an_instructor_runs_a_class_from_the_website_alone(
     assert any(volumes.values()), volumes
     # The leaderboard shows what the last round's fills cost.
     fees = bob.request("account.get")["fees"]
-    expect(admin.get_by_test_id(f"leaderboard-fees-{bob.user_id}")).to_have_attribute(
-        "data-value", fees
-    )
+    expect(admin.get_by_test_id(f"leaderboard-fees-{bob.user_id}")).to_have_attribute("data-value", fees)
     snap(admin, "walkthrough-rounds")
     # 5. Each round's results, downloaded.
     for number, volume in volumes.items():
