@@ -111,8 +111,11 @@ postgres:
 api-docs: setup
 	$(BIN)/pdoc -o market-client/build/api market_client market_client.testing market_client.ccxt
 
+# Every Python file we ship: the server, the SDK, the benchmarks and the end-to-end, smoke and soak tests.
+PY_TREES := server market-client bench tests
 lint: setup
-	$(BIN)/ruff check server/src server/tests market-client/src market-client/tests
+	$(BIN)/ruff check $(PY_TREES)
+	$(BIN)/ruff format --check $(PY_TREES)
 	$(BIN)/mypy --strict server/src/hftsim
 	$(BIN)/mypy --strict market-client/src/market_client
 

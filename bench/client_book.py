@@ -111,7 +111,7 @@ def check(events: list[Event], payloads: list[dict[str, Any]], syms: list[str]) 
         assert not state.on_event(event)
     books: dict[str, tuple[dict[str, int], dict[str, int]]] = {s: ({}, {}) for s in syms}
     for p in payloads:
-        for side, levels in zip(books[p["sym"]], (p["bids"], p["asks"])):
+        for side, levels in zip(books[p["sym"]], (p["bids"], p["asks"]), strict=True):
             for price, qty in levels:
                 if qty:
                     side[price] = qty

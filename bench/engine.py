@@ -229,7 +229,9 @@ def run(scale: Scale) -> dict[str, Any]:
         entry = {"all": _median_pcts(per_run)}
         if side == "engine":
             for kind, name in enumerate(KIND_NAMES):
-                entry[name] = _median_pcts([micros([s for s, k in zip(r, mix.kinds) if k == kind]) for r in runs])
+                entry[name] = _median_pcts(
+                    [micros([s for s, k in zip(r, mix.kinds, strict=True) if k == kind]) for r in runs]
+                )
         latency[side] = entry
     del latency_runs
 

@@ -265,7 +265,9 @@ async def slow_consumer(
         await feeds.close()
         admin.set_intensity(1)
     without, with_slow = summarize(phases["without"]), summarize(phases["with"])
-    p99_pairs = [b["latency_ms"]["p99"] / a["latency_ms"]["p99"] for a, b in zip(phases["without"], phases["with"])]
+    p99_pairs = [
+        b["latency_ms"]["p99"] / a["latency_ms"]["p99"] for a, b in zip(phases["without"], phases["with"], strict=True)
+    ]
     return {
         "subscribers": n,
         "intensity": SLOW_INTENSITY,

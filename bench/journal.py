@@ -356,7 +356,8 @@ def run(scale: Scale) -> dict[str, Any]:
             note=f"{tails_run['long_stalls']} stalls over 5 ms; the longest: {stall.get('user_ms', 0):.1f} ms user "
                  f"CPU, {stall.get('system_ms', 0):.1f} ms system, {stall.get('off_cpu_ms', 0):.1f} ms off the CPU "
                  f"({stall.get('preempted', 0)} preemptions, {stall.get('blocked', 0)} blocking waits, "
-                 f"{stall.get('minor_faults', 0)} page faults); longest collection {tails_run['longest_gc_ms']:.1f} ms"),
+                 f"{stall.get('minor_faults', 0)} page faults); "
+                 f"longest collection {tails_run['longest_gc_ms']:.1f} ms"),
         row(NAME, f"ack latency p99.9, {TAILS_RATE:,} orders/s", tails_run["latency_us"]["p99.9"], "µs",
             "p50, same run", tails_run["latency_us"]["p50"], target=f"<= {P999_TARGET:g}x",
             met=tails_run["p999_over_p50"] <= P999_TARGET,

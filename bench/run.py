@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         try:
             result = run_one(name, scale, args.wait_quiet)
-        except Exception as exc:  # noqa: BLE001 (one broken benchmark must not lose the others' results)
+        except Exception as exc:  # one broken benchmark must not lose the others' results
             failed.append(name)
             print(
                 f"bench: {name} FAILED: {type(exc).__name__}: {exc}",
