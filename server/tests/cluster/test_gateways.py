@@ -150,6 +150,23 @@ async def test_a_gateway_that_misses_market_data_resyncs_its_clients_from_the_sh
         assert sym not in bob.resync_counts  # the gateway closed its gap: the client never saw one
 
 
+async def test_a_user_connected_to_both_gateways_hears_their_fill_on_both(cluster: list[ServerProcess]) -> None:
+    one, two = cluster
+    one.add_user("carol", "carol-pass-1")
+    heard = (Heard(), Heard())
+    async with (
+        await MarketClient.connect(one.url, False, None, heard[0], username="carol", password="carol-pass-1") as carol,
+        await MarketClient.connect(two.url, False, None, heard[1], username="carol", password="carol-pass-1"),
+        await MarketClient.connect(two.url, connect_md=False) as dave,
+    ):
+        bid = (await carol.place_order("BOLT", "buy", "41.00", 3))["order"]
+        assert (await dave.place_order("BOLT", "sell", "41.00", 3))["order"]["status"] == "filled"
+        for each in heard:
+            filled = await each.until(lambda e: e["op"] == "order.filled")
+            assert filled["payload"]["order"]["order_id"] == bid["order_id"]
+            assert filled["payload"]["fill"]["qty"] == 3
+
+
 def test_a_session_opened_on_one_gateway_works_on_the_other_until_logout(cluster: list[ServerProcess]) -> None:
     one, two = cluster
     token = httpx.post(f"{one.url}/auth/handshake", json={"guest": True}).json()["token"]
