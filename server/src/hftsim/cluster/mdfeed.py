@@ -103,7 +103,12 @@ class MarketFeed:
         async def heard(msg: Msg) -> None:
             self._heard(sym, state, msg.data)
 
-        state.sub = await self._sequencer.nats.subscribe(subject(sym), cb=heard)
+        while state.sub is None:
+            try:
+                state.sub = await self._sequencer.nats.subscribe(subject(sym), cb=heard)
+            except nats.errors.Error as exc:  # NATS away: the first subscriber waits for it, as a resync does
+                logger.debug("cannot follow %s yet (%r)", sym, exc)
+                await asyncio.sleep(RETRY_S)
         await self._fetch(sym, state)
 
     def _heard(self, sym: str, state: _Symbol, data: bytes) -> None:
