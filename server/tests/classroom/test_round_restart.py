@@ -122,4 +122,5 @@ async def swing(boss: MarketClient, alpha: MarketClient, gamma: MarketClient) ->
     """The mark up to 103 and back to 101; whether a sample caught beta's PnL at the top."""
     await print_trade(alpha, gamma, "103.00")
     await print_trade(alpha, gamma, "101.00")
-    return (await scores(boss))["beta"]["max_drawdown"] != "0.000"
+    drawdown: str = (await scores(boss))["beta"]["max_drawdown"]
+    return drawdown != "0.000"

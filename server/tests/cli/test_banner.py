@@ -17,6 +17,7 @@ def venue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Venue]:
     monkeypatch.setenv("HFTSIM_SESSION__ALLOW_GUESTS", "false")
     built = Venue.build(load(), tmp_path)
     yield built
+    assert built.journal is not None
     built.journal.close()
 
 

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ from nats.aio.client import Client as Nats
 from hftsim.cluster.commandlog import CommandLog
 from hftsim.cluster.connection import connect
 from hftsim.cluster.layout import Layout
+from hftsim.cluster.markers import Marker
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.config import load
-from hftsim.engine import Command, OpenAccount, PlaceOrder, Side
+from hftsim.engine import OpenAccount, PlaceOrder, Side
 
 SYMBOLS = ("ACME", "BOLT")
 WAIT_S = 30.0
@@ -78,9 +79,9 @@ def shard(nats_server: NatsServer, tmp_path: Path) -> Iterator[ShardProcess]:
         process.kill()
 
 
-def commands(start: int, count: int) -> list[Command]:
+def commands(start: int, count: int) -> list[PlaceOrder]:
     """Two funded users trading ACME against each other, then BOLT: fills, rests, and refusals alike."""
-    out: list[Command] = []
+    out: list[PlaceOrder] = []
     for i in range(start, start + count):
         user = 1 + i % 2
         sym = SYMBOLS[(i // 5) % 2]
@@ -89,7 +90,7 @@ def commands(start: int, count: int) -> list[Command]:
     return out
 
 
-async def append_all(log: CommandLog, batch: list[Command]) -> None:
+async def append_all(log: CommandLog, batch: Sequence[OpenAccount | PlaceOrder]) -> None:
     """Append as a gateway does: a timeout (NATS restarting) is retried with the same message id."""
     for command in batch:
         msg_id = f"{command.user_id}:{getattr(command, 'client_order_id', None) or 'open'}"
@@ -128,6 +129,7 @@ async def replayed_hash(nc: Nats, log: CommandLog) -> tuple[int, str]:
     last_ts = 0
     async for entry in log.follow(0):
         last_ts = max(entry.ts, last_ts)
+        assert not isinstance(entry.command, Marker), "this stream has no round starts or restores"
         engine.apply(entry.command, last_ts)
         if entry.seq == last:
             break

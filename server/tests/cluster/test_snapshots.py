@@ -22,6 +22,7 @@ from nats.aio.client import Client as Nats
 from hftsim.cluster.commandlog import CommandLog, Entry, stream_name
 from hftsim.cluster.connection import connect
 from hftsim.cluster.layout import Layout
+from hftsim.cluster.markers import Marker
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.cluster.sequencer import StreamSequencer, _Follower
 from hftsim.cluster.shard import EngineShard, restore
@@ -155,8 +156,9 @@ def orders(settings: Settings) -> tuple[list[Entry], Snapshot]:
     entries, snapshot = [], None
     for i in range(1, 8):
         side = Side.BUY if i % 2 else Side.SELL
-        entry = Entry(i, 1_000 + i, PlaceOrder(user_id=1 + i % 2, sym="ACME", side=side, qty=5, price=10_000), None)
-        engine.apply(entry.command, entry.ts)
+        command = PlaceOrder(user_id=1 + i % 2, sym="ACME", side=side, qty=5, price=10_000)
+        entry = Entry(i, 1_000 + i, command, None)
+        engine.apply(command, entry.ts)
         entries.append(entry)
         if i == 5:
             snapshot = Snapshot(pickle.loads(pickle.dumps(engine)), entry.ts, MarketHistory(["ACME"]), FillHistory())
@@ -186,6 +188,7 @@ async def test_a_replica_bridges_a_gap_in_its_stream_with_the_shards_snapshot() 
     assert heard == [1, 2, 6, 7]  # 3 to 5 come in the snapshot
     reference = Layout.of(settings).engine(settings, 0)
     for entry in entries:
+        assert not isinstance(entry.command, Marker)
         reference.apply(entry.command, entry.ts)
     assert sequencer.engine.engines[0].state_hash() == reference.state_hash()
 

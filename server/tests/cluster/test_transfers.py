@@ -30,10 +30,11 @@ from nats.aio.client import Client as Nats
 from hftsim.cluster.commandlog import CommandLog
 from hftsim.cluster.connection import connect
 from hftsim.cluster.layout import Layout
+from hftsim.cluster.markers import Marker
 from hftsim.cluster.natsserver import NatsServer
 from hftsim.cluster.transfers import credit_id
 from hftsim.config import load
-from hftsim.engine import Code, CreditCash, DebitCash, Engine, Result
+from hftsim.engine import Code, Command, CreditCash, DebitCash, Engine, Result
 from hftsim.testing import ServerProcess
 
 WAIT_S = 30.0
@@ -102,7 +103,7 @@ def units(amount: Decimal) -> int:
     return int(amount.scaleb(DECIMALS))
 
 
-async def replay(nc: Nats) -> tuple[list[Engine], list[list[tuple[object, Result]]]]:
+async def replay(nc: Nats) -> tuple[list[Engine], list[list[tuple[Command, Result]]]]:
     """Fresh engines fed each shard's whole stream, and per shard every (command, result)."""
     engines, applied = [], []
     for index, spec in enumerate(LAYOUT.shards):
@@ -112,6 +113,7 @@ async def replay(nc: Nats) -> tuple[list[Engine], list[list[tuple[object, Result
         if last:
             async for entry in log.follow(0):
                 last_ts = max(entry.ts, last_ts)
+                assert not isinstance(entry.command, Marker), "these streams have no round starts or restores"
                 results.append((entry.command, engine.apply(entry.command, last_ts)))
                 if entry.seq == last:
                     break
@@ -175,7 +177,7 @@ async def test_an_order_bigger_than_one_share_is_accepted_and_fills_with_cash_co
             assert sum(e.cash(user_id(client)) for e in engines) == units(Decimal((await client.get_account())["cash"]))
 
 
-def r_ok(results: list[tuple[object, Result]], command: object) -> bool:
+def r_ok(results: list[tuple[Command, Result]], command: Command) -> bool:
     return any(c == command and r.rejection is None for c, r in results)
 
 

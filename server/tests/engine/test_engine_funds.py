@@ -12,6 +12,7 @@ from hftsim.engine import (
     AmendOrder,
     CancelOrder,
     Code,
+    Command,
     Engine,
     Limits,
     OpenAccount,
@@ -117,7 +118,10 @@ def test_open_account_funds_a_new_account_once(engine: Engine) -> None:
 
 
 def test_open_account_is_journaled_and_replays_to_the_same_state(engine: Engine) -> None:
-    commands = [OpenAccount(7, 5 * CASH), PlaceOrder(7, "ACME", Side.BUY, 1000, 10000, client_order_id="k")]
+    commands: list[Command] = [
+        OpenAccount(7, 5 * CASH),
+        PlaceOrder(7, "ACME", Side.BUY, 1000, 10000, client_order_id="k"),
+    ]
     decoded = [decode(encode(c)) for c in commands]
     assert decoded == commands
     replayed = type(engine)(engine.instruments, engine.limits, engine.initial_cash)
@@ -128,5 +132,5 @@ def test_open_account_is_journaled_and_replays_to_the_same_state(engine: Engine)
     assert replayed.state_hash() == engine.state_hash()
 
 
-def run_any(engine: Engine, command: OpenAccount | PlaceOrder) -> Result:
+def run_any(engine: Engine, command: Command) -> Result:
     return engine.apply(command, engine.seq + 1)

@@ -258,7 +258,7 @@ class Checker:
         """Recompute, from what was visible before, why the rules refused the command."""
         engine = self.engine
         code = rejection.code
-        if isinstance(command, (CancelAll, SetSymbolStatus)):
+        if not isinstance(command, (PlaceOrder, CancelOrder, AmendOrder)):
             return
         user = command.user_id
         mine = [o for o in open_before if o.user_id == user]
@@ -294,7 +294,7 @@ class Checker:
             assert worst > LIMITS.max_position
 
     def check_unaffordable(
-        self, command: Command, open_before: list[OrderView], sym: str, price: int | None, added: int
+        self, command: PlaceOrder | AmendOrder, open_before: list[OrderView], sym: str, price: int | None, added: int
     ) -> None:
         """A buy refused for money cost more than the cash not committed to the user's resting buys."""
         user = command.user_id

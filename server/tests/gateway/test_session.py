@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 import websockets
+from websockets.typing import Origin, Subprotocol
 
 from hftsim.testing import ServerProcess, server_process
 
@@ -40,7 +41,9 @@ def test_handshake_can_log_in_directly(server: ServerProcess) -> None:
 async def test_token_via_header_subprotocol_and_query(server: ServerProcess) -> None:
     token = handshake(server.url)["token"]
     msg = {"type": "request", "ver": 1, "msg_id": "1", "ts": 0, "op": "ping", "payload": {}}
-    async with websockets.connect(ws_url(server.url, "/ws/cmd"), subprotocols=["hftsim.v1", f"bearer.{token}"]) as ws:
+    async with websockets.connect(
+        ws_url(server.url, "/ws/cmd"), subprotocols=[Subprotocol("hftsim.v1"), Subprotocol(f"bearer.{token}")]
+    ) as ws:
         assert ws.subprotocol == "hftsim.v1"
         await ws.send(orjson.dumps(msg).decode())
         assert orjson.loads(await ws.recv())["ok"]
@@ -59,9 +62,9 @@ async def test_socket_without_valid_token_is_closed_with_4002(server: ServerProc
 async def test_foreign_origin_is_refused_before_upgrade(server: ServerProcess) -> None:
     token = handshake(server.url)["token"]
     with pytest.raises(websockets.InvalidStatus) as info:
-        await websockets.connect(ws_url(server.url, f"/ws/md?token={token}"), origin="http://evil.example")
+        await websockets.connect(ws_url(server.url, f"/ws/md?token={token}"), origin=Origin("http://evil.example"))
     assert info.value.response.status_code == 403
-    own = f"http://127.0.0.1:{server.port}"
+    own = Origin(f"http://127.0.0.1:{server.port}")
     async with websockets.connect(ws_url(server.url, f"/ws/md?token={token}"), origin=own) as ws:
         assert ws.state is websockets.State.OPEN
 
@@ -76,13 +79,13 @@ async def test_login_user_added_while_running_and_roles(server: ServerProcess) -
     assert me["roles"] == ["viewer"]
     assert (await wire.ok("symbols.list"))["symbols"]
     assert await wire.error("order.place", {"sym": "ACME", "side": "buy", "price": "1", "qty": 1}) == "FORBIDDEN"
-    assert await wire.error("account.get", **{"as": "trader"}) == "ROLE_NOT_HELD"
+    assert await wire.error("account.get", None, **{"as": "trader"}) == "ROLE_NOT_HELD"
 
     me = await wire.ok("auth.login", {"username": "admin1", "password": "pw-admin"})
     assert me["is_admin"] and me["roles"] == ["admin", "trader", "viewer"]
     users = (await wire.ok("admin.users"))["users"]
     assert {"viewer1", "admin1"} <= {u["username"] for u in users}
-    assert await wire.error("admin.users", **{"as": "trader"}) == "FORBIDDEN"
+    assert await wire.error("admin.users", None, **{"as": "trader"}) == "FORBIDDEN"
     await wire.ws.close()
 
 
@@ -178,7 +181,9 @@ async def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
             await ws.send(orjson.dumps({"type": "request", "msg_id": "1", "op": "ping"}).decode())
             await ws.recv()
         with pytest.raises(websockets.InvalidStatus):
-            await websockets.connect(ws_url(server.url, f"/ws/cmd?token={token}&x=1"), origin="http://evil.example")
+            await websockets.connect(
+                ws_url(server.url, f"/ws/cmd?token={token}&x=1"), origin=Origin("http://evil.example")
+            )
         await asyncio.sleep(0.2)
     finally:
         server.stop()

@@ -3,7 +3,7 @@ and a snapshot restored gives back the same venue (same hash, same agent behavio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ async def admin(bot_server: ServerProcess) -> AsyncIterator[MarketClient]:
         yield client
 
 
-async def books(client: MarketClient) -> list[object]:
+async def books(client: MarketClient) -> list[tuple[str, object, object]]:
     out = []
     for sym in SYMS:
         book = await client.get_book(sym, depth=1000)
@@ -45,9 +45,9 @@ async def books(client: MarketClient) -> list[object]:
     return out
 
 
-async def refused(coro: object) -> str:
+async def refused(coro: Awaitable[object]) -> str:
     with pytest.raises(ServerError) as info:
-        await coro  # type: ignore[misc]
+        await coro
     return str(info.value.code)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import resource
 from pathlib import Path
+from typing import Any
 
 from hftsim.testing import server_process
 
@@ -19,7 +20,7 @@ from .conftest import Wire, login
 ORDER = {"sym": "ACME", "side": "buy", "qty": 1, "price": "99.00"}
 
 
-async def place_until_ok(wire: Wire) -> dict[str, object]:
+async def place_until_ok(wire: Wire) -> dict[str, Any]:
     """The store probe runs every half second: retry, as a client told STORE_UNAVAILABLE does."""
     async with asyncio.timeout(30):
         while True:

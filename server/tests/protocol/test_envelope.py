@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -89,7 +91,8 @@ def test_bad_place_payloads(payload: dict[str, object], code: str, field: str) -
 
 
 def test_order_references_need_exactly_one_id() -> None:
-    for payload in [{}, {"order_id": 1, "client_order_id": "a"}, {"order_id": "1"}]:
+    refused: list[dict[str, Any]] = [{}, {"order_id": 1, "client_order_id": "a"}, {"order_id": "1"}]
+    for payload in refused:
         with pytest.raises(ProtocolError):
             payloads.cancel_order(payload, 1)
     assert payloads.cancel_order({"client_order_id": "a"}, 1).client_order_id == "a"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 import pytest
 from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
 
-from hftsim.engine import Code, Engine, SetSymbolStatus, SymbolStatus, Trade
+from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatus, Trade
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.config import AgentCounts
 from hftsim.sim.fairvalue import FairValue
@@ -27,7 +28,9 @@ def test_same_seed_same_tape_different_seed_different_tape() -> None:
     assert tape(12) != first
 
 
-def bound(settings: SimSettings, instruments=(ACME,), seed: int = 1) -> tuple[Simulation, Engine]:
+def bound(
+    settings: SimSettings, instruments: Sequence[Instrument] = (ACME,), seed: int = 1
+) -> tuple[Simulation, Engine]:
     engine = Engine(list(instruments), LIMITS, INITIAL_CASH)
     sim = Simulation(settings, list(instruments), seed, limits=LIMITS)
     sim.bind_users({name: i + 100 for i, name in enumerate(sim.agent_names())}, "1")

@@ -30,7 +30,7 @@ def test_trades_arrive_every_second_or_so(hour: OfflineRun) -> None:
     stats = market_stats(rec)
     assert 30 <= stats["trades_per_min"] <= 400
     # No dead minute: every minute of the hour has trades.
-    per_minute = defaultdict(int)
+    per_minute: defaultdict[int, int] = defaultdict(int)
     t0 = rec.trades[0].ts
     for trade in rec.trades:
         per_minute[(trade.ts - t0) // 60_000] += 1

@@ -64,7 +64,7 @@ def test_makers_requote_within_milliseconds_of_a_print() -> None:
         nonlocal last_print, prints
         now = sim.sim_time_ms
         quote = isinstance(command, AmendOrder) or (isinstance(command, PlaceOrder) and command.tif is not Tif.IOC)
-        if command.user_id in makers and quote:
+        if quote and isinstance(command, AmendOrder | PlaceOrder) and command.user_id in makers:
             since_print.append(now - last_print)
         result = engine.apply(command, int(now))
         if any(type(event) is Trade for event in result.events):

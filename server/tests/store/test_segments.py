@@ -55,7 +55,7 @@ def engine() -> Engine:
 
 @pytest.mark.parametrize("durability", ["os", "fsync"])
 async def test_the_commands_of_one_loop_pass_share_one_write(tmp_path: Path, durability: str) -> None:
-    journal = Counting(tmp_path, durability)  # type: ignore[arg-type]
+    journal = Counting(tmp_path, durability)
     sequencer = Sequencer(engine(), journal)
     first = [sequencer.submit(order(user, user), user) for user in range(1, 51)]
     results = await asyncio.gather(*first)
@@ -107,13 +107,13 @@ async def test_a_failed_sync_refuses_the_group_and_cuts_it_from_the_file(
     def broken(fd: int) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(segments.os, "fdatasync", broken)
+    monkeypatch.setattr(os, "fdatasync", broken)
     with pytest.raises(ProtocolError) as refused:
         await sequencer.submit(order(1, 2), 1)
     assert refused.value.code == ErrorCode.STORE_UNAVAILABLE
     assert sequencer.engine.seq == 1
     assert [r.seq for r in journal.records(0)] == [1], "the refused group must not be replayed"
-    monkeypatch.setattr(segments.os, "fdatasync", real)
+    monkeypatch.setattr(os, "fdatasync", real)
     assert journal.probe()
     sequencer.store_error = None
     assert (await sequencer.submit(order(1, 3), 1)).seq == 2
