@@ -44,7 +44,11 @@ async def test_fills_and_the_trades_they_made_come_out_in_engine_order_once(venu
     async with await MarketClient.connect(venue.url) as maker, await MarketClient.connect(venue.url) as taker:
         resting = await maker.submit_order("BOLT", "sell", "45.00", 3)
         for client in (maker, taker):  # its delta is in both books: the timelines start after it
-            await eventually(lambda c=client: c.best_bid_ask("BOLT")["ask"] == "45.00", what="the ask on MD")
+
+            def ask_shown(c: MarketClient = client) -> bool:
+                return bool(c.best_bid_ask("BOLT")["ask"] == "45.00")
+
+            await eventually(ask_shown, what="the ask on MD")
         # a generous bound: on a loaded machine the other socket may be slow to speak, and order is the point here
         async with maker.timeline(lateness=1.0) as maker_line, taker.timeline(lateness=1.0) as taker_line:
             taken = await taker.place_order("BOLT", "buy", "45.00", 2, tif="IOC")

@@ -60,7 +60,7 @@ class NaiveClient:
                     self._event(message["op"], message["payload"])
 
     def _event(self, op: str, payload: dict[str, Any]) -> None:
-        sym = payload.get("sym")
+        sym: str = payload.get("sym", "")
         if op == "md.snapshot":
             self.bids[sym] = {Decimal(p): q for p, q in payload["bids"]}
             self.asks[sym] = {Decimal(p): q for p, q in payload["asks"]}

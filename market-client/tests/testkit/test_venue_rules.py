@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import pytest
 from hftsim.config import RateSettings, TrafficSettings
@@ -13,7 +14,7 @@ from market_client.testing import FakeVenue
 TIGHT = RateSettings(burst=4, per_second=20)
 
 
-def tight(policy: str = "reject") -> TrafficSettings:
+def tight(policy: Literal["reject", "throttle", "disconnect"] = "reject") -> TrafficSettings:
     return TrafficSettings(per_connection=TIGHT, per_user=RateSettings(burst=8, per_second=40), breach_policy=policy)
 
 

@@ -16,7 +16,7 @@ class FakeConnection:
         self._incoming: asyncio.Queue[str | Close] = asyncio.Queue()
         self._sent_event = asyncio.Event()
 
-    async def send(self, message: str) -> None:
+    async def send(self, message: str | bytes) -> None:
         self.sent.append(orjson.loads(message))
         self._sent_event.set()
 

@@ -49,7 +49,7 @@ class ScriptedConnection(FakeConnection):
         self.token = token
 
     async def send(self, message: str | bytes) -> None:
-        await super().send(message)  # type: ignore[arg-type]
+        await super().send(message)
         request = self.sent[-1]
         self.server.watch.notify()
         self.server.answer(self, request)

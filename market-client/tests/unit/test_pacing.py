@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from market_client._pacing import MARGIN, Pacer
 
 
@@ -52,7 +54,7 @@ def test_the_users_limits_are_taken_once_per_login_answer() -> None:
     clock = Clock()
     pacer = Pacer(clock)
     assert pacer.delay_under(None) == 0.0  # not logged in yet: no pacing
-    user = {"user_id": 7, "limits": {"messages_per_second": 10, "message_burst": 2}}
+    user: dict[str, Any] = {"user_id": 7, "limits": {"messages_per_second": 10, "message_burst": 2}}
     assert pacer.delay_under(user) == 1 / (10 * MARGIN)  # starts empty
     assert pacer.delay_under(user) == 2 / (10 * MARGIN)  # the same answer: the bucket goes on, not reset
     again = {**user, "limits": dict(user["limits"])}  # a reconnect's whoami: new limits, a fresh (empty) bucket

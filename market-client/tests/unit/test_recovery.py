@@ -42,7 +42,7 @@ def test_a_dropped_cmd_renews_the_token_reopens_identifies_and_hands_md_the_new_
     assert recovery.closed("cmd", 1006) is True
     assert recovery.state == "reconnecting"
     assert walk(recovery) == [Step.RENEW_TOKEN, Step.OPEN_CMD, Step.IDENTIFY, Step.RENEW_MD, Step.RESEED_CANDLES]
-    assert recovery.state == "connected" and recovery.attempt == 0
+    assert (recovery.state, recovery.attempt) == ("connected", 0)
 
 
 def test_a_dropped_md_alone_reopens_md_only() -> None:
@@ -122,11 +122,12 @@ def test_a_whoami_that_fails_leaves_cmd_unidentified_for_the_next_attempt() -> N
 
 
 def test_closes_while_connecting_or_closed_do_not_reconnect_or_change_the_state() -> None:
-    recovery = Recovery(want_md=True, reconnect_delay=(0.1, 5.0))
-    recovery.state = "connecting"
-    assert recovery.closed("cmd", 1006) is True and recovery.state == "connecting"
-    recovery.close()
-    assert recovery.closed("md", 1006) is False and recovery.state == "closed"
+    connecting = Recovery(want_md=True, reconnect_delay=(0.1, 5.0))
+    connecting.state = "connecting"
+    assert connecting.closed("cmd", 1006) is True and connecting.state == "connecting"
+    closed = Recovery(want_md=True, reconnect_delay=(0.1, 5.0))
+    closed.close()
+    assert closed.closed("md", 1006) is False and closed.state == "closed"
 
 
 def test_a_token_is_renewed_after_two_thirds_of_its_life_and_retried_soon() -> None:

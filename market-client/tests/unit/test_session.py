@@ -175,7 +175,7 @@ async def test_a_drop_during_send_raises_connection_lost_and_leaves_no_unretriev
     from websockets.frames import Close
 
     class DyingConnection(FakeConnection):
-        async def send(self, message: str) -> None:
+        async def send(self, message: str | bytes) -> None:
             self.drop(1006, "gone")
             await asyncio.sleep(0.01)  # the reader sees the close and fails what is pending
             raise ConnectionClosed(Close(1006, "gone"), None)

@@ -29,6 +29,19 @@ class ScriptedBroker(Broker):
         self.canceled_all += 1
         return 0
 
+    # What an order handle may ask of its client: the strategies here never do.
+    async def cancel_order(self, order_id: int | None = None, **kw: Any) -> dict[str, Any]:
+        raise AssertionError("a handle asked to cancel")
+
+    async def amend_order(self, order_id: int | None = None, **kw: Any) -> dict[str, Any]:
+        raise AssertionError("a handle asked to amend")
+
+    async def list_orders(self, sym: str | None = None, status: str = "open") -> list[dict[str, Any]]:
+        raise AssertionError("a handle asked for the orders")
+
+    async def list_fills(self, sym: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        raise AssertionError("a handle asked for the fills")
+
     def symbols(self) -> list[dict[str, Any]]:
         return [{"sym": "ACME", "tick": "0.05"}]
 
