@@ -67,17 +67,17 @@ def l3(path: str, latency: bool) -> dict[str, object]:
     gc.collect()
     if latency:
         clock = time.perf_counter_ns
-        samples = []
+        samples: list[int] = []
         append = samples.append
         for method, order in ops:
             t0 = clock()
             method(order, 0)
             append(clock() - t0)
         return {"ops": len(ops), "latency_us": percentiles(samples)}
-    t0 = time.perf_counter()
+    start = time.perf_counter()
     for method, order in ops:
         method(order, 0)
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - start
     return {
         "ops": len(ops),
         "seconds": seconds,

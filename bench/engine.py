@@ -168,14 +168,14 @@ def book_changes(mix: Mix) -> list[tuple[str, int, bool, int, int, int]]:
             elif type(ev) is OrderCanceled:
                 k, is_buy, price = where.pop(ev.order.order_id)
                 changes.append(("d", k, is_buy, price, 0, ev.order.order_id))
-        order = result.order
-        if type(command) is PlaceOrder and order is not None and order.leaves_qty and order.price is not None:
-            where[order.order_id] = entry = (
-                index[order.sym],
-                order.side == "buy",
-                order.price,
+        placed = result.order
+        if type(command) is PlaceOrder and placed is not None and placed.leaves_qty and placed.price is not None:
+            where[placed.order_id] = entry = (
+                index[placed.sym],
+                placed.side == "buy",
+                placed.price,
             )
-            changes.append(("a", *entry, order.leaves_qty, order.order_id))
+            changes.append(("a", *entry, placed.leaves_qty, placed.order_id))
     return changes
 
 

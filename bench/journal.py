@@ -57,6 +57,8 @@ BEFORE_MODES = {"before: os": {"sync": "normal"}, "before: fsync": {"sync": "ful
 CPU_TARGET_US = 18.0
 STALL_TARGET_MS = 5.0
 NEVER = 10**12
+Sides = dict[str, tuple[dict[str, Any], dict[str, str]]]
+"""The servers a run compares, by name: each one's `[journal]` table and its extra environment."""
 TAILS_RATE = 10_000
 """Orders a second of the tails run (the issue's soak rate)."""
 TAILS_IN_FLIGHT = 4096
@@ -302,8 +304,8 @@ def run(scale: Scale) -> dict[str, Any]:
     tails_seconds = scale.pick(120.0, 30.0, 0.5)
     before = os.environ.get(BEFORE)
     old_env = {"PYTHONPATH": before} if before else {}
-    mode_sides = {mode: (journal, {}) for mode, journal in MODES.items()}
-    stall_sides = {"snapshot": ({"snapshot_every": orders}, {}), "no snapshot": ({"snapshot_every": NEVER}, {})}
+    mode_sides: Sides = {mode: (journal, {}) for mode, journal in MODES.items()}
+    stall_sides: Sides = {"snapshot": ({"snapshot_every": orders}, {}), "no snapshot": ({"snapshot_every": NEVER}, {})}
     if before:
         mode_sides |= {mode: (journal, old_env) for mode, journal in BEFORE_MODES.items()}
         stall_sides |= {"before: snapshot": ({"snapshot_every": orders}, old_env)}

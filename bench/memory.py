@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -184,13 +185,13 @@ def run(scale: Scale) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     what, args = argv[0], [int(a) for a in argv[1:]]
-    fn = {
+    measures: dict[str, Callable[..., dict[str, Any]]] = {
         "engine": engine_orders,
         "floor": floor_orders,
         "client": client_books,
         "client_floor": client_floor,
-    }[what]
-    print(orjson.dumps(fn(*args)).decode())
+    }
+    print(orjson.dumps(measures[what](*args)).decode())
 
 
 if __name__ == "__main__":

@@ -128,11 +128,11 @@ class Floor:
             assert price is not None
             side = bids if is_buy else asks
             order = [qty, order_id, price, side]
-            queue = side.levels.get(price)
-            if queue is None:
-                queue = side.levels[price] = deque()
+            level = side.levels.get(price)
+            if level is None:
+                level = side.levels[price] = deque()
                 insort(side.keys, side.sign * price)
-            queue.append(order)
+            level.append(order)
             orders[order_id] = order
         return order_id
 

@@ -129,7 +129,7 @@ class Gateway:
         place_maker(self.server.url)
         place = self.client.place_order
         clock = time.perf_counter_ns
-        samples = []
+        samples: list[int] = []
         for _ in range(n):
             self.filled_at = None
             t0 = clock()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from hftsim.testing import ServerProcess
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FloatRect, Page, expect
 
 from .conftest import PageFactory
 from .helpers import (
@@ -24,7 +24,7 @@ from .helpers import (
 )
 
 
-def box(page: Page, testid: str) -> dict[str, float]:
+def box(page: Page, testid: str) -> FloatRect:
     found = page.get_by_test_id(testid).bounding_box()
     assert found is not None, f"{testid} is not rendered"
     return found
