@@ -3,6 +3,7 @@
 import pytest
 
 from market_client import Event, MarketClient, StaleBook
+from market_client._recovery import State
 
 
 def snapshot(seq: int) -> dict[str, object]:
@@ -29,10 +30,10 @@ def test_a_book_awaiting_its_snapshot_after_a_gap_is_stale_until_it_arrives() ->
 
 
 @pytest.mark.parametrize("state", ["reconnecting", "resyncing"])
-def test_every_book_is_stale_while_the_client_reconnects_or_resyncs(state: str) -> None:
+def test_every_book_is_stale_while_the_client_reconnects_or_resyncs(state: State) -> None:
     client = MarketClient("http://127.0.0.1:1")
     client.market.on_snapshot(snapshot(5))
-    client._keeper.recovery.state = state  # type: ignore[assignment]
+    client._keeper.recovery.state = state
     with pytest.raises(StaleBook, match="wait_connected"):
         client.best_bid_ask("ACME")
     assert client.book_snapshot("ACME", allow_stale=True)["seq"] == 5

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
+from websockets.typing import Origin
 
 from hftsim.testing import server_process
 
@@ -16,9 +17,8 @@ from .conftest import handshake
 async def upgrade_status(port: int, host: str, token: str, origin: str | None = None) -> int:
     """The HTTP status of a WebSocket upgrade sent to this server with `host` as its Host header."""
     uri = f"ws://{host}:{port}/ws/md?token={token}"
-    kwargs = {"origin": origin} if origin else {}
     try:
-        async with websockets.connect(uri, host="127.0.0.1", port=port, **kwargs):  # type: ignore[arg-type]
+        async with websockets.connect(uri, host="127.0.0.1", port=port, origin=Origin(origin) if origin else None):
             return 101
     except websockets.InvalidStatus as exc:
         return exc.response.status_code

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,9 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
         yield srv
 
 
-async def code_of(coro: object) -> str:
+async def code_of(coro: Awaitable[object]) -> str:
     with pytest.raises(ServerError) as info:
-        await coro  # type: ignore[misc]
+        await coro
     return str(info.value.code)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import orjson
 import websockets
+from websockets.typing import Subprotocol
 
 from hftsim.testing import ServerProcess
 
@@ -35,7 +36,9 @@ async def test_tokens_never_reach_the_debug_log(tmp_path: Path) -> None:
                 with contextlib.suppress(websockets.ConnectionClosed):
                     await ws.send(orjson.dumps({"type": "request", "msg_id": query, "op": "ping"}).decode())
                     await ws.recv()
-        async with websockets.connect(ws_url(server.url, "/ws/md"), subprotocols=[f"bearer.{token}"]) as ws:  # type: ignore[list-item]
+        async with websockets.connect(
+            ws_url(server.url, "/ws/md"), subprotocols=[Subprotocol(f"bearer.{token}")]
+        ) as ws:
             await ws.send(orjson.dumps({"type": "request", "msg_id": "sub", "op": "ping"}).decode())
             await ws.recv()
         cmd = await open_wire(server.url, "/ws/cmd", token)  # the Authorization header

@@ -32,7 +32,7 @@ def tcp_state(sock: socket.socket) -> int:
         info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)
     except OSError:  # closed between the check and the read
         return TCP_CLOSE
-    return struct.unpack("B", info)[0]  # type: ignore[no-any-return]
+    return int(struct.unpack("B", info)[0])
 
 
 async def deep_book_and_slow_subscriber(

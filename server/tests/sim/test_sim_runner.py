@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
 from sim_data import ACME, INITIAL_CASH, LIMITS
 
 from hftsim.engine import Command, Engine, Result, Trade
@@ -62,7 +63,7 @@ async def test_intensity_zero_pauses_the_agents() -> None:
     await runner.stop()
 
 
-async def test_failures_are_logged_and_the_loop_goes_on(caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_failures_are_logged_and_the_loop_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     sim, engine = make()
     calls = 0
 

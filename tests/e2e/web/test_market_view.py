@@ -64,7 +64,7 @@ def ladder_levels(page: Page, side: str) -> list[tuple[str, str]]:
         }""",
         side,
     )
-    return [tuple(x) for x in levels]  # type: ignore[misc]
+    return [(price, qty) for price, qty in levels]
 
 
 def test_guest_sees_live_book_fill_with_agents(bot_server: ServerProcess, new_page: PageFactory) -> None:
