@@ -14,7 +14,10 @@ servers.
   run right beside the lean client's on the gateway (so a shared machine's
   load hits both alike; the paired ratios' median is noted too); the bench
   process's CPU time per order, less the lean client's, is the SDK's own
-  CPU per order.
+  CPU per order. Without a network too (`bench/sdk_loopback.py`: both
+  clients in process over a connection that answers at once), in a hot
+  loop and with the caches evicted before each order as a socket's wait
+  does.
 - **pipelined**: one connection keeping `WINDOW` orders (or echo requests)
   in flight, orders alternating buy and sell at one price so the book stays
   shallow; orders (messages) answered per second, and the server's CPU time
@@ -45,6 +48,8 @@ from .echo_server import request as echo_request
 from .fanout import server_pid
 from .gateway import WIDE_LIMITS, Child, handshake
 from .lean import Lean, LeanTcp, LeanWs
+from .sdk_loopback import COLD_KIB
+from .sdk_loopback import measure as measure_loopback
 
 NAME = "transport"
 SYM = "ACME"
@@ -214,6 +219,10 @@ def run(scale: Scale) -> dict[str, Any]:
     n = scale.pick(10_000, 3_000, 100)
     n_pipe = scale.pick(40_000, 10_000, 200)
     warmup = scale.pick(1_000, 300, 20)
+    loopback = {
+        "hot": uvloop.run(measure_loopback(scale.pick(20_000, 5_000, 200), scale.reps)),
+        "cold": uvloop.run(measure_loopback(scale.pick(5_000, 2_000, 100), scale.reps, COLD_KIB)),
+    }
     with (
         tempfile.TemporaryDirectory(prefix="bench-tr-") as tmp,
         server_process(Path(tmp), config=CONFIG) as server,
@@ -240,6 +249,12 @@ def run(scale: Scale) -> dict[str, Any]:
         row(NAME, "place_order p99 (SDK)", sdk["p99"], "µs", "lean client", raw["p99"]),
         row(NAME, "SDK CPU per order (client process)", max(0.0, sdk_cpu), "µs", "lean client's CPU per order",
             raw["client_cpu_us"], note="the SDK's own cost: its process CPU per order less the lean client's"),
+        row(NAME, "SDK CPU per order, no network", loopback["hot"]["own_cpu_us"], "µs",
+            "lean client's CPU per order, same connection", loopback["hot"]["lean_cpu_us"],
+            note="in process, a connection answering at once, hot loop; median of the runs' SDK less lean"),
+        row(NAME, "SDK CPU per order, no network, caches evicted", loopback["cold"]["own_cpu_us"], "µs",
+            "lean client's CPU per order, same connection", loopback["cold"]["lean_cpu_us"],
+            note=f"as above, {COLD_KIB} KiB written before each order (untimed), as a socket's wait empties them"),
         row(NAME, "orders/s pipelined, one connection", pipe["per_s"], "/s", "picows echo, same bytes",
             fig["pipelined picows"]["per_s"], target=f">= {TARGETS['pipelined']}x",
             met=pipe["per_s"] >= TARGETS["pipelined"] * fig["pipelined picows"]["per_s"]),
@@ -252,4 +267,4 @@ def run(scale: Scale) -> dict[str, Any]:
             met=pipe["server_cpu_us"] <= TARGETS["cpu_us"]),
     ]  # fmt: skip
     return {"orders_per_run": n, "pipelined_per_run": n_pipe, "window": WINDOW, "figures": fig, **measured,
-            "rows": rows}  # fmt: skip
+            "loopback": loopback, "rows": rows}  # fmt: skip

@@ -21,7 +21,7 @@ from . import _http
 from ._admin import Admin
 from ._book import OrderBook
 from ._callbacks import Callback, CallbackRunner
-from ._envelope import JSON, RESTATED, Event, Response, now_ms
+from ._envelope import JSON, RESTATED, Event, Response, envelope_of, now_ms, restated
 from ._exceptions import (
     ClientClosed,
     ConnectionLost,
@@ -100,7 +100,8 @@ class MarketClient:
         self._on_cmd_event = on_cmd_event
         self._on_state_change = on_state_change
         self._event_hook: Callback | None = None
-        self._transactions: RingBuffer[JSON] = RingBuffer(transactions_capacity)
+        self._transactions: RingBuffer[JSON | str | bytes] = RingBuffer(transactions_capacity)
+        """CMD events as their frames where they have one (`Event.frame`), made envelopes again when read."""
         self._symbols: list[JSON] | None = None
         self._callbacks = CallbackRunner()
         self._recover_timeout = recover_timeout
@@ -115,6 +116,7 @@ class MarketClient:
             reconnect_delay=reconnect_delay,
             liveness_timeout=liveness_timeout,
             on_cmd_event=self._cmd_event,
+            on_cmd_answer=self._cmd_answer,
             on_md_event=self._md_event,
             on_state=self._state_changed,
             on_resynced=self._resynced,
@@ -350,14 +352,15 @@ class MarketClient:
         copy the server recognises) only when there is none. OutcomeUnknown
         when that takes longer than `recover_timeout`.
         """
-        payload: JSON = {"sym": sym, "side": side, "type": type, "qty": qty, "tif": tif, "post_only": post_only}
-        if price is not None:
-            payload["price"] = to_wire_price(price)
-        elif type == "limit":
+        if price is None and type == "limit":
             raise InvalidPrice("a limit order needs a price")
         msg_id = self._keeper.envelopes.next_id()
         coid = msg_id if client_order_id is None else client_order_id  # unique per client, as a msg_id must be
-        payload["client_order_id"] = coid
+        payload: JSON = {"sym": sym, "side": side, "qty": qty, "client_order_id": coid}
+        if price is not None:
+            payload["price"] = to_wire_price(price)
+        if type != "limit" or tif != "GTC" or post_only:  # the protocol's defaults go unsaid: a smaller request
+            payload.update(type=type, tif=tif, post_only=post_only)
 
         def placed(orders: list[JSON]) -> JSON | None:
             order = _newest(orders, "client_order_id", coid)
@@ -454,7 +457,7 @@ class MarketClient:
         """
         if msg_id is None:
             msg_id = self._keeper.envelopes.next_id()
-        if self.state in ("connecting", "reconnecting"):
+        if self._keeper.state in ("connecting", "reconnecting"):
             try:
                 await self.wait_connected(timeout)
             except TimeoutError:
@@ -653,7 +656,7 @@ class MarketClient:
 
     def get_transactions(self, limit: int | None = None) -> list[JSON]:
         """The newest `limit` CMD events (all when None), oldest first, as received envelopes."""
-        return self._transactions.items(limit)
+        return [envelope_of(kept) for kept in self._transactions.items(limit)]
 
     def clear_transactions(self) -> None:
         """Empty the CMD event buffer."""
@@ -682,11 +685,34 @@ class MarketClient:
 
     # -- event plumbing ----------------------------------------------------------
 
+    def _cmd_answer(self, response: Response) -> None:
+        """An answer that stands for a CMD event (order.accepted and the like; see `RequestSession.on_restated`).
+
+        Only the transactions buffer wants that event of every order, and it
+        keeps the answer's frame, made the event again when read
+        (`envelope_of`); the event is made and goes through `_cmd_event`
+        only when something else reads it now.
+        """
+        frame = response.frame
+        if (
+            frame is None
+            or self._timelines
+            or self._orders.watching
+            or self._on_cmd_event is not None
+            or self._event_hook is not None
+        ):
+            event = restated(response)
+            if event is not None:
+                self._cmd_event(event)
+        else:
+            self._transactions.append(frame)
+
     def _cmd_event(self, event: Event) -> None:
         for timeline in self._timelines:
             timeline.push("cmd", event.op, event.payload)
         self._orders.on_cmd_event(event.op, event.payload)
-        self._transactions.append(event.raw)
+        frame = event.frame
+        self._transactions.append(event.raw if frame is None else frame)
         if self._on_cmd_event is not None:
             self._callbacks.call("on_cmd_event", self._on_cmd_event, event.raw)
         if self._event_hook is not None:

@@ -92,6 +92,8 @@ class Response:
     error_code: str | None = None
     error_message: str | None = None
     raw: JSON = field(default_factory=dict, repr=False)
+    frame: str | bytes | None = field(default=None, repr=False, compare=False)
+    """The frame it came in (None when it was not parsed from one): what a transactions buffer keeps."""
 
     def error(self) -> ServerError:
         """The exception this refused response stands for."""
@@ -106,6 +108,15 @@ class Event:
     payload: JSON
     ts: int | None
     raw: JSON = field(default_factory=dict, repr=False)
+    frame: str | bytes | None = field(default=None, repr=False, compare=False)
+    """The frame it came in, or the response's it restates (None when neither): `envelope_of` makes `raw` of it
+    again, so a buffer of many events can keep one bytes object each, freed at once when it drops out, rather
+    than the tree of dicts and strings `raw` is."""
+
+
+def restates(response: Response) -> bool:
+    """Whether `response` stands for an event on its own socket (see `restated`): an accepted place, amend or cancel."""
+    return response.ok and response.op in RESTATED
 
 
 def restated(response: Response) -> Event | None:
@@ -117,9 +128,9 @@ def restated(response: Response) -> Event | None:
     event is always its command's first (`gidx` 0), and the response gives
     the command's `gseq`.
     """
-    op = RESTATED.get(response.op)
-    if op is None or not response.ok:
+    if not restates(response):
         return None
+    op = RESTATED[response.op]
     body = response.payload
     payload: JSON = {"order": body.get("order")}
     if op == "order.canceled":
@@ -131,7 +142,18 @@ def restated(response: Response) -> Event | None:
     ts = response.ts
     raw: JSON = {"type": "event", "ver": PROTOCOL_VERSION, "msg_id": response.raw.get("msg_id"), "ts": ts, "op": op,
                  "payload": payload}  # fmt: skip
-    return Event(op, payload, ts, raw)
+    return Event(op, payload, ts, raw, response.frame)
+
+
+def envelope_of(kept: JSON | str | bytes) -> JSON:
+    """The event envelope kept as an `Event.frame` (or as itself, when it is a dict): its `raw` again."""
+    if isinstance(kept, dict):
+        return kept
+    message = parse(kept)
+    event = restated(message) if isinstance(message, Response) else message
+    if event is None:
+        raise EnvelopeError(f"a kept {message.op} response that restates no event")
+    return event.raw
 
 
 def whole_fill(payload: JSON) -> JSON | None:
@@ -176,12 +198,12 @@ def parse(frame: str | bytes) -> Response | Event:
     if type(ts) is not int:
         ts = ts if isinstance(ts, int) else None
     if kind == "event":
-        return Event(op, payload, ts, message)
+        return Event(op, payload, ts, message, frame)
     if kind != "response":
         raise EnvelopeError(f"unexpected envelope type {kind!r}")
     corr_id = get("corr_id")
     if get("ok") is True:
-        return Response(corr_id if type(corr_id) is str else None, op, True, payload, ts, None, None, message)
+        return Response(corr_id if type(corr_id) is str else None, op, True, payload, ts, None, None, message, frame)
     code = message_ = None
     error = get("error")
     if isinstance(error, dict):
@@ -196,6 +218,7 @@ def parse(frame: str | bytes) -> Response | Event:
         error_code=code,
         error_message=message_,
         raw=message,
+        frame=frame,
     )
 
 

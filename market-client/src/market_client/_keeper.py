@@ -121,6 +121,7 @@ class SessionKeeper:
         reconnect_delay: tuple[float, float],
         liveness_timeout: float | None,
         on_cmd_event: Callable[[Event], None],
+        on_cmd_answer: Callable[[Response], None] | None = None,
         on_md_event: Callable[[Event], None],
         on_state: Callable[[State], None],
         on_resynced: Callable[[str], None] = lambda sym: None,
@@ -150,6 +151,7 @@ class SessionKeeper:
             liveness_timeout=liveness_timeout,
         )
         self._on_cmd_event = on_cmd_event
+        self._on_cmd_answer = on_cmd_answer
         self._on_md_event = on_md_event
         self._on_state = on_state
         self._on_resynced = on_resynced
@@ -261,6 +263,7 @@ class SessionKeeper:
             "cmd", self._require_token(), on_event=self._on_cmd_event, on_close=self._closer("cmd")
         )
         cmd.tap = self.tap
+        cmd.on_restated = self._on_cmd_answer
         self.cmd = cmd
         self.recovery.opened("cmd")
         return cmd
@@ -288,11 +291,13 @@ class SessionKeeper:
         return md
 
     def require_cmd(self) -> RequestSession:
-        if self.closed:
+        """The CMD session, to send on: ClientClosed once closed, MarketConnectionError while it is down."""
+        if self.recovery.state == "closed":
             raise ClientClosed("the client is closed")
-        if self.cmd is None or self.cmd.closed:
+        cmd = self.cmd
+        if cmd is None or cmd.closed:
             raise MarketConnectionError(f"the CMD connection is not up (state: {self.state})")
-        return self.cmd
+        return cmd
 
     def set_tap(self, tap: Callable[[str, str, str | bytes], None] | None) -> None:
         """Tap every frame of the sockets open now and of those opened later (None: stop)."""

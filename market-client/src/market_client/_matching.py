@@ -64,8 +64,9 @@ class Inbox(Generic[W]):
         self._probes.clear()
         return waiters
 
-    def receive(self, frame: str | bytes) -> Delivery[W]:
-        """Classify one frame."""
+    def receive(self, frame: str | bytes, restate: bool = True) -> Delivery[W]:
+        """Classify one frame; `restate` false: an answer comes without the event it stands for (the caller makes
+        it when needed, see `RequestSession.on_restated`)."""
         try:
             message = parse(frame)
         except EnvelopeError as exc:
@@ -82,5 +83,5 @@ class Inbox(Generic[W]):
                 ignored=f"a response to no pending request (late or unparsable): "
                 f"{message.op} {message.error_code} {message.error_message}"
             )
-        event = restated(message)
+        event = restated(message) if restate else None
         return Delivery(() if event is None else (event,), waiter, message)

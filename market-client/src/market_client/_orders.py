@@ -227,6 +227,11 @@ class OrderTracker:
     def __init__(self) -> None:
         self._by_coid: dict[str, Order] = {}
 
+    @property
+    def watching(self) -> bool:
+        """Whether any handle is watched (else no event can change one)."""
+        return bool(self._by_coid)
+
     def watch(self, order: Order) -> None:
         self._by_coid[order.client_order_id] = order
 

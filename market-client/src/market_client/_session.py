@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from websockets.exceptions import ConnectionClosed
 
-from ._envelope import Envelopes, Event, Response
+from ._envelope import Envelopes, Event, Response, restates
 from ._exceptions import (
     AuthenticationError,
     ClientClosed,
@@ -142,6 +142,10 @@ class RequestSession:
         self._last_frame = time.monotonic()
         self.tap: Callable[[str, str, str | bytes], None] | None = None
         """Called with (socket name, "in" or "out", frame) for every request sent and frame received (recording)."""
+        self.on_restated: Callable[[Response], None] | None = None
+        """Set: an answer that stands for an event (`restates`) is handed to it, before its request gets it,
+        instead of that event to `on_event`; its owner makes the event (`restated`) only if something reads it
+        at once. An order's answer then costs no event built and dispatched."""
         loop = self._loop = asyncio.get_running_loop()
         self._deadlines = Deadlines(loop)
         self._send_now: Callable[[bytes], None] | None = getattr(connection, "send_now", None)
@@ -219,24 +223,26 @@ class RequestSession:
         msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
         future: asyncio.Future[Response] = self._loop.create_future()
         inbox = self._inbox
-        inbox.expect(msg_id, future)
         limit = self.request_timeout if timeout is None else timeout
         deadlines = self._deadlines
-        if limit > 0:
-            deadlines.add(future, limit)
         try:
             try:
                 if self.tap is not None:
                     self.tap(self.name, "out", frame)
-                if self._send_now is not None:
-                    self._send_now(frame)
+                send_now = self._send_now
+                if send_now is not None:
+                    send_now(frame)
+                    inbox.expect(msg_id, future)  # after the write: set up while the server works, no answer yet
                 else:
+                    inbox.expect(msg_id, future)  # a frame may arrive while the send is awaited
                     await self._connection.send(frame)
             except ConnectionClosed:
                 if future.done():
                     future.exception()  # the reader failed it meanwhile: mark the error seen
                 raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
-            if limit <= 0:
+            if limit > 0:
+                deadlines.add(future, limit)
+            else:
                 _expire(future)  # no time at all: as wait_for, only an answer already there counts
             try:
                 response = await future
@@ -319,7 +325,8 @@ class RequestSession:
         self._last_frame = time.monotonic()
         if self.tap is not None:
             self.tap(self.name, "in", frame)
-        delivery = self._inbox.receive(frame)
+        on_restated = self.on_restated
+        delivery = self._inbox.receive(frame, on_restated is None)
         if delivery.ignored is not None:
             logger.warning("%s: ignoring %s", self.name, delivery.ignored)
         on_event = self._on_event
@@ -330,7 +337,14 @@ class RequestSession:
                 except Exception:
                     logger.exception("%s: event handler failed on %s", self.name, event.op)
         future, response = delivery.waiter, delivery.response
-        if future is not None and response is not None and not future.done():
+        if response is None:
+            return
+        if on_restated is not None and restates(response):
+            try:
+                on_restated(response)
+            except Exception:
+                logger.exception("%s: handler of the event %s stands for failed", self.name, response.op)
+        if future is not None and not future.done():
             future.set_result(response)
 
     def _finish(self, code: int | None, reason: str) -> None:

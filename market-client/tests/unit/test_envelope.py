@@ -2,7 +2,7 @@ import orjson
 import pytest
 
 from market_client import AuthenticationError, Event, OrderRejected, Response, ServerError
-from market_client._envelope import EnvelopeError, Envelopes, error_for, parse
+from market_client._envelope import EnvelopeError, Envelopes, envelope_of, error_for, parse, restated, restates
 
 
 def test_request_fills_in_the_envelope() -> None:
@@ -106,3 +106,24 @@ def test_error_for_picks_the_class() -> None:
     assert type(error_for("order.cancel", "UNKNOWN_ORDER", "")) is ServerError
     assert type(error_for("nope", "UNKNOWN_OP", "")) is ServerError
     assert issubclass(OrderRejected, ServerError) and issubclass(AuthenticationError, ServerError)
+
+
+def test_a_kept_frame_is_made_its_event_again() -> None:
+    event = b'{"type":"event","ver":1,"msg_id":"s-3","ts":9,"op":"order.filled","payload":{"fill":{"qty":1}}}'
+    assert envelope_of(event) == parse(event).raw
+    answer = orjson.dumps(
+        {"type": "response", "ver": 1, "msg_id": "s-4", "ts": 10, "op": "order.place", "corr_id": "c-1", "ok": True,
+         "payload": {"order": {"order_id": 4}, "gseq": 8}}
+    )  # fmt: skip
+    response = parse(answer)
+    assert isinstance(response, Response) and response.frame == answer and restates(response)
+    made = restated(response)
+    assert made is not None and made.frame == answer
+    assert envelope_of(answer) == made.raw == {
+        "type": "event", "ver": 1, "msg_id": "s-4", "ts": 10, "op": "order.accepted",
+        "payload": {"order": {"order_id": 4}, "gseq": 8, "gidx": 0},
+    }  # fmt: skip
+    kept = {"type": "event", "op": "order.canceled", "payload": {}}
+    assert envelope_of(kept) is kept
+    with pytest.raises(EnvelopeError):
+        envelope_of(b'{"type":"response","ver":1,"op":"book.get","corr_id":"c-2","ok":true,"payload":{}}')

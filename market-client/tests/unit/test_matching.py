@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from market_client._envelope import restates
 from market_client._matching import Delivery, Inbox
 
 
@@ -72,3 +73,11 @@ def test_a_lost_link_hands_back_every_waiter_once() -> None:
     inbox.probe("p-1")
     assert inbox.drain() == ["a", "b"]
     assert inbox.drain() == [] and inbox.in_flight == 0
+
+
+def test_an_order_answer_can_come_without_its_event_for_the_caller_to_make() -> None:
+    inbox: Inbox[str] = Inbox()
+    inbox.expect("c-1", "w")
+    delivery = inbox.receive(response("c-1", "order.place", order={"order_id": 4}, gseq=12), restate=False)
+    assert delivery.events == () and delivery.waiter == "w" and delivery.response is not None
+    assert restates(delivery.response)

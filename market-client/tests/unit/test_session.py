@@ -12,6 +12,7 @@ from market_client import (
     OrderRejected,
     RequestSession,
     RequestTimeout,
+    Response,
     ServerError,
 )
 
@@ -189,3 +190,20 @@ async def test_a_drop_during_send_raises_connection_lost_and_leaves_no_unretriev
     await asyncio.sleep(0)
     assert "never retrieved" not in caplog.text
     assert session.closed
+
+
+async def test_an_order_answer_goes_to_on_restated_first_and_to_on_event_as_nothing() -> None:
+    seen: list[Event] = []
+    session, conn = open_session(on_event=seen.append)
+    answers: list[tuple[Response, bool]] = []
+    task = asyncio.create_task(session.request("order.place"))
+    session.on_restated = lambda response: answers.append((response, task.done()))
+    [request] = await conn.next_sent()
+    conn.respond(request, {"order": {"order_id": 7}})
+    response = await task
+    assert answers == [(response, False)] and seen == []  # handed over before its request had it; no event made
+    task = asyncio.create_task(session.request("book.get"))
+    conn.respond((await conn.next_sent(2))[1], {"sym": "ACME"})
+    await task
+    assert len(answers) == 1  # an answer that stands for no event is not handed over
+    await session.close()

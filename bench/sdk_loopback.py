@@ -1,0 +1,266 @@
+"""The SDK's own CPU per order without a network: `MarketClient.place_order` beside a lean client, in one process.
+
+Over a socket the SDK's cost hides among the kernel's and the server's
+(and a shared machine's noise moves those by tens of per cent). Here both
+clients talk to `Loopback`, an in-process connection that answers each
+request on the next loop pass with a resting order's ack frame, built
+the way the gateway builds it; both pay the same for the answer's making,
+so the difference of their CPU per order is what the SDK adds: pricing,
+the envelope, the session's bookkeeping, parsing into a `Response`, the
+restated event and its handling. The lean client is `bench/lean.py`'s,
+the least a client can do (orjson in and out, a future per request).
+
+A hot loop flatters the SDK: over a socket the process sleeps while the
+server works, other processes take the core, and the next order finds
+its code and objects out of the CPU's caches, so every function and
+object an order touches costs several times what a loop measures. With
+`cold_kib` each order is preceded (untimed) by writing that much memory,
+which evicts the caches as that wait does.
+
+`python -m bench.sdk_loopback [--cold KIB] [--profile]`: the figures, or
+the SDK's profile (cProfile, self time, largest first) over one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import itertools
+import pstats
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import uvloop
+from market_client import MarketClient
+from market_client._envelope import Event
+from market_client._session import RequestSession
+
+from .common import median, percentiles
+from .lean import Lean
+
+SYM = "ACME"
+PRICE = "99.00"
+COLD_KIB = 2048
+"""Memory written before each order in the cold runs: a core's L2 on the bench machine (2 MiB), so an order's
+code and objects come from L3, as after the other processes' work between two of a bot's orders."""
+USER = {
+    "user_id": 7,
+    "username": "guest-7",
+    "roles": ["trader"],
+    "is_admin": False,
+    "limits": {},
+}
+
+
+def ack(msg_id: str, payload: dict[str, Any], order_id: int) -> bytes:
+    """The gateway's one frame for a resting order: the response carries the order and the command's gseq."""
+    order = {
+        "order_id": order_id, "client_order_id": payload.get("client_order_id"), "user_id": 7, "sym": payload["sym"],
+        "side": payload["side"], "type": "limit", "price": payload["price"], "qty": payload["qty"], "filled_qty": 0,
+        "leaves_qty": payload["qty"], "avg_fill_price": None, "tif": "GTC", "post_only": False, "status": "new",
+        "created_ts": 1764000000000, "updated_ts": 1764000000000,
+    }  # fmt: skip
+    return orjson.dumps(
+        {"type": "response", "ver": 1, "msg_id": f"s-{order_id}", "ts": 1764000000000, "op": "order.place",
+         "corr_id": msg_id, "ok": True, "payload": {"order": order, "gseq": order_id}}
+    )  # fmt: skip
+
+
+class Loopback:
+    """A connection whose far end answers every request on the next loop pass, as a socket's reader would."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._receive: Callable[[bytes], None] | None = None
+        self._closed = self._loop.create_future()
+        self._orders = itertools.count(1)
+
+    def push_to(self, receive: Callable[[bytes], None]) -> None:
+        self._receive = receive
+
+    def send_now(self, message: str | bytes) -> None:
+        request = orjson.loads(message)
+        op, msg_id = request["op"], request["msg_id"]
+        if op == "order.place":
+            frame = ack(msg_id, request["payload"], next(self._orders))
+        else:
+            body = {"type": "response", "ver": 1, "msg_id": "s-0", "ts": 0, "op": op, "corr_id": msg_id, "ok": True,
+                    "payload": USER if op == "auth.login" else {}}  # fmt: skip
+            frame = orjson.dumps(body)
+        assert self._receive is not None
+        self._loop.call_soon(self._receive, frame)
+
+    async def send(self, message: str | bytes) -> None:
+        self.send_now(message)
+
+    async def recv(self) -> bytes:
+        await self._closed
+        raise OSError("closed")
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+
+class LoopbackDialer:
+    """The keeper's `Dialer` seam: a token without HTTP, and CMD over a `Loopback`."""
+
+    async def handshake(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"status": "ok", "token": "t", "expires_at": None, "user_id": None}
+
+    async def open(
+        self,
+        name: str,
+        token: str,
+        *,
+        on_event: Callable[[Event], None],
+        on_close: Callable[[int | None, str], None],
+    ) -> RequestSession:
+        return RequestSession(Loopback(), name=name, on_event=on_event, on_close=on_close)
+
+
+class LeanLoopback(Lean):
+    """`bench/lean.py`'s client over a `Loopback`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._link = Loopback()
+        self._link.push_to(self.received)
+
+    def send(self, data: bytes) -> None:
+        self._link.send_now(data)
+
+    async def close(self) -> None:
+        await self._link.close()
+
+
+class Evictor:
+    """Writes `kib` KiB of memory: the caches emptied of an order's code and objects (nothing when 0)."""
+
+    def __init__(self, kib: int) -> None:
+        self._memory = bytearray(kib * 1024)
+        self._lines = len(self._memory) // 64
+
+    def __call__(self) -> None:
+        if self._lines:
+            self._memory[::64] = bytes(self._lines)  # one byte per 64-byte line: every line written
+
+
+async def sdk_run(client: MarketClient, n: int, evict: Evictor) -> dict[str, float]:
+    """`n` orders; CPU per order is the process's in the timed parts only (the eviction excluded)."""
+    place = client.place_order
+    clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
+    samples = []
+    cpu = 0
+    for _ in range(n):
+        evict()
+        c0, t0 = cpu_clock(), clock()
+        await place(SYM, "buy", PRICE, 1)
+        samples.append(clock() - t0)
+        cpu += cpu_clock() - c0
+    return {"cpu_us": cpu / n / 1000, "p50_us": percentiles(samples)["p50"] / 1000}
+
+
+async def lean_run(lean: Lean, n: int, ids: itertools.count[int], evict: Evictor) -> dict[str, float]:
+    clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
+    samples = []
+    cpu = 0
+    for _ in range(n):
+        msg_id = f"a{next(ids)}"
+        data = orjson.dumps(
+            {"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": "order.place",
+             "payload": {"sym": SYM, "side": "buy", "type": "limit", "price": PRICE, "qty": 1}}
+        )  # fmt: skip
+        evict()
+        c0, t0 = cpu_clock(), clock()
+        await lean.ask(data, msg_id)
+        samples.append(clock() - t0)
+        cpu += cpu_clock() - c0
+    return {"cpu_us": cpu / n / 1000, "p50_us": percentiles(samples)["p50"] / 1000}
+
+
+async def open_client() -> MarketClient:
+    client = MarketClient("http://loopback", connect_md=False, liveness_timeout=None, pace=False)
+    client._keeper.dialer = LoopbackDialer()
+    await client._start()
+    return client
+
+
+async def measure(n: int, reps: int, cold_kib: int = 0) -> dict[str, Any]:
+    """`reps` runs of `n` orders per client, alternating; per run the SDK's CPU per order less the lean client's."""
+    client, lean, ids, evict = (
+        await open_client(),
+        LeanLoopback(),
+        itertools.count(1),
+        Evictor(cold_kib),
+    )
+    try:
+        await sdk_run(client, n // 10, evict)
+        await lean_run(lean, n // 10, ids, evict)
+        sdk: list[dict[str, float]] = []
+        raw: list[dict[str, float]] = []
+        for rep in range(reps):
+            if rep % 2:
+                raw.append(await lean_run(lean, n, ids, evict))
+                sdk.append(await sdk_run(client, n, evict))
+            else:
+                sdk.append(await sdk_run(client, n, evict))
+                raw.append(await lean_run(lean, n, ids, evict))
+            client.clear_transactions()
+    finally:
+        await client.aclose()
+        await lean.close()
+    return {
+        "orders_per_run": n,
+        "cold_kib": cold_kib,
+        "sdk_cpu_us": median(r["cpu_us"] for r in sdk),
+        "lean_cpu_us": median(r["cpu_us"] for r in raw),
+        "own_cpu_us": median(s["cpu_us"] - r["cpu_us"] for s, r in zip(sdk, raw, strict=True)),
+        "sdk_p50_us": median(r["p50_us"] for r in sdk),
+        "lean_p50_us": median(r["p50_us"] for r in raw),
+    }
+
+
+async def profile(n: int, top: int, cold_kib: int) -> None:
+    """The SDK's orders under cProfile, each order's own call profiled (the eviction before it is not)."""
+    client, evict = await open_client(), Evictor(cold_kib)
+    place = client.place_order
+    try:
+        await sdk_run(client, n // 10, evict)
+        profiler = cProfile.Profile()
+        for _ in range(n):
+            evict()
+            profiler.enable()
+            await place(SYM, "buy", PRICE, 1)
+            profiler.disable()
+    finally:
+        await client.aclose()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument(
+        "--cold",
+        type=int,
+        default=0,
+        metavar="KIB",
+        help="memory written before each order",
+    )
+    parser.add_argument("--profile", action="store_true", help="profile the SDK's run instead")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    if args.profile:
+        uvloop.run(profile(args.orders, args.top, args.cold))
+    else:
+        figures = uvloop.run(measure(args.orders, args.reps, args.cold))
+        print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()
