@@ -21,6 +21,8 @@ class OrderBook:
     def __init__(self, sym: str) -> None:
         self.sym = sym
         self.seq = 0
+        self.gseq: int | None = None
+        """The engine order (`gseq`) of the newest delta applied; None after a snapshot, which carries none."""
         self.status: str | None = None
         self._bids: dict[Decimal, int] = {}
         self._asks: dict[Decimal, int] = {}
@@ -28,6 +30,7 @@ class OrderBook:
     def load(self, seq: int, bids: Iterable[Sequence[Any]], asks: Iterable[Sequence[Any]], status: str | None) -> None:
         """Replace the whole book with a snapshot."""
         self.seq = seq
+        self.gseq = None
         if status is not None:
             self.status = status
         self._bids = {}

@@ -409,7 +409,10 @@ class MarketClient:
         book = self.market.book(sym)
         if book is not None and handle.price is not None:
             levels = book.bids() if side == "buy" else book.asks()
-            self._orders.seed_queue(handle, next((q for p, q in levels if Decimal(p) == Decimal(handle.price)), 0))
+            level_qty = next((q for p, q in levels if Decimal(p) == Decimal(handle.price)), 0)
+            gseq = answer.get("gseq")
+            shown = book.gseq is not None and isinstance(gseq, int) and book.gseq >= gseq
+            self._orders.seed_queue(handle, level_qty, shown)
         return handle
 
     async def cancel_order(

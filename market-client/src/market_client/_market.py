@@ -146,6 +146,9 @@ class MarketState:
         payload = event.payload
         if event.op == "md.delta":
             book.update(payload.get("bids", []), payload.get("asks", []))
+            gseq = payload.get("gseq")
+            if type(gseq) is int:
+                book.gseq = gseq
         elif event.op == "md.trade":
             series = self._candles.get(book.sym)
             if series is not None:

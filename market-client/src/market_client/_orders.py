@@ -288,10 +288,15 @@ class OrderTracker:
                 if Decimal(str(level_price)) == price:
                     handle.on_level(int(level_qty))
 
-    def seed_queue(self, handle: Order, level_qty: int | None) -> None:
-        """Start a resting order's estimate from the local book's quantity at its price."""
+    def seed_queue(self, handle: Order, level_qty: int | None, shown: bool = False) -> None:
+        """Start a resting order's estimate from the local book's quantity at its price.
+
+        `shown`: the book has applied the delta of the order's own command
+        (MD can overtake the answer on CMD), so its quantity counts the order.
+        Otherwise the book may not show the order yet: assume it does not.
+        """
         if handle.is_live and level_qty is not None and handle.queue_ahead is None:
-            handle.on_level(level_qty + handle.leaves_qty)  # the book may not show the order yet: assume it does not
+            handle.on_level(level_qty if shown else level_qty + handle.leaves_qty)
 
 
 class OwnOrders:
