@@ -33,6 +33,9 @@ from .clock import now_ms
 from .outbox import LateFlush, Outbox
 from .transport import text_frame
 
+PUBLIC = (BookDelta, Trade, StatusChanged)
+"""The events every subscriber of the symbol sees."""
+
 
 class Books(Protocol):
     """Where a symbol's snapshot and heartbeat sequence come from."""
@@ -159,8 +162,8 @@ class Hub:
         seq = result.seq
         local_md = self._relayed is None
         for index, ev in enumerate(result.events):
-            if isinstance(ev, (BookDelta, Trade, StatusChanged)):
-                if local_md:
+            if isinstance(ev, PUBLIC):
+                if local_md and (self._md[ev.sym] or self._drop_next):
                     self._publish(ev, ts, (seq, index))
             elif ev.user_id is not None and ev.user_id in self._cmd:
                 boxes = self._cmd[ev.user_id]
@@ -180,7 +183,10 @@ class Hub:
         self._publish(ev, now_ms(), at)
 
     def _publish(self, ev: PublicEvent, ts: int, at: tuple[int, int]) -> None:
-        """Encode a public event once for all of its symbol's subscribers (not at all when there are none)."""
+        """Encode a public event once for all of its symbol's subscribers (not at all when there are none).
+
+        `on_result` calls it only when the symbol has subscribers or a drop is pending.
+        """
         sym = ev.sym
         if self._drop_next.get(sym):
             self._drop_next[sym] -= 1

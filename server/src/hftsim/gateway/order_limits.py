@@ -14,7 +14,6 @@ running round.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import LimitSettings
@@ -32,6 +31,13 @@ class InFlight:
     volume: int = 0
 
 
+NOTHING = InFlight()
+"""No commands on their way: what `in_flight` gives for a user without any, with no allocation per order."""
+
+Reservation = tuple[int, int]
+"""What one command holds until its outcome is known: orders and volume (a tuple: one is made per order)."""
+
+
 class OrderLimits:
     def __init__(self, settings: LimitSettings, engine: Engine) -> None:
         self.max_open_orders = settings.max_open_orders
@@ -44,35 +50,36 @@ class OrderLimits:
         """Per symbol: reference price (ticks) and cash per tick per unit, for the notional."""
         self._in_flight: dict[int, InFlight] = {}
 
-    def admit(self, command: PlaceOrder | AmendOrder | CancelOrder | CancelAll) -> Callable[[], None] | None:
+    def admit(self, command: PlaceOrder | AmendOrder | CancelOrder | CancelAll) -> Reservation | None:
         """Refuse (ProtocolError) a place or amend that would break a limit; else reserve what it adds.
 
-        Returns what gives the reservation back once the command is applied or refused (None: nothing reserved).
+        Returns the reservation, for `release` once the command is applied or refused (None: nothing reserved).
         """
         if not isinstance(command, (PlaceOrder, AmendOrder)):
             return None
         added = self._check(command)
-        if added is None or not (added.orders or added.volume):
+        if added is None or added == (0, 0):
             return None
-        user_id = command.user_id
-        held = self._in_flight.get(user_id)
+        held = self._in_flight.get(command.user_id)
         if held is None:
-            held = self._in_flight[user_id] = InFlight()
-        held.orders += added.orders
-        held.volume += added.volume
+            held = self._in_flight[command.user_id] = InFlight()
+        held.orders += added[0]
+        held.volume += added[1]
+        return added
 
-        def release() -> None:
-            held.orders -= added.orders
-            held.volume -= added.volume
-            if not held.orders and not held.volume:
-                self._in_flight.pop(user_id, None)
-
-        return release
+    def release(self, user_id: int, reserved: Reservation) -> None:
+        """Give back what `admit` reserved for one of `user_id`'s commands."""
+        held = self._in_flight[user_id]
+        held.orders -= reserved[0]
+        held.volume -= reserved[1]
+        if not held.orders and not held.volume:
+            del self._in_flight[user_id]
 
     def in_flight(self, user_id: int) -> InFlight:
-        return self._in_flight.get(user_id) or InFlight()
+        """What `user_id`'s commands on their way add (not to be changed: it may be the shared NOTHING)."""
+        return self._in_flight.get(user_id, NOTHING)
 
-    def _check(self, command: PlaceOrder | AmendOrder) -> InFlight | None:
+    def _check(self, command: PlaceOrder | AmendOrder) -> Reservation | None:
         engine, user_id = self._engine, command.user_id
         if isinstance(command, PlaceOrder):
             sym, qty, price, added_orders = command.sym, command.qty, command.price, 1
@@ -106,26 +113,25 @@ class OrderLimits:
                 raise ProtocolError(
                     ErrorCode.NOTIONAL_LIMIT, f"one order may be worth at most {self._notional_text} in cash"
                 )
-        return InFlight(added_orders, qty)
+        return added_orders, qty
 
 
 class Releasing:
     """A waiter that gives back its command's reservation as soon as the outcome is known, then tells `waiter`."""
 
-    __slots__ = ("_release", "_waiter")
+    __slots__ = ("_limits", "_reserved", "_user_id", "_waiter", "origin")
 
-    def __init__(self, waiter: Waiter, release: Callable[[], None]) -> None:
+    def __init__(self, waiter: Waiter, limits: OrderLimits, user_id: int, reserved: Reservation) -> None:
         self._waiter = waiter
-        self._release = release
-
-    @property
-    def origin(self) -> object:
-        return self._waiter.origin
+        self._limits = limits
+        self._user_id = user_id
+        self._reserved = reserved
+        self.origin = waiter.origin
 
     def resolved(self, result: Result) -> None:
-        self._release()
+        self._limits.release(self._user_id, self._reserved)
         self._waiter.resolved(result)
 
     def refused(self, error: ProtocolError) -> None:
-        self._release()
+        self._limits.release(self._user_id, self._reserved)
         self._waiter.refused(error)

@@ -104,7 +104,8 @@ class Outbox:
         self._flush_scheduled = False
         self._paused = False
         """The transport is above its high-water mark: keep the frames until it drains."""
-        self._closing = False
+        self.is_open = True
+        """False once `close` or `gone` ran: nothing more is sent (a plain attribute: read per message)."""
         self._loop = asyncio.get_running_loop()
         self.closed = asyncio.Event()
         """Set once the socket is closed, by us or by the peer."""
@@ -117,17 +118,13 @@ class Outbox:
         """The connection under the WebSocket (to pause and resume reading it)."""
         return self._ws.underlying_transport
 
-    @property
-    def is_open(self) -> bool:
-        return not self._closing
-
     def push(self, message: bytes) -> None:
         """Queue one message (encoded JSON) for this socket."""
         self.push_frame(text_frame(message), time.monotonic())
 
     def push_frame(self, frame: bytes, now: float) -> None:
         """Queue a whole frame (`text_frame`), pushed at `now` (monotonic s): the fan-out shares both among sockets."""
-        if self._closing or self._then_close is not None:
+        if not self.is_open or self._then_close is not None:
             return
         frames = self._frames
         if len(frames) >= self._limit or self._bytes + len(frame) > self._limit_bytes:
@@ -168,7 +165,7 @@ class Outbox:
         """
         self._flush_scheduled = False
         frames, queued_at = self._frames, self._queued_at
-        while frames and not self._paused and not self._closing:
+        while frames and not self._paused and self.is_open:
             if self._bytes <= BATCH_BYTES:
                 data = b"".join(frames)
                 frames.clear()
@@ -199,7 +196,7 @@ class Outbox:
 
     def close_after_sent(self, code: int, reason: str) -> None:
         """Close once the frames already queued are sent, so e.g. a logout's answer arrives before its close."""
-        if self._closing or self._then_close is not None:
+        if not self.is_open or self._then_close is not None:
             return
         self._then_close = (code, reason)
         if not self._flush_scheduled and not self._paused:
@@ -207,9 +204,9 @@ class Outbox:
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with `code`; safe to call more than once."""
-        if self._closing:
+        if not self.is_open:
             return
-        self._closing = True
+        self.is_open = False
         self._frames.clear()
         self._queued_at.clear()
         self._bytes = 0
@@ -218,7 +215,7 @@ class Outbox:
 
     def gone(self) -> None:
         """The connection ended (the peer closed or went away): send nothing more."""
-        self._closing = True
+        self.is_open = False
         self._frames.clear()
         self._queued_at.clear()
         self.closed.set()

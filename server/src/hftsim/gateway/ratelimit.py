@@ -10,26 +10,39 @@ class RateLimiter:
     def __init__(self, burst: int, per_second: float, clock: Callable[[], float] = monotonic) -> None:
         self._burst = float(burst)
         self._rate = per_second
-        self._clock = clock
+        self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, key: str) -> bool:
-        now = self._clock()
-        tokens, last = self._buckets.get(key, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        now = self.clock()
+        tokens = self.tokens(key, now)
         if tokens < 1:
             self._buckets[key] = (tokens, now)
             return False
-        self._buckets[key] = (tokens - 1, now)
-        if len(self._buckets) > 100_000:
-            self._forget_full(now)
+        self.spend(key, tokens, now)
         return True
 
     def retry_after(self, key: str) -> float:
         """Seconds until `key` may take a token (0 when it may now); takes nothing."""
-        tokens, last = self._buckets.get(key, (self._burst, 0.0))
-        tokens = min(self._burst, tokens + (self._clock() - last) * self._rate)
+        return self.wait(self.tokens(key, self.clock()))
+
+    def tokens(self, key: str, now: float) -> float:
+        """The tokens in `key`'s bucket at `now`; takes nothing."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return self._burst
+        tokens, last = bucket
+        return min(self._burst, tokens + (now - last) * self._rate)
+
+    def wait(self, tokens: float) -> float:
+        """Seconds until a bucket holding `tokens` has one to give (0 when it has)."""
         return 0.0 if tokens >= 1 else (1 - tokens) / self._rate
+
+    def spend(self, key: str, tokens: float, now: float) -> None:
+        """Take one of the `tokens` (at least one, read at `now` by `tokens`) from `key`'s bucket."""
+        self._buckets[key] = (tokens - 1, now)
+        if len(self._buckets) > 100_000:
+            self._forget_full(now)
 
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled: they hold no information."""

@@ -24,7 +24,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Protocol
 
 from ..engine import Command, Engine, Result
@@ -80,10 +79,8 @@ class Promise:
             self.future.set_exception(error)
 
 
-@dataclass(slots=True)
-class _Waiting:
-    command: Command
-    waiter: Waiter | None
+_Waiting = tuple[Command, Waiter | None]
+"""A queued command and who hears its outcome (a plain tuple: one is queued per command)."""
 
 
 class Sequencer:
@@ -140,7 +137,7 @@ class Sequencer:
         """
         if self.store_error is not None:
             raise self._unavailable()
-        if not self._queue.push(key, _Waiting(command, waiter)):
+        if not self._queue.push(key, (command, waiter)):
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"{self._queue.per_key_limit} of your commands are already waiting; wait for their answers",
@@ -152,8 +149,7 @@ class Sequencer:
 
     def submit_now(self, command: Command) -> Result:
         """Journal and apply one command at once, outside the queues: start-up and tools, not clients."""
-        waiting = _Waiting(command, None)
-        results = self._run([waiting], inline=True)
+        results = self._run([(command, None)], inline=True)
         if not results:
             raise self._unavailable() if self.store_error is not None else ValueError(f"cannot journal {command!r}")
         return results[0]
@@ -185,7 +181,7 @@ class Sequencer:
         admitted: list[_Waiting] = []
         for waiting in batch:
             try:
-                data = encode(waiting.command)
+                data = encode(waiting[0])
             except CodecError as exc:
                 _fail(waiting, ProtocolError(ErrorCode.INVALID_FIELD, f"a field is out of range: {exc}"))
                 continue
@@ -232,11 +228,10 @@ class Sequencer:
 
     def _apply(self, admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int) -> list[Result]:
         results = []
-        for waiting, (expected, _, _) in zip(admitted, records, strict=True):
-            result = self.engine.apply(waiting.command, ts)
+        for (command, waiter), (expected, _, _) in zip(admitted, records, strict=True):
+            result = self.engine.apply(command, ts)
             if result.seq != expected:
                 raise RuntimeError(f"engine sequence {result.seq} does not match the journal's {expected}")
-            waiter = waiting.waiter
             origin = None if waiter is None else waiter.origin
             for listener in self._listeners:
                 try:
@@ -290,5 +285,6 @@ class Sequencer:
 
 
 def _fail(waiting: _Waiting, error: ProtocolError) -> None:
-    if waiting.waiter is not None:
-        waiting.waiter.refused(error)
+    waiter = waiting[1]
+    if waiter is not None:
+        waiter.refused(error)

@@ -59,6 +59,8 @@ MAX_IN_FLIGHT = 256
 """Commands one socket may have in the sequencer at once; the next waits (unread) for their answers."""
 CMD_PATH = "/ws/cmd"
 MD_PATH = "/ws/md"
+TEXT, CLOSE, PONG, CONTINUATION = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.PONG, WSMsgType.CONTINUATION
+"""A frame's kinds, looked up once: reading a member off the enum class costs more than the comparison."""
 
 
 def socket_token(request: WSUpgradeRequest, query: str) -> str | None:
@@ -226,15 +228,15 @@ class Connection(WSListener):
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
-        if kind == WSMsgType.CLOSE:
+        if kind == CLOSE:
             self._closing_handshake(transport, frame)
             return
-        if kind == WSMsgType.PONG or self._socket is None or not self.outbox.is_open:
+        if kind == PONG or self._socket is None or not self.outbox.is_open:
             return  # frames arriving while our close is under way are read and dropped
         if frame.rsv1 or frame.rsv2 or frame.rsv3:
             self._fault(WSCloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
             return
-        if kind == WSMsgType.CONTINUATION:
+        if kind == CONTINUATION:
             if self._fragment_type is None:
                 self._fault(WSCloseCode.PROTOCOL_ERROR, "continuation frame with nothing to continue")
                 return
@@ -257,7 +259,7 @@ class Connection(WSListener):
         else:
             data = frame.get_payload_as_bytes()
         message: str | bytes = data
-        if kind == WSMsgType.TEXT:
+        if kind == TEXT:
             try:
                 message = data.decode()
             except UnicodeDecodeError:
@@ -451,16 +453,13 @@ def _nothing() -> None:
 class Pending:
     """A socket's command in the sequencer: its answer is pushed in the very pass that applies it."""
 
-    __slots__ = ("_conn", "_req", "_sequenced")
+    __slots__ = ("_conn", "_req", "_sequenced", "origin")
 
     def __init__(self, conn: Connection, req: Request, sequenced: Sequenced) -> None:
         self._conn = conn
         self._req = req
         self._sequenced = sequenced
-
-    @property
-    def origin(self) -> object:
-        return self._conn.outbox
+        self.origin: object = conn.outbox
 
     def resolved(self, result: Result) -> None:
         try:
@@ -498,7 +497,7 @@ def cmd_setup(dispatcher: Dispatcher, sock: Socket) -> Handler:
             hub.remove_cmd(user_id, outbox)
 
     sock.teardown = teardown
-    return lambda req: dispatcher.start(ctx, req)
+    return partial(dispatcher.start, ctx)
 
 
 def md_setup(dispatcher: Dispatcher, sock: Socket) -> Handler:

@@ -44,12 +44,17 @@ class Admission:
         self._on_breach = on_breach
 
     def admit(self, user_key: str) -> float:
-        """Take a token from both buckets and return 0, or take none and return the seconds to wait."""
-        wait = max(self._own.retry_after(self._key), self._users.retry_after(user_key))
-        if wait > 0:
-            return wait
-        self._own.allow(self._key)
-        self._users.allow(user_key)
+        """Take a token from both buckets and return 0, or take none and return the seconds to wait.
+
+        Each bucket is read once (this runs for every message).
+        """
+        own, users, key = self._own, self._users, self._key
+        now, user_now = self._clock(), users.clock()
+        mine, shared = own.tokens(key, now), users.tokens(user_key, user_now)
+        if mine < 1 or shared < 1:
+            return max(own.wait(mine), users.wait(shared))
+        own.spend(key, mine, now)
+        users.spend(user_key, shared, user_now)
         return 0.0
 
     def breach(self) -> bool:

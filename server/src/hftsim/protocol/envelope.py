@@ -8,7 +8,9 @@ each market-data event).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -18,11 +20,15 @@ from .errors import ErrorCode, ProtocolError
 VERSION = 1
 MAX_MSG_ID_LEN = 64
 
-_server_ids = itertools.count(1)
+next_msg_id: Callable[[], str] = partial(next, map("s{}".format, itertools.count(1)))
+"""The next id of a message the server sends: s1, s2, ... (built in C: two are made per order)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
+    """One parsed request (not frozen: a frozen dataclass sets each field through `object.__setattr__`, and one is
+    built per message)."""
+
     msg_id: str
     op: str
     payload: dict[str, Any]
@@ -62,7 +68,7 @@ def parse_request(data: str | bytes, max_bytes: int) -> Request:
     as_role = msg.get("as")
     if as_role is not None and not isinstance(as_role, str):
         raise ProtocolError(ErrorCode.BAD_ENVELOPE, "field 'as' must be a role name")
-    return Request(msg_id=msg_id, op=op, payload=payload, as_role=as_role)
+    return Request(msg_id, op, payload, as_role)
 
 
 def salvage_msg_id(data: str | bytes) -> str | None:
@@ -89,18 +95,19 @@ def salvage_op(data: str | bytes) -> str | None:
     return op if isinstance(op, str) and 0 < len(op) <= 64 else None
 
 
-def next_msg_id() -> str:
-    return f"s{next(_server_ids)}"
-
-
-def _encode(kind: str, op: str | None, payload: dict[str, Any], ts: int, **extra: Any) -> bytes:
-    return orjson.dumps(
-        {"type": kind, "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload, **extra}
-    )
-
-
 def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> bytes:
-    return _encode("response", op, payload, ts, corr_id=corr_id, ok=True)
+    return orjson.dumps(
+        {
+            "type": "response",
+            "ver": VERSION,
+            "msg_id": next_msg_id(),
+            "ts": ts,
+            "op": op,
+            "payload": payload,
+            "corr_id": corr_id,
+            "ok": True,
+        }
+    )
 
 
 def error_response(
@@ -109,8 +116,22 @@ def error_response(
     error: dict[str, Any] = {"code": str(code), "message": message}
     if retry_after_ms is not None:
         error["retry_after_ms"] = retry_after_ms
-    return _encode("response", op, {}, ts, corr_id=corr_id, ok=False, error=error)
+    return orjson.dumps(
+        {
+            "type": "response",
+            "ver": VERSION,
+            "msg_id": next_msg_id(),
+            "ts": ts,
+            "op": op,
+            "payload": {},
+            "corr_id": corr_id,
+            "ok": False,
+            "error": error,
+        }
+    )
 
 
 def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
-    return _encode("event", op, payload, ts)
+    return orjson.dumps(
+        {"type": "event", "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload}
+    )

@@ -37,6 +37,8 @@ AMENDED_FIELDS = ("price", "qty", "leaves_qty", "updated_ts")
 """What each private event says of its order besides who it is and its status."""
 
 Wire = tuple[str, dict[str, Any]]
+FILLED, USER = OrderStatus.FILLED, CancelReason.USER
+"""Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every event."""
 
 
 def public(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> Wire | None:
@@ -75,7 +77,7 @@ def _public(render: Renderer, ev: object) -> Wire | None:
 
 def _private(render: Renderer, ev: object) -> Wire | None:
     if isinstance(ev, OrderFilled):
-        op = "order.filled" if ev.order.status is OrderStatus.FILLED else "order.partially_filled"
+        op = "order.filled" if ev.order.status is FILLED else "order.partially_filled"
         return op, {"order": render.order_change(ev.order, *FILLED_FIELDS), "fill": render.fill_change(ev.fill)}
     if isinstance(ev, AccountUpdate):
         position = render.position(ev.position)
@@ -87,7 +89,7 @@ def _private(render: Renderer, ev: object) -> Wire | None:
     if isinstance(ev, OrderAccepted):
         return "order.accepted", {"order": render.order(ev.order)}
     if isinstance(ev, OrderCanceled):
-        return "order.canceled", {"order": render.order_change(ev.order, *ENDED_FIELDS), "reason": ev.reason.value}
+        return "order.canceled", {"order": render.order_change(ev.order, *ENDED_FIELDS), "reason": ev.reason._value_}
     if isinstance(ev, OrderExpired):
         return "order.expired", {"order": render.order_change(ev.order, *ENDED_FIELDS)}
     if isinstance(ev, OrderAmended):
@@ -108,5 +110,5 @@ def restates_response(ev: object) -> bool:
     place, amend or cancel carries the whole order.
     """
     if isinstance(ev, OrderCanceled):
-        return ev.reason is CancelReason.USER
+        return ev.reason is USER
     return isinstance(ev, (OrderAccepted, OrderAmended))

@@ -7,15 +7,17 @@ quantities that depend on the instrument stay in the engine.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from ..engine import AmendOrder, CancelAll, CancelOrder, Code, Engine, OrderType, PlaceOrder, Side, Tif
-from ..engine.instruments import PriceError
+from ..engine.instruments import Instrument, PriceError
 from ..store.users import check_username
 from .errors import ErrorCode, ProtocolError
 
 E = TypeVar("E", Side, OrderType, Tif)
 MAX_CLIENT_ORDER_ID = 64
+LIMIT, MARKET, GTC = OrderType.LIMIT, OrderType.MARKET, Tif.GTC
+"""Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every order."""
 
 
 def _invalid(message: str) -> ProtocolError:
@@ -81,11 +83,11 @@ def enum_field(payload: dict[str, Any], name: str, kind: type[E], default: E | N
     value = payload.get(name, default)
     if value is None:
         raise _invalid(f"field '{name}' is required")
-    member = _MEMBERS[kind].get(value) if isinstance(value, str) else None
+    member: E | None = _MEMBERS[kind].get(value) if isinstance(value, str) else None
     if member is None:
         choices = ", ".join(repr(m.value) for m in kind)
         raise _invalid(f"field '{name}' must be one of {choices}, got {value!r}")
-    return cast(E, member)
+    return member
 
 
 def sym_field(payload: dict[str, Any], engine: Engine) -> str:
@@ -107,9 +109,31 @@ def price_field(payload: dict[str, Any], name: str, sym: str, engine: Engine) ->
     instrument = engine.instrument(sym)
     assert instrument is not None
     try:
-        return instrument.to_ticks(value)
+        return _ticks(instrument, value)
     except PriceError as exc:
         raise ProtocolError(exc.code, exc.message.replace("price", name, 1)) from None
+
+
+PRICES_KEPT = 4096
+"""Wire prices remembered per instrument; past that the memory starts again."""
+_known_prices: dict[int, tuple[Instrument, dict[str | int, int]]] = {}
+"""Per instrument (by identity: an Instrument hashes every field, Decimals included; the entry holds it, so its
+id is not reused), the ticks of the wire prices parsed before. The same few hundred prices recur, and parsing
+one through Decimal costs half a microsecond on every order. Only valid prices are kept."""
+
+
+def _ticks(instrument: Instrument, value: str | int) -> int:
+    entry = _known_prices.get(id(instrument))
+    if entry is None or entry[0] is not instrument:
+        entry = _known_prices[id(instrument)] = (instrument, {})
+    known = entry[1]
+    ticks = known.get(value)
+    if ticks is None:
+        ticks = instrument.to_ticks(value)
+        if len(known) >= PRICES_KEPT:
+            known.clear()
+        known[value] = ticks
+    return ticks
 
 
 def order_ref(payload: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -122,11 +146,11 @@ def order_ref(payload: dict[str, Any]) -> tuple[int | None, str | None]:
 
 def place_order(payload: dict[str, Any], user_id: int, engine: Engine) -> PlaceOrder:
     sym = sym_field(payload, engine)
-    order_type = enum_field(payload, "type", OrderType, OrderType.LIMIT)
+    order_type = enum_field(payload, "type", OrderType, LIMIT)
     price = price_field(payload, "price", sym, engine)
-    if order_type is OrderType.LIMIT and price is None:
+    if order_type is LIMIT and price is None:
         raise _invalid("field 'price' is required for a limit order")
-    if order_type is OrderType.MARKET and price is not None:
+    if order_type is MARKET and price is not None:
         raise _invalid("a market order takes no 'price'")
     return PlaceOrder(
         user_id=user_id,
@@ -135,7 +159,7 @@ def place_order(payload: dict[str, Any], user_id: int, engine: Engine) -> PlaceO
         qty=int_field(payload, "qty", lo=1),
         price=price,
         type=order_type,
-        tif=enum_field(payload, "tif", Tif, Tif.GTC),
+        tif=enum_field(payload, "tif", Tif, GTC),
         post_only=bool_field(payload, "post_only"),
         client_order_id=opt_str(payload, "client_order_id", max_len=MAX_CLIENT_ORDER_ID),
     )

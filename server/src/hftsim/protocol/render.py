@@ -2,7 +2,9 @@
 
 Prices leave the engine as integer ticks and become decimal strings here,
 with one cached string per (symbol, tick count): the same few hundred
-prices are rendered over and over on the market-data path.
+prices are rendered over and over on the market-data path. An enum field
+is read as its `_value_` (a plain attribute, a fraction of the cost of the
+`value` property): the order path renders several per order.
 """
 
 from __future__ import annotations
@@ -51,23 +53,27 @@ class Renderer:
             value = value.quantize(tick)  # never fewer decimals than the tick
         return str(value)
 
+    def _avg_fill_price(self, o: OrderView) -> str:
+        """The average price of a filled order's fills (call it for an order with fills)."""
+        return self._average(o.sym, self._instruments[o.sym].tick * o.filled_cost, o.filled_qty)
+
     def order(self, o: OrderView) -> dict[str, Any]:
-        tick = self._instruments[o.sym].tick
+        sym, price = o.sym, o.price
         return {
             "order_id": o.order_id,
             "client_order_id": o.client_order_id,
             "user_id": o.user_id,
-            "sym": o.sym,
-            "side": o.side.value,
-            "type": o.type.value,
-            "price": self.opt_price(o.sym, o.price),
+            "sym": sym,
+            "side": o.side._value_,
+            "type": o.type._value_,
+            "price": None if price is None else self.price(sym, price),
             "qty": o.qty,
             "filled_qty": o.filled_qty,
             "leaves_qty": o.leaves_qty,
-            "avg_fill_price": self._average(o.sym, tick * o.filled_cost, o.filled_qty) if o.filled_qty else None,
-            "tif": o.tif.value,
+            "avg_fill_price": self._avg_fill_price(o) if o.filled_qty else None,
+            "tif": o.tif._value_,
             "post_only": o.post_only,
-            "status": o.status.value,
+            "status": o.status._value_,
             "created_ts": o.created_ts,
             "updated_ts": o.updated_ts,
         }
@@ -78,13 +84,12 @@ class Renderer:
             "order_id": o.order_id,
             "client_order_id": o.client_order_id,
             "sym": o.sym,
-            "side": o.side.value,
-            "status": o.status.value,
+            "side": o.side._value_,
+            "status": o.status._value_,
         }
         for field in fields:
             if field == "avg_fill_price":
-                tick = self._instruments[o.sym].tick
-                change[field] = self._average(o.sym, tick * o.filled_cost, o.filled_qty) if o.filled_qty else None
+                change[field] = self._avg_fill_price(o) if o.filled_qty else None
             elif field == "price":
                 change[field] = self.opt_price(o.sym, o.price)
             else:
@@ -109,7 +114,7 @@ class Renderer:
             "order_id": f.order_id,
             "client_order_id": f.client_order_id,
             "sym": f.sym,
-            "side": f.side.value,
+            "side": f.side._value_,
             "price": self.price(f.sym, f.price),
             "qty": f.qty,
             "liquidity": "maker" if f.is_maker else "taker",
@@ -124,7 +129,7 @@ class Renderer:
             "sym": t.sym,
             "price": self.price(t.sym, t.price),
             "qty": t.qty,
-            "side": t.aggressor.value,
+            "side": t.aggressor._value_,
             "ts": t.ts,
             "seq": t.seq,
         }

@@ -63,16 +63,22 @@ _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 _FIELDS = {cls: _fields(cls) for cls in KINDS.values()}
 
 
+_NAMES = {cls: tuple(fields) for cls, fields in _FIELDS.items()}
+"""Each kind's field names in order: `encode` runs once per journaled command."""
+
+
 def encode(command: Command) -> bytes:
-    kind = _KIND_OF.get(type(command))
+    cls = type(command)
+    kind = _KIND_OF.get(cls)
     if kind is None:
-        raise CodecError(f"cannot journal {command!r}: no codec entry for {type(command).__name__}")
-    values = {name: getattr(command, name) for name in _FIELDS[type(command)]}
-    for name, value in values.items():
+        raise CodecError(f"cannot journal {command!r}: no codec entry for {cls.__name__}")
+    record: dict[str, Any] = {"k": kind}
+    for name in _NAMES[cls]:
+        value = record[name] = getattr(command, name)
         if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
             raise CodecError(f"cannot journal {command!r}: {name} does not fit in 64 bits")
     try:
-        return orjson.dumps({"k": kind, **values})
+        return orjson.dumps(record)
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise CodecError(f"cannot journal {command!r}: {exc}") from None
 
