@@ -3,6 +3,11 @@
 A command is plain data. The sequencer stamps it with a time and feeds it to
 `Engine.apply`; the journal stores exactly these objects, so replaying them
 rebuilds the same state. Prices are integer ticks, quantities integer units.
+
+Nothing changes a command once it is built, but the classes are not frozen
+dataclasses: a frozen one's `__init__` sets each field through
+`object.__setattr__`, and the gateway builds one per order (a PlaceOrder:
+18,000 instructions frozen, 7,800 not, under callgrind).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class SymbolStatus(StrEnum):
     """Orders collect without trading; back to trading, the book uncrosses at one price (core/auction.py)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlaceOrder:
     user_id: int
     sym: str
@@ -48,20 +53,20 @@ class PlaceOrder:
     client_order_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CancelOrder:
     user_id: int
     order_id: int | None = None
     client_order_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CancelAll:
     user_id: int
     sym: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AmendOrder:
     user_id: int
     order_id: int | None = None
@@ -71,13 +76,13 @@ class AmendOrder:
     """New total quantity (filled + leaves)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SetSymbolStatus:
     sym: str
     status: SymbolStatus
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpenAccount:
     """Open `user_id`'s account with `cash` (integer cash units) instead of the initial cash.
 
@@ -90,7 +95,7 @@ class OpenAccount:
     cash: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DebitCash:
     """Take `amount` of the user's free cash out of this engine, for the account named `to` elsewhere.
 
@@ -104,7 +109,7 @@ class DebitCash:
     to: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CreditCash:
     """Add `amount` to the user's cash: the other half of a transfer, whose debit was number `ref` at `source`.
 
