@@ -36,7 +36,7 @@ from ._exceptions import (
 from ._keeper import SessionKeeper
 from ._market import MarketState
 from ._orders import Order, OrderTracker
-from ._pacing import Pacer
+from ._pacing import Pacer, Turns
 from ._prices import PriceLike, to_wire_price
 from ._record import Recording
 from ._recovery import State
@@ -93,6 +93,7 @@ class MarketClient:
         turn, with the same session, orders and resynced books.
         """
         self._pacer = Pacer() if pace else None
+        self._turns = Turns()
         self.base_url = base_url.rstrip("/")
         self.market = MarketState()
         """Books and candles maintained from MD (read it synchronously)."""
@@ -502,7 +503,7 @@ class MarketClient:
         """
         session = self._keeper.require_cmd()
         pause = self._pacer.delay_under(self._keeper.user) if self._pacer is not None else 0.0
-        if pause > 0 or (self._timelines and op in RESTATED):
+        if pause > 0 or self._turns.queued or (self._timelines and op in RESTATED):
             return self._request_with(session, pause, op, payload, as_role, timeout, msg_id)
         return session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
 
@@ -516,9 +517,10 @@ class MarketClient:
         timeout: float,
         msg_id: str,
     ) -> Response:
-        """`_request` after a pacing pause, and with the timelines told while the answer is out."""
-        if pause > 0:
-            await asyncio.sleep(pause)
+        """`_request` after a pacing pause (in turn: pacing never reorders), and with the timelines told while the
+        answer is out."""
+        if pause > 0 or self._turns.queued:
+            await self._turns.take(pause)
         timelines = self._timelines if op in RESTATED else ()
         for timeline in timelines:
             timeline.request_sent(msg_id)  # its answer stands for an event the timeline must wait for

@@ -11,6 +11,7 @@ and subscribing drew on the server's bucket already.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -72,3 +73,41 @@ class Pacer:
         self._stamp = now
         self._tokens = tokens
         return 0.0 if tokens >= 0 else -tokens / rate
+
+
+class Turns:
+    """Paced requests leave in the order they were paced.
+
+    A request's pause can end while the event loop is busy elsewhere; a
+    later request that finds a token by then must still not overtake it, or
+    an amend sent right behind its place would reach the server first.
+    """
+
+    def __init__(self) -> None:
+        self._last: asyncio.Future[None] | None = None
+
+    @property
+    def queued(self) -> bool:
+        """A paced request has not been sent yet: the next one must go behind it."""
+        return self._last is not None
+
+    async def take(self, pause: float) -> None:
+        """Return when this request may be sent: `pause` after now, and after every request paced before it.
+
+        The caller sends at once, in the same step: those queued behind it are
+        woken only by a later step of the loop.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + pause
+        before, turn = self._last, loop.create_future()
+        self._last = turn
+        try:
+            if before is not None:
+                await asyncio.wait([before])  # not `await before`: a cancelled wait must not cancel its turn
+            remaining = deadline - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+        finally:
+            turn.set_result(None)
+            if self._last is turn:
+                self._last = None

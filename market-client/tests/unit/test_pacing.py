@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from market_client._pacing import MARGIN, Pacer
+from market_client._pacing import MARGIN, Pacer, Turns
 
 
 class Clock:
@@ -61,3 +63,39 @@ def test_the_users_limits_are_taken_once_per_login_answer() -> None:
     clock.now += 100.0
     assert pacer.delay_under(again) == 1 / (10 * MARGIN)
     assert pacer.delay_under({"user_id": 7}) == 0.0  # a server that announces no limits
+
+
+async def test_a_request_paced_later_never_leaves_before_an_earlier_one() -> None:
+    turns = Turns()
+    sent: list[str] = []
+
+    async def send(name: str, pause: float) -> None:
+        await turns.take(pause)
+        sent.append(name)
+
+    place = asyncio.create_task(send("place", 0.01))
+    await asyncio.sleep(0)  # the place has taken its turn and sleeps out its pause
+    assert turns.queued
+    time.sleep(0.02)  # noqa: ASYNC251 -- the loop stalls past the place's pause; the amend then finds a token
+    amend = asyncio.create_task(send("amend", 0.0))
+    cancel = asyncio.create_task(send("cancel", 0.0))
+    await asyncio.gather(place, amend, cancel)
+    assert sent == ["place", "amend", "cancel"]
+    assert not turns.queued
+
+
+async def test_a_cancelled_request_gives_up_its_turn_to_the_next() -> None:
+    turns = Turns()
+    sent: list[str] = []
+
+    async def send(name: str, pause: float) -> None:
+        await turns.take(pause)
+        sent.append(name)
+
+    slow = asyncio.create_task(send("slow", 60.0))
+    await asyncio.sleep(0)
+    behind = asyncio.create_task(send("behind", 0.0))
+    await asyncio.sleep(0)
+    slow.cancel()
+    await behind
+    assert sent == ["behind"] and slow.cancelled()
