@@ -58,9 +58,9 @@ def test_no_agent_breaches_a_limit(hour: OfflineRun) -> None:
     assert sim.errors == 0
     # Only races remain: cancels of orders filled earlier in the same step.
     assert set(sim.rejections) <= {Code.UNKNOWN_ORDER}
-    cap = sim.state("ACME").max_position
-    assert cap <= LIMITS.max_position
     for name, user_id in sim.user_ids.items():
+        cap = sim.position_cap(name, "ACME")
+        assert cap <= LIMITS.max_position
         position = engine.position(user_id, "ACME").qty
         buys = sum(o.leaves_qty for o in engine.open_orders(user_id, "ACME") if o.side == "buy")
         sells = sum(o.leaves_qty for o in engine.open_orders(user_id, "ACME") if o.side == "sell")

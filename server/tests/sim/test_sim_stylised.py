@@ -4,7 +4,7 @@ With no volatility regimes and no jumps, the fair value's returns are i.i.d.
 Gaussian: whatever clustering or memory the market shows comes from the
 agents (see docs in `hftsim.sim.stats` and the market-realism guide).
 Statistics are pooled over a few seeded half-hours; the thresholds sit well
-below the measured values (about 0.05 for |r| and 0.13 for signs at lag 10)
+below the measured values (about 0.05 for |r|, 0.16 for signs at lag 10 and 0.07 at lag 50)
 and well above what the same market shows with the mechanisms turned off
 (about 0.00 and 0.04).
 """
@@ -42,7 +42,7 @@ def test_order_signs_have_long_memory(gbm_runs: list[OfflineRun]) -> None:
     """Split parent orders: the sign of a trade still predicts the sign ten and fifty trades later."""
     lag1, lag10, lag50 = (sign_acf(gbm_runs, lag) for lag in (1, 10, 50))
     assert lag10 >= 0.08
-    assert lag50 >= 0.02
+    assert lag50 >= 0.04, "parents long enough for memory over tens of trades"
     assert lag10 >= lag1 / 4, "slow (power-law-like) decay, not exponential"
 
 

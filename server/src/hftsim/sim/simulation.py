@@ -140,6 +140,11 @@ class Simulation:
         """One account per name; the host creates them and calls `bind_users`."""
         return [agent.name for agent in self._agents]
 
+    def position_cap(self, name: str, sym: str) -> int:
+        """The cap agent `name` keeps its worst-case position on `sym` within (`Agent.cap_multiple`)."""
+        agent = next(a for a in self._agents if a.name == name)
+        return agent.position_cap(self._states[sym])
+
     def bind_users(self, users: Mapping[str, int], run_id: str) -> None:
         """Tell each agent its account's user id (every name of `agent_names()` is needed).
 

@@ -9,7 +9,10 @@ saw in results (signed aggressive flow).
 
 Aggressive flow moves the consensus (`flow_offset`): only its surprise (flow
 that keeps coming is partly anticipated), concave in size (square root
-beyond one order size). A move of the consensus far beyond the volatility
+beyond one order size), and concave in the imbalance built up so far
+(`pressure`: square root beyond `PRESSURE_KNEE` order sizes), so a long run
+of same-side orders moves the price less and less per order, as liquidity
+refills behind it. A move of the consensus far beyond the volatility
 the market is used to starts a spell of liquidity stress (`stress`): the
 makers quote wider and thinner, so flow moves the price many times more,
 and noise traders flock in; the spell lasts about twenty seconds (longer if new
@@ -36,6 +39,9 @@ SLOW_HALF_LIFE_S = 60.0
 VOL_HALF_LIFE_S = 20.0
 FLOW_HALF_LIFE_S = 30.0
 FLOW_ANTICIPATION = 0.7
+PRESSURE_KNEE = 20.0
+"""Order sizes of recent surprising flow (`pressure`) up to which the consensus moves in proportion to it;
+beyond, as its square root: each further order of the same side moves it less."""
 CONSENSUS_ERROR_HALF_LIFE_S = 60.0
 REQUOTE_TICKS = 0.6
 REQUOTE_SHARE = 0.5
@@ -103,11 +109,12 @@ class SymbolState:
             size = min(size, max_order // 4)
         self.order_size = round_qty(size, self.lot, self.min_qty)
         self.max_order = max_order if max_order is not None else 1_000 * self.order_size
-        cap = params.max_position if params.max_position is not None else 100 * self.order_size
-        if server_cap is not None:
-            cap = min(cap, int(server_cap * 0.8))
-        self.max_position = max(cap, self.order_size)
-        """Every agent keeps |position| plus open orders on the growing side within this."""
+        self._position_ceiling = int(server_cap * 0.8) if server_cap is not None else None
+        """No agent's cap goes past this share of the server's position limit."""
+        self.max_position = self.position_cap(
+            params.max_position if params.max_position is not None else 100 * self.order_size
+        )
+        """Every agent keeps |position| plus open orders on the growing side within this (see `Agent.cap_multiple`)."""
 
         self.impact_ticks = params.impact * self.sigma_1s_ticks
         """Consensus move per order size of surprising aggressive flow."""
@@ -123,6 +130,8 @@ class SymbolState:
         self.common_error = 0.0
         """Log error of the consensus on the fair value (an OU process)."""
         self.flow_offset = 0.0
+        self.pressure = 0.0
+        """Recent surprising flow (order sizes, concave per observation), decaying with impact_half_life_s."""
         """Ticks added to the consensus by recent aggressive flow, decaying with impact_half_life_s."""
         self.stress = 0.0
         """Liquidity stress in [0, 1]: 0 in calm markets, 1 for a spell after a large move of the
@@ -226,7 +235,12 @@ class SymbolState:
             # configured one) and larger when the book is stressed (thin quotes after a shock).
             calm = min(1.0, self.fair.vol_multiplier)
             impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress) * self._thinness(view, dt_s)
-            self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
+            before = self.pressure * keep
+            self.pressure = before + concave(surprise / self.order_size)
+            knee = PRESSURE_KNEE
+            self.flow_offset = self.flow_offset * keep + impact * knee * (
+                concave(self.pressure / knee) - concave(before / knee)
+            )
             weight = -math.expm1(-math.log(2) * dt_s / FLOW_HALF_LIFE_S)
             self.flow_rate += weight * (self.flow / dt_s - self.flow_rate)
             self.flow = 0.0
@@ -278,6 +292,11 @@ class SymbolState:
         if self.band_low <= price <= self.band_high:
             return price
         return None
+
+    def position_cap(self, cap: float) -> int:
+        """A position cap within the server's limit, at least one order size."""
+        capped = int(cap) if self._position_ceiling is None else min(int(cap), self._position_ceiling)
+        return max(capped, self.order_size)
 
     def qty(self, units: float) -> int:
         """A size in order-size units, as a valid quantity within the per-order maximum."""

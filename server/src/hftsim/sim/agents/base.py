@@ -44,7 +44,7 @@ class Orders:
                 self.open_buy += order.leaves_qty
             else:
                 self.open_sell += order.leaves_qty
-        self.cap = state.max_position
+        self.cap = agent.position_cap(state)
 
     # Room ----------------------------------------------------------------------
 
@@ -134,6 +134,8 @@ class Agent:
     """If it reacts: also when the touch moves without a print."""
     shares_clock = False
     """Whether its arrivals excite the rate of its peers (same kind, same symbol): they then redraw their next wake."""
+    cap_multiple = 1.0
+    """Its position cap in units of the agents' cap (`SymbolState.max_position`), within the server's limit."""
 
     def __init__(self, name: str, seed: int) -> None:
         self.name = name
@@ -146,6 +148,10 @@ class Agent:
     def next_coid(self) -> str:
         self._coid += 1
         return f"{self.name}-{self.run_id}-{self._coid}"
+
+    def position_cap(self, state: SymbolState) -> int:
+        """The cap its worst-case position keeps within on the symbol."""
+        return state.position_cap(self.cap_multiple * state.max_position)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         """Decide this wake-up's commands for one symbol (now_ms: simulated time; dt_s: since its last wake-up)."""
