@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -165,6 +166,28 @@ class ServerProcess:
         if done.returncode != 0:
             raise RuntimeError(f"hftsim {' '.join(args)} exited with {done.returncode}: {done.stderr}")
         return done.stdout
+
+
+class ShardProcess:
+    """`hftsim engine` for one shard of a cluster's layout, snapshotting every few commands (a restart starts
+    from one); `config` as ServerProcess's, merged over TEST_DEFAULTS by the caller."""
+
+    def __init__(self, name: str, nats_url: str, data_dir: Path, config: dict[str, Any]) -> None:
+        self.name = name
+        self.args = [
+            sys.executable, "-m", "hftsim", "engine", "--shard", name, "--nats", nats_url,
+            "--data-dir", str(data_dir), "--snapshot-every", "4",
+        ]  # fmt: skip
+        self.env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in config.items()}}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
 
 
 BLOCK_COMPILED_ENGINE = """

@@ -25,9 +25,7 @@ from market_client import MarketClient
 
 from hftsim.cluster.connection import connect
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import TEST_DEFAULTS, ServerProcess
-
-from .conftest import Shard
+from hftsim.testing import TEST_DEFAULTS, ServerProcess, ShardProcess
 
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
@@ -38,7 +36,7 @@ ADMIN = ("boss", "boss-pass-1")
 class Cluster:
     nats_url: str
     gateways: list[ServerProcess]
-    shards: list[Shard]
+    shards: list[ShardProcess]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +48,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "cluster": {"nats_url": nats_server.url, "shards": SHARDS},
             "rounds": {"sample_s": 0.1},
         }
-        shards = [Shard(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config}) for name in SHARDS]
+        shards = [
+            ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config}) for name in SHARDS
+        ]
         for shard in shards:
             shard.start()
             stack.callback(shard.kill)

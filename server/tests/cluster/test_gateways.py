@@ -20,9 +20,7 @@ import pytest
 from market_client import MarketClient
 
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import TEST_DEFAULTS, ServerProcess
-
-from .conftest import Shard
+from hftsim.testing import TEST_DEFAULTS, ServerProcess, ShardProcess
 
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
@@ -36,7 +34,7 @@ def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
         nats_server = stack.enter_context(NatsServer(where / "nats"))
         config = {"cluster": {"nats_url": nats_server.url, "shards": SHARDS}}
         for name in SHARDS:
-            shard = Shard(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config})
+            shard = ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config})
             shard.start()
             stack.callback(shard.kill)
         gateways = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import ServerProcess, free_port
+from hftsim.testing import TEST_DEFAULTS, ServerProcess, ShardProcess, free_port
 from market_client import MarketClient
 from playwright.sync_api import expect
 
@@ -32,8 +32,9 @@ SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 
 @contextmanager
 def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
-    """A nats-server and two quiet gateways over it (no agents), sharing one users' database and
-    announcing each other's address to the website (`cluster.gateways`)."""
+    """A nats-server, the two shards (they publish the market data) and two quiet gateways over them (no
+    agents), sharing one users' database and announcing each other's address to the website
+    (`cluster.gateways`)."""
     with ExitStack() as stack:
         nats_server = stack.enter_context(NatsServer(where / "nats"))
         ports = [free_port(), free_port()]
@@ -42,6 +43,10 @@ def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
             "shards": SHARDS,
             "gateways": [f"http://127.0.0.1:{port}" for port in ports],
         }
+        for name in SHARDS:
+            shard = ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, "cluster": cluster})
+            shard.start()
+            stack.callback(shard.kill)
         gateways = []
         for name, port in zip(("one", "two"), ports, strict=True):
             gateway = ServerProcess(where / "data", port=port, config={"cluster": cluster})
