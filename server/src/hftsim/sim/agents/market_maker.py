@@ -10,7 +10,9 @@ they refill gradually as it fades), and never cross other participants'
 best prices. A maker reacts to every print and moved touch within a
 fraction of a millisecond, and also looks now and then on its own. Requoting diffs the
 target ladder against the resting orders, so a one-tick move costs one
-amend per side, not a full cancel-and-replace.
+amend per side, not a full cancel-and-replace; deeper levels may rest
+anywhere within their step, so they stay put while the touch moves less
+than a step.
 """
 
 from __future__ import annotations
@@ -158,24 +160,19 @@ class MarketMaker(Agent):
         base = self.size * state.order_size / withdrawn
         buy_scale = max(0.0, min(1.0, 1.0 - inventory))
         sell_scale = max(0.0, min(1.0, 1.0 + inventory))
-        below = self._spacing(step, levels)
-        above = self._spacing(step, levels)
-        targets = {
-            Side.BUY: {bid0 - below[k]: base * (1 + 0.5 * k) * buy_scale for k in range(levels)},
-            Side.SELL: {ask0 + above[k]: base * (1 + 0.5 * k) * sell_scale for k in range(levels)},
-        }
+        scales = {Side.BUY: buy_scale, Side.SELL: sell_scale}
         quoted: dict[Side, dict[int, int]] = {}
-        for side in (Side.BUY, Side.SELL):
-            wanted = {p: q for p, q in targets[side].items() if q >= state.min_qty}
-            quoted[side] = self._requote(orders, side, wanted, [o for o in orders.open if o.side is side])
+        for side, best in ((Side.BUY, bid0), (Side.SELL, ask0)):
+            sign = -1 if side is Side.BUY else 1
+            bands = []
+            for k in range(levels):
+                qty = base * (1 + 0.5 * k) * scales[side]
+                if qty >= state.min_qty:
+                    near = best + sign * k * step
+                    far = near if k == 0 else near + sign * (step - 1)
+                    bands.append((min(near, far), max(near, far), qty))
+            quoted[side] = self._requote(orders, side, bands, [o for o in orders.open if o.side is side])
         book.quoted = quoted
-
-    def _spacing(self, step: int, levels: int) -> list[int]:
-        """Ticks from the best level to each level: `step` apart, each deeper level somewhere within its
-        step when a step spans several ticks, so the book has no piles at fixed depths."""
-        if step == 1:
-            return list(range(levels))
-        return [0] + [k * step + self.rng.randrange(step) for k in range(1, levels)]
 
     def _pick_off(
         self,
@@ -207,36 +204,52 @@ class MarketMaker(Agent):
         return True
 
     def _requote(
-        self, orders: Orders, side: Side, wanted: dict[int, float], current: list[OrderView]
+        self, orders: Orders, side: Side, bands: list[tuple[int, int, float]], current: list[OrderView]
     ) -> dict[int, int]:
+        """Rest one order in each band of prices (best first; a band is one price at the touch, and
+        anywhere within its step deeper in the book, so the ladder has no piles at fixed depths).
+
+        An order already inside its band stays where it is: a move of the best price by less
+        than a step leaves the deeper levels alone instead of moving every one of them.
+        """
         keep: dict[int, OrderView] = {}
+        """Band index -> the resting order that already serves it."""
         stale: list[OrderView] = []
-        for order in current:
+        for order in sorted(current, key=lambda o: o.order_id):
             assert order.price is not None
-            if order.price in wanted and order.price not in keep:
-                keep[order.price] = order
-            else:
+            placed = next(
+                (i for i, (low, high, _) in enumerate(bands) if low <= order.price <= high and i not in keep), None
+            )
+            if placed is None:
                 stale.append(order)
-        # Best levels first: they matter most when room is short. Stale orders move to missing
-        # levels (one amend instead of a cancel and a place); leftovers are canceled first.
-        prices = sorted(wanted, reverse=side is Side.BUY)
-        missing = [p for p in prices if p not in keep]
+            else:
+                keep[placed] = order
+        # Stale orders move to missing levels (one amend instead of a cancel and a place);
+        # leftovers are canceled first, so the room is known.
+        missing = [i for i in range(len(bands)) if i not in keep]
         moves = list(zip(missing, stale, strict=False))
         for order in stale[len(moves) :]:
             orders.cancel(order)
         quoted: dict[int, int] = {}
-        for price, order in keep.items():
-            qty = int(wanted[price])
+        for i, order in keep.items():
+            qty = int(bands[i][2])
+            assert order.price is not None
             if order.leaves_qty > 2 * qty or order.leaves_qty * 2 < qty:
-                orders.cancel(order)  # resize: replace it (after the cancels, so the room is known)
-                missing.append(price)
+                orders.cancel(order)  # resize: replace it
+                missing.append(i)
             else:
-                quoted[price] = qty
-        for price, order in moves:
+                quoted[order.price] = qty
+        for i, order in moves:
+            price = self._within(bands[i])
             if orders.move(order, price):
-                quoted[price] = int(wanted[price])
-        for price in missing[len(moves) :]:
-            qty = int(wanted[price])
+                quoted[price] = int(bands[i][2])
+        for i in missing[len(moves) :]:
+            price = self._within(bands[i])
+            qty = int(bands[i][2])
             if orders.limit(side, price, qty) is not None:
                 quoted[price] = qty
         return quoted
+
+    def _within(self, band: tuple[int, int, float]) -> int:
+        low, high, _ = band
+        return low if low == high else low + self.rng.randrange(high - low + 1)
