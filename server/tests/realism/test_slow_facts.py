@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sim_data import ACME, INITIAL_CASH, LIMITS
 
-from hftsim.realism.slow import BUCKET_S, measure_intraday, section, square_root_impact
-from hftsim.sim import SimSettings
+from hftsim.realism.slow import BUCKET_S, DAY_S, measure_intraday, section, square_root_impact, trading_day
+from hftsim.sim import SimSettings, SymbolSimSettings
 
 
 def test_a_larger_metaorder_moves_the_price_more_its_way() -> None:
@@ -28,8 +28,19 @@ def test_intraday_u_shape_is_found_when_there_and_not_when_flat() -> None:
     mid = list(10_000 * np.exp(np.concatenate([[0], np.cumsum(rng.normal(0, 1e-4, seconds) * per_second)])))
     day = measure_intraday(volume, mid)
     assert day.passed and day.volume_u > 1.5
+    assert len(day.volume) == len(day.volatility) == buckets, "the last half hour's volatility too"
     flat = measure_intraday(
         list(rng.poisson(10, seconds)), list(10_000 * np.exp(np.cumsum(rng.normal(0, 1e-4, seconds + 1))))
     )
     assert not flat.passed
     assert "U-shape" in "\n".join(section("ACME", None, day))
+
+
+def test_the_day_is_simulated_as_a_trading_day_unless_the_market_sets_its_own() -> None:
+    sim = SimSettings(symbols={"ACME": SymbolSimSettings(volatility=0.5)})
+    day = trading_day(sim, "ACME")
+    assert day.for_symbol("ACME").session_hours == DAY_S / 3600
+    assert day.for_symbol("ACME").volatility == 0.5, "the symbol's own settings stay"
+    assert day.for_symbol("BOLT").session_hours == 0, "only the measured symbol"
+    own = SimSettings(defaults=SymbolSimSettings(session_hours=4.0))
+    assert trading_day(own, "ACME") is own

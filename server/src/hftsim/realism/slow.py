@@ -10,7 +10,9 @@ metaorder's impact, with much less noise than comparing different seeds.
 
 Intraday U-shape (Admati & Pfleiderer 1988; Andersen & Bollerslev 1997):
 volume and volatility are higher after the open and before the close than
-at midday. Measured over one simulated trading day in half-hour buckets.
+at midday. Measured over one simulated trading day in half-hour buckets,
+with the symbol's agents on a trading day of that length (`session_hours`,
+see `hftsim.sim.day`) unless the configuration sets one already.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 from ..engine import Engine, Limits
 from ..engine.commands import Command, OpenAccount, OrderType, PlaceOrder, Side, Tif
 from ..engine.instruments import Instrument
-from ..sim.config import SimSettings
+from ..sim.config import SimSettings, SymbolSimSettings
 from .measures import power_law_slope
 from .tape import record
 
@@ -145,17 +147,31 @@ def intraday(inst: Instrument, sim: SimSettings, limits: Limits, cash: int, tick
             tick(t - done[0], "intraday day")
         done[0] = t
 
-    tape = record([inst], sim, 1, DAY_S, limits=limits, initial_cash=cash, progress=progress).tapes[inst.sym]
+    day = trading_day(sim, inst.sym)
+    tape = record([inst], day, 1, DAY_S, limits=limits, initial_cash=cash, progress=progress).tapes[inst.sym]
     return measure_intraday(tape.volume, tape.mid)
+
+
+def trading_day(sim: SimSettings, sym: str) -> SimSettings:
+    """The market with a trading day of `DAY_S` for `sym`, unless the configuration gives it one."""
+    if sim.for_symbol(sym).session_hours > 0:
+        return sim
+    hours = DAY_S / 3600
+    override = sim.symbols.get(sym)
+    day = override.model_copy(update={"session_hours": hours}) if override else SymbolSimSettings(session_hours=hours)
+    symbols = {**sim.symbols, sym: day}
+    return sim.model_copy(update={"symbols": symbols})
 
 
 def measure_intraday(volume: list[int], mid: list[float]) -> Intraday:
     """Half-hourly volume and 1-minute realised volatility, each over its mean across the day."""
     buckets = len(volume) // BUCKET_S
     vol = np.asarray(volume[: buckets * BUCKET_S], dtype=float).reshape(buckets, BUCKET_S).sum(axis=1)
-    prices = np.asarray(mid[: buckets * BUCKET_S + 1], dtype=float)
+    # mid[i] is the mid at the end of second i + 1: the first sample and then the end of every minute,
+    # so the last half hour has its 30 returns too.
+    prices = np.asarray([mid[0], *mid[59 : buckets * BUCKET_S : 60]], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.diff(np.log(prices[::60]))
+        r = np.diff(np.log(prices))
     r = np.nan_to_num(r)
     per_bucket = BUCKET_S // 60
     rv = np.sqrt((r[: len(r) // per_bucket * per_bucket] ** 2).reshape(-1, per_bucket).sum(axis=1))

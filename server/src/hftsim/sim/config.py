@@ -72,6 +72,17 @@ class SymbolSimSettings(BaseModel):
     informed_rate: float = Field(default=1 / 20, ge=0)
     """Parent orders per second started by the informed trader on its own (it also reacts to mispricing)."""
 
+    # Trading day (see `hftsim.sim.day`) ----------------------------------------
+    session_hours: float = Field(default=0.0, ge=0, le=24)
+    """Length of a trading day, days back to back from the agents' start, over which activity follows the
+    intraday U-shape; 0: a venue open around the clock, equally busy all the time."""
+    open_activity: float = Field(default=4.0, ge=1, le=10)
+    """How much busier than at midday the agents are at the open (with `session_hours` set)."""
+    close_activity: float = Field(default=3.0, ge=1, le=10)
+    """How much busier than at midday the agents are at the close."""
+    intraday_half_life_min: float = Field(default=20.0, gt=0)
+    """How fast the open's rush fades, and the close's builds up (simulated minutes)."""
+
     # Market makers ------------------------------------------------------------
     mm_levels: int = Field(default=5, ge=1, le=20)
     """Price levels each market maker quotes on each side."""

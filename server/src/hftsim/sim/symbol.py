@@ -31,6 +31,7 @@ from ..engine import Limits, Trade
 from ..engine.commands import Side
 from ..engine.instruments import Instrument
 from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
+from .day import DayProfile
 from .fairvalue import FairValue
 from .market import StepView
 
@@ -94,6 +95,8 @@ class SymbolState:
         margin = (self.band_high - self.band_low) * 0.1
         fair_rng = random.Random(f"{seed}:fair:{instrument.sym}")
         self.fair = FairValue(params, ref, self.band_low + margin, self.band_high - margin, fair_rng)
+        self.day = DayProfile(params)
+        """How busy the agents are at each moment of the trading day (flat unless a session is configured)."""
         self._rng = random.Random(f"{seed}:consensus:{instrument.sym}")
         self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
         self.sigma_1s = ref * params.volatility / math.sqrt(TRADING_SECONDS_PER_YEAR)
@@ -235,6 +238,8 @@ class SymbolState:
             # configured one) and larger when the book is stressed (thin quotes after a shock).
             calm = min(1.0, self.fair.vol_multiplier)
             impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress) * self._thinness(view, dt_s)
+            # The makers quote thinner at the busy ends of a trading day (`day`), so flow moves prices more.
+            impact *= math.sqrt(self.day.activity(now_us / 1000))
             before = self.pressure * keep
             self.pressure = before + concave(surprise / self.order_size)
             knee = PRESSURE_KNEE

@@ -1,6 +1,7 @@
 """Liquidity providers: limit orders at random depths with random lifetimes.
 
-Orders arrive as a Poisson stream in continuous time; providers also look
+Orders arrive as a Poisson stream in continuous time (faster at the busy
+ends of a trading day, `SymbolState.day`); providers also look
 at the market tens of milliseconds after it prints or its value moves. Each is placed at a depth below the best
 price on its own side drawn from a power law (most near the touch, a tail
 deep in the book: P(depth > d) ~ d^-1.5 as in real books, with no cap but
@@ -69,7 +70,7 @@ class LiquidityProvider(Agent):
         sym = state.sym
         arrival = self._arrival_ms.get(sym)
         if arrival is None:
-            rate = state.params.liquidity_rate * self.share
+            rate = state.params.liquidity_rate * self.share * state.day.activity(now_ms)
             arrival = self._arrival_ms[sym] = now_ms + exponential_ms(self.rng, 1.0 / rate) if rate > 0 else math.inf
         return min(arrival, self._next_check.get(sym, now_ms))
 

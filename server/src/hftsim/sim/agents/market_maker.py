@@ -6,7 +6,8 @@ a persistent private error on top. Other participants' quotes that are
 stale by more than a spread against the estimate are picked off. Quotes are skewed against inventory (centre
 and sizes), widen when recent volatility or one-sided (informed) flow is
 high, widen and thin after a shock (liquidity stress, `SymbolState.stress`;
-they refill gradually as it fades), and never cross other participants'
+they refill gradually as it fades), quote thinner at the busy ends of a
+trading day (`SymbolState.day`), and never cross other participants'
 best prices. A maker reacts to every print and moved touch within a
 fraction of a millisecond, and also looks now and then on its own. Requoting diffs the
 target ladder against the resting orders, so a one-tick move costs one
@@ -157,7 +158,8 @@ class MarketMaker(Agent):
         levels = state.params.mm_levels
         # After losing to one-sided (informed) flow a maker withdraws: thinner quotes until it recovers.
         withdrawn = 1.0 + STRESS_THINNING * state.stress + LOSS_THINNING * min(toxicity, 10.0)
-        base = self.size * state.order_size / withdrawn
+        # Thinner still while the day is busy (the open and the close): depth builds up towards midday.
+        base = self.size * state.order_size / withdrawn / math.sqrt(state.day.activity(now_ms))
         buy_scale = max(0.0, min(1.0, 1.0 - inventory))
         sell_scale = max(0.0, min(1.0, 1.0 + inventory))
         scales = {Side.BUY: buy_scale, Side.SELL: sell_scale}

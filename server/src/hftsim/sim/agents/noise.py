@@ -8,7 +8,8 @@ print) and a slow one (fading with `hawkes_half_life_s`). A stressed market
 (a spell after a large move, see
 `SymbolState.stress`) draws in more orders: the rate of new (immigrant)
 arrivals grows by `STRESS_ACTIVITY` times the stress, and a market whose
-recent volatility runs above the usual draws more (`ACTIVITY_PER_VOL`); the
+recent volatility runs above the usual draws more (`ACTIVITY_PER_VOL`), as
+do the open and the close of a trading day (`SymbolState.day`); the
 branching ratio stays as set, so the process stays stable. That gives clustered activity,
 and with it clustered volatility and volume-volatility correlation, made by
 the traders rather than by the fair value. Sizes are the takers' shared
@@ -46,6 +47,8 @@ SPLIT_CAP = 40.0
 CHILD_EVERY_S = 1.0
 CHILD_MAX = 1.0
 """A run's children are at most one round lot: a metaorder is fed in small bites."""
+DAY_BOUND_MS = 60_000.0
+"""Arrivals are drawn against the time of day's highest activity over at most this long ahead."""
 _RUN_MEAN = SPLIT_TAIL / (SPLIT_TAIL - 1) * (1 - float(SPLIT_CAP ** (1 - SPLIT_TAIL)))
 ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
 """Mean orders an arrival brings (runs included), so the configured rate counts orders."""
@@ -114,10 +117,12 @@ class NoiseTrader(Agent):
         orders average `taker_rate`."""
         return params.taker_rate * (1.0 - params.hawkes_branching) / ORDERS_PER_ARRIVAL
 
-    def _rate(self, params: SymbolSimSettings, hawkes: HawkesState, stress: float, activity: float) -> float:
-        """This account's share of the arrival rate; stress and a moving market raise the immigrant rate
-        only, so the branching ratio (and stability) stays as set."""
-        base = self._base_rate(params) * (1.0 + STRESS_ACTIVITY * stress) * activity
+    def _rate(
+        self, params: SymbolSimSettings, hawkes: HawkesState, stress: float, activity: float, day: float
+    ) -> float:
+        """This account's share of the arrival rate; stress, a moving market and the time of day raise the
+        immigrant rate only, so the branching ratio (and stability) stays as set."""
+        base = self._base_rate(params) * (1.0 + STRESS_ACTIVITY * stress) * activity * day
         return min(base + hawkes.excitation, MAX_RATE_MULTIPLE * params.taker_rate) * self.share
 
     @staticmethod
@@ -127,8 +132,14 @@ class NoiseTrader(Agent):
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         hawkes = self._state(now_ms, state)
-        highest = self._rate(state.params, hawkes, 1.0, MAX_ACTIVITY)
+        # The bound holds until `until`; a candidate beyond it is only a look at `until`, where
+        # the next one is drawn (exponential waits are memoryless).
+        day = state.day
+        until = math.inf if day.flat else min(now_ms + DAY_BOUND_MS, day.day_end_ms(now_ms))
+        highest = self._rate(state.params, hawkes, 1.0, MAX_ACTIVITY, day.highest(now_ms, until))
         candidate = now_ms + exponential_ms(self.rng, 1.0 / highest) if highest > 0 else math.inf
+        if candidate > until:
+            candidate, highest = until, math.inf
         self._candidate[state.sym] = (candidate, highest)
         run = self._runs.get(state.sym)
         return min(candidate, run[2]) if run is not None else candidate
@@ -137,7 +148,8 @@ class NoiseTrader(Agent):
         self._arrivals = 0
         candidate, highest = self._candidate.get(state.sym, (math.inf, 0.0))
         if now_ms >= candidate:
-            rate = self._rate(state.params, self._state(now_ms, state), state.stress, self._activity(state))
+            hawkes = self._state(now_ms, state)
+            rate = self._rate(state.params, hawkes, state.stress, self._activity(state), state.day.activity(now_ms))
             self._arrivals = int(self.rng.random() * highest < rate)
         run = self._runs.get(state.sym)
         return self._arrivals > 0 or (run is not None and now_ms >= run[2])
