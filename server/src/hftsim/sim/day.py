@@ -16,7 +16,8 @@ clock under `hftsim serve`) the multiplier is 1 all the time.
 The noise traders' new arrivals and the liquidity providers' orders come in
 `activity` times as fast, and the makers quote `1 / sqrt(activity)` of their
 usual size, so each order moves the consensus `sqrt(activity)` times as far
-(`SymbolState.observe`): busier and more volatile at both ends of the day.
+(`SymbolState.observe`): busier at both ends of the day, and meant to be more
+volatile there too (the realism report's intraday fact says how far it is).
 The profile is a fixed function of simulated time, so a seed still gives
 the same tape.
 """
