@@ -291,20 +291,21 @@ class RequestSession:
             self._finish(code, reason)
 
     async def _watch(self, timeout: float) -> None:
-        """Ping when idle; abort the link when nothing at all arrived within `timeout`."""
+        """Ping when idle; abort the link when nothing at all arrived within `timeout`, and not even an answer to
+        a probe sent a third of it ago: a stall of this client's own loop is no silence of the server's."""
         probe_after = timeout / 3
         pinged_at = 0.0
         while True:
             now = time.monotonic()
             silent = now - self._last_frame
-            if silent >= timeout:
+            if silent >= timeout and pinged_at > self._last_frame and now - pinged_at >= probe_after:
                 break
             if silent >= probe_after and now - pinged_at >= probe_after:
                 pinged_at = now
                 probe_id, frame = self._envelopes.request("ping")
                 self._inbox.probe(probe_id)
                 try:
-                    await asyncio.wait_for(self._connection.send(frame.decode()), timeout - silent)
+                    await asyncio.wait_for(self._connection.send(frame.decode()), probe_after)
                 except (ConnectionClosed, OSError, TimeoutError):
                     pass  # the reader or the next pass notices
             await asyncio.sleep(probe_after / 4)

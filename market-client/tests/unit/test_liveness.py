@@ -1,6 +1,7 @@
 """The session watchdog over a fake connection: idle links are pinged, silent ones aborted."""
 
 import asyncio
+import time
 
 import pytest
 
@@ -31,6 +32,19 @@ async def test_a_silent_link_is_aborted_and_reported_as_a_drop() -> None:
     else:
         raise AssertionError("the request in flight should have failed")
     assert any(m["op"] == "ping" for m in conn.sent[1:])  # the watchdog probed before giving up
+
+
+async def test_a_stall_of_the_clients_own_loop_is_not_taken_for_a_silent_server() -> None:
+    conn = FakeConnection()
+    session = RequestSession(conn, liveness_timeout=0.3)
+    await asyncio.sleep(0)  # the watchdog has started
+    time.sleep(0.4)  # noqa: ASYNC251 -- this client's loop stalls past the timeout: the server said nothing meanwhile
+    [probe] = await asyncio.wait_for(conn.next_sent(1), 5)  # it asks first, rather than drop the link at once
+    assert probe["op"] == "ping" and not session.closed
+    conn.respond(probe, {"ts": 1})
+    [_, again] = await asyncio.wait_for(conn.next_sent(2), 5)  # the answer kept the link: it probes on, idle
+    assert again["op"] == "ping" and not session.closed
+    await session.close()
 
 
 async def test_answered_pings_keep_an_idle_link_alive(caplog: pytest.LogCaptureFixture) -> None:
