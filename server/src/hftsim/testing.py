@@ -17,11 +17,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from .cluster.natsserver import NatsServer
 
 TEST_DEFAULTS: dict[str, Any] = {
     "session": {
@@ -188,6 +191,44 @@ class ShardProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+
+@dataclass
+class ClusterProcesses:
+    nats_url: str
+    gateways: list[ServerProcess]
+    shards: list[ShardProcess]
+
+
+@contextmanager
+def cluster_processes(
+    where: Path, shards: dict[str, list[str]], config: dict[str, Any] | None = None, *, announce: bool = False
+) -> Iterator[ClusterProcesses]:
+    """A nats-server, one `hftsim engine` per shard (they publish the market data) and two gateways over them,
+    sharing one users' database; `config` goes to all of them; `announce`: the gateways list each other's
+    address for the website (`cluster.gateways`)."""
+    with ExitStack() as stack:
+        nats_server = stack.enter_context(NatsServer(where / "nats"))
+        ports = [free_port(), free_port()]
+        cluster: dict[str, Any] = {"nats_url": nats_server.url, "shards": shards}
+        if announce:
+            cluster["gateways"] = [f"http://127.0.0.1:{port}" for port in ports]
+        settings = {**(config or {}), "cluster": cluster}
+        started = [
+            ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **settings})
+            for name in shards
+        ]
+        for shard in started:
+            shard.start()
+            stack.callback(shard.kill)
+        gateways = []
+        for name, port in zip(("one", "two"), ports, strict=True):
+            gateway = ServerProcess(where / "data", port=port, config=settings)
+            gateway.log_path = where / f"gateway-{name}.log"
+            gateway.start()
+            stack.callback(gateway.stop)
+            gateways.append(gateway)
+        yield ClusterProcesses(nats_server.url, gateways, started)
 
 
 BLOCK_COMPILED_ENGINE = """

@@ -15,8 +15,7 @@ import hashlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -24,49 +23,22 @@ import pytest
 from market_client import MarketClient
 
 from hftsim.cluster.connection import connect
-from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import TEST_DEFAULTS, ServerProcess, ShardProcess
+from hftsim.testing import ClusterProcesses, cluster_processes
 
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 ADMIN = ("boss", "boss-pass-1")
 
 
-@dataclass
-class Cluster:
-    nats_url: str
-    gateways: list[ServerProcess]
-    shards: list[ShardProcess]
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    where = tmp_path_factory.mktemp("rounds")
-    with ExitStack() as stack:
-        nats_server = stack.enter_context(NatsServer(where / "nats"))
-        config = {
-            "cluster": {"nats_url": nats_server.url, "shards": SHARDS},
-            "rounds": {"sample_s": 0.1},
-        }
-        shards = [
-            ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config}) for name in SHARDS
-        ]
-        for shard in shards:
-            shard.start()
-            stack.callback(shard.kill)
-        gateways = []
-        for name in ("one", "two"):
-            gateway = ServerProcess(where / "data", config=config)
-            gateway.log_path = where / f"gateway-{name}.log"
-            gateway.start()
-            stack.callback(gateway.stop)
-            gateways.append(gateway)
-        gateways[0].add_user(*ADMIN, role="admin")
-        yield Cluster(nats_server.url, gateways, shards)
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcesses]:
+    with cluster_processes(tmp_path_factory.mktemp("rounds"), SHARDS, {"rounds": {"sample_s": 0.1}}) as processes:
+        processes.gateways[0].add_user(*ADMIN, role="admin")
+        yield processes
 
 
 @asynccontextmanager
-async def admins(cluster: Cluster) -> AsyncIterator[list[MarketClient]]:
+async def admins(cluster: ClusterProcesses) -> AsyncIterator[list[MarketClient]]:
     """The admin logged in on each gateway."""
     one, two = cluster.gateways
     async with (
@@ -94,7 +66,7 @@ async def within(seconds: float, check: Callable[[], Awaitable[Any]]) -> bool:
     return True
 
 
-async def shard_hashes(cluster: Cluster) -> dict[str, tuple[int, str]]:
+async def shard_hashes(cluster: ClusterProcesses) -> dict[str, tuple[int, str]]:
     """Each shard process's (command, state hash), asked over NATS."""
     nc = await connect(cluster.nats_url, "test-rounds")
     try:
@@ -119,7 +91,9 @@ async def trade(buyer: MarketClient, seller: MarketClient, sym: str, price: str,
     assert sold["order"]["status"] == "filled", sold
 
 
-async def test_a_round_started_on_one_gateway_resets_and_scores_the_same_on_the_other(cluster: Cluster) -> None:
+async def test_a_round_started_on_one_gateway_resets_and_scores_the_same_on_the_other(
+    cluster: ClusterProcesses,
+) -> None:
     one, two = cluster.gateways
     async with (
         admins(cluster) as (boss, boss_two),
@@ -168,7 +142,7 @@ async def test_a_round_started_on_one_gateway_resets_and_scores_the_same_on_the_
         assert status["paused"] is True  # every gateway paused at the round's end
 
 
-async def test_a_restore_on_one_gateway_gives_one_state_hash_everywhere(cluster: Cluster) -> None:
+async def test_a_restore_on_one_gateway_gives_one_state_hash_everywhere(cluster: ClusterProcesses) -> None:
     async with admins(cluster) as (boss, boss_two):
         await boss.admin.resume()
         await boss_two.admin.resume()
@@ -184,7 +158,7 @@ async def test_a_restore_on_one_gateway_gives_one_state_hash_everywhere(cluster:
             assert [o["sym"] for o in await carol.list_orders()] == ["BOLT"]  # the order placed after is gone
 
 
-async def test_a_shard_killed_after_a_round_reset_resumes_to_the_same_hash(cluster: Cluster) -> None:
+async def test_a_shard_killed_after_a_round_reset_resumes_to_the_same_hash(cluster: ClusterProcesses) -> None:
     async with admins(cluster) as (boss, boss_two):
         await boss.admin.start_round("heat two")
         await until("gateway two to start the round", lambda: _current(boss_two))  # and resume there
@@ -223,14 +197,14 @@ async def _archived(client: MarketClient, round_id: int) -> dict[str, Any] | Non
     return await client.admin.round_results(round_id)
 
 
-async def _agreed(cluster: Cluster, *on_each: MarketClient) -> dict[str, tuple[int, str]] | None:
+async def _agreed(cluster: ClusterProcesses, *on_each: MarketClient) -> dict[str, tuple[int, str]] | None:
     """The shards' commands and hashes, once every gateway's replicas hash as the shards do."""
     shards = await shard_hashes(cluster)
     gateways = {(await admin.admin.snapshot())["state_hash"] for admin in on_each}
     return shards if gateways == {venue_hash(shards)} else None
 
 
-async def _at(cluster: Cluster, expected: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]] | None:
+async def _at(cluster: ClusterProcesses, expected: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]] | None:
     try:
         found = await shard_hashes(cluster)
     except Exception:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,7 @@ import httpx
 import pytest
 from market_client import MarketClient
 
-from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import TEST_DEFAULTS, ServerProcess, ShardProcess
+from hftsim.testing import ServerProcess, cluster_processes
 
 WAIT_S = 30.0
 SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
@@ -29,22 +28,9 @@ QUICKSTART = Path(__file__).resolve().parents[3] / "market-client" / "examples" 
 
 @contextmanager
 def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
-    """A nats-server, the two shards and two gateway processes over it, sharing one users' database."""
-    with ExitStack() as stack:
-        nats_server = stack.enter_context(NatsServer(where / "nats"))
-        config = {"cluster": {"nats_url": nats_server.url, "shards": SHARDS}}
-        for name in SHARDS:
-            shard = ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, **config})
-            shard.start()
-            stack.callback(shard.kill)
-        gateways = []
-        for name in ("one", "two"):
-            gateway = ServerProcess(where / "data", config=config)
-            gateway.log_path = where / f"gateway-{name}.log"
-            gateway.start()
-            stack.callback(gateway.stop)
-            gateways.append(gateway)
-        yield gateways
+    """The two shards and two gateway processes over them, sharing one users' database."""
+    with cluster_processes(where, SHARDS) as processes:
+        yield processes.gateways
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hftsim.cluster.natsserver import NatsServer
-from hftsim.testing import TEST_DEFAULTS, ServerProcess, ShardProcess, free_port
+from hftsim.testing import ServerProcess, cluster_processes
 from market_client import MarketClient
 from playwright.sync_api import expect
 
@@ -32,29 +31,10 @@ SHARDS = {"a": ["ACME", "BOLT"], "b": ["CRUX", "DUNE", "EMBR"]}
 
 @contextmanager
 def two_gateways(where: Path) -> Iterator[list[ServerProcess]]:
-    """A nats-server, the two shards (they publish the market data) and two quiet gateways over them (no
-    agents), sharing one users' database and announcing each other's address to the website
-    (`cluster.gateways`)."""
-    with ExitStack() as stack:
-        nats_server = stack.enter_context(NatsServer(where / "nats"))
-        ports = [free_port(), free_port()]
-        cluster = {
-            "nats_url": nats_server.url,
-            "shards": SHARDS,
-            "gateways": [f"http://127.0.0.1:{port}" for port in ports],
-        }
-        for name in SHARDS:
-            shard = ShardProcess(name, nats_server.url, where / f"shard-{name}", {**TEST_DEFAULTS, "cluster": cluster})
-            shard.start()
-            stack.callback(shard.kill)
-        gateways = []
-        for name, port in zip(("one", "two"), ports, strict=True):
-            gateway = ServerProcess(where / "data", port=port, config={"cluster": cluster})
-            gateway.log_path = where / f"gateway-{name}.log"
-            gateway.start()
-            stack.callback(gateway.stop)
-            gateways.append(gateway)
-        yield gateways
+    """The two shards and two quiet gateways over them (no agents), announcing each other's address to the
+    website (`cluster.gateways`)."""
+    with cluster_processes(where, SHARDS, announce=True) as processes:
+        yield processes.gateways
 
 
 @pytest.fixture
