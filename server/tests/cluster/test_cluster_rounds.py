@@ -148,6 +148,8 @@ async def test_a_restore_on_one_gateway_gives_one_state_hash_everywhere(cluster:
         await boss_two.admin.resume()
         async with await MarketClient.connect(cluster.gateways[1].url) as carol:
             await carol.place_order("BOLT", "buy", "42.00", 3)
+            # A snapshot is of the gateway's own replicas: gateway one must have applied carol's order first.
+            await until("gateway one to show carol's bid", lambda: _bids(boss, "BOLT"))
             saved = await boss.admin.snapshot("before")
             await carol.place_order("DUNE", "buy", "1.200", 400)
             restored = await boss.admin.restore(saved["snapshot_id"])
@@ -172,6 +174,11 @@ async def test_a_shard_killed_after_a_round_reset_resumes_to_the_same_hash(clust
         shard.start()
         after = await until("shard a to come back", lambda: _at(cluster, before))
         assert after == before
+
+
+async def _bids(client: MarketClient, sym: str) -> list[Any]:
+    bids: list[Any] = (await client.get_book(sym, depth=1))["bids"]
+    return bids
 
 
 async def _current(client: MarketClient) -> dict[str, Any] | None:

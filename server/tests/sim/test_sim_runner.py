@@ -107,3 +107,17 @@ async def test_simulated_time_is_paced_by_the_wall_clock() -> None:
     await runner.stop()
     assert sim.sim_time_ms <= 10 * elapsed_ms
     assert sim.wakes > 0
+
+
+async def test_an_advance_runs_the_hook_at_each_simulated_instant() -> None:
+    """A stepped clock plays what is due on the way (a scenario's halt) before the step returns, with no
+    background task: the hook sees every wake-up's time and, last, the end of the step."""
+    sim, engine = make()
+    runner = AgentRunner(sim, engine, lambda c: engine.apply(c, 0))
+    seen: list[float] = []
+    runner.before_step = lambda: seen.append(sim.sim_time_ms)
+    start = sim.sim_time_ms
+    assert await runner.advance(2.0) > 0
+    assert seen[-1] == sim.sim_time_ms == start + 2000
+    assert seen == sorted(seen) and len(seen) > 2
+    assert not runner.running

@@ -112,8 +112,6 @@ class AgentRunner:
         """Run one step's wake-ups now (step_ms of simulated time times the intensity); returns the commands sent."""
         commands = self.commands
         self.steps += 1
-        if self.before_step is not None:
-            self._before()
         await self._play(self.sim.sim_time_ms + self.sim.step_ms * self.sim.intensity)
         return self.commands - commands
 
@@ -126,10 +124,16 @@ class AgentRunner:
             log.exception("the hook before the agents' pass failed; going on")
 
     async def _play(self, until_ms: float, pause_every: int = 0) -> None:
-        """Run the wake-ups due by `until_ms`, each one's commands submitted (and learnt from) before the next."""
+        """Run the wake-ups due by `until_ms`, each one's commands submitted (and learnt from) before the next.
+
+        The hook runs ahead of every wake-up and once the clock stands at `until_ms`, so what it plays at a
+        simulated time (a scenario's halt) has happened when the pass returns, stepped or paced.
+        """
         sim = self.sim
         ran = 0
         while self._ready():
+            if self.before_step is not None:
+                self._before()
             try:
                 commands = sim.wake(self.market, until_ms)
             except Exception:
@@ -137,6 +141,8 @@ class AgentRunner:
                 log.exception("the agents' clock failed; trying again on the next pass")
                 return
             if commands is None:
+                if self.before_step is not None:
+                    self._before()
                 return
             for command in commands:
                 try:
@@ -169,11 +175,11 @@ class AgentRunner:
                 anchor_wall, anchor_sim, rate = now, sim.sim_time_ms, current
                 target = anchor_sim
             self.steps += 1
-            if self.before_step is not None:
-                self._before()
             if rate > 0:
                 await self._play(target, pause_every=YIELD_EVERY)
                 wait = (sim.next_wake_ms - target) / (1000.0 * rate)
             else:
+                if self.before_step is not None:
+                    self._before()  # what is due at a standing clock (a scenario started at its second 0)
                 wait = self.step_s
             await asyncio.sleep(min(max(wait, 0.0), self.step_s))
