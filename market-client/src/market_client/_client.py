@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -43,6 +44,9 @@ from ._recovery import State
 from ._ring import RingBuffer
 from ._session import RequestSession
 from ._timeline import Timeline
+
+RECONNECTING = frozenset({"connecting", "reconnecting"})
+"""States in which a request that must take effect once waits for the link rather than failing."""
 
 
 class MarketClient:
@@ -362,12 +366,17 @@ class MarketClient:
             payload["price"] = to_wire_price(price)
         if type != "limit" or tif != "GTC" or post_only:  # the protocol's defaults go unsaid: a smaller request
             payload.update(type=type, tif=tif, post_only=post_only)
-
-        def placed(orders: list[JSON]) -> JSON | None:
-            order = _newest(orders, "client_order_id", coid)
-            return None if order is None else {"order": order}
-
-        return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed, msg_id)
+        # `_exactly_once`, written out: the answer resumes this coroutine alone, with no other between it and
+        # the session's future (a coroutine fewer per order, on the path every bot's latency is measured on).
+        if self._keeper.state in RECONNECTING:
+            await self._reconnected("order.place", timeout)
+        try:
+            return (await self._request("order.place", payload, as_role, timeout, msg_id)).payload
+        except ClientClosed:
+            raise
+        except (ConnectionLost, RequestTimeout) as exc:
+            lost: Exception = exc
+        return await self._recover("order.place", payload, as_role, timeout, sym, partial(_placed, coid), msg_id, lost)
 
     async def submit_order(
         self,
@@ -461,17 +470,35 @@ class MarketClient:
         """
         if msg_id is None:
             msg_id = self._keeper.envelopes.next_id()
-        if self._keeper.state in ("connecting", "reconnecting"):
-            try:
-                await self.wait_connected(timeout)
-            except TimeoutError:
-                raise MarketConnectionError(f"{op}: not reconnected within {timeout}s (state: {self.state})") from None
+        if self._keeper.state in RECONNECTING:
+            await self._reconnected(op, timeout)
         try:
             return (await self._request(op, payload, as_role, timeout, msg_id)).payload
         except ClientClosed:
             raise
         except (ConnectionLost, RequestTimeout) as exc:
             lost: Exception = exc
+        return await self._recover(op, payload, as_role, timeout, sym, settled, msg_id, lost)
+
+    async def _reconnected(self, op: str, timeout: float) -> None:
+        """Wait up to `timeout` for the link to come back before a first send; MarketConnectionError if not."""
+        try:
+            await self.wait_connected(timeout)
+        except TimeoutError:
+            raise MarketConnectionError(f"{op}: not reconnected within {timeout}s (state: {self.state})") from None
+
+    async def _recover(
+        self,
+        op: str,
+        payload: JSON,
+        as_role: str | None,
+        timeout: float,
+        sym: str | None,
+        settled: Callable[[list[JSON]], JSON | None],
+        msg_id: str,
+        lost: Exception,
+    ) -> JSON:
+        """The answer to `msg_id` was lost (`lost`): learn its outcome, or send it again (see `_exactly_once`)."""
         deadline = time.monotonic() + self._recover_timeout
         while (remaining := deadline - time.monotonic()) > 0:
             try:
@@ -498,14 +525,15 @@ class MarketClient:
         """Send one request over CMD, paced; its response (a refusal raises).
 
         Not a coroutine itself: in the common case (no pause, no timeline
-        waiting on the answer) it hands back the session's own request, so
-        an order's answer resumes one coroutine fewer.
+        waiting on the answer) it sends at once and hands back the session's
+        future for the answer (`RequestSession.submit`), so an order's
+        answer resumes its caller with no coroutine in between.
         """
         session = self._keeper.require_cmd()
         pause = self._pacer.delay_under(self._keeper.user) if self._pacer is not None else 0.0
         if pause > 0 or self._turns.queued or (self._timelines and op in RESTATED):
             return self._request_with(session, pause, op, payload, as_role, timeout, msg_id)
-        return session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
+        return session.submit(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
 
     async def _request_with(
         self,
@@ -525,7 +553,7 @@ class MarketClient:
         for timeline in timelines:
             timeline.request_sent(msg_id)  # its answer stands for an event the timeline must wait for
         try:
-            return await session.request(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
+            return await session.submit(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
         finally:
             for timeline in timelines:
                 timeline.request_done(msg_id)
@@ -743,6 +771,12 @@ class MarketClient:
         else:
             self._connected.clear()
         self._callbacks.call("state hook", self._on_state_change, state)
+
+
+def _placed(coid: str, orders: list[JSON]) -> JSON | None:
+    """place_order's answer found among the user's orders: the newest with its client_order_id."""
+    order = _newest(orders, "client_order_id", coid)
+    return None if order is None else {"order": order}
 
 
 def _newest(orders: list[JSON], key: str, value: Any) -> JSON | None:

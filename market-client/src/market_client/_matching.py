@@ -50,7 +50,7 @@ class Inbox(Generic[W]):
         self._waiting[msg_id] = waiter
 
     def forget(self, msg_id: str) -> None:
-        """The request was answered, or given up (timeout): a later answer is stray."""
+        """The request was given up (timeout, a failed write): a later answer is stray."""
         self._waiting.pop(msg_id, None)
 
     def probe(self, msg_id: str) -> None:
@@ -77,7 +77,7 @@ class Inbox(Generic[W]):
         if corr_id in self._probes:
             self._probes.discard(corr_id)
             return Delivery()  # it proved the link alive by arriving: nothing more to do
-        waiter = self._waiting.get(corr_id) if corr_id is not None else None
+        waiter = self._waiting.pop(corr_id, None) if corr_id is not None else None  # answered: no longer in flight
         if waiter is None:
             return Delivery(
                 ignored=f"a response to no pending request (late or unparsable): "

@@ -23,12 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from websockets.exceptions import ConnectionClosed
 
-from ._envelope import Envelopes, Event, Response, restates
+from ._envelope import RESTATED, Envelopes, Event, Response
 from ._exceptions import (
     AuthenticationError,
     ClientClosed,
@@ -46,13 +46,8 @@ MAX_FRAME = 64 * 1024 * 1024
 """Largest frame we accept from the server (a deep snapshot can be big)."""
 
 
-class _Expired(Exception):
-    """A request's time ran out (set on its future, so nothing else is mistaken for it)."""
-
-
-def _expire(future: asyncio.Future[Response]) -> None:
-    if not future.done():
-        future.set_exception(_Expired())
+Waiter = asyncio.Future[Response]
+"""What a request in flight is waited on by: its answer's future."""
 
 
 class Deadlines:
@@ -64,17 +59,19 @@ class Deadlines:
     at a time with the same timeout arms it once per timeout period.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[Waiter, str, str, float], None]) -> None:
         self._loop = loop
-        self.due: dict[asyncio.Future[Response], float] = {}
-        """Each request's deadline (loop time); a request answered or given up leaves it (`due.pop`)."""
+        self._expire = expire
+        self.due: dict[Waiter, tuple[float, str, str, float]] = {}
+        """Each request's (deadline in loop time, msg_id, op, seconds) by its future; an answered request leaves
+        it at once (`due.pop`)."""
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
 
-    def add(self, future: asyncio.Future[Response], seconds: float) -> None:
-        """Fail `future` with `_Expired` once `seconds` have passed, unless it is done or discarded before."""
+    def add(self, future: Waiter, msg_id: str, op: str, seconds: float) -> None:
+        """Call `expire(future, msg_id, op, seconds)` once `seconds` have passed, unless `future` left `due`."""
         at = self._loop.time() + seconds
-        self.due[future] = at
+        self.due[future] = (at, msg_id, op, seconds)
         if self._timer is None or at < self._timer_at:
             self._arm(at)
 
@@ -94,12 +91,13 @@ class Deadlines:
     def _sweep(self) -> None:
         self._timer = None
         now = self._loop.time()
-        expired = [future for future, at in self.due.items() if at <= now]
-        for future in expired:
-            del self.due[future]
-            _expire(future)
-        if self.due:
-            self._arm(min(self.due.values()))
+        due = self.due
+        expired = [(future, entry) for future, entry in due.items() if entry[0] <= now]
+        for future, (_, msg_id, op, seconds) in expired:
+            del due[future]
+            self._expire(future, msg_id, op, seconds)
+        if due:
+            self._arm(min(entry[0] for entry in due.values()))
 
 
 class Connection(Protocol):
@@ -134,7 +132,7 @@ class RequestSession:
         self._envelopes = envelopes or Envelopes(prefix=name)
         self._on_event = on_event
         self._on_close = on_close
-        self._inbox: Inbox[asyncio.Future[Response]] = Inbox()
+        self._inbox: Inbox[Waiter] = Inbox()
         self._closing = False
         self._closed = False
         self._silent_for: float | None = None
@@ -147,7 +145,7 @@ class RequestSession:
         instead of that event to `on_event`; its owner makes the event (`restated`) only if something reads it
         at once. An order's answer then costs no event built and dispatched."""
         loop = self._loop = asyncio.get_running_loop()
-        self._deadlines = Deadlines(loop)
+        self._deadlines = Deadlines(loop, self._timed_out)
         self._send_now: Callable[[bytes], None] | None = getattr(connection, "send_now", None)
         """A socket that writes without suspending (picows) is called directly: no coroutine per request."""
         push_to = getattr(connection, "push_to", None)
@@ -218,42 +216,73 @@ class RequestSession:
         the server runs a msg_id once per session and answers a true copy
         of a state-changing request with the first answer (docs/protocol.md).
         """
+        return await self.submit(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
+
+    def submit(
+        self,
+        op: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        as_role: str | None = None,
+        timeout: float | None = None,
+        msg_id: str | None = None,
+    ) -> Awaitable[Response]:
+        """`request` in two steps: send now, and return what its answer will resolve (await it once).
+
+        Over a socket that writes without suspending (picows), the request
+        leaves before this returns and the awaitable is its future: the
+        answer resumes the caller directly, with no coroutine of the
+        session's in between (an order's answer is a loop pass shorter). It
+        resolves to the `Response`, or raises what `request` raises: the
+        refusal's ServerError, RequestTimeout after `timeout`, ConnectionLost
+        or ClientClosed. Given up (its awaiter canceled), a request stays in
+        flight until its answer or its deadline comes, which then go to nobody.
+        A closed session or a write that fails raises at once.
+        """
         if self._closed:
             raise self._closed_error()
         msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
-        future: asyncio.Future[Response] = self._loop.create_future()
-        inbox = self._inbox
-        limit = self.request_timeout if timeout is None else timeout
-        deadlines = self._deadlines
+        if self.tap is not None:
+            self.tap(self.name, "out", frame)
+        send_now = self._send_now
+        if send_now is None:
+            return self._sending(op, msg_id, frame, timeout)
         try:
-            try:
-                if self.tap is not None:
-                    self.tap(self.name, "out", frame)
-                send_now = self._send_now
-                if send_now is not None:
-                    send_now(frame)
-                    inbox.expect(msg_id, future)  # after the write: set up while the server works, no answer yet
-                else:
-                    inbox.expect(msg_id, future)  # a frame may arrive while the send is awaited
-                    await self._connection.send(frame)
-            except ConnectionClosed:
-                if future.done():
-                    future.exception()  # the reader failed it meanwhile: mark the error seen
-                raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
-            if limit > 0:
-                deadlines.add(future, limit)
-            else:
-                _expire(future)  # no time at all: as wait_for, only an answer already there counts
-            try:
-                response = await future
-            except _Expired:
-                raise RequestTimeout(f"{op} got no response within {limit}s") from None
-        finally:
-            deadlines.due.pop(future, None)
-            inbox.forget(msg_id)
-        if not response.ok:
-            raise response.error()
-        return response
+            send_now(frame)
+        except ConnectionClosed:
+            raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
+        return self._expect(op, msg_id, timeout)  # after the write: set up while the server works
+
+    async def _sending(self, op: str, msg_id: str, frame: bytes, timeout: float | None) -> Response:
+        """`submit` over a connection whose write is awaited: the answer may arrive meanwhile, so it is expected
+        before."""
+        future = self._expect(op, msg_id, timeout)
+        try:
+            await self._connection.send(frame)
+        except ConnectionClosed:
+            self._inbox.forget(msg_id)
+            self._deadlines.due.pop(future, None)
+            if future.done():
+                future.exception()  # the reader failed it meanwhile: mark the error seen
+            raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
+        return await future
+
+    def _expect(self, op: str, msg_id: str, timeout: float | None) -> Waiter:
+        """The future `msg_id`'s answer resolves, with its deadline."""
+        future: Waiter = self._loop.create_future()
+        self._inbox.expect(msg_id, future)
+        limit = self.request_timeout if timeout is None else timeout
+        if limit > 0:
+            self._deadlines.add(future, msg_id, op, limit)
+        else:
+            self._timed_out(future, msg_id, op, limit)  # no time at all: only an answer already there counts
+        return future
+
+    def _timed_out(self, future: Waiter, msg_id: str, op: str, seconds: float) -> None:
+        """A request's time ran out: its caller gets RequestTimeout, and a late answer goes to nobody."""
+        self._inbox.forget(msg_id)
+        if not future.done():
+            future.set_exception(RequestTimeout(f"{op} got no response within {seconds}s"))
 
     async def close(self) -> None:
         """Close the socket and stop reading; requests in flight fail with ClientClosed."""
@@ -338,14 +367,19 @@ class RequestSession:
                 except Exception:
                     logger.exception("%s: event handler failed on %s", self.name, event.op)
         future, response = delivery.waiter, delivery.response
-        if response is None:
+        if response is None or future is None:
             return
-        if on_restated is not None and restates(response):
+        self._deadlines.due.pop(future, None)  # answered (the inbox let it go too)
+        if not response.ok:
+            if not future.done():
+                future.set_exception(response.error())
+            return
+        if on_restated is not None and response.op in RESTATED:
             try:
                 on_restated(response)
             except Exception:
                 logger.exception("%s: handler of the event %s stands for failed", self.name, response.op)
-        if future is not None and not future.done():
+        if not future.done():
             future.set_result(response)
 
     def _finish(self, code: int | None, reason: str) -> None:

@@ -57,3 +57,11 @@ class FakeConnection:
         if error is not None:
             message["error"] = {"code": error, "message": f"{error} message"}
         self.push(message)
+
+
+class DirectConnection(FakeConnection):
+    """A socket that writes without suspending, as picows does: the session calls `send_now`, not `send`."""
+
+    def send_now(self, message: str | bytes) -> None:
+        self.sent.append(orjson.loads(message))
+        self._sent_event.set()

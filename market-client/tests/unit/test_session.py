@@ -16,7 +16,7 @@ from market_client import (
     ServerError,
 )
 
-from .fakes import FakeConnection
+from .fakes import DirectConnection, FakeConnection
 
 
 def open_session(**kwargs: Any) -> tuple[RequestSession, FakeConnection]:
@@ -206,4 +206,41 @@ async def test_an_order_answer_goes_to_on_restated_first_and_to_on_event_as_noth
     conn.respond((await conn.next_sent(2))[1], {"sym": "ACME"})
     await task
     assert len(answers) == 1  # an answer that stands for no event is not handed over
+    await session.close()
+
+
+async def test_submit_over_a_direct_socket_sends_at_once_and_its_future_is_the_answer() -> None:
+    conn = DirectConnection()
+    session = RequestSession(conn)
+    pending = session.submit("book.get", {"sym": "ACME"})
+    assert isinstance(pending, asyncio.Future) and len(conn.sent) == 1  # sent before submit returned
+    conn.respond(conn.sent[0], {"sym": "ACME"})
+    assert (await pending).payload == {"sym": "ACME"} and session.in_flight == 0
+    refused = session.submit("order.place")
+    conn.respond(conn.sent[1], error="PRICE_OUT_OF_BAND")
+    with pytest.raises(OrderRejected, match="PRICE_OUT_OF_BAND"):
+        await refused
+    with pytest.raises(RequestTimeout, match=r"ping got no response within 0\.05s"):
+        await session.submit("ping", timeout=0.05)
+    assert session.in_flight == 0 and not session._deadlines.due
+    await session.close()
+
+
+async def test_a_request_given_up_stays_in_flight_until_its_answer_which_still_goes_to_on_restated(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conn = DirectConnection()
+    session = RequestSession(conn)
+    answered = asyncio.get_running_loop().create_future()
+    session.on_restated = answered.set_result
+    task = asyncio.create_task(session.request("order.place", timeout=30))
+    await conn.next_sent()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert session.in_flight == 1  # sent and not answered: the order may well be placed
+    conn.respond(conn.sent[0], {"order": {"order_id": 7}})
+    response = await asyncio.wait_for(answered, 5)
+    assert response.payload == {"order": {"order_id": 7}} and session.in_flight == 0
+    assert not session._deadlines.due and "no pending request" not in caplog.text
     await session.close()
