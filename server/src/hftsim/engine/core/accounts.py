@@ -16,7 +16,6 @@ the opening cash.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING, Final
 
 from .events import PositionView
@@ -52,6 +51,40 @@ class Position:
         return PositionView(self.user_id, self.sym, self.qty, self.cost, self.realized)
 
 
+class Recent:
+    """A user's most recent finished orders, at most `limit`: a ring over a list, oldest first when read.
+
+    Not a `deque(maxlen=...)`: compiled, each deque operation is a generic
+    call into the interpreter, while this ring's are list reads and writes
+    at machine-integer indexes.
+    """
+
+    __slots__ = ("items", "limit", "start")
+
+    def __init__(self, limit: int) -> None:
+        self.items: list[Order] = []
+        self.limit = limit
+        self.start = 0
+        """Index of the oldest order once the ring is full."""
+
+    def push(self, order: Order) -> Order | None:
+        """Remember `order` as the newest; return the oldest one it pushes out when the ring is full, else None."""
+        items = self.items
+        if len(items) < self.limit:
+            items.append(order)
+            return None
+        start = self.start
+        forgotten = items[start]
+        items[start] = order
+        start += 1
+        self.start = 0 if start == self.limit else start
+        return forgotten
+
+    def oldest_first(self) -> list[Order]:
+        start = self.start
+        return self.items[start:] + self.items[:start]
+
+
 class Account:
     """Everything the engine knows about one user.
 
@@ -79,7 +112,7 @@ class Account:
         self.positions: dict[str, Position] = {}
         self.orders: dict[int, Order] = {}
         self.by_coid: dict[str, Order] = {}
-        self.finished: deque[Order] = deque(maxlen=recent_limit)
+        self.finished = Recent(recent_limit)
 
     def available(self) -> int:
         """Cash not yet committed to resting buy orders: what a new buy may spend."""

@@ -83,19 +83,25 @@ class Level:
 
 
 class BookSide:
-    __slots__ = ("is_bid", "keys", "levels", "sign", "touched")
+    __slots__ = ("is_bid", "keys", "levels", "touched")
 
     def __init__(self, is_bid: bool) -> None:
         self.is_bid = is_bid
-        self.sign = 1 if is_bid else -1
         self.keys: list[int] = []
         self.levels: dict[int, Level] = {}
         self.touched: dict[int, int] = {}
         """price -> level total before the current command (0 for a new level)."""
 
+    def key(self, price: int) -> int:
+        """`sign * price` without the multiplication: compiled, a product with a negative operand leaves the
+        machine-integer fast path and goes through Python ints."""
+        return price if self.is_bid else -price
+
     def best(self) -> int | None:
         keys = self.keys
-        return keys[-1] * self.sign if keys else None
+        if not keys:
+            return None
+        return keys[-1] if self.is_bid else -keys[-1]
 
     def add(self, order: Order) -> None:
         """Queue the order's leaves at the back of its price level."""
@@ -104,7 +110,7 @@ class BookSide:
         level = self.levels.get(price)
         if level is None:
             level = self.levels[price] = Level()
-            insort(self.keys, self.sign * price)
+            insort(self.keys, self.key(price))
             if price not in self.touched:
                 self.touched[price] = 0
         elif price not in self.touched:
@@ -137,15 +143,16 @@ class BookSide:
         """Remove an emptied level."""
         del self.levels[price]
         keys = self.keys
-        del keys[bisect_left(keys, self.sign * price)]
+        del keys[bisect_left(keys, self.key(price))]
 
     def depth(self, depth: int | None) -> list[tuple[int, int]]:
         """(price, total) best first, at most `depth` levels (all when None)."""
         keys = self.keys
         levels = self.levels
-        sign = self.sign
+        is_bid = self.is_bid
         stop = 0 if depth is None else max(0, len(keys) - depth)
-        return [(keys[i] * sign, levels[keys[i] * sign].total) for i in range(len(keys) - 1, stop - 1, -1)]
+        prices = [keys[i] if is_bid else -keys[i] for i in range(len(keys) - 1, stop - 1, -1)]
+        return [(price, levels[price].total) for price in prices]
 
     def take_changes(self) -> tuple[tuple[int, int], ...]:
         """The levels whose total changed since the command began, best first; resets the record."""
@@ -175,6 +182,7 @@ class Book:
         "band_high",
         "band_low",
         "bids",
+        "fee_free",
         "instrument",
         "last_price",
         "lot",
@@ -207,6 +215,8 @@ class Book:
         self.taker_ppm = fees.ppm(False)
         self.maker_lot_fee = fees.per_lot_units(True, decimals)
         self.taker_lot_fee = fees.per_lot_units(False, decimals)
+        self.fee_free = not (self.maker_ppm or self.taker_ppm or self.maker_lot_fee or self.taker_lot_fee)
+        """No fill here costs a fee: `settlement.most_fee` is 0 without computing it."""
 
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks
@@ -217,7 +227,7 @@ class Book:
         keys = opposite.keys
         if not keys:
             return False
-        return price is None or keys[-1] >= opposite.sign * price
+        return price is None or keys[-1] >= opposite.key(price)
 
     def add_alone(self, order: Order) -> BookDelta:
         """Queue a new order's leaves when that is the command's only book change; return its delta.
@@ -233,7 +243,7 @@ class Book:
         level = side.levels.get(price)
         if level is None:
             level = side.levels[price] = Level()
-            insort(side.keys, side.sign * price)
+            insort(side.keys, side.key(price))
         level.append(order)
         level.total = total = level.total + order.qty - order.filled
         self.md_seq = md_seq = self.md_seq + 1

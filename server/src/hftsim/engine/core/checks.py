@@ -54,12 +54,11 @@ class Kind:
 
 
 KINDS: Final[dict[tuple[str, str, str], Kind]] = {
-    (side, order_type, tif): Kind(SIDES[side], ORDER_TYPES[order_type], TIFS[tif])
-    for side in SIDES
-    for order_type in ORDER_TYPES
-    for tif in TIFS
+    (side, order_type, tif): Kind(side, order_type, tif) for side in Side for order_type in OrderType for tif in Tif
 }
-"""(side, type, tif) of a new order, as given -> its Kind: one lookup validates all three."""
+"""(side, type, tif) of a new order, as given -> its Kind: one lookup validates all three. Keyed by the enum
+members, which the commands carry: a lookup finds its key by identity (a plain string equal to a member's value
+finds it too, by equality)."""
 
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
@@ -461,11 +460,12 @@ class Checks:
     def place(self, cmd: PlaceOrder) -> Admitted | Refusal:
         """A new order's rules; each field of the command is read once, as it came."""
         sym = given(cmd, "sym")
-        refusal = symbol_rule(self.books, sym)
-        if refusal is not None:
+        book = self.books.get(sym) if isinstance(sym, str) else None
+        if book is None:  # one lookup finds the book of a known symbol; the rule words the refusal of another
+            refusal = symbol_rule(self.books, sym)
+            assert refusal is not None
             return refusal
         assert isinstance(sym, str)
-        book = self.books[sym]
         refusal = trading_rule(sym, book.status, "new orders")
         if refusal is not None:
             return refusal

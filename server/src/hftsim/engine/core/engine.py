@@ -84,6 +84,11 @@ lacks state these rules need, so it cannot be resumed.
 RECENT_ORDERS: Final = 500
 """Finished orders remembered per user for `recent_orders` and `order`."""
 
+PLACE_ORDER: Final = PlaceOrder
+CANCEL_ORDER: Final = CancelOrder
+AMEND_ORDER: Final = AmendOrder
+"""The commonest commands' classes as final names: compiled, a final name is read from a C variable, while a
+class imported from a plain module is looked up in this module's globals on every use."""
 CANCELED: Final = OrderStatus.CANCELED
 EXPIRED: Final = OrderStatus.EXPIRED
 USER: Final = CancelReason.USER
@@ -130,7 +135,7 @@ class Engine:
         self._recent_orders = recent_orders
         self._accounts: dict[int, Account] = {}
         self._coid_memory = coid_memory
-        self._registry = Registry(recent_orders, coid_memory)
+        self._registry = Registry(coid_memory)
         self._credited: dict[tuple[int, str], int] = {}
         """(user, source of transfers) -> the `ref` of the last credit taken (`CreditCash`): a copy is refused.
         Not the account's: a market that replaces this one (a new round, a restore) keeps it (`carry_on_from`),
@@ -147,11 +152,11 @@ class Engine:
     def apply(self, command: Command, ts: int) -> Result:
         """Apply one command; every command, accepted or rejected, takes the next `seq`."""
         self.seq += 1
-        if isinstance(command, PlaceOrder):
+        if isinstance(command, PLACE_ORDER):
             return self._place(command, ts)
-        if isinstance(command, CancelOrder):
+        if isinstance(command, CANCEL_ORDER):
             return self._cancel(command, ts)
-        if isinstance(command, AmendOrder):
+        if isinstance(command, AMEND_ORDER):
             return self._amend(command, ts)
         if isinstance(command, CancelAll):
             return self._cancel_all(command, ts)
@@ -454,7 +459,7 @@ class Engine:
         account = self._accounts.get(user_id)
         if account is None:
             return []
-        orders = sorted([*account.finished, *account.orders.values()], key=_order_id)
+        orders = sorted([*account.finished.oldest_first(), *account.orders.values()], key=_order_id)
         return [o.view() for o in orders if sym is None or o.sym == sym]
 
     def user_ids(self) -> list[int]:
@@ -580,7 +585,7 @@ class Engine:
                     (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
                     for _, p in sorted(account.positions.items())
                 ],
-                [o.order_id for o in account.finished],
+                [o.order_id for o in account.finished.oldest_first()],
             )
             for _, account in sorted(self._accounts.items())
         ]
@@ -639,7 +644,7 @@ class Engine:
         for entry in accounts:
             account = self._accounts[entry[0]]
             for order_id in entry[7]:
-                account.finished.append(by_id[order_id])
+                account.finished.push(by_id[order_id])
         for order_id, order in by_id.items():
             if is_live(order):
                 order.account.orders[order_id] = order

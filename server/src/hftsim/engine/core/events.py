@@ -10,6 +10,13 @@ compiled, a dataclass's generated `__init__` stays interpreted and costs
 several times a native one, and the engine builds several events per
 command. `Record` gives them what the dataclass did: equality, a readable
 repr and pickling (snapshots keep trades and fills) by their `FIELDS`.
+
+Compiled, every event class is `acyclic`: an event refers to views, enums,
+strings and ints, never back to anything that refers to it, so the garbage
+collector need not track it (a tracked object costs a link on creation, an
+unlink on release and a visit in every collection it lives through). The
+commonest keep one freed instance for the next (`free_list_len=1`): the
+events of one command are released before the next command's are built.
 """
 
 from __future__ import annotations
@@ -17,11 +24,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from ..commands import OrderType, Side, SymbolStatus, Tif
 from ..errors import Code
 from ..status import CancelReason, OrderStatus
 
 
+@mypyc_attr(acyclic=True)
 class Record:
     """Equality, repr and pickling by the fields named in `FIELDS`, in constructor order."""
 
@@ -46,6 +56,7 @@ class Record:
         return type(self), self.values()
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderView(Record):
     FIELDS: ClassVar[tuple[str, ...]] = (
         "order_id", "client_order_id", "user_id", "sym", "side", "type", "price", "qty", "filled_qty",
@@ -94,6 +105,7 @@ class OrderView(Record):
         return self.qty - self.filled_qty if live else 0
 
 
+@mypyc_attr(acyclic=True)
 class FillView(Record):
     FIELDS: ClassVar[tuple[str, ...]] = (
         "fill_id", "order_id", "client_order_id", "user_id", "sym", "side", "price", "qty", "is_maker", "trade_id",
@@ -130,6 +142,7 @@ class FillView(Record):
         """Cash units this fill cost its user in fees (negative: a rebate), already in the account's cash."""
 
 
+@mypyc_attr(acyclic=True)
 class PositionView(Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "sym", "qty", "cost", "realized_pnl")
 
@@ -147,6 +160,7 @@ class PositionView(Record):
 # Private events -------------------------------------------------------------
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderAccepted(Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
 
@@ -155,6 +169,7 @@ class OrderAccepted(Record):
         self.order = order
 
 
+@mypyc_attr(acyclic=True)
 class Rejected(Record):
     """A command refused by a pre-trade check; nothing changed."""
 
@@ -178,6 +193,7 @@ class Rejected(Record):
         """True when the refused command was a new order (→ order.rejected event)."""
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderFilled(OrderView):
     """A fill; `order.status` tells partially filled from filled.
 
@@ -245,6 +261,7 @@ def order_filled(order: OrderView, fill: FillView) -> OrderFilled:
     ).with_fill(fill.fill_id, fill.price, fill.qty, fill.is_maker, fill.trade_id, fill.fee)  # fmt: skip
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderCanceled(Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order", "reason")
 
@@ -254,6 +271,7 @@ class OrderCanceled(Record):
         self.reason = reason
 
 
+@mypyc_attr(acyclic=True)
 class OrderExpired(Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
 
@@ -262,6 +280,7 @@ class OrderExpired(Record):
         self.order = order
 
 
+@mypyc_attr(acyclic=True)
 class OrderAmended(Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
 
@@ -270,6 +289,7 @@ class OrderAmended(Record):
         self.order = order
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class AccountUpdate(Record):
     """An account's cash, fees and one position after a fill.
 
@@ -310,6 +330,7 @@ def account_update(user_id: int, cash: int, position: PositionView, fees: int) -
 # Public events --------------------------------------------------------------
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class Trade(Record):
     FIELDS: ClassVar[tuple[str, ...]] = (
         "sym", "seq", "trade_id", "price", "qty", "aggressor", "ts", "buyer_id", "seller_id",
@@ -338,6 +359,7 @@ class Trade(Record):
         self.seller_id = seller_id
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class BookDelta(Record):
     """New total quantity per changed level (0 removes the level)."""
 
@@ -352,6 +374,7 @@ class BookDelta(Record):
         self.asks = asks
 
 
+@mypyc_attr(acyclic=True)
 class StatusChanged(Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("sym", "seq", "status")
 
@@ -366,6 +389,7 @@ PublicEvent = Trade | BookDelta | StatusChanged
 Event = PrivateEvent | PublicEvent
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class Result(Record):
     """What one command did: the events in order, plus what its response needs."""
 

@@ -29,18 +29,19 @@ def can_fill_completely(book: Book, taker: Order) -> bool:
     not filled, so they do not count.
     """
     opposite = book.asks if taker.is_buy else book.bids
-    sign = opposite.sign
+    is_bid = opposite.is_bid
     levels = opposite.levels
     keys = opposite.keys
     price = taker.price
+    limit_key = opposite.key(price) if price is not None else 0
     need = taker.qty - taker.filled
     user_id = taker.user_id
     i = len(keys) - 1
     while i >= 0:
         key = keys[i]
-        if price is not None and key < sign * price:
+        if price is not None and key < limit_key:
             break
-        maker = levels[key * sign].head
+        maker = levels[key if is_bid else -key].head
         while maker is not None:
             if maker.user_id != user_id:
                 need -= maker.qty - maker.filled
@@ -68,16 +69,17 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
     keys = opposite.keys
     levels = opposite.levels
     touched = opposite.touched
-    sign = opposite.sign
+    is_bid = opposite.is_bid
     limit = taker.price
+    limit_key = opposite.key(limit) if limit is not None else 0
     user_id = taker.user_id
     remaining = taker.qty - taker.filled
     last: OrderFilled | None = None
     while remaining and keys:
         key = keys[-1]
-        if limit is not None and key < sign * limit:
+        if limit is not None and key < limit_key:
             break
-        price = key * sign
+        price = key if is_bid else -key
         level = levels[price]
         if price not in touched:
             touched[price] = level.total

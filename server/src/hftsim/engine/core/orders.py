@@ -153,7 +153,7 @@ class Registry:
     Order, fill and trade ids are global and increase by one; only accepted
     orders take an id, so a rejection leaves the numbering untouched.
     A finished order stays findable until it falls out of its owner's
-    `recent_limit` most recent finished orders; a client order id is
+    most recent finished orders (`Account.finished`); a client order id is
     remembered for its owner's last `coid_memory` orders (see COID_MEMORY).
 
     One index rather than a live one and a finished one: an order that
@@ -162,12 +162,11 @@ class Registry:
     (`is_live` tells the two kinds apart).
     """
 
-    __slots__ = ("coid_memory", "last_fill_id", "last_order_id", "last_trade_id", "orders", "recent_limit", "spare")
+    __slots__ = ("coid_memory", "last_fill_id", "last_order_id", "last_trade_id", "orders", "spare")
 
-    def __init__(self, recent_limit: int, coid_memory: int) -> None:
+    def __init__(self, coid_memory: int) -> None:
         self.orders: dict[int, Order] = {}
         """Live orders and the remembered finished ones, by id."""
-        self.recent_limit = recent_limit
         self.coid_memory = coid_memory
         self.last_order_id = 0
         self.last_fill_id = 0
@@ -208,13 +207,11 @@ class Registry:
         del account.orders[order.boxed_id]
         if order.client_order_id is not None:
             del account.by_coid[order.client_order_id]
-        recent = account.finished
-        if len(recent) == self.recent_limit:  # the deque's maxlen: appending drops the oldest
-            forgotten = recent[0]
+        forgotten = account.finished.push(order)
+        if forgotten is not None:
             del self.orders[forgotten.boxed_id]
             if len(self.spare) < SPARE_ORDERS:
                 self.spare.append(forgotten)
-        recent.append(order)
 
     def live(self, order_id: int) -> Order | None:
         """The live order with this id, or None."""

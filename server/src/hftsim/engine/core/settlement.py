@@ -39,13 +39,17 @@ def fee(value: int, qty: int, lot: int, ppm: int, per_lot: int) -> int:
     fees of an order's fills never exceed the fee of the whole order at its
     limit, which is what `commitment` reserves.
     """
-    scaled = value * ppm
-    share = scaled // 1_000_000 if scaled >= 0 else -(-scaled // 1_000_000)
-    return share + qty // lot * per_lot
+    # `value` is never negative; each product is of non-negative operands, which compiled code multiplies as
+    # machine integers (a negative operand takes the slow path through Python ints).
+    share = value * ppm // 1_000_000 if ppm >= 0 else -(value * -ppm // 1_000_000)
+    lots = qty // lot
+    return share + (lots * per_lot if per_lot >= 0 else -(lots * -per_lot))
 
 
 def most_fee(book: Book, value: int, qty: int) -> int:
     """The most a fill (or fills) worth `value` for `qty` units could cost in fees, maker or taker; never negative."""
+    if book.fee_free:
+        return 0
     lot = book.lot
     maker = fee(value, qty, lot, book.maker_ppm, book.maker_lot_fee)
     taker = fee(value, qty, lot, book.taker_ppm, book.taker_lot_fee)
@@ -101,10 +105,16 @@ def apply_fill(account: Account, pos: Position, is_buy: bool, price: int, qty: i
         return
     size = held if held > 0 else -held
     closing = size if size < qty else qty
-    released = pos.cost if closing == size else pos.cost * closing // size
+    cost = pos.cost
+    if closing == size:
+        released = cost
+    elif cost >= 0:
+        released = cost * closing // size
+    else:  # the same floor of `cost * closing / size`, from non-negative operands (see `fee`)
+        released = -((-cost * closing + size - 1) // size)
     close_value = closing * price * tick_value
     pos.realized += (-close_value if is_buy else close_value) - released
-    pos.cost -= released
+    pos.cost = cost - released
     pos.qty = held + qty if is_buy else held - qty
     opening = qty - closing
     if opening:
