@@ -21,7 +21,7 @@ engine can publish one net `BookDelta` at the end.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..commands import SymbolStatus
 from ..instruments import Instrument
@@ -238,16 +238,19 @@ class Book:
         """
         price = order.price
         assert price is not None
+        boxed: Any = order.price
+        """The price as the order holds it, one Python int, for the level index and the delta: compiled, `price`
+        is a machine integer, which would become a new Python int at each of those uses."""
         is_buy = order.is_buy
         side = self.bids if is_buy else self.asks
-        level = side.levels.get(price)
+        level = side.levels.get(boxed)
         if level is None:
-            level = side.levels[price] = Level()
+            level = side.levels[boxed] = Level()
             insort(side.keys, side.key(price))
         level.append(order)
         level.total = total = level.total + order.qty - order.filled
         self.md_seq = md_seq = self.md_seq + 1
-        change = ((price, total),)
+        change = ((boxed, total),)
         return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
 
     def remove_alone(self, order: Order, leaves: int) -> BookDelta:
@@ -257,15 +260,16 @@ class Book:
         """
         price = order.price
         assert price is not None
+        boxed: Any = order.price  # as in `add_alone`
         is_buy = order.is_buy
         side = self.bids if is_buy else self.asks
-        level = side.levels[price]
+        level = side.levels[boxed]
         level.unlink(order)
         level.total = total = level.total - leaves
         if level.head is None:
             side.drop(price)
         self.md_seq = md_seq = self.md_seq + 1
-        change = ((price, total),)
+        change = ((boxed, total),)
         return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
 
     def take_delta(self) -> BookDelta | None:
