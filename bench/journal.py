@@ -270,6 +270,7 @@ async def tails(server: ServerProcess, seconds: float, window_s: float) -> dict[
         "p999_over_p50": latency["p99.9"] / latency["p50"],
         "longest_stall_ms": worst["longest_stall_ms"],
         "longest_stall": worst["longest_stall"],
+        "longest_stall_on_cpu_ms": max(w["longest_stall_on_cpu_ms"] for w in windows),
         "long_stalls": sum(w["long_stalls"] for w in windows),
         "longest_gc_ms": max(w["longest_gc_ms"] for w in windows),
         "windows": [
@@ -278,6 +279,7 @@ async def tails(server: ServerProcess, seconds: float, window_s: float) -> dict[
                 for k in (
                     "longest_stall_ms",
                     "longest_stall",
+                    "longest_stall_on_cpu_ms",
                     "long_stalls",
                     "longest_gc_ms",
                     "frozen_objects",
@@ -360,6 +362,11 @@ def run(scale: Scale) -> dict[str, Any]:
                  f"({stall.get('preempted', 0)} preemptions, {stall.get('blocked', 0)} blocking waits, "
                  f"{stall.get('minor_faults', 0)} page faults); "
                  f"longest collection {tails_run['longest_gc_ms']:.1f} ms"),
+        row(NAME, f"longest loop stall on the loop's CPU, {TAILS_RATE:,} orders/s for {tails_seconds:g} s",
+            tails_run["longest_stall_on_cpu_ms"], "ms", target=f"<= {STALL_TARGET_MS:g} ms",
+            met=tails_run["longest_stall_on_cpu_ms"] <= STALL_TARGET_MS,
+            note="each stall less the time the loop thread was off the CPU meanwhile: the stall the server's "
+                 "own work makes, whatever else the machine runs"),
         row(NAME, f"ack latency p99.9, {TAILS_RATE:,} orders/s", tails_run["latency_us"]["p99.9"], "µs",
             "p50, same run", tails_run["latency_us"]["p50"], target=f"<= {P999_TARGET:g}x",
             met=tails_run["p999_over_p50"] <= P999_TARGET,
@@ -407,10 +414,12 @@ def main() -> None:
         print(orjson.dumps(w).decode())
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     stall_met = result["longest_stall_ms"] <= STALL_TARGET_MS
+    on_cpu_met = result["longest_stall_on_cpu_ms"] <= STALL_TARGET_MS
     tail_met = result["p999_over_p50"] <= P999_TARGET
     print(
         f"longest stall {result['longest_stall_ms']:.1f} ms (target <= {STALL_TARGET_MS:g}: "
-        f"{'met' if stall_met else 'missed'}); p99.9 / p50 {result['p999_over_p50']:.2f} "
+        f"{'met' if stall_met else 'missed'}), on the loop's CPU {result['longest_stall_on_cpu_ms']:.1f} ms "
+        f"({'met' if on_cpu_met else 'missed'}); p99.9 / p50 {result['p999_over_p50']:.2f} "
         f"(target <= {P999_TARGET:g}: {'met' if tail_met else 'missed'})"
     )
 

@@ -53,3 +53,13 @@ async def test_a_stall_blocked_in_the_kernel_is_counted_off_the_cpu() -> None:
     _, stall = await stall_with(lambda: time.sleep(STALL_S))
     assert stall.off_cpu_ms >= STALL_S * 1000 * 0.9, stall
     assert stall.blocked >= 1, stall
+
+
+async def test_a_stall_is_told_apart_by_its_part_on_the_cpu() -> None:
+    """The hold starts as the monitor's interval does: on a core of its own the monitor would wake
+    `STALL_S - INTERVAL_S` late, however long other work kept the burning thread off the CPU."""
+    own = STALL_S - INTERVAL_S
+    lag, _ = await stall_with(burn)
+    assert lag.longest_on_cpu_s >= own * 0.9, lag
+    lag, _ = await stall_with(lambda: time.sleep(STALL_S))
+    assert lag.longest_s >= own * 0.9 and lag.longest_on_cpu_s < own / 3, lag

@@ -13,6 +13,12 @@ batch, a collection, page faults), page faults (copy-on-write after a
 snapshot's fork), and the time it was off the CPU, split by why: it blocked
 (voluntary switches: a write held by the kernel's dirty-page throttling, a
 lock) or it was preempted (other work took the core).
+
+On a machine shared with other work the longest stall is mostly the time
+other processes held the core, which no change to the server moves. So
+each stall's part on the CPU is kept too (`longest_on_cpu_s`): the stall
+less the time the loop thread was off the CPU in that interval, i.e. the
+stall the server's own work would have made on a core of its own.
 """
 
 from __future__ import annotations
@@ -62,32 +68,46 @@ class LoopLag:
     """Stalls longer than `COUNT_OVER_S` since the last `take()`."""
     longest: Stall | None = None
     """What the loop thread did during the longest stall since the last `take()`."""
+    longest_on_cpu_s: float = 0.0
+    """The longest stall's part on the CPU since the last `take()`, over every stall (not only the longest)."""
     _usage: resource.struct_rusage | None = field(default=None, repr=False)
 
     def take(self) -> tuple[float, int]:
         """The longest stall and the number of wake-ups since the last call; starts a new window."""
         taken = (self.longest_s, self.samples)
         self.longest_s, self.samples, self.over, self.longest = 0.0, 0, 0, None
+        self.longest_on_cpu_s = 0.0
         return taken
 
     async def watch(self) -> None:
         clock = time.perf_counter  # the loop's own clock counts whole milliseconds under uvloop
         usage = resource.getrusage
         thread = resource.RUSAGE_THREAD
+        before, self._usage = clock(), usage(thread)
         while True:
-            before = clock()
-            self._usage = usage(thread)
             await asyncio.sleep(INTERVAL_S)
-            elapsed = clock() - before
+            woke, after = clock(), usage(thread)
+            elapsed = woke - before
             stall = max(0.0, elapsed - INTERVAL_S)
             self.samples += 1
-            if stall > COUNT_OVER_S:
-                self.over += 1
-            if stall > self.longest_s:
-                self.longest_s = stall
-                self.longest = self._explain(stall, elapsed, usage(thread))
-            if stall > WARN_S:
-                log.warning("the event loop stalled for %.0f ms: every client waited that long", stall * 1000)
+            if stall > 0.0:
+                self._count(stall, elapsed, after)
+            before, self._usage = woke, after
+
+    def _count(self, stall: float, elapsed: float, after: resource.struct_rusage) -> None:
+        if stall > COUNT_OVER_S:
+            self.over += 1
+        if stall > self.longest_s:
+            self.longest_s = stall
+            self.longest = self._explain(stall, elapsed, after)
+        previous = self._usage
+        assert previous is not None
+        cpu = after.ru_utime - previous.ru_utime + after.ru_stime - previous.ru_stime
+        on_cpu = stall - max(0.0, elapsed - cpu)  # the stall less the time off the CPU
+        if on_cpu > self.longest_on_cpu_s:
+            self.longest_on_cpu_s = on_cpu
+        if stall > WARN_S:
+            log.warning("the event loop stalled for %.0f ms: every client waited that long", stall * 1000)
 
     def _explain(self, stall: float, elapsed: float, after: resource.struct_rusage) -> Stall:
         before = self._usage
