@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 ENGINE := $(VENV)/.engine-built
+GATEWAY := $(VENV)/.gateway-built
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 say     = @printf '\033[1m==> %s\033[0m\n'
@@ -12,7 +13,7 @@ say     = @printf '\033[1m==> %s\033[0m\n'
 .PHONY: run smoke test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres compiler lint api-docs clean
 
 # `run` needs only the runtime packages; the test and lint tools come with `setup` (make test / lint / bench).
-run: runtime $(ENGINE) web
+run: runtime $(ENGINE) $(GATEWAY) web
 	$(say) "starting the exchange on http://127.0.0.1:$(PORT) (data in ./data; Ctrl-C stops it)"
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
@@ -60,7 +61,7 @@ $(RUNTIME): server/pyproject.toml market-client/pyproject.toml constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres]' -e market-client
 	@touch $(RUNTIME)
 
-setup: $(STAMP) $(ENGINE)
+setup: $(STAMP) $(ENGINE) $(GATEWAY)
 
 # Tests, lint, benchmarks and reports also need the cluster and realism extras and the dev tools.
 $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
@@ -68,15 +69,21 @@ $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres,cluster,realism]' -r requirements-dev.txt
 	@touch $(STAMP)
 
-# The engine core compiled with mypyc. Optional: without it the server runs the same code as plain Python
-# (and says so at start), so a failed build is reported, not fatal.
-$(ENGINE): $(RUNTIME) server/build_engine.py $(wildcard server/src/hftsim/engine/core/*.py)
+# The engine core and the gateway's order path compiled with mypyc. Optional: without them the server runs
+# the same code as plain Python (and says so at start), so a failed build is reported, not fatal.
+$(ENGINE): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/engine/core/*.py)
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
-	@if $(BIN)/python server/build_engine.py >$(VENV)/engine-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/engine-build.log; \
+	@if $(BIN)/python server/build_compiled.py engine >$(VENV)/engine-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/engine-build.log; \
 	else echo "engine: the compiled core did not build (see $(VENV)/engine-build.log); the server runs the pure-Python core"; fi
 
-# A C compiler and Python's headers for the compiled engine core (Debian's packages when missing).
+$(GATEWAY): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py) server/src/hftsim/compiled.py
+	@$(MAKE) --no-print-directory compiler
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
+	@if $(BIN)/python server/build_compiled.py gateway >$(VENV)/gateway-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/gateway-build.log; \
+	else echo "gateway: the compiled order path did not build (see $(VENV)/gateway-build.log); the server runs it as plain Python"; fi
+
+# A C compiler and Python's headers for the compiled engine core and gateway (Debian's packages when missing).
 compiler:
 	@command -v cc >/dev/null 2>&1 && $(BIN)/python -c "import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
 	|| { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc python3-dev; } || true
@@ -122,4 +129,5 @@ lint: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static dist server/build server/src/*.so server/src/hftsim/engine/core/*.so
+	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static dist server/build server/src/*.so server/src/hftsim/engine/core/*.so \
+		server/src/hftsim/gateway/*.so server/src/hftsim/protocol/*.so

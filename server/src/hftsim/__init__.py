@@ -1,1 +1,5 @@
 """HFT Simulator server: engine, simulated agents, gateway and store."""
+
+from . import compiled
+
+compiled.select()

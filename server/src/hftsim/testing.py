@@ -231,27 +231,27 @@ def cluster_processes(
         yield ClusterProcesses(nats_server.url, gateways, started)
 
 
-BLOCK_COMPILED_ENGINE = """
+BLOCK_COMPILED = """
 import importlib.abc
 import sys
 
 
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name.startswith("hftsim_engine_core"):
+        if name.startswith(("hftsim_engine_core", "hftsim_gateway")):
             raise ImportError("blocked by the test")
         return None
 
 
 sys.meta_path.insert(0, Block())
 """
-"""A sitecustomize that makes the compiled engine core fail to import, as a broken build would."""
+"""A sitecustomize that makes the compiled engine core and gateway fail to import, as a broken build would."""
 
 
-def without_compiled_engine(site_dir: Path) -> dict[str, str]:
-    """Environment for a child Python (or server) whose compiled engine core cannot import."""
+def without_compiled_code(site_dir: Path) -> dict[str, str]:
+    """Environment for a child Python (or server) whose compiled engine core and gateway cannot import."""
     site_dir.mkdir(parents=True, exist_ok=True)
-    (site_dir / "sitecustomize.py").write_text(BLOCK_COMPILED_ENGINE)
+    (site_dir / "sitecustomize.py").write_text(BLOCK_COMPILED)
     return {"PYTHONPATH": str(site_dir)}
 
 

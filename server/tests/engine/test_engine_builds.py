@@ -13,7 +13,7 @@ import pytest
 import hftsim.engine as engine_package
 from hftsim.engine import build
 from hftsim.engine.core import engine as core_engine
-from hftsim.testing import without_compiled_engine
+from hftsim.testing import without_compiled_code
 
 
 def test_the_compiled_core_runs() -> None:
@@ -56,7 +56,7 @@ def test_a_compiled_core_that_does_not_import_falls_back_to_the_source(tmp_path:
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
-        env={**os.environ, **without_compiled_engine(tmp_path)},
+        env={**os.environ, **without_compiled_code(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,

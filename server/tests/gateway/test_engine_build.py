@@ -1,27 +1,57 @@
-"""The server says which engine build it runs, and runs the pure-Python core when the compiled one cannot load."""
+"""The server says which builds it runs (engine core, gateway order path), and runs their sources when the
+compiled ones cannot load."""
 
 from __future__ import annotations
 
+import os
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-from hftsim.testing import ServerProcess, without_compiled_engine
+import hftsim.gateway.sockets as sockets
+from hftsim import compiled
+from hftsim.testing import ServerProcess, without_compiled_code
 
 
-def test_a_server_without_its_compiled_core_says_so_once_and_trades(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data", env=without_compiled_engine(tmp_path / "site"))
+def test_a_server_without_its_compiled_code_says_so_once_and_trades(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", env=without_compiled_code(tmp_path / "site"))
     server.start()
     try:
-        lines = [line for line in server.log().splitlines() if "engine: " in line]
-        assert len(lines) == 1, server.log()
+        log = server.log()
+        lines = [line for line in log.splitlines() if "engine: " in line]
+        assert len(lines) == 1, log
         assert "engine: running the pure-Python core: the compiled core does not import" in lines[0]
+        lines = [line for line in log.splitlines() if "gateway: " in line]
+        assert len(lines) == 1, log
+        assert "gateway: running the order path as plain Python: the compiled gateway does not import" in lines[0]
     finally:
         server.stop()
 
 
-def test_a_built_server_runs_the_compiled_core(tmp_path: Path) -> None:
+def test_a_built_server_runs_the_compiled_core_and_gateway(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", log_level="info")
     server.start()
     try:
         assert "engine: compiled core (mypyc)" in server.log()
+        assert "gateway: compiled order path (mypyc)" in server.log()
     finally:
         server.stop()
+
+
+def test_the_tests_run_the_compiled_gateway() -> None:
+    """`make setup` built it, so the tests exercise the code the server runs."""
+    assert compiled.COMPILED, compiled.NOTE
+    assert sockets.__file__ is not None and sockets.__file__.endswith(tuple(EXTENSION_SUFFIXES))
+
+
+def test_a_missing_or_stale_gateway_build_is_noticed(tmp_path: Path) -> None:
+    sources = [(name, tmp_path / name) for name in ("hftsim/gateway/dispatch.py", "hftsim/protocol/envelope.py")]
+    for _, path in sources:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    assert compiled.stale(sources, "gateway") == "the compiled gateway is not built"
+    for _, path in sources:
+        path.with_suffix(EXTENSION_SUFFIXES[0]).write_text("")
+    assert compiled.stale(sources, "gateway") is None
+    source = sources[1][1]
+    os.utime(source, (source.stat().st_atime, source.stat().st_mtime + 60))
+    assert compiled.stale(sources, "gateway") == "the compiled gateway is older than hftsim/protocol/envelope.py"

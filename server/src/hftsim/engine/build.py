@@ -1,6 +1,6 @@
 """Which build of the engine core runs: compiled, or the same source as plain Python.
 
-`make setup` compiles `engine/core/` with mypyc (`server/build_engine.py`)
+`make setup` compiles `engine/core/` with mypyc (`server/build_compiled.py`)
 into extension modules beside the sources. `select()` (run once, when
 `hftsim.engine` is imported) uses them when every module has one at least
 as new as its source and they import; otherwise it makes
@@ -20,9 +20,11 @@ import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Sequence
-from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
+
+from ..compiled import stale
 
 CORE = "hftsim.engine.core"
 PURE = "hftsim.engine.pure"
@@ -55,15 +57,7 @@ class SourceOnly(importlib.abc.MetaPathFinder):
 
 def compiled_files_problem() -> str | None:
     """None when every core module has a compiled file at least as new as its source, else what is wrong."""
-    for name in MODULES:
-        source = CORE_DIR / f"{name}.py"
-        built = [CORE_DIR / f"{name}{suffix}" for suffix in EXTENSION_SUFFIXES]
-        present = [p for p in built if p.exists()]
-        if not present:
-            return "the compiled core is not built"
-        if present[0].stat().st_mtime < source.stat().st_mtime:
-            return f"the compiled core is older than core/{name}.py"
-    return None
+    return stale(((f"core/{name}.py", CORE_DIR / f"{name}.py") for name in MODULES), "core")
 
 
 def _forget(prefix: str) -> None:

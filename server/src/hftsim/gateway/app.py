@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from .. import compiled
 from ..config import ConfigError, Settings
 from ..engine import build as engine_build
 from ..protocol.errors import ProtocolError
@@ -81,6 +82,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.log(logging.INFO if engine_build.COMPILED else logging.WARNING, engine_build.NOTE)
+        log.log(logging.INFO if compiled.COMPILED else logging.WARNING, compiled.NOTE)
         await venue.sequencer.start()
         if venue.revocations is not None:
             await venue.revocations.start(log_out)

@@ -31,7 +31,6 @@ from urllib.parse import parse_qs
 from picows import (
     WSCloseCode,
     WSFrame,
-    WSListener,
     WSMsgType,
     WSTransport,
     WSUpgradeRequest,
@@ -49,7 +48,7 @@ from .hosts import HostRules
 from .outbox import CLOSE_DEADLINE, CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
 from .sessions import Grant
 from .traffic import Admission, sender_key
-from .transport import hand_over
+from .transport import Listener, hand_over
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ class SocketServer:
         client = f"{peer[0]}:{peer[1]}" if peer else "-"
         hand_over(transport, request, partial(self._route, client), self._max_frame)
 
-    def _route(self, client: str, request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener | None:
+    def _route(self, client: str, request: WSUpgradeRequest) -> Listener | WSUpgradeResponseWithListener | None:
         """The connection for an upgrade request, or the HTTP error that refuses it."""
         target = request.path.decode("latin-1")
         path, _, query = target.partition("?")
@@ -108,7 +107,8 @@ class SocketServer:
         log.info('%s - "WebSocket %s" [accepted]', client, target)  # logs.py shows it at debug level
         log.debug("WebSocket upgrade headers: %s", list(request.headers.items()))
         setup = cmd_setup if path == CMD_PATH else md_setup
-        listener = Connection(self.dispatcher, setup, socket_token(request, query), f'{client} - "WebSocket {target}"')
+        conn = Connection(self.dispatcher, setup, socket_token(request, query), f'{client} - "WebSocket {target}"')
+        listener = Listener(conn)
         if SUBPROTOCOL in offered_subprotocols(request):
             response = WSUpgradeResponse.create_101_response({"Sec-WebSocket-Protocol": SUBPROTOCOL})
             return WSUpgradeResponseWithListener(response, listener)
@@ -172,11 +172,11 @@ class Socket:
 Setup = Callable[[Dispatcher, Socket], Handler]
 
 
-class Connection(WSListener):
-    """One socket: its frames in, its requests answered in order, its outbox out."""
+class Connection:
+    """One socket: its frames in, its requests answered in order, its outbox out (picows calls it through a
+    transport.Listener)."""
 
     def __init__(self, dispatcher: Dispatcher, setup: Setup, token: str | None, name: str) -> None:
-        super().__init__()
         self._name = name
         """The socket in log lines: its peer and its path."""
         self._dispatcher = dispatcher
@@ -227,13 +227,16 @@ class Connection(WSListener):
         self._handle = self._setup(self._dispatcher, self._socket)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        # picows gives a frame's flags as ints where its stubs say bool, and compiled code checks each value
+        # against its declared type: the flags are read off the frame untyped.
+        flags: Any = frame
         kind = frame.msg_type
         if kind == CLOSE:
             self._closing_handshake(transport, frame)
             return
         if kind == PONG or self._socket is None or not self.outbox.is_open:
             return  # frames arriving while our close is under way are read and dropped
-        if frame.rsv1 or frame.rsv2 or frame.rsv3:
+        if flags.rsv1 or flags.rsv2 or flags.rsv3:
             self._fault(WSCloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
             return
         if kind == CONTINUATION:
@@ -244,7 +247,7 @@ class Connection(WSListener):
             if sum(map(len, self._fragments)) > self._dispatcher.venue.settings.server.max_message_bytes * 16:
                 self._fault(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
                 return
-            if not frame.fin:
+            if not flags.fin:
                 return
             kind, self._fragment_type = self._fragment_type, None
             data = b"".join(self._fragments)
@@ -252,7 +255,7 @@ class Connection(WSListener):
         elif self._fragment_type is not None:
             self._fault(WSCloseCode.PROTOCOL_ERROR, "new message inside a fragmented one")
             return
-        elif not frame.fin:
+        elif not flags.fin:
             self._fragment_type = kind
             self._fragments = [frame.get_payload_as_bytes()]
             return
@@ -306,7 +309,8 @@ class Connection(WSListener):
 
     def _closing_handshake(self, transport: WSTransport, frame: WSFrame) -> None:
         """The peer closes: answer its close frame (unless we sent ours first), then end the connection."""
-        if not transport.is_close_frame_sent:
+        state: Any = transport  # as in on_ws_frame: a flag picows may give as an int
+        if not state.is_close_frame_sent:
             code = frame.get_close_code()
             transport.send_close(code if code != WSCloseCode.NO_INFO else WSCloseCode.OK)
         transport.disconnect()

@@ -24,10 +24,12 @@ import logging
 import socket
 import struct
 from collections.abc import Callable
+from typing import Protocol
 
 from picows import (
     WSAutoPingStrategy,
     WSCloseCode,
+    WSFrame,
     WSListener,
     WSTransport,
     WSUpgradeRequest,
@@ -41,6 +43,48 @@ HANDSHAKE_TIMEOUT_S = 5.0
 READ_BUFFER = 16 * 1024
 
 ListenerFactory = Callable[[WSUpgradeRequest], WSListener | WSUpgradeResponseWithListener | None]
+
+
+class Peer(Protocol):
+    """What serves one socket's picows callbacks (sockets.py's `Connection`)."""
+
+    def on_ws_connected(self, transport: WSTransport) -> None: ...
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None: ...
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None: ...
+
+    def pause_writing(self) -> None: ...
+
+    def resume_writing(self) -> None: ...
+
+
+class Listener(WSListener):
+    """The picows listener of one socket: hands each callback to its `Peer`.
+
+    The peer is compiled with the rest of the order path (mypyc), and a
+    compiled class cannot extend picows' own compiled listener class, so this
+    plain one stands between them.
+    """
+
+    def __init__(self, peer: Peer) -> None:
+        super().__init__()
+        self.peer = peer
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.peer.on_ws_connected(transport)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        self.peer.on_ws_frame(transport, frame)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.peer.on_ws_disconnected(transport)
+
+    def pause_writing(self) -> None:
+        self.peer.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.peer.resume_writing()
 
 
 TEXT_FIN = 0x81

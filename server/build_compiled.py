@@ -1,0 +1,75 @@
+"""Compile a group of modules with mypyc into extension modules beside their sources.
+
+`make setup` runs it twice: `engine` (src/hftsim/engine/core/*.py; see
+hftsim/engine/build.py) and `gateway` (the order path's gateway modules
+listed in hftsim/compiled.py). The server uses a group's compiled modules
+when they are present and current, and the same sources as plain Python
+otherwise, so a machine without a C compiler still runs. Each group is
+compiled on its own: the gateway calls the engine as Python objects, so
+either may run from source while the other runs compiled. Generated C and
+object files go to server/build/GROUP/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from mypyc.build import mypycify
+from setuptools import setup
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE / "src"
+BUILD = HERE / "build"
+CORE = Path("hftsim/engine/core")
+
+
+def gateway_modules() -> list[str]:
+    """The gateway group's source paths, from hftsim/compiled.py (loaded alone: importing hftsim would load
+    the very files this replaces)."""
+    spec = importlib.util.spec_from_file_location("hftsim_compiled_modules", SRC / "hftsim" / "compiled.py")
+    assert spec is not None and spec.loader is not None
+    listing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(listing)
+    return [str(Path(*name.split(".")).with_suffix(".py")) for name in listing.GATEWAY]
+
+
+def group_paths(group: str) -> tuple[str, list[str]]:
+    """The group's library name and its modules' source paths, relative to src/."""
+    if group == "engine":
+        return "hftsim_engine_core", sorted(str(p) for p in CORE.glob("*.py") if p.name != "__init__.py")
+    if group == "gateway":
+        return "hftsim_gateway", gateway_modules()
+    raise SystemExit(f"unknown group {group!r}: engine or gateway")
+
+
+def main(group: str) -> None:
+    os.chdir(SRC)  # mypyc names modules by their path from here
+    name, paths = group_paths(group)
+    modules = mypycify(paths, opt_level="3", group_name=name, target_dir=str(BUILD / group / "mypyc"))
+    setup(
+        name=f"hftsim-{group}-compiled",
+        ext_modules=modules,
+        script_args=[
+            "build_ext",
+            "--inplace",
+            "--build-temp",
+            str(BUILD / group / "temp"),
+            "--build-lib",
+            str(BUILD / group / "lib"),
+        ],
+    )
+    for source in paths:
+        for built in Path(source).parent.glob(f"{Path(source).stem}.*.so"):
+            built.touch()  # the per-module shims are copied with their old times when unchanged; the build is new
+    for library in Path().glob(f"{name}__mypyc*"):
+        library.touch()
+    print(f"{group}: compiled {len(paths)} modules with mypyc", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: build_compiled.py engine|gateway")
+    main(sys.argv[1])
