@@ -82,7 +82,7 @@ class Refusal:
 
 
 class Admitted:
-    """A new order that passed every rule: its fields as checked values, with its book and account.
+    """A new order that passed every rule: its fields as checked values, with its book, account and position.
 
     One record per `Checks`, refilled by every `Checks.place` that admits an
     order and read by the engine straight away: a new order costs no
@@ -90,16 +90,13 @@ class Admitted:
     """
 
     __slots__ = (
-        "account", "book", "coid", "crossing", "is_buy", "post_only", "price", "qty", "side", "sym", "tif", "type",
-        "user_id",
+        "account", "book", "coid", "crossing", "kind", "position", "post_only", "price", "qty", "sym", "user_id",
     )  # fmt: skip
 
     user_id: int
     sym: str
-    side: Side
-    type: OrderType
-    tif: Tif
-    is_buy: bool
+    kind: Kind
+    """Side, type and time in force: the shared object `kind_rule` found."""
     qty: int
     price: int | None
     post_only: bool
@@ -107,6 +104,8 @@ class Admitted:
     book: Book
     account: Account | None
     """None for a user's first order: the engine opens the account when it accepts it."""
+    position: Position | None
+    """The user's position in the symbol, None before the first order in it (the engine opens it)."""
     crossing: bool
     """Whether the order meets the opposite side on arrival."""
 
@@ -517,16 +516,14 @@ class Checks:
         new = self.admitted
         new.user_id = user_id
         new.sym = sym
-        new.side = kind.side
-        new.type = kind.type
-        new.tif = kind.tif
-        new.is_buy = is_buy
+        new.kind = kind
         new.qty = qty
         new.price = price
         new.post_only = post_only
         new.coid = coid
         new.book = book
         new.account = account
+        new.position = position
         new.crossing = crossing
         return new
 

@@ -184,26 +184,30 @@ class Engine:
             return self._reject(new, given(cmd, "user_id"), given(cmd, "sym"), given(cmd, "client_order_id"), True)
         book = new.book
         account = new.account
+        position = new.position
+        kind = new.kind
         user_id = new.user_id
         if account is None:
             account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
+        if position is None:
+            position = account.position(new.sym)
         registry = self._registry
         order = registry.new_order()
         order.start(
-            registry.next_order_id(), new.coid, new.sym, new.side, new.type, new.price, new.qty, new.tif,
-            new.post_only, ts, account, account.position(new.sym),
+            registry.next_order_id(), new.coid, new.sym, kind.side, kind.type, new.price, new.qty, kind.tif,
+            new.post_only, ts, account, position,
         )  # fmt: skip
         registry.add(order)
         view = order.view()
         events: list[Event] = [OrderAccepted(user_id, view)]
-        tif = new.tif
+        tif = kind.tif
         if new.crossing and (tif is not FOK or can_fill_completely(book, order)):
             view = match(order, book, registry, events, ts, view)
             view = self._after_match(order, book, events, ts, view)
             delta = book.take_delta()
             if delta is not None:
                 events.append(delta)
-        elif tif is GTC and new.type is LIMIT:
+        elif tif is GTC and kind.type is LIMIT:
             events.append(book.add_alone(order))
             commit(order, order.qty, book)
         else:
