@@ -65,31 +65,44 @@ class FairValue:
 
     def advance(self, dt_s: float) -> float:
         """Move time forward by dt_s seconds; returns the log return over the step."""
-        if dt_s <= 0:
+        return self.advance_steps(1, dt_s)
+
+    def advance_steps(self, steps: int, dt_s: float) -> float:
+        """`steps` steps of dt_s seconds each (the same draws as as many `advance` calls, with less overhead);
+        returns the log return over them."""
+        if dt_s <= 0 or steps <= 0:
             return 0.0
         rng = self._rng
+        gauss = rng.gauss
+        uniform = rng.random
         s = self.vol_of_vol
-        if s:
-            keep = math.exp(-self._vol_decay * dt_s)
-            self.log_vol = (
-                self._vol_mean
-                + (self.log_vol - self._vol_mean) * keep
-                + s * math.sqrt(1 - keep * keep) * rng.gauss(0.0, 1.0)
-            )
-        sigma = self.sigma * self.vol_multiplier
-        move = sigma * math.sqrt(dt_s) * rng.gauss(0.0, 1.0)
-        move -= self._anchor_decay * (self.log_value - self.anchor) * dt_s
-        if self.jump_rate and rng.random() < self.jump_rate * dt_s:
-            move += rng.gauss(0.0, self.jump_size)
-            if s:
-                self.log_vol += JUMP_VOL_KICK * s
-        before = self.log_value
-        value = before + move
-        # Reflect off the band edges (kept a little inside so quotes around the value stay valid).
+        keep = math.exp(-self._vol_decay * dt_s)
+        vol_shock = s * math.sqrt(1 - keep * keep)
+        vol_mean = self._vol_mean
+        sigma_dt = self.sigma * math.sqrt(dt_s)
+        pull = self._anchor_decay * dt_s
+        anchor = self.anchor
+        jump_p = self.jump_rate * dt_s
+        jump_size = self.jump_size
+        kick = JUMP_VOL_KICK * s
+        s2 = s * s
         low, high = self._low, self._high
-        if value < low:
-            value = min(2 * low - value, high)
-        elif value > high:
-            value = max(2 * high - value, low)
+        log_vol = self.log_vol
+        start = value = self.log_value
+        for _ in range(steps):
+            if s:
+                log_vol = vol_mean + (log_vol - vol_mean) * keep + vol_shock * gauss(0.0, 1.0)
+            move = sigma_dt * math.exp(log_vol - s2) * gauss(0.0, 1.0) - pull * (value - anchor)
+            if jump_p and uniform() < jump_p:
+                move += gauss(0.0, jump_size)
+                if s:
+                    log_vol += kick
+            value += move
+            # Reflect off the band edges (kept a little inside so quotes around the value stay valid).
+            if value < low:
+                value = min(2 * low - value, high)
+            elif value > high:
+                value = max(2 * high - value, low)
+        self.log_vol = log_vol
         self.log_value = value
-        return value - before
+        return value - start

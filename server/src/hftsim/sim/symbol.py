@@ -48,8 +48,11 @@ REQUOTE_TICKS = 0.6
 REQUOTE_SHARE = 0.5
 """A quote centre moves once the value moved this share of the half-spread (at least REQUOTE_TICKS):
 on a symbol whose value moves many ticks a second, not on every tick."""
-UPDATE_EVERY_S = 0.01
-"""The fair value and the slow estimates (half-lives of seconds) need no finer steps than this."""
+UPDATE_EVERY_US = 10_000
+"""The fair value, the consensus error and the slow estimates (half-lives of seconds) move on a fixed grid of
+this step. A fixed grid, not the agents' wake-ups, so the fair value's path depends on the seed alone: a run with
+one more trader in it (a metaorder, `hftsim.realism.slow`) sees the same fair value as the run without."""
+UPDATE_EVERY_S = UPDATE_EVERY_US / 1e6
 STRESS_WINDOW_S = 1.0
 """Moves of the consensus are judged over windows of this length."""
 STRESS_THRESHOLD = 2.9
@@ -132,6 +135,8 @@ class SymbolState:
         # error, plus a transient offset pushed by aggressive flow (how trading moves prices).
         self.common_error = 0.0
         """Log error of the consensus on the fair value (an OU process)."""
+        self._error_keep = _decay(UPDATE_EVERY_S, CONSENSUS_ERROR_HALF_LIFE_S)
+        self._error_shock = params.consensus_error_bps * 1e-4 * math.sqrt(1 - self._error_keep**2)
         self.flow_offset = 0.0
         self.pressure = 0.0
         """Recent surprising flow (order sizes, concave per observation), decaying with impact_half_life_s."""
@@ -200,16 +205,17 @@ class SymbolState:
     def observe(self, view: StepView, now_us: int) -> None:
         """Update the observations from the market at `now_us` (simulated µs).
 
-        The slow estimates move at most every `UPDATE_EVERY_S`, unless trades
-        came in since: a print moves the consensus at once.
+        The slow estimates, the fair value and the consensus error move on
+        the grid of `UPDATE_EVERY_US`, by every step of it passed since the
+        last observation.
         """
         self.view = view
-        dt_s = (now_us - self.observed_us) / 1e6
-        if dt_s < UPDATE_EVERY_S:
-            dt_s = 0.0
-        else:
-            self.observed_us = now_us
-            self.fair.advance(dt_s)
+        steps = (now_us - self.observed_us) // UPDATE_EVERY_US
+        dt_s = 0.0
+        if steps > 0:
+            self.observed_us += steps * UPDATE_EVERY_US
+            dt_s = steps * UPDATE_EVERY_S
+            self._advance_values(steps)
         mid = view.mid
         last = view.last
         if not self.initialized:
@@ -227,9 +233,6 @@ class SymbolState:
             self.ema_fast += (1 - _decay(dt_s, FAST_HALF_LIFE_S)) * (price - self.ema_fast)
             self.ema_slow += (1 - _decay(dt_s, SLOW_HALF_LIFE_S)) * (price - self.ema_slow)
             params = self.params
-            keep = _decay(dt_s, CONSENSUS_ERROR_HALF_LIFE_S)
-            sd = params.consensus_error_bps * 1e-4
-            self.common_error = self.common_error * keep + sd * math.sqrt(1 - keep * keep) * self._rng.gauss(0, 1)
             # Only the surprise in the flow moves the value: split orders that keep coming are
             # partly anticipated, which keeps returns uncorrelated despite persistent order signs.
             surprise = self.flow - FLOW_ANTICIPATION * self.flow_rate * dt_s
@@ -260,6 +263,17 @@ class SymbolState:
         self.mid = mid
         if last is not None:
             self.last = float(last)
+
+    def _advance_values(self, steps: int) -> None:
+        """The fair value and the consensus error over `steps` grid steps, each from its own generator."""
+        self.fair.advance_steps(steps, UPDATE_EVERY_S)
+        gauss = self._rng.gauss
+        keep = self._error_keep
+        shock = self._error_shock
+        error = self.common_error
+        for _ in range(steps):
+            error = error * keep + shock * gauss(0.0, 1.0)
+        self.common_error = error
 
     def _thinness(self, view: StepView, dt_s: float) -> float:
         """How much thinner than usual the book near the touch is (its usual depth over its depth now,
