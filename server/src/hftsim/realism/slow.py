@@ -3,10 +3,15 @@
 Square-root impact (Tóth et al. 2011): a metaorder of size Q executed over
 T moves the price by about Y σ_T √(Q/V_T) (V_T the volume traded over T):
 δ in I ∝ Q^δ between 0.4 and 0.7. Measured on paired runs with the same
-seed, one without and one with a metaorder (child market orders at a
-steady pace from an extra account): the fair value follows the same path in
-both, so the gap between the two mids at the end of the execution is the
-metaorder's impact, with much less noise than comparing different seeds.
+seed, one without and one with a metaorder (child market orders of whole
+lots at a steady pace from an extra account). The two runs share every
+draw that does not depend on what was traded: the fair value and the
+consensus error move on a fixed time grid (`hftsim.sim.symbol`), and the
+institutional fund draws its parents from a stream of their own; so the
+gap between the two mids at the end of the execution is the metaorder's
+impact plus how differently the agents went on trading, not a second
+fair-value path. `Impact.fair_gap` says how closely the fair values of
+the paired runs agree.
 
 Intraday U-shape (Admati & Pfleiderer 1988; Andersen & Bollerslev 1997):
 volume and volatility are higher after the open and before the close than
@@ -34,6 +39,10 @@ START_S = 300
 """The metaorder starts after the market has settled."""
 EXECUTION_S = 600
 CHILD_EVERY_S = 2
+"""Children go at most this often (a smaller metaorder sends fewer children of one lot)."""
+END_S = 30
+"""The impact is the mean gap between the two runs' mids over the execution's last seconds (not one second's
+mid, which jumps by the spread)."""
 FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.4)
 """Metaorder sizes as shares of the volume the market trades over the execution without it."""
 DAY_S = int(6.5 * 3600)
@@ -47,8 +56,12 @@ class Impact:
     fractions: tuple[float, ...]
     impact: list[float]
     """Mean impact at the end of the execution, in units of the fair value's σ over the execution."""
+    error: list[float]
+    """Standard error of each mean over the seeds."""
     delta: float
     seeds: int
+    fair_gap: float
+    """Largest gap between the fair values of paired runs over the execution, in the same σ (0: the same path)."""
 
     @property
     def passed(self) -> bool:
@@ -56,23 +69,32 @@ class Impact:
 
 
 class _Metaorder:
-    """Child market orders of one account, evenly over the execution (a `tape.Inject`)."""
+    """A metaorder of one account: `total` in child market orders of whole lots, evenly over the execution
+    (a `tape.Inject`, so children go at the end of a simulated second)."""
 
-    def __init__(self, user_id: int, cash: int, sym: str, side: Side, child: int, children: int, start_s: int) -> None:
-        self.user_id, self.cash, self.sym, self.side = user_id, cash, sym, side
-        self.child, self.left = child, children
+    def __init__(
+        self, user_id: int, cash: int, inst: Instrument, side: Side, total: int, start_s: int, execution_s: int
+    ) -> None:
+        self.user_id, self.cash, self.sym, self.side = user_id, cash, inst.sym, side
+        self.lot = inst.lot
+        self.lots = max(1, total // inst.lot)
+        self.children = min(self.lots, execution_s // CHILD_EVERY_S)
+        self.start_s, self.execution_s = start_s, execution_s
+        self.sent = 0
         self.opened = False
-        self.next_ms = start_s * 1000.0
 
     def __call__(self, now_ms: float, engine: Engine) -> list[Command]:
         out: list[Command] = []
         if not self.opened:
             out.append(OpenAccount(self.user_id, self.cash))
             self.opened = True
-        if self.left and now_ms >= self.next_ms:
-            out.append(PlaceOrder(self.user_id, self.sym, self.side, self.child, None, OrderType.MARKET, Tif.IOC))
-            self.left -= 1
-            self.next_ms += CHILD_EVERY_S * 1000
+        elapsed = now_ms / 1000 - self.start_s
+        if self.sent < self.children and elapsed >= self.sent * self.execution_s / self.children:
+            # Child i takes the lots between i/n and (i+1)/n of the total: whole lots that add up.
+            i = self.sent
+            qty = (self.lots * (i + 1) // self.children - self.lots * i // self.children) * self.lot
+            out.append(PlaceOrder(self.user_id, self.sym, self.side, qty, None, OrderType.MARKET, Tif.IOC))
+            self.sent += 1
         return out
 
 
@@ -87,11 +109,12 @@ def square_root_impact(
     start_s: int = START_S,
     execution_s: int = EXECUTION_S,
     fractions: tuple[float, ...] = FRACTIONS,
+    first_seed: int = 1,
 ) -> Impact:
     end = start_s + execution_s
-    children = execution_s // CHILD_EVERY_S
     found: dict[float, list[float]] = {f: [] for f in fractions}
-    for seed in range(1, seeds + 1):
+    fair_gap = 0.0
+    for seed in range(first_seed, first_seed + seeds):
         base = record([inst], sim, seed, end, limits=limits, initial_cash=cash)
         tape = base.tapes[inst.sym]
         volume = sum(tape.volume[start_s:end]) * inst.lot
@@ -102,15 +125,19 @@ def square_root_impact(
         if tick is not None:
             tick(end, f"impact, seed {seed}")
         for fraction in fractions:
-            child = max(inst.lot, round(fraction * volume / children / inst.lot) * inst.lot)
-            meta = _Metaorder(user_id, cash * 1000, inst.sym, side, child, children, start_s)
+            total = round(fraction * volume)
+            meta = _Metaorder(user_id, cash * 1000, inst, side, total, start_s, execution_s)
             run = record([inst], sim, seed, end, limits=limits, initial_cash=cash, inject=meta)
-            gap = run.tapes[inst.sym].mid[end - 1] - tape.mid[end - 1]
-            found[fraction].append(sign * gap / sigma)
+            paired = run.tapes[inst.sym]
+            gap = np.nanmean(np.subtract(paired.mid[end - END_S : end], tape.mid[end - END_S : end]))
+            found[fraction].append(sign * float(gap) / sigma)
+            fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])
+            fair_gap = max(fair_gap, float(np.max(np.abs(fair))) / sigma)
             if tick is not None:
                 tick(end, f"impact {fraction:.0%}, seed {seed}")
     impact = [float(np.mean(found[f])) for f in fractions]
-    return Impact(fractions, impact, -power_law_slope(fractions, np.asarray(impact)), seeds)
+    error = [float(np.std(found[f], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan for f in fractions]
+    return Impact(fractions, impact, error, -power_law_slope(fractions, np.asarray(impact)), seeds, fair_gap)
 
 
 @dataclass
@@ -188,12 +215,14 @@ def section(sym: str, impact: Impact | None, day: Intraday | None) -> list[str]:
     if impact is not None:
         verdict = "pass" if impact.passed else "**FAIL**"
         rows = " | ".join(f"{f:.0%}" for f in impact.fractions)
-        values = " | ".join(f"{v:+.2f}" for v in impact.impact)
+        values = " | ".join(f"{v:+.3f} ± {e:.3f}" for v, e in zip(impact.impact, impact.error, strict=True))
         lines += [
             f"**Square-root impact** ({verdict}): δ = {impact.delta:.2f} in I ∝ Q^δ (real: 0.4-0.7, Tóth et al."
             f" 2011). Paired same-seed runs with and without a metaorder of Q (a share of the volume traded over"
-            f" its {EXECUTION_S // 60} minutes, child market orders every {CHILD_EVERY_S} s), {impact.seeds} seeds;"
-            " impact at the end of the execution in σ of the fair value over the execution:",
+            f" its {EXECUTION_S // 60} minutes, child market orders of whole lots at most every {CHILD_EVERY_S} s),"
+            f" {impact.seeds} seeds, the fair values of paired runs within {impact.fair_gap:.3f} σ of each other;"
+            f" impact (mean gap of the mids over the execution's last {END_S} s, ± its standard error over the"
+            " seeds) in σ of the fair value over the execution:",
             "",
             f"| Q / V | {rows} |",
             "|---|" + "---|" * len(impact.fractions),

@@ -24,6 +24,7 @@ the price ran far against it for its age (the fund stops chasing).
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 
 from ...engine.commands import Side
@@ -94,6 +95,9 @@ class InstitutionalTrader(Agent):
 
     def __init__(self, name: str, seed: int) -> None:
         super().__init__(name, seed)
+        self._plans = random.Random(f"{seed}:{name}:parents")
+        """Sides and sizes of its parents, apart from the children's timing and sizes (`rng`): a run with one
+        more trader in it changes when the children go, not which parents the fund works."""
         self._parents: dict[str, _Parent] = {}
         self._next_ms: dict[str, float] = {}
         """sym -> simulated time of the next child (or of the next parent's start)."""
@@ -153,7 +157,7 @@ class InstitutionalTrader(Agent):
         return mean * spell * -math.log(1.0 - rng.random())
 
     def _start(self, now_ms: float, state: SymbolState, orders: Orders) -> _Parent | None:
-        rng = self.rng
+        rng = self._plans
         inventory = orders.position / orders.cap
         side = Side.BUY if rng.random() < 0.5 - 0.5 * INVENTORY_LEAN * inventory**3 else Side.SELL
         total = state.qty(PARENT_MIN * pareto(rng, PARENT_TAIL, PARENT_CAP / PARENT_MIN))
