@@ -12,8 +12,8 @@ best prices. A maker reacts to every print and moved touch within a
 fraction of a millisecond, and also looks now and then on its own. Requoting diffs the
 target ladder against the resting orders, so a one-tick move costs one
 amend per side, not a full cancel-and-replace; deeper levels may rest
-anywhere within their step, so they stay put while the touch moves less
-than a step.
+anywhere within a band of prices (`level_band`), so they stay put while
+the touch moves less than a band.
 """
 
 from __future__ import annotations
@@ -60,6 +60,23 @@ class _Book:
     prints: int = 0
     """The symbol's prints when it last acted."""
     quoted: dict[Side, dict[int, int]] = field(default_factory=dict)
+
+
+def level_band(k: int, step: int, behind: bool) -> tuple[int, int]:
+    """Ticks behind the maker's touch price between which its level k may rest (nearest, farthest).
+
+    With a one-tick step every level is one price, k ticks deep. When the step spans several
+    ticks (a value that moves many ticks a second), level k >= 1 spreads over k^2 to (k+1)^2
+    steps, wider the deeper it is, and the touch level of a maker behind other participants'
+    best price spreads over one step: neither has to chase every tick the touch moves, so, as
+    in real books, most new orders go to the best price and no depth behind it collects a pile
+    of them.
+    """
+    if step == 1:
+        return k, k
+    if k == 0:
+        return 0, step - 1 if behind else 0
+    return step * k * k, step * (k + 1) ** 2 - 1
 
 
 class MarketMaker(Agent):
@@ -164,14 +181,15 @@ class MarketMaker(Agent):
         sell_scale = max(0.0, min(1.0, 1.0 + inventory))
         scales = {Side.BUY: buy_scale, Side.SELL: sell_scale}
         quoted: dict[Side, dict[int, int]] = {}
-        for side, best in ((Side.BUY, bid0), (Side.SELL, ask0)):
+        for side, best, others in ((Side.BUY, bid0, best_bid), (Side.SELL, ask0, best_ask)):
             sign = -1 if side is Side.BUY else 1
+            behind = others is not None and (others > best if side is Side.BUY else others < best)
             bands = []
             for k in range(levels):
                 qty = base * (1 + 0.5 * k) * scales[side]
                 if qty >= state.min_qty:
-                    near = best + sign * k * step
-                    far = near if k == 0 else near + sign * (step - 1)
+                    nearest, farthest = level_band(k, step, behind)
+                    near, far = best + sign * nearest, best + sign * farthest
                     bands.append((min(near, far), max(near, far), qty))
             quoted[side] = self._requote(orders, side, bands, [o for o in orders.open if o.side is side])
         book.quoted = quoted
@@ -208,19 +226,26 @@ class MarketMaker(Agent):
     def _requote(
         self, orders: Orders, side: Side, bands: list[tuple[int, int, float]], current: list[OrderView]
     ) -> dict[int, int]:
-        """Rest one order in each band of prices (best first; a band is one price at the touch, and
-        anywhere within its step deeper in the book, so the ladder has no piles at fixed depths).
+        """Rest one order in each band of prices (best first; see `level_band`: one price at the touch,
+        and anywhere within a band deeper in the book, so the ladder has no piles at fixed depths).
 
-        An order already inside its band stays where it is: a move of the best price by less
-        than a step leaves the deeper levels alone instead of moving every one of them.
+        An order already inside its band, or within the band's width of it, stays where it is: a
+        move of the best price by less than a band leaves the deeper levels alone instead of moving
+        every one of them.
         """
         keep: dict[int, OrderView] = {}
         """Band index -> the resting order that already serves it."""
         stale: list[OrderView] = []
         for order in sorted(current, key=lambda o: o.order_id):
             assert order.price is not None
+            price = order.price
             placed = next(
-                (i for i, (low, high, _) in enumerate(bands) if low <= order.price <= high and i not in keep), None
+                (
+                    i
+                    for i, (low, high, _) in enumerate(bands)
+                    if 2 * low - high <= price <= 2 * high - low and i not in keep
+                ),
+                None,
             )
             if placed is None:
                 stale.append(order)
