@@ -14,8 +14,9 @@ import pytest
 
 from hftsim.cli import main
 from hftsim.realism import FACTS, Options, Study, record, run
+from hftsim.realism.facts import Sample, placement_depth
 from hftsim.realism.report import verdicts, write
-from hftsim.sim import SimSettings
+from hftsim.sim import SimSettings, SymbolSimSettings
 
 MINUTES = 12
 
@@ -75,6 +76,17 @@ def test_facts_the_market_shows(study: Study) -> None:
         assert res.market["cancellations"].numbers["cancel_fill"] >= 3
         assert res.market["sizes"].passed, "heavy-tailed taker sizes on round lots"
         assert res.market["depth"].passed, "placement depths with a power-law tail and no pile"
+
+
+def test_a_symbol_whose_value_moves_many_ticks_a_second_gets_most_new_orders_at_the_best() -> None:
+    """EMBR's value moves about 15 ticks a second: the makers' ladder must not chase every tick of it."""
+    from sim_data import EMBR, INITIAL_CASH, LIMITS
+
+    settings = SimSettings(symbols={"EMBR": SymbolSimSettings(volatility=0.6)})
+    tape = record([EMBR], settings, 2, 300, limits=LIMITS, initial_cash=INITIAL_CASH).tapes["EMBR"]
+    depth = placement_depth(Sample([tape]))
+    assert depth.numbers["near"] >= 0.3, depth.shown
+    assert 0.6 <= depth.numbers["alpha"] <= 2.0, depth.shown
 
 
 def test_report_has_the_verdicts_every_fact_and_a_figure_per_symbol(study: Study, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
 
 from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatus, Trade
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
+from hftsim.sim.agents.market_maker import level_band
 from hftsim.sim.config import AgentCounts
 from hftsim.sim.fairvalue import FairValue
 from hftsim.sim.stats import market_stats, path_stats, run_offline
@@ -162,6 +163,18 @@ def test_restart_continues_on_the_books_left_behind() -> None:
     again.bind_users(users, "2")
     drive(again, engine, 300, t0=100_000)
     assert set(again.rejections) <= {Code.UNKNOWN_ORDER}
+
+
+def test_maker_levels_are_single_prices_on_a_one_tick_step_and_widening_bands_on_a_wider_one() -> None:
+    assert [level_band(k, 1, behind) for k in range(4) for behind in (False, True)] == [
+        (k, k) for k in range(4) for _ in range(2)
+    ]
+    bands = [level_band(k, 7, False) for k in range(5)]
+    assert bands[0] == (0, 0), "at the touch: one price"
+    assert all(bands[k][1] + 1 == bands[k + 1][0] for k in range(1, 4)), "deeper bands follow on without gaps"
+    widths = [high - low for low, high in bands]
+    assert widths == sorted(widths) and widths[4] > widths[1], "and widen with depth"
+    assert level_band(0, 7, True) == (0, 6), "a maker behind the best does not chase every tick"
 
 
 def test_fair_value_volatility_and_band() -> None:
