@@ -199,18 +199,20 @@ class Engine:
         )  # fmt: skip
         registry.add(order)
         view = order.view()
-        events: list[Event] = [OrderAccepted(user_id, view)]
+        accepted = OrderAccepted(user_id, view)
         tif = kind.tif
         if new.crossing and (tif is not FOK or can_fill_completely(book, order)):
+            events: list[Event] = [accepted]
             view = match(order, book, registry, events, ts, view)
             view = self._after_match(order, book, events, ts, view)
             delta = book.take_delta()
             if delta is not None:
                 events.append(delta)
         elif tif is GTC and kind.type is LIMIT:
-            events.append(book.add_alone(order))
+            events = [accepted, book.add_alone(order)]  # built whole: the commonest result, without a list resize
             commit(order, order.qty, book)
         else:
+            events = [accepted]
             view = self._expire(order, events, ts)
         return Result(self.seq, events, view, None)
 
