@@ -77,7 +77,8 @@ $(ENGINE): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/engi
 	@if $(BIN)/python server/build_compiled.py engine >$(VENV)/engine-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/engine-build.log; \
 	else echo "engine: the compiled core did not build (see $(VENV)/engine-build.log); the server runs the pure-Python core"; fi
 
-$(GATEWAY): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py) server/src/hftsim/compiled.py
+$(GATEWAY): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py) \
+		server/src/hftsim/store/codec.py server/src/hftsim/compiled.py
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
 	@if $(BIN)/python server/build_compiled.py gateway >$(VENV)/gateway-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/gateway-build.log; \
@@ -130,4 +131,4 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) web/node_modules server/src/hftsim/web/static dist server/build server/src/*.so server/src/hftsim/engine/core/*.so \
-		server/src/hftsim/gateway/*.so server/src/hftsim/protocol/*.so
+		server/src/hftsim/gateway/*.so server/src/hftsim/protocol/*.so server/src/hftsim/store/*.so

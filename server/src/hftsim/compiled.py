@@ -30,6 +30,7 @@ from types import ModuleType
 SRC = Path(__file__).resolve().parent.parent
 """The directory that holds the `hftsim` package (module paths are relative to it)."""
 GATEWAY = (
+    "hftsim.store.codec",
     "hftsim.protocol.envelope",
     "hftsim.protocol.payloads",
     "hftsim.protocol.render",

@@ -11,7 +11,7 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from hftsim.gateway.transport import text_frame
+from hftsim.gateway.outbox import text_frame
 
 
 def parse(data: bytes) -> tuple[Frame, bytes]:

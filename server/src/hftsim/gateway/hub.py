@@ -30,8 +30,7 @@ from ..protocol import envelope
 from ..protocol.events import private, public, restates_response
 from ..protocol.render import Renderer
 from .clock import now_ms
-from .outbox import LateFlush, Outbox
-from .transport import text_frame
+from .outbox import LateFlush, Outbox, text_frame
 
 PUBLIC = (BookDelta, Trade, StatusChanged)
 """The events every subscriber of the symbol sees."""

@@ -2,7 +2,7 @@
 
 Everything sent to a client goes through its outbox, so the engine and the
 fan-out never wait for a socket: they append whole WebSocket frames
-(`transport.text_frame`) and move on; the fan-out builds a market-data
+(`text_frame`) and move on; the fan-out builds a market-data
 event's frame once and pushes the same bytes to every subscriber, so a
 subscriber costs it one append. The frames queued during one pass leave
 together at its end, joined into one write. While the kernel and the
@@ -26,13 +26,14 @@ stall_s + one heartbeat + CLOSE_TIMEOUT_S.
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections import deque
 from typing import Any
 
 from picows import WSTransport
 
-from .transport import bound_send_buffer, cut, text_frame
+from .transport import bound_send_buffer, cut
 
 # The close codes the server uses; docs/protocol.md explains each to clients.
 CLOSE_TOKEN_EXPIRED = 4001
@@ -54,6 +55,20 @@ MD_SEND_BUFFER = 64 * 1024
 """Kernel send buffer of a market-data socket (Linux doubles it): see `Outbox.bound_send_buffer`."""
 BATCH_BYTES = 64 * 1024
 """Frames gathered into one write: about the transport's high-water mark, so a full one pauses us at once."""
+
+
+TEXT_FIN = 0x81
+"""First byte of an unfragmented text frame (RFC 6455 5.2): FIN, no reserved bits, opcode 1."""
+
+
+def text_frame(payload: bytes) -> bytes:
+    """The whole WebSocket frame a server sends for `payload`: header (unmasked) and payload."""
+    n = len(payload)
+    if n < 126:
+        return bytes((TEXT_FIN, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", TEXT_FIN, 126, n) + payload
+    return struct.pack("!BBQ", TEXT_FIN, 127, n) + payload
 
 
 class LateFlush:

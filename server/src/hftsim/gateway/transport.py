@@ -5,8 +5,8 @@ for a WebSocket, `hand_over` gives the connection, with the request's bytes,
 to picows (Cython framing, no ASGI in between), so /ws/cmd and /ws/md keep
 their URLs. picows negotiates no extension, so nothing is compressed.
 
-What the server sends goes out as frames built by `text_frame`, once per
-message: a server's frames are unmasked, so a market-data event's frame is
+What the server sends goes out as frames built by `outbox.text_frame`, once
+per message: a server's frames are unmasked, so a market-data event's frame is
 the same bytes for every subscriber, built once and shared. An outbox joins
 the frames of one pass of the event loop and writes them with one system
 call (outbox.py); picows itself writes only control frames (pongs, closes).
@@ -85,20 +85,6 @@ class Listener(WSListener):
 
     def resume_writing(self) -> None:
         self.peer.resume_writing()
-
-
-TEXT_FIN = 0x81
-"""First byte of an unfragmented text frame (RFC 6455 5.2): FIN, no reserved bits, opcode 1."""
-
-
-def text_frame(payload: bytes) -> bytes:
-    """The whole WebSocket frame a server sends for `payload`: header (unmasked) and payload."""
-    n = len(payload)
-    if n < 126:
-        return bytes((TEXT_FIN, n)) + payload
-    if n < 65536:
-        return struct.pack("!BBH", TEXT_FIN, 126, n) + payload
-    return struct.pack("!BBQ", TEXT_FIN, 127, n) + payload
 
 
 def hand_over(transport: asyncio.Transport, request: bytes, factory: ListenerFactory, max_frame: int) -> None:
