@@ -95,6 +95,26 @@ async def test_async_submit_is_awaited() -> None:
     assert runner.failures == 0
 
 
+async def test_a_submit_that_answers_later_does_not_hold_the_wake_loop() -> None:
+    """A host over a network returns None and passes each result to the simulation when it comes back."""
+    sim, engine = make()
+    loop = asyncio.get_running_loop()
+    sent: list[Command] = []
+
+    def answer(command: Command) -> None:
+        sim.on_result(engine.apply(command, 0))
+
+    def submit(command: Command) -> None:
+        sent.append(command)
+        loop.call_later(0.05, answer, command)  # the answer comes back after the next wake-ups ran
+
+    runner = AgentRunner(sim, engine, submit, yield_every=1)
+    assert await runner.advance(1.0) > 1
+    assert runner.commands == len(sent) > 0  # every wake-up's commands went out without waiting for answers
+    await until(lambda: bool(engine.book_levels("ACME")[0]))
+    assert runner.failures == 0
+
+
 async def test_simulated_time_is_paced_by_the_wall_clock() -> None:
     """At intensity 10 the agents' clock runs ten times as fast as the wall clock, never ahead of it."""
     sim, engine = make()

@@ -14,6 +14,11 @@ preference, from:
 
 When the server refuses a step (a limit, a wrong password, a missing
 role) `BotsRefused` says which step, why, and what to do instead.
+
+The agents run on the same continuous clock as in process (`AgentRunner`):
+each wake-up runs when it is due on the wall clock, reads the book as it
+stands, and its commands go out at once; their answers come back on their
+own and are learnt as they arrive, so a slow answer never holds the clock.
 `ClientMarketView` is the `MarketView` the agents read: books and trades
 from the watcher client's MD stream, each agent's orders and positions
 from its own CMD events (resynced from the server now and then, and after
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,12 +41,16 @@ from ..engine.commands import AmendOrder, CancelOrder, Command, OrderType, Place
 from ..engine.errors import Code
 from ..engine.instruments import Instrument
 from .config import SimSettings
+from .runner import AgentRunner
 from .simulation import Simulation
 
 log = logging.getLogger(__name__)
 
 LIVE = {"new", "partially_filled"}
 RESYNC_EVERY_S = 30.0
+MAX_IN_FLIGHT = 500
+"""Commands sent but not yet answered beyond which the agents' clock stands still until the server catches up."""
+BOOK_OPS = {"md.delta", "md.snapshot"}
 
 
 def instrument_from_wire(symbol: Mapping[str, Any]) -> Instrument:
@@ -73,6 +83,8 @@ class ClientMarketView:
         self._last: dict[str, int] = {}
         self.trades: list[Trade] = []
         """Public trades seen on MD since the simulation last took them."""
+        self.moved: set[str] = set()
+        """Symbols whose book MD changed since the simulation last heard of it."""
 
     # Feeding ------------------------------------------------------------------
 
@@ -84,11 +96,14 @@ class ClientMarketView:
 
     def on_md_event(self, event: Mapping[str, Any]) -> None:
         """An MD event envelope (as the client hands it over)."""
-        if event.get("op") != "md.trade":
-            return
+        op = event.get("op")
         payload = event.get("payload") or {}
         inst = self._instruments.get(str(payload.get("sym")))
         if inst is None:
+            return
+        if op in BOOK_OPS:
+            self.moved.add(inst.sym)
+        if op != "md.trade":
             return
         price = inst.to_ticks(str(payload["price"]))
         self._last[inst.sym] = price
@@ -104,9 +119,10 @@ class ClientMarketView:
         payload = event.get("payload") or {}
         order = payload.get("order") if isinstance(payload, Mapping) else None
         if isinstance(order, Mapping):
-            view = self.order_view(order, user_id)
+            known = account.orders.get(int(order.get("order_id", -1)))
+            view = self.order_view(order, user_id, known)
             if view is not None:
-                if view.status in LIVE:
+                if view.status in LIVE and (view.price is not None or view.type is not OrderType.LIMIT):
                     account.orders[view.order_id] = view
                 else:
                     account.orders.pop(view.order_id, None)
@@ -125,26 +141,37 @@ class ClientMarketView:
                 state.orders[view.order_id] = view
         state.positions = {str(p["sym"]): int(p.get("qty", 0)) for p in account.get("positions", [])}
 
-    def order_view(self, order: Mapping[str, Any], user_id: int) -> OrderView | None:
+    def order_view(self, order: Mapping[str, Any], user_id: int, known: OrderView | None = None) -> OrderView | None:
+        """The order as the wire gives it; fields a fill event leaves out (price, qty, type) come from `known`."""
         inst = self._instruments.get(str(order.get("sym")))
         if inst is None:
             return None
-        price = order.get("price")
+        if "price" in order:
+            price = inst.to_ticks(str(order["price"])) if order["price"] is not None else None
+        else:
+            price = known.price if known is not None else None
+        filled = int(order.get("filled_qty", 0))
+        if "qty" in order:
+            qty = int(order["qty"])
+        elif "leaves_qty" in order:
+            qty = filled + int(order["leaves_qty"])
+        else:
+            qty = known.qty if known is not None else 0
         return OrderView(
             order_id=int(order["order_id"]),
             client_order_id=order.get("client_order_id"),
             user_id=user_id,
             sym=inst.sym,
             side=Side(order.get("side", "buy")),
-            type=OrderType(order.get("type", "limit")),
-            price=inst.to_ticks(str(price)) if price is not None else None,
-            qty=int(order.get("qty", 0)),
-            filled_qty=int(order.get("filled_qty", 0)),
+            type=OrderType(order.get("type", known.type if known is not None else "limit")),
+            price=price,
+            qty=qty,
+            filled_qty=filled,
             filled_cost=0,
-            tif=Tif(order.get("tif", "GTC")),
-            post_only=bool(order.get("post_only", False)),
+            tif=Tif(order.get("tif", known.tif if known is not None else "GTC")),
+            post_only=bool(order.get("post_only", known.post_only if known is not None else False)),
             status=OrderStatus(order.get("status", "new")),
-            created_ts=int(order.get("created_ts", 0)),
+            created_ts=int(order.get("created_ts", known.created_ts if known is not None else 0)),
             updated_ts=int(order.get("updated_ts", 0)),
         )
 
@@ -185,10 +212,13 @@ class ClientMarketView:
 @dataclass
 class RemoteStats:
     steps: int = 0
+    """Passes of the agents' wake loop."""
     commands: int = 0
     trades_seen: int = 0
     rejections: dict[str, int] = field(default_factory=dict)
     failures: int = 0
+    errors: int = 0
+    """Agents' exceptions (each logged; the agent looks again later)."""
 
 
 async def _execute(client: Any, view: ClientMarketView, command: Command) -> Rejected | None:
@@ -362,47 +392,61 @@ async def run_remote(
                     log.exception("resync of %s failed", name)
 
         await resync()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        last_resync = started
-        due = started
-        step_s = settings.step_ms / 1000
-        while not (stop is not None and stop.is_set()):
-            now = loop.time()
-            if duration_s is not None and now - started >= duration_s:
-                break
-            if now - last_resync >= RESYNC_EVERY_S:
-                await resync()
-                last_resync = now
+        pending: set[asyncio.Task[Rejected | None]] = set()
+
+        def learn() -> None:  # ahead of every wake-up: what MD showed since the last one
             trades, view.trades = view.trades, []
-            stats.trades_seen += len(trades)
-            sim.on_result(Result(0, list(trades)))
-            try:
-                commands = sim.step(int(time.time() * 1000), view)
-            except Exception:
+            if trades:
+                stats.trades_seen += len(trades)
+                sim.on_result(Result(0, list(trades)))
+            moved, view.moved = view.moved, set()
+            for sym in sorted(moved):
+                sim.on_book(sym)
+
+        def answered(task: asyncio.Task[Rejected | None]) -> None:
+            pending.discard(task)
+            if task.cancelled():
+                return
+            error = task.exception()
+            if error is not None:
                 stats.failures += 1
-                log.exception("simulation step failed")
-                commands = []
-            stats.steps += 1
-            stats.commands += len(commands)
-            outcomes = await asyncio.gather(
-                *(_execute(by_user[uid], view, c) for c in commands if (uid := getattr(c, "user_id", None)) in by_user),
-                return_exceptions=True,
-            )
-            for outcome in outcomes:
-                if isinstance(outcome, Rejected):
-                    if outcome.code not in stats.rejections:
-                        log.warning("the server refused an agent's order: %s (%s)", outcome.code, outcome.message)
-                    stats.rejections[outcome.code] = stats.rejections.get(outcome.code, 0) + 1
-                    sim.on_result(Result(0, [outcome]))
-                elif isinstance(outcome, BaseException):
-                    stats.failures += 1
-                    log.warning("command failed: %s", outcome)
-            due += step_s
-            delay = due - loop.time()
-            if delay < -step_s:
-                due = loop.time()
-            await asyncio.sleep(max(delay, 0.0))
+                log.warning("command failed: %s", error)
+                return
+            outcome = task.result()
+            if outcome is not None:
+                if outcome.code not in stats.rejections:
+                    log.warning("the server refused an agent's order: %s (%s)", outcome.code, outcome.message)
+                stats.rejections[outcome.code] = stats.rejections.get(outcome.code, 0) + 1
+                sim.on_result(Result(0, [outcome]))
+
+        def submit(command: Command) -> None:
+            user_id = getattr(command, "user_id", None)
+            client = by_user.get(user_id) if isinstance(user_id, int) else None
+            if client is not None:
+                task = asyncio.create_task(_execute(client, view, command))
+                pending.add(task)
+                task.add_done_callback(answered)
+
+        runner = AgentRunner(sim, view, submit, ready=lambda: len(pending) < MAX_IN_FLIGHT, yield_every=1)
+        runner.before_step = learn
+        loop = asyncio.get_running_loop()
+        deadline = math.inf if duration_s is None else loop.time() + duration_s
+        halt = stop if stop is not None else asyncio.Event()
+        runner.start()
+        try:
+            while not halt.is_set() and loop.time() < deadline:
+                wait = min(RESYNC_EVERY_S, deadline - loop.time())
+                try:
+                    await asyncio.wait_for(halt.wait(), timeout=max(wait, 0.0))
+                except TimeoutError:
+                    if loop.time() < deadline:
+                        await resync()
+        finally:
+            await runner.stop()
+            await asyncio.gather(*pending, return_exceptions=True)
+            stats.steps, stats.commands = runner.steps, runner.commands
+            stats.failures += runner.failures
+            stats.errors = sim.errors
     finally:
         for client in clients.values():
             try:

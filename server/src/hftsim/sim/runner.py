@@ -3,7 +3,10 @@
 The host gives a `submit(command) -> Result` callable that applies the
 command to the engine (through its sequencer) and fans the events out; the
 runner feeds each result back to the simulation before the next wake-up,
-so every agent decides on the book as it is at its own instant. Simulated
+so every agent decides on the book as it is at its own instant. A host
+whose answers come back later (over a network) returns None instead: the
+command is on its way, the wake loop goes on, and the host passes what it
+learns to `sim.on_result` when the answer arrives. Simulated
 time runs `intensity * speed` times as fast as the wall clock: the task
 sleeps until the next wake-up is due (at most `step_ms`), then runs every
 wake-up due by now. Nothing an agent or the host does can stop the loop:
@@ -33,7 +36,8 @@ from .simulation import Simulation
 
 log = logging.getLogger(__name__)
 
-Submit = Callable[[Command], "Result | Awaitable[Result]"]
+Submit = Callable[[Command], "Result | Awaitable[Result] | None"]
+"""Applies one command; None: sent, its result reaches `Simulation.on_result` through the host later."""
 
 MAX_LAG_S = 1.0
 """Wall-clock seconds the agents may fall behind before their clock slips instead of catching up."""
@@ -50,18 +54,22 @@ class AgentRunner:
         *,
         step_ms: int | None = None,
         ready: Callable[[], bool] = lambda: True,
+        yield_every: int = YIELD_EVERY,
     ) -> None:
         """`step_ms` is the longest the task sleeps between looks at the agents' clock (default: the
         simulation's step_ms).
 
         `ready` says whether the host takes commands now (False while its
         store is down): the agents' clock stands still meanwhile, no command fails.
+        `yield_every` wake-ups run between two turns of the event loop: 1 lets the commands a
+        host sends from tasks go out as soon as their wake-up made them.
         """
         self.sim = sim
         self.market = market
         self._submit = submit
         self.step_s = (step_ms if step_ms is not None else sim.step_ms) / 1000.0
         self._ready = ready
+        self._yield_every = yield_every
         self._task: asyncio.Task[None] | None = None
         self.steps = 0
         """Passes of the loop (each runs the wake-ups due by then, paused or not)."""
@@ -89,7 +97,7 @@ class AgentRunner:
     async def advance(self, seconds: float) -> int:
         """Run the wake-ups of the next `seconds` of simulated time now, paused or not; returns how many ran."""
         wakes = self.sim.wakes
-        await self._play(self.sim.sim_time_ms + seconds * 1000.0, pause_every=YIELD_EVERY)
+        await self._play(self.sim.sim_time_ms + seconds * 1000.0, pause_every=self._yield_every)
         return self.sim.wakes - wakes
 
     def start(self) -> None:
@@ -149,7 +157,8 @@ class AgentRunner:
                     result = self._submit(command)
                     if inspect.isawaitable(result):
                         result = await result
-                    sim.on_result(result)
+                    if result is not None:
+                        sim.on_result(result)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -176,7 +185,7 @@ class AgentRunner:
                 target = anchor_sim
             self.steps += 1
             if rate > 0:
-                await self._play(target, pause_every=YIELD_EVERY)
+                await self._play(target, pause_every=self._yield_every)
                 wait = (sim.next_wake_ms - target) / (1000.0 * rate)
             else:
                 if self.before_step is not None:

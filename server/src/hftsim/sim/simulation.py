@@ -227,7 +227,7 @@ class Simulation:
     def step(self, now_ms: int, market: MarketView) -> list[Command]:
         """Advance simulated time by step_ms times the intensity and return the commands of its wake-ups.
 
-        For hosts that send a batch per interval (over a network, or a plain
+        For hosts that send a batch per interval (a backtest's venue, a plain
         loop): every wake-up of the batch reads the book as it was at the
         batch's start. `now_ms` is the host's timestamp of the step; it is
         not used for the simulation's own time.
@@ -317,6 +317,15 @@ class Simulation:
         self._touched.clear()
         self._news.clear()
 
+    def on_book(self, sym: str) -> None:
+        """`sym`'s book may have changed: the quote-reactive agents look at its touch before the next wake-up.
+
+        For hosts that learn of the book from a market-data stream rather
+        than from the results of their own commands.
+        """
+        if sym in self._states:
+            self._touched.add(sym)
+
     def on_result(self, result: Result) -> None:
         """Learn from what a command did: public trades, moved quotes, and the agents' rejections.
 
@@ -325,8 +334,8 @@ class Simulation:
         always see their effect on the book and their own positions).
         """
         order = result.order
-        if order is not None and order.sym in self._states:
-            self._touched.add(order.sym)
+        if order is not None:
+            self.on_book(order.sym)
         for event in result.events:
             if type(event) is Trade:
                 state = self._states.get(event.sym)
