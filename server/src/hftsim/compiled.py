@@ -39,6 +39,7 @@ GATEWAY = (
     "hftsim.gateway.traffic",
     "hftsim.gateway.fairqueue",
     "hftsim.gateway.replies",
+    "hftsim.gateway.sessions",
     "hftsim.gateway.outbox",
     "hftsim.gateway.sequencer",
     "hftsim.gateway.order_limits",

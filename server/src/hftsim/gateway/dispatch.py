@@ -111,9 +111,17 @@ def op(name: str, *, changes_state: bool = False, sequenced: bool = False) -> Ca
 class Dispatcher:
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
+        # The parts an order passes through, read off the venue once: a venue's attribute is a generic lookup
+        # on a Python object, a dispatcher's a field of this compiled class (the venue never replaces them).
+        self.engine = venue.engine
+        self._sequencer = venue.sequencer
+        self._control = venue.control
+        self._latency = venue.latency
+        self._rounds = venue.rounds
+        self._renderer = venue.renderer
         server = venue.settings.server
         self.sockets = SocketRegistry(server.sockets_per_token, server.sockets_per_user)
-        self.limits = OrderLimits(venue.settings.limits, venue.engine)
+        self.limits = OrderLimits(venue.settings.limits, self.engine)
         self._roles = dict(OP_ROLES)
         if venue.settings.testing.enable_hooks:
             self._roles.update(TEST_OP_ROLES)
@@ -156,7 +164,7 @@ class Dispatcher:
     def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> Sequenced:
         """A command for the sequencer; a user's trading command is refused while an admin has the market paused."""
         if isinstance(command, TRADING):
-            self.venue.control.check_open()
+            self._control.check_open()
         return Sequenced(command, key, answer)
 
     def send(self, sequenced: Sequenced, waiter: Waiter) -> None:
@@ -172,17 +180,17 @@ class Dispatcher:
             try:
                 reserved = self.limits.admit(command)
             except ProtocolError:
-                self.venue.rounds.breach(command.user_id)
+                self._rounds.breach(command.user_id)
                 raise
             if reserved is not None:
                 waiter = Releasing(waiter, self.limits, command.user_id, reserved)
                 try:
-                    self.venue.sequencer.send(command, sequenced.key, waiter)
+                    self._sequencer.send(command, sequenced.key, waiter)
                 except BaseException:
                     self.limits.release(command.user_id, reserved)
                     raise
                 return
-        self.venue.sequencer.send(command, sequenced.key, waiter)
+        self._sequencer.send(command, sequenced.key, waiter)
 
     async def execute(self, sequenced: Sequenced) -> dict[str, Any]:
         """Send a command and wait for its result: its response payload (the HTTP way)."""
@@ -198,14 +206,14 @@ class Dispatcher:
         user = ctx.grant.session.user
         assert user is not None
         key = user.user_id
-        if self.venue.latency.delay_ms(user) <= 0:
+        if self._latency.delay_ms(user) <= 0:
             return self.sequenced(command, key, answer)
         return self._delayed(user, command, key, answer)
 
     async def _delayed(
         self, user: User, command: Command, key: int, answer: Callable[[Result], dict[str, Any]]
     ) -> dict[str, Any]:
-        await self.venue.latency.wait(user)
+        await self._latency.wait(user)
         return await self.execute(self.sequenced(command, key, answer))
 
     def user_id(self, ctx: Context) -> int:
@@ -216,7 +224,7 @@ class Dispatcher:
     def order_payload(self, result: Result) -> dict[str, Any]:
         accepted(result)
         assert result.order is not None
-        return {"order": self.venue.renderer.order(result.order), "gseq": result.seq}
+        return {"order": self._renderer.order(result.order), "gseq": result.seq}
 
     async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
         venue = self.venue
@@ -445,7 +453,7 @@ def _candles(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str,
 
 @op("order.place", sequenced=True)
 def _place(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
-    return d.trading(ctx, p.place_order(req.payload, d.user_id(ctx), d.venue.engine), d.order_payload)
+    return d.trading(ctx, p.place_order(req.payload, d.user_id(ctx), d.engine), d.order_payload)
 
 
 @op("order.cancel", sequenced=True)
@@ -460,12 +468,12 @@ def _canceled(result: Result) -> dict[str, Any]:
 
 @op("order.cancel_all", sequenced=True)
 def _cancel_all(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
-    return d.trading(ctx, p.cancel_all(req.payload, d.user_id(ctx), d.venue.engine), _canceled)
+    return d.trading(ctx, p.cancel_all(req.payload, d.user_id(ctx), d.engine), _canceled)
 
 
 @op("order.amend", sequenced=True)
 def _amend(d: Dispatcher, ctx: Context, req: Request, role: Role) -> Outcome:
-    return d.trading(ctx, p.amend_order(req.payload, d.user_id(ctx), d.venue.engine), d.order_payload)
+    return d.trading(ctx, p.amend_order(req.payload, d.user_id(ctx), d.engine), d.order_payload)
 
 
 @op("orders.list")
