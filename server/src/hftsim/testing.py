@@ -71,10 +71,15 @@ class ServerProcess:
         port: int | None = None,
         log_level: str = "warning",
         args: tuple[str, ...] = (),
+        launcher: tuple[str, ...] = (sys.executable, "-m", "hftsim"),
     ) -> None:
-        """`args`: more `hftsim serve` options, e.g. ("--scenario", path, "--paused")."""
+        """`args`: more `hftsim serve` options, e.g. ("--scenario", path, "--paused").
+
+        `launcher`: the command that stands for `hftsim`, e.g. the same run under valgrind (bench/instructions.py).
+        """
         self.data_dir = data_dir
         self._args = args
+        self._launcher = launcher
         self._log_level = log_level
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -89,9 +94,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **{f"HFTSIM_{k.upper()}": json.dumps(v) for k, v in self._config.items()}, **self._env}
         cmd = [
-            sys.executable,
-            "-m",
-            "hftsim",
+            *self._launcher,
             "serve",
             "--host",
             "127.0.0.1",
