@@ -17,7 +17,7 @@ import dataclasses
 import types
 import typing
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -64,10 +64,67 @@ _FIELDS = {cls: _fields(cls) for cls in KINDS.values()}
 
 
 _NAMES = {cls: tuple(fields) for cls, fields in _FIELDS.items()}
-"""Each kind's field names in order: `encode` runs once per journaled command."""
+"""Each kind's field names in order, for the kinds `encode` has no literal for."""
+
+# Final, so the compiled module reads these as constants, not through its globals dict on each call.
+_STRICT: Final = orjson.OPT_STRICT_INTEGER
+_dumps: Final = orjson.dumps
+_PLACE: Final = PlaceOrder
+_CANCEL: Final = CancelOrder
+_AMEND: Final = AmendOrder
+_CANCEL_ALL: Final = CancelAll
 
 
 def encode(command: Command) -> bytes:
+    """The command's journal record: `{"k": kind, field: value, ...}` with the fields in order.
+
+    Runs once per journaled command, so the order path's kinds build their
+    mapping in one literal, picked by the exact type (no walk over the field
+    names), and orjson writes it under OPT_STRICT_INTEGER, which refuses any
+    int beyond 53 bits instead of checking each field here. What it refuses
+    (a wide int, a bad string) and every other kind go through
+    `_encode_checked`, which encodes or refuses them field by field; the
+    bytes are the same either way (tests/store/test_codec.py pins them).
+    """
+    c: Any = command  # read as is: compiled code would check a field's hinted type and raise on a float qty
+    cls = type(c)
+    record: dict[str, Any] | None = None
+    if cls is _PLACE:
+        record = {
+            "k": "place",
+            "user_id": c.user_id,
+            "sym": c.sym,
+            "side": c.side,
+            "qty": c.qty,
+            "price": c.price,
+            "type": c.type,
+            "tif": c.tif,
+            "post_only": c.post_only,
+            "client_order_id": c.client_order_id,
+        }
+    elif cls is _CANCEL:
+        record = {"k": "cancel", "user_id": c.user_id, "order_id": c.order_id, "client_order_id": c.client_order_id}
+    elif cls is _AMEND:
+        record = {
+            "k": "amend",
+            "user_id": c.user_id,
+            "order_id": c.order_id,
+            "client_order_id": c.client_order_id,
+            "price": c.price,
+            "qty": c.qty,
+        }
+    elif cls is _CANCEL_ALL:
+        record = {"k": "cancel_all", "user_id": c.user_id, "sym": c.sym}
+    if record is not None:
+        try:
+            return _dumps(record, option=_STRICT)
+        except orjson.JSONEncodeError:
+            pass
+    return _encode_checked(command)
+
+
+def _encode_checked(command: Command) -> bytes:
+    """The record built field by field, refusing what could not come back identically with a CodecError."""
     cls = type(command)
     kind = _KIND_OF.get(cls)
     if kind is None:
