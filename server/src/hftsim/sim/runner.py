@@ -124,7 +124,9 @@ class AgentRunner:
         return self.commands - commands
 
     def _before(self) -> None:
-        assert self.before_step is not None
+        """Run the hook, if any; its failure is logged and counted, never stops the agents."""
+        if self.before_step is None:
+            return
         try:
             self.before_step()
         except Exception:
@@ -140,8 +142,7 @@ class AgentRunner:
         sim = self.sim
         ran = 0
         while self._ready():
-            if self.before_step is not None:
-                self._before()
+            self._before()
             try:
                 commands = sim.wake(self.market, until_ms)
             except Exception:
@@ -149,8 +150,7 @@ class AgentRunner:
                 log.exception("the agents' clock failed; trying again on the next pass")
                 return
             if commands is None:
-                if self.before_step is not None:
-                    self._before()
+                self._before()
                 return
             for command in commands:
                 try:
@@ -188,7 +188,6 @@ class AgentRunner:
                 await self._play(target, pause_every=self._yield_every)
                 wait = (sim.next_wake_ms - target) / (1000.0 * rate)
             else:
-                if self.before_step is not None:
-                    self._before()  # what is due at a standing clock (a scenario started at its second 0)
+                self._before()  # what is due at a standing clock (a scenario started at its second 0)
                 wait = self.step_s
             await asyncio.sleep(min(max(wait, 0.0), self.step_s))
