@@ -3,17 +3,20 @@
 `market-client backtest mybot.py --seed N --minutes M` builds the venue
 `hftsim serve` would (the engine, the shipped or given configuration, the
 simulated agents with seed N), lets the agents make a market for a warm-up
-period, then steps it for M simulated minutes with the strategy attached.
-Time is simulated (each step adds the simulation's step_ms), nothing waits
-on the wall clock, and every hook runs to completion before the next event,
-so the same seed gives the same orders, fills and results every run.
+period, then runs it for M simulated minutes with the strategy attached.
+Time is simulated: the agents wake at their own microseconds, as under
+`hftsim serve`, and the strategy's timer fires at its own instants between
+them; nothing waits on the wall clock, and every hook runs to completion
+before the next event, so the same seed gives the same orders, fills and
+results every run.
 
 The strategy sees exactly what it sees live: the wire events of
 docs/protocol.md (`md.delta`, `md.trade`, `order.filled`, ...) built from the
-engine's events, `Order` handles, and the same `Strategy` methods. Its
-orders reach the engine at once, between the agents' steps; the events they
-cause are delivered after the hook that placed them returns, as the live
-runner's queue does. Needs the `hftsim` server package (it is installed
+engine's events, `Order` handles, and the same `Strategy` methods. The
+events of each agent's wake-up reach it before the next wake-up, so it can
+act between any two of them; its orders reach the engine at once, and the
+events they cause are delivered after the hook that placed them returns, as
+the live runner's queue does. Needs the `hftsim` server package (it is installed
 with the repository's `make setup`).
 """
 
@@ -66,22 +69,27 @@ class BacktestVenue:
         self.sim.bind_users({name: i + 1 for i, name in enumerate(names)}, f"backtest{seed}")
         self.user_id = len(names) + 1
         """The strategy's account."""
-        self.step_ms = settings.sim.step_ms * settings.sim.intensity
-        self.steps = 0
         self.now = TS0
+        """The venue's clock (ms since the epoch): the simulation's, from `TS0`."""
         for opening in self.sim.open_accounts(self.engine.cash_decimals):
             self.engine.apply(opening, self.now)
         self.engine.apply(OpenAccount(self.user_id, initial_cash), self.now)
         self.symbols = [self.render.symbol(i, None) for i in self.engine.instruments]
 
-    def step(self) -> list[Result]:
-        """Advance the clock one step and let the agents act; the results, in order."""
-        self.steps += 1
-        self.now = TS0 + int(self.steps * self.step_ms)
+    def wake(self, until: int) -> list[Result] | None:
+        """The results of the agents' next wake-up due by `until` (venue ms), in order.
+
+        None when none is due by then: the clock then stands at `until`.
+        """
+        sim, engine = self.sim, self.engine
+        commands = sim.wake(engine, until - TS0)
+        self.now = TS0 + int(sim.sim_time_ms)
+        if commands is None:
+            return None
         results = []
-        for command in self.sim.step(self.now, self.engine):
-            result = self.engine.apply(command, self.now)
-            self.sim.on_result(result)
+        for command in commands:
+            result = engine.apply(command, self.now)
+            sim.on_result(result)
             results.append(result)
         return results
 
@@ -268,7 +276,8 @@ class BacktestResult:
     pnl: str = "0"
     hooks: int = 0
     errors: int = 0
-    steps: int = 0
+    wakes: int = 0
+    """The agents' wake-ups while the strategy ran."""
     wall_s: float = 0.0
 
     @property
@@ -288,8 +297,9 @@ async def run_backtest(
     """Run `strategy` for `minutes` of simulated time after a `warmup_s` market warm-up (see the module doc)."""
     started = time.perf_counter()
     venue = BacktestVenue(seed, config)
-    for _ in range(int(warmup_s * 1000 / venue.step_ms)):
-        venue.step()
+    while venue.wake(TS0 + int(warmup_s * 1000)) is not None:
+        pass
+    warm_wakes = venue.sim.wakes
     wanted = set(strategy.symbols) if strategy.symbols is not None else None
     broker = BacktestBroker(venue, wanted)
     runner = StrategyRunner(strategy, broker)
@@ -301,10 +311,14 @@ async def run_backtest(
 
     await runner.start()
     await drain()
-    for _ in range(int(minutes * 60_000 / venue.step_ms)):
-        for result in venue.step():
-            broker.publish(result)
-        await drain()
+    end = venue.now + int(minutes * 60_000)
+    while venue.now < end:
+        timer = runner.next_timer
+        until = end if timer is None or timer <= venue.now else min(end, timer)
+        while (results := venue.wake(until)) is not None:
+            for result in results:
+                broker.publish(result)
+            await drain()
         await runner.tick()
         await drain()
     await runner.stop()  # what stopping cancels is not delivered: the run is over, as live
@@ -319,6 +333,6 @@ async def run_backtest(
         pnl=str(broker.pnl()),
         hooks=runner.hooks,
         errors=runner.errors,
-        steps=venue.steps,
+        wakes=venue.sim.wakes - warm_wakes,
         wall_s=time.perf_counter() - started,
     )

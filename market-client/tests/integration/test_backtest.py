@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,33 @@ async def test_the_same_seed_gives_the_same_fills() -> None:
     assert key == [(f["fill_id"], f["side"], f["price"], f["qty"], f["ts"]) for f in second.fills]
     assert (first.cash, first.pnl, first.positions) == (second.cash, second.pnl, second.positions)
     assert first.hooks == second.hooks
-    assert first.steps == 700  # 10 s of warm-up and 60 s of run, 100 ms a step
+    assert first.wakes == second.wakes > 0
+
+
+class Watcher(Strategy):
+    """Notes the venue's clock at its timer and at every print."""
+
+    symbols = ("ACME",)
+    timer_s = 0.25
+
+    async def on_start(self) -> None:
+        self.timers: list[int] = []
+        self.prints: list[int] = []
+
+    async def on_timer(self) -> None:
+        self.timers.append(self.now_ms())
+
+    async def on_trade(self, trade: dict[str, object]) -> None:
+        self.prints.append(self.now_ms())
+
+
+async def test_the_strategy_lives_on_the_agents_clock_and_its_own_timer() -> None:
+    bot = Watcher()
+    result = await run_backtest(bot, seed=4, minutes=1.0, warmup_s=10)
+    assert len(bot.timers) == 240 and {b - a for a, b in itertools.pairwise(bot.timers)} == {250}
+    assert len(bot.prints) > 20 and bot.prints == sorted(bot.prints)
+    assert len({t % 100 for t in bot.prints}) > 10, "prints fall on a coarse grid, not at the agents' instants"
+    assert result.wakes > 0
 
 
 async def test_the_pairs_trader_backtests_as_it_runs_live() -> None:

