@@ -26,7 +26,7 @@ from ._client import MarketClient
 from ._envelope import JSON
 from ._orders import Order, OwnOrders
 from ._prices import PriceLike
-from ._strategy import Broker, Strategy, StrategyRunner
+from ._strategy import Broker, ReportedAccount, Strategy, StrategyRunner
 
 
 class LiveBroker(Broker):
@@ -36,8 +36,7 @@ class LiveBroker(Broker):
         self.client = client
         self._symbols: list[JSON] = []
         self._orders = OwnOrders()
-        self._positions: dict[str, int] = {}
-        self._cash = Decimal(0)
+        self._reported = ReportedAccount()
         self.account: JSON = {}
         """The newest `account.get` answer (for PnL)."""
         self.latencies_ms: deque[float] = deque(maxlen=200)
@@ -53,8 +52,7 @@ class LiveBroker(Broker):
     async def refresh_account(self) -> None:
         """Ask the server for cash, PnL and positions now (the view does, once a second)."""
         self.account = await self.client.get_account()
-        self._cash = Decimal(str(self.account.get("cash", "0")))
-        self._positions = {str(p["sym"]): int(p.get("qty", 0)) for p in self.account.get("positions", [])}
+        self._reported.load(self.account)
 
     async def submit(
         self, sym: str, side: str, price: PriceLike | None, qty: int, *, tif: str, type: str, post_only: bool
@@ -76,14 +74,14 @@ class LiveBroker(Broker):
         return self.client.book_snapshot(sym, depth)
 
     def position(self, sym: str) -> int:
-        return self._positions.get(sym, 0)
+        return self._reported.positions.get(sym, 0)
 
     def cash(self) -> Decimal:
-        return self._cash
+        return self._reported.cash
 
     def positions(self) -> dict[str, int]:
         """Every symbol's signed position, as last reported."""
-        return dict(self._positions)
+        return dict(self._reported.positions)
 
     def now_ms(self) -> int:
         return int(time.time() * 1000)
@@ -93,10 +91,7 @@ class LiveBroker(Broker):
 
     def on_cmd_event(self, op: str, payload: Mapping[str, Any]) -> Order | None:
         if op == "account.update":
-            self._cash = Decimal(str(payload.get("cash", self._cash)))
-            position = payload.get("position") or {}
-            if "sym" in position:
-                self._positions[str(position["sym"])] = int(position.get("qty", 0))
+            self._reported.update(payload)
             return None
         return self._orders.find(payload)
 

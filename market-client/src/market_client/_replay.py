@@ -32,7 +32,7 @@ from ._market import MarketState
 from ._orders import Order, OrderTracker, OwnOrders
 from ._prices import PriceLike, to_wire_price
 from ._record import read_recording
-from ._strategy import Broker, Strategy, StrategyRunner
+from ._strategy import Broker, ReportedAccount, Strategy, StrategyRunner
 
 ORDER_OPS = ("order.place", "order.cancel", "order.amend", "order.cancel_all")
 
@@ -51,8 +51,7 @@ class ReplayBroker(Broker):
         self._answers: dict[str, Response] = {}
         self._asked: dict[str, deque[tuple[str, JSON]]] = {op: deque() for op in ORDER_OPS}
         self._symbols: list[JSON] = []
-        self._positions: dict[str, int] = {}
-        self._cash = Decimal(0)
+        self._reported = ReportedAccount()
         for entry in frames:
             frame = entry.get("frame")
             if entry.get("sock") != "cmd":
@@ -66,12 +65,8 @@ class ReplayBroker(Broker):
                 self._answers[str(answer.corr_id)] = answer
                 if answer.ok and answer.op == "symbols.list" and not self._symbols:
                     self._symbols = list(answer.payload.get("symbols", []))
-                if answer.ok and answer.op == "account.get" and not self._positions:
-                    self._account(answer.payload)
-
-    def _account(self, account: Mapping[str, Any]) -> None:
-        self._cash = Decimal(str(account.get("cash", "0")))
-        self._positions = {str(p["sym"]): int(p.get("qty", 0)) for p in account.get("positions", [])}
+                if answer.ok and answer.op == "account.get" and not self._reported.positions:
+                    self._reported.load(answer.payload)
 
     def _recorded(self, op: str, asked: JSON, same: list[str]) -> JSON:
         """The recorded answer to the strategy's request, when the recording holds the same request next."""
@@ -160,10 +155,10 @@ class ReplayBroker(Broker):
         return book.snapshot(depth)
 
     def position(self, sym: str) -> int:
-        return self._positions.get(sym, 0)
+        return self._reported.positions.get(sym, 0)
 
     def cash(self) -> Decimal:
-        return self._cash
+        return self._reported.cash
 
     def now_ms(self) -> int:
         return self.now
@@ -173,10 +168,7 @@ class ReplayBroker(Broker):
 
     def on_cmd_event(self, op: str, payload: Mapping[str, Any]) -> Order | None:
         if op == "account.update":
-            self._cash = Decimal(str(payload.get("cash", self._cash)))
-            position = payload.get("position") or {}
-            if "sym" in position:
-                self._positions[str(position["sym"])] = int(position.get("qty", 0))
+            self._reported.update(payload)
             return None
         self.tracker.on_cmd_event(op, payload)
         return self._orders.find(payload)

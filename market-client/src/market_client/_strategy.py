@@ -25,6 +25,27 @@ from ._prices import PriceLike
 logger = logging.getLogger("market_client.strategy")
 
 
+class ReportedAccount:
+    """Cash and positions as the server reports them: an `account.get` answer, then `account.update` events."""
+
+    def __init__(self) -> None:
+        self.cash = Decimal(0)
+        self.positions: dict[str, int] = {}
+        """Signed position per symbol."""
+
+    def load(self, account: Mapping[str, Any]) -> None:
+        """Take everything from an `account.get` answer."""
+        self.cash = Decimal(str(account.get("cash", "0")))
+        self.positions = {str(p["sym"]): int(p.get("qty", 0)) for p in account.get("positions", [])}
+
+    def update(self, payload: Mapping[str, Any]) -> None:
+        """Follow one `account.update` event (cash, and the position it names)."""
+        self.cash = Decimal(str(payload.get("cash", self.cash)))
+        position = payload.get("position") or {}
+        if "sym" in position:
+            self.positions[str(position["sym"])] = int(position.get("qty", 0))
+
+
 class Broker(ABC):
     """Where a strategy's orders go and its market view comes from (live, backtest or replay)."""
 
