@@ -15,7 +15,7 @@ import pytest
 from hftsim.cli import main
 from hftsim.realism import FACTS, Options, Study, record, run
 from hftsim.realism.facts import Sample, placement_depth
-from hftsim.realism.report import verdicts, write
+from hftsim.realism.report import RULE, verdicts, write
 from hftsim.sim import SimSettings, SymbolSimSettings
 
 MINUTES = 12
@@ -58,8 +58,11 @@ def test_every_fact_is_measured_with_a_source_and_the_fair_value_baseline(study:
         assert res.agents_only is not None
         for fact in FACTS:
             assert fact.source and fact.real
-            assert res.market[fact.key].shown not in ("", "-")
+            found = res.market[fact.key]
+            assert found.shown not in ("", "-")
             assert (res.fair[fact.key].shown != "-") == fact.price
+            checked = {c.key for c in found.checks}
+            assert set(found.se) <= checked and (found.se or not checked), "standard errors over the three seeds"
         # The fair value alone has no microstructure: its clustering comes only from its regimes.
         assert res.fair["clustering"].numbers["absacf_1_10"] < res.market["clustering"].numbers["absacf_1_10"] + 0.3
 
@@ -92,6 +95,7 @@ def test_a_symbol_whose_value_moves_many_ticks_a_second_gets_most_new_orders_at_
 def test_report_has_the_verdicts_every_fact_and_a_figure_per_symbol(study: Study, tmp_path: Path) -> None:
     page = write(study, tmp_path, command="hftsim realism --symbols ACME,BOLT")
     text = page.read_text()
+    assert RULE in text and " ± " in text
     for fact in FACTS:
         assert fact.title in text and fact.source in text
     assert "## ACME" in text and "## BOLT" in text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sim_data import ACME, INITIAL_CASH, LIMITS
 
-from hftsim.realism.slow import BUCKET_S, DAY_S, measure_intraday, section, square_root_impact, trading_day
+from hftsim.realism.slow import BUCKET_S, DAY_S, measure_intraday, pool, section, square_root_impact, trading_day
 from hftsim.sim import SimSettings, SymbolSimSettings
 
 
@@ -37,6 +38,26 @@ def test_intraday_u_shape_is_found_when_there_and_not_when_flat() -> None:
     )
     assert not flat.passed
     assert "U-shape" in "\n".join(section("ACME", None, day))
+
+
+def test_days_are_pooled_half_hour_by_half_hour_with_a_standard_error_over_the_days() -> None:
+    rng = np.random.default_rng(2)
+    seconds = 13 * BUCKET_S
+    shape = np.repeat(np.asarray([2.0, 1.5, 1.2] + [1.0] * 7 + [1.2, 1.5, 2.0]), BUCKET_S)
+    days = [
+        measure_intraday(
+            list(rng.poisson(10 * shape)),
+            list(10_000 * np.exp(np.concatenate([[0], np.cumsum(rng.normal(0, 1e-4, seconds) * shape)]))),
+        )
+        for _ in range(4)
+    ]
+    pooled = pool(days)
+    assert pooled.volume == pytest.approx(np.mean([d.volume for d in days], axis=0))
+    found = pooled.finding
+    assert found.passed and set(found.se) == {"volume_u", "volatility_u"}
+    assert 0 < found.se["volatility_u"] < 0.5, "four days pin the volatility ratio down"
+    text = "\n".join(section("ACME", None, pooled))
+    assert "over 4 simulated trading days" in text and " ± " in text
 
 
 def test_the_day_is_simulated_as_a_trading_day_unless_the_market_sets_its_own() -> None:

@@ -7,8 +7,22 @@ measures the stylised facts of real limit-order markets (`facts`, built on
 and writes a Markdown page with figures (`report`, `plots`).
 """
 
-from .facts import FACTS, Fact, Finding, Sample, measure
+from .facts import FACTS, Fact, Sample, measure
+from .findings import Check, Finding
 from .study import Options, Study, run
 from .tape import Recording, Tape, record
 
-__all__ = ["FACTS", "Fact", "Finding", "Options", "Recording", "Sample", "Study", "Tape", "measure", "record", "run"]
+__all__ = [
+    "FACTS",
+    "Check",
+    "Fact",
+    "Finding",
+    "Options",
+    "Recording",
+    "Sample",
+    "Study",
+    "Tape",
+    "measure",
+    "record",
+    "run",
+]

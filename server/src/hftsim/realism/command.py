@@ -27,7 +27,7 @@ def main(args: argparse.Namespace) -> None:
             impact = slow.square_root_impact(
                 inst, study.settings.sim, study.limits, study.cash, options.seeds, bar.advance
             )
-            day = slow.intraday(inst, study.settings.sim, study.limits, study.cash, bar.advance)
+            day = slow.intraday(inst, study.settings.sim, study.limits, study.cash, options.seeds, bar.advance)
             extra = slow.section(inst.sym, impact, day)
     except (ConfigError, ValueError) as exc:
         sys.exit(f"hftsim: {exc}")

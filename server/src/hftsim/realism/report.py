@@ -13,22 +13,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .facts import FACTS, SCORED_ON_AGENTS_ONLY
+from .findings import SETTLED_SE, Finding, mark
 from .plots import symbol_figure
 from .study import Study
 
+RULE = (
+    "Each verdict is taken on the estimate pooled over the seeds; ± is its standard error, by the jackknife"
+    " over the seeds (the estimate again with each seed's run left out). A verdict followed by (k SE) is"
+    f" unsettled: its deciding number lies only k standard errors from its threshold (fewer than {SETTLED_SE:g}),"
+    " so other seeds may turn it."
+)
 
-def mark(passed: bool | None) -> str:
-    return "-" if passed is None else "pass" if passed else "**FAIL**"
 
-
-def verdicts(study: Study) -> dict[str, dict[str, bool | None]]:
-    """symbol -> row name -> passed: every fact on the market, and the agents-only ones."""
-    out: dict[str, dict[str, bool | None]] = {}
+def verdicts(study: Study) -> dict[str, dict[str, Finding]]:
+    """symbol -> row name -> finding: every fact on the market, and the agents-only ones."""
+    out: dict[str, dict[str, Finding]] = {}
     for sym, res in study.results.items():
-        row: dict[str, bool | None] = {fact.key: res.market[fact.key].passed for fact in FACTS}
+        row: dict[str, Finding] = {fact.key: res.market[fact.key] for fact in FACTS}
         if res.agents_only is not None:
             for key in SCORED_ON_AGENTS_ONLY:
-                row[f"{key} (agents only)"] = res.agents_only[key].passed
+                row[f"{key} (agents only)"] = res.agents_only[key]
         out[sym] = row
     return out
 
@@ -43,8 +47,13 @@ def summary_table(study: Study) -> list[str]:
         key, _, suffix = row.partition(" ")
         title = titles[key] + (f" {suffix}" if suffix else "")
         lines.append(f"| {title} | " + " | ".join(mark(table[s][row]) for s in syms) + " |")
-    scored = [(s, [v for v in table[s].values() if v is not None]) for s in syms]
-    lines.append("| **passed** | " + " | ".join(f"{sum(v)}/{len(v)}" for _, v in scored) + " |")
+    counts = []
+    for sym in syms:
+        scored = [f for f in table[sym].values() if f.passed is not None]
+        unsettled = sum(not f.settled for f in scored)
+        count = f"{sum(bool(f.passed) for f in scored)}/{len(scored)}"
+        counts.append(count + (f" ({unsettled} unsettled)" if unsettled else ""))
+    lines.append("| **passed** | " + " | ".join(counts) + " |")
     return lines
 
 
@@ -65,9 +74,9 @@ def symbol_section(study: Study, sym: str) -> list[str]:
     ]
     for fact in FACTS:
         only = res.agents_only[fact.key] if res.agents_only is not None else None
-        verdict = mark(res.market[fact.key].passed)
+        verdict = mark(res.market[fact.key])
         if fact.key in SCORED_ON_AGENTS_ONLY and only is not None:
-            verdict += f" / agents only {mark(only.passed)}"
+            verdict += f" / agents only {mark(only)}"
         cells = [res.market[fact.key].shown, only.shown if only else "-", res.fair[fact.key].shown, fact.real]
         lines.append(f"| {fact.title} | " + " | ".join(_cell(c) for c in cells) + f" | {fact.source} | {verdict} |")
     lines.append("")
@@ -88,6 +97,8 @@ def write(study: Study, out: Path, *, command: str, extra: Sequence[str] = ()) -
         " exchange's full feed. *market*: the market as configured; *agents only*: the same agents on a plain"
         " GBM fair value (no volatility regimes, no jumps), so whatever shows there and not in its fair value"
         " the agents make; *fair value alone*: the price facts of the fair value's own path.",
+        "",
+        RULE,
         "",
         "## Verdicts",
         "",

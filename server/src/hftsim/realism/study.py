@@ -16,7 +16,8 @@ from ..config import Settings, load
 from ..engine import Limits
 from ..engine.instruments import Instrument, cash_decimals
 from ..sim.config import SimSettings, SymbolSimSettings
-from .facts import Finding, Sample, measure
+from .facts import Sample, measure
+from .findings import Finding
 from .tape import Recording, record
 
 AGENTS_ONLY_FAIR_VALUE = {"vol_of_vol": 0.0, "jump_rate_per_hour": 0.0}
