@@ -79,6 +79,28 @@ def test_open_orders_oldest_first_with_symbol_filter(engine: Engine) -> None:
     assert engine.open_orders(2) == [] and engine.recent_orders(2) == []
 
 
+def test_exposure_is_the_position_and_the_open_orders_leaves_per_side(engine: Engine) -> None:
+    """The totals the agents size their orders by: the same as adding up the open orders, as they change."""
+
+    def summed(user_id: int, sym: str) -> tuple[int, int, int]:
+        orders = engine.open_orders(user_id, sym)
+        buys = sum(o.leaves_qty for o in orders if o.side is Side.BUY)
+        return engine.position(user_id, sym).qty, buys, sum(o.leaves_qty for o in orders) - buys
+
+    assert engine.exposure(1, "ACME") == (0, 0, 0)
+    engine.apply(PlaceOrder(1, "ACME", Side.BUY, 5, 9990), 1)
+    engine.apply(PlaceOrder(1, "ACME", Side.BUY, 3, 9980), 2)
+    engine.apply(PlaceOrder(1, "ACME", Side.SELL, 4, 10010), 3)
+    engine.apply(PlaceOrder(1, "BOLT", Side.BUY, 20, 990), 4)
+    assert engine.exposure(1, "ACME") == (0, 8, 4) == summed(1, "ACME")
+    engine.apply(PlaceOrder(2, "ACME", Side.SELL, 2, 9990), 5)  # fills 2 of the first buy
+    engine.apply(AmendOrder(1, order_id=2, price=9985), 6)
+    engine.apply(CancelOrder(1, order_id=3), 7)
+    assert engine.exposure(1, "ACME") == (2, 6, 0) == summed(1, "ACME")
+    assert engine.exposure(2, "ACME") == (-2, 0, 0) == summed(2, "ACME")
+    assert engine.exposure(1, "BOLT") == (0, 20, 0) == summed(1, "BOLT")
+
+
 def test_recent_orders_are_bounded_per_user(engine: Engine) -> None:
     small = type(engine)(engine.instruments, engine.limits, engine.initial_cash, recent_orders=3)
     for i in range(6):

@@ -156,6 +156,9 @@ class ShardedMarket:
     def position(self, user_id: int, sym: str) -> PositionView:
         return self._of_sym(sym).position(user_id, sym)
 
+    def exposure(self, user_id: int, sym: str) -> tuple[int, int, int]:
+        return self._of_sym(sym).exposure(user_id, sym)
+
     def positions(self, user_id: int) -> list[PositionView]:
         return [p for e in self.engines for p in e.positions(user_id)]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ..engine import OrderView, PositionView
+from ..engine import OrderView
 from ..engine.instruments import Instrument
 
 BOOK_DEPTH = 20
@@ -32,7 +32,10 @@ class MarketView(Protocol):
 
     def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]: ...
 
-    def position(self, user_id: int, sym: str) -> PositionView: ...
+    def exposure(self, user_id: int, sym: str) -> tuple[int, int, int]:
+        """The user's position in `sym` and the leaves of its open buy and sell orders there (what the
+        position limit counts), without listing the orders."""
+        ...
 
     def instrument(self, sym: str) -> Instrument | None: ...
 
@@ -40,7 +43,7 @@ class MarketView(Protocol):
 class StepView:
     """One symbol's market as one wake-up sees it (read lazily, cached)."""
 
-    __slots__ = ("_last", "_last_read", "_levels", "_market", "_orders", "_positions", "_touch", "sym")
+    __slots__ = ("_exposures", "_last", "_last_read", "_levels", "_market", "_orders", "_touch", "sym")
 
     def __init__(self, market: MarketView, sym: str) -> None:
         self._market = market
@@ -50,7 +53,7 @@ class StepView:
         self._last: int | None = None
         self._last_read = False
         self._orders: dict[int, list[OrderView]] = {}
-        self._positions: dict[int, int] = {}
+        self._exposures: dict[int, tuple[int, int, int]] = {}
 
     @property
     def levels(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -106,11 +109,12 @@ class StepView:
             orders = self._orders[user_id] = self._market.open_orders(user_id, self.sym)
         return orders
 
-    def position(self, user_id: int) -> int:
-        qty = self._positions.get(user_id)
-        if qty is None:
-            qty = self._positions[user_id] = self._market.position(user_id, self.sym).qty
-        return qty
+    def exposure(self, user_id: int) -> tuple[int, int, int]:
+        """The user's position and the leaves of its open buy and sell orders (see `MarketView.exposure`)."""
+        exposure = self._exposures.get(user_id)
+        if exposure is None:
+            exposure = self._exposures[user_id] = self._market.exposure(user_id, self.sym)
+        return exposure
 
 
 def others_best(levels: Sequence[tuple[int, int]], own: dict[int, int]) -> int | None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..engine import Limits, OrderStatus, OrderView, PositionView, Rejected, Result, Trade
+from ..engine import Limits, OrderStatus, OrderView, Rejected, Result, Trade
 from ..engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
 from ..engine.errors import Code
 from ..engine.instruments import Instrument
@@ -202,8 +202,16 @@ class ClientMarketView:
         orders = self.account(user_id).orders.values()
         return sorted((o for o in orders if sym is None or o.sym == sym), key=lambda o: o.order_id)
 
-    def position(self, user_id: int, sym: str) -> PositionView:
-        return PositionView(user_id, sym, self.account(user_id).positions.get(sym, 0), 0, 0)
+    def exposure(self, user_id: int, sym: str) -> tuple[int, int, int]:
+        account = self.account(user_id)
+        open_buy = open_sell = 0
+        for order in account.orders.values():
+            if order.sym == sym:
+                if order.side is Side.BUY:
+                    open_buy += order.leaves_qty
+                else:
+                    open_sell += order.leaves_qty
+        return account.positions.get(sym, 0), open_buy, open_sell
 
     def instrument(self, sym: str) -> Instrument | None:
         return self._instruments.get(sym)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Final
 
 from ..engine import Limits, Trade
 from ..engine.commands import Side
@@ -67,8 +68,12 @@ STRESS_IMPACT = 12.0
 """Extra impact of flow at full stress, in units of the calm impact (thin books move more)."""
 
 
+LN2: Final = math.log(2)
+"""ln 2, computed once (compiled, `math.log(2)` would be a call at every use)."""
+
+
 def _decay(dt_s: float, half_life_s: float) -> float:
-    return math.exp(-math.log(2) * dt_s / half_life_s)
+    return math.exp(-LN2 * dt_s / half_life_s)
 
 
 def concave(x: float) -> float:
@@ -249,7 +254,7 @@ class SymbolState:
             self.flow_offset = self.flow_offset * keep + impact * knee * (
                 concave(self.pressure / knee) - concave(before / knee)
             )
-            weight = -math.expm1(-math.log(2) * dt_s / FLOW_HALF_LIFE_S)
+            weight = -math.expm1(-LN2 * dt_s / FLOW_HALF_LIFE_S)
             self.flow_rate += weight * (self.flow / dt_s - self.flow_rate)
             self.flow = 0.0
             # Volatility as the makers see it: of the value estimate, not of the quoted mid (whose

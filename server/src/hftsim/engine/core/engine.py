@@ -504,6 +504,15 @@ class Engine:
         position = account.positions.get(sym) if account is not None else None
         return position.view() if position is not None else PositionView(user_id, sym, 0, 0, 0)
 
+    def exposure(self, user_id: int, sym: str) -> tuple[int, int, int]:
+        """The user's position in `sym` and the leaves of its resting buy and sell orders there: what the
+        position limit counts, read from the running totals instead of a view per open order."""
+        account = self._accounts.get(user_id)
+        position = account.positions.get(sym) if account is not None else None
+        if position is None:
+            return 0, 0, 0
+        return position.qty, position.open_buy, position.open_sell
+
     def positions(self, user_id: int) -> list[PositionView]:
         """Positions that are open or have realized PnL, in instrument order."""
         account = self._accounts.get(user_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
+from typing import ClassVar
 
 from ...engine import OrderView
 from ...engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
@@ -26,7 +27,14 @@ from ..symbol import SymbolState
 
 
 class Orders:
-    """Commands of one agent for one symbol at one wake-up, with its exposure kept up to date."""
+    """Commands of one agent for one symbol at one wake-up, with its exposure kept up to date.
+
+    It reads the market only when asked: most wake-ups need the position and
+    the room on a side (one read of the engine's running totals), and only
+    some the list of open orders (a view built per order).
+    """
+
+    __slots__ = ("_open_buy", "_open_sell", "_out", "agent", "state", "user_id", "view")
 
     def __init__(self, agent: Agent, state: SymbolState, view: StepView, out: list[Command]) -> None:
         assert agent.user_id is not None
@@ -35,25 +43,45 @@ class Orders:
         self.state = state
         self.view = view
         self._out = out
-        self.position = view.position(self.user_id)
-        self.open = view.open_orders(self.user_id)
-        self.open_buy = 0
-        self.open_sell = 0
-        for order in self.open:
-            if order.side is Side.BUY:
-                self.open_buy += order.leaves_qty
-            else:
-                self.open_sell += order.leaves_qty
-        self.cap = agent.position_cap(state)
+        self._open_buy: int | None = None
+        """Leaves of its open buy orders, commands of this wake-up included (None: not read yet)."""
+        self._open_sell = 0
+
+    @property
+    def position(self) -> int:
+        return self.view.exposure(self.user_id)[0]
+
+    @property
+    def open(self) -> list[OrderView]:
+        """Its open orders on the symbol, oldest first, as they were when the wake-up began."""
+        return self.view.open_orders(self.user_id)
+
+    @property
+    def cap(self) -> int:
+        return self.agent.position_cap(self.state)
+
+    def _open_qty(self) -> tuple[int, int]:
+        """Leaves of its open buy and sell orders (read once, then kept up to date by the commands)."""
+        if self._open_buy is None:
+            _, self._open_buy, self._open_sell = self.view.exposure(self.user_id)
+        return self._open_buy, self._open_sell
+
+    def _add_open(self, side: Side, qty: int) -> None:
+        open_buy, open_sell = self._open_qty()
+        if side is Side.BUY:
+            self._open_buy = open_buy + qty
+        else:
+            self._open_sell = open_sell + qty
 
     # Room ----------------------------------------------------------------------
 
     def room(self, side: Side) -> int:
         """Largest quantity the agent may still add on `side` (counting its open orders)."""
+        open_buy, open_sell = self._open_qty()
         if side is Side.BUY:
-            worst = self.position + self.open_buy
+            worst = self.position + open_buy
         else:
-            worst = self.open_sell - self.position
+            worst = open_sell - self.position
         return max(0, self.cap - worst)
 
     def _fit(self, side: Side, qty: int) -> int:
@@ -76,10 +104,7 @@ class Orders:
         self._out.append(
             PlaceOrder(self.user_id, self.state.sym, side, qty, price, OrderType.LIMIT, Tif.GTC, post_only, coid)
         )
-        if side is Side.BUY:
-            self.open_buy += qty
-        else:
-            self.open_sell += qty
+        self._add_open(side, qty)
         return coid
 
     def take(self, side: Side, qty: int, limit_price: int | None = None) -> int:
@@ -102,10 +127,7 @@ class Orders:
 
     def cancel(self, order: OrderView) -> None:
         self._out.append(CancelOrder(self.user_id, order.order_id))
-        if order.side is Side.BUY:
-            self.open_buy -= order.leaves_qty
-        else:
-            self.open_sell -= order.leaves_qty
+        self._add_open(order.side, -order.leaves_qty)
 
     def cancel_all(self, orders: Iterable[OrderView]) -> None:
         for order in orders:
@@ -127,14 +149,14 @@ class Orders:
 class Agent:
     """Base of every agent: one account trading every symbol it is given."""
 
-    kind = "agent"
-    reacts = False
+    kind: ClassVar[str] = "agent"
+    reacts: ClassVar[bool] = False
     """Whether it wakes (after `reaction_ms`) when a symbol it trades prints."""
-    reacts_to_quotes = True
+    reacts_to_quotes: ClassVar[bool] = True
     """If it reacts: also when the touch moves without a print."""
-    shares_clock = False
+    shares_clock: ClassVar[bool] = False
     """Whether its arrivals excite the rate of its peers (same kind, same symbol): they then redraw their next wake."""
-    cap_multiple = 1.0
+    cap_multiple: ClassVar[float] = 1.0
     """Its position cap in units of the agents' cap (`SymbolState.max_position`), within the server's limit."""
 
     def __init__(self, name: str, seed: int) -> None:

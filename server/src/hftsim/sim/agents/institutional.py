@@ -28,7 +28,7 @@ import random
 from dataclasses import dataclass
 
 from ...engine.commands import Side
-from ..symbol import SymbolState
+from ..symbol import LN2, SymbolState
 from .base import Agent, Orders, pareto, taker_units
 
 PARENT_TAIL = 1.5
@@ -84,7 +84,7 @@ class _Activity:
         dt_s = (now_ms - self.at_ms) / 1000
         if dt_s <= 0:
             return
-        weight = -math.expm1(-math.log(2) * dt_s / ACTIVITY_HALF_LIFE_S)
+        weight = -math.expm1(-LN2 * dt_s / ACTIVITY_HALF_LIFE_S)
         self.rate += weight * ((prints - self.prints) / dt_s - self.rate)
         self.prints, self.at_ms = prints, now_ms
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ...engine import OrderView
 from ...engine.commands import Side
 from ..market import others_best
-from ..symbol import SymbolState
+from ..symbol import LN2, SymbolState
 from .base import Agent, Orders, exponential_ms, latency_ms
 
 ERROR_HALF_LIFE_S = 30.0
@@ -103,7 +103,7 @@ class MarketMaker(Agent):
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
         book = self._book(state.sym)
-        keep = math.exp(-math.log(2) * dt_s / ERROR_HALF_LIFE_S)
+        keep = math.exp(-LN2 * dt_s / ERROR_HALF_LIFE_S)
         sd = self.error_bps * 1e-4
         book.error = book.error * keep + sd * math.sqrt(1 - keep * keep) * self.rng.gauss(0.0, 1.0)
         if book.centre is None or book.prints != state.prints:
@@ -126,7 +126,7 @@ class MarketMaker(Agent):
         position = orders.position
         cap = state.max_position
         if book.last_position is not None:
-            keep = math.exp(-math.log(2) * (now_ms - book.last_ms) / 1000 / TOXICITY_HALF_LIFE_S)
+            keep = math.exp(-LN2 * (now_ms - book.last_ms) / 1000 / TOXICITY_HALF_LIFE_S)
             book.signed_fills = book.signed_fills * keep + (position - book.last_position) / state.order_size
         book.last_position = position
         book.last_ms = now_ms

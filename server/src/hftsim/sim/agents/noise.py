@@ -25,7 +25,7 @@ import math
 
 from ...engine.commands import Side
 from ..config import SymbolSimSettings
-from ..symbol import SymbolState
+from ..symbol import LN2, SymbolState
 from .base import Agent, Orders, exponential_ms, pareto, taker_units
 
 FAST_SHARE = 0.75
@@ -71,8 +71,8 @@ class HawkesState:
     def decay_to(self, now_ms: float, slow_half_life_s: float) -> None:
         dt_s = (now_ms - self.updated_ms) / 1000.0
         if dt_s > 0:
-            self.fast *= math.exp(-math.log(2) / FAST_HALF_LIFE_S * dt_s)
-            self.slow *= math.exp(-math.log(2) / slow_half_life_s * dt_s)
+            self.fast *= math.exp(-LN2 / FAST_HALF_LIFE_S * dt_s)
+            self.slow *= math.exp(-LN2 / slow_half_life_s * dt_s)
             self.updated_ms = now_ms
 
 
@@ -166,8 +166,8 @@ class NoiseTrader(Agent):
                 del self._runs[state.sym]
         params = state.params
         hawkes = self._hawkes[state.sym]
-        fast = math.log(2) / FAST_HALF_LIFE_S
-        slow = math.log(2) / params.hawkes_half_life_s
+        fast = LN2 / FAST_HALF_LIFE_S
+        slow = LN2 / params.hawkes_half_life_s
         for _ in range(self._arrivals):
             hawkes.fast += FAST_SHARE * params.hawkes_branching * fast
             hawkes.slow += (1 - FAST_SHARE) * params.hawkes_branching * slow
