@@ -359,19 +359,22 @@ class MarketClient:
         """
         if price is None and type == "limit":
             raise InvalidPrice("a limit order needs a price")
-        msg_id = self._keeper.envelopes.next_id()
+        keeper = self._keeper
+        msg_id = keeper.envelopes.next_id()
         coid = msg_id if client_order_id is None else client_order_id  # unique per client, as a msg_id must be
         payload: JSON = {"sym": sym, "side": side, "qty": qty, "client_order_id": coid}
         if price is not None:
             payload["price"] = to_wire_price(price)
         if type != "limit" or tif != "GTC" or post_only:  # the protocol's defaults go unsaid: a smaller request
             payload.update(type=type, tif=tif, post_only=post_only)
-        # `_exactly_once`, written out: the answer resumes this coroutine alone, with no other between it and
-        # the session's future (a coroutine fewer per order, on the path every bot's latency is measured on).
-        if self._keeper.state in RECONNECTING:
-            await self._reconnected("order.place", timeout)
+        session = keeper.ready
+        if session is None:  # not connected: exactly-once's checks, and its wait for a reconnect under way
+            placed = partial(_placed, coid)
+            return await self._exactly_once("order.place", payload, as_role, timeout, sym, placed, msg_id)
+        # `_exactly_once` written out for a connected client, the case every bot's latency is measured on: no
+        # state to check, and the answer resumes this coroutine alone, with no other between it and the session.
         try:
-            return (await self._request("order.place", payload, as_role, timeout, msg_id)).payload
+            return (await self._request("order.place", payload, as_role, timeout, msg_id, session)).payload
         except ClientClosed:
             raise
         except (ConnectionLost, RequestTimeout) as exc:
@@ -470,7 +473,7 @@ class MarketClient:
         """
         if msg_id is None:
             msg_id = self._keeper.envelopes.next_id()
-        if self._keeper.state in RECONNECTING:
+        if self._keeper.ready is None and self._keeper.state in RECONNECTING:
             await self._reconnected(op, timeout)
         try:
             return (await self._request(op, payload, as_role, timeout, msg_id)).payload
@@ -521,17 +524,28 @@ class MarketClient:
             f"{self._recover_timeout}s; check list_orders(status='all') once wait_connected() returns"
         )
 
-    def _request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> Awaitable[Response]:
-        """Send one request over CMD, paced; its response (a refusal raises).
+    def _request(
+        self,
+        op: str,
+        payload: JSON,
+        as_role: str | None,
+        timeout: float,
+        msg_id: str,
+        session: RequestSession | None = None,
+    ) -> Awaitable[Response]:
+        """Send one request over CMD (`session`, the keeper's `ready` one a caller has read already), paced; its
+        response (a refusal raises).
 
         Not a coroutine itself: in the common case (no pause, no timeline
         waiting on the answer) it sends at once and hands back the session's
         future for the answer (`RequestSession.submit`), so an order's
         answer resumes its caller with no coroutine in between.
         """
-        session = self._keeper.require_cmd()
-        pause = self._pacer.delay_under(self._keeper.user) if self._pacer is not None else 0.0
-        if pause > 0 or self._turns.queued or (self._timelines and op in RESTATED):
+        if session is None:
+            session = self._keeper.ready or self._keeper.require_cmd()
+        pacer = self._pacer
+        pause = 0.0 if pacer is None else pacer.delay_under(self._keeper.user)
+        if pause > 0 or self._turns.queued is not None or (self._timelines and op in RESTATED):
             return self._request_with(session, pause, op, payload, as_role, timeout, msg_id)
         return session.submit(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
 
@@ -547,7 +561,7 @@ class MarketClient:
     ) -> Response:
         """`_request` after a pacing pause (in turn: pacing never reorders), and with the timelines told while the
         answer is out."""
-        if pause > 0 or self._turns.queued:
+        if pause > 0 or self._turns.queued is not None:
             await self._turns.take(pause)
         timelines = self._timelines if op in RESTATED else ()
         for timeline in timelines:
@@ -730,7 +744,7 @@ class MarketClient:
         if (
             frame is None
             or self._timelines
-            or self._orders.watching
+            or self._orders.watched
             or self._on_cmd_event is not None
             or self._event_hook is not None
         ):

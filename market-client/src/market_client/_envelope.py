@@ -42,10 +42,12 @@ class Envelopes:
     a dead connection can never be matched to a new request.
     """
 
-    def __init__(self, prefix: str = "c", clock: Callable[[], int] = now_ms) -> None:
+    def __init__(self, prefix: str = "c", clock_ns: Callable[[], int] = time.time_ns) -> None:
+        """`clock_ns` gives the sender's clock in nanoseconds (the envelope's `ts` is its milliseconds): by
+        default the builtin itself, with no function of ours around it to call per request."""
         self._prefix = prefix
         self._ids = itertools.count(1)
-        self._clock = clock
+        self._clock_ns = clock_ns
 
     def next_id(self) -> str:
         """A msg_id never handed out before by this builder."""
@@ -66,7 +68,7 @@ class Envelopes:
             "type": "request",
             "ver": PROTOCOL_VERSION,
             "msg_id": msg_id,
-            "ts": self._clock(),
+            "ts": self._clock_ns() // 1_000_000,
             "op": op,
             "payload": {} if payload is None else payload if type(payload) is dict else dict(payload),
         }
@@ -203,7 +205,18 @@ def parse(frame: str | bytes) -> Response | Event:
         raise EnvelopeError(f"unexpected envelope type {kind!r}")
     corr_id = get("corr_id")
     if get("ok") is True:
-        return Response(corr_id if type(corr_id) is str else None, op, True, payload, ts, None, None, message, frame)
+        # Every order's answer: its Response made without `__init__`, which the interpreter enters from C (a
+        # new frame: about 950 instructions more under callgrind than setting the slots here).
+        response = Response.__new__(Response)
+        response.corr_id = corr_id if type(corr_id) is str else None
+        response.op = op
+        response.ok = True
+        response.payload = payload
+        response.ts = ts
+        response.error_code = response.error_message = None
+        response.raw = message
+        response.frame = frame
+        return response
     code = message_ = None
     error = get("error")
     if isinstance(error, dict):

@@ -138,6 +138,9 @@ class SessionKeeper:
         self.recovery = Recovery(want_md=connect_md, reconnect_delay=reconnect_delay)
         self.user: JSON | None = None
         self.cmd: RequestSession | None = None
+        self.ready: RequestSession | None = None
+        """The CMD session while the client is connected, else None: a request sent on it needs no reconnect
+        waited for and no link checked (`MarketClient.place_order`'s straight path reads this one attribute)."""
         self.md: RequestSession | None = None
         self.envelopes = Envelopes(f"c{secrets.token_hex(4)}")
         """Random per client: the server answers a msg_id once per session, and two clients may share one."""
@@ -266,6 +269,7 @@ class SessionKeeper:
         cmd.on_restated = self._on_cmd_answer
         self.cmd = cmd
         self.recovery.opened("cmd")
+        self._set_ready()
         return cmd
 
     async def login(self) -> JSON:
@@ -499,10 +503,16 @@ class SessionKeeper:
 
     def _report_state(self) -> None:
         """Tell the client when `Recovery`'s state changed since it was last told."""
+        self._set_ready()
         state = self.recovery.state
         if state != self._reported:
             self._reported = state
             self._on_state(state)
+
+    def _set_ready(self) -> None:
+        """`ready` after the state or the CMD session changed (a session that closes changes the state at once:
+        its `on_close` runs before anything else can send)."""
+        self.ready = self.cmd if self.recovery.state == "connected" else None
 
     def _start_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=f"market_client.{name}")

@@ -225,30 +225,27 @@ class OrderTracker:
     """Routes CMD and MD events to the handles that asked for them; holds live handles only."""
 
     def __init__(self) -> None:
-        self._by_coid: dict[str, Order] = {}
-
-    @property
-    def watching(self) -> bool:
-        """Whether any handle is watched (else no event can change one)."""
-        return bool(self._by_coid)
+        self.watched: dict[str, Order] = {}
+        """The live handles by client_order_id; empty, no event can change one (every order's answer reads this:
+        an attribute, since a property is a call into the interpreter on every read)."""
 
     def watch(self, order: Order) -> None:
-        self._by_coid[order.client_order_id] = order
+        self.watched[order.client_order_id] = order
 
     def forget(self, order: Order) -> None:
-        self._by_coid.pop(order.client_order_id, None)
+        self.watched.pop(order.client_order_id, None)
 
     def live(self) -> list[Order]:
         """Handles still tracked (not yet final)."""
-        return list(self._by_coid.values())
+        return list(self.watched.values())
 
     def on_cmd_event(self, op: str, payload: Mapping[str, Any]) -> Order | None:
         """Apply one private event; returns the handle it updated, if any."""
-        if not self._by_coid:
+        if not self.watched:
             return None  # no handle to update: the common case of place_order, checked before any lookup
         order_obj = payload.get("order")
         coid = order_obj.get("client_order_id") if isinstance(order_obj, Mapping) else payload.get("client_order_id")
-        handle = self._by_coid.get(str(coid)) if coid is not None else None
+        handle = self.watched.get(str(coid)) if coid is not None else None
         if handle is None:
             return None
         if op == "order.rejected":
@@ -271,10 +268,10 @@ class OrderTracker:
 
     def on_md_event(self, op: str, payload: Mapping[str, Any]) -> None:
         """Keep queue estimates: level quantities from deltas, front-of-queue trades."""
-        if op not in ("md.delta", "md.trade") or not self._by_coid:
+        if op not in ("md.delta", "md.trade") or not self.watched:
             return
         sym = payload.get("sym")
-        for handle in self._by_coid.values():
+        for handle in self.watched.values():
             if handle.sym != sym or not handle.is_live or handle.price is None:
                 continue
             price = Decimal(handle.price)

@@ -84,12 +84,9 @@ class Turns:
     """
 
     def __init__(self) -> None:
-        self._last: asyncio.Future[None] | None = None
-
-    @property
-    def queued(self) -> bool:
-        """A paced request has not been sent yet: the next one must go behind it."""
-        return self._last is not None
+        self.queued: asyncio.Future[None] | None = None
+        """The turn of the last request paced, while it has not been sent: the next one must go behind it
+        (an attribute, not a property: every request reads it)."""
 
     async def take(self, pause: float) -> None:
         """Return when this request may be sent: `pause` after now, and after every request paced before it.
@@ -99,8 +96,8 @@ class Turns:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + pause
-        before, turn = self._last, loop.create_future()
-        self._last = turn
+        before, turn = self.queued, loop.create_future()
+        self.queued = turn
         try:
             if before is not None:
                 await asyncio.wait([before])  # not `await before`: a cancelled wait must not cancel its turn
@@ -109,5 +106,5 @@ class Turns:
                 await asyncio.sleep(remaining)
         finally:
             turn.set_result(None)
-            if self._last is turn:
-                self._last = None
+            if self.queued is turn:
+                self.queued = None

@@ -356,17 +356,16 @@ class RequestSession:
         if self.tap is not None:
             self.tap(self.name, "in", frame)
         on_restated = self.on_restated
-        delivery = self._inbox.receive(frame, on_restated is None)
-        if delivery.ignored is not None:
-            logger.warning("%s: ignoring %s", self.name, delivery.ignored)
+        events, future, response, ignored = self._inbox.receive(frame, on_restated is None)
+        if ignored is not None:
+            logger.warning("%s: ignoring %s", self.name, ignored)
         on_event = self._on_event
         if on_event is not None:
-            for event in delivery.events:
+            for event in events:
                 try:
                     on_event(event)
                 except Exception:
                     logger.exception("%s: event handler failed on %s", self.name, event.op)
-        future, response = delivery.waiter, delivery.response
         if response is None or future is None:
             return
         self._deadlines.due.pop(future, None)  # answered (the inbox let it go too)

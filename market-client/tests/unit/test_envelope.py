@@ -1,3 +1,5 @@
+from dataclasses import fields
+
 import orjson
 import pytest
 
@@ -6,7 +8,7 @@ from market_client._envelope import EnvelopeError, Envelopes, envelope_of, error
 
 
 def test_request_fills_in_the_envelope() -> None:
-    envelopes = Envelopes("c", clock=lambda: 1234)
+    envelopes = Envelopes("c", clock_ns=lambda: 1_234_999_999)
     msg_id, frame = envelopes.request("order.place", {"sym": "ACME"})
     assert orjson.loads(frame) == {
         "type": "request",
@@ -49,6 +51,9 @@ def test_parse_ok_response() -> None:
     response = parse(frame)
     assert isinstance(response, Response)
     assert (response.corr_id, response.ok, response.payload, response.ts) == ("c-1", True, {"ts": 5}, 5)
+    # made without its __init__: every field set, as the constructor would (a field added later must be too)
+    made = Response("c-1", "ping", True, {"ts": 5}, 5, raw=orjson.loads(frame), frame=frame)
+    assert [getattr(response, f.name) for f in fields(Response)] == [getattr(made, f.name) for f in fields(Response)]
 
 
 def test_parse_error_response_maps_to_exception() -> None:

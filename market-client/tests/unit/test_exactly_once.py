@@ -20,7 +20,9 @@ class Script:
         client.list_orders = self.list_orders  # type: ignore[method-assign]
         client.wait_connected = self.wait_connected  # type: ignore[method-assign]
 
-    async def request(self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str) -> Response:
+    async def request(
+        self, op: str, payload: JSON, as_role: str | None, timeout: float, msg_id: str, session: object = None
+    ) -> Response:
         self.sent.append((op, payload, msg_id))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
