@@ -88,8 +88,11 @@ class Recent:
 class Account:
     """Everything the engine knows about one user.
 
-    `orders` holds the live orders by id in creation order (so "oldest first"
-    is free); `finished` the most recent finished ones, bounded so memory
+    The live orders form a chain in creation order, `oldest` to `newest`
+    through each order's `older`/`newer` (`live_orders()` reads it, so
+    "oldest first" is free): linking and unlinking an order writes two
+    neighbours, where a dict by id churned and was rebuilt every few dozen
+    orders. `finished` holds the most recent finished ones, bounded so memory
     does not grow with the user's history. `coids` maps the client order ids
     of the user's last COID_MEMORY accepted orders to their order ids: a
     client order id names one order, so a resend after a fill or cancel is
@@ -97,7 +100,8 @@ class Account:
     """
 
     __slots__ = (
-        "by_coid", "cash", "coids", "fees", "finished", "opening_cash", "orders", "positions", "reserved", "user_id",
+        "by_coid", "cash", "coids", "fees", "finished", "live", "newest", "oldest", "opening_cash", "positions",
+        "reserved", "user_id",
     )  # fmt: skip
 
     def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
@@ -110,9 +114,47 @@ class Account:
         """Fees paid so far, in cash units (rebates count negative); already taken from `cash`."""
         self.coids: dict[str, int] = {}
         self.positions: dict[str, Position] = {}
-        self.orders: dict[int, Order] = {}
+        self.oldest: Order | None = None
+        self.newest: Order | None = None
+        self.live = 0
+        """How many live orders the chain holds."""
         self.by_coid: dict[str, Order] = {}
         self.finished = Recent(recent_limit)
+
+    def live_orders(self) -> list[Order]:
+        """The live orders, oldest first."""
+        orders: list[Order] = []
+        order = self.oldest
+        while order is not None:
+            orders.append(order)
+            order = order.newer
+        return orders
+
+    def link(self, order: Order) -> None:
+        """Add a new live order as the newest."""
+        newest = self.newest
+        order.older = newest
+        order.newer = None
+        if newest is None:
+            self.oldest = order
+        else:
+            newest.newer = order
+        self.newest = order
+        self.live += 1
+
+    def unlink(self, order: Order) -> None:
+        """Take a finished order out of the chain; it keeps no reference to its former neighbours."""
+        older, newer = order.older, order.newer
+        if older is None:
+            self.oldest = newer
+        else:
+            older.newer = newer
+        if newer is None:
+            self.newest = older
+        else:
+            newer.older = older
+        order.older = order.newer = None
+        self.live -= 1
 
     def available(self) -> int:
         """Cash not yet committed to resting buy orders: what a new buy may spend."""

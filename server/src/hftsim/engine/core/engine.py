@@ -273,7 +273,7 @@ class Engine:
         account = self._accounts.get(user_id)
         if account is None:
             return result
-        targets = [o for o in account.orders.values() if sym is None or o.sym == sym]
+        targets = [o for o in account.live_orders() if sym is None or o.sym == sym]
         events = result.events
         for order in targets:
             book = self._books[order.sym]
@@ -451,21 +451,21 @@ class Engine:
         account = self._accounts.get(user_id)
         if account is None:
             return []
-        return [o.view() for o in account.orders.values() if sym is None or o.sym == sym]
+        return [o.view() for o in account.live_orders() if sym is None or o.sym == sym]
 
     def resting(self, user_id: int) -> tuple[int, int]:
         """The user's open orders and their leaves quantity over every symbol, in O(symbols)."""
         account = self._accounts.get(user_id)
         if account is None:
             return 0, 0
-        return len(account.orders), sum(p.open_buy + p.open_sell for p in account.positions.values())
+        return account.live, sum(p.open_buy + p.open_sell for p in account.positions.values())
 
     def recent_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
         """Open orders plus the user's most recent finished ones (bounded), oldest first."""
         account = self._accounts.get(user_id)
         if account is None:
             return []
-        orders = sorted([*account.finished.oldest_first(), *account.orders.values()], key=_order_id)
+        orders = sorted([*account.finished.oldest_first(), *account.live_orders()], key=_order_id)
         return [o.view() for o in orders if sym is None or o.sym == sym]
 
     def user_ids(self) -> list[int]:
@@ -660,9 +660,9 @@ class Engine:
             account = self._accounts[entry[0]]
             for order_id in entry[7]:
                 account.finished.push(by_id[order_id])
-        for order_id, order in by_id.items():
+        for order in by_id.values():
             if is_live(order):
-                order.account.orders[order_id] = order
+                order.account.link(order)
                 if order.client_order_id is not None:
                     order.account.by_coid[order.client_order_id] = order
         for sym, status, md_seq, last_price, bids, asks in books:

@@ -43,7 +43,9 @@ class Order:
         "filled",
         "filled_cost",
         "is_buy",
+        "newer",
         "next",
+        "older",
         "order_id",
         "position",
         "post_only",
@@ -100,6 +102,9 @@ class Order:
         self.prev: Order | None = None
         self.next: Order | None = None
         """Neighbours in the price level's queue while the order rests (see book.Level)."""
+        self.older: Order | None = None
+        self.newer: Order | None = None
+        """Neighbours in the account's chain of live orders (see accounts.Account)."""
 
     def view(self) -> OrderView:
         return OrderView(
@@ -192,7 +197,7 @@ class Registry:
         key = order.boxed_id
         self.orders[key] = order
         account = order.account
-        account.orders[key] = order
+        account.link(order)
         coid = order.client_order_id
         if coid is not None:
             account.by_coid[coid] = order
@@ -204,7 +209,7 @@ class Registry:
     def finish(self, order: Order) -> None:
         """Take an order whose status is already final off its account's live orders; it joins the recent ones."""
         account = order.account
-        del account.orders[order.boxed_id]
+        account.unlink(order)
         if order.client_order_id is not None:
             del account.by_coid[order.client_order_id]
         forgotten = account.finished.push(order)
