@@ -18,6 +18,7 @@ from hftsim.engine import (
     PlaceOrder,
     Side,
     SymbolStatus,
+    Tif,
 )
 
 
@@ -139,6 +140,33 @@ def test_a_forgotten_order_leaves_no_trace_in_the_order_that_reuses_it(engine: E
     again = small.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9990, client_order_id="a"), 6)
     assert again.rejection is not None and again.rejection.code == "DUPLICATE_CLIENT_ORDER_ID"
     assert small.book_levels("BOLT") == ([], [(1010, 20)]) and small.book_levels("ACME") == ([], [])
+
+
+def test_old_and_forgotten_orders_keep_the_order_index_exact_and_small(engine: Engine) -> None:
+    """The index by id is paged (core/orders.py): pages of forgotten orders are dropped and the list sheds them.
+
+    One resting order placed first keeps its page while some 20,000 orders
+    after it expire and are forgotten one by one; every id still answers
+    right, the list of pages stays short, and a snapshot holding one old
+    order and recent ones restores to the same state and answers.
+    """
+    small = type(engine)(engine.instruments, engine.limits, engine.initial_cash, recent_orders=1)
+    small.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9000), 0)
+    n = 20_000
+    for i in range(n):  # IOC buys below the empty ask side: each expires, and user 2 forgets the one before
+        small.apply(PlaceOrder(2, "ACME", Side.BUY, 1, 9001, tif=Tif.IOC), i)
+    last = n + 1
+    assert (small.order(1) or pytest.fail("the resting order is lost")).status is OrderStatus.NEW
+    assert [small.order(i) for i in (2, 300, last - 1, last + 1, 0, -1, 2**70)] == [None] * 7
+    assert (small.order(last) or pytest.fail("the newest order is lost")).status is OrderStatus.EXPIRED
+    assert len(small._registry.pages) < 200  # 79 pages of ids went by; 2 hold orders
+    restored = pickle.loads(pickle.dumps(small, protocol=pickle.HIGHEST_PROTOCOL))
+    assert restored.state_hash() == small.state_hash()
+    assert [restored.order(i) for i in (1, 2, last)] == [small.order(i) for i in (1, 2, last)]
+    small.apply(CancelOrder(1, order_id=1), n)
+    small.apply(PlaceOrder(1, "ACME", Side.BUY, 1, 9000, tif=Tif.IOC), n + 1)  # user 1 forgets order 1: its page goes
+    assert small.order(1) is None and small.order(last + 1) is not None
+    assert len(small._registry.pages) < 70  # the dropped pages in front are shed
 
 
 def test_construction_errors(engine_class: type[Engine]) -> None:

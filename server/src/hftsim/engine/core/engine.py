@@ -587,7 +587,7 @@ class Engine:
             )
             for book in self._books.values()
         ]
-        orders = [o.key() for _, o in sorted(registry.orders.items())]
+        orders = [o.key() for o in registry.all()]
         accounts = [
             (
                 account.user_id,
@@ -652,10 +652,11 @@ class Engine:
                 position.qty, position.cost, position.realized = qty, cost, realized
                 position.open_buy, position.open_sell = open_buy, open_sell
             self._accounts[user_id] = account
-        by_id = registry.orders
+        by_id: dict[int, Order] = {}
         for key in orders:
             order = _order_from_key(key, self._accounts)
             by_id[order.order_id] = order
+            registry.index(order)
         for entry in accounts:
             account = self._accounts[entry[0]]
             for order_id in entry[7]:

@@ -17,6 +17,12 @@ from .events import OrderView
 
 SPARE_ORDERS: Final = 64
 """Forgotten orders the registry keeps for reuse (see Registry.new_order)."""
+PAGE_BITS: Final = 8
+PAGE_SIZE: Final = 1 << PAGE_BITS
+"""Order ids per page of the registry's index (see Registry): a live order keeps its page (2 KiB) alive."""
+PAGE_MASK: Final = PAGE_SIZE - 1
+SHED_PAGES: Final = 64
+"""Dropped pages that may lead the registry's list of pages before it sheds them (and at least half of it)."""
 
 BUY: Final = Side.BUY
 NEW: Final = OrderStatus.NEW
@@ -27,12 +33,10 @@ class Order:
     """A live order, or a finished one its owner's memory still holds."""
 
     boxed_id: Any
-    """The order id as one Python int, the key of every index that holds the order.
+    """The order id as one Python int, for the client order ids' memory (`Account.coids`) to store.
 
     Compiled, an `int` field is a machine integer that becomes a new Python
-    int each time it is used as a dict key; this one object is created once,
-    and removing the very object a dict stores matches by identity, without
-    reading the stored key (often out of cache, in the large order index).
+    int each time it is stored in a dict; this one object is created once.
     """
 
     __slots__ = (
@@ -152,6 +156,16 @@ def is_live(order: Order) -> bool:
     return status is NEW or status is PARTIAL
 
 
+class Page:
+    """The slots of `PAGE_SIZE` consecutive order ids, and how many of them hold an order."""
+
+    __slots__ = ("count", "slots")
+
+    def __init__(self) -> None:
+        self.slots: list[Order | None] = [None] * PAGE_SIZE
+        self.count = 0
+
+
 class Registry:
     """Every live order and a bounded memory of finished ones, in one index by id, and the id counters.
 
@@ -162,16 +176,29 @@ class Registry:
     remembered for its owner's last `coid_memory` orders (see COID_MEMORY).
 
     One index rather than a live one and a finished one: an order that
-    finishes stays where it is, so finishing costs no move between two large
-    dicts, only the removal of the order it pushes out of its owner's memory
-    (`is_live` tells the two kinds apart).
+    finishes stays where it is, so finishing costs no move between two
+    indexes, only the removal of the order it pushes out of its owner's
+    memory (`is_live` tells the two kinds apart).
+
+    The index is paged by id, not a dict by id: ids are dense and new ones
+    come last, so a page of `PAGE_SIZE` slots fills in order, and a list
+    of pages by page number finds one with two list reads and no Python int
+    made or compared. A page is dropped once every order in it is forgotten,
+    and the list sheds its leading dropped pages from time to time. A dict
+    of the tens of thousands of remembered orders was rebuilt (about six
+    million instructions, every entry rewritten) each time its deleted
+    entries filled it, and each lookup boxed the id and reached into it out
+    of cache.
     """
 
-    __slots__ = ("coid_memory", "last_fill_id", "last_order_id", "last_trade_id", "orders", "spare")
+    __slots__ = ("base", "coid_memory", "first", "last_fill_id", "last_order_id", "last_trade_id", "pages", "spare")
 
     def __init__(self, coid_memory: int) -> None:
-        self.orders: dict[int, Order] = {}
-        """Live orders and the remembered finished ones, by id."""
+        self.pages: list[Page | None] = []
+        """The pages from number `base` on (page number: order id // PAGE_SIZE); None for a dropped one."""
+        self.base = 0
+        self.first = 0
+        """Index in `pages` of the first page not dropped (`len(pages)` when none is left)."""
         self.coid_memory = coid_memory
         self.last_order_id = 0
         self.last_fill_id = 0
@@ -193,16 +220,37 @@ class Registry:
         self.last_order_id += 1
         return self.last_order_id
 
+    def index(self, order: Order) -> None:
+        """Make `order` findable by its id (`add` for a new order; a restored snapshot for each of its orders)."""
+        order_id = order.order_id
+        pages = self.pages
+        if not pages:
+            self.base = order_id >> PAGE_BITS
+            self.first = 0
+        at = (order_id >> PAGE_BITS) - self.base
+        if at < 0:  # an id below the first page (only a snapshot's orders can come in any order)
+            pages[0:0] = [None] * -at
+            self.base += at
+            self.first -= at
+            at = 0
+        while at >= len(pages):
+            pages.append(None)
+        page = pages[at]
+        if page is None:
+            page = pages[at] = Page()
+            self.first = min(self.first, at)
+        page.slots[order_id & PAGE_MASK] = order
+        page.count += 1
+
     def add(self, order: Order) -> None:
-        key = order.boxed_id
-        self.orders[key] = order
+        self.index(order)
         account = order.account
         account.link(order)
         coid = order.client_order_id
         if coid is not None:
             account.by_coid[coid] = order
             coids = account.coids
-            coids[coid] = key
+            coids[coid] = order.boxed_id
             if len(coids) > self.coid_memory:  # the oldest first: dicts keep insertion order
                 del coids[next(iter(coids))]
 
@@ -214,14 +262,43 @@ class Registry:
             del account.by_coid[order.client_order_id]
         forgotten = account.finished.push(order)
         if forgotten is not None:
-            del self.orders[forgotten.boxed_id]
+            self._forget(forgotten.order_id)
             if len(self.spare) < SPARE_ORDERS:
                 self.spare.append(forgotten)
 
+    def _forget(self, order_id: int) -> None:
+        """Take an indexed order out of the index; drop its page if it was the page's last."""
+        pages = self.pages
+        at = (order_id >> PAGE_BITS) - self.base
+        page = pages[at]
+        assert page is not None
+        page.slots[order_id & PAGE_MASK] = None
+        page.count -= 1
+        if page.count:
+            return
+        pages[at] = None
+        first = self.first
+        if at == first:
+            while first < len(pages) and pages[first] is None:
+                first += 1
+            if first >= SHED_PAGES and 2 * first >= len(pages):  # shed the dropped pages in front, amortized
+                del pages[:first]
+                self.base += first
+                first = 0
+            self.first = first
+
     def live(self, order_id: int) -> Order | None:
         """The live order with this id, or None."""
-        order = self.orders.get(order_id)
+        order = self.get(order_id)
         return order if order is not None and is_live(order) else None
 
     def get(self, order_id: int) -> Order | None:
-        return self.orders.get(order_id)
+        at = (order_id >> PAGE_BITS) - self.base
+        if at < 0 or at >= len(self.pages):
+            return None
+        page = self.pages[at]
+        return page.slots[order_id & PAGE_MASK] if page is not None else None
+
+    def all(self) -> list[Order]:
+        """Every order the index holds, by id."""
+        return [order for page in self.pages if page is not None for order in page.slots if order is not None]
