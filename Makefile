@@ -6,6 +6,7 @@ RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 ENGINE := $(VENV)/.engine-built
 GATEWAY := $(VENV)/.gateway-built
+SIM    := $(VENV)/.sim-built
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
 say     = @printf '\033[1m==> %s\033[0m\n'
@@ -13,7 +14,7 @@ say     = @printf '\033[1m==> %s\033[0m\n'
 .PHONY: run smoke test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres compiler lint api-docs clean
 
 # `run` needs only the runtime packages; the test and lint tools come with `setup` (make test / lint / bench).
-run: runtime $(ENGINE) $(GATEWAY) web
+run: runtime $(ENGINE) $(GATEWAY) $(SIM) web
 	$(say) "starting the exchange on http://127.0.0.1:$(PORT) (data in ./data; Ctrl-C stops it)"
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
@@ -61,7 +62,7 @@ $(RUNTIME): server/pyproject.toml market-client/pyproject.toml constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres]' -e market-client
 	@touch $(RUNTIME)
 
-setup: $(STAMP) $(ENGINE) $(GATEWAY)
+setup: $(STAMP) $(ENGINE) $(GATEWAY) $(SIM)
 
 # Tests, lint, benchmarks and reports also need the cluster and realism extras and the dev tools.
 $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
@@ -83,6 +84,14 @@ $(GATEWAY): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/gat
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
 	@if $(BIN)/python server/build_compiled.py gateway >$(VENV)/gateway-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/gateway-build.log; \
 	else echo "gateway: the compiled order path did not build (see $(VENV)/gateway-build.log); the server runs it as plain Python"; fi
+
+# The agents' simulation core compiled with mypyc: optional too (plain Python runs the same tape, slower).
+$(SIM): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py \
+		$(wildcard server/src/hftsim/sim/*.py server/src/hftsim/sim/agents/*.py)
+	@$(MAKE) --no-print-directory compiler
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
+	@if $(BIN)/python server/build_compiled.py sim >$(VENV)/sim-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/sim-build.log; \
+	else echo "sim: the compiled simulation did not build (see $(VENV)/sim-build.log); the agents run as plain Python"; fi
 
 # A C compiler and Python's headers for the compiled engine core and gateway (Debian's packages when missing).
 compiler:

@@ -1,8 +1,9 @@
 """Compile a group of modules with mypyc into extension modules beside their sources.
 
-`make setup` runs it twice: `engine` (src/hftsim/engine/core/*.py; see
-hftsim/engine/build.py) and `gateway` (the order path's gateway modules
-listed in hftsim/compiled.py). The server uses a group's compiled modules
+`make setup` runs it three times: `engine` (src/hftsim/engine/core/*.py; see
+hftsim/engine/build.py), `gateway` (the order path's gateway modules
+listed in hftsim/compiled.py) and `sim` (the agents' simulation core, listed
+there too). The server uses a group's compiled modules
 when they are present and current, and the same sources as plain Python
 otherwise, so a machine without a C compiler still runs. Each group is
 compiled on its own: the gateway calls the engine as Python objects, so
@@ -26,14 +27,14 @@ BUILD = HERE / "build"
 CORE = Path("hftsim/engine/core")
 
 
-def gateway_modules() -> list[str]:
-    """The gateway group's source paths, from hftsim/compiled.py (loaded alone: importing hftsim would load
-    the very files this replaces)."""
+def listed_modules(group: str) -> list[str]:
+    """The source paths of a group listed in hftsim/compiled.py (`GATEWAY`, `SIM`), loaded alone: importing
+    hftsim would load the very files this replaces."""
     spec = importlib.util.spec_from_file_location("hftsim_compiled_modules", SRC / "hftsim" / "compiled.py")
     assert spec is not None and spec.loader is not None
     listing = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(listing)
-    return [str(Path(*name.split(".")).with_suffix(".py")) for name in listing.GATEWAY]
+    return [str(Path(*name.split(".")).with_suffix(".py")) for name in getattr(listing, group)]
 
 
 def group_paths(group: str) -> tuple[str, list[str]]:
@@ -41,8 +42,10 @@ def group_paths(group: str) -> tuple[str, list[str]]:
     if group == "engine":
         return "hftsim_engine_core", sorted(str(p) for p in CORE.glob("*.py") if p.name != "__init__.py")
     if group == "gateway":
-        return "hftsim_gateway", gateway_modules()
-    raise SystemExit(f"unknown group {group!r}: engine or gateway")
+        return "hftsim_gateway", listed_modules("GATEWAY")
+    if group == "sim":
+        return "hftsim_sim", listed_modules("SIM")
+    raise SystemExit(f"unknown group {group!r}: engine, gateway or sim")
 
 
 def main(group: str) -> None:
@@ -71,5 +74,5 @@ def main(group: str) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        raise SystemExit("usage: build_compiled.py engine|gateway")
+        raise SystemExit("usage: build_compiled.py engine|gateway|sim")
     main(sys.argv[1])

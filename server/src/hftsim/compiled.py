@@ -12,6 +12,15 @@ group's library imports; otherwise it makes every module of the group load
 from its source, so the server runs the same code more slowly, and `NOTE`
 says which build runs and why, for the server to log at start.
 
+The agents' simulation core (`SIM`, `server/build_compiled.py sim`) is a
+group of its own, selected the same way and independently: the agents read
+the engine through its Python methods either way, and an agent's change
+leaves the engine and the gateway compiled while it waits for a rebuild.
+Its classes that a snapshot pickles are marked `serializable` (mypyc
+otherwise rebuilds an object by calling `__init__` without arguments) and
+`allow_interpreted_subclasses` (without it mypyc's constructor of a
+serializable class skips `__init__`).
+
 This module imports nothing of hftsim: the build script loads it on its own
 for the list of modules.
 """
@@ -87,18 +96,58 @@ class FromSource(importlib.abc.MetaPathFinder):
         return None
 
 
-def select() -> None:
-    """Run the compiled gateway when it is current and its library imports, else every module's source."""
-    global COMPILED, NOTE
-    problem = stale(((m.replace(".", "/") + ".py", source(m)) for m in GATEWAY), "gateway")
-    if problem is None:
+SIM = tuple(
+    f"hftsim.sim.{name}"
+    for name in (
+        "schedule",
+        "day",
+        "fairvalue",
+        "market",
+        "symbol",
+        "agents.base",
+        "agents.market_maker",
+        "agents.liquidity",
+        "agents.noise",
+        "agents.momentum",
+        "agents.mean_reversion",
+        "agents.informed",
+        "agents.institutional",
+        "simulation",
+    )
+)
+"""The agents' simulation core: every wake-up of every agent runs through it (its settings, the runner and the
+remote mode stay plain Python)."""
+SIM_GROUP = "hftsim_sim"
+SIM_COMPILED = False
+"""True once `select()` found the compiled simulation current and importable."""
+SIM_NOTE = "simulation build not selected yet"
+
+
+def problem(modules: Iterable[str], group: str, what: str) -> str | None:
+    """None when the group's compiled files are current and its library imports, else what is wrong."""
+    found = stale(((m.replace(".", "/") + ".py", source(m)) for m in modules), what)
+    if found is None:
         try:
-            importlib.import_module(f"{GATEWAY_GROUP}__mypyc")
+            importlib.import_module(f"{group}__mypyc")
         except ImportError as exc:
-            problem = f"the compiled gateway does not import ({exc})"
-        else:
-            COMPILED = True
-            NOTE = "gateway: compiled order path (mypyc)"
-            return
-    sys.meta_path.insert(0, FromSource(GATEWAY))
-    NOTE = f"gateway: running the order path as plain Python: {problem}; `make setup` builds the compiled one"
+            return f"the compiled {what} does not import ({exc})"
+    return found
+
+
+def select() -> None:
+    """Run each compiled group when it is current and its library imports, else every module of it from source."""
+    global COMPILED, NOTE, SIM_COMPILED, SIM_NOTE
+    wrong = problem(GATEWAY, GATEWAY_GROUP, "gateway")
+    COMPILED = wrong is None
+    if COMPILED:
+        NOTE = "gateway: compiled order path (mypyc)"
+    else:
+        sys.meta_path.insert(0, FromSource(GATEWAY))
+        NOTE = f"gateway: running the order path as plain Python: {wrong}; `make setup` builds the compiled one"
+    wrong = problem(SIM, SIM_GROUP, "simulation")
+    SIM_COMPILED = wrong is None
+    if SIM_COMPILED:
+        SIM_NOTE = "simulation: the agents compiled (mypyc)"
+    else:
+        sys.meta_path.insert(0, FromSource(SIM))
+        SIM_NOTE = f"running the agents' simulation as plain Python: {wrong}; `make setup` compiles it"

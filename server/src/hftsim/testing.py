@@ -241,18 +241,19 @@ import sys
 
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name.startswith(("hftsim_engine_core", "hftsim_gateway")):
+        if name.startswith(("hftsim_engine_core", "hftsim_gateway", "hftsim_sim")):
             raise ImportError("blocked by the test")
         return None
 
 
 sys.meta_path.insert(0, Block())
 """
-"""A sitecustomize that makes the compiled engine core and gateway fail to import, as a broken build would."""
+"""A sitecustomize that makes the compiled engine core, gateway and simulation fail to import, as a broken build
+would."""
 
 
 def without_compiled_code(site_dir: Path) -> dict[str, str]:
-    """Environment for a child Python (or server) whose compiled engine core and gateway cannot import."""
+    """Environment for a child Python (or server) whose compiled engine core, gateway and simulation cannot import."""
     site_dir.mkdir(parents=True, exist_ok=True)
     (site_dir / "sitecustomize.py").write_text(BLOCK_COMPILED)
     return {"PYTHONPATH": str(site_dir)}

@@ -83,6 +83,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.log(logging.INFO if engine_build.COMPILED else logging.WARNING, engine_build.NOTE)
         log.log(logging.INFO if compiled.COMPILED else logging.WARNING, compiled.NOTE)
+        log.log(logging.INFO if compiled.SIM_COMPILED else logging.WARNING, compiled.SIM_NOTE)
         await venue.sequencer.start()
         if venue.revocations is not None:
             await venue.revocations.start(log_out)

@@ -31,7 +31,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..engine import Engine
 from ..engine.core.events import Record
@@ -90,7 +90,12 @@ def canonical(obj: Any, seen: dict[int, int]) -> Any:
         return (type(obj).__qualname__, canonical(obj.values(), seen))
     if isinstance(obj, Engine):
         return ("Engine", canonical(obj.state(), seen))
-    fields = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+    if hasattr(obj, "__dict__"):
+        fields = dict(vars(obj))
+    elif hasattr(type(obj), "__mypyc_attrs__"):  # the compiled agents: mypyc lists their attributes
+        fields = dict(cast(Any, obj).__getstate__())
+    else:
+        fields = {}
     for cls in type(obj).__mro__:
         for name in getattr(cls, "__slots__", ()):
             if hasattr(obj, name):
@@ -102,6 +107,9 @@ def transplant(target: object, source: object) -> None:
     """Make `target` hold `source`'s state, so that whoever refers to `target` sees the new state."""
     if isinstance(target, Engine) and isinstance(source, Engine):
         target.adopt(source)  # a compiled engine has no __dict__
+        return
+    if not hasattr(target, "__dict__"):  # the compiled agents: mypyc's state methods cover every attribute
+        cast(Any, target).__setstate__(cast(Any, source).__getstate__())
         return
     state = vars(target)
     state.clear()

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import math
 
+from mypy_extensions import mypyc_attr
+
 from .config import SymbolSimSettings
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class DayProfile:
     """Activity multiplier of one symbol over simulated time (ms since the agents' start)."""
 

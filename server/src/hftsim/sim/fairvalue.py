@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 import random
 
+from mypy_extensions import mypyc_attr
+
 from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
 
 JUMP_VOL_KICK = 0.5
 """Log-volatility added by a jump, in units of vol_of_vol: volatility rises after news."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class FairValue:
     """Fair value in ticks (a float), advanced by `advance(dt_s)`."""
 

@@ -69,6 +69,12 @@ class StepView:
     def asks(self) -> list[tuple[int, int]]:
         return self.levels[1]
 
+    def near_quantity(self, levels: int) -> int:
+        """Quantity on the first `levels` price levels of both sides: a short read of the book unless the
+        levels were read already (most wake-ups look only this deep)."""
+        bids, asks = self._levels if self._levels is not None else self._market.book_levels(self.sym, levels)
+        return sum(q for _, q in bids[:levels]) + sum(q for _, q in asks[:levels])
+
     @property
     def touch(self) -> tuple[int | None, int | None]:
         """Best bid and ask (from the levels when they were read already)."""

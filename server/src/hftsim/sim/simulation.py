@@ -26,6 +26,8 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
+from mypy_extensions import mypyc_attr
+
 from ..engine import Limits, Rejected, Result, Trade
 from ..engine.commands import Command, OpenAccount
 from ..engine.errors import Code
@@ -58,6 +60,7 @@ Submit = Callable[[Command], Result]
 """Applies one command at once and returns what it did (an in-process engine)."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Simulation:
     def __init__(
         self,

@@ -28,6 +28,8 @@ import math
 import random
 from typing import Final
 
+from mypy_extensions import mypyc_attr
+
 from ..engine import Limits, Trade
 from ..engine.commands import Side
 from ..engine.instruments import Instrument
@@ -90,6 +92,7 @@ def round_qty(qty: float, lot: int, min_qty: int) -> int:
     return max(units, floor)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class SymbolState:
     def __init__(self, instrument: Instrument, params: SymbolSimSettings, limits: Limits | None, seed: int) -> None:
         self.inst = instrument
@@ -283,8 +286,7 @@ class SymbolState:
     def _thinness(self, view: StepView, dt_s: float) -> float:
         """How much thinner than usual the book near the touch is (its usual depth over its depth now,
         square-rooted, within 0.5-2): flow moves prices more when the makers have withdrawn."""
-        bids, asks = view.levels
-        depth = float(sum(q for _, q in bids[:TOUCH_LEVELS]) + sum(q for _, q in asks[:TOUCH_LEVELS]))
+        depth = float(view.near_quantity(TOUCH_LEVELS))
         if self.usual_depth <= 0:
             self.usual_depth = depth
         keep = _decay(dt_s, USUAL_DEPTH_HALF_LIFE_S)

@@ -20,6 +20,8 @@ import random
 from collections.abc import Iterable
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from ...engine import OrderView
 from ...engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
 from ..market import StepView
@@ -146,6 +148,7 @@ class Orders:
         return True
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class Agent:
     """Base of every agent: one account trading every symbol it is given."""
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from ...engine.commands import Side
 from ..symbol import SymbolState
 from .base import Agent, Orders, exponential_ms, latency_ms, pareto, taker_units
@@ -37,6 +39,7 @@ RUNAWAY_TICKS_PER_SIGMA = 6.0
 """A liquidity parent stops once the price ran this many one-second sigmas against it."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 @dataclass
 class Parent:
     side: Side
@@ -47,6 +50,7 @@ class Parent:
     next_child_ms: float
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class InformedTrader(Agent):
     kind = "informed"
 

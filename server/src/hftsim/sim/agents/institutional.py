@@ -27,6 +27,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from ...engine.commands import Side
 from ..symbol import LN2, SymbolState
 from .base import Agent, Orders, pareto, taker_units
@@ -64,6 +66,7 @@ INVENTORY_LEAN = 1.0
 only a position near the cap makes the next parent's side predictable."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 @dataclass
 class _Parent:
     side: Side
@@ -72,6 +75,7 @@ class _Parent:
     start_price: float
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 @dataclass
 class _Activity:
     """Its estimate of how busy a symbol is: prints per second, from the prints seen between wake-ups."""
@@ -89,6 +93,7 @@ class _Activity:
         self.prints, self.at_ms = prints, now_ms
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class InstitutionalTrader(Agent):
     kind = "inst"
     cap_multiple = CAP_MULTIPLE

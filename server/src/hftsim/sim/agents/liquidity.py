@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+from mypy_extensions import mypyc_attr
+
 from ...engine.commands import Side
 from ..symbol import SymbolState
 from .base import Agent, Orders, exponential_ms, latency_ms
@@ -44,6 +46,7 @@ def lifetime_s(rng_random: float, rng_gauss: float, fleeting: bool) -> float:
     return PATIENT_MEDIAN_S * math.exp(PATIENT_SIGMA * rng_gauss)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class LiquidityProvider(Agent):
     kind = "lp"
     reacts = True

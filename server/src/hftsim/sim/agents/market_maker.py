@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 from ...engine import OrderView
 from ...engine.commands import Side
 from ..market import others_best
@@ -43,6 +45,7 @@ PICK_OFF_SIZE = 2.0
 """Order sizes taken at once from stale quotes."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 @dataclass
 class _Book:
     """A maker's per-symbol state."""
@@ -79,6 +82,7 @@ def level_band(k: int, step: int, behind: bool) -> tuple[int, int]:
     return step * k * k, step * (k + 1) ** 2 - 1
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class MarketMaker(Agent):
     kind = "mm"
     reacts = True

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from mypy_extensions import mypyc_attr
+
 from ...engine.commands import Side
 from ..symbol import SLOW_HALF_LIFE_S, SymbolState
 from .base import Agent, Orders, exponential_ms
@@ -20,6 +22,7 @@ LOOK_EVERY_S = 3.0
 ORDER_LIFETIME_S = 15.0
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class MeanReversionTrader(Agent):
     kind = "meanrev"
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from mypy_extensions import mypyc_attr
+
 from ...engine.commands import Side
 from ..symbol import SLOW_HALF_LIFE_S, SymbolState
 from .base import Agent, Orders, exponential_ms, taker_units
@@ -19,6 +21,7 @@ from .base import Agent, Orders, exponential_ms, taker_units
 LOOK_EVERY_S = 6.0
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class MomentumTrader(Agent):
     kind = "momentum"
 

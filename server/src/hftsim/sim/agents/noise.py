@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 
+from mypy_extensions import mypyc_attr
+
 from ...engine.commands import Side
 from ..config import SymbolSimSettings
 from ..symbol import LN2, SymbolState
@@ -54,6 +56,7 @@ ORDERS_PER_ARRIVAL = (1 - SPLIT_SHARE) + SPLIT_SHARE * _RUN_MEAN
 """Mean orders an arrival brings (runs included), so the configured rate counts orders."""
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class HawkesState:
     """The shared excitation of one symbol's noise flow (orders per second above the base rate)."""
 
@@ -76,6 +79,7 @@ class HawkesState:
             self.updated_ms = now_ms
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class NoiseTrader(Agent):
     """One account's share of the symbol's noise flow, drawn by thinning (Ogata) in continuous time.
 
