@@ -334,6 +334,13 @@ def agents_details(r: dict[str, Any]) -> list[str]:
         f" {hour:.1f} s offline: {r['agents_s_per_hour']:.1f} s in the agents, {r['engine_s_per_hour']:.1f} s"
         " in the engine (medians of the runs)."
     )
+    before = r.get("before")
+    if before is not None:
+        line += (
+            f" With the agents as plain Python, on the same seeds in alternated runs: {before['hour_s']:.1f} s"
+            f" ({before['agents_s_per_hour']:.1f} s in the agents, {before['engine_s_per_hour']:.1f} s in the"
+            f" engine); {before['wakes_per_s']:,.0f} wake-ups/s before, {r['wakes_per_s']:,.0f} compiled."
+        )
     return [line]
 
 

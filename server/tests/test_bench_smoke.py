@@ -169,3 +169,4 @@ def test_agents_cost_is_measured_beside_the_engine() -> None:
     rows_ok(result)
     assert result["commands_per_hour"] > 0
     assert result["agents_s_per_hour"] > 0 and result["engine_s_per_hour"] > 0
+    assert result["before"]["commands_per_hour"] == result["commands_per_hour"]  # the same seeds in either build

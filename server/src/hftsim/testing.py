@@ -234,6 +234,8 @@ def cluster_processes(
         yield ClusterProcesses(nats_server.url, gateways, started)
 
 
+COMPILED_LIBRARIES = ("hftsim_engine_core", "hftsim_gateway", "hftsim_sim")
+"""The shared libraries of the compiled groups: the engine core, the gateway's order path, the simulation."""
 BLOCK_COMPILED = """
 import importlib.abc
 import sys
@@ -241,21 +243,20 @@ import sys
 
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name.startswith(("hftsim_engine_core", "hftsim_gateway", "hftsim_sim")):
+        if name.startswith({libraries!r}):
             raise ImportError("blocked by the test")
         return None
 
 
 sys.meta_path.insert(0, Block())
 """
-"""A sitecustomize that makes the compiled engine core, gateway and simulation fail to import, as a broken build
-would."""
+"""A sitecustomize that makes the named compiled libraries fail to import, as a broken build would."""
 
 
-def without_compiled_code(site_dir: Path) -> dict[str, str]:
-    """Environment for a child Python (or server) whose compiled engine core, gateway and simulation cannot import."""
+def without_compiled_code(site_dir: Path, libraries: tuple[str, ...] = COMPILED_LIBRARIES) -> dict[str, str]:
+    """Environment for a child Python (or server) whose compiled `libraries` (all by default) cannot import."""
     site_dir.mkdir(parents=True, exist_ok=True)
-    (site_dir / "sitecustomize.py").write_text(BLOCK_COMPILED)
+    (site_dir / "sitecustomize.py").write_text(BLOCK_COMPILED.format(libraries=libraries))
     return {"PYTHONPATH": str(site_dir)}
 
 
