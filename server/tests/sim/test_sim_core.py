@@ -13,7 +13,7 @@ from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatu
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.agents.market_maker import level_band
 from hftsim.sim.config import AgentCounts
-from hftsim.sim.fairvalue import FairValue
+from hftsim.sim.fairvalue import FairValue, Normals
 from hftsim.sim.stats import market_stats, path_stats, run_offline
 
 
@@ -45,6 +45,17 @@ def drive(sim: Simulation, engine: Engine, steps: int, t0: int = 0) -> int:
     return sim.run(
         sim.sim_time_ms + steps * 100, engine, lambda command: engine.apply(command, t0 + int(sim.sim_time_ms))
     )
+
+
+def test_normals_are_the_generators_own_gauss_draws() -> None:
+    """The fixed grid draws its normals itself (compiled, no interpreter call per draw): exactly the values
+    `random.Random.gauss` gives, with uniform draws in between as the fair value takes them."""
+    ours, theirs = random.Random(9), random.Random(9)
+    normals = Normals(ours)
+    for i in range(20_000):
+        assert normals.gauss(0.5 * (i % 2), 1.0 + i % 3) == theirs.gauss(0.5 * (i % 2), 1.0 + i % 3)
+        if i % 7 == 0:
+            assert ours.random() == theirs.random()
 
 
 def test_agent_names_are_unique_and_configurable() -> None:

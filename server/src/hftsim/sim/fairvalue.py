@@ -19,8 +19,36 @@ from mypy_extensions import mypyc_attr
 
 from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
 
+TWO_PI = 2.0 * math.pi
 JUMP_VOL_KICK = 0.5
 """Log-volatility added by a jump, in units of vol_of_vol: volatility rises after news."""
+
+
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
+class Normals:
+    """Normal draws from one generator, exactly the ones its `gauss()` would give.
+
+    The same Box-Muller pairs as `random.Random.gauss` (the second of a pair
+    kept for the next draw), here so that compiled code draws the fixed
+    grid's thousands of normals per simulated second without running
+    `random.gauss` in the interpreter. The sequence is the generator's own
+    only while nothing else calls `gauss` on it.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self._spare: float | None = None
+
+    def gauss(self, mu: float = 0.0, sigma: float = 1.0) -> float:
+        z = self._spare
+        self._spare = None
+        if z is None:
+            draw = self.rng.random
+            x2pi = draw() * TWO_PI
+            g2rad = math.sqrt(-2.0 * math.log(1.0 - draw()))
+            z = math.cos(x2pi) * g2rad
+            self._spare = math.sin(x2pi) * g2rad
+        return mu + z * sigma
 
 
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
@@ -30,6 +58,7 @@ class FairValue:
     def __init__(self, params: SymbolSimSettings, start: float, low: float, high: float, rng: random.Random) -> None:
         """`start` is the initial value in ticks; [low, high] the band (in ticks) the value must stay in."""
         self._rng = rng
+        self._normals = Normals(rng)
         self.anchor = math.log(start)
         self.log_value = self.anchor
         self._low = math.log(max(low, 1.0))
@@ -46,7 +75,7 @@ class FairValue:
         # Jumps kick the log-volatility up; its OU mean sits below 0 by the kicks' long-run
         # contribution so the average variance stays the configured one.
         self._vol_mean = -self.jump_rate * JUMP_VOL_KICK * self.vol_of_vol / self._vol_decay
-        self.log_vol = self._vol_mean + (rng.gauss(0.0, self.vol_of_vol) if self.vol_of_vol else 0.0)
+        self.log_vol = self._vol_mean + (self._normals.gauss(0.0, self.vol_of_vol) if self.vol_of_vol else 0.0)
         """Current log-volatility regime; the multiplier exp(h - s^2) has E[m^2] = 1."""
 
     @property
@@ -76,7 +105,7 @@ class FairValue:
         if dt_s <= 0 or steps <= 0:
             return 0.0
         rng = self._rng
-        gauss = rng.gauss
+        normals = self._normals
         uniform = rng.random
         s = self.vol_of_vol
         keep = math.exp(-self._vol_decay * dt_s)
@@ -94,10 +123,10 @@ class FairValue:
         start = value = self.log_value
         for _ in range(steps):
             if s:
-                log_vol = vol_mean + (log_vol - vol_mean) * keep + vol_shock * gauss(0.0, 1.0)
-            move = sigma_dt * math.exp(log_vol - s2) * gauss(0.0, 1.0) - pull * (value - anchor)
+                log_vol = vol_mean + (log_vol - vol_mean) * keep + vol_shock * normals.gauss(0.0, 1.0)
+            move = sigma_dt * math.exp(log_vol - s2) * normals.gauss(0.0, 1.0) - pull * (value - anchor)
             if jump_p and uniform() < jump_p:
-                move += gauss(0.0, jump_size)
+                move += normals.gauss(0.0, jump_size)
                 if s:
                     log_vol += kick
             value += move

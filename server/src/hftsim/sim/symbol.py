@@ -35,7 +35,7 @@ from ..engine.commands import Side
 from ..engine.instruments import Instrument
 from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
 from .day import DayProfile
-from .fairvalue import FairValue
+from .fairvalue import FairValue, Normals
 from .market import StepView
 
 FAST_HALF_LIFE_S = 10.0
@@ -108,7 +108,7 @@ class SymbolState:
         self.fair = FairValue(params, ref, self.band_low + margin, self.band_high - margin, fair_rng)
         self.day = DayProfile(params)
         """How busy the agents are at each moment of the trading day (flat unless a session is configured)."""
-        self._rng = random.Random(f"{seed}:consensus:{instrument.sym}")
+        self._normals = Normals(random.Random(f"{seed}:consensus:{instrument.sym}"))
         self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
         self.sigma_1s = ref * params.volatility / math.sqrt(TRADING_SECONDS_PER_YEAR)
         """Configured one-second volatility in ticks (at the reference price)."""
@@ -275,12 +275,12 @@ class SymbolState:
     def _advance_values(self, steps: int) -> None:
         """The fair value and the consensus error over `steps` grid steps, each from its own generator."""
         self.fair.advance_steps(steps, UPDATE_EVERY_S)
-        gauss = self._rng.gauss
+        normals = self._normals
         keep = self._error_keep
         shock = self._error_shock
         error = self.common_error
         for _ in range(steps):
-            error = error * keep + shock * gauss(0.0, 1.0)
+            error = error * keep + shock * normals.gauss(0.0, 1.0)
         self.common_error = error
 
     def _thinness(self, view: StepView, dt_s: float) -> float:
