@@ -12,7 +12,7 @@ from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
 from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatus
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.agents.market_maker import level_band
-from hftsim.sim.config import AgentCounts
+from hftsim.sim.config import TRADING_SECONDS_PER_YEAR, AgentCounts
 from hftsim.sim.fairvalue import FairValue, Normals
 from hftsim.sim.stats import market_stats, path_stats, run_offline
 
@@ -168,7 +168,7 @@ def test_maker_levels_are_single_prices_on_a_one_tick_step_and_widening_bands_on
 
 
 def test_fair_value_volatility_and_band() -> None:
-    params = SymbolSimSettings(volatility=0.4)
+    params = SymbolSimSettings(volatility=0.4, flow_share=0.0)
     fv = FairValue(params, 10000.0, 9200.0, 10800.0, random.Random(1))
     path = []
     for i in range(36000 * 4):
@@ -181,6 +181,9 @@ def test_fair_value_volatility_and_band() -> None:
     assert stats["absacf_1s_10_50"] > 0.05  # volatility clustering
     assert abs(stats["acf_1s_1"]) < 0.05
     assert all(9200 <= p <= 10800 for p in path)
+    news = FairValue(SymbolSimSettings(volatility=0.4, flow_share=0.7), 10000.0, 9200.0, 10800.0, random.Random(1))
+    news_var = news.sigma**2 + news.jump_rate * news.jump_size**2
+    assert news_var * TRADING_SECONDS_PER_YEAR == pytest.approx(0.3 * 0.4**2), "the flow carries the rest"
     wild = FairValue(SymbolSimSettings(volatility=5.0), 10000.0, 9200.0, 10800.0, random.Random(2))
     for _ in range(100_000):
         wild.advance(0.1)

@@ -39,15 +39,18 @@ def test_trades_arrive_every_second_or_so(hour: OfflineRun) -> None:
 
 def test_realised_volatility_is_near_the_configured_one(hour: OfflineRun) -> None:
     rec = hour.recordings["ACME"]
-    configured = hour.sim.settings.defaults.volatility
+    params = hour.sim.settings.defaults
+    configured = params.volatility
+    news = configured * (1 - params.flow_share) ** 0.5
     fair = fair_stats(rec)
     market = market_stats(rec)
-    # One hour of a stochastic-volatility path: its own realised vol varies around the configured one.
-    assert 0.4 * configured <= fair["vol_10s"] <= 2.0 * configured
-    # The market follows the fair value: about its volatility, plus what the agents add on their own
-    # (stressed spells after shocks), which weighs more in a calm hour but stays near the configured vol.
-    assert 0.8 * fair["vol_10s"] <= market["vol_10s"] <= max(1.5 * fair["vol_10s"], 1.3 * configured)
-    assert market["fair_tracking_ticks"] < 10
+    # One hour of a stochastic-volatility path: its own realised vol varies around its share of the configured one.
+    assert 0.4 * news <= fair["vol_10s"] <= 2.0 * news
+    # The order flow carries the rest: the market moves clearly more than its fair value, about as much as
+    # configured (busy and quiet spells make one hour's figure vary), and stays near the value.
+    assert 1.2 * fair["vol_10s"] <= market["vol_10s"]
+    assert 0.5 * configured <= market["vol_10s"] <= 1.6 * configured
+    assert market["fair_tracking_ticks"] < 15
     assert abs(market["acf_10s_1"]) < 0.3
 
 

@@ -42,7 +42,10 @@ class SymbolSimSettings(BaseModel):
 
     # Fair value ---------------------------------------------------------------
     volatility: float = Field(default=0.4, ge=0, le=5)
-    """Annualised volatility of the fair value, jumps and regimes included."""
+    """Annualised volatility of the price, jumps and regimes included."""
+    flow_share: float = Field(default=0.7, ge=0, lt=1)
+    """Share of that variance carried by the order flow (its moves of the consensus, see `impact`); the fair
+    value's own variance is the rest."""
     jump_rate_per_hour: float = Field(default=2.0, ge=0)
     """Mean number of fair-value jumps per hour."""
     jump_size: float = Field(default=0.002, ge=0, le=0.2)
@@ -90,7 +93,7 @@ class SymbolSimSettings(BaseModel):
     """Base half-spread; default about one second of volatility (0.6 sigma_1s, at least 0.1 tick)."""
     consensus_error_bps: float = Field(default=1.5, ge=0)
     """How far (bp, standard deviation) the market's consensus strays from the fair value on its own."""
-    impact: float = Field(default=0.08, ge=0)
+    impact: float = Field(default=0.45, ge=0)
     """Move of the consensus value per order size of unexpected aggressive flow, in one-second volatilities."""
     impact_half_life_s: float = Field(default=120.0, gt=0)
     """How fast the flow-driven part of the consensus decays back (the informed trade it away sooner)."""

@@ -63,7 +63,8 @@ class FairValue:
         self.log_value = self.anchor
         self._low = math.log(max(low, 1.0))
         self._high = math.log(max(high, low + 1.0))
-        sigma2 = params.volatility**2 / TRADING_SECONDS_PER_YEAR  # total variance per second
+        # The news part of the variance per second: the order flow carries the rest (`flow_share`).
+        sigma2 = (1.0 - params.flow_share) * params.volatility**2 / TRADING_SECONDS_PER_YEAR
         self.jump_rate = params.jump_rate_per_hour / 3600.0
         self.jump_size = params.jump_size
         jump_var = self.jump_rate * self.jump_size**2

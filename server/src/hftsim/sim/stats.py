@@ -13,8 +13,8 @@ jumps): what shows up there, but not in its fair value, the agents make.
 The measured numbers, and every stylised fact beside its real-market range,
 are in the realism report (`hftsim realism`, docs/realism/README.md).
 
-Volatility clustering on the GBM fair value comes from liquidity-stress spells
-(`SymbolState.stress`), the long memory of order signs from the institutional
+Volatility clustering on the GBM fair value comes from the noise traders' crowd (busy and quiet
+spells of minutes, `SymbolState.crowd`), the long memory of order signs from the institutional
 traders' split parent orders (`agents.institutional`).
 """
 

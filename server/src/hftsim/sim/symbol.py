@@ -8,18 +8,21 @@ averages, a running volatility estimate) and from the trades the simulation
 saw in results (signed aggressive flow).
 
 Aggressive flow moves the consensus (`flow_offset`): only its surprise (flow
-that keeps coming is partly anticipated), concave in size (square root
-beyond one order size), and concave in the imbalance built up so far
-(`pressure`: square root beyond `PRESSURE_KNEE` order sizes), so a long run
-of same-side orders moves the price less and less per order, as liquidity
-refills behind it. A move of the consensus far beyond the volatility
-the market is used to starts a spell of liquidity stress (`stress`): the
-makers quote wider and thinner, so flow moves the price many times more,
-and noise traders flock in; the spell lasts about twenty seconds (longer if new
-shocks come) and then fades as quotes refill. Flow also moves the consensus
-more while the book near the touch is thinner than usual (makers withdraw
-after losses). Large moves beget large moves for a while: volatility
-clusters even on an i.i.d. fair value.
+that keeps coming is mostly anticipated), concave in size (square root
+beyond one order size). The flow carries most of the price's variance
+(`flow_share`; the fair value only the rest), and how much flow there is
+follows the noise traders' crowd (`crowd`): would-be traders join on their
+own or by copying active ones, and leave likewise (Kirman's recruitment
+model), so the active share wanders far and slowly, and a market that moved
+lately (`heat`) recruits faster. Busy spells of minutes are volatile
+spells: volatility clusters, and volume goes with it, on a fair value of
+constant volatility. A move of the consensus far beyond the volatility the
+market is used to starts a spell of liquidity stress (`stress`): the makers
+quote wider and thinner, so flow moves the price more, and noise traders
+flock in; the spell lasts about twenty seconds (longer if new shocks come)
+and then fades as quotes refill. Flow also moves the consensus more while
+the book near the touch is thinner than usual (makers withdraw after
+losses).
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ from .market import StepView
 FAST_HALF_LIFE_S = 10.0
 SLOW_HALF_LIFE_S = 60.0
 VOL_HALF_LIFE_S = 20.0
-FLOW_HALF_LIFE_S = 30.0
-FLOW_ANTICIPATION = 0.7
-PRESSURE_KNEE = 20.0
-"""Order sizes of recent surprising flow (`pressure`) up to which the consensus moves in proportion to it;
-beyond, as its square root: each further order of the same side moves it less."""
+HEAT_HALF_LIFE_S = 180.0
+"""Memory of the market's heat (`SymbolState.heat`): minutes, like traders' attention."""
+FLOW_HALF_LIFE_S = 8.0
+FLOW_ANTICIPATION = 0.9
+"""The market expects this share of the recent flow rate (over FLOW_HALF_LIFE_S) to go on: runs of same-side
+orders move the price little after their first seconds, so persistent order signs leave returns uncorrelated."""
 CONSENSUS_ERROR_HALF_LIFE_S = 60.0
 REQUOTE_TICKS = 0.6
 REQUOTE_SHARE = 0.5
@@ -66,7 +70,15 @@ STRESS_REFILL_HALF_LIFE_S = 15.0
 """After the spell, stress fades with this half-life: the makers refill their quotes gradually."""
 TOUCH_LEVELS = 3
 USUAL_DEPTH_HALF_LIFE_S = 300.0
-STRESS_IMPACT = 12.0
+CROWD_HALF_LIFE_S = 300.0
+"""How long the crowd's mood lasts (relaxation of the active share, `SymbolState.crowd`)."""
+CROWD_SHAPE = (0.4, 2.0)
+"""Beta shape (a, b) of the active share's stationary distribution (mean a / (a + b)): a below 1, herding stronger
+than joining on one's own, gives long quiet spells with hardly anybody trading and busy ones of several times the
+mean, as a volatility that clusters needs (a spread of the variance comparable to its mean)."""
+CROWD_HEAT = 1.0
+"""Recruitment grows by this share per unit of heat above the usual: moving markets draw traders in."""
+STRESS_IMPACT = 0.5
 """Extra impact of flow at full stress, in units of the calm impact (thin books move more)."""
 
 
@@ -110,6 +122,13 @@ class SymbolState:
         """How busy the agents are at each moment of the trading day (flat unless a session is configured)."""
         self._normals = Normals(random.Random(f"{seed}:consensus:{instrument.sym}"))
         self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
+        self._crowd_rng = random.Random(f"{seed}:crowd:{instrument.sym}")
+        a, b = CROWD_SHAPE
+        self._crowd_mean = a / (a + b)
+        self.crowd = self._crowd_mean
+        """Share of the symbol's potential noise traders active now (Kirman's recruitment model: each joins
+        on its own, or copies an active one; each leaves on its own, or copies an idle one). Herding makes
+        the share wander far and slowly: busy and quiet spells lasting minutes, made by the traders."""
         self.sigma_1s = ref * params.volatility / math.sqrt(TRADING_SECONDS_PER_YEAR)
         """Configured one-second volatility in ticks (at the reference price)."""
         self.sigma_1s_ticks = max(self.sigma_1s, 0.05)
@@ -146,8 +165,6 @@ class SymbolState:
         self._error_keep = _decay(UPDATE_EVERY_S, CONSENSUS_ERROR_HALF_LIFE_S)
         self._error_shock = params.consensus_error_bps * 1e-4 * math.sqrt(1 - self._error_keep**2)
         self.flow_offset = 0.0
-        self.pressure = 0.0
-        """Recent surprising flow (order sizes, concave per observation), decaying with impact_half_life_s."""
         """Ticks added to the consensus by recent aggressive flow, decaying with impact_half_life_s."""
         self.stress = 0.0
         """Liquidity stress in [0, 1]: 0 in calm markets, 1 for a spell after a large move of the
@@ -168,6 +185,10 @@ class SymbolState:
         self.var_1s: float = self.sigma_1s_ticks**2
         self._seen_value = ref
         """Running estimate of the variance of mid changes per second (ticks^2)."""
+        self.heat = 1.0
+        """Variance of the consensus over the last minutes, in units of the configured variance: how hot the
+        market has been lately. Traders are drawn to a market that moves (`NoiseTrader`), and their flow
+        moves it: a feedback loop with minutes-long memory, so volatility clusters."""
         self.flow = 0.0
         """Signed aggressive volume (buy +) seen since the previous observation."""
         self.flow_rate = 0.0
@@ -251,12 +272,7 @@ class SymbolState:
             impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress) * self._thinness(view, dt_s)
             # The makers quote thinner at the busy ends of a trading day (`day`), so flow moves prices more.
             impact *= math.sqrt(self.day.activity(now_us / 1000))
-            before = self.pressure * keep
-            self.pressure = before + concave(surprise / self.order_size)
-            knee = PRESSURE_KNEE
-            self.flow_offset = self.flow_offset * keep + impact * knee * (
-                concave(self.pressure / knee) - concave(before / knee)
-            )
+            self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
             weight = -math.expm1(-LN2 * dt_s / FLOW_HALF_LIFE_S)
             self.flow_rate += weight * (self.flow / dt_s - self.flow_rate)
             self.flow = 0.0
@@ -267,7 +283,10 @@ class SymbolState:
             self._seen_value = value
             keep = _decay(dt_s, VOL_HALF_LIFE_S)
             self.var_1s = keep * self.var_1s + (1 - keep) * change * change / dt_s
+            keep = _decay(dt_s, HEAT_HALF_LIFE_S)
+            self.heat = keep * self.heat + (1 - keep) * change * change / dt_s / self.sigma_1s_ticks**2
             self._update_stress(value, dt_s)
+            self._update_crowd(dt_s)
         self.mid = mid
         if last is not None:
             self.last = float(last)
@@ -292,6 +311,27 @@ class SymbolState:
         keep = _decay(dt_s, USUAL_DEPTH_HALF_LIFE_S)
         self.usual_depth = keep * self.usual_depth + (1 - keep) * depth
         return min(2.0, max(0.5, math.sqrt(self.usual_depth / max(depth, 1.0))))
+
+    @property
+    def activity(self) -> float:
+        """The noise traders' activity, 1 on average: the active share of the crowd over its mean."""
+        return self.crowd / self._crowd_mean
+
+    def _update_crowd(self, dt_s: float) -> None:
+        """One Euler step of the crowd's share x (Alfarano, Lux & Wagner 2005, the diffusion limit of
+        Kirman 1993): dx = (e1 (1 - x) - e2 x) dt + sqrt(2 e1 / a x (1 - x)) dW, stationary Beta(a, b),
+        relaxing with CROWD_HALF_LIFE_S; recruitment e1 grows with the market's heat."""
+        a, b = CROWD_SHAPE
+        rate = LN2 / CROWD_HALF_LIFE_S
+        join = rate * a / (a + b)
+        leave = rate - join
+        herd = 2.0 * join / a
+        join *= 1.0 + CROWD_HEAT * max(0.0, self.heat - 1.0)
+        x = self.crowd
+        x += (join * (1.0 - x) - leave * x) * dt_s + math.sqrt(herd * x * (1.0 - x) * dt_s) * self._crowd_rng.gauss(
+            0.0, 1.0
+        )
+        self.crowd = min(max(x, 0.005), 0.995)
 
     def _update_stress(self, value: float, dt_s: float) -> None:
         self._clock_s += dt_s

@@ -3,7 +3,9 @@
 It works parent orders, never one big order: a parent has a side and a
 Pareto-sized total (tail index 1.5), and is cut into child orders sent at
 random intervals. A value parent starts when the market price strays from
-the fair value by more than a few ticks (or, now and then, on its own) and
+the fair value by more than the order flow moves it in half a minute
+(`TOLERANCE_SIGMAS`: within that, the flow sets the price; or, now and
+then, on its own) and
 its children only trade while the price is still on the right side of the
 fair value: this is how the market discovers the value, through trading.
 Some parents are liquidity-driven (a fund rebalancing) and trade at the
@@ -35,6 +37,10 @@ MISPRICED_START_S = 1.0
 """Mean wait before a parent starts once the price strays more than twice the edge from the value."""
 REACTION_MEDIAN_MS = 2.0
 """It watches the quotes against the value it knows, and sees a mispricing within milliseconds."""
+TOLERANCE_SIGMAS = 1.0
+TOLERANCE_HORIZON_S = 30.0
+"""It trades on a mispricing once it exceeds this many sigmas of the price's moves over this horizon: the
+flow moves the price that far unopposed, and only larger strays are pulled back towards the value."""
 RUNAWAY_TICKS_PER_SIGMA = 6.0
 """A liquidity parent stops once the price ran this many one-second sigmas against it."""
 
@@ -86,7 +92,8 @@ class InformedTrader(Agent):
 
     def _edge(self, state: SymbolState) -> float:
         """Mispricing (ticks) worth trading on: about a spread, more when liquidity is stressed."""
-        return max(1.5, 1.5 * state.half_spread) * (1.0 + state.stress)
+        tolerance = TOLERANCE_SIGMAS * state.sigma_1s_ticks * math.sqrt(TOLERANCE_HORIZON_S)
+        return max(1.5, 1.5 * state.half_spread, tolerance) * (1.0 + state.stress)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         parent = self._parents.get(state.sym)

@@ -27,7 +27,7 @@ class MomentumTrader(Agent):
 
     def __init__(self, name: str, seed: int, index: int) -> None:
         super().__init__(name, seed)
-        self.threshold = 1.2 + 0.4 * index + 0.2 * self.rng.random()
+        self.threshold = 0.7 + 0.3 * index + 0.2 * self.rng.random()
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         """A look now and then (Poisson, every LOOK_EVERY_S on average): it watches averages, not ticks."""

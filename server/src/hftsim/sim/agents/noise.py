@@ -7,12 +7,14 @@ fading within a fraction of a second: traders and algorithms reacting to a
 print) and a slow one (fading with `hawkes_half_life_s`). A stressed market
 (a spell after a large move, see
 `SymbolState.stress`) draws in more orders: the rate of new (immigrant)
-arrivals grows by `STRESS_ACTIVITY` times the stress, and a market whose
-recent volatility runs above the usual draws more (`ACTIVITY_PER_VOL`), as
-do the open and the close of a trading day (`SymbolState.day`); the
-branching ratio stays as set, so the process stays stable. That gives clustered activity,
-and with it clustered volatility and volume-volatility correlation, made by
-the traders rather than by the fair value. Sizes are the takers' shared
+arrivals grows by `STRESS_ACTIVITY` times the stress, and follows the
+crowd's mood (`SymbolState.activity`: how many would-be traders are
+active, which herding makes wander far for minutes, and which moving
+markets raise), as it does the open and the close of a trading day
+(`SymbolState.day`); the branching ratio stays as set, so the process stays
+stable. Their flow is what moves the price most (`SymbolState.observe`), so
+busy and quiet spells of minutes make volatility cluster and volume go with
+volatility, made by the traders rather than by the fair value. Sizes are the takers' shared
 heavy-tailed, round-lot-clustered sizes (`base.taker_units`); sides are
 random, leaning gently against the account's inventory. Some arrivals are
 small metaorders: a Pareto-distributed number of same-side children sent
@@ -38,9 +40,8 @@ MARKET_SHARE = 0.1
 MAX_RATE_MULTIPLE = 15.0
 STRESS_ACTIVITY = 3.0
 """Extra activity per unit of liquidity stress (turbulent markets draw traders in)."""
-ACTIVITY_PER_VOL = 0.5
-"""Extra activity per unit of recent volatility above the usual (`SymbolState.vol_ratio` - 1)."""
-MAX_ACTIVITY = 2.0
+MAX_ACTIVITY = 6.0
+"""Cap of the crowd's activity (`SymbolState.activity`), for the thinning's bound."""
 SPLIT_SHARE = 0.7
 """Share of arrivals that are split into a run of same-side child orders (a small metaorder)."""
 SPLIT_TAIL = 1.4
@@ -131,8 +132,8 @@ class NoiseTrader(Agent):
 
     @staticmethod
     def _activity(state: SymbolState) -> float:
-        """Traders are drawn to a market that moves: more arrivals while recent volatility runs high."""
-        return min(MAX_ACTIVITY, 1.0 + ACTIVITY_PER_VOL * max(0.0, state.vol_ratio - 1.0))
+        """How many of the symbol's would-be traders are active now (the crowd's mood, `SymbolState.activity`)."""
+        return min(MAX_ACTIVITY, state.activity)
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         hawkes = self._state(now_ms, state)
