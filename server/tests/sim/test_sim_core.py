@@ -14,7 +14,8 @@ from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.agents.market_maker import level_band
 from hftsim.sim.config import TRADING_SECONDS_PER_YEAR, AgentCounts
 from hftsim.sim.fairvalue import FairValue, Normals
-from hftsim.sim.stats import market_stats, path_stats, run_offline
+from hftsim.sim.stats import autocorr, market_stats, path_stats, run_offline
+from hftsim.sim.symbol import SymbolState
 
 
 def tape(seed: int, seconds: float = 300) -> list[tuple[int, int, str, int, int, int]]:
@@ -188,3 +189,23 @@ def test_fair_value_volatility_and_band() -> None:
     for _ in range(100_000):
         wild.advance(0.1)
         assert 9200 - 1e-6 <= wild.value <= 10800 + 1e-6
+
+
+def test_the_noise_traders_crowd_has_busy_and_quiet_spells_of_minutes() -> None:
+    """Herding: the active share wanders far (quiet spells with hardly anybody trading, busy ones at several
+    times the mean) and slowly (still correlated 100 s later); a market that moved lately recruits faster."""
+    params = SimSettings().for_symbol("ACME")
+    calm, hot = SymbolState(ACME, params, LIMITS, 1), SymbolState(ACME, params, LIMITS, 1)
+    hot.heat = 3.0
+    calm_path, hot_path = [], []
+    for _ in range(2 * 3600 * 10):  # ten hours in half-second steps
+        calm._update_crowd(0.5)
+        hot._update_crowd(0.5)
+        calm_path.append(calm.activity)
+        hot_path.append(hot.activity)
+    mean = sum(calm_path) / len(calm_path)
+    assert 0.7 <= mean <= 1.4, "the activity is about 1 on average"
+    assert sum(a < 0.25 for a in calm_path) >= 0.2 * len(calm_path), "quiet spells"
+    assert sum(a > 2.5 for a in calm_path) >= 0.05 * len(calm_path), "busy spells"
+    assert autocorr(calm_path, 200) >= 0.5, "that last minutes"
+    assert sum(hot_path) / len(hot_path) >= 1.5 * mean

@@ -314,7 +314,7 @@ class SymbolState:
 
     @property
     def activity(self) -> float:
-        """The noise traders' activity, 1 on average: the active share of the crowd over its mean."""
+        """The noise traders' activity: the active share of the crowd over its stationary mean (about 1 on average)."""
         return self.crowd / self._crowd_mean
 
     def _update_crowd(self, dt_s: float) -> None:
