@@ -122,7 +122,7 @@ class SymbolState:
         """How busy the agents are at each moment of the trading day (flat unless a session is configured)."""
         self._normals = Normals(random.Random(f"{seed}:consensus:{instrument.sym}"))
         self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
-        self._crowd_rng = random.Random(f"{seed}:crowd:{instrument.sym}")
+        self._crowd_normals = Normals(random.Random(f"{seed}:crowd:{instrument.sym}"))
         a, b = CROWD_SHAPE
         self._crowd_mean = a / (a + b)
         self.crowd = self._crowd_mean
@@ -328,9 +328,8 @@ class SymbolState:
         herd = 2.0 * join / a
         join *= 1.0 + CROWD_HEAT * max(0.0, self.heat - 1.0)
         x = self.crowd
-        x += (join * (1.0 - x) - leave * x) * dt_s + math.sqrt(herd * x * (1.0 - x) * dt_s) * self._crowd_rng.gauss(
-            0.0, 1.0
-        )
+        noise = math.sqrt(herd * x * (1.0 - x) * dt_s) * self._crowd_normals.gauss(0.0, 1.0)
+        x += (join * (1.0 - x) - leave * x) * dt_s + noise
         self.crowd = min(max(x, 0.005), 0.995)
 
     def _update_stress(self, value: float, dt_s: float) -> None:
