@@ -13,6 +13,7 @@ from hftsim.realism.measures import (
     excess_kurtosis,
     fano,
     hill,
+    overlapping_returns,
     power_law_slope,
     returns,
     robust_se,
@@ -24,6 +25,15 @@ def test_returns_skip_missing_prices_and_use_non_overlapping_steps() -> None:
     assert len(r) == 2
     assert r[0] == pytest.approx(math.log(101 / 100))
     assert returns([100.0, 0.0, 110.0], 2) == pytest.approx([math.log(1.1)])
+
+
+def test_overlapping_returns_start_at_every_sample() -> None:
+    prices = [100.0, 101.0, float("nan"), 103.0, 104.0, 105.0]
+    r = overlapping_returns(prices, 2)
+    assert r == pytest.approx([math.log(103 / 101), math.log(105 / 103)]), "windows touching a gap are dropped"
+    rng = np.random.default_rng(8)
+    walk = np.exp(np.cumsum(rng.standard_t(4, 200_000) * 1e-4))
+    assert excess_kurtosis(overlapping_returns(walk, 50)) < excess_kurtosis(overlapping_returns(walk, 1)) / 5
 
 
 def test_acf_finds_an_ar1_coefficient_and_pools_runs() -> None:
