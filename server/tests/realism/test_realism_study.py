@@ -71,12 +71,11 @@ def test_facts_the_market_shows(study: Study) -> None:
     """Facts the default market passes even on a short run (the report holds the rest)."""
     acme = study.results["ACME"].market
     assert acme["autocorrelation"].passed
-    assert acme["cancellations"].passed
     bolt = study.results["BOLT"].market
     assert bolt["spread"].passed, "a large-tick symbol sits at one tick"
     for res in study.results.values():
         assert res.market["spread"].numbers["crossed"] == 0
-        assert res.market["cancellations"].numbers["cancel_fill"] >= 3
+        assert res.market["cancellations"].passed, "the large-tick BOLT too: its providers post and withdraw more"
         assert res.market["sizes"].passed, "heavy-tailed taker sizes on round lots"
         assert res.market["depth"].passed, "placement depths with a power-law tail and no pile"
 
