@@ -46,8 +46,8 @@ soak: setup
 	$(BIN)/python tests/soak/soak.py --seconds $(SOAK_SECONDS)
 	$(BIN)/python -m bench.journal --tails $(SOAK_SECONDS)
 
-# The market's realism report (docs/realism/): every symbol, 3 seeds x 60 simulated minutes,
-# and the slow facts (square-root impact from paired runs, the intraday U-shape over a day).
+# The market's realism report (docs/realism/): every symbol, 6 seeds x 60 simulated minutes,
+# and the slow facts (square-root impact from paired runs, the intraday U-shape over a day a seed).
 REALISM_ARGS ?=
 realism: setup
 	$(BIN)/hftsim realism --slow $(REALISM_ARGS)

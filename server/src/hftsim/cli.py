@@ -643,7 +643,12 @@ def add_realism(commands: Commands) -> None:
     )
     r.add_argument("--symbols", help="comma-separated symbols (default: every symbol of the market)")
     r.add_argument("--minutes", type=float, default=60.0, help="simulated minutes per run (default 60)")
-    r.add_argument("--seeds", type=int, default=3, help="runs per configuration, pooled (default 3)")
+    r.add_argument(
+        "--seeds",
+        type=int,
+        default=6,
+        help="runs per configuration, pooled; standard errors over them (default 6; the slow facts' days too)",
+    )
     r.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
     r.add_argument("--out", type=Path, default=Path("docs/realism"), help="report folder (default docs/realism)")
     r.add_argument("--no-agents-only", action="store_true", help="skip the agents-only market (plain GBM fair value)")
