@@ -267,10 +267,14 @@ def section(sym: str, impact: Impact | None, day: Intraday | None) -> list[str]:
     if day is not None:
         found = day.finding
         count = len(day.days) if day.days else 1
+        pooled = (
+            f"{count} simulated trading days (one a seed, their half-hourly profiles averaged; ± over the days)"
+            if count > 1
+            else "one simulated trading day"
+        )
         lines += [
-            f"**Intraday U-shape** ({mark(found)}): over {count} simulated trading day{'s' if count > 1 else ''}"
-            f" of {DAY_S / 3600:g} hours (one a seed, their half-hourly profiles averaged; ± over the days),"
-            f" {found.shown} (real: well above 1, Admati & Pfleiderer 1988; Andersen & Bollerslev 1997; pass:"
+            f"**Intraday U-shape** ({mark(found)}): over {pooled} of {DAY_S / 3600:g} hours, {found.shown}"
+            " (real: well above 1, Admati & Pfleiderer 1988; Andersen & Bollerslev 1997; pass:"
             f" both ≥ {U_SHAPE:g}).",
             "",
             "| half hour | " + " | ".join(str(i + 1) for i in range(len(day.volume))) + " |",
