@@ -4,8 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
-ENGINE := $(VENV)/.engine-built
-GATEWAY := $(VENV)/.gateway-built
+COMPILED := $(VENV)/.compiled-built
 SIM    := $(VENV)/.sim-built
 STATIC := server/src/hftsim/web/static/index.html
 PORT   ?= 8000
@@ -14,7 +13,7 @@ say     = @printf '\033[1m==> %s\033[0m\n'
 .PHONY: run smoke test test-server test-client test-web test-e2e bench soak realism setup runtime web wheel chromium postgres compiler lint api-docs clean
 
 # `run` needs only the runtime packages; the test and lint tools come with `setup` (make test / lint / bench).
-run: runtime $(ENGINE) $(GATEWAY) $(SIM) web
+run: runtime $(COMPILED) $(SIM) web
 	$(say) "starting the exchange on http://127.0.0.1:$(PORT) (data in ./data; Ctrl-C stops it)"
 	$(BIN)/hftsim serve --host 127.0.0.1 --port $(PORT) --data-dir data
 
@@ -62,7 +61,7 @@ $(RUNTIME): server/pyproject.toml market-client/pyproject.toml constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres]' -e market-client
 	@touch $(RUNTIME)
 
-setup: $(STAMP) $(ENGINE) $(GATEWAY) $(SIM)
+setup: $(STAMP) $(COMPILED) $(SIM)
 
 # Tests, lint, benchmarks and reports also need the cluster and realism extras and the dev tools.
 $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
@@ -70,20 +69,15 @@ $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e 'server[postgres,cluster,realism]' -r requirements-dev.txt
 	@touch $(STAMP)
 
-# The engine core and the gateway's order path compiled with mypyc. Optional: without them the server runs
-# the same code as plain Python (and says so at start), so a failed build is reported, not fatal.
-$(ENGINE): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/engine/core/*.py)
+# The engine core and the gateway's order path compiled with mypyc, as one group. Optional: without it the server
+# runs the same code as plain Python (and says so at start), so a failed build is reported, not fatal.
+$(COMPILED): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py server/src/hftsim/store/codec.py \
+		$(wildcard server/src/hftsim/engine/core/*.py server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py)
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
-	@if $(BIN)/python server/build_compiled.py engine >$(VENV)/engine-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/engine-build.log; \
-	else echo "engine: the compiled core did not build (see $(VENV)/engine-build.log); the server runs the pure-Python core"; fi
-
-$(GATEWAY): $(RUNTIME) server/build_compiled.py $(wildcard server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py) \
-		server/src/hftsim/store/codec.py server/src/hftsim/compiled.py
-	@$(MAKE) --no-print-directory compiler
-	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
-	@if $(BIN)/python server/build_compiled.py gateway >$(VENV)/gateway-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/gateway-build.log; \
-	else echo "gateway: the compiled order path did not build (see $(VENV)/gateway-build.log); the server runs it as plain Python"; fi
+	@echo "compiling the engine core and the gateway's order path with mypyc (a minute or two)"
+	@if $(BIN)/python server/build_compiled.py order >$(VENV)/compiled-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/compiled-build.log; \
+	else echo "the compiled build failed (see $(VENV)/compiled-build.log); the server runs the engine core and the gateway as plain Python"; fi
 
 # The agents' simulation core compiled with mypyc: optional too (plain Python runs the same tape, slower).
 $(SIM): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py \

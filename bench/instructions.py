@@ -8,7 +8,9 @@ one lean client (`bench/lean.py`) sends warm-up orders uncounted, the
 resting ones are canceled, counting is switched on (`callgrind_control -i
 on`), then the client sends orders pipelined (`transport.WINDOW` in flight)
 and then one at a time, alternating buy and sell at one price as
-`bench/transport.py`'s pipelined run does; each phase ends with a dump
+`bench/transport.py`'s pipelined run does (with `--client-order-ids`, each
+order names itself by its msg_id, as `MarketClient.place_order`'s do); each
+phase ends with a dump
 (`callgrind_control -d`, which also zeroes the counters), and a dump's
 total divided by its orders is the figure. Compare builds run by run
 (alternated, medians of several runs), not against a figure from another
@@ -42,17 +44,22 @@ def crossing(msg_id: str, i: int) -> bytes:
     return order(msg_id, "buy" if i % 2 else "sell", "100.00")
 
 
+def crossing_named(msg_id: str, i: int) -> bytes:
+    """`crossing`'s orders, each with its msg_id as its client_order_id (the SDK's way)."""
+    return order(msg_id, "buy" if i % 2 else "sell", "100.00", client_order_id=msg_id)
+
+
 def control(pid: int, *args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
 
 
-async def drive(server: ServerProcess, warmup: int, pipelined: int, lone: int) -> None:
+async def drive(server: ServerProcess, warmup: int, pipelined: int, lone: int, named: bool) -> None:
     """The orders of one run; the counted phases each end with a dump named after the phase."""
     pid = server.pid
     lean = await LeanWs.open(
         server.url.replace("http://", "ws://") + "/ws/cmd", handshake(server.url, guest=True)["token"]
     )
-    side = Side("gateway", lean, crossing, pid)
+    side = Side("gateway", lean, crossing_named if named else crossing, pid)
     try:
         await side.acks(warmup)
         await cancel_all(server.url, lean)
@@ -80,7 +87,7 @@ def totals(out: Path, pid: int) -> dict[str, int]:
     return found
 
 
-def count(out: Path, warmup: int, pipelined: int, lone: int) -> dict[str, float]:
+def count(out: Path, warmup: int, pipelined: int, lone: int, named: bool) -> dict[str, float]:
     """Instructions per order of each phase, from one server run under callgrind."""
     launcher = (
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}/callgrind.%p",
@@ -90,7 +97,7 @@ def count(out: Path, warmup: int, pipelined: int, lone: int) -> dict[str, float]
     server.start(timeout=START_TIMEOUT_S)
     pid = server.pid
     try:
-        uvloop.run(drive(server, warmup, pipelined, lone))
+        uvloop.run(drive(server, warmup, pipelined, lone, named))
     finally:
         server.stop()
     found = totals(out, pid)
@@ -105,6 +112,9 @@ def main() -> None:
     parser.add_argument("--pipelined", type=int, default=2_000, metavar="N", help=f"orders, {WINDOW} in flight")
     parser.add_argument("--lone", type=int, default=500, metavar="N", help="orders one at a time")
     parser.add_argument("--warmup", type=int, default=300, metavar="N", help="orders before counting")
+    parser.add_argument(
+        "--client-order-ids", action="store_true", help="each order carries a client_order_id, as the SDK's do"
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help="keep the callgrind dumps here (callgrind_annotate)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
@@ -113,7 +123,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        per_order = count(out.resolve(), args.warmup, args.pipelined, args.lone)
+        per_order = count(out.resolve(), args.warmup, args.pipelined, args.lone, args.client_order_ids)
     labels = {
         "pipelined": f"pipelined ({WINDOW} in flight, {args.pipelined} orders)",
         "lone": f"one at a time ({args.lone} orders)",

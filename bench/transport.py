@@ -64,11 +64,13 @@ CONFIG = {**WIDE_LIMITS, "accounts": {"initial_cash": 10**10}}
 _ids = itertools.count(1)
 
 
-def order(msg_id: str, side: str = "buy", price: str = REST_PRICE) -> bytes:
+def order(msg_id: str, side: str = "buy", price: str = REST_PRICE, client_order_id: str | None = None) -> bytes:
+    payload: dict[str, Any] = {"sym": SYM, "side": side, "type": "limit", "price": price, "qty": 1}
+    if client_order_id is not None:
+        payload["client_order_id"] = client_order_id
     return orjson.dumps(
-        {"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": "order.place",
-         "payload": {"sym": SYM, "side": side, "type": "limit", "price": price, "qty": 1}}
-    )  # fmt: skip
+        {"type": "request", "ver": 1, "msg_id": msg_id, "ts": 0, "op": "order.place", "payload": payload}
+    )
 
 
 def echo_frame(sizes: list[int], size: int, msg_id: str, i: int) -> bytes:

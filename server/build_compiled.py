@@ -1,14 +1,13 @@
 """Compile a group of modules with mypyc into extension modules beside their sources.
 
-`make setup` runs it three times: `engine` (src/hftsim/engine/core/*.py; see
-hftsim/engine/build.py), `gateway` (the order path's gateway modules
-listed in hftsim/compiled.py) and `sim` (the agents' simulation core, listed
-there too). The server uses a group's compiled modules
+`make setup` runs it twice: `order` (the engine core and the gateway's order
+path, one group: `MODULES` in hftsim/compiled.py) and `sim` (the agents'
+simulation core, `SIM` there). The server uses a group's compiled modules
 when they are present and current, and the same sources as plain Python
-otherwise, so a machine without a C compiler still runs. Each group is
-compiled on its own: the gateway calls the engine as Python objects, so
-either may run from source while the other runs compiled. Generated C and
-object files go to server/build/GROUP/.
+otherwise, so a machine without a C compiler still runs. The two groups are
+compiled apart: the agents call the engine as Python objects, so either may
+run from source while the other runs compiled. Generated C and object files
+go to server/build/GROUP/.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 
 from mypyc.build import mypycify
@@ -24,31 +24,27 @@ from setuptools import setup
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 BUILD = HERE / "build"
-CORE = Path("hftsim/engine/core")
+GROUPS = {"order": ("GROUP", "MODULES"), "sim": ("SIM_GROUP", "SIM")}
+"""Each group's name in hftsim/compiled.py: its library's, and its modules'."""
 
 
-def listed_modules(group: str) -> list[str]:
-    """The source paths of a group listed in hftsim/compiled.py (`GATEWAY`, `SIM`), loaded alone: importing
-    hftsim would load the very files this replaces."""
+def group_paths(group: str) -> tuple[str, list[str]]:
+    """The group's library name and its modules' source paths relative to src/, from hftsim/compiled.py (loaded
+    alone: importing hftsim would load the very files this replaces)."""
+    if group not in GROUPS:
+        raise SystemExit(f"unknown group {group!r}: {' or '.join(GROUPS)}")
     spec = importlib.util.spec_from_file_location("hftsim_compiled_modules", SRC / "hftsim" / "compiled.py")
     assert spec is not None and spec.loader is not None
     listing = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(listing)
-    return [str(Path(*name.split(".")).with_suffix(".py")) for name in getattr(listing, group)]
-
-
-def group_paths(group: str) -> tuple[str, list[str]]:
-    """The group's library name and its modules' source paths, relative to src/."""
-    if group == "engine":
-        return "hftsim_engine_core", sorted(str(p) for p in CORE.glob("*.py") if p.name != "__init__.py")
-    if group == "gateway":
-        return "hftsim_gateway", listed_modules("GATEWAY")
-    if group == "sim":
-        return "hftsim_sim", listed_modules("SIM")
-    raise SystemExit(f"unknown group {group!r}: engine, gateway or sim")
+    library, modules = GROUPS[group]
+    return getattr(listing, library), [
+        str(Path(*name.split(".")).with_suffix(".py")) for name in getattr(listing, modules)
+    ]
 
 
 def main(group: str) -> None:
+    started = time.monotonic()
     os.chdir(SRC)  # mypyc names modules by their path from here
     name, paths = group_paths(group)
     modules = mypycify(paths, opt_level="3", group_name=name, target_dir=str(BUILD / group / "mypyc"))
@@ -69,10 +65,10 @@ def main(group: str) -> None:
             built.touch()  # the per-module shims are copied with their old times when unchanged; the build is new
     for library in Path().glob(f"{name}__mypyc*"):
         library.touch()
-    print(f"{group}: compiled {len(paths)} modules with mypyc", file=sys.stderr)
+    print(f"{group}: compiled {len(paths)} modules with mypyc in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        raise SystemExit("usage: build_compiled.py engine|gateway|sim")
+        raise SystemExit(f"usage: build_compiled.py {'|'.join(GROUPS)}")
     main(sys.argv[1])

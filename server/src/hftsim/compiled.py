@@ -1,16 +1,19 @@
-"""The order path's gateway modules, compiled with mypyc, or their sources when the build is missing or stale.
+"""The compiled builds: the engine core with the gateway's order path, and the agents' simulation core.
 
-`make setup` compiles the modules of `GATEWAY` (`server/build_compiled.py
-gateway`) into extension modules beside their sources, one shared library
-for the group (`hftsim_gateway__mypyc`): frame to engine queue and engine
-result to answer, where the interpreter spent three quarters of an order's
-CPU. Compiled code calls the group's other modules directly, not through
-their Python modules, so the group runs compiled or from source as a whole:
-`select()` (run once, when `hftsim` is imported) takes the compiled group
-when every module has a compiled file at least as new as its source and the
-group's library imports; otherwise it makes every module of the group load
-from its source, so the server runs the same code more slowly, and `NOTE`
-says which build runs and why, for the server to log at start.
+`make setup` compiles the modules of `MODULES` (`server/build_compiled.py
+order`) into extension modules beside their sources, with one shared library
+for all of them (`hftsim_compiled__mypyc`): the engine core, and the
+gateway's way from frame to engine queue and from engine result to answer.
+In one group, compiled code calls the other modules' functions as C
+functions and reads their classes' attributes as struct fields: the gateway
+reads the engine's results, orders and events directly, where two groups
+read them through generic attribute lookups. So the group runs compiled or
+from source as a whole: `select()` (run once, when `hftsim` is imported)
+takes the compiled build when every module has a compiled file at least as
+new as its source and the library imports; otherwise it makes every module
+of the group load from its source, so the server runs the same code more
+slowly, and `NOTE` says which build runs and why, for the server to log at
+start.
 
 The agents' simulation core (`SIM`, `server/build_compiled.py sim`) is a
 group of its own, selected the same way and independently: the agents read
@@ -38,7 +41,13 @@ from types import ModuleType
 
 SRC = Path(__file__).resolve().parent.parent
 """The directory that holds the `hftsim` package (module paths are relative to it)."""
+CORE = tuple(
+    f"hftsim.engine.core.{name}"
+    for name in ("events", "accounts", "orders", "book", "checks", "settlement", "matching", "auction", "engine")
+)
+"""The engine core's modules, in dependency order (core/__init__.py stays plain)."""
 GATEWAY = (
+    "hftsim.gateway.clock",
     "hftsim.store.codec",
     "hftsim.protocol.envelope",
     "hftsim.protocol.payloads",
@@ -56,13 +65,15 @@ GATEWAY = (
     "hftsim.gateway.dispatch",
     "hftsim.gateway.sockets",
 )
-"""The compiled gateway's modules: the order's way from frame to engine and back."""
-GATEWAY_GROUP = "hftsim_gateway"
-"""The group's name: its shared library is `hftsim_gateway__mypyc` beside the `hftsim` package."""
+"""The gateway's order path: the order's way from frame to engine and back."""
+MODULES = CORE + GATEWAY
+"""The engine core and the gateway's order path, compiled as one group."""
+GROUP = "hftsim_compiled"
+"""The group's name: its shared library is `hftsim_compiled__mypyc` beside the `hftsim` package."""
 
 COMPILED = False
-"""True once `select()` found the compiled gateway current and importable."""
-NOTE = "gateway build not selected yet"
+"""True once `select()` found the compiled engine core and gateway current and importable."""
+NOTE = "build not selected yet"
 
 
 def source(module: str) -> Path:
@@ -137,13 +148,15 @@ def problem(modules: Iterable[str], group: str, what: str) -> str | None:
 def select() -> None:
     """Run each compiled group when it is current and its library imports, else every module of it from source."""
     global COMPILED, NOTE, SIM_COMPILED, SIM_NOTE
-    wrong = problem(GATEWAY, GATEWAY_GROUP, "gateway")
+    wrong = problem(MODULES, GROUP, "order path")
     COMPILED = wrong is None
     if COMPILED:
-        NOTE = "gateway: compiled order path (mypyc)"
+        NOTE = "compiled: the engine core and the gateway's order path (mypyc)"
     else:
-        sys.meta_path.insert(0, FromSource(GATEWAY))
-        NOTE = f"gateway: running the order path as plain Python: {wrong}; `make setup` builds the compiled one"
+        sys.meta_path.insert(0, FromSource(MODULES))
+        NOTE = (
+            f"running the engine core and the gateway's order path as plain Python: {wrong}; `make setup` compiles them"
+        )
     wrong = problem(SIM, SIM_GROUP, "simulation")
     SIM_COMPILED = wrong is None
     if SIM_COMPILED:

@@ -234,8 +234,8 @@ def cluster_processes(
         yield ClusterProcesses(nats_server.url, gateways, started)
 
 
-COMPILED_LIBRARIES = ("hftsim_engine_core", "hftsim_gateway", "hftsim_sim")
-"""The shared libraries of the compiled groups: the engine core, the gateway's order path, the simulation."""
+COMPILED_LIBRARIES = ("hftsim_compiled", "hftsim_sim")
+"""The shared libraries of the compiled groups: the engine core with the gateway's order path, the simulation."""
 BLOCK_COMPILED = """
 import importlib.abc
 import sys

@@ -8,9 +8,8 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-import pytest
-
 import hftsim.engine as engine_package
+from hftsim import compiled
 from hftsim.engine import build
 from hftsim.engine.core import engine as core_engine
 from hftsim.testing import without_compiled_code
@@ -18,8 +17,7 @@ from hftsim.testing import without_compiled_code
 
 def test_the_compiled_core_runs() -> None:
     """`make setup` built it, so the tests (and the server) run compiled code; the twin runs the source."""
-    assert build.COMPILED, build.NOTE
-    assert build.NOTE == "engine: compiled core (mypyc)"
+    assert compiled.COMPILED, compiled.NOTE
     assert core_engine.__file__ is not None and core_engine.__file__.endswith(tuple(EXTENSION_SUFFIXES))
     pure = build.pure()
     assert pure.__file__ is not None and pure.__file__.endswith("engine.py")
@@ -28,28 +26,17 @@ def test_the_compiled_core_runs() -> None:
 
 def test_every_core_module_is_compiled() -> None:
     sources = {p.stem for p in build.CORE_DIR.glob("*.py")} - {"__init__"}
-    assert sources == set(build.MODULES)
-
-
-def test_a_missing_or_stale_build_is_noticed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "CORE_DIR", tmp_path)
-    for name in build.MODULES:
-        (tmp_path / f"{name}.py").write_text("")
-    assert build.compiled_files_problem() == "the compiled core is not built"
-    for name in build.MODULES:
-        (tmp_path / f"{name}{EXTENSION_SUFFIXES[0]}").write_text("")
-    assert build.compiled_files_problem() is None
-    source = tmp_path / "checks.py"
-    os.utime(source, (source.stat().st_atime, source.stat().st_mtime + 60))
-    assert build.compiled_files_problem() == "the compiled core is older than core/checks.py"
+    assert {f"{build.CORE}.{name}" for name in sources} == set(compiled.CORE)
 
 
 def test_a_compiled_core_that_does_not_import_falls_back_to_the_source(tmp_path: Path) -> None:
     script = (
         "import hftsim.engine as e\n"
+        "from hftsim import compiled\n"
         "from hftsim.engine.core import engine\n"
-        "print(e.build.COMPILED, engine.__file__.endswith('.py'))\n"
-        "print(e.build.NOTE)\n"
+        "from hftsim.gateway import sockets\n"
+        "print(compiled.COMPILED, engine.__file__.endswith('.py'), sockets.__file__.endswith('.py'))\n"
+        "print(compiled.NOTE)\n"
         "from decimal import Decimal\n"
         "x = e.Engine([e.Instrument('A', Decimal('0.01'), 1, 1, 100, Decimal(10))], e.Limits(10, 10), 1000)\n"
         "print(x.apply(e.PlaceOrder(1, 'A', e.Side.BUY, 1, 100), 1).order.status)\n"
@@ -63,7 +50,9 @@ def test_a_compiled_core_that_does_not_import_falls_back_to_the_source(tmp_path:
     )
     assert done.returncode == 0, done.stderr
     flags, note, status = done.stdout.splitlines()
-    assert flags == "False True"
-    assert note.startswith("engine: running the pure-Python core: the compiled core does not import")
-    assert note.endswith("`make setup` builds the compiled one")
+    assert flags == "False True True"
+    assert note.startswith(
+        "running the engine core and the gateway's order path as plain Python: the compiled order path does not import"
+    )
+    assert note.endswith("`make setup` compiles them")
     assert status == "new"

@@ -1,5 +1,5 @@
-"""The server says which builds it runs (engine core, gateway order path), and runs their sources when the
-compiled ones cannot load."""
+"""The server says which build it runs (the engine core and the gateway's order path, compiled as one), and runs
+their sources when the compiled build cannot load."""
 
 from __future__ import annotations
 
@@ -11,28 +11,28 @@ import hftsim.gateway.sockets as sockets
 from hftsim import compiled
 from hftsim.testing import ServerProcess, without_compiled_code
 
+FALLBACK = (
+    "running the engine core and the gateway's order path as plain Python: the compiled order path does not import"
+)
+
 
 def test_a_server_without_its_compiled_code_says_so_once_and_trades(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", env=without_compiled_code(tmp_path / "site"))
     server.start()
     try:
         log = server.log()
-        lines = [line for line in log.splitlines() if "engine: " in line]
+        lines = [line for line in log.splitlines() if "gateway's order path as plain Python" in line]
         assert len(lines) == 1, log
-        assert "engine: running the pure-Python core: the compiled core does not import" in lines[0]
-        lines = [line for line in log.splitlines() if "gateway: " in line]
-        assert len(lines) == 1, log
-        assert "gateway: running the order path as plain Python: the compiled gateway does not import" in lines[0]
+        assert FALLBACK in lines[0]
     finally:
         server.stop()
 
 
-def test_a_built_server_runs_the_compiled_core_and_gateway(tmp_path: Path) -> None:
+def test_a_built_server_runs_the_compiled_build(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", log_level="info")
     server.start()
     try:
-        assert "engine: compiled core (mypyc)" in server.log()
-        assert "gateway: compiled order path (mypyc)" in server.log()
+        assert "compiled: the engine core and the gateway's order path (mypyc)" in server.log()
     finally:
         server.stop()
 
@@ -43,15 +43,17 @@ def test_the_tests_run_the_compiled_gateway() -> None:
     assert sockets.__file__ is not None and sockets.__file__.endswith(tuple(EXTENSION_SUFFIXES))
 
 
-def test_a_missing_or_stale_gateway_build_is_noticed(tmp_path: Path) -> None:
-    sources = [(name, tmp_path / name) for name in ("hftsim/gateway/dispatch.py", "hftsim/protocol/envelope.py")]
+def test_a_missing_or_stale_build_is_noticed(tmp_path: Path) -> None:
+    names = ("hftsim/engine/core/checks.py", "hftsim/gateway/dispatch.py", "hftsim/protocol/envelope.py")
+    sources = [(name, tmp_path / name) for name in names]
     for _, path in sources:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
-    assert compiled.stale(sources, "gateway") == "the compiled gateway is not built"
+    assert compiled.stale(sources, "order path") == "the compiled order path is not built"
     for _, path in sources:
         path.with_suffix(EXTENSION_SUFFIXES[0]).write_text("")
-    assert compiled.stale(sources, "gateway") is None
-    source = sources[1][1]
-    os.utime(source, (source.stat().st_atime, source.stat().st_mtime + 60))
-    assert compiled.stale(sources, "gateway") == "the compiled gateway is older than hftsim/protocol/envelope.py"
+    assert compiled.stale(sources, "order path") is None
+    for name, source in sources[0], sources[2]:
+        os.utime(source, (source.stat().st_atime, source.stat().st_mtime + 60))
+        assert compiled.stale(sources, "order path") == f"the compiled order path is older than {name}"
+        os.utime(source, (source.stat().st_atime, source.stat().st_mtime - 60))

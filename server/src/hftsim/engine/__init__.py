@@ -9,16 +9,14 @@ gateway converts at the edge (see `instruments`).
 Layout: `commands`, `status`, `errors`, `instruments` and `limits` are plain
 data shared by every build; `core/` holds the engine itself (events, books,
 accounts and the stages checks → matching → settlement), compiled with
-mypyc when built and plain Python otherwise (`build` says which runs);
+mypyc with the gateway's order path when built and plain Python otherwise
+(`hftsim.compiled` says which runs; `build.pure()` loads the plain twin);
 `reference` is a deliberately simple second engine that the core is tested
 against. Import everything from here.
 """
 
 from . import build
-
-build.select()
-
-from .commands import (  # noqa: E402  (after the build is selected)
+from .commands import (
     AmendOrder,
     CancelAll,
     CancelOrder,
@@ -33,8 +31,8 @@ from .commands import (  # noqa: E402  (after the build is selected)
     SymbolStatus,
     Tif,
 )
-from .core.engine import RULES, Engine  # noqa: E402
-from .core.events import (  # noqa: E402
+from .core.engine import RULES, Engine
+from .core.events import (
     AccountUpdate,
     BookDelta,
     Event,
@@ -53,10 +51,10 @@ from .core.events import (  # noqa: E402
     StatusChanged,
     Trade,
 )
-from .errors import Code  # noqa: E402
-from .instruments import Fees, Instrument, PriceError, cash_decimals, format_cash, tick_value  # noqa: E402
-from .limits import Limits  # noqa: E402
-from .status import CancelReason, OrderStatus  # noqa: E402
+from .errors import Code
+from .instruments import Fees, Instrument, PriceError, cash_decimals, format_cash, tick_value
+from .limits import Limits
+from .status import CancelReason, OrderStatus
 
 __all__ = [
     "RULES",

@@ -19,7 +19,6 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import compiled
 from ..config import ConfigError, Settings
-from ..engine import build as engine_build
 from ..protocol.errors import ProtocolError
 from . import admin_control, admin_latency, admin_rounds, admin_scenarios, admin_users  # noqa: F401  (ops)
 from .control import set_paused
@@ -81,7 +80,6 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.log(logging.INFO if engine_build.COMPILED else logging.WARNING, engine_build.NOTE)
         log.log(logging.INFO if compiled.COMPILED else logging.WARNING, compiled.NOTE)
         log.log(logging.INFO if compiled.SIM_COMPILED else logging.WARNING, compiled.SIM_NOTE)
         await venue.sequencer.start()
