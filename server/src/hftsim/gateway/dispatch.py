@@ -13,7 +13,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ..engine import (
     AmendOrder,
@@ -43,9 +43,9 @@ from .traffic import announced
 from .venue import Venue
 
 log = logging.getLogger(__name__)
-TRADING = (PlaceOrder, AmendOrder, CancelOrder, CancelAll)
+TRADING: Final = (PlaceOrder, AmendOrder, CancelOrder, CancelAll)
 """The commands a paused market refuses (MARKET_PAUSED)."""
-VIEWER = Role.VIEWER
+VIEWER: Final = Role.VIEWER
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every request."""
 audit = logging.getLogger("hftsim.audit")
 """One line per refused authorization, for whoever watches for probing."""
@@ -87,12 +87,12 @@ class Sequenced:
 
 Outcome = dict[str, Any] | Sequenced | Awaitable[dict[str, Any]]
 Handler = Callable[["Dispatcher", Context, Request, Role], Outcome]
-HANDLERS: dict[str, Handler] = {}
-CHANGES_STATE: set[str] = set()
+HANDLERS: Final[dict[str, Handler]] = {}
+CHANGES_STATE: Final[set[str]] = set()
 MAX_BOTS = 256
 """Bot sessions one `admin.bots` request may open."""
 """Ops whose answers are kept for a repeated msg_id (see replies.py)."""
-SEQUENCED: set[str] = set()
+SEQUENCED: Final[set[str]] = set()
 """Ops answered with a Sequenced: a socket may send the next one before this one's result."""
 
 

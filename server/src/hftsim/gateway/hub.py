@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..engine import (
     BookDelta,
@@ -32,8 +32,10 @@ from ..protocol.render import Renderer
 from .clock import now_ms
 from .outbox import LateFlush, Outbox, text_frame
 
-PUBLIC = (BookDelta, Trade, StatusChanged)
+PUBLIC: Final = (BookDelta, Trade, StatusChanged)
 """The events every subscriber of the symbol sees."""
+_monotonic: Final = time.monotonic
+"""Read once: the compiled module would otherwise look it up on the `time` module per event."""
 
 
 class Books(Protocol):
@@ -115,7 +117,7 @@ class Hub:
         boxes = self._md.get(sym)
         if boxes:
             frame = text_frame(envelope.event("md.snapshot", self.snapshot(sym), now_ms()))
-            now = time.monotonic()
+            now = _monotonic()
             for box in boxes:
                 box.push_frame(frame, now)
 
@@ -172,8 +174,8 @@ class Hub:
                     boxes = {box for box in boxes if box is not origin}
                 wire = private(self._render, ev, (seq, index))
                 if wire is not None:
-                    frame = text_frame(envelope.event(*wire, ts))
-                    now = time.monotonic()
+                    frame = text_frame(envelope.event(wire[0], wire[1], ts))
+                    now = _monotonic()
                     for box in boxes:
                         box.push_frame(frame, now)
 
@@ -195,8 +197,8 @@ class Hub:
             return
         wire = public(self._render, ev, at)
         assert wire is not None
-        frame = text_frame(envelope.event(*wire, ts))
-        now = time.monotonic()
+        frame = text_frame(envelope.event(wire[0], wire[1], ts))
+        now = _monotonic()
         for box in boxes:
             box.push_frame(frame, now)
 
@@ -211,7 +213,7 @@ class Hub:
             for box, subs in list(self._subs.items()):
                 seqs = {s: md_seq(s) for s in subs if relayed is None or relayed.live(s)}
                 box.push(envelope.event("md.heartbeat", {"ts": ts, "seqs": seqs}, ts))
-            now = time.monotonic()
+            now = _monotonic()
             for box in [*self._subs, *(b for boxes in self._cmd.values() for b in boxes)]:
                 box.check_stalled(now)
 

@@ -14,13 +14,14 @@ them as they were. Memory is bounded: the last `window` msg_ids per session.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Final
 
 from ..protocol.errors import ErrorCode, ProtocolError
 
 WINDOW = 4096
 
-_RUNNING = b""
-_ANSWERED = b"\x00"
+_RUNNING: Final = b""
+_ANSWERED: Final = b"\x00"
 """Markers: the request is still running / its answer was not kept."""
 
 

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Final, Protocol
 
 from ..engine import Command, Engine, Result
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Result, object], None]
 """Called with each applied command's result and its waiter's `origin` (None when it has none)."""
 
-BATCH_MAX = 64
+BATCH_MAX: Final = 64
 """Commands per group commit: bounds how long one drain holds the loop (at ~50 µs a command, ~3 ms; at 512 a
 backlog after a moment off the CPU was drained in one pass of 20 ms and more, every socket waiting)."""
 PROBE_S = 0.5

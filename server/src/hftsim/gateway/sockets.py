@@ -25,7 +25,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs
 
 from picows import (
@@ -54,11 +54,14 @@ log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "hftsim.v1"
 BEARER_PREFIX = "bearer."
-MAX_IN_FLIGHT = 256
+MAX_IN_FLIGHT: Final = 256
 """Commands one socket may have in the sequencer at once; the next waits (unread) for their answers."""
 CMD_PATH = "/ws/cmd"
 MD_PATH = "/ws/md"
-TEXT, CLOSE, PONG, CONTINUATION = WSMsgType.TEXT, WSMsgType.CLOSE, WSMsgType.PONG, WSMsgType.CONTINUATION
+TEXT: Final = WSMsgType.TEXT
+CLOSE: Final = WSMsgType.CLOSE
+PONG: Final = WSMsgType.PONG
+CONTINUATION: Final = WSMsgType.CONTINUATION
 """A frame's kinds, looked up once: reading a member off the enum class costs more than the comparison."""
 
 

@@ -7,7 +7,7 @@ quantities that depend on the instrument stay in the engine.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ..engine import AmendOrder, CancelAll, CancelOrder, Code, Engine, OrderType, PlaceOrder, Side, Tif
 from ..engine.instruments import Instrument, PriceError
@@ -15,8 +15,10 @@ from ..store.users import check_username
 from .errors import ErrorCode, ProtocolError
 
 E = TypeVar("E", Side, OrderType, Tif)
-MAX_CLIENT_ORDER_ID = 64
-LIMIT, MARKET, GTC = OrderType.LIMIT, OrderType.MARKET, Tif.GTC
+MAX_CLIENT_ORDER_ID: Final = 64
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+GTC: Final = Tif.GTC
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every order."""
 
 
@@ -74,7 +76,7 @@ def bool_field(payload: dict[str, Any], name: str, default: bool = False) -> boo
     return value
 
 
-_MEMBERS: dict[type, dict[str, Any]] = {kind: {m.value: m for m in kind} for kind in (Side, OrderType, Tif)}
+_MEMBERS: Final[dict[type, dict[str, Any]]] = {kind: {m.value: m for m in kind} for kind in (Side, OrderType, Tif)}
 """Each field enum's members by wire value: a dict lookup per field, where calling the enum costs a microsecond
 (three per order)."""
 
@@ -114,9 +116,9 @@ def price_field(payload: dict[str, Any], name: str, sym: str, engine: Engine) ->
         raise ProtocolError(exc.code, exc.message.replace("price", name, 1)) from None
 
 
-PRICES_KEPT = 4096
+PRICES_KEPT: Final = 4096
 """Wire prices remembered per instrument; past that the memory starts again."""
-_known_prices: dict[int, tuple[Instrument, dict[str | int, int]]] = {}
+_known_prices: Final[dict[int, tuple[Instrument, dict[str | int, int]]]] = {}
 """Per instrument (by identity: an Instrument hashes every field, Decimals included; the entry holds it, so its
 id is not reused), the ticks of the wire prices parsed before. The same few hundred prices recur, and parsing
 one through Decimal costs half a microsecond on every order. Only valid prices are kept."""

@@ -78,22 +78,44 @@ class Renderer:
             "updated_ts": o.updated_ts,
         }
 
-    def order_change(self, o: OrderView, *fields: str) -> dict[str, Any]:
-        """What an event says of an order: who it is (id, client id, symbol, side) and the `fields` it changed."""
-        change: dict[str, Any] = {
+    def _order_who(self, o: OrderView) -> dict[str, Any]:
+        """What every event says of its order: who it is (id, client id, symbol, side) and its status.
+
+        The events' own fields follow, each written out (`order_filled`, `order_ended`, `order_amended`): a
+        walk over field names would read each through a generic attribute lookup, on every fill.
+        """
+        return {
             "order_id": o.order_id,
             "client_order_id": o.client_order_id,
             "sym": o.sym,
             "side": o.side._value_,
             "status": o.status._value_,
         }
-        for field in fields:
-            if field == "avg_fill_price":
-                change[field] = self._avg_fill_price(o) if o.filled_qty else None
-            elif field == "price":
-                change[field] = self.opt_price(o.sym, o.price)
-            else:
-                change[field] = getattr(o, field)
+
+    def order_filled(self, o: OrderView) -> dict[str, Any]:
+        """A fill's order: who it is and what the fill changed."""
+        change = self._order_who(o)
+        filled_qty = o.filled_qty
+        change["filled_qty"] = filled_qty
+        change["leaves_qty"] = o.leaves_qty
+        change["avg_fill_price"] = self._avg_fill_price(o) if filled_qty else None
+        change["updated_ts"] = o.updated_ts
+        return change
+
+    def order_ended(self, o: OrderView) -> dict[str, Any]:
+        """A canceled or expired order: who it is and that nothing of it is left."""
+        change = self._order_who(o)
+        change["leaves_qty"] = o.leaves_qty
+        change["updated_ts"] = o.updated_ts
+        return change
+
+    def order_amended(self, o: OrderView) -> dict[str, Any]:
+        """An amended order: who it is and its new price and quantities."""
+        change = self._order_who(o)
+        change["price"] = self.opt_price(o.sym, o.price)
+        change["qty"] = o.qty
+        change["leaves_qty"] = o.leaves_qty
+        change["updated_ts"] = o.updated_ts
         return change
 
     def fill_change(self, f: FillView) -> dict[str, Any]:

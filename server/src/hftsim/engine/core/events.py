@@ -22,13 +22,17 @@ events of one command are released before the next command's are built.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from mypy_extensions import mypyc_attr
 
 from ..commands import OrderType, Side, SymbolStatus, Tif
 from ..errors import Code
 from ..status import CancelReason, OrderStatus
+
+NEW: Final = OrderStatus.NEW
+PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
+"""Read once: a member read off its enum class goes through the metaclass, on every order rendered."""
 
 
 @mypyc_attr(acyclic=True)
@@ -101,7 +105,7 @@ class OrderView(Record):
     @property
     def leaves_qty(self) -> int:
         status = self.status
-        live = status is OrderStatus.NEW or status is OrderStatus.PARTIALLY_FILLED
+        live = status is NEW or status is PARTIALLY_FILLED
         return self.qty - self.filled_qty if live else 0
 
 
