@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 from hftsim.engine import (
     AmendOrder,
     BookDelta,
@@ -290,3 +292,18 @@ def test_client_order_ids_are_remembered_for_a_bounded_number_of_orders(engine: 
     )
     assert rest(engine, 1, Side.BUY, 1, 9902, coid="a").client_order_id == "a"  # fell out of the memory
     assert engine.order(live.order_id) == live
+
+
+def test_a_restored_engine_forgets_the_oldest_client_order_id_first(engine: Engine) -> None:
+    """The memory's order (oldest first) survives a snapshot: a restored engine forgets what it would have."""
+    engine = type(engine)(engine.instruments, engine.limits, engine.initial_cash, coid_memory=2)
+    for coid in ("a", "b"):
+        rest(engine, 1, Side.BUY, 1, 9901, coid=coid)
+        run(engine, CancelOrder(1, client_order_id=coid))
+    restored = pickle.loads(pickle.dumps(engine))
+    rest(restored, 1, Side.BUY, 1, 9901, coid="c")
+    assert (
+        code(run(restored, PlaceOrder(1, "ACME", Side.BUY, 1, 9902, client_order_id="b")))
+        is Code.DUPLICATE_CLIENT_ORDER_ID
+    )
+    assert rest(restored, 1, Side.BUY, 1, 9902, coid="a").client_order_id == "a"  # fell out of the memory

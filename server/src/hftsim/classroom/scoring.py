@@ -28,15 +28,16 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..engine import Engine, OrderFilled, Result
+from ..engine import OrderFilled, Result
 from ..engine.errors import Code
 from ..engine.instruments import tick_value
+from ..engine.queries import MarketQueries
 
 LIMIT_CODES = frozenset({Code.QTY_ABOVE_MAX, Code.POSITION_LIMIT, Code.INSUFFICIENT_FUNDS})
 """Engine rejections that count as a breach of the announced limits."""
 
 
-def mark_prices(engine: Engine) -> dict[str, int]:
+def mark_prices(engine: MarketQueries) -> dict[str, int]:
     """Each symbol's mark (ticks) by the rule above."""
     marks = {}
     for instrument in engine.instruments:
@@ -52,7 +53,7 @@ def mark_prices(engine: Engine) -> dict[str, int]:
     return marks
 
 
-def marked_pnl(engine: Engine, user_id: int, marks: dict[str, int]) -> int:
+def marked_pnl(engine: MarketQueries, user_id: int, marks: dict[str, int]) -> int:
     """Cash gained since the round opened plus the open positions at their marks (cash units)."""
     decimals = engine.cash_decimals
     value = 0
@@ -115,7 +116,7 @@ class RoundBook:
             found = self.activity[user_id] = Activity()
         return found
 
-    def on_result(self, result: Result, engine: Engine) -> None:
+    def on_result(self, result: Result, engine: MarketQueries) -> None:
         for ev in result.events:
             if isinstance(ev, OrderFilled):
                 fill = ev.fill
@@ -134,7 +135,7 @@ class RoundBook:
         """A message refused by the rate limit."""
         self.of(user_id).breaches += 1
 
-    def sample(self, engine: Engine) -> dict[str, int]:
+    def sample(self, engine: MarketQueries) -> dict[str, int]:
         """Append every participant's PnL at the current marks to their curve; the marks used."""
         marks = mark_prices(engine)
         for user_id in engine.user_ids():
@@ -155,7 +156,7 @@ class Score:
     breaches: int
 
 
-def scores(book: RoundBook, engine: Engine, marks: dict[str, int]) -> list[Score]:
+def scores(book: RoundBook, engine: MarketQueries, marks: dict[str, int]) -> list[Score]:
     """Everyone who traded or holds an account in the round, best PnL first (ties: lower user id)."""
     users = set(engine.user_ids()) | set(book.activity)
     return ranked(book, {user_id: marked_pnl(engine, user_id, marks) for user_id in users})

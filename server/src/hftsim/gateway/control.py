@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..engine import Engine
 from ..engine.core.events import Record
+from ..engine.queries import MarketQueries
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import StoreUnavailable
 
@@ -58,7 +59,7 @@ class SnapshotInfo:
     """venue_hash() of the saved state: a restore reproduces it exactly."""
 
 
-def venue_hash(engine: Engine, sim: Simulation | None) -> str:
+def venue_hash(engine: MarketQueries, sim: Simulation | None) -> str:
     """The engine's state hash together with the agents' whole state (random generators included)."""
     digest = hashlib.sha256(engine.state_hash().encode())
     if sim is not None:
@@ -203,7 +204,9 @@ def replace_market(venue: Venue, market: Market) -> None:
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
     engine, history, fills, round_book = market
-    engine.carry_on_from(venue.engine)
+    current = venue.engine
+    assert isinstance(current, Engine), "only a venue with an engine of its own has a journal to replace it in"
+    engine.carry_on_from(current)
     try:
         journal.roll()
         journal.save_snapshot(engine.seq, market)

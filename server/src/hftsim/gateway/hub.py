@@ -19,13 +19,13 @@ from typing import Any, Final, Protocol
 
 from ..engine import (
     BookDelta,
-    Engine,
     PublicEvent,
     Result,
     StatusChanged,
     SymbolStatus,
     Trade,
 )
+from ..engine.queries import MarketQueries
 from ..protocol import envelope
 from ..protocol.events import private, public, restates_response
 from ..protocol.render import Renderer
@@ -59,7 +59,7 @@ class Relayed(Books, Protocol):
 
 
 class Hub:
-    def __init__(self, engine: Engine, renderer: Renderer) -> None:
+    def __init__(self, engine: MarketQueries, renderer: Renderer) -> None:
         self._books: Books = engine
         self._relayed: Relayed | None = None
         self._render = renderer

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import LimitSettings
-from ..engine import AmendOrder, CancelAll, CancelOrder, Engine, PlaceOrder, Result
+from ..engine import AmendOrder, CancelAll, CancelOrder, PlaceOrder, Result
 from ..engine.instruments import tick_value
+from ..engine.queries import MarketQueries
 from ..protocol.errors import ErrorCode, ProtocolError
 from .sequencer import Waiter
 
@@ -39,7 +40,7 @@ Reservation = tuple[int, int]
 
 
 class OrderLimits:
-    def __init__(self, settings: LimitSettings, engine: Engine) -> None:
+    def __init__(self, settings: LimitSettings, engine: MarketQueries) -> None:
         self.max_open_orders = settings.max_open_orders
         self.max_active_volume = settings.max_active_volume
         self._max_order_qty = settings.max_order_qty

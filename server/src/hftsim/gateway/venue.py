@@ -19,11 +19,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias, cast
+from typing import TYPE_CHECKING, TypeAlias
 
 from ..classroom.scoring import RoundBook
 from ..config import ConfigError, Settings
 from ..engine import RULES, Engine, OrderFilled, Result, Trade
+from ..engine.queries import MarketQueries
 from ..protocol.render import Renderer
 from ..store.database import Database
 from ..store.errors import StoreUnavailable
@@ -65,12 +66,15 @@ SNAPSHOT_POLL_S = 0.05
 
 Market: TypeAlias = "tuple[Engine, MarketHistory, FillHistory, RoundBook | None]"
 """What a snapshot of the market holds: the engine and its read models (no round book: no round running)."""
+Served: TypeAlias = "tuple[MarketQueries, MarketHistory, FillHistory, RoundBook | None]"
+"""The market a venue serves (`Venue.market`): a cluster gateway's engine is its replicas of every shard."""
 
 
 @dataclass(slots=True)
 class Venue:
     settings: Settings
-    engine: Engine
+    engine: MarketQueries
+    """The market's queries: the engine, or in a cluster gateway every shard's replica behind one."""
     sequencer: AnySequencer
     renderer: Renderer
     hub: Hub
@@ -125,7 +129,7 @@ class Venue:
             _, history, fills = new_market(settings)
             url = settings.cluster.nats_url
             sequencer = StreamSequencer.for_layout(settings, url, queue_limit, ReadModels(history, fills))
-            engine = cast(Engine, sequencer.engine)  # every shard's replica behind the queries of one engine
+            engine: MarketQueries = sequencer.engine
             round_book = None
             revocations = Revocations(sequencer)
         else:
@@ -135,8 +139,9 @@ class Venue:
                 log.info(
                     "--reset: opened a new market (empty books, every account back to its opening cash); users kept"
                 )
-            engine, history, fills, round_book = recover(settings, journal, data_dir)
-            sequencer = Sequencer(engine, journal, queue_limit=queue_limit)
+            core, history, fills, round_book = recover(settings, journal, data_dir)
+            sequencer = Sequencer(core, journal, queue_limit=queue_limit)
+            engine = core
         renderer = Renderer(engine)
         session = settings.session
         users = UserStore(
@@ -179,7 +184,7 @@ class Venue:
         venue.latency = LatencyGate(lag.default_ms, {str(r): ms for r, ms in lag.roles.items()}, lag.users)
         return venue
 
-    def market(self) -> Market:
+    def market(self) -> Served:
         """The state a snapshot saves."""
         return self.engine, self.history, self.fills, self.round_book
 
@@ -263,7 +268,7 @@ def new_market(settings: Settings) -> tuple[Engine, MarketHistory, FillHistory]:
     return engine, MarketHistory([i.sym for i in engine.instruments]), FillHistory()
 
 
-def record(result: Result, market: Market) -> None:
+def record(result: Result, market: Served) -> None:
     """Feed one applied command's result to the read models."""
     engine, history, fills, round_book = market
     for ev in result.events:

@@ -148,6 +148,4 @@ def error_response(
 
 
 def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
-    return _dumps(
-        {"type": "event", "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload}
-    )
+    return _dumps({"type": "event", "ver": VERSION, "msg_id": next_msg_id(), "ts": ts, "op": op, "payload": payload})

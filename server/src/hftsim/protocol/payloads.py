@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Final, TypeVar
 
-from ..engine import AmendOrder, CancelAll, CancelOrder, Code, Engine, OrderType, PlaceOrder, Side, Tif
+from ..engine import AmendOrder, CancelAll, CancelOrder, Code, OrderType, PlaceOrder, Side, Tif
 from ..engine.instruments import Instrument, PriceError
+from ..engine.queries import MarketQueries
 from ..store.users import check_username
 from .errors import ErrorCode, ProtocolError
 
@@ -92,7 +93,7 @@ def enum_field(payload: dict[str, Any], name: str, kind: type[E], default: E | N
     return member
 
 
-def sym_field(payload: dict[str, Any], engine: Engine) -> str:
+def sym_field(payload: dict[str, Any], engine: MarketQueries) -> str:
     sym = str_field(payload, "sym", max_len=16)
     if engine.instrument(sym) is None:
         known = ", ".join(i.sym for i in engine.instruments)
@@ -100,7 +101,7 @@ def sym_field(payload: dict[str, Any], engine: Engine) -> str:
     return sym
 
 
-def price_field(payload: dict[str, Any], name: str, sym: str, engine: Engine) -> int | None:
+def price_field(payload: dict[str, Any], name: str, sym: str, engine: MarketQueries) -> int | None:
     value = payload.get(name)
     if value is None:
         return None
@@ -146,7 +147,7 @@ def order_ref(payload: dict[str, Any]) -> tuple[int | None, str | None]:
     return order_id, client_order_id
 
 
-def place_order(payload: dict[str, Any], user_id: int, engine: Engine) -> PlaceOrder:
+def place_order(payload: dict[str, Any], user_id: int, engine: MarketQueries) -> PlaceOrder:
     sym = sym_field(payload, engine)
     order_type = enum_field(payload, "type", OrderType, LIMIT)
     price = price_field(payload, "price", sym, engine)
@@ -172,11 +173,11 @@ def cancel_order(payload: dict[str, Any], user_id: int) -> CancelOrder:
     return CancelOrder(user_id=user_id, order_id=order_id, client_order_id=client_order_id)
 
 
-def cancel_all(payload: dict[str, Any], user_id: int, engine: Engine) -> CancelAll:
+def cancel_all(payload: dict[str, Any], user_id: int, engine: MarketQueries) -> CancelAll:
     return CancelAll(user_id=user_id, sym=sym_field(payload, engine) if payload.get("sym") is not None else None)
 
 
-def amend_order(payload: dict[str, Any], user_id: int, engine: Engine) -> AmendOrder:
+def amend_order(payload: dict[str, Any], user_id: int, engine: MarketQueries) -> AmendOrder:
     order_id, client_order_id = order_ref(payload)
     price: int | None = None
     if payload.get("price") is not None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..engine import Engine, FillView, Instrument, OrderView, PositionView, Trade
+from ..engine import FillView, Instrument, OrderView, PositionView, Trade
 from ..engine.instruments import format_cash
+from ..engine.queries import MarketQueries
 
 Level = list[Any]
 
@@ -22,7 +23,7 @@ EXTRA_AVG_DECIMALS = 4
 
 
 class Renderer:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: MarketQueries) -> None:
         self._engine = engine
         self._instruments: dict[str, Instrument] = {i.sym: i for i in engine.instruments}
         self._prices: dict[str, dict[int, str]] = {sym: {} for sym in self._instruments}

@@ -16,6 +16,7 @@ the opening cash.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Final
 
 from .events import PositionView
@@ -96,12 +97,16 @@ class Account:
     does not grow with the user's history. `coids` maps the client order ids
     of the user's last COID_MEMORY accepted orders to their order ids: a
     client order id names one order, so a resend after a fill or cancel is
-    refused instead of trading twice.
+    refused instead of trading twice. `coid_order` holds the same ids oldest
+    first, to forget the oldest: deleting a dict's first key over and over
+    leaves deleted slots at its front that the next `next(iter(coids))` walks
+    past again (until the dict is resized), so once the memory was full every
+    order with a client order id cost a walk over thousands of slots.
     """
 
     __slots__ = (
-        "by_coid", "cash", "coids", "fees", "finished", "live", "newest", "oldest", "opening_cash", "positions",
-        "reserved", "user_id",
+        "by_coid", "cash", "coid_order", "coids", "fees", "finished", "live", "newest", "oldest", "opening_cash",
+        "positions", "reserved", "user_id",
     )  # fmt: skip
 
     def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
@@ -113,6 +118,7 @@ class Account:
         self.fees = 0
         """Fees paid so far, in cash units (rebates count negative); already taken from `cash`."""
         self.coids: dict[str, int] = {}
+        self.coid_order: deque[str] = deque()
         self.positions: dict[str, Position] = {}
         self.oldest: Order | None = None
         self.newest: Order | None = None

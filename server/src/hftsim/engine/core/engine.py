@@ -29,6 +29,7 @@ This package is compiled with mypyc when the build has a C compiler (see
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Sequence
 from typing import Final
 
@@ -647,6 +648,7 @@ class Engine:
             account.reserved = reserved
             account.fees = fees
             account.coids = dict(coids)
+            account.coid_order = deque(account.coids)
             for sym, qty, cost, realized, open_buy, open_sell in positions:
                 position = account.positions[sym] = Position(user_id, sym)
                 position.qty, position.cost, position.realized = qty, cost, realized

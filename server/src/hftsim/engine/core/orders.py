@@ -250,9 +250,11 @@ class Registry:
         if coid is not None:
             account.by_coid[coid] = order
             coids = account.coids
+            if coid not in coids:
+                account.coid_order.append(coid)
             coids[coid] = order.boxed_id
-            if len(coids) > self.coid_memory:  # the oldest first: dicts keep insertion order
-                del coids[next(iter(coids))]
+            if len(coids) > self.coid_memory:
+                del coids[account.coid_order.popleft()]
 
     def finish(self, order: Order) -> None:
         """Take an order whose status is already final off its account's live orders; it joins the recent ones."""
