@@ -26,7 +26,7 @@ def test_exports_are_complete_and_unique() -> None:
     exported = engine_package.__all__
     assert len(exported) == len(set(exported))
     public = {name for name in vars(engine_package) if not name.startswith("_")}
-    modules = {"commands", "core", "errors", "instruments", "limits", "pure", "reference", "status"}
+    modules = {"commands", "core", "errors", "instruments", "limits", "pure", "queries", "reference", "status"}
     assert set(exported) == public - modules
     for name in (
         "Engine",
