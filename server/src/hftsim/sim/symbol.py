@@ -78,7 +78,7 @@ than joining on one's own, gives long quiet spells with hardly anybody trading a
 mean, as a volatility that clusters needs (a spread of the variance comparable to its mean)."""
 CROWD_HEAT = 1.0
 """Recruitment grows by this share per unit of heat above the usual: moving markets draw traders in."""
-STRESS_IMPACT = 0.5
+STRESS_IMPACT = 0.8
 """Extra impact of flow at full stress, in units of the calm impact (thin books move more)."""
 
 
