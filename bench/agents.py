@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hftsim.compiled import SIMULATION
 from hftsim.config import load
 from hftsim.engine import Engine
 from hftsim.engine.instruments import cash_decimals
@@ -103,7 +104,7 @@ def side(seconds: float, reps: int, env: dict[str, str]) -> Callable[[], dict[st
 def run(scale: Scale) -> dict[str, Any]:
     seconds = scale.pick(600.0, 300.0, 20.0)
     with tempfile.TemporaryDirectory() as site:
-        plain = without_compiled_code(Path(site), ("hftsim_sim",))
+        plain = without_compiled_code(Path(site), (SIMULATION.library,))
         runs = alternate({"compiled": side(seconds, scale.reps, {}), "plain": side(seconds, scale.reps, plain)},
                          scale.reps)  # fmt: skip
     figures: dict[str, dict[str, float]] = {}

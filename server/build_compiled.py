@@ -24,8 +24,8 @@ from setuptools import setup
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 BUILD = HERE / "build"
-GROUPS = {"order": ("GROUP", "MODULES"), "sim": ("SIM_GROUP", "SIM")}
-"""Each group's name in hftsim/compiled.py: its library's, and its modules'."""
+GROUPS = ("order", "sim")
+"""The groups of hftsim/compiled.py's `GROUPS`."""
 
 
 def group_paths(group: str) -> tuple[str, list[str]]:
@@ -36,11 +36,10 @@ def group_paths(group: str) -> tuple[str, list[str]]:
     spec = importlib.util.spec_from_file_location("hftsim_compiled_modules", SRC / "hftsim" / "compiled.py")
     assert spec is not None and spec.loader is not None
     listing = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = listing  # its dataclass looks its module up while it is made
     spec.loader.exec_module(listing)
-    library, modules = GROUPS[group]
-    return getattr(listing, library), [
-        str(Path(*name.split(".")).with_suffix(".py")) for name in getattr(listing, modules)
-    ]
+    found = listing.GROUPS[group]
+    return found.library, [str(Path(*name.split(".")).with_suffix(".py")) for name in found.modules]
 
 
 def main(group: str) -> None:

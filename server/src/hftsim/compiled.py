@@ -12,8 +12,8 @@ from source as a whole: `select()` (run once, when `hftsim` is imported)
 takes the compiled build when every module has a compiled file at least as
 new as its source and the library imports; otherwise it makes every module
 of the group load from its source, so the server runs the same code more
-slowly, and `NOTE` says which build runs and why, for the server to log at
-start.
+slowly, and the group's `note` says which build runs and why, for the
+server to log at start.
 
 The agents' simulation core (`SIM`, `server/build_compiled.py sim`) is a
 group of its own, selected the same way and independently: the agents read
@@ -35,6 +35,7 @@ import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec
 from pathlib import Path
 from types import ModuleType
@@ -68,12 +69,6 @@ GATEWAY = (
 """The gateway's order path: the order's way from frame to engine and back."""
 MODULES = CORE + GATEWAY
 """The engine core and the gateway's order path, compiled as one group."""
-GROUP = "hftsim_compiled"
-"""The group's name: its shared library is `hftsim_compiled__mypyc` beside the `hftsim` package."""
-
-COMPILED = False
-"""True once `select()` found the compiled engine core and gateway current and importable."""
-NOTE = "build not selected yet"
 
 
 def source(module: str) -> Path:
@@ -128,39 +123,48 @@ SIM = tuple(
 )
 """The agents' simulation core: every wake-up of every agent runs through it (its settings, the runner and the
 remote mode stay plain Python)."""
-SIM_GROUP = "hftsim_sim"
-SIM_COMPILED = False
-"""True once `select()` found the compiled simulation current and importable."""
-SIM_NOTE = "simulation build not selected yet"
 
 
-def problem(modules: Iterable[str], group: str, what: str) -> str | None:
-    """None when the group's compiled files are current and its library imports, else what is wrong."""
-    found = stale(((m.replace(".", "/") + ".py", source(m)) for m in modules), what)
-    if found is None:
-        try:
-            importlib.import_module(f"{group}__mypyc")
-        except ImportError as exc:
-            return f"the compiled {what} does not import ({exc})"
-    return found
+@dataclass
+class Group:
+    """Modules compiled into one shared library, run compiled or from source together."""
+
+    library: str
+    """Its shared library is `<library>__mypyc` beside the `hftsim` package."""
+    modules: tuple[str, ...]
+    name: str
+    """Short, for what is wrong with it: "the compiled <name> is not built"."""
+    part: str
+    """What it holds, for the server's log line."""
+    compiled: bool = False
+    """True once `select()` found the build current and importable."""
+    note: str = "build not selected yet"
+    """Which build runs and why, for the server to log at start."""
+
+    def problem(self) -> str | None:
+        """None when the compiled files are current and the library imports, else what is wrong."""
+        found = stale(((m.replace(".", "/") + ".py", source(m)) for m in self.modules), self.name)
+        if found is None:
+            try:
+                importlib.import_module(f"{self.library}__mypyc")
+            except ImportError as exc:
+                return f"the compiled {self.name} does not import ({exc})"
+        return found
+
+
+ORDER_PATH = Group("hftsim_compiled", MODULES, "order path", "the engine core and the gateway's order path")
+SIMULATION = Group("hftsim_sim", SIM, "simulation", "the agents' simulation")
+GROUPS = {"order": ORDER_PATH, "sim": SIMULATION}
+"""Each group by the name `server/build_compiled.py` takes."""
 
 
 def select() -> None:
-    """Run each compiled group when it is current and its library imports, else every module of it from source."""
-    global COMPILED, NOTE, SIM_COMPILED, SIM_NOTE
-    wrong = problem(MODULES, GROUP, "order path")
-    COMPILED = wrong is None
-    if COMPILED:
-        NOTE = "compiled: the engine core and the gateway's order path (mypyc)"
-    else:
-        sys.meta_path.insert(0, FromSource(MODULES))
-        NOTE = (
-            f"running the engine core and the gateway's order path as plain Python: {wrong}; `make setup` compiles them"
-        )
-    wrong = problem(SIM, SIM_GROUP, "simulation")
-    SIM_COMPILED = wrong is None
-    if SIM_COMPILED:
-        SIM_NOTE = "simulation: the agents compiled (mypyc)"
-    else:
-        sys.meta_path.insert(0, FromSource(SIM))
-        SIM_NOTE = f"running the agents' simulation as plain Python: {wrong}; `make setup` compiles it"
+    """Run each group compiled when it is current and its library imports, else every module of it from source."""
+    for group in GROUPS.values():
+        wrong = group.problem()
+        group.compiled = wrong is None
+        if group.compiled:
+            group.note = f"compiled with mypyc: {group.part}"
+        else:
+            sys.meta_path.insert(0, FromSource(group.modules))
+            group.note = f"running {group.part} as plain Python: {wrong}; `make setup` compiles it"

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from .cluster.natsserver import NatsServer
+from .compiled import GROUPS
 
 TEST_DEFAULTS: dict[str, Any] = {
     "session": {
@@ -234,7 +235,7 @@ def cluster_processes(
         yield ClusterProcesses(nats_server.url, gateways, started)
 
 
-COMPILED_LIBRARIES = ("hftsim_compiled", "hftsim_sim")
+COMPILED_LIBRARIES = tuple(group.library for group in GROUPS.values())
 """The shared libraries of the compiled groups: the engine core with the gateway's order path, the simulation."""
 BLOCK_COMPILED = """
 import importlib.abc

@@ -17,7 +17,7 @@ from hftsim.testing import without_compiled_code
 
 def test_the_compiled_core_runs() -> None:
     """`make setup` built it, so the tests (and the server) run compiled code; the twin runs the source."""
-    assert compiled.COMPILED, compiled.NOTE
+    assert compiled.ORDER_PATH.compiled, compiled.ORDER_PATH.note
     assert core_engine.__file__ is not None and core_engine.__file__.endswith(tuple(EXTENSION_SUFFIXES))
     pure = build.pure()
     assert pure.__file__ is not None and pure.__file__.endswith("engine.py")
@@ -35,8 +35,8 @@ def test_a_compiled_core_that_does_not_import_falls_back_to_the_source(tmp_path:
         "from hftsim import compiled\n"
         "from hftsim.engine.core import engine\n"
         "from hftsim.gateway import sockets\n"
-        "print(compiled.COMPILED, engine.__file__.endswith('.py'), sockets.__file__.endswith('.py'))\n"
-        "print(compiled.NOTE)\n"
+        "print(compiled.ORDER_PATH.compiled, engine.__file__.endswith('.py'), sockets.__file__.endswith('.py'))\n"
+        "print(compiled.ORDER_PATH.note)\n"
         "from decimal import Decimal\n"
         "x = e.Engine([e.Instrument('A', Decimal('0.01'), 1, 1, 100, Decimal(10))], e.Limits(10, 10), 1000)\n"
         "print(x.apply(e.PlaceOrder(1, 'A', e.Side.BUY, 1, 100), 1).order.status)\n"
@@ -54,5 +54,5 @@ def test_a_compiled_core_that_does_not_import_falls_back_to_the_source(tmp_path:
     assert note.startswith(
         "running the engine core and the gateway's order path as plain Python: the compiled order path does not import"
     )
-    assert note.endswith("`make setup` compiles them")
+    assert note.endswith("`make setup` compiles it")
     assert status == "new"

@@ -34,7 +34,7 @@ for opening in sim.open_accounts(engine.cash_decimals):
     engine.apply(opening, 0)
 tape = []
 sim.run(20_000, engine, lambda c: tape.append(repr(c)) or engine.apply(c, int(sim.sim_time_ms)))
-print(json.dumps([compiled.SIM_COMPILED, compiled.SIM_NOTE, tape]))
+print(json.dumps([compiled.SIMULATION.compiled, compiled.SIMULATION.note, tape]))
 """
 """Twenty simulated seconds of ACME's agents (seed 3), printed as the build that ran them and their commands."""
 
@@ -50,7 +50,7 @@ def tape_in_child(env: dict[str, str]) -> tuple[bool, str, list[str]]:
 
 def test_the_compiled_simulation_runs() -> None:
     """`make setup` built it, so the tests (and the server) run the agents compiled."""
-    assert compiled.SIM_COMPILED, compiled.SIM_NOTE
+    assert compiled.SIMULATION.compiled, compiled.SIMULATION.note
     assert simulation_module.__file__ is not None
     assert simulation_module.__file__.endswith(tuple(EXTENSION_SUFFIXES))
 

@@ -80,8 +80,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.log(logging.INFO if compiled.COMPILED else logging.WARNING, compiled.NOTE)
-        log.log(logging.INFO if compiled.SIM_COMPILED else logging.WARNING, compiled.SIM_NOTE)
+        for group in compiled.GROUPS.values():
+            log.log(logging.INFO if group.compiled else logging.WARNING, group.note)
         await venue.sequencer.start()
         if venue.revocations is not None:
             await venue.revocations.start(log_out)
