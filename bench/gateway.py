@@ -20,8 +20,8 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = ("bench_admin", "bench-admin-password")
 
-WIDE_LIMITS = {"limits": {"max_order_qty": 100_000, "max_position": 10**12}}
-"""No benchmark order should ever meet a position limit."""
+WIDE_LIMITS = {"limits": {"max_order_qty": 100_000, "max_position": 10**12}, "accounts": {"initial_cash": 10**12}}
+"""No benchmark order should ever meet a position limit, or run out of cash (a full run buys ~10M of ACME)."""
 
 
 def handshake(url: str, **body: Any) -> dict[str, Any]:
