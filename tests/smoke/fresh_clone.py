@@ -4,7 +4,8 @@ Clones the repository's HEAD into a temporary folder, runs `make run` there
 on a free port, and checks what the README promises: each install step is
 announced, the banner names the URL, `/healthz` answers 200, the website
 is served, and the environment holds the runtime only (no pytest, no
-playwright). Prints the time to the banner; `make smoke` runs it. Not part
+playwright, no hypothesis, no ruff; mypy is there: its mypyc compiles the
+engine, the order path and the agents). Prints the time to the banner; `make smoke` runs it. Not part
 of `make test`: it installs a whole environment and takes about a minute.
 """
 
@@ -70,7 +71,9 @@ def main() -> None:
         check("<script" in httpx.get(f"http://127.0.0.1:{port}/").text, "the website is not served", text)
         site = clone / ".venv" / "lib"
         extras = [
-            p.name for p in site.glob("python3*/site-packages/*") if re.match(r"(pytest|playwright|mypy)", p.name)
+            p.name
+            for p in site.glob("python3*/site-packages/*")
+            if re.match(r"(pytest|playwright|hypothesis|ruff)", p.name)
         ]
         check(not extras, f"make run installed test tools: {extras}", text)
     finally:
