@@ -50,6 +50,7 @@ CORE = tuple(
 GATEWAY = (
     "hftsim.gateway.clock",
     "hftsim.store.codec",
+    "hftsim.store.framing",
     "hftsim.protocol.envelope",
     "hftsim.protocol.payloads",
     "hftsim.protocol.render",
@@ -63,6 +64,7 @@ GATEWAY = (
     "hftsim.gateway.sequencer",
     "hftsim.gateway.order_limits",
     "hftsim.gateway.hub",
+    "hftsim.gateway.readmodels",
     "hftsim.gateway.dispatch",
     "hftsim.gateway.sockets",
 )

@@ -29,7 +29,7 @@ from hftsim.cluster.shard import EngineShard, restore
 from hftsim.cluster.snapshots import PublishedSnapshots, ReadModels, Snapshot, SnapshotFile
 from hftsim.config import ConfigError, Settings, load
 from hftsim.engine import Engine, PlaceOrder, Side
-from hftsim.gateway.venue import record
+from hftsim.gateway.readmodels import record
 from hftsim.store.history import FillHistory, MarketHistory
 
 WAIT_S = 30.0

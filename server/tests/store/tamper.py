@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Protocol
 
 from hftsim.store.database import Database
-from hftsim.store.segments import HEADER, MAGIC, SUFFIX, parse
+from hftsim.store.framing import HEADER
+from hftsim.store.segments import MAGIC, SUFFIX, parse
 
 
 class Tamper(Protocol):

@@ -43,7 +43,7 @@ from nats.aio.msg import Msg
 from ..config import ConfigError, Settings
 from ..engine import DebitCash
 from ..gateway.heap import HeapPolicy
-from ..gateway.venue import record
+from ..gateway.readmodels import record
 from ..store.history import FillHistory, MarketHistory
 from .commandlog import CommandLog
 from .connection import connect

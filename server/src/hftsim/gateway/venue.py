@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from ..classroom.scoring import RoundBook
 from ..config import ConfigError, Settings
-from ..engine import RULES, Engine, OrderFilled, Result, Trade
+from ..engine import RULES, Engine
 from ..engine.queries import MarketQueries
 from ..protocol.render import Renderer
 from ..store.database import Database
@@ -42,6 +42,7 @@ from .hub import Hub
 from .latency import LatencyGate
 from .looplag import LoopLag
 from .ratelimit import RateLimiter
+from .readmodels import Recorder, Served, record
 from .rounds import Rounds
 from .scenarios import Scenarios
 from .sequencer import Sequencer
@@ -66,8 +67,6 @@ SNAPSHOT_POLL_S = 0.05
 
 Market: TypeAlias = "tuple[Engine, MarketHistory, FillHistory, RoundBook | None]"
 """What a snapshot of the market holds: the engine and its read models (no round book: no round running)."""
-Served: TypeAlias = "tuple[MarketQueries, MarketHistory, FillHistory, RoundBook | None]"
-"""The market a venue serves (`Venue.market`): a cluster gateway's engine is its replicas of every shard."""
 
 
 @dataclass(slots=True)
@@ -167,7 +166,8 @@ class Venue:
             control=MarketControl(data_dir),
             round_book=round_book,
         )
-        venue.sequencer.subscribe(venue._record)
+        checkpoint = venue.checkpoint if journal is not None else None
+        venue.sequencer.subscribe(Recorder(venue, settings.journal.snapshot_every, checkpoint).on_result)
         venue.sequencer.subscribe(venue.hub.on_result)
         venue.rounds = Rounds(venue, data_dir)
         if settings.cluster.nats_url:
@@ -187,11 +187,6 @@ class Venue:
     def market(self) -> Served:
         """The state a snapshot saves."""
         return self.engine, self.history, self.fills, self.round_book
-
-    def _record(self, result: Result, origin: object) -> None:
-        record(result, self.market())
-        if self.journal is not None and result.seq % self.settings.journal.snapshot_every == 0:
-            asyncio.get_running_loop().call_soon(self.checkpoint)
 
     def checkpoint(self) -> None:
         """Snapshot the market in a forked child, so that a restart replays only what follows.
@@ -266,18 +261,6 @@ def market_journal(settings: Settings, data_dir: Path, *, migrate_legacy: bool =
 def new_market(settings: Settings) -> tuple[Engine, MarketHistory, FillHistory]:
     engine = settings.new_engine()
     return engine, MarketHistory([i.sym for i in engine.instruments]), FillHistory()
-
-
-def record(result: Result, market: Served) -> None:
-    """Feed one applied command's result to the read models."""
-    engine, history, fills, round_book = market
-    for ev in result.events:
-        if isinstance(ev, Trade):
-            history.on_trade(ev)
-        elif isinstance(ev, OrderFilled):
-            fills.on_fill(ev.fill)
-    if round_book is not None:
-        round_book.on_result(result, engine)
 
 
 def recover(settings: Settings, journal: Journal, data_dir: Path) -> Market:

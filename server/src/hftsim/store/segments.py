@@ -30,17 +30,15 @@ import fcntl
 import itertools
 import os
 import shutil
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 from .errors import StoreUnavailable
+from .framing import HEADER, frames
 from .journal import Durability, Record
 from .snapshots import SnapshotFiles
 
 MAGIC = b"HFTSEG01"
-HEADER = struct.Struct(">IIqq")
 SUFFIX = ".seg"
 PREZERO_BYTES = 4 * 1024 * 1024
 """With `fsync`, the segment is extended with zeros this far ahead of the records, off the loop: an append
@@ -50,11 +48,6 @@ their write-ahead logs)."""
 
 def segment_name(first_seq: int) -> str:
     return f"{first_seq:020d}{SUFFIX}"
-
-
-def frame(seq: int, ts: int, data: bytes) -> bytes:
-    head = struct.pack(">qq", seq, ts)
-    return HEADER.pack(len(data), zlib.crc32(data, zlib.crc32(head)), seq, ts) + data
 
 
 def _intact_at(buf: bytes, pos: int) -> Record | None:
@@ -171,7 +164,7 @@ class SegmentJournal:
     def write(self, records: list[tuple[int, int, bytes]]) -> None:
         if not records:
             return
-        data = b"".join([frame(seq, ts, command) for seq, ts, command in records])
+        data = frames(records)
         try:
             if self._fd is None or self._rolled or self._offset >= self._segment_bytes:
                 self._start(records[0][0])
