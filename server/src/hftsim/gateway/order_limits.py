@@ -117,17 +117,17 @@ class OrderLimits:
         return added_orders, qty
 
 
-class Releasing:
+class Releasing(Waiter):
     """A waiter that gives back its command's reservation as soon as the outcome is known, then tells `waiter`."""
 
-    __slots__ = ("_limits", "_reserved", "_user_id", "_waiter", "origin")
+    __slots__ = ("_limits", "_reserved", "_user_id", "_waiter")
 
     def __init__(self, waiter: Waiter, limits: OrderLimits, user_id: int, reserved: Reservation) -> None:
+        super().__init__(waiter.origin)
         self._waiter = waiter
         self._limits = limits
         self._user_id = user_id
         self._reserved = reserved
-        self.origin = waiter.origin
 
     def resolved(self, result: Result) -> None:
         self._limits.release(self._user_id, self._reserved)

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final, Protocol
+from typing import Final
 
 from ..engine import Command, Engine, Result
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -46,28 +46,37 @@ PROBE_S = 0.5
 """Seconds between attempts to write to a failed store."""
 
 
-class Waiter(Protocol):
+class Waiter:
     """Who hears a command's outcome, at once in the pass that applies it (after the listeners).
 
     `origin` names the connection the command came from, so the fan-out can
     leave out of its events what that connection's response already says.
+    A base class, not a protocol: compiled, the sequencer calls each of its
+    subclasses' methods as a C function, where a protocol's are looked up by
+    name on every command.
     """
 
-    @property
-    def origin(self) -> object: ...
+    __slots__ = ("origin",)
 
-    def resolved(self, result: Result) -> None: ...
+    def __init__(self, origin: object) -> None:
+        self.origin = origin
 
-    def refused(self, error: ProtocolError) -> None: ...
+    def resolved(self, result: Result) -> None:
+        """The command was applied: `result` is what the engine made of it (a rejection included)."""
+        raise NotImplementedError
+
+    def refused(self, error: ProtocolError) -> None:
+        """The command never reached the engine (a full queue, the store down, a field the journal refuses)."""
+        raise NotImplementedError
 
 
-class Promise:
+class Promise(Waiter):
     """A waiter that settles a future, for callers that await the result."""
 
     __slots__ = ("future",)
-    origin = None
 
     def __init__(self, future: asyncio.Future[Result]) -> None:
+        super().__init__(None)
         self.future = future
 
     def resolved(self, result: Result) -> None:

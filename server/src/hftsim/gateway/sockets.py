@@ -46,6 +46,7 @@ from ..store.users import User
 from .dispatch import SEQUENCED, Context, Dispatcher, Outcome, Sequenced, conclude
 from .hosts import HostRules
 from .outbox import CLOSE_DEADLINE, CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
+from .sequencer import Waiter
 from .sessions import Grant
 from .traffic import Admission, sender_key
 from .transport import Listener, hand_over
@@ -457,16 +458,16 @@ def _nothing() -> None:
     """A closed socket's teardown: it was done once."""
 
 
-class Pending:
+class Pending(Waiter):
     """A socket's command in the sequencer: its answer is pushed in the very pass that applies it."""
 
-    __slots__ = ("_conn", "_req", "_sequenced", "origin")
+    __slots__ = ("_conn", "_req", "_sequenced")
 
     def __init__(self, conn: Connection, req: Request, sequenced: Sequenced) -> None:
+        super().__init__(conn.outbox)
         self._conn = conn
         self._req = req
         self._sequenced = sequenced
-        self.origin: object = conn.outbox
 
     def resolved(self, result: Result) -> None:
         try:
