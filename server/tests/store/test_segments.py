@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from hftsim.config import ConfigError, load
-from hftsim.engine import Engine, PlaceOrder, Side
-from hftsim.gateway.sequencer import Sequencer
+from hftsim.engine import Engine, PlaceOrder, Result, Side
+from hftsim.gateway.sequencer import Promise, Sequencer
 from hftsim.gateway.venue import market_journal, recover
 from hftsim.protocol.errors import ErrorCode, ProtocolError
 from hftsim.store import codec, segments
@@ -66,6 +66,30 @@ async def test_the_commands_of_one_loop_pass_share_one_write(tmp_path: Path, dur
     assert journal.writes == [50, 1]
     await sequencer.stop()
     assert [r.seq for r in journal.records(0)] == list(range(1, 52))
+
+
+@pytest.mark.parametrize("durability", ["os", "fsync"])
+async def test_a_lone_command_is_written_at_once_and_one_that_finds_others_queued_shares_their_write(
+    tmp_path: Path, durability: str
+) -> None:
+    journal = Counting(tmp_path, durability)
+    sequencer = Sequencer(engine(), journal)
+    loop = asyncio.get_running_loop()
+
+    def send(user: int, i: int, last: bool) -> asyncio.Future[Result]:
+        future: asyncio.Future[Result] = loop.create_future()
+        sequencer.send(order(user, i), user, Promise(future), last)
+        return future
+
+    lone = send(1, 1, True)
+    assert journal.writes == [1]
+    assert lone.done() == (durability == "os"), "with fsync it is applied once its sync returns"
+    assert (await lone).seq == 1
+    first, second = send(1, 2, False), send(2, 3, True)
+    assert journal.writes == [1] and not first.done() and not second.done()
+    assert [r.seq for r in await asyncio.gather(first, second)] == [2, 3]
+    assert journal.writes == [1, 2]
+    await sequencer.stop()
 
 
 async def test_with_fsync_nothing_is_applied_before_its_sync_returns(tmp_path: Path) -> None:

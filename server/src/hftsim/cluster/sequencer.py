@@ -333,8 +333,9 @@ class StreamSequencer:
         self._check_queue(key)
         return self._start(command, key, None)
 
-    def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
-        """As `submit`, telling `waiter` the outcome (a pass after the replicas applied it)."""
+    def send(self, command: Command, key: Hashable, waiter: Waiter, last: bool = False) -> None:
+        """As `submit`, telling `waiter` the outcome (a pass after the replicas applied it); `last` changes
+        nothing here: every command waits for its round trip through the stream."""
         self._check_queue(key)
         self._start(command, key, waiter.origin).add_done_callback(partial(_tell, waiter))
 

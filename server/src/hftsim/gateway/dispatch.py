@@ -167,8 +167,8 @@ class Dispatcher:
             self._control.check_open()
         return Sequenced(command, key, answer)
 
-    def send(self, sequenced: Sequenced, waiter: Waiter) -> None:
-        """Hand a command to the sequencer, `waiter` to hear its outcome.
+    def send(self, sequenced: Sequenced, waiter: Waiter, last: bool = False) -> None:
+        """Hand a command to the sequencer, `waiter` to hear its outcome (`last`: see `Sequencer.send`).
 
         A user's trading command that would break one of their order limits is
         refused here (order_limits.py; a breach is scored), counting their
@@ -185,12 +185,12 @@ class Dispatcher:
             if reserved is not None:
                 waiter = Releasing(waiter, self.limits, command.user_id, reserved)
                 try:
-                    self._sequencer.send(command, sequenced.key, waiter)
+                    self._sequencer.send(command, sequenced.key, waiter, last)
                 except BaseException:
                     self.limits.release(command.user_id, reserved)
                     raise
                 return
-        self._sequencer.send(command, sequenced.key, waiter)
+        self._sequencer.send(command, sequenced.key, waiter, last)
 
     async def execute(self, sequenced: Sequenced) -> dict[str, Any]:
         """Send a command and wait for its result: its response payload (the HTTP way)."""

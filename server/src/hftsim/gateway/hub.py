@@ -30,7 +30,7 @@ from ..protocol import envelope
 from ..protocol.events import private, public, restates_response
 from ..protocol.render import Renderer
 from .clock import now_ms
-from .outbox import LateFlush, Outbox, text_frame
+from .outbox import LateFlush, Outbox, PassFlush, text_frame
 
 PUBLIC: Final = (BookDelta, Trade, StatusChanged)
 """The events every subscriber of the symbol sees."""
@@ -59,7 +59,7 @@ class Relayed(Books, Protocol):
 
 
 class Hub:
-    def __init__(self, engine: MarketQueries, renderer: Renderer) -> None:
+    def __init__(self, engine: MarketQueries, renderer: Renderer, cmd_flush: PassFlush) -> None:
         self._books: Books = engine
         self._relayed: Relayed | None = None
         self._render = renderer
@@ -67,6 +67,8 @@ class Hub:
         self._md: dict[str, set[Outbox]] = {i.sym: set() for i in engine.instruments}
         self._subs: dict[Outbox, set[str]] = {}
         self._drop_next: dict[str, int] = {}
+        self.cmd_flush = cmd_flush
+        """How CMD outboxes flush: as the sequencer's batch that wrote to them ends, else at the next pass."""
         self.late = LateFlush()
         """How MD outboxes flush: after the CMD sockets' frames of the same pass."""
 

@@ -1,11 +1,12 @@
-"""One socket's bounded send queue, flushed once per pass of the event loop.
+"""One socket's bounded send queue, flushed in one write per batch of commands or pass of the event loop.
 
 Everything sent to a client goes through its outbox, so the engine and the
 fan-out never wait for a socket: they append whole WebSocket frames
 (`text_frame`) and move on; the fan-out builds a market-data
 event's frame once and pushes the same bytes to every subscriber, so a
-subscriber costs it one append. The frames queued during one pass leave
-together at its end, joined into one write. While the kernel and the
+subscriber costs it one append. The frames a batch of the sequencer queued
+leave together as it ends, joined into one write (`PassFlush`); frames
+queued outside a batch leave so at the next pass. While the kernel and the
 transport hold more than their high-water mark, the outbox keeps its frames
 and writes nothing.
 
@@ -74,6 +75,45 @@ def text_frame(payload: bytes) -> bytes:
     return _pack("!BBQ", TEXT_FIN, 127, n) + payload
 
 
+class PassFlush:
+    """Flushes the CMD outboxes written to: in one callback at the next pass, or at once as a batch ends.
+
+    The sequencer holds it while it applies a batch (`hold`, `release`): the
+    fills and answers the batch queued leave as it ends, in the pass that
+    applied it, with no callback per socket and no further pass of the loop.
+    Frames queued outside a batch (a ping's answer) leave at the next pass.
+    """
+
+    def __init__(self) -> None:
+        self._boxes: list[Outbox] = []
+        self._scheduled = False
+        self._held = False
+
+    def add(self, box: Outbox) -> None:
+        self._boxes.append(box)
+        if not self._held and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._next_pass)
+
+    def hold(self) -> None:
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        self._run()
+
+    def _next_pass(self) -> None:
+        self._scheduled = False
+        self._run()
+
+    def _run(self) -> None:
+        boxes = self._boxes
+        if boxes:
+            self._boxes = []
+            for box in boxes:
+                box.flush()
+
+
 class LateFlush:
     """Flushes many outboxes in one callback, MD_BATCH_S after the first was written to.
 
@@ -107,8 +147,8 @@ class Outbox:
         ws: WSTransport,
         limit: int,
         stall_s: float,
+        flusher: PassFlush | LateFlush,
         limit_bytes: int = 1 << 62,
-        late: LateFlush | None = None,
     ) -> None:
         self._ws = ws
         self._write = ws.underlying_transport.write
@@ -124,12 +164,12 @@ class Outbox:
         """The transport is above its high-water mark: keep the frames until it drains."""
         self.is_open = True
         """False once `close` or `gone` ran: nothing more is sent (a plain attribute: read per message)."""
-        self._loop = asyncio.get_running_loop()
         self.closed = asyncio.Event()
         """Set once the socket is closed, by us or by the peer."""
         self._then_close: tuple[int, str] | None = None
         """Set by close_after_sent: the close that follows the frames already queued."""
-        self._late = late
+        self._flusher = flusher
+        """Flushes this outbox after a push: `PassFlush` (a CMD socket), or `LateFlush` (MD, after the CMD sockets)."""
 
     @property
     def transport(self) -> Any:
@@ -159,10 +199,7 @@ class Outbox:
 
     def _schedule(self) -> None:
         self._flush_scheduled = True
-        if self._late is not None:
-            self._late.add(self)
-        else:
-            self._loop.call_soon(self.flush)
+        self._flusher.add(self)
 
     def bound_send_buffer(self) -> None:
         """Cap the kernel's buffer for this socket (MD_SEND_BUFFER), so a non-reader's backlog waits here.

@@ -5,7 +5,16 @@ on the event loop: the commands that arrived during one pass of the loop
 are encoded, written to the journal in one write (group commit), and only
 then applied to the engine and handed to the listeners (read models, then
 fan-out). So nothing a client hears of is missing from the journal, and a
-command the journal cannot represent never reaches the engine.
+command the journal cannot represent never reaches the engine. What the
+batch queued for the sockets leaves as it ends (`Outgoing`).
+
+A lone command skips the wait for the next pass: when a socket hands over
+the last request of its read (`send(last=True)`) and nothing else is
+queued, it is journaled, applied and answered at once, so its ack leaves
+in the pass its frame arrived in (one wake-up, one read, one journal
+write, one socket write). A command that finds others queued, or a read
+that brings several, waits for the drain as before: group commit and the
+round-robin between users hold whenever there is more than one command.
 
 With `journal.durability = "fsync"` a group is applied only once its
 fdatasync, run in a thread, has returned; meanwhile the loop goes on
@@ -24,7 +33,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import Final, Protocol
 
 from ..engine import Command, Engine, Result
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -70,6 +79,14 @@ class Waiter:
         raise NotImplementedError
 
 
+class Outgoing(Protocol):
+    """Where the answers and events of a batch queue up: held while the batch is applied, sent as it ends."""
+
+    def hold(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
 class Promise(Waiter):
     """A waiter that settles a future, for callers that await the result."""
 
@@ -100,6 +117,7 @@ class Sequencer:
         clock: Callable[[], int] = now_ms,
         *,
         queue_limit: int = 256,
+        outgoing: Outgoing | None = None,
     ) -> None:
         self.engine = engine
         self.journal = journal
@@ -108,6 +126,10 @@ class Sequencer:
         self._listeners: list[Listener] = []
         self._queue: FairQueue[_Waiting] = FairQueue(queue_limit)
         self._drain_scheduled = False
+        self._applying = False
+        """A batch is being applied: a command sent meanwhile waits for the next drain."""
+        self.outgoing = outgoing
+        """Sent what the listeners and waiters of a batch queued, once the batch is applied (the venue's sockets)."""
         self.store_error: str | None = None
         """Why the journal refuses writes; None while it works."""
         self._probe: asyncio.Task[None] | None = None
@@ -139,22 +161,31 @@ class Sequencer:
         self.send(command, key, Promise(future))
         return future
 
-    def send(self, command: Command, key: Hashable, waiter: Waiter) -> None:
+    def send(self, command: Command, key: Hashable, waiter: Waiter, last: bool = False) -> None:
         """Queue `command` behind `key`'s earlier ones; `waiter` hears its outcome once journaled and applied.
 
+        `last`: the sender hands nothing more over in this pass (the last frame of its read). When nothing
+        else waits, the command is then journaled and applied at once, and its answer leaves in the very
+        pass its frame arrived in, instead of two passes of the loop later. Otherwise it waits for the
+        drain at the next pass, with every other command of this one (one write, served round-robin).
         Raises ProtocolError at once, as `submit` does.
         """
         if self.store_error is not None:
             raise self._unavailable()
-        if not self._queue.push(key, (command, waiter)):
+        queue = self._queue
+        if not queue.push(key, (command, waiter)):
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
-                f"{self._queue.per_key_limit} of your commands are already waiting; wait for their answers",
+                f"{queue.per_key_limit} of your commands are already waiting; wait for their answers",
                 retry_after_ms=10,
             )
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            asyncio.get_running_loop().call_soon(self._drain)
+        if self._drain_scheduled:
+            return
+        if last and len(queue) == 1 and self._syncing is None and not self._applying:
+            self._run(queue.pop(1), inline=False)
+            return
+        self._drain_scheduled = True
+        asyncio.get_running_loop().call_soon(self._drain)
 
     def submit_now(self, command: Command) -> Result:
         """Journal and apply one command at once, outside the queues: start-up and tools, not clients."""
@@ -236,6 +267,19 @@ class Sequencer:
             _fail(waiting, error)
 
     def _apply(self, admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int) -> list[Result]:
+        """Apply a journaled batch; what its listeners and waiters queued for the sockets is sent as it ends."""
+        outgoing = self.outgoing
+        if outgoing is not None:
+            outgoing.hold()
+        self._applying = True
+        try:
+            return self._apply_each(admitted, records, ts)
+        finally:
+            self._applying = False
+            if outgoing is not None:
+                outgoing.release()
+
+    def _apply_each(self, admitted: list[_Waiting], records: list[tuple[int, int, bytes]], ts: int) -> list[Result]:
         results = []
         for (command, waiter), (expected, _, _) in zip(admitted, records, strict=True):
             result = self.engine.apply(command, ts)

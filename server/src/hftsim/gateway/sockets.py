@@ -195,6 +195,9 @@ class Connection:
         self._held = False
         """Waiting for a retry time or an async handler: nothing more is answered meanwhile."""
         self._reading = True
+        self._more_read = False
+        """The frame being answered is not the last of its read: more of this socket's requests follow in this
+        pass, so a command it hands over joins theirs in the next drain instead of being applied at once."""
         self._socket: Socket | None = None
         self._handle: Handler | None = None
         self._ws: WSTransport | None = None
@@ -205,8 +208,9 @@ class Connection:
         self._ws = transport
         venue = self._dispatcher.venue
         server = venue.settings.server
-        late = venue.hub.late if self._setup is md_setup else None
-        outbox = Outbox(transport, server.send_queue_limit, server.stall_s, server.send_queue_bytes, late)
+        hub = venue.hub
+        flusher = hub.late if self._setup is md_setup else hub.cmd_flush
+        outbox = Outbox(transport, server.send_queue_limit, server.stall_s, flusher, server.send_queue_bytes)
         self.outbox = outbox
         try:
             grant = venue.sessions.resolve(self._token)
@@ -274,7 +278,9 @@ class Connection:
                 self._fault(WSCloseCode.INVALID_TEXT, "text frames must be UTF-8")
                 return
         self._inbox.append(message)
+        self._more_read = not flags.last_in_buffer
         self._pump()
+        self._more_read = False
 
     def pause_writing(self) -> None:
         if self._socket is not None:
@@ -422,12 +428,13 @@ class Connection:
         if isinstance(outcome, dict):
             self._reply(req, outcome, None)
         elif isinstance(outcome, Sequenced):
+            self._in_flight += 1  # before it is sent: the sequencer may apply and answer it at once (`last`)
             try:
-                self._dispatcher.send(outcome, Pending(self, req, outcome))
+                self._dispatcher.send(outcome, Pending(self, req, outcome), not self._more_read and not self._inbox)
             except ProtocolError as exc:
+                self._in_flight -= 1
                 self._reply(req, None, exc)
                 return
-            self._in_flight += 1
         else:
             self._held = True
             asyncio.ensure_future(outcome).add_done_callback(lambda done: self._awaited(req, done))

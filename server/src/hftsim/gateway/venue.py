@@ -41,6 +41,7 @@ from .heap import HeapPolicy
 from .hub import Hub
 from .latency import LatencyGate
 from .looplag import LoopLag
+from .outbox import PassFlush
 from .ratelimit import RateLimiter
 from .readmodels import Recorder, Served, record
 from .rounds import Rounds
@@ -117,6 +118,7 @@ class Venue:
         sequencer: AnySequencer
         revocations: Revocations | None = None
         queue_limit = settings.traffic.queued_per_user
+        cmd_flush = PassFlush()
         if settings.cluster.nats_url:
             from ..cluster.sequencer import StreamSequencer
             from ..cluster.sessions import Revocations
@@ -139,7 +141,7 @@ class Venue:
                     "--reset: opened a new market (empty books, every account back to its opening cash); users kept"
                 )
             core, history, fills, round_book = recover(settings, journal, data_dir)
-            sequencer = Sequencer(core, journal, queue_limit=queue_limit)
+            sequencer = Sequencer(core, journal, queue_limit=queue_limit, outgoing=cmd_flush)
             engine = core
         renderer = Renderer(engine)
         session = settings.session
@@ -152,7 +154,7 @@ class Venue:
             engine=engine,
             sequencer=sequencer,
             renderer=renderer,
-            hub=Hub(engine, renderer),
+            hub=Hub(engine, renderer, cmd_flush),
             history=history,
             fills=fills,
             users=users,
