@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import tempfile
 import time
 from contextlib import ExitStack
@@ -39,6 +40,7 @@ from typing import Any
 
 import orjson
 import uvloop
+from hftsim.gateway.looplag import LoopLag
 from hftsim.testing import ServerProcess
 
 from .common import Scale, cpu_seconds, median, percentiles, row
@@ -66,6 +68,8 @@ TAILS_IN_FLIGHT = 4096
 P999_TARGET = 3.0
 TAILS_WINDOW_S = 10.0
 """Seconds between the tails run's readings of the loop-lag figures."""
+KEPT_UP_P50_US = 5_000
+"""A tails run whose median answer took longer than this had a backlog: the server did not keep up with the rate."""
 TRADE = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","payload":'
          '{{"sym":"ACME","side":"{}","type":"limit","price":"100.00","qty":1}}}}')  # fmt: skip
 REST = ('{{"type":"request","ver":1,"msg_id":"{}","ts":0,"op":"order.place","payload":'
@@ -240,53 +244,137 @@ async def stalls(servers: dict[str, ServerProcess], orders: int, reps: int) -> d
             stream.close()
 
 
-async def tails(server: ServerProcess, seconds: float, window_s: float) -> dict[str, Any]:
-    """`TAILS_RATE` orders a second that trade (the book stays shallow) for `seconds`, the server's loop-lag
-    figures read every `window_s`: the longest stall of the run and what the loop thread did during it."""
+def rss_mb(pid: int) -> float:
+    """A process's resident memory, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status") as f:
+        kb = next(line.split()[1] for line in f if line.startswith("VmRSS:"))
+    return int(kb) / 1024
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process `pid` to `cpus` (sched_setaffinity acts on one thread)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), cpus)
+
+
+def schedule(pid: int, policy: int, priority: int) -> bool:
+    """Every thread of process `pid` to scheduling `policy` at `priority` (Linux keeps both per thread); False
+    when not permitted (real-time scheduling needs root or CAP_SYS_NICE)."""
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            os.sched_setscheduler(int(tid), policy, os.sched_param(priority))
+    except PermissionError:
+        return False
+    return True
+
+
+WINDOW_FIGURES = ("longest_stall_ms", "longest_stall", "longest_stall_on_cpu_ms", "longest_stall_on_cpu",
+                  "long_stalls", "longest_gc_ms", "longest_gc_cpu_ms", "collections", "frozen_objects")  # fmt: skip
+"""What the tails run keeps of each window's `test.loop_lag` answer."""
+
+
+async def stop_now_and_then(pid: int, every_s: float, pause_s: float) -> None:
+    """Stop the server's process for `pause_s` every `every_s` (SIGSTOP, then SIGCONT): a preemption of known
+    length, as another process taking the core would make, so the backlog it leaves is the same on every run."""
+    while True:
+        await asyncio.sleep(every_s)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(pause_s)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+
+async def tails(
+    server: ServerProcess,
+    seconds: float,
+    window_s: float,
+    *,
+    rate: int = TAILS_RATE,
+    pinned: bool = True,
+    realtime: bool = True,
+    pause_ms: float = 0.0,
+) -> dict[str, Any]:
+    """`rate` orders a second that trade (the book stays shallow) for `seconds`, the server's loop-lag
+    figures read every `window_s`: the longest stall of the run and what the loop thread did during it.
+
+    The load generator is this process, on the same machine as the server. So that it does not take the
+    server's core, `pinned` puts the server on the last CPU and this process's thread on the first (on a
+    machine of one CPU, nothing is pinned); its CPU time is reported beside the server's, and its own loop's
+    longest stall (an answer read late by the generator counts as a late answer). Other work on the machine
+    takes the cores too: time-shared with it, the server waits for a core as long as it does, 100-700 ms at
+    a load of 5-9 on two cores (even at niceness -10), and the stall measures the others. So `realtime`
+    runs both at the lowest real-time priority (SCHED_FIFO 1, when permitted: root or CAP_SYS_NICE): they
+    take their cores when they have work, at most what 10k orders/s cost (under half a core each); the
+    machine's load average before and after is reported. With `pause_ms`,
+    the server is stopped that long once a window (`stop_now_and_then`): the catch-up after a preemption,
+    measured whatever the machine's load."""
     stream = await Stream.open(server.url, "tails", window=TAILS_IN_FLIGHT)
     probe = await Stream.open(server.url, "probe")
     pid = server_pid(server)
+    cpus = sorted(os.sched_getaffinity(0))
+    own_cpus = os.sched_getaffinity(0)
+    pinned = pinned and len(cpus) > 1
+    if pinned:
+        pin(pid, {cpus[-1]})
+        os.sched_setaffinity(0, {cpus[0]})
+    own_policy = os.sched_getscheduler(0)
+    realtime = realtime and schedule(pid, os.SCHED_FIFO, 1) and schedule(os.getpid(), os.SCHED_FIFO, 1)
     windows: list[dict[str, Any]] = []
+    load_before = os.getloadavg()[0]
+    own_lag = LoopLag()
+    own_watch = asyncio.create_task(own_lag.watch())
     try:
         await probe.ask("test.loop_lag", {})
-        cpu0 = cpu_seconds(pid)
-        sender = asyncio.create_task(stream.paced(trade, TAILS_RATE, seconds))
+        cpu0, own0 = cpu_seconds(pid), time.process_time()
+        sender = asyncio.create_task(stream.paced(trade, rate, seconds))
+        pauses = asyncio.create_task(stop_now_and_then(pid, window_s, pause_ms / 1000)) if pause_ms else None
         while not sender.done():
             await asyncio.wait({sender}, timeout=window_s)
-            windows.append(await probe.ask("test.loop_lag", {}))
+            lag = await probe.ask("test.loop_lag", {})
+            windows.append({**{k: lag.get(k, 0) for k in WINDOW_FIGURES}, "rss_mb": round(rss_mb(pid), 1)})
+        if pauses is not None:
+            pauses.cancel()
         elapsed = sender.result()
-        cpu = cpu_seconds(pid) - cpu0
+        cpu, own = cpu_seconds(pid) - cpu0, time.process_time() - own0
     finally:
+        own_watch.cancel()
+        if realtime:
+            schedule(os.getpid(), own_policy, 0)
+        if pinned:
+            os.sched_setaffinity(0, own_cpus)
         stream.close()
         probe.close()
     answered = len(stream.latencies)
     latency = {k: v / 1000 for k, v in percentiles(stream.latencies).items()}
     worst = max(windows, key=lambda w: w["longest_stall_ms"])
+    worst_on_cpu = max(windows, key=lambda w: w["longest_stall_on_cpu_ms"])
     return {
         "seconds": seconds,
+        "rate": rate,
+        "pinned": pinned,
+        "realtime": realtime,
+        "pause_ms": pause_ms,
+        "load_average": [load_before, os.getloadavg()[0]],
         "orders_per_s": answered / elapsed,
+        "kept_up": latency["p50"] < KEPT_UP_P50_US,
         "server_cpu_us_per_order": cpu / max(1, answered) * 1e6,
+        "server_cpu_share": cpu / elapsed,
+        "generator_cpu_share": own / elapsed,
+        "generator_longest_stall_ms": own_lag.longest_s * 1000,
+        "generator_longest_stall_on_cpu_ms": own_lag.longest_on_cpu_s * 1000,
         "latency_us": latency,
         "p999_over_p50": latency["p99.9"] / latency["p50"],
         "longest_stall_ms": worst["longest_stall_ms"],
         "longest_stall": worst["longest_stall"],
-        "longest_stall_on_cpu_ms": max(w["longest_stall_on_cpu_ms"] for w in windows),
+        "longest_stall_on_cpu_ms": worst_on_cpu["longest_stall_on_cpu_ms"],
+        "longest_stall_on_cpu": worst_on_cpu["longest_stall_on_cpu"],
         "long_stalls": sum(w["long_stalls"] for w in windows),
         "longest_gc_ms": max(w["longest_gc_ms"] for w in windows),
-        "windows": [
-            {
-                k: w[k]
-                for k in (
-                    "longest_stall_ms",
-                    "longest_stall",
-                    "longest_stall_on_cpu_ms",
-                    "long_stalls",
-                    "longest_gc_ms",
-                    "frozen_objects",
-                )
-            }
-            for w in windows
-        ],
+        "longest_gc_cpu_ms": max(w["longest_gc_cpu_ms"] for w in windows),
+        "collections": sum(w["collections"] for w in windows),
+        "rss_mb": [windows[0]["rss_mb"], windows[-1]["rss_mb"]],
+        "windows": windows,
     }
 
 
@@ -354,24 +442,31 @@ def run(scale: Scale) -> dict[str, Any]:
                  f"{snap['longest_gc_ms']:.1f} ms (no snapshot: {nosnap['longest_gc_ms']:.1f} ms)"),
     ]  # fmt: skip
     stall = tails_run["longest_stall"] or {}
+    own = tails_run["longest_stall_on_cpu"] or {}
+    load = tails_run["load_average"]
     rows += [
         row(NAME, f"longest loop stall, {TAILS_RATE:,} orders/s for {tails_seconds:g} s", tails_run["longest_stall_ms"],
             "ms", target=f"<= {STALL_TARGET_MS:g} ms", met=tails_run["longest_stall_ms"] <= STALL_TARGET_MS,
-            note=f"{tails_run['long_stalls']} stalls over 5 ms; the longest: {stall.get('user_ms', 0):.1f} ms user "
-                 f"CPU, {stall.get('system_ms', 0):.1f} ms system, {stall.get('off_cpu_ms', 0):.1f} ms off the CPU "
-                 f"({stall.get('preempted', 0)} preemptions, {stall.get('blocked', 0)} blocking waits, "
-                 f"{stall.get('minor_faults', 0)} page faults); "
-                 f"longest collection {tails_run['longest_gc_ms']:.1f} ms"),
+            note=f"{tails_run['long_stalls']} stalls over 5 ms; the longest: {stall.get('off_cpu_ms', 0):.1f} ms "
+                 f"off the CPU ({stall.get('preempted', 0)} preemptions, {stall.get('blocked', 0)} blocking waits, "
+                 f"{stall.get('minor_faults', 0)} page faults); load average {load[0]:.1f} to {load[1]:.1f}; "
+                 f"server and generator {'pinned to a core each' if tails_run['pinned'] else 'not pinned'}"),
         row(NAME, f"longest loop stall on the loop's CPU, {TAILS_RATE:,} orders/s for {tails_seconds:g} s",
             tails_run["longest_stall_on_cpu_ms"], "ms", target=f"<= {STALL_TARGET_MS:g} ms",
             met=tails_run["longest_stall_on_cpu_ms"] <= STALL_TARGET_MS,
-            note="each stall less the time the loop thread was off the CPU meanwhile: the stall the server's "
-                 "own work makes, whatever else the machine runs"),
+            note=f"each stall less the time the loop thread was off the CPU meanwhile (the server's own work); that "
+                 f"stall: {own.get('ms', 0):.1f} ms wall, {own.get('minor_faults', 0)} page faults; longest "
+                 f"collection {tails_run['longest_gc_cpu_ms']:.1f} ms of CPU ({tails_run['longest_gc_ms']:.1f} ms "
+                 f"wall), {tails_run['collections']:,} collections; server RSS {tails_run['rss_mb'][0]:.0f} → "
+                 f"{tails_run['rss_mb'][1]:.0f} MB"),
         row(NAME, f"ack latency p99.9, {TAILS_RATE:,} orders/s", tails_run["latency_us"]["p99.9"], "µs",
             "p50, same run", tails_run["latency_us"]["p50"], target=f"<= {P999_TARGET:g}x",
             met=tails_run["p999_over_p50"] <= P999_TARGET,
-            note=f"p99 {tails_run['latency_us']['p99']:,.0f} µs; {tails_run['orders_per_s']:,.0f} orders/s, "
-                 f"server CPU {tails_run['server_cpu_us_per_order']:.1f} µs/order"),
+            note=f"p99 {tails_run['latency_us']['p99']:,.0f} µs; {tails_run['orders_per_s']:,.0f} orders/s "
+                 f"({'kept up' if tails_run['kept_up'] else 'a backlog: the server did not keep up'}), server CPU "
+                 f"{tails_run['server_cpu_us_per_order']:.1f} µs/order; the generator (this process) "
+                 f"{tails_run['generator_cpu_share']:.2f} of a core, its own longest stall "
+                 f"{tails_run['generator_longest_stall_ms']:.1f} ms"),
     ]  # fmt: skip
     if before:
         old_fsync, old_snap = by_mode["before: fsync"], by_stall["before: snapshot"]
@@ -396,23 +491,71 @@ def run(scale: Scale) -> dict[str, Any]:
     }
 
 
+TAILS_FIGURES = (
+    "longest_stall_ms",
+    "longest_stall_on_cpu_ms",
+    "long_stalls",
+    "longest_gc_ms",
+    "longest_gc_cpu_ms",
+    "collections",
+    "orders_per_s",
+    "p999_over_p50",
+    "server_cpu_us_per_order",
+    "generator_cpu_share",
+    "generator_longest_stall_ms",
+)
+"""The figures a comparison of tails runs prints the medians of."""
+
+
+def tails_once(tmp: Path, name: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    journal = {"journal": {"snapshot_every": args.snapshot_every}} if args.snapshot_every else {}
+    srv = ServerProcess(tmp / name, config={**WIDE_LIMITS, **journal}, env=env, log_level="info")
+    srv.start()
+    try:
+        return uvloop.run(
+            tails(
+                srv,
+                args.tails,
+                args.window,
+                rate=args.rate,
+                pinned=not args.no_pin,
+                realtime=not args.no_realtime,
+                pause_ms=args.pause_ms,
+            )
+        )
+    finally:
+        srv.stop()
+
+
 def main() -> None:
-    """`python -m bench.journal --tails SECONDS`: the tails run alone, at length (`make soak` runs 10 minutes)."""
+    """`python -m bench.journal --tails SECONDS`: the tails run alone, at length (`make soak` runs 10 minutes).
+
+    With `HFTSIM_BENCH_JOURNAL_BEFORE` set, `--reps` runs of this code and of that one alternate, each on a
+    fresh server, and the medians of each side are printed: before and after in one run."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--tails", type=float, required=True, metavar="SECONDS")
     parser.add_argument("--window", type=float, default=TAILS_WINDOW_S, metavar="SECONDS")
+    parser.add_argument("--rate", type=int, default=TAILS_RATE, metavar="ORDERS_PER_S")
+    parser.add_argument("--reps", type=int, default=1, help="runs of each side (with a before, alternated)")
+    parser.add_argument("--no-pin", action="store_true", help="let the scheduler place the server and the generator")
+    parser.add_argument("--no-realtime", action="store_true", help="leave the server and the generator time-shared")
+    parser.add_argument("--pause-ms", type=float, default=0.0, help="stop the server this long once a window")
+    parser.add_argument("--snapshot-every", type=int, default=0, help="commands between snapshots (0: the server's)")
     args = parser.parse_args()
+    before = os.environ.get(BEFORE)
+    sides = {"after": {}, **({"before": {"PYTHONPATH": before}} if before else {})}
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="bench-tails-") as tmp:
-        srv = ServerProcess(Path(tmp) / "tails", config={**WIDE_LIMITS}, log_level="info")
-        srv.start()
-        try:
-            result = uvloop.run(tails(srv, args.tails, args.window))
-        finally:
-            srv.stop()
-    windows = result.pop("windows")
-    for w in windows:
-        print(orjson.dumps(w).decode())
-    print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        for rep in range(args.reps):
+            for side in list(sides) if rep % 2 == 0 else list(sides)[::-1]:
+                result = tails_once(Path(tmp), f"{side}-{rep}", sides[side], args)
+                runs[side].append(result)
+                for w in result.pop("windows"):
+                    print(side, orjson.dumps(w).decode())
+                print(side, orjson.dumps(result).decode(), flush=True)
+    for side, results in runs.items():
+        print(side, {k: round(median(r[k] for r in results), 3) for k in TAILS_FIGURES})
+    result = runs["after"][-1]
     stall_met = result["longest_stall_ms"] <= STALL_TARGET_MS
     on_cpu_met = result["longest_stall_on_cpu_ms"] <= STALL_TARGET_MS
     tail_met = result["p999_over_p50"] <= P999_TARGET

@@ -61,5 +61,7 @@ async def test_a_stall_is_told_apart_by_its_part_on_the_cpu() -> None:
     own = STALL_S - INTERVAL_S
     lag, _ = await stall_with(burn)
     assert lag.longest_on_cpu_s >= own * 0.9, lag
-    lag, _ = await stall_with(lambda: time.sleep(STALL_S))
+    assert lag.longest_on_cpu is not None and lag.longest_on_cpu.on_cpu_ms == lag.longest_on_cpu_s * 1000, lag
+    lag, stall = await stall_with(lambda: time.sleep(STALL_S))
     assert lag.longest_s >= own * 0.9 and lag.longest_on_cpu_s < own / 3, lag
+    assert stall.on_cpu_ms < own * 1000 / 3, stall

@@ -641,16 +641,18 @@ def _loop_lag(d: Dispatcher, ctx: Context, req: Request, role: Role) -> dict[str
     lag = d.venue.loop_lag
     longest = lag.longest
     over = lag.over
-    on_cpu_s = lag.longest_on_cpu_s
+    on_cpu_s, on_cpu = lag.longest_on_cpu_s, lag.longest_on_cpu
     longest_s, samples = lag.take()
-    longest_gc_s, collections = d.venue.heap.take()
+    longest_gc_s, longest_gc_cpu_s, collections = d.venue.heap.take()
     return {
         "longest_stall_ms": round(longest_s * 1000, 3),
         "longest_stall": longest.figures() if longest is not None else None,
         "long_stalls": over,
         "longest_stall_on_cpu_ms": round(on_cpu_s * 1000, 3),
+        "longest_stall_on_cpu": on_cpu.figures() if on_cpu is not None else None,
         "samples": samples,
         "longest_gc_ms": round(longest_gc_s * 1000, 3),
+        "longest_gc_cpu_ms": round(longest_gc_cpu_s * 1000, 3),
         "collections": collections,
         "frozen_objects": gc.get_freeze_count(),
         "settles": d.venue.heap.settles,

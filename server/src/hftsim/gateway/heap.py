@@ -27,7 +27,10 @@ fork freezes the heap the same way (store/snapshots.py), so the heap stays
 frozen for the child's sake too.
 
 `longest_pause_s` times every collection (a `gc.callbacks` hook), so the
-loop-lag figures can say how much of a stall was the collector's.
+loop-lag figures can say how much of a stall was the collector's; beside
+it `longest_pause_cpu_s`, the same collections on the thread's CPU clock:
+on a shared machine a collection's wall time counts the time other work
+held the core, its CPU time only the walk itself.
 """
 
 from __future__ import annotations
@@ -49,10 +52,13 @@ class HeapPolicy:
     def __init__(self) -> None:
         self.longest_pause_s = 0.0
         """The longest collection since the last `take()`."""
+        self.longest_pause_cpu_s = 0.0
+        """The most CPU time one collection took since the last `take()`."""
         self.collections = 0
         self.settles = 0
         """Settles since start: each froze what had survived until then."""
         self._started_at = 0.0
+        self._started_cpu = 0.0
         self._task: asyncio.Task[None] | None = None
         self._saved: tuple[int, int, int] | None = None
 
@@ -75,10 +81,11 @@ class HeapPolicy:
             gc.callbacks.remove(self._timed)
             self._saved = None
 
-    def take(self) -> tuple[float, int]:
-        """The longest collection and the number of collections since the last call; starts a new window."""
-        taken = (self.longest_pause_s, self.collections)
-        self.longest_pause_s, self.collections = 0.0, 0
+    def take(self) -> tuple[float, float, int]:
+        """The longest collection (wall, then CPU) and the number of collections since the last call; starts a
+        new window."""
+        taken = (self.longest_pause_s, self.longest_pause_cpu_s, self.collections)
+        self.longest_pause_s, self.longest_pause_cpu_s, self.collections = 0.0, 0.0, 0
         return taken
 
     def settle(self) -> None:
@@ -94,9 +101,11 @@ class HeapPolicy:
 
     def _timed(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._started_at = time.perf_counter()
+            self._started_at, self._started_cpu = time.perf_counter(), time.thread_time()
             return
-        pause = time.perf_counter() - self._started_at
+        pause, cpu = time.perf_counter() - self._started_at, time.thread_time() - self._started_cpu
         self.collections += 1
         if pause > self.longest_pause_s:
             self.longest_pause_s = pause
+        if cpu > self.longest_pause_cpu_s:
+            self.longest_pause_cpu_s = cpu

@@ -18,7 +18,13 @@ On a machine shared with other work the longest stall is mostly the time
 other processes held the core, which no change to the server moves. So
 each stall's part on the CPU is kept too (`longest_on_cpu_s`): the stall
 less the time the loop thread was off the CPU in that interval, i.e. the
-stall the server's own work would have made on a core of its own.
+stall the server's own work would have made on a core of its own. That
+part is figured from the thread's CPU clock (`time.thread_time`), which
+counts to the moment it is read; `getrusage` counts a running thread's
+time as of the scheduler's last tick or switch. The stall with the
+longest part on the CPU keeps its own breakdown (`longest_on_cpu`): the
+wall-clock longest is nearly always another process's doing, this one
+the server's.
 """
 
 from __future__ import annotations
@@ -42,8 +48,10 @@ class Stall:
     """One stall and what the loop thread did during it (from the wake-up before it to the one after)."""
 
     ms: float
+    on_cpu_ms: float
+    """The stall less the time the thread was off the CPU: the part the server's own work made."""
     user_ms: float
-    """CPU time in user mode: Python work on the loop."""
+    """CPU time in user mode: Python work on the loop (this and `system_ms` split as the kernel's ticks saw it)."""
     system_ms: float
     """CPU time in the kernel for the loop thread: syscalls, page faults."""
     off_cpu_ms: float
@@ -70,55 +78,59 @@ class LoopLag:
     """What the loop thread did during the longest stall since the last `take()`."""
     longest_on_cpu_s: float = 0.0
     """The longest stall's part on the CPU since the last `take()`, over every stall (not only the longest)."""
+    longest_on_cpu: Stall | None = None
+    """What the loop thread did during the stall of `longest_on_cpu_s`."""
     _usage: resource.struct_rusage | None = field(default=None, repr=False)
+    _cpu: float = field(default=0.0, repr=False)
+    """The thread's CPU clock at the last wake-up."""
 
     def take(self) -> tuple[float, int]:
         """The longest stall and the number of wake-ups since the last call; starts a new window."""
         taken = (self.longest_s, self.samples)
         self.longest_s, self.samples, self.over, self.longest = 0.0, 0, 0, None
-        self.longest_on_cpu_s = 0.0
+        self.longest_on_cpu_s, self.longest_on_cpu = 0.0, None
         return taken
 
     async def watch(self) -> None:
         clock = time.perf_counter  # the loop's own clock counts whole milliseconds under uvloop
+        cpu_clock = time.thread_time
         usage = resource.getrusage
         thread = resource.RUSAGE_THREAD
-        before, self._usage = clock(), usage(thread)
+        before, self._cpu, self._usage = clock(), cpu_clock(), usage(thread)
         while True:
             await asyncio.sleep(INTERVAL_S)
-            woke, after = clock(), usage(thread)
+            woke, cpu, after = clock(), cpu_clock(), usage(thread)
             elapsed = woke - before
             stall = max(0.0, elapsed - INTERVAL_S)
             self.samples += 1
             if stall > 0.0:
-                self._count(stall, elapsed, after)
-            before, self._usage = woke, after
+                self._count(stall, elapsed, cpu - self._cpu, after)
+            before, self._cpu, self._usage = woke, cpu, after
 
-    def _count(self, stall: float, elapsed: float, after: resource.struct_rusage) -> None:
+    def _count(self, stall: float, elapsed: float, cpu: float, after: resource.struct_rusage) -> None:
         if stall > COUNT_OVER_S:
             self.over += 1
+        on_cpu = max(0.0, stall - max(0.0, elapsed - cpu))  # the stall less the time off the CPU
         if stall > self.longest_s:
             self.longest_s = stall
-            self.longest = self._explain(stall, elapsed, after)
-        previous = self._usage
-        assert previous is not None
-        cpu = after.ru_utime - previous.ru_utime + after.ru_stime - previous.ru_stime
-        on_cpu = stall - max(0.0, elapsed - cpu)  # the stall less the time off the CPU
+            self.longest = self._explain(stall, on_cpu, elapsed, cpu, after)
         if on_cpu > self.longest_on_cpu_s:
             self.longest_on_cpu_s = on_cpu
+            self.longest_on_cpu = self._explain(stall, on_cpu, elapsed, cpu, after)
         if stall > WARN_S:
             log.warning("the event loop stalled for %.0f ms: every client waited that long", stall * 1000)
 
-    def _explain(self, stall: float, elapsed: float, after: resource.struct_rusage) -> Stall:
+    def _explain(self, stall: float, on_cpu: float, elapsed: float, cpu: float, after: resource.struct_rusage) -> Stall:
         before = self._usage
         assert before is not None
         user = after.ru_utime - before.ru_utime
         system = after.ru_stime - before.ru_stime
         return Stall(
             ms=stall * 1000,
+            on_cpu_ms=on_cpu * 1000,
             user_ms=user * 1000,
             system_ms=system * 1000,
-            off_cpu_ms=max(0.0, elapsed - user - system) * 1000,
+            off_cpu_ms=max(0.0, elapsed - cpu) * 1000,
             minor_faults=after.ru_minflt - before.ru_minflt,
             major_faults=after.ru_majflt - before.ru_majflt,
             blocked=after.ru_nvcsw - before.ru_nvcsw,
