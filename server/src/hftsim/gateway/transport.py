@@ -59,32 +59,25 @@ class Peer(Protocol):
     def resume_writing(self) -> None: ...
 
 
+CALLBACKS = ("on_ws_connected", "on_ws_frame", "on_ws_disconnected", "pause_writing", "resume_writing")
+"""The callbacks of `Peer`, which a `Listener` takes from it."""
+
+
 class Listener(WSListener):
-    """The picows listener of one socket: hands each callback to its `Peer`.
+    """The picows listener of one socket: its callbacks are its `Peer`'s.
 
     The peer is compiled with the rest of the order path (mypyc), and a
     compiled class cannot extend picows' own compiled listener class, so this
-    plain one stands between them.
+    plain one stands between them. It holds the peer's bound methods as its
+    own attributes: picows looks each callback up on the listener and calls
+    what it finds, so a frame reaches the compiled peer directly, without a
+    Python frame of this class in between.
     """
 
     def __init__(self, peer: Peer) -> None:
         super().__init__()
-        self.peer = peer
-
-    def on_ws_connected(self, transport: WSTransport) -> None:
-        self.peer.on_ws_connected(transport)
-
-    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        self.peer.on_ws_frame(transport, frame)
-
-    def on_ws_disconnected(self, transport: WSTransport) -> None:
-        self.peer.on_ws_disconnected(transport)
-
-    def pause_writing(self) -> None:
-        self.peer.pause_writing()
-
-    def resume_writing(self) -> None:
-        self.peer.resume_writing()
+        for name in CALLBACKS:
+            setattr(self, name, getattr(peer, name))
 
 
 def hand_over(transport: asyncio.Transport, request: bytes, factory: ListenerFactory, max_frame: int) -> None:
