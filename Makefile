@@ -72,6 +72,7 @@ $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
 # The engine core and the gateway's order path compiled with mypyc, as one group. Optional: without it the server
 # runs the same code as plain Python (and says so at start), so a failed build is reported, not fatal.
 $(COMPILED): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py server/src/hftsim/store/codec.py \
+		server/src/hftsim/engine/commands.py \
 		$(wildcard server/src/hftsim/engine/core/*.py server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py)
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools

@@ -139,6 +139,17 @@ class BacktestBroker(Broker):
             raise error(result.rejection.code.value, result.rejection.message, op)
         return result
 
+    def _build(self, kind: Any, values: tuple[Any, ...], op: str, error: type[ServerError], filled: int = 0) -> Any:
+        """The command of `kind` from the strategy's `values`, or the engine's refusal of a value of the wrong type
+        raised as `error` (a compiled command could not even be built from it)."""
+        from hftsim.engine import field_refusal
+
+        known = [i.sym for i in self.venue.engine.instruments]
+        refusal = field_refusal(kind, values, known, filled)
+        if refusal is not None:
+            raise error(refusal.code.value, refusal.message, op)
+        return kind(*values)
+
     def _ticks(self, sym: str, price: PriceLike | None) -> int | None:
         if price is None:
             return None
@@ -167,8 +178,9 @@ class BacktestBroker(Broker):
         self.tracker.watch(handle)
         ticks = self._ticks(sym, price)
         kind, time_in_force = OrderType(type), Tif(tif)
-        command = PlaceOrder(self.venue.user_id, sym, Side(side), qty, ticks, kind, time_in_force, post_only, coid)
+        fields = (self.venue.user_id, sym, Side(side), qty, ticks, kind, time_in_force, post_only, coid)
         try:
+            command = self._build(PlaceOrder, fields, "order.place", OrderRejected)
             result = self._apply(command, "order.place", OrderRejected)
         except ServerError as exc:
             handle.reject({"code": exc.code, "message": exc.message})
@@ -184,7 +196,8 @@ class BacktestBroker(Broker):
     ) -> JSON:
         from hftsim.engine import CancelOrder
 
-        result = self._apply(CancelOrder(self.venue.user_id, order_id, client_order_id), "order.cancel")
+        command = self._build(CancelOrder, (self.venue.user_id, order_id, client_order_id), "order.cancel", ServerError)
+        result = self._apply(command, "order.cancel")
         assert result.order is not None
         return {"order": self.venue.render.order(result.order)}
 
@@ -202,7 +215,9 @@ class BacktestBroker(Broker):
         own = self._orders.find({"client_order_id": client_order_id}) if client_order_id is not None else None
         order = self.venue.engine.order(order_id) if order_id is not None else None
         sym = own.sym if own is not None else order.sym if order is not None else ""
-        command = AmendOrder(self.venue.user_id, order_id, client_order_id, self._ticks(sym, price), qty)
+        fields = (self.venue.user_id, order_id, client_order_id, self._ticks(sym, price), qty)
+        filled = order.filled_qty if order is not None else own.filled_qty if own is not None else 0
+        command = self._build(AmendOrder, fields, "order.amend", OrderRejected, filled)
         result = self._apply(command, "order.amend", OrderRejected)
         assert result.order is not None
         return {"order": self.venue.render.order(result.order)}
@@ -222,7 +237,8 @@ class BacktestBroker(Broker):
     async def cancel_all(self, sym: str | None = None) -> int:
         from hftsim.engine import CancelAll
 
-        return len(self._apply(CancelAll(self.venue.user_id, sym), "order.cancel_all").canceled)
+        command = self._build(CancelAll, (self.venue.user_id, sym), "order.cancel_all", ServerError)
+        return len(self._apply(command, "order.cancel_all").canceled)
 
     def symbols(self) -> list[JSON]:
         return self.venue.symbols

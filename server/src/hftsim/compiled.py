@@ -47,6 +47,8 @@ CORE = tuple(
     for name in ("events", "accounts", "orders", "book", "checks", "settlement", "matching", "auction", "engine")
 )
 """The engine core's modules, in dependency order (core/__init__.py stays plain)."""
+COMMANDS = "hftsim.engine.commands"
+"""The engine's commands, compiled with the core that reads their fields (see the module)."""
 GATEWAY = (
     "hftsim.gateway.clock",
     "hftsim.store.codec",
@@ -69,8 +71,8 @@ GATEWAY = (
     "hftsim.gateway.sockets",
 )
 """The gateway's order path: the order's way from frame to engine and back."""
-MODULES = CORE + GATEWAY
-"""The engine core and the gateway's order path, compiled as one group."""
+MODULES = (COMMANDS, *CORE, *GATEWAY)
+"""The engine's commands and core and the gateway's order path, compiled as one group."""
 
 
 def source(module: str) -> Path:

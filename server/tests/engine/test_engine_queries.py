@@ -15,6 +15,7 @@ from hftsim.engine import (
     Instrument,
     Limits,
     OrderStatus,
+    OrderType,
     PlaceOrder,
     Side,
     SymbolStatus,
@@ -204,7 +205,7 @@ def test_state_hash_tracks_state(engine: Engine) -> None:
 def test_user_ids_lists_accounts(engine: Engine) -> None:
     engine.apply(PlaceOrder(5, "ACME", Side.BUY, 5, 9990), 1)
     engine.apply(PlaceOrder(2, "ACME", Side.BUY, 0, 9990), 2)
-    engine.apply(PlaceOrder(3, "ACME", Side.BUY, 1, None, "market"), 3)  # type: ignore[arg-type]
+    engine.apply(PlaceOrder(3, "ACME", Side.BUY, 1, None, OrderType.MARKET), 3)
     assert engine.user_ids() == [3, 5]
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from hftsim import compiled
 from hftsim.engine import (
     AmendOrder,
     CancelAll,
@@ -14,8 +15,10 @@ from hftsim.engine import (
     Code,
     Command,
     CreditCash,
+    DebitCash,
     Engine,
     Instrument,
+    OpenAccount,
     OrderType,
     PlaceOrder,
     PriceError,
@@ -24,6 +27,7 @@ from hftsim.engine import (
     Side,
     SymbolStatus,
     Tif,
+    field_refusal,
 )
 
 BUY = Side.BUY
@@ -80,23 +84,35 @@ CASES = {
 
 INVALID_PLACES = {
     "negative qty": PlaceOrder(1, "ACME", BUY, -5, 10000),
-    "bool qty": PlaceOrder(1, "ACME", BUY, True, 10000),
-    "float qty": PlaceOrder(1, "ACME", BUY, 1.5, 10000),  # type: ignore[arg-type]
     "limit without price": PlaceOrder(1, "ACME", BUY, 1),
     "market with price": PlaceOrder(1, "ACME", BUY, 1, 10000, OrderType.MARKET),
     "market post only": PlaceOrder(1, "ACME", BUY, 1, None, OrderType.MARKET, post_only=True),
     "post only IOC": PlaceOrder(1, "ACME", BUY, 1, 10000, tif=Tif.IOC, post_only=True),
     "zero price": PlaceOrder(1, "ACME", BUY, 1, 0),
-    "float price": PlaceOrder(1, "ACME", BUY, 1, 100.5),  # type: ignore[arg-type]
-    "bad side": PlaceOrder(1, "ACME", "long", 1, 10000),  # type: ignore[arg-type]
-    "unhashable side": PlaceOrder(1, "ACME", ["buy"], 1, 10000),  # type: ignore[arg-type]
-    "bad type": PlaceOrder(1, "ACME", BUY, 1, 10000, "stop"),  # type: ignore[arg-type]
-    "bad tif": PlaceOrder(1, "ACME", BUY, 1, 10000, tif="DAY"),  # type: ignore[arg-type]
-    "post_only not bool": PlaceOrder(1, "ACME", BUY, 1, 10000, post_only=1),  # type: ignore[arg-type]
     "empty client id": PlaceOrder(1, "ACME", BUY, 1, 10000, client_order_id=""),
     "long client id": PlaceOrder(1, "ACME", BUY, 1, 10000, client_order_id="x" * 65),
-    "user id not int": PlaceOrder("1", "ACME", BUY, 1, 10000),  # type: ignore[arg-type]
 }
+
+LIMIT, GTC = OrderType.LIMIT, Tif.GTC
+WRONG_TYPES: dict[str, tuple[tuple[object, ...], str]] = {
+    "bool qty": ((1, "ACME", BUY, True, 10000, LIMIT, GTC, False, None), "qty must be a positive integer, got True"),
+    "float qty": ((1, "ACME", BUY, 1.5, 10000, LIMIT, GTC, False, None), "qty must be a positive integer, got 1.5"),
+    "float price": (
+        (1, "ACME", BUY, 1, 100.5, LIMIT, GTC, False, None),
+        "price must be a positive number of ticks, got 100.5",
+    ),
+    "bad side": ((1, "ACME", "long", 1, 10000, LIMIT, GTC, False, None), "side must be one of buy, sell, got 'long'"),
+    "unhashable side": ((1, "ACME", ["buy"], 1, 10000, LIMIT, GTC, False, None), "side must be one of buy, sell"),
+    "bad type": ((1, "ACME", BUY, 1, 10000, "stop", GTC, False, None), "type must be one of limit, market"),
+    "bad tif": ((1, "ACME", BUY, 1, 10000, LIMIT, "DAY", False, None), "tif must be one of GTC, IOC, FOK"),
+    "post_only not bool": (
+        (1, "ACME", BUY, 1, 10000, LIMIT, GTC, 1, None),
+        "post_only must be true or false, got 1",
+    ),
+    "user id not int": (("1", "ACME", BUY, 1, 10000, LIMIT, GTC, False, None), "user_id must be an integer"),
+    "symbol not str": ((1, 7, BUY, 1, 10000, LIMIT, GTC, False, None), "unknown symbol 7; known symbols: ACME, BOLT"),
+}
+"""A new order's values of the wrong type (in `PlaceOrder`'s order) and the engine's words for the first of them."""
 
 HARMLESS = CancelOrder(1, order_id=10**9)
 """A rejection that surely changes nothing, to compare states at equal command sequence numbers."""
@@ -206,16 +222,52 @@ def test_rejected_event_fields(engine: Engine) -> None:
 
 
 def test_cancel_all_and_amend_field_checks(engine: Engine) -> None:
-    assert engine.apply(CancelAll("u"), 1).rejection is not None  # type: ignore[arg-type]
-    assert engine.apply(CancelOrder(1, order_id="1"), 2).rejection is not None  # type: ignore[arg-type]
-    assert engine.apply(CancelOrder(1, client_order_id=7), 3).rejection is not None  # type: ignore[arg-type]
     order = engine.apply(PlaceOrder(1, "ACME", BUY, 5, 9990), 4).order
     assert order is not None
-    for amend in (
-        AmendOrder(1, order_id=order.order_id, price=0),
-        AmendOrder(1, order_id=order.order_id, price=99.9),  # type: ignore[arg-type]
-        AmendOrder(1, order_id=order.order_id, qty=0),
-    ):
+    for amend in (AmendOrder(1, order_id=order.order_id, price=0), AmendOrder(1, order_id=order.order_id, qty=0)):
         result = engine.apply(amend, 5)
         assert result.rejection is not None and result.rejection.code is Code.INVALID_FIELD
     assert engine.order(order.order_id) == order
+
+
+@pytest.mark.parametrize("name", WRONG_TYPES)
+def test_a_new_order_of_the_wrong_types_is_refused_where_it_is_built(name: str) -> None:
+    """What builds commands from untyped values asks `field_refusal` first: the engine's rule, code and message."""
+    values, says = WRONG_TYPES[name]
+    refusal = field_refusal(PlaceOrder, values, ["ACME", "BOLT"])
+    assert refusal is not None and says in refusal.message
+    assert refusal.code is (Code.UNKNOWN_SYMBOL if name == "symbol not str" else Code.INVALID_FIELD)
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "says"),
+    [
+        (CancelAll, ("u", None), "user_id must be an integer, got 'u'"),
+        (CancelAll, (1, 5), "unknown symbol 5"),
+        (CancelOrder, (1, "1", None), "order_id must be an integer, got '1'"),
+        (CancelOrder, (1, None, 7), "client_order_id must be a string, got 7"),
+        (AmendOrder, (1, 3, None, 99.9, None), "price must be a positive number of ticks, got 99.9"),
+        (AmendOrder, (1, 3, None, None, 2.0), "must be an integer above the filled 1, got 2.0"),
+        (OpenAccount, (1, 10.0), "cash must be a non-negative integer, got 10.0"),
+        (DebitCash, (1, 5, None), "to must name the other account, got None"),
+        (CreditCash, (1, 5, "b", "3"), "ref must be a positive integer, got '3'"),
+    ],
+)
+def test_other_commands_of_the_wrong_types_are_refused_where_they_are_built(
+    kind: type[Command], values: tuple[object, ...], says: str
+) -> None:
+    refusal = field_refusal(kind, values, ["ACME", "BOLT"], filled=1)
+    assert refusal is not None and says in refusal.message
+
+
+def test_values_that_fit_are_left_to_the_engine() -> None:
+    assert field_refusal(PlaceOrder, (1, "NOPE", BUY, -1, None, LIMIT, GTC, False, ""), ["ACME"]) is None
+    assert field_refusal(CancelOrder, (1, None, None), ["ACME"]) is None
+
+
+def test_a_compiled_command_refuses_a_value_of_the_wrong_type() -> None:
+    """Why the builders ask first: compiled (test_engine_builds: it is), the class itself refuses, with a
+    TypeError and no engine code."""
+    assert compiled.ORDER_PATH.compiled
+    with pytest.raises(TypeError):
+        PlaceOrder(1, "ACME", BUY, 1.5, 10000)  # type: ignore[arg-type]

@@ -12,8 +12,6 @@ which refuses it as a single engine would.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..engine import AmendOrder, CancelAll, CancelOrder, Command, OpenAccount, PlaceOrder, Result, SetSymbolStatus
 from .layout import shard_of_id
 from .market import ShardedMarket
@@ -34,7 +32,7 @@ def route(command: Command, market: ShardedMarket) -> list[tuple[int, Command]]:
     if isinstance(command, CancelAll) and command.sym is not None:
         return [(layout.owner(command.sym) or 0, command)]
     if isinstance(command, OpenAccount):
-        return [(i, replace(command, cash=layout.share(command.cash, i))) for i in range(count)]
+        return [(i, OpenAccount(command.user_id, layout.share(command.cash, i))) for i in range(count)]
     return [(i, command) for i in range(count)]
 
 

@@ -31,6 +31,7 @@ from .commands import (
     SymbolStatus,
     Tif,
 )
+from .core.checks import field_refusal
 from .core.engine import RULES, Engine
 from .core.events import (
     AccountUpdate,
@@ -98,6 +99,7 @@ __all__ = [
     "Trade",
     "build",
     "cash_decimals",
+    "field_refusal",
     "format_cash",
     "tick_value",
 ]

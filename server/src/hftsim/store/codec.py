@@ -8,14 +8,12 @@ against the command's type hints, so damaged bytes surface as CodecError
 and never as a half-built command or a stray KeyError.
 
 The table is open: a new command kind needs only its entry in KINDS; the
-field checks are derived from the dataclass.
+field checks are derived from the types each command class names in its
+`FIELDS` (a compiled class keeps no annotations at run time).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from enum import Enum
 from typing import Any, Final
 
@@ -47,20 +45,9 @@ KINDS: dict[str, type[Any]] = {
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _allowed(hint: Any) -> tuple[Any, ...]:
-    """The plain types a field's hint admits: `int | None` → (int, NoneType)."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return typing.get_args(hint)
-    return (hint,)
-
-
-def _fields(cls: type[Any]) -> dict[str, tuple[Any, ...]]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: _allowed(hints[f.name]) for f in dataclasses.fields(cls)}
-
-
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
-_FIELDS = {cls: _fields(cls) for cls in KINDS.values()}
+_FIELDS: dict[type[Any], dict[str, tuple[Any, ...]]] = {cls: dict(cls.FIELDS) for cls in KINDS.values()}
+"""Each kind's fields in order, with the types a field's value may have: `price` → (int, NoneType)."""
 
 
 _NAMES = {cls: tuple(fields) for cls, fields in _FIELDS.items()}

@@ -9,9 +9,11 @@ changes. The engine's later stages (matching, settlement) assume a command
 that passed here.
 
 The gateway already parses wire input, but the engine is also driven by the
-in-process agents and by journal replay, so it never trusts a command: a
-malformed one is refused with INVALID_FIELD like any other rule, never an
-exception.
+in-process agents and by journal replay, so it never trusts a command's
+values: a malformed one is refused with INVALID_FIELD like any other rule,
+never an exception. A compiled command cannot even be built with a value of
+the wrong type (see commands.py); what builds commands from untyped values
+asks `field_refusal` first, which runs these same rules on the values.
 """
 
 from __future__ import annotations
@@ -19,7 +21,21 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-from ..commands import AmendOrder, CreditCash, DebitCash, OrderType, PlaceOrder, Side, SymbolStatus, Tif
+from ..commands import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    CreditCash,
+    DebitCash,
+    Fields,
+    OpenAccount,
+    OrderType,
+    PlaceOrder,
+    SetSymbolStatus,
+    Side,
+    SymbolStatus,
+    Tif,
+)
 from ..errors import Code
 from ..instruments import Instrument, format_cash
 from ..limits import Limits
@@ -108,11 +124,6 @@ class Admitted:
     """The user's position in the symbol, None before the first order in it (the engine opens it)."""
     crossing: bool
     """Whether the order meets the opposite side on arrival."""
-
-
-def given(cmd: object, name: str) -> object:
-    """A command's field as it came: its type is one of the things a rule checks."""
-    return getattr(cmd, name)
 
 
 # Rules --------------------------------------------------------------------------
@@ -382,6 +393,62 @@ def credit_rule(source: str, ref: object, last: int) -> Refusal | None:
     )
 
 
+# Building a command -------------------------------------------------------------
+
+
+def fits(kind: type[Fields], values: tuple[object, ...]) -> bool:
+    """Whether each value, in constructor order, is of a type its field of `kind` takes (a bool is no int)."""
+    return all([type(value) in types for (_, types), value in zip(kind.FIELDS, values, strict=True)])
+
+
+def field_refusal(
+    kind: type[Fields], values: tuple[object, ...], known: Collection[str], filled: int = 0
+) -> Refusal | None:
+    """Why a command of `kind` may not be built from `values` (in constructor order), or None when it may.
+
+    For what builds commands from values nobody has typed (a strategy's
+    arguments in a backtest): a compiled command raises TypeError when built
+    with a value of the wrong type, so the builder asks here first and is
+    refused as the engine would refuse the command, by the same rules with
+    their codes and messages. Values that fit their fields are left to the
+    engine, which checks everything else when it applies the command; so is
+    a value the rules take as it is (a plain string equal to an enum
+    member's value, which the builder turns into the member). `known` are
+    the engine's symbols; `filled`, for an amend, the quantity its order has
+    filled.
+    """
+    if fits(kind, values):
+        return None
+    if kind is PlaceOrder:
+        user_id, sym, side, qty, price, order_type, tif, post_only, coid = values
+        order_kind = kind_rule(side, order_type, tif)
+        if isinstance(order_kind, Refusal):
+            return symbol_rule(known, sym) or order_kind
+        return symbol_rule(known, sym) or place_fields_rule(order_kind, user_id, qty, price, post_only, coid)
+    if kind is CancelOrder:
+        user_id, order_id, coid = values
+        return order_ref_rule(user_id, order_id, coid)
+    if kind is AmendOrder:
+        user_id, order_id, coid, price, qty = values
+        return order_ref_rule(user_id, order_id, coid) or amend_fields_rule(price, qty, filled)
+    if kind is CancelAll:
+        user_id, sym = values
+        return user_rule(user_id) or (symbol_rule(known, sym) if sym is not None else None)
+    if kind is SetSymbolStatus:
+        sym, status = values
+        return symbol_rule(known, sym) or status_rule(status)
+    if kind is OpenAccount:
+        user_id, cash = values
+        return user_rule(user_id) or cash_rule(cash)
+    if kind is DebitCash:
+        user_id, amount, to = values
+        return user_rule(user_id) or transfer_fields_rule(amount, "to", to)
+    if kind is CreditCash:
+        user_id, amount, source, ref = values
+        return user_rule(user_id) or transfer_fields_rule(amount, "source", source) or credit_rule("", ref, 0)
+    raise TypeError(f"not an engine command: {kind!r}")
+
+
 # Market buys ----------------------------------------------------------------------
 
 
@@ -458,7 +525,7 @@ class Checks:
 
     def place(self, cmd: PlaceOrder) -> Admitted | Refusal:
         """A new order's rules; each field of the command is read once, as it came."""
-        sym = given(cmd, "sym")
+        sym: object = cmd.sym
         book = self.books.get(sym) if isinstance(sym, str) else None
         if book is None:  # one lookup finds the book of a known symbol; the rule words the refusal of another
             refusal = symbol_rule(self.books, sym)
@@ -468,11 +535,14 @@ class Checks:
         refusal = trading_rule(sym, book.status, "new orders")
         if refusal is not None:
             return refusal
-        kind = kind_rule(given(cmd, "side"), given(cmd, "type"), given(cmd, "tif"))
+        kind = kind_rule(cmd.side, cmd.type, cmd.tif)
         if isinstance(kind, Refusal):
             return kind
-        user_id, qty, price = given(cmd, "user_id"), given(cmd, "qty"), given(cmd, "price")
-        post_only, coid = given(cmd, "post_only"), given(cmd, "client_order_id")
+        user_id: object = cmd.user_id
+        qty: object = cmd.qty
+        price: object = cmd.price
+        post_only: object = cmd.post_only
+        coid: object = cmd.client_order_id
         refusal = place_fields_rule(kind, user_id, qty, price, post_only, coid)
         if refusal is not None:
             return refusal
@@ -545,7 +615,8 @@ class Checks:
 
     def amend(self, cmd: AmendOrder, order: Order, book: Book) -> Refusal | None:
         """An amend of `order` (found by `find`) to its new price and total quantity."""
-        new_price, new_qty = given(cmd, "price"), given(cmd, "qty")
+        new_price: object = cmd.price
+        new_qty: object = cmd.qty
         refusal = trading_rule(book.sym, book.status, "amends") or amend_fields_rule(new_price, new_qty, order.filled)
         if refusal is not None:
             return refusal
@@ -573,8 +644,9 @@ class Checks:
         return refusal
 
     def debit(self, cmd: DebitCash) -> Refusal | None:
-        user_id, amount = given(cmd, "user_id"), given(cmd, "amount")
-        refusal = user_rule(user_id) or transfer_fields_rule(amount, "to", given(cmd, "to"))
+        user_id: object = cmd.user_id
+        amount: object = cmd.amount
+        refusal = user_rule(user_id) or transfer_fields_rule(amount, "to", cmd.to)
         if refusal is not None:
             return refusal
         assert type(user_id) is int and type(amount) is int
@@ -583,12 +655,14 @@ class Checks:
         return debit_rule(amount, available, self.decimals)
 
     def credit(self, cmd: CreditCash) -> Refusal | None:
-        user_id, amount, source = given(cmd, "user_id"), given(cmd, "amount"), given(cmd, "source")
+        user_id: object = cmd.user_id
+        amount: object = cmd.amount
+        source: object = cmd.source
         refusal = user_rule(user_id) or transfer_fields_rule(amount, "source", source)
         if refusal is not None:
             return refusal
         assert type(user_id) is int and isinstance(source, str)
-        return credit_rule(source, given(cmd, "ref"), self.credited.get((user_id, source), 0))
+        return credit_rule(source, cmd.ref, self.credited.get((user_id, source), 0))
 
     def cancel_all(self, user_id: object, sym: object) -> Refusal | None:
         refusal = user_rule(user_id)

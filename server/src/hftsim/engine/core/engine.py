@@ -54,7 +54,7 @@ from ..status import CancelReason, OrderStatus
 from .accounts import COID_MEMORY, Account, Position
 from .auction import crossed, uncross
 from .book import Book
-from .checks import STATUSES, Checks, Refusal, buy_cost, given, symbol_rule, user_rule
+from .checks import STATUSES, Checks, Refusal, buy_cost, symbol_rule, user_rule
 from .checks import cash_rule as cash_rule
 from .checks import status_rule as status_rule
 from .events import (
@@ -182,7 +182,7 @@ class Engine:
         """Checks, then trade, rest or expire a new order."""
         new = self._checks.place(cmd)
         if isinstance(new, Refusal):
-            return self._reject(new, given(cmd, "user_id"), given(cmd, "sym"), given(cmd, "client_order_id"), True)
+            return self._reject(new, cmd.user_id, cmd.sym, cmd.client_order_id, True)
         book = new.book
         account = new.account
         position = new.position
@@ -248,11 +248,11 @@ class Engine:
 
     def _cancel(self, cmd: CancelOrder, ts: int) -> Result:
         """Cancel one live order; the common "own order by id" case skips `find` and the `touched` record."""
-        user_id = given(cmd, "user_id")
-        order_id = given(cmd, "order_id")
+        user_id: object = cmd.user_id
+        order_id: object = cmd.order_id
         order = self._registry.live(order_id) if type(order_id) is int else None
         if order is None or type(user_id) is not int or order.user_id != user_id:
-            coid = given(cmd, "client_order_id")
+            coid: object = cmd.client_order_id
             found = self._checks.find(user_id, order_id, coid)
             if isinstance(found, Refusal):
                 return self._reject(found, user_id, None, coid)
@@ -263,8 +263,8 @@ class Engine:
         return Result(self.seq, [OrderCanceled(order.user_id, view, USER), delta], view, None)
 
     def _cancel_all(self, cmd: CancelAll, ts: int) -> Result:
-        user_id = given(cmd, "user_id")
-        sym = given(cmd, "sym")
+        user_id: object = cmd.user_id
+        sym: object = cmd.sym
         refusal = self._checks.cancel_all(user_id, sym)
         if refusal is not None:
             return self._reject(refusal, user_id, sym)
@@ -289,8 +289,9 @@ class Engine:
         return result
 
     def _amend(self, cmd: AmendOrder, ts: int) -> Result:
-        user_id, coid = given(cmd, "user_id"), given(cmd, "client_order_id")
-        found = self._checks.find(user_id, given(cmd, "order_id"), coid)
+        user_id: object = cmd.user_id
+        coid: object = cmd.client_order_id
+        found = self._checks.find(user_id, cmd.order_id, coid)
         if isinstance(found, Refusal):
             return self._reject(found, user_id, None, coid)
         order = found
@@ -331,7 +332,8 @@ class Engine:
         return Result(self.seq, events, view, None)
 
     def _set_status(self, cmd: SetSymbolStatus, ts: int) -> Result:
-        sym, given_status = given(cmd, "sym"), given(cmd, "status")
+        sym: object = cmd.sym
+        given_status: object = cmd.status
         refusal = symbol_rule(self._books, sym) or status_rule(given_status)
         if refusal is not None:
             return self._reject(refusal, None, sym)
@@ -351,7 +353,8 @@ class Engine:
 
     def _open_account(self, cmd: OpenAccount) -> Result:
         """Create the account with the given cash; an existing account is left as it is."""
-        user_id, cash = given(cmd, "user_id"), given(cmd, "cash")
+        user_id: object = cmd.user_id
+        cash: object = cmd.cash
         refusal = user_rule(user_id)
         if refusal is not None:
             return self._reject(refusal, None)
@@ -367,7 +370,7 @@ class Engine:
         """Take free cash out of the user's account (opened with the initial cash if it is new)."""
         refusal = self._checks.debit(cmd)
         if refusal is not None:
-            return self._reject(refusal, given(cmd, "user_id"))
+            return self._reject(refusal, cmd.user_id)
         move_cash(self._account(cmd.user_id), -cmd.amount)
         return Result(self.seq, [], None, None)
 
@@ -375,7 +378,7 @@ class Engine:
         """Add a transfer's cash to the user's account and remember it as the last taken from its source."""
         refusal = self._checks.credit(cmd)
         if refusal is not None:
-            return self._reject(refusal, given(cmd, "user_id"))
+            return self._reject(refusal, cmd.user_id)
         move_cash(self._account(cmd.user_id), cmd.amount)
         self._credited[cmd.user_id, cmd.source] = cmd.ref
         return Result(self.seq, [], None, None)
