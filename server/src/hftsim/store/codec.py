@@ -66,42 +66,46 @@ def encode(command: Command) -> bytes:
     """The command's journal record: `{"k": kind, field: value, ...}` with the fields in order.
 
     Runs once per journaled command, so the order path's kinds build their
-    mapping in one literal, picked by the exact type (no walk over the field
-    names), and orjson writes it under OPT_STRICT_INTEGER, which refuses any
+    mapping in one literal, picked by the command's class (no walk over the field
+    names, each field read as a struct field of the compiled command), and
+    orjson writes it under OPT_STRICT_INTEGER, which refuses any
     int beyond 53 bits instead of checking each field here. What it refuses
     (a wide int, a bad string) and every other kind go through
     `_encode_checked`, which encodes or refuses them field by field; the
     bytes are the same either way (tests/store/test_codec.py pins them).
     """
-    c: Any = command  # read as is: compiled code would check a field's hinted type and raise on a float qty
-    cls = type(c)
     record: dict[str, Any] | None = None
-    if cls is _PLACE:
+    if isinstance(command, _PLACE):  # the commands are compiled with this module: each field a struct read
         record = {
             "k": "place",
-            "user_id": c.user_id,
-            "sym": c.sym,
-            "side": c.side,
-            "qty": c.qty,
-            "price": c.price,
-            "type": c.type,
-            "tif": c.tif,
-            "post_only": c.post_only,
-            "client_order_id": c.client_order_id,
+            "user_id": command.user_id,
+            "sym": command.sym,
+            "side": command.side,
+            "qty": command.qty,
+            "price": command.price,
+            "type": command.type,
+            "tif": command.tif,
+            "post_only": command.post_only,
+            "client_order_id": command.client_order_id,
         }
-    elif cls is _CANCEL:
-        record = {"k": "cancel", "user_id": c.user_id, "order_id": c.order_id, "client_order_id": c.client_order_id}
-    elif cls is _AMEND:
+    elif isinstance(command, _CANCEL):
+        record = {
+            "k": "cancel",
+            "user_id": command.user_id,
+            "order_id": command.order_id,
+            "client_order_id": command.client_order_id,
+        }
+    elif isinstance(command, _AMEND):
         record = {
             "k": "amend",
-            "user_id": c.user_id,
-            "order_id": c.order_id,
-            "client_order_id": c.client_order_id,
-            "price": c.price,
-            "qty": c.qty,
+            "user_id": command.user_id,
+            "order_id": command.order_id,
+            "client_order_id": command.client_order_id,
+            "price": command.price,
+            "qty": command.qty,
         }
-    elif cls is _CANCEL_ALL:
-        record = {"k": "cancel_all", "user_id": c.user_id, "sym": c.sym}
+    elif isinstance(command, _CANCEL_ALL):
+        record = {"k": "cancel_all", "user_id": command.user_id, "sym": command.sym}
     if record is not None:
         try:
             return _dumps(record, option=_STRICT)
