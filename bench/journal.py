@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import signal
@@ -244,6 +245,11 @@ async def stalls(servers: dict[str, ServerProcess], orders: int, reps: int) -> d
             stream.close()
 
 
+def fork_holds(server: ServerProcess) -> list[float]:
+    """How long each snapshot's fork held the server's loop, in ms, from its log."""
+    return [float(ms) for ms in re.findall(r"the fork held the loop ([\d.]+) ms", server.log())]
+
+
 def rss_mb(pid: int) -> float:
     """A process's resident memory, from /proc (Linux)."""
     with open(f"/proc/{pid}/status") as f:
@@ -269,7 +275,7 @@ def schedule(pid: int, policy: int, priority: int) -> bool:
 
 
 WINDOW_FIGURES = ("longest_stall_ms", "longest_stall", "longest_stall_on_cpu_ms", "longest_stall_on_cpu",
-                  "long_stalls", "longest_gc_ms", "longest_gc_cpu_ms", "collections", "frozen_objects")  # fmt: skip
+                  "long_stalls", "longest_gc_ms", "longest_gc_cpu_ms", "collections")  # fmt: skip
 """What the tails run keeps of each window's `test.loop_lag` answer."""
 
 
@@ -319,13 +325,16 @@ async def tails(
         pin(pid, {cpus[-1]})
         os.sched_setaffinity(0, {cpus[0]})
     own_policy = os.sched_getscheduler(0)
-    realtime = realtime and schedule(pid, os.SCHED_FIFO, 1) and schedule(os.getpid(), os.SCHED_FIFO, 1)
+    # Reset on fork: the server's snapshot child (store/snapshots.py) is time-shared work, not part of the loop.
+    fifo = os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
+    realtime = realtime and schedule(pid, fifo, 1) and schedule(os.getpid(), fifo, 1)
     windows: list[dict[str, Any]] = []
     load_before = os.getloadavg()[0]
     own_lag = LoopLag()
     own_watch = asyncio.create_task(own_lag.watch())
+    gc.disable()  # the generator makes no cycles: a collection would only stall it, and its answers read late
     try:
-        await probe.ask("test.loop_lag", {})
+        frozen = [(await probe.ask("test.loop_lag", {"frozen": True})).get("frozen_objects", 0)]
         cpu0, own0 = cpu_seconds(pid), time.process_time()
         sender = asyncio.create_task(stream.paced(trade, rate, seconds))
         pauses = asyncio.create_task(stop_now_and_then(pid, window_s, pause_ms / 1000)) if pause_ms else None
@@ -337,8 +346,10 @@ async def tails(
             pauses.cancel()
         elapsed = sender.result()
         cpu, own = cpu_seconds(pid) - cpu0, time.process_time() - own0
+        frozen.append((await probe.ask("test.loop_lag", {"frozen": True})).get("frozen_objects", 0))
     finally:
         own_watch.cancel()
+        gc.enable()
         if realtime:
             schedule(os.getpid(), own_policy, 0)
         if pinned:
@@ -374,6 +385,8 @@ async def tails(
         "longest_gc_cpu_ms": max(w["longest_gc_cpu_ms"] for w in windows),
         "collections": sum(w["collections"] for w in windows),
         "rss_mb": [windows[0]["rss_mb"], windows[-1]["rss_mb"]],
+        "fork_hold_ms": fork_holds(server),
+        "frozen_objects": frozen,
         "windows": windows,
     }
 
@@ -414,9 +427,7 @@ def run(scale: Scale) -> dict[str, Any]:
             srv.stop()
         snapshotting = {side: start(side, {**RICH, "journal": j}, env) for side, (j, env) in stall_sides.items()}
         stall_runs = uvloop.run(stalls(snapshotting, orders, scale.reps))
-        fork_ms = [
-            float(ms) for ms in re.findall(r"the fork held the loop ([\d.]+) ms", snapshotting["snapshot"].log())
-        ]
+        fork_ms = fork_holds(snapshotting["snapshot"])
         for srv in snapshotting.values():
             srv.stop()
         tails_run = uvloop.run(tails(start("tails", {**WIDE_LIMITS}, {}), tails_seconds, TAILS_WINDOW_S))
