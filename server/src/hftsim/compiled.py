@@ -64,6 +64,7 @@ GATEWAY = (
     "hftsim.gateway.sessions",
     "hftsim.gateway.outbox",
     "hftsim.gateway.sequencer",
+    "hftsim.gateway.latency",
     "hftsim.gateway.order_limits",
     "hftsim.gateway.hub",
     "hftsim.gateway.readmodels",

@@ -26,7 +26,7 @@ def frames(records: list[tuple[int, int, bytes]]) -> bytes:
     parts: list[bytes] = []
     for seq, ts, data in records:
         head = _SEQ_TS.pack(seq, ts)
-        parts.append(_LENGTH_CRC.pack(len(data), _crc32(data, _crc32(head))))
+        parts.append(_LENGTH_CRC.pack(len(data), _crc32(head + data)))
         parts.append(head)
         parts.append(data)
     return b"".join(parts)
