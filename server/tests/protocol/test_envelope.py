@@ -50,6 +50,22 @@ def test_request_round_trip_and_responses() -> None:
     assert envelope.salvage_msg_id(b"not json") is None
 
 
+@pytest.mark.parametrize(
+    ("corr_id", "op"), [("a1", "order.place"), (None, "order.place"), ('q"uo\\te\n', 'we"ird'), ("ünï ☃", "md.delta")]
+)
+def test_responses_and_events_are_their_envelope_as_orjson_writes_it(corr_id: str | None, op: str) -> None:
+    """The envelope is written around the payload's own bytes: byte for byte what orjson makes of the whole mapping."""
+    payload: dict[str, Any] = {"order": {"order_id": 7, "price": "100.25", "post_only": False, "avg": None}, "gseq": 3}
+    ts = 1_700_000_000_123
+    frame = envelope.response(corr_id, op, payload, ts)
+    msg_id = orjson.loads(frame)["msg_id"]
+    envelope_of = {"type": "response", "ver": envelope.VERSION, "msg_id": msg_id, "ts": ts, "op": op}
+    assert frame == orjson.dumps({**envelope_of, "payload": payload, "corr_id": corr_id, "ok": True})
+    event = envelope.event(op, payload, ts)
+    msg_id = orjson.loads(event)["msg_id"]
+    assert event == orjson.dumps({**envelope_of, "type": "event", "msg_id": msg_id, "payload": payload})
+
+
 def test_roles_are_ordered_and_as_is_checked() -> None:
     assert acting_role(Role.ADMIN, "trader") is Role.TRADER
     assert acting_role(Role.TRADER, None) is Role.TRADER

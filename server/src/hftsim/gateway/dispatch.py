@@ -68,21 +68,23 @@ class Context:
         return after
 
 
-@dataclass(slots=True)
 class Sequenced:
     """A command for the sequencer, and how its result becomes the response payload.
 
     Handlers return it instead of awaiting the engine, so a socket can hand
     several commands to the sequencer in one pass (they share one journal
-    write) and answer each the moment it is applied. Not frozen: one is built
-    per order, and a frozen dataclass sets each field through `object.__setattr__`.
+    write) and answer each the moment it is applied. A plain class, as
+    `envelope.Request` is: one is built per order.
     """
 
-    command: Command
-    key: int | None
-    """The user's lane (None: the admins' shared one)."""
-    answer: Callable[[Result], dict[str, Any]]
-    """Raises ProtocolError for a command the engine refused."""
+    __slots__ = ("answer", "command", "key")
+
+    def __init__(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> None:
+        self.command = command
+        self.key = key
+        """The user's lane (None: the admins' shared one)."""
+        self.answer = answer
+        """Raises ProtocolError for a command the engine refused."""
 
 
 Outcome = dict[str, Any] | Sequenced | Awaitable[dict[str, Any]]

@@ -32,8 +32,6 @@ from ..protocol.render import Renderer
 from .clock import now_ms
 from .outbox import LateFlush, Outbox, PassFlush, text_frame
 
-PUBLIC: Final = (BookDelta, Trade, StatusChanged)
-"""The events every subscriber of the symbol sees."""
 _monotonic: Final = time.monotonic
 """Read once: the compiled module would otherwise look it up on the `time` module per event."""
 
@@ -165,7 +163,9 @@ class Hub:
         seq = result.seq
         local_md = self._relayed is None
         for index, ev in enumerate(result.events):
-            if isinstance(ev, PUBLIC):
+            if isinstance(ev, BookDelta) or isinstance(ev, Trade) or isinstance(ev, StatusChanged):
+                # the events every subscriber of the symbol sees: three checks, not one against a tuple, as compiled
+                # each is a C type check where a tuple goes through the interpreter's isinstance (0.2 us per event)
                 if local_md and (self._md[ev.sym] or self._drop_next):
                     self._publish(ev, ts, (seq, index))
             elif ev.user_id is not None and ev.user_id in self._cmd:
