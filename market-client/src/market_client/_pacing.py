@@ -21,6 +21,15 @@ MARGIN = 0.9
 
 
 class Pacer:
+    """A token bucket under the server's announced limits.
+
+    Slotted: every request reads and writes its fields, and between two of a
+    bot's orders the caches forget them; slots keep them in the object itself
+    rather than behind an instance dict.
+    """
+
+    __slots__ = ("_burst", "_clock", "_limits", "_rate", "_stamp", "_tokens", "_user")
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._rate = 0.0
@@ -69,7 +78,11 @@ class Pacer:
         if rate <= 0:
             return 0.0
         now = self._clock()
-        tokens = min(self._burst, self._tokens + (now - self._stamp) * rate) - 1.0
+        tokens = self._tokens + (now - self._stamp) * rate
+        burst = self._burst
+        if tokens > burst:  # not `min()`: a builtin's call costs more than the comparison
+            tokens = burst
+        tokens -= 1.0
         self._stamp = now
         self._tokens = tokens
         return 0.0 if tokens >= 0 else -tokens / rate
