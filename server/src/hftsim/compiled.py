@@ -114,6 +114,7 @@ SIM = tuple(
         "day",
         "fairvalue",
         "market",
+        "anticipation",
         "symbol",
         "agents.base",
         "agents.market_maker",

@@ -8,7 +8,8 @@ averages, a running volatility estimate) and from the trades the simulation
 saw in results (signed aggressive flow).
 
 Aggressive flow moves the consensus (`flow_offset`): only its surprise (flow
-that keeps coming is mostly anticipated), concave in size (square root
+that keeps coming is anticipated, as far as it went on lately: a regression
+the market keeps learning, `anticipation`), concave in size (square root
 beyond one order size). The flow carries most of the price's variance
 (`flow_share`; the fair value only the rest), and how much flow there is
 follows the noise traders' crowd (`crowd`): would-be traders join on their
@@ -36,6 +37,7 @@ from mypy_extensions import mypyc_attr
 from ..engine import Limits, Trade
 from ..engine.commands import Side
 from ..engine.instruments import Instrument
+from .anticipation import FlowForecast
 from .config import TRADING_SECONDS_PER_YEAR, SymbolSimSettings
 from .day import DayProfile
 from .fairvalue import FairValue, Normals
@@ -46,10 +48,6 @@ SLOW_HALF_LIFE_S = 60.0
 VOL_HALF_LIFE_S = 20.0
 HEAT_HALF_LIFE_S = 180.0
 """Memory of the market's heat (`SymbolState.heat`): minutes, like traders' attention."""
-FLOW_HALF_LIFE_S = 8.0
-FLOW_ANTICIPATION = 0.9
-"""The market expects this share of the recent flow rate (over FLOW_HALF_LIFE_S) to go on: runs of same-side
-orders move the price little after their first seconds, so persistent order signs leave returns uncorrelated."""
 CONSENSUS_ERROR_HALF_LIFE_S = 60.0
 REQUOTE_TICKS = 0.6
 REQUOTE_SHARE = 0.5
@@ -191,8 +189,8 @@ class SymbolState:
         moves it: a feedback loop with minutes-long memory, so volatility clusters."""
         self.flow = 0.0
         """Signed aggressive volume (buy +) seen since the previous observation."""
-        self.flow_rate = 0.0
-        """Recent signed aggressive volume per second (EWMA): the part of flow the market expects to go on."""
+        self.forecast = FlowForecast()
+        """The flow the market expects to go on (`anticipation`), in order sizes."""
         self.view: StepView | None = None
         """The market as the agent waking now sees it."""
         self.observed_us = 0
@@ -262,9 +260,13 @@ class SymbolState:
             self.ema_fast += (1 - _decay(dt_s, FAST_HALF_LIFE_S)) * (price - self.ema_fast)
             self.ema_slow += (1 - _decay(dt_s, SLOW_HALF_LIFE_S)) * (price - self.ema_slow)
             params = self.params
-            # Only the surprise in the flow moves the value: split orders that keep coming are
-            # partly anticipated, which keeps returns uncorrelated despite persistent order signs.
-            surprise = self.flow - FLOW_ANTICIPATION * self.flow_rate * dt_s
+            # Only the surprise in the flow moves the value: orders that keep coming are anticipated as
+            # far as the recent flow has gone on lately (`anticipation`), so persistent order signs leave
+            # returns uncorrelated, and flow that was expected and does not come takes back no more
+            # than its anticipation added.
+            push = concave(self.flow / self.order_size)
+            surprise = push - self.forecast.expected(dt_s)
+            self.forecast.update(push, dt_s)
             keep = _decay(dt_s, params.impact_half_life_s)
             # Impact is smaller in calm spells (it scales with the volatility, never above the
             # configured one) and larger when the book is stressed (thin quotes after a shock).
@@ -272,9 +274,7 @@ class SymbolState:
             impact = self.impact_ticks * calm * (1.0 + STRESS_IMPACT * self.stress) * self._thinness(view, dt_s)
             # The makers quote thinner at the busy ends of a trading day (`day`), so flow moves prices more.
             impact *= math.sqrt(self.day.activity(now_us / 1000))
-            self.flow_offset = self.flow_offset * keep + impact * concave(surprise / self.order_size)
-            weight = -math.expm1(-LN2 * dt_s / FLOW_HALF_LIFE_S)
-            self.flow_rate += weight * (self.flow / dt_s - self.flow_rate)
+            self.flow_offset = self.flow_offset * keep + impact * surprise
             self.flow = 0.0
             # Volatility as the makers see it: of the value estimate, not of the quoted mid (whose
             # tick-sized jumps would feed back into wider quotes and bigger jumps).
