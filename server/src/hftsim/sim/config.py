@@ -93,7 +93,7 @@ class SymbolSimSettings(BaseModel):
     """Base half-spread; default about one second of volatility (0.6 sigma_1s, at least 0.1 tick)."""
     consensus_error_bps: float = Field(default=1.5, ge=0)
     """How far (bp, standard deviation) the market's consensus strays from the fair value on its own."""
-    impact: float = Field(default=0.45, ge=0)
+    impact: float = Field(default=0.6, ge=0)
     """Move of the consensus value per order size of unexpected aggressive flow, in one-second volatilities."""
     impact_half_life_s: float = Field(default=120.0, gt=0)
     """How fast the flow-driven part of the consensus decays back (the informed trade it away sooner)."""
