@@ -255,7 +255,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, deep_merge=True))
 
     def instruments(self) -> list[Instrument]:
         return [s.instrument() for s in self.symbols]
@@ -285,9 +285,11 @@ class ConfigError(Exception):
 def load(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from the shipped defaults, `config_file`, the environment and `overrides`.
 
-    A user's TOML file is merged over the shipped defaults table by table,
-    except `symbols`, which it replaces whole when present. A key or an
-    `HFTSIM_` variable that names no setting is an error, like a bad value.
+    A user's TOML file is merged over the shipped defaults key by key, in
+    tables at any depth (a file that sets `[sim.defaults] impact` keeps the
+    shipped `[sim.symbols.*]`), as the `HFTSIM_` variables are; lists such as
+    `symbols` are replaced whole. A key or an `HFTSIM_` variable that names no
+    setting is an error, like a bad value.
     """
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")

@@ -84,3 +84,21 @@ def test_a_whole_table_as_json_is_checked_too(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("HFTSIM_SESSION", '{"alow_guests": false}')
     with pytest.raises(ConfigError, match=r"session\.alow_guests: unknown setting; did you mean session\.allow_guests"):
         load()
+
+
+def test_a_file_changes_only_the_keys_it_names_in_nested_tables(tmp_path: Path) -> None:
+    """A user's `[sim.defaults]` keeps the shipped per-symbol settings, and a per-symbol key keeps the symbol's
+    other shipped keys, as the environment variables do (a shallow merge dropped every `[sim.symbols.*]`)."""
+    shipped = load().sim
+    path = tmp_path / "my.toml"
+    path.write_text("[sim.defaults]\nimpact = 0.5\n\n[sim.symbols.BOLT]\nvolatility = 0.3\n")
+    sim = load(path).sim
+    assert sim.defaults.impact == 0.5
+    assert sim.for_symbol("DUNE").volatility == shipped.for_symbol("DUNE").volatility != sim.defaults.volatility
+    assert sim.for_symbol("BOLT").volatility == 0.3
+    assert (
+        sim.for_symbol("BOLT").liquidity_rate
+        == shipped.for_symbol("BOLT").liquidity_rate
+        != sim.defaults.liquidity_rate
+    )
+    assert sim.for_symbol("BOLT").impact == 0.5

@@ -10,8 +10,8 @@ change:
 [sim]
 step_ms = 100
 
-[sim.defaults]          # every symbol
-volatility = 0.3
+[sim.defaults]          # every symbol, where its own table does not say otherwise
+impact = 0.5
 
 [sim.symbols.ACME]      # this symbol only; the rest comes from [sim.defaults]
 volatility = 0.4
