@@ -53,7 +53,8 @@ class Watcher(Strategy):
 
 async def test_the_strategy_lives_on_the_agents_clock_and_its_own_timer() -> None:
     bot = Watcher()
-    result = await run_backtest(bot, seed=4, minutes=1.0, warmup_s=10)
+    # A busy minute (activity comes in spells: this seed's ACME prints 173 times, another's 16).
+    result = await run_backtest(bot, seed=1, minutes=1.0, warmup_s=10)
     assert len(bot.timers) == 240 and {b - a for a, b in itertools.pairwise(bot.timers)} == {250}
     assert len(bot.prints) > 20 and bot.prints == sorted(bot.prints)
     assert len({t % 100 for t in bot.prints}) > 10, "prints fall on a coarse grid, not at the agents' instants"
