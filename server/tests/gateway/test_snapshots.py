@@ -1,4 +1,4 @@
-"""Snapshots through the real server: a forked child writes them while trading goes on; recovery replays after."""
+"""Snapshots through the real server: the snapshot process writes them while trading goes on; recovery replays after."""
 
 from __future__ import annotations
 
@@ -51,4 +51,5 @@ async def test_a_snapshot_off_the_loop_then_a_crash_replays_only_what_follows(tm
         srv.stop()
     recovered = re.findall(r"recovered the market at command (\d+) \((\d+) replayed", srv.log())
     assert recovered and int(recovered[0][1]) == int(recovered[0][0]) - snapshot_seq
+    assert f"snapshot at command {snapshot_seq} written by the snapshot process" in srv.log()
     assert "Traceback" not in srv.log()

@@ -203,6 +203,8 @@ def replace_market(venue: Venue, market: Market) -> None:
     journal = ensure_replaceable(venue)
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
+    if venue.snapshotter is not None:
+        venue.snapshotter.stop()  # it follows the market being replaced; the next snapshot starts one from this
     engine, history, fills, round_book = market
     current = venue.engine
     assert isinstance(current, Engine), "only a venue with an engine of its own has a journal to replace it in"

@@ -4,11 +4,16 @@ The FastAPI app, the CLI and the tests build a Venue from settings; the
 routes only ever reach the parts through it. Building a venue recovers the
 market from its data directory: the latest snapshot, then the journal.
 
-Snapshots are taken by a forked child (store/snapshots.py) every
-`journal.snapshot_every` commands, so the event loop only pays the fork;
-at a clean shutdown the last one is written in-process, as nothing is
-left to serve. A snapshot holds the engine and its read models: the trade
-and fill histories, and the running round's book (classroom/scoring.py).
+A snapshot is taken every `journal.snapshot_every` commands. With the
+segment journal it is written by the snapshot process (snapshot_process.py),
+which keeps its own copy of the market from the journal: the loop only
+writes it a line. A round's book also counts what no command records (the
+rate limit's refusals, the PnL samples), which only the server holds, so
+while a round runs, and with the database journal, a forked child
+(store/snapshots.py) writes it instead and the loop pays the fork. At a
+clean shutdown the last one is written in-process, as nothing is left to
+serve. A snapshot holds the engine and its read models: the trade and fill
+histories, and the running round's book (classroom/scoring.py).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from .rounds import Rounds
 from .scenarios import Scenarios
 from .sequencer import Sequencer
 from .sessions import SessionManager
+from .snapshotter import Snapshotter
 from .traffic import user_limiter
 
 if TYPE_CHECKING:
@@ -100,6 +106,8 @@ class Venue:
     heap: HeapPolicy = field(default_factory=HeapPolicy)
     snapshot_pid: int | None = None
     """The forked child writing a snapshot, while one runs."""
+    snapshotter: Snapshotter | None = None
+    """The snapshot process's end, with a segment journal."""
     round_book: RoundBook | None = None
     """The running round's counts and samples (rounds.py), a read model fed every result like `fills`."""
     rounds: Rounds = field(init=False)
@@ -117,6 +125,7 @@ class Venue:
         journal: Journal | None = None
         sequencer: AnySequencer
         revocations: Revocations | None = None
+        snapshotter: Snapshotter | None = None
         queue_limit = settings.traffic.queued_per_user
         cmd_flush = PassFlush()
         if settings.cluster.nats_url:
@@ -141,6 +150,8 @@ class Venue:
                     "--reset: opened a new market (empty books, every account back to its opening cash); users kept"
                 )
             core, history, fills, round_book = recover(settings, journal, data_dir)
+            if isinstance(journal, SegmentJournal):
+                snapshotter = Snapshotter(journal.dir, settings.journal.keep_segments, new_market(settings))
             sequencer = Sequencer(core, journal, queue_limit=queue_limit, outgoing=cmd_flush)
             engine = core
         renderer = Renderer(engine)
@@ -167,6 +178,7 @@ class Venue:
             recovered_at=engine.seq,
             control=MarketControl(data_dir),
             round_book=round_book,
+            snapshotter=snapshotter,
         )
         checkpoint = venue.checkpoint if journal is not None else None
         venue.sequencer.subscribe(Recorder(venue, settings.journal.snapshot_every, checkpoint).on_result)
@@ -191,10 +203,12 @@ class Venue:
         return self.engine, self.history, self.fills, self.round_book
 
     def checkpoint(self) -> None:
-        """Snapshot the market in a forked child, so that a restart replays only what follows.
+        """Snapshot the market, so that a restart replays only what follows: by the snapshot process, or
+        (a round running, or the database journal) in a forked child.
 
-        A snapshot is an optimisation: when one is still being written, or the child fails, the journal
+        A snapshot is an optimisation: when one is still being written, or its writer fails, the journal
         still holds every command, so this one is skipped or the failure logged, and trading goes on.
+        Every command through `engine.seq` is durable here: the sequencer applies none before.
         """
         if self.snapshot_pid is not None:
             log.warning("a snapshot is still being written at command %d; this one is skipped", self.engine.seq)
@@ -203,6 +217,11 @@ class Venue:
             return
         seq = self.engine.seq
         self.journal.roll()
+        if self.snapshotter is not None:
+            if self.round_book is None:
+                self.snapshotter.snapshot(seq)
+                return
+            self.snapshotter.stop()  # its snapshot would lack the round's book, and must not race the fork's
         started = time.perf_counter()
         self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, self.market())
         held_ms = (time.perf_counter() - started) * 1000
@@ -224,6 +243,8 @@ class Venue:
 
     def close(self) -> None:
         """Wait for a snapshot being written, write the last one in-process, and close the journal."""
+        if self.snapshotter is not None:
+            self.snapshotter.stop()
         if self.snapshot_pid is not None:
             os.waitpid(self.snapshot_pid, 0)
             self.snapshot_pid = None

@@ -93,6 +93,30 @@ def _damaged(buf: bytes, pos: int, end: int, first_seq: int) -> Record:
     return Record(None, 0, buf[pos:end], None, (first_seq, pos))
 
 
+def segments_of(journal_dir: Path) -> list[Path]:
+    """The segment files, oldest first (their names sort as their first seqs do)."""
+    return sorted(journal_dir.glob(f"*{SUFFIX}"))
+
+
+def retire_covered(journal_dir: Path, seq: int, *, keep: bool) -> None:
+    """Drop (with `keep`, move to `archive/`) every segment a snapshot at `seq` covers whole.
+
+    A segment is covered when the one after it starts at or before `seq + 1`; the last one never is.
+    """
+    for path, following in itertools.pairwise(segments_of(journal_dir)):
+        if int(following.name.removesuffix(SUFFIX)) > seq + 1:
+            break
+        try:
+            if keep:
+                archive = journal_dir / "archive"
+                archive.mkdir(exist_ok=True)
+                os.replace(path, archive / path.name)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            pass  # another snapshot retired it first
+
+
 class SegmentJournal:
     def __init__(
         self,
@@ -131,7 +155,7 @@ class SegmentJournal:
             self._open(segments[-1])
 
     def _segments(self) -> list[Path]:
-        return sorted(self.dir.glob(f"*{SUFFIX}"))
+        return segments_of(self.dir)
 
     def _open(self, path: Path) -> None:
         """Append to `path` from its end; one a crash left without its magic gets it back first."""
@@ -283,21 +307,7 @@ class SegmentJournal:
             self.snapshots.save(seq, state)
         except OSError as exc:
             raise StoreUnavailable(f"snapshot write failed: {exc}") from exc
-        segments = self._segments()
-        for path, following in itertools.pairwise(segments):
-            if int(following.name.removesuffix(SUFFIX)) <= seq + 1:
-                self._retire(path)
-
-    def _retire(self, path: Path) -> None:
-        try:
-            if self._keep:
-                archive = self.dir / "archive"
-                archive.mkdir(exist_ok=True)
-                os.replace(path, archive / path.name)
-            else:
-                path.unlink()
-        except FileNotFoundError:
-            pass  # another snapshot retired it first
+        retire_covered(self.dir, seq, keep=self._keep)
 
     def load_snapshot(self) -> tuple[int, Any] | None:
         return self.snapshots.load()

@@ -99,7 +99,8 @@ class SnapshotFiles:
             path.unlink()
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when `parent` dies, so no writer outlives the server to race its next start."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the request took effect
@@ -118,7 +119,7 @@ def fork_snapshot(save: Callable[[int, Any], None], seq: int, state: Any) -> int
         return pid
     code = 1
     try:
-        _die_with_parent(parent)
+        die_with_parent(parent)
         gc.disable()  # a collection would touch every object and copy the parent's pages for nothing
         save(seq, state)
         code = 0
