@@ -18,7 +18,8 @@ object an order touches costs several times what a loop measures. With
 which evicts the caches as that wait does.
 
 `python -m bench.sdk_loopback [--cold KIB] [--profile]`: the figures, or
-the SDK's profile (cProfile, self time, largest first) over one run.
+the SDK's profile (cProfile, self time, largest first) over one run;
+`--only sdk|lean` runs one client alone, for `bench/sdk_instructions.py`.
 """
 
 from __future__ import annotations
@@ -51,8 +52,15 @@ USER = {
     "username": "guest-7",
     "roles": ["trader"],
     "is_admin": False,
-    "limits": {},
+    "limits": {
+        "messages_per_second": 100_000,
+        "message_burst": 100_000,
+        "user_messages_per_second": 100_000,
+        "user_message_burst": 100_000,
+    },
 }
+"""The login answer: the limits `hftsim.testing`'s servers announce (the gateway benchmarks' servers), so the SDK paces
+its orders (its default) as it does on the gateway, under limits it never reaches."""
 
 
 def ack(msg_id: str, payload: dict[str, Any], order_id: int) -> bytes:
@@ -183,7 +191,7 @@ async def lean_run(lean: Lean, n: int, ids: itertools.count[int], evict: Evictor
 
 
 async def open_client() -> MarketClient:
-    client = MarketClient("http://loopback", connect_md=False, liveness_timeout=None, pace=False)
+    client = MarketClient("http://loopback", connect_md=False, liveness_timeout=None)
     client._keeper.dialer = LoopbackDialer()
     await client._start()
     return client
@@ -224,6 +232,27 @@ async def measure(n: int, reps: int, cold_kib: int = 0) -> dict[str, Any]:
     }
 
 
+async def alone(client_name: str, n: int, warmup: int) -> None:
+    """`warmup` orders and then `n` of one client and nothing else (`bench/sdk_instructions.py` counts them)."""
+    evict = Evictor(0)
+    if client_name == "sdk":
+        client = await open_client()
+        try:
+            await sdk_run(client, warmup, evict)
+            if n:
+                await sdk_run(client, n, evict)
+        finally:
+            await client.aclose()
+        return
+    lean, ids = LeanLoopback(), itertools.count(1)
+    try:
+        await lean_run(lean, warmup, ids, evict)
+        if n:
+            await lean_run(lean, n, ids, evict)
+    finally:
+        await lean.close()
+
+
 async def profile(n: int, top: int, cold_kib: int) -> None:
     """The SDK's orders under cProfile, each order's own call profiled (the eviction before it is not)."""
     client, evict = await open_client(), Evictor(cold_kib)
@@ -254,8 +283,12 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="profile the SDK's run instead")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--only", choices=("sdk", "lean"), help="run this client alone, after --warmup orders")
+    parser.add_argument("--warmup", type=int, default=300, help="orders before the counted ones (with --only)")
     args = parser.parse_args()
-    if args.profile:
+    if args.only:
+        uvloop.run(alone(args.only, args.orders, args.warmup))
+    elif args.profile:
         uvloop.run(profile(args.orders, args.top, args.cold))
     else:
         figures = uvloop.run(measure(args.orders, args.reps, args.cold))
