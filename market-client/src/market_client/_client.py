@@ -547,7 +547,7 @@ class MarketClient:
         pause = 0.0 if pacer is None else pacer.delay_under(self._keeper.user)
         if pause > 0 or self._turns.queued is not None or (self._timelines and op in RESTATED):
             return self._request_with(session, pause, op, payload, as_role, timeout, msg_id)
-        return session.submit(op, payload, as_role=as_role, timeout=timeout, msg_id=msg_id)
+        return session.submit(op, payload, as_role, timeout, msg_id)
 
     async def _request_with(
         self,

@@ -58,7 +58,6 @@ class Envelopes:
         op: str,
         payload: Mapping[str, Any] | None = None,
         as_role: str | None = None,
-        *,
         msg_id: str | None = None,
     ) -> tuple[str, bytes]:
         """Return (msg_id, encoded frame) for one request; `msg_id` given: a copy of an earlier one."""

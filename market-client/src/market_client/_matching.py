@@ -46,6 +46,10 @@ class Inbox(Generic[W]):
         """A request went out: its answer goes to `waiter`."""
         self._waiting[msg_id] = waiter
 
+    def pending(self) -> dict[str, W]:
+        """The requests in flight by msg_id (probes not among them), to look through; not to change."""
+        return self._waiting
+
     def forget(self, msg_id: str) -> None:
         """The request was given up (timeout, a failed write): a later answer is stray."""
         self._waiting.pop(msg_id, None)

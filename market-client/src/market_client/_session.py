@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from websockets.exceptions import ConnectionClosed
@@ -49,55 +50,51 @@ MAX_FRAME = 64 * 1024 * 1024
 Waiter = asyncio.Future[Response]
 """What a request in flight is waited on by: its answer's future."""
 
+Pending = tuple[Waiter, float, str, float]
+"""A request in flight as the inbox keeps it: (its answer's future, its deadline in loop time, its op, its time
+limit in seconds). One tuple in one dict per request: the answer takes it out with the request, and the deadline
+needs no entry of its own."""
+
 
 class Deadlines:
-    """The time limits of a session's requests in flight, kept by one loop timer.
+    """The one loop timer that keeps a session's request deadlines.
 
     A timer per request (`call_later`, or `wait_for`'s task) costs a heap
-    push and a cancel on every order; one timer armed for the earliest
-    deadline, swept when it fires, costs a dict entry instead. One request
-    at a time with the same timeout arms it once per timeout period.
+    push and a cancel on every order. The deadlines live with the requests
+    (`Pending`), and this timer is armed for the earliest: a request only
+    compares its deadline with `armed_at`, and one request at a time with
+    the same timeout re-arms the timer once per timeout period. When it
+    fires, `sweep(now)` fails what is due and returns the next deadline.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[Waiter, str, str, float], None]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, sweep: Callable[[float], float | None]) -> None:
         self._loop = loop
-        self._expire = expire
-        self.due: dict[Waiter, tuple[float, str, str, float]] = {}
-        """Each request's (deadline in loop time, msg_id, op, seconds) by its future; an answered request leaves
-        it at once (`due.pop`)."""
+        self._sweep = sweep
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
+        self.armed_at = math.inf
+        """When the timer fires (infinity when it is not armed): a request whose deadline is earlier arms it
+        (an attribute, not a property: every request reads it)."""
 
-    def add(self, future: Waiter, msg_id: str, op: str, seconds: float) -> None:
-        """Call `expire(future, msg_id, op, seconds)` once `seconds` have passed, unless `future` left `due`."""
-        at = self._loop.time() + seconds
-        self.due[future] = (at, msg_id, op, seconds)
-        if self._timer is None or at < self._timer_at:
-            self._arm(at)
+    def arm(self, at: float) -> None:
+        """Fire at `at` (loop time) instead of when armed before."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(at, self._fire)
+        self.armed_at = at
 
     def stop(self) -> None:
         """The session is over: no timer stays behind."""
-        self.due.clear()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self.armed_at = math.inf
 
-    def _arm(self, at: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._loop.call_at(at, self._sweep)
-        self._timer_at = at
-
-    def _sweep(self) -> None:
+    def _fire(self) -> None:
         self._timer = None
-        now = self._loop.time()
-        due = self.due
-        expired = [(future, entry) for future, entry in due.items() if entry[0] <= now]
-        for future, (_, msg_id, op, seconds) in expired:
-            del due[future]
-            self._expire(future, msg_id, op, seconds)
-        if due:
-            self._arm(min(entry[0] for entry in due.values()))
+        self.armed_at = math.inf
+        after = self._sweep(self._loop.time())
+        if after is not None:
+            self.arm(after)
 
 
 class Connection(Protocol):
@@ -132,7 +129,7 @@ class RequestSession:
         self._envelopes = envelopes or Envelopes(prefix=name)
         self._on_event = on_event
         self._on_close = on_close
-        self._inbox: Inbox[Waiter] = Inbox()
+        self._inbox: Inbox[Pending] = Inbox()
         self._closing = False
         self._closed = False
         self._silent_for: float | None = None
@@ -145,7 +142,7 @@ class RequestSession:
         instead of that event to `on_event`; its owner makes the event (`restated`) only if something reads it
         at once. An order's answer then costs no event built and dispatched."""
         loop = self._loop = asyncio.get_running_loop()
-        self._deadlines = Deadlines(loop, self._timed_out)
+        self._deadlines = Deadlines(loop, self._sweep)
         self._send_now: Callable[[bytes], None] | None = getattr(connection, "send_now", None)
         """A socket that writes without suspending (picows) is called directly: no coroutine per request."""
         push_to = getattr(connection, "push_to", None)
@@ -222,7 +219,6 @@ class RequestSession:
         self,
         op: str,
         payload: Mapping[str, Any] | None = None,
-        *,
         as_role: str | None = None,
         timeout: float | None = None,
         msg_id: str | None = None,
@@ -237,11 +233,13 @@ class RequestSession:
         refusal's ServerError, RequestTimeout after `timeout`, ConnectionLost
         or ClientClosed. Given up (its awaiter canceled), a request stays in
         flight until its answer or its deadline comes, which then go to nobody.
-        A closed session or a write that fails raises at once.
+        A closed session or a write that fails raises at once. (Its
+        arguments may be given by position too: the client's own calls,
+        one per order, do.)
         """
         if self._closed:
             raise self._closed_error()
-        msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id=msg_id)
+        msg_id, frame = self._envelopes.request(op, payload, as_role, msg_id)
         if self.tap is not None:
             self.tap(self.name, "out", frame)
         send_now = self._send_now
@@ -261,7 +259,6 @@ class RequestSession:
             await self._connection.send(frame)
         except ConnectionClosed:
             self._inbox.forget(msg_id)
-            self._deadlines.due.pop(future, None)
             if future.done():
                 future.exception()  # the reader failed it meanwhile: mark the error seen
             raise ConnectionLost(f"{self.name} connection dropped while sending {op}") from None
@@ -269,14 +266,24 @@ class RequestSession:
 
     def _expect(self, op: str, msg_id: str, timeout: float | None) -> Waiter:
         """The future `msg_id`'s answer resolves, with its deadline."""
-        future: Waiter = self._loop.create_future()
-        self._inbox.expect(msg_id, future)
+        loop = self._loop
+        future: Waiter = loop.create_future()
         limit = self.request_timeout if timeout is None else timeout
         if limit > 0:
-            self._deadlines.add(future, msg_id, op, limit)
-        else:
-            self._timed_out(future, msg_id, op, limit)  # no time at all: only an answer already there counts
+            at = loop.time() + limit
+            self._inbox.expect(msg_id, (future, at, op, limit))
+            if at < self._deadlines.armed_at:
+                self._deadlines.arm(at)
+        else:  # no time at all: not even an answer can come first
+            self._timed_out(future, msg_id, op, limit)
         return future
+
+    def _sweep(self, now: float) -> float | None:
+        """The deadlines' timer fired: fail the requests due by `now`; the earliest deadline left, if any."""
+        pending = self._inbox.pending()
+        for msg_id, (future, _, op, limit) in [(m, p) for m, p in pending.items() if p[1] <= now]:
+            self._timed_out(future, msg_id, op, limit)
+        return min((p[1] for p in pending.values()), default=None)
 
     def _timed_out(self, future: Waiter, msg_id: str, op: str, seconds: float) -> None:
         """A request's time ran out: its caller gets RequestTimeout, and a late answer goes to nobody."""
@@ -356,19 +363,14 @@ class RequestSession:
         if self.tap is not None:
             self.tap(self.name, "in", frame)
         on_restated = self.on_restated
-        events, future, response, ignored = self._inbox.receive(frame, on_restated is None)
-        if ignored is not None:
-            logger.warning("%s: ignoring %s", self.name, ignored)
-        on_event = self._on_event
-        if on_event is not None:
-            for event in events:
-                try:
-                    on_event(event)
-                except Exception:
-                    logger.exception("%s: event handler failed on %s", self.name, event.op)
-        if response is None or future is None:
+        events, pending, response, ignored = self._inbox.receive(frame, on_restated is None)
+        if events:
+            self._events(events)
+        if pending is None or response is None:
+            if ignored is not None:
+                logger.warning("%s: ignoring %s", self.name, ignored)
             return
-        self._deadlines.due.pop(future, None)  # answered (the inbox let it go too)
+        future = pending[0]  # answered: the inbox let it go, and its deadline with it
         if not response.ok:
             if not future.done():
                 future.set_exception(response.error())
@@ -381,6 +383,16 @@ class RequestSession:
         if not future.done():
             future.set_result(response)
 
+    def _events(self, events: Sequence[Event]) -> None:
+        on_event = self._on_event
+        if on_event is None:
+            return
+        for event in events:
+            try:
+                on_event(event)
+            except Exception:
+                logger.exception("%s: event handler failed on %s", self.name, event.op)
+
     def _finish(self, code: int | None, reason: str) -> None:
         self._closed = True
         self._deadlines.stop()
@@ -388,7 +400,7 @@ class RequestSession:
             self._watchdog.cancel()
         self.close_code, self.close_reason = code, reason
         error = self._closed_error()
-        for future in self._inbox.drain():
+        for future, *_ in self._inbox.drain():
             if not future.done():
                 future.set_exception(error)
         if not self._closing and self._on_close is not None:
