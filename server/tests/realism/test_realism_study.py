@@ -40,6 +40,28 @@ def test_same_seed_same_tape() -> None:
     )
 
 
+def test_a_copied_market_goes_on_as_the_original_would_and_apart_from_it() -> None:
+    """Paired experiments start from one copy of a market: the copy must carry the book, the agents and their
+    random generators, so it goes on exactly as a run never stopped, and running it leaves the original alone."""
+    from sim_data import ACME, INITIAL_CASH, LIMITS
+
+    whole = record([ACME], SimSettings(), 5, 120, limits=LIMITS, initial_cash=INITIAL_CASH)
+    half = record([ACME], SimSettings(), 5, 60, limits=LIMITS, initial_cash=INITIAL_CASH)
+    copy = half.copy()
+    copy.run(120)
+    assert half.seconds == 60 and len(half.tapes["ACME"].mid) == 60, "the original did not move"
+    ta, tc = whole.tapes["ACME"], copy.tapes["ACME"]
+    assert len(tc.mid) == 120 and tc.taker_t[-1] > 60
+    assert (ta.mid, ta.taker_qty, ta.limit_depth, ta.cancel_age) == (
+        tc.mid,
+        tc.taker_qty,
+        tc.limit_depth,
+        tc.cancel_age,
+    )
+    half.run(120)
+    assert half.tapes["ACME"].mid == ta.mid
+
+
 def test_tape_sees_the_whole_order_flow(study: Study) -> None:
     for rec in study.recordings["market"]:
         tape = rec.tapes["ACME"]

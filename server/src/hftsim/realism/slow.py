@@ -2,16 +2,21 @@
 
 Square-root impact (Tóth et al. 2011): a metaorder of size Q executed over
 T moves the price by about Y σ_T √(Q/V_T) (V_T the volume traded over T):
-δ in I ∝ Q^δ between 0.4 and 0.7. Measured on paired runs with the same
-seed, one without and one with a metaorder (child market orders of whole
-lots at a steady pace from an extra account). The two runs share every
-draw that does not depend on what was traded: the fair value and the
-consensus error move on a fixed time grid (`hftsim.sim.symbol`), and the
-institutional fund draws its parents from a stream of their own; so the
-gap between the two mids at the end of the execution is the metaorder's
-impact plus how differently the agents went on trading, not a second
-fair-value path. `Impact.fair_gap` says how closely the fair values of
-the paired runs agree.
+δ in I ∝ Q^δ between 0.4 and 0.7. Measured on paired runs that go on from
+one copy of a seed's market at the metaorder's start (`Recording.copy`):
+one with a buy metaorder, one with a sell metaorder of the same size
+(child market orders of whole lots at a steady pace from an extra account).
+Half the gap between their mids at the end of the execution is the
+metaorder's impact plus how differently the agents went on trading. The
+pair shares every draw that does not depend on what was traded (the fair
+value and the consensus error move on a fixed time grid,
+`hftsim.sim.symbol`; the institutional fund draws its parents from a
+stream of their own), so the gap is not a second fair-value path; and the
+opposite metaorders of one state cancel what the agents would have done
+anyway, which a gap to a run without a metaorder keeps, so each pair
+carries a quarter of that gap's variance. A run without a metaorder gives
+V_T; `Impact.fair_gap` says how closely the fair values of the paired runs
+agree.
 
 Intraday U-shape (Admati & Pfleiderer 1988; Andersen & Bollerslev 1997):
 volume and volatility are higher after the open and before the close than
@@ -37,7 +42,7 @@ from ..engine.instruments import Instrument
 from ..sim.config import SimSettings, SymbolSimSettings
 from .findings import Check, Finding, jackknife, mark
 from .measures import power_law_slope
-from .tape import record
+from .tape import record, start
 
 START_S = 300
 """The metaorder starts after the market has settled."""
@@ -119,26 +124,29 @@ def square_root_impact(
     found: dict[float, list[float]] = {f: [] for f in fractions}
     fair_gap = 0.0
     for seed in range(first_seed, first_seed + seeds):
-        base = record([inst], sim, seed, end, limits=limits, initial_cash=cash)
+        market = start([inst], sim, seed, limits=limits, initial_cash=cash)
+        market.run(start_s)
+        base = market.copy()
+        base.run(end)
         tape = base.tapes[inst.sym]
         volume = sum(tape.volume[start_s:end]) * inst.lot
         sigma = base.sim.state(inst.sym).sigma_1s * math.sqrt(execution_s)
-        side = Side.BUY if seed % 2 else Side.SELL
-        sign = 1 if side is Side.BUY else -1
         user_id = len(base.sim.agent_names()) + 1
         if tick is not None:
             tick(end, f"impact, seed {seed}")
         for fraction in fractions:
             total = round(fraction * volume)
-            meta = _Metaorder(user_id, cash * 1000, inst, side, total, start_s, execution_s)
-            run = record([inst], sim, seed, end, limits=limits, initial_cash=cash, inject=meta)
-            paired = run.tapes[inst.sym]
-            gap = np.nanmean(np.subtract(paired.mid[end - END_S : end], tape.mid[end - END_S : end]))
-            found[fraction].append(sign * float(gap) / sigma)
-            fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])
-            fair_gap = max(fair_gap, float(np.max(np.abs(fair))) / sigma)
-            if tick is not None:
-                tick(end, f"impact {fraction:.0%}, seed {seed}")
+            mids = []
+            for side in (Side.BUY, Side.SELL):
+                run = market.copy()
+                run.run(end, inject=_Metaorder(user_id, cash * 1000, inst, side, total, start_s, execution_s))
+                paired = run.tapes[inst.sym]
+                mids.append(float(np.nanmean(paired.mid[end - END_S : end])))
+                fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])
+                fair_gap = max(fair_gap, float(np.max(np.abs(fair))) / sigma)
+                if tick is not None:
+                    tick(execution_s, f"impact {fraction:.0%} {side.value.lower()}, seed {seed}")
+            found[fraction].append((mids[0] - mids[1]) / 2 / sigma)
     impact = [float(np.mean(found[f])) for f in fractions]
     error = [float(np.std(found[f], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan for f in fractions]
     return Impact(fractions, impact, error, -power_law_slope(fractions, np.asarray(impact)), seeds, fair_gap)
@@ -241,8 +249,8 @@ def measure_intraday(volume: list[int], mid: list[float]) -> Intraday:
 
 
 def total_seconds(seeds: int) -> float:
-    """Simulated seconds the slow facts run (for a progress bar): the impact's paired runs and one day a seed."""
-    return seeds * ((1 + len(FRACTIONS)) * (START_S + EXECUTION_S) + DAY_S)
+    """Simulated seconds the slow facts run (for a progress bar): the impact's runs and one day a seed."""
+    return seeds * (START_S + EXECUTION_S + 2 * len(FRACTIONS) * EXECUTION_S + DAY_S)
 
 
 def section(sym: str, impact: Impact | None, day: Intraday | None) -> list[str]:
@@ -253,11 +261,12 @@ def section(sym: str, impact: Impact | None, day: Intraday | None) -> list[str]:
         values = " | ".join(f"{v:+.3f} ± {e:.3f}" for v, e in zip(impact.impact, impact.error, strict=True))
         lines += [
             f"**Square-root impact** ({verdict}): δ = {impact.delta:.2f} in I ∝ Q^δ (real: 0.4-0.7, Tóth et al."
-            f" 2011). Paired same-seed runs with and without a metaorder of Q (a share of the volume traded over"
-            f" its {EXECUTION_S // 60} minutes, child market orders of whole lots at most every {CHILD_EVERY_S} s),"
-            f" {impact.seeds} seeds, the fair values of paired runs within {impact.fair_gap:.3f} σ of each other;"
-            f" impact (mean gap of the mids over the execution's last {END_S} s, ± its standard error over the"
-            " seeds) in σ of the fair value over the execution:",
+            f" 2011). Paired runs from one copy of a seed's market, one with a buy and one with a sell metaorder"
+            f" of Q (a share of the volume traded over its {EXECUTION_S // 60} minutes without it, child market"
+            f" orders of whole lots at most every {CHILD_EVERY_S} s), {impact.seeds} seeds, the fair values of"
+            f" paired runs within {impact.fair_gap:.3f} σ of each other; impact (half the gap of the pair's mids"
+            f" over the execution's last {END_S} s, ± its standard error over the seeds) in σ of the fair value"
+            " over the execution:",
             "",
             f"| Q / V | {rows} |",
             "|---|" + "---|" * len(impact.fractions),

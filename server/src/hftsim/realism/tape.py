@@ -2,7 +2,8 @@
 
 `record` drives a fresh `Engine` and `Simulation` in a plain loop (no
 sockets, no clock: faster than real time), applying each agent's wake-up at
-its own microsecond of simulated time, and keeps, per symbol, what an
+its own microsecond of simulated time (a `Recording` can be run on later,
+or copied and run on differently), and keeps, per symbol, what an
 outside observer of a full order-by-order feed would see: every new limit
 order with its distance from the best price on its own side, every
 cancellation with the order's age, every aggressive order with its size,
@@ -16,6 +17,7 @@ order, as order-by-order feeds of real exchanges report it.
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -80,13 +82,48 @@ class Tape:
     """The agents' typical order size in lots: this market's round lot."""
 
 
-@dataclass
 class Recording:
-    tapes: dict[str, Tape]
-    sim: Simulation
-    engine: Engine
-    wall_s: float = 0.0
-    commands: int = 0
+    """A market taped as it runs: it can be run on, and copied to run on differently."""
+
+    def __init__(self, tapes: dict[str, Tape], sim: Simulation, engine: Engine) -> None:
+        self.tapes = tapes
+        self.sim = sim
+        self.engine = engine
+        self.wall_s = 0.0
+        self.commands = 0
+        self.seconds = 0
+        """Simulated seconds run so far."""
+        self._flow = _Flow(engine, tapes)
+
+    def run(self, seconds: float, *, progress: Progress | None = None, inject: Inject | None = None) -> None:
+        """Run on to `seconds` of simulated time from the start (whole seconds), taping every symbol."""
+        engine, sim, tapes, flow = self.engine, self.sim, self.tapes, self._flow
+        started = time.perf_counter()
+        commands = 0
+        for second in range(self.seconds + 1, int(seconds + 1e-9) + 1):
+            until_ms = second * 1000.0
+            while (batch := sim.wake(engine, until_ms)) is not None:
+                t_ms = sim.sim_time_ms
+                for command in batch:
+                    sim.on_result(flow.apply(command, t_ms / 1000.0, TS0_MS + int(t_ms)))
+                commands += len(batch)
+            if inject is not None:
+                for command in inject(until_ms, engine):
+                    sim.on_result(flow.apply(command, second, TS0_MS + int(until_ms)))
+                    commands += 1
+            _sample(engine, sim, tapes, flow)
+            self.seconds = second
+            if progress is not None:
+                progress(float(second))
+        self.wall_s += time.perf_counter() - started
+        self.commands += commands
+
+    def copy(self) -> Recording:
+        """An independent copy of the market as it stands: its book, its agents with their random generators,
+        its tapes. Paired runs of an experiment go on from one copied state, so they differ by the experiment
+        only, not by a warm-up run twice."""
+        copied: Recording = pickle.loads(pickle.dumps(self, pickle.HIGHEST_PROTOCOL))
+        return copied
 
 
 class _Flow:
@@ -214,6 +251,15 @@ def record(
     inject: Inject | None = None,
 ) -> Recording:
     """Run the agents for `seconds` of simulated time against a fresh Engine, taping every symbol."""
+    rec = start(instruments, settings, seed, limits=limits, initial_cash=initial_cash)
+    rec.run(seconds, progress=progress, inject=inject)
+    return rec
+
+
+def start(
+    instruments: Sequence[Instrument], settings: SimSettings, seed: int, *, limits: Limits, initial_cash: int
+) -> Recording:
+    """A fresh Engine with the agents' accounts open, at simulated time 0, ready to `Recording.run`."""
     engine = Engine(instruments, limits, initial_cash)
     sim = Simulation(settings, instruments, seed, limits=limits)
     sim.bind_users({name: i + 1 for i, name in enumerate(sim.agent_names())}, "1")
@@ -226,25 +272,7 @@ def record(
     }
     for sym, tape in tapes.items():
         tape.round_lot = max(1, sim.state(sym).order_size // tape.lot)
-    flow = _Flow(engine, tapes)
-    started = time.perf_counter()
-    commands = 0
-    for second in range(1, int(seconds + 1e-9) + 1):
-        until_ms = second * 1000.0
-        while (batch := sim.wake(engine, until_ms)) is not None:
-            t_ms = sim.sim_time_ms
-            for command in batch:
-                sim.on_result(flow.apply(command, t_ms / 1000.0, TS0_MS + int(t_ms)))
-            commands += len(batch)
-        if inject is not None:
-            for command in inject(until_ms, engine):
-                sim.on_result(flow.apply(command, second, TS0_MS + int(until_ms)))
-                commands += 1
-        _sample(engine, sim, tapes, flow)
-        if progress is not None:
-            progress(float(second))
-    rec = Recording(tapes, sim, engine, time.perf_counter() - started, commands)
-    return rec
+    return Recording(tapes, sim, engine)
 
 
 def _sample(engine: Engine, sim: Simulation, tapes: dict[str, Tape], flow: _Flow) -> None:
