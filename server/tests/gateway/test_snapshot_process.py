@@ -13,7 +13,9 @@ import pytest
 
 from hftsim.config import load
 from hftsim.engine import Engine, PlaceOrder, Side
+from hftsim.gateway import snapshotter
 from hftsim.gateway.control import replace_market
+from hftsim.gateway.snapshotter import FOLLOW_S
 from hftsim.gateway.venue import Venue
 from hftsim.store.history import FillHistory, MarketHistory
 from hftsim.store.segments import SUFFIX
@@ -94,9 +96,13 @@ def live(venue: Venue) -> tuple[int, str, int, int]:
     return venue.engine.seq, venue.engine.state_hash(), trades, fills
 
 
+@pytest.mark.parametrize("follow_s", [FOLLOW_S, 0.0])
 async def test_the_snapshot_process_writes_the_live_market_and_drops_the_segments_it_covers(
-    venue: Venue, tmp_path: Path
+    venue: Venue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, follow_s: float
 ) -> None:
+    """Started with the server, it follows the journal (with 0 s, told at every pass of the loop)."""
+    monkeypatch.setattr(snapshotter, "FOLLOW_S", follow_s)
+    venue.start_snapshots()
     await reported(venue, 1, EVERY)
     assert saved(tmp_path) == live(venue), "the replayed market is the served one, read models included"
     assert live(venue)[2] > 100, "the flow trades"

@@ -88,6 +88,7 @@ def create_app(
         heartbeat = asyncio.create_task(venue.hub.heartbeats(settings.server.heartbeat_ms))
         lag = asyncio.create_task(venue.loop_lag.watch(), name="hftsim-loop-lag")
         venue.heap.start()
+        venue.start_snapshots()
         if venue.agents is not None:
             venue.agents.start()
         venue.rounds.start_background()

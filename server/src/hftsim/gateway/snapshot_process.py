@@ -3,23 +3,24 @@
 A snapshot of the serving process would stop its event loop: pickling the
 market there takes seconds, and even forking a child to pickle it held the
 loop 4-18 ms (copying page tables, then copy-on-write faults). So the
-server starts this process once (`python -m hftsim.gateway.snapshot_process`,
+server starts this process (`python -m hftsim.gateway.snapshot_process`;
 snapshotter.py is the server's end) and never pickles or forks for a
 snapshot again. The process loads the latest snapshot, or starts from the
 empty market the server hands it, and then follows the segment journal
-(store/tail.py). Every `journal.snapshot_every` commands the server rolls
-the journal and writes one line to the process's stdin, the seq through
-which the journal is durable: the process applies the commands up to it,
-feeds its read models as the server's are fed (readmodels.record), writes
-the snapshot file exactly as the server would (store/snapshots.py), drops
-the segments it covers, and answers the seq on its stdout.
+(store/tail.py) as far as the server says it is durable, feeding its read
+models as the server's are fed (readmodels.record). The server writes it
+one line a second, `follow SEQ`, so it replays as the journal grows; and
+every `journal.snapshot_every` commands, once it has rolled the journal,
+`snapshot SEQ`: the process applies the commands up to SEQ, writes the
+snapshot file exactly as the server would (store/snapshots.py), drops the
+segments it covers, and answers SEQ on its stdout.
 
 The engine is deterministic, so its state equals the server's at that seq.
-The process inherits the server's CPUs and scheduling; it gives the
-priority up (time-shared at niceness 10 at least): a real-time server's
-loop always runs before it, and a time-shared one gets most of a core they
-both want. It dies with the server (PR_SET_PDEATHSIG); on any error it
-prints it and exits 1, and the server starts a new one at the next snapshot.
+The process gives the server's priority up (time-shared, at niceness 10
+at least) and, when the server is pinned to some of the machine's CPUs,
+runs on the others: it never competes for a real-time or pinned server's
+core. It dies with the server (PR_SET_PDEATHSIG); on any error it prints
+it and exits 1, and the server starts a new one at the next snapshot.
 """
 
 from __future__ import annotations
@@ -64,29 +65,42 @@ class Replica:
         self._engine = engine
         self._tail = SegmentTail(spec.journal_dir, engine.seq)
 
-    def snapshot(self, durable: int) -> None:
-        """Apply the journal through `durable`, then write the snapshot there and drop the segments it covers."""
+    def follow(self, durable: int) -> None:
+        """Apply the journal through `durable`."""
         for seq, ts, command in self._tail.upto(durable):
             result = self._engine.apply(command, ts)
             if result.seq != seq:
                 raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")
             record(result, self.market)
+
+    def snapshot(self, durable: int) -> None:
+        """Apply the journal through `durable`, then write the snapshot there and drop the segments it covers."""
+        self.follow(durable)
         self.files.save(durable, self.market)
         retire_covered(self._spec.journal_dir, durable, keep=self._spec.keep_segments)
 
 
+FOLLOW = b"follow"
+"""The verb of a line that only says how far the journal is durable; `snapshot` also asks for a snapshot there."""
 NICENESS = 10
 """At least this nice: the weight of a tenth of the server's when both want the same core."""
 
 
 def yield_to_the_server() -> None:
-    """Time-shared, and nicer than the server: a real-time or pinned server's priority is not for this process."""
+    """Time-shared, nicer than the server, and off the CPUs a pinned server keeps (both are inherited)."""
     os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     os.setpriority(os.PRIO_PROCESS, 0, max(NICENESS, os.getpriority(os.PRIO_PROCESS, 0)))
+    others = set(range(os.cpu_count() or 1)) - os.sched_getaffinity(0)
+    if others:
+        try:
+            os.sched_setaffinity(0, others)
+        except OSError:
+            pass  # none of them is this process's to use (a container's CPU set): it stays beside the server
 
 
 def main() -> None:
-    """Read the Spec, then one durable seq a line until the server closes stdin; answer each once written."""
+    """Read the Spec, then `follow SEQ` or `snapshot SEQ` a line until the server closes stdin; answer each
+    snapshot's seq once it is written."""
     source = sys.stdin.buffer
     spec: Spec = pickle.load(source)
     code = 1
@@ -95,7 +109,11 @@ def main() -> None:
         yield_to_the_server()
         replica = Replica(spec)
         for line in source:
-            durable = int(line)
+            verb, seq = line.split()
+            durable = int(seq)
+            if verb == FOLLOW:
+                replica.follow(durable)
+                continue
             replica.snapshot(durable)
             sys.stdout.buffer.write(b"%d\n" % durable)
             sys.stdout.buffer.flush()

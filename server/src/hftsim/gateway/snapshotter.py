@@ -1,8 +1,10 @@
 """The server's end of the snapshot process (snapshot_process.py): start it, tell it the durable seq, watch it.
 
-All the loop ever does for a snapshot is write one short line to a pipe;
-starting the process (at the first snapshot, and again after it died) is a
-`posix_spawn`/`vfork` and `exec`, which copies no page tables, and a few
+All the loop ever does for a snapshot is write one short line to a pipe,
+and once a second another, so that the process replays the journal as it
+grows instead of all at once at the next snapshot. Starting the process
+(with the server, after a replaced market or a round, and again after it
+died) is a `vfork` and `exec`, which copies no page tables, and a few
 kilobytes of empty market on its stdin. Its exit is watched through a
 pidfd, so a crash is reported the moment it happens and never waited for;
 the next snapshot starts a new process, which recovers from the latest
@@ -19,47 +21,74 @@ import pickle
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..engine import Engine
 from ..store.history import FillHistory, MarketHistory
-from .snapshot_process import Spec
+from .snapshot_process import FOLLOW, Spec
 
 log = logging.getLogger(__name__)
+
+FOLLOW_S = 1.0
+"""Seconds between the lines that tell a running process how far the journal is durable."""
 
 
 class Snapshotter:
     """Snapshots of a segment journal in `journal_dir`, written by a process of their own."""
 
     def __init__(
-        self, journal_dir: Path, keep_segments: bool, empty: tuple[Engine, MarketHistory, FillHistory]
+        self,
+        journal_dir: Path,
+        keep_segments: bool,
+        empty: tuple[Engine, MarketHistory, FillHistory],
+        durable: Callable[[], int],
     ) -> None:
-        """`empty`: the market before any command, where a process starts while no snapshot exists."""
+        """`empty`: the market before any command, where a process starts while no snapshot exists;
+        `durable`: the last command journaled for good (the engine's seq: the sequencer applies none before)."""
         self._journal_dir = journal_dir
         self._keep = keep_segments
         self._empty = empty
+        self._durable = durable
+        self._told = 0
+        self._follow_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._pidfd = -1
         self._replies = b""
 
-    def snapshot(self, durable: int) -> None:
-        """Have the process snapshot the market at `durable`: every command through it is journaled for good."""
+    def start(self) -> bool:
+        """Start the process unless it runs; False (and the reason logged) when it cannot start."""
         if self.process is None:
             try:
                 self._start()
             except OSError as exc:
-                log.error(
-                    "the snapshot process could not start (%s); the snapshot at command %d is skipped", exc, durable
-                )
-                return
+                log.error("the snapshot process could not start (%s); the journal still covers every command", exc)
+                return False
+        return True
+
+    def snapshot(self, durable: int) -> None:
+        """Have the process snapshot the market at `durable`: every command through it is journaled for good."""
+        if self.start():
+            self._tell(b"snapshot %d\n" % durable, durable)
+
+    def _follow(self) -> None:
+        durable = self._durable()
+        if durable > self._told:
+            self._tell(b"%s %d\n" % (FOLLOW, durable), durable)
+        assert self._loop is not None
+        self._follow_timer = self._loop.call_later(FOLLOW_S, self._follow)
+
+    def _tell(self, line: bytes, durable: int) -> None:
         assert self.process is not None and self.process.stdin is not None
         try:
-            os.write(self.process.stdin.fileno(), b"%d\n" % durable)
+            os.write(self.process.stdin.fileno(), line)
         except BlockingIOError:
-            log.warning("the snapshot process is far behind; the snapshot at command %d is skipped", durable)
+            log.warning("the snapshot process is far behind; what it was told at command %d is dropped", durable)
+            return
         except BrokenPipeError:
-            pass  # it has just died: the pidfd reports it
+            return  # it has just died: the pidfd reports it
+        self._told = durable
 
     def _start(self) -> None:
         started = time.perf_counter()
@@ -81,6 +110,8 @@ class Snapshotter:
         loop.add_reader(self._pidfd, self._ended)
         loop.add_reader(process.stdout.fileno(), self._replied)
         self.process = process
+        self._told = 0
+        self._follow_timer = loop.call_later(FOLLOW_S, self._follow)
         held_ms = (time.perf_counter() - started) * 1000
         log.info("started the snapshot process (pid %d; starting it held the loop %.1f ms)", process.pid, held_ms)
 
@@ -120,7 +151,8 @@ class Snapshotter:
         process = self.process
         assert process is not None
         loop = self._loop
-        assert loop is not None
+        assert loop is not None and self._follow_timer is not None
+        self._follow_timer.cancel()
         loop.remove_reader(self._pidfd)
         assert process.stdout is not None and process.stdin is not None
         loop.remove_reader(process.stdout.fileno())

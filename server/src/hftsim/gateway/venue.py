@@ -7,7 +7,7 @@ market from its data directory: the latest snapshot, then the journal.
 A snapshot is taken every `journal.snapshot_every` commands. With the
 segment journal it is written by the snapshot process (snapshot_process.py),
 which keeps its own copy of the market from the journal: the loop only
-writes it a line. A round's book also counts what no command records (the
+writes it short lines. A round's book also counts what no command records (the
 rate limit's refusals, the PnL samples), which only the server holds, so
 while a round runs, and with the database journal, a forked child
 (store/snapshots.py) writes it instead and the loop pays the fork. At a
@@ -151,7 +151,8 @@ class Venue:
                 )
             core, history, fills, round_book = recover(settings, journal, data_dir)
             if isinstance(journal, SegmentJournal):
-                snapshotter = Snapshotter(journal.dir, settings.journal.keep_segments, new_market(settings))
+                keep = settings.journal.keep_segments
+                snapshotter = Snapshotter(journal.dir, keep, new_market(settings), lambda: core.seq)
             sequencer = Sequencer(core, journal, queue_limit=queue_limit, outgoing=cmd_flush)
             engine = core
         renderer = Renderer(engine)
@@ -201,6 +202,11 @@ class Venue:
     def market(self) -> Served:
         """The state a snapshot saves."""
         return self.engine, self.history, self.fills, self.round_book
+
+    def start_snapshots(self) -> None:
+        """As the server starts: the snapshot process follows the journal from now on (not while a round runs)."""
+        if self.snapshotter is not None and self.round_book is None:
+            self.snapshotter.start()
 
     def checkpoint(self) -> None:
         """Snapshot the market, so that a restart replays only what follows: by the snapshot process, or
