@@ -14,7 +14,7 @@ import pytest
 from hftsim.config import load
 from hftsim.engine import Engine, PlaceOrder, Side
 from hftsim.gateway import snapshotter
-from hftsim.gateway.control import replace_market
+from hftsim.gateway.control import canonical, replace_market
 from hftsim.gateway.snapshotter import FOLLOW_S
 from hftsim.gateway.venue import Venue
 from hftsim.store.history import FillHistory, MarketHistory
@@ -41,8 +41,9 @@ async def venue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     built.close()
 
 
-async def trade(venue: Venue, first: int, last: int) -> None:
-    for i in range(first, last + 1):
+async def trade(venue: Venue, last: int) -> None:
+    """Orders until the market's last command is `last`."""
+    for i in range(venue.engine.seq + 1, last + 1):
         result = await venue.sequencer.submit(flow(i), 1 + i % 5)
         assert result.seq == i
 
@@ -77,9 +78,9 @@ async def heard(words: str, during: Awaitable[None] | None = None) -> None:
         logger.setLevel(level)
 
 
-async def reported(venue: Venue, first: int, last: int) -> None:
-    """Trade commands `first` to `last`, then wait until the process says its snapshot at `last` is durable."""
-    await heard(f"snapshot at command {last} written", trade(venue, first, last))
+async def reported(venue: Venue, last: int) -> None:
+    """Trade up to command `last`, then wait until the process says its snapshot at `last` is durable."""
+    await heard(f"snapshot at command {last} written", trade(venue, last))
 
 
 def saved(tmp_path: Path) -> tuple[int, str, int, int]:
@@ -103,10 +104,10 @@ async def test_the_snapshot_process_writes_the_live_market_and_drops_the_segment
     """Started with the server, it follows the journal (with 0 s, told at every pass of the loop)."""
     monkeypatch.setattr(snapshotter, "FOLLOW_S", follow_s)
     venue.start_snapshots()
-    await reported(venue, 1, EVERY)
+    await reported(venue, EVERY)
     assert saved(tmp_path) == live(venue), "the replayed market is the served one, read models included"
     assert live(venue)[2] > 100, "the flow trades"
-    await reported(venue, EVERY + 1, 2 * EVERY)
+    await reported(venue, 2 * EVERY)
     assert saved(tmp_path) == live(venue)
     segments = sorted(int(p.name.removesuffix(SUFFIX)) for p in (tmp_path / "journal").glob(f"*{SUFFIX}"))
     assert segments[0] == EVERY + 1, "the first segment, which the first snapshot covers whole, is gone"
@@ -115,27 +116,50 @@ async def test_the_snapshot_process_writes_the_live_market_and_drops_the_segment
 async def test_a_crashed_snapshot_process_is_reported_and_the_next_snapshot_starts_another(
     venue: Venue, tmp_path: Path
 ) -> None:
-    await reported(venue, 1, EVERY)
+    await reported(venue, EVERY)
     assert venue.snapshotter is not None and venue.snapshotter.process is not None
     first = venue.snapshotter.process.pid
     os.kill(first, signal.SIGKILL)
-    await heard(f"the snapshot process (pid {first}) was killed by signal 9", trade(venue, EVERY + 1, EVERY + 50))
+    await heard(f"the snapshot process (pid {first}) was killed by signal 9", trade(venue, EVERY + 50))
     assert venue.snapshotter.process is None, "reported at once; orders went on meanwhile"
-    await reported(venue, EVERY + 51, 2 * EVERY)
+    await reported(venue, 2 * EVERY)
     assert venue.snapshotter.process is not None and venue.snapshotter.process.pid != first
     assert saved(tmp_path) == live(venue), "the new process recovered from the snapshot and the journal"
 
 
-async def test_a_replaced_market_ends_the_process_and_the_next_one_follows_the_new_market(
+async def test_a_replaced_market_ends_the_process_and_a_new_one_follows_the_new_market(
     venue: Venue, tmp_path: Path
 ) -> None:
-    await reported(venue, 1, EVERY)
+    await reported(venue, EVERY)
     assert venue.snapshotter is not None and venue.snapshotter.process is not None
+    following_the_old = venue.snapshotter.process.pid
     old = venue.engine
     assert isinstance(old, Engine)
     empty = Engine(old.instruments, old.limits, initial_cash=old.initial_cash)
     replace_market(venue, (empty, MarketHistory([i.sym for i in old.instruments]), FillHistory(), None))
-    assert venue.snapshotter.process is None, "it followed the market replaced: it must not write another snapshot"
+    assert venue.snapshotter.process is not None and venue.snapshotter.process.pid != following_the_old
     assert saved(tmp_path) == live(venue) and live(venue)[2] == 0
-    await reported(venue, EVERY + 1, 2 * EVERY)
+    await reported(venue, 2 * EVERY)
     assert saved(tmp_path) == live(venue)
+
+
+async def test_during_a_round_the_process_keeps_the_rounds_book_breaches_and_samples_included(
+    venue: Venue, tmp_path: Path
+) -> None:
+    venue.start_snapshots()
+    venue.rounds.start("snapshotted", None)
+    assert venue.round_book is not None
+    await trade(venue, 300)
+    for user in (2, 2, 3):
+        venue.rounds.breach(user)  # refusals no command records
+    venue.rounds.sample()
+    await reported(venue, EVERY)
+    loaded = SnapshotFiles(tmp_path / "journal" / "snapshots").load()
+    assert loaded is not None
+    seq, (engine, _, _, book) = loaded
+    assert seq == EVERY and engine.state_hash() == venue.engine.state_hash()
+    assert book is not None and canonical(book, {}) == canonical(venue.round_book, {})
+    assert book.of(2).breaches == 2 and len(book.of(1).curve) == 1 and book.of(1).volume > 0
+    venue.rounds.end()
+    await reported(venue, 2 * EVERY)
+    assert saved(tmp_path) == live(venue), "once the round ended, its book is not in the snapshots"

@@ -204,7 +204,7 @@ def replace_market(venue: Venue, market: Market) -> None:
     if venue.snapshot_pid is not None:
         raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "a snapshot of the market is being written; retry in a moment")
     if venue.snapshotter is not None:
-        venue.snapshotter.stop()  # it follows the market being replaced; the next snapshot starts one from this
+        venue.snapshotter.stop()  # it follows the market being replaced: it must not write another snapshot of it
     engine, history, fills, round_book = market
     current = venue.engine
     assert isinstance(current, Engine), "only a venue with an engine of its own has a journal to replace it in"
@@ -219,6 +219,7 @@ def replace_market(venue: Venue, market: Market) -> None:
     transplant(venue.history, history)
     transplant(venue.fills, fills)
     venue.round_book = round_book
+    venue.start_snapshots()  # from the snapshot just written
 
 
 def status(venue: Venue) -> dict[str, Any]:

@@ -92,8 +92,19 @@ class Rounds:
         return self._venue.round_book
 
     def breach(self, user_id: int) -> None:
+        """A message refused by the rate limit; the snapshot process counts it too (no command records it)."""
         if self.book is not None:
             self.book.breach(user_id)
+            if self._venue.snapshotter is not None:
+                self._venue.snapshotter.breach(user_id)
+
+    def sample(self) -> None:
+        """Every participant's PnL now, into the round's book; the snapshot process takes the same sample."""
+        venue = self._venue
+        if self.book is not None and not venue.control.paused:
+            self.book.sample(venue.engine)
+            if venue.snapshotter is not None:
+                venue.snapshotter.sample(venue.engine.seq)
 
     def breach_by(self, user: User | None) -> None:
         """A message refused by the rate limit; counted once its sender has logged in."""
@@ -189,6 +200,7 @@ class Rounds:
         self.archive(current, final)
         (self._dir / CURRENT).unlink(missing_ok=True)
         self.current = venue.round_book = None
+        venue.restart_snapshots()
         log.info("round %d ended", current.round_id)
         return current, final
 
@@ -266,8 +278,7 @@ class Rounds:
     async def _sample_forever(self) -> None:
         while True:
             await asyncio.sleep(self._venue.settings.rounds.sample_s)
-            if self.book is not None and not self._venue.control.paused:
-                self.book.sample(self._venue.engine)
+            self.sample()
 
     def _save(self, name: str, data: dict[str, Any]) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)

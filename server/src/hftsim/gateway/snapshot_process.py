@@ -15,6 +15,16 @@ every `journal.snapshot_every` commands, once it has rolled the journal,
 snapshot file exactly as the server would (store/snapshots.py), drops the
 segments it covers, and answers SEQ on its stdout.
 
+While a round runs, its book (classroom/scoring.py) also counts what no
+command records, and the server tells the process those too, in order with
+the seqs: `sample SEQ`, a PnL sample taken when the server's market stood
+at SEQ (the marks and PnL are functions of the market there), and
+`breach USER COUNT`, refusals of the rate limit. A process started during
+a round (the server starts one when a round starts or ends, and after a
+crash) starts from the book in the latest snapshot; a crash loses the
+samples and breaches since then from its snapshots until the round ends,
+never from the server's own book, which the shutdown snapshot saves.
+
 The engine is deterministic, so its state equals the server's at that seq.
 The process gives the server's priority up (time-shared, at niceness 10
 at least) and, when the server is pinned to some of the machine's CPUs,
@@ -32,6 +42,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..classroom.scoring import RoundBook
 from ..engine import Engine
 from ..store.history import FillHistory, MarketHistory
 from ..store.segments import retire_covered
@@ -49,6 +60,8 @@ class Spec:
     keep_segments: bool
     empty: tuple[Engine, MarketHistory, FillHistory]
     """The market before any command: where the process starts when no snapshot exists yet."""
+    round_running: bool
+    """Keep a round's book (the snapshot's, or a new one) and feed it; without a round, drop the snapshot's."""
 
 
 class Replica:
@@ -59,10 +72,15 @@ class Replica:
         self.files = SnapshotFiles(spec.journal_dir / "snapshots")
         loaded = self.files.load()
         engine, history, fills = spec.empty
+        saved: list[RoundBook | None] = []
         if loaded is not None:
-            _, (engine, history, fills, *_) = loaded  # a round's book is kept by the server's own snapshots
-        self.market: Served = (engine, history, fills, None)
+            _, (engine, history, fills, *saved) = loaded  # snapshots from before rounds hold no round book
+        book: RoundBook | None = None
+        if spec.round_running:  # as gateway/rounds.py recovers it; without a round, the snapshot's book is stale
+            book = saved[0] if saved and saved[0] is not None else RoundBook()
+        self.market: Served = (engine, history, fills, book)
         self._engine = engine
+        self._book = book
         self._tail = SegmentTail(spec.journal_dir, engine.seq)
 
     def follow(self, durable: int) -> None:
@@ -73,6 +91,17 @@ class Replica:
                 raise RuntimeError(f"journal replay diverged: command {seq} became {result.seq}")
             record(result, self.market)
 
+    def sample(self, durable: int) -> None:
+        """The round's PnL sample the server took with its market at `durable`."""
+        self.follow(durable)
+        if self._book is not None:
+            self._book.sample(self._engine)
+
+    def breach(self, user_id: int, count: int) -> None:
+        if self._book is not None:
+            for _ in range(count):
+                self._book.breach(user_id)
+
     def snapshot(self, durable: int) -> None:
         """Apply the journal through `durable`, then write the snapshot there and drop the segments it covers."""
         self.follow(durable)
@@ -82,6 +111,8 @@ class Replica:
 
 FOLLOW = b"follow"
 """The verb of a line that only says how far the journal is durable; `snapshot` also asks for a snapshot there."""
+SAMPLE = b"sample"
+BREACH = b"breach"
 NICENESS = 10
 """At least this nice: the weight of a tenth of the server's when both want the same core."""
 
@@ -109,14 +140,18 @@ def main() -> None:
         yield_to_the_server()
         replica = Replica(spec)
         for line in source:
-            verb, seq = line.split()
-            durable = int(seq)
+            verb, *numbers = line.split()
             if verb == FOLLOW:
-                replica.follow(durable)
-                continue
-            replica.snapshot(durable)
-            sys.stdout.buffer.write(b"%d\n" % durable)
-            sys.stdout.buffer.flush()
+                replica.follow(int(numbers[0]))
+            elif verb == SAMPLE:
+                replica.sample(int(numbers[0]))
+            elif verb == BREACH:
+                replica.breach(int(numbers[0]), int(numbers[1]))
+            else:
+                durable = int(numbers[0])
+                replica.snapshot(durable)
+                sys.stdout.buffer.write(b"%d\n" % durable)
+                sys.stdout.buffer.flush()
         code = 0
     except BaseException:
         os.write(2, f"the snapshot process failed:\n{traceback.format_exc()}".encode())

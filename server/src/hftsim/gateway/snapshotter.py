@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..engine import Engine
 from ..store.history import FillHistory, MarketHistory
-from .snapshot_process import FOLLOW, Spec
+from .snapshot_process import BREACH, FOLLOW, SAMPLE, Spec
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +51,45 @@ class Snapshotter:
         self._empty = empty
         self._durable = durable
         self._told = 0
+        self._unsent = bytearray()
+        """What the pipe did not take (lines are whole only together)."""
+        self._breaches: dict[int, int] = {}
+        """Refusals of the rate limit by user, until the next line carries them."""
         self._follow_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._pidfd = -1
         self._replies = b""
 
-    def start(self) -> bool:
+    def start(self, round_running: bool) -> bool:
         """Start the process unless it runs; False (and the reason logged) when it cannot start."""
         if self.process is None:
             try:
-                self._start()
+                self._start(round_running)
             except OSError as exc:
                 log.error("the snapshot process could not start (%s); the journal still covers every command", exc)
                 return False
         return True
 
-    def snapshot(self, durable: int) -> None:
+    def restart(self, round_running: bool) -> None:
+        """A new process for a replaced market, or a round that started or ended."""
+        self.stop()
+        self.start(round_running)
+
+    def snapshot(self, durable: int, round_running: bool) -> None:
         """Have the process snapshot the market at `durable`: every command through it is journaled for good."""
-        if self.start():
+        if self.start(round_running):
             self._tell(b"snapshot %d\n" % durable, durable)
+
+    def sample(self, durable: int) -> None:
+        """The server took a PnL sample of the round with its market at `durable`."""
+        if self.process is not None:
+            self._tell(b"%s %d\n" % (SAMPLE, durable), durable)
+
+    def breach(self, user_id: int) -> None:
+        """The rate limit refused one of `user_id`'s messages during a round; told with the next line."""
+        if self.process is not None:
+            self._breaches[user_id] = self._breaches.get(user_id, 0) + 1
 
     def _follow(self) -> None:
         durable = self._durable()
@@ -80,19 +99,23 @@ class Snapshotter:
         self._follow_timer = self._loop.call_later(FOLLOW_S, self._follow)
 
     def _tell(self, line: bytes, durable: int) -> None:
+        """Send `line` after the breaches counted since the last one and whatever the pipe could not take."""
         assert self.process is not None and self.process.stdin is not None
+        counted = b"".join(b"%s %d %d\n" % (BREACH, user, n) for user, n in self._breaches.items())
+        self._breaches.clear()
+        self._unsent += counted + line
+        self._told = durable
         try:
-            os.write(self.process.stdin.fileno(), line)
+            sent = os.write(self.process.stdin.fileno(), self._unsent)
         except BlockingIOError:
-            log.warning("the snapshot process is far behind; what it was told at command %d is dropped", durable)
-            return
+            sent = 0  # a full pipe: the process is far behind; the rest goes with the next line
         except BrokenPipeError:
             return  # it has just died: the pidfd reports it
-        self._told = durable
+        del self._unsent[:sent]
 
-    def _start(self) -> None:
+    def _start(self, round_running: bool) -> None:
         started = time.perf_counter()
-        spec = Spec(os.getpid(), self._journal_dir, self._keep, self._empty)
+        spec = Spec(os.getpid(), self._journal_dir, self._keep, self._empty, round_running)
         process = subprocess.Popen(
             [sys.executable, "-m", "hftsim.gateway.snapshot_process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -162,4 +185,6 @@ class Snapshotter:
         process.stdout.close()
         self.process = None
         self._replies = b""
+        self._breaches.clear()
+        self._unsent.clear()
         return code

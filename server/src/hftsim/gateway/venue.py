@@ -7,12 +7,10 @@ market from its data directory: the latest snapshot, then the journal.
 A snapshot is taken every `journal.snapshot_every` commands. With the
 segment journal it is written by the snapshot process (snapshot_process.py),
 which keeps its own copy of the market from the journal: the loop only
-writes it short lines. A round's book also counts what no command records (the
-rate limit's refusals, the PnL samples), which only the server holds, so
-while a round runs, and with the database journal, a forked child
-(store/snapshots.py) writes it instead and the loop pays the fork. At a
-clean shutdown the last one is written in-process, as nothing is left to
-serve. A snapshot holds the engine and its read models: the trade and fill
+writes it short lines. With the database journal a forked child
+(store/snapshots.py) writes it, and the loop pays the fork. At a clean
+shutdown the last one is written in-process, as nothing is left to serve.
+A snapshot holds the engine and its read models: the trade and fill
 histories, and the running round's book (classroom/scoring.py).
 """
 
@@ -204,13 +202,18 @@ class Venue:
         return self.engine, self.history, self.fills, self.round_book
 
     def start_snapshots(self) -> None:
-        """As the server starts: the snapshot process follows the journal from now on (not while a round runs)."""
-        if self.snapshotter is not None and self.round_book is None:
-            self.snapshotter.start()
+        """As the server starts, or once the market was replaced: the snapshot process follows the journal."""
+        if self.snapshotter is not None:
+            self.snapshotter.start(self.round_book is not None)
+
+    def restart_snapshots(self) -> None:
+        """A round ended: a new snapshot process, without the round's book."""
+        if self.snapshotter is not None:
+            self.snapshotter.restart(self.round_book is not None)
 
     def checkpoint(self) -> None:
         """Snapshot the market, so that a restart replays only what follows: by the snapshot process, or
-        (a round running, or the database journal) in a forked child.
+        (the database journal) in a forked child.
 
         A snapshot is an optimisation: when one is still being written, or its writer fails, the journal
         still holds every command, so this one is skipped or the failure logged, and trading goes on.
@@ -224,10 +227,8 @@ class Venue:
         seq = self.engine.seq
         self.journal.roll()
         if self.snapshotter is not None:
-            if self.round_book is None:
-                self.snapshotter.snapshot(seq)
-                return
-            self.snapshotter.stop()  # its snapshot would lack the round's book, and must not race the fork's
+            self.snapshotter.snapshot(seq, self.round_book is not None)
+            return
         started = time.perf_counter()
         self.snapshot_pid = fork_snapshot(self.journal.save_snapshot, seq, self.market())
         held_ms = (time.perf_counter() - started) * 1000
