@@ -6,9 +6,12 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from hftsim.config import load
@@ -163,3 +166,29 @@ async def test_during_a_round_the_process_keeps_the_rounds_book_breaches_and_sam
     venue.rounds.end()
     await reported(venue, 2 * EVERY)
     assert saved(tmp_path) == live(venue), "once the round ended, its book is not in the snapshots"
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a server pinned to the only CPU leaves none")
+def test_the_process_keeps_off_the_cpus_a_server_is_pinned_to_even_later() -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    server = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        os.sched_setaffinity(server.pid, {cpus[-1]})
+        moved = subprocess.run(
+            [sys.executable, "-c", KEEP_OFF, str(server.pid)], capture_output=True, text=True, check=True
+        ).stdout
+        assert cpus[-1] not in orjson.loads(moved) and orjson.loads(moved)
+        os.sched_setaffinity(server.pid, set(cpus))
+        stays = subprocess.run([sys.executable, "-c", KEEP_OFF, str(server.pid)], capture_output=True, text=True)
+        assert set(orjson.loads(stays.stdout)) == set(cpus), "an unpinned server leaves it on every CPU"
+    finally:
+        server.kill()
+        server.wait()
+
+
+KEEP_OFF = """
+import os, sys
+from hftsim.gateway.snapshot_process import keep_off
+keep_off(int(sys.argv[1]))
+print(sorted(os.sched_getaffinity(0)))
+"""

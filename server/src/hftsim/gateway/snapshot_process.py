@@ -27,9 +27,9 @@ never from the server's own book, which the shutdown snapshot saves.
 
 The engine is deterministic, so its state equals the server's at that seq.
 The process gives the server's priority up (time-shared, at niceness 10
-at least) and, when the server is pinned to some of the machine's CPUs,
-runs on the others: it never competes for a real-time or pinned server's
-core. It dies with the server (PR_SET_PDEATHSIG); on any error it prints
+at least) and, whenever the server is pinned to some of the machine's CPUs
+(at start or later), runs on the others: it never competes for a real-time
+or pinned server's core, nor fills its caches. It dies with the server (PR_SET_PDEATHSIG); on any error it prints
 it and exits 1, and the server starts a new one at the next snapshot.
 """
 
@@ -118,13 +118,21 @@ NICENESS = 10
 
 
 def yield_to_the_server() -> None:
-    """Time-shared, nicer than the server, and off the CPUs a pinned server keeps (both are inherited)."""
+    """Time-shared and nicer than the server (a real-time server's scheduling is inherited)."""
     os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     os.setpriority(os.PRIO_PROCESS, 0, max(NICENESS, os.getpriority(os.PRIO_PROCESS, 0)))
-    others = set(range(os.cpu_count() or 1)) - os.sched_getaffinity(0)
-    if others:
+
+
+def keep_off(server: int) -> None:
+    """Run on the CPUs the server is not pinned to, as it is pinned now (a running server may be pinned later).
+
+    A server on every CPU leaves this process on every CPU too; one pinned to them all has no others to give.
+    """
+    pinned = os.sched_getaffinity(server)
+    wanted = (set(range(os.cpu_count() or 1)) - pinned) or pinned
+    if wanted != os.sched_getaffinity(0):
         try:
-            os.sched_setaffinity(0, others)
+            os.sched_setaffinity(0, wanted)
         except OSError:
             pass  # none of them is this process's to use (a container's CPU set): it stays beside the server
 
@@ -140,6 +148,7 @@ def main() -> None:
         yield_to_the_server()
         replica = Replica(spec)
         for line in source:
+            keep_off(spec.parent)
             verb, *numbers = line.split()
             if verb == FOLLOW:
                 replica.follow(int(numbers[0]))
