@@ -647,7 +647,8 @@ def add_realism(commands: Commands) -> None:
         "--seeds",
         type=int,
         default=6,
-        help="runs per configuration, pooled; standard errors over them (default 6; the slow facts' days too)",
+        help="runs per configuration, pooled; standard errors over them (default 6; the slow facts' days too, and four"
+        " times as many seeds of impact pairs)",
     )
     r.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
     r.add_argument("--out", type=Path, default=Path("docs/realism"), help="report folder (default docs/realism)")

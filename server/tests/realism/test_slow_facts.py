@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 from sim_data import ACME, INITIAL_CASH, LIMITS
 
-from hftsim.realism.slow import BUCKET_S, DAY_S, measure_intraday, pool, section, square_root_impact, trading_day
+from hftsim.realism.slow import (
+    BUCKET_S,
+    DAY_S,
+    FRACTIONS,
+    Impact,
+    measure_intraday,
+    pool,
+    power_fit,
+    section,
+    square_root_impact,
+    trading_day,
+)
 from hftsim.sim import SimSettings, SymbolSimSettings
 
 
@@ -23,6 +34,22 @@ def test_paired_runs_from_one_copied_market_measure_impact_to_hundredths_of_sigm
     assert max(impact.error) < 0.08
     assert impact.impact[1] > 2 * impact.error[1], "a large metaorder moves the price its way"
     assert "Square-root impact" in "\n".join(section("ACME", impact, None))
+
+
+def test_the_exponent_is_fitted_on_the_mean_impacts_with_a_standard_error_over_the_seeds() -> None:
+    """A square root under noise as large as the paired runs' (0.2 sigma a pair) is found within its standard
+    error, and a small size whose mean comes out below zero still counts (a log-log fit would drop it and
+    steepen the curve)."""
+    rng = np.random.default_rng(3)
+    sizes = np.asarray(FRACTIONS)
+    runs = [list(0.7 * np.sqrt(sizes) + rng.normal(0, 0.2, len(sizes))) for _ in range(48)]
+    impact = Impact(FRACTIONS, runs, 0.0)
+    found = impact.finding
+    assert abs(found.numbers["delta"] - 0.5) < 2 * found.se["delta"] < 0.4
+    assert found.passed
+    assert power_fit((0.1, 0.2, 0.4), [[-0.01, 0.2, 0.4], [-0.03, 0.2, 0.4]]) > 0.9, "a line through zero"
+    assert np.isnan(power_fit((0.1, 0.2, 0.4), [[-0.1, -0.2, -0.4], [-0.1, -0.2, -0.4]])), "no impact"
+    assert "δ = 0." in "\n".join(section("ACME", impact, None))
 
 
 def test_intraday_u_shape_is_found_when_there_and_not_when_flat() -> None:

@@ -25,7 +25,12 @@ def main(args: argparse.Namespace) -> None:
         if args.slow:
             inst = study.instruments[0]
             impact = slow.square_root_impact(
-                inst, study.settings.sim, study.limits, study.cash, options.seeds, bar.advance
+                inst,
+                study.settings.sim,
+                study.limits,
+                study.cash,
+                options.seeds * slow.IMPACT_SEEDS_PER_SEED,
+                bar.advance,
             )
             day = slow.intraday(inst, study.settings.sim, study.limits, study.cash, options.seeds, bar.advance)
             extra = slow.section(inst.sym, impact, day)
