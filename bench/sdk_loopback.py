@@ -30,7 +30,7 @@ import cProfile
 import itertools
 import pstats
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -38,10 +38,12 @@ import uvloop
 from market_client import MarketClient
 from market_client._envelope import Event
 from market_client._session import RequestSession
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
 
 from .common import median, percentiles
-from .lean import Lean
+from .lean import Lean, LeanWs
 
+TEXT = WSMsgType.TEXT
 SYM = "ACME"
 PRICE = "99.00"
 COLD_KIB = 2048
@@ -77,6 +79,18 @@ def ack(msg_id: str, payload: dict[str, Any], order_id: int) -> bytes:
     )  # fmt: skip
 
 
+def answer(message: str | bytes, orders: Iterator[int]) -> bytes:
+    """The far end's answer to one request: an order's ack (with the next of `orders` as its id), or an empty
+    accepted answer (the user for a login)."""
+    request = orjson.loads(message)
+    op, msg_id = request["op"], request["msg_id"]
+    if op == "order.place":
+        return ack(msg_id, request["payload"], next(orders))
+    body = {"type": "response", "ver": 1, "msg_id": "s-0", "ts": 0, "op": op, "corr_id": msg_id, "ok": True,
+            "payload": USER if op == "auth.login" else {}}  # fmt: skip
+    return orjson.dumps(body)
+
+
 class Loopback:
     """A connection whose far end answers every request on the next loop pass, as a socket's reader would."""
 
@@ -90,16 +104,8 @@ class Loopback:
         self._receive = receive
 
     def send_now(self, message: str | bytes) -> None:
-        request = orjson.loads(message)
-        op, msg_id = request["op"], request["msg_id"]
-        if op == "order.place":
-            frame = ack(msg_id, request["payload"], next(self._orders))
-        else:
-            body = {"type": "response", "ver": 1, "msg_id": "s-0", "ts": 0, "op": op, "corr_id": msg_id, "ok": True,
-                    "payload": USER if op == "auth.login" else {}}  # fmt: skip
-            frame = orjson.dumps(body)
         assert self._receive is not None
-        self._loop.call_soon(self._receive, frame)
+        self._loop.call_soon(self._receive, answer(message, self._orders))
 
     async def send(self, message: str | bytes) -> None:
         self.send_now(message)
@@ -113,8 +119,30 @@ class Loopback:
             self._closed.set_result(None)
 
 
+class Answerer(WSListener):
+    """The far end over a real socket (`--socket`): an in-process picows server answering as `Loopback` does, so
+    the clients' own sockets (picows' framing and their listeners) are counted too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._orders = itertools.count(1)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == TEXT:
+            transport.send(TEXT, answer(frame.get_payload_as_bytes(), self._orders))
+
+
+async def answerer() -> tuple[asyncio.Server, str]:
+    """An `Answerer` server on a free local port, and its URL."""
+    server = await ws_create_server(lambda request: Answerer(), "127.0.0.1", 0)
+    return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
 class LoopbackDialer:
-    """The keeper's `Dialer` seam: a token without HTTP, and CMD over a `Loopback`."""
+    """The keeper's `Dialer` seam: a token without HTTP, and CMD over a `Loopback` (or a socket to `url`)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
 
     async def handshake(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"status": "ok", "token": "t", "expires_at": None, "user_id": None}
@@ -127,6 +155,8 @@ class LoopbackDialer:
         on_event: Callable[[Event], None],
         on_close: Callable[[int | None, str], None],
     ) -> RequestSession:
+        if self._url is not None:
+            return await RequestSession.open(self._url, token, name=name, on_event=on_event, on_close=on_close)
         return RequestSession(Loopback(), name=name, on_event=on_event, on_close=on_close)
 
 
@@ -190,9 +220,9 @@ async def lean_run(lean: Lean, n: int, ids: itertools.count[int], evict: Evictor
     return {"cpu_us": cpu / n / 1000, "p50_us": percentiles(samples)["p50"] / 1000}
 
 
-async def open_client() -> MarketClient:
+async def open_client(url: str | None = None) -> MarketClient:
     client = MarketClient("http://loopback", connect_md=False, liveness_timeout=None)
-    client._keeper.dialer = LoopbackDialer()
+    client._keeper.dialer = LoopbackDialer(url)
     await client._start()
     return client
 
@@ -232,25 +262,31 @@ async def measure(n: int, reps: int, cold_kib: int = 0) -> dict[str, Any]:
     }
 
 
-async def alone(client_name: str, n: int, warmup: int) -> None:
-    """`warmup` orders and then `n` of one client and nothing else (`bench/sdk_instructions.py` counts them)."""
+async def alone(client_name: str, n: int, warmup: int, socket: bool) -> None:
+    """`warmup` orders and then `n` of one client and nothing else (`bench/sdk_instructions.py` counts them);
+    `socket`: over a local socket to an `Answerer`."""
     evict = Evictor(0)
-    if client_name == "sdk":
-        client = await open_client()
-        try:
-            await sdk_run(client, warmup, evict)
-            if n:
-                await sdk_run(client, n, evict)
-        finally:
-            await client.aclose()
-        return
-    lean, ids = LeanLoopback(), itertools.count(1)
+    server, url = await answerer() if socket else (None, None)
     try:
-        await lean_run(lean, warmup, ids, evict)
-        if n:
-            await lean_run(lean, n, ids, evict)
+        if client_name == "sdk":
+            client = await open_client(url)
+            try:
+                await sdk_run(client, warmup, evict)
+                if n:
+                    await sdk_run(client, n, evict)
+            finally:
+                await client.aclose()
+            return
+        lean, ids = (LeanLoopback() if url is None else await LeanWs.open(url)), itertools.count(1)
+        try:
+            await lean_run(lean, warmup, ids, evict)
+            if n:
+                await lean_run(lean, n, ids, evict)
+        finally:
+            await lean.close()
     finally:
-        await lean.close()
+        if server is not None:
+            server.close()
 
 
 async def profile(n: int, top: int, cold_kib: int) -> None:
@@ -285,9 +321,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--only", choices=("sdk", "lean"), help="run this client alone, after --warmup orders")
     parser.add_argument("--warmup", type=int, default=300, help="orders before the counted ones (with --only)")
+    parser.add_argument("--socket", action="store_true", help="with --only: over a local socket to an Answerer")
     args = parser.parse_args()
     if args.only:
-        uvloop.run(alone(args.only, args.orders, args.warmup))
+        uvloop.run(alone(args.only, args.orders, args.warmup, args.socket))
     elif args.profile:
         uvloop.run(profile(args.orders, args.top, args.cold))
     else:
