@@ -31,6 +31,10 @@ from websockets.frames import Close
 NO_STATUS = 1005
 """RFC 6455's code for a close frame without one."""
 
+TEXT, BINARY, CLOSE = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CLOSE
+"""The frame types, read off the enum once: a member read off its class goes through the enum metaclass's
+attribute hook (about 240 ns, more than the rest of a write), and every request and every frame names one."""
+
 
 class HandshakeRefused(Exception):
     """The server answered the upgrade with an HTTP error `status`."""
@@ -95,7 +99,7 @@ class Socket(WSListener):
         ws = self._ws
         if self._gone or ws is None or ws.is_close_frame_sent:
             raise self._closed()
-        ws.send(WSMsgType.TEXT, message)
+        ws.send(TEXT, message)
 
     async def recv(self) -> bytes:
         while not self._frames:
@@ -122,19 +126,37 @@ class Socket(WSListener):
         self._ws = transport
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        kind = frame.msg_type
-        if kind == WSMsgType.TEXT or kind == WSMsgType.BINARY:
-            if self._push is not None:
-                self._push(frame.get_payload_as_bytes())
-            else:
-                self._frames.append(frame.get_payload_as_bytes())
-                self._wake()
-        elif kind == WSMsgType.CLOSE:
-            code = frame.get_close_code()
-            self._received = Close(NO_STATUS if code == WSCloseCode.NO_INFO else code.value, frame.get_close_reason())
-            if not transport.is_close_frame_sent:
-                transport.send_close(WSCloseCode.OK if code == WSCloseCode.NO_INFO else code)
-            transport.disconnect()
+        """A frame: a message (the server's are JSON objects) goes to the session, a close ends the link.
+
+        `frame.msg_type` makes a Python enum member of the frame's opcode
+        (about 560 ns, more than the rest of this call), so a frame whose
+        payload opens a JSON object is taken for the message it is without
+        asking: a close frame's payload opens with its code (1000-4999, so
+        a first byte of 3-19), picows answers pings itself, and this
+        client sends none to be ponged. The rest is told apart by its type.
+        """
+        payload = frame.get_payload_as_bytes()
+        if not payload.startswith(b"{"):
+            kind = frame.msg_type
+            if kind == CLOSE:
+                self._closed_by_peer(transport, frame)
+                return
+            if kind != TEXT and kind != BINARY:
+                return
+        push = self._push
+        if push is not None:
+            push(payload)
+        else:
+            self._frames.append(payload)
+            self._wake()
+
+    def _closed_by_peer(self, transport: WSTransport, frame: WSFrame) -> None:
+        """The peer's close frame: keep its code and reason for the session, answer it and let the link go."""
+        code = frame.get_close_code()
+        self._received = Close(NO_STATUS if code == WSCloseCode.NO_INFO else code.value, frame.get_close_reason())
+        if not transport.is_close_frame_sent:
+            transport.send_close(WSCloseCode.OK if code == WSCloseCode.NO_INFO else code)
+        transport.disconnect()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._gone = True

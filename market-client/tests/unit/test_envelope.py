@@ -56,6 +56,25 @@ def test_parse_ok_response() -> None:
     assert [getattr(response, f.name) for f in fields(Response)] == [getattr(made, f.name) for f in fields(Response)]
 
 
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ('{"type":"response","op":"ping","corr_id":"c-1","ok":true}', ("c-1", "ping", {}, None)),
+        ('{"type":"response","op":"ping","corr_id":"c-1","ok":true,"payload":{"a":1},"ts":"5"}',
+         ("c-1", "ping", {"a": 1}, None)),
+        ('{"type":"response","op":"ping","corr_id":7,"ok":true,"payload":{},"ts":5}', (None, "ping", {}, 5)),
+        ('{"type":"response","op":"ping","corr_id":"c-1","ok":true,"payload":null,"ts":5}', ("c-1", "ping", {}, 5)),
+    ],
+)  # fmt: skip
+def test_an_accepted_answer_without_every_field_of_its_type_is_still_an_answer(
+    frame: str, expected: tuple[object, ...]
+) -> None:
+    response = parse(frame)
+    assert isinstance(response, Response) and response.ok and response.error_code is None
+    assert (response.corr_id, response.op, response.payload, response.ts) == expected
+    assert response.raw == orjson.loads(frame) and response.frame == frame
+
+
 def test_parse_error_response_maps_to_exception() -> None:
     frame = (
         '{"type":"response","ver":1,"msg_id":"s-2","ts":5,"op":"order.place","corr_id":"c-2","ok":false,'
