@@ -28,7 +28,7 @@ def parse(data: bytes) -> tuple[Frame, bytes]:
     return frame, bytes(reader.buffer)
 
 
-@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 255, 256, 511, 4000, 65535, 65536, 70000])
 def test_text_frame_reads_back_whole(size: int) -> None:
     payload = bytes(range(48, 58)) * (size // 10) + b"x" * (size % 10)
     frame, rest = parse(text_frame(payload))

@@ -199,6 +199,9 @@ class Connection:
         """The frame being answered is not the last of its read: more of this socket's requests follow in this
         pass, so a command it hands over joins theirs in the next drain instead of being applied at once."""
         self._socket: Socket | None = None
+        self._sender: User | None = None
+        self._sender_key: str | None = None
+        """Whose message bucket this socket's messages draw on (`sender_key`), kept until its user changes."""
         self._handle: Handler | None = None
         self._ws: WSTransport | None = None
 
@@ -379,7 +382,12 @@ class Connection:
         """Apply the rate limits and the breach policy to one frame; False when it is not to be answered."""
         admission = self._admission
         assert self._socket is not None
-        wait = admission.admit(sender_key(self._socket.grant.session))
+        session = self._socket.grant.session
+        key = self._sender_key
+        if key is None or session.user is not self._sender:
+            key = self._sender_key = sender_key(session)
+            self._sender = session.user
+        wait = admission.admit(key)
         if not wait:
             return True
         if admission.policy == "throttle":

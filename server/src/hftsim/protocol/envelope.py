@@ -25,11 +25,20 @@ class _Ids:
 
     def __init__(self) -> None:
         self.last = 0
+        self._ts = -1
+        self._ts_text = b""
 
     def take(self) -> int:
         """The next id's number."""
         self.last += 1
         return self.last
+
+    def ts_text(self, ts: int) -> bytes:
+        """`ts` in decimal, remembered: the answers and events of one batch share their timestamp."""
+        if ts != self._ts:
+            self._ts_text = str(ts).encode()
+            self._ts = ts
+        return self._ts_text
 
 
 _IDS: Final = _Ids()
@@ -122,28 +131,33 @@ _OP_TEXT: Final[dict[str, bytes]] = {}
 
 
 def _op_text(op: str) -> bytes:
-    """`op` as a JSON string, remembered: the same few ops recur on every message."""
+    """The envelope from its op to its payload's value (`,"op":"<op>","payload":`), remembered: the same few ops
+    recur on every message."""
     text = _OP_TEXT.get(op)
     if text is None:
-        text = _dumps(op)
+        text = b"".join((b',"op":', _dumps(op), b',"payload":'))
         if len(_OP_TEXT) < OPS_KEPT:
             _OP_TEXT[op] = text
     return text
 
 
+_RESPONSE: Final = f'{{"type":"response","ver":{VERSION},"msg_id":"s'.encode()
+_EVENT: Final = f'{{"type":"event","ver":{VERSION},"msg_id":"s'.encode()
+_TS: Final = b'","ts":'
+"""The envelope's fixed parts up to its payload's value. A response or an event is one join of these, its id, its
+ts, its op (`_op_text`) and its payload's orjson bytes: byte for byte what orjson writes for the envelope's mapping
+(keys in this order, no spaces). One response and one event are written per order, and building the envelope's
+mapping for orjson to walk, or its text before encoding it, cost more than these pieces joined."""
+
+
 def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> bytes:
-    """A response: its envelope written around the payload's own bytes (`_head`)."""
+    """A response: its envelope written around the payload's own bytes."""
     corr = b"null" if corr_id is None else _dumps(corr_id)
-    head = _head("response", ts, op)
-    return b"".join((head, _dumps(payload), b',"corr_id":', corr, b',"ok":true}'))
-
-
-def _head(kind: str, ts: int, op: str) -> bytes:
-    """An envelope up to its payload's value, byte for byte what orjson writes for the envelope's mapping (keys in
-    this order, no spaces): the payload is encoded alone. One response and one event are written per order, and
-    building the envelope's mapping for orjson to walk cost more than these few fields written out."""
-    start = f'{{"type":"{kind}","ver":{VERSION},"msg_id":"s{_IDS.take()}","ts":{ts},"op":'
-    return b"".join((start.encode(), _op_text(op), b',"payload":'))
+    msg_id = str(_IDS.take()).encode()
+    body = _dumps(payload)
+    return b"".join(
+        (_RESPONSE, msg_id, _TS, _IDS.ts_text(ts), _op_text(op), body, b',"corr_id":', corr, b',"ok":true}')
+    )
 
 
 def error_response(
@@ -168,5 +182,6 @@ def error_response(
 
 
 def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
-    """An event: its envelope written around the payload's own bytes (`_head`)."""
-    return b"".join((_head("event", ts, op), _dumps(payload), b"}"))
+    """An event: its envelope written around the payload's own bytes (see `response`)."""
+    msg_id = str(_IDS.take()).encode()
+    return b"".join((_EVENT, msg_id, _TS, _IDS.ts_text(ts), _op_text(op), _dumps(payload), b"}"))
