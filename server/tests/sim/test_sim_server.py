@@ -23,6 +23,10 @@ from hftsim.testing import server_process
 GUEST_LIMIT = {"session": {"login_per_user": {"burst": 10, "per_second": 1}}}
 """The shipped limit on guest logins per address (the test defaults lift it)."""
 
+SCARCE_GUESTS = {"session": {"login_per_user": {"burst": 10, "per_second": 0.01}}}
+"""The shipped burst with a refill no login sequence outlasts: on a loaded machine the agents' logins can take
+long enough for the shipped 1 a second to let every one through."""
+
 
 def test_remote_agents_make_a_market_on_a_real_server(tmp_path: Path) -> None:
     """With admin credentials the agents trade as funded bot accounts, even under the shipped guest limit."""
@@ -90,7 +94,7 @@ def test_remote_agents_act_at_their_own_times_not_on_a_shared_grid(tmp_path: Pat
 
 
 def test_guest_agents_stopped_by_the_guest_limit_say_so(tmp_path: Path) -> None:
-    with server_process(tmp_path / "data", bots=False, config=GUEST_LIMIT) as server:
+    with server_process(tmp_path / "data", bots=False, config=SCARCE_GUESTS) as server:
         with pytest.raises(BotsRefused) as refused:
             asyncio.run(run_remote(server.url, SimSettings(), seed=3, duration_s=1.0))
         message = str(refused.value)
