@@ -72,7 +72,6 @@ from .core.events import (
     BookDelta,
     Event,
     FillView,
-    OrderAccepted,
     OrderAmended,
     OrderCanceled,
     OrderExpired,
@@ -83,6 +82,7 @@ from .core.events import (
     StatusChanged,
     Trade,
     account_update,
+    order_accepted,
     order_filled,
 )
 from .instruments import Instrument, cash_decimals, tick_value
@@ -315,7 +315,7 @@ class ReferenceEngine:
             if len(account.coids) > self.coid_memory:
                 del account.coids[next(iter(account.coids))]
         before = book.levels()
-        events: list[Event] = [OrderAccepted(order.user_id, order.view())]
+        events: list[Event] = [order_accepted(order.view())]
         view = self.trade_or_rest(order, book, events, ts)
         self.publish_delta(book, before, events)
         return Result(self.seq, events, view, None)

@@ -59,7 +59,6 @@ from .checks import cash_rule as cash_rule
 from .checks import status_rule as status_rule
 from .events import (
     Event,
-    OrderAccepted,
     OrderAmended,
     OrderCanceled,
     OrderExpired,
@@ -199,8 +198,8 @@ class Engine:
             new.post_only, ts, account, position,
         )  # fmt: skip
         registry.add(order)
-        view = order.view()
-        accepted = OrderAccepted(user_id, view)
+        accepted = order.accepted()
+        view: OrderView = accepted
         tif = kind.tif
         if new.crossing and (tif is not FOK or can_fill_completely(book, order)):
             events: list[Event] = [accepted]

@@ -165,12 +165,36 @@ class PositionView(Record):
 
 
 @mypyc_attr(acyclic=True, free_list_len=1)
-class OrderAccepted(Record):
-    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order")
+class OrderAccepted(OrderView):
+    """A new order accepted: the event is the order's snapshot itself, and `order` is the event.
 
-    def __init__(self, user_id: int, order: OrderView) -> None:
-        self.user_id = user_id
-        self.order = order
+    One object where a wrapper and its view were two: most commands are new
+    orders, and each of their events is built and freed. Printed and pickled
+    as the order's fields (the view's `FIELDS`), and equal to a plain view
+    of the same fields: it is the order's snapshot, which a command's result
+    hands back as its `order` and a query may be compared with.
+    `order_accepted` makes one from a view.
+    """
+
+    @property
+    def order(self) -> OrderView:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            (type(other) is OrderAccepted or type(other) is OrderView)
+            and isinstance(other, OrderView)
+            and other.values() == self.values()
+        )
+
+
+def order_accepted(order: OrderView) -> OrderAccepted:
+    """An OrderAccepted from an order's snapshot: how the reference engine makes one."""
+    return OrderAccepted(
+        order.order_id, order.client_order_id, order.user_id, order.sym, order.side, order.type, order.price,
+        order.qty, order.filled_qty, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
+        order.updated_ts,
+    )  # fmt: skip
 
 
 @mypyc_attr(acyclic=True)

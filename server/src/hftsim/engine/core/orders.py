@@ -13,7 +13,7 @@ from typing import Any, Final
 from ..commands import OrderType, Side, Tif
 from ..status import OrderStatus
 from .accounts import Account, Position
-from .events import OrderView
+from .events import OrderAccepted, OrderView
 
 SPARE_ORDERS: Final = 64
 """Forgotten orders the registry keeps for reuse (see Registry.new_order)."""
@@ -128,6 +128,13 @@ class Order:
             self.created_ts,
             self.updated_ts,
         )
+
+    def accepted(self) -> OrderAccepted:
+        """The OrderAccepted of a new order: its first snapshot, which is the event itself (one object)."""
+        return OrderAccepted(
+            self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.type, self.price, self.qty,
+            self.filled, self.filled_cost, self.tif, self.post_only, self.status, self.created_ts, self.updated_ts,
+        )  # fmt: skip
 
     def key(self) -> tuple[object, ...]:
         """Every field that makes up the order's state, as plain values (see `Engine.state`)."""
