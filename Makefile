@@ -81,8 +81,10 @@ $(COMPILED): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py s
 	else echo "the compiled build failed (see $(VENV)/compiled-build.log); the server runs the engine core and the gateway as plain Python"; fi
 
 # The agents' simulation core compiled with mypyc: optional too (plain Python runs the same tape, slower).
-$(SIM): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py \
-		$(wildcard server/src/hftsim/sim/*.py server/src/hftsim/sim/agents/*.py)
+# Its compiled code checks what it reads from the engine (commands, events, results) against the types it was
+# compiled with, so it is rebuilt when they change, not only when its own sources do.
+$(SIM): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py server/src/hftsim/engine/commands.py \
+		$(wildcard server/src/hftsim/sim/*.py server/src/hftsim/sim/agents/*.py server/src/hftsim/engine/core/*.py)
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
 	@if $(BIN)/python server/build_compiled.py sim >$(VENV)/sim-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/sim-build.log; \
