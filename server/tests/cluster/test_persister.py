@@ -47,6 +47,7 @@ from hftsim.store.database import Database
 from hftsim.testing import ServerProcess
 
 WAIT_S = 60.0
+"""How long a wait may go without progress: a loaded machine only slows the processes down."""
 TABLES = {
     "shards": "shard",
     "instruments": "sym",
@@ -135,13 +136,26 @@ async def stream_ends(nats_url: str, settings: Settings) -> dict[str, int]:
         await nc.close()
 
 
+class Progress:
+    """A deadline WAIT_S after the watched value last changed, so a stuck process fails and a slow one does not."""
+
+    def __init__(self) -> None:
+        self.seen: object = None
+        self.deadline = time.monotonic() + WAIT_S
+
+    def check(self, value: object, message: str) -> None:
+        if value != self.seen:
+            self.seen, self.deadline = value, time.monotonic() + WAIT_S
+        assert time.monotonic() < self.deadline, message
+
+
 async def caught_up(database: str, ends: dict[str, int], *running: Process) -> None:
     """Wait until the database holds every shard's stream up to `ends` (polling its `shards` table)."""
-    deadline = time.monotonic() + WAIT_S
-    while persisted(database) != ends:
+    progress = Progress()
+    while (held := persisted(database)) != ends:
         for process in running:
             process.check_alive()
-        assert time.monotonic() < deadline, f"the database holds {persisted(database)}, the streams end at {ends}"
+        progress.check(held, f"the database holds {held}, the streams end at {ends}")
         await asyncio.sleep(0.05)
 
 
@@ -292,12 +306,15 @@ async def replayed(
     return accounts, sorted(fills), engines
 
 
+STATE = b'{"op": "state"}'
+
+
 async def shards_at(nc: Nats, ends: dict[str, int]) -> None:
     """Wait until every shard has applied its stream up to `ends` (and taken the snapshots on the way)."""
-    deadline = time.monotonic() + WAIT_S
     for shard, end in ends.items():
-        while orjson.loads((await nc.request(f"hftsim.query.{shard}", b'{"op": "state"}', WAIT_S)).data)["seq"] < end:
-            assert time.monotonic() < deadline, f"shard {shard} did not reach command {end}"
+        progress = Progress()
+        while (seq := orjson.loads((await nc.request(f"hftsim.query.{shard}", STATE, WAIT_S)).data)["seq"]) < end:
+            progress.check(seq, f"shard {shard} is at command {seq}, short of {end}")
             await asyncio.sleep(0.05)
 
 
@@ -337,10 +354,10 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
     commands = burst(two_shards, users=6, rounds=1500)
     try:
         appending = append(commands, "c")
-        deadline = time.monotonic() + WAIT_S
-        while sum(persisted(crashed).values()) < 300:  # mid-stream: some batches committed, more coming
+        progress = Progress()
+        while (held := sum(persisted(crashed).values())) < 300:  # mid-stream: some batches committed, more coming
             victim.check_alive()
-            assert time.monotonic() < deadline, "the persister committed nothing"
+            progress.check(held, f"the persister committed {held} commands and no more")
             await asyncio.sleep(0.01)
         victim.kill()
         await appending
