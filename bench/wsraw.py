@@ -166,6 +166,11 @@ class RawSocket(asyncio.Protocol):
     def send_text(self, text: bytes) -> None:
         self.send(OP_TEXT, text)
 
+    def fileno(self) -> int:
+        """The socket's descriptor, for a sender that waits on it outside the loop (bench/journal.py)."""
+        assert self.transport is not None
+        return int(self.transport.get_extra_info("socket").fileno())
+
     def pause(self) -> None:
         """Stop reading the socket: the server's sends back up until it gives up on us."""
         if self.transport is not None:

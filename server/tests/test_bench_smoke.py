@@ -162,7 +162,7 @@ def test_journal() -> None:
     tails = result["tails"]
     assert tails["orders_per_s"] > 0 and tails["longest_stall_ms"] >= tails["longest_stall_on_cpu_ms"] >= 0
     assert tails["generator_cpu_share"] > 0 and tails["longest_gc_cpu_ms"] >= 0
-    assert min(tails["rss_mb"]) > 0
+    assert min(tails["rss_mb"]) > 0 and tails["frozen_count_stall_ms"] >= 0
     rows_ok(result)
 
 
