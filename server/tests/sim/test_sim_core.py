@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import pytest
 from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
 
-from hftsim.engine import Code, Engine, Instrument, SetSymbolStatus, SymbolStatus
+from hftsim.engine import Code, Engine, Instrument, Result, SetSymbolStatus, SymbolStatus, Trade
+from hftsim.engine.commands import Command
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
 from hftsim.sim.agents.market_maker import level_band
 from hftsim.sim.config import TRADING_SECONDS_PER_YEAR, AgentCounts
@@ -28,6 +29,46 @@ def test_same_seed_same_tape_different_seed_different_tape() -> None:
     assert len(first) > 100
     assert tape(11) == first
     assert tape(12) != first
+
+
+def symbol_tapes(settings: SimSettings, seconds: float = 120, seed: int = 3) -> dict[str, list[tuple[object, ...]]]:
+    """What each symbol's market did, command by command: when, whose order, its side, type, price, size and
+    state after the command (or the rejection), and every trade with its buyer and seller; without the order ids
+    and client order ids, which the engine and the agents number across symbols."""
+    sim, engine = bound(settings, ALL, seed)
+    tapes: dict[str, list[tuple[object, ...]]] = {sym: [] for sym in sim.symbols}
+
+    def submit(command: Command) -> Result:
+        result = engine.apply(command, int(sim.sim_time_ms))
+        at = sim.sim_time_ms
+        order, rejection = result.order, result.rejection
+        if order is not None:
+            tapes[order.sym].append(
+                (at, order.user_id, order.side, order.type, order.price, order.qty, order.filled_qty, order.status)
+            )
+        if rejection is not None and rejection.sym is not None:
+            tapes[rejection.sym].append((at, rejection.user_id, rejection.code))
+        for event in result.events:
+            if type(event) is Trade:
+                tapes[event.sym].append((at, event.price, event.qty, event.aggressor, event.buyer_id, event.seller_id))
+        return result
+
+    sim.run(seconds * 1000, engine, submit)
+    return tapes
+
+
+def test_a_symbols_settings_leave_every_other_symbols_tape_alone() -> None:
+    """Every agent draws from its own random stream on each symbol, so changing one symbol's settings (or
+    switching it off) changes its own tape only: a change tuned on one symbol cannot re-roll the others."""
+    shipped = symbol_tapes(SimSettings())
+    assert symbol_tapes(SimSettings()) == shipped, "same seed, same tapes"
+    busier = symbol_tapes(SimSettings(symbols={"CRUX": SymbolSimSettings(taker_rate=1.2, consensus_error_bps=0.75)}))
+    without = symbol_tapes(SimSettings(symbols={"CRUX": SymbolSimSettings(enabled=False)}))
+    assert busier["CRUX"] != shipped["CRUX"] and "CRUX" not in without
+    for sym in ("ACME", "BOLT", "DUNE", "EMBR"):
+        assert len(shipped[sym]) > 300, sym
+        assert busier[sym] == shipped[sym], sym
+        assert without[sym] == shipped[sym], sym
 
 
 def bound(

@@ -50,7 +50,9 @@ def test_realised_volatility_is_near_the_configured_one(hour: OfflineRun) -> Non
     # configured (busy and quiet spells make one hour's figure vary), and stays near the value.
     assert 1.2 * fair["vol_10s"] <= market["vol_10s"]
     assert 0.5 * configured <= market["vol_10s"] <= 1.6 * configured
-    assert market["fair_tracking_ticks"] < 15
+    # The flow's offset alone strays about 13 ticks from the value (0.7 of the variance, half-life 120 s);
+    # one hour holds few of its half-lives, so one seed's figure varies: 8.6-19.1 over seeds 1-12.
+    assert market["fair_tracking_ticks"] < 25
     assert abs(market["acf_10s_1"]) < 0.3
 
 

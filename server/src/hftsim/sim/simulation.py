@@ -285,7 +285,7 @@ class Simulation:
                 continue
             state.touch = touch
             for key, agent in self._reactive[sym] if news else self._quote_reactive[sym]:
-                latency_us = max(1, round(agent.reaction_ms() * US_PER_MS))
+                latency_us = max(1, round(agent.reaction_ms(state) * US_PER_MS))
                 self._wakes.earlier(key, now_us + latency_us)
         self._touched.clear()
         self._news.clear()

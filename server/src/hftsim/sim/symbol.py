@@ -84,6 +84,13 @@ LN2: Final = math.log(2)
 """ln 2, computed once (compiled, `math.log(2)` would be a call at every use)."""
 
 
+def stream(seed: int, *names: str) -> random.Random:
+    """The random generator named `names` in the run of `seed`. Each draws for one purpose on one symbol, so
+    that a symbol's tape depends on the seed and its own settings only. Seeded from the text (hashed by
+    SHA-512, not by Python's salted `hash`): the same draws in every process."""
+    return random.Random(":".join((str(seed), *names)))
+
+
 def _decay(dt_s: float, half_life_s: float) -> float:
     return math.exp(-LN2 * dt_s / half_life_s)
 
@@ -114,13 +121,13 @@ class SymbolState:
         self.band_high = instrument.band_high
         ref = float(instrument.ref_price)
         margin = (self.band_high - self.band_low) * 0.1
-        fair_rng = random.Random(f"{seed}:fair:{instrument.sym}")
+        fair_rng = stream(seed, "fair", self.sym)
         self.fair = FairValue(params, ref, self.band_low + margin, self.band_high - margin, fair_rng)
         self.day = DayProfile(params)
         """How busy the agents are at each moment of the trading day (flat unless a session is configured)."""
-        self._normals = Normals(random.Random(f"{seed}:consensus:{instrument.sym}"))
-        self._stress_rng = random.Random(f"{seed}:stress:{instrument.sym}")
-        self._crowd_normals = Normals(random.Random(f"{seed}:crowd:{instrument.sym}"))
+        self._normals = Normals(stream(seed, "consensus", self.sym))
+        self._stress_rng = stream(seed, "stress", self.sym)
+        self._crowd_normals = Normals(stream(seed, "crowd", self.sym))
         a, b = CROWD_SHAPE
         self._crowd_mean = a / (a + b)
         self.crowd = self._crowd_mean

@@ -1,4 +1,4 @@
-"""What every agent shares: identity, a random generator, and an order sink.
+"""What every agent shares: identity, its random streams, and an order sink.
 
 An agent is an ordinary account. It says when it next wants to look at a
 symbol (`next_wake_ms`: its own arrivals and timers, in continuous time)
@@ -25,7 +25,7 @@ from mypy_extensions import mypyc_attr
 from ...engine import OrderView
 from ...engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
 from ..market import StepView
-from ..symbol import SymbolState
+from ..symbol import SymbolState, stream
 
 
 class Orders:
@@ -164,11 +164,22 @@ class Agent:
 
     def __init__(self, name: str, seed: int) -> None:
         self.name = name
+        self.seed = seed
         self.user_id: int | None = None
-        self.rng = random.Random(f"{seed}:{name}")
+        self._rngs: dict[str, random.Random] = {}
+        """sym -> its random stream there (`rng`)."""
         self.run_id = ""
         """Names this run of the agent in its client order ids, which the engine never lets a user reuse."""
         self._coid = 0
+
+    def rng(self, state: SymbolState) -> random.Random:
+        """Its random stream on the symbol: one per symbol, so what it draws on one symbol (how often it
+        wakes there, what it trades) never shifts what it draws on another, and each symbol's tape depends
+        on the seed and that symbol's settings only."""
+        rng = self._rngs.get(state.sym)
+        if rng is None:
+            rng = self._rngs[state.sym] = stream(self.seed, self.name, state.sym)
+        return rng
 
     def next_coid(self) -> str:
         self._coid += 1
@@ -195,8 +206,9 @@ class Agent:
         """
         raise NotImplementedError
 
-    def reaction_ms(self) -> float:
-        """A sampled latency (ms) from seeing a print or a moved touch to acting on it (agents that react)."""
+    def reaction_ms(self, state: SymbolState) -> float:
+        """A sampled latency (ms) from seeing a print or a moved touch on the symbol to acting on it (agents that
+        react)."""
         raise NotImplementedError
 
 

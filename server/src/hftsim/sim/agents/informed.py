@@ -69,8 +69,8 @@ class InformedTrader(Agent):
 
     reacts = True
 
-    def reaction_ms(self) -> float:
-        return latency_ms(self.rng, REACTION_MEDIAN_MS)
+    def reaction_ms(self, state: SymbolState) -> float:
+        return latency_ms(self.rng(state), REACTION_MEDIAN_MS)
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         """The next child of a parent; else a start, sooner (within a second) while the price strays far."""
@@ -80,7 +80,7 @@ class InformedTrader(Agent):
         rate = state.params.informed_rate * self.share
         if abs(state.fair.value - state.mid) > self._edge(state) * 2:
             rate += 1.0 / MISPRICED_START_S
-        start = now_ms + exponential_ms(self.rng, 1.0 / rate) if rate > 0 else math.inf
+        start = now_ms + exponential_ms(self.rng(state), 1.0 / rate) if rate > 0 else math.inf
         self._start_ms[state.sym] = start
         return start
 
@@ -105,7 +105,7 @@ class InformedTrader(Agent):
         self._child(now_ms, state, orders, parent)
 
     def _start(self, now_ms: float, state: SymbolState, orders: Orders) -> Parent | None:
-        rng = self.rng
+        rng = self.rng(state)
         fair = state.fair.value
         gap = fair - state.mid
         inventory = orders.position / state.max_position
@@ -123,7 +123,7 @@ class InformedTrader(Agent):
         return Parent(side, total, informed, now_ms, state.mid, now_ms)
 
     def _child(self, now_ms: float, state: SymbolState, orders: Orders, parent: Parent) -> None:
-        rng = self.rng
+        rng = self.rng(state)
         parent.next_child_ms = now_ms + 1000 * CHILD_EVERY_S * -math.log(1.0 - rng.random())
         view = orders.view
         buying = parent.side is Side.BUY

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from mypy_extensions import mypyc_attr
 
 from ...engine.commands import Side
-from ..symbol import LN2, SymbolState
+from ..symbol import LN2, SymbolState, stream
 from .base import Agent, Orders, pareto, taker_units
 
 PARENT_TAIL = 1.5
@@ -93,6 +93,14 @@ class _Activity:
         self.prints, self.at_ms = prints, now_ms
 
 
+def child_gap_s(prints_per_s: float, rng: random.Random) -> float:
+    """Time to the next child: a share of the symbol's activity, often in a quick burst, else after a pause."""
+    low, high = CHILD_GAP_RANGE_S
+    mean = min(high, max(low, 1 / (PARTICIPATION * prints_per_s))) if prints_per_s > 0 else CHILD_EVERY_S
+    spell = BURST_GAP if rng.random() < BURST_SHARE else PAUSE_GAP
+    return mean * spell * -math.log(1.0 - rng.random())
+
+
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class InstitutionalTrader(Agent):
     kind = "inst"
@@ -100,9 +108,9 @@ class InstitutionalTrader(Agent):
 
     def __init__(self, name: str, seed: int) -> None:
         super().__init__(name, seed)
-        self._plans = random.Random(f"{seed}:{name}:parents")
-        """Sides and sizes of its parents, apart from the children's timing and sizes (`rng`): a run with one
-        more trader in it changes when the children go, not which parents the fund works."""
+        self._plans: dict[str, random.Random] = {}
+        """sym -> the sides and sizes of its parents there, apart from the children's timing and sizes (`rng`): a
+        run with one more trader in it changes when the children go, not which parents the fund works."""
         self._parents: dict[str, _Parent] = {}
         self._next_ms: dict[str, float] = {}
         """sym -> simulated time of the next child (or of the next parent's start)."""
@@ -112,7 +120,7 @@ class InstitutionalTrader(Agent):
         due = self._next_ms.get(state.sym)
         if due is None:
             # Start staggered, so several accounts do not begin together.
-            due = self._next_ms[state.sym] = now_ms + 1000 * PAUSE_MEAN_S * self.rng.random()
+            due = self._next_ms[state.sym] = now_ms + 1000 * PAUSE_MEAN_S * self.rng(state).random()
             self._activity[state.sym] = _Activity(state.prints, now_ms)
         return due
 
@@ -120,7 +128,7 @@ class InstitutionalTrader(Agent):
         return now_ms >= self._next_ms.get(state.sym, math.inf)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
-        rng = self.rng
+        rng = self.rng(state)
         sym = state.sym
         activity = self._activity[sym]
         activity.update(state.prints, now_ms)
@@ -131,7 +139,7 @@ class InstitutionalTrader(Agent):
                 self._next_ms[sym] = now_ms + 1000 * PAUSE_MEAN_S * -math.log(1.0 - rng.random())
                 return
             self._parents[sym] = parent
-        self._next_ms[sym] = now_ms + 1000 * self._child_gap_s(activity.rate)
+        self._next_ms[sym] = now_ms + 1000 * child_gap_s(activity.rate, rng)
         buying = parent.side is Side.BUY
         moved = (state.mid - parent.start_price) * (1 if buying else -1)
         age_s = (now_ms - parent.started_ms) / 1000
@@ -153,16 +161,10 @@ class InstitutionalTrader(Agent):
         if not sent:  # no room left on this side: the parent is done
             del self._parents[sym]
 
-    def _child_gap_s(self, prints_per_s: float) -> float:
-        """Time to the next child: a share of the symbol's activity, often in a quick burst, else after a pause."""
-        rng = self.rng
-        low, high = CHILD_GAP_RANGE_S
-        mean = min(high, max(low, 1 / (PARTICIPATION * prints_per_s))) if prints_per_s > 0 else CHILD_EVERY_S
-        spell = BURST_GAP if rng.random() < BURST_SHARE else PAUSE_GAP
-        return mean * spell * -math.log(1.0 - rng.random())
-
     def _start(self, now_ms: float, state: SymbolState, orders: Orders) -> _Parent | None:
-        rng = self._plans
+        rng = self._plans.get(state.sym)
+        if rng is None:
+            rng = self._plans[state.sym] = stream(self.seed, self.name, "parents", state.sym)
         inventory = orders.position / orders.cap
         side = Side.BUY if rng.random() < 0.5 - 0.5 * INVENTORY_LEAN * inventory**3 else Side.SELL
         total = state.qty(PARENT_MIN * pareto(rng, PARENT_TAIL, PARENT_CAP / PARENT_MIN))

@@ -65,8 +65,8 @@ class LiquidityProvider(Agent):
         self._guarded: dict[str, float] = {}
         """sym -> consensus value at the last check of the orders against it."""
 
-    def reaction_ms(self) -> float:
-        return latency_ms(self.rng, REACTION_MEDIAN_MS)
+    def reaction_ms(self, state: SymbolState) -> float:
+        return latency_ms(self.rng(state), REACTION_MEDIAN_MS)
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         """Its next arrival (a Poisson stream), or sooner the next expiry of one of its orders."""
@@ -74,7 +74,8 @@ class LiquidityProvider(Agent):
         arrival = self._arrival_ms.get(sym)
         if arrival is None:
             rate = state.params.liquidity_rate * self.share * state.day.activity(now_ms)
-            arrival = self._arrival_ms[sym] = now_ms + exponential_ms(self.rng, 1.0 / rate) if rate > 0 else math.inf
+            wait = exponential_ms(self.rng(state), 1.0 / rate) if rate > 0 else math.inf
+            arrival = self._arrival_ms[sym] = now_ms + wait
         return min(arrival, self._next_check.get(sym, now_ms))
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
@@ -90,7 +91,7 @@ class LiquidityProvider(Agent):
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         sym = state.sym
-        rng = self.rng
+        rng = self.rng(state)
         expiry = self._expiry.setdefault(sym, {})
         live = {o.client_order_id: o for o in orders.open}
         # Forget orders that are gone; adopt unknown live ones (e.g. after a restart) with a fresh lifetime.
@@ -135,16 +136,16 @@ class LiquidityProvider(Agent):
         total = bid_depth + ask_depth
         p_buy = 0.5 + (0.3 * (ask_depth - bid_depth) / total if total else 0.0)
         p_buy -= 0.4 * orders.position / state.max_position
-        return Side.BUY if self.rng.random() < p_buy else Side.SELL
+        return Side.BUY if self.rng(state).random() < p_buy else Side.SELL
 
     def _depth(self, state: SymbolState) -> int:
         """Ticks behind the best price: P(depth > d) ~ (d / depth_scale)^-DEPTH_TAIL, no cap (the band is the limit)."""
-        u = self.rng.random()
+        u = self.rng(state).random()
         return int(state.depth_scale * ((1.0 - u) ** (-1.0 / DEPTH_TAIL) - 1.0))
 
     def _size(self, state: SymbolState) -> int:
         """Mostly one round lot or less (log-normal), a third rounded to whole round lots."""
-        rng = self.rng
+        rng = self.rng(state)
         units = math.exp(rng.gauss(-0.3, 0.8))
         if rng.random() < ROUND_SHARE:
             units = max(1.0, round(units))
@@ -161,7 +162,7 @@ class LiquidityProvider(Agent):
         reference: float,
         expiry: dict[str, float],
     ) -> None:
-        rng = self.rng
+        rng = self.rng(state)
         same = best_bid if side is Side.BUY else best_ask
         if same is None:  # empty side: start just off the reference (or the other side)
             if side is Side.BUY:
@@ -199,6 +200,7 @@ class LiquidityProvider(Agent):
         target = state.params.mm_levels + 2
         bids, asks = orders.view.levels
         step = state.level_step
+        rng = self.rng(state)
         for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
             if len(levels) >= target:
                 continue
@@ -215,11 +217,11 @@ class LiquidityProvider(Agent):
                 if placed >= REFILL_PER_WAKE:
                     break
                 # Anywhere within the step when it spans several ticks: no piles at fixed depths.
-                price = start + sign * (k * step + (self.rng.randrange(step) if step > 1 else 0))
+                price = start + sign * (k * step + (rng.randrange(step) if step > 1 else 0))
                 if price in present:
                     continue
                 coid = orders.limit(side, price, self._size(state))
                 if coid is None:
                     break
-                expiry[coid] = now_ms + 1000 * lifetime_s(self.rng.random(), self.rng.gauss(0, 1), False)
+                expiry[coid] = now_ms + 1000 * lifetime_s(rng.random(), rng.gauss(0, 1), False)
                 placed += 1

@@ -19,6 +19,7 @@ the touch moves less than a band.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 
 from mypy_extensions import mypyc_attr
@@ -82,6 +83,12 @@ def level_band(k: int, step: int, behind: bool) -> tuple[int, int]:
     return step * k * k, step * (k + 1) ** 2 - 1
 
 
+def within(band: tuple[int, int, float], rng: random.Random) -> int:
+    """A price drawn anywhere within the band (its one price when it is one)."""
+    low, high, _ = band
+    return low if low == high else low + rng.randrange(high - low + 1)
+
+
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class MarketMaker(Agent):
     kind = "mm"
@@ -99,17 +106,17 @@ class MarketMaker(Agent):
         """Median latency from a print or a moved touch to its requote: a co-located machine."""
         self._books: dict[str, _Book] = {}
 
-    def _book(self, sym: str) -> _Book:
-        book = self._books.get(sym)
+    def _book(self, state: SymbolState) -> _Book:
+        book = self._books.get(state.sym)
         if book is None:
-            book = self._books[sym] = _Book(error=self.rng.gauss(0.0, self.error_bps * 1e-4))
+            book = self._books[state.sym] = _Book(error=self.rng(state).gauss(0.0, self.error_bps * 1e-4))
         return book
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
-        book = self._book(state.sym)
+        book = self._book(state)
         keep = math.exp(-LN2 * dt_s / ERROR_HALF_LIFE_S)
         sd = self.error_bps * 1e-4
-        book.error = book.error * keep + sd * math.sqrt(1 - keep * keep) * self.rng.gauss(0.0, 1.0)
+        book.error = book.error * keep + sd * math.sqrt(1 - keep * keep) * self.rng(state).gauss(0.0, 1.0)
         if book.centre is None or book.prints != state.prints:
             return True  # first quotes, or something traded (perhaps against its quotes)
         # Requote when the centre it would quote around moved; otherwise on its periodic look.
@@ -118,15 +125,15 @@ class MarketMaker(Agent):
         return abs(centre - book.centre) >= state.requote_ticks or now_ms >= book.look_ms
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
-        book = self._book(state.sym)
-        book.look_ms = now_ms + exponential_ms(self.rng, self.look_s)
+        book = self._book(state)
+        book.look_ms = now_ms + exponential_ms(self.rng(state), self.look_s)
         return book.look_ms
 
-    def reaction_ms(self) -> float:
-        return latency_ms(self.rng, self.reaction_median_ms)
+    def reaction_ms(self, state: SymbolState) -> float:
+        return latency_ms(self.rng(state), self.reaction_median_ms)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
-        book = self._book(state.sym)
+        book = self._book(state)
         position = orders.position
         cap = state.max_position
         if book.last_position is not None:
@@ -262,6 +269,7 @@ class MarketMaker(Agent):
         for order in stale[len(moves) :]:
             orders.cancel(order)
         quoted: dict[int, int] = {}
+        rng = self.rng(orders.state)
         for i, order in keep.items():
             qty = int(bands[i][2])
             assert order.price is not None
@@ -271,16 +279,12 @@ class MarketMaker(Agent):
             else:
                 quoted[order.price] = qty
         for i, order in moves:
-            price = self._within(bands[i])
+            price = within(bands[i], rng)
             if orders.move(order, price):
                 quoted[price] = int(bands[i][2])
         for i in missing[len(moves) :]:
-            price = self._within(bands[i])
+            price = within(bands[i], rng)
             qty = int(bands[i][2])
             if orders.limit(side, price, qty) is not None:
                 quoted[price] = qty
         return quoted
-
-    def _within(self, band: tuple[int, int, float]) -> int:
-        low, high, _ = band
-        return low if low == high else low + self.rng.randrange(high - low + 1)

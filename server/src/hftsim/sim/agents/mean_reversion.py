@@ -15,7 +15,7 @@ import math
 from mypy_extensions import mypyc_attr
 
 from ...engine.commands import Side
-from ..symbol import SLOW_HALF_LIFE_S, SymbolState
+from ..symbol import SLOW_HALF_LIFE_S, SymbolState, stream
 from .base import Agent, Orders, exponential_ms
 
 LOOK_EVERY_S = 3.0
@@ -28,12 +28,12 @@ class MeanReversionTrader(Agent):
 
     def __init__(self, name: str, seed: int, index: int) -> None:
         super().__init__(name, seed)
-        self.threshold = 1.0 + 0.3 * index + 0.2 * self.rng.random()
+        self.threshold = 1.0 + 0.3 * index + 0.2 * stream(seed, name).random()
         self._placed: dict[str, float] = {}
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         """A look now and then (Poisson, every LOOK_EVERY_S on average): it watches averages, not ticks."""
-        return now_ms + exponential_ms(self.rng, LOOK_EVERY_S)
+        return now_ms + exponential_ms(self.rng(state), LOOK_EVERY_S)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         scale = state.sigma_1s_ticks * math.sqrt(SLOW_HALF_LIFE_S)
@@ -48,10 +48,10 @@ class MeanReversionTrader(Agent):
             target = -math.copysign(min(abs(stretch) / 3.0, 1.0) * 0.5 * cap, stretch)
             want = target - position
             if (want > 0) == (side is Side.BUY) and abs(want) >= state.order_size:
-                qty = min(int(abs(want)), state.qty(self.rng.uniform(1.0, 4.0)))
+                qty = min(int(abs(want)), state.qty(self.rng(state).uniform(1.0, 4.0)))
         elif abs(stretch) < self.threshold / 2 and position:
             side = Side.SELL if position > 0 else Side.BUY
-            qty = min(abs(position), state.qty(self.rng.uniform(1.0, 3.0)))
+            qty = min(abs(position), state.qty(self.rng(state).uniform(1.0, 3.0)))
 
         # Cancel what no longer fits: wrong side, or older than its lifetime.
         placed_at = self._placed.get(state.sym, -math.inf)

@@ -15,7 +15,7 @@ import math
 from mypy_extensions import mypyc_attr
 
 from ...engine.commands import Side
-from ..symbol import SLOW_HALF_LIFE_S, SymbolState
+from ..symbol import SLOW_HALF_LIFE_S, SymbolState, stream
 from .base import Agent, Orders, exponential_ms, taker_units
 
 LOOK_EVERY_S = 6.0
@@ -27,11 +27,11 @@ class MomentumTrader(Agent):
 
     def __init__(self, name: str, seed: int, index: int) -> None:
         super().__init__(name, seed)
-        self.threshold = 0.7 + 0.3 * index + 0.2 * self.rng.random()
+        self.threshold = 0.7 + 0.3 * index + 0.2 * stream(seed, name).random()
 
     def next_wake_ms(self, now_ms: float, state: SymbolState) -> float:
         """A look now and then (Poisson, every LOOK_EVERY_S on average): it watches averages, not ticks."""
-        return now_ms + exponential_ms(self.rng, LOOK_EVERY_S)
+        return now_ms + exponential_ms(self.rng(state), LOOK_EVERY_S)
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
         scale = state.sigma_1s_ticks * math.sqrt(SLOW_HALF_LIFE_S)
@@ -45,10 +45,10 @@ class MomentumTrader(Agent):
             want = target - position
             if (want > 0) != (side is Side.BUY) or abs(want) < state.order_size:
                 return
-            qty = min(int(abs(want)), state.qty(taker_units(self.rng)))
+            qty = min(int(abs(want)), state.qty(taker_units(self.rng(state))))
         elif abs(signal) < self.threshold / 3 and position:
             side = Side.SELL if position > 0 else Side.BUY
-            qty = min(abs(position), state.qty(taker_units(self.rng)))
+            qty = min(abs(position), state.qty(taker_units(self.rng(state))))
         else:
             return
         touch = view.best_ask if side is Side.BUY else view.best_bid

@@ -142,7 +142,7 @@ class NoiseTrader(Agent):
         day = state.day
         until = math.inf if day.flat else min(now_ms + DAY_BOUND_MS, day.day_end_ms(now_ms))
         highest = self._rate(state.params, hawkes, 1.0, MAX_ACTIVITY, day.highest(now_ms, until))
-        candidate = now_ms + exponential_ms(self.rng, 1.0 / highest) if highest > 0 else math.inf
+        candidate = now_ms + exponential_ms(self.rng(state), 1.0 / highest) if highest > 0 else math.inf
         if candidate > until:
             candidate, highest = until, math.inf
         self._candidate[state.sym] = (candidate, highest)
@@ -155,12 +155,12 @@ class NoiseTrader(Agent):
         if now_ms >= candidate:
             hawkes = self._state(now_ms, state)
             rate = self._rate(state.params, hawkes, state.stress, self._activity(state), state.day.activity(now_ms))
-            self._arrivals = int(self.rng.random() * highest < rate)
+            self._arrivals = int(self.rng(state).random() * highest < rate)
         run = self._runs.get(state.sym)
         return self._arrivals > 0 or (run is not None and now_ms >= run[2])
 
     def act(self, now_ms: float, dt_s: float, state: SymbolState, orders: Orders) -> None:
-        rng = self.rng
+        rng = self.rng(state)
         run = self._runs.get(state.sym)
         if run is not None and now_ms >= run[2]:
             side, left, _ = run
@@ -186,7 +186,7 @@ class NoiseTrader(Agent):
             self._send(state, orders, side, units)
 
     def _send(self, state: SymbolState, orders: Orders, side: Side, units: float) -> None:
-        rng = self.rng
+        rng = self.rng(state)
         qty = state.qty(units)
         if rng.random() < MARKET_SHARE:
             orders.take(side, qty)
