@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
+
 from ..engine import (
     AmendOrder,
     CancelAll,
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 TRADING: Final = (PlaceOrder, AmendOrder, CancelOrder, CancelAll)
 """The commands a paused market refuses (MARKET_PAUSED)."""
 VIEWER: Final = Role.VIEWER
+_FRAGMENT: Final = orjson.Fragment
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every request."""
 audit = logging.getLogger("hftsim.audit")
 """One line per refused authorization, for whoever watches for probing."""
@@ -224,9 +227,10 @@ class Dispatcher:
         return user.user_id
 
     def order_payload(self, result: Result) -> dict[str, Any]:
+        """The answer to a place, cancel or amend: its order, as JSON written once (`Renderer.order_json`)."""
         accepted(result)
         assert result.order is not None
-        return {"order": self._renderer.order(result.order), "gseq": result.seq}
+        return {"order": _FRAGMENT(self._renderer.order_json(result.order)), "gseq": result.seq}
 
     async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
         venue = self.venue

@@ -5,14 +5,22 @@ with one cached string per (symbol, tick count): the same few hundred
 prices are rendered over and over on the market-data path. An enum field
 is read as its `_value_` (a plain attribute, a fraction of the cost of the
 `value` property): the order path renders several per order.
+
+The order in the response to every place, cancel and amend is written out
+as its JSON text (`order_json`), byte for byte what orjson writes for the
+mapping `order` builds: building that mapping for orjson to walk cost twice
+the text. `order` stays for the places that read the mapping (the list of
+orders, the `order.accepted` event the SDK's in-process venues read).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
-from ..engine import FillView, Instrument, OrderView, PositionView, Trade
+import orjson
+
+from ..engine import FillView, Instrument, OrderStatus, OrderType, OrderView, PositionView, Side, Tif, Trade
 from ..engine.instruments import format_cash
 from ..engine.queries import MarketQueries
 
@@ -22,10 +30,16 @@ EXTRA_AVG_DECIMALS = 4
 """Averages are not on the tick: render them with this many more decimals."""
 
 
+_dumps: Final = orjson.dumps
+_QUOTED: Final[dict[str, str]] = {m: f'"{m._value_}"' for kind in (Side, OrderType, Tif, OrderStatus) for m in kind}
+"""Each member of an order's enum fields as its JSON string (their values are plain lowercase words)."""
+
+
 class Renderer:
     def __init__(self, engine: MarketQueries) -> None:
         self._engine = engine
         self._instruments: dict[str, Instrument] = {i.sym: i for i in engine.instruments}
+        self._sym_json: dict[str, str] = {sym: _dumps(sym).decode() for sym in self._instruments}
         self._prices: dict[str, dict[int, str]] = {sym: {} for sym in self._instruments}
         self._cash_decimals = engine.cash_decimals
 
@@ -78,6 +92,26 @@ class Renderer:
             "created_ts": o.created_ts,
             "updated_ts": o.updated_ts,
         }
+
+    def order_json(self, o: OrderView) -> str:
+        """`order(o)` as the JSON text orjson writes for it (see the module's docstring; pinned by
+        tests/protocol/test_render_json.py). Its prices are decimal strings and its enums plain words, written
+        inside quotes as they are; its client order id, any string, is escaped by orjson."""
+        sym, price, coid, filled_qty = o.sym, o.price, o.client_order_id, o.filled_qty
+        sym_json = self._sym_json.get(sym)
+        if sym_json is None:
+            sym_json = _dumps(sym).decode()
+        coid_json = "null" if coid is None else _dumps(coid).decode()
+        price_json = "null" if price is None else f'"{self.price(sym, price)}"'
+        avg_json = f'"{self._avg_fill_price(o)}"' if filled_qty else "null"
+        quoted = _QUOTED
+        return (
+            f'{{"order_id":{o.order_id},"client_order_id":{coid_json},"user_id":{o.user_id},"sym":{sym_json},'
+            f'"side":{quoted[o.side]},"type":{quoted[o.type]},"price":{price_json},"qty":{o.qty},'
+            f'"filled_qty":{filled_qty},"leaves_qty":{o.leaves_qty},"avg_fill_price":{avg_json},'
+            f'"tif":{quoted[o.tif]},"post_only":{"true" if o.post_only else "false"},"status":{quoted[o.status]},'
+            f'"created_ts":{o.created_ts},"updated_ts":{o.updated_ts}}}'
+        )
 
     def _order_who(self, o: OrderView) -> dict[str, Any]:
         """What every event says of its order: who it is (id, client id, symbol, side) and its status.
