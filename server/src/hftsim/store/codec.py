@@ -167,13 +167,26 @@ def _encode_checked(command: Command) -> bytes:
         raise CodecError(f"cannot journal {command!r}: {exc}") from None
 
 
+_MEMBERS: Final[dict[type[Any], dict[Any, Enum]]] = {
+    t: {member.value: member for member in t}
+    for fields in _FIELDS.values()
+    for allowed in fields.values()
+    for t in allowed
+    if isinstance(t, type) and issubclass(t, Enum)
+}
+"""Each enum a field may hold, its members by value: one dict lookup per enum field read back, where trying
+each member and then calling the enum cost several times that on every record replayed."""
+
+
 def _value(kind: str, name: str, raw: Any, allowed: tuple[Any, ...]) -> Any:
     for t in allowed:
         if t is type(None) and raw is None:
             return None
-        if isinstance(t, type) and issubclass(t, Enum):
-            if any(raw == member.value for member in t):
-                return t(raw)
+        members = _MEMBERS.get(t)
+        if members is not None:
+            member = members.get(raw) if isinstance(raw, str) else None
+            if member is not None:
+                return member
         elif t is int and type(raw) is int and INT64_MIN <= raw <= INT64_MAX:
             return raw
         elif t in (str, bool) and type(raw) is t:
@@ -196,5 +209,5 @@ def decode(data: bytes | str) -> Command:
     if fields.keys() != expected.keys():
         missing, extra = sorted(expected.keys() - fields.keys()), sorted(fields.keys() - expected.keys())
         raise CodecError(f"journal record {kind!r}: missing fields {missing}, unexpected fields {extra}")
-    command: Command = cls(**{name: _value(kind, name, fields[name], expected[name]) for name in expected})
+    command: Command = cls(*[_value(kind, name, fields[name], allowed) for name, allowed in expected.items()])
     return command
