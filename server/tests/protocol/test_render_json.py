@@ -1,13 +1,18 @@
-"""An order's JSON written out (`Renderer.order_json`) is byte for byte what orjson writes for its mapping."""
+"""What the renderer writes out for speed is what the plain way writes: an order's JSON (`Renderer.order_json`) byte
+for byte what orjson writes for its mapping, and averages and cash amounts written from integers the text their
+Decimal formulas give."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hftsim.config import load
-from hftsim.engine import Engine, Limits, OrderStatus, OrderType, OrderView, Side, Tif
+from hftsim.engine import Engine, Instrument, Limits, OrderStatus, OrderType, OrderView, PositionView, Side, Tif
+from hftsim.engine.instruments import format_cash
 from hftsim.protocol.render import Renderer
 
 INSTRUMENTS = load().instruments()
@@ -57,3 +62,53 @@ def test_an_order_json_sits_in_a_payload_as_its_own_bytes() -> None:
                       OrderStatus.PARTIALLY_FILLED, 1, 2)  # fmt: skip
     fragment = orjson.dumps({"order": orjson.Fragment(RENDER.order_json(order)), "gseq": 9})
     assert fragment == orjson.dumps({"order": RENDER.order(order), "gseq": 9})
+
+
+def renderer(ticks: list[str]) -> Renderer:
+    """A renderer over symbols of these ticks (cash has the most decimals of them, at least 2)."""
+    instruments = [Instrument(f"S{i}", Decimal(tick), 1, 1, 1000, Decimal(50)) for i, tick in enumerate(ticks)]
+    return Renderer(Engine(instruments, Limits(max_order_qty=1000, max_position=10_000), initial_cash=10**9))
+
+
+# Ticks of 0 to 8 decimals, one written with an exponent (its averages take the Decimal way); cash of 2 and 8 decimals.
+RENDERERS = [renderer(["0.01", "0.05", "1", "5", "0.5"]), renderer(["0.00000001", "0.25", "1E+1"])]
+SIZES = st.one_of(st.integers(-(10**6), 10**6), st.integers(-(10**15), 10**15))
+
+
+@settings(max_examples=500)
+@given(st.sampled_from(RENDERERS), st.data())
+def test_averages_are_their_decimal_formula(render: Renderer, data: st.DataObject) -> None:
+    """An order's average fill price and a position's average price, rounded half to even to four more decimals than
+    the tick, then trailing zeros dropped down to the tick's own."""
+    instrument = data.draw(st.sampled_from(list(render._instruments.values())))
+    filled_qty = data.draw(st.integers(1, 10**6))
+    filled_cost = data.draw(st.integers(1, 10**15))
+    order = OrderView(1, None, 1, instrument.sym, Side.BUY, OrderType.LIMIT, 10, filled_qty + 1, filled_qty,
+                      filled_cost, Tif.GTC, False, OrderStatus.PARTIALLY_FILLED, 1, 1)  # fmt: skip
+    expected = render._average(instrument.sym, instrument.tick * filled_cost, filled_qty)
+    assert render.order(order)["avg_fill_price"] == expected
+    qty = data.draw(st.integers(-(10**6), 10**6).filter(bool))
+    cost = data.draw(SIZES)
+    decimals = render._cash_decimals
+    position = render.position(PositionView(1, instrument.sym, qty, cost, 0))
+    assert position["avg_price"] == render._average(instrument.sym, Decimal(cost).scaleb(-decimals), qty)
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(RENDERERS), SIZES)
+def test_cash_is_format_cash(render: Renderer, units: int) -> None:
+    assert render.cash(units) == format_cash(units, render._cash_decimals)
+
+
+def test_the_edges_of_the_integer_texts() -> None:
+    """Halves to even, a zero that keeps its sign, and the exponent form Decimal takes far after the point."""
+    render = RENDERERS[1]
+    assert render._cash_decimals == 8
+    for units in (0, 1, -1, 10, 99, 100, -100_000_000, 123_456_789):
+        assert render.cash(units) == format_cash(units, 8)
+    assert render.cash(1) == "1E-8" and render.cash(0) == "0E-8" and render.cash(-100) == "-0.00000100"
+    cases = [("S1", 5, 2), ("S1", 15, 2), ("S1", 1, 3), ("S1", 0, -3), ("S0", 1, 10**9), ("S2", 7, 3)]
+    for sym, cost, qty in cases:
+        assert render.position(PositionView(1, sym, qty, cost, 0))["avg_price"] == render._average(
+            sym, Decimal(cost).scaleb(-8), qty
+        )

@@ -76,11 +76,10 @@ def _private(render: Renderer, ev: object) -> Wire | None:
         op = "order.filled" if ev.order.status is FILLED else "order.partially_filled"
         return op, {"order": render.order_filled(ev.order), "fill": render.fill_change(ev.fill)}
     if isinstance(ev, AccountUpdate):
-        position = render.position(ev.position)
         return "account.update", {
             "cash": render.cash(ev.cash),
             "fees": render.cash(ev.fees),
-            "position": {k: position[k] for k in ("sym", "qty", "avg_price", "realized_pnl")},
+            "position": render.position_change(ev.position),
         }
     if isinstance(ev, OrderAccepted):
         return "order.accepted", {"order": render.order(ev.order)}

@@ -11,6 +11,13 @@ as its JSON text (`order_json`), byte for byte what orjson writes for the
 mapping `order` builds: building that mapping for orjson to walk cost twice
 the text. `order` stays for the places that read the mapping (the list of
 orders, the `order.accepted` event the SDK's in-process venues read).
+
+Averages and cash amounts, rendered for every fill (the order's average fill
+price, the fee, the account's cash and position), are written from integers
+(`_decimal_text`): through Decimal they cost about a fifth of a filled
+order's instructions. The Decimal formulas stay as the definition, for what
+the integer text cannot write (`Decimal.__str__`'s exponent form), and
+tests/protocol/test_render_json.py holds the two equal.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from ..engine.queries import MarketQueries
 
 Level = list[Any]
 
-EXTRA_AVG_DECIMALS = 4
+EXTRA_AVG_DECIMALS: Final = 4
 """Averages are not on the tick: render them with this many more decimals."""
 
 
@@ -35,11 +42,46 @@ _QUOTED: Final[dict[str, str]] = {m: f'"{m._value_}"' for kind in (Side, OrderTy
 """Each member of an order's enum fields as its JSON string (their values are plain lowercase words)."""
 
 
+def _half_even(num: int, den: int) -> tuple[int, bool]:
+    """`num / den` rounded to an integer, halves to even (Decimal's default), as its size and whether it is below
+    zero (a quotient that rounds to zero keeps its sign, as a Decimal does)."""
+    negative = (num < 0) != (den < 0)
+    quotient, remainder = divmod(abs(num), abs(den))
+    twice = 2 * remainder
+    if twice > abs(den) or (twice == abs(den) and quotient & 1):
+        quotient += 1
+    return quotient, negative
+
+
+def _decimal_text(size: int, negative: bool, decimals: int) -> str | None:
+    """`size * 10**-decimals` written as `str(Decimal)` writes it, or None where that takes the exponent form (a
+    value whose first digit lies more than six places after the point)."""
+    digits = str(size)
+    if len(digits) - 1 - decimals < -6:
+        return None
+    sign = "-" if negative else ""
+    if not decimals:
+        return sign + digits
+    if len(digits) <= decimals:
+        digits = "0" * (decimals + 1 - len(digits)) + digits
+    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
+
+
+def _tick_terms(tick: Decimal) -> tuple[int, int] | None:
+    """A tick as (units, decimals), `units * 10**-decimals`; None for a tick written with a positive exponent."""
+    exponent = int(tick.as_tuple().exponent)
+    return (int(tick.scaleb(-exponent)), -exponent) if exponent <= 0 else None
+
+
 class Renderer:
     def __init__(self, engine: MarketQueries) -> None:
         self._engine = engine
         self._instruments: dict[str, Instrument] = {i.sym: i for i in engine.instruments}
         self._sym_json: dict[str, str] = {sym: _dumps(sym).decode() for sym in self._instruments}
+        self._ticks: dict[str, tuple[int, int] | None] = {
+            sym: _tick_terms(i.tick) for sym, i in self._instruments.items()
+        }
+        """Per symbol, its tick as (units, decimals) for the averages written from integers."""
         self._prices: dict[str, dict[int, str]] = {sym: {} for sym in self._instruments}
         self._cash_decimals = engine.cash_decimals
 
@@ -54,7 +96,9 @@ class Renderer:
         return None if ticks is None else self.price(sym, ticks)
 
     def cash(self, units: int) -> str:
-        return format_cash(units, self._cash_decimals)
+        """`format_cash`'s text, written from the integer (see the module's docstring)."""
+        text = _decimal_text(abs(units), units < 0, self._cash_decimals)
+        return text if text is not None else format_cash(units, self._cash_decimals)
 
     def levels(self, sym: str, levels: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> list[Level]:
         price = self.price
@@ -68,9 +112,32 @@ class Renderer:
             value = value.quantize(tick)  # never fewer decimals than the tick
         return str(value)
 
+    def _int_average(self, sym: str, total: int, total_decimals: int, qty: int) -> str:
+        """`_average` of `total * 10**-total_decimals` over `qty`, written from integers (the module's docstring)."""
+        terms = self._ticks[sym]
+        if terms is not None:
+            decimals = terms[1] + EXTRA_AVG_DECIMALS
+            if decimals >= total_decimals:
+                size, negative = _half_even(total * 10 ** (decimals - total_decimals), qty)
+            else:
+                size, negative = _half_even(total, qty * 10 ** (total_decimals - decimals))
+            stripped = 0
+            while stripped < EXTRA_AVG_DECIMALS and size and not size % 10:  # as normalize(), down to the tick
+                size //= 10
+                stripped += 1
+            text = _decimal_text(size, negative, decimals - (stripped if size else EXTRA_AVG_DECIMALS))
+            if text is not None:
+                return text
+        return self._average(sym, Decimal(total).scaleb(-total_decimals), qty)
+
     def _avg_fill_price(self, o: OrderView) -> str:
         """The average price of a filled order's fills (call it for an order with fills)."""
-        return self._average(o.sym, self._instruments[o.sym].tick * o.filled_cost, o.filled_qty)
+        sym = o.sym
+        terms = self._ticks[sym]
+        if terms is None:
+            return self._average(sym, self._instruments[sym].tick * o.filled_cost, o.filled_qty)
+        units, decimals = terms
+        return self._int_average(sym, units * o.filled_cost, decimals, o.filled_qty)
 
     def order(self, o: OrderView) -> dict[str, Any]:
         sym, price = o.sym, o.price
@@ -191,18 +258,23 @@ class Renderer:
             "seq": t.seq,
         }
 
+    def position_change(self, p: PositionView) -> dict[str, Any]:
+        """What a fill changes of a position (`account.update`'s): its size, average price and realized PnL."""
+        qty = p.qty
+        return {
+            "sym": p.sym,
+            "qty": qty,
+            "avg_price": self._int_average(p.sym, p.cost, self._cash_decimals, qty) if qty else None,
+            "realized_pnl": self.cash(p.realized_pnl),
+        }
+
     def position(self, p: PositionView) -> dict[str, Any]:
         """A position marked to the symbol's last trade price."""
         last = self._engine.last_price(p.sym)
-        unrealized = self.unrealized(p, last)
-        return {
-            "sym": p.sym,
-            "qty": p.qty,
-            "avg_price": self._average(p.sym, Decimal(p.cost).scaleb(-self._cash_decimals), p.qty) if p.qty else None,
-            "realized_pnl": self.cash(p.realized_pnl),
-            "unrealized_pnl": self.cash(unrealized),
-            "last": self.opt_price(p.sym, last),
-        }
+        position = self.position_change(p)
+        position["unrealized_pnl"] = self.cash(self.unrealized(p, last))
+        position["last"] = self.opt_price(p.sym, last)
+        return position
 
     def unrealized(self, p: PositionView, last: int | None) -> int:
         if not p.qty or last is None:
