@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..status import CancelReason, OrderStatus
-from .book import Book, BookSide, Level
+from .book import Book, BookSide
 from .events import Event, OrderCanceled
 from .orders import Order, Registry
 from .settlement import fill, release
@@ -44,12 +44,14 @@ def crossed(book: Book) -> bool:
 def uncross_price(book: Book) -> int:
     """The uncrossing price of a crossed book, by the rules of the module docstring."""
     reference = book.last_price if book.last_price is not None else book.instrument.ref_price
-    prices = sorted({*book.bids.levels, *book.asks.levels})
+    bids = book.bids.depth(None)
+    asks = book.asks.depth(None)
+    prices = sorted({p for p, _ in bids} | {p for p, _ in asks})
     best_price = 0
     best_key: tuple[int, int, int, int] | None = None
     for price in prices:
-        demand = sum([level.total for p, level in book.bids.levels.items() if p >= price])
-        supply = sum([level.total for p, level in book.asks.levels.items() if p <= price])
+        demand = sum([total for p, total in bids if p >= price])
+        supply = sum([total for p, total in asks if p <= price])
         volume = demand if demand < supply else supply
         distance = price - reference if price >= reference else reference - price
         key = (volume, -abs(demand - supply), -distance, -price)
@@ -87,14 +89,14 @@ def uncross(book: Book, registry: Registry, events: list[Event], ts: int) -> Non
 
 def _front(side: BookSide) -> Order | None:
     best = side.best()
-    return side.levels[best].head if best is not None else None
+    return side.at(best).head if best is not None else None
 
 
 def _take(side: BookSide, order: Order, qty: int) -> None:
     """`qty` of the resting `order` (the head of its level) trades: lower the level, unqueue the order if done."""
     price = order.price
     assert price is not None
-    level: Level = side.levels[price]
+    level = side.at(price)
     if price not in side.touched:
         side.touched[price] = level.total
     level.total -= qty

@@ -3,10 +3,15 @@
 Layout, chosen for the hot paths (rest near the touch, cancel anywhere,
 match at the best price):
 
-- a side keeps `levels`, a dict price -> `Level`, and `keys`, the sorted list
-  of `sign * price` (sign +1 for bids, -1 for asks), so on both sides the
-  best level is `keys[-1]`: removing it is a `pop()` and inserting near the
-  touch moves few elements;
+- a side finds a price's `Level` in its ladder, a list indexed by
+  `price - low` that spans the price band (see `LADDER_SLOTS`): an order's
+  price is a new int each time, and a dict keyed by price compared it with
+  its key through the generic comparison on every lookup, where a list
+  index is a subtraction and a bounds check;
+- a side keeps `keys`, the sorted list of the `sign * price` of its levels
+  (sign +1 for bids, -1 for asks), so on both sides the best level is
+  `keys[-1]`: removing it is a `pop()` and inserting near the touch moves
+  few elements;
 - a level keeps its orders in an intrusive doubly linked list through the
   orders' `prev` / `next` slots: O(1) append at the back, O(1) take at the
   front and O(1) cancel from anywhere. (An insertion-ordered dict looks like
@@ -21,7 +26,7 @@ engine can publish one net `BookDelta` at the end.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ..commands import SymbolStatus
 from ..instruments import Instrument
@@ -29,6 +34,11 @@ from .events import BookDelta
 
 if TYPE_CHECKING:
     from .orders import Order
+
+LADDER_SLOTS: Final = 1 << 14
+"""The most prices a side's ladder spans (16,384 slots, 128 KiB on a 64-bit build): a band at most this many
+ticks wide is spanned whole (the default 25% band around 10,000 ticks is 5,001); a wider one around its
+reference price, its far prices kept in a dict (`BookSide.far`). Bounds a book's memory whatever the band."""
 
 
 class Level:
@@ -83,12 +93,17 @@ class Level:
 
 
 class BookSide:
-    __slots__ = ("is_bid", "keys", "levels", "touched")
+    __slots__ = ("far", "is_bid", "keys", "ladder", "low", "size", "touched")
 
-    def __init__(self, is_bid: bool) -> None:
+    def __init__(self, is_bid: bool, low: int, size: int) -> None:
         self.is_bid = is_bid
         self.keys: list[int] = []
-        self.levels: dict[int, Level] = {}
+        self.ladder: list[Level | None] = [None] * size
+        """The level at each price from `low` on, None where none rests."""
+        self.low = low
+        self.size = size
+        self.far: dict[int, Level] = {}
+        """The levels at prices outside the ladder (only a band wider than `LADDER_SLOTS` has such prices)."""
         self.touched: dict[int, int] = {}
         """price -> level total before the current command (0 for a new level)."""
 
@@ -103,14 +118,37 @@ class BookSide:
             return None
         return keys[-1] if self.is_bid else -keys[-1]
 
+    def level(self, price: int) -> Level | None:
+        """The level at `price`, or None when no order rests there."""
+        at = price - self.low
+        if 0 <= at < self.size:
+            return self.ladder[at]
+        return self.far.get(price)
+
+    def at(self, price: int) -> Level:
+        """The level at `price`, where an order rests."""
+        level = self.level(price)
+        assert level is not None
+        return level
+
+    def open(self, price: int) -> Level:
+        """A new, empty level at `price`, where none is."""
+        level = Level()
+        at = price - self.low
+        if 0 <= at < self.size:
+            self.ladder[at] = level
+        else:
+            self.far[price] = level
+        insort(self.keys, self.key(price))
+        return level
+
     def add(self, order: Order) -> None:
         """Queue the order's leaves at the back of its price level."""
         price = order.price
         assert price is not None
-        level = self.levels.get(price)
+        level = self.level(price)
         if level is None:
-            level = self.levels[price] = Level()
-            insort(self.keys, self.key(price))
+            level = self.open(price)
             if price not in self.touched:
                 self.touched[price] = 0
         elif price not in self.touched:
@@ -122,7 +160,7 @@ class BookSide:
         """Take the order out of its queue; `leaves` is what it had resting."""
         price = order.price
         assert price is not None
-        level = self.levels[price]
+        level = self.at(price)
         if price not in self.touched:
             self.touched[price] = level.total
         level.unlink(order)
@@ -134,33 +172,48 @@ class BookSide:
         """Lower the order's resting quantity by `qty` without moving it in the queue."""
         price = order.price
         assert price is not None
-        level = self.levels[price]
+        level = self.at(price)
         if price not in self.touched:
             self.touched[price] = level.total
         level.total -= qty
 
     def drop(self, price: int) -> None:
         """Remove an emptied level."""
-        del self.levels[price]
+        self.clear(price)
         keys = self.keys
         del keys[bisect_left(keys, self.key(price))]
 
+    def drop_best(self, price: int) -> None:
+        """Remove the emptied best level, at `price`."""
+        self.clear(price)
+        self.keys.pop()
+
+    def clear(self, price: int) -> None:
+        """Forget the level at `price` (the caller takes its key out of `keys`)."""
+        at = price - self.low
+        if 0 <= at < self.size:
+            self.ladder[at] = None
+        else:
+            del self.far[price]
+
     def depth(self, depth: int | None) -> list[tuple[int, int]]:
         """(price, total) best first, at most `depth` levels (all when None)."""
+        return [(price, level.total) for price, level in self.levels(depth)]
+
+    def levels(self, depth: int | None) -> list[tuple[int, Level]]:
+        """(price, level) best first, at most `depth` levels (all when None)."""
         keys = self.keys
-        levels = self.levels
         is_bid = self.is_bid
         stop = 0 if depth is None else max(0, len(keys) - depth)
         prices = [keys[i] if is_bid else -keys[i] for i in range(len(keys) - 1, stop - 1, -1)]
-        return [(price, levels[price].total) for price in prices]
+        return [(price, self.at(price)) for price in prices]
 
     def take_changes(self) -> tuple[tuple[int, int], ...]:
         """The levels whose total changed since the command began, best first; resets the record."""
         touched = self.touched
-        levels = self.levels
         changes = []
         for price, before in touched.items():
-            level = levels.get(price)
+            level = self.level(price)
             now = level.total if level is not None else 0
             if now != before:
                 changes.append((price, now))
@@ -200,8 +253,13 @@ class Book:
     def __init__(self, instrument: Instrument, tick_value: int, decimals: int) -> None:
         self.instrument = instrument
         self.sym = instrument.sym
-        self.bids = BookSide(True)
-        self.asks = BookSide(False)
+        low = instrument.band_low
+        size = instrument.band_high - low + 1
+        if size > LADDER_SLOTS:
+            low = max(low, instrument.ref_price - LADDER_SLOTS // 2)
+            size = LADDER_SLOTS
+        self.bids = BookSide(True, low, size)
+        self.asks = BookSide(False, low, size)
         self.status: SymbolStatus = SymbolStatus.TRADING
         self.md_seq = 0
         self.last_price: int | None = None
@@ -239,14 +297,13 @@ class Book:
         price = order.price
         assert price is not None
         boxed: Any = order.price
-        """The price as the order holds it, one Python int, for the level index and the delta: compiled, `price`
-        is a machine integer, which would become a new Python int at each of those uses."""
+        """The price as the order holds it, one Python int, for the delta: compiled, `price` is a machine
+        integer, which would become a new Python int there."""
         is_buy = order.is_buy
         side = self.bids if is_buy else self.asks
-        level = side.levels.get(boxed)
+        level = side.level(price)
         if level is None:
-            level = side.levels[boxed] = Level()
-            insort(side.keys, side.key(price))
+            level = side.open(price)
         level.append(order)
         level.total = total = level.total + order.qty - order.filled
         self.md_seq = md_seq = self.md_seq + 1
@@ -263,7 +320,7 @@ class Book:
         boxed: Any = order.price  # as in `add_alone`
         is_buy = order.is_buy
         side = self.bids if is_buy else self.asks
-        level = side.levels[boxed]
+        level = side.at(price)
         level.unlink(order)
         level.total = total = level.total - leaves
         if level.head is None:

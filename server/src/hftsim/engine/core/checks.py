@@ -462,14 +462,13 @@ def market_buy_cost(book: Book, user_id: int, qty: int) -> int:
     exactly what the fills will cost.
     """
     asks = book.asks
-    levels = asks.levels
     tick_value = book.tick_value
     cost = 0
     keys = asks.keys
     i = len(keys) - 1
     while i >= 0:
         price = -keys[i]
-        maker = levels[price].head
+        maker = asks.at(price).head
         while maker is not None:
             if maker.user_id != user_id:
                 leaves = maker.qty - maker.filled

@@ -447,8 +447,7 @@ class Engine:
         order = self._registry.live(order_id)
         if order is None or order.user_id != user_id or order.price is None:
             return None
-        level = self._books[order.sym].side(order.is_buy).levels[order.price]
-        return level.ahead_of(order)
+        return self._books[order.sym].side(order.is_buy).at(order.price).ahead_of(order)
 
     def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
         account = self._accounts.get(user_id)
@@ -585,8 +584,8 @@ class Engine:
                 book.status.value,
                 book.md_seq,
                 book.last_price,
-                [(p, [o.order_id for o in book.bids.levels[p].orders()]) for p, _ in book.bids.depth(None)],
-                [(p, [o.order_id for o in book.asks.levels[p].orders()]) for p, _ in book.asks.depth(None)],
+                [(p, [o.order_id for o in level.orders()]) for p, level in book.bids.levels(None)],
+                [(p, [o.order_id for o in level.orders()]) for p, level in book.asks.levels(None)],
             )
             for book in self._books.values()
         ]

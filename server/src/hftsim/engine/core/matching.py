@@ -30,7 +30,6 @@ def can_fill_completely(book: Book, taker: Order) -> bool:
     """
     opposite = book.asks if taker.is_buy else book.bids
     is_bid = opposite.is_bid
-    levels = opposite.levels
     keys = opposite.keys
     price = taker.price
     limit_key = opposite.key(price) if price is not None else 0
@@ -41,7 +40,7 @@ def can_fill_completely(book: Book, taker: Order) -> bool:
         key = keys[i]
         if price is not None and key < limit_key:
             break
-        maker = levels[key if is_bid else -key].head
+        maker = opposite.at(key if is_bid else -key).head
         while maker is not None:
             if maker.user_id != user_id:
                 need -= maker.qty - maker.filled
@@ -67,7 +66,6 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
     """
     opposite = book.asks if taker.is_buy else book.bids
     keys = opposite.keys
-    levels = opposite.levels
     touched = opposite.touched
     is_bid = opposite.is_bid
     limit = taker.price
@@ -80,7 +78,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
         if limit is not None and key < limit_key:
             break
         price = key if is_bid else -key
-        level = levels[price]
+        level = opposite.at(price)
         if price not in touched:
             touched[price] = level.total
         maker = level.head
@@ -113,6 +111,5 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
                 break
             maker = following
         if level.head is None:
-            del levels[price]
-            keys.pop()
+            opposite.drop_best(price)
     return view if last is None else last.order
