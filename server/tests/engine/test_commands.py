@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import hftsim.engine.commands as commands
+from hftsim import compiled
 from hftsim.engine import CancelOrder, PlaceOrder, Side
 
 KINDS = [
@@ -57,3 +58,10 @@ def test_equality_repr_and_pickling_by_the_fields() -> None:
     assert CancelOrder(1, 2) != PlaceOrder(1, "ACME", Side.BUY, 5, 9990)
     assert repr(CancelOrder(1, 2)) == "CancelOrder(user_id=1, order_id=2, client_order_id=None)"
     assert pickle.loads(pickle.dumps(order)) == order
+
+
+def test_typed_says_whether_the_commands_check_their_fields_types() -> None:
+    """The rules skip the type checks of the fields a command types itself (commands.TYPED): true of the
+    compiled classes, which refuse a wrong type when built, and false from source, where the rules check."""
+    assert commands.TYPED is compiled.ORDER_PATH.compiled
+    assert _source().TYPED is False

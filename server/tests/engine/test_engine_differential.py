@@ -104,7 +104,7 @@ WIDE_CASH = 10**12
 
 
 def test_a_wide_band_spans_the_ladder_around_its_reference_price() -> None:
-    side = Book(WIDE, 1, 2).bids
+    side = Book(WIDE, 0, 1, 2).bids
     assert (side.low, side.size) == (1_000_000 - HALF, LADDER_SLOTS)
     assert (WIDE.band_low, WIDE.band_high) == (900_000, 1_100_000)
 

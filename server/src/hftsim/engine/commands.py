@@ -225,3 +225,17 @@ class CreditCash(Fields):
 
 
 Command = PlaceOrder | CancelOrder | CancelAll | AmendOrder | SetSymbolStatus | OpenAccount | DebitCash | CreditCash
+
+
+def _checks_types() -> bool:
+    """Whether a command refuses a value of the wrong type when it is built: so the compiled classes do."""
+    try:
+        CancelAll("not a user id")  # type: ignore[arg-type]  # the wrong type is the question
+    except TypeError:
+        return True
+    return False
+
+
+TYPED: Final = _checks_types()
+"""The commands in use hold their fields' declared types (an `int` field holds an int): the engine's rules then
+check values only, reading such a field as a machine integer instead of a Python object to test."""

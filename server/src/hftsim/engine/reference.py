@@ -57,6 +57,7 @@ from .core.checks import (
     order_qty_rule,
     order_ref_rule,
     place_fields_rule,
+    place_types_rule,
     position_rule,
     post_only_rule,
     qty_rule,
@@ -260,7 +261,9 @@ class ReferenceEngine:
         kind = kind_rule(cmd.side, cmd.type, cmd.tif)
         if isinstance(kind, Refusal):
             return kind
-        refusal = place_fields_rule(kind, cmd.user_id, cmd.qty, cmd.price, cmd.post_only, cmd.client_order_id)
+        refusal = place_types_rule(cmd.user_id, cmd.qty) or place_fields_rule(
+            kind, cmd.qty, cmd.price, cmd.post_only, cmd.client_order_id
+        )
         if refusal is None:
             refusal = auction_rule(cmd.sym, book.status, kind, cmd.post_only)
         if refusal is None:

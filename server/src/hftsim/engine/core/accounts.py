@@ -109,7 +109,7 @@ class Account:
         "positions", "reserved", "user_id",
     )  # fmt: skip
 
-    def __init__(self, user_id: int, cash: int, recent_limit: int) -> None:
+    def __init__(self, user_id: int, cash: int, recent_limit: int, books: int) -> None:
         self.user_id = user_id
         self.cash = cash
         self.opening_cash = cash
@@ -119,7 +119,9 @@ class Account:
         """Fees paid so far, in cash units (rebates count negative); already taken from `cash`."""
         self.coids: dict[str, int] = {}
         self.coid_order: deque[str] = deque()
-        self.positions: dict[str, Position] = {}
+        self.positions: list[Position | None] = [None] * books
+        """The position in each symbol by its book's number (`Book.number`), None before the first order there: a
+        list read where a dict by symbol was a lookup per new order."""
         self.oldest: Order | None = None
         self.newest: Order | None = None
         self.live = 0
@@ -166,9 +168,13 @@ class Account:
         """Cash not yet committed to resting buy orders: what a new buy may spend."""
         return self.cash - self.reserved
 
-    def position(self, sym: str) -> Position:
-        """The position in `sym`, created flat on first use."""
-        pos = self.positions.get(sym)
+    def position(self, number: int, sym: str) -> Position:
+        """The position in `sym`, whose book is number `number`, created flat on first use."""
+        pos = self.positions[number]
         if pos is None:
-            pos = self.positions[sym] = Position(self.user_id, sym)
+            pos = self.positions[number] = Position(self.user_id, sym)
         return pos
+
+    def held(self) -> list[Position]:
+        """The positions opened so far, in instrument order."""
+        return [p for p in self.positions if p is not None]

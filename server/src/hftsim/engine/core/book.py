@@ -243,6 +243,7 @@ class Book:
         "maker_ppm",
         "md_seq",
         "min_qty",
+        "number",
         "status",
         "sym",
         "taker_lot_fee",
@@ -250,8 +251,10 @@ class Book:
         "tick_value",
     )
 
-    def __init__(self, instrument: Instrument, tick_value: int, decimals: int) -> None:
+    def __init__(self, instrument: Instrument, number: int, tick_value: int, decimals: int) -> None:
         self.instrument = instrument
+        self.number = number
+        """The instrument's place among the engine's: where an account keeps its position here (`Account.positions`)."""
         self.sym = instrument.sym
         low = instrument.band_low
         size = instrument.band_high - low + 1

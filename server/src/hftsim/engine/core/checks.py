@@ -22,6 +22,7 @@ from collections.abc import Collection
 from typing import Final
 
 from ..commands import (
+    TYPED,
     AmendOrder,
     CancelAll,
     CancelOrder,
@@ -83,8 +84,20 @@ AUCTION: Final = SymbolStatus.AUCTION
 LIMIT: Final = OrderType.LIMIT
 MARKET: Final = OrderType.MARKET
 GTC: Final = Tif.GTC
-BUY_LIMIT_GTC: Final = KINDS[("buy", "limit", "GTC")]
-SELL_LIMIT_GTC: Final = KINDS[("sell", "limit", "GTC")]
+
+
+def _commonest_first(side: Side) -> tuple[Kind, ...]:
+    """The side's kinds, the commonest first, for `kind_rule` to find by identity."""
+    return tuple(
+        KINDS[(side, order_type, tif)]
+        for order_type, tif in (
+            (LIMIT, GTC), (LIMIT, Tif.IOC), (MARKET, Tif.IOC), (MARKET, GTC), (LIMIT, Tif.FOK), (MARKET, Tif.FOK)
+        )
+    )  # fmt: skip
+
+
+BUY_KINDS: Final = _commonest_first(BUY)
+SELL_KINDS: Final = _commonest_first(SELL)
 
 
 class Refusal:
@@ -165,23 +178,22 @@ def _enum_error(name: str, value: object, allowed: dict[str, object]) -> str | N
 
 
 def kind_rule(side: object, order_type: object, tif: object) -> Kind | Refusal:
-    """A new order's side, type and tif, as a Kind; one dict lookup checks all three.
+    """A new order's side, type and tif, as a Kind; one dict lookup checks all three (of any other values).
 
-    The commands the gateway and the agents build carry the enums, and the
-    commonest kind (a GTC limit) is recognised by identity without building
-    the lookup's key.
+    The commands the gateway and the agents build carry the enums: their
+    kind is found among the side's by identity, without building the
+    lookup's key (a tuple, hashed and compared member by member).
     """
-    if order_type is LIMIT and tif is GTC:
-        if side is BUY:
-            return BUY_LIMIT_GTC
-        if side is SELL:
-            return SELL_LIMIT_GTC
+    if side is BUY or side is SELL:
+        for kind in BUY_KINDS if side is BUY else SELL_KINDS:
+            if kind.type is order_type and kind.tif is tif:
+                return kind
     try:
-        kind = KINDS.get((side, order_type, tif))  # type: ignore[arg-type]  # checking is the point
+        found = KINDS.get((side, order_type, tif))  # type: ignore[arg-type]  # checking is the point
     except TypeError:  # an unhashable value where an enum belongs
-        kind = None
-    if kind is not None:
-        return kind
+        found = None
+    if found is not None:
+        return found
     message = (
         _enum_error("side", side, dict(SIDES))
         or _enum_error("type", order_type, dict(ORDER_TYPES))
@@ -191,15 +203,27 @@ def kind_rule(side: object, order_type: object, tif: object) -> Kind | Refusal:
     return Refusal(Code.INVALID_FIELD, message)
 
 
-def place_fields_rule(
-    kind: Kind, user_id: object, qty: object, price: object, post_only: object, coid: object
-) -> Refusal | None:
-    """A new order's user, quantity, price, flags and client order id are well formed for its kind."""
+def place_types_rule(user_id: object, qty: object) -> Refusal | None:
+    """A new order's user id and quantity are integers: the fields read as machine integers once this holds
+    (by the type of a compiled command, see commands.TYPED); `place_fields_rule` checks the rest."""
     message: str | None = None
     if type(user_id) is not int:
         message = f"user_id must be an integer, got {user_id!r}"
-    elif type(qty) is not int or qty <= 0:
-        message = f"qty must be a positive integer, got {qty!r}"
+    elif type(qty) is not int:
+        message = _qty_message(qty)
+    return None if message is None else Refusal(Code.INVALID_FIELD, message)
+
+
+def _qty_message(qty: object) -> str:
+    return f"qty must be a positive integer, got {qty!r}"
+
+
+def place_fields_rule(kind: Kind, qty: int, price: object, post_only: object, coid: object) -> Refusal | None:
+    """A new order's quantity, price, flags and client order id are well formed for its kind (after
+    `place_types_rule`)."""
+    message: str | None = None
+    if qty <= 0:
+        message = _qty_message(qty)
     elif type(post_only) is not bool:
         message = f"post_only must be true or false, got {post_only!r}"
     elif coid is not None and (type(coid) is not str or not 0 < len(coid) <= MAX_CLIENT_ORDER_ID):
@@ -424,7 +448,11 @@ def field_refusal(
         order_kind = kind_rule(side, order_type, tif)
         if isinstance(order_kind, Refusal):
             return symbol_rule(known, sym) or order_kind
-        return symbol_rule(known, sym) or place_fields_rule(order_kind, user_id, qty, price, post_only, coid)
+        refusal = symbol_rule(known, sym) or place_types_rule(user_id, qty)
+        if refusal is not None:
+            return refusal
+        assert type(qty) is int
+        return place_fields_rule(order_kind, qty, price, post_only, coid)
     if kind is CancelOrder:
         user_id, order_id, coid = values
         return order_ref_rule(user_id, order_id, coid)
@@ -537,15 +565,19 @@ class Checks:
         kind = kind_rule(cmd.side, cmd.type, cmd.tif)
         if isinstance(kind, Refusal):
             return kind
-        user_id: object = cmd.user_id
-        qty: object = cmd.qty
+        if not TYPED:
+            refusal = place_types_rule(cmd.user_id, cmd.qty)
+            if refusal is not None:
+                return refusal
+        user_id = cmd.user_id
+        qty = cmd.qty
         price: object = cmd.price
         post_only: object = cmd.post_only
         coid: object = cmd.client_order_id
-        refusal = place_fields_rule(kind, user_id, qty, price, post_only, coid)
+        refusal = place_fields_rule(kind, qty, price, post_only, coid)
         if refusal is not None:
             return refusal
-        assert type(user_id) is int and type(qty) is int and type(post_only) is bool
+        assert type(post_only) is bool
         refusal = auction_rule(sym, book.status, kind, post_only)
         if refusal is not None:
             return refusal
@@ -557,7 +589,7 @@ class Checks:
         if refusal is not None:
             return refusal
         account = self.accounts.get(user_id)
-        position = account.positions.get(sym) if account is not None else None
+        position = account.positions[book.number] if account is not None else None
         is_buy = kind.is_buy
         refusal = order_qty_rule(self.max_order_qty, qty)
         if refusal is None and (position is not None or qty > self.max_position):

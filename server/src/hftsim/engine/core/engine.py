@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from ..commands import (
+    TYPED,
     AmendOrder,
     CancelAll,
     CancelOrder,
@@ -128,7 +129,8 @@ class Engine:
         self._instruments = tuple(instruments)
         self.cash_decimals = cash_decimals(self._instruments)
         self._books: dict[str, Book] = {
-            i.sym: Book(i, tick_value(i, self.cash_decimals), self.cash_decimals) for i in self._instruments
+            i.sym: Book(i, number, tick_value(i, self.cash_decimals), self.cash_decimals)
+            for number, i in enumerate(self._instruments)
         }
         self._limits = limits
         self._initial_cash = initial_cash
@@ -188,9 +190,9 @@ class Engine:
         kind = new.kind
         user_id = new.user_id
         if account is None:
-            account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
+            account = self._accounts[user_id] = self._new_account(user_id, self._initial_cash)
         if position is None:
-            position = account.position(new.sym)
+            position = account.position(book.number, new.sym)
         registry = self._registry
         order = registry.new_order()
         order.start(
@@ -247,10 +249,10 @@ class Engine:
 
     def _cancel(self, cmd: CancelOrder, ts: int) -> Result:
         """Cancel one live order; the common "own order by id" case skips `find` and the `touched` record."""
-        user_id: object = cmd.user_id
         order_id: object = cmd.order_id
         order = self._registry.live(order_id) if type(order_id) is int else None
-        if order is None or type(user_id) is not int or order.user_id != user_id:
+        if order is None or not (TYPED or type(cmd.user_id) is int) or order.user_id != cmd.user_id:
+            user_id: object = cmd.user_id
             coid: object = cmd.client_order_id
             found = self._checks.find(user_id, order_id, coid)
             if isinstance(found, Refusal):
@@ -362,7 +364,7 @@ class Engine:
             return self._reject(refusal, user_id)
         assert type(user_id) is int and type(cash) is int
         if user_id not in self._accounts:
-            self._accounts[user_id] = Account(user_id, cash, self._recent_orders)
+            self._accounts[user_id] = self._new_account(user_id, cash)
         return Result(self.seq, [], None, None)
 
     def _debit(self, cmd: DebitCash) -> Result:
@@ -385,8 +387,11 @@ class Engine:
     def _account(self, user_id: int) -> Account:
         account = self._accounts.get(user_id)
         if account is None:
-            account = self._accounts[user_id] = Account(user_id, self._initial_cash, self._recent_orders)
+            account = self._accounts[user_id] = self._new_account(user_id, self._initial_cash)
         return account
+
+    def _new_account(self, user_id: int, cash: int) -> Account:
+        return Account(user_id, cash, self._recent_orders, len(self._books))
 
     # Queries ----------------------------------------------------------------
 
@@ -460,7 +465,7 @@ class Engine:
         account = self._accounts.get(user_id)
         if account is None:
             return 0, 0
-        return account.live, sum(p.open_buy + p.open_sell for p in account.positions.values())
+        return account.live, sum(p.open_buy + p.open_sell for p in account.held())
 
     def recent_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
         """Open orders plus the user's most recent finished ones (bounded), oldest first."""
@@ -502,30 +507,29 @@ class Engine:
         return account.opening_cash if account is not None else self._initial_cash
 
     def position(self, user_id: int, sym: str) -> PositionView:
-        account = self._accounts.get(user_id)
-        position = account.positions.get(sym) if account is not None else None
+        position = self._position(user_id, sym)
         return position.view() if position is not None else PositionView(user_id, sym, 0, 0, 0)
 
     def exposure(self, user_id: int, sym: str) -> tuple[int, int, int]:
         """The user's position in `sym` and the leaves of its resting buy and sell orders there: what the
         position limit counts, read from the running totals instead of a view per open order."""
-        account = self._accounts.get(user_id)
-        position = account.positions.get(sym) if account is not None else None
+        position = self._position(user_id, sym)
         if position is None:
             return 0, 0, 0
         return position.qty, position.open_buy, position.open_sell
+
+    def _position(self, user_id: int, sym: str) -> Position | None:
+        """The user's position in `sym`, None before its first order there (or for a symbol not traded here)."""
+        account = self._accounts.get(user_id)
+        book = self._books.get(sym)
+        return account.positions[book.number] if account is not None and book is not None else None
 
     def positions(self, user_id: int) -> list[PositionView]:
         """Positions that are open or have realized PnL, in instrument order."""
         account = self._accounts.get(user_id)
         if account is None:
             return []
-        views = []
-        for sym in self._books:
-            position = account.positions.get(sym)
-            if position is not None and (position.qty or position.realized):
-                views.append(position.view())
-        return views
+        return [position.view() for position in account.held() if position.qty or position.realized]
 
     def carry_on_from(self, previous: Engine) -> None:
         """Continue `previous`'s numbering in this engine, which replaces it (a restored snapshot, a new round).
@@ -598,10 +602,7 @@ class Engine:
                 account.reserved,
                 account.fees,
                 list(account.coids.items()),
-                [
-                    (p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell)
-                    for _, p in sorted(account.positions.items())
-                ],
+                sorted([(p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell) for p in account.held()]),
                 [o.order_id for o in account.finished.oldest_first()],
             )
             for _, account in sorted(self._accounts.items())
@@ -644,20 +645,20 @@ class Engine:
         registry.last_trade_id = last_trade
         for entry in accounts:
             user_id, cash, opening_cash, reserved, fees, coids, positions, _ = entry
-            account = Account(user_id, opening_cash, self._recent_orders)
+            account = self._new_account(user_id, opening_cash)
             account.cash = cash
             account.reserved = reserved
             account.fees = fees
             account.coids = dict(coids)
             account.coid_order = deque(account.coids)
             for sym, qty, cost, realized, open_buy, open_sell in positions:
-                position = account.positions[sym] = Position(user_id, sym)
+                position = account.position(self._books[sym].number, sym)
                 position.qty, position.cost, position.realized = qty, cost, realized
                 position.open_buy, position.open_sell = open_buy, open_sell
             self._accounts[user_id] = account
         by_id: dict[int, Order] = {}
         for key in orders:
-            order = _order_from_key(key, self._accounts)
+            order = _order_from_key(key, self._accounts, self._books)
             by_id[order.order_id] = order
             registry.index(order)
         for entry in accounts:
@@ -685,7 +686,7 @@ def _order_id(order: Order) -> int:
     return order.order_id
 
 
-def _order_from_key(key: tuple[object, ...], accounts: dict[int, Account]) -> Order:
+def _order_from_key(key: tuple[object, ...], accounts: dict[int, Account], books: dict[str, Book]) -> Order:
     (order_id, coid, user_id, sym, side, order_type, price, qty, filled, filled_cost, tif, post_only, status,
      created_ts, updated_ts) = key  # fmt: skip
     assert isinstance(order_id, int) and isinstance(user_id, int) and isinstance(sym, str)
@@ -698,7 +699,7 @@ def _order_from_key(key: tuple[object, ...], accounts: dict[int, Account]) -> Or
     order = Order()
     order.start(
         order_id, coid, sym, Side(side), OrderType(order_type), price, qty, Tif(tif), post_only, created_ts,
-        account, account.position(sym),
+        account, account.position(books[sym].number, sym),
     )  # fmt: skip
     order.filled = filled
     order.filled_cost = filled_cost
