@@ -39,7 +39,7 @@ def orders(draw: st.DrawFn) -> OrderView:
         side=draw(st.sampled_from(Side)),
         type=draw(st.sampled_from(OrderType)),
         price=draw(st.one_of(st.none(), st.integers(-(10**12), 10**12))) if known else None,
-        qty=draw(INTS),
+        qty=filled_qty + draw(st.integers(0, 2**62)),  # never below what filled: its leaves_qty is a 64-bit int too
         filled_qty=filled_qty,
         filled_cost=draw(st.integers(1, 10**15)) if filled_qty else 0,
         tif=draw(st.sampled_from(Tif)),
