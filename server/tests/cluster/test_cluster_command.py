@@ -80,7 +80,7 @@ def test_the_cluster_command_runs_a_market_on_two_shards_across_gateways_and_sto
         listed = httpx.get(f"{second}/api/info").json()["gateways"]  # where the website moves when its own dies
         assert listed == [f"http://127.0.0.1:{port}", second]
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # Ctrl-C's path; SIGINT is ignored in a child of a shell's background job
         assert proc.wait(timeout=WAIT_S) == 0
     for gateway in (port, port + 1):
         try:
