@@ -7,12 +7,12 @@ import random
 from collections.abc import Sequence
 
 import pytest
-from sim_data import ACME, ALL, INITIAL_CASH, LIMITS
+from sim_data import ACME, ALL, CRUX, INITIAL_CASH, LIMITS
 
 from hftsim.engine import Code, Engine, Instrument, Result, SetSymbolStatus, SymbolStatus, Trade
 from hftsim.engine.commands import Command
 from hftsim.sim import SimSettings, Simulation, SymbolSimSettings
-from hftsim.sim.agents.market_maker import level_band
+from hftsim.sim.agents.market_maker import MarketMaker, level_band
 from hftsim.sim.config import TRADING_SECONDS_PER_YEAR, AgentCounts
 from hftsim.sim.fairvalue import FairValue, Normals
 from hftsim.sim.stats import autocorr, market_stats, path_stats, run_offline
@@ -69,6 +69,21 @@ def test_a_symbols_settings_leave_every_other_symbols_tape_alone() -> None:
         assert len(shipped[sym]) > 300, sym
         assert busier[sym] == shipped[sym], sym
         assert without[sym] == shipped[sym], sym
+
+
+def test_a_makers_view_strays_from_the_consensus_as_far_as_its_symbol_sets() -> None:
+    """`mm_error_bps` sets the first maker's private error on each symbol, later makers' half as far again:
+    a calm index future is priced more closely than the defaults would have it."""
+    settings = SimSettings(symbols={"CRUX": SymbolSimSettings(mm_error_bps=0.5)})
+    for inst, expected_bps in ((ACME, 1.5), (CRUX, 0.75)):
+        state = SymbolState(inst, settings.for_symbol(inst.sym), LIMITS, 1)
+        maker = MarketMaker("mm_2", 1, 1)
+        errors = []
+        for i in range(4000):
+            maker.wants_to_act(i * 30_000.0, 30.0, state)  # one error half-life apart
+            errors.append(maker._book(state).error)
+        spread_bps = math.sqrt(sum(e * e for e in errors) / len(errors)) * 1e4
+        assert spread_bps == pytest.approx(expected_bps, rel=0.1), inst.sym
 
 
 def bound(

@@ -93,6 +93,10 @@ class SymbolSimSettings(BaseModel):
     """Base half-spread; default about one second of volatility (0.6 sigma_1s, at least 0.1 tick)."""
     consensus_error_bps: float = Field(default=1.5, ge=0)
     """How far (bp, standard deviation) the market's consensus strays from the fair value on its own."""
+    mm_error_bps: float = Field(default=1.0, ge=0)
+    """How far (bp, standard deviation) the first market maker's own view strays from the consensus; each later
+    maker's half as far again. Views much wider than a second's move (a calm index future) have the makers
+    picking each other off, and their wandering rather than the flow sets how much the price moves."""
     impact: float = Field(default=0.6, ge=0)
     """Move of the consensus value per order size of unexpected aggressive flow, in one-second volatilities."""
     impact_half_life_s: float = Field(default=120.0, gt=0)

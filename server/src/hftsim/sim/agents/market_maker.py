@@ -2,7 +2,7 @@
 
 The estimate is the market's consensus value (the fair value seen through
 a common error, moved by aggressive flow: see `SymbolState.consensus`) with
-a persistent private error on top. Other participants' quotes that are
+a persistent private error on top (`mm_error_bps`). Other participants' quotes that are
 stale by more than a spread against the estimate are picked off. Quotes are skewed against inventory (centre
 and sizes), widen when recent volatility or one-sided (informed) flow is
 high, widen and thin after a shock (liquidity stress, `SymbolState.stress`;
@@ -99,7 +99,8 @@ class MarketMaker(Agent):
         # Makers differ: the first is tight and small, later ones wider and bigger.
         self.width = 1.0 + 0.5 * index
         self.size = 1.5 + 1.0 * index
-        self.error_bps = 1.0 + 0.5 * index
+        self.error_scale = 1.0 + 0.5 * index
+        """Its private error in units of the symbol's `mm_error_bps`: later makers see the value less precisely."""
         self.look_s = 0.3 + 0.2 * index
         """Mean time between its periodic looks, between reactions."""
         self.reaction_median_ms = 0.25 * (1 + index)
@@ -109,13 +110,17 @@ class MarketMaker(Agent):
     def _book(self, state: SymbolState) -> _Book:
         book = self._books.get(state.sym)
         if book is None:
-            book = self._books[state.sym] = _Book(error=self.rng(state).gauss(0.0, self.error_bps * 1e-4))
+            book = self._books[state.sym] = _Book(error=self.rng(state).gauss(0.0, self._error_sd(state)))
         return book
+
+    def _error_sd(self, state: SymbolState) -> float:
+        """Standard deviation of its private log error on the symbol."""
+        return state.params.mm_error_bps * self.error_scale * 1e-4
 
     def wants_to_act(self, now_ms: float, dt_s: float, state: SymbolState) -> bool:
         book = self._book(state)
         keep = math.exp(-LN2 * dt_s / ERROR_HALF_LIFE_S)
-        sd = self.error_bps * 1e-4
+        sd = self._error_sd(state)
         book.error = book.error * keep + sd * math.sqrt(1 - keep * keep) * self.rng(state).gauss(0.0, 1.0)
         if book.centre is None or book.prints != state.prints:
             return True  # first quotes, or something traded (perhaps against its quotes)
