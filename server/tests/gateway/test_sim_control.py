@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from market_client import MarketClient, ServerError
 
+from hftsim.gateway.control import SNAPSHOT_DIR
 from hftsim.testing import ServerProcess
 
 ADMIN = ("prof", "prof-pass-1")
@@ -94,6 +95,24 @@ async def test_restore_gives_the_same_hash_and_the_same_agent_behaviour(admin: M
     assert await books(admin) == after_first_run  # same seed, same state: the agents did it again
     assert [s["snapshot_id"] for s in await admin.admin.snapshots()] == [saved["snapshot_id"]]
     assert await refused(admin.admin.restore(99)) == "UNKNOWN_SNAPSHOT"
+
+
+async def test_a_snapshot_this_version_cannot_load_is_refused_and_the_market_goes_on(
+    bot_server: ServerProcess, admin: MarketClient
+) -> None:
+    await admin.admin.pause()
+    saved = await admin.admin.snapshot()
+    kept = await books(admin)
+    older = bot_server.data_dir / SNAPSHOT_DIR / f"{saved['snapshot_id']:06d}.pickle"
+    older.write_bytes(b"chftsim.sim.agents.base\nRetiredAgent\n.")  # a class an earlier version had
+    with pytest.raises(ServerError) as info:
+        await admin.admin.restore(saved["snapshot_id"])
+    assert info.value.code == "SNAPSHOT_UNREADABLE" and "earlier version" in str(info.value)
+    assert await books(admin) == kept
+    await admin.admin.resume()
+    async with await MarketClient.connect(bot_server.url) as guest:
+        placed = (await guest.place_order("ACME", "buy", "80.00", 1))["order"]
+        assert [o["order_id"] for o in await guest.list_orders()] == [placed["order_id"]]
 
 
 async def test_a_restored_market_survives_a_restart_and_trades_on(tmp_path: Path) -> None:

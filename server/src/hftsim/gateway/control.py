@@ -162,8 +162,15 @@ class MarketControl:
         path = self._path(snapshot_id, "pickle")
         if not path.is_file():
             raise ProtocolError(ErrorCode.UNKNOWN_SNAPSHOT, f"no snapshot {snapshot_id}; admin.snapshots lists them")
-        engine, history, fills, sim = pickle.loads(path.read_bytes())
-        restored = venue_hash(engine, sim)
+        try:
+            engine, history, fills, sim = pickle.loads(path.read_bytes())
+            restored = venue_hash(engine, sim)
+        except Exception as exc:  # unpickling can raise anything the saved classes' code raises
+            raise ProtocolError(
+                ErrorCode.SNAPSHOT_UNREADABLE,
+                f"snapshot {snapshot_id} cannot be restored by this version of hftsim ({type(exc).__name__}: {exc}); "
+                "it was probably saved by an earlier version. The market is unchanged; admin.snapshot saves a new one",
+            ) from exc
         if venue.journal is None:
             return _restored_in_cluster(venue, engine, snapshot_id, restored)
         set_paused(venue, True)
