@@ -9,8 +9,10 @@ from sim_data import ACME, INITIAL_CASH, LIMITS
 from hftsim.realism.slow import (
     BUCKET_S,
     DAY_S,
+    END_S,
     FRACTIONS,
     Impact,
+    closing_price,
     measure_intraday,
     pool,
     power_fit,
@@ -98,3 +100,11 @@ def test_the_day_is_simulated_as_a_trading_day_unless_the_market_sets_its_own() 
     assert day.for_symbol("BOLT").session_hours == 0, "only the measured symbol"
     own = SimSettings(defaults=SymbolSimSettings(session_hours=4.0))
     assert trading_day(own, "ACME") is own
+
+
+def test_a_second_with_one_side_of_the_book_empty_counts_at_the_last_quoted_mid() -> None:
+    quoted = [100.0] * 40 + [90.0] * 10
+    assert closing_price(quoted, 50) == np.mean(quoted[50 - END_S :])
+    emptied = [100.0] * 40 + [90.0] * 5 + [float("nan")] * 5  # a metaorder took the bids out
+    assert closing_price(emptied, 50) == closing_price(quoted, 50)
+    assert closing_price([float("nan")] * 5 + [100.0] * 45, 50) == 100.0

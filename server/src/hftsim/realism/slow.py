@@ -62,6 +62,16 @@ BUCKET_S = 1800
 Tick = Callable[[float, str], None]
 
 
+def closing_price(mid: Sequence[float], end: int) -> float:
+    """The mean mid over the `END_S` seconds before `end`, a second with one side empty counted at the last
+    quoted mid before it: a metaorder that empties the book still has a price, which a NaN would have made
+    the whole size's mean (and δ) undefined."""
+    quoted = np.asarray(mid[:end], dtype=float)
+    seen = np.where(np.isnan(quoted), 0, np.arange(len(quoted)))
+    filled = quoted[np.maximum.accumulate(seen)]
+    return float(np.mean(filled[end - END_S :]))
+
+
 DELTA_RANGE = (0.4, 0.7)
 """Pass: the exponent δ of I ∝ Q^δ within the range measured on real metaorders (Tóth et al. 2011)."""
 DELTA_GRID = np.linspace(-1.0, 2.0, 3001)
@@ -198,7 +208,7 @@ def square_root_impact(
                 run = market.copy()
                 run.run(end, inject=_Metaorder(user_id, cash * 1000, inst, side, total, start_s, execution_s))
                 paired = run.tapes[inst.sym]
-                mids.append(float(np.nanmean(paired.mid[end - END_S : end])))
+                mids.append(closing_price(paired.mid, end))
                 fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])
                 fair_gap = max(fair_gap, float(np.max(np.abs(fair))) / sigma)
                 if tick is not None:
