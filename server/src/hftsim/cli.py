@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError
@@ -651,6 +652,12 @@ def add_realism(commands: Commands) -> None:
         " times as many seeds of impact pairs)",
     )
     r.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
+    r.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes to spread the runs over (default: one per CPU; the report is the same for any number)",
+    )
     r.add_argument("--out", type=Path, default=Path("docs/realism"), help="report folder (default docs/realism)")
     r.add_argument("--no-agents-only", action="store_true", help="skip the agents-only market (plain GBM fair value)")
     r.add_argument(

@@ -8,6 +8,7 @@ configurations, once for the module.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hftsim.cli import main
 from hftsim.realism import FACTS, Options, Study, record, run
 from hftsim.realism.facts import Sample, placement_depth
 from hftsim.realism.report import RULE, verdicts, write
+from hftsim.realism.study import total_seconds
 from hftsim.sim import SimSettings, SymbolSimSettings
 
 MINUTES = 12
@@ -38,6 +40,19 @@ def test_same_seed_same_tape() -> None:
         tb.limit_depth,
         tb.cancel_age,
     )
+
+
+def test_runs_spread_over_processes_give_the_same_tapes_and_report_all_progress() -> None:
+    options = Options(["ACME"], 2, 2)
+    advanced: list[float] = []
+    alone = run(options)
+    spread = run(replace(options, jobs=2), lambda done, label: advanced.append(done))
+    assert spread.tapes.keys() == alone.tapes.keys() == {"market", "agents only"}
+    for label, runs in alone.tapes.items():
+        for a, b in zip(runs, spread.tapes[label], strict=True):
+            assert a["ACME"].mid[5:] and a["ACME"].mid == b["ACME"].mid
+            assert (a["ACME"].messages, a["ACME"].taker_qty) == (b["ACME"].messages, b["ACME"].taker_qty)
+    assert sum(advanced) == total_seconds(options)
 
 
 def test_a_copied_market_goes_on_as_the_original_would_and_apart_from_it() -> None:
@@ -63,8 +78,8 @@ def test_a_copied_market_goes_on_as_the_original_would_and_apart_from_it() -> No
 
 
 def test_tape_sees_the_whole_order_flow(study: Study) -> None:
-    for rec in study.recordings["market"]:
-        tape = rec.tapes["ACME"]
+    for tapes in study.tapes["market"]:
+        tape = tapes["ACME"]
         assert tape.seconds == MINUTES * 60 == len(tape.mid) == len(tape.volume)
         assert sum(tape.volume) >= sum(tape.taker_qty) * 0.5, "aggressive orders make the volume"
         assert len(tape.taker_t) == len(tape.taker_sign) == len(tape.taker_qty) == len(tape.taker_mid)

@@ -14,10 +14,10 @@ from .study import Options, run, total_seconds
 
 
 def main(args: argparse.Namespace) -> None:
-    if args.minutes < 2 or args.seeds < 1:
-        sys.exit("hftsim: --minutes must be at least 2 and --seeds at least 1")
+    if args.minutes < 2 or args.seeds < 1 or args.jobs < 1:
+        sys.exit("hftsim: --minutes must be at least 2, --seeds and --jobs at least 1")
     symbols = [s.strip() for s in args.symbols.split(",") if s.strip()] if args.symbols else None
-    options = Options(symbols, args.minutes, args.seeds, args.seed, args.config, not args.no_agents_only)
+    options = Options(symbols, args.minutes, args.seeds, args.seed, args.config, not args.no_agents_only, args.jobs)
     bar = ProgressBar(total_seconds(options) + (slow.total_seconds(options.seeds) if args.slow else 0))
     try:
         study = run(options, bar.advance)
@@ -31,8 +31,11 @@ def main(args: argparse.Namespace) -> None:
                 study.cash,
                 options.seeds * slow.IMPACT_SEEDS_PER_SEED,
                 bar.advance,
+                jobs=args.jobs,
             )
-            day = slow.intraday(inst, study.settings.sim, study.limits, study.cash, options.seeds, bar.advance)
+            day = slow.intraday(
+                inst, study.settings.sim, study.limits, study.cash, options.seeds, bar.advance, jobs=args.jobs
+            )
             extra = slow.section(inst.sym, impact, day)
     except (ConfigError, ValueError) as exc:
         sys.exit(f"hftsim: {exc}")

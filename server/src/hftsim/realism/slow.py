@@ -31,7 +31,7 @@ volatility in 30 one-minute returns per bucket is too noisy to judge alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,7 @@ from ..engine.commands import Command, OpenAccount, OrderType, PlaceOrder, Side,
 from ..engine.instruments import Instrument
 from ..sim.config import SimSettings, SymbolSimSettings
 from .findings import Check, Finding, jackknife, mark
+from .parallel import Progress, run_all
 from .tape import record, start
 
 START_S = 300
@@ -58,8 +59,6 @@ IMPACT_SEEDS_PER_SEED = 4
 the exponent needs a few dozen pairs at each size (24 give it within about ±0.1 for a square root)."""
 DAY_S = int(6.5 * 3600)
 BUCKET_S = 1800
-
-Tick = Callable[[float, str], None]
 
 
 def closing_price(mid: Sequence[float], end: int) -> float:
@@ -173,49 +172,71 @@ class _Metaorder:
         return out
 
 
+@dataclass(frozen=True)
+class ImpactSeed:
+    """One seed of the impact: its runs without a metaorder and with each pair (what a worker process needs)."""
+
+    inst: Instrument
+    sim: SimSettings
+    limits: Limits
+    cash: int
+    seed: int
+    start_s: int
+    execution_s: int
+    fractions: tuple[float, ...]
+
+
 def square_root_impact(
     inst: Instrument,
     sim: SimSettings,
     limits: Limits,
     cash: int,
     seeds: int,
-    tick: Tick | None = None,
+    tick: Progress | None = None,
     *,
     start_s: int = START_S,
     execution_s: int = EXECUTION_S,
     fractions: tuple[float, ...] = FRACTIONS,
     first_seed: int = 1,
+    jobs: int = 1,
 ) -> Impact:
+    tasks = [
+        ImpactSeed(inst, sim, limits, cash, seed, start_s, execution_s, fractions)
+        for seed in range(first_seed, first_seed + seeds)
+    ]
+    pairs = run_all(impact_seed, tasks, jobs, tick)
+    return Impact(fractions, [pair for pair, _ in pairs], max((gap for _, gap in pairs), default=0.0))
+
+
+def impact_seed(task: ImpactSeed, tick: Progress) -> tuple[list[float], float]:
+    """The seed's impact at each size (in σ of the fair value over the execution), and how far apart the paired
+    runs' fair values went (in the same σ)."""
+    inst, start_s, execution_s, seed = task.inst, task.start_s, task.execution_s, task.seed
     end = start_s + execution_s
-    runs: list[list[float]] = []
+    market = start([inst], task.sim, seed, limits=task.limits, initial_cash=task.cash)
+    market.run(start_s)
+    base = market.copy()
+    base.run(end)
+    tape = base.tapes[inst.sym]
+    volume = sum(tape.volume[start_s:end]) * inst.lot
+    sigma = base.sim.state(inst.sym).sigma_1s * math.sqrt(execution_s)
+    user_id = len(base.sim.agent_names()) + 1
+    tick(end, f"impact, seed {seed}")
+    pair: list[float] = []
     fair_gap = 0.0
-    for seed in range(first_seed, first_seed + seeds):
-        market = start([inst], sim, seed, limits=limits, initial_cash=cash)
-        market.run(start_s)
-        base = market.copy()
-        base.run(end)
-        tape = base.tapes[inst.sym]
-        volume = sum(tape.volume[start_s:end]) * inst.lot
-        sigma = base.sim.state(inst.sym).sigma_1s * math.sqrt(execution_s)
-        user_id = len(base.sim.agent_names()) + 1
-        if tick is not None:
-            tick(end, f"impact, seed {seed}")
-        pair: list[float] = []
-        for fraction in fractions:
-            total = round(fraction * volume)
-            mids = []
-            for side in (Side.BUY, Side.SELL):
-                run = market.copy()
-                run.run(end, inject=_Metaorder(user_id, cash * 1000, inst, side, total, start_s, execution_s))
-                paired = run.tapes[inst.sym]
-                mids.append(closing_price(paired.mid, end))
-                fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])
-                fair_gap = max(fair_gap, float(np.max(np.abs(fair))) / sigma)
-                if tick is not None:
-                    tick(execution_s, f"impact {fraction:.0%} {side.value.lower()}, seed {seed}")
-            pair.append((mids[0] - mids[1]) / 2 / sigma)
-        runs.append(pair)
-    return Impact(fractions, runs, fair_gap)
+    for fraction in task.fractions:
+        total = round(fraction * volume)
+        mids = []
+        for side in (Side.BUY, Side.SELL):
+            run = market.copy()
+            run.run(end, inject=_Metaorder(user_id, task.cash * 1000, inst, side, total, start_s, execution_s))
+            paired = run.tapes[inst.sym]
+            mids.append(closing_price(paired.mid, end))
+            fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])
+            fair_gap = max(fair_gap, float(np.max(np.abs(fair))) / sigma)
+            tick(execution_s, f"impact {fraction:.0%} {side.value.lower()}, seed {seed}")
+        pair.append((mids[0] - mids[1]) / 2 / sigma)
+    return pair, fair_gap
 
 
 U_SHAPE = 1.3
@@ -269,23 +290,46 @@ def pool(days: Sequence[Intraday]) -> Intraday:
     return Intraday(volume, volatility, list(days))
 
 
+@dataclass(frozen=True)
+class TradingDay:
+    """One simulated trading day of a symbol (what a worker process needs)."""
+
+    inst: Instrument
+    sim: SimSettings
+    limits: Limits
+    cash: int
+    seed: int
+
+
 def intraday(
-    inst: Instrument, sim: SimSettings, limits: Limits, cash: int, days: int, tick: Tick | None = None
+    inst: Instrument,
+    sim: SimSettings,
+    limits: Limits,
+    cash: int,
+    days: int,
+    tick: Progress | None = None,
+    *,
+    jobs: int = 1,
 ) -> Intraday:
     """`days` simulated trading days of `inst`, one per seed from 1, pooled."""
     day = trading_day(sim, inst.sym)
-    found = []
-    for seed in range(1, days + 1):
-        done = [0.0]
+    tasks = [TradingDay(inst, day, limits, cash, seed) for seed in range(1, days + 1)]
+    return pool(run_all(one_day, tasks, jobs, tick))
 
-        def progress(t: float, done: list[float] = done, name: str = f"intraday day {seed}") -> None:
-            if tick is not None:
-                tick(t - done[0], name)
-            done[0] = t
 
-        tape = record([inst], day, seed, DAY_S, limits=limits, initial_cash=cash, progress=progress).tapes[inst.sym]
-        found.append(measure_intraday(tape.volume, tape.mid))
-    return pool(found)
+def one_day(task: TradingDay, tick: Progress) -> Intraday:
+    done = [0.0]
+    name = f"intraday day {task.seed}"
+
+    def progress(t: float) -> None:
+        tick(t - done[0], name)
+        done[0] = t
+
+    sym = task.inst.sym
+    tape = record(
+        [task.inst], task.sim, task.seed, DAY_S, limits=task.limits, initial_cash=task.cash, progress=progress
+    ).tapes[sym]
+    return measure_intraday(tape.volume, tape.mid)
 
 
 def trading_day(sim: SimSettings, sym: str) -> SimSettings:

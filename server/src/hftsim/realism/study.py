@@ -8,7 +8,7 @@ fact is also measured on the fair value's own path (`fair value`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +18,11 @@ from ..engine.instruments import Instrument, cash_decimals
 from ..sim.config import SimSettings, SymbolSimSettings
 from .facts import Sample, measure
 from .findings import Finding
-from .tape import Recording, record
+from .parallel import Progress, run_all
+from .tape import Tape, record
 
 AGENTS_ONLY_FAIR_VALUE = {"vol_of_vol": 0.0, "jump_rate_per_hour": 0.0}
 """What turns the fair value into a plain GBM."""
-
-Progress = Callable[[float, str], None]
-"""Called with simulated seconds just done and a label of the run."""
 
 
 @dataclass
@@ -39,6 +37,8 @@ class Options:
     config: Path | None = None
     agents_only: bool = True
     """Also run the market on a plain GBM fair value."""
+    jobs: int = 1
+    """Processes to spread the runs over (the report is the same for any number)."""
 
 
 @dataclass
@@ -61,7 +61,8 @@ class Study:
     cash: int
     """Initial cash of an account, in cash units."""
     results: dict[str, SymbolResult] = field(default_factory=dict)
-    recordings: dict[str, list[Recording]] = field(default_factory=dict)
+    tapes: dict[str, list[dict[str, Tape]]] = field(default_factory=dict)
+    """Per configuration, every seed's tapes by symbol."""
     wall_s: float = 0.0
     sim_seconds: float = 0.0
 
@@ -94,6 +95,34 @@ def configurations(options: Options, settings: Settings) -> dict[str, SimSetting
     return configs
 
 
+@dataclass(frozen=True)
+class SeedRun:
+    """One configuration and seed of the study: what a worker process needs to record it."""
+
+    label: str
+    sim: SimSettings
+    seed: int
+    instruments: list[Instrument]
+    seconds: float
+    limits: Limits
+    cash: int
+
+
+def record_seed(task: SeedRun, progress: Progress) -> tuple[dict[str, Tape], float]:
+    """The run's tapes by symbol and its wall time."""
+    done = [0.0]
+    name = f"{task.label}, seed {task.seed}"
+
+    def tick(t: float) -> None:
+        progress(t - done[0], name)
+        done[0] = t
+
+    rec = record(
+        task.instruments, task.sim, task.seed, task.seconds, limits=task.limits, initial_cash=task.cash, progress=tick
+    )
+    return rec.tapes, rec.wall_s
+
+
 def run(options: Options, progress: Progress | None = None) -> Study:
     """Record every configuration and seed, then measure each symbol."""
     settings = load(options.config)
@@ -102,25 +131,20 @@ def run(options: Options, progress: Progress | None = None) -> Study:
     cash = int(settings.accounts.initial_cash.scaleb(cash_decimals(instruments)))
     study = Study(options, settings, instruments, limits, cash)
     seconds = options.minutes * 60
-    for label, sim in configurations(options, settings).items():
-        runs = []
-        for seed in range(options.first_seed, options.first_seed + options.seeds):
-            done = [0.0]
-
-            def tick(t: float, done: list[float] = done, name: str = f"{label}, seed {seed}") -> None:
-                if progress is not None:
-                    progress(t - done[0], name)
-                done[0] = t
-
-            rec = record(instruments, sim, seed, seconds, limits=limits, initial_cash=cash, progress=tick)
-            study.wall_s += rec.wall_s
-            study.sim_seconds += seconds
-            runs.append(rec)
-        study.recordings[label] = runs
+    seeds = range(options.first_seed, options.first_seed + options.seeds)
+    tasks = [
+        SeedRun(label, sim, seed, instruments, seconds, limits, cash)
+        for label, sim in configurations(options, settings).items()
+        for seed in seeds
+    ]
+    for task, (tapes, wall_s) in zip(tasks, run_all(record_seed, tasks, options.jobs, progress), strict=True):
+        study.tapes.setdefault(task.label, []).append(tapes)
+        study.wall_s += wall_s
+        study.sim_seconds += seconds
     for inst in instruments:
-        if inst.sym not in study.recordings["market"][0].tapes:
+        if inst.sym not in study.tapes["market"][0]:
             continue
-        samples = {name: Sample([r.tapes[inst.sym] for r in runs]) for name, runs in study.recordings.items()}
+        samples = {name: Sample([tapes[inst.sym] for tapes in runs]) for name, runs in study.tapes.items()}
         samples["fair value"] = Sample(samples["market"].tapes, fair=True)
         only = samples.get("agents only")
         study.results[inst.sym] = SymbolResult(
