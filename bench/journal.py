@@ -63,6 +63,8 @@ STALL_TARGET_MS = 5.0
 NEVER = 10**12
 Sides = dict[str, tuple[dict[str, Any], dict[str, str]]]
 """The servers a run compares, by name: each one's `[journal]` table and its extra environment."""
+STALL_FIGURES = ("longest_gc_ms", "longest_gc_cpu_ms", "longest_stall_on_cpu_ms")
+"""The snapshot stall run's loop-lag figures besides the longest stall (an earlier commit's server may lack them)."""
 TAILS_RATE = 10_000
 """Orders a second of the tails run (the issue's soak rate)."""
 TAILS_IN_FLIGHT = 4096
@@ -242,7 +244,7 @@ async def stalls(servers: dict[str, ServerProcess], orders: int, reps: int) -> d
                 await stream.ask("test.loop_lag", {})
                 elapsed = await stream.pipeline(rest, count=orders)
                 lag = await stream.ask("test.loop_lag", {})
-                gc_ms = {"longest_gc_ms": lag["longest_gc_ms"]} if "longest_gc_ms" in lag else {}
+                gc_ms: dict[str, Any] = {k: lag[k] for k in STALL_FIGURES if k in lag}
                 runs[side].append(
                     {
                         **gc_ms,
@@ -474,7 +476,10 @@ def run(scale: Scale) -> dict[str, Any]:
             target=f"<= {STALL_TARGET_MS:g} ms", met=snap["longest_stall_ms"] <= STALL_TARGET_MS,
             note=f"{orders:,} resting orders added per repetition, up to {orders * scale.reps:,}; the loop held "
                  f"for snapshots {', '.join(f'{ms:.1f}' for ms in hold_ms)} ms; longest garbage collection "
-                 f"{snap['longest_gc_ms']:.1f} ms (no snapshot: {nosnap['longest_gc_ms']:.1f} ms)"),
+                 f"{snap['longest_gc_ms']:.1f} ms, {snap['longest_gc_cpu_ms']:.2f} ms of CPU (no snapshot: "
+                 f"{nosnap['longest_gc_ms']:.1f} ms, {nosnap['longest_gc_cpu_ms']:.2f} ms of CPU); the longest stall "
+                 f"on the loop's CPU {snap['longest_stall_on_cpu_ms']:.1f} ms (no snapshot: "
+                 f"{nosnap['longest_stall_on_cpu_ms']:.1f} ms)"),
     ]  # fmt: skip
     stall = tails_run["longest_stall"] or {}
     own = tails_run["longest_stall_on_cpu"] or {}

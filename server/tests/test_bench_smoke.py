@@ -158,7 +158,9 @@ def test_journal() -> None:
     for mode in ("os", "fsync"):
         assert result["modes"][mode]["orders_per_s"] > 0 and result["modes"][mode]["server_cpu_us_per_order"] > 0
     for side in ("snapshot", "no snapshot"):
-        assert result["stall"][side]["longest_stall_ms"] >= 0 and result["stall"][side]["orders_per_s"] > 0
+        stall = result["stall"][side]
+        assert stall["longest_stall_ms"] >= stall["longest_stall_on_cpu_ms"] >= 0 and stall["orders_per_s"] > 0
+        assert stall["longest_gc_ms"] >= 0 and stall["longest_gc_cpu_ms"] >= 0
     tails = result["tails"]
     assert tails["orders_per_s"] > 0 and tails["longest_stall_ms"] >= tails["longest_stall_on_cpu_ms"] >= 0
     assert tails["generator_cpu_share"] > 0 and tails["longest_gc_cpu_ms"] >= 0

@@ -14,7 +14,9 @@ import asyncio
 import gc
 from typing import Any
 
-from hftsim.gateway.heap import NO_FULL_COLLECTION, HeapPolicy
+from hftsim.config import load
+from hftsim.engine import Engine, Limits, PlaceOrder, Side
+from hftsim.gateway.heap import NO_FULL_COLLECTION, YOUNG_THRESHOLD, HeapPolicy
 from hftsim.testing import ServerProcess
 
 from .conftest import Wire, handshake, open_wire
@@ -81,3 +83,27 @@ async def test_the_policy_freezes_survivors_and_gives_the_collector_back() -> No
         heap.stop()
         gc.unfreeze()
     assert gc.get_threshold() == saved
+
+
+def unfrozen() -> int:
+    """Tracked objects not frozen: what the next collection would walk."""
+    return sum(len(gc.get_objects(generation)) for generation in range(3))
+
+
+async def test_a_growing_book_is_frozen_as_it_grows_so_no_collection_walks_it() -> None:
+    instruments = load().instruments()
+    acme = next(i for i in instruments if i.sym == "ACME")
+    engine = Engine(instruments, Limits(max_order_qty=1000, max_position=10**6), initial_cash=10**12)
+    heap = HeapPolicy()
+    heap.start()
+    try:
+        frozen = gc.get_freeze_count()
+        orders = 20 * YOUNG_THRESHOLD
+        for i in range(orders):  # no await: no settle runs meanwhile, only the collections CPython starts
+            place = PlaceOrder(1 + i % 50, "ACME", Side.BUY, acme.lot, acme.ref_price - 1 - i % 500)
+            assert engine.apply(place, 1).rejection is None
+        assert unfrozen() < 2 * YOUNG_THRESHOLD, "a collection would walk the orders placed before the last one"
+        assert gc.get_freeze_count() >= frozen + orders - 2 * YOUNG_THRESHOLD, "the resting orders were frozen"
+    finally:
+        heap.stop()
+        gc.unfreeze()
