@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import orjson
 from hftsim.protocol import events
 from hftsim.protocol.events import restates_response
 
@@ -28,10 +29,13 @@ def public_event(render: Renderer, ev: object, at: tuple[int, int] | None = None
     return str(payload["sym"]), op, payload
 
 
-def private_event(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> tuple[int, str, JSON] | None:
-    """(user_id, op, payload) of a CMD event ("Private events"), or None when `ev` is not one; `at` as above."""
+def private_event(render: Renderer, ev: object, at: tuple[int, int]) -> tuple[int, str, JSON] | None:
+    """(user_id, op, payload) of a CMD event ("Private events"), or None when `ev` is not one; `at` as above.
+
+    The payload is parsed from the JSON the gateway sends (the server writes it out, one writer for both)."""
     user_id = getattr(ev, "user_id", None)
-    wire = events.private(render, ev, at)
+    wire = events.private(render, ev, *at)
     if wire is None or user_id is None:
         return None
-    return user_id, *wire
+    op, payload = wire
+    return user_id, op, orjson.loads(payload)

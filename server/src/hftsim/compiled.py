@@ -51,6 +51,7 @@ COMMANDS = "hftsim.engine.commands"
 """The engine's commands, compiled with the core that reads their fields (see the module)."""
 GATEWAY = (
     "hftsim.gateway.clock",
+    "hftsim.protocol.jsontext",
     "hftsim.store.codec",
     "hftsim.store.framing",
     "hftsim.protocol.envelope",

@@ -112,3 +112,22 @@ def test_the_edges_of_the_integer_texts() -> None:
         assert render.position(PositionView(1, sym, qty, cost, 0))["avg_price"] == render._average(
             sym, Decimal(cost).scaleb(-8), qty
         )
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(RENDERERS), st.data())
+def test_an_average_on_the_tick_is_its_price(render: Renderer, data: st.DataObject) -> None:
+    """An average that falls on the tick (every fill at one price: the common case) is written as that price, and
+    the Decimal formula agrees, for orders and for long and short positions."""
+    instrument = data.draw(st.sampled_from(list(render._instruments.values())))
+    sym, ticks = instrument.sym, data.draw(st.integers(-(10**9), 10**9))
+    filled_qty = data.draw(st.integers(1, 10**6))
+    order = OrderView(1, None, 1, sym, Side.SELL, OrderType.LIMIT, ticks, filled_qty, filled_qty, ticks * filled_qty,
+                      Tif.GTC, False, OrderStatus.FILLED, 1, 1)  # fmt: skip
+    expected = render._average(sym, instrument.tick * ticks * filled_qty, filled_qty)
+    assert render.order(order)["avg_fill_price"] == expected
+    assert ticks == 0 or expected == render.price(sym, ticks)
+    qty = data.draw(st.integers(-(10**6), 10**6).filter(bool))
+    cost = ticks * qty * int(instrument.tick.scaleb(render._cash_decimals))
+    position = render.position(PositionView(1, sym, qty, cost, 0))
+    assert position["avg_price"] == render._average(sym, Decimal(cost).scaleb(-render._cash_decimals), qty)

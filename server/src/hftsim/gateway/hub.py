@@ -174,9 +174,9 @@ class Hub:
                     if len(boxes) == 1:
                         continue
                     boxes = {box for box in boxes if box is not origin}
-                wire = private(self._render, ev, (seq, index))
+                wire = private(self._render, ev, seq, index)
                 if wire is not None:
-                    frame = text_frame(envelope.event(wire[0], wire[1], ts))
+                    frame = text_frame(envelope.written_event(wire[0], wire[1], ts))
                     now = _monotonic()
                     for box in boxes:
                         box.push_frame(frame, now)

@@ -12,6 +12,7 @@ from typing import Any, Final
 import orjson
 
 from .errors import ErrorCode, ProtocolError
+from .jsontext import Strings
 
 VERSION: Final = 1
 MAX_MSG_ID_LEN: Final = 64
@@ -125,28 +126,18 @@ def salvage_op(data: str | bytes) -> str | None:
     return op if isinstance(op, str) and 0 < len(op) <= 64 else None
 
 
-OPS_KEPT: Final = 256
-"""Ops whose JSON strings are remembered; the server's own ops are a few dozen."""
-_OP_TEXT: Final[dict[str, bytes]] = {}
-
-
-def _op_text(op: str) -> bytes:
-    """The envelope from its op to its payload's value (`,"op":"<op>","payload":`), remembered: the same few ops
-    recur on every message."""
-    text = _OP_TEXT.get(op)
-    if text is None:
-        text = b"".join((b',"op":', _dumps(op), b',"payload":'))
-        if len(_OP_TEXT) < OPS_KEPT:
-            _OP_TEXT[op] = text
-    return text
+_OPS: Final = Strings()
+"""The ops as JSON strings: the same few recur on every message."""
+_OP: Final = b',"op":'
+_PAYLOAD: Final = b',"payload":'
 
 
 _RESPONSE: Final = f'{{"type":"response","ver":{VERSION},"msg_id":"s'.encode()
 _EVENT: Final = f'{{"type":"event","ver":{VERSION},"msg_id":"s'.encode()
 _TS: Final = b'","ts":'
 """The envelope's fixed parts up to its payload's value. A response or an event is one join of these, its id, its
-ts, its op (`_op_text`) and its payload's orjson bytes: byte for byte what orjson writes for the envelope's mapping
-(keys in this order, no spaces). One response and one event are written per order, and building the envelope's
+ts, its op (remembered: `_OPS`) and its payload's orjson bytes: byte for byte what orjson writes for the envelope's
+mapping (keys in this order, no spaces). One response and one event are written per order, and building the envelope's
 mapping for orjson to walk, or its text before encoding it, cost more than these pieces joined."""
 
 
@@ -156,7 +147,19 @@ def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> 
     msg_id = str(_IDS.take()).encode()
     body = _dumps(payload)
     return b"".join(
-        (_RESPONSE, msg_id, _TS, _IDS.ts_text(ts), _op_text(op), body, b',"corr_id":', corr, b',"ok":true}')
+        (
+            _RESPONSE,
+            msg_id,
+            _TS,
+            _IDS.ts_text(ts),
+            _OP,
+            _OPS.data(op),
+            _PAYLOAD,
+            body,
+            b',"corr_id":',
+            corr,
+            b',"ok":true}',
+        )
     )
 
 
@@ -183,5 +186,10 @@ def error_response(
 
 def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
     """An event: its envelope written around the payload's own bytes (see `response`)."""
+    return written_event(op, _dumps(payload), ts)
+
+
+def written_event(op: str, payload: bytes, ts: int) -> bytes:
+    """An event around its payload's JSON, written already (a private event's: protocol/events.py)."""
     msg_id = str(_IDS.take()).encode()
-    return b"".join((_EVENT, msg_id, _TS, _IDS.ts_text(ts), _op_text(op), _dumps(payload), b"}"))
+    return b"".join((_EVENT, msg_id, _TS, _IDS.ts_text(ts), _OP, _OPS.data(op), _PAYLOAD, payload, b"}"))

@@ -5,15 +5,24 @@ in-process venues (its backtest and FakeVenue), so every venue speaks the
 same frames. A private event's order says who the order is and only the
 fields the event changed; only `order.accepted` carries the whole order.
 
-Given `at` (the command's global sequence number and the event's index
-among the command's events), an event carries its place in the engine's
-one order as `gseq` and `gidx`: CMD and MD are separate sockets, and only
-these two numbers let a client merge them into the order things happened.
+A private event's payload is written out as its JSON text, byte for byte
+what orjson writes for its mapping (tests/protocol/test_event_json.py holds
+the mappings the protocol describes and the two equal): the gateway sends
+one or more per order, and building each mapping for orjson to walk cost
+twice the text. The in-process venues parse that text, as a client of a
+socket would, so there is one writer of each event.
+
+Given its place (the command's global sequence number and the event's index
+among the command's events), an event carries it as `gseq` and `gidx`: CMD
+and MD are separate sockets, and only these two numbers let a client merge
+them into the order things happened.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
+
+import orjson
 
 from ..engine import (
     AccountUpdate,
@@ -25,33 +34,33 @@ from ..engine import (
     OrderExpired,
     OrderFilled,
     OrderStatus,
+    OrderView,
     Rejected,
     StatusChanged,
     Trade,
 )
+from .jsontext import ENUM_TEXT, SYMBOLS, optional_string
 from .render import Renderer
 
 Wire = tuple[str, dict[str, Any]]
+Written = tuple[str, bytes]
+"""(op, payload's JSON): a private event as the wire carries it."""
 FILLED: Final = OrderStatus.FILLED
 USER: Final = CancelReason.USER
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every event."""
+_ENUMS: Final = ENUM_TEXT
+_SYMBOLS: Final = SYMBOLS
+_dumps: Final = orjson.dumps
+_MAKER: Final = '"maker"'
+_TAKER: Final = '"taker"'
 
 
 def public(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> Wire | None:
     """(op, payload) of a market-data event, or None when `ev` is not public; `at`: see the module's docstring."""
     wire = _public(render, ev)
-    return wire if wire is None or at is None else _placed(wire, at)
-
-
-def private(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> Wire | None:
-    """(op, payload) of an event for the order's owner, or None when `ev` is not one; `at` as for `public`."""
-    wire = _private(render, ev)
-    return wire if wire is None or at is None else _placed(wire, at)
-
-
-def _placed(wire: Wire, at: tuple[int, int]) -> Wire:
-    payload = wire[1]
-    payload["gseq"], payload["gidx"] = at
+    if wire is not None and at is not None:
+        payload = wire[1]
+        payload["gseq"], payload["gidx"] = at
     return wire
 
 
@@ -71,31 +80,65 @@ def _public(render: Renderer, ev: object) -> Wire | None:
     return None
 
 
-def _private(render: Renderer, ev: object) -> Wire | None:
+def private(render: Renderer, ev: object, seq: int, index: int) -> Written | None:
+    """(op, payload's JSON) of an event for the order's owner, or None when `ev` is not one; `seq` and `index`
+    are its place, `gseq` and `gidx` (see the module's docstring)."""
     if isinstance(ev, OrderFilled):
-        op = "order.filled" if ev.order.status is FILLED else "order.partially_filled"
-        return op, {"order": render.order_filled(ev.order), "fill": render.fill_change(ev.fill)}
-    if isinstance(ev, AccountUpdate):
-        return "account.update", {
-            "cash": render.cash(ev.cash),
-            "fees": render.cash(ev.fees),
-            "position": render.position_change(ev.position),
-        }
-    if isinstance(ev, OrderAccepted):
-        return "order.accepted", {"order": render.order(ev.order)}
-    if isinstance(ev, OrderCanceled):
-        return "order.canceled", {"order": render.order_ended(ev.order), "reason": ev.reason._value_}
-    if isinstance(ev, OrderExpired):
-        return "order.expired", {"order": render.order_ended(ev.order)}
-    if isinstance(ev, OrderAmended):
-        return "order.amended", {"order": render.order_amended(ev.order)}
-    if isinstance(ev, Rejected) and ev.is_place:
-        return "order.rejected", {
-            "client_order_id": ev.client_order_id,
-            "sym": ev.sym,
-            "error": {"code": ev.code.value, "message": ev.message},
-        }
-    return None
+        op = "order.filled" if ev.status is FILLED else "order.partially_filled"
+        text = (
+            f'{{"order":{_who(ev)},"filled_qty":{ev.filled_qty},"leaves_qty":{ev.leaves_qty},'
+            f'"avg_fill_price":{render.avg_fill_json(ev)},"updated_ts":{ev.updated_ts}}},'
+            f'"fill":{{"fill_id":{ev.fill_id},"price":"{render.price(ev.sym, ev.fill_price)}","qty":{ev.fill_qty},'
+            f'"liquidity":{_MAKER if ev.is_maker else _TAKER},"fee":"{render.cash(ev.fee)}",'
+            f'"trade_id":{ev.trade_id},"ts":{ev.updated_ts}}}'
+        )
+    elif isinstance(ev, AccountUpdate):
+        op = "account.update"
+        qty = ev.qty
+        avg = f'"{render.position_avg_price(ev.sym, qty, ev.cost)}"' if qty else "null"
+        text = (
+            f'{{"cash":"{render.cash(ev.cash)}","fees":"{render.cash(ev.fees)}",'
+            f'"position":{{"sym":{_SYMBOLS.text(ev.sym)},"qty":{qty},"avg_price":{avg},'
+            f'"realized_pnl":"{render.cash(ev.realized_pnl)}"}}'
+        )
+    elif isinstance(ev, OrderCanceled):
+        op = "order.canceled"
+        o = ev.order
+        text = (
+            f'{{"order":{_who(o)},"leaves_qty":{o.leaves_qty},"updated_ts":{o.updated_ts}}},'
+            f'"reason":{_ENUMS[ev.reason]}'
+        )
+    elif isinstance(ev, OrderAccepted):
+        op = "order.accepted"
+        text = f'{{"order":{render.order_json(ev)}'
+    elif isinstance(ev, OrderExpired):
+        op = "order.expired"
+        o = ev.order
+        text = f'{{"order":{_who(o)},"leaves_qty":{o.leaves_qty},"updated_ts":{o.updated_ts}}}'
+    elif isinstance(ev, OrderAmended):
+        op = "order.amended"
+        o = ev.order
+        text = (
+            f'{{"order":{_who(o)},"price":{render.opt_price_json(o.sym, o.price)},'
+            f'"qty":{o.qty},"leaves_qty":{o.leaves_qty},"updated_ts":{o.updated_ts}}}'
+        )
+    elif isinstance(ev, Rejected) and ev.is_place:
+        error = {"code": ev.code.value, "message": ev.message}
+        payload = {"client_order_id": ev.client_order_id, "sym": ev.sym, "error": error, "gseq": seq, "gidx": index}
+        return "order.rejected", _dumps(payload)
+    else:
+        return None
+    return op, f'{text},"gseq":{seq},"gidx":{index}}}'.encode()
+
+
+def _who(o: OrderView) -> str:
+    """What every event says of its order, its mapping left open for the event's own fields: who the order is (id,
+    client id, symbol, side) and its status."""
+    enums = _ENUMS
+    return (
+        f'{{"order_id":{o.order_id},"client_order_id":{optional_string(o.client_order_id)},'
+        f'"sym":{_SYMBOLS.text(o.sym)},"side":{enums[o.side]},"status":{enums[o.status]}'
+    )
 
 
 def restates_response(ev: object) -> bool:

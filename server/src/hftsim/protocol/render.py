@@ -6,11 +6,12 @@ prices are rendered over and over on the market-data path. An enum field
 is read as its `_value_` (a plain attribute, a fraction of the cost of the
 `value` property): the order path renders several per order.
 
-The order in the response to every place, cancel and amend is written out
-as its JSON text (`order_json`), byte for byte what orjson writes for the
-mapping `order` builds: building that mapping for orjson to walk cost twice
-the text. `order` stays for the places that read the mapping (the list of
-orders, the `order.accepted` event the SDK's in-process venues read).
+The order in the response to every place, cancel and amend, and in the
+`order.accepted` event, is written out as its JSON text (`order_json`),
+byte for byte what orjson writes for the mapping `order` builds: building
+that mapping for orjson to walk cost twice the text (hftsim/protocol/jsontext.py).
+`order` stays for the places that read the mapping (the list of orders, the
+SDK's in-process venues' answers).
 
 Averages and cash amounts, rendered for every fill (the order's average fill
 price, the fee, the account's cash and position), are written from integers
@@ -25,11 +26,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final
 
-import orjson
-
-from ..engine import FillView, Instrument, OrderStatus, OrderType, OrderView, PositionView, Side, Tif, Trade
+from ..engine import FillView, Instrument, OrderView, PositionView, Trade
 from ..engine.instruments import format_cash
 from ..engine.queries import MarketQueries
+from .jsontext import ENUM_TEXT, SYMBOLS, optional_string
 
 Level = list[Any]
 
@@ -37,9 +37,8 @@ EXTRA_AVG_DECIMALS: Final = 4
 """Averages are not on the tick: render them with this many more decimals."""
 
 
-_dumps: Final = orjson.dumps
-_QUOTED: Final[dict[str, str]] = {m: f'"{m._value_}"' for kind in (Side, OrderType, Tif, OrderStatus) for m in kind}
-"""Each member of an order's enum fields as its JSON string (their values are plain lowercase words)."""
+_ENUMS: Final = ENUM_TEXT
+_SYMBOLS: Final = SYMBOLS
 
 
 def _half_even(num: int, den: int) -> tuple[int, bool]:
@@ -77,7 +76,6 @@ class Renderer:
     def __init__(self, engine: MarketQueries) -> None:
         self._engine = engine
         self._instruments: dict[str, Instrument] = {i.sym: i for i in engine.instruments}
-        self._sym_json: dict[str, str] = {sym: _dumps(sym).decode() for sym in self._instruments}
         self._ticks: dict[str, tuple[int, int] | None] = {
             sym: _tick_terms(i.tick) for sym, i in self._instruments.items()
         }
@@ -130,7 +128,7 @@ class Renderer:
                 return text
         return self._average(sym, Decimal(total).scaleb(-total_decimals), qty)
 
-    def _avg_fill_price(self, o: OrderView) -> str:
+    def avg_fill_price(self, o: OrderView) -> str:
         """The average price of a filled order's fills (call it for an order with fills)."""
         sym = o.sym
         terms = self._ticks[sym]
@@ -152,7 +150,7 @@ class Renderer:
             "qty": o.qty,
             "filled_qty": o.filled_qty,
             "leaves_qty": o.leaves_qty,
-            "avg_fill_price": self._avg_fill_price(o) if o.filled_qty else None,
+            "avg_fill_price": self.avg_fill_price(o) if o.filled_qty else None,
             "tif": o.tif._value_,
             "post_only": o.post_only,
             "status": o.status._value_,
@@ -164,73 +162,24 @@ class Renderer:
         """`order(o)` as the JSON text orjson writes for it (see the module's docstring; pinned by
         tests/protocol/test_render_json.py). Its prices are decimal strings and its enums plain words, written
         inside quotes as they are; its client order id, any string, is escaped by orjson."""
-        sym, price, coid, filled_qty = o.sym, o.price, o.client_order_id, o.filled_qty
-        sym_json = self._sym_json.get(sym)
-        if sym_json is None:
-            sym_json = _dumps(sym).decode()
-        coid_json = "null" if coid is None else _dumps(coid).decode()
-        price_json = "null" if price is None else f'"{self.price(sym, price)}"'
-        avg_json = f'"{self._avg_fill_price(o)}"' if filled_qty else "null"
-        quoted = _QUOTED
+        sym = o.sym
+        quoted = _ENUMS
         return (
-            f'{{"order_id":{o.order_id},"client_order_id":{coid_json},"user_id":{o.user_id},"sym":{sym_json},'
-            f'"side":{quoted[o.side]},"type":{quoted[o.type]},"price":{price_json},"qty":{o.qty},'
-            f'"filled_qty":{filled_qty},"leaves_qty":{o.leaves_qty},"avg_fill_price":{avg_json},'
+            f'{{"order_id":{o.order_id},"client_order_id":{optional_string(o.client_order_id)},'
+            f'"user_id":{o.user_id},"sym":{_SYMBOLS.text(sym)},"side":{quoted[o.side]},"type":{quoted[o.type]},'
+            f'"price":{self.opt_price_json(sym, o.price)},"qty":{o.qty},"filled_qty":{o.filled_qty},'
+            f'"leaves_qty":{o.leaves_qty},"avg_fill_price":{self.avg_fill_json(o)},'
             f'"tif":{quoted[o.tif]},"post_only":{"true" if o.post_only else "false"},"status":{quoted[o.status]},'
             f'"created_ts":{o.created_ts},"updated_ts":{o.updated_ts}}}'
         )
 
-    def _order_who(self, o: OrderView) -> dict[str, Any]:
-        """What every event says of its order: who it is (id, client id, symbol, side) and its status.
+    def opt_price_json(self, sym: str, ticks: int | None) -> str:
+        """`opt_price` as JSON: a quoted decimal, or null."""
+        return "null" if ticks is None else f'"{self.price(sym, ticks)}"'
 
-        The events' own fields follow, each written out (`order_filled`, `order_ended`, `order_amended`): a
-        walk over field names would read each through a generic attribute lookup, on every fill.
-        """
-        return {
-            "order_id": o.order_id,
-            "client_order_id": o.client_order_id,
-            "sym": o.sym,
-            "side": o.side._value_,
-            "status": o.status._value_,
-        }
-
-    def order_filled(self, o: OrderView) -> dict[str, Any]:
-        """A fill's order: who it is and what the fill changed."""
-        change = self._order_who(o)
-        filled_qty = o.filled_qty
-        change["filled_qty"] = filled_qty
-        change["leaves_qty"] = o.leaves_qty
-        change["avg_fill_price"] = self._avg_fill_price(o) if filled_qty else None
-        change["updated_ts"] = o.updated_ts
-        return change
-
-    def order_ended(self, o: OrderView) -> dict[str, Any]:
-        """A canceled or expired order: who it is and that nothing of it is left."""
-        change = self._order_who(o)
-        change["leaves_qty"] = o.leaves_qty
-        change["updated_ts"] = o.updated_ts
-        return change
-
-    def order_amended(self, o: OrderView) -> dict[str, Any]:
-        """An amended order: who it is and its new price and quantities."""
-        change = self._order_who(o)
-        change["price"] = self.opt_price(o.sym, o.price)
-        change["qty"] = o.qty
-        change["leaves_qty"] = o.leaves_qty
-        change["updated_ts"] = o.updated_ts
-        return change
-
-    def fill_change(self, f: FillView) -> dict[str, Any]:
-        """A fill inside an order event: the order's id, client id, symbol and side stand in the event's order."""
-        return {
-            "fill_id": f.fill_id,
-            "price": self.price(f.sym, f.price),
-            "qty": f.qty,
-            "liquidity": "maker" if f.is_maker else "taker",
-            "fee": self.cash(f.fee),
-            "trade_id": f.trade_id,
-            "ts": f.ts,
-        }
+    def avg_fill_json(self, o: OrderView) -> str:
+        """An order's average fill price as JSON: null before its first fill."""
+        return f'"{self.avg_fill_price(o)}"' if o.filled_qty else "null"
 
     def fill(self, f: FillView) -> dict[str, Any]:
         return {
@@ -264,9 +213,13 @@ class Renderer:
         return {
             "sym": p.sym,
             "qty": qty,
-            "avg_price": self._int_average(p.sym, p.cost, self._cash_decimals, qty) if qty else None,
+            "avg_price": self.position_avg_price(p.sym, qty, p.cost) if qty else None,
             "realized_pnl": self.cash(p.realized_pnl),
         }
+
+    def position_avg_price(self, sym: str, qty: int, cost: int) -> str:
+        """The average price of a position of `qty` (not zero) that cost `cost` cash units."""
+        return self._int_average(sym, cost, self._cash_decimals, qty)
 
     def position(self, p: PositionView) -> dict[str, Any]:
         """A position marked to the symbol's last trade price."""

@@ -27,12 +27,10 @@ from ..engine import (
     CreditCash,
     DebitCash,
     OpenAccount,
-    OrderType,
     PlaceOrder,
     SetSymbolStatus,
-    Side,
-    Tif,
 )
+from ..protocol.jsontext import ENUM_TEXT, SYMBOLS, optional_string
 from .errors import CodecError
 
 KINDS: dict[str, type[Any]] = {
@@ -65,20 +63,8 @@ _AMEND: Final = AmendOrder
 _CANCEL_ALL: Final = CancelAll
 
 
-_ENUM_TEXT: Final[dict[object, str]] = {m: f'"{m._value_}"' for kind in (Side, OrderType, Tif) for m in kind}
-"""Each member of a place's enum fields as its JSON string (their values are plain lowercase words)."""
-STRINGS_KEPT: Final = 256
-_STRING_TEXT: Final[dict[str, str]] = {}
-"""Symbols as JSON strings, remembered: the same few recur on every order."""
-
-
-def _string_text(value: str) -> str:
-    text = _STRING_TEXT.get(value)
-    if text is None:
-        text = _dumps(value).decode()
-        if len(_STRING_TEXT) < STRINGS_KEPT:
-            _STRING_TEXT[value] = text
-    return text
+_ENUMS: Final = ENUM_TEXT
+_SYMBOLS: Final = SYMBOLS
 
 
 _SAFE: Final = 2**53 - 1
@@ -95,12 +81,12 @@ def _place(command: PlaceOrder) -> bytes | None:
     user_id, qty, price, coid = command.user_id, command.qty, command.price, command.client_order_id
     if not (-_SAFE <= user_id <= _SAFE and -_SAFE <= qty <= _SAFE and (price is None or -_SAFE <= price <= _SAFE)):
         return None
-    enums = _ENUM_TEXT
+    enums = _ENUMS
     return (
-        f'{{"k":"place","user_id":{user_id},"sym":{_string_text(command.sym)},"side":{enums[command.side]},'
+        f'{{"k":"place","user_id":{user_id},"sym":{_SYMBOLS.text(command.sym)},"side":{enums[command.side]},'
         f'"qty":{qty},"price":{"null" if price is None else price},"type":{enums[command.type]},'
         f'"tif":{enums[command.tif]},"post_only":{"true" if command.post_only else "false"},'
-        f'"client_order_id":{"null" if coid is None else _dumps(coid).decode()}}}'
+        f'"client_order_id":{optional_string(coid)}}}'
     ).encode()
 
 
