@@ -353,12 +353,13 @@ def transport_details(r: dict[str, Any]) -> list[str]:
     lines = [
         intro,
         "",
-        "| side | p50 µs | p90 µs | p99 µs | p99.9 µs | client CPU µs/order |",
-        "|---|--:|--:|--:|--:|--:|",
+        "| side | p50 µs | p90 µs | p99 µs | p99.9 µs | client CPU µs/order | server CPU µs/order |",
+        "|---|--:|--:|--:|--:|--:|--:|",
     ]
     for name, f in r["figures"].items():
         if name.startswith("ack "):
-            lines.append(f"| {name[4:]} | {pct_cells(f)} | {fmt(f.get('client_cpu_us'))} |")
+            cpu = f"{fmt(f.get('client_cpu_us'))} | {fmt(f.get('server_cpu_us'))}"
+            lines.append(f"| {name[4:]} | {pct_cells(f)} | {cpu} |")
     lines += ["", "| pipelined, one connection | per second | server CPU µs each |", "|---|--:|--:|"]
     for name, f in r["figures"].items():
         if name.startswith("pipelined "):

@@ -145,6 +145,28 @@ async def test_a_failed_sync_refuses_the_group_and_cuts_it_from_the_file(
     assert [r.seq for r in journal.records(0)] == [1, 2]
 
 
+def test_a_short_write_goes_on_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pwrite may write less than it was given (a signal, a disk filling up): the group's rest follows it."""
+    real = os.pwrite
+    calls: list[int] = []
+
+    def short(fd: int, data: Any, offset: int) -> int:
+        calls.append(len(data))
+        return real(fd, bytes(data)[:7], offset)
+
+    journal = SegmentJournal(tmp_path)
+    journal.write([(1, 1, codec.encode(order(1, 1)))])
+    monkeypatch.setattr(os, "pwrite", short)
+    group = [(seq, seq, codec.encode(order(1, seq))) for seq in (2, 3)]
+    journal.write(group)
+    monkeypatch.setattr(os, "pwrite", real)
+    journal.write([(4, 4, codec.encode(order(1, 4)))])
+    assert len(calls) > 2 and calls == sorted(calls, reverse=True), "each call the rest of the group"
+    stored = [(r.seq, r.intact, codec.decode(r.data)) for r in journal.records(0)]
+    assert stored == [(seq, True, order(1, seq)) for seq in range(1, 5)]
+    journal.close()
+
+
 def test_segments_roll_over_and_a_snapshot_retires_the_ones_it_covers(tmp_path: Path) -> None:
     journal = SegmentJournal(tmp_path, segment_bytes=300)
     for seq in range(1, 21):

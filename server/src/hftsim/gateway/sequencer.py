@@ -173,6 +173,9 @@ class Sequencer:
         if self.store_error is not None:
             raise self._unavailable()
         queue = self._queue
+        if last and not len(queue) and not self._drain_scheduled and self._syncing is None and not self._applying:
+            self._run([(command, waiter)], inline=False)  # nothing to be fair to: the queue's push and pop skipped
+            return
         if not queue.push(key, (command, waiter)):
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
@@ -180,9 +183,6 @@ class Sequencer:
                 retry_after_ms=10,
             )
         if self._drain_scheduled:
-            return
-        if last and len(queue) == 1 and self._syncing is None and not self._applying:
-            self._run(queue.pop(1), inline=False)
             return
         self._drain_scheduled = True
         asyncio.get_running_loop().call_soon(self._drain)

@@ -196,18 +196,19 @@ class SegmentJournal:
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
         assert self._fd is not None
         start = self._offset
+        end = start + len(data)
         try:
-            view = memoryview(data)
-            while view:
-                written = os.pwrite(self._fd, view, self._offset)
-                self._offset += written
-                view = view[written:]
+            written = os.pwrite(self._fd, data, start)
+            while written < len(data):  # a short write (interrupted, or the disk filling): the rest after it
+                written += os.pwrite(self._fd, memoryview(data)[written:], start + written)
         except OSError as exc:
             self._cut_back(start)
             raise StoreUnavailable(f"journal write failed: {exc}") from exc
-        self._size = max(self._size, self._offset)
+        self._offset = end
+        if end > self._size:
+            self._size = end
         if not self.syncs:
-            self._synced = self._offset
+            self._synced = end
 
     def sync(self) -> None:
         """fdatasync the open segment (and the directory after a new segment), or cut the group back."""
