@@ -192,7 +192,8 @@ async def measure(server: ServerProcess, n: int, n_pipe: int, warmup: int, reps:
         gateway_side, *echo_sides = sides.items()
         jobs: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = [
             (f"ack {gateway_side[0]}", partial(lean_acks, gateway_side[1], n)),
-            ("ack sdk", partial(sdk_acks, client, n, server_pid(server))),  # beside the lean client's run: the load they see is alike
+            # beside the lean client's run: the load they see is alike
+            ("ack sdk", partial(sdk_acks, client, n, server_pid(server))),
             *((f"ack {k}", partial(lean_acks, s, n)) for k, s in echo_sides),
             *((f"pipelined {k}", partial(s.pipelined, n_pipe)) for k, s in pipe_sides.items()),
         ]
