@@ -14,13 +14,20 @@ from .conftest import handshake, open_wire
 EVERY = 1000
 
 
-async def snapshot_written(data_dir: Path) -> int:
-    """The seq of the snapshot file once the child has renamed it into place."""
+WRITTEN = re.compile(r"snapshot at command (\d+) written by the snapshot process")
+
+
+async def snapshot_written(srv: ServerProcess) -> int:
+    """The seq of the snapshot once the server heard it from the snapshot process.
+
+    The process reports a snapshot after it has renamed the file into place and dropped the segments the
+    snapshot covers; the file alone appears before that drop, and a server killed in between keeps them.
+    """
     async with asyncio.timeout(60):
         while True:
-            found = sorted((data_dir / "journal" / "snapshots").glob("*.snap"))
+            found = WRITTEN.findall(srv.log())
             if found:
-                return int(found[-1].name.removesuffix(".snap"))
+                return int(found[-1])
             await asyncio.sleep(0.05)
 
 
@@ -36,7 +43,7 @@ async def test_a_snapshot_off_the_loop_then_a_crash_replays_only_what_follows(tm
             placed.append(answer["order"]["order_id"])
             if i == EVERY:  # the snapshot is on its way: trading goes on meanwhile
                 assert (await wire.ok("book.get", {"sym": "ACME"}))["bids"]
-        snapshot_seq = await snapshot_written(tmp_path)
+        snapshot_seq = await snapshot_written(srv)
         assert snapshot_seq == EVERY
         await wire.ws.close()
         srv.kill()
