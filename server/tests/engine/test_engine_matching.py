@@ -97,6 +97,27 @@ def test_limit_order_rests_and_publishes_one_delta(engine: Engine) -> None:
     assert engine.md_seq("ACME") == 1 and engine.md_seq("BOLT") == 0
 
 
+def test_a_one_level_delta_is_held_flat_and_reads_as_tuples(engine: Engine) -> None:
+    """A resting order, a cancel and a match that touch one level give a flat delta, equal to the same levels in
+    tuples, read as tuples and pickled as them."""
+    deltas = [
+        buy(engine, 1, 10, 9990).events[1],
+        engine.apply(CancelOrder(user_id=1, order_id=1), 1001).events[1],
+        sell(engine, 2, 5, 10010).events[1],
+        buy(engine, 3, 2, 10010, tif=Tif.IOC).events[-1],
+    ]
+    tupled = [
+        BookDelta("ACME", 1, ((9990, 10),), ()),
+        BookDelta("ACME", 2, ((9990, 0),), ()),
+        BookDelta("ACME", 3, (), ((10010, 5),)),
+        BookDelta("ACME", 5, (), ((10010, 3),)),  # the trade took seq 4
+    ]
+    for delta, expected in zip(deltas, tupled, strict=True):
+        assert isinstance(delta, BookDelta) and delta.single
+        assert delta == expected and (delta.bids, delta.asks) == (expected.bids, expected.asks)
+        assert pickle.loads(pickle.dumps(delta)) == expected
+
+
 def test_price_time_priority_and_trade_at_resting_price(engine: Engine) -> None:
     first = final(sell(engine, 1, 5, 10001))
     second = final(sell(engine, 2, 5, 10001))

@@ -1,6 +1,6 @@
 """What the renderer writes out for speed is what the plain way writes: an order's JSON (`Renderer.order_json`) byte
 for byte what orjson writes for its mapping, and averages and cash amounts written from integers the text their
-Decimal formulas give."""
+Decimal formulas give; a delta held flat written as the same delta in tuples."""
 
 from __future__ import annotations
 
@@ -11,8 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hftsim.config import load
-from hftsim.engine import Engine, Instrument, Limits, OrderStatus, OrderType, OrderView, PositionView, Side, Tif
+from hftsim.engine import (
+    BookDelta,
+    Engine,
+    Instrument,
+    Limits,
+    OrderStatus,
+    OrderType,
+    OrderView,
+    PositionView,
+    Side,
+    Tif,
+    level_delta,
+)
 from hftsim.engine.instruments import format_cash
+from hftsim.protocol.events import public
 from hftsim.protocol.render import Renderer
 
 INSTRUMENTS = load().instruments()
@@ -131,3 +144,13 @@ def test_an_average_on_the_tick_is_its_price(render: Renderer, data: st.DataObje
     cost = ticks * qty * int(instrument.tick.scaleb(render._cash_decimals))
     position = render.position(PositionView(1, sym, qty, cost, 0))
     assert position["avg_price"] == render._average(sym, Decimal(cost).scaleb(-render._cash_decimals), qty)
+
+
+@given(st.sampled_from(SYMS), st.integers(0, 2**62), st.booleans(), st.integers(1, 10**9), st.integers(0, 2**62))
+def test_a_flat_delta_is_written_as_its_level_in_tuples(sym: str, seq: int, is_bid: bool, price: int, qty: int) -> None:
+    """A one-level delta held flat (`level_delta`) renders byte for byte as the same level in tuples."""
+    flat = level_delta(sym, seq, is_bid, price, qty)
+    level = ((price, qty),)
+    tupled = BookDelta(sym, seq, level, ()) if is_bid else BookDelta(sym, seq, (), level)
+    at = (seq, 3)
+    assert orjson.dumps(public(RENDER, flat, at)) == orjson.dumps(public(RENDER, tupled, at))

@@ -51,6 +51,7 @@ from .core.events import (
     Result,
     StatusChanged,
     Trade,
+    level_delta,
 )
 from .errors import Code
 from .instruments import Fees, Instrument, PriceError, cash_decimals, format_cash, tick_value
@@ -101,5 +102,6 @@ __all__ = [
     "cash_decimals",
     "field_refusal",
     "format_cash",
+    "level_delta",
     "tick_value",
 ]

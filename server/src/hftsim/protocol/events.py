@@ -67,6 +67,11 @@ def public(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> W
 def _public(render: Renderer, ev: object) -> Wire | None:
     if isinstance(ev, BookDelta):
         sym = ev.sym
+        if ev.single:  # the commonest delta, one level held flat: rendered without building its tuples
+            level = [[render.price(sym, ev.price), ev.qty]]
+            none: list[Any] = []
+            bids, asks = (level, none) if ev.is_bid else (none, level)
+            return "md.delta", {"sym": sym, "seq": ev.seq, "bids": bids, "asks": asks}
         return "md.delta", {
             "sym": sym,
             "seq": ev.seq,

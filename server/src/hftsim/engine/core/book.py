@@ -26,11 +26,11 @@ engine can publish one net `BookDelta` at the end.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from ..commands import SymbolStatus
 from ..instruments import Instrument
-from .events import BookDelta
+from .events import BookDelta, level_delta
 
 if TYPE_CHECKING:
     from .orders import Order
@@ -299,9 +299,6 @@ class Book:
         """
         price = order.price
         assert price is not None
-        boxed: Any = order.price
-        """The price as the order holds it, one Python int, for the delta: compiled, `price` is a machine
-        integer, which would become a new Python int there."""
         is_buy = order.is_buy
         side = self.bids if is_buy else self.asks
         level = side.level(price)
@@ -310,8 +307,7 @@ class Book:
         level.append(order)
         level.total = total = level.total + order.qty - order.filled
         self.md_seq = md_seq = self.md_seq + 1
-        change = ((boxed, total),)
-        return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
+        return level_delta(self.sym, md_seq, is_buy, price, total)
 
     def remove_alone(self, order: Order, leaves: int) -> BookDelta:
         """Take a resting order off when that is the command's only book change; return its delta.
@@ -320,7 +316,6 @@ class Book:
         """
         price = order.price
         assert price is not None
-        boxed: Any = order.price  # as in `add_alone`
         is_buy = order.is_buy
         side = self.bids if is_buy else self.asks
         level = side.at(price)
@@ -329,11 +324,21 @@ class Book:
         if level.head is None:
             side.drop(price)
         self.md_seq = md_seq = self.md_seq + 1
-        change = ((boxed, total),)
-        return BookDelta(self.sym, md_seq, change, ()) if is_buy else BookDelta(self.sym, md_seq, (), change)
+        return level_delta(self.sym, md_seq, is_buy, price, total)
 
     def take_delta(self) -> BookDelta | None:
         """The net level changes of the current command as one delta with the next md seq, or None."""
+        touched_bids = self.bids.touched
+        touched_asks = self.asks.touched
+        if len(touched_bids) + len(touched_asks) == 1:  # one level touched (most matches): a flat delta
+            side = self.bids if touched_bids else self.asks
+            price, before = side.touched.popitem()
+            level = side.level(price)
+            now = level.total if level is not None else 0
+            if now == before:
+                return None
+            self.md_seq = md_seq = self.md_seq + 1
+            return level_delta(self.sym, md_seq, side.is_bid, price, now)
         bids = self.bids.take_changes() if self.bids.touched else ()
         asks = self.asks.take_changes() if self.asks.touched else ()
         if not bids and not asks:

@@ -387,19 +387,60 @@ class Trade(Record):
         self.seller_id = seller_id
 
 
+Levels = tuple[tuple[int, int], ...]
+NO_LEVELS: Final[Levels] = ()
+
+
 @mypyc_attr(acyclic=True, free_list_len=1)
 class BookDelta(Record):
-    """New total quantity per changed level (0 removes the level)."""
+    """New total quantity per changed level (0 removes the level), each side best first.
+
+    Most commands change one level of one side (a new resting order, a
+    cancel): `level_delta` holds that level flat in `price`, `qty` and
+    `is_bid`, with no tuples (compiled, the two ints are machine words in
+    the event, where the level as `((price, total),)` was three objects to
+    build and to free: two tuples and the boxed total). A delta of several
+    levels (a match, an auction, a cancel-all) keeps its tuples. `bids` and
+    `asks` read either as tuples of (price, total); `single` tells a flat
+    one, for readers that take its level directly.
+    """
 
     FIELDS: ClassVar[tuple[str, ...]] = ("sym", "seq", "bids", "asks")
 
-    def __init__(
-        self, sym: str, seq: int, bids: tuple[tuple[int, int], ...], asks: tuple[tuple[int, int], ...]
-    ) -> None:
+    def __init__(self, sym: str, seq: int, bids: Levels, asks: Levels) -> None:
         self.sym = sym
         self.seq = seq
-        self.bids = bids
-        self.asks = asks
+        self._bids = bids
+        self._asks = asks
+        self.single = False
+        """True when the delta is one level, held in `price`, `qty` and `is_bid`."""
+        self.is_bid = False
+        self.price = 0
+        self.qty = 0
+
+    def at_level(self, is_bid: bool, price: int, qty: int) -> BookDelta:
+        self.single = True
+        self.is_bid = is_bid
+        self.price = price
+        self.qty = qty
+        return self
+
+    @property
+    def bids(self) -> Levels:
+        if self.single:
+            return ((self.price, self.qty),) if self.is_bid else NO_LEVELS
+        return self._bids
+
+    @property
+    def asks(self) -> Levels:
+        if self.single:
+            return NO_LEVELS if self.is_bid else ((self.price, self.qty),)
+        return self._asks
+
+
+def level_delta(sym: str, seq: int, is_bid: bool, price: int, qty: int) -> BookDelta:
+    """The delta of a command that changed one level: its new total `qty` at `price` on one side."""
+    return BookDelta(sym, seq, NO_LEVELS, NO_LEVELS).at_level(is_bid, price, qty)
 
 
 @mypyc_attr(acyclic=True)
