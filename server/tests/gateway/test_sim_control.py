@@ -3,12 +3,14 @@ and a snapshot restored gives back the same venue (same hash, same agent behavio
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 
 import pytest
 from market_client import MarketClient, ServerError
 
+from hftsim.engine import RULES
 from hftsim.gateway.control import SNAPSHOT_DIR
 from hftsim.testing import ServerProcess
 
@@ -113,6 +115,30 @@ async def test_a_snapshot_this_version_cannot_load_is_refused_and_the_market_goe
     async with await MarketClient.connect(bot_server.url) as guest:
         placed = (await guest.place_order("ACME", "buy", "80.00", 1))["order"]
         assert [o["order_id"] for o in await guest.list_orders()] == [placed["order_id"]]
+
+
+async def test_a_snapshot_of_a_market_under_other_rules_is_refused(tmp_path: Path) -> None:
+    """An engine saved under other trading rules unpickles empty (`Engine.rules`): restored, it would wipe the
+    market without a word, so it is refused like any snapshot this version cannot load."""
+    srv = make_server(tmp_path / "data", bots=False)
+    try:
+        async with (
+            await MarketClient.connect(srv.url, username=ADMIN[0], password=ADMIN[1]) as boss,
+            await MarketClient.connect(srv.url) as guest,
+        ):
+            await guest.place_order("ACME", "buy", "99.00", 5)
+            saved = await boss.admin.snapshot()
+            kept = await books(boss)
+            path = srv.data_dir / SNAPSHOT_DIR / f"{saved['snapshot_id']:06d}.pickle"
+            engine, history, fills, sim = pickle.loads(path.read_bytes())
+            engine.rules = RULES - 1
+            path.write_bytes(pickle.dumps((engine, history, fills, sim)))
+            with pytest.raises(ServerError) as info:
+                await boss.admin.restore(saved["snapshot_id"])
+            assert info.value.code == "SNAPSHOT_UNREADABLE" and f"rules {RULES - 1}" in str(info.value)
+            assert await books(boss) == kept
+    finally:
+        srv.stop()
 
 
 async def test_a_restored_market_survives_a_restart_and_trades_on(tmp_path: Path) -> None:

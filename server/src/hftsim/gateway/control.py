@@ -33,7 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ..engine import Engine
+from ..engine import RULES, Engine
 from ..engine.core.events import Record
 from ..engine.queries import MarketQueries
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -164,6 +164,8 @@ class MarketControl:
             raise ProtocolError(ErrorCode.UNKNOWN_SNAPSHOT, f"no snapshot {snapshot_id}; admin.snapshots lists them")
         try:
             engine, history, fills, sim = pickle.loads(path.read_bytes())
+            if getattr(engine, "rules", 1) != RULES:  # it comes back empty (see `Engine.rules`), not as saved
+                raise ValueError(f"its market was saved under the engine's rules {getattr(engine, 'rules', 1)}")
             restored = venue_hash(engine, sim)
         except Exception as exc:  # unpickling can raise anything the saved classes' code raises
             raise ProtocolError(
