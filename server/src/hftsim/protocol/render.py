@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from ..engine import FillView, Instrument, OrderView, PositionView, Trade
-from ..engine.instruments import format_cash
+from ..engine.instruments import format_cash, tick_value
 from ..engine.queries import MarketQueries
 from .jsontext import ENUM_TEXT, SYMBOLS, optional_string
 
@@ -61,8 +61,9 @@ def _decimal_text(size: int, negative: bool, decimals: int) -> str | None:
     sign = "-" if negative else ""
     if not decimals:
         return sign + digits
-    if len(digits) <= decimals:
-        digits = "0" * (decimals + 1 - len(digits)) + digits
+    below_one = decimals - len(digits)
+    if below_one >= 0:  # a fee, mostly
+        return f"{sign}0.{'0' * below_one}{digits}"
     return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
 
 
@@ -82,6 +83,10 @@ class Renderer:
         """Per symbol, its tick as (units, decimals) for the averages written from integers."""
         self._prices: dict[str, dict[int, str]] = {sym: {} for sym in self._instruments}
         self._cash_decimals = engine.cash_decimals
+        self._tick_cash: dict[str, int] = {
+            sym: tick_value(i, self._cash_decimals) for sym, i in self._instruments.items()
+        }
+        """Per symbol, the cash units of one tick on one unit."""
 
     def price(self, sym: str, ticks: int) -> str:
         cache = self._prices[sym]
@@ -111,7 +116,12 @@ class Renderer:
         return str(value)
 
     def _int_average(self, sym: str, total: int, total_decimals: int, qty: int) -> str:
-        """`_average` of `total * 10**-total_decimals` over `qty`, written from integers (the module's docstring)."""
+        """`_average` of `total * 10**-total_decimals` over `qty`, written from integers (the module's docstring).
+
+        Its callers first take an average that falls on the tick (every fill at one price, the most common) as
+        that price's text, remembered (`price`): `_average` writes a multiple of the tick with the tick's decimals,
+        as the price is written (tests/protocol/test_render_json.py), except a zero, which may keep a sign.
+        """
         terms = self._ticks[sym]
         if terms is not None:
             decimals = terms[1] + EXTRA_AVG_DECIMALS
@@ -130,12 +140,14 @@ class Renderer:
 
     def avg_fill_price(self, o: OrderView) -> str:
         """The average price of a filled order's fills (call it for an order with fills)."""
-        sym = o.sym
+        sym, cost, qty = o.sym, o.filled_cost, o.filled_qty
+        if cost and not cost % qty:
+            return self.price(sym, cost // qty)  # on the tick (see `_int_average`)
         terms = self._ticks[sym]
         if terms is None:
-            return self._average(sym, self._instruments[sym].tick * o.filled_cost, o.filled_qty)
+            return self._average(sym, self._instruments[sym].tick * cost, qty)
         units, decimals = terms
-        return self._int_average(sym, units * o.filled_cost, decimals, o.filled_qty)
+        return self._int_average(sym, units * cost, decimals, qty)
 
     def order(self, o: OrderView) -> dict[str, Any]:
         sym, price = o.sym, o.price
@@ -219,6 +231,9 @@ class Renderer:
 
     def position_avg_price(self, sym: str, qty: int, cost: int) -> str:
         """The average price of a position of `qty` (not zero) that cost `cost` cash units."""
+        per_tick = self._tick_cash[sym] * qty
+        if cost and not cost % per_tick:
+            return self.price(sym, cost // per_tick)  # on the tick (see `_int_average`)
         return self._int_average(sym, cost, self._cash_decimals, qty)
 
     def position(self, p: PositionView) -> dict[str, Any]:
