@@ -38,18 +38,22 @@ class MarketHistory:
         self._first_price: dict[str, int] = {}
 
     def on_trade(self, trade: Trade) -> None:
-        self._trades[trade.sym].append(trade)
-        self._first_price.setdefault(trade.sym, trade.price)
-        bars = self._seconds[trade.sym]
-        t = trade.ts - trade.ts % SECOND_MS
-        if bars and bars[-1].t == t:
-            bar = bars[-1]
-            bar.h = max(bar.h, trade.price)
-            bar.l = min(bar.l, trade.price)
-            bar.c = trade.price
-            bar.v += trade.qty
+        sym, price, qty, ts = trade.sym, trade.price, trade.qty, trade.ts
+        self._trades[sym].append(trade)
+        if sym not in self._first_price:
+            self._first_price[sym] = price
+        bars = self._seconds[sym]
+        t = ts - ts % SECOND_MS
+        bar = bars[-1] if bars else None
+        if bar is not None and bar.t == t:
+            if price > bar.h:
+                bar.h = price
+            elif price < bar.l:
+                bar.l = price
+            bar.c = price
+            bar.v += qty
         else:
-            bars.append(Bar(t, trade.price, trade.price, trade.price, trade.price, trade.qty))
+            bars.append(Bar(t, price, price, price, price, qty))
 
     def take(self, other: MarketHistory) -> None:
         """Hold `other`'s tape and bars for the symbols it keeps (a cluster shard's, from its snapshot)."""
@@ -127,12 +131,16 @@ class FillHistory:
         self.__dict__.setdefault("_fees", {})
 
     def on_fill(self, fill: FillView) -> None:
-        fills = self._fills.get(fill.user_id)
+        user_id = fill.user_id
+        fills = self._fills.get(user_id)
         if fills is None:
-            fills = self._fills[fill.user_id] = deque(maxlen=self._per_user)
+            fills = self._fills[user_id] = deque(maxlen=self._per_user)
         fills.append(fill)
-        by_sym = self._fees.setdefault(fill.user_id, {})
-        by_sym[fill.sym] = by_sym.get(fill.sym, 0) + fill.fee
+        by_sym = self._fees.get(user_id)
+        if by_sym is None:
+            by_sym = self._fees[user_id] = {}
+        sym = fill.sym
+        by_sym[sym] = by_sym.get(sym, 0) + fill.fee
 
     def take(self, other: FillHistory) -> None:
         """Take `other`'s fills and fees (a cluster shard's, from its snapshot): fills merged in time order,
