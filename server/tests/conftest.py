@@ -1,4 +1,4 @@
-"""Fixtures shared across the server's test folders: a real PostgreSQL server."""
+"""Fixtures shared across the server's test folders: a real PostgreSQL server; hypothesis without deadlines."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from hypothesis import settings
 
 from hftsim.testing import postgres_server
+
+settings.register_profile("untimed", deadline=None)
+settings.load_profile("untimed")
+"""A property's examples are judged on what they compute, never on how long one took: on a loaded machine an
+example that ran in 1 ms quiet can take 400 ms (speed is measured in bench/, not in tests)."""
 
 _names = itertools.count(1)
 

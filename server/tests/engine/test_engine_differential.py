@@ -74,7 +74,7 @@ def streams() -> st.SearchStrategy[list[Command | Target]]:
 
 @pytest.mark.parametrize("engine_class", list(BUILDS.values()), ids=list(BUILDS))
 @pytest.mark.parametrize("memory", [{}, SMALL_MEMORY], ids=["default memory", "short memory"])
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=streams())
 def test_core_and_reference_agree(
     engine_class: type[Engine], memory: dict[str, int], steps: list[Command | Target]
@@ -144,7 +144,7 @@ def wide_commands(draw: st.DrawFn) -> Command | Move:
 
 
 @pytest.mark.parametrize("engine_class", list(BUILDS.values()), ids=list(BUILDS))
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(wide_commands(), min_size=5, max_size=60))
 def test_core_and_reference_agree_beyond_the_ladder(engine_class: type[Engine], steps: list[Command | Move]) -> None:
     core = engine_class([WIDE], WIDE_LIMITS, WIDE_CASH)
