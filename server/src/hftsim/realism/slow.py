@@ -142,7 +142,7 @@ def _delta_finding(fractions: Sequence[float], runs: Sequence[Sequence[float]]) 
     return Finding("δ = {delta:.2f} in I ∝ Q^δ", {"delta": delta}, (Check("delta", low=low, high=high),))
 
 
-class _Metaorder:
+class Metaorder:
     """A metaorder of one account: `total` in child market orders of whole lots, evenly over the execution
     (a `tape.Inject`, so children go at the end of a simulated second)."""
 
@@ -229,7 +229,7 @@ def impact_seed(task: ImpactSeed, tick: Progress) -> tuple[list[float], float]:
         mids = []
         for side in (Side.BUY, Side.SELL):
             run = market.copy()
-            run.run(end, inject=_Metaorder(user_id, task.cash * 1000, inst, side, total, start_s, execution_s))
+            run.run(end, inject=Metaorder(user_id, task.cash * 1000, inst, side, total, start_s, execution_s))
             paired = run.tapes[inst.sym]
             mids.append(closing_price(paired.mid, end))
             fair = np.subtract(paired.fair[start_s:end], tape.fair[start_s:end])

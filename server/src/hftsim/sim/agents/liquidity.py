@@ -11,6 +11,13 @@ of fleeting (about a second) and patient (tens of seconds to minutes)
 orders; expired orders are canceled. Arrivals favour the thinner side, and
 when a side has fewer than `mm_levels` levels the providers refill it:
 liquidity replenishes after it is taken.
+
+They are the market's deep, patient side, the latent liquidity of a real
+book that refills behind a large trader (Donier, Bonart, Mastromatteo &
+Bouchaud 2015): each holds far more than a trader would (`CAP_MULTIPLE`)
+while leaning against its inventory as a trader does. With a trader's cap
+they were full after a few thousand lots of a metaorder, and one side of
+the book stayed empty for minutes.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ REACTION_MEDIAN_MS = 20.0
 """Providers are slower than makers: they check their orders against the market within tens of ms of news."""
 ROUND_SHARE = 0.4
 """Share of limit orders at whole round lots."""
+CAP_MULTIPLE = 10.0
+"""Its position cap in units of a trader's: a provider holds what many traders together would."""
 GUARD_SHARE = 0.5
 """Providers keep bids below (asks above) the consensus value by this share of the makers' half-spread."""
 
@@ -49,6 +58,7 @@ def lifetime_s(rng_random: float, rng_gauss: float, fleeting: bool) -> float:
 @mypyc_attr(serializable=True, allow_interpreted_subclasses=True)
 class LiquidityProvider(Agent):
     kind = "lp"
+    cap_multiple = CAP_MULTIPLE
     reacts = True
     reacts_to_quotes = False
 
