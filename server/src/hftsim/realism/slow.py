@@ -54,9 +54,11 @@ END_S = 30
 mid, which jumps by the spread)."""
 FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.4)
 """Metaorder sizes as shares of the volume the market trades over the execution without it."""
-IMPACT_SEEDS_PER_SEED = 4
-"""The impact runs this many seeds for each seed of the report: a pair's impact is known to about 0.2 σ, so
-the exponent needs a few dozen pairs at each size (24 give it within about ±0.1 for a square root)."""
+IMPACT_SEEDS_PER_SEED = 8
+"""The impact runs this many seeds for each seed of the report: a pair's impact is known to only about 0.25 σ
+at every size (the flow swings the price by about a σ within a run), so the exponent's standard error over the
+seeds is large: on ACME 0.23-0.35 from 24 seeds (0.65 ± 0.23; 0.76 ± 0.28 and 0.44 ± 0.35 from two sets of 24
+after a change), 0.22 from 48. Each seed runs one symbol for 6,900 simulated seconds (a base run, ten paired ones)."""
 DAY_S = int(6.5 * 3600)
 BUCKET_S = 1800
 
