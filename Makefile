@@ -70,14 +70,16 @@ $(STAMP): $(RUNTIME) server/pyproject.toml requirements-dev.txt constraints.txt
 	@touch $(STAMP)
 
 # The engine core and the gateway's order path compiled with mypyc, as one group. Optional: without it the server
-# runs the same code as plain Python (and says so at start), so a failed build is reported, not fatal.
+# runs the same code as plain Python (and says so at start), so a failed build is reported, not fatal. The stamps
+# take the time a build started, so a source edited while it ran is rebuilt by the next `make setup`.
 $(COMPILED): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py server/src/hftsim/store/codec.py \
 		server/src/hftsim/engine/commands.py \
 		$(wildcard server/src/hftsim/engine/core/*.py server/src/hftsim/gateway/*.py server/src/hftsim/protocol/*.py)
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
 	@echo "compiling the engine core and the gateway's order path with mypyc (a minute or two)"
-	@if $(BIN)/python server/build_compiled.py order >$(VENV)/compiled-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/compiled-build.log; \
+	@started=$$(date +%s.%N); \
+	if $(BIN)/python server/build_compiled.py order >$(VENV)/compiled-build.log 2>&1; then touch -d "@$$started" $@; tail -n 1 $(VENV)/compiled-build.log; \
 	else echo "the compiled build failed (see $(VENV)/compiled-build.log); the server runs the engine core and the gateway as plain Python"; fi
 
 # The agents' simulation core compiled with mypyc: optional too (plain Python runs the same tape, slower).
@@ -87,7 +89,8 @@ $(SIM): $(RUNTIME) server/build_compiled.py server/src/hftsim/compiled.py server
 		$(wildcard server/src/hftsim/sim/*.py server/src/hftsim/sim/agents/*.py server/src/hftsim/engine/core/*.py)
 	@$(MAKE) --no-print-directory compiler
 	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt mypy setuptools
-	@if $(BIN)/python server/build_compiled.py sim >$(VENV)/sim-build.log 2>&1; then touch $@; tail -n 1 $(VENV)/sim-build.log; \
+	@started=$$(date +%s.%N); \
+	if $(BIN)/python server/build_compiled.py sim >$(VENV)/sim-build.log 2>&1; then touch -d "@$$started" $@; tail -n 1 $(VENV)/sim-build.log; \
 	else echo "sim: the compiled simulation did not build (see $(VENV)/sim-build.log); the agents run as plain Python"; fi
 
 # A C compiler and Python's headers for the compiled engine core and gateway (Debian's packages when missing).

@@ -9,8 +9,10 @@ functions and reads their classes' attributes as struct fields: the gateway
 reads the engine's results, orders and events directly, where two groups
 read them through generic attribute lookups. So the group runs compiled or
 from source as a whole: `select()` (run once, when `hftsim` is imported)
-takes the compiled build when every module has a compiled file at least as
-new as its source and the library imports; otherwise it makes every module
+takes the compiled build when every module has a compiled file, its source
+is the very text the build compiled (the build lists each source's SHA-256
+beside the library, in the form `sha256sum -c` reads: `sources`) and the
+library imports; otherwise it makes every module
 of the group load from its source, so the server runs the same code more
 slowly, and the group's `note` says which build runs and why, for the
 server to log at start.
@@ -30,11 +32,12 @@ for the list of modules.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.abc
 import importlib.util
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec
 from pathlib import Path
@@ -82,15 +85,33 @@ def source(module: str) -> Path:
     return SRC.joinpath(*module.split(".")).with_suffix(".py")
 
 
-def stale(sources: Iterable[tuple[str, Path]], what: str) -> str | None:
-    """None when every source (named, path) has a compiled file beside it at least as new, else what is wrong."""
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sources(library: str) -> Path:
+    """The list of what the group's build compiled: a source's SHA-256 and its path from `SRC`, one a line.
+
+    Times would not do: a checkout or a rebase makes an unchanged source newer than its build, and an edit made
+    while a build runs is older than the files the build writes at its end."""
+    return SRC / f"{library}__mypyc.sources"
+
+
+def read_sources(path: Path) -> dict[str, str]:
+    """Path from `SRC` -> SHA-256, as the build listed them (empty when there is no list)."""
+    if not path.is_file():
+        return {}
+    return {name: hexdigest for hexdigest, name in (line.split(None, 1) for line in path.read_text().splitlines())}
+
+
+def stale(sources: Iterable[tuple[str, Path]], what: str, built: Mapping[str, str]) -> str | None:
+    """None when every source (its path from `SRC`, its file) has a compiled file beside it and is the text the
+    build compiled (`built`: path -> SHA-256), else what is wrong."""
     for name, path in sources:
-        built = [path.with_suffix(suffix) for suffix in EXTENSION_SUFFIXES]
-        present = [p for p in built if p.exists()]
-        if not present:
+        if not any(path.with_suffix(suffix).exists() for suffix in EXTENSION_SUFFIXES) or name not in built:
             return f"the compiled {what} is not built"
-        if present[0].stat().st_mtime < path.stat().st_mtime:
-            return f"the compiled {what} is older than {name}"
+        if built[name] != digest(path):
+            return f"the compiled {what} was built from another {name}"
     return None
 
 
@@ -150,7 +171,11 @@ class Group:
 
     def problem(self) -> str | None:
         """None when the compiled files are current and the library imports, else what is wrong."""
-        found = stale(((m.replace(".", "/") + ".py", source(m)) for m in self.modules), self.name)
+        found = stale(
+            ((m.replace(".", "/") + ".py", source(m)) for m in self.modules),
+            self.name,
+            read_sources(sources(self.library)),
+        )
         if found is None:
             try:
                 importlib.import_module(f"{self.library}__mypyc")

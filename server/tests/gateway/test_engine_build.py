@@ -48,12 +48,22 @@ def test_a_missing_or_stale_build_is_noticed(tmp_path: Path) -> None:
     sources = [(name, tmp_path / name) for name in names]
     for _, path in sources:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
-    assert compiled.stale(sources, "order path") == "the compiled order path is not built"
+        path.write_text(f"# {path.stem}\n")
+    listed = tmp_path / "group__mypyc.sources"
+    listed.write_text("".join(f"{compiled.digest(path)}  {name}\n" for name, path in sources))
+    built = compiled.read_sources(listed)
+    assert compiled.stale(sources, "order path", built) == "the compiled order path is not built"
     for _, path in sources:
         path.with_suffix(EXTENSION_SUFFIXES[0]).write_text("")
-    assert compiled.stale(sources, "order path") is None
-    for name, source in sources[0], sources[2]:
-        os.utime(source, (source.stat().st_atime, source.stat().st_mtime + 60))
-        assert compiled.stale(sources, "order path") == f"the compiled order path is older than {name}"
-        os.utime(source, (source.stat().st_atime, source.stat().st_mtime - 60))
+    assert compiled.stale(sources, "order path", built) is None
+    assert compiled.stale(sources, "order path", {}) == "the compiled order path is not built"
+    for _, path in sources:  # a checkout or a rebase: newer files, the same text
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 60))
+    assert compiled.stale(sources, "order path", built) is None
+    for name, path in sources[0], sources[2]:  # an edit, even one older than the build's files
+        text = path.read_text()
+        path.write_text(text + "x = 1\n")
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime - 3600))
+        assert compiled.stale(sources, "order path", built) == f"the compiled order path was built from another {name}"
+        path.write_text(text)
+    assert compiled.stale(sources, "order path", built) is None
