@@ -9,14 +9,11 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hftsim.config import load
 from hftsim.engine import (
     AccountUpdate,
     CancelReason,
     Code,
-    Engine,
     FillView,
-    Limits,
     OrderAccepted,
     OrderAmended,
     OrderCanceled,
@@ -33,16 +30,8 @@ from hftsim.engine import (
 from hftsim.engine.core.events import order_accepted, order_filled
 from hftsim.protocol.events import private
 from hftsim.protocol.jsontext import KEPT, SYMBOLS, Strings
-from hftsim.protocol.render import Renderer
 
-INSTRUMENTS = load().instruments()
-SYMS = [i.sym for i in INSTRUMENTS]
-RENDER = Renderer(Engine(INSTRUMENTS, Limits(max_order_qty=1000, max_position=10_000), initial_cash=10**9))
-INT64 = st.integers(-(2**63), 2**63 - 1)
-INTS = st.one_of(st.integers(0, 1000), INT64)
-SIZES = st.one_of(st.integers(-(10**6), 10**6), st.integers(-(10**15), 10**15))
-# Client order ids that need escaping (quotes, backslashes, control characters) and any other text.
-COIDS = st.one_of(st.none(), st.sampled_from(['q"uo\\te', "tab\there\n", "\x00\x1f\x7f", "ünï ☃ 😀"]), st.text())
+from .drawn import COIDS, INT64, INTS, RENDER, SIZES, SYMS
 
 
 @st.composite

@@ -10,7 +10,6 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hftsim.config import load
 from hftsim.engine import (
     BookDelta,
     Engine,
@@ -28,13 +27,7 @@ from hftsim.engine.instruments import format_cash
 from hftsim.protocol.events import public
 from hftsim.protocol.render import Renderer
 
-INSTRUMENTS = load().instruments()
-SYMS = [i.sym for i in INSTRUMENTS]
-RENDER = Renderer(Engine(INSTRUMENTS, Limits(max_order_qty=1000, max_position=10_000), initial_cash=10**9))
-INT64 = st.integers(-(2**63), 2**63 - 1)
-INTS = st.one_of(st.integers(0, 1000), INT64)
-# Client order ids that need escaping (quotes, backslashes, control characters) and any other text.
-COIDS = st.one_of(st.none(), st.sampled_from(['q"uo\\te', "tab\there\n", "\x00\x1f\x7f", "ünï ☃ 😀"]), st.text())
+from .drawn import COIDS, INTS, RENDER, SIZES, SYMS
 
 
 @st.composite
@@ -85,7 +78,6 @@ def renderer(ticks: list[str]) -> Renderer:
 
 # Ticks of 0 to 8 decimals, one written with an exponent (its averages take the Decimal way); cash of 2 and 8 decimals.
 RENDERERS = [renderer(["0.01", "0.05", "1", "5", "0.5"]), renderer(["0.00000001", "0.25", "1E+1"])]
-SIZES = st.one_of(st.integers(-(10**6), 10**6), st.integers(-(10**15), 10**15))
 
 
 @settings(max_examples=500)
