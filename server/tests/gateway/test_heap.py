@@ -21,7 +21,9 @@ from hftsim.testing import ServerProcess
 
 from .conftest import Wire, handshake, open_wire
 
-ROUNDS = 12
+ROUNDS = 36
+"""Enough rounds that a one-off growth (seen up to ~85 objects once in a run on a loaded machine) stays well under
+the bound of 5 a round, while a socket that kept its graph (about 55 objects a round) is far over it."""
 ORDER = {"sym": "ACME", "side": "buy", "type": "limit", "price": "95.00", "qty": 1}
 
 
