@@ -19,42 +19,17 @@ from hftsim.engine import (
     OrderCanceled,
     OrderExpired,
     OrderStatus,
-    OrderType,
     OrderView,
     PositionView,
     Rejected,
     Side,
-    Tif,
     Trade,
 )
 from hftsim.engine.core.events import order_accepted, order_filled
 from hftsim.protocol.events import private
 from hftsim.protocol.jsontext import KEPT, SYMBOLS, Strings
 
-from .drawn import COIDS, INT64, INTS, RENDER, SIZES, SYMS
-
-
-@st.composite
-def orders(draw: st.DrawFn) -> OrderView:
-    """Any order of a listed symbol: prices and fills on its tick (averages on and off it), none filled too."""
-    filled_qty = draw(st.integers(0, 10**6))
-    return OrderView(
-        order_id=draw(INTS),
-        client_order_id=draw(COIDS),
-        user_id=draw(INTS),
-        sym=draw(st.sampled_from(SYMS)),
-        side=draw(st.sampled_from(Side)),
-        type=draw(st.sampled_from(OrderType)),
-        price=draw(st.one_of(st.none(), st.integers(-(10**12), 10**12))),
-        qty=filled_qty + draw(st.integers(0, 2**62)),
-        filled_qty=filled_qty,
-        filled_cost=draw(st.integers(1, 10**15)) if filled_qty else 0,
-        tif=draw(st.sampled_from(Tif)),
-        post_only=draw(st.booleans()),
-        status=draw(st.sampled_from(OrderStatus)),
-        created_ts=draw(INTS),
-        updated_ts=draw(INTS),
-    )
+from .drawn import COIDS, INT64, INTS, RENDER, SIZES, SYMS, orders
 
 
 @st.composite

@@ -27,37 +27,11 @@ from hftsim.engine.instruments import format_cash
 from hftsim.protocol.events import public
 from hftsim.protocol.render import Renderer
 
-from .drawn import COIDS, INTS, RENDER, SIZES, SYMS
-
-
-@st.composite
-def orders(draw: st.DrawFn) -> OrderView:
-    """Any order: prices and fills on every instrument's tick (averages on and off it), or a symbol the renderer
-    does not list with no price and no fill (its JSON string is written by orjson then)."""
-    known = draw(st.booleans())
-    sym = draw(st.sampled_from(SYMS)) if known else draw(st.text(max_size=12))
-    filled_qty = draw(st.integers(0, 10**6)) if known else 0
-    return OrderView(
-        order_id=draw(INTS),
-        client_order_id=draw(COIDS),
-        user_id=draw(INTS),
-        sym=sym,
-        side=draw(st.sampled_from(Side)),
-        type=draw(st.sampled_from(OrderType)),
-        price=draw(st.one_of(st.none(), st.integers(-(10**12), 10**12))) if known else None,
-        qty=filled_qty + draw(st.integers(0, 2**62)),  # never below what filled: its leaves_qty is a 64-bit int too
-        filled_qty=filled_qty,
-        filled_cost=draw(st.integers(1, 10**15)) if filled_qty else 0,
-        tif=draw(st.sampled_from(Tif)),
-        post_only=draw(st.booleans()),
-        status=draw(st.sampled_from(OrderStatus)),
-        created_ts=draw(INTS),
-        updated_ts=draw(INTS),
-    )
+from .drawn import RENDER, SIZES, SYMS, orders
 
 
 @settings(max_examples=500)
-@given(orders())
+@given(orders(listed_only=False))
 def test_order_json_is_what_orjson_writes_for_the_order_mapping(order: OrderView) -> None:
     assert RENDER.order_json(order) == orjson.dumps(RENDER.order(order)).decode()
 
