@@ -7,17 +7,20 @@ import math
 import numpy as np
 import pytest
 
+from hftsim.realism.facts import BASE_S, Sample, heavy_tails
 from hftsim.realism.measures import (
+    Array,
     acf,
     ccdf_slope,
     excess_kurtosis,
     fano,
-    hill,
     overlapping_returns,
     power_law_slope,
     returns,
     robust_se,
+    tail_index,
 )
+from hftsim.realism.tape import Tape
 
 
 def test_returns_skip_missing_prices_and_use_non_overlapping_steps() -> None:
@@ -63,9 +66,46 @@ def test_robust_se_is_wider_than_the_naive_one_when_volatility_clusters() -> Non
 def test_tail_estimators_recover_a_pareto_exponent_for_continuous_and_integer_data() -> None:
     rng = np.random.default_rng(5)
     x = (1 - rng.random(50_000)) ** (-1 / 1.5)
-    assert hill(x, 0.05) == pytest.approx(1.5, abs=0.15)
     assert ccdf_slope(np.floor(x), 2.0) == pytest.approx(1.5, abs=0.15)
-    assert math.isnan(hill(np.ones(1000)))
+    x = (1 - rng.random(200_000)) ** (-1 / 3.0)
+    assert tail_index(x, 0.0, 2.0) == pytest.approx(3.0, abs=0.15)
+    assert math.isnan(tail_index(np.ones(1000), 0.0, 2.0)), "nothing two root mean squares out"
+    assert math.isnan(tail_index(np.ones(1000), 1.0, 2.0))
+
+
+def _pareto_changes(rng: np.random.Generator, n: int, scale: float) -> Array:
+    """Symmetric changes whose size is `scale` times a Pareto of index 3 from 1."""
+    return rng.choice([-1.0, 1.0], n) * scale * (1 - rng.random(n)) ** (-1 / 3.0)
+
+
+def test_the_tail_index_of_changes_rounded_to_a_grid_is_the_index_before_rounding() -> None:
+    """Like a large-tick symbol's 10-s mid changes: four in five round to 0, the tail is a few grid values."""
+    rng = np.random.default_rng(11)
+    ticks = np.round(_pareto_changes(rng, 200_000, 0.3))
+    assert (ticks == 0).mean() > 0.75 and len(np.unique(np.abs(ticks[np.abs(ticks) >= 2]))) > 5
+    assert tail_index(ticks, 1.0, 2.0) == pytest.approx(3.0, abs=0.25)
+    assert abs(tail_index(ticks, 0.0, 2.0) - 3.0) > 0.5, "read as continuous values, the ties mislead"
+
+
+def test_the_tail_index_of_changes_partly_on_a_grid_half_as_fine() -> None:
+    """A mid moves by whole ticks between two one-tick books, by half ticks when the spread changes parity."""
+    rng = np.random.default_rng(13)
+    for scale, share in ((0.5, 0.2), (1.0, 0.6), (3.0, 1.0)):
+        latent = _pareto_changes(rng, 200_000, scale)
+        halves = rng.random(len(latent)) < share
+        changes = np.where(halves, np.round(latent * 2) / 2, np.round(latent))
+        assert tail_index(changes, 1.0, 2.0) == pytest.approx(3.0, abs=0.25), (scale, share)
+
+
+def test_heavy_tails_reads_the_mid_on_its_tick_grid() -> None:
+    """On a mid's changes in whole ticks (a one-tick book) or in half ticks, the tail index is the latent
+    changes'."""
+    rng = np.random.default_rng(12)
+    for scale, step in ((0.3, 1.0), (1.5, 0.5)):
+        changes = np.round(_pareto_changes(rng, 60_000, scale) / step) * step
+        mid = 850.5 + np.concatenate([[0.0], np.cumsum(changes)])
+        tape = Tape("BOLT", 0.05, 850, mid=list(np.repeat(mid, BASE_S)))
+        assert heavy_tails(Sample([tape])).numbers["alpha"] == pytest.approx(3.0, abs=0.3), step
 
 
 def test_kurtosis_fano_and_power_law_slope() -> None:

@@ -84,14 +84,62 @@ def skewness(x: Array) -> float:
     return float((d**3).mean()) / m2**1.5 if m2 > 0 else NAN
 
 
-def hill(x: Array, share: float = 0.05, minimum: float = 0.0) -> float:
-    """Hill estimator of the tail index of |x| from its largest `share` (values <= minimum ignored)."""
-    v = np.sort(np.abs(x[np.abs(x) > minimum]))[::-1]
-    k = int(len(v) * share)
-    if k < 5 or v[k] <= 0:
+def tail_index(x: Array, grid: float, beyond: float) -> float:
+    """Tail index a of |x| (P(|x| >= y) ~ y^-a): maximum likelihood of a Pareto tail over the values at least
+    `beyond` root mean squares out (NaN with fewer than 5 there).
+
+    The threshold in root mean squares is how studies of normalised returns cut the tail (2: about the top
+    5% of a return distribution). On continuous data (`grid` 0) this is Hill's estimator at that threshold.
+
+    Values on a grid (price changes in ticks) tie, and Hill's estimator on them swings with where its
+    threshold falls among the ties: a value stands for every latent value that rounds to it. So each value
+    adds the probability of its interval (a grouped Pareto sample), the threshold is a grid value, and the
+    tail holds the latent values from half a step below it. The values may lie on `grid` or, some of them,
+    on a grid half as fine (a mid moves by whole ticks between two books of odd spreads, by half ticks
+    between an odd and an even one): a change rounded to the finer grid is off the coarse one half the time,
+    so twice the share of the tail off the coarse grid is taken as on the finer one, and each value's
+    probability mixes the two roundings.
+    """
+    a = np.abs(x)
+    if not len(a):
         return NAN
-    total = float(np.log(v[:k] / v[k]).sum())
-    return k / total if total > 0 else NAN
+    scale = beyond * math.sqrt(float((a * a).mean()))
+    if grid <= 0:
+        tail = a[a > scale]
+        return len(tail) / float(np.log(tail / scale).sum()) if len(tail) >= 5 and scale > 0 else NAN
+    fine, coarse = grid / 2, grid
+    u = math.ceil(scale / fine) * fine
+    tail = a[a >= u]
+    if len(tail) < 5 or u <= 0:
+        return NAN
+    off = tail % coarse != 0
+    p = min(1.0, 2 * float(off.mean()))
+    u_coarse = math.ceil(u / coarse) * coarse
+    # Survival (y / u)^-a of every interval edge, as logs: the likelihood is a sum of exponentials in a.
+    lo_f, hi_f = np.log((tail - fine / 2) / u), np.log((tail + fine / 2) / u)
+    lo_c, hi_c = np.log((tail - coarse / 2) / u), np.log((tail + coarse / 2) / u)
+    edge_f, edge_c = math.log((u - fine / 2) / u), math.log((u_coarse - coarse / 2) / u)
+    on_coarse = (~off) * (1 - p)
+
+    def log_likelihood(alpha: float) -> float:
+        each = p * (np.exp(-alpha * lo_f) - np.exp(-alpha * hi_f)) + on_coarse * (
+            np.exp(-alpha * lo_c) - np.exp(-alpha * hi_c)
+        )
+        reach = p * math.exp(-alpha * edge_f) + (1 - p) * math.exp(-alpha * edge_c)
+        return float(np.log(each).sum()) - len(tail) * math.log(reach)
+
+    # Each rounding alone gives a concave log-likelihood, a mix need not: the best of a scan over log a, then
+    # a ternary search between its neighbours.
+    grid_a = np.geomspace(0.05, 50.0, 121)
+    best = int(np.argmax([log_likelihood(float(g)) for g in grid_a]))
+    lo, hi = math.log(grid_a[max(best - 1, 0)]), math.log(grid_a[min(best + 1, len(grid_a) - 1)])
+    for _ in range(40):
+        left, right = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if log_likelihood(math.exp(left)) < log_likelihood(math.exp(right)):
+            lo = left
+        else:
+            hi = right
+    return math.exp((lo + hi) / 2)
 
 
 def ccdf_slope(x: Array, lo: float, tail_share: float = 0.001, points: int = 12) -> float:
@@ -99,7 +147,7 @@ def ccdf_slope(x: Array, lo: float, tail_share: float = 0.001, points: int = 12)
 
     The CCDF is read at log-spaced points from `lo` up to where only
     `tail_share` of the sample is left, so each decade weighs the same; unlike
-    Hill's estimator this copes with integer values (ticks, lots) and their ties.
+    a plain Hill estimator this copes with integer values (ticks, lots) and their ties.
     """
     v = np.sort(x[x >= lo])
     if len(v) < 50:
