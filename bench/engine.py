@@ -38,8 +38,8 @@ from hftsim import compiled
 from hftsim.config import load
 from hftsim.engine import (
     Engine,
+    Fill,
     OrderCanceled,
-    OrderFilled,
     OrderStatus,
     PlaceOrder,
     build,
@@ -149,23 +149,14 @@ def book_changes(mix: Mix) -> list[tuple[str, int, bool, int, int, int]]:
     for command in mix.commands:
         result = engine.apply(command, TS)
         for ev in result.events:
-            if type(ev) is OrderFilled and ev.fill.is_maker:
-                order = ev.order
-                k, is_buy, price = where[order.order_id]
-                if order.status is OrderStatus.FILLED:
-                    del where[order.order_id]
-                    changes.append(("d", k, is_buy, price, 0, order.order_id))
+            if type(ev) is Fill:
+                order_id = ev.maker_order_id
+                k, is_buy, price = where[order_id]
+                if ev.maker_status is OrderStatus.FILLED:
+                    del where[order_id]
+                    changes.append(("d", k, is_buy, price, 0, order_id))
                 else:
-                    changes.append(
-                        (
-                            "u",
-                            k,
-                            is_buy,
-                            price,
-                            order.qty - order.filled_qty,
-                            order.order_id,
-                        )
-                    )
+                    changes.append(("u", k, is_buy, price, ev.maker_qty - ev.maker_filled_qty, order_id))
             elif type(ev) is OrderCanceled:
                 k, is_buy, price = where.pop(ev.order.order_id)
                 changes.append(("d", k, is_buy, price, 0, ev.order.order_id))

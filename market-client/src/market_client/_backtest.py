@@ -115,7 +115,7 @@ class BacktestBroker(Broker):
         from ._wire import private_event, public_event
 
         render, wanted, me = self.venue.render, self._wanted, self.venue.user_id
-        for index, ev in enumerate(result.events):
+        for index, ev in enumerate(result.wire_events()):
             public = public_event(render, ev, (result.seq, index))
             if public is not None:
                 if wanted is None or public[0] in wanted:

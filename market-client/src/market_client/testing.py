@@ -366,7 +366,7 @@ class FakeVenue:
     def _apply(self, command: Any, origin: _Connection | None = None) -> Any:
         """Apply a command and send its events; `origin`, the socket it came from, gets none its answer says."""
         result = self.engine.apply(command, _now())
-        for index, ev in enumerate(result.events):
+        for index, ev in enumerate(result.wire_events()):
             public = public_event(self.render, ev, (result.seq, index))
             if public is not None:
                 sym, op, payload = public

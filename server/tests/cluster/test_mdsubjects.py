@@ -42,7 +42,7 @@ def test_a_book_kept_from_the_messages_is_the_engines_at_every_step() -> None:
             assert isinstance(decoded, list)
             for ev, (gseq, gidx) in decoded:
                 assert ev.seq == books[sym].seq + 1 and gseq == result.seq + GSEQ_BASE
-                assert ev == result.events[gidx]  # the event as the engine emitted it
+                assert ev == result.wire_events()[gidx]  # the event as the engine emitted it
                 books[sym].apply(ev)
                 heard.append(ev)
         for sym, book in books.items():

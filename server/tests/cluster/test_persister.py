@@ -296,7 +296,7 @@ async def replayed(
             if isinstance(entry.command, Marker):
                 await take(engine, None, entry.command, entry.seq, PublishedSnapshots(nc.jetstream()))
             else:
-                events = engine.apply(entry.command, last_ts).events
+                events = engine.apply(entry.command, last_ts).wire_events()
                 fills += [(e.fill_id, e.user_id, e.fill_qty, e.fee) for e in events if isinstance(e, OrderFilled)]
             if entry.seq == ends[spec.name]:
                 break

@@ -77,7 +77,7 @@ async def test_a_trade_across_gateways_is_the_same_on_both(gateways: list[Gatewa
     await fund(a, 1, 2)
     await a.sequencer.submit(place(1, Side.BUY, "b1"), 1)
     result = await b.sequencer.submit(place(2, Side.SELL, "s1"), 2)
-    assert any(isinstance(ev, OrderFilled) and ev.fill.user_id == 2 for ev in result.events)
+    assert any(isinstance(ev, OrderFilled) and ev.fill.user_id == 2 for ev in result.wire_events())
     await a.sequencer.submit(place(1, Side.BUY, "b2", 9_990), 1)
     last = await b.sequencer.submit(place(2, Side.BUY, "b3", 9_980), 2)
     await a.reach(last.seq)

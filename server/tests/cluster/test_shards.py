@@ -78,7 +78,7 @@ async def test_each_shard_takes_its_symbols_and_both_gateways_see_one_market(
     acme = await two.submit(sell(2, "ACME", 10_000, 5, "a2"), 2)
     await one.submit(buy(1, "EMBR", 60_000, 2, "e1"), 1)
     crossed = await two.submit(sell(2, "EMBR", 60_000, 2, "e2"), 2)
-    assert any(isinstance(ev, OrderFilled) for ev in crossed.events)
+    assert any(isinstance(ev, OrderFilled) for ev in crossed.wire_events())
     assert acme.seq == 2 and crossed.seq == ID_SPAN + 2  # each shard numbers its commands in its own range
     nc = await connect(nats_server.url, "test")
     try:
@@ -141,7 +141,7 @@ async def test_trading_on_both_shards_conserves_each_users_cash(gateways: list[S
     moved = {1: 0, 2: 0}
     seen: set[tuple[int, int]] = set()
     for result in results:
-        for ev in result.events:
+        for ev in result.wire_events():
             if isinstance(ev, OrderFilled) and (ev.fill.fill_id, ev.fill.user_id) not in seen:
                 fill = ev.fill
                 seen.add((fill.fill_id, fill.user_id))

@@ -67,7 +67,7 @@ def test_account_updates_carry_cash_and_position_after_each_fill(engine: Engine)
     engine.apply(PlaceOrder(2, "ACME", Side.SELL, 3, 10000), 1)
     engine.apply(PlaceOrder(3, "ACME", Side.SELL, 3, 10010), 2)
     result = engine.apply(PlaceOrder(1, "ACME", Side.BUY, 6, None, OrderType.MARKET), 3)
-    updates = [(e.user_id, e.cash, e.position.qty) for e in result.events if isinstance(e, AccountUpdate)]
+    updates = [(e.user_id, e.cash, e.position.qty) for e in result.wire_events() if isinstance(e, AccountUpdate)]
     start = engine.initial_cash
     assert updates == [
         (2, start + 30000, -3),

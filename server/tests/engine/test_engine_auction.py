@@ -52,7 +52,7 @@ def test_orders_collect_without_trading(engine: Engine) -> None:
     run(engine, AUCTION)
     rest(engine, 1, Side.BUY, 10, 10100)
     crossing = run(engine, PlaceOrder(2, "ACME", Side.SELL, 10, 9900))
-    assert crossing.rejection is None and not any(isinstance(ev, Trade) for ev in crossing.events)
+    assert crossing.rejection is None and not any(isinstance(ev, Trade) for ev in crossing.wire_events())
     assert engine.best_bid_ask("ACME") == (10100, 9900)  # crossed while the auction lasts
     for refused in (
         PlaceOrder(3, "ACME", Side.BUY, 1, None, OrderType.MARKET),
@@ -63,7 +63,7 @@ def test_orders_collect_without_trading(engine: Engine) -> None:
         assert rejection is not None and rejection.code is Code.INVALID_FIELD
         assert "call auction" in rejection.message
     moved = run(engine, AmendOrder(2, order_id=2, price=9800))  # amends move orders without trading
-    assert moved.rejection is None and not any(isinstance(ev, Trade) for ev in moved.events)
+    assert moved.rejection is None and not any(isinstance(ev, Trade) for ev in moved.wire_events())
 
 
 def test_the_uncross_trades_the_most_volume_at_one_price(engine: Engine) -> None:
@@ -71,12 +71,12 @@ def test_the_uncross_trades_the_most_volume_at_one_price(engine: Engine) -> None
     orders = [(Side.BUY, 10, 10100), (Side.BUY, 5, 10000), (Side.SELL, 8, 9900), (Side.SELL, 6, 10000)]
     ids = [rest(engine, user, side, qty, price) for user, (side, qty, price) in enumerate(orders, start=1)]
     result = run(engine, TRADING)
-    trades = [ev for ev in result.events if isinstance(ev, Trade)]
+    trades = [ev for ev in result.wire_events() if isinstance(ev, Trade)]
     assert {t.price for t in trades} == {naive_price(orders, 10000)} == {10000}
     assert sum(t.qty for t in trades) == 14  # demand 15 and supply 14 at 100.00: the most at any price
     assert [(t.qty, t.buyer_id, t.seller_id) for t in trades] == [(8, 1, 3), (2, 1, 4), (4, 2, 4)]
     # the later order of each pair is the taker: the sells (3, then 4) against buy 1, buy 2 against sell 4
-    takers = [ev.fill.order_id for ev in result.events if isinstance(ev, OrderFilled) and not ev.fill.is_maker]
+    takers = [ev.fill.order_id for ev in result.wire_events() if isinstance(ev, OrderFilled) and not ev.fill.is_maker]
     assert takers == [ids[2], ids[3], ids[3]]
     assert isinstance(result.events[-2], BookDelta) and isinstance(result.events[-1], StatusChanged)
     assert result.events[-1].status is SymbolStatus.TRADING
@@ -100,7 +100,7 @@ def test_tie_rules(engine: Engine, orders: list[tuple[Side, int, int]], expected
     run(engine, AUCTION)
     for user, (side, qty, price) in enumerate(orders, start=1):
         rest(engine, user, side, qty, price)
-    trades = [ev for ev in run(engine, TRADING).events if isinstance(ev, Trade)]
+    trades = [ev for ev in run(engine, TRADING).wire_events() if isinstance(ev, Trade)]
     assert naive_price(orders, 10000) == expected
     assert trades and {t.price for t in trades} == {expected}
 
@@ -112,7 +112,7 @@ def test_the_reference_is_the_last_trade_once_there_is_one(engine: Engine) -> No
     orders = [(Side.BUY, 5, 10004), (Side.SELL, 5, 9996)]
     for user, (side, qty, price) in enumerate(orders, start=3):
         rest(engine, user, side, qty, price)
-    trades = [ev for ev in run(engine, TRADING).events if isinstance(ev, Trade)]
+    trades = [ev for ev in run(engine, TRADING).wire_events() if isinstance(ev, Trade)]
     assert {t.price for t in trades} == {naive_price(orders, 10003)} == {10004}
 
 
@@ -122,9 +122,9 @@ def test_self_trade_prevention_cancels_the_earlier_order(engine: Engine) -> None
     rest(engine, 1, Side.BUY, 5, 10010)
     rest(engine, 2, Side.SELL, 3, 10000)
     result = run(engine, TRADING)
-    canceled = [ev for ev in result.events if isinstance(ev, OrderCanceled)]
+    canceled = [ev for ev in result.wire_events() if isinstance(ev, OrderCanceled)]
     assert [(ev.order.order_id, ev.reason) for ev in canceled] == [(early, CancelReason.SELF_TRADE)]
-    trades = [ev for ev in result.events if isinstance(ev, Trade)]
+    trades = [ev for ev in result.wire_events() if isinstance(ev, Trade)]
     assert [(t.qty, t.buyer_id, t.seller_id) for t in trades] == [(3, 1, 2)]
     bid, ask = engine.best_bid_ask("ACME")
     assert ask is None or bid is None or bid < ask
@@ -135,7 +135,7 @@ def test_a_halt_after_the_auction_uncrosses_when_trading_resumes(engine: Engine)
     rest(engine, 1, Side.BUY, 5, 10010)
     rest(engine, 2, Side.SELL, 5, 9990)
     halted = run(engine, SetSymbolStatus("ACME", SymbolStatus.HALTED))
-    assert not any(isinstance(ev, Trade) for ev in halted.events)
-    trades = [ev for ev in run(engine, TRADING).events if isinstance(ev, Trade)]
+    assert not any(isinstance(ev, Trade) for ev in halted.wire_events())
+    trades = [ev for ev in run(engine, TRADING).wire_events() if isinstance(ev, Trade)]
     assert sum(t.qty for t in trades) == 5
     assert engine.status("ACME") is SymbolStatus.TRADING

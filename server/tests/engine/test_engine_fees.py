@@ -27,7 +27,7 @@ def run(engine: Engine, command: PlaceOrder) -> Result:
 
 def fills(result: Result) -> dict[bool, OrderFilled]:
     """The fill events of one trade by is_maker."""
-    return {ev.fill.is_maker: ev for ev in result.events if isinstance(ev, OrderFilled)}
+    return {ev.fill.is_maker: ev for ev in result.wire_events() if isinstance(ev, OrderFilled)}
 
 
 def test_each_fill_charges_the_taker_and_rebates_the_maker(market: Engine) -> None:
@@ -40,7 +40,7 @@ def test_each_fill_charges_the_taker_and_rebates_the_maker(market: Engine) -> No
     assert market.fees(2) == 32 and market.fees(1) == -15
     assert market.cash(2) == CASH + value - 32
     assert market.cash(1) == CASH - value + 15
-    updates = {ev.user_id: ev for ev in result.events if isinstance(ev, AccountUpdate)}
+    updates = {ev.user_id: ev for ev in result.wire_events() if isinstance(ev, AccountUpdate)}
     assert (updates[1].fees, updates[2].fees) == (-15, 32)
     assert (updates[1].cash, updates[2].cash) == (market.cash(1), market.cash(2))
 

@@ -51,7 +51,7 @@ def code(result: Result) -> Code | None:
 
 
 def maker_ids(result: Result) -> list[int]:
-    return [e.order.order_id for e in result.events if isinstance(e, OrderFilled) and e.fill.is_maker]
+    return [e.order.order_id for e in result.wire_events() if isinstance(e, OrderFilled) and e.fill.is_maker]
 
 
 # Cancel ----------------------------------------------------------------------
@@ -60,10 +60,10 @@ def maker_ids(result: Result) -> list[int]:
 def test_cancel_by_order_id(engine: Engine) -> None:
     order = rest(engine, 1, Side.BUY, 10, 9990)
     result = run(engine, CancelOrder(1, order_id=order.order_id))
-    canceled = result.events[0]
+    canceled = result.wire_events()[0]
     assert isinstance(canceled, OrderCanceled) and canceled.reason is CancelReason.USER
     assert final(result).status is OrderStatus.CANCELED and final(result) == canceled.order
-    assert result.events[1] == BookDelta("ACME", 2, ((9990, 0),), ())
+    assert result.wire_events()[1] == BookDelta("ACME", 2, ((9990, 0),), ())
     assert engine.book_levels("ACME") == ([], [])
     assert engine.open_orders(1) == []
 
@@ -128,9 +128,9 @@ def test_cancel_all_one_symbol(engine: Engine) -> None:
     rest(engine, 2, Side.BUY, 10, 9990)
     result = run(engine, CancelAll(1, "ACME"))
     assert result.canceled == [a.order_id, b.order_id]
-    reasons = [e.reason for e in result.events if isinstance(e, OrderCanceled)]
+    reasons = [e.reason for e in result.wire_events() if isinstance(e, OrderCanceled)]
     assert reasons == [CancelReason.CANCEL_ALL] * 2
-    assert result.events[-1] == BookDelta("ACME", 4, ((9990, 10),), ((10010, 0),))
+    assert result.wire_events()[-1] == BookDelta("ACME", 4, ((9990, 10),), ((10010, 0),))
     assert [o.sym for o in engine.open_orders(1)] == ["BOLT"]
 
 
@@ -139,13 +139,13 @@ def test_cancel_all_symbols_one_delta_per_book(engine: Engine) -> None:
     rest(engine, 1, Side.SELL, 20, 1100, sym="BOLT")
     result = run(engine, CancelAll(1))
     assert len(result.canceled) == 2
-    deltas = [e for e in result.events if isinstance(e, BookDelta)]
+    deltas = [e for e in result.wire_events() if isinstance(e, BookDelta)]
     assert [(d.sym, d.seq) for d in deltas] == [("ACME", 2), ("BOLT", 2)]
     assert engine.open_orders(1) == []
 
 
 def test_cancel_all_with_nothing_to_cancel(engine: Engine) -> None:
-    assert run(engine, CancelAll(7)).events == []
+    assert run(engine, CancelAll(7)).wire_events() == []
     assert code(run(engine, CancelAll(7, "NOPE"))) is Code.UNKNOWN_SYMBOL
 
 
@@ -156,9 +156,9 @@ def test_amend_qty_down_keeps_priority(engine: Engine) -> None:
     a = rest(engine, 1, Side.SELL, 10, 10000)
     b = rest(engine, 2, Side.SELL, 10, 10000)
     result = run(engine, AmendOrder(1, order_id=a.order_id, qty=4))
-    assert isinstance(result.events[0], OrderAmended)
+    assert isinstance(result.wire_events()[0], OrderAmended)
     assert final(result).qty == 4 and final(result).status is OrderStatus.NEW
-    assert result.events[1] == BookDelta("ACME", 3, (), ((10000, 14),))
+    assert result.wire_events()[1] == BookDelta("ACME", 3, (), ((10000, 14),))
     assert maker_ids(run(engine, PlaceOrder(3, "ACME", Side.BUY, 5, 10000))) == [a.order_id, b.order_id]
 
 
@@ -174,7 +174,7 @@ def test_amend_price_loses_priority_and_moves_level(engine: Engine) -> None:
     a = rest(engine, 1, Side.BUY, 10, 9990)
     b = rest(engine, 2, Side.BUY, 10, 9995)
     result = run(engine, AmendOrder(1, client_order_id=None, order_id=a.order_id, price=9995))
-    assert result.events[-1] == BookDelta("ACME", 3, ((9995, 20), (9990, 0)), ())
+    assert result.wire_events()[-1] == BookDelta("ACME", 3, ((9995, 20), (9990, 0)), ())
     assert maker_ids(run(engine, PlaceOrder(3, "ACME", Side.SELL, 15, 9995))) == [b.order_id, a.order_id]
 
 
@@ -182,7 +182,7 @@ def test_amend_to_crossing_price_trades_as_taker(engine: Engine) -> None:
     ask = rest(engine, 1, Side.SELL, 5, 10005)
     bid = rest(engine, 2, Side.BUY, 8, 9995, coid="bid")
     result = run(engine, AmendOrder(2, client_order_id="bid", price=10010))
-    names = [type(e).__name__ for e in result.events]
+    names = [type(e).__name__ for e in result.wire_events()]
     assert names == [
         "OrderAmended",
         "OrderFilled",
@@ -192,12 +192,12 @@ def test_amend_to_crossing_price_trades_as_taker(engine: Engine) -> None:
         "Trade",
         "BookDelta",
     ]
-    taker = result.events[2]
+    taker = result.wire_events()[2]
     assert isinstance(taker, OrderFilled) and taker.order.order_id == bid.order_id and not taker.fill.is_maker
-    trade = result.events[5]
+    trade = result.wire_events()[5]
     assert isinstance(trade, Trade) and trade.price == 10005 and trade.aggressor is Side.BUY
     assert final(result).status is OrderStatus.PARTIALLY_FILLED and final(result).price == 10010
-    assert result.events[-1] == BookDelta("ACME", 4, ((10010, 3), (9995, 0)), ((10005, 0),))
+    assert result.wire_events()[-1] == BookDelta("ACME", 4, ((10010, 3), (9995, 0)), ((10005, 0),))
     assert engine.order(ask.order_id) is not None
     assert engine.book_levels("ACME") == ([(10010, 3)], [])
 
@@ -247,7 +247,7 @@ def test_amend_position_limit_counts_growth_only(engine: Engine) -> None:
 def test_unchanged_amend_is_accepted_in_place(engine: Engine) -> None:
     a = rest(engine, 1, Side.BUY, 10, 9990)
     result = run(engine, AmendOrder(1, order_id=a.order_id, price=9990, qty=10))
-    assert [type(e).__name__ for e in result.events] == ["OrderAmended"]
+    assert [type(e).__name__ for e in result.wire_events()] == ["OrderAmended"]
 
 
 # Halt and resume --------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_halt_refuses_orders_and_amends_but_accepts_cancels(engine: Engine) -> N
     a = rest(engine, 1, Side.BUY, 10, 9990)
     b = rest(engine, 1, Side.BUY, 10, 9980)
     result = run(engine, SetSymbolStatus("ACME", SymbolStatus.HALTED))
-    assert result.events == [StatusChanged("ACME", 3, SymbolStatus.HALTED)]
+    assert result.wire_events() == [StatusChanged("ACME", 3, SymbolStatus.HALTED)]
     assert engine.status("ACME") is SymbolStatus.HALTED
     assert engine.book_levels("ACME") == ([(9990, 10), (9980, 10)], [])
     assert code(run(engine, PlaceOrder(2, "ACME", Side.SELL, 5, 9990))) is Code.SYMBOL_HALTED

@@ -339,7 +339,9 @@ class Checker:
         """What each order type and TIF promises about the order's end state."""
         order = result.order
         assert order is not None
-        own_fills = [e for e in result.events if isinstance(e, OrderFilled) and e.order.order_id == order.order_id]
+        own_fills = [
+            e for e in result.wire_events() if isinstance(e, OrderFilled) and e.order.order_id == order.order_id
+        ]
         if command.tif is Tif.FOK:
             assert order.status is OrderStatus.FILLED or (order.status is OrderStatus.EXPIRED and not own_fills)
         if command.type is OrderType.MARKET or command.tif is not Tif.GTC:
@@ -350,7 +352,7 @@ class Checker:
             assert not own_fills
 
     def check_events(self, command: Command, result: Result) -> None:
-        events = result.events
+        events = result.wire_events()
         assert not any(isinstance(e, Rejected) for e in events)
         deltas = [e for e in events if isinstance(e, BookDelta)]
         assert len({d.sym for d in deltas}) == len(deltas)

@@ -49,7 +49,7 @@ def symbol_tapes(settings: SimSettings, seconds: float = 120, seed: int = 3) -> 
         if rejection is not None and rejection.sym is not None:
             tapes[rejection.sym].append((at, rejection.user_id, rejection.code))
         for event in result.events:
-            if type(event) is Trade:
+            if isinstance(event, Trade):
                 tapes[event.sym].append((at, event.price, event.qty, event.aggressor, event.buyer_id, event.seller_id))
         return result
 

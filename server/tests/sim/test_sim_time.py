@@ -69,7 +69,7 @@ def test_makers_requote_within_milliseconds_of_a_print() -> None:
         if quote and isinstance(command, AmendOrder | PlaceOrder) and command.user_id in makers:
             since_print.append(now - last_print)
         result = engine.apply(command, int(now))
-        if any(type(event) is Trade for event in result.events):
+        if any(isinstance(event, Trade) for event in result.events):
             last_print = now
             prints += 1
         sim.on_result(result)

@@ -28,7 +28,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..engine import OrderFilled, Result
+from ..engine import Fill, Result
 from ..engine.errors import Code
 from ..engine.instruments import tick_value
 from ..engine.queries import MarketQueries
@@ -118,15 +118,16 @@ class RoundBook:
 
     def on_result(self, result: Result, engine: MarketQueries) -> None:
         for ev in result.events:
-            if isinstance(ev, OrderFilled):
-                fill = ev.fill
-                instrument = engine.instrument(fill.sym)
+            if isinstance(ev, Fill):
+                instrument = engine.instrument(ev.sym)
                 assert instrument is not None
-                act = self.of(fill.user_id)
-                act.volume += fill.qty
-                act.notional += fill.qty * fill.price * tick_value(instrument, engine.cash_decimals)
-                act.fills += 1
-                act.fees += fill.fee
+                notional = ev.qty * ev.price * tick_value(instrument, engine.cash_decimals)
+                for user_id, fee in ((ev.maker_id, ev.maker_fee), (ev.taker_id, ev.taker_fee)):
+                    act = self.of(user_id)
+                    act.volume += ev.qty
+                    act.notional += notional
+                    act.fills += 1
+                    act.fees += fee
         rejection = result.rejection
         if rejection is not None and rejection.user_id is not None and rejection.code in LIMIT_CODES:
             self.of(rejection.user_id).breaches += 1

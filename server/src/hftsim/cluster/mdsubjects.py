@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from ..engine import BookDelta, Engine, PublicEvent, Result, Side, StatusChanged, SymbolStatus, Trade
+from ..engine import BookDelta, Engine, Fill, PublicEvent, Result, Side, StatusChanged, SymbolStatus, Trade
 
 PREFIX = "hftsim.md."
 
@@ -103,14 +103,18 @@ def _int(value: object) -> int:
 def by_symbol(result: Result, gseq: int) -> dict[str, list[list[Any]]]:
     """A command's public events, encoded and grouped by symbol (in order), `gseq` being its venue sequence."""
     grouped: dict[str, list[list[Any]]] = {}
-    for gidx, ev in enumerate(result.events):
+    gidx = 0
+    for ev in result.events:
+        place = gidx
+        gidx += 1
         if isinstance(ev, BookDelta):
-            row: list[Any] = ["d", ev.seq, gseq, gidx, ev.bids, ev.asks]
-        elif isinstance(ev, Trade):
-            row = ["t", ev.seq, gseq, gidx, ev.trade_id, ev.price, ev.qty, ev.aggressor.value, ev.ts,
-                   ev.buyer_id, ev.seller_id]  # fmt: skip
+            row: list[Any] = ["d", ev.seq, gseq, place, ev.bids, ev.asks]
+        elif isinstance(ev, Fill):
+            gidx = place + Fill.PLACES
+            row = ["t", ev.seq, gseq, place + Fill.TRADE_PLACE, ev.trade_id, ev.price, ev.qty, ev.aggressor.value,
+                   ev.ts, ev.buyer_id, ev.seller_id]  # fmt: skip
         elif isinstance(ev, StatusChanged):
-            row = ["s", ev.seq, gseq, gidx, ev.status.value]
+            row = ["s", ev.seq, gseq, place, ev.status.value]
         else:
             continue
         grouped.setdefault(ev.sym, []).append(row)

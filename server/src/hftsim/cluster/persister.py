@@ -40,13 +40,12 @@ from nats.aio.client import Client as Nats
 
 from ..config import Settings
 from ..engine import (
-    AccountUpdate,
     Engine,
+    Fill,
     OrderAccepted,
     OrderAmended,
     OrderCanceled,
     OrderExpired,
-    OrderFilled,
     Result,
 )
 from ..store.database import Database
@@ -217,15 +216,16 @@ class _Changes:
         if isinstance(user, int):
             users[user] = seq
         for ev in result.events:
-            if isinstance(ev, OrderFilled):
-                batch.orders[ev.order_id] = (ev.order, seq)
-                batch.fills.append((ev.fill, seq))
-                users[ev.user_id] = seq
+            if isinstance(ev, Fill):
+                for maker in (True, False):
+                    filled = ev.filled(maker)
+                    batch.orders[filled.order_id] = (filled.order, seq)
+                    batch.fills.append((filled.fill, seq))
+                    users[filled.user_id] = seq
+                self.held[ev.maker_id, ev.sym] = seq
+                self.held[ev.taker_id, ev.sym] = seq
             elif isinstance(ev, _ORDER_EVENTS):
                 batch.orders[ev.order.order_id] = (ev.order, seq)
-                users[ev.user_id] = seq
-            elif isinstance(ev, AccountUpdate):
-                self.held[ev.user_id, ev.sym] = seq
                 users[ev.user_id] = seq
 
     def batches(self, engine: Engine) -> list[Batch]:

@@ -72,19 +72,15 @@ from .core.engine import RECENT_ORDERS
 from .core.events import (
     BookDelta,
     Event,
-    FillView,
+    Fill,
     OrderAmended,
     OrderCanceled,
     OrderExpired,
     OrderView,
-    PositionView,
     Rejected,
     Result,
     StatusChanged,
-    Trade,
-    account_update,
     order_accepted,
-    order_filled,
 )
 from .instruments import Instrument, cash_decimals, tick_value
 from .limits import Limits
@@ -413,23 +409,24 @@ class ReferenceEngine:
             book.resting.remove(maker)
             self.finish(maker)
         self.last_trade_id += 1
-        sym = book.instrument.sym
-        for order, is_maker in ((maker, True), (taker, False)):
-            self.last_fill_id += 1
-            fill = FillView(
-                self.last_fill_id, order.order_id, order.coid, order.user_id, sym, order.side, price, qty, is_maker,
-                self.last_trade_id, ts, fees[order.order_id],
-            )  # fmt: skip
-            events.append(order_filled(order.view(), fill))
-        for account, position in ((maker_account, maker_position), (taker_account, taker_position)):
-            view = PositionView(account.user_id, sym, position.qty, position.cost, position.realized)
-            events.append(account_update(account.user_id, account.cash, view, account.fees))
+        self.last_fill_id += 2
         book.md_seq += 1
         book.last_price = price
         buyer, seller = (taker, maker) if taker.is_buy else (maker, taker)
         events.append(
-            Trade(sym, book.md_seq, self.last_trade_id, price, qty, taker.side, ts, buyer.user_id, seller.user_id)
-        )
+            Fill(
+                book.instrument.sym, book.md_seq, self.last_trade_id, price, qty, taker.side, ts, buyer.user_id,
+                seller.user_id, self.last_fill_id,
+                maker.order_id, maker.coid, maker.type, maker.price, maker.qty, maker.filled, maker.filled_cost,
+                maker.tif, maker.post_only, maker.status, maker.created_ts, fees[maker.order_id],
+                maker_account.cash, maker_account.fees, maker_position.qty, maker_position.cost,
+                maker_position.realized,
+                taker.order_id, taker.coid, taker.type, taker.price, taker.qty, taker.filled, taker.filled_cost,
+                taker.tif, taker.post_only, taker.status, taker.created_ts, fees[taker.order_id],
+                taker_account.cash, taker_account.fees, taker_position.qty, taker_position.cost,
+                taker_position.realized,
+            )
+        )  # fmt: skip
 
     @staticmethod
     def book_fill(account: RefAccount, position: RefPosition, is_buy: bool, price: int, qty: int, tick: int) -> None:

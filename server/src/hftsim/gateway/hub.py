@@ -162,7 +162,7 @@ class Hub:
         ts = now_ms()
         seq = result.seq
         local_md = self._relayed is None
-        for index, ev in enumerate(result.events):
+        for index, ev in enumerate(result.wire_events()):
             if isinstance(ev, BookDelta) or isinstance(ev, Trade) or isinstance(ev, StatusChanged):
                 # the events every subscriber of the symbol sees: three checks, not one against a tuple, as compiled
                 # each is a C type check where a tuple goes through the interpreter's isinstance (0.2 us per event)

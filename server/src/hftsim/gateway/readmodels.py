@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 
 from ..classroom.scoring import RoundBook
-from ..engine import OrderFilled, Result, Trade
+from ..engine import Fill, Result
 from ..engine.queries import MarketQueries
 from ..store.history import FillHistory, MarketHistory
 
@@ -33,10 +33,10 @@ def record(result: Result, market: Served) -> None:
     """Feed one applied command's result to the read models."""
     engine, history, fills, round_book = market
     for ev in result.events:
-        if isinstance(ev, Trade):
-            history.on_trade(ev)
-        elif isinstance(ev, OrderFilled):
-            fills.on_fill(ev.fill)
+        if type(ev) is Fill:
+            fills.on_fill(ev.fill(True))
+            fills.on_fill(ev.fill(False))
+            history.on_trade(ev.trade())
     if round_book is not None:
         round_book.on_result(result, engine)
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..engine import Engine, Limits, OrderCanceled, OrderFilled, Result, Trade
+from ..engine import Engine, Fill, Limits, OrderCanceled, OrderStatus, Result
 from ..engine.commands import AmendOrder, CancelOrder, Command, OrderType, PlaceOrder, Side, Tif
 from ..engine.instruments import Instrument
 from ..sim.config import SimSettings
@@ -149,11 +149,8 @@ class _Flow:
             if etype is OrderCanceled:
                 assert isinstance(event, OrderCanceled)
                 self._cancelled(event.order.order_id, t_s)
-            elif etype is Trade:
-                assert isinstance(event, Trade)
-                self._trade(event)
-            elif etype is OrderFilled:
-                assert isinstance(event, OrderFilled)
+            elif etype is Fill:
+                assert isinstance(event, Fill)
                 self._fill(event)
         if kind is CancelOrder or kind is AmendOrder:
             order = result.order
@@ -177,13 +174,10 @@ class _Flow:
         traded = 0
         for event in result.events:
             etype = type(event)
-            if etype is Trade:
-                assert isinstance(event, Trade)
-                self._trade(event)
-                traded += event.qty
-            elif etype is OrderFilled:
-                assert isinstance(event, OrderFilled)
+            if etype is Fill:
+                assert isinstance(event, Fill)
                 self._fill(event)
+                traded += event.qty
             elif etype is OrderCanceled:
                 assert isinstance(event, OrderCanceled)
                 self._cancelled(event.order.order_id, t_s)
@@ -223,20 +217,19 @@ class _Flow:
             self.tapes[born[0]].cancel_age.append(t_s - born[1])
         self.filled.discard(order_id)
 
-    def _trade(self, trade: Trade) -> None:
-        tape = self.tapes.get(trade.sym)
+    def _fill(self, fill: Fill) -> None:
+        tape = self.tapes.get(fill.sym)
         if tape is not None:
             tape.trades += 1
-            self.volume[trade.sym] += trade.qty // tape.lot
-
-    def _fill(self, event: OrderFilled) -> None:
-        order_id = event.order.order_id
-        if event.fill.is_maker and order_id in self.born and order_id not in self.filled:
-            self.filled.add(order_id)
-            self.tapes[self.born[order_id][0]].filled_resting += 1
-        if event.order.leaves_qty == 0:
-            self.born.pop(order_id, None)
-            self.filled.discard(order_id)
+            self.volume[fill.sym] += fill.qty // tape.lot
+        maker_id = fill.maker_order_id
+        if maker_id in self.born and maker_id not in self.filled:
+            self.filled.add(maker_id)
+            self.tapes[self.born[maker_id][0]].filled_resting += 1
+        for order_id, status in ((maker_id, fill.maker_status), (fill.taker_order_id, fill.taker_status)):
+            if status is OrderStatus.FILLED:
+                self.born.pop(order_id, None)
+                self.filled.discard(order_id)
 
 
 def record(

@@ -310,7 +310,7 @@ class Simulation:
         if order is not None:
             self.on_book(order.sym)
         for event in result.events:
-            if type(event) is Trade:
+            if isinstance(event, Trade):  # a fill's record (a Trade) or a trade seen on the wire (remote.py)
                 state = self._states.get(event.sym)
                 if state is not None:
                     state.record_trade(event)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..engine import Engine, Limits, Trade
+from ..engine import Engine, Fill, Limits, Trade
 from ..engine.instruments import Instrument
 from .config import TRADING_SECONDS_PER_YEAR, SimSettings
 from .simulation import Simulation
@@ -98,8 +98,8 @@ def run_offline(
                 result = engine.apply(command, now)
                 sim.on_result(result)
                 for event in result.events:
-                    if type(event) is Trade:
-                        recs[event.sym].trades.append(event)
+                    if type(event) is Fill:
+                        recs[event.sym].trades.append(event.trade())
             sent += len(commands)
         for sym, rec in recs.items():
             bid, ask = engine.best_bid_ask(sym)

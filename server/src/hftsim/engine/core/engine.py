@@ -8,7 +8,7 @@ every event in order; nothing else changes state:
 2. matching (`matching.py`): a marketable order trades against the book,
    each fill handed to
 3. settlement (`settlement.py`): cash, positions, commitments and the fill's
-   events.
+   record.
 
 There is no clock, randomness or I/O in here: `ts` comes with the command,
 so the same commands give the same events and the same `state_hash()`,

@@ -14,7 +14,7 @@ from typing import Final
 
 from ..status import CancelReason, OrderStatus
 from .book import Book
-from .events import Event, OrderCanceled, OrderFilled, OrderView
+from .events import Event, OrderCanceled, OrderView
 from .orders import Order, Registry
 from .settlement import fill, release
 
@@ -54,12 +54,11 @@ def can_fill_completely(book: Book, taker: Order) -> bool:
 def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts: int, view: OrderView) -> OrderView:
     """Trade the taker against the book until it is filled or no longer crosses.
 
-    Appends, per fill, settlement's five events, and an OrderCanceled for
-    each own resting order met on the way. Returns the taker's latest
-    snapshot: its last fill's order view (built here, once per command,
-    rather than per fill), or `view`, the one from before matching, when
-    nothing filled, so that the caller reuses it instead of building an
-    equal one.
+    Appends, per fill, settlement's record, and an OrderCanceled for each
+    own resting order met on the way. Returns the taker's latest snapshot:
+    built here, once per command rather than per fill, or `view`, the one
+    from before matching, when nothing filled, so that the caller reuses it
+    instead of building an equal one.
 
     The maker met is always the head of the best level (fills and self-trade
     cancels take from the front), so a filled one is unlinked in place.
@@ -72,7 +71,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
     limit_key = opposite.key(limit) if limit is not None else 0
     user_id = taker.user_id
     remaining = taker.qty - taker.filled
-    last: OrderFilled | None = None
+    filled = False
     while remaining and keys:
         key = keys[-1]
         if limit is not None and key < limit_key:
@@ -98,7 +97,8 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             qty = maker_leaves if maker_leaves < remaining else remaining
             remaining -= qty
             level.total -= qty
-            last = fill(maker, taker, price, qty, ts, book, registry, events)
+            fill(maker, taker, price, qty, ts, book, registry, events)
+            filled = True
             if qty == maker_leaves:
                 level.head = following  # the maker is the head: unlink it in place
                 if following is None:
@@ -112,4 +112,4 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
             maker = following
         if level.head is None:
             opposite.drop_best(price)
-    return view if last is None else last.order
+    return taker.view() if filled else view

@@ -1,4 +1,4 @@
-"""Settlement: the last stage, where a fill moves cash and positions and becomes events.
+"""Settlement: the last stage, where a fill moves cash and positions and is recorded.
 
 Matching decides who trades with whom, at what price and how much; this
 module books it. Money is integer cash units (price ticks x quantity x the
@@ -23,7 +23,7 @@ from typing import Final
 from ..status import OrderStatus
 from .accounts import Account, Position
 from .book import Book
-from .events import AccountUpdate, Event, OrderFilled, Trade
+from .events import Event, Fill
 from .orders import Order, Registry
 
 FILLED: Final = OrderStatus.FILLED
@@ -131,14 +131,8 @@ def move_cash(account: Account, amount: int) -> None:
 
 def fill(
     maker: Order, taker: Order, price: int, qty: int, ts: int, book: Book, registry: Registry, events: list[Event]
-) -> OrderFilled:
-    """Book `qty` at `price` between a resting maker and the taker; append the five events; return the taker's fill.
-
-    Events, in order: the maker's OrderFilled, the taker's OrderFilled, the
-    maker's and the taker's AccountUpdate, the public Trade. They are built
-    flat (see events.OrderFilled): five objects per fill, the views only if
-    a consumer reads them.
-    """
+) -> None:
+    """Book `qty` at `price` between a resting maker and the taker; append the fill's record (events.Fill)."""
     tick_value = book.tick_value
     notional = price * qty
     value = notional * tick_value
@@ -167,38 +161,20 @@ def fill(
     taker_account.fees += taker_fee
     registry.last_trade_id = trade_id = registry.last_trade_id + 1
     registry.last_fill_id = fill_id = registry.last_fill_id + 2
-    maker_id = maker.user_id
-    taker_id = taker.user_id
-    events.append(_filled(maker, fill_id - 1, price, qty, True, trade_id, maker_fee))
-    taker_fill = _filled(taker, fill_id, price, qty, False, trade_id, taker_fee)
-    events.append(taker_fill)
-    events.append(_account_update(maker_account, maker_position))
-    events.append(_account_update(taker_account, taker_position))
     book.md_seq = md_seq = book.md_seq + 1
     book.last_price = price
+    maker_id = maker.user_id
+    taker_id = taker.user_id
     is_buy = taker.is_buy
     events.append(
-        Trade(
+        Fill(
             book.sym, md_seq, trade_id, price, qty, taker.side, ts, taker_id if is_buy else maker_id,
-            maker_id if is_buy else taker_id,
+            maker_id if is_buy else taker_id, fill_id,
+            maker.order_id, maker.client_order_id, maker.type, maker.price, maker.qty, maker.filled,
+            maker.filled_cost, maker.tif, maker.post_only, maker.status, maker.created_ts, maker_fee,
+            maker_account.cash, maker_account.fees, maker_position.qty, maker_position.cost, maker_position.realized,
+            taker.order_id, taker.client_order_id, taker.type, taker.price, taker.qty, taker.filled,
+            taker.filled_cost, taker.tif, taker.post_only, taker.status, taker.created_ts, taker_fee,
+            taker_account.cash, taker_account.fees, taker_position.qty, taker_position.cost, taker_position.realized,
         )
     )  # fmt: skip
-    return taker_fill
-
-
-def _filled(
-    order: Order, fill_id: int, price: int, qty: int, is_maker: bool, trade_id: int, fee_paid: int
-) -> OrderFilled:
-    """One side's OrderFilled: the order as the fill left it (its `updated_ts` is the fill's time), and the fill."""
-    return OrderFilled(
-        order.order_id, order.client_order_id, order.user_id, order.sym, order.side, order.type, order.price,
-        order.qty, order.filled, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
-        order.updated_ts,
-    ).with_fill(fill_id, price, qty, is_maker, trade_id, fee_paid)  # fmt: skip
-
-
-def _account_update(account: Account, position: Position) -> AccountUpdate:
-    """One side's AccountUpdate: its cash, fees and the position the fill moved."""
-    return AccountUpdate(
-        account.user_id, account.cash, position.sym, position.qty, position.cost, position.realized, account.fees
-    )
