@@ -117,7 +117,8 @@ def tail_index(x: Array, grid: float, beyond: float) -> float:
     u_coarse = math.ceil(u / coarse) * coarse
     # Survival (y / u)^-a of every interval edge, as logs: the likelihood is a sum of exponentials in a.
     lo_f, hi_f = np.log((tail - fine / 2) / u), np.log((tail + fine / 2) / u)
-    lo_c, hi_c = np.log((tail - coarse / 2) / u), np.log((tail + coarse / 2) / u)
+    # (A value off the coarse grid has no coarse interval: its coarse terms, weighted 0, start at the value.)
+    lo_c, hi_c = np.log(np.where(off, tail, tail - coarse / 2) / u), np.log((tail + coarse / 2) / u)
     edge_f, edge_c = math.log((u - fine / 2) / u), math.log((u_coarse - coarse / 2) / u)
     on_coarse = (~off) * (1 - p)
 
