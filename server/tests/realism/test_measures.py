@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hftsim.realism.facts import BASE_S, Sample, heavy_tails
+from hftsim.realism.facts import AUTOCORRELATION_Q, BASE_S, Sample, heavy_tails, no_autocorrelation
 from hftsim.realism.measures import (
     Array,
     acf,
@@ -107,6 +107,30 @@ def test_heavy_tails_reads_the_mid_on_its_tick_grid() -> None:
         mid = 850.5 + np.concatenate([[0.0], np.cumsum(changes)])
         tape = Tape("BOLT", 0.05, 850, mid=list(np.repeat(mid, BASE_S)))
         assert heavy_tails(Sample([tape])).numbers["alpha"] == pytest.approx(3.0, abs=0.3), step
+
+
+def _ar1_mid(rng: np.random.Generator, n: int, phi: float, clustered: bool) -> Tape:
+    """A mid whose 10-s log returns follow an AR(1) with coefficient `phi`, their volatility in regimes."""
+    vol = np.where((np.arange(n) // 200) % 2 == 0, 1.0, 3.0) if clustered else np.ones(n)
+    shocks = rng.standard_normal(n) * vol * 1e-4
+    r = np.zeros(n)
+    for i in range(1, n):
+        r[i] = phi * r[i - 1] + shocks[i]
+    mid = 100.0 * np.exp(np.concatenate([[0.0], np.cumsum(r)]))
+    return Tape("ACME", 0.01, 100, mid=list(np.repeat(mid, BASE_S)))
+
+
+def test_no_autocorrelation_passes_unpredictable_returns_and_fails_predictable_ones() -> None:
+    """The portmanteau statistic passes returns without autocorrelation however their volatility clusters,
+    fails an AR(1) of 0.15, and lets a correlation too small to trade on pass even when a long sample makes
+    it significant."""
+    rng = np.random.default_rng(7)
+    calm = no_autocorrelation(Sample([_ar1_mid(rng, 2_000, 0.0, clustered=True) for _ in range(6)]))
+    assert calm.passed, calm.numbers
+    predictable = no_autocorrelation(Sample([_ar1_mid(rng, 2_000, 0.15, clustered=True) for _ in range(6)]))
+    assert not predictable.passed and predictable.numbers["q"] > 3 * AUTOCORRELATION_Q, predictable.numbers
+    slight = no_autocorrelation(Sample([_ar1_mid(rng, 200_000, 0.03, clustered=False)]))
+    assert slight.numbers["max_t"] > 5 and slight.passed, slight.numbers
 
 
 def test_kurtosis_fano_and_power_law_slope() -> None:
