@@ -158,18 +158,6 @@ def annualised_vol(returns: Sequence[float], horizon_s: float) -> float:
     return statistics.pstdev(returns) * math.sqrt(TRADING_SECONDS_PER_YEAR / horizon_s)
 
 
-def hill_tail_index(xs: Sequence[float], share: float = 0.05) -> float:
-    """Hill estimator of the tail index of |x| over the top `share` of observations."""
-    values = sorted((abs(x) for x in xs if x), reverse=True)
-    k = int(len(values) * share)
-    if k < 5:
-        return float("nan")
-    threshold = values[k]
-    if threshold <= 0:
-        return float("nan")
-    return k / sum(math.log(v / threshold) for v in values[:k])
-
-
 def quantile(xs: Sequence[float], q: float) -> float:
     if not xs:
         return float("nan")
@@ -193,7 +181,6 @@ def path_stats(series: Sequence[float | None]) -> dict[str, float]:
         "vol_10s": annualised_vol(r10, 10),
         "kurt_1s": excess_kurtosis(r1),
         "kurt_10s": excess_kurtosis(r10),
-        "tail_1s": hill_tail_index(r1),
         "absacf_1s_1": autocorr([abs(r) for r in r1], 1),
         "absacf_1s_10_50": _mean_abs_autocorr(r1, range(10, 51, 10)),
         "absacf_10s_1": autocorr([abs(r) for r in r10], 1),
@@ -258,7 +245,6 @@ ROWS = [
     ("vol_10s", "realised vol (annualised), 10 s returns", "{:.3f}"),
     ("kurt_1s", "excess kurtosis, 1 s", "{:.1f}"),
     ("kurt_10s", "excess kurtosis, 10 s", "{:.1f}"),
-    ("tail_1s", "tail index (Hill, top 5 %), 1 s", "{:.1f}"),
     ("absacf_1s_1", "|r| autocorrelation, 1 s, lag 1", "{:.3f}"),
     ("absacf_1s_10_50", "|r| autocorrelation, 1 s, lags 10-50 (mean)", "{:.3f}"),
     ("absacf_10s_1", "|r| autocorrelation, 10 s, lag 1", "{:.3f}"),
