@@ -188,7 +188,9 @@ class Connection:
         self._token = token
         self._fragments: list[bytes] = []
         self._fragment_type: WSMsgType | None = None
-        self._inbox: deque[str | bytes] = deque()
+        self._inbox: deque[bytes] = deque()
+        """The messages read and not yet answered, as their bytes: a text frame's checked as UTF-8 and kept so, as
+        `envelope.parse_request` reads bytes without a str made of them first."""
         self._deferred: Request | None = None
         """A parsed request waiting for this socket's commands in the sequencer to be applied."""
         self._in_flight = 0
@@ -272,15 +274,11 @@ class Connection:
             return
         else:
             data = frame.get_payload_as_bytes()
-        message: str | bytes = data
-        if kind == TEXT:
-            try:
-                message = data.decode()
-            except UnicodeDecodeError:
-                log.info("closing a connection that sent text that is not UTF-8")
-                self._fault(WSCloseCode.INVALID_TEXT, "text frames must be UTF-8")
-                return
-        self._inbox.append(message)
+        if kind == TEXT and not data.isascii() and not _utf8(data):
+            log.info("closing a connection that sent text that is not UTF-8")
+            self._fault(WSCloseCode.INVALID_TEXT, "text frames must be UTF-8")
+            return
+        self._inbox.append(data)
         self._more_read = not flags.last_in_buffer
         self._pump()
         self._more_read = False
@@ -378,7 +376,7 @@ class Connection:
         """Only commands for the sequencer overtake the answers of earlier ones, and only so many at a time."""
         return not self._in_flight or (req.op in SEQUENCED and self._in_flight < self._max_in_flight)
 
-    def _admit(self, data: str | bytes) -> bool:
+    def _admit(self, data: bytes) -> bool:
         """Apply the rate limits and the breach policy to one frame; False when it is not to be answered."""
         admission = self._admission
         assert self._socket is not None
@@ -467,6 +465,16 @@ class Connection:
         self._reply(req, payload, error)
         if self._deferred is not None and self._may_answer(self._deferred):
             self._pump()
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether `data` is UTF-8 (RFC 6455 fails a connection whose text is not): asked only of text that is not
+    ASCII, which is UTF-8 as it is."""
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _nothing() -> None:
