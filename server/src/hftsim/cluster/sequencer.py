@@ -52,7 +52,7 @@ from nats.aio.client import Client as Nats
 
 from ..config import Settings
 from ..engine import AmendOrder, CancelOrder, Command, DebitCash, Engine, PlaceOrder, Result
-from ..gateway.clock import now_ms
+from ..gateway.clock import Clock
 from ..gateway.sequencer import Waiter
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.errors import CodecError
@@ -108,15 +108,12 @@ class _Follower:
 
 
 class StreamSequencer:
-    def __init__(
-        self, market: ShardedMarket, nats_url: str, queue_limit: int = 256, clock: Callable[[], int] = now_ms
-    ) -> None:
+    def __init__(self, market: ShardedMarket, nats_url: str, queue_limit: int = 256) -> None:
         self.engine = market
         self.nats_url = nats_url
         self._nc: Nats | None = None
         self._followers: list[_Follower] = []
-        self._clock = clock
-        self._last_ts = 0
+        self.clock = Clock()
         self._listeners: list[Listener] = []
         self._marker_listeners: list[MarkerListener] = []
         self._marking: dict[tuple[int, str], asyncio.Future[None]] = {}
@@ -177,9 +174,7 @@ class StreamSequencer:
         return [f.round for f in self._followers]
 
     def now(self) -> int:
-        ts = max(self._clock(), self._last_ts)
-        self._last_ts = ts
-        return ts
+        return self.clock.now()
 
     async def start(self) -> None:
         """Connect, replay every shard's stream up to its current end, then follow them in the background."""

@@ -127,11 +127,13 @@ class Dispatcher:
         server = venue.settings.server
         self.sockets = SocketRegistry(server.sockets_per_token, server.sockets_per_user)
         self.limits = OrderLimits(venue.settings.limits, self.engine)
-        self._roles = dict(OP_ROLES)
+        roles = dict(OP_ROLES)
         if venue.settings.testing.enable_hooks:
-            self._roles.update(TEST_OP_ROLES)
-        unhandled = self._roles.keys() - HANDLERS.keys()
+            roles.update(TEST_OP_ROLES)
+        unhandled = roles.keys() - HANDLERS.keys()
         assert not unhandled, f"ops without a handler (is their module imported in app.py?): {unhandled}"
+        self._routes = {name: (needed, HANDLERS[name]) for name, needed in roles.items()}
+        """Per op this server answers: the role it needs and its handler (one lookup per request, not three)."""
 
     async def handle(self, ctx: Context, req: Request) -> dict[str, Any]:
         """Answer one request, waiting for the engine when it needs to (the HTTP way)."""
@@ -144,25 +146,28 @@ class Dispatcher:
 
     def start(self, ctx: Context, req: Request) -> Outcome:
         """Check who may do what and run the op's handler; raises ProtocolError with what the client must hear."""
-        if req.op not in self._roles:
+        route = self._routes.get(req.op)
+        if route is None:
             raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown op {req.op!r}; see docs/protocol.md for the list")
-        needed = self._roles[req.op]
+        needed, handler = route
         role = VIEWER
         if needed is not None:
             user = ctx.grant.session.user
             if user is None:
                 raise ProtocolError(ErrorCode.UNAUTHENTICATED, f"log in (auth.login) before using {req.op}")
-            try:
-                role = acting_role(user.role, req.as_role)
-            except ProtocolError:
-                audit_refusal(ctx, user, req, needed)
-                raise
+            role = user.role
+            if req.as_role is not None:
+                try:
+                    role = acting_role(role, req.as_role)
+                except ProtocolError:
+                    audit_refusal(ctx, user, req, needed)
+                    raise
             if role < needed:
                 audit_refusal(ctx, user, req, needed)
                 raise ProtocolError(
                     ErrorCode.FORBIDDEN, f"{req.op} needs the {needed.label} role; this request acts as {role.label}"
                 )
-        return HANDLERS[req.op](self, ctx, req, role)
+        return handler(self, ctx, req, role)
 
     # Helpers ---------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.codec import encode
 from ..store.errors import CodecError, StoreUnavailable
 from ..store.journal import Journal
-from .clock import now_ms
+from .clock import Clock
 from .fairqueue import FairQueue
 
 log = logging.getLogger(__name__)
@@ -114,15 +114,13 @@ class Sequencer:
         self,
         engine: Engine,
         journal: Journal | None = None,
-        clock: Callable[[], int] = now_ms,
         *,
         queue_limit: int = 256,
         outgoing: Outgoing | None = None,
     ) -> None:
         self.engine = engine
         self.journal = journal
-        self._clock = clock
-        self._last_ts = 0
+        self.clock = Clock()
         self._listeners: list[Listener] = []
         self._queue: FairQueue[_Waiting] = FairQueue(queue_limit)
         self._drain_scheduled = False
@@ -145,11 +143,7 @@ class Sequencer:
 
     def now(self) -> int:
         """Milliseconds, never going backwards even if the wall clock does."""
-        ts = self._clock()
-        if ts < self._last_ts:
-            ts = self._last_ts
-        self._last_ts = ts
-        return ts
+        return self.clock.now()
 
     def submit(self, command: Command, key: Hashable) -> asyncio.Future[Result]:
         """Queue `command` behind `key`'s earlier ones; the future resolves once it is journaled and applied.
@@ -215,7 +209,7 @@ class Sequencer:
         With a journal that syncs, the batch is applied when its sync (in a thread) returns, and this
         returns no results; `inline` (start-up and tools) syncs and applies at once.
         """
-        ts = self.now()
+        ts = self.clock.now()
         seq = self.engine.seq
         records: list[tuple[int, int, bytes]] = []
         admitted: list[_Waiting] = []

@@ -43,6 +43,7 @@ from ..protocol import envelope
 from ..protocol.envelope import Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.users import User
+from .clock import Clock
 from .dispatch import SEQUENCED, Context, Dispatcher, Outcome, Sequenced, conclude
 from .hosts import HostRules
 from .outbox import CLOSE_DEADLINE, CLOSE_INVALID_TOKEN, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, Outbox
@@ -236,7 +237,7 @@ class Connection:
         )
         self._limit = server.max_message_bytes
         self._max_in_flight = min(MAX_IN_FLIGHT, venue.settings.traffic.queued_per_user)
-        self._now = sequencer.now
+        self._clock: Clock = sequencer.clock
         self._handle = self._setup(self._dispatcher, self._socket)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -355,9 +356,8 @@ class Connection:
             try:
                 req = envelope.parse_request(data, self._limit)
             except ProtocolError as exc:
-                self.outbox.push(
-                    envelope.error_response(envelope.salvage_msg_id(data), None, exc.code, exc.message, self._now())
-                )
+                msg_id = envelope.salvage_msg_id(data)
+                self.outbox.push(envelope.error_response(msg_id, None, exc.code, exc.message, self._clock.now()))
                 continue
             if not self._may_answer(req):
                 self._deferred = req
@@ -398,7 +398,8 @@ class Connection:
         retry_ms = math.ceil(wait * 1000)
         message = f"message rate limit exceeded; retry in {retry_ms} ms (limits are in the auth.login response)"
         msg_id, op = envelope.salvage_msg_id(data), envelope.salvage_op(data)
-        self.outbox.push(envelope.error_response(msg_id, op, ErrorCode.RATE_LIMITED, message, self._now(), retry_ms))
+        ts = self._clock.now()
+        self.outbox.push(envelope.error_response(msg_id, op, ErrorCode.RATE_LIMITED, message, ts, retry_ms))
         # Read nothing more from this socket until the retry time: what a flooder sends meanwhile waits in
         # its own socket buffers and costs the venue nothing, instead of a refusal each. Whole milliseconds,
         # as announced: the loop's timers are no finer, and a shorter wait would end before the token is due.
@@ -421,7 +422,7 @@ class Connection:
         try:
             earlier = replies.begin(req.msg_id, req.op)
         except ProtocolError as exc:
-            self.outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, self._now()))
+            self.outbox.push(envelope.error_response(req.msg_id, req.op, exc.code, exc.message, self._clock.now()))
             return
         if earlier is not None:
             self.outbox.push(earlier)
@@ -454,7 +455,7 @@ class Connection:
     def _reply(self, req: Request, payload: dict[str, Any] | None, error: BaseException | None) -> None:
         sock = self._socket
         assert sock is not None
-        self.outbox.push(conclude(req, payload, error, self._now(), sock.grant.session.replies))
+        self.outbox.push(conclude(req, payload, error, self._clock.now(), sock.grant.session.replies))
         after = sock.ctx.take_after()
         if after is not None:
             after()

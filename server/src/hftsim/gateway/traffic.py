@@ -8,7 +8,6 @@ garbage costs its sender, not the venue. The limits are announced at login
 from __future__ import annotations
 
 import itertools
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -27,19 +26,17 @@ class Admission:
     """One connection's gate: its own bucket, its user's shared bucket, its recent breaches."""
 
     def __init__(
-        self,
-        settings: TrafficSettings,
-        users: RateLimiter,
-        clock: Callable[[], float] = time.monotonic,
-        on_breach: Callable[[], None] | None = None,
+        self, settings: TrafficSettings, users: RateLimiter, on_breach: Callable[[], None] | None = None
     ) -> None:
-        """`on_breach` hears of every refused message (the round's scores count them)."""
+        """`on_breach` hears of every refused message (the round's scores count them).
+
+        The connection's bucket runs on the users' limiter's clock: one reading per message serves both.
+        """
         self.policy = settings.breach_policy
         self._disconnect_after = settings.disconnect_after
-        self._own = RateLimiter(settings.per_connection.burst, settings.per_connection.per_second, clock)
+        self._own = RateLimiter(settings.per_connection.burst, settings.per_connection.per_second, users.clock)
         self._key = f"c{next(_connections)}"
         self._users = users
-        self._clock = clock
         self._breaches: deque[float] = deque()
         self._on_breach = on_breach
 
@@ -49,12 +46,12 @@ class Admission:
         Each bucket is read once (this runs for every message).
         """
         own, users, key = self._own, self._users, self._key
-        now, user_now = self._clock(), users.clock()
-        mine, shared = own.tokens(key, now), users.tokens(user_key, user_now)
+        now = users.clock()
+        mine, shared = own.tokens(key, now), users.tokens(user_key, now)
         if mine < 1 or shared < 1:
             return max(own.wait(mine), users.wait(shared))
         own.spend(key, mine, now)
-        users.spend(user_key, shared, user_now)
+        users.spend(user_key, shared, now)
         return 0.0
 
     def breach(self) -> bool:
@@ -63,7 +60,7 @@ class Admission:
             self._on_breach()
         if self.policy != "disconnect":
             return False
-        now = self._clock()
+        now = self._users.clock()
         breaches = self._breaches
         breaches.append(now)
         while breaches[0] < now - BREACH_WINDOW_S:
