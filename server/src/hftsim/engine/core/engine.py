@@ -195,12 +195,11 @@ class Engine:
             position = account.position(book.number, new.sym)
         registry = self._registry
         order = registry.new_order()
-        order.start(
-            registry.next_order_id(), new.coid, new.sym, kind.side, kind.type, new.price, new.qty, kind.tif,
+        accepted = order.start(
+            registry.next_order_id(), new.coid, book, kind.side, kind.type, new.price, new.qty, kind.tif,
             new.post_only, ts, account, position,
         )  # fmt: skip
         registry.add(order)
-        accepted = order.accepted()
         view: OrderView = accepted
         tif = kind.tif
         if new.crossing and (tif is not FOK or can_fill_completely(book, order)):
@@ -258,7 +257,7 @@ class Engine:
             if isinstance(found, Refusal):
                 return self._reject(found, user_id, None, coid)
             order = found
-        book = self._books[order.sym]
+        book = order.book
         delta = book.remove_alone(order, order.qty - order.filled)
         view = self._cancel_resting(order, book, ts)
         return Result(self.seq, [OrderCanceled(order.user_id, view, USER), delta], view, None)
@@ -278,7 +277,7 @@ class Engine:
         targets = [o for o in account.live_orders() if sym is None or o.sym == sym]
         events = result.events
         for order in targets:
-            book = self._books[order.sym]
+            book = order.book
             book.side(order.is_buy).remove(order, order.qty - order.filled)
             events.append(OrderCanceled(user_id, self._cancel_resting(order, book, ts), CANCEL_ALL))
             canceled.append(order.order_id)
@@ -296,7 +295,7 @@ class Engine:
         if isinstance(found, Refusal):
             return self._reject(found, user_id, None, coid)
         order = found
-        book = self._books[order.sym]
+        book = order.book
         refusal = self._checks.amend(cmd, order, book)
         if refusal is not None:
             return self._reject(refusal, order.user_id, order.sym, order.client_order_id)
@@ -452,7 +451,7 @@ class Engine:
         order = self._registry.live(order_id)
         if order is None or order.user_id != user_id or order.price is None:
             return None
-        return self._books[order.sym].side(order.is_buy).at(order.price).ahead_of(order)
+        return order.book.side(order.is_buy).at(order.price).ahead_of(order)
 
     def open_orders(self, user_id: int, sym: str | None = None) -> list[OrderView]:
         account = self._accounts.get(user_id)
@@ -696,10 +695,11 @@ def _order_from_key(key: tuple[object, ...], accounts: dict[int, Account], books
     assert isinstance(status, str) and (coid is None or isinstance(coid, str))
     assert price is None or isinstance(price, int)
     account = accounts[user_id]
+    book = books[sym]
     order = Order()
     order.start(
-        order_id, coid, sym, Side(side), OrderType(order_type), price, qty, Tif(tif), post_only, created_ts,
-        account, account.position(books[sym].number, sym),
+        order_id, coid, book, Side(side), OrderType(order_type), price, qty, Tif(tif), post_only, created_ts,
+        account, account.position(book.number, sym),
     )  # fmt: skip
     order.filled = filled
     order.filled_cost = filled_cost

@@ -2,17 +2,19 @@
 
 Events carry `OrderView` snapshots; inside, an order is a small mutable
 object that the book, the matcher and the account index all point at, so a
-fill or a cancel touches it in one place. It keeps references to its account
-and position so the matching loop never looks a user up.
+fill or a cancel touches it in one place. It keeps references to its account,
+position and book, so the matching loop never looks a user up and a cancel
+or an amend never looks its book up.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from ..commands import OrderType, Side, Tif
 from ..status import OrderStatus
 from .accounts import Account, Position
+from .book import Book
 from .events import OrderAccepted, OrderView
 
 SPARE_ORDERS: Final = 64
@@ -32,16 +34,9 @@ PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
 class Order:
     """A live order, or a finished one its owner's memory still holds."""
 
-    boxed_id: Any
-    """The order id as one Python int, for the client order ids' memory (`Account.coids`) to store.
-
-    Compiled, an `int` field is a machine integer that becomes a new Python
-    int each time it is stored in a dict; this one object is created once.
-    """
-
     __slots__ = (
         "account",
-        "boxed_id",
+        "book",
         "client_order_id",
         "created_ts",
         "filled",
@@ -69,7 +64,7 @@ class Order:
         self,
         order_id: int,
         client_order_id: str | None,
-        sym: str,
+        book: Book,
         side: Side,
         order_type: OrderType,
         price: int | None,
@@ -79,16 +74,22 @@ class Order:
         ts: int,
         account: Account,
         position: Position,
-    ) -> None:
-        """Set every field of a new order (see `Registry.new_order`), or of one loaded from a snapshot.
+    ) -> OrderAccepted:
+        """Set every field of a new order (see `Registry.new_order`), or of one loaded from a snapshot; return the
+        new order's OrderAccepted, its first snapshot (a loaded order's caller drops it).
 
-        The only place the fields are listed: an order is made empty (`Order()`) and started.
+        The only place the fields are listed: an order is made empty (`Order()`) and started. The event is
+        built from the arguments, not read back from the fields just set: compiled, each field read checks
+        that the attribute is set and takes a reference, for 15 fields on every new order.
         """
-        self.boxed_id = order_id
+        user_id = account.user_id
+        sym = book.sym
         self.order_id = order_id
         self.client_order_id = client_order_id
-        self.user_id = account.user_id
+        self.user_id = user_id
         self.sym = sym
+        self.book = book
+        """The order's book: a cancel or an amend finds it here, not by the symbol in the engine's dict."""
         self.side = side
         self.is_buy = side is BUY
         self.type = order_type
@@ -109,6 +110,9 @@ class Order:
         self.older: Order | None = None
         self.newer: Order | None = None
         """Neighbours in the account's chain of live orders (see accounts.Account)."""
+        return OrderAccepted(
+            order_id, client_order_id, user_id, sym, side, order_type, price, qty, 0, 0, tif, post_only, NEW, ts, ts
+        )
 
     def view(self) -> OrderView:
         return OrderView(
@@ -128,13 +132,6 @@ class Order:
             self.created_ts,
             self.updated_ts,
         )
-
-    def accepted(self) -> OrderAccepted:
-        """The OrderAccepted of a new order: its first snapshot, which is the event itself (one object)."""
-        return OrderAccepted(
-            self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.type, self.price, self.qty,
-            self.filled, self.filled_cost, self.tif, self.post_only, self.status, self.created_ts, self.updated_ts,
-        )  # fmt: skip
 
     def key(self) -> tuple[object, ...]:
         """Every field that makes up the order's state, as plain values (see `Engine.state`)."""
@@ -259,7 +256,7 @@ class Registry:
             coids = account.coids
             if coid not in coids:
                 account.coid_order.append(coid)
-            coids[coid] = order.boxed_id
+            coids[coid] = order.order_id  # boxed here, for the orders that have a client order id only
             if len(coids) > self.coid_memory:
                 del coids[account.coid_order.popleft()]
 
