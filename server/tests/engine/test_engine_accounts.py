@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hftsim.engine import AccountUpdate, Engine, OrderType, PlaceOrder, PositionView, Result, Side
+import pickle
+
+from hftsim.engine import AccountUpdate, Engine, OpenAccount, OrderType, PlaceOrder, PositionView, Result, Side
+from hftsim.engine.core.accounts import DENSE_IDS
 
 
 def trade(engine: Engine, taker: int, side: Side, qty: int, price: int, sym: str = "ACME") -> Result:
@@ -86,3 +89,27 @@ def test_positions_lists_open_or_realized_only(engine: Engine) -> None:
     assert engine.positions(1) == [PositionView(1, "ACME", 0, 0, 5)]
     assert engine.position(42, "ACME") == PositionView(42, "ACME", 0, 0, 0)
     assert engine.cash(42) == engine.initial_cash
+
+
+def test_each_user_id_finds_its_own_account_below_and_beyond_the_list(engine: Engine) -> None:
+    """Ids below DENSE_IDS find their account by a list read, the others in a dict (core/accounts.Accounts).
+
+    Whatever the id and the order the accounts open in, a new order finds its own user's account (the cash
+    it opened with, less what its buy commits), never another's or a fresh one; an id below the largest one
+    held that never opened has none; a snapshot brings every account back.
+    """
+    users = [7, 3, 0, DENSE_IDS - 1, DENSE_IDS, 10**15, -4]
+    opened = {user: 10**9 + n for n, user in enumerate(users)}
+    for user, cash in opened.items():
+        engine.apply(OpenAccount(user, cash), engine.seq)
+    assert engine.user_ids() == sorted(users)
+    assert engine.cash(5) == engine.initial_cash and 5 not in engine.user_ids()
+    for n, user in enumerate(users):
+        price = 9000 + n
+        cost = engine.buy_cost(user, "ACME", 1, price)
+        assert engine.apply(PlaceOrder(user, "ACME", Side.BUY, 1, price), engine.seq).rejection is None
+        assert engine.available(user) == opened[user] - cost
+        assert [o.price for o in engine.open_orders(user)] == [price]
+    restored = pickle.loads(pickle.dumps(engine))
+    assert restored.state_hash() == engine.state_hash()
+    assert [restored.available(user) for user in users] == [engine.available(user) for user in users]

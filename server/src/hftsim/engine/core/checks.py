@@ -40,7 +40,7 @@ from ..commands import (
 from ..errors import Code
 from ..instruments import Instrument, format_cash
 from ..limits import Limits
-from .accounts import Account, Position
+from .accounts import Account, Accounts, Position
 from .book import Book
 from .orders import Order, Registry
 from .settlement import commitment, fee
@@ -530,7 +530,7 @@ class Checks:
     def __init__(
         self,
         books: dict[str, Book],
-        accounts: dict[int, Account],
+        accounts: Accounts,
         registry: Registry,
         limits: Limits,
         initial_cash: int,

@@ -52,7 +52,7 @@ from ..commands import (
 from ..instruments import Instrument, cash_decimals, tick_value
 from ..limits import Limits
 from ..status import CancelReason, OrderStatus
-from .accounts import COID_MEMORY, Account, Position
+from .accounts import COID_MEMORY, Account, Accounts, Position
 from .auction import crossed, uncross
 from .book import Book
 from .checks import STATUSES, Checks, Refusal, buy_cost, symbol_rule, user_rule
@@ -135,7 +135,7 @@ class Engine:
         self._limits = limits
         self._initial_cash = initial_cash
         self._recent_orders = recent_orders
-        self._accounts: dict[int, Account] = {}
+        self._accounts = Accounts()
         self._coid_memory = coid_memory
         self._registry = Registry(coid_memory)
         self._credited: dict[tuple[int, str], int] = {}
@@ -190,7 +190,7 @@ class Engine:
         kind = new.kind
         user_id = new.user_id
         if account is None:
-            account = self._accounts[user_id] = self._new_account(user_id, self._initial_cash)
+            account = self._open(user_id, self._initial_cash)
         if position is None:
             position = account.position(book.number, new.sym)
         registry = self._registry
@@ -362,8 +362,8 @@ class Engine:
         if refusal is not None:
             return self._reject(refusal, user_id)
         assert type(user_id) is int and type(cash) is int
-        if user_id not in self._accounts:
-            self._accounts[user_id] = self._new_account(user_id, cash)
+        if self._accounts.get(user_id) is None:
+            self._open(user_id, cash)
         return Result(self.seq, [], None, None)
 
     def _debit(self, cmd: DebitCash) -> Result:
@@ -386,11 +386,14 @@ class Engine:
     def _account(self, user_id: int) -> Account:
         account = self._accounts.get(user_id)
         if account is None:
-            account = self._accounts[user_id] = self._new_account(user_id, self._initial_cash)
+            account = self._open(user_id, self._initial_cash)
         return account
 
-    def _new_account(self, user_id: int, cash: int) -> Account:
-        return Account(user_id, cash, self._recent_orders, len(self._books))
+    def _open(self, user_id: int, cash: int) -> Account:
+        """A new account for a user who has none, held from now on."""
+        account = Account(user_id, cash, self._recent_orders, len(self._books))
+        self._accounts.add(account)
+        return account
 
     # Queries ----------------------------------------------------------------
 
@@ -476,7 +479,7 @@ class Engine:
 
     def user_ids(self) -> list[int]:
         """Users with an account (opened by `OpenAccount` or a first accepted order), ascending."""
-        return sorted(self._accounts)
+        return sorted(self._accounts.by_user)
 
     def fees(self, user_id: int) -> int:
         """Fees the user has paid, in cash units (rebates count negative); `cash` is already net of them."""
@@ -604,7 +607,7 @@ class Engine:
                 sorted([(p.sym, p.qty, p.cost, p.realized, p.open_buy, p.open_sell) for p in account.held()]),
                 [o.order_id for o in account.finished.oldest_first()],
             )
-            for _, account in sorted(self._accounts.items())
+            for _, account in sorted(self._accounts.by_user.items())
         ]
         return (
             self.seq,
@@ -644,7 +647,7 @@ class Engine:
         registry.last_trade_id = last_trade
         for entry in accounts:
             user_id, cash, opening_cash, reserved, fees, coids, positions, _ = entry
-            account = self._new_account(user_id, opening_cash)
+            account = self._open(user_id, opening_cash)
             account.cash = cash
             account.reserved = reserved
             account.fees = fees
@@ -654,14 +657,13 @@ class Engine:
                 position = account.position(self._books[sym].number, sym)
                 position.qty, position.cost, position.realized = qty, cost, realized
                 position.open_buy, position.open_sell = open_buy, open_sell
-            self._accounts[user_id] = account
         by_id: dict[int, Order] = {}
         for key in orders:
-            order = _order_from_key(key, self._accounts, self._books)
+            order = _order_from_key(key, self._accounts.by_user, self._books)
             by_id[order.order_id] = order
             registry.index(order)
         for entry in accounts:
-            account = self._accounts[entry[0]]
+            account = self._accounts.by_user[entry[0]]
             for order_id in entry[7]:
                 account.finished.push(by_id[order_id])
         for order in by_id.values():
