@@ -85,11 +85,6 @@ lacks state these rules need, so it cannot be resumed.
 RECENT_ORDERS: Final = 500
 """Finished orders remembered per user for `recent_orders` and `order`."""
 
-PLACE_ORDER: Final = PlaceOrder
-CANCEL_ORDER: Final = CancelOrder
-AMEND_ORDER: Final = AmendOrder
-"""The commonest commands' classes as final names: compiled, a final name is read from a C variable, while a
-class imported from a plain module is looked up in this module's globals on every use."""
 CANCELED: Final = OrderStatus.CANCELED
 EXPIRED: Final = OrderStatus.EXPIRED
 USER: Final = CancelReason.USER
@@ -152,13 +147,18 @@ class Engine:
     # Commands ---------------------------------------------------------------
 
     def apply(self, command: Command, ts: int) -> Result:
-        """Apply one command; every command, accepted or rejected, takes the next `seq`."""
+        """Apply one command; every command, accepted or rejected, takes the next `seq`.
+
+        Each kind is tested by its class as imported: compiled with the commands, that test compares the
+        command's type with the class's, where a class held in another name (a final alias) was a generic
+        `isinstance` call of about 70 instructions, two for a cancel.
+        """
         self.seq += 1
-        if isinstance(command, PLACE_ORDER):
+        if isinstance(command, PlaceOrder):
             return self._place(command, ts)
-        if isinstance(command, CANCEL_ORDER):
+        if isinstance(command, CancelOrder):
             return self._cancel(command, ts)
-        if isinstance(command, AMEND_ORDER):
+        if isinstance(command, AmendOrder):
             return self._amend(command, ts)
         if isinstance(command, CancelAll):
             return self._cancel_all(command, ts)
