@@ -124,13 +124,6 @@ class MarketControl:
         self.paused = False
         self._dir = data_dir / SNAPSHOT_DIR
 
-    def check_open(self) -> None:
-        """Refuse a user's trading request while the venue is paused."""
-        if self.paused:
-            raise ProtocolError(
-                ErrorCode.MARKET_PAUSED, "the market is paused by an admin: the books are frozen until it resumes"
-            )
-
     def snapshots(self) -> list[SnapshotInfo]:
         if not self._dir.is_dir():
             return []

@@ -173,8 +173,10 @@ class Dispatcher:
 
     def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> Sequenced:
         """A command for the sequencer; a user's trading command is refused while an admin has the market paused."""
-        if isinstance(command, TRADING):
-            self._control.check_open()
+        if self._control.paused and isinstance(command, TRADING):
+            raise ProtocolError(
+                ErrorCode.MARKET_PAUSED, "the market is paused by an admin: the books are frozen until it resumes"
+            )
         return Sequenced(command, key, answer)
 
     def send(self, sequenced: Sequenced, waiter: Waiter, last: bool = False) -> None:

@@ -82,9 +82,10 @@ def _place(command: PlaceOrder) -> bytes | None:
     if not (-_SAFE <= user_id <= _SAFE and -_SAFE <= qty <= _SAFE and (price is None or -_SAFE <= price <= _SAFE)):
         return None
     enums = _ENUMS
+    price_text = "null" if price is None else str(price)  # an int's str: a C call, where a str-or-int value's is not
     return (
         f'{{"k":"place","user_id":{user_id},"sym":{_SYMBOLS.text(command.sym)},"side":{enums[command.side]},'
-        f'"qty":{qty},"price":{"null" if price is None else price},"type":{enums[command.type]},'
+        f'"qty":{qty},"price":{price_text},"type":{enums[command.type]},'
         f'"tif":{enums[command.tif]},"post_only":{"true" if command.post_only else "false"},'
         f'"client_order_id":{optional_string(coid)}}}'
     ).encode()
