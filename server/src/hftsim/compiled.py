@@ -57,6 +57,7 @@ GATEWAY = (
     "hftsim.protocol.jsontext",
     "hftsim.store.codec",
     "hftsim.store.framing",
+    "hftsim.store.segments",
     "hftsim.protocol.envelope",
     "hftsim.protocol.payloads",
     "hftsim.protocol.render",

@@ -1,4 +1,4 @@
-"""What the renderer writes out for speed is what the plain way writes: an order's JSON (`Renderer.order_json`) byte
+"""What the renderer writes out for speed is what the plain way writes: an order's JSON (`Renderer.order_data`) byte
 for byte what orjson writes for its mapping, and averages and cash amounts written from integers the text their
 Decimal formulas give; a delta held flat written as the same delta in tuples."""
 
@@ -33,14 +33,14 @@ from .drawn import RENDER, SIZES, SYMS, orders
 @settings(max_examples=500)
 @given(orders(listed_only=False))
 def test_order_json_is_what_orjson_writes_for_the_order_mapping(order: OrderView) -> None:
-    assert RENDER.order_json(order) == orjson.dumps(RENDER.order(order)).decode()
+    assert RENDER.order_data(order) == orjson.dumps(RENDER.order(order))
 
 
 def test_an_order_json_sits_in_a_payload_as_its_own_bytes() -> None:
-    """The answer's payload holds the text as an `orjson.Fragment`: the same bytes as the mapping would give."""
+    """The answer's payload holds the bytes as an `orjson.Fragment`: the same bytes as the mapping would give."""
     order = OrderView(7, 'a"b', 3, SYMS[0], Side.BUY, OrderType.LIMIT, 10_025, 5, 2, 20_050, Tif.GTC, False,
                       OrderStatus.PARTIALLY_FILLED, 1, 2)  # fmt: skip
-    fragment = orjson.dumps({"order": orjson.Fragment(RENDER.order_json(order)), "gseq": 9})
+    fragment = orjson.dumps({"order": orjson.Fragment(RENDER.order_data(order)), "gseq": 9})
     assert fragment == orjson.dumps({"order": RENDER.order(order), "gseq": 9})
 
 

@@ -234,10 +234,10 @@ class Dispatcher:
         return user.user_id
 
     def order_payload(self, result: Result) -> dict[str, Any]:
-        """The answer to a place, cancel or amend: its order, as JSON written once (`Renderer.order_json`)."""
+        """The answer to a place, cancel or amend: its order, as JSON written once (`Renderer.order_data`)."""
         accepted(result)
         assert result.order is not None
-        return {"order": _FRAGMENT(self._renderer.order_json(result.order)), "gseq": result.seq}
+        return {"order": _FRAGMENT(self._renderer.order_data(result.order)), "gseq": result.seq}
 
     async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
         venue = self.venue

@@ -115,7 +115,7 @@ def private(render: Renderer, ev: object, seq: int, index: int) -> Written | Non
         )
     elif isinstance(ev, OrderAccepted):
         op = "order.accepted"
-        text = f'{{"order":{render.order_json(ev)}'
+        text = f'{{"order":{render.order_data(ev).decode()}'
     elif isinstance(ev, OrderExpired):
         op = "order.expired"
         o = ev.order

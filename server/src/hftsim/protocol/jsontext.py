@@ -22,6 +22,8 @@ ENUM_TEXT: Final[dict[object, str]] = {
     m: f'"{m._value_}"' for kind in (Side, OrderType, Tif, OrderStatus, CancelReason) for m in kind
 }
 """Each member of the enums the order path writes, as its JSON string (their values need no escaping)."""
+ENUM_DATA: Final[dict[object, bytes]] = {m: text.encode() for m, text in ENUM_TEXT.items()}
+"""`ENUM_TEXT` encoded, for the writers that build bytes (the answer's order)."""
 KEPT: Final = 256
 """Strings remembered per `Strings`: a server's symbols and ops are a few dozen."""
 
@@ -63,3 +65,8 @@ SYMBOLS: Final = Strings()
 def optional_string(value: str | None) -> str:
     """A string that may be None (a client order id) as JSON text, escaped by orjson."""
     return "null" if value is None else _dumps(value).decode()
+
+
+def optional_data(value: str | None) -> bytes:
+    """`optional_string`'s text as bytes, as orjson writes them (no decoding for a writer that builds bytes)."""
+    return b"null" if value is None else _dumps(value)
