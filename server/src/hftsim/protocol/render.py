@@ -39,6 +39,9 @@ EXTRA_AVG_DECIMALS: Final = 4
 
 _ENUM_DATA: Final = ENUM_DATA
 _SYMBOLS: Final = SYMBOLS
+_ZEROS: Final = tuple("0" * n for n in range(6))
+"""The zeros after `0.` of an amount below one that `str(Decimal)` writes without an exponent: at most five (its
+first digit at most six places after the point), read from here rather than made by a repetition per amount."""
 
 
 def _half_even(num: int, den: int) -> tuple[int, bool]:
@@ -63,7 +66,7 @@ def _decimal_text(size: int, negative: bool, decimals: int) -> str | None:
         return sign + digits
     below_one = decimals - len(digits)
     if below_one >= 0:  # a fee, mostly
-        return f"{sign}0.{'0' * below_one}{digits}"
+        return f"{sign}0.{_ZEROS[below_one]}{digits}"
     return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
 
 
