@@ -66,6 +66,9 @@ def test_responses_and_events_are_their_envelope_as_orjson_writes_it(corr_id: st
     msg_id = orjson.loads(frame)["msg_id"]
     envelope_of = {"type": "response", "ver": envelope.VERSION, "msg_id": msg_id, "ts": ts, "op": op}
     assert frame == orjson.dumps({**envelope_of, "payload": payload, "corr_id": corr_id, "ok": True})
+    written = envelope.response(corr_id, op, orjson.dumps(payload), ts)  # a payload written already goes as it is
+    answer = {**envelope_of, "msg_id": orjson.loads(written)["msg_id"], "payload": payload, "corr_id": corr_id}
+    assert written == orjson.dumps({**answer, "ok": True})
     event = envelope.event(op, payload, ts)
     msg_id = orjson.loads(event)["msg_id"]
     assert event == orjson.dumps({**envelope_of, "type": "event", "msg_id": msg_id, "payload": payload})

@@ -36,12 +36,10 @@ def test_order_json_is_what_orjson_writes_for_the_order_mapping(order: OrderView
     assert RENDER.order_data(order) == orjson.dumps(RENDER.order(order))
 
 
-def test_an_order_json_sits_in_a_payload_as_its_own_bytes() -> None:
-    """The answer's payload holds the bytes as an `orjson.Fragment`: the same bytes as the mapping would give."""
-    order = OrderView(7, 'a"b', 3, SYMS[0], Side.BUY, OrderType.LIMIT, 10_025, 5, 2, 20_050, Tif.GTC, False,
-                      OrderStatus.PARTIALLY_FILLED, 1, 2)  # fmt: skip
-    fragment = orjson.dumps({"order": orjson.Fragment(RENDER.order_data(order)), "gseq": 9})
-    assert fragment == orjson.dumps({"order": RENDER.order(order), "gseq": 9})
+@settings(max_examples=200)
+@given(orders(listed_only=False), st.integers(0, 2**63 - 1))
+def test_the_answer_to_a_place_is_the_payload_orjson_writes(order: OrderView, seq: int) -> None:
+    assert RENDER.order_answer(order, seq) == orjson.dumps({"order": RENDER.order(order), "gseq": seq})
 
 
 def renderer(ticks: list[str]) -> Renderer:

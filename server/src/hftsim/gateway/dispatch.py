@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import orjson
-
 from ..engine import (
     AmendOrder,
     CancelAll,
@@ -30,7 +28,7 @@ from ..engine import (
 )
 from ..protocol import envelope
 from ..protocol import payloads as p
-from ..protocol.envelope import Request
+from ..protocol.envelope import Payload, Request
 from ..protocol.errors import TRANSIENT, ErrorCode, ProtocolError
 from ..protocol.roles import OP_ROLES, TEST_OP_ROLES, Role, acting_role, held_roles
 from ..store.history import Bar
@@ -48,7 +46,6 @@ log = logging.getLogger(__name__)
 TRADING: Final = (PlaceOrder, AmendOrder, CancelOrder, CancelAll)
 """The commands a paused market refuses (MARKET_PAUSED)."""
 VIEWER: Final = Role.VIEWER
-_FRAGMENT: Final = orjson.Fragment
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every request."""
 audit = logging.getLogger("hftsim.audit")
 """One line per refused authorization, for whoever watches for probing."""
@@ -82,7 +79,7 @@ class Sequenced:
 
     __slots__ = ("answer", "command", "key")
 
-    def __init__(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> None:
+    def __init__(self, command: Command, key: int | None, answer: Callable[[Result], Payload]) -> None:
         self.command = command
         self.key = key
         """The user's lane (None: the admins' shared one)."""
@@ -90,7 +87,7 @@ class Sequenced:
         """Raises ProtocolError for a command the engine refused."""
 
 
-Outcome = dict[str, Any] | Sequenced | Awaitable[dict[str, Any]]
+Outcome = dict[str, Any] | Sequenced | Awaitable[Payload]
 Handler = Callable[["Dispatcher", Context, Request, Role], Outcome]
 HANDLERS: Final[dict[str, Handler]] = {}
 CHANGES_STATE: Final[set[str]] = set()
@@ -135,7 +132,7 @@ class Dispatcher:
         self._routes = {name: (needed, HANDLERS[name]) for name, needed in roles.items()}
         """Per op this server answers: the role it needs and its handler (one lookup per request, not three)."""
 
-    async def handle(self, ctx: Context, req: Request) -> dict[str, Any]:
+    async def handle(self, ctx: Context, req: Request) -> Payload:
         """Answer one request, waiting for the engine when it needs to (the HTTP way)."""
         outcome = self.start(ctx, req)
         if isinstance(outcome, Sequenced):
@@ -171,7 +168,7 @@ class Dispatcher:
 
     # Helpers ---------------------------------------------------------------
 
-    def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], dict[str, Any]]) -> Sequenced:
+    def sequenced(self, command: Command, key: int | None, answer: Callable[[Result], Payload]) -> Sequenced:
         """A command for the sequencer; a user's trading command is refused while an admin has the market paused."""
         if self._control.paused and isinstance(command, TRADING):
             raise ProtocolError(
@@ -204,13 +201,13 @@ class Dispatcher:
                 return
         self._sequencer.send(command, sequenced.key, waiter, last)
 
-    async def execute(self, sequenced: Sequenced) -> dict[str, Any]:
+    async def execute(self, sequenced: Sequenced) -> Payload:
         """Send a command and wait for its result: its response payload (the HTTP way)."""
         answered: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self.send(sequenced, Promise(answered))
         return sequenced.answer(await answered)
 
-    def trading(self, ctx: Context, command: Command, answer: Callable[[Result], dict[str, Any]]) -> Outcome:
+    def trading(self, ctx: Context, command: Command, answer: Callable[[Result], Payload]) -> Outcome:
         """A user's trading command: sequenced at once, or after the user's injected latency (latency.py).
 
         A delayed command is checked (pause, limits) once its delay has passed, as the venue is then.
@@ -222,9 +219,7 @@ class Dispatcher:
             return self.sequenced(command, key, answer)
         return self._delayed(user, command, key, answer)
 
-    async def _delayed(
-        self, user: User, command: Command, key: int, answer: Callable[[Result], dict[str, Any]]
-    ) -> dict[str, Any]:
+    async def _delayed(self, user: User, command: Command, key: int, answer: Callable[[Result], Payload]) -> Payload:
         await self._latency.wait(user)
         return await self.execute(self.sequenced(command, key, answer))
 
@@ -233,11 +228,11 @@ class Dispatcher:
         assert user is not None
         return user.user_id
 
-    def order_payload(self, result: Result) -> dict[str, Any]:
-        """The answer to a place, cancel or amend: its order, as JSON written once (`Renderer.order_data`)."""
+    def order_payload(self, result: Result) -> bytes:
+        """The answer to a place, cancel or amend, written out (`Renderer.order_answer`)."""
         accepted(result)
         assert result.order is not None
-        return {"order": _FRAGMENT(self._renderer.order_data(result.order)), "gseq": result.seq}
+        return self._renderer.order_answer(result.order, result.seq)
 
     async def login(self, ctx: Context, payload: dict[str, Any]) -> User:
         venue = self.venue
@@ -287,7 +282,7 @@ def audit_refusal(ctx: Context, user: User, req: Request, needed: Role) -> None:
     )
 
 
-Reply = tuple[dict[str, Any], Callable[[], None] | None]
+Reply = tuple[Payload, Callable[[], None] | None]
 """A response payload, and what to do right after the response is sent."""
 Handle = Callable[[Request], Awaitable[Reply]]
 
@@ -323,9 +318,7 @@ async def _run(
     return conclude(req, payload, None, now(), replies), follow_up
 
 
-def conclude(
-    req: Request, payload: dict[str, Any] | None, error: BaseException | None, ts: int, replies: Replies
-) -> bytes:
+def conclude(req: Request, payload: Payload | None, error: BaseException | None, ts: int, replies: Replies) -> bytes:
     """The response frame to `req` (its payload, or the error it raised), remembered for a repeated msg_id.
 
     Transient refusals are forgotten, so the same msg_id may be sent again.

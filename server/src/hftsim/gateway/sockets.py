@@ -40,7 +40,7 @@ from picows import (
 
 from ..engine import Result
 from ..protocol import envelope
-from ..protocol.envelope import Request
+from ..protocol.envelope import Payload, Request
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..store.users import User
 from .clock import Clock
@@ -446,13 +446,13 @@ class Connection:
             self._held = True
             asyncio.ensure_future(outcome).add_done_callback(lambda done: self._awaited(req, done))
 
-    def _awaited(self, req: Request, done: asyncio.Future[dict[str, Any]]) -> None:
+    def _awaited(self, req: Request, done: asyncio.Future[Payload]) -> None:
         self._held = False
         error = done.exception()
         self._reply(req, None if error is not None else done.result(), error)
         self._pump()
 
-    def _reply(self, req: Request, payload: dict[str, Any] | None, error: BaseException | None) -> None:
+    def _reply(self, req: Request, payload: Payload | None, error: BaseException | None) -> None:
         sock = self._socket
         assert sock is not None
         self.outbox.push(conclude(req, payload, error, self._clock.now(), sock.grant.session.replies))
@@ -460,7 +460,7 @@ class Connection:
         if after is not None:
             after()
 
-    def settled(self, req: Request, payload: dict[str, Any] | None, error: BaseException | None) -> None:
+    def settled(self, req: Request, payload: Payload | None, error: BaseException | None) -> None:
         """A command of this socket was applied (or refused): answer it, and go on if others waited for it."""
         self._in_flight -= 1
         self._reply(req, payload, error)

@@ -201,7 +201,12 @@ _OPS: Final = Strings()
 """The ops as JSON strings: the same few recur on every message."""
 
 
-def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> bytes:
+Payload = dict[str, Any] | bytes
+"""A response's payload: its mapping, or its JSON written already (the order answering a place, cancel or amend:
+orjson walking a mapping that holds it, then encoding the mapping, cost about 2k instructions an order)."""
+
+
+def response(corr_id: str | None, op: str, payload: Payload, ts: int) -> bytes:
     """A response: its envelope written around the payload's own bytes.
 
     One response and one event are written per order. Its envelope is a bytes `%` of one literal: byte for byte
@@ -214,7 +219,7 @@ def response(corr_id: str | None, op: str, payload: dict[str, Any], ts: int) -> 
         _IDS.take(),
         ts,
         _OPS.data(op),
-        _dumps(payload),
+        payload if isinstance(payload, bytes) else _dumps(payload),
         b"null" if corr_id is None else _dumps(corr_id),
     )
 

@@ -206,6 +206,11 @@ class Renderer:
             )
         )
 
+    def order_answer(self, o: OrderView, seq: int) -> bytes:
+        """The payload answering a place, cancel or amend, `{"order": order(o), "gseq": seq}`, as orjson writes it:
+        the response's envelope takes these bytes as they are (`envelope.Payload`)."""
+        return b'{"order":%b,"gseq":%d}' % (self.order_data(o), seq)
+
     def price_data(self, sym: str, ticks: int) -> bytes:
         """`price` as a JSON string's bytes, quotes and all, remembered as the text is."""
         cache = self._price_data[sym]
