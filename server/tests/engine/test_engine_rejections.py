@@ -271,3 +271,16 @@ def test_a_compiled_command_refuses_a_value_of_the_wrong_type() -> None:
     assert compiled.ORDER_PATH.compiled
     with pytest.raises(TypeError):
         PlaceOrder(1, "ACME", BUY, 1.5, 10000)  # type: ignore[arg-type]
+
+
+def test_a_symbol_made_anew_finds_its_book_as_the_instruments_own_does(engine: Engine) -> None:
+    """A new order's book is looked for by identity among the books first (the gateway's and the agents' commands
+    carry the instrument's own `sym`), then in the dict: an equal string made anew (a journal's replay) finds the
+    same book, and trades there."""
+    own = engine.instruments[0].sym
+    anew = "".join(list(own))
+    assert anew == own and anew is not own
+    assert engine.apply(PlaceOrder(1, own, BUY, 1, 10000), 1).rejection is None
+    taken = engine.apply(PlaceOrder(2, anew, SELL, 1, 10000), 2)
+    assert taken.rejection is None and taken.order is not None
+    assert (taken.order.sym, taken.order.filled_qty) == (own, 1)
