@@ -1,5 +1,6 @@
 """A private event's payload, written out as JSON text (`events.private`), is byte for byte what orjson writes for
-the mapping docs/protocol.md describes: the mappings are built here, the plain way, as the definition."""
+the mapping docs/protocol.md describes: the mappings are built here, the plain way, as the definition. A fill's
+record written whole (`events.fill_private`) is byte for byte its events written one by one."""
 
 from __future__ import annotations
 
@@ -13,20 +14,23 @@ from hftsim.engine import (
     AccountUpdate,
     CancelReason,
     Code,
+    Fill,
     FillView,
     OrderAccepted,
     OrderAmended,
     OrderCanceled,
     OrderExpired,
     OrderStatus,
+    OrderType,
     OrderView,
     PositionView,
     Rejected,
     Side,
+    Tif,
     Trade,
 )
 from hftsim.engine.core.events import order_accepted, order_filled
-from hftsim.protocol.events import private
+from hftsim.protocol.events import fill_private, private
 from hftsim.protocol.jsontext import KEPT, SYMBOLS, Strings
 
 from .drawn import COIDS, INT64, INTS, RENDER, SIZES, SYMS, orders
@@ -118,6 +122,38 @@ def mapping(ev: Any) -> tuple[str, dict[str, Any]]:
 def test_a_private_event_is_what_orjson_writes_for_its_mapping(ev: object, seq: int, index: int) -> None:
     op, payload = mapping(ev)
     assert private(RENDER, ev, seq, index) == (op, orjson.dumps({**payload, "gseq": seq, "gidx": index}))
+
+
+@st.composite
+def records(draw: st.DrawFn) -> Fill:
+    """A fill's record: each side's order filled at least the fill, filled whole or in part."""
+    qty = draw(st.integers(1, 10**6))
+    sides: list[object] = []
+    for _ in range(2):
+        status = draw(st.sampled_from([OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED]))
+        filled = qty + draw(st.integers(0, 10**6))
+        sides += [
+            draw(INTS), draw(COIDS), draw(st.sampled_from(OrderType)),
+            draw(st.one_of(st.none(), st.integers(-(10**12), 10**12))),
+            filled if status is OrderStatus.FILLED else filled + draw(st.integers(1, 2**62)), filled,
+            draw(st.integers(1, 10**15)), draw(st.sampled_from(Tif)), draw(st.booleans()), status, draw(INTS),
+            draw(SIZES), draw(SIZES), draw(SIZES), draw(SIZES), draw(SIZES), draw(SIZES),
+        ]  # fmt: skip
+    return Fill(
+        draw(st.sampled_from(SYMS)), draw(INTS), draw(INTS), draw(st.integers(-(10**12), 10**12)), qty,
+        draw(st.sampled_from(Side)), draw(INTS), draw(INTS), draw(INTS), draw(INTS), *sides,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(records(), INT64, st.integers(0, 10**6))
+def test_a_fills_record_is_written_as_its_events(fill: Fill, seq: int, index: int) -> None:
+    told = fill.wire()
+    for maker, at_filled, at_account in ((True, 0, 2), (False, 1, 3)):
+        assert fill_private(RENDER, fill, maker, seq, index) == (
+            private(RENDER, told[at_filled], seq, index + at_filled),
+            private(RENDER, told[at_account], seq, index + at_account),
+        )
 
 
 def test_public_events_and_the_rest_are_not_private() -> None:

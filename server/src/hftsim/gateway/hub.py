@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol
 
 from ..engine import (
     BookDelta,
+    Fill,
     PublicEvent,
     Result,
     StatusChanged,
@@ -27,13 +28,15 @@ from ..engine import (
 )
 from ..engine.queries import MarketQueries
 from ..protocol import envelope
-from ..protocol.events import private, public, restates_response
+from ..protocol.events import Written, fill_private, private, public, restates_response
 from ..protocol.render import Renderer
 from .clock import now_ms
 from .outbox import LateFlush, Outbox, PassFlush, text_frame
 
 _monotonic: Final = time.monotonic
 """Read once: the compiled module would otherwise look it up on the `time` module per event."""
+PLACES: Final = Fill.PLACES
+TRADE_PLACE: Final = Fill.TRADE_PLACE
 
 
 class Books(Protocol):
@@ -162,8 +165,16 @@ class Hub:
         ts = now_ms()
         seq = result.seq
         local_md = self._relayed is None
-        for index, ev in enumerate(result.wire_events()):
-            if isinstance(ev, BookDelta) or isinstance(ev, Trade) or isinstance(ev, StatusChanged):
+        gidx = 0
+        for ev in result.events:
+            index = gidx
+            gidx += 1
+            if isinstance(ev, Fill):  # one record for five wire events (see Fill)
+                gidx = index + PLACES
+                self._fill(ev, seq, index, ts)
+                if local_md and (self._md[ev.sym] or self._drop_next):
+                    self._publish(ev, ts, (seq, index + TRADE_PLACE))
+            elif isinstance(ev, BookDelta) or isinstance(ev, Trade) or isinstance(ev, StatusChanged):
                 # the events every subscriber of the symbol sees: three checks, not one against a tuple, as compiled
                 # each is a C type check where a tuple goes through the interpreter's isinstance (0.2 us per event)
                 if local_md and (self._md[ev.sym] or self._drop_next):
@@ -176,10 +187,30 @@ class Hub:
                     boxes = {box for box in boxes if box is not origin}
                 wire = private(self._render, ev, seq, index)
                 if wire is not None:
-                    frame = text_frame(envelope.written_event(wire[0], wire[1], ts))
-                    now = _monotonic()
-                    for box in boxes:
-                        box.push_frame(frame, now)
+                    self._push(wire, boxes, ts)
+
+    def _fill(self, fill: Fill, seq: int, index: int, ts: int) -> None:
+        """A fill's private events, written from its record to its two users' sockets, in the wire's order (every
+        socket: a fill restates no response)."""
+        cmd = self._cmd
+        maker = cmd.get(fill.maker_id)
+        taker = cmd.get(fill.taker_id)
+        if maker:
+            maker_filled, maker_account = fill_private(self._render, fill, True, seq, index)
+            self._push(maker_filled, maker, ts)
+        if taker:
+            taker_filled, taker_account = fill_private(self._render, fill, False, seq, index)
+            self._push(taker_filled, taker, ts)
+        if maker:
+            self._push(maker_account, maker, ts)
+        if taker:
+            self._push(taker_account, taker, ts)
+
+    def _push(self, wire: Written, boxes: set[Outbox], ts: int) -> None:
+        frame = text_frame(envelope.written_event(wire[0], wire[1], ts))
+        now = _monotonic()
+        for box in boxes:
+            box.push_frame(frame, now)
 
     def relay(self, ev: PublicEvent, at: tuple[int, int]) -> None:
         """A relayed public event, next in its symbol's sequence."""

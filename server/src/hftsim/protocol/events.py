@@ -28,6 +28,7 @@ from ..engine import (
     AccountUpdate,
     BookDelta,
     CancelReason,
+    Fill,
     OrderAccepted,
     OrderAmended,
     OrderCanceled,
@@ -36,6 +37,7 @@ from ..engine import (
     OrderStatus,
     OrderView,
     Rejected,
+    Side,
     StatusChanged,
     Trade,
 )
@@ -47,6 +49,8 @@ Written = tuple[str, bytes]
 """(op, payload's JSON): a private event as the wire carries it."""
 FILLED: Final = OrderStatus.FILLED
 USER: Final = CancelReason.USER
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every event."""
 _ENUMS: Final = ENUM_TEXT
 _SYMBOLS: Final = SYMBOLS
@@ -90,22 +94,13 @@ def private(render: Renderer, ev: object, seq: int, index: int) -> Written | Non
     are its place, `gseq` and `gidx` (see the module's docstring)."""
     if isinstance(ev, OrderFilled):
         op = "order.filled" if ev.status is FILLED else "order.partially_filled"
-        text = (
-            f'{{"order":{_who(ev)},"filled_qty":{ev.filled_qty},"leaves_qty":{ev.leaves_qty},'
-            f'"avg_fill_price":{render.avg_fill_json(ev)},"updated_ts":{ev.updated_ts}}},'
-            f'"fill":{{"fill_id":{ev.fill_id},"price":"{render.price(ev.sym, ev.fill_price)}","qty":{ev.fill_qty},'
-            f'"liquidity":{_MAKER if ev.is_maker else _TAKER},"fee":"{render.cash(ev.fee)}",'
-            f'"trade_id":{ev.trade_id},"ts":{ev.updated_ts}}}'
-        )
+        text = _filled(
+            render, ev.sym, ev.order_id, ev.client_order_id, ev.side, ev.status, ev.leaves_qty, ev.filled_qty,
+            ev.filled_cost, ev.updated_ts, ev.fill_id, ev.fill_price, ev.fill_qty, ev.is_maker, ev.fee, ev.trade_id,
+        )  # fmt: skip
     elif isinstance(ev, AccountUpdate):
         op = "account.update"
-        qty = ev.qty
-        avg = f'"{render.position_avg_price(ev.sym, qty, ev.cost)}"' if qty else "null"
-        text = (
-            f'{{"cash":"{render.cash(ev.cash)}","fees":"{render.cash(ev.fees)}",'
-            f'"position":{{"sym":{_SYMBOLS.text(ev.sym)},"qty":{qty},"avg_price":{avg},'
-            f'"realized_pnl":"{render.cash(ev.realized_pnl)}"}}'
-        )
+        text = _account(render, ev.sym, ev.cash, ev.fees, ev.qty, ev.cost, ev.realized_pnl)
     elif isinstance(ev, OrderCanceled):
         op = "order.canceled"
         o = ev.order
@@ -136,13 +131,89 @@ def private(render: Renderer, ev: object, seq: int, index: int) -> Written | Non
     return op, f'{text},"gseq":{seq},"gidx":{index}}}'.encode()
 
 
+def fill_private(render: Renderer, f: Fill, maker: bool, seq: int, index: int) -> tuple[Written, Written]:
+    """A side's `order.filled` and `account.update` of a fill's record at `index` (see `private`), written from the
+    record's fields as `private` writes them from the two events (`Fill.wire`), at their places among its five."""
+    sym = f.sym
+    if maker:
+        status = f.maker_status
+        filled = _filled(
+            render, sym, f.maker_order_id, f.maker_client_order_id, SELL if f.aggressor is BUY else BUY, status,
+            f.maker_qty - f.maker_filled_qty, f.maker_filled_qty, f.maker_filled_cost, f.ts, f.fill_id - 1, f.price,
+            f.qty, True, f.maker_fee, f.trade_id,
+        )  # fmt: skip
+        account = _account(
+            render, sym, f.maker_cash, f.maker_fees, f.maker_position_qty, f.maker_position_cost,
+            f.maker_realized_pnl,
+        )  # fmt: skip
+        at_filled, at_account = index + Fill.MAKER_FILLED, index + Fill.MAKER_ACCOUNT
+    else:
+        status = f.taker_status
+        filled = _filled(
+            render, sym, f.taker_order_id, f.taker_client_order_id, f.aggressor, status,
+            f.taker_qty - f.taker_filled_qty, f.taker_filled_qty, f.taker_filled_cost, f.ts, f.fill_id, f.price, f.qty,
+            False, f.taker_fee, f.trade_id,
+        )  # fmt: skip
+        account = _account(
+            render, sym, f.taker_cash, f.taker_fees, f.taker_position_qty, f.taker_position_cost,
+            f.taker_realized_pnl,
+        )  # fmt: skip
+        at_filled, at_account = index + Fill.TAKER_FILLED, index + Fill.TAKER_ACCOUNT
+    op = "order.filled" if status is FILLED else "order.partially_filled"
+    return (
+        (op, f'{filled},"gseq":{seq},"gidx":{at_filled}}}'.encode()),
+        ("account.update", f'{account},"gseq":{seq},"gidx":{at_account}}}'.encode()),
+    )
+
+
+def _filled(
+    render: Renderer,
+    sym: str,
+    order_id: int,
+    client_order_id: str | None,
+    side: Side,
+    status: OrderStatus,
+    leaves_qty: int,
+    filled_qty: int,
+    filled_cost: int,
+    ts: int,
+    fill_id: int,
+    price: int,
+    qty: int,
+    is_maker: bool,
+    fee: int,
+    trade_id: int,
+) -> str:
+    """An `order.filled` payload's text, its mapping left open for its place: the one writer of the event."""
+    return (
+        f'{{"order":{_who_is(order_id, client_order_id, sym, side, status)},"filled_qty":{filled_qty},'
+        f'"leaves_qty":{leaves_qty},"avg_fill_price":"{render.average_fill(sym, filled_cost, filled_qty)}",'
+        f'"updated_ts":{ts}}},"fill":{{"fill_id":{fill_id},"price":"{render.price(sym, price)}","qty":{qty},'
+        f'"liquidity":{_MAKER if is_maker else _TAKER},"fee":"{render.cash(fee)}","trade_id":{trade_id},"ts":{ts}}}'
+    )
+
+
+def _account(render: Renderer, sym: str, cash: int, fees: int, qty: int, cost: int, realized_pnl: int) -> str:
+    """An `account.update` payload's text, its mapping left open for its place: the one writer of the event."""
+    avg = f'"{render.position_avg_price(sym, qty, cost)}"' if qty else "null"
+    return (
+        f'{{"cash":"{render.cash(cash)}","fees":"{render.cash(fees)}",'
+        f'"position":{{"sym":{_SYMBOLS.text(sym)},"qty":{qty},"avg_price":{avg},'
+        f'"realized_pnl":"{render.cash(realized_pnl)}"}}'
+    )
+
+
 def _who(o: OrderView) -> str:
     """What every event says of its order, its mapping left open for the event's own fields: who the order is (id,
     client id, symbol, side) and its status."""
+    return _who_is(o.order_id, o.client_order_id, o.sym, o.side, o.status)
+
+
+def _who_is(order_id: int, client_order_id: str | None, sym: str, side: Side, status: OrderStatus) -> str:
     enums = _ENUMS
     return (
-        f'{{"order_id":{o.order_id},"client_order_id":{optional_string(o.client_order_id)},'
-        f'"sym":{_SYMBOLS.text(o.sym)},"side":{enums[o.side]},"status":{enums[o.status]}'
+        f'{{"order_id":{order_id},"client_order_id":{optional_string(client_order_id)},'
+        f'"sym":{_SYMBOLS.text(sym)},"side":{enums[side]},"status":{enums[status]}'
     )
 
 

@@ -144,7 +144,10 @@ class Renderer:
 
     def avg_fill_price(self, o: OrderView) -> str:
         """The average price of a filled order's fills (call it for an order with fills)."""
-        sym, cost, qty = o.sym, o.filled_cost, o.filled_qty
+        return self.average_fill(o.sym, o.filled_cost, o.filled_qty)
+
+    def average_fill(self, sym: str, cost: int, qty: int) -> str:
+        """The average price of fills of `qty` (not zero) in all that cost `cost` (ticks times quantity)."""
         if cost and not cost % qty:
             return self.price(sym, cost // qty)  # on the tick (see `_int_average`)
         terms = self._ticks[sym]

@@ -394,8 +394,8 @@ class Fill(Trade):
     tenth of the commands, and its events were a third of their cost. The
     wire still tells a fill as those five events, and numbers them (`gidx`)
     in this order: the maker's `order.filled`, the taker's, the maker's
-    `account.update`, the taker's, and `md.trade` (`PLACES` of them, the
-    trade at `TRADE_PLACE`). `Result.wire_events` gives a result's events
+    `account.update`, the taker's, and `md.trade` (`PLACES` of them, each
+    at its constant below). `Result.wire_events` gives a result's events
     with each fill as those five; `filled`, `account` and `trade` give one.
 
     It is the trade itself (the trade's fields, `aggressor` the taker's
@@ -416,8 +416,13 @@ class Fill(Trade):
         "taker_filled_cost", "taker_tif", "taker_post_only", "taker_status", "taker_created_ts", "taker_fee",
         "taker_cash", "taker_fees", "taker_position_qty", "taker_position_cost", "taker_realized_pnl",
     )  # fmt: skip
-    PLACES: ClassVar[int] = 5
+    MAKER_FILLED: ClassVar[int] = 0
+    TAKER_FILLED: ClassVar[int] = 1
+    MAKER_ACCOUNT: ClassVar[int] = 2
+    TAKER_ACCOUNT: ClassVar[int] = 3
     TRADE_PLACE: ClassVar[int] = 4
+    PLACES: ClassVar[int] = 5
+    """Where each of the five wire events sits among them, and how many places the fill takes."""
 
     def __init__(
         self,
