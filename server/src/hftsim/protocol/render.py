@@ -236,10 +236,6 @@ class Renderer:
         """`opt_price` as JSON: a quoted decimal, or null."""
         return "null" if ticks is None else f'"{self.price(sym, ticks)}"'
 
-    def avg_fill_json(self, o: OrderView) -> str:
-        """An order's average fill price as JSON: null before its first fill."""
-        return f'"{self.avg_fill_price(o)}"' if o.filled_qty else "null"
-
     def fill(self, f: FillView) -> dict[str, Any]:
         return {
             "fill_id": f.fill_id,
