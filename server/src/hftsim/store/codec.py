@@ -57,10 +57,6 @@ _NAMES = {cls: tuple(fields) for cls, fields in _FIELDS.items()}
 # Final, so the compiled module reads these as constants, not through its globals dict on each call.
 _STRICT: Final = orjson.OPT_STRICT_INTEGER
 _dumps: Final = orjson.dumps
-_PLACE: Final = PlaceOrder
-_CANCEL: Final = CancelOrder
-_AMEND: Final = AmendOrder
-_CANCEL_ALL: Final = CancelAll
 
 
 _ENUMS: Final = ENUM_TEXT
@@ -105,20 +101,20 @@ def encode(command: Command) -> bytes:
     bytes are the same either way (tests/store/test_codec.py pins them).
     """
     record: dict[str, Any] | None = None
-    if isinstance(command, _PLACE):  # the commands are compiled with this module: each field a struct read
+    if isinstance(command, PlaceOrder):  # the commands are compiled with this module: each field a struct read
         try:
             written = _place(command)
         except orjson.JSONEncodeError:
             written = None
         return written if written is not None else _encode_checked(command)
-    elif isinstance(command, _CANCEL):
+    elif isinstance(command, CancelOrder):
         record = {
             "k": "cancel",
             "user_id": command.user_id,
             "order_id": command.order_id,
             "client_order_id": command.client_order_id,
         }
-    elif isinstance(command, _AMEND):
+    elif isinstance(command, AmendOrder):
         record = {
             "k": "amend",
             "user_id": command.user_id,
@@ -127,7 +123,7 @@ def encode(command: Command) -> bytes:
             "price": command.price,
             "qty": command.qty,
         }
-    elif isinstance(command, _CANCEL_ALL):
+    elif isinstance(command, CancelAll):
         record = {"k": "cancel_all", "user_id": command.user_id, "sym": command.sym}
     if record is not None:
         try:
