@@ -32,7 +32,7 @@ from .drawn import RENDER, SIZES, SYMS, orders
 
 @settings(max_examples=500)
 @given(orders(listed_only=False))
-def test_order_json_is_what_orjson_writes_for_the_order_mapping(order: OrderView) -> None:
+def test_order_data_is_what_orjson_writes_for_the_order_mapping(order: OrderView) -> None:
     assert RENDER.order_data(order) == orjson.dumps(RENDER.order(order))
 
 
