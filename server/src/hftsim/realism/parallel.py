@@ -46,8 +46,11 @@ def run_all(run: Run[Task, Result], tasks: Sequence[Task], jobs: int, progress: 
         while pending:
             _relay(reports, report)
             _, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-        _relay(reports, report)
-        return [f.result() for f in futures]
+    # A worker's `put` hands its report to a feeder thread, which may not have written it when the task's
+    # result arrives; a process flushes its feeder as it exits, so the last reports are read after the pool
+    # has shut down.
+    _relay(reports, report)
+    return [f.result() for f in futures]
 
 
 def _ignore(done: float, label: str) -> None:
