@@ -354,6 +354,7 @@ async def test_a_persister_killed_mid_stream_ends_with_the_rows_of_one_that_ran_
     commands = burst(two_shards, users=6, rounds=1500)
     try:
         appending = append(commands, "c")
+        await started(victim)  # its start-up on a loaded machine is not a lack of progress
         progress = Progress()
         while (held := sum(persisted(crashed).values())) < 300:  # mid-stream: some batches committed, more coming
             victim.check_alive()
