@@ -16,11 +16,16 @@ import asyncio
 import base64
 import os
 import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import cast
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
+SO_TIMESTAMPNS = 35
+"""Linux's option (and control message) for the kernel's receive time of a socket's data; Python does not name it."""
+STAMP = struct.Struct("@qq")
+"""The control message's `struct timespec`: seconds and nanoseconds on the wall clock."""
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -58,6 +63,7 @@ class RawSocket(asyncio.Protocol):
         self._buf = bytearray()
         self._upgraded = False
         self._fragments: list[bytes] = []
+        self._stamped: socket.socket | None = None
 
     @classmethod
     async def connect(
@@ -91,7 +97,10 @@ class RawSocket(asyncio.Protocol):
         self.transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
-        now = time.time()
+        self._received(data, time.time())
+
+    def _received(self, data: bytes, now: float) -> None:
+        """Parse `data`, which arrived at `now` (wall clock, seconds), and hand over each whole frame."""
         buf = self._buf
         buf += data
         if not self._upgraded:
@@ -171,6 +180,41 @@ class RawSocket(asyncio.Protocol):
         assert self.transport is not None
         return int(self.transport.get_extra_info("socket").fileno())
 
+    def read_stamped(self) -> None:
+        """From now on read the socket here, not in the transport, and pass each text frame the time the kernel
+        received its data (`SO_TIMESTAMPNS`) as `now`, not the time this process read it: a reader that is off
+        its core (the machine's other work) then does not add its own lateness to what it measures. Reads a
+        second descriptor of the same socket (the loop refuses a reader on a transport's own)."""
+        assert self.transport is not None
+        sock = socket.socket(fileno=os.dup(self.fileno()))
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.transport.pause_reading()
+        self._stamped = sock
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._read_stamped)
+
+    def _read_stamped(self) -> None:
+        assert self._stamped is not None
+        try:
+            data, ancillary, _, _ = self._stamped.recvmsg(1 << 16, socket.CMSG_SPACE(STAMP.size))
+        except BlockingIOError:
+            return
+        if not data:
+            self._unstamp()
+            return
+        now = time.time()
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = STAMP.unpack(value)
+                now = seconds + nanoseconds / 1e9
+        self._received(data, now)
+
+    def _unstamp(self) -> None:
+        if self._stamped is not None:
+            asyncio.get_running_loop().remove_reader(self._stamped.fileno())
+            self._stamped.close()
+            self._stamped = None
+
     def pause(self) -> None:
         """Stop reading the socket: the server's sends back up until it gives up on us."""
         if self.transport is not None:
@@ -181,6 +225,7 @@ class RawSocket(asyncio.Protocol):
             self.transport.resume_reading()
 
     def close(self) -> None:
+        self._unstamp()
         if self.transport is not None and not self.transport.is_closing():
             self.send(OP_CLOSE, (1000).to_bytes(2, "big"))
             self.transport.close()
