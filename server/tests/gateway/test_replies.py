@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from hftsim.gateway.replies import Replies
@@ -37,3 +39,28 @@ def test_the_window_is_bounded() -> None:
         assert replies.begin(msg_id, "order.place") is None
         replies.finish(msg_id, None)
     assert replies.begin("a", "order.place") is None  # fell out of the window
+
+
+def test_what_is_kept_leaves_no_object_for_the_collector() -> None:
+    """A kept answer and its op hold no container: the venue's settles walk what the last 0.1 s kept, and this
+    is kept for every order."""
+    replies = Replies(window=1000)
+    ids = [f"m{i}" for i in range(500)]
+    answers = [b'{"ok":true,"n":%d}' % i for i in range(500)]
+    tracked = len(gc.get_objects())
+    for msg_id, answer in zip(ids, answers, strict=True):
+        replies.begin(msg_id, "order.place")
+        replies.finish(msg_id, answer)
+    assert len(gc.get_objects()) - tracked < 50
+    assert replies.begin("m7", "order.place") == answers[7]
+
+
+def test_a_forgotten_msg_id_leaves_the_window_to_the_others() -> None:
+    replies = Replies(window=2)
+    for msg_id in ("a", "b"):
+        assert replies.begin(msg_id, "order.place") is None
+    replies.forget("a")
+    replies.forget("a")  # twice: nothing left to forget
+    assert replies.begin("c", "order.place") is None
+    replies.finish("b", b"kept")
+    assert replies.begin("b", "order.place") == b"kept"
