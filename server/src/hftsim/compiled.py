@@ -72,6 +72,7 @@ GATEWAY = (
     "hftsim.gateway.latency",
     "hftsim.gateway.order_limits",
     "hftsim.gateway.hub",
+    "hftsim.store.history",
     "hftsim.gateway.readmodels",
     "hftsim.gateway.dispatch",
     "hftsim.gateway.sockets",

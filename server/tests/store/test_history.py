@@ -1,11 +1,15 @@
-"""Candles from one-second bars: aggregation, holes and limits."""
+"""Candles from one-second bars: aggregation, holes and limits; the users' fills and fees as kept per fill."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hftsim.engine import Side, Trade
-from hftsim.store.history import FillHistory, MarketHistory
+from hftsim.engine import FillView, Side, Trade
+from hftsim.store.history import MarketHistory
+
+from .history_market import INSTRUMENTS, USERS, Order, trade_in
 
 
 def trade(ts: int, price: int, qty: int = 1) -> Trade:
@@ -43,24 +47,40 @@ def test_candle_limits(interval: int, depth: int) -> None:
 
 
 def test_fill_history_is_per_user_and_bounded() -> None:
-    from hftsim.engine import FillView
+    (_, fills), records = trade_in([(1, "ACME", Side.SELL, 9, 0), *[(2, "ACME", Side.BUY, 0, 0)] * 5], per_user=3)
+    assert [r.taker_id for r in records] == [2] * 5
+    assert [f.fill_id for f in fills.fills(1, None, 10)] == [r.fill_id - 1 for r in records[2:]]
+    assert [f.fill_id for f in fills.fills(2, None, 10)] == [r.fill_id for r in records[2:]]
+    assert fills.fills(3, None, 10) == []
 
-    fills = FillHistory(per_user=3)
-    for i in range(5):
-        fills.on_fill(
-            FillView(
-                fill_id=i,
-                order_id=i,
-                client_order_id=None,
-                user_id=1,
-                sym="ACME",
-                side=Side.BUY,
-                price=100,
-                qty=1,
-                is_maker=False,
-                trade_id=i,
-                ts=i,
-            )
-        )
-    assert [f.fill_id for f in fills.fills(1, None, 10)] == [2, 3, 4]
-    assert fills.fills(2, None, 10) == []
+
+orders = st.lists(
+    st.tuples(st.sampled_from(USERS), st.sampled_from(list(INSTRUMENTS)), st.sampled_from(Side), st.integers(0, 4),
+              st.integers(-3, 3)),
+    max_size=80,
+)  # fmt: skip
+
+
+@given(orders, st.integers(1, 6))
+def test_the_fills_kept_answer_as_each_sides_view_did(placed: list[Order], per_user: int) -> None:
+    """Both users' histories keep the engine's record of a fill; what `fills.list`, `account.get`'s fees and
+    `trades.list` answer is what each side's `FillView` and the fill's `Trade`, kept as they were before, gave."""
+    (history, fills), records = trade_in(placed, per_user)
+    views: dict[int, list[FillView]] = {}
+    fees: dict[int, dict[str, int]] = {}
+    for record in records:
+        for maker in (True, False):
+            view = record.fill(maker)
+            views.setdefault(view.user_id, []).append(view)
+            fees.setdefault(view.user_id, {})
+            fees[view.user_id][view.sym] = fees[view.user_id].get(view.sym, 0) + view.fee
+    for user_id in USERS:
+        kept = views.get(user_id, [])[-per_user:]
+        for sym in (None, *INSTRUMENTS):
+            for limit in (1, 2, 1000):
+                assert fills.fills(user_id, sym, limit) == [v for v in kept if sym in (None, v.sym)][-limit:]
+        assert fills.fees(user_id) == fees.get(user_id, {})
+    for sym in INSTRUMENTS:
+        trades = [r.trade() for r in records if r.sym == sym]
+        assert history.trades(sym, 1000) == trades
+        assert history.first_price(sym) == (trades[0].price if trades else None)

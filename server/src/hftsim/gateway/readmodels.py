@@ -34,8 +34,7 @@ def record(result: Result, market: Served) -> None:
     engine, history, fills, round_book = market
     for ev in result.events:
         if type(ev) is Fill:
-            fills.on_fill(ev.fill(True))
-            fills.on_fill(ev.fill(False))
+            fills.on_fill(ev)
             history.on_trade(ev.trade())
     if round_book is not None:
         round_book.on_result(result, engine)
