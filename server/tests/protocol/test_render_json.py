@@ -25,7 +25,7 @@ from hftsim.engine import (
 )
 from hftsim.engine.instruments import format_cash
 from hftsim.protocol.events import public
-from hftsim.protocol.render import Renderer
+from hftsim.protocol.render import FRACTION_DECIMALS, Renderer
 
 from .drawn import RENDER, SIZES, SYMS, orders
 
@@ -71,10 +71,27 @@ def test_averages_are_their_decimal_formula(render: Renderer, data: st.DataObjec
     assert position["avg_price"] == render._average(instrument.sym, Decimal(cost).scaleb(-decimals), qty)
 
 
+# Cash of the most decimals whose fractions are read from a table, and of one more, written from its digits.
+AT_THE_TABLE_BOUND = [
+    renderer(["0." + "0" * (FRACTION_DECIMALS - 1) + "1"]),
+    renderer(["0." + "0" * FRACTION_DECIMALS + "1"]),
+]
+
+
 @settings(max_examples=300)
-@given(st.sampled_from(RENDERERS), SIZES)
+@given(st.sampled_from(RENDERERS + AT_THE_TABLE_BOUND), SIZES)
 def test_cash_is_format_cash(render: Renderer, units: int) -> None:
+    assert render.cash_data(units) == format_cash(units, render._cash_decimals).encode()
     assert render.cash(units) == format_cash(units, render._cash_decimals)
+
+
+def test_the_table_of_fractions_serves_cash_up_to_its_bound() -> None:
+    """Both ways of writing cash are in use (the test above draws from both): the table up to its bound, beyond it
+    the digits cut in two."""
+    at, beyond = AT_THE_TABLE_BOUND
+    assert (at._cash_decimals, beyond._cash_decimals) == (FRACTION_DECIMALS, FRACTION_DECIMALS + 1)
+    assert at._fractions is not None and len(at._fractions) == 10**FRACTION_DECIMALS and beyond._fractions is None
+    assert RENDERERS[0]._fractions is not None and RENDERERS[1]._fractions is None
 
 
 def test_the_edges_of_the_integer_texts() -> None:

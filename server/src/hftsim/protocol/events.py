@@ -10,7 +10,11 @@ what orjson writes for its mapping (tests/protocol/test_event_json.py holds
 the mappings the protocol describes and the two equal): the gateway sends
 one or more per order, and building each mapping for orjson to walk cost
 twice the text. The in-process venues parse that text, as a client of a
-socket would, so there is one writer of each event.
+socket would, so there is one writer of each event. Each payload, its place
+included, is one bytes `%` of a literal: compiled, that is one build with
+the integers written straight into bytes (as `Renderer.order_data`), where
+an f-string checked each piece's kind, made each integer a str, and the
+text was then encoded and copied again to close it with its place.
 
 Given its place (the command's global sequence number and the event's index
 among the command's events), an event carries it as `gseq` and `gidx`: CMD
@@ -41,7 +45,7 @@ from ..engine import (
     StatusChanged,
     Trade,
 )
-from .jsontext import ENUM_TEXT, SYMBOLS, optional_string
+from .jsontext import ENUM_DATA, SYMBOLS, optional_data
 from .render import Renderer
 
 Wire = tuple[str, dict[str, Any]]
@@ -52,11 +56,11 @@ USER: Final = CancelReason.USER
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every event."""
-_ENUMS: Final = ENUM_TEXT
+_ENUMS: Final = ENUM_DATA
 _SYMBOLS: Final = SYMBOLS
 _dumps: Final = orjson.dumps
-_MAKER: Final = '"maker"'
-_TAKER: Final = '"taker"'
+_MAKER: Final = b'"maker"'
+_TAKER: Final = b'"taker"'
 
 
 def public(render: Renderer, ev: object, at: tuple[int, int] | None = None) -> Wire | None:
@@ -94,41 +98,39 @@ def private(render: Renderer, ev: object, seq: int, index: int) -> Written | Non
     are its place, `gseq` and `gidx` (see the module's docstring)."""
     if isinstance(ev, OrderFilled):
         op = "order.filled" if ev.status is FILLED else "order.partially_filled"
-        text = _filled(
+        return op, _filled(
             render, ev.sym, ev.order_id, ev.client_order_id, ev.side, ev.status, ev.leaves_qty, ev.filled_qty,
             ev.filled_cost, ev.updated_ts, ev.fill_id, ev.fill_price, ev.fill_qty, ev.is_maker, ev.fee, ev.trade_id,
+            seq, index,
         )  # fmt: skip
-    elif isinstance(ev, AccountUpdate):
-        op = "account.update"
-        text = _account(render, ev.sym, ev.cash, ev.fees, ev.qty, ev.cost, ev.realized_pnl)
-    elif isinstance(ev, OrderCanceled):
-        op = "order.canceled"
+    if isinstance(ev, AccountUpdate):
+        account = _account(render, ev.sym, ev.cash, ev.fees, ev.qty, ev.cost, ev.realized_pnl, seq, index)
+        return "account.update", account
+    if isinstance(ev, OrderCanceled):
         o = ev.order
-        text = (
-            f'{{"order":{_who(o)},"leaves_qty":{o.leaves_qty},"updated_ts":{o.updated_ts}}},'
-            f'"reason":{_ENUMS[ev.reason]}'
+        return "order.canceled", (
+            b'{"order":%b,"leaves_qty":%d,"updated_ts":%d},"reason":%b,"gseq":%d,"gidx":%d}'
+            % (_who(o), o.leaves_qty, o.updated_ts, _ENUMS[ev.reason], seq, index)
         )
-    elif isinstance(ev, OrderAccepted):
-        op = "order.accepted"
-        text = f'{{"order":{render.order_data(ev).decode()}'
-    elif isinstance(ev, OrderExpired):
-        op = "order.expired"
+    if isinstance(ev, OrderAccepted):
+        return "order.accepted", b'{"order":%b,"gseq":%d,"gidx":%d}' % (render.order_data(ev), seq, index)
+    if isinstance(ev, OrderExpired):
         o = ev.order
-        text = f'{{"order":{_who(o)},"leaves_qty":{o.leaves_qty},"updated_ts":{o.updated_ts}}}'
-    elif isinstance(ev, OrderAmended):
-        op = "order.amended"
-        o = ev.order
-        text = (
-            f'{{"order":{_who(o)},"price":{render.opt_price_json(o.sym, o.price)},'
-            f'"qty":{o.qty},"leaves_qty":{o.leaves_qty},"updated_ts":{o.updated_ts}}}'
+        return "order.expired", (
+            b'{"order":%b,"leaves_qty":%d,"updated_ts":%d},"gseq":%d,"gidx":%d}'
+            % (_who(o), o.leaves_qty, o.updated_ts, seq, index)
         )
-    elif isinstance(ev, Rejected) and ev.is_place:
+    if isinstance(ev, OrderAmended):
+        o = ev.order
+        return "order.amended", (
+            b'{"order":%b,"price":%b,"qty":%d,"leaves_qty":%d,"updated_ts":%d},"gseq":%d,"gidx":%d}'
+            % (_who(o), render.opt_price_data(o.sym, o.price), o.qty, o.leaves_qty, o.updated_ts, seq, index)
+        )
+    if isinstance(ev, Rejected) and ev.is_place:
         error = {"code": ev.code.value, "message": ev.message}
         payload = {"client_order_id": ev.client_order_id, "sym": ev.sym, "error": error, "gseq": seq, "gidx": index}
         return "order.rejected", _dumps(payload)
-    else:
-        return None
-    return op, f'{text},"gseq":{seq},"gidx":{index}}}'.encode()
+    return None
 
 
 def fill_private(render: Renderer, f: Fill, maker: bool, seq: int, index: int) -> tuple[Written, Written]:
@@ -140,30 +142,25 @@ def fill_private(render: Renderer, f: Fill, maker: bool, seq: int, index: int) -
         filled = _filled(
             render, sym, f.maker_order_id, f.maker_client_order_id, SELL if f.aggressor is BUY else BUY, status,
             f.maker_qty - f.maker_filled_qty, f.maker_filled_qty, f.maker_filled_cost, f.ts, f.fill_id - 1, f.price,
-            f.qty, True, f.maker_fee, f.trade_id,
+            f.qty, True, f.maker_fee, f.trade_id, seq, index + Fill.MAKER_FILLED,
         )  # fmt: skip
         account = _account(
             render, sym, f.maker_cash, f.maker_fees, f.maker_position_qty, f.maker_position_cost,
-            f.maker_realized_pnl,
+            f.maker_realized_pnl, seq, index + Fill.MAKER_ACCOUNT,
         )  # fmt: skip
-        at_filled, at_account = index + Fill.MAKER_FILLED, index + Fill.MAKER_ACCOUNT
     else:
         status = f.taker_status
         filled = _filled(
             render, sym, f.taker_order_id, f.taker_client_order_id, f.aggressor, status,
             f.taker_qty - f.taker_filled_qty, f.taker_filled_qty, f.taker_filled_cost, f.ts, f.fill_id, f.price, f.qty,
-            False, f.taker_fee, f.trade_id,
+            False, f.taker_fee, f.trade_id, seq, index + Fill.TAKER_FILLED,
         )  # fmt: skip
         account = _account(
             render, sym, f.taker_cash, f.taker_fees, f.taker_position_qty, f.taker_position_cost,
-            f.taker_realized_pnl,
+            f.taker_realized_pnl, seq, index + Fill.TAKER_ACCOUNT,
         )  # fmt: skip
-        at_filled, at_account = index + Fill.TAKER_FILLED, index + Fill.TAKER_ACCOUNT
     op = "order.filled" if status is FILLED else "order.partially_filled"
-    return (
-        (op, f'{filled},"gseq":{seq},"gidx":{at_filled}}}'.encode()),
-        ("account.update", f'{account},"gseq":{seq},"gidx":{at_account}}}'.encode()),
-    )
+    return (op, filled), ("account.update", account)
 
 
 def _filled(
@@ -183,37 +180,66 @@ def _filled(
     is_maker: bool,
     fee: int,
     trade_id: int,
-) -> str:
-    """An `order.filled` payload's text, its mapping left open for its place: the one writer of the event."""
+    seq: int,
+    index: int,
+) -> bytes:
+    """An `order.filled` payload at its place: the one writer of the event."""
     return (
-        f'{{"order":{_who_is(order_id, client_order_id, sym, side, status)},"filled_qty":{filled_qty},'
-        f'"leaves_qty":{leaves_qty},"avg_fill_price":"{render.average_fill(sym, filled_cost, filled_qty)}",'
-        f'"updated_ts":{ts}}},"fill":{{"fill_id":{fill_id},"price":"{render.price(sym, price)}","qty":{qty},'
-        f'"liquidity":{_MAKER if is_maker else _TAKER},"fee":"{render.cash(fee)}","trade_id":{trade_id},"ts":{ts}}}'
+        b'{"order":%b,"filled_qty":%d,"leaves_qty":%d,"avg_fill_price":%b,"updated_ts":%d},"fill":{"fill_id":%d,'
+        b'"price":%b,"qty":%d,"liquidity":%b,"fee":"%b","trade_id":%d,"ts":%d},"gseq":%d,"gidx":%d}'
+        % (
+            _who_is(order_id, client_order_id, sym, side, status),
+            filled_qty,
+            leaves_qty,
+            render.average_fill_data(sym, filled_cost, filled_qty),
+            ts,
+            fill_id,
+            render.price_data(sym, price),
+            qty,
+            _MAKER if is_maker else _TAKER,
+            render.cash_data(fee),
+            trade_id,
+            ts,
+            seq,
+            index,
+        )
     )
 
 
-def _account(render: Renderer, sym: str, cash: int, fees: int, qty: int, cost: int, realized_pnl: int) -> str:
-    """An `account.update` payload's text, its mapping left open for its place: the one writer of the event."""
-    avg = f'"{render.position_avg_price(sym, qty, cost)}"' if qty else "null"
+def _account(
+    render: Renderer, sym: str, cash: int, fees: int, qty: int, cost: int, realized_pnl: int, seq: int, index: int
+) -> bytes:
+    """An `account.update` payload at its place: the one writer of the event."""
     return (
-        f'{{"cash":"{render.cash(cash)}","fees":"{render.cash(fees)}",'
-        f'"position":{{"sym":{_SYMBOLS.text(sym)},"qty":{qty},"avg_price":{avg},'
-        f'"realized_pnl":"{render.cash(realized_pnl)}"}}'
+        b'{"cash":"%b","fees":"%b","position":{"sym":%b,"qty":%d,"avg_price":%b,"realized_pnl":"%b"},'
+        b'"gseq":%d,"gidx":%d}'
+        % (
+            render.cash_data(cash),
+            render.cash_data(fees),
+            _SYMBOLS.data(sym),
+            qty,
+            render.position_avg_data(sym, qty, cost) if qty else b"null",
+            render.cash_data(realized_pnl),
+            seq,
+            index,
+        )
     )
 
 
-def _who(o: OrderView) -> str:
+def _who(o: OrderView) -> bytes:
     """What every event says of its order, its mapping left open for the event's own fields: who the order is (id,
     client id, symbol, side) and its status."""
     return _who_is(o.order_id, o.client_order_id, o.sym, o.side, o.status)
 
 
-def _who_is(order_id: int, client_order_id: str | None, sym: str, side: Side, status: OrderStatus) -> str:
+def _who_is(order_id: int, client_order_id: str | None, sym: str, side: Side, status: OrderStatus) -> bytes:
     enums = _ENUMS
-    return (
-        f'{{"order_id":{order_id},"client_order_id":{optional_string(client_order_id)},'
-        f'"sym":{_SYMBOLS.text(sym)},"side":{enums[side]},"status":{enums[status]}'
+    return b'{"order_id":%d,"client_order_id":%b,"sym":%b,"side":%b,"status":%b' % (
+        order_id,
+        optional_data(client_order_id),
+        _SYMBOLS.data(sym),
+        enums[side],
+        enums[status],
     )
 
 
