@@ -15,12 +15,21 @@ INT64 = st.integers(-(2**63), 2**63 - 1)
 RECORDS = st.lists(st.tuples(INT64, INT64, st.binary(max_size=300)), min_size=1, max_size=5)
 
 
+@st.composite
+def stamped(draw: st.DrawFn) -> list[tuple[int, int, bytes]]:
+    """A group as the sequencer writes one: its records stamped with one ts, or with runs of a few (whose bytes
+    `frames` makes once per run)."""
+    stamps = draw(st.lists(INT64, min_size=1, max_size=3))
+    size = st.integers(1, 4)
+    return [(draw(INT64), ts, draw(st.binary(max_size=300))) for ts in stamps for _ in range(draw(size))]
+
+
 def packed(seq: int, ts: int, data: bytes) -> bytes:
     """A record as the layout defines it, with `struct` and the journal's CRC."""
     return HEADER.pack(len(data), record_crc(seq, ts, data), seq, ts) + data
 
 
-@given(RECORDS)
+@given(st.one_of(RECORDS, stamped()))
 def test_a_group_is_its_records_packed_one_after_the_other(records: list[tuple[int, int, bytes]]) -> None:
     assert frames(records) == b"".join(packed(*record) for record in records)
 
