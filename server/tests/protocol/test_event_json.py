@@ -31,7 +31,7 @@ from hftsim.engine import (
 )
 from hftsim.engine.core.events import order_accepted, order_filled
 from hftsim.protocol.events import fill_private, private
-from hftsim.protocol.jsontext import KEPT, SYMBOLS, Strings
+from hftsim.protocol.jsontext import KEPT, SYMBOLS, Stamp, Strings
 
 from .drawn import COIDS, INT64, INTS, RENDER, SIZES, SYMS, orders
 
@@ -171,3 +171,11 @@ def test_strings_are_orjsons_text_and_keep_a_bounded_few() -> None:
         assert strings.text(str(i)) == f'"{i}"'
     assert len(strings._text) == KEPT
     assert SYMBOLS.text(SYMS[0]) == f'"{SYMS[0]}"'
+
+
+@given(st.lists(st.one_of(st.sampled_from([0, 1_764_000_000_000, 1_764_000_000_001]), INT64), max_size=30))
+def test_a_stamp_writes_each_ts_as_its_digits(stamps: list[int]) -> None:
+    """Runs of one ts (read back from the stamp), a ts that comes back after another, zero (its first value)."""
+    stamp = Stamp()
+    for ts in stamps:
+        assert stamp.data(ts) == str(ts).encode()

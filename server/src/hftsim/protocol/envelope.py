@@ -12,7 +12,7 @@ from typing import Any, Final
 import orjson
 
 from .errors import ErrorCode, ProtocolError
-from .jsontext import Strings
+from .jsontext import Stamp, Strings
 
 VERSION: Final = 1
 MAX_MSG_ID_LEN: Final = 64
@@ -199,6 +199,8 @@ def salvage_op(data: str | bytes) -> str | None:
 
 _OPS: Final = Strings()
 """The ops as JSON strings: the same few recur on every message."""
+_SENT: Final = Stamp()
+"""The envelopes' `ts`: the answers and events of a batch are sent within one millisecond."""
 
 
 Payload = dict[str, Any] | bytes
@@ -214,10 +216,10 @@ def response(corr_id: str | None, op: str, payload: Payload, ts: int) -> bytes:
     Compiled, that is one build of the pieces with the integers written straight into bytes, where a join of
     pieces needed each integer as a str encoded, and building the mapping for orjson to walk cost more still.
     """
-    return b'{"type":"response","ver":%d,"msg_id":"s%d","ts":%d,"op":%b,"payload":%b,"corr_id":%b,"ok":true}' % (
+    return b'{"type":"response","ver":%d,"msg_id":"s%d","ts":%b,"op":%b,"payload":%b,"corr_id":%b,"ok":true}' % (
         VERSION,
         _IDS.take(),
-        ts,
+        _SENT.data(ts),
         _OPS.data(op),
         payload if isinstance(payload, bytes) else _dumps(payload),
         b"null" if corr_id is None else _dumps(corr_id),
@@ -252,10 +254,10 @@ def event(op: str, payload: dict[str, Any], ts: int) -> bytes:
 
 def written_event(op: str, payload: bytes, ts: int) -> bytes:
     """An event around its payload's JSON, written already (a private event's: protocol/events.py); see `response`."""
-    return b'{"type":"event","ver":%d,"msg_id":"s%d","ts":%d,"op":%b,"payload":%b}' % (
+    return b'{"type":"event","ver":%d,"msg_id":"s%d","ts":%b,"op":%b,"payload":%b}' % (
         VERSION,
         _IDS.take(),
-        ts,
+        _SENT.data(ts),
         _OPS.data(op),
         payload,
     )

@@ -45,7 +45,7 @@ from ..engine import (
     StatusChanged,
     Trade,
 )
-from .jsontext import ENUM_DATA, SYMBOLS, optional_data
+from .jsontext import APPLIED, ENUM_DATA, SYMBOLS, optional_data
 from .render import Renderer
 
 Wire = tuple[str, dict[str, Any]]
@@ -58,6 +58,7 @@ SELL: Final = Side.SELL
 """Looked up once: reading a member off its enum class costs a tenth of a microsecond, on every event."""
 _ENUMS: Final = ENUM_DATA
 _SYMBOLS: Final = SYMBOLS
+_APPLIED: Final = APPLIED
 _dumps: Final = orjson.dumps
 _MAKER: Final = b'"maker"'
 _TAKER: Final = b'"taker"'
@@ -109,22 +110,30 @@ def private(render: Renderer, ev: object, seq: int, index: int) -> Written | Non
     if isinstance(ev, OrderCanceled):
         o = ev.order
         return "order.canceled", (
-            b'{"order":%b,"leaves_qty":%d,"updated_ts":%d},"reason":%b,"gseq":%d,"gidx":%d}'
-            % (_who(o), o.leaves_qty, o.updated_ts, _ENUMS[ev.reason], seq, index)
+            b'{"order":%b,"leaves_qty":%d,"updated_ts":%b},"reason":%b,"gseq":%d,"gidx":%d}'
+            % (_who(o), o.leaves_qty, _APPLIED.data(o.updated_ts), _ENUMS[ev.reason], seq, index)
         )
     if isinstance(ev, OrderAccepted):
         return "order.accepted", b'{"order":%b,"gseq":%d,"gidx":%d}' % (render.order_data(ev), seq, index)
     if isinstance(ev, OrderExpired):
         o = ev.order
         return "order.expired", (
-            b'{"order":%b,"leaves_qty":%d,"updated_ts":%d},"gseq":%d,"gidx":%d}'
-            % (_who(o), o.leaves_qty, o.updated_ts, seq, index)
+            b'{"order":%b,"leaves_qty":%d,"updated_ts":%b},"gseq":%d,"gidx":%d}'
+            % (_who(o), o.leaves_qty, _APPLIED.data(o.updated_ts), seq, index)
         )
     if isinstance(ev, OrderAmended):
         o = ev.order
         return "order.amended", (
-            b'{"order":%b,"price":%b,"qty":%d,"leaves_qty":%d,"updated_ts":%d},"gseq":%d,"gidx":%d}'
-            % (_who(o), render.opt_price_data(o.sym, o.price), o.qty, o.leaves_qty, o.updated_ts, seq, index)
+            b'{"order":%b,"price":%b,"qty":%d,"leaves_qty":%d,"updated_ts":%b},"gseq":%d,"gidx":%d}'
+            % (
+                _who(o),
+                render.opt_price_data(o.sym, o.price),
+                o.qty,
+                o.leaves_qty,
+                _APPLIED.data(o.updated_ts),
+                seq,
+                index,
+            )
         )
     if isinstance(ev, Rejected) and ev.is_place:
         error = {"code": ev.code.value, "message": ev.message}
@@ -184,22 +193,23 @@ def _filled(
     index: int,
 ) -> bytes:
     """An `order.filled` payload at its place: the one writer of the event."""
+    stamp = _APPLIED.data(ts)
     return (
-        b'{"order":%b,"filled_qty":%d,"leaves_qty":%d,"avg_fill_price":%b,"updated_ts":%d},"fill":{"fill_id":%d,'
-        b'"price":%b,"qty":%d,"liquidity":%b,"fee":"%b","trade_id":%d,"ts":%d},"gseq":%d,"gidx":%d}'
+        b'{"order":%b,"filled_qty":%d,"leaves_qty":%d,"avg_fill_price":%b,"updated_ts":%b},"fill":{"fill_id":%d,'
+        b'"price":%b,"qty":%d,"liquidity":%b,"fee":"%b","trade_id":%d,"ts":%b},"gseq":%d,"gidx":%d}'
         % (
             _who_is(order_id, client_order_id, sym, side, status),
             filled_qty,
             leaves_qty,
             render.average_fill_data(sym, filled_cost, filled_qty),
-            ts,
+            stamp,
             fill_id,
             render.price_data(sym, price),
             qty,
             _MAKER if is_maker else _TAKER,
             render.cash_data(fee),
             trade_id,
-            ts,
+            stamp,
             seq,
             index,
         )

@@ -62,6 +62,31 @@ SYMBOLS: Final = Strings()
 """The symbols as JSON strings, shared by the renderer and the journal's records."""
 
 
+class Stamp:
+    """A timestamp's digits, the last one remembered.
+
+    The messages of one batch carry the same millisecond: the engine applies a batch at one ts (an order's
+    `created_ts` and `updated_ts`, a fill's `ts`), and its answers and events are sent within the same millisecond
+    (the envelopes' `ts`). Compiled, writing a ts's 13 digits into a new bytes costs about 0.4k instructions; a ts
+    read back from here costs a comparison.
+    """
+
+    def __init__(self) -> None:
+        self._ts = 0
+        self._data = b"0"
+
+    def data(self, ts: int) -> bytes:
+        """`ts` in decimal digits, as `b"%d" % ts`."""
+        if ts != self._ts:
+            self._data = b"%d" % ts
+            self._ts = ts
+        return self._data
+
+
+APPLIED: Final = Stamp()
+"""The engine's timestamps, as the renderer and the private events write them."""
+
+
 def optional_string(value: str | None) -> str:
     """A string that may be None (a client order id) as JSON text, escaped by orjson."""
     return "null" if value is None else _dumps(value).decode()

@@ -31,7 +31,7 @@ from typing import Any, Final
 from ..engine import FillView, Instrument, OrderView, PositionView, Trade
 from ..engine.instruments import format_cash, tick_value
 from ..engine.queries import MarketQueries
-from .jsontext import ENUM_DATA, SYMBOLS, optional_data
+from .jsontext import APPLIED, ENUM_DATA, SYMBOLS, optional_data
 
 Level = list[Any]
 
@@ -40,6 +40,7 @@ EXTRA_AVG_DECIMALS: Final = 4
 
 
 _ENUM_DATA: Final = ENUM_DATA
+_APPLIED: Final = APPLIED
 _SYMBOLS: Final = SYMBOLS
 FRACTION_DECIMALS: Final = 4
 """Cash of at most this many decimals (the shipped symbols' cash has 2) is written with its fraction's digits read
@@ -213,7 +214,7 @@ class Renderer:
         return (
             b'{"order_id":%d,"client_order_id":%b,"user_id":%d,"sym":%b,"side":%b,"type":%b,"price":%b,'
             b'"qty":%d,"filled_qty":%d,"leaves_qty":%d,"avg_fill_price":%b,"tif":%b,"post_only":%b,"status":%b,'
-            b'"created_ts":%d,"updated_ts":%d}'
+            b'"created_ts":%b,"updated_ts":%b}'
             % (
                 o.order_id,
                 optional_data(o.client_order_id),
@@ -229,8 +230,8 @@ class Renderer:
                 enums[o.tif],
                 b"true" if o.post_only else b"false",
                 enums[o.status],
-                o.created_ts,
-                o.updated_ts,
+                _APPLIED.data(o.created_ts),
+                _APPLIED.data(o.updated_ts),
             )
         )
 
