@@ -154,6 +154,11 @@ async def test_a_restored_market_survives_a_restart_and_trades_on(tmp_path: Path
                 await boss.admin.restore(saved["snapshot_id"])
                 assert await books(boss) == kept
                 await boss.admin.resume()
+                async with await MarketClient.connect(srv.url) as seller:  # the read models go on after a restore
+                    await seller.place_order("ACME", "sell", "99.00", 1)
+                    assert [f["liquidity"] for f in await seller.list_fills()] == ["taker"]
+                    assert [f["liquidity"] for f in await guest.list_fills()] == ["maker"]
+                kept = await books(boss)
         srv.restart()
         async with await MarketClient.connect(srv.url) as watcher:
             assert await books(watcher) == kept
