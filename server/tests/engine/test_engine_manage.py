@@ -27,6 +27,7 @@ from hftsim.engine import (
     Trade,
     field_refusal,
 )
+from hftsim.engine.core.events import order_canceled
 
 
 def run(engine: Engine, command: Command) -> Result:
@@ -66,6 +67,25 @@ def test_cancel_by_order_id(engine: Engine) -> None:
     assert result.wire_events()[1] == BookDelta("ACME", 2, ((9990, 0),), ())
     assert engine.book_levels("ACME") == ([], [])
     assert engine.open_orders(1) == []
+
+
+def test_a_cancels_event_is_the_orders_snapshot_and_its_result(engine: Engine) -> None:
+    """The event is the order as the cancel left it, handed back as the result's order: equal to the query's
+    plain view, unequal to another reason's event, and pickled back with its reason."""
+    order = rest(engine, 1, Side.BUY, 10, 9990, coid="c")
+    result = run(engine, CancelOrder(1, order_id=order.order_id))
+    canceled = result.events[0]
+    assert isinstance(canceled, OrderCanceled) and canceled.order is canceled and result.order is canceled
+    view = engine.order(order.order_id)
+    assert view is not None and type(view) is OrderView
+    assert canceled == view and view == canceled and canceled.status is OrderStatus.CANCELED
+    assert (canceled.user_id, canceled.client_order_id, canceled.leaves_qty) == (1, "c", 0)
+    other = pickle.loads(pickle.dumps(view))
+    other.updated_ts += 1
+    assert canceled != other and other != canceled
+    back = pickle.loads(pickle.dumps(canceled))
+    assert type(back) is OrderCanceled and back == canceled and back.reason is CancelReason.USER
+    assert back != order_canceled(canceled, CancelReason.CANCEL_ALL)
 
 
 def test_cancel_by_client_order_id_and_never_reuse_it(engine: Engine) -> None:

@@ -29,7 +29,7 @@ from hftsim.engine import (
     Tif,
     Trade,
 )
-from hftsim.engine.core.events import order_accepted, order_filled
+from hftsim.engine.core.events import order_accepted, order_canceled, order_filled
 from hftsim.protocol.events import fill_private, private
 from hftsim.protocol.jsontext import KEPT, SYMBOLS, Stamp, Strings
 
@@ -54,7 +54,7 @@ EVENTS = st.one_of(
     fills(),
     st.builds(AccountUpdate, INTS, SIZES, st.sampled_from(SYMS), SIZES, SIZES, SIZES, SIZES),
     orders().map(order_accepted),
-    st.builds(OrderCanceled, INTS, orders(), st.sampled_from(CancelReason)),
+    st.builds(order_canceled, orders(), st.sampled_from(CancelReason)),
     st.builds(OrderExpired, INTS, orders()),
     st.builds(OrderAmended, INTS, orders()),
     st.builds(Rejected, INTS, st.sampled_from(Code), st.text(), st.sampled_from(SYMS), COIDS, st.just(True)),

@@ -74,13 +74,13 @@ from .core.events import (
     Event,
     Fill,
     OrderAmended,
-    OrderCanceled,
     OrderExpired,
     OrderView,
     Rejected,
     Result,
     StatusChanged,
     order_accepted,
+    order_canceled,
 )
 from .instruments import Instrument, cash_decimals, tick_value
 from .limits import Limits
@@ -379,7 +379,7 @@ class ReferenceEngine:
                 maker.status = OrderStatus.CANCELED
                 maker.updated_ts = ts
                 self.finish(maker)
-                events.append(OrderCanceled(maker.user_id, maker.view(), CancelReason.SELF_TRADE))
+                events.append(order_canceled(maker.view(), CancelReason.SELF_TRADE))
                 continue
             self.fill(maker, taker, maker.price, min(maker.leaves, taker.leaves), book, events, ts)
 
@@ -452,10 +452,10 @@ class ReferenceEngine:
             return self.reject(found, cmd.user_id, None, cmd.client_order_id)
         book = self.books[found.sym]
         before = book.levels()
-        view = self.cancel_resting(found, book, ts)
-        events: list[Event] = [OrderCanceled(found.user_id, view, CancelReason.USER)]
+        canceled = order_canceled(self.cancel_resting(found, book, ts), CancelReason.USER)
+        events: list[Event] = [canceled]
         self.publish_delta(book, before, events)
-        return Result(self.seq, events, view, None)
+        return Result(self.seq, events, canceled, None)
 
     def cancel_all(self, cmd: CancelAll, ts: int) -> Result:
         refusal = user_rule(cmd.user_id)
@@ -472,7 +472,7 @@ class ReferenceEngine:
         before = [book.levels() for book in books]
         for order in targets:
             view = self.cancel_resting(order, self.books[order.sym], ts)
-            result.events.append(OrderCanceled(order.user_id, view, CancelReason.CANCEL_ALL))
+            result.events.append(order_canceled(view, CancelReason.CANCEL_ALL))
             canceled.append(order.order_id)
         for book, levels in zip(books, before, strict=True):
             self.publish_delta(book, levels, result.events)
@@ -569,7 +569,7 @@ class ReferenceEngine:
                 earlier, later = sorted((bids[0], asks[0]), key=lambda o: o.order_id)
                 if earlier.user_id == later.user_id:
                     self.cancel_resting(earlier, book, ts)
-                    events.append(OrderCanceled(earlier.user_id, earlier.view(), CancelReason.SELF_TRADE))
+                    events.append(order_canceled(earlier.view(), CancelReason.SELF_TRADE))
                     continue
                 qty = min(earlier.leaves, later.leaves)
                 self.resting(later, book, later.leaves, later.leaves - qty)

@@ -28,7 +28,7 @@ from typing import Final
 
 from ..status import CancelReason, OrderStatus
 from .book import Book, BookSide
-from .events import Event, OrderCanceled
+from .events import Event
 from .orders import Order, Registry
 from .settlement import fill, release
 
@@ -113,4 +113,4 @@ def _cancel(order: Order, book: Book, registry: Registry, events: list[Event], t
     order.status = CANCELED
     order.updated_ts = ts
     registry.finish(order)
-    events.append(OrderCanceled(order.user_id, order.view(), SELF_TRADE))
+    events.append(order.canceled(SELF_TRADE))

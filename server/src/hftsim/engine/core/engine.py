@@ -238,13 +238,13 @@ class Engine:
         events.append(OrderExpired(order.user_id, view))
         return view
 
-    def _cancel_resting(self, order: Order, book: Book, ts: int) -> OrderView:
+    def _cancel_resting(self, order: Order, book: Book, ts: int, reason: CancelReason) -> OrderCanceled:
         """Cancel a resting order: out of the commitments, into the finished orders (the caller unqueues it)."""
         release(order, order.qty - order.filled, 0, book)
         order.status = CANCELED
         order.updated_ts = ts
         self._registry.finish(order)
-        return order.view()
+        return order.canceled(reason)
 
     def _cancel(self, cmd: CancelOrder, ts: int) -> Result:
         """Cancel one live order; the common "own order by id" case skips `find` and the `touched` record."""
@@ -259,8 +259,8 @@ class Engine:
             order = found
         book = order.book
         delta = book.remove_alone(order, order.qty - order.filled)
-        view = self._cancel_resting(order, book, ts)
-        return Result(self.seq, [OrderCanceled(order.user_id, view, USER), delta], view, None)
+        canceled = self._cancel_resting(order, book, ts, USER)
+        return Result(self.seq, [canceled, delta], canceled, None)
 
     def _cancel_all(self, cmd: CancelAll, ts: int) -> Result:
         user_id: object = cmd.user_id
@@ -279,7 +279,7 @@ class Engine:
         for order in targets:
             book = order.book
             book.side(order.is_buy).remove(order, order.qty - order.filled)
-            events.append(OrderCanceled(user_id, self._cancel_resting(order, book, ts), CANCEL_ALL))
+            events.append(self._cancel_resting(order, book, ts, CANCEL_ALL))
             canceled.append(order.order_id)
         if targets:
             for book in [self._books[sym]] if sym is not None else self._books.values():

@@ -290,13 +290,51 @@ def order_filled(order: OrderView, fill: FillView) -> OrderFilled:
 
 
 @mypyc_attr(acyclic=True, free_list_len=1)
-class OrderCanceled(Record):
-    FIELDS: ClassVar[tuple[str, ...]] = ("user_id", "order", "reason")
+class OrderCanceled(OrderView):
+    """An order canceled: the event is the order's snapshot as the cancel left it, and `order` is the event.
 
-    def __init__(self, user_id: int, order: OrderView, reason: CancelReason) -> None:
-        self.user_id = user_id
-        self.order = order
+    One object where a wrapper and its view were two, as with OrderAccepted:
+    a cancel is about a third of the commands, and each built and freed
+    both. `reason` is set after the order's fields (`with_reason`), as
+    OrderFilled sets its fill's. Printed and pickled as the order's fields
+    and the reason; equal to another OrderCanceled of the same fields and
+    reason, and to a plain view of the same fields (a cancel's result hands
+    the event back as its `order`, which a query's view may be compared with).
+    `order_canceled` makes one from a view.
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderView.FIELDS, "reason")
+
+    reason: CancelReason
+
+    def with_reason(self, reason: CancelReason) -> OrderCanceled:
         self.reason = reason
+        return self
+
+    @property
+    def order(self) -> OrderView:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is OrderCanceled:
+            return isinstance(other, OrderCanceled) and other.values() == self.values()
+        return type(other) is OrderView and isinstance(other, OrderView) and other.values() == self.view_values()
+
+    def view_values(self) -> tuple[object, ...]:
+        """The order's fields alone, as a plain view's `values()`."""
+        return tuple([getattr(self, name) for name in OrderView.FIELDS])
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return order_canceled, (OrderView(*self.view_values()), self.reason)  # type: ignore[arg-type]
+
+
+def order_canceled(order: OrderView, reason: CancelReason) -> OrderCanceled:
+    """An OrderCanceled from an order's snapshot: how the reference engine and unpickling make one."""
+    return OrderCanceled(
+        order.order_id, order.client_order_id, order.user_id, order.sym, order.side, order.type, order.price,
+        order.qty, order.filled_qty, order.filled_cost, order.tif, order.post_only, order.status, order.created_ts,
+        order.updated_ts,
+    ).with_reason(reason)  # fmt: skip
 
 
 @mypyc_attr(acyclic=True)

@@ -14,7 +14,7 @@ from typing import Final
 
 from ..status import CancelReason, OrderStatus
 from .book import Book
-from .events import Event, OrderCanceled, OrderView
+from .events import Event, OrderView
 from .orders import Order, Registry
 from .settlement import fill, release
 
@@ -91,7 +91,7 @@ def match(taker: Order, book: Book, registry: Registry, events: list[Event], ts:
                 maker.status = CANCELED
                 maker.updated_ts = ts
                 registry.finish(maker)
-                events.append(OrderCanceled(user_id, maker.view(), SELF_TRADE))
+                events.append(maker.canceled(SELF_TRADE))
                 maker = following
                 continue
             qty = maker_leaves if maker_leaves < remaining else remaining

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Final
 
 from ..commands import OrderType, Side, Tif
-from ..status import OrderStatus
+from ..status import CancelReason, OrderStatus
 from .accounts import Account, Position
 from .book import Book
-from .events import OrderAccepted, OrderView
+from .events import OrderAccepted, OrderCanceled, OrderView
 
 SPARE_ORDERS: Final = 64
 """Forgotten orders the registry keeps for reuse (see Registry.new_order)."""
@@ -132,6 +132,13 @@ class Order:
             self.created_ts,
             self.updated_ts,
         )
+
+    def canceled(self, reason: CancelReason) -> OrderCanceled:
+        """The order's OrderCanceled, its snapshot as the cancel left it (the status already CANCELED)."""
+        return OrderCanceled(
+            self.order_id, self.client_order_id, self.user_id, self.sym, self.side, self.type, self.price, self.qty,
+            self.filled, self.filled_cost, self.tif, self.post_only, self.status, self.created_ts, self.updated_ts,
+        ).with_reason(reason)  # fmt: skip
 
     def key(self) -> tuple[object, ...]:
         """Every field that makes up the order's state, as plain values (see `Engine.state`)."""
