@@ -277,7 +277,7 @@ class Book:
         self.maker_lot_fee = fees.per_lot_units(True, decimals)
         self.taker_lot_fee = fees.per_lot_units(False, decimals)
         self.fee_free = not (self.maker_ppm or self.taker_ppm or self.maker_lot_fee or self.taker_lot_fee)
-        """No fill here costs a fee: `settlement.most_fee` is 0 without computing it."""
+        """No fill here costs a fee: `settlement.most_fee` is 0 and a fill's fees are 0 without computing them."""
 
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks

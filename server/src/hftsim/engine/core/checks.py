@@ -119,7 +119,8 @@ class Admitted:
     """
 
     __slots__ = (
-        "account", "book", "coid", "crossing", "kind", "position", "post_only", "price", "qty", "sym", "user_id",
+        "account", "book", "coid", "cost", "crossing", "kind", "position", "post_only", "price", "qty", "sym",
+        "user_id",
     )  # fmt: skip
 
     user_id: int
@@ -137,6 +138,9 @@ class Admitted:
     """The user's position in the symbol, None before the first order in it (the engine opens it)."""
     crossing: bool
     """Whether the order meets the opposite side on arrival."""
+    cost: int
+    """A buy's cost as the funds rule took it (`buy_cost`: a limit's commitment), 0 for a sell: what a limit buy
+    that rests whole commits (`settlement.reserve`)."""
 
 
 # Rules --------------------------------------------------------------------------
@@ -599,6 +603,7 @@ class Checks:
             refusal = position_rule(self.max_position, sym, is_buy, held, open_same, qty)
         if refusal is not None:
             return refusal
+        cost = 0
         if is_buy:
             cost = buy_cost(book, user_id, qty, price)
             available = account.available() if account is not None else self.initial_cash
@@ -628,6 +633,7 @@ class Checks:
         new.account = account
         new.position = position
         new.crossing = crossing
+        new.cost = cost
         return new
 
     def book(self, sym: object) -> Book | None:

@@ -71,7 +71,7 @@ from .events import (
 )
 from .matching import can_fill_completely, match
 from .orders import Order, Registry, is_live
-from .settlement import commit, move_cash, release
+from .settlement import commit, move_cash, release, reserve
 
 RULES: Final = 6
 """Version of the engine's rules and state; 2 added buying power and remembered client order ids,
@@ -211,7 +211,7 @@ class Engine:
                 events.append(delta)
         elif tif is GTC and kind.type is LIMIT:
             events = [accepted, book.add_alone(order)]  # built whole: the commonest result, without a list resize
-            commit(order, order.qty, book)
+            reserve(order, order.qty, new.cost)
         else:
             events = [accepted]
             view = self._expire(order, events, ts)

@@ -65,22 +65,34 @@ def commitment(book: Book, price: int, leaves: int) -> int:
 
 def commit(order: Order, leaves: int, book: Book) -> None:
     """`leaves` more of a limit order now rest: count them in the open quantity (and a buy's cash)."""
+    price = order.price
+    assert price is not None
+    reserve(order, leaves, commitment(book, price, leaves) if order.is_buy else 0)
+
+
+def reserve(order: Order, leaves: int, cash: int) -> None:
+    """`commit` with a buy's commitment of `leaves` already known (`cash`; 0 for a sell): a new buy that rests
+    whole commits what its funds check computed (`checks.buy_cost`), not the same sum again."""
     if order.is_buy:
         order.position.open_buy += leaves
-        price = order.price
-        assert price is not None
-        order.account.reserved += commitment(book, price, leaves)
+        order.account.reserved += cash
     else:
         order.position.open_sell += leaves
 
 
 def release(order: Order, leaves: int, remaining: int, book: Book) -> None:
-    """A resting limit order goes from `leaves` to `remaining` resting (0: off the book): the reverse of `commit`."""
+    """A resting limit order goes from `leaves` to `remaining` resting (0: off the book): the reverse of `commit`.
+
+    The commitment of nothing is nothing (no value, no lots, no fee), so an order that stops resting (a cancel,
+    a maker filled whole) frees its commitment of `leaves` without computing one of 0."""
     if order.is_buy:
         order.position.open_buy -= leaves - remaining
         price = order.price
         assert price is not None
-        order.account.reserved -= commitment(book, price, leaves) - commitment(book, price, remaining)
+        freed = commitment(book, price, leaves)
+        if remaining:
+            freed -= commitment(book, price, remaining)
+        order.account.reserved -= freed
     else:
         order.position.open_sell -= leaves - remaining
 
@@ -152,13 +164,15 @@ def fill(
     taker_position = taker.position
     apply_fill(maker_account, maker_position, maker.is_buy, price, qty, tick_value)
     apply_fill(taker_account, taker_position, taker.is_buy, price, qty, tick_value)
-    lot = book.lot
-    maker_fee = fee(value, qty, lot, book.maker_ppm, book.maker_lot_fee)
-    taker_fee = fee(value, qty, lot, book.taker_ppm, book.taker_lot_fee)
-    maker_account.cash -= maker_fee
-    maker_account.fees += maker_fee
-    taker_account.cash -= taker_fee
-    taker_account.fees += taker_fee
+    maker_fee = taker_fee = 0
+    if not book.fee_free:  # else each fee is 0, not worth computing (`Book.fee_free`)
+        lot = book.lot
+        maker_fee = fee(value, qty, lot, book.maker_ppm, book.maker_lot_fee)
+        taker_fee = fee(value, qty, lot, book.taker_ppm, book.taker_lot_fee)
+        maker_account.cash -= maker_fee
+        maker_account.fees += maker_fee
+        taker_account.cash -= taker_fee
+        taker_account.fees += taker_fee
     registry.last_trade_id = trade_id = registry.last_trade_id + 1
     registry.last_fill_id = fill_id = registry.last_fill_id + 2
     book.md_seq = md_seq = book.md_seq + 1
