@@ -43,7 +43,7 @@ def crossed(book: Book) -> bool:
 
 def uncross_price(book: Book) -> int:
     """The uncrossing price of a crossed book, by the rules of the module docstring."""
-    reference = book.last_price if book.last_price is not None else book.instrument.ref_price
+    reference = book.last if book.last else book.instrument.ref_price
     bids = book.bids.depth(None)
     asks = book.asks.depth(None)
     prices = sorted({p for p, _ in bids} | {p for p, _ in asks})

@@ -237,7 +237,7 @@ class Book:
         "bids",
         "fee_free",
         "instrument",
-        "last_price",
+        "last",
         "lot",
         "maker_lot_fee",
         "maker_ppm",
@@ -265,7 +265,9 @@ class Book:
         self.asks = BookSide(False, low, size)
         self.status: SymbolStatus = SymbolStatus.TRADING
         self.md_seq = 0
-        self.last_price: int | None = None
+        self.last = 0
+        """The last trade's price, 0 before the first (a price is positive): a machine integer that a fill sets
+        without making a Python int of it, where `int | None` made one on every fill."""
         self.band_low = instrument.band_low
         self.band_high = instrument.band_high
         self.lot = instrument.lot
@@ -278,6 +280,11 @@ class Book:
         self.taker_lot_fee = fees.per_lot_units(False, decimals)
         self.fee_free = not (self.maker_ppm or self.taker_ppm or self.maker_lot_fee or self.taker_lot_fee)
         """No fill here costs a fee: `settlement.most_fee` is 0 and a fill's fees are 0 without computing them."""
+
+    @property
+    def last_price(self) -> int | None:
+        """The last trade's price, None before the first."""
+        return self.last if self.last else None
 
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks

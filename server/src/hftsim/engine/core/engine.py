@@ -675,7 +675,8 @@ class Engine:
             book = self._books[sym]
             book.status = STATUSES[status]
             book.md_seq = md_seq
-            book.last_price = last_price
+            assert last_price is None or isinstance(last_price, int)
+            book.last = last_price if last_price is not None else 0
             for side, levels in ((book.bids, bids), (book.asks, asks)):
                 for _, queue in reversed(levels):
                     for order_id in queue:

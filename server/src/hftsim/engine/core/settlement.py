@@ -176,7 +176,7 @@ def fill(
     registry.last_trade_id = trade_id = registry.last_trade_id + 1
     registry.last_fill_id = fill_id = registry.last_fill_id + 2
     book.md_seq = md_seq = book.md_seq + 1
-    book.last_price = price
+    book.last = price
     maker_id = maker.user_id
     taker_id = taker.user_id
     is_buy = taker.is_buy
