@@ -64,7 +64,8 @@ TEXT: Final = WSMsgType.TEXT
 CLOSE: Final = WSMsgType.CLOSE
 PONG: Final = WSMsgType.PONG
 CONTINUATION: Final = WSMsgType.CONTINUATION
-"""A frame's kinds, looked up once: reading a member off the enum class costs more than the comparison."""
+"""A frame's kinds, looked up once: reading a member off the enum class costs more than the comparison. A frame's
+kind is compared by identity (an enum's members are its only instances): `==` was a generic rich comparison."""
 
 
 def socket_token(request: WSUpgradeRequest, query: str) -> str | None:
@@ -245,15 +246,15 @@ class Connection:
         # against its declared type: the flags are read off the frame untyped.
         flags: Any = frame
         kind = frame.msg_type
-        if kind == CLOSE:
+        if kind is CLOSE:
             self._closing_handshake(transport, frame)
             return
-        if kind == PONG or self._socket is None or not self.outbox.is_open:
+        if kind is PONG or self._socket is None or not self.outbox.is_open:
             return  # frames arriving while our close is under way are read and dropped
         if flags.rsv1 or flags.rsv2 or flags.rsv3:
             self._fault(WSCloseCode.PROTOCOL_ERROR, "reserved bits set without an extension")
             return
-        if kind == CONTINUATION:
+        if kind is CONTINUATION:
             if self._fragment_type is None:
                 self._fault(WSCloseCode.PROTOCOL_ERROR, "continuation frame with nothing to continue")
                 return
@@ -275,7 +276,7 @@ class Connection:
             return
         else:
             data = frame.get_payload_as_bytes()
-        if kind == TEXT and not data.isascii() and not _utf8(data):
+        if kind is TEXT and not data.isascii() and not _utf8(data):
             log.info("closing a connection that sent text that is not UTF-8")
             self._fault(WSCloseCode.INVALID_TEXT, "text frames must be UTF-8")
             return
