@@ -179,3 +179,11 @@ def test_a_stamp_writes_each_ts_as_its_digits(stamps: list[int]) -> None:
     stamp = Stamp()
     for ts in stamps:
         assert stamp.data(ts) == str(ts).encode()
+
+
+def test_a_string_asked_again_is_its_own_text() -> None:
+    """The string asked for last is remembered by identity: another string, or an equal one made anew, still gets
+    its own text."""
+    strings = Strings()
+    for value in ["ACME", "BOLT", "ACME", "ACME", "".join(["AC", "ME"]), 'q"uo', "BOLT"]:
+        assert strings.data(value) == orjson.dumps(value)

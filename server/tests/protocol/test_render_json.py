@@ -135,3 +135,13 @@ def test_a_flat_delta_is_written_as_its_level_in_tuples(sym: str, seq: int, is_b
     tupled = BookDelta(sym, seq, level, ()) if is_bid else BookDelta(sym, seq, (), level)
     at = (seq, 3)
     assert orjson.dumps(public(RENDER, flat, at)) == orjson.dumps(public(RENDER, tupled, at))
+
+
+@given(st.lists(st.tuples(st.sampled_from(SYMS), st.sampled_from([1, 2, 10_000, 10_001])), max_size=20))
+def test_a_price_asked_again_is_its_symbols_own(asked: list[tuple[str, int]]) -> None:
+    """The price asked for last is remembered by its symbol's identity: the same ticks of another symbol, or of an
+    equal symbol string made anew, are that symbol's price."""
+    for sym, ticks in asked:
+        expected = f'"{RENDER.price(sym, ticks)}"'.encode()
+        assert RENDER.price_data(sym, ticks) == expected
+        assert RENDER.price_data("".join(sym), ticks) == expected

@@ -93,6 +93,12 @@ class Renderer:
         """Per symbol, its tick as (units, decimals) for the averages written from integers."""
         self._prices: dict[str, dict[int, str]] = {sym: {} for sym in self._instruments}
         self._price_data: dict[str, dict[int, bytes]] = {sym: {} for sym in self._instruments}
+        self._last_sym: str | None = None
+        self._last_ticks = 0
+        self._last_price = b""
+        """The price asked for last (`price_data`), its symbol known by identity: a fill writes one price several
+        times (the order's, the fill's, the averages on the tick), and the two lookups and the boxed tick of the
+        remembered prices cost about 0.5k instructions a price."""
         self._cash_decimals = decimals = engine.cash_decimals
         self._cash_scale: int = 10**decimals
         self._fractions: tuple[bytes, ...] | None = (
@@ -242,10 +248,13 @@ class Renderer:
 
     def price_data(self, sym: str, ticks: int) -> bytes:
         """`price` as a JSON string's bytes, quotes and all, remembered as the text is."""
+        if sym is self._last_sym and ticks == self._last_ticks:
+            return self._last_price
         cache = self._price_data[sym]
         data = cache.get(ticks)
         if data is None:
             data = cache[ticks] = b'"%b"' % self.price(sym, ticks).encode()
+        self._last_sym, self._last_ticks, self._last_price = sym, ticks, data
         return data
 
     def opt_price_data(self, sym: str, ticks: int | None) -> bytes:
